@@ -1,0 +1,277 @@
+"""A Better Care Fund plan as typed data.
+
+One :class:`Plan` holds what the national BCF planning template (Part 1 narrative and
+Part 2 finance and metrics) asks of one Health and Wellbeing Board for one or two
+financial years: partners, the pooled budget by funding source, schemes, national
+conditions, metric trajectories, the risk register, the risk share and the sign-offs.
+
+A value that the source plan leaves blank or as a placeholder is ``None`` here: it is
+never invented, and the planning rules (:mod:`bettercare.domain.rules`) report it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bettercare.domain.periods import FinancialYear, Period
+
+Money = Annotated[Decimal, Field(ge=0, description="Pounds sterling, non-negative")]
+Percent = Annotated[float, Field(ge=0, le=100)]
+Score1to5 = Annotated[int, Field(ge=1, le=5)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PartnerType(StrEnum):
+    LOCAL_AUTHORITY = "local_authority"
+    CCG = "ccg"
+    ICB = "icb"
+    NHS_TRUST = "nhs_trust"
+    NHS_ENGLAND = "nhs_england"
+    PROVIDER = "provider"
+    VOLUNTARY_SECTOR = "voluntary_sector"
+    HEALTHWATCH = "healthwatch"
+    HEALTH_AND_WELLBEING_BOARD = "health_and_wellbeing_board"
+    OTHER = "other"
+
+
+class Partner(_Model):
+    id: str = Field(pattern=r"^[a-z0-9_]+$", description="Short id used to refer to the partner")
+    name: str
+    type: PartnerType
+
+
+class HealthAndWellbeingBoard(_Model):
+    name: str
+    local_authority: str = Field(description="Partner id of the council")
+    ons_code: str | None = Field(None, pattern=r"^E\d{8}$")
+    population: int | None = Field(None, ge=0, description="Resident population covered")
+
+
+class FundingSource(StrEnum):
+    """Where BCF money comes from (2014/15-2017/18 templates)."""
+
+    CCG_MINIMUM = "ccg_minimum"
+    DISABLED_FACILITIES_GRANT = "disabled_facilities_grant"
+    SOCIAL_CARE_CAPITAL_GRANT = "social_care_capital_grant"
+    ADDITIONAL_LA = "additional_la"
+    ADDITIONAL_CCG = "additional_ccg"
+    CARERS_BREAKS = "carers_breaks"
+    REABLEMENT = "reablement"
+    CARE_ACT = "care_act"
+    SOCIAL_CARE_TRANSFER = "social_care_transfer"
+    IMPROVED_BCF = "improved_bcf"
+    OTHER = "other"
+
+
+class FundingContribution(_Model):
+    source: FundingSource
+    financial_year: FinancialYear
+    amount: Money | None = None
+    contributor: str | None = Field(None, description="Partner id paying this in")
+    note: str | None = None
+
+
+class AreaOfSpend(StrEnum):
+    SOCIAL_CARE = "social_care"
+    COMMUNITY_HEALTH = "community_health"
+    ACUTE = "acute"
+    PRIMARY_CARE = "primary_care"
+    MENTAL_HEALTH = "mental_health"
+    CONTINUING_CARE = "continuing_care"
+    OTHER = "other"
+
+
+class Commissioner(StrEnum):
+    LOCAL_AUTHORITY = "local_authority"
+    CCG = "ccg"
+    JOINT = "joint"
+
+
+class Scheme(_Model):
+    reference: str
+    name: str
+    scheme_type: str | None = None
+    area_of_spend: AreaOfSpend | None = None
+    commissioner: Commissioner | None = None
+    provider: str | None = None
+    funding_source: FundingSource | None = None
+    spend: dict[FinancialYear, Money | None] = Field(default_factory=dict)
+    recurrent: bool | None = None
+    protects_social_care: bool = Field(
+        False, description="Counts towards the protection of adult social care services"
+    )
+    metrics: list[str] = Field(default_factory=list, description="Metric ids it targets")
+    admissions_avoided: dict[FinancialYear, int | None] = Field(
+        default_factory=dict, description="Expected non-elective admissions avoided per year"
+    )
+    description: str | None = None
+
+
+class ConditionStatus(StrEnum):
+    MET = "met"
+    IN_PROGRESS = "in_progress"
+    NOT_MET = "not_met"
+    NOT_STATED = "not_stated"
+
+
+class NationalConditionId(StrEnum):
+    """The BCF national conditions (2014/15 template; additions from 2016/17)."""
+
+    PLANS_JOINTLY_AGREED = "plans_jointly_agreed"
+    PROTECT_SOCIAL_CARE = "protect_social_care"
+    SEVEN_DAY_SERVICES = "seven_day_services"
+    DATA_SHARING_NHS_NUMBER = "data_sharing_nhs_number"
+    JOINT_ASSESSMENT_LEAD_PROFESSIONAL = "joint_assessment_lead_professional"
+    IMPACT_ON_ACUTE_SECTOR = "impact_on_acute_sector"
+    NHS_OUT_OF_HOSPITAL_SERVICES = "nhs_out_of_hospital_services"
+    DELAYED_TRANSFERS_ACTION_PLAN = "delayed_transfers_action_plan"
+
+
+class NationalCondition(_Model):
+    id: NationalConditionId
+    status: ConditionStatus = ConditionStatus.NOT_STATED
+    evidence: str | None = None
+
+
+class MetricValue(_Model):
+    period: Period
+    value: float | None = None
+    numerator: float | None = Field(None, ge=0)
+    denominator: float | None = Field(None, ge=0)
+
+
+class MetricPlan(_Model):
+    metric: str = Field(description="Metric id from bettercare.domain.metrics.CATALOGUE")
+    name: str | None = Field(None, description="Name as the plan words it (local metrics)")
+    baseline: MetricValue | None = None
+    planned: list[MetricValue] = Field(default_factory=list)
+    note: str | None = None
+
+
+class Risk(_Model):
+    id: str
+    description: str
+    likelihood: Score1to5 | None = None
+    impact: Score1to5 | None = None
+    score: int | None = Field(None, ge=1, le=25)
+    rating: str | None = Field(None, description="Rating as the plan words it, e.g. 'High'")
+    owner: str | None = None
+    mitigation: str | None = None
+
+
+class RiskShare(_Model):
+    arrangement: str | None = None
+    shares: dict[str, Percent] = Field(
+        default_factory=dict, description="Partner id -> percent of overspend/shortfall borne"
+    )
+    contingency_reserve: Money | None = None
+    note: str | None = None
+
+
+class SignOff(_Model):
+    body: str = Field(description="Partner id of the signing body")
+    person: str | None = None
+    role: str | None = None
+    date: date | None = None
+
+
+class PerformanceFund(_Model):
+    """The 2015/16 payment-for-performance element (BCF Technical Guidance, Annex)."""
+
+    financial_year: FinancialYear
+    performance_pot: Money | None = Field(
+        None, description="The performance-related part of the allocation"
+    )
+    baseline_period: Period | None = None
+    baseline_admissions: int | None = Field(None, ge=0)
+    planned_reduction_pct: Percent | None = None
+    planned_reduction: int | None = Field(
+        None, ge=0, description="Non-elective admissions avoided, as the plan states it"
+    )
+    unit_cost: Money = Decimal("1490")
+    stated_p4p_amount: Money | None = Field(
+        None, description="The performance-linked sum as the plan states it"
+    )
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    AGREED = "agreed"
+    APPROVED = "approved"
+
+
+class SourceDocument(_Model):
+    seed: str | None = None
+    title: str | None = None
+    note: str | None = None
+
+
+class Plan(_Model):
+    plan_id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    hwb: HealthAndWellbeingBoard
+    financial_years: list[FinancialYear] = Field(min_length=1, max_length=2)
+    status: PlanStatus = PlanStatus.DRAFT
+    date_agreed: date | None = Field(None, description="Agreed at the HWB")
+    date_submitted: date | None = None
+    source: SourceDocument | None = None
+    partners: list[Partner] = Field(min_length=1)
+    minimum_pooled_budget: dict[FinancialYear, Money | None] = Field(default_factory=dict)
+    agreed_pooled_budget: dict[FinancialYear, Money | None] = Field(default_factory=dict)
+    protected_social_care: dict[FinancialYear, Money | None] = Field(default_factory=dict)
+    funding: list[FundingContribution] = Field(default_factory=list)
+    schemes: list[Scheme] = Field(default_factory=list)
+    national_conditions: list[NationalCondition] = Field(default_factory=list)
+    metrics: list[MetricPlan] = Field(default_factory=list)
+    risks: list[Risk] = Field(default_factory=list)
+    risk_share: RiskShare | None = None
+    performance: PerformanceFund | None = None
+    sign_offs: list[SignOff] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Plan:
+        """Structural integrity: ids unique and references to partners resolvable."""
+        ids = [p.id for p in self.partners]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"partner ids must be unique; repeated: {', '.join(dupes)}")
+        known = set(ids)
+        refs = [("hwb.local_authority", self.hwb.local_authority)]
+        refs += [(f"sign_offs[{i}].body", s.body) for i, s in enumerate(self.sign_offs)]
+        refs += [
+            (f"funding[{i}].contributor", f.contributor)
+            for i, f in enumerate(self.funding)
+            if f.contributor
+        ]
+        if self.risk_share:
+            refs += [(f"risk_share.shares.{k}", k) for k in self.risk_share.shares]
+        bad = [f"{where} = '{ref}'" for where, ref in refs if ref not in known]
+        if bad:
+            raise ValueError(f"unknown partner id ({'; '.join(bad)}); declare it in partners")
+        refs_s = [s.reference for s in self.schemes]
+        dup_s = sorted({r for r in refs_s if refs_s.count(r) > 1})
+        if dup_s:
+            raise ValueError(f"scheme references must be unique; repeated: {', '.join(dup_s)}")
+        return self
+
+    # -- convenience -------------------------------------------------------------
+    def partner(self, partner_id: str) -> Partner:
+        return next(p for p in self.partners if p.id == partner_id)
+
+    def funding_total(self, fy: str) -> Decimal:
+        return sum((f.amount or Decimal(0) for f in self.funding if f.financial_year == fy),
+                   Decimal(0))
+
+    def scheme_total(self, fy: str) -> Decimal:
+        return sum((s.spend.get(fy) or Decimal(0) for s in self.schemes), Decimal(0))
+
+    def metric_plan(self, metric_id: str) -> MetricPlan | None:
+        return next((m for m in self.metrics if m.metric == metric_id), None)
