@@ -1,9 +1,12 @@
 """The ``bettercare`` command line (Typer + Rich).
 
-Each command group lives in its own module and is registered here.
+Each command group lives in its own module ``bettercare.cli.<name>`` exposing
+``register(app)``; add the module's name to :data:`COMMAND_MODULES`.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import typer
 
@@ -15,16 +18,12 @@ app = typer.Typer(
     add_completion=False,
 )
 
+COMMAND_MODULES: list[str] = [
+    "plan",
+]
 
-def _register() -> None:
-    from bettercare.cli import plan as plan_cli
-
-    app.add_typer(plan_cli.app, name="plan")
-    plan_cli.register_top_level(app)
-
-
-# registered once the plan commands exist
-# _register()
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"bettercare.cli.{_name}").register(app)
 
 
 def run() -> None:
