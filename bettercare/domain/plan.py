@@ -11,7 +11,7 @@ never invented, and the planning rules (:mod:`bettercare.domain.rules`) report i
 
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -180,7 +180,7 @@ class SignOff(_Model):
     body: str = Field(description="Partner id of the signing body")
     person: str | None = None
     role: str | None = None
-    date: date | None = None
+    date: dt.date | None = None
 
 
 class PerformanceFund(_Model):
@@ -220,8 +220,8 @@ class Plan(_Model):
     hwb: HealthAndWellbeingBoard
     financial_years: list[FinancialYear] = Field(min_length=1, max_length=2)
     status: PlanStatus = PlanStatus.DRAFT
-    date_agreed: date | None = Field(None, description="Agreed at the HWB")
-    date_submitted: date | None = None
+    date_agreed: dt.date | None = Field(None, description="Agreed at the HWB")
+    date_submitted: dt.date | None = None
     source: SourceDocument | None = None
     partners: list[Partner] = Field(min_length=1)
     minimum_pooled_budget: dict[FinancialYear, Money | None] = Field(default_factory=dict)
