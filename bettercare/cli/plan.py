@@ -1,11 +1,196 @@
-"""``bettercare plan ...``: validate and show BCF plan files."""
+"""``bettercare plan ...`` and ``bettercare p4p``: validate, show and cost BCF plan files.
+
+Exit codes: 0 the plan is valid (warnings allowed); 2 the file cannot be read or a
+planning rule fails with an error. Errors name the file, line, path in the plan and rule.
+"""
 
 from __future__ import annotations
 
-import typer
+from decimal import Decimal
+from pathlib import Path
 
-app = typer.Typer(help="BCF plan files: validate and show.", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bettercare.analytics.p4p import P4PError, payment_for_performance
+from bettercare.data.plan_files import (
+    PlanFileError,
+    load_plan,
+    locate,
+    plan_json_schema,
+    plan_line_index,
+)
+from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.plan import Plan
+from bettercare.domain.rules import check_plan
+
+app = typer.Typer(help="BCF plan files: validate, show, schema.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_INVALID = 2
 
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="plan")
+    root.command("p4p", help="Payment-for-performance sum of a plan (2015/16 rules).")(p4p)
+
+
+def money(x: Decimal | None) -> str:
+    return "—" if x is None else f"£{x:,.0f}"
+
+
+def load_or_exit(path: Path) -> Plan:
+    try:
+        return load_plan(path)
+    except PlanFileError as exc:
+        print_findings(exc.findings)
+        err.print(f"[red]{path}: not a valid plan file[/red]")
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def validate_file(path: Path) -> tuple[Plan | None, list[Finding]]:
+    """Load and rule-check one plan; findings carry file and line."""
+    try:
+        plan = load_plan(path)
+    except PlanFileError as exc:
+        return None, exc.findings
+    return plan, locate(check_plan(plan), path, plan_line_index(path))
+
+
+def print_findings(findings: list[Finding]) -> None:
+    for f in findings:
+        colour = "red" if f.severity == Severity.ERROR else "yellow"
+        err.print(f"[{colour}]{f.severity.upper():7}[/{colour}] {escape(str(f))}",
+                  highlight=False, soft_wrap=True)
+
+
+@app.command()
+def validate(
+    files: list[Path] = typer.Argument(..., help="Plan files (YAML)", exists=False),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print errors only"),
+) -> None:
+    """Check plan files against the models and the BCF planning rules."""
+    worst = 0
+    for path in files:
+        plan, findings = validate_file(path)
+        shown = [f for f in findings if not quiet or f.severity == Severity.ERROR]
+        print_findings(shown)
+        errors = sum(f.severity == Severity.ERROR for f in findings)
+        warnings = len(findings) - errors
+        if plan is None or errors:
+            worst = EXIT_INVALID
+            out.print(f"[red]✗[/red] {path}: {errors} error(s), {warnings} warning(s)",
+                      soft_wrap=True)
+        else:
+            out.print(f"[green]✓[/green] {path}: valid, {warnings} warning(s)", soft_wrap=True)
+    raise typer.Exit(worst)
+
+
+@app.command()
+def schema(
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file"),
+) -> None:
+    """Print (or write) the JSON Schema of plan files."""
+    text = plan_json_schema()
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        out.print(f"wrote {output}")
+    else:
+        typer.echo(text)
+
+
+@app.command()
+def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
+    """Show a plan: budget, funding, schemes, metrics, risks and sign-offs."""
+    plan = load_or_exit(file)
+    out.print(f"[bold]{plan.hwb.name}[/bold] — BCF plan {', '.join(plan.financial_years)} "
+              f"({plan.status})")
+    budget = Table(title="Pooled budget")
+    budget.add_column("Financial year")
+    for col in ("Minimum required", "Agreed", "Funding total", "Scheme total", "Protected ASC"):
+        budget.add_column(col, justify="right")
+    for fy in plan.financial_years:
+        budget.add_row(fy, money(plan.minimum_pooled_budget.get(fy)),
+                       money(plan.agreed_pooled_budget.get(fy)), money(plan.funding_total(fy)),
+                       money(plan.scheme_total(fy)), money(plan.protected_social_care.get(fy)))
+    out.print(budget)
+
+    funding = Table(title="Funding by source")
+    for col in ("Source", "Year", "Contributor"):
+        funding.add_column(col)
+    funding.add_column("Amount", justify="right")
+    for f in plan.funding:
+        funding.add_row(str(f.source), f.financial_year, f.contributor or "", money(f.amount))
+    out.print(funding)
+
+    schemes = Table(title="Schemes")
+    for col in ("Ref", "Scheme", "Commissioner", "Provider", "Source"):
+        schemes.add_column(col)
+    for fy in plan.financial_years:
+        schemes.add_column(fy, justify="right")
+    schemes.add_column("NEL avoided", justify="right")
+    for s in plan.schemes:
+        avoided = ", ".join(f"{v}" for v in s.admissions_avoided.values() if v is not None)
+        schemes.add_row(s.reference, s.name, str(s.commissioner or ""), s.provider or "",
+                        str(s.funding_source or ""),
+                        *[money(s.spend.get(fy)) for fy in plan.financial_years], avoided)
+    out.print(schemes)
+
+    metrics = Table(title="Metrics")
+    for col in ("Metric", "Baseline", "Planned"):
+        metrics.add_column(col)
+    for m in plan.metrics:
+        base = f"{m.baseline.value:g} ({m.baseline.period})" if m.baseline and \
+            m.baseline.value is not None else "—"
+        planned = "; ".join(f"{v.period}: {v.value:g}" for v in m.planned if v.value is not None)
+        metrics.add_row(m.name or m.metric, base, planned or "—")
+    out.print(metrics)
+
+    risks = Table(title="Risk register")
+    for col in ("Id", "Risk", "L", "I", "Score", "Owner"):
+        risks.add_column(col)
+    for r in plan.risks:
+        risks.add_row(r.id, r.description, *(str(v) if v is not None else "—"
+                                             for v in (r.likelihood, r.impact, r.score)),
+                      r.owner or "")
+    out.print(risks)
+
+    signs = Table(title="Sign-off")
+    for col in ("Body", "Person", "Role", "Date"):
+        signs.add_column(col)
+    for s in plan.sign_offs:
+        signs.add_row(plan.partner(s.body).name, s.person or "—", s.role or "—",
+                      str(s.date) if s.date else "—")
+    out.print(signs)
+
+
+def p4p(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
+    """Print the payment-for-performance sum, the out-of-hospital remainder and risk share."""
+    plan = load_or_exit(file)
+    try:
+        r = payment_for_performance(plan)
+    except P4PError as exc:
+        err.print(f"[red]{file}: {exc}[/red]")
+        raise typer.Exit(EXIT_INVALID) from None
+    t = Table(title=f"{plan.hwb.name}: payment for performance {r.financial_year}")
+    t.add_column("Item")
+    t.add_column("Value", justify="right")
+    t.add_row("Baseline non-elective admissions",
+              f"{r.baseline_admissions:,}" if r.baseline_admissions is not None else "—")
+    t.add_row("Planned reduction (admissions)", f"{r.planned_reduction:,}")
+    t.add_row("Planned reduction (%)",
+              f"{r.planned_reduction_pct:.2f}%" if r.planned_reduction_pct is not None else "—")
+    t.add_row("Unit cost", money(r.unit_cost))
+    t.add_row("Performance-linked sum" + (" (capped at pot)" if r.capped else ""),
+              money(r.p4p_amount))
+    t.add_row("Performance-related element (pot)", money(r.performance_pot))
+    t.add_row("Released for NHS out-of-hospital services", money(r.out_of_hospital_remainder))
+    t.add_row("Stated in the plan", money(r.stated_p4p_amount))
+    for partner_id, amount in r.risk_exposure.items():
+        t.add_row(f"Risk borne by {plan.partner(partner_id).name}", money(amount))
+    out.print(t)
+    met = {True: "yes", False: "no", None: "unknown"}[r.minimum_reduction_met]
+    out.print(f"Basis: {r.basis}. Minimum 3.5% reduction met: {met}")
