@@ -46,6 +46,9 @@ class Partner(_Model):
     id: str = Field(pattern=r"^[a-z0-9_]+$", description="Short id used to refer to the partner")
     name: str
     type: PartnerType
+    signatory: bool = Field(
+        True, description="Party to the pooled budget who must sign off (False: consulted only)"
+    )
 
 
 class HealthAndWellbeingBoard(_Model):
@@ -108,6 +111,12 @@ class Scheme(_Model):
     protects_social_care: bool = Field(
         False, description="Counts towards the protection of adult social care services"
     )
+    protected_amount: dict[FinancialYear, Money | None] = Field(
+        default_factory=dict,
+        description="Part of the spend that counts towards protecting adult social care, "
+        "where the plan states it (otherwise all spend of a protects_social_care scheme)",
+    )
+    theme: str | None = Field(None, description="Work stream or priority the scheme sits under")
     metrics: list[str] = Field(default_factory=list, description="Metric ids it targets")
     admissions_avoided: dict[FinancialYear, int | None] = Field(
         default_factory=dict, description="Expected non-elective admissions avoided per year"
@@ -165,6 +174,7 @@ class Risk(_Model):
     rating: str | None = Field(None, description="Rating as the plan words it, e.g. 'High'")
     owner: str | None = None
     mitigation: str | None = None
+    note: str | None = None
 
 
 class RiskShare(_Model):
@@ -181,6 +191,7 @@ class SignOff(_Model):
     person: str | None = None
     role: str | None = None
     date: dt.date | None = None
+    note: str | None = None
 
 
 class PerformanceFund(_Model):
@@ -200,6 +211,7 @@ class PerformanceFund(_Model):
     stated_p4p_amount: Money | None = Field(
         None, description="The performance-linked sum as the plan states it"
     )
+    note: str | None = None
 
 
 class PlanStatus(StrEnum):

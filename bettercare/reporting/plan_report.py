@@ -20,14 +20,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
+import matplotlib.pyplot as plt
+from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bettercare.analytics.p4p import P4PError, P4PResult, payment_for_performance  # noqa: E402
-from bettercare.domain.findings import Finding, Severity  # noqa: E402
-from bettercare.domain.metrics import CATALOGUE  # noqa: E402
-from bettercare.domain.plan import Plan  # noqa: E402
-from bettercare.domain.rules import required_conditions  # noqa: E402
+from bettercare.analytics.p4p import P4PError, P4PResult, payment_for_performance
+from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.metrics import CATALOGUE
+from bettercare.domain.plan import Plan
+from bettercare.domain.rules import required_conditions
 
 
 @dataclass
@@ -73,12 +73,10 @@ def png_data_uri(fig) -> str:
 
 def budget_by_source_chart(plan: Plan) -> str | None:
     """Stacked bar: funding by source for each financial year."""
-    by: dict[str, dict[str, float]] = defaultdict(dict)
+    by: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for f in plan.funding:
         if f.amount is not None:
-            by[str(f.source)][f.financial_year] = by[str(f.source)].get(f.financial_year, 0) + float(
-                f.amount
-            )
+            by[str(f.source)][f.financial_year] += float(f.amount)
     if not by:
         return None
     years = plan.financial_years
