@@ -150,18 +150,40 @@ class NationalCondition(_Model):
     evidence: str | None = None
 
 
+class TimeBasis(StrEnum):
+    """What period a rate is expressed over (e.g. seed 002: 'per 100,000 per month')."""
+
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+class RagStatus(StrEnum):
+    RED = "RED"
+    AMBER = "AMBER"
+    GREEN = "GREEN"
+
+
 class MetricValue(_Model):
     period: Period
     value: float | None = None
     numerator: float | None = Field(None, ge=0)
     denominator: float | None = Field(None, ge=0)
+    status: RagStatus | None = Field(None, description="RAG status as reported (reported values)")
 
 
 class MetricPlan(_Model):
     metric: str = Field(description="Metric id from bettercare.domain.metrics.CATALOGUE")
     name: str | None = Field(None, description="Name as the plan words it (local metrics)")
+    time_basis: TimeBasis | None = Field(
+        None, description="Rates are per month/quarter/year (None: over the whole period)"
+    )
     baseline: MetricValue | None = None
     planned: list[MetricValue] = Field(default_factory=list)
+    reported: list[MetricValue] = Field(
+        default_factory=list,
+        description="Actuals as a board paper reported them (computed actuals come from data)",
+    )
     note: str | None = None
 
 
