@@ -223,3 +223,11 @@ def test_early_2014_template_asks_for_avoidable_admissions(make_plan):
 
     (f,) = findings(make_plan(change), "metrics")
     assert f.message == "national metric 'avoidable_emergency_admissions' has no plan"
+
+
+def test_p4p_stated_sum_must_match_within_rounding(make_plan):
+    assert findings(make_plan(lambda d: d["performance"].update(
+        {"stated_p4p_amount": 418_000})), "payment-for-performance") == []  # £800 off: rounding
+    (f,) = findings(make_plan(lambda d: d["performance"].update(
+        {"stated_p4p_amount": 450_000})), "payment-for-performance")
+    assert "differs from 280 admissions x £1,490 = £417,200" in f.message

@@ -32,6 +32,8 @@ E, W = Severity.ERROR, Severity.WARNING
 
 #: The 2015/16 payment-for-performance minimum planned reduction in non-elective admissions.
 MINIMUM_NEL_REDUCTION_PCT = 3.5
+#: Plans state the P4P sum in thousands (e.g. Rutland "£154k" for 103 x £1,490 = £153,470).
+P4P_ROUNDING_TOLERANCE = Decimal(1000)
 
 
 @dataclass(frozen=True)
@@ -374,6 +376,15 @@ def payment_for_performance(plan: Plan) -> list[Finding]:
         out.append(_f("payment-for-performance", W, "performance.planned_reduction_pct",
                       f"planned reduction {pct:.2f}% is below the {MINIMUM_NEL_REDUCTION_PCT}% "
                       "minimum: the plan must justify a lower ambition"))
+    reduction = p4p.planned_reduction
+    if reduction is None and p4p.baseline_admissions is not None and pct is not None:
+        reduction = round(p4p.baseline_admissions * pct / 100)
+    if reduction is not None and p4p.stated_p4p_amount is not None:
+        computed = reduction * p4p.unit_cost
+        if abs(computed - p4p.stated_p4p_amount) >= P4P_ROUNDING_TOLERANCE:
+            out.append(_f("payment-for-performance", W, "performance.stated_p4p_amount",
+                          f"stated sum {_money(p4p.stated_p4p_amount)} differs from {reduction} "
+                          f"admissions x {_money(p4p.unit_cost)} = {_money(computed)}"))
     if p4p.planned_reduction is None and p4p.baseline_admissions is None:
         out.append(_f("payment-for-performance", W, "performance",
                       "neither the baseline nor the planned number of admissions avoided is "
