@@ -182,7 +182,8 @@ def test_unknown_local_metric_needs_a_name(make_plan):
 
 # -- payment for performance ---------------------------------------------------------
 def test_p4p_below_minimum_reduction(make_plan):
-    plan = make_plan(lambda d: d["performance"].update({"planned_reduction_pct": 2.0}))
+    plan = make_plan(lambda d: d["performance"].update(
+        {"planned_reduction_pct": 2.0, "stated_p4p_amount": 238_400}))  # 160 x £1,490
     (f,) = findings(plan, "payment-for-performance")
     assert "2.00% is below the 3.5% minimum" in f.message
 
