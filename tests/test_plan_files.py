@@ -94,3 +94,15 @@ def test_json_schema_export(tmp_path):
     assert result.exit_code == 0
     schema = yaml.safe_load(out.read_text())
     assert "schemes" in schema["properties"] and "Scheme" in schema["$defs"]
+
+
+def test_committed_schema_is_current():
+    """schemas/plan.schema.json must be regenerated when the models change."""
+    from pathlib import Path
+
+    from bettercare.data.plan_files import plan_json_schema
+
+    committed = Path(__file__).parent.parent / "schemas" / "plan.schema.json"
+    assert committed.read_text().strip() == plan_json_schema().strip(), (
+        "run: bettercare plan schema -o schemas/plan.schema.json"
+    )

@@ -182,7 +182,8 @@ def test_unknown_local_metric_needs_a_name(make_plan):
 
 # -- payment for performance ---------------------------------------------------------
 def test_p4p_below_minimum_reduction(make_plan):
-    plan = make_plan(lambda d: d["performance"].update({"planned_reduction_pct": 2.0}))
+    plan = make_plan(lambda d: d["performance"].update(
+        {"planned_reduction_pct": 2.0, "stated_p4p_amount": 238_400}))  # 160 x £1,490
     (f,) = findings(plan, "payment-for-performance")
     assert "2.00% is below the 3.5% minimum" in f.message
 
@@ -191,3 +192,43 @@ def test_p4p_below_minimum_reduction(make_plan):
 def test_p4p_inputs_missing(make_plan, field):
     plan = make_plan(lambda d: d["performance"].pop(field))
     assert findings(plan, "payment-for-performance")
+
+
+def test_protected_amount_counts_part_of_a_scheme(make_plan):
+    def change(d):
+        d["schemes"][0]["protects_social_care"] = False
+        d["schemes"][0]["protected_amount"] = {"2014/15": 400_000, "2015/16": 2_900_000}
+
+    (f,) = findings(make_plan(change), "protected-social-care")
+    assert "spend £2,900,000 in 2015/16, below the protected amount £3,000,000" in f.message
+
+
+def test_consulted_partner_need_not_sign(make_plan):
+    def change(d):
+        d["partners"].append({"id": "next_ccg", "name": "Next CCG", "type": "ccg",
+                              "signatory": False})
+
+    assert findings(make_plan(change), "sign-off") == []
+    with pytest.raises(AssertionError):  # but a signatory CCG must sign
+        def change2(d):
+            d["partners"].append({"id": "next_ccg", "name": "Next CCG", "type": "ccg"})
+        assert findings(make_plan(change2), "sign-off") == []
+
+
+def test_early_2014_template_asks_for_avoidable_admissions(make_plan):
+    def change(d):
+        d["date_submitted"] = "2014-02-14"
+        d["date_agreed"] = "2014-01-30"
+        for s in d["sign_offs"]:
+            s["date"] = "2014-01-30"
+
+    (f,) = findings(make_plan(change), "metrics")
+    assert f.message == "national metric 'avoidable_emergency_admissions' has no plan"
+
+
+def test_p4p_stated_sum_must_match_within_rounding(make_plan):
+    assert findings(make_plan(lambda d: d["performance"].update(
+        {"stated_p4p_amount": 418_000})), "payment-for-performance") == []  # £800 off: rounding
+    (f,) = findings(make_plan(lambda d: d["performance"].update(
+        {"stated_p4p_amount": 450_000})), "payment-for-performance")
+    assert "differs from 280 admissions x £1,490 = £417,200" in f.message

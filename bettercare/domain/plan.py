@@ -46,6 +46,9 @@ class Partner(_Model):
     id: str = Field(pattern=r"^[a-z0-9_]+$", description="Short id used to refer to the partner")
     name: str
     type: PartnerType
+    signatory: bool = Field(
+        True, description="Party to the pooled budget who must sign off (False: consulted only)"
+    )
 
 
 class HealthAndWellbeingBoard(_Model):
@@ -108,6 +111,12 @@ class Scheme(_Model):
     protects_social_care: bool = Field(
         False, description="Counts towards the protection of adult social care services"
     )
+    protected_amount: dict[FinancialYear, Money | None] = Field(
+        default_factory=dict,
+        description="Part of the spend that counts towards protecting adult social care, "
+        "where the plan states it (otherwise all spend of a protects_social_care scheme)",
+    )
+    theme: str | None = Field(None, description="Work stream or priority the scheme sits under")
     metrics: list[str] = Field(default_factory=list, description="Metric ids it targets")
     admissions_avoided: dict[FinancialYear, int | None] = Field(
         default_factory=dict, description="Expected non-elective admissions avoided per year"
@@ -141,18 +150,40 @@ class NationalCondition(_Model):
     evidence: str | None = None
 
 
+class TimeBasis(StrEnum):
+    """What period a rate is expressed over (e.g. seed 002: 'per 100,000 per month')."""
+
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+class RagStatus(StrEnum):
+    RED = "RED"
+    AMBER = "AMBER"
+    GREEN = "GREEN"
+
+
 class MetricValue(_Model):
     period: Period
     value: float | None = None
     numerator: float | None = Field(None, ge=0)
     denominator: float | None = Field(None, ge=0)
+    status: RagStatus | None = Field(None, description="RAG status as reported (reported values)")
 
 
 class MetricPlan(_Model):
     metric: str = Field(description="Metric id from bettercare.domain.metrics.CATALOGUE")
     name: str | None = Field(None, description="Name as the plan words it (local metrics)")
+    time_basis: TimeBasis | None = Field(
+        None, description="Rates are per month/quarter/year (None: over the whole period)"
+    )
     baseline: MetricValue | None = None
     planned: list[MetricValue] = Field(default_factory=list)
+    reported: list[MetricValue] = Field(
+        default_factory=list,
+        description="Actuals as a board paper reported them (computed actuals come from data)",
+    )
     note: str | None = None
 
 
@@ -165,6 +196,7 @@ class Risk(_Model):
     rating: str | None = Field(None, description="Rating as the plan words it, e.g. 'High'")
     owner: str | None = None
     mitigation: str | None = None
+    note: str | None = None
 
 
 class RiskShare(_Model):
@@ -181,6 +213,7 @@ class SignOff(_Model):
     person: str | None = None
     role: str | None = None
     date: dt.date | None = None
+    note: str | None = None
 
 
 class PerformanceFund(_Model):
@@ -200,6 +233,7 @@ class PerformanceFund(_Model):
     stated_p4p_amount: Money | None = Field(
         None, description="The performance-linked sum as the plan states it"
     )
+    note: str | None = None
 
 
 class PlanStatus(StrEnum):

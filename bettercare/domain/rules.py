@@ -11,6 +11,7 @@ BCF Technical Guidance 2015/16, BCF Policy Framework and Planning Requirements 2
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ E, W = Severity.ERROR, Severity.WARNING
 
 #: The 2015/16 payment-for-performance minimum planned reduction in non-elective admissions.
 MINIMUM_NEL_REDUCTION_PCT = 3.5
+#: Plans state the P4P sum in thousands (e.g. Rutland "£154k" for 103 x £1,490 = £153,470).
+P4P_ROUNDING_TOLERANCE = Decimal(1000)
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,13 @@ def funding_source_allocation(plan: Plan) -> list[Finding]:
     return out
 
 
+def protected_spend(scheme, fy: str) -> Decimal:
+    """What a scheme contributes to protecting adult social care in a year."""
+    if fy in scheme.protected_amount:
+        return scheme.protected_amount[fy] or Decimal(0)
+    return (scheme.spend.get(fy) or Decimal(0)) if scheme.protects_social_care else Decimal(0)
+
+
 @rule("protected-social-care", "Protection of adult social care is stated and funded by schemes")
 def protected_social_care(plan: Plan) -> list[Finding]:
     out = []
@@ -168,13 +178,13 @@ def protected_social_care(plan: Plan) -> list[Finding]:
                           f"the amount for the protection of adult social care in {fy} is "
                           "not stated (national condition 2)"))
             continue
-        flagged = [s for s in plan.schemes if s.protects_social_care]
+        flagged = [s for s in plan.schemes if s.protects_social_care or s.protected_amount]
         if not flagged:
             out.append(_f("protected-social-care", E, "schemes",
                           f"{_money(amount)} is protected for adult social care in {fy} but no "
                           "scheme is marked protects_social_care"))
             continue
-        funded = sum((s.spend.get(fy) or Decimal(0) for s in flagged), Decimal(0))
+        funded = sum((protected_spend(s, fy) for s in flagged), Decimal(0))
         if funded < amount:
             out.append(_f("protected-social-care", E, f"protected_social_care.{fy}",
                           f"schemes protecting social care spend {_money(funded)} in {fy}, "
@@ -255,9 +265,8 @@ def years_and_dates(plan: Plan) -> list[Finding]:
 def sign_off(plan: Plan) -> list[Finding]:
     out = []
     required = [plan.hwb.local_authority]
-    required += [p.id for p in plan.partners if p.type in (PartnerType.CCG, PartnerType.ICB)]
-    required += [p.id for p in plan.partners
-                 if p.type == PartnerType.HEALTH_AND_WELLBEING_BOARD]
+    required += [p.id for p in plan.partners if p.signatory and p.type in
+                 (PartnerType.CCG, PartnerType.ICB, PartnerType.HEALTH_AND_WELLBEING_BOARD)]
     final = plan.status in (PlanStatus.AGREED, PlanStatus.APPROVED)
     severity = E if final else W
     when = f"a plan with status '{plan.status}'" if final else "before the plan can be agreed"
@@ -314,13 +323,22 @@ def national_conditions(plan: Plan) -> list[Finding]:
     return out
 
 
+#: The revised BCF template (July 2014) replaced the avoidable-emergency-admissions composite
+#: with total non-elective admissions, the basis of payment for performance.
+REVISED_TEMPLATE_DATE = dt.date(2014, 7, 1)
+
+
 def required_metrics(plan: Plan) -> list[str]:
-    """National metrics: 2014/15 templates used the avoidable-admissions composite."""
+    """National metrics the plan's template asks for (by submission date, else first year)."""
     core = ["delayed_transfers_of_care", "permanent_admissions_care_homes_65",
             "reablement_91_days", "patient_experience"]
-    years = {fy_start_year(fy) for fy in plan.financial_years}
-    first = ["avoidable_emergency_admissions"] if max(years) < 2015 else ["non_elective_admissions"]
-    return first + core
+    when = plan.date_submitted or plan.date_agreed
+    if when is not None:
+        original = when < REVISED_TEMPLATE_DATE
+    else:
+        original = fy_start_year(plan.financial_years[0]) < 2014
+    first = "avoidable_emergency_admissions" if original else "non_elective_admissions"
+    return [first, *core]
 
 
 @rule("metrics", "National metrics have a baseline and a planned value")
@@ -358,6 +376,15 @@ def payment_for_performance(plan: Plan) -> list[Finding]:
         out.append(_f("payment-for-performance", W, "performance.planned_reduction_pct",
                       f"planned reduction {pct:.2f}% is below the {MINIMUM_NEL_REDUCTION_PCT}% "
                       "minimum: the plan must justify a lower ambition"))
+    reduction = p4p.planned_reduction
+    if reduction is None and p4p.baseline_admissions is not None and pct is not None:
+        reduction = round(p4p.baseline_admissions * pct / 100)
+    if reduction is not None and p4p.stated_p4p_amount is not None:
+        computed = reduction * p4p.unit_cost
+        if abs(computed - p4p.stated_p4p_amount) >= P4P_ROUNDING_TOLERANCE:
+            out.append(_f("payment-for-performance", W, "performance.stated_p4p_amount",
+                          f"stated sum {_money(p4p.stated_p4p_amount)} differs from {reduction} "
+                          f"admissions x {_money(p4p.unit_cost)} = {_money(computed)}"))
     if p4p.planned_reduction is None and p4p.baseline_admissions is None:
         out.append(_f("payment-for-performance", W, "performance",
                       "neither the baseline nor the planned number of admissions avoided is "

@@ -1,0 +1,173 @@
+"""HTML summary of BCF plans for a Health and Wellbeing Board pack.
+
+One page per plan (budget by source and scheme, planning-rule results, payment for
+performance, risk heatmap, national conditions, metrics, sign-off) and an index page.
+Charts are PNG images embedded in the page, so each file stands alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import shutil
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bettercare.analytics.p4p import P4PError, P4PResult, payment_for_performance
+from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.metrics import CATALOGUE
+from bettercare.domain.plan import Plan
+from bettercare.domain.rules import required_conditions
+
+
+@dataclass
+class PlanResult:
+    """What the report needs to know about one plan file."""
+
+    source: Path
+    plan: Plan | None
+    findings: list[Finding]
+    extra_sections: list[tuple[str, str]] = field(default_factory=list)  # (title, html)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == Severity.ERROR for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == Severity.WARNING for f in self.findings)
+
+    @property
+    def page(self) -> str:
+        return f"{self.plan.plan_id if self.plan else self.source.stem}.html"
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("bettercare.reporting", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = lambda x: "—" if x is None else f"£{Decimal(x):,.0f}"
+    env.filters["num"] = lambda x: "—" if x is None else f"{x:,.{2 if x % 1 else 0}f}"
+    return env
+
+
+def png_data_uri(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def budget_by_source_chart(plan: Plan) -> str | None:
+    """Stacked bar: funding by source for each financial year."""
+    by: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for f in plan.funding:
+        if f.amount is not None:
+            by[str(f.source)][f.financial_year] += float(f.amount)
+    if not by:
+        return None
+    years = plan.financial_years
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    bottom = [0.0] * len(years)
+    for source, amounts in sorted(by.items()):
+        values = [amounts.get(fy, 0) / 1e6 for fy in years]
+        ax.bar(years, values, bottom=bottom, label=source.replace("_", " "))
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_ylabel("£ million")
+    ax.set_title("Pooled budget by funding source")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.spines[["top", "right"]].set_visible(False)
+    return png_data_uri(fig)
+
+
+def risk_heatmap(plan: Plan) -> list[list[dict]]:
+    """5 x 5 grid (impact rows 5..1, likelihood columns 1..5) of scored risks."""
+    grid = []
+    for impact in range(5, 0, -1):
+        row = []
+        for likelihood in range(1, 6):
+            ids = [r.id for r in plan.risks if r.likelihood == likelihood and r.impact == impact]
+            score = likelihood * impact
+            band = "high" if score >= 15 else "medium" if score >= 8 else "low"
+            row.append({"score": score, "band": band, "ids": ids})
+        grid.append(row)
+    return grid
+
+
+def _p4p(plan: Plan) -> tuple[P4PResult | None, str | None]:
+    if plan.performance is None:
+        return None, "The plan has no payment-for-performance section."
+    try:
+        return payment_for_performance(plan), None
+    except P4PError as exc:
+        return None, str(exc)
+
+
+def render_plan(result: PlanResult) -> str:
+    plan = result.plan
+    ctx: dict = {"r": result, "plan": plan, "Severity": Severity}
+    if plan is not None:
+        p4p, p4p_note = _p4p(plan)
+        given = {c.id: c for c in plan.national_conditions}
+        ctx |= {
+            "budget_chart": budget_by_source_chart(plan),
+            "heatmap": risk_heatmap(plan),
+            "unscored": [r for r in plan.risks if r.likelihood is None or r.impact is None],
+            "p4p": p4p,
+            "p4p_note": p4p_note,
+            "conditions": [(cid, given.get(cid)) for cid in required_conditions(plan)],
+            "catalogue": CATALOGUE,
+            "partner_names": {p.id: p.name for p in plan.partners},
+        }
+    return _env().get_template("plan.html.j2").render(**ctx)
+
+
+def render_index(results: list[PlanResult], title: str, sections: list[tuple[str, str]]) -> str:
+    return _env().get_template("index.html.j2").render(
+        results=results, title=title, sections=sections
+    )
+
+
+def write_report(
+    out_dir: Path,
+    results: list[PlanResult],
+    title: str = "Better Care Fund plans",
+    sections: list[tuple[str, str]] | None = None,
+    assets: dict[str, bytes] | None = None,
+) -> Path:
+    """Write index.html and one page per plan; all or nothing (atomic directory swap)."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        for r in results:
+            (tmp / r.page).write_text(render_plan(r), encoding="utf-8")
+        for name, data in (assets or {}).items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_bytes(data)
+        (tmp / "index.html").write_text(render_index(results, title, sections or []),
+                                        encoding="utf-8")
+        old = None
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}-old-{os.getpid()}")
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir / "index.html"
