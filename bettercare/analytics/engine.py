@@ -1,0 +1,278 @@
+"""Compute every BCF metric per HWB per month / quarter / year on DuckDB or Spark.
+
+The metric definitions (:mod:`bettercare.analytics.metrics`) are Ibis expressions written
+once. :func:`compute_metrics` binds them to a backend:
+
+* ``duckdb``: the embedded analytics store itself (read only);
+* ``spark``: the store tables exported to Parquet (DuckDB ``COPY``), read by a local
+  Spark session through ``ibis.pyspark`` -- the *same* expressions, no second copy of SQL.
+
+The result is one pandas DataFrame with :data:`OUTPUT_COLUMNS`
+(metric, hwb_code, period, breakdown, numerator, denominator, value), sorted.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import pandas as pd
+
+from bettercare.analytics.metrics import GRAINS, OUTPUT_COLUMNS, SPECS, MetricDataError
+from bettercare.analytics.metrics.base import (
+    POPULATION_BASES,
+    Context,
+    check_grain,
+    labels_between,
+)
+from bettercare.data.schema import FEEDS
+from bettercare.domain.periods import period_span
+
+BACKENDS: tuple[str, ...] = ("duckdb", "spark")
+Store = str | Path | duckdb.DuckDBPyConnection
+
+
+@cache
+def spark_session() -> Any:
+    """One small local Spark session per process (1 core, no UI, 2 shuffle partitions)."""
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master("local[1]")
+        .appName("bettercare-metrics")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
+
+
+@contextmanager
+def open_store(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection to the store; a path must exist (never create an empty store)."""
+    if isinstance(store, duckdb.DuckDBPyConnection):
+        yield store
+        return
+    path = Path(store)
+    if not path.is_file():
+        raise MetricDataError(f"store file not found: {path}")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def resolve_metrics(metrics: Iterable[str] | None) -> list[str]:
+    if metrics is None:
+        return list(SPECS)
+    ids = list(metrics)
+    unknown = [m for m in ids if m not in SPECS]
+    if unknown:
+        raise MetricDataError(
+            f"unknown metric(s) {', '.join(unknown)} (known: {', '.join(SPECS)})"
+        )
+    return ids
+
+
+def _window(period: str | None) -> tuple[date | None, date | None]:
+    if period is None:
+        return None, None
+    try:
+        span = period_span(period)
+    except ValueError as exc:
+        raise MetricDataError(f"bad period: {exc}") from None
+    return span.start, span.end
+
+
+def _activity_span(con: duckdb.DuckDBPyConnection, tables: set[str]) -> tuple[date, date]:
+    """First and last period date across the store's event tables."""
+    parts = [
+        f"SELECT min({f.period_column}) AS lo, max({f.period_column}) AS hi FROM {f.store_table}"
+        for f in FEEDS.values()
+        if f.period_column and f.store_table in tables and f.store_table != "scheme_activity"
+    ]
+    lo, hi = con.execute(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})").one()
+    if lo is None:
+        raise MetricDataError(
+            "the store holds no dated activity; pass a period to compute snapshot metrics"
+        )
+    return lo, hi
+
+
+def _periods_frame(start: date, end: date, grain: str) -> pd.DataFrame:
+    labels = labels_between(start, end, grain)
+    spans = [period_span(lab) for lab in labels]
+    return pd.DataFrame(
+        {
+            "period": labels,
+            "period_start": [s.start for s in spans],
+            "period_end": [s.end for s in spans],
+            "pop_year": [s.start.year if s.start.month >= 4 else s.start.year - 1
+                         for s in spans],
+        }
+    )
+
+
+def _check_population(pop: pd.DataFrame, result: pd.DataFrame, metric: str) -> None:
+    """Every (hwb, mid-year) the metric needs has every band and sex of its base."""
+    spec = SPECS[metric]
+    if spec.population_base is None or result.empty:
+        return
+    bands = POPULATION_BASES[spec.population_base]
+    have = {
+        (h, int(y), s, b)
+        for h, y, s, b in pop[["hwb_code", "year", "sex", "age_band"]].itertuples(index=False)
+    }
+    years_by_hwb: dict[str, set[int]] = {}
+    for h, y, _, _ in have:
+        years_by_hwb.setdefault(h, set()).add(y)
+    needed = {
+        (h, _pop_year(p)) for h, p in result[["hwb_code", "period"]].itertuples(index=False)
+    }
+    for hwb, year in sorted(needed):
+        if year not in years_by_hwb.get(hwb, set()):
+            present = ", ".join(str(y) for y in sorted(years_by_hwb.get(hwb, set()))) or "none"
+            raise MetricDataError(
+                f"{metric}: population table has no mid-{year} estimate for HWB {hwb} "
+                f"(years present: {present}); load the ONS mid-year estimates for {year}"
+            )
+        missing = [
+            f"{b} ({s})" for b in bands for s in ("M", "F") if (hwb, year, s, b) not in have
+        ]
+        if missing:
+            raise MetricDataError(
+                f"{metric}: population table for HWB {hwb}, mid-{year}, is missing age "
+                f"band(s) {', '.join(missing)} needed for the {spec.population_base} "
+                "denominator"
+            )
+
+
+def _pop_year(period: str) -> int:
+    s = period_span(period).start
+    return s.year if s.month >= 4 else s.year - 1
+
+
+def _normalise(df: pd.DataFrame) -> pd.DataFrame:
+    df = df[list(OUTPUT_COLUMNS)].copy()
+    for c in ("metric", "hwb_code", "period", "breakdown"):
+        df[c] = df[c].astype(object)
+    for c in ("numerator", "denominator", "value"):
+        df[c] = pd.to_numeric(df[c]).astype("float64")
+    return df
+
+
+def compute_metrics(
+    store: Store,
+    grain: str = "month",
+    backend: str = "duckdb",
+    metrics: Iterable[str] | None = None,
+    period: str | None = None,
+) -> pd.DataFrame:
+    """Every requested metric per HWB per period of ``grain`` (``month|quarter|year``).
+
+    ``period`` (plan grammar, e.g. ``2016/17``) restricts the events to that window.
+    Raises :class:`MetricDataError` with a plain message for a missing store or table,
+    bad grain or period, missing population band/year, or (when metrics are named
+    explicitly) a metric whose numerator is empty. With ``metrics=None`` an empty metric
+    is skipped and reported in ``result.attrs['warnings']``.
+    """
+    try:
+        check_grain(grain)
+    except ValueError as exc:
+        raise MetricDataError(str(exc)) from None
+    if backend not in BACKENDS:
+        raise MetricDataError(f"backend '{backend}' is not one of {', '.join(BACKENDS)}")
+    explicit = metrics is not None
+    ids = resolve_metrics(metrics)
+    start, end = _window(period)
+    with open_store(store) as con:
+        present = _store_tables(con)
+        needed = sorted({t for m in ids for t in SPECS[m].tables})
+        absent = [t for t in needed if t not in present]
+        if absent:
+            users = [m for m in ids if set(SPECS[m].tables) & set(absent)]
+            raise MetricDataError(
+                f"store has no table(s) {', '.join(absent)} (needed by {', '.join(users)}); "
+                "build the store with `bettercare ingest` or create_store_tables"
+            )
+        periods = None
+        if "dementia_diagnosis_rate" in ids:
+            lo, hi = (start, end) if start else _activity_span(con, present)
+            periods = _periods_frame(lo, hi, grain)
+        pop = con.execute("SELECT * FROM population").df()
+        with _bind(con, needed, backend) as tables:
+            ctx = Context(
+                tables=tables, grain=grain, start=start, end=end,
+                periods=None if periods is None else ibis.memtable(
+                    periods,
+                    schema={"period": "string", "period_start": "date",
+                            "period_end": "date", "pop_year": "int64"},
+                ),
+            )
+            frames, warnings = [], []
+            for mid in ids:
+                df = _normalise(SPECS[mid].build(ctx).execute())
+                if df.empty:
+                    msg = (
+                        f"{mid}: empty numerator - no qualifying rows in "
+                        f"{SPECS[mid].tables[0]}"
+                        + (f" for {period}" if period else "")
+                    )
+                    if explicit:
+                        raise MetricDataError(msg)
+                    warnings.append(msg)
+                    continue
+                _check_population(pop, df, mid)
+                frames.append(df)
+    out = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS})
+    )
+    out = _normalise(out).sort_values(["metric", "hwb_code", "period", "breakdown"])
+    out = out.reset_index(drop=True)
+    out.attrs["warnings"] = warnings
+    out.attrs["grain"] = grain
+    out.attrs["backend"] = backend
+    return out
+
+
+@contextmanager
+def _bind(
+    con: duckdb.DuckDBPyConnection, tables: list[str], backend: str
+) -> Iterator[dict[str, ibis.Table]]:
+    """Ibis tables for ``tables`` on the chosen backend."""
+    if backend == "duckdb":
+        db = ibis.duckdb.from_connection(con)
+        yield {t: db.table(t) for t in tables}
+        return
+    with tempfile.TemporaryDirectory(prefix="bettercare-spark-") as tmp:
+        sp = ibis.pyspark.connect(spark_session())
+        tag = uuid.uuid4().hex[:8]
+        bound = {}
+        for t in tables:
+            path = Path(tmp) / f"{t}.parquet"
+            con.execute(f"COPY {t} TO '{path}' (FORMAT parquet)")
+            bound[t] = sp.read_parquet(str(path), table_name=f"bc_{t}_{tag}")
+        yield bound
+
+
+__all__ = ["BACKENDS", "GRAINS", "MetricDataError", "compute_metrics", "spark_session"]

@@ -1,0 +1,50 @@
+"""Emergency admissions due to falls, people aged 65+, crude rate per 100,000.
+
+Specification: local BCF metric following PHOF 2.24 (emergency hospital admissions for
+injuries due to falls in people aged 65 and over): emergency admissions with a primary
+diagnosis of injury (ICD-10 S00-T98) and an external cause of a fall (W00-W19), which the
+store carries as the flag ``hospital_spells.injury_due_to_fall``.
+
+* Numerator: spells with ``admission_method = 'non_elective'`` and
+  ``injury_due_to_fall`` true, age 65+ on ``admission_date`` (from
+  ``residents.date_of_birth``), in the period of ``admission_date``.
+* Denominator: resident population aged 65+ (mid-year estimate; see ``base``).
+* Crude (not age-standardised) rate, as the seed plans report it.
+* Exclusions: elective spells; under 65s; people not in ``residents``.
+* Direction: lower is better.
+"""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+
+from bettercare.analytics.metrics.base import (
+    Context,
+    MetricSpec,
+    age_on,
+    count_by_period,
+    in_window,
+    rate_output,
+    with_hwb,
+)
+
+ID = "falls_65"
+
+
+def build(ctx: Context) -> ir.Table:
+    s = ctx.table("hospital_spells")
+    s = s.filter(
+        s.admission_method == "non_elective",
+        s.injury_due_to_fall,
+        in_window(ctx, s.admission_date),
+    )
+    s = with_hwb(ctx, s, "date_of_birth")
+    s = s.filter(age_on(s.date_of_birth, s.admission_date) >= 65)
+    counts = count_by_period(s, "admission_date", ctx.grain)
+    return rate_output(ctx, ID, counts, "65+", 100_000.0)
+
+
+SPEC = MetricSpec(
+    id=ID, tables=("hospital_spells", "residents", "population"), build=build,
+    population_base="65+",
+)

@@ -1,0 +1,41 @@
+"""Total non-elective admissions into hospital (general and acute), per 100,000 and count.
+
+Specification: BCF 2015/16 Technical Guidance, metric 1 (the payment-for-performance
+metric): non-elective admissions as reported in the Monthly Activity Return / SUS APC.
+
+* Numerator: hospital provider spells with ``admission_method = 'non_elective'``
+  (emergency and other non-elective), all ages, counted in the period of the
+  ``admission_date``. The numerator *is* the count form of the metric.
+* Denominator: resident population, all ages (mid-year estimate; see ``base``).
+* Exclusions: elective spells; spells of people not in ``residents`` (non-residents).
+  Maternity and transfers are not separately identified in the store (not excluded).
+* Direction: lower is better.
+"""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+
+from bettercare.analytics.metrics.base import (
+    Context,
+    MetricSpec,
+    count_by_period,
+    in_window,
+    rate_output,
+    with_hwb,
+)
+
+ID = "non_elective_admissions"
+
+
+def build(ctx: Context) -> ir.Table:
+    s = ctx.table("hospital_spells")
+    s = s.filter(s.admission_method == "non_elective", in_window(ctx, s.admission_date))
+    counts = count_by_period(with_hwb(ctx, s), "admission_date", ctx.grain)
+    return rate_output(ctx, ID, counts, "all ages", 100_000.0)
+
+
+SPEC = MetricSpec(
+    id=ID, tables=("hospital_spells", "residents", "population"), build=build,
+    population_base="all ages",
+)

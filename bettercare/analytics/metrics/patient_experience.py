@@ -1,0 +1,55 @@
+"""Patient / service user experience: percent of survey answers that are positive.
+
+Specification: BCF Technical Guidance metric 5 (local choice). The seed plans use the GP
+Patient Survey question "In the last 6 months, have you had enough support from local
+services or organisations to help you manage your long-term health condition(s)?"
+(``gpps``) or the ASCOF 3A / 3D adult social care survey (``ascs``).
+
+* Numerator: responses with ``positive`` true.
+* Denominator: responses answering the question (``positive`` not NULL); "don't know" /
+  blank answers are excluded, as GPPS reports do.
+* Period: the ``response_date``'s period. Breakdown ``all`` (every survey and question in
+  the store) plus one row per ``survey``.
+* Unweighted (GPPS publishes weighted figures; weights are not in the store).
+* Exclusions: respondents not in ``residents``.
+* Direction: higher is better.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from bettercare.analytics.metrics.base import (
+    ALL,
+    Context,
+    MetricSpec,
+    in_window,
+    period_label,
+    proportion_output,
+    with_hwb,
+)
+
+ID = "patient_experience"
+
+
+def build(ctx: Context) -> ir.Table:
+    e = ctx.table("experience_responses")
+    e = e.filter(e.positive.notnull(), in_window(ctx, e.response_date))
+    e = with_hwb(ctx, e)
+    e = e.mutate(period=period_label(e.response_date, ctx.grain))
+    parts = []
+    for bd in (ibis.literal(ALL), e.survey.cast("string")):
+        t = e.mutate(breakdown=bd)
+        parts.append(
+            t.group_by("hwb_code", "period", "breakdown").aggregate(
+                numerator=t.positive.cast("int64").sum(), denominator=t.count()
+            )
+        )
+    return proportion_output(ID, parts[0].union(parts[1]))
+
+
+SPEC = MetricSpec(
+    id=ID, tables=("experience_responses", "residents"), build=build, scale=100.0,
+    breakdowns=("all", "gpps", "ascs"),
+)
