@@ -109,7 +109,8 @@ def _activity_span(con: duckdb.DuckDBPyConnection, tables: set[str]) -> tuple[da
         for f in FEEDS.values()
         if f.period_column and f.store_table in tables and f.store_table != "scheme_activity"
     ]
-    lo, hi = con.execute(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})").one()
+    sql = f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})"
+    lo, hi = con.execute(sql).fetchone()
     if lo is None:
         raise MetricDataError(
             "the store holds no dated activity; pass a period to compute snapshot metrics"
