@@ -1,0 +1,164 @@
+"""Scheme impact: non-elective admissions avoided by each BCF scheme against its target,
+and the payment for performance *earned to date* from the actual reduction.
+
+Admissions avoided (``scheme_activity`` feed, one row per scheme per month):
+
+* target per month = the scheme's ``admissions_avoided[financial year] / 12`` (pro rata;
+  a quarter is 3 months' worth, a year 12);
+* cumulative figures run from the start of each financial year to the period;
+* ``on_track`` when avoided to date >= target to date.
+
+Seed 002 (Leicestershire 2016/17): five schemes targeted to avoid 1,517 admissions in the
+year had avoided 2,138 by December -- i.e. the "all schemes" cumulative row for 2016-12.
+
+P4P earned to date (BCF 2015/16 Technical Guidance, payment for performance): the
+reduction in total non-elective admissions against the baseline, pro rata to the months
+elapsed, times the unit cost (``PerformanceFund.unit_cost``, default £1,490), never
+negative, capped at the performance pot pro rata when the plan states one. The PLANNED
+sum is :mod:`bettercare.analytics.p4p`; this is what the actuals have earned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+
+from bettercare.analytics.metrics.base import label_for
+from bettercare.domain.periods import fy_of, fy_span, period_span
+from bettercare.domain.plan import Plan
+
+ALL_SCHEMES = "all schemes"
+
+
+def _months(start: date, end: date) -> list[date]:
+    out, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        out.append(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def scheme_impact(activity: pd.DataFrame, plan: Plan, grain: str = "month") -> pd.DataFrame:
+    """Admissions avoided per scheme per period vs the pro-rata target, cumulative in year.
+
+    ``activity`` has the ``scheme_activity`` columns (scheme_reference, month,
+    admissions_avoided). Months run from the start of the first financial year with
+    activity to the last month with activity; schemes with a target but no activity count
+    zero. Rows for scheme ``'all schemes'`` total every scheme.
+    """
+    cols = [
+        "scheme_reference", "scheme_name", "financial_year", "period", "avoided", "target",
+        "avoided_to_date", "target_to_date", "target_year", "variance_to_date", "on_track",
+    ]
+    if activity.empty:
+        return pd.DataFrame(columns=cols)
+    act = activity.assign(month=pd.to_datetime(activity.month).dt.date)
+    first = fy_span(fy_of(min(act.month))).start
+    months = _months(first, max(act.month))
+    names = {s.reference: s.name for s in plan.schemes}
+    targets = {s.reference: s.admissions_avoided for s in plan.schemes}
+    refs = sorted(set(act.scheme_reference) | {r for r, t in targets.items() if any(t.values())})
+    got = act.groupby(["scheme_reference", "month"]).admissions_avoided.sum().to_dict()
+    grid = []
+    for ref in refs:
+        for m in months:
+            fy = fy_of(m)
+            year_target = targets.get(ref, {}).get(fy)
+            grid.append({
+                "scheme_reference": ref, "financial_year": fy,
+                "period": label_for(m, grain), "month": m,
+                "avoided": float(got.get((ref, m), 0)),
+                "target": year_target / 12 if year_target is not None else float("nan"),
+                "target_year": year_target,
+            })
+    g = pd.DataFrame(grid)
+    tot = g.groupby(["financial_year", "period", "month"], as_index=False).agg(
+        avoided=("avoided", "sum"), target=("target", lambda s: s.sum(min_count=1)),
+        target_year=("target_year", lambda s: s.sum(min_count=1)),
+    )
+    g = pd.concat([g, tot.assign(scheme_reference=ALL_SCHEMES)], ignore_index=True)
+    out = g.groupby(["scheme_reference", "financial_year", "period"], as_index=False,
+                    sort=False).agg(
+        avoided=("avoided", "sum"), target=("target", lambda s: s.sum(min_count=1)),
+        target_year=("target_year", "first"), month=("month", "min"),
+    )
+    out = out.sort_values(["scheme_reference", "month"])
+    keys = ["scheme_reference", "financial_year"]
+    out["avoided_to_date"] = out.groupby(keys).avoided.cumsum()
+    out["target_to_date"] = out.groupby(keys).target.cumsum()
+    out["variance_to_date"] = out.avoided_to_date - out.target_to_date
+    out["on_track"] = (out.avoided_to_date >= out.target_to_date).where(
+        out.target_to_date.notna()
+    )
+    out["scheme_name"] = out.scheme_reference.map(names)
+    return out[cols].reset_index(drop=True)
+
+
+def load_scheme_activity(con) -> pd.DataFrame:  # con: duckdb.DuckDBPyConnection
+    sql = "SELECT scheme_reference, month, admissions_avoided FROM scheme_activity"
+    return con.execute(sql).df()
+
+
+@dataclass(frozen=True)
+class P4PEarned:
+    financial_year: str | None
+    months_to_date: int = 0
+    baseline_to_date: float | None = None
+    actual_to_date: float | None = None
+    reduction: float | None = None
+    unit_cost: Decimal | None = None
+    earned: Decimal | None = None
+    cap: Decimal | None = None
+    reason: str = ""
+
+
+def p4p_earned(plan: Plan, actuals: pd.DataFrame, hwb_code: str | None = None) -> P4PEarned:
+    """P4P earned to date from monthly non-elective admission actuals (see module doc).
+
+    ``actuals`` is :func:`~bettercare.analytics.engine.compute_metrics` output at month
+    grain (the ``non_elective_admissions`` numerator is the admissions count).
+    """
+    perf = plan.performance
+    if perf is None:
+        return P4PEarned(None, reason=f"plan {plan.plan_id} has no performance (P4P) section")
+    if perf.baseline_admissions is None:
+        return P4PEarned(
+            perf.financial_year,
+            reason="the plan states no baseline admissions (performance.baseline_admissions), "
+            "so the reduction achieved cannot be measured",
+        )
+    baseline_months = period_span(perf.baseline_period).months() if perf.baseline_period else 12
+    per_month = perf.baseline_admissions / baseline_months
+    span = fy_span(perf.financial_year)
+    nea = actuals[(actuals.metric == "non_elective_admissions") & (actuals.breakdown == "all")]
+    codes = sorted(set(nea.hwb_code))
+    code = hwb_code or plan.hwb.ons_code
+    if code not in codes and len(codes) == 1 and hwb_code is None:
+        code = codes[0]
+    nea = nea[nea.hwb_code == code]
+    nea = nea[nea.period.str.fullmatch(r"\d{4}-\d{2}")]
+    in_year = nea[[span.start <= period_span(p).start <= span.end for p in nea.period]]
+    if in_year.empty:
+        return P4PEarned(
+            perf.financial_year,
+            reason=f"no monthly non-elective admissions for HWB {code} in {perf.financial_year}",
+        )
+    last = max(period_span(p).start for p in in_year.period)
+    months = (last.year - span.start.year) * 12 + last.month - span.start.month + 1
+    baseline_to_date = per_month * months
+    actual = float(in_year.numerator.sum())
+    reduction = max(0.0, baseline_to_date - actual)
+    earned = (Decimal(str(round(reduction, 6))) * perf.unit_cost).quantize(Decimal("0.01"))
+    cap = None
+    if perf.performance_pot is not None:
+        cap = (perf.performance_pot * months / 12).quantize(Decimal("0.01"))
+        earned = min(earned, cap)
+    return P4PEarned(
+        perf.financial_year, months, baseline_to_date, actual, reduction, perf.unit_cost,
+        earned, cap,
+        reason=f"{months} month(s) of {perf.financial_year}: baseline {baseline_to_date:,.1f} "
+        f"- actual {actual:,.0f} admissions = {reduction:,.1f} avoided x £{perf.unit_cost:,}",
+    )
