@@ -1,0 +1,146 @@
+"""``bettercare metrics``: BCF metrics from the analytics store, against the plan.
+
+Computes every metric (:mod:`bettercare.analytics.engine`) on DuckDB or Spark, compares
+the plan's HWB with its trajectories (RAG + SPC, :mod:`bettercare.analytics.performance`),
+prints a table and writes ``metrics.parquet`` / ``metrics.csv`` (every HWB, period and
+breakdown; plan columns filled for the plan's HWB) and ``scheme_impact.csv``.
+Exit code 2 with a one-line message (no traceback) for a bad plan, store, grain or period.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bettercare.analytics.engine import BACKENDS, compute_metrics, open_store
+from bettercare.analytics.metrics import GRAINS, MetricDataError
+from bettercare.analytics.performance import RagThresholds, latest, plan_vs_actual
+from bettercare.analytics.scheme_impact import (
+    ALL_SCHEMES,
+    load_scheme_activity,
+    p4p_earned,
+    scheme_impact,
+)
+from bettercare.domain.plan import Plan
+
+EXIT_ERROR = 2
+out = Console(width=160)
+err = Console(stderr=True)
+
+RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
+SPC_ICON = {
+    "common_cause": "common cause",
+    "special_cause_improvement_high": "improvement (high)",
+    "special_cause_improvement_low": "improvement (low)",
+    "special_cause_concern_high": "concern (high)",
+    "special_cause_concern_low": "concern (low)",
+    "special_cause_neither_high": "special cause (high)",
+    "special_cause_neither_low": "special cause (low)",
+}
+
+
+def register(root: typer.Typer) -> None:
+    root.command("metrics", help="BCF metrics from the store vs the plan (RAG + SPC).")(metrics)
+
+
+def load_plan_file(path: Path) -> Plan:
+    """Read a plan YAML (to be replaced by bettercare.data.plan_files.load_plan)."""
+    return Plan.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_ERROR)
+
+
+def _fmt(x: object, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return "—"
+    return f"{x:,.{digits}f}" if isinstance(x, int | float) else str(x)
+
+
+def metrics(
+    plan: Path = typer.Option(..., "--plan", help="Plan file (YAML)"),
+    store: Path = typer.Option(..., "--store", help="Analytics store (DuckDB file)"),
+    backend: str = typer.Option("duckdb", "--backend", help="duckdb | spark"),
+    grain: str = typer.Option("month", "--grain", help="month | quarter | year"),
+    period: str | None = typer.Option(None, "--period", help="Only this period, e.g. 2016/17"),
+    out_dir: Path = typer.Option(Path("out"), "--out", help="Directory for Parquet/CSV"),
+    amber: float = typer.Option(2.5, "--amber-tolerance",
+                                help="% worse than plan still AMBER (beyond: RED)"),
+    all_periods: bool = typer.Option(False, "--all-periods",
+                                     help="Print every period, not only the latest"),
+) -> None:
+    """Compute the BCF metrics, compare with the plan and write metrics.parquet/csv."""
+    if grain not in GRAINS:
+        raise _fail(f"grain '{grain}' is not one of {', '.join(GRAINS)}")
+    if backend not in BACKENDS:
+        raise _fail(f"backend '{backend}' is not one of {', '.join(BACKENDS)}")
+    if not plan.is_file():
+        raise _fail(f"plan file not found: {plan}")
+    try:
+        the_plan = load_plan_file(plan)
+    except (ValidationError, yaml.YAMLError, ValueError) as exc:
+        first = str(exc).splitlines()[0]
+        raise _fail(f"{plan}: not a valid plan file ({first})") from None
+    try:
+        actuals = compute_metrics(store, grain, backend=backend, period=period)
+        pva = plan_vs_actual(actuals, the_plan, RagThresholds(amber_tolerance_pct=amber))
+        with open_store(store) as con:
+            schemes = scheme_impact(load_scheme_activity(con), the_plan, grain)
+    except (MetricDataError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    for w in actuals.attrs.get("warnings", []):
+        err.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False)
+
+    shown = pva if all_periods else latest(pva)
+    table = Table(title=f"{the_plan.hwb.name}: BCF metrics ({grain}, {backend})")
+    for col in ("metric", "period", "actual", "plan", "RAG", "SPC variation", "assurance"):
+        table.add_column(col, justify="right" if col in ("actual", "plan") else "left")
+    for r in shown.itertuples():
+        rag = r.rag if isinstance(r.rag, str) else "—"
+        table.add_row(
+            r.metric, r.period, _fmt(r.actual), _fmt(r.planned),
+            f"[{RAG_STYLE.get(rag, 'white')}]{rag}[/]",
+            SPC_ICON.get(r.spc_signal, "—") if isinstance(r.spc_signal, str) else "—",
+            (r.spc_assurance or "—").replace("_", " ") if isinstance(r.spc_assurance, str)
+            else "—",
+        )
+    out.print(table)
+
+    if not schemes.empty:
+        to_date = schemes.groupby("scheme_reference").tail(1)
+        st = Table(title="Scheme impact: non-elective admissions avoided to date")
+        for col in ("scheme", "period", "avoided", "target", "on track"):
+            st.add_column(col)
+        for r in to_date.itertuples():
+            name = r.scheme_name if isinstance(r.scheme_name, str) else r.scheme_reference
+            st.add_row(name if r.scheme_reference != ALL_SCHEMES else "All schemes", r.period,
+                       _fmt(r.avoided_to_date, 0), _fmt(r.target_to_date, 0),
+                       {True: "yes", False: "no"}.get(r.on_track, "—"))
+        out.print(st)
+    if grain == "month":
+        p4p = p4p_earned(the_plan, actuals)
+        earned = f"£{p4p.earned:,.2f}" if p4p.earned is not None else "not computed"
+        out.print(f"P4P earned to date: {earned} — {escape(p4p.reason)}", highlight=False)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan_cols = [c for c in pva.columns if c not in actuals.columns or c == "metric"]
+    plan_cols = [c for c in plan_cols if c not in ("name",)]
+    merged = actuals.merge(
+        pva[["metric", "hwb_code", "period", *[c for c in plan_cols if c != "metric"]]]
+        .assign(breakdown="all"),
+        on=["metric", "hwb_code", "period", "breakdown"], how="left",
+    )
+    merged.to_parquet(out_dir / "metrics.parquet", index=False)
+    merged.to_csv(out_dir / "metrics.csv", index=False)
+    schemes.to_csv(out_dir / "scheme_impact.csv", index=False)
+    out.print(f"wrote {out_dir / 'metrics.parquet'}, {out_dir / 'metrics.csv'} and "
+              f"{out_dir / 'scheme_impact.csv'} ({len(merged)} rows)", highlight=False)
