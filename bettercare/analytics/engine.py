@@ -228,21 +228,24 @@ def compute_metrics(
                             "period_end": "date", "pop_year": "int64"},
                 ),
             )
-            frames, warnings = [], []
-            for mid in ids:
-                df = _normalise(SPECS[mid].build(ctx).execute())
-                if df.empty:
-                    msg = (
-                        f"{mid}: empty numerator - no qualifying rows in "
-                        f"{SPECS[mid].tables[0]}"
-                        + (f" for {period}" if period else "")
-                    )
-                    if explicit:
-                        raise MetricDataError(msg)
-                    warnings.append(msg)
-                    continue
-                _check_population(pop, df, mid)
-                frames.append(df)
+            exprs = [SPECS[mid].build(ctx).select(*OUTPUT_COLUMNS) for mid in ids]
+            # one statement: the backend plans and parallelises every metric together
+            result = _normalise(ibis.union(*exprs).execute() if len(exprs) > 1
+                                else exprs[0].execute())
+        frames, warnings = [], []
+        for mid in ids:
+            df = result[result.metric == mid]
+            if df.empty:
+                msg = (
+                    f"{mid}: empty numerator - no qualifying rows in "
+                    f"{SPECS[mid].tables[0]}" + (f" for {period}" if period else "")
+                )
+                if explicit:
+                    raise MetricDataError(msg)
+                warnings.append(msg)
+                continue
+            _check_population(pop, df, mid)
+            frames.append(df)
     out = (
         pd.concat(frames, ignore_index=True)
         if frames

@@ -192,16 +192,39 @@ def count_by_period(
     grain: str,
     measure: Callable[[ir.Table], ir.Scalar] | None = None,
     breakdown: str | None = None,
+    additive: bool = True,
 ) -> ir.Table:
     """Group events by hwb, period (+pop_year) and breakdown; count rows or sum ``measure``.
 
     ``breakdown`` names a column whose values split the rows; ``None`` gives ``'all'``.
+    An ``additive`` measure (a count or sum) is aggregated per calendar month first and the
+    period labels are computed on those few rows; a non-additive one (distinct people) is
+    grouped by the period label directly.
     """
-    d = t[date_col]
     bd = ibis.literal(ALL) if breakdown is None else t[breakdown].cast("string")
-    t = t.mutate(period=period_label(d, grain), pop_year=fy_start_year(d), breakdown=bd)
+    if not additive:
+        d = t[date_col]
+        t = t.mutate(period=period_label(d, grain), pop_year=fy_start_year(d), breakdown=bd)
+        agg = t.count() if measure is None else measure(t)
+        return t.group_by("hwb_code", "period", "pop_year", "breakdown").aggregate(
+            numerator=agg
+        )
+    t = t.mutate(_y=t[date_col].year(), _m=t[date_col].month(), breakdown=bd)
     agg = t.count() if measure is None else measure(t)
-    return t.group_by("hwb_code", "period", "pop_year", "breakdown").aggregate(numerator=agg)
+    monthly = t.group_by("hwb_code", "_y", "_m", "breakdown").aggregate(numerator=agg)
+    first = ibis.date(monthly._y, monthly._m, 1)
+    monthly = monthly.mutate(period=period_label(first, grain), pop_year=fy_start_year(first))
+    return monthly.group_by("hwb_code", "period", "pop_year", "breakdown").aggregate(
+        numerator=monthly.numerator.sum()
+    )
+
+
+def roll_up(t: ir.Table, *keys: str) -> ir.Table:
+    """Add the ``'all'`` breakdown row to additive per-breakdown rows (sum over breakdowns)."""
+    cols = [c for c in t.columns if c not in (*keys, "breakdown")]
+    total = t.group_by(*keys).aggregate(**{c: t[c].sum() for c in cols})
+    total = total.mutate(breakdown=ibis.literal(ALL)).select(*t.columns)
+    return t.union(total)
 
 
 # -- the same labels in Python (period lists for snapshot metrics, checks) ------------------

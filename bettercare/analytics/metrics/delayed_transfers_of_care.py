@@ -27,6 +27,7 @@ from bettercare.analytics.metrics.base import (
     count_by_period,
     in_window,
     rate_output,
+    roll_up,
     with_hwb,
 )
 
@@ -42,9 +43,9 @@ def build(ctx: Context) -> ir.Table:
     def days(t: ir.Table) -> ir.Scalar:
         return t.delayed_days.sum()
 
-    total = count_by_period(d, "census_month", ctx.grain, days)
     by_attr = count_by_period(d, "census_month", ctx.grain, days, breakdown="attribution")
-    return rate_output(ctx, ID, total.union(by_attr), "18+", 100_000.0)
+    counts = roll_up(by_attr, "hwb_code", "period", "pop_year")
+    return rate_output(ctx, ID, counts, "18+", 100_000.0)
 
 
 SPEC = MetricSpec(

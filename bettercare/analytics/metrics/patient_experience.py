@@ -21,12 +21,12 @@ import ibis
 import ibis.expr.types as ir
 
 from bettercare.analytics.metrics.base import (
-    ALL,
     Context,
     MetricSpec,
     in_window,
     period_label,
     proportion_output,
+    roll_up,
     with_hwb,
 )
 
@@ -37,17 +37,18 @@ def build(ctx: Context) -> ir.Table:
     e = ctx.table("experience_responses")
     e = e.filter(e.positive.notnull(), in_window(ctx, e.response_date))
     e = with_hwb(ctx, e)
-    e = e.mutate(period=period_label(e.response_date, ctx.grain))
-    parts = []
-    for bd in (ibis.literal(ALL), e.survey.cast("string")):
-        t = e.mutate(breakdown=bd)
-        parts.append(
-            t.group_by("hwb_code", "period", "breakdown").aggregate(
-                numerator=t.positive.cast("int64").sum(), denominator=t.count()
-            )
-        )
-    return proportion_output(ID, parts[0].union(parts[1]))
-
+    e = e.mutate(
+        _y=e.response_date.year(), _m=e.response_date.month(), breakdown=e.survey.cast("string")
+    )
+    monthly = e.group_by("hwb_code", "_y", "_m", "breakdown").aggregate(
+        numerator=e.positive.cast("int64").sum(), denominator=e.count()
+    )
+    first = ibis.date(monthly._y, monthly._m, 1)
+    monthly = monthly.mutate(period=period_label(first, ctx.grain))
+    by_survey = monthly.group_by("hwb_code", "period", "breakdown").aggregate(
+        numerator=monthly.numerator.sum(), denominator=monthly.denominator.sum()
+    )
+    return proportion_output(ID, roll_up(by_survey, "hwb_code", "period"))
 
 SPEC = MetricSpec(
     id=ID, tables=("experience_responses", "residents"), build=build, scale=100.0,

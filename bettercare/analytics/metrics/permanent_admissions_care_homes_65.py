@@ -48,7 +48,7 @@ def build(ctx: Context) -> ir.Table:
     def people(t: ir.Table) -> ir.Scalar:
         return t.person_id.nunique()
 
-    counts = count_by_period(s, "start_date", ctx.grain, people)
+    counts = count_by_period(s, "start_date", ctx.grain, people, additive=False)
     return rate_output(ctx, ID, counts, "65+", 100_000.0)
 
 
