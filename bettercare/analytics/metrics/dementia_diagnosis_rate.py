@@ -46,15 +46,14 @@ CFAS_II_RATES: dict[tuple[str, str], float] = {
 
 def expected_prevalence(ctx: Context) -> ir.Table:
     """Expected people with dementia (65+) per hwb_code and mid-year."""
-    rates = ibis.memtable(
-        {
-            "r_sex": [s for s, _ in CFAS_II_RATES],
-            "r_band": [b for _, b in CFAS_II_RATES],
-            "rate": list(CFAS_II_RATES.values()),
-        }
-    )
     pop = ctx.table("population")
-    j = pop.join(rates, (pop.sex == rates.r_sex) & (pop.age_band == rates.r_band))
+    rate = ibis.cases(
+        *[((pop.sex == sex) & (pop.age_band == band), r)
+          for (sex, band), r in CFAS_II_RATES.items()],
+        else_=ibis.null("float64"),
+    )
+    j = pop.mutate(rate=rate)
+    j = j.filter(j.rate.notnull())
     return j.group_by(pop_hwb=j.hwb_code, pop_year=j.year).aggregate(
         denominator=(j.population.cast("float64") * j.rate).sum()
     )
