@@ -61,9 +61,8 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}' (first at line {seen[key]})", key_node.start_mark
-            )
+            msg = f"duplicate key '{key}' (first at line {seen[key]})"
+            raise yaml.constructor.ConstructorError(None, None, msg, key_node.start_mark)
         seen[key] = key_node.start_mark.line + 1
     return loader.construct_mapping(node, deep=deep)
 
@@ -140,7 +139,7 @@ def load_plan(path: str | Path) -> Plan:
             path, [Finding("file", Severity.ERROR, "", f"cannot read file: {exc}", str(path))]
         ) from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
         index = _line_index(yaml.compose(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -151,9 +150,9 @@ def load_plan(path: str | Path) -> Plan:
                            str(path), line)]
         ) from None
     if not isinstance(data, dict):
+        msg = "a plan file must be a YAML mapping (plan_id:, hwb:, ...)"
         raise PlanFileError(
-            path, [Finding("plan-structure", Severity.ERROR, "",
-                           "a plan file must be a YAML mapping (plan_id:, hwb:, ...)", str(path), 1)]
+            path, [Finding("plan-structure", Severity.ERROR, "", msg, str(path), 1)]
         )
     try:
         return Plan.model_validate(data)
