@@ -66,7 +66,7 @@ class Area(_Model):
 
     name: str = Field(min_length=1)
     hwb_code: str = Field(pattern=HWB_CODE, description="ONS code of the HWB area, e.g. E06000016")
-    population: int = Field(ge=100, le=20_000_000, description="Residents at the first 1 April")
+    population: int = Field(ge=100, le=8_000_000, description="Residents at the first 1 April")
     postcode_districts: list[Annotated[str, Field(pattern=r"^[A-Z]{1,2}\d[A-Z\d]?$")]] = Field(
         min_length=1
     )
