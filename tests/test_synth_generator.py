@@ -206,8 +206,17 @@ def test_population_matches_residents_alive_at_mid_year(db):
 
 
 def test_non_elective_admissions_per_100k_per_month(db):
-    n = one(db, "SELECT count(*) FROM hospital_spells WHERE admission_method = 'non_elective'")
+    n = one(db, """SELECT count(*) FROM hospital_spells WHERE admission_method = 'non_elective'
+                   AND admission_date >= DATE '2015-04-01'""")
     assert n / pop(db) * 1e5 / 12 == pytest.approx(714.78, rel=0.06)
+
+
+def test_spells_before_the_span_are_only_those_still_in_hospital(db):
+    early = db.execute("""SELECT count(*), count(*) FILTER (WHERE discharge_date < DATE '2015-04-01'
+                          OR admission_method = 'elective') FROM hospital_spells
+                          WHERE admission_date < DATE '2015-04-01'""").fetchone()  # fmt: skip
+    assert early[0] > 0
+    assert early[1] == 0
 
 
 def test_falls_65_per_100k_per_month(db):
@@ -235,6 +244,11 @@ def test_delayed_transfers_per_100k_18_per_month(db):
                         OR d.census_month < date_trunc('month', h.admission_date)""")  # fmt: skip
     assert orphan == 0
     assert one(db, "SELECT count(*) FROM delayed_transfers WHERE day(census_month) <> 1") == 0
+    # Delays carried in from before the span, so the first month is not artificially low.
+    carried = one(db, """SELECT count(*) FROM delayed_transfers d JOIN hospital_spells h
+                         USING (spell_id) WHERE d.census_month = DATE '2015-04-01'
+                         AND h.admission_date < DATE '2015-04-01'""")  # fmt: skip
+    assert carried > 0
 
 
 def test_permanent_admissions_65_per_100k(db):

@@ -201,9 +201,9 @@ def build_tables(
 
     step("hospital_spells")
     spells, truth = hospital.generate_spells(world, rng)
-    hospital.order_and_number(spells, world)
     step("delayed_transfers")
     delays = hospital.generate_delays(world, spells, rng)
+    spells, delays = hospital.finalise(world, spells, delays)
     still_in = spells.discharge > world.end
     t["hospital_spells"] = feed_table("hospital_spells", {
         "spell_id": _strings(spells.spell_ids),

@@ -127,14 +127,22 @@ class World:
         k = target / raw if raw > 0 else 0.0
         return k * mult
 
-    def draw_events(self, rng: np.random.Generator, annual_rate: np.ndarray):
-        """Poisson events in each exposure window: (person index, date32 day) sorted by person."""
-        lam = annual_rate * self.exposure_years
-        counts = rng.poisson(lam)
+    def draw_events(
+        self,
+        rng: np.random.Generator,
+        annual_rate: np.ndarray,
+        window: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
+        """Poisson events in each person's window (default: exposure), by person.
+
+        Returns (person index, date32 day).
+        """
+        lo, hi = window if window is not None else (self.entry, self.exit)
+        days = np.clip(hi - lo, 0, None)
+        counts = rng.poisson(annual_rate * days / 365.25)
         who = np.repeat(np.arange(self.n), counts)
-        span = (self.exit - self.entry)[who]
-        when = self.entry[who] + np.floor(rng.random(len(who)) * span).astype(np.int64)
-        return who, when.astype(np.int32)
+        when = lo[who] + np.floor(rng.random(len(who)) * days[who]).astype(np.int64)
+        return who, when.astype(np.int64)
 
 
 def build_world(params: SynthParams, start: date, end: date, rng: np.random.Generator) -> World:
