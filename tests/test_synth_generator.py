@@ -287,6 +287,25 @@ def test_events_stop_at_death(db):
     assert 0.3 < died_in_hospital / deaths < 0.6
 
 
+def test_dates_are_consistent(db):
+    ordered = (
+        ("social_care_services", "start_date", "end_date"),
+        ("hospital_spells", "admission_date", "discharge_date"),
+        ("reablement_episodes", "discharge_date", "start_date"),
+    )
+    for table, before, after in ordered:
+        assert one(db, f"SELECT count(*) FROM {table} WHERE {after} < {before}") == 0, table
+    after_death = one(db, """SELECT count(*) FROM social_care_services s
+                             JOIN truth_social_care_person t USING (service_id)
+                             JOIN residents r ON r.nhs_number = t.nhs_number
+                             WHERE s.start_date > r.date_of_death
+                                OR s.end_date > r.date_of_death""")
+    assert after_death == 0
+    before_birth = one(db, """SELECT count(*) FROM hospital_spells h JOIN residents r
+                              USING (nhs_number) WHERE h.admission_date < r.date_of_birth""")
+    assert before_birth == 0
+
+
 # --- risk signal ----------------------------------------------------------------------
 
 

@@ -67,6 +67,8 @@ def test_json_file_roundtrip(tmp_path):
         ("noise:\n  missing_nhs_number: 1.5\n",
          ["noise.missing_nhs_number", "less than or equal to 1"]),
         ("area:\n  hwb_code: X123\n", ["area.hwb_code", "pattern"]),
+        ("noise:\n  missing_nhs_number: 0.6\n  mistyped_nhs_number: 0.5\n",
+         ["noise", "must be <= 1"]),
         ("colour: blue\n", ["colour", "unknown field"]),
         ("noise:\n  typo_rate: 0.1\n", ["noise.typo_rate", "unknown field"]),
         ("demography:\n  ltc_mean_by_age: {'0-5': 1}\n", ["ltc_mean_by_age", "unknown age band"]),

@@ -359,6 +359,7 @@ def generate_reablement(world: World, sp: Spells, rng: np.random.Generator) -> R
                          & (sp.discharge >= world.start))  # fmt: skip
     who = sp.person[idx]
     start = sp.discharge[idx] + rng.choice(4, size=len(idx), p=[0.6, 0.25, 0.1, 0.05])
+    start = np.minimum(start, world.death[who])
     died = world.death[who] <= sp.discharge[idx] + 91
     alive = max(1 - died.mean(), 1e-9) if len(idx) else 1.0
     p_not_home = np.clip(1 - target / alive, 0.0, 1.0)

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bettercare.data.schema import AGE_BANDS, DTOC_REASON, HWB_CODE
 
@@ -199,6 +206,13 @@ class Noise(_Model):
     dob_error: Share = 0.03
     postcode_change: Share = 0.08
     postcode_missing: Share = 0.02
+
+
+    @model_validator(mode="after")
+    def _nhs_shares(self) -> Noise:
+        if self.missing_nhs_number + self.mistyped_nhs_number > 1:
+            raise ValueError("missing_nhs_number + mistyped_nhs_number must be <= 1")
+        return self
 
 
 class SchemeTarget(_Model):

@@ -81,6 +81,7 @@ def generate_services(
     r_who = sp.person[reab.spell]
     r_start = reab.start
     r_end = r_start + 1 + rng.geometric(1 / DURATION["reablement"], size=len(r_who))
+    r_end = np.minimum(r_end, world.death[r_who])
 
     # Other episodes for adults.
     adults = world.band >= I18
