@@ -7,6 +7,10 @@ Output layout (a contract; keep it)::
     OUT_DIR/_truth/residents_risk.parquet       nhs_number, annual_non_elective_rate, ...
     OUT_DIR/manifest.json                       params, seed, years, row counts, version
 
+Every event date falls inside the financial years, except ``hospital_spells`` admitted
+up to 60 days before the first year that are still in hospital on its first day (and
+their delayed days from that day on), as in an extract of spells active in the period.
+
 Everything is drawn from one ``numpy.random.Generator(PCG64(seed))`` in a fixed order, so
 the same seed, params and years give byte-identical files. Output is written to a
 temporary sibling directory and renamed into place, so a failed run leaves nothing.

@@ -9,6 +9,9 @@
 * Delayed transfers: delayed spells are chosen among emergency spells of adults (older
   people weighted x6) so delayed days per 100,000 18+ per month match the rate (seed
   002: 351.1); each delay extends the stay and is reported per calendar month.
+* Run-in: emergency spells are also drawn for the 60 days before the span; those still
+  in hospital on its first day stay in the feed (admission date before the span), so
+  delays carry into the first months as they do in a steady state.
 * Reablement: a configured share of 65+ discharges go to reablement (ASCOF 2B(2)); the
   91-day outcome is "died" if the person dies within 91 days, else "at_home" with a
   probability set so the at-home share matches (seed 002: 88%), lower for people with
@@ -24,54 +27,23 @@ import numpy as np
 from bettercare.data.schema import DISCHARGE_DESTINATION, DTOC_REASON
 from bettercare.data.synth.world import I18, I65, NO_DEATH, World, ymd
 
-# Primary diagnoses (ICD-10) with relative weights.
-_NEL_CHILD = (
-    ["J06.9", "R50.9", "B34.9", "J21.9", "A09.9", "R10.4", "J45.9", "S06.0"],
-    [20, 15, 12, 10, 12, 12, 10, 9],
-)
-_NEL_ADULT = (
-    [
-        "R07.4",
-        "R10.4",
-        "J18.9",
-        "N39.0",
-        "I21.9",
-        "J44.1",
-        "I50.0",
-        "K80.2",
-        "A09.9",
-        "R55X",
-        "I48X",
-        "E11.9",
-        "F10.0",
-        "L03.1",
-        "I63.9",
-        "J22X",
-    ],
-    [12, 12, 9, 7, 5, 6, 5, 4, 5, 5, 5, 3, 4, 4, 4, 10],
-)
-_FALLS = (
-    [
-        "S72.0",
-        "S72.1",
-        "S06.0",
-        "S42.2",
-        "S52.5",
-        "S32.5",
-        "S22.3",
-        "S01.0",
-        "T14.0",
-        "W19X",
-        "W10X",
-        "W01X",
-    ],
-    [22, 8, 10, 8, 10, 8, 8, 10, 6, 6, 2, 2],
-)
+# Primary diagnoses (ICD-10) with relative weights (illustrative case mix, not in seeds).
+# fmt: off
+_NEL_CHILD = (["J06.9", "R50.9", "B34.9", "J21.9", "A09.9", "R10.4", "J45.9", "S06.0"],
+              [20, 15, 12, 10, 12, 12, 10, 9])
+_NEL_ADULT = (["R07.4", "R10.4", "J18.9", "N39.0", "I21.9", "J44.1", "I50.0", "K80.2",
+               "A09.9", "R55X", "I48X", "E11.9", "F10.0", "L03.1", "I63.9", "J22X"],
+              [12, 12, 9, 7, 5, 6, 5, 4, 5, 5, 5, 3, 4, 4, 4, 10])
+# Falls: injuries (hip fracture S72 most common) or, when coded poorly, the W00-W19 cause.
+_FALLS = (["S72.0", "S72.1", "S06.0", "S42.2", "S52.5", "S32.5", "S22.3", "S01.0",
+           "T14.0", "W19X", "W10X", "W01X"],
+          [22, 8, 10, 8, 10, 8, 8, 10, 6, 6, 2, 2])
 _ELECTIVE = (["H25.9", "M17.1", "M16.1", "K80.2", "C50.9", "C18.9", "Z51.1", "K40.9",
               "N40X", "I25.1", "D12.6", "K57.3", "M23.2", "N20.0"],
-             [16, 8, 6, 6, 5, 4, 10, 7, 5, 5, 9, 6, 6, 7])  # fmt: skip
+             [16, 8, 6, 6, 5, 4, 10, 7, 5, 5, 9, 6, 6, 7])
 _TERMINAL = (["J18.9", "C34.9", "I50.0", "J44.1", "I63.9", "N17.9", "A41.9", "C18.9"],
-             [20, 12, 14, 12, 10, 10, 14, 8])  # fmt: skip
+             [20, 12, 14, 12, 10, 10, 14, 8])
+# fmt: on
 
 # Reasons for delay with (weight, P(nhs), P(social_care)); rest "both". Weights and
 # attribution shares approximate the DToC SitRep 2016/17 (not in seeds): ~56% NHS,

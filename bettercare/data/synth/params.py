@@ -207,7 +207,6 @@ class Noise(_Model):
     postcode_change: Share = 0.08
     postcode_missing: Share = 0.02
 
-
     @model_validator(mode="after")
     def _nhs_shares(self) -> Noise:
         if self.missing_nhs_number + self.mistyped_nhs_number > 1:
