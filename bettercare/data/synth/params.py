@@ -203,6 +203,10 @@ class Noise(_Model):
     missing_nhs_number: Share = 0.15
     mistyped_nhs_number: Share = 0.02
     name_typo: Share = 0.05
+    name_variant: Share = Field(
+        0.05, description="Given name recorded as a common variant (Bill/William), if it has one"
+    )
+    upper_case_names: Share = Field(0.1, description="Names keyed in capitals")
     dob_error: Share = 0.03
     postcode_change: Share = 0.08
     postcode_missing: Share = 0.02

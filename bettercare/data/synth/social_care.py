@@ -7,9 +7,10 @@ payments, carer support, respite) at a configured rate per 1,000 adults.
 
 Noise is applied to each council *client record* (a person), so all of a person's rows
 carry the same identifiers, as in a case management system: NHS number missing (e.g.
-15%) or mistyped (e.g. 2%, mostly failing modulus 11), a typo in a name, an error in
-the date of birth (day/month swapped, off by a day, year mis-keyed), a different
-(old or new) postcode, or no postcode.
+15%) or mistyped (e.g. 2%, mostly failing modulus 11), a typo in a name, a name variant
+(Bill for William, Muhammad for Mohammed), names in capitals, an error in the date of
+birth (day/month swapped, off by a day, year mis-keyed), a different (old or new)
+postcode, or no postcode.
 """
 
 from __future__ import annotations
@@ -191,6 +192,12 @@ def client_identifiers(world: World, svc: Services, rng: np.random.Generator) ->
             given[i] = _typo(rng, given[i])
         else:
             family[i] = _typo(rng, family[i])
+
+    for i in np.flatnonzero(rng.random(nc) < noise.name_variant):
+        given[i] = names.VARIANTS.get(given[i], given[i])
+        family[i] = names.VARIANTS.get(family[i], family[i])
+    for i in np.flatnonzero(rng.random(nc) < noise.upper_case_names):
+        given[i], family[i] = given[i].upper(), family[i].upper()
 
     dob = world.dob[clients].astype(np.int64)
     for i in np.flatnonzero(rng.random(nc) < noise.dob_error):
