@@ -205,8 +205,7 @@ def build_tables(
 
     step("hospital_spells")
     spells, truth = hospital.generate_spells(world, rng)
-    step("delayed_transfers")
-    delays = hospital.generate_delays(world, spells, rng)
+    delays = hospital.generate_delays(world, spells, rng)  # extends delayed spells' stays
     spells, delays = hospital.finalise(world, spells, delays)
     still_in = spells.discharge > world.end
     t["hospital_spells"] = feed_table("hospital_spells", {
@@ -222,6 +221,8 @@ def build_tables(
             np.asarray(DISCHARGE_DESTINATION, dtype=object)[spells.destination], still_in
         ),
     })  # fmt: skip
+
+    step("delayed_transfers")
     n_delay = len(delays.spell)
     t["delayed_transfers"] = feed_table("delayed_transfers", {
         "delay_id": _strings(np.char.mod("DT%09d", np.arange(1, n_delay + 1))),
