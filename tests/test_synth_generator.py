@@ -267,6 +267,20 @@ def test_permanent_admissions_65_per_100k(db):
                       AND setting NOT IN ('residential', 'nursing')""") == 0  # fmt: skip
 
 
+def test_permanent_admissions_from_hospital(db):
+    total, from_hospital, matching = db.execute("""
+        SELECT count(*), count(h.spell_id),
+               count(*) FILTER (WHERE (s.setting = 'residential') =
+                                      (h.discharge_destination = 'care_home'))
+        FROM social_care_services s JOIN truth_social_care_person t USING (service_id)
+        LEFT JOIN hospital_spells h ON h.nhs_number = t.nhs_number
+         AND h.discharge_date = s.start_date
+         AND h.discharge_destination IN ('care_home', 'nursing_home')
+        WHERE s.permanent_admission""").fetchone()  # fmt: skip
+    assert from_hospital / total == pytest.approx(0.4, abs=0.15)  # ~95 admissions
+    assert matching == from_hospital
+
+
 def test_reablement_at_home_share_and_population(db):
     share = one(db, "SELECT avg((outcome_91_days = 'at_home')::INT) FROM reablement_episodes")
     assert share == pytest.approx(0.88, abs=0.065)  # ~250 episodes: SE 0.02

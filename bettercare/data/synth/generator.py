@@ -207,6 +207,8 @@ def build_tables(
     spells, truth = hospital.generate_spells(world, rng)
     delays = hospital.generate_delays(world, spells, rng)  # extends delayed spells' stays
     spells, delays = hospital.finalise(world, spells, delays)
+    # Permanent care home admissions soon after an emergency stay are discharges to a home.
+    admissions = social_care.permanent_admissions(world, spells, rng)
     still_in = spells.discharge > world.end
     t["hospital_spells"] = feed_table("hospital_spells", {
         "spell_id": _strings(spells.spell_ids),
@@ -251,7 +253,7 @@ def build_tables(
     })  # fmt: skip
 
     step("social_care_services")
-    svc, _perm_rate = social_care.generate_services(world, spells, reab, rng)
+    svc = social_care.generate_services(world, spells, reab, admissions, rng)
     ids = social_care.client_identifiers(world, svc, rng)
     n_svc = len(svc.person)
     service_ids = np.char.mod("SC%09d", np.arange(1, n_svc + 1))

@@ -172,6 +172,9 @@ class EventRates(_Model):
     elective_per_100k_per_year: PositiveRate
     falls_65_per_100k_per_month: PositiveRate
     permanent_admissions_65_per_100k_per_year: PositiveRate
+    permanent_from_hospital_share: Share = Field(
+        0.4, description="Share of permanent care home admissions made on hospital discharge"
+    )
     dtoc_days_per_100k_18_per_month: float = Field(ge=0)
     dtoc_mean_days_per_delay: float = Field(12.0, ge=1, le=120)
     reablement_share_of_65_discharges: Share
