@@ -136,8 +136,6 @@ def generate_spells(world: World, rng: np.random.Generator) -> tuple[Spells, Tru
     """All spells, including run-in emergency spells admitted before the span (``pre``)."""
     p = world.params
     rates = p.event_rates
-    everyone = np.ones(world.n, dtype=bool)
-    is65 = world.band >= I65
 
     # Terminal admissions: a share of deaths happen in hospital at the end of a spell.
     died = world.death != NO_DEATH
@@ -146,18 +144,19 @@ def generate_spells(world: World, rng: np.random.Generator) -> tuple[Spells, Tru
     t_adm = np.maximum(world.death[t_who] - t_los, world.entry[t_who])
     t_los = world.death[t_who] - t_adm
 
-    # Falls admissions, 65+.
+    # Falls admissions, 65+ (per 100,000 aged 65+).
     falls_rate = world.calibrate(
-        world.multiplier(p.risk.falls), rates.falls_65_per_100k_per_month * 12 / 1e5, is65
+        world.multiplier(p.risk.falls),
+        rates.falls_65_per_100k_per_month * 12 / 1e5 * world.person_years(65),
     )
     # General emergencies: whatever the falls and terminal admissions leave of the total.
-    py_all = world.exposure_years.sum()
-    target = rates.non_elective_per_100k_per_month * 12 / 1e5 * py_all
+    target = rates.non_elective_per_100k_per_month * 12 / 1e5 * world.person_years(0)
     expected_falls = (falls_rate * world.exposure_years).sum()
-    remaining = max(target - expected_falls - len(t_who), 0.0) / py_all
-    nel_rate = world.calibrate(world.multiplier(p.risk.non_elective), remaining, everyone)
+    remaining = max(target - expected_falls - len(t_who), 0.0)
+    nel_rate = world.calibrate(world.multiplier(p.risk.non_elective), remaining)
     el_rate = world.calibrate(
-        world.multiplier(p.risk.elective), rates.elective_per_100k_per_year / 1e5, everyone
+        world.multiplier(p.risk.elective),
+        rates.elective_per_100k_per_year / 1e5 * world.person_years(0),
     )
 
     segments = []
@@ -263,9 +262,7 @@ def generate_delays(world: World, sp: Spells, rng: np.random.Generator) -> Delay
     cand = np.flatnonzero(~sp.elective & (band >= I18) & alive_after
                           & (sp.destination != DEST["died"]) & (sp.discharge <= world.end)
                           & (sp.discharge - sp.admission >= 1))  # fmt: skip
-    adults = world.band >= I18
-    months = world.exposure_years[adults].sum() * 12
-    total_days = rates.dtoc_days_per_100k_18_per_month / 1e5 * months
+    total_days = rates.dtoc_days_per_100k_18_per_month / 1e5 * world.person_years(18) * 12
     mean = rates.dtoc_mean_days_per_delay
     w = np.where(band[cand] >= I65, 6.0, 1.0)
     in_span = ~sp.pre[cand]

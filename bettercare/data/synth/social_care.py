@@ -21,7 +21,7 @@ import numpy as np
 
 from bettercare.data.synth import names, nhs
 from bettercare.data.synth.hospital import DEST, Reablement, Spells
-from bettercare.data.synth.world import I18, I65, NO_DEATH, World, ymd
+from bettercare.data.synth.world import I65, NO_DEATH, World, ymd
 
 SERVICE_OLD = {  # 65+, not in seeds: approximates SALT 2016/17 service mix
     "home_care": 35, "equipment": 25, "day_care": 7, "direct_payment": 6,
@@ -71,11 +71,10 @@ def permanent_admissions(world: World, sp: Spells, rng: np.random.Generator) -> 
     ``care_home`` or ``nursing_home`` (edits ``sp`` in place).
     """
     p = world.params
-    is65 = world.band >= I65
     mult = world.multiplier(p.risk.permanent_admission)
     x = mult * world.exposure_years
-    target = p.event_rates.permanent_admissions_65_per_100k_per_year / 1e5 * \
-        world.exposure_years[is65].sum()  # fmt: skip
+    rate = p.event_rates.permanent_admissions_65_per_100k_per_year / 1e5
+    target = rate * world.person_years(65)
     lo, hi = 0.0, 1.0
     while (1 - np.exp(-hi * x)).sum() < target and hi < 1e6:
         hi *= 2
@@ -128,10 +127,9 @@ def generate_services(
     r_end = np.minimum(r_end, world.death[r_who])
 
     # Other episodes for adults.
-    adults = world.band >= I18
-    sc_mult = world.multiplier(p.risk.social_care)
     sc_rate = world.calibrate(
-        sc_mult, p.event_rates.social_care_episodes_per_1000_18_per_year / 1000, adults
+        world.multiplier(p.risk.social_care),
+        p.event_rates.social_care_episodes_per_1000_18_per_year / 1000 * world.person_years(18),
     )
     o_who, o_start = world.draw_events(rng, sc_rate)
     old = world.band[o_who] >= I65
