@@ -367,3 +367,20 @@ def test_truth_risk_predicts_admissions(db):
     # The top 2% by true risk (cf. seed 000: "2% of the 360,000 residents") are admitted
     # far more often than everyone else.
     assert top > 8 * rest
+
+
+def test_calibration_denominator_is_the_population_feed():
+    from datetime import date
+
+    from bettercare.data.synth.other_feeds import population_estimates
+    from bettercare.data.synth.world import build_world
+
+    rng = np.random.Generator(np.random.PCG64(5))
+    world = build_world(preset("rutland").with_population(3_000), date(2015, 4, 1),
+                        date(2017, 3, 31), rng)  # fmt: skip
+    est = population_estimates(world, [2015, 2016])
+    assert world.person_years(0) == sum(est["population"])
+    old = {"65-69", "70-74", "75-79", "80-84", "85-89", "90+"}
+    assert world.person_years(65) == sum(
+        n for band, n in zip(est["age_band"], est["population"], strict=True) if band in old
+    )
