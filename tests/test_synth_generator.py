@@ -101,8 +101,9 @@ def test_truth_files_and_manifest(out, db):
         assert pq.read_metadata(out / f"{name}.parquet").num_rows == n
     assert manifest["params"]["area"]["hwb_code"] == "E10000018"
     assert one(db, "SELECT count(*) FROM social_care_services") == one(
-        db, "SELECT count(*) FROM truth_social_care_person JOIN social_care_services "
-        "USING (service_id)"
+        db,
+        "SELECT count(*) FROM truth_social_care_person JOIN social_care_services "
+        "USING (service_id)",
     )
     # The true person behind each social care row is a resident.
     assert one(db, "SELECT count(*) FROM truth_social_care_person WHERE nhs_number NOT IN "
@@ -206,15 +207,21 @@ def test_opt_out_share(db):
 
 def test_population_matches_residents_alive_at_mid_year(db):
     assert one(db, "SELECT count(*) FROM population") == 2 * 2 * 20
-    alive = one(db, """SELECT count(*) FROM residents WHERE date_of_birth <= DATE '2016-06-30'
-                       AND (date_of_death IS NULL OR date_of_death > DATE '2016-06-30')""")
+    alive = one(
+        db,
+        """SELECT count(*) FROM residents WHERE date_of_birth <= DATE '2016-06-30'
+                       AND (date_of_death IS NULL OR date_of_death > DATE '2016-06-30')""",
+    )
     assert pop(db, "year = 2016") == alive
     assert pop(db, "year = 2015") == pytest.approx(40_000, rel=0.03)
 
 
 def test_non_elective_admissions_per_100k_per_month(db):
-    n = one(db, """SELECT count(*) FROM hospital_spells WHERE admission_method = 'non_elective'
-                   AND admission_date >= DATE '2015-04-01'""")
+    n = one(
+        db,
+        """SELECT count(*) FROM hospital_spells WHERE admission_method = 'non_elective'
+                   AND admission_date >= DATE '2015-04-01'""",
+    )
     assert n / pop(db) * 1e5 / 12 == pytest.approx(714.78, rel=0.06)
 
 
@@ -288,8 +295,14 @@ def test_reablement_at_home_share_and_population(db):
                        JOIN residents r USING (nhs_number)
                        WHERE e.discharge_date - r.date_of_birth < 64 * 365""")  # fmt: skip
     assert young == 0
-    assert one(db, """SELECT count(*) FROM reablement_episodes e JOIN hospital_spells h
-                      USING (spell_id) WHERE h.discharge_destination <> 'reablement'""") == 0
+    assert (
+        one(
+            db,
+            """SELECT count(*) FROM reablement_episodes e JOIN hospital_spells h
+                      USING (spell_id) WHERE h.discharge_destination <> 'reablement'""",
+        )
+        == 0
+    )
 
 
 def test_survey_positive_share(db):
@@ -318,14 +331,20 @@ def test_dates_are_consistent(db):
     )
     for table, before, after in ordered:
         assert one(db, f"SELECT count(*) FROM {table} WHERE {after} < {before}") == 0, table
-    after_death = one(db, """SELECT count(*) FROM social_care_services s
+    after_death = one(
+        db,
+        """SELECT count(*) FROM social_care_services s
                              JOIN truth_social_care_person t USING (service_id)
                              JOIN residents r ON r.nhs_number = t.nhs_number
                              WHERE s.start_date > r.date_of_death
-                                OR s.end_date > r.date_of_death""")
+                                OR s.end_date > r.date_of_death""",
+    )
     assert after_death == 0
-    before_birth = one(db, """SELECT count(*) FROM hospital_spells h JOIN residents r
-                              USING (nhs_number) WHERE h.admission_date < r.date_of_birth""")
+    before_birth = one(
+        db,
+        """SELECT count(*) FROM hospital_spells h JOIN residents r
+                              USING (nhs_number) WHERE h.admission_date < r.date_of_birth""",
+    )
     assert before_birth == 0
 
 
