@@ -21,6 +21,7 @@ app = typer.Typer(
 COMMAND_MODULES: list[str] = [
     "plan",
     "demo",
+    "synth",
 ]
 
 for _name in COMMAND_MODULES:
