@@ -28,3 +28,13 @@ def test_p4p_needs_its_inputs(make_plan):
         payment_for_performance(make_plan(lambda d: d["performance"].pop("baseline_admissions")))
     with pytest.raises(P4PError, match="no performance"):
         payment_for_performance(make_plan(lambda d: d.pop("performance")))
+
+
+def test_outside_2015_16_is_a_value_not_a_payment(make_plan):
+    def change(d):
+        d["financial_years"] = ["2016/17"]
+        d["performance"]["financial_year"] = "2016/17"
+
+    r = payment_for_performance(make_plan(change))
+    assert not r.national_scheme and "not a payment" in r.basis
+    assert payment_for_performance(make_plan()).national_scheme

@@ -10,6 +10,10 @@ BCF Technical Guidance 2015/16 (and the planning template Part 2, "HWB P4P metri
   justified locally); the performance-linked sum is capped at the performance element.
 * Whatever of the performance element is not linked to performance is released up front
   for NHS-commissioned out-of-hospital services.
+* The national scheme applied to 2015/16. From 2016/17 the performance element was
+  ring-fenced for NHS-commissioned out-of-hospital services (or a local risk share), so for
+  later plans the figure is the value of the planned reduction at the unit cost, not a
+  payment (``P4PResult.national_scheme`` is False).
 * Local partners agree how the risk of not earning the performance-linked sum is shared
   (e.g. Rutland: council and CCG 50:50, a maximum of ~£75k for the council).
 """
@@ -42,6 +46,11 @@ class P4PResult:
     stated_p4p_amount: Decimal | None
     risk_exposure: dict[str, Decimal] = field(default_factory=dict)
     basis: str = ""
+    national_scheme: bool = True
+
+
+#: Financial years in which the national payment-for-performance scheme ran.
+P4P_YEARS = frozenset({"2015/16"})
 
 
 def planned_reduction(plan: Plan) -> tuple[int, str]:
@@ -95,5 +104,8 @@ def payment_for_performance(plan: Plan) -> P4PResult:
         minimum_reduction_met=(pct >= MINIMUM_NEL_REDUCTION_PCT) if pct is not None else None,
         stated_p4p_amount=perf.stated_p4p_amount,
         risk_exposure=exposure,
-        basis=basis,
+        basis=basis if perf.financial_year in P4P_YEARS else (
+            f"{basis}; {perf.financial_year} is outside the national P4P scheme (2015/16): "
+            "the value of the planned reduction at the unit cost, not a payment"),
+        national_scheme=perf.financial_year in P4P_YEARS,
     )
