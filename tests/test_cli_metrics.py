@@ -47,11 +47,12 @@ def test_metrics_command_prints_and_writes(app, files, tmp_path):
     plan, store = files
     out_dir = tmp_path / "out"
     res = runner.invoke(app, ["metrics", "--plan", str(plan), "--store", store,
-                              "--out", str(out_dir)])
+                              "--out", str(out_dir), "--charts"])
     assert res.exit_code == 0, res.output
     # Delayed transfers, latest month May: 5.0 per 100,000 vs plan 18.0 -> GREEN.
     assert "delayed_transfers_of_care" in res.output and "GREEN" in res.output
     assert "Scheme impact" in res.output
+    assert (out_dir / "charts" / "non_elective_admissions.png").read_bytes()[:4] == b"\x89PNG"
     df = pd.read_parquet(out_dir / "metrics.parquet")
     assert (out_dir / "metrics.csv").is_file() and (out_dir / "scheme_impact.csv").is_file()
     dtoc = df[(df.metric == "delayed_transfers_of_care") & (df.breakdown == "all")

@@ -28,7 +28,10 @@ from bettercare.analytics.scheme_impact import (
     p4p_earned,
     scheme_impact,
 )
+from bettercare.analytics.spc import xmr
+from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.plan import Plan
+from bettercare.reporting.spc_charts import xmr_chart_png
 
 EXIT_ERROR = 2
 out = Console(width=160)
@@ -48,6 +51,22 @@ SPC_ICON = {
 
 def register(root: typer.Typer) -> None:
     root.command("metrics", help="BCF metrics from the store vs the plan (RAG + SPC).")(metrics)
+
+
+def write_charts(pva: pd.DataFrame, folder: Path) -> int:
+    """One XmR chart (PNG) per metric with at least two periods."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for metric, grp in pva.groupby("metric"):
+        if len(grp) < 2:
+            continue
+        targets = grp.planned.dropna()
+        chart = xmr(list(grp.actual), CATALOGUE[metric].direction,
+                    float(targets.iloc[-1]) if len(targets) else None)
+        png = xmr_chart_png(chart, list(grp.period), CATALOGUE[metric].name)
+        (folder / f"{metric}.png").write_bytes(png)
+        n += 1
+    return n
 
 
 def load_plan_file(path: Path) -> Plan:
@@ -77,6 +96,7 @@ def metrics(
                                 help="% worse than plan still AMBER (beyond: RED)"),
     all_periods: bool = typer.Option(False, "--all-periods",
                                      help="Print every period, not only the latest"),
+    charts: bool = typer.Option(False, "--charts", help="Also write OUT/charts/<metric>.png"),
 ) -> None:
     """Compute the BCF metrics, compare with the plan and write metrics.parquet/csv."""
     if grain not in GRAINS:
@@ -142,5 +162,8 @@ def metrics(
     merged.to_parquet(out_dir / "metrics.parquet", index=False)
     merged.to_csv(out_dir / "metrics.csv", index=False)
     schemes.to_csv(out_dir / "scheme_impact.csv", index=False)
+    if charts:
+        n = write_charts(pva, out_dir / "charts")
+        out.print(f"wrote {n} SPC chart(s) to {out_dir / 'charts'}", highlight=False)
     out.print(f"wrote {out_dir / 'metrics.parquet'}, {out_dir / 'metrics.csv'} and "
               f"{out_dir / 'scheme_impact.csv'} ({len(merged)} rows)", highlight=False)
