@@ -95,3 +95,10 @@ def test_unknown_table_and_bad_plan(app, files, tmp_path):
     bad.write_text("plan_id: Not Valid\n")
     res = runner.invoke(app, ["metrics", "--plan", str(bad), "--store", str(empty)])
     assert res.exit_code == 2 and "not a valid plan file" in res.output
+
+
+def test_registered_on_the_bettercare_command():
+    from bettercare.cli.main import app as root
+
+    res = runner.invoke(root, ["metrics", "--help"])
+    assert res.exit_code == 0 and "--backend" in res.output and "--grain" in res.output
