@@ -23,7 +23,7 @@ def con():
     c.close()
 
 
-@pytest.mark.parametrize("grain", ["month", "year"])
+@pytest.mark.parametrize("grain", ["month", "quarter", "year"])
 def test_duckdb_and_spark_agree(con, grain):
     on_duckdb = compute_metrics(con, grain, backend="duckdb", period="2016/17")
     on_spark = compute_metrics(con, grain, backend="spark", period="2016/17")
