@@ -33,7 +33,7 @@ def files(tmp_path, valid_plan_data):
     data["hwb"] = {**data["hwb"], "ons_code": A}
     data["metrics"] = [
         {"metric": "delayed_transfers_of_care", "baseline": {"period": "2015/16", "value": 25},
-         "planned": [{"period": "2016/17", "value": 18.0}]},
+         "time_basis": "month", "planned": [{"period": "2016/17", "value": 18.0}]},
     ]
     data["schemes"] = [
         {**data["schemes"][1], "reference": "ICRS", "admissions_avoided": {"2016/17": 1200}},

@@ -60,7 +60,8 @@ def _actuals(metric, hwb, periods, values, numerators=None):
 
 
 def test_plan_vs_actual(make_plan):
-    plan = make_plan()  # delayed transfers: baseline 300 (2013/14), plan 280 for 2015/16
+    # delayed transfers: baseline 300 (2013/14), plan 280 per month for 2015/16
+    plan = make_plan(lambda d: d["metrics"][1].update({"time_basis": "month"}))
     act = _actuals("delayed_transfers_of_care", "E06000099",
                    ["2015-06", "2015-04", "2015-05"], [300.0, 270.0, 285.0])
     df = plan_vs_actual(act, plan)
@@ -78,6 +79,27 @@ def test_plan_vs_actual(make_plan):
     df2 = plan_vs_actual(_actuals("delayed_transfers_of_care", "E06000099",
                                   ["2016-04"], [1.0]), plan)
     assert df2.rag.isna().all() and df2.planned.isna().all()
+
+
+def test_plan_time_basis_decides_which_periods_compare(make_plan):
+    months = ["2015-04", "2015-05"]
+    # No time basis: the 2015/16 rate of 280 is for the year, never compared with a month...
+    df = plan_vs_actual(_actuals("delayed_transfers_of_care", "E06000099", months,
+                                 [300.0, 270.0]), make_plan())
+    assert df.rag.isna().all()
+    # ...but it is compared with the year itself: 270 is better than 280 -> GREEN.
+    df = plan_vs_actual(_actuals("delayed_transfers_of_care", "E06000099", ["2015/16"],
+                                 [270.0]), make_plan())
+    assert df.rag.tolist() == ["GREEN"]
+    # A yearly basis is not applied to quarters.
+    plan = make_plan(lambda d: d["metrics"][1].update({"time_basis": "year"}))
+    df = plan_vs_actual(_actuals("delayed_transfers_of_care", "E06000099", ["2015/16 Q1"],
+                                 [270.0]), plan)
+    assert df.rag.isna().all()
+    # A percentage target applies to every period inside its year: reablement plan 85%.
+    df = plan_vs_actual(_actuals("reablement_91_days", "E06000099", ["2015/16 Q3"], [80.0]),
+                        make_plan())
+    assert df.rag.tolist() == ["RED"]
 
 
 def test_plan_vs_actual_needs_the_hwb(make_plan):

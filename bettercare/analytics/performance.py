@@ -2,9 +2,11 @@
 
 For each metric the plan sets (``Plan.metrics``), every actual period is matched to the
 plan value for that period -- the planned value whose period *is* the actual period, or
-else the smallest planned period that *contains* it (a 2016/17 target "per month" applies
-to each month of 2016/17). The plan value is compared as stated, so use the grain the plan
-states the metric in (a monthly rate needs ``grain='month'``). When a plan gives only a
+else the smallest planned period that *contains* it, when that is meaningful: a rate the
+plan states per month (``MetricPlan.time_basis``, e.g. seed 002's "per 100,000 per month")
+applies to each month of the planned year, a percentage to any period inside it, and any
+other value only to its own period (an annual rate is never compared with a month).
+When a plan gives only a
 count (``numerator`` set, ``value`` empty) the actual count (numerator) is compared.
 
 **RAG status** (direction-aware, :class:`RagThresholds`):
@@ -35,9 +37,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from bettercare.analytics.spc import xmr
-from bettercare.domain.metrics import CATALOGUE, Direction
+from bettercare.domain.metrics import CATALOGUE, Direction, Unit
 from bettercare.domain.periods import period_span
-from bettercare.domain.plan import MetricPlan, MetricValue, Plan
+from bettercare.domain.plan import MetricPlan, MetricValue, Plan, TimeBasis
 
 
 class Rag(StrEnum):
@@ -74,9 +76,23 @@ def rag_status(
     return Rag.RED
 
 
-def _plan_value(mp: MetricPlan, period: str) -> MetricValue | None:
+_BASIS_MONTHS = {TimeBasis.MONTH: 1, TimeBasis.QUARTER: 3, TimeBasis.YEAR: 12}
+
+
+def _plan_value(mp: MetricPlan, period: str, unit: Unit) -> MetricValue | None:
+    """The plan value an actual period is judged against, or None.
+
+    A rate stated per month/quarter/year (``MetricPlan.time_basis``) applies to each actual
+    period of that length inside the planned period; a percentage applies to any period
+    inside it; any other value only to its own period (an annual rate is not a monthly one).
+    """
     span = period_span(period)
     exact = [v for v in mp.planned if v.period == period]
+    if mp.time_basis is not None:
+        if span.months() != _BASIS_MONTHS[mp.time_basis]:
+            return None
+    elif exact or unit != Unit.PERCENT:
+        return exact[0] if exact else None
     if exact:
         return exact[0]
     containing = [
@@ -131,7 +147,7 @@ def plan_vs_actual(
         grp = grp.assign(_start=[period_span(p).start for p in grp.period]).sort_values("_start")
         recs = []
         for r in grp.itertuples():
-            pv = _plan_value(mp, r.period) if mp else None
+            pv = _plan_value(mp, r.period, definition.unit) if mp else None
             target, counts = _target(pv)
             actual = r.numerator if counts else r.value
             rag = variance = variance_pct = None
