@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bettercare.data.plan_files import PlanFileError, load_plan
 from bettercare.data.synth import (
     PRESETS,
     STEPS,
@@ -42,6 +43,9 @@ def synth(
     params_file: Path | None = typer.Option(
         None, "--params", "-p", help="JSON/YAML parameters merged over the preset"
     ),
+    plan_file: Path | None = typer.Option(
+        None, "--plan", help="BCF plan file: generate activity for its schemes' targets"
+    ),
     print_schema: bool = typer.Option(
         False, "--print-schema", help="Print the parameters' JSON Schema and exit"
     ),
@@ -59,6 +63,10 @@ def synth(
         params = load_params(params_file, preset=hwb)
         if population is not None:
             params = params.with_population(population)
+        if plan_file is not None:
+            params = params.with_plan_schemes(load_plan(plan_file))
+    except PlanFileError as exc:
+        raise _fail("; ".join(str(f) for f in exc.findings)) from None
     except ParamsError as exc:
         raise _fail(str(exc)) from None
     except ValidationError as exc:  # --population out of range

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from bettercare.data.schema import AGE_BANDS, DTOC_REASON, HWB_CODE
+from bettercare.domain.plan import Plan
 
 Share = Annotated[float, Field(ge=0, le=1)]
 PositiveRate = Annotated[float, Field(gt=0)]
@@ -236,6 +237,19 @@ class SynthParams(_Model):
     noise: Noise = Noise()
     opt_out_share: Share = Field(0.025, description="National data opt-out, ~2-3% in 2018-19")
     schemes: list[SchemeTarget] = Field(default_factory=list)
+
+    def with_plan_schemes(self, plan: Plan) -> SynthParams:
+        """Scheme activity for the plan's own schemes: each scheme's stated admissions
+        avoided per year (the mean where it states several years)."""
+        targets = []
+        for scheme in plan.schemes:
+            stated = [n for n in scheme.admissions_avoided.values() if n is not None]
+            if stated:
+                targets.append({"reference": scheme.reference,
+                                "admissions_avoided_per_year": sum(stated) / len(stated)})
+        data = self.model_dump()
+        data["schemes"] = targets
+        return SynthParams.model_validate(data)
 
     def with_population(self, population: int) -> SynthParams:
         data = self.model_dump()
