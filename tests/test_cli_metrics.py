@@ -94,7 +94,8 @@ def test_unknown_table_and_bad_plan(app, files, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("plan_id: Not Valid\n")
     res = runner.invoke(app, ["metrics", "--plan", str(bad), "--store", str(empty)])
-    assert res.exit_code == 2 and "not a valid plan file" in res.output
+    assert res.exit_code == 2 and "bad.yaml:1: plan_id:" in res.output
+    assert "[error: format]" in res.output and "Traceback" not in res.output
 
 
 def test_registered_on_the_bettercare_command():

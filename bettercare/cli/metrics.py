@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 import typer
-import yaml
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -29,8 +27,8 @@ from bettercare.analytics.scheme_impact import (
     scheme_impact,
 )
 from bettercare.analytics.spc import xmr
+from bettercare.data.plan_files import PlanFileError, load_plan
 from bettercare.domain.metrics import CATALOGUE
-from bettercare.domain.plan import Plan
 from bettercare.reporting.spc_charts import xmr_chart_png
 
 EXIT_ERROR = 2
@@ -69,11 +67,6 @@ def write_charts(pva: pd.DataFrame, folder: Path) -> int:
     return n
 
 
-def load_plan_file(path: Path) -> Plan:
-    """Read a plan YAML (to be replaced by bettercare.data.plan_files.load_plan)."""
-    return Plan.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-
-
 def _fail(message: str) -> typer.Exit:
     err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_ERROR)
@@ -103,13 +96,10 @@ def metrics(
         raise _fail(f"grain '{grain}' is not one of {', '.join(GRAINS)}")
     if backend not in BACKENDS:
         raise _fail(f"backend '{backend}' is not one of {', '.join(BACKENDS)}")
-    if not plan.is_file():
-        raise _fail(f"plan file not found: {plan}")
     try:
-        the_plan = load_plan_file(plan)
-    except (ValidationError, yaml.YAMLError, ValueError) as exc:
-        first = str(exc).splitlines()[0]
-        raise _fail(f"{plan}: not a valid plan file ({first})") from None
+        the_plan = load_plan(plan)
+    except PlanFileError as exc:
+        raise _fail("; ".join(str(f) for f in exc.findings)) from None
     try:
         actuals = compute_metrics(store, grain, backend=backend, period=period)
         pva = plan_vs_actual(actuals, the_plan, RagThresholds(amber_tolerance_pct=amber))
