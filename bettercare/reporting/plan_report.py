@@ -64,11 +64,16 @@ def _env() -> Environment:
     return env
 
 
+def data_uri(png: bytes) -> str:
+    """A PNG embedded in the page, so each report file stands alone."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def png_data_uri(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return data_uri(buf.getvalue())
 
 
 def budget_by_source_chart(plan: Plan) -> str | None:

@@ -1,0 +1,118 @@
+"""HTML sections for a plan's metrics from linked data: board table, SPC charts, schemes.
+
+The board table shows, per metric, the latest period that the plan can be judged on (the
+grain the plan states the metric in), its RAG status and the Making Data Count variation
+and assurance icons' meaning, next to what the board paper reported. Each metric's
+monthly XmR chart follows. All aggregate: no person-level data reaches a report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from bettercare.analytics.performance import latest
+from bettercare.analytics.scheme_impact import ALL_SCHEMES, P4PEarned
+from bettercare.analytics.spc import xmr
+from bettercare.domain.metrics import CATALOGUE
+from bettercare.domain.plan import Plan
+from bettercare.reporting.plan_report import _env, data_uri
+from bettercare.reporting.spc_charts import xmr_chart_png
+
+#: What each Making Data Count icon tells a board (NHS England, "Making Data Count").
+VARIATION_MEANING = {
+    "common_cause": "Common cause: no significant change",
+    "special_cause_improvement_high": "Special cause: improvement (higher)",
+    "special_cause_improvement_low": "Special cause: improvement (lower)",
+    "special_cause_concern_high": "Special cause: concern (higher)",
+    "special_cause_concern_low": "Special cause: concern (lower)",
+    "special_cause_neither_high": "Special cause: higher (neither better nor worse)",
+    "special_cause_neither_low": "Special cause: lower (neither better nor worse)",
+}
+ASSURANCE_MEANING = {
+    "consistently_pass": "Will consistently hit the target",
+    "hit_and_miss": "Hit and miss: the target lies inside the process limits",
+    "consistently_fail": "Will consistently fail the target unless the process changes",
+}
+
+
+@dataclass
+class LinkedDataSummary:
+    """What the demo loaded: shown so a reader knows the basis of the numbers."""
+
+    residents: int
+    years: list[str]
+    rows_loaded: int
+    rows_quarantined: int
+    rows_opted_out: int
+    linkage: dict[str, float]
+
+
+def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict]:
+    """One row per plan metric: the latest judged period at the finest grain judged."""
+    rows = []
+    for mp in plan.metrics:
+        if mp.metric not in CATALOGUE:
+            continue
+        chosen = None
+        for grain in ("month", "quarter", "year"):
+            frame = by_grain.get(grain)
+            if frame is None or frame.empty:
+                continue
+            judged = frame[(frame.metric == mp.metric) & frame.rag.notna()]
+            if not judged.empty:
+                chosen = latest(judged).iloc[0]
+                break
+        if chosen is None:
+            for grain in ("year", "month"):
+                frame = by_grain.get(grain)
+                if frame is not None and not frame[frame.metric == mp.metric].empty:
+                    chosen = latest(frame[frame.metric == mp.metric]).iloc[0]
+                    break
+        reported = mp.reported[-1] if mp.reported else None
+        rows.append({
+            "name": CATALOGUE[mp.metric].name,
+            "basis": f"per {mp.time_basis}" if mp.time_basis else "",
+            "row": chosen,
+            "reported": reported,
+            "variation": VARIATION_MEANING.get(getattr(chosen, "spc_variation", None), ""),
+            "assurance": ASSURANCE_MEANING.get(getattr(chosen, "spc_assurance", None), ""),
+        })
+    return rows
+
+
+def spc_charts(monthly: pd.DataFrame) -> list[tuple[str, str]]:
+    """(metric name, PNG data URI) for each metric with at least two months."""
+    charts = []
+    for metric, grp in monthly.groupby("metric", sort=True):
+        if len(grp) < 2:
+            continue
+        targets = grp.planned.dropna()
+        chart = xmr(list(grp.actual), CATALOGUE[metric].direction,
+                    float(targets.iloc[-1]) if len(targets) else None)
+        png = xmr_chart_png(chart, list(grp.period), CATALOGUE[metric].name)
+        charts.append((CATALOGUE[metric].name, data_uri(png)))
+    return charts
+
+
+def metrics_sections(
+    plan: Plan,
+    by_grain: dict[str, pd.DataFrame],
+    schemes: pd.DataFrame,
+    p4p: P4PEarned | None,
+    summary: LinkedDataSummary | None = None,
+) -> list[tuple[str, str]]:
+    """The (title, html) sections added to the plan's page."""
+    to_date = schemes.groupby("scheme_reference").tail(1) if not schemes.empty else schemes
+    to_date = to_date.assign(_all=to_date.scheme_reference == ALL_SCHEMES).sort_values(
+        ["_all", "scheme_reference"]) if not to_date.empty else to_date
+    html = _env().get_template("metrics.html.j2").render(
+        rows=board_rows(plan, by_grain),
+        charts=spc_charts(by_grain.get("month", pd.DataFrame(columns=["metric"]))),
+        schemes=list(to_date.itertuples()) if not to_date.empty else [],
+        all_schemes=ALL_SCHEMES,
+        p4p=p4p,
+        summary=summary,
+    )
+    return [("Metrics from linked data", html)]
