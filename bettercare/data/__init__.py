@@ -1,0 +1,1 @@
+"""bettercare.data layer."""

@@ -1,0 +1,292 @@
+"""The person-level feeds and the analytics store: one contract for all of ``data``.
+
+Raw *feeds* are the files a council or CSU analyst loads (CSV or Parquet), one per
+:class:`FeedSpec`, carrying the NHS number and (in the social care feed) the name,
+date of birth and postcode used for probabilistic linkage. After ingestion the
+*store* (a DuckDB file) holds the same records with the NHS number replaced by a keyed
+pseudonym ``person_id`` and direct identifiers dropped; analytics only ever reads the
+store tables named in :data:`STORE_TABLES`.
+
+Column names follow the NHS Data Dictionary where it has one (admission method,
+discharge destination, ...), simplified to snake_case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB type: VARCHAR, DATE, INTEGER, DOUBLE, BOOLEAN
+    required: bool = True
+    allowed: tuple[str, ...] | None = None  # code list for VARCHAR columns
+    pattern: str | None = None  # regular expression for VARCHAR columns
+    minimum: float | None = None
+    maximum: float | None = None
+    identifier: bool = False  # direct identifier: never copied into the store
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    period_column: str | None = None  # the date that places a row in a reporting period
+    store_table: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+SEX = ("M", "F", "U")
+ADMISSION_METHOD = ("elective", "non_elective")
+ATTRIBUTION = ("nhs", "social_care", "both")
+REABLEMENT_OUTCOME = ("at_home", "care_home", "hospital", "died", "unknown")
+DISCHARGE_DESTINATION = (
+    "usual_residence",
+    "care_home",
+    "nursing_home",
+    "reablement",
+    "other_hospital",
+    "died",
+    "other",
+)
+SERVICE_TYPE = (
+    "home_care",
+    "reablement",
+    "day_care",
+    "direct_payment",
+    "residential_care",
+    "nursing_care",
+    "equipment",
+    "carer_support",
+    "other",
+)
+SETTING = ("community", "residential", "nursing")
+DTOC_REASON = (
+    "awaiting_assessment",
+    "awaiting_public_funding",
+    "awaiting_further_nhs_care",
+    "awaiting_residential_home",
+    "awaiting_nursing_home",
+    "awaiting_care_package",
+    "awaiting_community_equipment",
+    "patient_family_choice",
+    "disputes",
+    "housing",
+)
+AGE_BANDS = (
+    "0-4", "5-9", "10-14", "15-17", "18-19", "20-24", "25-29", "30-34", "35-39", "40-44",
+    "45-49", "50-54", "55-59", "60-64", "65-69", "70-74", "75-79", "80-84", "85-89", "90+",
+)  # fmt: skip
+
+NHS_NUMBER = r"^\d{10}$"
+ICD10 = r"^[A-Z]\d{2}(\.?\d{1,2}|X)?$"
+HWB_CODE = r"^E\d{8}$"
+POSTCODE = r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"
+
+
+def _nhs(required: bool = True) -> Column:
+    return Column(
+        "nhs_number",
+        "VARCHAR",
+        required=required,
+        pattern=NHS_NUMBER,
+        identifier=True,
+        description="NHS number, 10 digits, modulus 11 check digit",
+    )
+
+
+FEEDS: dict[str, FeedSpec] = {
+    f.name: f
+    for f in [
+        FeedSpec(
+            name="residents",
+            description="GP-registered resident population (one row per person)",
+            key=("nhs_number",),
+            store_table="residents",
+            columns=(
+                _nhs(),
+                Column("given_name", "VARCHAR", identifier=True),
+                Column("family_name", "VARCHAR", identifier=True),
+                Column("date_of_birth", "DATE"),
+                Column("sex", "VARCHAR", allowed=SEX),
+                Column("postcode", "VARCHAR", pattern=POSTCODE, identifier=True),
+                Column("lsoa", "VARCHAR", pattern=r"^E01\d{6}$"),
+                Column("gp_practice", "VARCHAR", pattern=r"^[A-Z]\d{5}$"),
+                Column("hwb_code", "VARCHAR", pattern=HWB_CODE),
+                Column("imd_decile", "INTEGER", minimum=1, maximum=10),
+                Column("ltc_count", "INTEGER", minimum=0, maximum=20),
+                Column("dementia_diagnosis", "BOOLEAN"),
+                Column("date_of_death", "DATE", required=False),
+            ),
+        ),
+        FeedSpec(
+            name="hospital_spells",
+            description="Hospital provider spells (SUS APC)",
+            key=("spell_id",),
+            period_column="admission_date",
+            store_table="hospital_spells",
+            columns=(
+                Column("spell_id", "VARCHAR"),
+                _nhs(),
+                Column("provider_code", "VARCHAR"),
+                Column("admission_method", "VARCHAR", allowed=ADMISSION_METHOD),
+                Column("admission_date", "DATE"),
+                Column("discharge_date", "DATE", required=False),
+                Column("primary_diagnosis", "VARCHAR", pattern=ICD10),
+                Column("injury_due_to_fall", "BOOLEAN"),
+                Column("discharge_destination", "VARCHAR", required=False,
+                       allowed=DISCHARGE_DESTINATION),
+            ),
+        ),
+        FeedSpec(
+            name="delayed_transfers",
+            description="Delayed transfer of care days per patient per month (DToC SitRep)",
+            key=("delay_id",),
+            period_column="census_month",
+            store_table="delayed_transfers",
+            columns=(
+                Column("delay_id", "VARCHAR"),
+                _nhs(),
+                Column("spell_id", "VARCHAR"),
+                Column("provider_code", "VARCHAR"),
+                Column("census_month", "DATE", description="First day of the month"),
+                Column("delayed_days", "INTEGER", minimum=0, maximum=31),
+                Column("reason", "VARCHAR", allowed=DTOC_REASON),
+                Column("attribution", "VARCHAR", allowed=ATTRIBUTION),
+            ),
+        ),
+        FeedSpec(
+            name="reablement_episodes",
+            description="Reablement / rehabilitation after hospital discharge, 91-day outcome",
+            key=("episode_id",),
+            period_column="discharge_date",
+            store_table="reablement_episodes",
+            columns=(
+                Column("episode_id", "VARCHAR"),
+                _nhs(),
+                Column("spell_id", "VARCHAR", required=False),
+                Column("discharge_date", "DATE"),
+                Column("start_date", "DATE"),
+                Column("outcome_91_days", "VARCHAR", allowed=REABLEMENT_OUTCOME),
+            ),
+        ),
+        FeedSpec(
+            name="social_care_services",
+            description=(
+                "Adult social care services (council case management system); NHS number "
+                "often missing, so name, date of birth and postcode are carried for linkage"
+            ),
+            key=("service_id",),
+            period_column="start_date",
+            store_table="social_care_services",
+            columns=(
+                Column("service_id", "VARCHAR"),
+                _nhs(required=False),
+                Column("given_name", "VARCHAR", identifier=True),
+                Column("family_name", "VARCHAR", identifier=True),
+                Column("date_of_birth", "DATE"),
+                Column("postcode", "VARCHAR", required=False, identifier=True),
+                Column("service_type", "VARCHAR", allowed=SERVICE_TYPE),
+                Column("setting", "VARCHAR", allowed=SETTING),
+                Column("start_date", "DATE"),
+                Column("end_date", "DATE", required=False),
+                Column("permanent_admission", "BOOLEAN",
+                       description="Permanent admission to residential or nursing care"),
+            ),
+        ),
+        FeedSpec(
+            name="experience_responses",
+            description="Patient / service user experience survey responses",
+            key=("response_id",),
+            period_column="response_date",
+            store_table="experience_responses",
+            columns=(
+                Column("response_id", "VARCHAR"),
+                _nhs(),
+                Column("survey", "VARCHAR", allowed=("gpps", "ascs")),
+                Column("response_date", "DATE"),
+                Column("question", "VARCHAR"),
+                Column("positive", "BOOLEAN"),
+            ),
+        ),
+        FeedSpec(
+            name="opt_outs",
+            description="National data opt-out list (people who object to secondary use)",
+            key=("nhs_number",),
+            store_table=None,  # used at ingestion only, never copied to analytics
+            columns=(_nhs(),),
+        ),
+        FeedSpec(
+            name="population",
+            description="ONS-style mid-year resident population estimates by sex and age band",
+            key=("hwb_code", "year", "sex", "age_band"),
+            store_table="population",
+            columns=(
+                Column("hwb_code", "VARCHAR", pattern=HWB_CODE),
+                Column("year", "INTEGER", minimum=1990, maximum=2100,
+                       description="Mid-year (30 June) of the estimate"),
+                Column("sex", "VARCHAR", allowed=("M", "F")),
+                Column("age_band", "VARCHAR", allowed=AGE_BANDS),
+                Column("population", "INTEGER", minimum=0),
+            ),
+        ),
+        FeedSpec(
+            name="scheme_activity",
+            description="BCF scheme activity: non-elective admissions avoided per month",
+            key=("scheme_reference", "month"),
+            period_column="month",
+            store_table="scheme_activity",
+            columns=(
+                Column("scheme_reference", "VARCHAR"),
+                Column("month", "DATE", description="First day of the month"),
+                Column("admissions_avoided", "INTEGER", minimum=0),
+            ),
+        ),
+    ]
+}
+
+
+def store_columns(feed: FeedSpec) -> list[Column]:
+    """Columns of the feed's store table: identifiers dropped, ``person_id`` first.
+
+    ``social_care_services`` also gets ``link_method`` ('nhs_number' | 'probabilistic' |
+    NULL when unlinked) and ``match_probability``.
+    """
+    cols: list[Column] = []
+    if any(c.name == "nhs_number" for c in feed.columns):
+        cols.append(Column("person_id", "VARCHAR", required=feed.name != "social_care_services",
+                           description="HMAC-SHA256 pseudonym of the NHS number"))
+    cols += [c for c in feed.columns if not c.identifier]
+    if feed.name == "social_care_services":
+        cols.append(Column("link_method", "VARCHAR", required=False))
+        cols.append(Column("match_probability", "DOUBLE", required=False))
+    return cols
+
+
+STORE_TABLES: tuple[str, ...] = tuple(f.store_table for f in FEEDS.values() if f.store_table)
+
+
+def store_ddl(table: str) -> str:
+    """``CREATE TABLE`` statement (DuckDB dialect) for one store table."""
+    feed = next(f for f in FEEDS.values() if f.store_table == table)
+    cols = ",\n  ".join(
+        f"{c.name} {c.type}{'' if not c.required else ' NOT NULL'}" for c in store_columns(feed)
+    )
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}\n)"
+
+
+def create_store_tables(con) -> None:  # con: duckdb.DuckDBPyConnection
+    """Create every (empty) store table on a DuckDB connection."""
+    for table in STORE_TABLES:
+        con.execute(store_ddl(table))
