@@ -20,6 +20,7 @@ app = typer.Typer(
 
 COMMAND_MODULES: list[str] = [
     "plan",
+    "ingest",
 ]
 
 for _name in COMMAND_MODULES:

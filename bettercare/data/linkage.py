@@ -13,7 +13,9 @@
   least :data:`MIN_RECORDS_TO_TRAIN` records the u probabilities are re-estimated by
   random sampling and the m probabilities by expectation maximisation (blocked on date
   of birth, then on postcode). The prior probability that a record matches a given
-  resident is ``1 / number of residents`` (each record belongs to one resident).
+  resident is ``1 / number of residents`` (each record belongs to one resident), with
+  the number of residents taken as at least :data:`MIN_POPULATION` so that a tiny
+  extract does not make every candidate look likely.
 * The best candidate per record is accepted when ``match_probability >=``
   :data:`DEFAULT_THRESHOLD` (0.95).
 """
@@ -29,12 +31,13 @@ import pyarrow as pa
 
 DEFAULT_THRESHOLD = 0.95
 MIN_RECORDS_TO_TRAIN = 2000
+MIN_POPULATION = 10_000  # floor for the prior: an HWB has far more residents
 IDENTITY_COLUMNS = ("given_name", "family_name", "date_of_birth", "postcode")
 
 # m and u probabilities per comparison level, from the exact-match level down to "else".
 _PRIORS = {
     # levels: exact, jw >= 0.92, jw >= 0.88, jw >= 0.7, else
-    "given_name": ([0.86, 0.07, 0.03, 0.02, 0.02], [0.01, 0.002, 0.003, 0.02, 0.965]),
+    "given_name": ([0.87, 0.07, 0.03, 0.02, 0.01], [0.01, 0.002, 0.003, 0.02, 0.965]),
     "family_name": ([0.86, 0.07, 0.03, 0.02, 0.02], [0.002, 0.001, 0.002, 0.01, 0.985]),
     # levels: exact, damerau-levenshtein <= 1, <= 1 month, <= 1 year, <= 10 years, else
     "date_of_birth": (
@@ -86,7 +89,7 @@ def _settings(n_identities: int):
     return SettingsCreator(
         link_type="link_only",
         unique_id_column_name="unique_id",
-        probability_two_random_records_match=1.0 / max(n_identities, 2),
+        probability_two_random_records_match=1.0 / max(n_identities, MIN_POPULATION),
         comparisons=[
             prior("given_name", cl.NameComparison("given_name")),
             prior("family_name", cl.NameComparison("family_name")),
@@ -144,7 +147,8 @@ def probabilistic_link(
                 block_on("postcode"), fix_probability_two_random_records_match=True)
         pred = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
         pairs = con.execute(f"SELECT count(*) FROM {pred.physical_name}").fetchone()[0]
-        links = con.execute(
+        con.complete()
+        links = con.sql(
             f"""
             WITH p AS (
               SELECT CASE WHEN starts_with(unique_id_l, 'r') AND source_dataset_l = 'records'
