@@ -219,8 +219,10 @@ class _Run:
         except FileRejected as exc:
             return FeedResult(feed.name, name, "rejected"), exc.issues
         stg, iss, ok = f"stg_{feed.name}", f"iss_{feed.name}", f"ok_{feed.name}"
+        con.complete()
         con.register("raw_feed", table)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS {staging_sql(feed, 'raw_feed')}")
+        con.complete()
         con.unregister("raw_feed")
         del table
         con.execute(f"CREATE OR REPLACE TEMP TABLE {iss} AS {row_issues_sql(feed, stg, name)}")
@@ -354,11 +356,13 @@ class _Run:
                 "WHERE person_id IS NULL")
             identities = _arrow(con, "SELECT * FROM identities")
             res = linkage.probabilistic_link(records, identities, self.link_threshold)
+            con.complete()
             con.register("prob_links", res.links)
             con.execute(
                 f"UPDATE {ok} SET person_id = p.person_id, link_method = 'probabilistic', "
                 f"match_probability = p.match_probability FROM prob_links p "
                 f"WHERE {ok}.{ROW} = p.record_id")
+            con.complete()
             con.unregister("prob_links")
             stats["linked_probabilistic"] = res.links.num_rows
             stats["candidate_pairs"] = res.candidate_pairs
@@ -383,6 +387,7 @@ class _Run:
             return {}
         truth = pq.read_table(path, columns=["service_id", "nhs_number"])
         pids = pseudonymise.pseudonym_array(self.key, truth.column("nhs_number").cast(pa.string()))
+        con.complete()
         con.register("truth", pa.table({"service_id": truth.column("service_id"),
                                         "true_person_id": pids}))
         known = "(SELECT person_id FROM identities)" if self.has_identities else "(SELECT NULL)"
@@ -399,6 +404,7 @@ class _Run:
                                AND o.person_id IS DISTINCT FROM tr.true_person_id)
             FROM {ok} o JOIN truth tr ON o.service_id = tr.service_id"""
         ).fetchone()
+        con.complete()
         con.unregister("truth")
         return {
             "truth_true_positives": tp,

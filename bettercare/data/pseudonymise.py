@@ -97,6 +97,7 @@ def register_udf(con, key: bytes, name: str = "bc_pseudonym") -> None:
     def _udf(values: pa.Array) -> pa.Array:
         return pseudonym_array(key, values)
 
+    con.complete()  # DuckDB 2: no pending execute() result may remain
     try:
         con.remove_function(name)
     except duckdb.Error:
