@@ -25,7 +25,8 @@ RESIDENTS = [
 ]
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[object]], delimiter: str = ",") -> Path:
+def write_csv(path: Path, header: list[str], rows: list[list[object]],
+              delimiter: str = ",") -> Path:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, delimiter=delimiter)
         w.writerow(header)

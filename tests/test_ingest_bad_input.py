@@ -19,7 +19,10 @@ SPELL_COLS = FEEDS["hospital_spells"].column_names
 def run(feed_dir: Path, store: Path) -> tuple[int, list[dict[str, str]], str]:
     result = CliRunner().invoke(app, ["ingest", str(feed_dir), "--store", str(store)])
     report_path = store.parent / "ingest_report.csv"
-    report = list(csv.DictReader(open(report_path))) if report_path.exists() else []
+    report: list[dict[str, str]] = []
+    if report_path.exists():
+        with open(report_path, newline="") as fh:
+            report = list(csv.DictReader(fh))
     return result.exit_code, report, result.output
 
 

@@ -61,7 +61,7 @@ def ingest_command(
     except UsageError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    except Exception as exc:  # noqa: BLE001 - report, store already rolled back
+    except Exception as exc:
         err.print(f"[red]internal error, store left unchanged (rolled back):[/] {exc!r}")
         if os.environ.get("BETTERCARE_DEBUG"):
             raise

@@ -9,6 +9,7 @@ with a different key is refused instead of silently producing unlinkable pseudon
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import secrets
@@ -66,7 +67,8 @@ def load_key(key_file: Path | None = None, data_dirs: Iterable[Path] = ()) -> by
                 "(create one with `bettercare key new PATH`)"
             )
     if len(text) < MIN_KEY_CHARS:
-        raise PseudonymKeyError(f"key from {source} is too short (at least {MIN_KEY_CHARS} characters)")
+        raise PseudonymKeyError(
+            f"key from {source} is too short (at least {MIN_KEY_CHARS} characters)")
     return text.encode("utf-8")
 
 
@@ -98,10 +100,8 @@ def register_udf(con, key: bytes, name: str = "bc_pseudonym") -> None:
         return pseudonym_array(key, values)
 
     con.complete()  # DuckDB 2: no pending execute() result may remain
-    try:
+    with contextlib.suppress(duckdb.Error):
         con.remove_function(name)
-    except duckdb.Error:
-        pass
     con.create_function(
         name, _udf, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"),
         type="arrow", null_handling="special", side_effects=False,

@@ -125,7 +125,7 @@ def read_feed(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
 def _read_parquet(path: Path, feed: FeedSpec) -> pa.Table:
     try:
         table = pq.read_table(path)
-    except Exception as exc:  # noqa: BLE001 - any reader error rejects the file
+    except Exception as exc:
         raise FileRejected([Issue(path.name, None, None, "unreadable",
                                   f"{path.name}: not a readable Parquet file ({exc})")]) from exc
     check_header(path.name, feed, table.column_names)
@@ -155,7 +155,7 @@ def _read_csv(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
     header = [h.strip() for h in next(csv.reader([first]))]
     if len(header) == 1 and len(feed.columns) > 1:
         used = [d for d in _OTHER_DELIMITERS if d in first]
-        hint = f"it looks {repr(used[0])}-delimited" if used else "no ',' in the header"
+        hint = f"it looks {used[0]!r}-delimited" if used else "no ',' in the header"
         raise FileRejected([Issue(name, 1, None, "wrong_delimiter",
                                   f"{name}: header parses to one column ({hint}); "
                                   "feeds must be comma-separated")])
@@ -210,7 +210,8 @@ def typed_expr(col: Column, src: str) -> str:
         return (f"coalesce(try_cast({src} AS DATE), "
                 f"CAST(try_strptime({src}, '%d/%m/%Y') AS DATE))")
     if col.type == "INTEGER":
-        return f"CASE WHEN regexp_full_match({src}, '[+-]?[0-9]+') THEN try_cast({src} AS INTEGER) END"
+        return (f"CASE WHEN regexp_full_match({src}, '[+-]?[0-9]+') "
+                f"THEN try_cast({src} AS INTEGER) END")
     if col.type == "DOUBLE":
         return f"try_cast({src} AS DOUBLE)"
     if col.type == "BOOLEAN":
