@@ -21,6 +21,7 @@ app = typer.Typer(
 COMMAND_MODULES: list[str] = [
     "plan",
     "ingest",
+    "synth",
 ]
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,106 @@
+"""``bettercare synth``: generate a synthetic population and every feed as Parquet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bettercare.data.synth import (
+    PRESETS,
+    STEPS,
+    ParamsError,
+    generate,
+    json_schema,
+    load_params,
+)
+from bettercare.data.synth.generator import check_years
+from bettercare.data.synth.params import format_validation_error
+
+_err = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    _err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def synth(
+    hwb: str = typer.Option("leicestershire", "--hwb", help=f"HWB preset: {', '.join(PRESETS)}"),
+    population: int | None = typer.Option(
+        None, "--population", "-n", help="Residents at the first 1 April (default: preset's)"
+    ),
+    years: list[str] = typer.Option(
+        ["2016/17"], "--years", "-y", help="Financial year(s), repeatable: --years 2015/16"
+    ),
+    seed: int = typer.Option(42, "--seed", min=0, help="Random seed (same seed => same files)"),
+    out: Path = typer.Option(Path("data/synth"), "--out", "-o", help="Output directory"),
+    params_file: Path | None = typer.Option(
+        None, "--params", "-p", help="JSON/YAML parameters merged over the preset"
+    ),
+    print_schema: bool = typer.Option(
+        False, "--print-schema", help="Print the parameters' JSON Schema and exit"
+    ),
+    print_params: bool = typer.Option(
+        False, "--print-params", help="Print the effective parameters (JSON) and exit"
+    ),
+) -> None:
+    """Generate a synthetic HWB population and all person-level feeds (Parquet)."""
+    if print_schema:
+        typer.echo(json.dumps(json_schema(), indent=2))
+        return
+    if hwb.strip().lower() not in PRESETS:
+        raise _fail(f"unknown --hwb '{hwb}' (known: {', '.join(PRESETS)})")
+    try:
+        params = load_params(params_file, preset=hwb)
+        if population is not None:
+            params = params.with_population(population)
+    except ParamsError as exc:
+        raise _fail(str(exc)) from None
+    except ValidationError as exc:  # --population out of range
+        raise _fail(format_validation_error(exc, "--population")) from None
+    try:
+        years = check_years(years)
+    except ValueError as exc:
+        raise _fail(f"--years: {exc}") from None
+    if print_params:
+        typer.echo(params.model_dump_json(indent=2))
+        return
+
+    with Progress(
+        TextColumn("[bold]{task.description:<22}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=_err,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("starting", total=len(STEPS))
+        seen: list[str] = []
+
+        def step(name: str) -> None:
+            if seen:
+                bar.advance(task)
+            seen.append(name)
+            bar.update(task, description=name)
+
+        try:
+            result = generate(params, years, seed, out, progress=step)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+        bar.advance(task)
+        bar.update(task, description="done")
+
+    rows = sum(result.row_counts.values())
+    typer.echo(
+        f"wrote {len(result.row_counts)} feeds ({rows:,} rows) for {params.area.name} "
+        f"({params.area.population:,} residents, {', '.join(years)}, seed {seed}) to {out}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("synth")(synth)

@@ -1,0 +1,321 @@
+"""Hospital spells, delayed transfers of care and reablement after discharge.
+
+* Non-elective spells: three sources that together hit the configured rate (seed 002:
+  714.78 per 100,000 per month, all ages): general emergencies, falls admissions of
+  people 65+ (seed 002: 118.05 per 100,000 65+ per month; ``injury_due_to_fall``, S/T
+  injury or W00-W19 primary diagnosis) and terminal admissions of people who die in
+  hospital (~45% of deaths).
+* Elective spells: ~70% day cases.
+* Delayed transfers: delayed spells are chosen among emergency spells of adults (older
+  people weighted x6) so delayed days per 100,000 18+ per month match the rate (seed
+  002: 351.1); each delay extends the stay and is reported per calendar month.
+* Reablement: a configured share of 65+ discharges go to reablement (ASCOF 2B(2)); the
+  91-day outcome is "died" if the person dies within 91 days, else "at_home" with a
+  probability set so the at-home share matches (seed 002: 88%), lower for people with
+  more LTCs or dementia.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bettercare.data.schema import DISCHARGE_DESTINATION, DTOC_REASON
+from bettercare.data.synth.world import I18, I65, NO_DEATH, World, ymd
+
+# Primary diagnoses (ICD-10) with relative weights.
+_NEL_CHILD = (
+    ["J06.9", "R50.9", "B34.9", "J21.9", "A09.9", "R10.4", "J45.9", "S06.0"],
+    [20, 15, 12, 10, 12, 12, 10, 9],
+)
+_NEL_ADULT = (
+    [
+        "R07.4",
+        "R10.4",
+        "J18.9",
+        "N39.0",
+        "I21.9",
+        "J44.1",
+        "I50.0",
+        "K80.2",
+        "A09.9",
+        "R55X",
+        "I48X",
+        "E11.9",
+        "F10.0",
+        "L03.1",
+        "I63.9",
+        "J22X",
+    ],
+    [12, 12, 9, 7, 5, 6, 5, 4, 5, 5, 5, 3, 4, 4, 4, 10],
+)
+_FALLS = (
+    [
+        "S72.0",
+        "S72.1",
+        "S06.0",
+        "S42.2",
+        "S52.5",
+        "S32.5",
+        "S22.3",
+        "S01.0",
+        "T14.0",
+        "W19X",
+        "W10X",
+        "W01X",
+    ],
+    [22, 8, 10, 8, 10, 8, 8, 10, 6, 6, 2, 2],
+)
+_ELECTIVE = (["H25.9", "M17.1", "M16.1", "K80.2", "C50.9", "C18.9", "Z51.1", "K40.9",
+              "N40X", "I25.1", "D12.6", "K57.3", "M23.2", "N20.0"],
+             [16, 8, 6, 6, 5, 4, 10, 7, 5, 5, 9, 6, 6, 7])  # fmt: skip
+_TERMINAL = (["J18.9", "C34.9", "I50.0", "J44.1", "I63.9", "N17.9", "A41.9", "C18.9"],
+             [20, 12, 14, 12, 10, 10, 14, 8])  # fmt: skip
+
+# Reasons for delay with (weight, P(nhs), P(social_care)); rest "both". Weights and
+# attribution shares approximate the DToC SitRep 2016/17 (not in seeds): ~56% NHS,
+# ~37% social care, ~7% both.
+_REASONS = {
+    "awaiting_assessment": (16, 0.55, 0.35),
+    "awaiting_public_funding": (3, 0.1, 0.85),
+    "awaiting_further_nhs_care": (20, 0.97, 0.01),
+    "awaiting_residential_home": (9, 0.3, 0.6),
+    "awaiting_nursing_home": (12, 0.5, 0.4),
+    "awaiting_care_package": (20, 0.35, 0.6),
+    "awaiting_community_equipment": (3, 0.5, 0.45),
+    "patient_family_choice": (12, 0.8, 0.15),
+    "disputes": (2, 0.4, 0.3),
+    "housing": (3, 0.7, 0.25),
+}
+ATTRIBUTIONS = ("nhs", "social_care", "both")
+DEST = {d: i for i, d in enumerate(DISCHARGE_DESTINATION)}
+
+
+def _pick(rng: np.random.Generator, table: tuple[list[str], list[int]], n: int) -> np.ndarray:
+    codes, w = table
+    p = np.asarray(w, dtype=np.float64)
+    return np.asarray(codes, dtype=object)[rng.choice(len(codes), size=n, p=p / p.sum())]
+
+
+def _geometric_days(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
+    """Whole days >= 0 with the given mean (geometric)."""
+    mean = np.asarray(mean, dtype=np.float64)
+    return rng.geometric(1.0 / (1.0 + mean)) - 1
+
+
+@dataclass
+class Spells:
+    person: np.ndarray
+    elective: np.ndarray  # bool
+    admission: np.ndarray  # int64 day
+    discharge: np.ndarray  # int64 day; > world.end means still in hospital (NULL)
+    diagnosis: np.ndarray  # object (str)
+    fall: np.ndarray  # bool
+    destination: np.ndarray  # index into DISCHARGE_DESTINATION
+    provider: np.ndarray  # index into area.provider_codes
+    spell_ids: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.person)
+
+
+@dataclass
+class Truth:
+    annual_non_elective_rate: np.ndarray  # per person, general + falls (not terminal)
+
+
+def _nel_los_mean(band: np.ndarray) -> np.ndarray:
+    # Mean emergency length of stay rises with age (not in seeds; HES 2016/17 shape).
+    return np.select([band < I18, band < I65, band < I65 + 3], [1.2, 3.5, 6.5], 9.5)
+
+
+def generate_spells(world: World, rng: np.random.Generator) -> tuple[Spells, Truth]:
+    p = world.params
+    rates = p.event_rates
+    everyone = np.ones(world.n, dtype=bool)
+    is65 = world.band >= I65
+
+    # Terminal admissions: a share of deaths happen in hospital at the end of a spell.
+    died = world.death != NO_DEATH
+    t_who = np.flatnonzero(died & (rng.random(world.n) < rates.in_hospital_death_share))
+    t_dis = world.death[t_who]
+    t_adm = np.maximum(t_dis - _geometric_days(rng, np.full(len(t_who), 8.0)), world.entry[t_who])
+
+    # Falls admissions, 65+.
+    falls_rate = world.calibrate(
+        world.multiplier(p.risk.falls), rates.falls_65_per_100k_per_month * 12 / 1e5, is65
+    )
+    f_who, f_adm = world.draw_events(rng, falls_rate)
+
+    # General emergencies: whatever the falls and terminal admissions leave of the total.
+    py_all = world.exposure_years.sum()
+    target = rates.non_elective_per_100k_per_month * 12 / 1e5 * py_all
+    expected_falls = (falls_rate * world.exposure_years).sum()
+    remaining = max(target - expected_falls - len(t_who), 0.0) / py_all
+    nel_rate = world.calibrate(world.multiplier(p.risk.non_elective), remaining, everyone)
+    n_who, n_adm = world.draw_events(rng, nel_rate)
+
+    el_rate = world.calibrate(
+        world.multiplier(p.risk.elective), rates.elective_per_100k_per_year / 1e5, everyone
+    )
+    e_who, e_adm = world.draw_events(rng, el_rate)
+
+    band_n, band_e = world.band[n_who], world.band[e_who]
+    nel_diag = np.where(band_n < I18, _pick(rng, _NEL_CHILD, len(n_who)),
+                        _pick(rng, _NEL_ADULT, len(n_who)))  # fmt: skip
+    spells = Spells(
+        person=np.concatenate([n_who, f_who, t_who, e_who]),
+        elective=np.concatenate([np.zeros(len(n_who) + len(f_who) + len(t_who), bool),
+                                 np.ones(len(e_who), bool)]),
+        admission=np.concatenate([n_adm, f_adm, t_adm, e_adm]).astype(np.int64),
+        discharge=np.concatenate([
+            n_adm + _geometric_days(rng, _nel_los_mean(band_n)),
+            f_adm + _geometric_days(rng, np.full(len(f_who), 13.0)),
+            t_dis,
+            e_adm + np.where(rng.random(len(e_who)) < 0.7, 0,
+                             1 + _geometric_days(rng, np.where(band_e >= I65, 3.5, 2.0))),
+        ]).astype(np.int64),
+        diagnosis=np.concatenate([nel_diag, _pick(rng, _FALLS, len(f_who)),
+                                  _pick(rng, _TERMINAL, len(t_who)),
+                                  _pick(rng, _ELECTIVE, len(e_who))]),
+        fall=np.concatenate([np.zeros(len(n_who), bool), np.ones(len(f_who), bool),
+                             np.zeros(len(t_who) + len(e_who), bool)]),
+        destination=np.zeros(len(n_who) + len(f_who) + len(t_who) + len(e_who), np.int64),
+        provider=np.zeros(0, np.int64),
+    )  # fmt: skip
+    n_prov = len(p.area.provider_codes)
+    # The first provider is the main acute trust (~80% of activity).
+    pw = np.array([4.0] + [1.0 / max(n_prov - 1, 1)] * (n_prov - 1))
+    spells.provider = rng.choice(n_prov, size=len(spells), p=pw / pw.sum())
+    _destinations(world, spells, rng)
+    truth = Truth(annual_non_elective_rate=nel_rate + falls_rate)
+    return spells, truth
+
+
+def _destinations(world: World, sp: Spells, rng: np.random.Generator) -> None:
+    """Discharge destination; death in hospital when the stay reaches the date of death."""
+    death = world.death[sp.person]
+    in_hosp_death = sp.discharge >= death
+    sp.discharge = np.minimum(sp.discharge, death)
+    old = world.band[sp.person] >= I65
+    u = rng.random(len(sp))
+    reable = world.params.event_rates.reablement_share_of_65_discharges
+    dest = np.full(len(sp), DEST["usual_residence"])
+    # Emergency 65+: reablement (configured share), care/nursing homes, transfers.
+    cuts_old = np.cumsum([reable, 0.012, 0.010, 0.03, 0.01])
+    names_old = ["reablement", "care_home", "nursing_home", "other_hospital", "other"]
+    cuts_young = np.cumsum([0.02, 0.02])
+    names_young = ["other_hospital", "other"]
+    for cuts, names, mask in ((cuts_old, names_old, old), (cuts_young, names_young, ~old)):
+        idx = np.searchsorted(cuts, u, side="right")
+        for i, name in enumerate(names):
+            dest[mask & (idx == i)] = DEST[name]
+    dest[sp.elective & (dest != DEST["reablement"])] = DEST["usual_residence"]
+    dest[in_hosp_death] = DEST["died"]
+    sp.destination = dest
+
+
+def order_and_number(sp: Spells, world: World) -> None:
+    """Sort spells by admission date then NHS number and give them ids ``SP000000001``..."""
+    key = np.lexsort((world.nhs_number[sp.person], sp.admission))
+    for name in ("person", "elective", "admission", "discharge", "diagnosis", "fall",
+                 "destination", "provider"):  # fmt: skip
+        setattr(sp, name, getattr(sp, name)[key])
+    sp.spell_ids = np.char.mod("SP%09d", np.arange(1, len(sp) + 1))
+
+
+@dataclass
+class Delays:
+    spell: np.ndarray  # spell index per row
+    month: np.ndarray  # date32 of first day of the census month
+    days: np.ndarray
+    reason: np.ndarray  # index into DTOC_REASON
+    attribution: np.ndarray  # index into ATTRIBUTIONS
+
+
+def generate_delays(world: World, sp: Spells, rng: np.random.Generator) -> Delays:
+    """Delayed spells, extending their stay; one row per delayed spell per calendar month."""
+    rates = world.params.event_rates
+    band = world.band[sp.person]
+    alive_after = world.death[sp.person] > sp.discharge + 120
+    cand = np.flatnonzero(~sp.elective & (band >= I18) & alive_after
+                          & (sp.destination != DEST["died"]) & (sp.discharge <= world.end)
+                          & (sp.discharge - sp.admission >= 1))  # fmt: skip
+    adults = world.band >= I18
+    months = world.exposure_years[adults].sum() * 12
+    total_days = rates.dtoc_days_per_100k_18_per_month / 1e5 * months
+    mean = rates.dtoc_mean_days_per_delay
+    n_delay = min(int(rng.poisson(total_days / mean)), len(cand))
+    empty = np.zeros(0, np.int64)
+    if n_delay == 0:
+        return Delays(empty, empty, empty, empty, empty)
+    w = np.where(band[cand] >= I65, 6.0, 1.0)
+    chosen = np.sort(rng.choice(cand, size=n_delay, replace=False, p=w / w.sum()))
+    length = np.minimum(1 + _geometric_days(rng, np.full(n_delay, mean - 1)), 120)
+
+    weights = {r: _REASONS[r][0] for r in DTOC_REASON}
+    if rates.dtoc_reason_weights is not None:
+        weights = {r: rates.dtoc_reason_weights.get(r, 0.0) for r in DTOC_REASON}
+    pw = np.array([weights[r] for r in DTOC_REASON], dtype=np.float64)
+    reason = rng.choice(len(DTOC_REASON), size=n_delay, p=pw / pw.sum())
+    p_nhs = np.array([_REASONS[r][1] for r in DTOC_REASON])[reason]
+    p_sc = np.array([_REASONS[r][2] for r in DTOC_REASON])[reason]
+    u = rng.random(n_delay)
+    attribution = np.where(u < p_nhs, 0, np.where(u < p_nhs + p_sc, 1, 2))
+
+    # The delay starts on the day the patient was medically fit (the old discharge date).
+    d_start = sp.discharge[chosen]
+    d_end = d_start + length  # exclusive: new discharge date
+    sp.discharge[chosen] = d_end
+    for r_name, dest in (("awaiting_residential_home", "care_home"),
+                         ("awaiting_nursing_home", "nursing_home"),
+                         ("awaiting_further_nhs_care", "other_hospital")):  # fmt: skip
+        hit = reason == DTOC_REASON.index(r_name)
+        keep = sp.destination[chosen] == DEST["reablement"]
+        sp.destination[chosen[hit & ~keep]] = DEST[dest]
+
+    # Split [d_start, min(d_end, end + 1)) by calendar month.
+    last = np.minimum(d_end, world.end + 1) - 1
+    y0, m0, _ = ymd(d_start)
+    y1, m1, _ = ymd(last)
+    mi0, mi1 = y0 * 12 + m0 - 1, y1 * 12 + m1 - 1
+    n_rows = mi1 - mi0 + 1
+    row_of = np.repeat(np.arange(n_delay), n_rows)
+    mi = mi0[row_of] + (np.arange(n_rows.sum()) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows))
+    month_start = _month_day(mi)
+    month_end = _month_day(mi + 1)  # exclusive
+    days = np.minimum(last[row_of] + 1, month_end) - np.maximum(d_start[row_of], month_start)
+    return Delays(chosen[row_of], month_start, days, reason[row_of], attribution[row_of])
+
+
+def _month_day(month_index: np.ndarray) -> np.ndarray:
+    """date32 day of the first of the month for ``year * 12 + month - 1``."""
+    years = (month_index // 12 - 1970).astype("datetime64[Y]")
+    months = years.astype("datetime64[M]") + (month_index % 12).astype("timedelta64[M]")
+    return months.astype("datetime64[D]").astype(np.int64)
+
+
+@dataclass
+class Reablement:
+    spell: np.ndarray
+    start: np.ndarray
+    outcome: np.ndarray  # str objects
+
+
+def generate_reablement(world: World, sp: Spells, rng: np.random.Generator) -> Reablement:
+    """One episode per 65+ discharge to reablement, with its 91-day outcome."""
+    target = world.params.event_rates.reablement_at_home_91_days
+    idx = np.flatnonzero((sp.destination == DEST["reablement"]) & (sp.discharge <= world.end))
+    who = sp.person[idx]
+    start = sp.discharge[idx] + rng.choice(4, size=len(idx), p=[0.6, 0.25, 0.1, 0.05])
+    died = world.death[who] <= sp.discharge[idx] + 91
+    alive = max(1 - died.mean(), 1e-9) if len(idx) else 1.0
+    p_not_home = np.clip(1 - target / alive, 0.0, 1.0)
+    m = 1.15 ** world.ltc[who] * np.where(world.dementia[who], 1.8, 1.0)
+    q = np.clip(p_not_home * m / (m.mean() if len(m) else 1.0), 0, 0.95)
+    u = rng.random(len(idx))
+    other = rng.choice(np.array(["hospital", "care_home", "unknown"], dtype=object),
+                       size=len(idx), p=[0.45, 0.4, 0.15])  # fmt: skip
+    outcome = np.where(died, "died", np.where(u < q, other, "at_home")).astype(object)
+    return Reablement(idx, start, outcome)

@@ -1,0 +1,293 @@
+"""Parameters of the synthetic population: validated, loadable from JSON or YAML.
+
+A :class:`SynthParams` document fixes everything the generator needs except the run
+options (seed, years, output directory). Named presets per Health and Wellbeing Board
+live in :mod:`bettercare.data.synth.presets`; a parameters *file* is deep-merged over a
+preset, so a file may override a single rate::
+
+    event_rates:
+      non_elective_per_100k_per_month: 800
+
+Every rate is a *population mean*; the generator redistributes it over people with
+the log-linear model described in :mod:`bettercare.data.synth.risk`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bettercare.data.schema import AGE_BANDS, DTOC_REASON, HWB_CODE
+
+Share = Annotated[float, Field(ge=0, le=1)]
+PositiveRate = Annotated[float, Field(gt=0)]
+RateRatio = Annotated[float, Field(gt=0, le=20)]
+
+BANDS_65 = AGE_BANDS[AGE_BANDS.index("65-69") :]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_bands(value: dict[str, float], bands: tuple[str, ...], what: str) -> dict[str, float]:
+    unknown = sorted(set(value) - set(bands))
+    if unknown:
+        raise ValueError(f"{what}: unknown age band(s) {unknown}; use {list(bands)}")
+    missing = [b for b in bands if b not in value]
+    if missing:
+        raise ValueError(f"{what}: missing age band(s) {missing}")
+    if any(v < 0 for v in value.values()):
+        raise ValueError(f"{what}: values must be >= 0")
+    return {b: float(value[b]) for b in bands}
+
+
+class AgeSexStructure(_Model):
+    """Relative size of each age band by sex (counts or percentages; normalised)."""
+
+    male: dict[str, float]
+    female: dict[str, float]
+
+    @field_validator("male", "female")
+    @classmethod
+    def _bands(cls, v: dict[str, float]) -> dict[str, float]:
+        v = _check_bands(v, AGE_BANDS, "age band weights")
+        if sum(v.values()) <= 0:
+            raise ValueError("age band weights must not all be zero")
+        return v
+
+
+class Area(_Model):
+    """The HWB footprint: codes and the geography residents are placed in."""
+
+    name: str = Field(min_length=1)
+    hwb_code: str = Field(pattern=HWB_CODE, description="ONS code of the HWB area, e.g. E06000016")
+    population: int = Field(ge=100, le=20_000_000, description="Residents at the first 1 April")
+    postcode_districts: list[Annotated[str, Field(pattern=r"^[A-Z]{1,2}\d[A-Z\d]?$")]] = Field(
+        min_length=1
+    )
+    gp_practice_prefix: str = Field(pattern=r"^[A-Z]\d{2}$", description="e.g. C82 (Leicester)")
+    provider_codes: list[Annotated[str, Field(pattern=r"^[A-Z0-9]{3,5}$")]] = Field(min_length=1)
+    lsoa_start: int = Field(
+        ge=0, le=999_000, description="First synthetic LSOA number (E01 + 6 digits)"
+    )
+    imd_decile_shares: list[Annotated[float, Field(ge=0)]] = Field(
+        min_length=10,
+        max_length=10,
+        description="Share of LSOAs in IMD deciles 1 (most deprived) to 10",
+    )
+    residents_per_lsoa: int = Field(1600, ge=200, le=5000)
+    residents_per_practice: int = Field(7000, ge=500, le=50_000)
+
+    @field_validator("imd_decile_shares")
+    @classmethod
+    def _some_decile(cls, v: list[float]) -> list[float]:
+        if sum(v) <= 0:
+            raise ValueError("imd_decile_shares must not all be zero")
+        return v
+
+
+class Demography(_Model):
+    age_sex: AgeSexStructure
+    births_per_1000_per_year: float = Field(12.0, ge=0, le=40)
+    mortality_per_1000_by_age: dict[str, float]
+    male_mortality_rr: RateRatio = 1.25
+    ltc_mean_by_age: dict[str, float] = Field(
+        description="Mean number of long-term conditions per person (Poisson) by age band"
+    )
+    ltc_imd_rr: RateRatio = Field(1.05, description="LTC mean ratio per decile more deprived")
+    dementia_prevalence_by_age: dict[str, Share] = Field(description="65+ bands only")
+    dementia_diagnosis_rate: Share
+
+    @field_validator("mortality_per_1000_by_age")
+    @classmethod
+    def _mort(cls, v: dict[str, float]) -> dict[str, float]:
+        v = _check_bands(v, AGE_BANDS, "mortality_per_1000_by_age")
+        if any(x > 1000 for x in v.values()):
+            raise ValueError("mortality_per_1000_by_age: values must be <= 1000")
+        return v
+
+    @field_validator("ltc_mean_by_age")
+    @classmethod
+    def _ltc(cls, v: dict[str, float]) -> dict[str, float]:
+        v = _check_bands(v, AGE_BANDS, "ltc_mean_by_age")
+        if any(x > 10 for x in v.values()):
+            raise ValueError("ltc_mean_by_age: values must be <= 10")
+        return v
+
+    @field_validator("dementia_prevalence_by_age")
+    @classmethod
+    def _dem(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_bands(v, BANDS_65, "dementia_prevalence_by_age")
+
+
+class EventRisk(_Model):
+    """Log-linear rate ratios: rate = base(age band) x ltc_rr^LTC x imd_rr^(10-decile) x ..."""
+
+    ltc_rr: RateRatio = Field(description="Rate ratio per long-term condition")
+    imd_rr: RateRatio = Field(description="Rate ratio per IMD decile more deprived")
+    dementia_rr: RateRatio = 1.0
+    age_relative: dict[str, float] = Field(
+        description="Relative mean rate by age band (bands absent from the dict: not eligible)"
+    )
+
+    @field_validator("age_relative")
+    @classmethod
+    def _age(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(AGE_BANDS))
+        if unknown:
+            raise ValueError(f"age_relative: unknown age band(s) {unknown}")
+        if any(x < 0 for x in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("age_relative: values must be >= 0 and not all zero")
+        return {b: float(v[b]) for b in AGE_BANDS if b in v}
+
+
+class RiskModel(_Model):
+    frailty_shape: float = Field(
+        2.0, gt=0, le=1000, description="Gamma frailty shape (mean 1); larger = less overdispersion"
+    )
+    non_elective: EventRisk
+    elective: EventRisk
+    falls: EventRisk
+    permanent_admission: EventRisk
+    social_care: EventRisk
+    mortality_ltc_rr: RateRatio = 1.25
+    mortality_imd_rr: RateRatio = 1.04
+    mortality_dementia_rr: RateRatio = 2.5
+
+
+class EventRates(_Model):
+    non_elective_per_100k_per_month: PositiveRate
+    elective_per_100k_per_year: PositiveRate
+    falls_65_per_100k_per_month: PositiveRate
+    permanent_admissions_65_per_100k_per_year: PositiveRate
+    dtoc_days_per_100k_18_per_month: float = Field(ge=0)
+    dtoc_mean_days_per_delay: float = Field(12.0, ge=1, le=120)
+    reablement_share_of_65_discharges: Share
+    reablement_at_home_91_days: Share
+    social_care_episodes_per_1000_18_per_year: PositiveRate
+    survey_response_share_per_year: Share = Field(
+        description="Share of adults with a long-term condition answering the GP Patient Survey"
+    )
+    survey_positive_share: Share
+    in_hospital_death_share: Share = 0.45
+    dtoc_reason_weights: dict[str, float] | None = None
+
+    @field_validator("dtoc_reason_weights")
+    @classmethod
+    def _reasons(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return v
+        unknown = sorted(set(v) - set(DTOC_REASON))
+        if unknown:
+            raise ValueError(f"unknown DToC reason(s) {unknown}; use {list(DTOC_REASON)}")
+        if any(x < 0 for x in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("dtoc_reason_weights must be >= 0 and not all zero")
+        return v
+
+
+class Noise(_Model):
+    """Identifier quality of the council social care feed (shares of council clients)."""
+
+    missing_nhs_number: Share = 0.15
+    mistyped_nhs_number: Share = 0.02
+    name_typo: Share = 0.05
+    dob_error: Share = 0.03
+    postcode_change: Share = 0.08
+    postcode_missing: Share = 0.02
+
+
+class SchemeTarget(_Model):
+    reference: str = Field(min_length=1)
+    admissions_avoided_per_year: float = Field(ge=0, le=1_000_000)
+
+
+class SynthParams(_Model):
+    """Everything the generator needs, apart from seed and years."""
+
+    area: Area
+    demography: Demography
+    event_rates: EventRates
+    risk: RiskModel
+    noise: Noise = Noise()
+    opt_out_share: Share = Field(0.025, description="National data opt-out, ~2-3% in 2018-19")
+    schemes: list[SchemeTarget] = Field(default_factory=list)
+
+    def with_population(self, population: int) -> SynthParams:
+        data = self.model_dump()
+        data["area"]["population"] = population
+        return SynthParams.model_validate(data)
+
+
+class ParamsError(ValueError):
+    """A parameters file could not be read or validated; ``str()`` is one line."""
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    """One line: ``source: field.path: message (got value)`` for the first error(s)."""
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in err["loc"]) or "(document)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        got = err.get("input")
+        got_s = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+        parts.append(f"{loc}: {msg}{got_s}")
+    more = len(exc.errors()) - 3
+    tail = f" (+{more} more)" if more > 0 else ""
+    return f"{source}: " + "; ".join(parts) + tail
+
+
+def read_params_file(path: Path) -> dict[str, Any]:
+    """Parse a JSON (``.json``) or YAML file into a mapping; :class:`ParamsError` if not."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ParamsError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise ParamsError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ParamsError(f"{path}: invalid YAML{where}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: expected a mapping of parameters, got {type(data).__name__}")
+    return data
+
+
+def load_params(path: Path | None = None, preset: str | None = "leicestershire") -> SynthParams:
+    """Preset (if any) deep-merged with the file (if any), validated."""
+    from bettercare.data.synth.presets import preset_dict
+
+    base = preset_dict(preset) if preset else {}
+    override = read_params_file(path) if path is not None else {}
+    source = str(path) if path is not None else f"preset {preset}"
+    try:
+        return SynthParams.model_validate(deep_merge(base, override))
+    except ValidationError as exc:
+        raise ParamsError(format_validation_error(exc, source)) from None
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of a complete parameters document."""
+    return SynthParams.model_json_schema()

@@ -1,0 +1,213 @@
+"""Council adult social care services, with the identifier noise that makes linkage hard.
+
+Rows: permanent residential/nursing admissions of people 65+ (seed 002: 630.2 per
+100,000 65+ per year; at most one per person), the social care side of every
+reablement episode, and other service episodes (home care, equipment, day care, direct
+payments, carer support, respite) at a configured rate per 1,000 adults.
+
+Noise is applied to each council *client record* (a person), so all of a person's rows
+carry the same identifiers, as in a case management system: NHS number missing (e.g.
+15%) or mistyped (e.g. 2%, mostly failing modulus 11), a typo in a name, an error in
+the date of birth (day/month swapped, off by a day, year mis-keyed), a different
+(old or new) postcode, or no postcode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bettercare.data.synth import names, nhs
+from bettercare.data.synth.hospital import Reablement, Spells
+from bettercare.data.synth.world import I18, I65, NO_DEATH, World, ymd
+
+SERVICE_OLD = {  # 65+, not in seeds: approximates SALT 2016/17 service mix
+    "home_care": 35, "equipment": 25, "day_care": 7, "direct_payment": 6,
+    "carer_support": 7, "residential_care": 8, "nursing_care": 2, "other": 10,
+}  # fmt: skip
+SERVICE_YOUNG = {
+    "home_care": 20, "equipment": 15, "day_care": 15, "direct_payment": 25,
+    "carer_support": 10, "residential_care": 5, "other": 10,
+}  # fmt: skip
+# Mean duration in days (0 = one-off).
+DURATION = {"home_care": 120, "equipment": 0, "day_care": 180, "direct_payment": 365,
+            "carer_support": 30, "residential_care": 14, "nursing_care": 21, "other": 60,
+            "reablement": 35}  # fmt: skip
+
+
+@dataclass
+class Services:
+    person: np.ndarray
+    service_type: np.ndarray  # object str
+    start: np.ndarray
+    end: np.ndarray  # NO_DEATH-like sentinel (> world.end) means NULL
+    permanent: np.ndarray
+
+
+def _setting(service_type: np.ndarray) -> np.ndarray:
+    nursing = np.where(service_type == "nursing_care", "nursing", "community")
+    return np.where(service_type == "residential_care", "residential", nursing).astype(object)
+
+
+def generate_services(
+    world: World, sp: Spells, reab: Reablement, rng: np.random.Generator
+) -> tuple[Services, np.ndarray]:
+    """Service rows (sorted by start date, NHS number) and the permanent-admission rate."""
+    p = world.params
+    is65 = world.band >= I65
+
+    # Permanent admissions 65+: at most one per person; solve k so the expected count hits
+    # the rate (seed 002: 630.2 per 100,000 65+ per year).
+    mult = world.multiplier(p.risk.permanent_admission)
+    x = mult * world.exposure_years
+    target = p.event_rates.permanent_admissions_65_per_100k_per_year / 1e5 * \
+        world.exposure_years[is65].sum()  # fmt: skip
+    lo, hi = 0.0, 1.0
+    while (1 - np.exp(-hi * x)).sum() < target and hi < 1e6:
+        hi *= 2
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if (1 - np.exp(-mid * x)).sum() < target else (lo, mid)
+    k = (lo + hi) / 2
+    admitted = rng.random(world.n) < 1 - np.exp(-k * x)
+    a_who = np.flatnonzero(admitted)
+    span = world.exit[a_who] - world.entry[a_who]
+    a_start = world.entry[a_who] + np.floor(rng.random(len(a_who)) * span).astype(np.int64)
+    a_type = np.where(rng.random(len(a_who)) < 0.6, "residential_care", "nursing_care")
+    a_end = world.death[a_who]  # until death (NULL if alive at the end)
+
+    # Reablement episodes also appear in the council system.
+    r_who = sp.person[reab.spell]
+    r_start = reab.start
+    r_end = r_start + 1 + rng.geometric(1 / DURATION["reablement"], size=len(r_who))
+
+    # Other episodes for adults.
+    adults = world.band >= I18
+    sc_mult = world.multiplier(p.risk.social_care)
+    sc_rate = world.calibrate(
+        sc_mult, p.event_rates.social_care_episodes_per_1000_18_per_year / 1000, adults
+    )
+    o_who, o_start = world.draw_events(rng, sc_rate)
+    old = world.band[o_who] >= I65
+    o_type = np.empty(len(o_who), dtype=object)
+    for mix, mask in ((SERVICE_OLD, old), (SERVICE_YOUNG, ~old)):
+        keys = list(mix)
+        w = np.array([mix[k_] for k_ in keys], dtype=np.float64)
+        o_type[mask] = np.asarray(keys, dtype=object)[
+            rng.choice(len(keys), size=int(mask.sum()), p=w / w.sum())
+        ]
+    dur_mean = np.array([DURATION[t] for t in o_type], dtype=np.float64)
+    o_dur = np.where(dur_mean > 0, rng.geometric(1 / np.maximum(dur_mean, 1)), 0)
+    o_end = np.minimum(o_start + o_dur, world.death[o_who])
+
+    person = np.concatenate([a_who, r_who, o_who])
+    stype = np.concatenate([a_type.astype(object), np.full(len(r_who), "reablement", object),
+                            o_type])  # fmt: skip
+    start = np.concatenate([a_start, r_start, o_start]).astype(np.int64)
+    end = np.concatenate([a_end, r_end, o_end]).astype(np.int64)
+    permanent = np.concatenate([np.ones(len(a_who), bool), np.zeros(len(r_who) + len(o_who), bool)])
+    keep = start <= world.end
+    person, stype, start, end, permanent = (a[keep] for a in (person, stype, start, end, permanent))
+    key = np.lexsort((world.nhs_number[person], start))
+    svc = Services(person[key], stype[key], start[key], end[key], permanent[key])
+    return svc, k * mult
+
+
+@dataclass
+class ClientIdentifiers:
+    """Identifiers as the council holds them, one row per service (None = missing)."""
+
+    nhs_number: list[str | None]
+    given_name: list[str]
+    family_name: list[str]
+    date_of_birth: np.ndarray  # int64 days
+    postcode: list[str | None]
+
+
+_ALPHA = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _typo(rng: np.random.Generator, name: str) -> str:
+    """One keying error: drop, double, swap adjacent or replace a letter."""
+    if len(name) < 3:
+        return name + name[-1]
+    i = int(rng.integers(1, len(name) - 1))
+    kind = int(rng.integers(0, 4))
+    if kind == 0:
+        return name[:i] + name[i + 1 :]
+    if kind == 1:
+        return name[:i] + name[i] + name[i:]
+    if kind == 2:
+        return name[: i - 1] + name[i] + name[i - 1] + name[i + 1 :] if name[i] != name[i - 1] \
+            else name[:i] + name[i + 1 :]  # fmt: skip
+    ch = _ALPHA[int(rng.integers(0, 26))]
+    if ch == name[i].lower():
+        ch = "e" if ch != "e" else "a"
+    return name[:i] + ch + name[i + 1 :]
+
+
+def _dob_error(rng: np.random.Generator, dob: int) -> int:
+    """Day/month swapped, off by one day, or year mis-keyed (e.g. 1945 -> 1954 / 1946)."""
+    y, m, d = (int(a[0]) for a in ymd(np.array([dob])))
+    kind = int(rng.integers(0, 3))
+    if kind == 0 and d <= 12 and d != m:
+        y2, m2, d2 = y, d, m
+    elif kind == 1 or (kind == 0):
+        return dob + (1 if rng.random() < 0.5 else -1)
+    else:
+        tens, units = (y // 10) % 10, y % 10
+        y2 = y - 10 * tens - units + 10 * units + tens if tens != units else y + 1
+        m2, d2 = m, min(d, 28)
+    return int((np.datetime64(f"{y2:04d}-{m2:02d}-{d2:02d}") - np.datetime64("1970-01-01"))
+               .astype(np.int64))  # fmt: skip
+
+
+def client_identifiers(world: World, svc: Services, rng: np.random.Generator) -> ClientIdentifiers:
+    """Noisy identifiers per client, broadcast to that client's service rows."""
+    noise = world.params.noise
+    clients, row_client = np.unique(svc.person, return_inverse=True)
+    nc = len(clients)
+    u_nhs = rng.random(nc)
+    missing = u_nhs < noise.missing_nhs_number
+    mistyped = ~missing & (u_nhs < noise.missing_nhs_number + noise.mistyped_nhs_number)
+    numbers = world.nhs_number[clients].copy()
+    numbers[mistyped] = nhs.mistype(rng, numbers[mistyped])
+    nhs_str: list[str | None] = [
+        None if m else str(v) for v, m in zip(numbers, missing, strict=True)
+    ]
+
+    sex = world.sex[clients]
+    given_idx = world.given[clients]
+    given = [
+        names.MALE[g] if s == 0 else names.FEMALE[g] for g, s in zip(given_idx, sex, strict=True)
+    ]
+    family = [names.FAMILY[f] for f in world.family[clients]]
+    typo = rng.random(nc) < noise.name_typo
+    which = rng.random(nc) < 0.5
+    for i in np.flatnonzero(typo):
+        if which[i]:
+            given[i] = _typo(rng, given[i])
+        else:
+            family[i] = _typo(rng, family[i])
+
+    dob = world.dob[clients].astype(np.int64)
+    for i in np.flatnonzero(rng.random(nc) < noise.dob_error):
+        dob[i] = _dob_error(rng, int(dob[i]))
+
+    pc_idx = world.postcode[clients].copy()
+    moved = rng.random(nc) < noise.postcode_change
+    pool = len(world.postcode_pool)
+    pc_idx[moved] = (pc_idx[moved] + rng.integers(1, pool, size=int(moved.sum()))) % max(pool, 1)
+    no_pc = rng.random(nc) < noise.postcode_missing
+    postcode: list[str | None] = [None if n_ else world.postcode_pool[i]
+                                  for i, n_ in zip(pc_idx, no_pc, strict=True)]  # fmt: skip
+
+    def rows(values: list) -> list:
+        return [values[i] for i in row_client]
+
+    return ClientIdentifiers(rows(nhs_str), rows(given), rows(family), dob[row_client],
+                             rows(postcode))  # fmt: skip
+
+
+__all__ = ["NO_DEATH", "ClientIdentifiers", "Services", "client_identifiers", "generate_services"]
