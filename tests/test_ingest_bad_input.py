@@ -199,3 +199,20 @@ def test_missing_directory_is_a_usage_error(tmp_path: Path, store: Path, key_env
     code, _, out = run(tmp_path / "nope", store)
     assert code == 2
     assert "Traceback" not in out
+
+
+def test_event_after_date_of_death_is_a_warning(feed_dir: Path, store: Path,
+                                                key_env: bytes) -> None:
+    from conftest import residents_rows
+
+    rows = residents_rows()
+    rows[0][-1] = "2024-04-01"  # Margaret Thompson died before spell S1 (2024-04-03)
+    write_csv(feed_dir / "residents.csv", FEEDS["residents"].column_names, rows)
+    code, report, _ = run(feed_dir, store)
+    assert code == 0  # a warning does not quarantine
+    issues = find(report, "after_date_of_death")
+    assert {(i["file"], i["row"], i["column"], i["severity"]) for i in issues} == {
+        ("hospital_spells.csv", "2", "admission_date", "warning"),
+        ("social_care_services.csv", "2", "start_date", "warning"),
+    }
+    assert "S1" in spell_ids(store)

@@ -243,8 +243,6 @@ class _Run:
         rows_read = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0] + len(parse_issues)
         quarantined = con.execute(
             f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'").fetchone()[0]
-        warnings = con.execute(
-            f"SELECT count(*) FROM {iss} WHERE severity = 'warning'").fetchone()[0]
 
         opted_out = 0
         if feed.name == "opt_outs":
@@ -267,8 +265,12 @@ class _Run:
                     "(SELECT person_id FROM opt_out_register)").fetchone()[0]
                 con.execute(f"DELETE FROM {ok} WHERE person_id IN "
                             "(SELECT person_id FROM opt_out_register)")
+                if feed.period_column:
+                    self._after_death(con, feed, ok, iss, name)
             loaded = self._replace(con, feed, ok, months)
 
+        warnings = con.execute(
+            f"SELECT count(*) FROM {iss} WHERE severity = 'warning'").fetchone()[0]
         con.execute("DELETE FROM quarantine WHERE file = ?", [name])
         con.execute(f"INSERT INTO quarantine SELECT '{self.run_id}', '{feed.name}', * "
                     f"FROM {iss}")
@@ -330,6 +332,24 @@ class _Run:
             else t(feed.column(c.name)) for c in cols)
         con.execute(f"INSERT INTO {table} ({names}) SELECT {exprs} FROM {ok} ORDER BY {ROW}")
         return con.execute(f"SELECT count(*) FROM {ok}").fetchone()[0]
+
+    @staticmethod
+    def _after_death(con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, iss: str,
+                     name: str) -> None:
+        """Warn (the row still loads) when the event date is after the person's date of
+        death in the store's residents table; monthly census rows from the month after."""
+        period = feed.period_column
+        assert period is not None
+        col = t(feed.column(period))
+        death = ("date_trunc('month', r.date_of_death)" if feed.name == "delayed_transfers"
+                 else "r.date_of_death")
+        con.execute(
+            f"""INSERT INTO {iss}
+            SELECT '{name}', o.{ROW}, '{period}', 'after_date_of_death', 'warning',
+                   '{period} ' || strftime(o.{col}, '%Y-%m-%d') ||
+                   ' is after the date of death in the residents feed', left(o.{period}, 60)
+            FROM {ok} o JOIN residents r ON o.person_id = r.person_id
+            WHERE r.date_of_death IS NOT NULL AND o.{col} > {death}""")
 
     @staticmethod
     def _purge_opted_out(con: duckdb.DuckDBPyConnection) -> None:
