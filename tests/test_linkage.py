@@ -70,3 +70,30 @@ def test_truth_metrics_when_truth_file_present(feed_dir: Path, store: Path) -> N
     assert stats["truth_precision"] == 1.0
     assert stats["truth_recall"] == 1.0  # C3's person is not a resident: not a miss
     assert stats["truth_true_positives"] == 1
+
+
+def test_identity_file_links_a_later_social_care_extract(tmp_path: Path, feed_dir: Path,
+                                                         store: Path) -> None:
+    import os
+    import stat
+
+    from conftest import social_care_rows, write_csv
+
+    from bettercare.data.schema import FEEDS
+
+    id_file = tmp_path / "restricted" / "identities.duckdb"
+    ingest(feed_dir, store, KEY.encode(), identity_file=id_file)
+    assert stat.S_IMODE(os.stat(id_file).st_mode) == 0o600
+    # next month: social care only, no residents feed in the run
+    later = tmp_path / "may"
+    later.mkdir()
+    rows = social_care_rows()[1:2]
+    rows[0][0], rows[0][8], rows[0][9] = "C7", "2024-06-02", ""
+    write_csv(later / "social_care_services.csv", FEEDS["social_care_services"].column_names,
+              rows)
+    without = ingest(later, tmp_path / "other" / "s.duckdb", KEY.encode())
+    assert without.linkage["linked_probabilistic"] == 0
+    result = ingest(later, store, KEY.encode(), identity_file=id_file)
+    assert result.linkage["linked_probabilistic"] == 1
+    linked = {r[1]: r[0] for r in table_rows(store, "social_care_services")}
+    assert linked["C7"] == pseudonymise.pseudonym(KEY.encode(), NHS[4])

@@ -42,6 +42,10 @@ def ingest_command(
     store: Path = typer.Option(Path("data/store.duckdb"), "--store", help="DuckDB store file."),
     key_file: Path | None = typer.Option(None, "--key-file",
                                          help="Pseudonymisation key file (else the env var)."),
+    identity_file: Path | None = typer.Option(
+        None, "--identities",
+        help="Restricted identity file (names, DOB, postcode by pseudonym) kept for linking "
+             "later social care extracts; never the store, never in DIR."),
 ) -> None:
     try:
         key = pseudonymise.load_key(key_file, [directory, store.parent])
@@ -57,7 +61,8 @@ def ingest_command(
             def progress(feed: str, done: int, total: int) -> None:
                 bar.update(task, description=f"loading {feed}", completed=done, total=total)
 
-            result = ingest(directory, store, key, progress=progress)
+            result = ingest(directory, store, key, progress=progress,
+                            identity_file=identity_file)
     except UsageError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None

@@ -10,7 +10,8 @@ For each recognised feed file (``<feed>.csv`` / ``<feed>.parquet``, see
 4. drop rows of people on the opt-out register (``opt_outs`` feed, kept in the store only
    as pseudonyms in ``opt_out_register``; new opt-outs also purge earlier loaded rows);
 5. social care: link (:mod:`bettercare.data.linkage`) against the identities of the
-   residents feed *of the same run* (identities exist only in the TEMP staging tables);
+   residents feed of the same run (they exist only in the TEMP staging tables), or else
+   against the restricted identity file (``--identities``, :mod:`.identities`);
 6. replace the store rows the file covers: for feeds with a period column every row in
    the months the file contains, otherwise the rows with the same key (idempotent);
 7. record the load in ``ingest_log`` and the findings in ``quarantine`` (masked values).
@@ -34,7 +35,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bettercare.data import linkage, pseudonymise
+from bettercare.data import identities, linkage, pseudonymise
 from bettercare.data.schema import FEEDS, FeedSpec, create_store_tables, store_columns
 from bettercare.data.validate import (
     NHS,
@@ -117,8 +118,12 @@ def ingest(
     *,
     progress: Progress | None = None,
     link_threshold: float = linkage.DEFAULT_THRESHOLD,
+    identity_file: Path | None = None,
 ) -> IngestResult:
-    """Validate and load every feed file in ``directory`` into the store (one transaction)."""
+    """Validate and load every feed file in ``directory`` into the store (one transaction).
+
+    ``identity_file``: the restricted identity file (:mod:`bettercare.data.identities`)
+    used to link social care when the residents feed is not part of this run."""
     start = dt.datetime.now()
     directory, store = Path(directory), Path(store)
     if not directory.is_dir():
@@ -126,7 +131,12 @@ def ingest(
     files, file_issues = discover(directory)
     if not files and not file_issues:
         raise UsageError(f"{directory} holds no feed files ({', '.join(FEEDS)}; .csv/.parquet)")
+    if identity_file is not None:
+        reason = identities.check_path(identity_file, store, directory)
+        if reason:
+            raise UsageError(reason)
     store.parent.mkdir(parents=True, exist_ok=True)
+    new_identities: pa.Table | None = None
     run = _Run(uuid.uuid4().hex[:12], directory, key, link_threshold)
     con = duckdb.connect(str(store))
     try:
@@ -140,6 +150,16 @@ def ingest(
             con.execute(f"CREATE OR REPLACE TEMP TABLE run_issues ({_ISSUE_COLS})")
             for issue in file_issues:
                 _insert_issue(con, issue)
+            if identity_file is not None and "residents" not in files:
+                held = identities.read(identity_file)
+                if held is not None:
+                    con.complete()
+                    con.register("held_identities", held)
+                    con.execute("CREATE OR REPLACE TEMP TABLE identities AS "
+                                "SELECT * FROM held_identities")
+                    con.complete()
+                    con.unregister("held_identities")
+                    run.has_identities = True
             order = [f for f in FEED_ORDER if f in files]
             for i, name in enumerate(order):
                 if progress:
@@ -153,12 +173,17 @@ def ingest(
                 progress("done", len(order), len(order))
             counts = _issue_counts(con)
             report = _write_report(con, store.parent / REPORT_NAME)
+            if identity_file is not None and any(
+                    r.feed == "residents" and r.status == "loaded" for r in run.results):
+                new_identities = _arrow(con, "SELECT * FROM identities")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
     finally:
         con.close()
+    if new_identities is not None and identity_file is not None:
+        identities.write(identity_file, new_identities)
     seconds = (dt.datetime.now() - start).total_seconds()
     return IngestResult(run.run_id, run.results, file_issues, counts, run.linkage, report,
                         seconds)
@@ -374,8 +399,8 @@ class _Run:
                 con, f"SELECT {ROW} AS record_id, given_name, family_name, "
                 f"date_of_birth__t AS date_of_birth, postcode FROM {ok} "
                 "WHERE person_id IS NULL")
-            identities = _arrow(con, "SELECT * FROM identities")
-            res = linkage.probabilistic_link(records, identities, self.link_threshold)
+            people = _arrow(con, "SELECT * FROM identities")
+            res = linkage.probabilistic_link(records, people, self.link_threshold)
             con.complete()
             con.register("prob_links", res.links)
             con.execute(
