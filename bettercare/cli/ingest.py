@@ -19,13 +19,12 @@ err = Console(stderr=True)
 key_app = typer.Typer(help="Pseudonymisation keys.", no_args_is_help=True)
 link_app = typer.Typer(help="Record linkage.", no_args_is_help=True)
 
-INGEST_HELP = """Validate feed files in DIR (<feed>.csv or <feed>.parquet) and load them into
-the DuckDB store, in one transaction.
+INGEST_HELP = """Validate feed files in DIR and load them into the store (one transaction).
 
-NHS numbers are replaced by HMAC-SHA256 pseudonyms (key from --key-file or
-$BETTERCARE_PSEUDONYM_KEY, never beside the data); people on the opt-out list are
-excluded; social care records are linked to residents. Findings go to the store's
-`quarantine` table and to ingest_report.csv beside the store.
+DIR holds <feed>.csv or <feed>.parquet files. NHS numbers become HMAC-SHA256 pseudonyms
+(key from --key-file or $BETTERCARE_PSEUDONYM_KEY, never beside the data); people on the
+opt-out list are excluded; social care records are linked to residents. Findings go to
+the store's quarantine table and to ingest_report.csv beside the store.
 
 Exit codes: 0 everything loaded; 1 loaded, some rows quarantined; 2 a file was rejected
 whole (nothing of it loaded) or a usage error; 3 internal error (store rolled back)."""
