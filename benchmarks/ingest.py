@@ -77,6 +77,9 @@ def report(size: int, fmt: str, r: dict) -> None:
     for feed, (read, loaded, quarantined, opted) in r["feeds"].items():
         print(f"{feed:<24}{read:>10,}{loaded:>10,}{quarantined:>10,}{opted:>10,}")
     link = r["linkage"]
+    if link.get("linkage_seconds"):
+        rest = r["seconds"] - link["linkage_seconds"]
+        print(f"without probabilistic linkage: {rest:.1f} s = {rows / rest:,.0f} rows/s")
     if link:
         print(f"linkage: {link['records']:,.0f} social care rows, "
               f"{link['linked_nhs_number']:,.0f} by NHS number, "

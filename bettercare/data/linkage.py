@@ -147,7 +147,7 @@ def _estimate_u(db_api, n_identities: int, seed: int) -> dict[str, list[float]]:
     table = db_api.register("ide", dataset_display_name="identities_for_u")
     linker = Linker(table, _settings(n_identities, link_type="dedupe_only"),
                     log_level=logging.WARNING)
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
     out: dict[str, list[float]] = {}
     for comparison in linker._settings_obj.comparisons:
         name = comparison.output_column_name
