@@ -138,7 +138,10 @@ def ingest(
     store.parent.mkdir(parents=True, exist_ok=True)
     new_identities: pa.Table | None = None
     run = _Run(uuid.uuid4().hex[:12], directory, key, link_threshold)
-    con = duckdb.connect(str(store))
+    try:
+        con = duckdb.connect(str(store))
+    except duckdb.Error as exc:  # locked by another process, not a DuckDB file, ...
+        raise UsageError(f"cannot open the store {store}: {exc}") from exc
     try:
         con.execute("BEGIN TRANSACTION")
         try:

@@ -6,8 +6,10 @@ are DuckDB SQL over the file's rows read as text (:func:`row_issues_sql`); each 
 is an :class:`Issue` with the file, the spreadsheet row (header = row 1, first data row =
 row 2), the column, a rule id and a value that is masked for identifiers.
 
-Rule ids (row level): ``required``, ``bad_date``, ``bad_integer``, ``bad_number``,
-``bad_boolean``, ``unknown_code``, ``pattern``, ``below_minimum``, ``above_maximum``,
+Row numbers count one line per record: a quoted value spanning lines shifts the numbers
+of the rows after it. Rule ids (row level): ``required``, ``bad_date``, ``bad_integer``,
+``bad_number``, ``bad_boolean``, ``unknown_code``, ``pattern``, ``below_minimum``,
+``above_maximum``,
 ``nhs_number_format``, ``nhs_number_mod11``, ``discharge_before_admission``
 (negative length of stay), ``start_before_discharge``, ``end_before_start``,
 ``duplicate_key`` (within the file), ``duplicate_key_in_store`` (key already loaded for
@@ -174,7 +176,9 @@ def _read_csv(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(use_threads=False, encoding="utf8"),
+            # our own (stripped) header names; the header line itself is skipped
+            read_options=pacsv.ReadOptions(use_threads=False, encoding="utf8", skip_rows=1,
+                                           column_names=header),
             parse_options=pacsv.ParseOptions(delimiter=",", invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header},
@@ -184,7 +188,6 @@ def _read_csv(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise FileRejected([Issue(name, None, None, "unreadable",
                                   f"{name}: cannot be parsed as CSV ({exc})")]) from exc
-    table = table.rename_columns([h.strip() for h in table.column_names])
     n = table.num_rows
     rows = np.arange(2, n + len(bad_lines) + 2, dtype=np.int64)
     if bad_lines:
