@@ -27,6 +27,7 @@ def run_one(size: int, hwb: str, years: list[str], seed: int) -> dict:
     marks: list[tuple[str, float]] = []
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
+
         def mark(step: str) -> None:
             marks.append((step, time.perf_counter()))
 

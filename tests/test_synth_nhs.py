@@ -31,3 +31,14 @@ def test_mistyped_numbers_mostly_fail_modulus_11():
     assert (typed // 10_000_000 == 999).all()  # the test-range prefix is kept
     assert (~nhs.is_valid(typed)).mean() > 0.9
     assert sum(not nhs_number.is_valid(str(n)) for n in typed[:500]) > 450
+
+
+def test_large_populations_fill_999_then_spill_into_the_synthetic_9xx_range():
+    rng = np.random.Generator(np.random.PCG64(3))
+    numbers = nhs.generate(rng, 1_000_000)
+    assert len(np.unique(numbers)) == 1_000_000
+    assert nhs.is_valid(numbers).all()
+    assert (numbers // 10_000_000 == 999).sum() == nhs.CAPACITY_999
+    assert (numbers >= 9_900_000_000).all()  # never outside "not to be issued" 9xx
+    synthetic = nhs_number.REGION_SYNTHETIC
+    assert all(nhs_number.is_valid(str(n), for_region=synthetic) for n in numbers[:200])

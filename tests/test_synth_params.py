@@ -67,6 +67,8 @@ def test_json_file_roundtrip(tmp_path):
         ("noise:\n  missing_nhs_number: 1.5\n",
          ["noise.missing_nhs_number", "less than or equal to 1"]),
         ("area:\n  hwb_code: X123\n", ["area.hwb_code", "pattern"]),
+        ("noise:\n  missing_nhs_number: 0.6\n  mistyped_nhs_number: 0.5\n",
+         ["noise", "must be <= 1"]),
         ("colour: blue\n", ["colour", "unknown field"]),
         ("noise:\n  typo_rate: 0.1\n", ["noise.typo_rate", "unknown field"]),
         ("demography:\n  ltc_mean_by_age: {'0-5': 1}\n", ["ltc_mean_by_age", "unknown age band"]),
@@ -95,3 +97,22 @@ def test_json_schema_forbids_unknown_fields():
     schema = json_schema()
     assert schema["additionalProperties"] is False
     assert "event_rates" in schema["properties"]
+
+
+def test_data_layer_imports_no_higher_layer():
+    import ast
+    from pathlib import Path
+
+    import bettercare.data
+
+    forbidden = ("bettercare.analytics", "bettercare.reporting", "bettercare.api", "bettercare.cli")
+    root = Path(bettercare.data.__file__).parent
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            assert not any(n.startswith(forbidden) for n in names), (path, names)

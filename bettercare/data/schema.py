@@ -145,8 +145,12 @@ FEEDS: dict[str, FeedSpec] = {
                 Column("discharge_date", "DATE", required=False),
                 Column("primary_diagnosis", "VARCHAR", pattern=ICD10),
                 Column("injury_due_to_fall", "BOOLEAN"),
-                Column("discharge_destination", "VARCHAR", required=False,
-                       allowed=DISCHARGE_DESTINATION),
+                Column(
+                    "discharge_destination",
+                    "VARCHAR",
+                    required=False,
+                    allowed=DISCHARGE_DESTINATION,
+                ),
             ),
         ),
         FeedSpec(
@@ -201,8 +205,11 @@ FEEDS: dict[str, FeedSpec] = {
                 Column("setting", "VARCHAR", allowed=SETTING),
                 Column("start_date", "DATE"),
                 Column("end_date", "DATE", required=False),
-                Column("permanent_admission", "BOOLEAN",
-                       description="Permanent admission to residential or nursing care"),
+                Column(
+                    "permanent_admission",
+                    "BOOLEAN",
+                    description="Permanent admission to residential or nursing care",
+                ),
             ),
         ),
         FeedSpec(
@@ -234,8 +241,13 @@ FEEDS: dict[str, FeedSpec] = {
             store_table="population",
             columns=(
                 Column("hwb_code", "VARCHAR", pattern=HWB_CODE),
-                Column("year", "INTEGER", minimum=1990, maximum=2100,
-                       description="Mid-year (30 June) of the estimate"),
+                Column(
+                    "year",
+                    "INTEGER",
+                    minimum=1990,
+                    maximum=2100,
+                    description="Mid-year (30 June) of the estimate",
+                ),
                 Column("sex", "VARCHAR", allowed=("M", "F")),
                 Column("age_band", "VARCHAR", allowed=AGE_BANDS),
                 Column("population", "INTEGER", minimum=0),
@@ -265,8 +277,14 @@ def store_columns(feed: FeedSpec) -> list[Column]:
     """
     cols: list[Column] = []
     if any(c.name == "nhs_number" for c in feed.columns):
-        cols.append(Column("person_id", "VARCHAR", required=feed.name != "social_care_services",
-                           description="HMAC-SHA256 pseudonym of the NHS number"))
+        cols.append(
+            Column(
+                "person_id",
+                "VARCHAR",
+                required=feed.name != "social_care_services",
+                description="HMAC-SHA256 pseudonym of the NHS number",
+            )
+        )
     cols += [c for c in feed.columns if not c.identifier]
     if feed.name == "social_care_services":
         cols.append(Column("link_method", "VARCHAR", required=False))

@@ -267,8 +267,9 @@ class Plan(_Model):
         return next(p for p in self.partners if p.id == partner_id)
 
     def funding_total(self, fy: str) -> Decimal:
-        return sum((f.amount or Decimal(0) for f in self.funding if f.financial_year == fy),
-                   Decimal(0))
+        return sum(
+            (f.amount or Decimal(0) for f in self.funding if f.financial_year == fy), Decimal(0)
+        )
 
     def scheme_total(self, fy: str) -> Decimal:
         return sum((s.spend.get(fy) or Decimal(0) for s in self.schemes), Decimal(0))

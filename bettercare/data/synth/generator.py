@@ -7,6 +7,10 @@ Output layout (a contract; keep it)::
     OUT_DIR/_truth/residents_risk.parquet       nhs_number, annual_non_elective_rate, ...
     OUT_DIR/manifest.json                       params, seed, years, row counts, version
 
+Every event date falls inside the financial years, except ``hospital_spells`` admitted
+up to 60 days before the first year that are still in hospital on its first day (and
+their delayed days from that day on), as in an extract of spells active in the period.
+
 Everything is drawn from one ``numpy.random.Generator(PCG64(seed))`` in a fixed order, so
 the same seed, params and years give byte-identical files. Output is written to a
 temporary sibling directory and renamed into place, so a failed run leaves nothing.
@@ -201,9 +205,10 @@ def build_tables(
 
     step("hospital_spells")
     spells, truth = hospital.generate_spells(world, rng)
-    hospital.order_and_number(spells, world)
-    step("delayed_transfers")
-    delays = hospital.generate_delays(world, spells, rng)
+    delays = hospital.generate_delays(world, spells, rng)  # extends delayed spells' stays
+    spells, delays = hospital.finalise(world, spells, delays)
+    # Permanent care home admissions soon after an emergency stay are discharges to a home.
+    admissions = social_care.permanent_admissions(world, spells, rng)
     still_in = spells.discharge > world.end
     t["hospital_spells"] = feed_table("hospital_spells", {
         "spell_id": _strings(spells.spell_ids),
@@ -218,6 +223,8 @@ def build_tables(
             np.asarray(DISCHARGE_DESTINATION, dtype=object)[spells.destination], still_in
         ),
     })  # fmt: skip
+
+    step("delayed_transfers")
     n_delay = len(delays.spell)
     t["delayed_transfers"] = feed_table("delayed_transfers", {
         "delay_id": _strings(np.char.mod("DT%09d", np.arange(1, n_delay + 1))),
@@ -246,7 +253,7 @@ def build_tables(
     })  # fmt: skip
 
     step("social_care_services")
-    svc, _perm_rate = social_care.generate_services(world, spells, reab, rng)
+    svc = social_care.generate_services(world, spells, reab, admissions, rng)
     ids = social_care.client_identifiers(world, svc, rng)
     n_svc = len(svc.person)
     service_ids = np.char.mod("SC%09d", np.arange(1, n_svc + 1))

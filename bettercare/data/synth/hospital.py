@@ -9,6 +9,9 @@
 * Delayed transfers: delayed spells are chosen among emergency spells of adults (older
   people weighted x6) so delayed days per 100,000 18+ per month match the rate (seed
   002: 351.1); each delay extends the stay and is reported per calendar month.
+* Run-in: emergency spells are also drawn for the 60 days before the span; those still
+  in hospital on its first day stay in the feed (admission date before the span), so
+  delays carry into the first months as they do in a steady state.
 * Reablement: a configured share of 65+ discharges go to reablement (ASCOF 2B(2)); the
   91-day outcome is "died" if the person dies within 91 days, else "at_home" with a
   probability set so the at-home share matches (seed 002: 88%), lower for people with
@@ -24,54 +27,23 @@ import numpy as np
 from bettercare.data.schema import DISCHARGE_DESTINATION, DTOC_REASON
 from bettercare.data.synth.world import I18, I65, NO_DEATH, World, ymd
 
-# Primary diagnoses (ICD-10) with relative weights.
-_NEL_CHILD = (
-    ["J06.9", "R50.9", "B34.9", "J21.9", "A09.9", "R10.4", "J45.9", "S06.0"],
-    [20, 15, 12, 10, 12, 12, 10, 9],
-)
-_NEL_ADULT = (
-    [
-        "R07.4",
-        "R10.4",
-        "J18.9",
-        "N39.0",
-        "I21.9",
-        "J44.1",
-        "I50.0",
-        "K80.2",
-        "A09.9",
-        "R55X",
-        "I48X",
-        "E11.9",
-        "F10.0",
-        "L03.1",
-        "I63.9",
-        "J22X",
-    ],
-    [12, 12, 9, 7, 5, 6, 5, 4, 5, 5, 5, 3, 4, 4, 4, 10],
-)
-_FALLS = (
-    [
-        "S72.0",
-        "S72.1",
-        "S06.0",
-        "S42.2",
-        "S52.5",
-        "S32.5",
-        "S22.3",
-        "S01.0",
-        "T14.0",
-        "W19X",
-        "W10X",
-        "W01X",
-    ],
-    [22, 8, 10, 8, 10, 8, 8, 10, 6, 6, 2, 2],
-)
+# Primary diagnoses (ICD-10) with relative weights (illustrative case mix, not in seeds).
+# fmt: off
+_NEL_CHILD = (["J06.9", "R50.9", "B34.9", "J21.9", "A09.9", "R10.4", "J45.9", "S06.0"],
+              [20, 15, 12, 10, 12, 12, 10, 9])
+_NEL_ADULT = (["R07.4", "R10.4", "J18.9", "N39.0", "I21.9", "J44.1", "I50.0", "K80.2",
+               "A09.9", "R55X", "I48X", "E11.9", "F10.0", "L03.1", "I63.9", "J22X"],
+              [12, 12, 9, 7, 5, 6, 5, 4, 5, 5, 5, 3, 4, 4, 4, 10])
+# Falls: injuries (hip fracture S72 most common) or, when coded poorly, the W00-W19 cause.
+_FALLS = (["S72.0", "S72.1", "S06.0", "S42.2", "S52.5", "S32.5", "S22.3", "S01.0",
+           "T14.0", "W19X", "W10X", "W01X"],
+          [22, 8, 10, 8, 10, 8, 8, 10, 6, 6, 2, 2])
 _ELECTIVE = (["H25.9", "M17.1", "M16.1", "K80.2", "C50.9", "C18.9", "Z51.1", "K40.9",
               "N40X", "I25.1", "D12.6", "K57.3", "M23.2", "N20.0"],
-             [16, 8, 6, 6, 5, 4, 10, 7, 5, 5, 9, 6, 6, 7])  # fmt: skip
+             [16, 8, 6, 6, 5, 4, 10, 7, 5, 5, 9, 6, 6, 7])
 _TERMINAL = (["J18.9", "C34.9", "I50.0", "J44.1", "I63.9", "N17.9", "A41.9", "C18.9"],
-             [20, 12, 14, 12, 10, 10, 14, 8])  # fmt: skip
+             [20, 12, 14, 12, 10, 10, 14, 8])
+# fmt: on
 
 # Reasons for delay with (weight, P(nhs), P(social_care)); rest "both". Weights and
 # attribution shares approximate the DToC SitRep 2016/17 (not in seeds): ~56% NHS,
@@ -114,10 +86,17 @@ class Spells:
     fall: np.ndarray  # bool
     destination: np.ndarray  # index into DISCHARGE_DESTINATION
     provider: np.ndarray  # index into area.provider_codes
+    pre: np.ndarray  # bool: admitted in the run-in before the span
+    terminal: np.ndarray  # bool: the admission in which the person dies
     spell_ids: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.person)
+
+    def take(self, idx: np.ndarray) -> Spells:
+        names = ("person", "elective", "admission", "discharge", "diagnosis", "fall",
+                 "destination", "provider", "pre", "terminal")  # fmt: skip
+        return Spells(**{n: getattr(self, n)[idx] for n in names})
 
 
 @dataclass
@@ -130,70 +109,96 @@ def _nel_los_mean(band: np.ndarray) -> np.ndarray:
     return np.select([band < I18, band < I65, band < I65 + 3], [1.2, 3.5, 6.5], 9.5)
 
 
+RUN_IN_DAYS = 60  # emergency spells admitted this long before the span can carry in
+
+
+def _segment(
+    rng: np.random.Generator,
+    who: np.ndarray,
+    adm: np.ndarray,
+    los: np.ndarray,
+    diag: np.ndarray,
+    *,
+    elective: bool = False,
+    fall: bool = False,
+    pre: bool = False,
+    terminal: bool = False,
+) -> dict[str, np.ndarray]:
+    n = len(who)
+    return {
+        "person": who, "admission": adm.astype(np.int64), "discharge": (adm + los).astype(np.int64),
+        "diagnosis": diag, "elective": np.full(n, elective), "fall": np.full(n, fall),
+        "pre": np.full(n, pre), "terminal": np.full(n, terminal),
+    }  # fmt: skip
+
+
 def generate_spells(world: World, rng: np.random.Generator) -> tuple[Spells, Truth]:
+    """All spells, including run-in emergency spells admitted before the span (``pre``)."""
     p = world.params
     rates = p.event_rates
-    everyone = np.ones(world.n, dtype=bool)
-    is65 = world.band >= I65
 
     # Terminal admissions: a share of deaths happen in hospital at the end of a spell.
     died = world.death != NO_DEATH
     t_who = np.flatnonzero(died & (rng.random(world.n) < rates.in_hospital_death_share))
-    t_dis = world.death[t_who]
-    t_adm = np.maximum(t_dis - _geometric_days(rng, np.full(len(t_who), 8.0)), world.entry[t_who])
+    t_los = _geometric_days(rng, np.full(len(t_who), 8.0))
+    t_adm = np.maximum(world.death[t_who] - t_los, world.entry[t_who])
+    t_los = world.death[t_who] - t_adm
 
-    # Falls admissions, 65+.
+    # Falls admissions, 65+ (per 100,000 aged 65+).
     falls_rate = world.calibrate(
-        world.multiplier(p.risk.falls), rates.falls_65_per_100k_per_month * 12 / 1e5, is65
+        world.multiplier(p.risk.falls),
+        rates.falls_65_per_100k_per_month * 12 / 1e5 * world.person_years(65),
     )
-    f_who, f_adm = world.draw_events(rng, falls_rate)
-
     # General emergencies: whatever the falls and terminal admissions leave of the total.
-    py_all = world.exposure_years.sum()
-    target = rates.non_elective_per_100k_per_month * 12 / 1e5 * py_all
+    target = rates.non_elective_per_100k_per_month * 12 / 1e5 * world.person_years(0)
     expected_falls = (falls_rate * world.exposure_years).sum()
-    remaining = max(target - expected_falls - len(t_who), 0.0) / py_all
-    nel_rate = world.calibrate(world.multiplier(p.risk.non_elective), remaining, everyone)
-    n_who, n_adm = world.draw_events(rng, nel_rate)
-
+    remaining = max(target - expected_falls - len(t_who), 0.0)
+    nel_rate = world.calibrate(world.multiplier(p.risk.non_elective), remaining)
     el_rate = world.calibrate(
-        world.multiplier(p.risk.elective), rates.elective_per_100k_per_year / 1e5, everyone
+        world.multiplier(p.risk.elective),
+        rates.elective_per_100k_per_year / 1e5 * world.person_years(0),
     )
-    e_who, e_adm = world.draw_events(rng, el_rate)
 
-    band_n, band_e = world.band[n_who], world.band[e_who]
-    nel_diag = np.where(band_n < I18, _pick(rng, _NEL_CHILD, len(n_who)),
+    segments = []
+    run_in = (np.maximum(world.dob, world.start - RUN_IN_DAYS).astype(np.int64),
+              np.full(world.n, world.start, dtype=np.int64))  # fmt: skip
+    for window, pre in ((None, False), (run_in, True)):
+        n_who, n_adm = world.draw_events(rng, nel_rate, window)
+        band_n = world.band[n_who]
+        diag = np.where(band_n < I18, _pick(rng, _NEL_CHILD, len(n_who)),
                         _pick(rng, _NEL_ADULT, len(n_who)))  # fmt: skip
-    spells = Spells(
-        person=np.concatenate([n_who, f_who, t_who, e_who]),
-        elective=np.concatenate([np.zeros(len(n_who) + len(f_who) + len(t_who), bool),
-                                 np.ones(len(e_who), bool)]),
-        admission=np.concatenate([n_adm, f_adm, t_adm, e_adm]).astype(np.int64),
-        discharge=np.concatenate([
-            n_adm + _geometric_days(rng, _nel_los_mean(band_n)),
-            f_adm + _geometric_days(rng, np.full(len(f_who), 13.0)),
-            t_dis,
-            e_adm + np.where(rng.random(len(e_who)) < 0.7, 0,
-                             1 + _geometric_days(rng, np.where(band_e >= I65, 3.5, 2.0))),
-        ]).astype(np.int64),
-        diagnosis=np.concatenate([nel_diag, _pick(rng, _FALLS, len(f_who)),
-                                  _pick(rng, _TERMINAL, len(t_who)),
-                                  _pick(rng, _ELECTIVE, len(e_who))]),
-        fall=np.concatenate([np.zeros(len(n_who), bool), np.ones(len(f_who), bool),
-                             np.zeros(len(t_who) + len(e_who), bool)]),
-        destination=np.zeros(len(n_who) + len(f_who) + len(t_who) + len(e_who), np.int64),
-        provider=np.zeros(0, np.int64),
-    )  # fmt: skip
+        los = _geometric_days(rng, _nel_los_mean(band_n))
+        segments.append(_segment(rng, n_who, n_adm, los, diag, pre=pre))
+        f_who, f_adm = world.draw_events(rng, falls_rate, window)
+        los = _geometric_days(rng, np.full(len(f_who), 13.0))
+        segments.append(_segment(rng, f_who, f_adm, los, _pick(rng, _FALLS, len(f_who)),
+                                 fall=True, pre=pre))  # fmt: skip
+    segments.append(_segment(rng, t_who, t_adm, t_los, _pick(rng, _TERMINAL, len(t_who)),
+                             terminal=True))  # fmt: skip
+    e_who, e_adm = world.draw_events(rng, el_rate)
+    band_e = world.band[e_who]
+    los = np.where(rng.random(len(e_who)) < 0.7, 0,
+                   1 + _geometric_days(rng, np.where(band_e >= I65, 3.5, 2.0)))  # fmt: skip
+    segments.append(_segment(rng, e_who, e_adm, los, _pick(rng, _ELECTIVE, len(e_who)),
+                             elective=True))  # fmt: skip
+
+    cols = {k: np.concatenate([seg[k] for seg in segments]) for k in segments[0]}
+    n = len(cols["person"])
     n_prov = len(p.area.provider_codes)
     # The first provider is the main acute trust (~80% of activity).
     pw = np.array([4.0] + [1.0 / max(n_prov - 1, 1)] * (n_prov - 1))
-    spells.provider = rng.choice(n_prov, size=len(spells), p=pw / pw.sum())
-    _destinations(world, spells, rng)
+    spells = Spells(**cols, destination=np.zeros(n, np.int64),
+                    provider=rng.choice(n_prov, size=n, p=pw / pw.sum()))  # fmt: skip
+    in_hosp_death = _destinations(world, spells, rng)
+    # Someone who already dies in another spell needs no separate terminal admission.
+    dies_elsewhere = np.zeros(world.n, bool)
+    dies_elsewhere[spells.person[in_hosp_death & ~spells.terminal]] = True
+    spells = spells.take(np.flatnonzero(~(spells.terminal & dies_elsewhere[spells.person])))
     truth = Truth(annual_non_elective_rate=nel_rate + falls_rate)
     return spells, truth
 
 
-def _destinations(world: World, sp: Spells, rng: np.random.Generator) -> None:
+def _destinations(world: World, sp: Spells, rng: np.random.Generator) -> np.ndarray:
     """Discharge destination; death in hospital when the stay reaches the date of death."""
     death = world.death[sp.person]
     in_hosp_death = sp.discharge >= death
@@ -214,15 +219,24 @@ def _destinations(world: World, sp: Spells, rng: np.random.Generator) -> None:
     dest[sp.elective & (dest != DEST["reablement"])] = DEST["usual_residence"]
     dest[in_hosp_death] = DEST["died"]
     sp.destination = dest
+    return in_hosp_death
 
 
-def order_and_number(sp: Spells, world: World) -> None:
-    """Sort spells by admission date then NHS number and give them ids ``SP000000001``..."""
-    key = np.lexsort((world.nhs_number[sp.person], sp.admission))
-    for name in ("person", "elective", "admission", "discharge", "diagnosis", "fall",
-                 "destination", "provider"):  # fmt: skip
-        setattr(sp, name, getattr(sp, name)[key])
-    sp.spell_ids = np.char.mod("SP%09d", np.arange(1, len(sp) + 1))
+def finalise(world: World, sp: Spells, delays: Delays) -> tuple[Spells, Delays]:
+    """Drop run-in spells that ended before the span; order by admission date and NHS
+    number; number the spells ``SP000000001``...; re-point delay rows at the new order."""
+    keep = ~sp.pre | (sp.discharge >= world.start)
+    kept = np.flatnonzero(keep)
+    order = kept[np.lexsort((world.nhs_number[sp.person[kept]], sp.admission[kept]))]
+    new_index = np.full(len(sp), -1, dtype=np.int64)
+    new_index[order] = np.arange(len(order))
+    out = sp.take(order)
+    out.spell_ids = np.char.mod("SP%09d", np.arange(1, len(out) + 1))
+    moved = Delays(new_index[delays.spell], delays.month, delays.days, delays.reason,
+                   delays.attribution)  # fmt: skip
+    if (moved.spell < 0).any():
+        raise AssertionError("a delay row points at a dropped spell")
+    return out, moved
 
 
 @dataclass
@@ -235,23 +249,26 @@ class Delays:
 
 
 def generate_delays(world: World, sp: Spells, rng: np.random.Generator) -> Delays:
-    """Delayed spells, extending their stay; one row per delayed spell per calendar month."""
+    """Delayed spells, extending their stay; one row per delayed spell per calendar month.
+
+    Each eligible emergency spell of an adult is delayed with a probability (x6 for 65+)
+    set so the span's spells give the configured delayed days; run-in spells are delayed
+    the same way, so delays carried into the first months balance those truncated at the
+    end, as in a steady state.
+    """
     rates = world.params.event_rates
     band = world.band[sp.person]
     alive_after = world.death[sp.person] > sp.discharge + 120
     cand = np.flatnonzero(~sp.elective & (band >= I18) & alive_after
                           & (sp.destination != DEST["died"]) & (sp.discharge <= world.end)
                           & (sp.discharge - sp.admission >= 1))  # fmt: skip
-    adults = world.band >= I18
-    months = world.exposure_years[adults].sum() * 12
-    total_days = rates.dtoc_days_per_100k_18_per_month / 1e5 * months
+    total_days = rates.dtoc_days_per_100k_18_per_month / 1e5 * world.person_years(18) * 12
     mean = rates.dtoc_mean_days_per_delay
-    n_delay = min(int(rng.poisson(total_days / mean)), len(cand))
-    empty = np.zeros(0, np.int64)
-    if n_delay == 0:
-        return Delays(empty, empty, empty, empty, empty)
     w = np.where(band[cand] >= I65, 6.0, 1.0)
-    chosen = np.sort(rng.choice(cand, size=n_delay, replace=False, p=w / w.sum()))
+    in_span = ~sp.pre[cand]
+    scale = total_days / mean / max(w[in_span].sum(), 1e-9)
+    chosen = cand[rng.random(len(cand)) < np.minimum(w * scale, 1.0)]
+    n_delay = len(chosen)
     length = np.minimum(1 + _geometric_days(rng, np.full(n_delay, mean - 1)), 120)
 
     weights = {r: _REASONS[r][0] for r in DTOC_REASON}
@@ -275,17 +292,18 @@ def generate_delays(world: World, sp: Spells, rng: np.random.Generator) -> Delay
         keep = sp.destination[chosen] == DEST["reablement"]
         sp.destination[chosen[hit & ~keep]] = DEST[dest]
 
-    # Split [d_start, min(d_end, end + 1)) by calendar month.
+    # Split the delayed days inside the span by calendar month.
+    first = np.maximum(d_start, world.start)
     last = np.minimum(d_end, world.end + 1) - 1
-    y0, m0, _ = ymd(d_start)
+    y0, m0, _ = ymd(first)
     y1, m1, _ = ymd(last)
-    mi0, mi1 = y0 * 12 + m0 - 1, y1 * 12 + m1 - 1
-    n_rows = mi1 - mi0 + 1
+    n_rows = np.where(last >= first, (y1 * 12 + m1) - (y0 * 12 + m0) + 1, 0)
     row_of = np.repeat(np.arange(n_delay), n_rows)
-    mi = mi0[row_of] + (np.arange(n_rows.sum()) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows))
+    offset = np.arange(n_rows.sum()) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
+    mi = (y0 * 12 + m0 - 1)[row_of] + offset
     month_start = _month_day(mi)
     month_end = _month_day(mi + 1)  # exclusive
-    days = np.minimum(last[row_of] + 1, month_end) - np.maximum(d_start[row_of], month_start)
+    days = np.minimum(last[row_of] + 1, month_end) - np.maximum(first[row_of], month_start)
     return Delays(chosen[row_of], month_start, days, reason[row_of], attribution[row_of])
 
 
@@ -306,9 +324,11 @@ class Reablement:
 def generate_reablement(world: World, sp: Spells, rng: np.random.Generator) -> Reablement:
     """One episode per 65+ discharge to reablement, with its 91-day outcome."""
     target = world.params.event_rates.reablement_at_home_91_days
-    idx = np.flatnonzero((sp.destination == DEST["reablement"]) & (sp.discharge <= world.end))
+    idx = np.flatnonzero((sp.destination == DEST["reablement"]) & (sp.discharge <= world.end)
+                         & (sp.discharge >= world.start))  # fmt: skip
     who = sp.person[idx]
     start = sp.discharge[idx] + rng.choice(4, size=len(idx), p=[0.6, 0.25, 0.1, 0.05])
+    start = np.minimum(start, world.death[who])
     died = world.death[who] <= sp.discharge[idx] + 91
     alive = max(1 - died.mean(), 1e-9) if len(idx) else 1.0
     p_not_home = np.clip(1 - target / alive, 0.0, 1.0)

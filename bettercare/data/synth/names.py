@@ -64,3 +64,21 @@ def _zipf_weights(n: int, s: float = 0.8) -> np.ndarray:
 def draw(rng: np.random.Generator, names: tuple[str, ...] | list[str], n: int) -> np.ndarray:
     """Indices into ``names``, Zipf-weighted."""
     return rng.choice(len(names), size=n, p=_zipf_weights(len(names)))
+
+
+# Common variants a council record may hold instead of the GP-registered given name, and
+# surname forms (double-barrelled names shortened, apostrophes dropped).
+VARIANTS: dict[str, str] = {
+    "William": "Bill", "Robert": "Bob", "James": "Jim", "Michael": "Mike", "Thomas": "Tom",
+    "Christopher": "Chris", "Anthony": "Tony", "Matthew": "Matt", "Joseph": "Joe",
+    "Samuel": "Sam", "Benjamin": "Ben", "Alexander": "Alex", "Edward": "Ted", "Daniel": "Dan",
+    "Stephen": "Steve", "Andrew": "Andy", "Peter": "Pete", "David": "Dave", "Richard": "Rick",
+    "Kenneth": "Ken", "Ronald": "Ron", "Leonard": "Len", "Terence": "Terry", "Raymond": "Ray",
+    "Mohammed": "Muhammad", "Muhammad": "Mohammed", "Ahmed": "Ahmad", "Harpreet": "Harprit",
+    "Margaret": "Maggie", "Elizabeth": "Liz", "Katherine": "Kathy", "Catherine": "Kate",
+    "Jennifer": "Jenny", "Patricia": "Pat", "Susan": "Sue", "Rebecca": "Becky",
+    "Victoria": "Vicky", "Dorothy": "Dot", "Kathleen": "Kath", "Christine": "Chris",
+    "Valerie": "Val", "Pauline": "Paula", "Ayesha": "Aisha", "Aisha": "Ayesha",
+    "Zainab": "Zaynab", "Maryam": "Mariam", "Fatima": "Fatimah", "Winifred": "Winnie",
+    "O'Brien": "OBrien", "Campbell-Brown": "Brown", "Smith-Jones": "Jones",
+}  # fmt: skip

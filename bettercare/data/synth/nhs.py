@@ -4,6 +4,11 @@ The tenth digit is the modulus 11 check digit: ``11 - (sum(d_i * (11 - i)) mod 1
 the first nine digits (i = 1..9), 11 -> 0, and 10 is invalid (that stem is skipped).
 Numbers in the 999 range are never issued to patients, so no real person's number can
 appear in synthetic data.
+
+The 999 block holds only 909,091 valid numbers. A larger population (e.g. the 1M
+benchmark) takes all of them and the rest from 998, 997, ... 990: still inside
+9000000000-9999999999, "Not to be issued (Synthetic/test patients PDS)" (the
+``nhs_number`` package's ``REGION_SYNTHETIC``).
 """
 
 from __future__ import annotations
@@ -34,22 +39,37 @@ def is_valid(numbers: np.ndarray) -> np.ndarray:
     return (numbers >= 10**9) & (check_digit(numbers // 10) == numbers % 10)
 
 
-def generate(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` distinct valid NHS numbers (int64) in the 999 test range, in random order."""
-    if n > 900_000:  # ~10/11 of the 1,000,000 stems are valid
-        pool = np.arange(999_000_000, 1_000_000_000, dtype=np.int64)
-        stems = rng.permutation(pool)
-    else:
-        # Oversample distinct stems, keep valid ones, in the sampled (random) order.
-        stems = 999_000_000 + rng.choice(
-            1_000_000, size=min(1_000_000, int(n * 1.2) + 100), replace=False
-        ).astype(np.int64)
+CAPACITY_999 = 909_091  # valid numbers in 999 000 0000 - 999 999 9999
+MAX_NUMBERS = 9_090_909  # valid numbers in 990 000 0000 - 999 999 9999
+
+
+def _valid(stems: np.ndarray) -> np.ndarray:
     cd = check_digit(stems)
-    ok = cd != 10
-    stems, cd = stems[ok], cd[ok]
-    if len(stems) < n:
-        raise ValueError(f"the NHS test range holds ~909,000 valid numbers; asked for {n}")
-    return stems[:n] * 10 + cd[:n]
+    return stems[cd != 10] * 10 + cd[cd != 10]
+
+
+def _block(prefix: int) -> np.ndarray:
+    """All valid numbers whose first three digits are ``prefix`` (e.g. 999)."""
+    return _valid(np.arange(prefix * 1_000_000, (prefix + 1) * 1_000_000, dtype=np.int64))
+
+
+def generate(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` distinct valid NHS numbers (int64) in the test range, in random order."""
+    if n > MAX_NUMBERS:
+        raise ValueError(f"the synthetic NHS number range holds {MAX_NUMBERS:,}; asked for {n:,}")
+    if n <= 880_000:
+        # Oversample distinct 999 stems, keep the valid ones in the sampled (random) order.
+        size = min(1_000_000, int(n * 1.12) + 100)
+        stems = 999_000_000 + rng.choice(1_000_000, size=size, replace=False).astype(np.int64)
+        numbers = _valid(stems)
+        if len(numbers) >= n:
+            return numbers[:n]
+    # All of 999, then random numbers from 998, 997, ... as far as needed.
+    first = _block(999)
+    rest = [_block(999 - b) for b in range(1, 1 + -(-max(n - len(first), 0) // CAPACITY_999))]
+    pool = np.concatenate(rest) if rest else np.zeros(0, np.int64)
+    extra = rng.choice(pool, size=max(n - len(first), 0), replace=False)
+    return rng.permutation(np.concatenate([first, extra]))[:n]
 
 
 def mistype(rng: np.random.Generator, numbers: np.ndarray) -> np.ndarray:

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bettercare.data.schema import AGE_BANDS, DTOC_REASON, HWB_CODE
 
@@ -66,7 +73,7 @@ class Area(_Model):
 
     name: str = Field(min_length=1)
     hwb_code: str = Field(pattern=HWB_CODE, description="ONS code of the HWB area, e.g. E06000016")
-    population: int = Field(ge=100, le=20_000_000, description="Residents at the first 1 April")
+    population: int = Field(ge=100, le=8_000_000, description="Residents at the first 1 April")
     postcode_districts: list[Annotated[str, Field(pattern=r"^[A-Z]{1,2}\d[A-Z\d]?$")]] = Field(
         min_length=1
     )
@@ -165,6 +172,9 @@ class EventRates(_Model):
     elective_per_100k_per_year: PositiveRate
     falls_65_per_100k_per_month: PositiveRate
     permanent_admissions_65_per_100k_per_year: PositiveRate
+    permanent_from_hospital_share: Share = Field(
+        0.4, description="Share of permanent care home admissions made on hospital discharge"
+    )
     dtoc_days_per_100k_18_per_month: float = Field(ge=0)
     dtoc_mean_days_per_delay: float = Field(12.0, ge=1, le=120)
     reablement_share_of_65_discharges: Share
@@ -196,9 +206,19 @@ class Noise(_Model):
     missing_nhs_number: Share = 0.15
     mistyped_nhs_number: Share = 0.02
     name_typo: Share = 0.05
+    name_variant: Share = Field(
+        0.05, description="Given name recorded as a common variant (Bill/William), if it has one"
+    )
+    upper_case_names: Share = Field(0.1, description="Names keyed in capitals")
     dob_error: Share = 0.03
     postcode_change: Share = 0.08
     postcode_missing: Share = 0.02
+
+    @model_validator(mode="after")
+    def _nhs_shares(self) -> Noise:
+        if self.missing_nhs_number + self.mistyped_nhs_number > 1:
+            raise ValueError("missing_nhs_number + mistyped_nhs_number must be <= 1")
+        return self
 
 
 class SchemeTarget(_Model):

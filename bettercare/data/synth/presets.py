@@ -100,6 +100,9 @@ _RATES_LEICESTERSHIRE: dict[str, Any] = {
     "elective_per_100k_per_year": 12_000,  # not in seeds; England 2016/17 ~12,000/100k
     "falls_65_per_100k_per_month": 118.05,  # seed 002: current 118.05 (target 139.76)
     "permanent_admissions_65_per_100k_per_year": 630.2,  # seed 002: current 630.2 (606.4)
+    # Not in seeds (assumption): ~40% of permanent admissions are made on discharge from
+    # hospital; seed 001/003 plans aim to cut admissions to care homes from hospital.
+    "permanent_from_hospital_share": 0.4,
     "dtoc_days_per_100k_18_per_month": 351.1,  # seed 002: current 351.1 (target 214.66)
     "dtoc_mean_days_per_delay": 12.0,  # not in seeds; SitRep 2016/17 ~12 days per delay
     "reablement_share_of_65_discharges": 0.033,  # not in seeds; ASCOF 2B(2) 2016/17 ~3.3%

@@ -7,9 +7,10 @@ payments, carer support, respite) at a configured rate per 1,000 adults.
 
 Noise is applied to each council *client record* (a person), so all of a person's rows
 carry the same identifiers, as in a case management system: NHS number missing (e.g.
-15%) or mistyped (e.g. 2%, mostly failing modulus 11), a typo in a name, an error in
-the date of birth (day/month swapped, off by a day, year mis-keyed), a different
-(old or new) postcode, or no postcode.
+15%) or mistyped (e.g. 2%, mostly failing modulus 11), a typo in a name, a name variant
+(Bill for William, Muhammad for Mohammed), names in capitals, an error in the date of
+birth (day/month swapped, off by a day, year mis-keyed), a different (old or new)
+postcode, or no postcode.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from bettercare.data.synth import names, nhs
-from bettercare.data.synth.hospital import Reablement, Spells
-from bettercare.data.synth.world import I18, I65, NO_DEATH, World, ymd
+from bettercare.data.synth.hospital import DEST, Reablement, Spells
+from bettercare.data.synth.world import I65, NO_DEATH, World, ymd
 
 SERVICE_OLD = {  # 65+, not in seeds: approximates SALT 2016/17 service mix
     "home_care": 35, "equipment": 25, "day_care": 7, "direct_payment": 6,
@@ -50,19 +51,30 @@ def _setting(service_type: np.ndarray) -> np.ndarray:
     return np.where(service_type == "residential_care", "residential", nursing).astype(object)
 
 
-def generate_services(
-    world: World, sp: Spells, reab: Reablement, rng: np.random.Generator
-) -> tuple[Services, np.ndarray]:
-    """Service rows (sorted by start date, NHS number) and the permanent-admission rate."""
-    p = world.params
-    is65 = world.band >= I65
+@dataclass
+class Admissions:
+    """Permanent residential/nursing admissions of people 65+ (one per person at most)."""
 
-    # Permanent admissions 65+: at most one per person; solve k so the expected count hits
-    # the rate (seed 002: 630.2 per 100,000 65+ per year).
+    person: np.ndarray
+    start: np.ndarray
+    service_type: np.ndarray  # "residential_care" | "nursing_care"
+    rate: np.ndarray  # per person annual hazard used (truth)
+
+
+def permanent_admissions(world: World, sp: Spells, rng: np.random.Generator) -> Admissions:
+    """Draw permanent admissions; a configured share come straight from hospital.
+
+    At most one per person; ``k`` is solved so the expected count hits the rate (seed 002:
+    630.2 per 100,000 65+ per year). For ``permanent_from_hospital_share`` of admissions
+    (people with an emergency stay in the span, discharged alive and not to reablement)
+    the admission date becomes that spell's discharge date and the spell's destination
+    ``care_home`` or ``nursing_home`` (edits ``sp`` in place).
+    """
+    p = world.params
     mult = world.multiplier(p.risk.permanent_admission)
     x = mult * world.exposure_years
-    target = p.event_rates.permanent_admissions_65_per_100k_per_year / 1e5 * \
-        world.exposure_years[is65].sum()  # fmt: skip
+    rate = p.event_rates.permanent_admissions_65_per_100k_per_year / 1e5
+    target = rate * world.person_years(65)
     lo, hi = 0.0, 1.0
     while (1 - np.exp(-hi * x)).sum() < target and hi < 1e6:
         hi *= 2
@@ -70,23 +82,54 @@ def generate_services(
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if (1 - np.exp(-mid * x)).sum() < target else (lo, mid)
     k = (lo + hi) / 2
-    admitted = rng.random(world.n) < 1 - np.exp(-k * x)
-    a_who = np.flatnonzero(admitted)
+    a_who = np.flatnonzero(rng.random(world.n) < 1 - np.exp(-k * x))
     span = world.exit[a_who] - world.entry[a_who]
     a_start = world.entry[a_who] + np.floor(rng.random(len(a_who)) * span).astype(np.int64)
     a_type = np.where(rng.random(len(a_who)) < 0.6, "residential_care", "nursing_care")
+
+    # From hospital: the latest eligible emergency discharge on or before the drawn date,
+    # else the first after it; chosen for enough people to give the configured share.
+    ok = np.flatnonzero(~sp.elective & (sp.discharge >= world.start) & (sp.discharge <= world.end)
+                        & ~np.isin(sp.destination, [DEST["died"], DEST["reablement"]]))  # fmt: skip
+    key = sp.person[ok] * 1_000_000 + sp.discharge[ok]
+    order = np.argsort(key, kind="stable")
+    key, ok = key[order], ok[order]
+    spell = np.full(len(a_who), -1, dtype=np.int64)
+    if len(ok):
+        pos = np.searchsorted(key, a_who * 1_000_000 + a_start, side="right") - 1
+        before = (pos >= 0) & (sp.person[ok[np.clip(pos, 0, None)]] == a_who)
+        after_pos = np.clip(pos + 1, 0, len(ok) - 1)
+        after = ~before & (sp.person[ok[after_pos]] == a_who)
+        spell = np.where(before, ok[np.clip(pos, 0, None)], np.where(after, ok[after_pos], -1))
+    has = spell >= 0
+    share = p.event_rates.permanent_from_hospital_share
+    q = min(1.0, share * len(a_who) / has.sum()) if has.any() else 0.0
+    found = has & (rng.random(len(a_who)) < q)
+    a_start[found] = sp.discharge[spell[found]]
+    sp.destination[spell[found]] = np.where(
+        a_type[found] == "residential_care", DEST["care_home"], DEST["nursing_home"]
+    )
+    return Admissions(a_who, a_start, a_type.astype(object), k * mult)
+
+
+def generate_services(
+    world: World, sp: Spells, reab: Reablement, adm: Admissions, rng: np.random.Generator
+) -> Services:
+    """Service rows, sorted by start date then NHS number."""
+    p = world.params
+    a_who, a_start, a_type = adm.person, adm.start, adm.service_type
     a_end = world.death[a_who]  # until death (NULL if alive at the end)
 
     # Reablement episodes also appear in the council system.
     r_who = sp.person[reab.spell]
     r_start = reab.start
     r_end = r_start + 1 + rng.geometric(1 / DURATION["reablement"], size=len(r_who))
+    r_end = np.minimum(r_end, world.death[r_who])
 
     # Other episodes for adults.
-    adults = world.band >= I18
-    sc_mult = world.multiplier(p.risk.social_care)
     sc_rate = world.calibrate(
-        sc_mult, p.event_rates.social_care_episodes_per_1000_18_per_year / 1000, adults
+        world.multiplier(p.risk.social_care),
+        p.event_rates.social_care_episodes_per_1000_18_per_year / 1000 * world.person_years(18),
     )
     o_who, o_start = world.draw_events(rng, sc_rate)
     old = world.band[o_who] >= I65
@@ -102,7 +145,7 @@ def generate_services(
     o_end = np.minimum(o_start + o_dur, world.death[o_who])
 
     person = np.concatenate([a_who, r_who, o_who])
-    stype = np.concatenate([a_type.astype(object), np.full(len(r_who), "reablement", object),
+    stype = np.concatenate([a_type, np.full(len(r_who), "reablement", object),
                             o_type])  # fmt: skip
     start = np.concatenate([a_start, r_start, o_start]).astype(np.int64)
     end = np.concatenate([a_end, r_end, o_end]).astype(np.int64)
@@ -110,8 +153,7 @@ def generate_services(
     keep = start <= world.end
     person, stype, start, end, permanent = (a[keep] for a in (person, stype, start, end, permanent))
     key = np.lexsort((world.nhs_number[person], start))
-    svc = Services(person[key], stype[key], start[key], end[key], permanent[key])
-    return svc, k * mult
+    return Services(person[key], stype[key], start[key], end[key], permanent[key])
 
 
 @dataclass
@@ -191,6 +233,12 @@ def client_identifiers(world: World, svc: Services, rng: np.random.Generator) ->
         else:
             family[i] = _typo(rng, family[i])
 
+    for i in np.flatnonzero(rng.random(nc) < noise.name_variant):
+        given[i] = names.VARIANTS.get(given[i], given[i])
+        family[i] = names.VARIANTS.get(family[i], family[i])
+    for i in np.flatnonzero(rng.random(nc) < noise.upper_case_names):
+        given[i], family[i] = given[i].upper(), family[i].upper()
+
     dob = world.dob[clients].astype(np.int64)
     for i in np.flatnonzero(rng.random(nc) < noise.dob_error):
         dob[i] = _dob_error(rng, int(dob[i]))
@@ -210,4 +258,12 @@ def client_identifiers(world: World, svc: Services, rng: np.random.Generator) ->
                              rows(postcode))  # fmt: skip
 
 
-__all__ = ["NO_DEATH", "ClientIdentifiers", "Services", "client_identifiers", "generate_services"]
+__all__ = [
+    "NO_DEATH",
+    "Admissions",
+    "ClientIdentifiers",
+    "Services",
+    "client_identifiers",
+    "generate_services",
+    "permanent_admissions",
+]

@@ -7,16 +7,18 @@ Risk model (documented contract for analysts; see also ``_truth/residents_risk``
 
 ``age_rel`` sets each age band's mean rate (relative), LTC count, IMD decile (1 = most
 deprived), true dementia and a Gamma(shape, 1/shape) frailty redistribute it within the
-band, and ``k_event`` scales the total so the expected count over the area's person-years
-equals the configured population rate (e.g. seed 002's 714.78 non-elective admissions per
-100,000 per month). Events are Poisson in each person's exposure window (from the start
-of the span or birth to the end of the span or death), so the dead generate no events.
+band, and ``k_event`` scales the total so the expected count equals the configured rate times the
+metric's own denominator: residents in the age group alive on 30 June of each year, as in
+the ONS mid-year estimates the BCF metrics divide by (e.g. seed 002's 714.78
+non-elective admissions per 100,000 per month). Events are Poisson in each person's
+exposure window (from the start of the span or birth to the end of the span or death), so
+the dead generate no events.
 Age, LTC count and dementia are fixed at the start of the span (spans are 1-3 years).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -87,6 +89,7 @@ class World:
     lsoa_codes: list[str]
     postcode_pool: list[str]
     practice_codes: list[str]
+    _cache: dict = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -119,22 +122,44 @@ class World:
         band_mean = np.divide(sums, counts, out=np.ones_like(sums), where=counts > 0)
         return age_rel[self.band] * m / band_mean[self.band]
 
-    def calibrate(self, mult: np.ndarray, per_person_year: float, base: np.ndarray) -> np.ndarray:
-        """Annual rates ``k * mult``: expected total = per_person_year x person-years of base."""
-        exp_years = self.exposure_years
-        target = per_person_year * exp_years[base].sum()
-        raw = (mult * exp_years).sum()
-        k = target / raw if raw > 0 else 0.0
-        return k * mult
+    def person_years(self, min_age: int = 0) -> int:
+        """A BCF metric denominator: residents aged ``min_age``+ alive on 30 June of each
+        year of the span (the ONS mid-year convention), summed over the years."""
+        key = ("person_years", min_age)
+        if key not in self._cache:
+            first, last = (
+                int(ymd(np.array([self.start]))[0][0]),
+                int(ymd(np.array([self.end]))[0][0]),
+            )
+            total = 0
+            for y in range(first, last):
+                mid = date(y, 6, 30)
+                alive = (self.dob <= day(mid)) & (self.death > day(mid))
+                total += int((age_at(self.dob[alive], mid) >= min_age).sum())
+            self._cache[key] = total
+        return self._cache[key]
 
-    def draw_events(self, rng: np.random.Generator, annual_rate: np.ndarray):
-        """Poisson events in each exposure window: (person index, date32 day) sorted by person."""
-        lam = annual_rate * self.exposure_years
-        counts = rng.poisson(lam)
+    def calibrate(self, mult: np.ndarray, total: float) -> np.ndarray:
+        """Annual rates ``k * mult`` whose expected event count over exposure is ``total``."""
+        raw = (mult * self.exposure_years).sum()
+        return (total / raw if raw > 0 else 0.0) * mult
+
+    def draw_events(
+        self,
+        rng: np.random.Generator,
+        annual_rate: np.ndarray,
+        window: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
+        """Poisson events in each person's window (default: exposure), by person.
+
+        Returns (person index, date32 day).
+        """
+        lo, hi = window if window is not None else (self.entry, self.exit)
+        days = np.clip(hi - lo, 0, None)
+        counts = rng.poisson(annual_rate * days / 365.25)
         who = np.repeat(np.arange(self.n), counts)
-        span = (self.exit - self.entry)[who]
-        when = self.entry[who] + np.floor(rng.random(len(who)) * span).astype(np.int64)
-        return who, when.astype(np.int32)
+        when = lo[who] + np.floor(rng.random(len(who)) * days[who]).astype(np.int64)
+        return who, when.astype(np.int64)
 
 
 def build_world(params: SynthParams, start: date, end: date, rng: np.random.Generator) -> World:
@@ -164,6 +189,8 @@ def build_world(params: SynthParams, start: date, end: date, rng: np.random.Gene
     n_lsoa = max(1, -(-n0 // area.residents_per_lsoa))
     shares = np.array(area.imd_decile_shares, dtype=np.float64)
     lsoa_imd = 1 + rng.choice(10, size=n_lsoa, p=shares / shares.sum())
+    if area.lsoa_start + n_lsoa > 1_000_000:
+        raise ValueError("area.lsoa_start + number of LSOAs exceeds E01999999: lower lsoa_start")
     lsoa_codes = [f"E01{area.lsoa_start + i:06d}" for i in range(n_lsoa)]
     district = rng.integers(0, len(area.postcode_districts), size=n_lsoa)
     sector = rng.integers(0, 10, size=n_lsoa)
