@@ -176,3 +176,29 @@ def test_link_report_command(feed_dir: Path, store: Path, key_env: bytes) -> Non
     result = CliRunner().invoke(app, ["link", "report", "--store", str(store)])
     assert result.exit_code == 0
     assert "match_rate" in result.output
+
+
+def test_ingest_log_records_each_load(feed_dir: Path, store: Path) -> None:
+    import hashlib
+
+    ingest(feed_dir, store, KEY_B)
+    log = {r[1]: r for r in table_rows(store, "ingest_log")}
+    spells = log["hospital_spells"]
+    digest = hashlib.sha256((feed_dir / "hospital_spells.csv").read_bytes()).hexdigest()
+    assert spells[2:9] == ("hospital_spells.csv", digest, "2024-04,2024-05", 3, 3, 0, 0)
+
+
+def test_identity_file_may_not_be_the_store_or_in_the_input(feed_dir: Path,
+                                                            store: Path) -> None:
+    for bad in (store, feed_dir / "identities.duckdb"):
+        with pytest.raises(ingest_mod.UsageError, match="identity file"):
+            ingest(feed_dir, store, KEY_B, identity_file=bad)
+
+
+def test_weak_or_missing_key_file(tmp_path: Path) -> None:
+    short = tmp_path / "short.key"
+    short.write_text("abc")
+    with pytest.raises(pseudonymise.PseudonymKeyError, match="too short"):
+        pseudonymise.load_key(short)
+    with pytest.raises(pseudonymise.PseudonymKeyError, match="not found"):
+        pseudonymise.load_key(tmp_path / "nope.key")
