@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import NHS, spells_rows, table_rows, write_csv
 from typer.testing import CliRunner
@@ -37,7 +38,12 @@ def spells_with(feed_dir: Path, index: int, column: str, value: str) -> None:
 
 
 def quarantined(store: Path, rule: str) -> list[tuple]:
-    return [r for r in table_rows(store, "quarantine") if r[5] == rule]
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return con.execute('SELECT feed, file, "row", "column", value FROM quarantine '
+                           "WHERE rule = ?", [rule]).fetchall()
+    finally:
+        con.close()
 
 
 def spell_ids(store: Path) -> list[str]:
@@ -216,3 +222,13 @@ def test_event_after_date_of_death_is_a_warning(feed_dir: Path, store: Path,
         ("social_care_services.csv", "2", "start_date", "warning"),
     }
     assert "S1" in spell_ids(store)
+
+
+def test_reload_keeps_one_copy_of_the_findings(feed_dir: Path, store: Path,
+                                               key_env: bytes) -> None:
+    spells_with(feed_dir, 1, "admission_date", "2024-13-05")
+    run(feed_dir, store)
+    code, _, _ = run(feed_dir, store)
+    assert code == 1
+    assert quarantined(store, "bad_date") == [
+        ("hospital_spells", "hospital_spells.csv", 3, "admission_date", "2024-13-05")]

@@ -14,7 +14,9 @@ For each recognised feed file (``<feed>.csv`` / ``<feed>.parquet``, see
    against the restricted identity file (``--identities``, :mod:`.identities`);
 6. replace the store rows the file covers: for feeds with a period column every row in
    the months the file contains, otherwise the rows with the same key (idempotent);
-7. record the load in ``ingest_log`` and the findings in ``quarantine`` (masked values).
+7. record the load in ``ingest_log`` and the row findings in ``quarantine`` (masked
+   values; keyed by the file's SHA-256 so a re-load replaces them). File-level
+   rejections are in the report and the command's output.
 
 Everything happens in one DuckDB transaction: any exception rolls the store back to
 exactly what it was. Findings are also written to ``ingest_report.csv`` beside the store.
@@ -64,7 +66,8 @@ AUX_DDL = (
       rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, rows_opted_out BIGINT,
       loaded_at TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS quarantine (
-      run_id VARCHAR, feed VARCHAR, file VARCHAR, "row" BIGINT, "column" VARCHAR,
+      run_id VARCHAR, feed VARCHAR, file VARCHAR, sha256 VARCHAR, "row" BIGINT,
+      "column" VARCHAR,
       rule VARCHAR, severity VARCHAR, message VARCHAR, value VARCHAR)""",
     "CREATE TABLE IF NOT EXISTS opt_out_register (person_id VARCHAR PRIMARY KEY)",
     "CREATE TABLE IF NOT EXISTS store_meta (name VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -299,13 +302,15 @@ class _Run:
 
         warnings = con.execute(
             f"SELECT count(*) FROM {iss} WHERE severity = 'warning'").fetchone()[0]
-        con.execute("DELETE FROM quarantine WHERE file = ?", [name])
-        con.execute(f"INSERT INTO quarantine SELECT '{self.run_id}', '{feed.name}', * "
-                    f"FROM {iss}")
+        digest = sha256(path)
+        # re-loading the same file replaces its findings; other files' findings stay
+        con.execute("DELETE FROM quarantine WHERE feed = ? AND sha256 = ?", [feed.name, digest])
+        con.execute(f"INSERT INTO quarantine SELECT '{self.run_id}', '{feed.name}', file, "
+                    f"'{digest}', * EXCLUDE (file) FROM {iss}")
         con.execute(f"INSERT INTO run_issues SELECT * FROM {iss}")
         con.execute(
             "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-            [self.run_id, feed.name, name, sha256(path), ",".join(months), rows_read, loaded,
+            [self.run_id, feed.name, name, digest, ",".join(months), rows_read, loaded,
              quarantined, opted_out])
         for tbl in (stg, iss, ok):
             con.execute(f"DROP TABLE IF EXISTS {tbl}")
