@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -75,16 +76,19 @@ def ingest_command(
 
 
 def _print_result(result: IngestResult) -> None:
-    table = Table(title=f"Ingest run {result.run_id} ({result.seconds:.1f} s)")
-    for col in ("feed", "file", "status", "read", "loaded", "quarantined", "opted out",
-                "warnings", "months"):
-        table.add_column(col, justify="right" if col in
-                         ("read", "loaded", "quarantined", "opted out", "warnings") else "left")
+    table = Table(title=f"Ingest run {result.run_id} ({result.seconds:.1f} s)", box=box.SIMPLE,
+                  pad_edge=False)
+    numbers = ("read", "loaded", "quarant.", "opt-out", "warn.")
+    for col in ("feed", *numbers, "months"):
+        table.add_column(col, justify="right" if col in numbers else "left",
+                         no_wrap=col != "months", overflow="fold")
     for f in result.feeds:
         months = f"{f.periods[0]}..{f.periods[-1]}" if f.periods else ""
+        if f.status == "rejected":
+            months = "REJECTED"
         style = "red" if f.status == "rejected" else ("yellow" if f.rows_quarantined else "")
-        table.add_row(f.feed, f.file, f.status, str(f.rows_read), str(f.rows_loaded),
-                      str(f.rows_quarantined), str(f.rows_opted_out), str(f.warnings), months,
+        counts = (f.rows_read, f.rows_loaded, f.rows_quarantined, f.rows_opted_out, f.warnings)
+        table.add_row(f.feed, *(f"{n:,}" for n in counts), months,
                       style=style)
     console.print(table)
     for issue in result.file_issues:
