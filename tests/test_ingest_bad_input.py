@@ -232,3 +232,15 @@ def test_reload_keeps_one_copy_of_the_findings(feed_dir: Path, store: Path,
     assert code == 1
     assert quarantined(store, "bad_date") == [
         ("hospital_spells", "hospital_spells.csv", 3, "admission_date", "2024-13-05")]
+
+
+def test_a_file_of_bad_rows_deletes_nothing(feed_dir: Path, store: Path,
+                                            key_env: bytes) -> None:
+    assert run(feed_dir, store)[0] == 0
+    rows = spells_rows()
+    for r in rows:
+        r[SPELL_COLS.index("admission_method")] = "emergency"  # e.g. a new code list
+    write_csv(feed_dir / "hospital_spells.csv", SPELL_COLS, rows)
+    code, report, _ = run(feed_dir, store)
+    assert code == 1 and len(find(report, "unknown_code")) == 3
+    assert spell_ids(store) == ["S1", "S2", "S3"]  # April and May kept from the first load

@@ -13,7 +13,8 @@ For each recognised feed file (``<feed>.csv`` / ``<feed>.parquet``, see
    residents feed of the same run (they exist only in the TEMP staging tables), or else
    against the restricted identity file (``--identities``, :mod:`.identities`);
 6. replace the store rows the file covers: for feeds with a period column every row in
-   the months the file contains, otherwise the rows with the same key (idempotent);
+   the months of the file's valid rows, otherwise the rows with the same key
+   (idempotent);
 7. record the load in ``ingest_log`` and the row findings in ``quarantine`` (masked
    values; keyed by the file's SHA-256 so a re-load replaces them). File-level
    rejections are in the report and the command's output.
@@ -260,7 +261,6 @@ class _Run:
         for issue in parse_issues:
             con.execute(f"INSERT INTO {iss} VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [name, issue.row, None, issue.rule, issue.severity, issue.message, ""])
-        months = self._months(con, feed, stg)
         if feed.period_column and feed.store_table:
             self._store_key_conflicts(con, feed, stg, iss, name)
 
@@ -271,6 +271,9 @@ class _Run:
             f"WHERE {ROW} NOT IN (SELECT \"row\" FROM {iss} WHERE severity = 'error' "
             f"AND \"row\" IS NOT NULL)"
         )
+        # the months the file covers: those of its rows that load (a quarantined row never
+        # causes earlier loaded data to be deleted)
+        months = self._months(con, feed, ok)
         rows_read = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0] + len(parse_issues)
         quarantined = con.execute(
             f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'").fetchone()[0]
