@@ -60,8 +60,10 @@ def run_one(directory: Path) -> dict:
     return {
         "seconds": seconds,
         "exit_code": result.exit_code,
-        "feeds": {f.feed: [f.rows_read, f.rows_loaded, f.rows_quarantined, f.rows_opted_out]
-                  for f in result.feeds},
+        "feeds": {
+            f.feed: [f.rows_read, f.rows_loaded, f.rows_quarantined, f.rows_opted_out]
+            for f in result.feeds
+        },
         "linkage": result.linkage,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "store_mb": store_mb,
@@ -70,9 +72,11 @@ def run_one(directory: Path) -> dict:
 
 def report(size: int, fmt: str, r: dict) -> None:
     rows = sum(v[0] for v in r["feeds"].values())
-    print(f"\n== {size:,} residents ({fmt}): {rows:,} rows in {r['seconds']:.1f} s = "
-          f"{rows / r['seconds']:,.0f} rows/s; peak RSS {r['peak_rss_mb']:,.0f} MB; "
-          f"store {r['store_mb']:,.1f} MB; exit code {r['exit_code']}")
+    print(
+        f"\n== {size:,} residents ({fmt}): {rows:,} rows in {r['seconds']:.1f} s = "
+        f"{rows / r['seconds']:,.0f} rows/s; peak RSS {r['peak_rss_mb']:,.0f} MB; "
+        f"store {r['store_mb']:,.1f} MB; exit code {r['exit_code']}"
+    )
     print(f"{'feed':<24}{'read':>10}{'loaded':>10}{'quarant.':>10}{'opted out':>10}")
     for feed, (read, loaded, quarantined, opted) in r["feeds"].items():
         print(f"{feed:<24}{read:>10,}{loaded:>10,}{quarantined:>10,}{opted:>10,}")
@@ -81,13 +85,15 @@ def report(size: int, fmt: str, r: dict) -> None:
         rest = r["seconds"] - link["linkage_seconds"]
         print(f"without probabilistic linkage: {rest:.1f} s = {rows / rest:,.0f} rows/s")
     if link:
-        print(f"linkage: {link['records']:,.0f} social care rows, "
-              f"{link['linked_nhs_number']:,.0f} by NHS number, "
-              f"{link['linked_probabilistic']:,.0f}/{link['needing_probabilistic']:,.0f} "
-              f"probabilistic in {link.get('linkage_seconds', 0):.1f} s; "
-              f"match rate {link['match_rate']:.4f}; precision "
-              f"{link.get('truth_precision', float('nan')):.4f}, recall "
-              f"{link.get('truth_recall', float('nan')):.4f}")
+        print(
+            f"linkage: {link['records']:,.0f} social care rows, "
+            f"{link['linked_nhs_number']:,.0f} by NHS number, "
+            f"{link['linked_probabilistic']:,.0f}/{link['needing_probabilistic']:,.0f} "
+            f"probabilistic in {link.get('linkage_seconds', 0):.1f} s; "
+            f"match rate {link['match_rate']:.4f}; precision "
+            f"{link.get('truth_precision', float('nan')):.4f}, recall "
+            f"{link.get('truth_recall', float('nan')):.4f}"
+        )
 
 
 def main() -> None:
@@ -96,8 +102,7 @@ def main() -> None:
     ap.add_argument("--hwb", default="leicestershire")
     ap.add_argument("--years", nargs="+", default=["2016/17"])
     ap.add_argument("--format", choices=["parquet", "csv"], default="parquet")
-    ap.add_argument("--cache", type=Path,
-                    default=Path(tempfile.gettempdir()) / "bettercare-bench")
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bettercare-bench")
     ap.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
@@ -105,9 +110,13 @@ def main() -> None:
         return
     for size in args.sizes:
         directory = feeds_dir(args.cache, size, args.hwb, args.years, args.format)
-        out = subprocess.run([sys.executable, __file__, "--one", str(directory)],
-                             check=True, capture_output=True, text=True,
-                             env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(directory)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
         report(size, args.format, json.loads(out.stdout.strip().splitlines()[-1]))
 
 

@@ -25,8 +25,9 @@ RESIDENTS = [
 ]
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[object]],
-              delimiter: str = ",") -> Path:
+def write_csv(
+    path: Path, header: list[str], rows: list[list[object]], delimiter: str = ","
+) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, delimiter=delimiter)
         w.writerow(header)
@@ -35,40 +36,97 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]],
 
 
 def residents_rows() -> list[list[object]]:
-    return [[n, g, f, d, s, p, "E01000001", "A12345", "E08000035", 3, 2, "false", ""]
-            for n, g, f, d, s, p in RESIDENTS]
+    return [
+        [n, g, f, d, s, p, "E01000001", "A12345", "E08000035", 3, 2, "false", ""]
+        for n, g, f, d, s, p in RESIDENTS
+    ]
 
 
 def spells_rows() -> list[list[object]]:
     return [
-        ["S1", NHS[0], "RR8", "non_elective", "2024-04-03", "2024-04-10", "S72.0", "true",
-         "usual_residence"],
-        ["S2", NHS[1], "RR8", "elective", "2024-04-05", "2024-04-06", "K40", "false",
-         "usual_residence"],
+        [
+            "S1",
+            NHS[0],
+            "RR8",
+            "non_elective",
+            "2024-04-03",
+            "2024-04-10",
+            "S72.0",
+            "true",
+            "usual_residence",
+        ],
+        [
+            "S2",
+            NHS[1],
+            "RR8",
+            "elective",
+            "2024-04-05",
+            "2024-04-06",
+            "K40",
+            "false",
+            "usual_residence",
+        ],
         ["S3", NHS[3], "RR8", "non_elective", "2024-05-01", "", "I21", "false", ""],
     ]
 
 
 def social_care_rows() -> list[list[object]]:
     return [
-        ["C1", NHS[0], "Margaret", "Thompson", "1940-03-12", "LS1 4AB", "home_care",
-         "community", "2024-04-11", "", "false"],
+        [
+            "C1",
+            NHS[0],
+            "Margaret",
+            "Thompson",
+            "1940-03-12",
+            "LS1 4AB",
+            "home_care",
+            "community",
+            "2024-04-11",
+            "",
+            "false",
+        ],
         # no NHS number: noisy copy of Olive Green -> must link probabilistically
-        ["C2", "", "Olivia", "Grene", "1935-07-03", "LS6 2QT", "reablement", "community",
-         "2024-04-20", "2024-05-20", "false"],
+        [
+            "C2",
+            "",
+            "Olivia",
+            "Grene",
+            "1935-07-03",
+            "LS6 2QT",
+            "reablement",
+            "community",
+            "2024-04-20",
+            "2024-05-20",
+            "false",
+        ],
         # nobody in the residents feed -> must stay unlinked
-        ["C3", "", "Peter", "Jones", "1950-01-01", "M1 1AA", "home_care", "community",
-         "2024-04-22", "", "false"],
+        [
+            "C3",
+            "",
+            "Peter",
+            "Jones",
+            "1950-01-01",
+            "M1 1AA",
+            "home_care",
+            "community",
+            "2024-04-22",
+            "",
+            "false",
+        ],
     ]
 
 
 def write_feeds(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     write_csv(directory / "residents.csv", FEEDS["residents"].column_names, residents_rows())
-    write_csv(directory / "hospital_spells.csv", FEEDS["hospital_spells"].column_names,
-              spells_rows())
-    write_csv(directory / "social_care_services.csv",
-              FEEDS["social_care_services"].column_names, social_care_rows())
+    write_csv(
+        directory / "hospital_spells.csv", FEEDS["hospital_spells"].column_names, spells_rows()
+    )
+    write_csv(
+        directory / "social_care_services.csv",
+        FEEDS["social_care_services"].column_names,
+        social_care_rows(),
+    )
     return directory
 
 

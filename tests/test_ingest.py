@@ -23,8 +23,12 @@ KEY_B = KEY.encode()
 def all_tables(store: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(store), read_only=True)
     try:
-        names = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables ORDER BY 1"
+            ).fetchall()
+        ]
         return {n: con.execute(f"SELECT * FROM {n} ORDER BY ALL").fetchall() for n in names}
     finally:
         con.close()
@@ -33,16 +37,30 @@ def all_tables(store: Path) -> dict[str, list[tuple]]:
 def analytics_state(store: Path) -> dict[str, list[tuple]]:
     tables = all_tables(store)
     return {n: rows for n, rows in tables.items() if n != "ingest_log"} | {
-        "ingest_log": [r[1:5] + r[5:9] for r in tables["ingest_log"]]}  # without run/time
+        "ingest_log": [r[1:5] + r[5:9] for r in tables["ingest_log"]]
+    }  # without run/time
 
 
-def test_rollback_on_crash_mid_load(feed_dir: Path, store: Path,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rollback_on_crash_mid_load(
+    feed_dir: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ingest(feed_dir, store, KEY_B)
     before = all_tables(store)
     # second load: new spells (written before the crash), then the social care step fails
-    rows = [*spells_rows(), ["S9", NHS[5], "RR8", "elective", "2024-04-09", "2024-04-09",
-                             "K40", "false", "usual_residence"]]
+    rows = [
+        *spells_rows(),
+        [
+            "S9",
+            NHS[5],
+            "RR8",
+            "elective",
+            "2024-04-09",
+            "2024-04-09",
+            "K40",
+            "false",
+            "usual_residence",
+        ],
+    ]
     write_csv(feed_dir / "hospital_spells.csv", FEEDS["hospital_spells"].column_names, rows)
 
     def boom(self, con, ok):
@@ -55,8 +73,9 @@ def test_rollback_on_crash_mid_load(feed_dir: Path, store: Path,
     assert all_tables(store) == before
 
 
-def test_crash_exit_code_via_cli(feed_dir: Path, store: Path, key_env: bytes,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_exit_code_via_cli(
+    feed_dir: Path, store: Path, key_env: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(self, con, ok):
         raise RuntimeError("boom")
 
@@ -82,8 +101,20 @@ def test_reload_replaces_the_months_the_file_covers(feed_dir: Path, store: Path)
     ingest(feed_dir, store, KEY_B)
     cols = FEEDS["hospital_spells"].column_names
     # a corrected April extract: S2 withdrawn, S4 added; May (S3) is not in the file
-    rows = [spells_rows()[0], ["S4", NHS[2], "RR8", "elective", "2024-04-20", "2024-04-21",
-                               "K40", "false", "usual_residence"]]
+    rows = [
+        spells_rows()[0],
+        [
+            "S4",
+            NHS[2],
+            "RR8",
+            "elective",
+            "2024-04-20",
+            "2024-04-21",
+            "K40",
+            "false",
+            "usual_residence",
+        ],
+    ]
     write_csv(feed_dir / "hospital_spells.csv", cols, rows)
     ingest(feed_dir, store, KEY_B)
     assert sorted(r[1] for r in table_rows(store, "hospital_spells")) == ["S1", "S3", "S4"]
@@ -100,8 +131,12 @@ def test_opt_outs_are_excluded(feed_dir: Path, store: Path) -> None:
     assert by_feed["hospital_spells"].rows_opted_out == 1
     assert by_feed["social_care_services"].rows_opted_out == 1
     for table in STORE_TABLES:
-        cols = [c[0] for c in duckdb.connect(str(store), read_only=True)
-                .execute(f"DESCRIBE {table}").fetchall()]
+        cols = [
+            c[0]
+            for c in duckdb.connect(str(store), read_only=True)
+            .execute(f"DESCRIBE {table}")
+            .fetchall()
+        ]
         if "person_id" in cols:
             assert all(r[0] != opted for r in table_rows(store, table)), table
     # later loads without the opt-out file still exclude the person (register in the store)
@@ -136,13 +171,13 @@ def test_different_key_is_refused(feed_dir: Path, store: Path) -> None:
         ingest(feed_dir, store, b"z" * 64)
 
 
-def test_key_file_beside_the_data_is_refused(tmp_path: Path, feed_dir: Path,
-                                             store: Path) -> None:
+def test_key_file_beside_the_data_is_refused(tmp_path: Path, feed_dir: Path, store: Path) -> None:
     store.parent.mkdir(parents=True)
     for place in (feed_dir / "k.key", store.parent / "k.key"):
         pseudonymise.new_key_file(place)
-        result = CliRunner().invoke(app, ["ingest", str(feed_dir), "--store", str(store),
-                                          "--key-file", str(place)])
+        result = CliRunner().invoke(
+            app, ["ingest", str(feed_dir), "--store", str(store), "--key-file", str(place)]
+        )
         assert result.exit_code == 2
         assert "inside" in result.output
         place.unlink()
@@ -150,8 +185,9 @@ def test_key_file_beside_the_data_is_refused(tmp_path: Path, feed_dir: Path,
     result = CliRunner().invoke(app, ["key", "new", str(good)])
     assert result.exit_code == 0
     assert stat.S_IMODE(os.stat(good).st_mode) == 0o600
-    result = CliRunner().invoke(app, ["ingest", str(feed_dir), "--store", str(store),
-                                      "--key-file", str(good)])
+    result = CliRunner().invoke(
+        app, ["ingest", str(feed_dir), "--store", str(store), "--key-file", str(good)]
+    )
     assert result.exit_code == 0, result.output
     assert CliRunner().invoke(app, ["key", "new", str(good)]).exit_code == 2  # no overwrite
 
@@ -162,8 +198,10 @@ def test_parquet_input_loads_like_csv(tmp_path: Path) -> None:
     pq_dir.mkdir()
     con = duckdb.connect()
     for f in csv_dir.glob("*.csv"):
-        con.execute(f"COPY (SELECT * FROM read_csv('{f}', all_varchar=true)) "
-                    f"TO '{pq_dir / (f.stem + '.parquet')}' (FORMAT parquet)")
+        con.execute(
+            f"COPY (SELECT * FROM read_csv('{f}', all_varchar=true)) "
+            f"TO '{pq_dir / (f.stem + '.parquet')}' (FORMAT parquet)"
+        )
     a, b = tmp_path / "a" / "s.duckdb", tmp_path / "b" / "s.duckdb"
     ingest(csv_dir, a, KEY_B)
     ingest(pq_dir, b, KEY_B)
@@ -188,8 +226,7 @@ def test_ingest_log_records_each_load(feed_dir: Path, store: Path) -> None:
     assert spells[2:9] == ("hospital_spells.csv", digest, "2024-04,2024-05", 3, 3, 0, 0)
 
 
-def test_identity_file_may_not_be_the_store_or_in_the_input(feed_dir: Path,
-                                                            store: Path) -> None:
+def test_identity_file_may_not_be_the_store_or_in_the_input(feed_dir: Path, store: Path) -> None:
     for bad in (store, feed_dir / "identities.duckdb"):
         with pytest.raises(ingest_mod.UsageError, match="identity file"):
             ingest(feed_dir, store, KEY_B, identity_file=bad)

@@ -40,8 +40,9 @@ def spells_with(feed_dir: Path, index: int, column: str, value: str) -> None:
 def quarantined(store: Path, rule: str) -> list[tuple]:
     con = duckdb.connect(str(store), read_only=True)
     try:
-        return con.execute('SELECT feed, file, "row", "column", value FROM quarantine '
-                           "WHERE rule = ?", [rule]).fetchall()
+        return con.execute(
+            'SELECT feed, file, "row", "column", value FROM quarantine WHERE rule = ?', [rule]
+        ).fetchall()
     finally:
         con.close()
 
@@ -65,14 +66,19 @@ class TestFileLevel:
 
     def test_missing_column(self, feed_dir: Path, store: Path) -> None:
         cols = [c for c in SPELL_COLS if c != "provider_code"]
-        rows = [[v for c, v in zip(SPELL_COLS, r, strict=True) if c != "provider_code"]
-                for r in spells_rows()]
+        rows = [
+            [v for c, v in zip(SPELL_COLS, r, strict=True) if c != "provider_code"]
+            for r in spells_rows()
+        ]
         write_csv(feed_dir / "hospital_spells.csv", cols, rows)
         code, report, _ = run(feed_dir, store)
         assert code == 2
         (issue,) = find(report, "missing_column")
         assert (issue["file"], issue["row"], issue["column"]) == (
-            "hospital_spells.csv", "1", "provider_code")
+            "hospital_spells.csv",
+            "1",
+            "provider_code",
+        )
         assert spell_ids(store) == []
 
     def test_extra_column(self, feed_dir: Path, store: Path) -> None:
@@ -82,7 +88,10 @@ class TestFileLevel:
         assert code == 2
         (issue,) = find(report, "unknown_column")
         assert (issue["file"], issue["row"], issue["column"]) == (
-            "hospital_spells.csv", "1", "length_of_stay")
+            "hospital_spells.csv",
+            "1",
+            "length_of_stay",
+        )
         assert spell_ids(store) == []
 
     def test_unknown_feed_file(self, feed_dir: Path, store: Path) -> None:
@@ -95,11 +104,16 @@ class TestFileLevel:
 
 @pytest.mark.usefixtures("key_env")
 class TestRowLevel:
-    def _check(self, store: Path, report: list[dict[str, str]], rule: str, row: str,
-               column: str) -> dict[str, str]:
+    def _check(
+        self, store: Path, report: list[dict[str, str]], rule: str, row: str, column: str
+    ) -> dict[str, str]:
         (issue,) = find(report, rule)
         assert (issue["file"], issue["row"], issue["column"], issue["severity"]) == (
-            "hospital_spells.csv", row, column, "error")
+            "hospital_spells.csv",
+            row,
+            column,
+            "error",
+        )
         assert len(quarantined(store, rule)) == 1
         return issue
 
@@ -145,8 +159,19 @@ class TestRowLevel:
 
     def test_duplicate_spell_id_already_in_store(self, feed_dir: Path, store: Path) -> None:
         assert run(feed_dir, store)[0] == 0  # S1 loaded for 2024-04
-        rows = [["S1", NHS[0], "RR8", "elective", "2024-06-03", "2024-06-04", "K40", "false",
-                 "usual_residence"]]
+        rows = [
+            [
+                "S1",
+                NHS[0],
+                "RR8",
+                "elective",
+                "2024-06-03",
+                "2024-06-04",
+                "K40",
+                "false",
+                "usual_residence",
+            ]
+        ]
         write_csv(feed_dir / "hospital_spells.csv", SPELL_COLS, rows)
         code, report, _ = run(feed_dir, store)
         assert code == 1
@@ -176,8 +201,7 @@ class TestRowLevel:
         spells = {r[1]: r for r in table_rows(store, "hospital_spells")}
         assert "S3" in spells
 
-    def test_social_care_invalid_nhs_number_is_a_warning(self, feed_dir: Path,
-                                                         store: Path) -> None:
+    def test_social_care_invalid_nhs_number_is_a_warning(self, feed_dir: Path, store: Path) -> None:
         cols = FEEDS["social_care_services"].column_names
         from conftest import social_care_rows
 
@@ -192,8 +216,9 @@ class TestRowLevel:
         assert linked["C1"] == "probabilistic"  # still linked, by name/DOB/postcode
 
 
-def test_no_key_is_a_usage_error(feed_dir: Path, store: Path,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_key_is_a_usage_error(
+    feed_dir: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("BETTERCARE_PSEUDONYM_KEY", raising=False)
     code, _, out = run(feed_dir, store)
     assert code == 2
@@ -207,8 +232,9 @@ def test_missing_directory_is_a_usage_error(tmp_path: Path, store: Path, key_env
     assert "Traceback" not in out
 
 
-def test_event_after_date_of_death_is_a_warning(feed_dir: Path, store: Path,
-                                                key_env: bytes) -> None:
+def test_event_after_date_of_death_is_a_warning(
+    feed_dir: Path, store: Path, key_env: bytes
+) -> None:
     from conftest import residents_rows
 
     rows = residents_rows()
@@ -224,18 +250,17 @@ def test_event_after_date_of_death_is_a_warning(feed_dir: Path, store: Path,
     assert "S1" in spell_ids(store)
 
 
-def test_reload_keeps_one_copy_of_the_findings(feed_dir: Path, store: Path,
-                                               key_env: bytes) -> None:
+def test_reload_keeps_one_copy_of_the_findings(feed_dir: Path, store: Path, key_env: bytes) -> None:
     spells_with(feed_dir, 1, "admission_date", "2024-13-05")
     run(feed_dir, store)
     code, _, _ = run(feed_dir, store)
     assert code == 1
     assert quarantined(store, "bad_date") == [
-        ("hospital_spells", "hospital_spells.csv", 3, "admission_date", "2024-13-05")]
+        ("hospital_spells", "hospital_spells.csv", 3, "admission_date", "2024-13-05")
+    ]
 
 
-def test_a_file_of_bad_rows_deletes_nothing(feed_dir: Path, store: Path,
-                                            key_env: bytes) -> None:
+def test_a_file_of_bad_rows_deletes_nothing(feed_dir: Path, store: Path, key_env: bytes) -> None:
     assert run(feed_dir, store)[0] == 0
     rows = spells_rows()
     for r in rows:

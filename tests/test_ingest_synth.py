@@ -49,7 +49,6 @@ def test_synthetic_feeds_ingest_and_link(synth_dir: Path, tmp_path: Path) -> Non
 def _snapshot(store: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(store), read_only=True)
     try:
-        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-                for t in STORE_TABLES}
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in STORE_TABLES}
     finally:
         con.close()

@@ -14,24 +14,28 @@ from bettercare.data.linkage import probabilistic_link
 
 D = dt.date
 
-IDENTITIES = pa.table({
-    "person_id": ["p1", "p2", "p3", "p4"],
-    "given_name": ["Margaret", "John", "Mary", "Ahmed"],
-    "family_name": ["Thompson", "Smith", "Smith", "Khan"],
-    "date_of_birth": [D(1940, 3, 12), D(1950, 1, 1), D(1950, 1, 1), D(1960, 5, 5)],
-    "postcode": ["LS1 4AB", "M1 1AA", "M1 1AA", "B1 1BB"],
-})
+IDENTITIES = pa.table(
+    {
+        "person_id": ["p1", "p2", "p3", "p4"],
+        "given_name": ["Margaret", "John", "Mary", "Ahmed"],
+        "family_name": ["Thompson", "Smith", "Smith", "Khan"],
+        "date_of_birth": [D(1940, 3, 12), D(1950, 1, 1), D(1950, 1, 1), D(1960, 5, 5)],
+        "postcode": ["LS1 4AB", "M1 1AA", "M1 1AA", "B1 1BB"],
+    }
+)
 
 
 def test_noisy_record_links_and_a_different_person_does_not() -> None:
-    records = pa.table({
-        "record_id": [10, 11, 12],
-        # typo in both names, day/month digits swapped, postcode without space, lower case
-        "given_name": ["Margret", "Peter", "MARY "],
-        "family_name": ["Thomson", "Jones", "smith"],
-        "date_of_birth": [D(1940, 3, 21), D(1950, 1, 1), D(1950, 1, 1)],
-        "postcode": ["ls14ab", "M1 1AA", "M11AA"],
-    })
+    records = pa.table(
+        {
+            "record_id": [10, 11, 12],
+            # typo in both names, day/month digits swapped, postcode without space, lower case
+            "given_name": ["Margret", "Peter", "MARY "],
+            "family_name": ["Thomson", "Jones", "smith"],
+            "date_of_birth": [D(1940, 3, 21), D(1950, 1, 1), D(1950, 1, 1)],
+            "postcode": ["ls14ab", "M1 1AA", "M11AA"],
+        }
+    )
     result = probabilistic_link(records, IDENTITIES)
     links = {r["record_id"]: r for r in result.links.to_pylist()}
     assert links[10]["person_id"] == "p1"
@@ -42,8 +46,9 @@ def test_noisy_record_links_and_a_different_person_does_not() -> None:
 
 
 def test_empty_inputs() -> None:
-    empty = IDENTITIES.slice(0, 0).select(["given_name", "family_name", "date_of_birth",
-                                           "postcode"])
+    empty = IDENTITIES.slice(0, 0).select(
+        ["given_name", "family_name", "date_of_birth", "postcode"]
+    )
     records = empty.add_column(0, "record_id", pa.array([], pa.int64()))
     assert probabilistic_link(records, IDENTITIES).links.num_rows == 0
 
@@ -63,17 +68,19 @@ def test_truth_metrics_when_truth_file_present(feed_dir: Path, store: Path) -> N
     import pyarrow.parquet as pq
 
     (feed_dir / "_truth").mkdir()
-    pq.write_table(pa.table({"service_id": ["C1", "C2", "C3"],
-                             "nhs_number": [NHS[0], NHS[4], "9990000107"]}),
-                   feed_dir / "_truth" / "social_care_person.parquet")
+    pq.write_table(
+        pa.table({"service_id": ["C1", "C2", "C3"], "nhs_number": [NHS[0], NHS[4], "9990000107"]}),
+        feed_dir / "_truth" / "social_care_person.parquet",
+    )
     stats = ingest(feed_dir, store, KEY.encode()).linkage
     assert stats["truth_precision"] == 1.0
     assert stats["truth_recall"] == 1.0  # C3's person is not a resident: not a miss
     assert stats["truth_true_positives"] == 1
 
 
-def test_identity_file_links_a_later_social_care_extract(tmp_path: Path, feed_dir: Path,
-                                                         store: Path) -> None:
+def test_identity_file_links_a_later_social_care_extract(
+    tmp_path: Path, feed_dir: Path, store: Path
+) -> None:
     import os
     import stat
 
@@ -89,8 +96,7 @@ def test_identity_file_links_a_later_social_care_extract(tmp_path: Path, feed_di
     later.mkdir()
     rows = social_care_rows()[1:2]
     rows[0][0], rows[0][8], rows[0][9] = "C7", "2024-06-02", ""
-    write_csv(later / "social_care_services.csv", FEEDS["social_care_services"].column_names,
-              rows)
+    write_csv(later / "social_care_services.csv", FEEDS["social_care_services"].column_names, rows)
     without = ingest(later, tmp_path / "other" / "s.duckdb", KEY.encode())
     assert without.linkage["linked_probabilistic"] == 0
     result = ingest(later, store, KEY.encode(), identity_file=id_file)

@@ -71,7 +71,10 @@ def test_sql_path_agrees_with_the_package() -> None:
         f"SELECT v, {nhs_numbers.sql_normalise('v')}, {nhs_numbers.sql_is_valid('v')} FROM t"
     ).fetchall()
     assert len(rows) == len(values)
-    disagree = [v for v, norm, ok in rows
-                if norm != nhs_numbers.normalise(v) or ok != nhs_number.is_valid(v)]
+    disagree = [
+        v
+        for v, norm, ok in rows
+        if norm != nhs_numbers.normalise(v) or ok != nhs_number.is_valid(v)
+    ]
     assert disagree == []
     assert sum(ok for _, _, ok in rows) > 1000  # plenty of valid numbers were checked

@@ -40,12 +40,15 @@ def register(root: typer.Typer) -> None:
 def ingest_command(
     directory: Path = typer.Argument(..., help="Directory holding the feed files."),
     store: Path = typer.Option(Path("data/store.duckdb"), "--store", help="DuckDB store file."),
-    key_file: Path | None = typer.Option(None, "--key-file",
-                                         help="Pseudonymisation key file (else the env var)."),
+    key_file: Path | None = typer.Option(
+        None, "--key-file", help="Pseudonymisation key file (else the env var)."
+    ),
     identity_file: Path | None = typer.Option(
-        None, "--identities",
+        None,
+        "--identities",
         help="Restricted identity file (names, DOB, postcode by pseudonym) kept for linking "
-             "later social care extracts; never the store, never in DIR."),
+        "later social care extracts; never the store, never in DIR.",
+    ),
 ) -> None:
     try:
         key = pseudonymise.load_key(key_file, [directory, store.parent])
@@ -53,16 +56,20 @@ def ingest_command(
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(),
-                      TextColumn("{task.completed}/{task.total} feeds"), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} feeds"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
             task = bar.add_task("ingest", total=None)
 
             def progress(feed: str, done: int, total: int) -> None:
                 bar.update(task, description=f"loading {feed}", completed=done, total=total)
 
-            result = ingest(directory, store, key, progress=progress,
-                            identity_file=identity_file)
+            result = ingest(directory, store, key, progress=progress, identity_file=identity_file)
     except UsageError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
@@ -76,20 +83,24 @@ def ingest_command(
 
 
 def _print_result(result: IngestResult) -> None:
-    table = Table(title=f"Ingest run {result.run_id} ({result.seconds:.1f} s)", box=box.SIMPLE,
-                  pad_edge=False)
+    table = Table(
+        title=f"Ingest run {result.run_id} ({result.seconds:.1f} s)", box=box.SIMPLE, pad_edge=False
+    )
     numbers = ("read", "loaded", "quarant.", "opt-out", "warn.")
     for col in ("feed", *numbers, "months"):
-        table.add_column(col, justify="right" if col in numbers else "left",
-                         no_wrap=col != "months", overflow="fold")
+        table.add_column(
+            col,
+            justify="right" if col in numbers else "left",
+            no_wrap=col != "months",
+            overflow="fold",
+        )
     for f in result.feeds:
         months = f"{f.periods[0]}..{f.periods[-1]}" if f.periods else ""
         if f.status == "rejected":
             months = "REJECTED"
         style = "red" if f.status == "rejected" else ("yellow" if f.rows_quarantined else "")
         counts = (f.rows_read, f.rows_loaded, f.rows_quarantined, f.rows_opted_out, f.warnings)
-        table.add_row(f.feed, *(f"{n:,}" for n in counts), months,
-                      style=style)
+        table.add_row(f.feed, *(f"{n:,}" for n in counts), months, style=style)
     console.print(table)
     for issue in result.file_issues:
         console.print(f"[red]rejected[/] {issue.file}: {issue.rule}: {issue.message}")
@@ -111,8 +122,11 @@ def _print_linkage(stats: dict[str, float]) -> None:
     table.add_column("measure")
     table.add_column("value", justify="right")
     for name, value in stats.items():
-        shown = f"{value:.4f}" if isinstance(value, float) and not value.is_integer() \
+        shown = (
+            f"{value:.4f}"
+            if isinstance(value, float) and not value.is_integer()
             else f"{int(value)}"
+        )
         table.add_row(name, shown)
     console.print(table)
 

@@ -18,8 +18,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-COLUMNS = "person_id VARCHAR PRIMARY KEY, given_name VARCHAR, family_name VARCHAR, " \
-          "date_of_birth DATE, postcode VARCHAR"
+COLUMNS = (
+    "person_id VARCHAR PRIMARY KEY, given_name VARCHAR, family_name VARCHAR, "
+    "date_of_birth DATE, postcode VARCHAR"
+)
 
 
 def check_path(path: Path, store: Path, directory: Path) -> str | None:
@@ -56,10 +58,13 @@ def write(path: Path, table: pa.Table) -> None:
         con.execute("BEGIN TRANSACTION")
         con.execute(f"CREATE TABLE IF NOT EXISTS identities ({COLUMNS})")
         con.register("new_identities", table)
-        con.execute("DELETE FROM identities WHERE person_id IN "
-                    "(SELECT person_id FROM new_identities)")
-        con.execute("INSERT INTO identities SELECT person_id, given_name, family_name, "
-                    "date_of_birth, postcode FROM new_identities")
+        con.execute(
+            "DELETE FROM identities WHERE person_id IN (SELECT person_id FROM new_identities)"
+        )
+        con.execute(
+            "INSERT INTO identities SELECT person_id, given_name, family_name, "
+            "date_of_birth, postcode FROM new_identities"
+        )
         con.execute("COMMIT")
     finally:
         con.close()

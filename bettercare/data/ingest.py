@@ -55,8 +55,15 @@ from bettercare.data.validate import (
 )
 
 FEED_ORDER = (
-    "opt_outs", "residents", "population", "hospital_spells", "delayed_transfers",
-    "reablement_episodes", "experience_responses", "scheme_activity", "social_care_services",
+    "opt_outs",
+    "residents",
+    "population",
+    "hospital_spells",
+    "delayed_transfers",
+    "reablement_episodes",
+    "experience_responses",
+    "scheme_activity",
+    "social_care_services",
 )
 REPORT_NAME = "ingest_report.csv"
 TRUTH_FILE = Path("_truth") / "social_care_person.parquet"
@@ -75,8 +82,10 @@ AUX_DDL = (
     """CREATE TABLE IF NOT EXISTS linkage_report (
       run_id VARCHAR, metric VARCHAR, value DOUBLE)""",
 )
-_ISSUE_COLS = 'file VARCHAR, "row" BIGINT, "column" VARCHAR, rule VARCHAR, severity VARCHAR, ' \
-              "message VARCHAR, value VARCHAR"
+_ISSUE_COLS = (
+    'file VARCHAR, "row" BIGINT, "column" VARCHAR, rule VARCHAR, severity VARCHAR, '
+    "message VARCHAR, value VARCHAR"
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -162,8 +171,9 @@ def ingest(
                 if held is not None:
                     con.complete()
                     con.register("held_identities", held)
-                    con.execute("CREATE OR REPLACE TEMP TABLE identities AS "
-                                "SELECT * FROM held_identities")
+                    con.execute(
+                        "CREATE OR REPLACE TEMP TABLE identities AS SELECT * FROM held_identities"
+                    )
                     con.complete()
                     con.unregister("held_identities")
                     run.has_identities = True
@@ -181,7 +191,8 @@ def ingest(
             counts = _issue_counts(con)
             report = _write_report(con, store.parent / REPORT_NAME)
             if identity_file is not None and any(
-                    r.feed == "residents" and r.status == "loaded" for r in run.results):
+                r.feed == "residents" and r.status == "loaded" for r in run.results
+            ):
                 new_identities = _arrow(con, "SELECT * FROM identities")
             con.execute("COMMIT")
         except BaseException:
@@ -192,8 +203,7 @@ def ingest(
     if new_identities is not None and identity_file is not None:
         identities.write(identity_file, new_identities)
     seconds = (dt.datetime.now() - start).total_seconds()
-    return IngestResult(run.run_id, run.results, file_issues, counts, run.linkage, report,
-                        seconds)
+    return IngestResult(run.run_id, run.results, file_issues, counts, run.linkage, report, seconds)
 
 
 def _check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
@@ -202,19 +212,31 @@ def _check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     if row is None:
         con.execute("INSERT INTO store_meta VALUES ('key_check', ?)", [kcv])
     elif row[0] != kcv:
-        raise UsageError("this store was loaded with a different pseudonymisation key; "
-                         "use the same key (pseudonyms would not match)")
+        raise UsageError(
+            "this store was loaded with a different pseudonymisation key; "
+            "use the same key (pseudonyms would not match)"
+        )
 
 
 def _insert_issue(con: duckdb.DuckDBPyConnection, issue: Issue) -> None:
-    con.execute("INSERT INTO run_issues VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [issue.file, issue.row, issue.column, issue.rule, issue.severity,
-                 issue.message, issue.value])
+    con.execute(
+        "INSERT INTO run_issues VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            issue.file,
+            issue.row,
+            issue.column,
+            issue.rule,
+            issue.severity,
+            issue.message,
+            issue.value,
+        ],
+    )
 
 
 def _issue_counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str], int]:
-    rows = con.execute("SELECT file, rule, severity, count(*) FROM run_issues "
-                       "GROUP BY ALL ORDER BY ALL").fetchall()
+    rows = con.execute(
+        "SELECT file, rule, severity, count(*) FROM run_issues GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
     return {(f, r, s): n for f, r, s, n in rows}
 
 
@@ -243,8 +265,9 @@ class _Run:
     linkage: dict[str, float] = field(default_factory=dict)
     has_identities: bool = False
 
-    def load_feed(self, con: duckdb.DuckDBPyConnection, feed: FeedSpec,
-                  path: Path) -> tuple[FeedResult, list[Issue]]:
+    def load_feed(
+        self, con: duckdb.DuckDBPyConnection, feed: FeedSpec, path: Path
+    ) -> tuple[FeedResult, list[Issue]]:
         name = path.name
         try:
             table, parse_issues = read_feed(path, feed)
@@ -259,8 +282,10 @@ class _Run:
         del table
         con.execute(f"CREATE OR REPLACE TEMP TABLE {iss} AS {row_issues_sql(feed, stg, name)}")
         for issue in parse_issues:
-            con.execute(f"INSERT INTO {iss} VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [name, issue.row, None, issue.rule, issue.severity, issue.message, ""])
+            con.execute(
+                f"INSERT INTO {iss} VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [name, issue.row, None, issue.rule, issue.severity, issue.message, ""],
+            )
         if feed.period_column and feed.store_table:
             self._store_key_conflicts(con, feed, stg, iss, name)
 
@@ -269,19 +294,22 @@ class _Run:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {ok} AS SELECT *{pid} FROM {stg} "
             f"WHERE {ROW} NOT IN (SELECT \"row\" FROM {iss} WHERE severity = 'error' "
-            f"AND \"row\" IS NOT NULL)"
+            f'AND "row" IS NOT NULL)'
         )
         # the months the file covers: those of its rows that load (a quarantined row never
         # causes earlier loaded data to be deleted)
         months = self._months(con, feed, ok)
         rows_read = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0] + len(parse_issues)
         quarantined = con.execute(
-            f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'").fetchone()[0]
+            f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'"
+        ).fetchone()[0]
 
         opted_out = 0
         if feed.name == "opt_outs":
-            con.execute("INSERT OR IGNORE INTO opt_out_register "
-                        f"SELECT DISTINCT person_id FROM {ok} WHERE person_id IS NOT NULL")
+            con.execute(
+                "INSERT OR IGNORE INTO opt_out_register "
+                f"SELECT DISTINCT person_id FROM {ok} WHERE person_id IS NOT NULL"
+            )
             self._purge_opted_out(con)
             loaded = con.execute(f"SELECT count(*) FROM {ok}").fetchone()[0]
         else:
@@ -289,49 +317,69 @@ class _Run:
                 con.execute(
                     "CREATE OR REPLACE TEMP TABLE identities AS SELECT person_id, given_name, "
                     "family_name, date_of_birth__t AS date_of_birth, postcode "
-                    f"FROM {ok} WHERE person_id IS NOT NULL")
+                    f"FROM {ok} WHERE person_id IS NOT NULL"
+                )
                 self.has_identities = True
             if feed.name == "social_care_services":
                 self._link(con, ok)
             if has_nhs:
                 opted_out = con.execute(
                     f"SELECT count(*) FROM {ok} WHERE person_id IN "
-                    "(SELECT person_id FROM opt_out_register)").fetchone()[0]
-                con.execute(f"DELETE FROM {ok} WHERE person_id IN "
-                            "(SELECT person_id FROM opt_out_register)")
+                    "(SELECT person_id FROM opt_out_register)"
+                ).fetchone()[0]
+                con.execute(
+                    f"DELETE FROM {ok} WHERE person_id IN (SELECT person_id FROM opt_out_register)"
+                )
                 if feed.period_column:
                     self._after_death(con, feed, ok, iss, name)
             loaded = self._replace(con, feed, ok, months)
 
-        warnings = con.execute(
-            f"SELECT count(*) FROM {iss} WHERE severity = 'warning'").fetchone()[0]
+        warnings = con.execute(f"SELECT count(*) FROM {iss} WHERE severity = 'warning'").fetchone()[
+            0
+        ]
         digest = sha256(path)
         # re-loading the same file replaces its findings; other files' findings stay
         con.execute("DELETE FROM quarantine WHERE feed = ? AND sha256 = ?", [feed.name, digest])
-        con.execute(f"INSERT INTO quarantine SELECT '{self.run_id}', '{feed.name}', file, "
-                    f"'{digest}', * EXCLUDE (file) FROM {iss}")
+        con.execute(
+            f"INSERT INTO quarantine SELECT '{self.run_id}', '{feed.name}', file, "
+            f"'{digest}', * EXCLUDE (file) FROM {iss}"
+        )
         con.execute(f"INSERT INTO run_issues SELECT * FROM {iss}")
         con.execute(
             "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-            [self.run_id, feed.name, name, digest, ",".join(months), rows_read, loaded,
-             quarantined, opted_out])
+            [
+                self.run_id,
+                feed.name,
+                name,
+                digest,
+                ",".join(months),
+                rows_read,
+                loaded,
+                quarantined,
+                opted_out,
+            ],
+        )
         for tbl in (stg, iss, ok):
             con.execute(f"DROP TABLE IF EXISTS {tbl}")
-        return FeedResult(feed.name, name, "loaded", rows_read, loaded, quarantined, opted_out,
-                          warnings, months), []
+        return FeedResult(
+            feed.name, name, "loaded", rows_read, loaded, quarantined, opted_out, warnings, months
+        ), []
 
     @staticmethod
     def _months(con: duckdb.DuckDBPyConnection, feed: FeedSpec, stg: str) -> list[str]:
         if not feed.period_column:
             return []
         col = t(feed.column(feed.period_column))
-        rows = con.execute(f"SELECT DISTINCT strftime({col}, '%Y-%m') FROM {stg} "
-                           f"WHERE {col} IS NOT NULL ORDER BY 1").fetchall()
+        rows = con.execute(
+            f"SELECT DISTINCT strftime({col}, '%Y-%m') FROM {stg} "
+            f"WHERE {col} IS NOT NULL ORDER BY 1"
+        ).fetchall()
         return [r[0] for r in rows]
 
     @staticmethod
-    def _store_key_conflicts(con: duckdb.DuckDBPyConnection, feed: FeedSpec, stg: str,
-                             iss: str, name: str) -> None:
+    def _store_key_conflicts(
+        con: duckdb.DuckDBPyConnection, feed: FeedSpec, stg: str, iss: str, name: str
+    ) -> None:
         """Keys already in the store for a month this file does not cover."""
         table, period = feed.store_table, feed.period_column
         on = " AND ".join(f"s.{t(feed.column(k))} = x.{k}" for k in feed.key)
@@ -347,69 +395,88 @@ class _Run:
                 WHERE {t(feed.column(period))} IS NOT NULL)"""
         )
 
-    def _replace(self, con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str,
-                 months: list[str]) -> int:
+    def _replace(
+        self, con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, months: list[str]
+    ) -> int:
         table = feed.store_table
         assert table is not None
         if feed.period_column:
             if months:
                 marks = ", ".join("?" for _ in months)
-                con.execute(f"DELETE FROM {table} WHERE strftime({feed.period_column}, '%Y-%m') "
-                            f"IN ({marks})", months)
+                con.execute(
+                    f"DELETE FROM {table} WHERE strftime({feed.period_column}, '%Y-%m') "
+                    f"IN ({marks})",
+                    months,
+                )
         else:
             keys = ["person_id" if k == "nhs_number" else k for k in feed.key]
             src = [k if k == "person_id" else t(feed.column(k)) for k in keys]
-            con.execute(f"DELETE FROM {table} WHERE ({', '.join(keys)}) IN "
-                        f"(SELECT ({', '.join(src)}) FROM {ok})")
+            con.execute(
+                f"DELETE FROM {table} WHERE ({', '.join(keys)}) IN "
+                f"(SELECT ({', '.join(src)}) FROM {ok})"
+            )
         cols = store_columns(feed)
         names = ", ".join(c.name for c in cols)
         exprs = ", ".join(
-            c.name if c.name in ("person_id", "link_method", "match_probability")
-            else t(feed.column(c.name)) for c in cols)
+            c.name
+            if c.name in ("person_id", "link_method", "match_probability")
+            else t(feed.column(c.name))
+            for c in cols
+        )
         con.execute(f"INSERT INTO {table} ({names}) SELECT {exprs} FROM {ok} ORDER BY {ROW}")
         return con.execute(f"SELECT count(*) FROM {ok}").fetchone()[0]
 
     @staticmethod
-    def _after_death(con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, iss: str,
-                     name: str) -> None:
+    def _after_death(
+        con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, iss: str, name: str
+    ) -> None:
         """Warn (the row still loads) when the event date is after the person's date of
         death in the store's residents table; monthly census rows from the month after."""
         period = feed.period_column
         assert period is not None
         col = t(feed.column(period))
-        death = ("date_trunc('month', r.date_of_death)" if feed.name == "delayed_transfers"
-                 else "r.date_of_death")
+        death = (
+            "date_trunc('month', r.date_of_death)"
+            if feed.name == "delayed_transfers"
+            else "r.date_of_death"
+        )
         con.execute(
             f"""INSERT INTO {iss}
             SELECT '{name}', o.{ROW}, '{period}', 'after_date_of_death', 'warning',
                    '{period} ' || strftime(o.{col}, '%Y-%m-%d') ||
                    ' is after the date of death in the residents feed', left(o.{period}, 60)
             FROM {ok} o JOIN residents r ON o.person_id = r.person_id
-            WHERE r.date_of_death IS NOT NULL AND o.{col} > {death}""")
+            WHERE r.date_of_death IS NOT NULL AND o.{col} > {death}"""
+        )
 
     @staticmethod
     def _purge_opted_out(con: duckdb.DuckDBPyConnection) -> None:
         for feed in FEEDS.values():
             if feed.store_table and "nhs_number" in feed.column_names:
-                con.execute(f"DELETE FROM {feed.store_table} WHERE person_id IN "
-                            "(SELECT person_id FROM opt_out_register)")
+                con.execute(
+                    f"DELETE FROM {feed.store_table} WHERE person_id IN "
+                    "(SELECT person_id FROM opt_out_register)"
+                )
 
     def _link(self, con: duckdb.DuckDBPyConnection, ok: str) -> None:
         con.execute(f"ALTER TABLE {ok} ADD COLUMN link_method VARCHAR")
         con.execute(f"ALTER TABLE {ok} ADD COLUMN match_probability DOUBLE")
-        con.execute(f"UPDATE {ok} SET link_method = 'nhs_number', match_probability = 1.0 "
-                    "WHERE person_id IS NOT NULL")
+        con.execute(
+            f"UPDATE {ok} SET link_method = 'nhs_number', match_probability = 1.0 "
+            "WHERE person_id IS NOT NULL"
+        )
         stats: dict[str, float] = {}
-        total, det = con.execute(
-            f"SELECT count(*), count(person_id) FROM {ok}").fetchone()
+        total, det = con.execute(f"SELECT count(*), count(person_id) FROM {ok}").fetchone()
         stats["records"] = total
         stats["linked_nhs_number"] = det
         stats["needing_probabilistic"] = total - det
         if self.has_identities and total > det:
             records = _arrow(
-                con, f"SELECT {ROW} AS record_id, given_name, family_name, "
+                con,
+                f"SELECT {ROW} AS record_id, given_name, family_name, "
                 f"date_of_birth__t AS date_of_birth, postcode FROM {ok} "
-                "WHERE person_id IS NULL")
+                "WHERE person_id IS NULL",
+            )
             people = _arrow(con, "SELECT * FROM identities")
             res = linkage.probabilistic_link(records, people, self.link_threshold)
             con.complete()
@@ -417,7 +484,8 @@ class _Run:
             con.execute(
                 f"UPDATE {ok} SET person_id = p.person_id, link_method = 'probabilistic', "
                 f"match_probability = p.match_probability FROM prob_links p "
-                f"WHERE {ok}.{ROW} = p.record_id")
+                f"WHERE {ok}.{ROW} = p.record_id"
+            )
             con.complete()
             con.unregister("prob_links")
             stats["linked_probabilistic"] = res.links.num_rows
@@ -432,8 +500,9 @@ class _Run:
         stats.update(self._truth_metrics(con, ok))
         self.linkage = stats
         for metric, value in stats.items():
-            con.execute("INSERT INTO linkage_report VALUES (?, ?, ?)",
-                        [self.run_id, metric, float(value)])
+            con.execute(
+                "INSERT INTO linkage_report VALUES (?, ?, ?)", [self.run_id, metric, float(value)]
+            )
 
     def _truth_metrics(self, con: duckdb.DuckDBPyConnection, ok: str) -> dict[str, float]:
         """Precision / recall of probabilistic links against the generator's truth file
@@ -444,8 +513,9 @@ class _Run:
         truth = pq.read_table(path, columns=["service_id", "nhs_number"])
         pids = pseudonymise.pseudonym_array(self.key, truth.column("nhs_number").cast(pa.string()))
         con.complete()
-        con.register("truth", pa.table({"service_id": truth.column("service_id"),
-                                        "true_person_id": pids}))
+        con.register(
+            "truth", pa.table({"service_id": truth.column("service_id"), "true_person_id": pids})
+        )
         known = "(SELECT person_id FROM identities)" if self.has_identities else "(SELECT NULL)"
         tp, fp, fn_, n_det_wrong = con.execute(
             f"""SELECT
@@ -479,7 +549,8 @@ def latest_linkage_report(store: Path) -> dict[str, float]:
         rows = con.execute(
             """SELECT metric, value FROM linkage_report WHERE run_id = (
                  SELECT run_id FROM ingest_log WHERE feed = 'social_care_services'
-                 ORDER BY loaded_at DESC LIMIT 1)""").fetchall()
+                 ORDER BY loaded_at DESC LIMIT 1)"""
+        ).fetchall()
     except duckdb.CatalogException:
         return {}
     finally:

@@ -89,9 +89,11 @@ def _dob_comparison():
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
-    swapped = ('year("date_of_birth_l") = year("date_of_birth_r") AND '
-               'month("date_of_birth_l") = day("date_of_birth_r") AND '
-               'day("date_of_birth_l") = month("date_of_birth_r")')
+    swapped = (
+        'year("date_of_birth_l") = year("date_of_birth_r") AND '
+        'month("date_of_birth_l") = day("date_of_birth_r") AND '
+        'day("date_of_birth_l") = month("date_of_birth_r")'
+    )
     return cl.CustomComparison(
         output_column_name="date_of_birth",
         comparison_levels=[
@@ -99,16 +101,20 @@ def _dob_comparison():
             cll.ExactMatchLevel("date_of_birth"),
             cll.DamerauLevenshteinLevel("dob_text", 1),
             cll.CustomLevel(swapped, "day and month swapped"),
-            *[cll.AbsoluteDateDifferenceLevel("date_of_birth", input_is_string=False,
-                                              threshold=n, metric=unit)
-              for n, unit in ((1, "month"), (1, "year"), (10, "year"))],
+            *[
+                cll.AbsoluteDateDifferenceLevel(
+                    "date_of_birth", input_is_string=False, threshold=n, metric=unit
+                )
+                for n, unit in ((1, "month"), (1, "year"), (10, "year"))
+            ],
             cll.ElseLevel(),
         ],
     )
 
 
-def _settings(n_identities: int, u: dict[str, list[float]] | None = None,
-              link_type: str = "link_only"):
+def _settings(
+    n_identities: int, u: dict[str, list[float]] | None = None, link_type: str = "link_only"
+):
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
@@ -116,9 +122,11 @@ def _settings(n_identities: int, u: dict[str, list[float]] | None = None,
         m, u_prior = _PRIORS[name]
         # no term-frequency adjustment: predictable on small extracts, and the date of
         # birth separates people with common names
-        return comparison.configure(m_probabilities=m,
-                                    u_probabilities=(u or {}).get(name, u_prior),
-                                    term_frequency_adjustments=False)
+        return comparison.configure(
+            m_probabilities=m,
+            u_probabilities=(u or {}).get(name, u_prior),
+            term_frequency_adjustments=False,
+        )
 
     return SettingsCreator(
         link_type=link_type,
@@ -146,16 +154,19 @@ def _estimate_u(db_api, n_identities: int, seed: int) -> dict[str, list[float]]:
     from splink import Linker
 
     table = db_api.register("ide", dataset_display_name="identities_for_u")
-    linker = Linker(table, _settings(n_identities, link_type="dedupe_only"),
-                    log_level=logging.WARNING)
+    linker = Linker(
+        table, _settings(n_identities, link_type="dedupe_only"), log_level=logging.WARNING
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=1.2e6, seed=seed)
     out: dict[str, list[float]] = {}
     for comparison in linker._settings_obj.comparisons:
         name = comparison.output_column_name
         levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
         prior = _PRIORS[name][1]
-        out[name] = [lv.u_probability if isinstance(lv.u_probability, float) else p
-                     for lv, p in zip(levels, prior, strict=True)]
+        out[name] = [
+            lv.u_probability if isinstance(lv.u_probability, float) else p
+            for lv, p in zip(levels, prior, strict=True)
+        ]
     return out
 
 
@@ -172,9 +183,13 @@ def probabilistic_link(
     from splink import DuckDBAPI, Linker, block_on
 
     start = time.perf_counter()
-    empty = pa.table({"record_id": pa.array([], pa.int64()),
-                      "person_id": pa.array([], pa.string()),
-                      "match_probability": pa.array([], pa.float64())})
+    empty = pa.table(
+        {
+            "record_id": pa.array([], pa.int64()),
+            "person_id": pa.array([], pa.string()),
+            "match_probability": pa.array([], pa.float64()),
+        }
+    )
     if records.num_rows == 0 or identities.num_rows == 0:
         return ProbabilisticResult(empty, 0, time.perf_counter() - start, False)
 
@@ -184,22 +199,26 @@ def probabilistic_link(
         con.register("identities_raw", identities)
         std = standardise_sql()
         cols = ", ".join(f"{expr} AS {name}" for name, expr in std.items())
-        con.execute(f"CREATE TABLE rec AS SELECT 'r' || CAST(record_id AS VARCHAR) AS unique_id, "
-                    f"{cols} FROM records_raw")
-        con.execute(f"CREATE TABLE ide AS SELECT person_id AS unique_id, {cols} "
-                    f"FROM identities_raw")
+        con.execute(
+            f"CREATE TABLE rec AS SELECT 'r' || CAST(record_id AS VARCHAR) AS unique_id, "
+            f"{cols} FROM records_raw"
+        )
+        con.execute(
+            f"CREATE TABLE ide AS SELECT person_id AS unique_id, {cols} FROM identities_raw"
+        )
         db_api = DuckDBAPI(con)
         left = db_api.register("rec", dataset_display_name="records")
         right = db_api.register("ide", dataset_display_name="identities")
         trained = train_u and identities.num_rows >= MIN_IDENTITIES_TO_TRAIN
         u = _estimate_u(db_api, identities.num_rows, seed) if trained else None
-        linker = Linker([left, right], _settings(identities.num_rows, u),
-                        log_level=logging.WARNING)
+        linker = Linker([left, right], _settings(identities.num_rows, u), log_level=logging.WARNING)
         if em and records.num_rows >= MIN_RECORDS_FOR_EM:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on("date_of_birth"), fix_probability_two_random_records_match=True)
+                block_on("date_of_birth"), fix_probability_two_random_records_match=True
+            )
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on("postcode"), fix_probability_two_random_records_match=True)
+                block_on("postcode"), fix_probability_two_random_records_match=True
+            )
         pred = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
         pairs = con.execute(f"SELECT count(*) FROM {pred.physical_name}").fetchone()[0]
         con.complete()

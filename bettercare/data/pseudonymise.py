@@ -68,7 +68,8 @@ def load_key(key_file: Path | None = None, data_dirs: Iterable[Path] = ()) -> by
             )
     if len(text) < MIN_KEY_CHARS:
         raise PseudonymKeyError(
-            f"key from {source} is too short (at least {MIN_KEY_CHARS} characters)")
+            f"key from {source} is too short (at least {MIN_KEY_CHARS} characters)"
+        )
     return text.encode("utf-8")
 
 
@@ -103,6 +104,11 @@ def register_udf(con, key: bytes, name: str = "bc_pseudonym") -> None:
     with contextlib.suppress(duckdb.Error):
         con.remove_function(name)
     con.create_function(
-        name, _udf, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"),
-        type="arrow", null_handling="special", side_effects=False,
+        name,
+        _udf,
+        [duckdb.sqltype("VARCHAR")],
+        duckdb.sqltype("VARCHAR"),
+        type="arrow",
+        null_handling="special",
+        side_effects=False,
     )

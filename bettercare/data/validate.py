@@ -51,8 +51,15 @@ class Issue:
     severity: str = "error"  # error: row quarantined / file rejected; warning: row loads
 
     def as_dict(self) -> dict[str, object]:
-        return {"file": self.file, "row": self.row, "column": self.column, "rule": self.rule,
-                "severity": self.severity, "message": self.message, "value": self.value}
+        return {
+            "file": self.file,
+            "row": self.row,
+            "column": self.column,
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "value": self.value,
+        }
 
 
 class FileRejected(Exception):
@@ -72,17 +79,32 @@ def discover(directory: Path) -> tuple[dict[str, Path], list[Issue]]:
         if path.name.startswith((".", "_")) or path.suffix.lower() not in (*SUFFIXES, ".tsv"):
             continue
         if path.stem not in FEEDS or path.suffix.lower() == ".tsv":
-            issues.append(Issue(path.name, None, None, "unknown_feed",
-                                f"{path.name}: not a known feed file; expected one of "
-                                f"{', '.join(f + '.csv' for f in FEEDS)} (or .parquet)"))
+            issues.append(
+                Issue(
+                    path.name,
+                    None,
+                    None,
+                    "unknown_feed",
+                    f"{path.name}: not a known feed file; expected one of "
+                    f"{', '.join(f + '.csv' for f in FEEDS)} (or .parquet)",
+                )
+            )
             continue
         found.setdefault(path.stem, []).append(path)
     files: dict[str, Path] = {}
     for feed, paths in found.items():
         if len(paths) > 1:
             names = " and ".join(p.name for p in paths)
-            issues += [Issue(p.name, None, None, "duplicate_feed_file",
-                             f"{names}: two files for feed '{feed}'; keep one") for p in paths]
+            issues += [
+                Issue(
+                    p.name,
+                    None,
+                    None,
+                    "duplicate_feed_file",
+                    f"{names}: two files for feed '{feed}'; keep one",
+                )
+                for p in paths
+            ]
         else:
             files[feed] = paths[0]
     return files, issues
@@ -101,17 +123,29 @@ def check_header(file: str, feed: FeedSpec, header: list[str]) -> None:
     issues: list[Issue] = []
     expected = feed.column_names
     for name in sorted({h for h in header if header.count(h) > 1}):
-        issues.append(Issue(file, 1, name, "duplicate_column", f"{file}: column '{name}' "
-                            "appears more than once"))
+        issues.append(
+            Issue(
+                file, 1, name, "duplicate_column", f"{file}: column '{name}' appears more than once"
+            )
+        )
     for name in expected:
         if name not in header:
-            issues.append(Issue(file, 1, name, "missing_column",
-                                f"{file}: required column '{name}' is missing"))
+            issues.append(
+                Issue(
+                    file, 1, name, "missing_column", f"{file}: required column '{name}' is missing"
+                )
+            )
     for name in header:
         if name not in expected:
-            issues.append(Issue(file, 1, name, "unknown_column",
-                                f"{file}: unknown column '{name}' (expected: "
-                                f"{', '.join(expected)})"))
+            issues.append(
+                Issue(
+                    file,
+                    1,
+                    name,
+                    "unknown_column",
+                    f"{file}: unknown column '{name}' (expected: {', '.join(expected)})",
+                )
+            )
     if issues:
         raise FileRejected(issues)
 
@@ -128,15 +162,26 @@ def _read_parquet(path: Path, feed: FeedSpec) -> pa.Table:
     try:
         table = pq.read_table(path)
     except Exception as exc:
-        raise FileRejected([Issue(path.name, None, None, "unreadable",
-                                  f"{path.name}: not a readable Parquet file ({exc})")]) from exc
+        raise FileRejected(
+            [
+                Issue(
+                    path.name,
+                    None,
+                    None,
+                    "unreadable",
+                    f"{path.name}: not a readable Parquet file ({exc})",
+                )
+            ]
+        ) from exc
     check_header(path.name, feed, table.column_names)
     cols = {}
     for name in feed.column_names:
         col = table.column(name)
         if pa.types.is_boolean(col.type):
-            col = pa.array(["true" if v else "false" if v is not None else None
-                            for v in col.to_pylist()], pa.string())
+            col = pa.array(
+                ["true" if v else "false" if v is not None else None for v in col.to_pylist()],
+                pa.string(),
+            )
         elif not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
             col = col.cast(pa.string())
         cols[name] = col
@@ -150,17 +195,26 @@ def _read_csv(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             first = fh.readline()
     except UnicodeDecodeError as exc:
-        raise FileRejected([Issue(name, 1, None, "encoding",
-                                  f"{name}: not UTF-8 text ({exc.reason})")]) from exc
+        raise FileRejected(
+            [Issue(name, 1, None, "encoding", f"{name}: not UTF-8 text ({exc.reason})")]
+        ) from exc
     if not first.strip():
         raise FileRejected([Issue(name, 1, None, "empty_file", f"{name}: no header row")])
     header = [h.strip() for h in next(csv.reader([first]))]
     if len(header) == 1 and len(feed.columns) > 1:
         used = [d for d in _OTHER_DELIMITERS if d in first]
         hint = f"it looks {used[0]!r}-delimited" if used else "no ',' in the header"
-        raise FileRejected([Issue(name, 1, None, "wrong_delimiter",
-                                  f"{name}: header parses to one column ({hint}); "
-                                  "feeds must be comma-separated")])
+        raise FileRejected(
+            [
+                Issue(
+                    name,
+                    1,
+                    None,
+                    "wrong_delimiter",
+                    f"{name}: header parses to one column ({hint}); feeds must be comma-separated",
+                )
+            ]
+        )
     check_header(name, feed, header)
 
     bad: list[Issue] = []
@@ -168,26 +222,36 @@ def _read_csv(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
 
     def on_invalid(row) -> str:
         bad_lines.append(row.number)
-        bad.append(Issue(name, row.number, None, "wrong_field_count",
-                         f"row has {row.actual_columns} fields, header has "
-                         f"{row.expected_columns}"))
+        bad.append(
+            Issue(
+                name,
+                row.number,
+                None,
+                "wrong_field_count",
+                f"row has {row.actual_columns} fields, header has {row.expected_columns}",
+            )
+        )
         return "skip"
 
     try:
         table = pacsv.read_csv(
             path,
             # our own (stripped) header names; the header line itself is skipped
-            read_options=pacsv.ReadOptions(use_threads=False, encoding="utf8", skip_rows=1,
-                                           column_names=header),
+            read_options=pacsv.ReadOptions(
+                use_threads=False, encoding="utf8", skip_rows=1, column_names=header
+            ),
             parse_options=pacsv.ParseOptions(delimiter=",", invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header},
-                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True,
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise FileRejected([Issue(name, None, None, "unreadable",
-                                  f"{name}: cannot be parsed as CSV ({exc})")]) from exc
+        raise FileRejected(
+            [Issue(name, None, None, "unreadable", f"{name}: cannot be parsed as CSV ({exc})")]
+        ) from exc
     n = table.num_rows
     rows = np.arange(2, n + len(bad_lines) + 2, dtype=np.int64)
     if bad_lines:
@@ -210,18 +274,19 @@ def typed_expr(col: Column, src: str) -> str:
     """DuckDB expression parsing the text column ``src`` into the column's type (NULL when
     it does not parse)."""
     if col.type == "DATE":
-        return (f"coalesce(try_cast({src} AS DATE), "
-                f"CAST(try_strptime({src}, '%d/%m/%Y') AS DATE))")
+        return f"coalesce(try_cast({src} AS DATE), CAST(try_strptime({src}, '%d/%m/%Y') AS DATE))"
     if col.type == "INTEGER":
-        return (f"CASE WHEN regexp_full_match({src}, '[+-]?[0-9]+') "
-                f"THEN try_cast({src} AS INTEGER) END")
+        return (
+            f"CASE WHEN regexp_full_match({src}, '[+-]?[0-9]+') THEN try_cast({src} AS INTEGER) END"
+        )
     if col.type == "DOUBLE":
         return f"try_cast({src} AS DOUBLE)"
     if col.type == "BOOLEAN":
         t = ", ".join(map(_q, _TRUE))
         f = ", ".join(map(_q, _FALSE))
-        return (f"CASE WHEN lower({src}) IN ({t}) THEN TRUE "
-                f"WHEN lower({src}) IN ({f}) THEN FALSE END")
+        return (
+            f"CASE WHEN lower({src}) IN ({t}) THEN TRUE WHEN lower({src}) IN ({f}) THEN FALSE END"
+        )
     return src
 
 
@@ -235,11 +300,13 @@ def staging_sql(feed: FeedSpec, raw: str) -> str:
     typed = [f"{typed_expr(c, c.name)} AS {c.name}__t" for c in feed.columns if c.type != "VARCHAR"]
     extra = ""
     if "nhs_number" in feed.column_names:
-        extra = (f", {nhs_numbers.sql_normalise('nhs_number')} AS {NHS}")
+        extra = f", {nhs_numbers.sql_normalise('nhs_number')} AS {NHS}"
     sel = f"SELECT *{', ' if typed else ''}{', '.join(typed)}{extra} FROM ({inner})"
     if extra:
-        sel = (f"SELECT *, coalesce({NHS} IS NOT NULL AND "
-               f"{nhs_numbers.sql_is_valid_digits(NHS)}, FALSE) AS {NHS_OK} FROM ({sel})")
+        sel = (
+            f"SELECT *, coalesce({NHS} IS NOT NULL AND "
+            f"{nhs_numbers.sql_is_valid_digits(NHS)}, FALSE) AS {NHS_OK} FROM ({sel})"
+        )
     return sel
 
 
@@ -251,8 +318,10 @@ def t(col: Column) -> str:
 def _display(col: Column) -> str:
     if col.name == "nhs_number":
         v = col.name
-        return (f"CASE WHEN length({v}) >= 8 THEN left({v}, 3) || repeat('*', length({v}) - 5) "
-                f"|| right({v}, 2) ELSE repeat('*', length({v})) END")
+        return (
+            f"CASE WHEN length({v}) >= 8 THEN left({v}, 3) || repeat('*', length({v}) - 5) "
+            f"|| right({v}, 2) ELSE repeat('*', length({v})) END"
+        )
     if col.identifier:
         return "'<identifier>'"
     return f"left({col.name}, 60)"
@@ -264,8 +333,14 @@ def row_issues_sql(feed: FeedSpec, stg: str, file: str) -> str:
     f = _q(file)
     selects: list[str] = []
 
-    def add(col: Column | None, rule: str, where: str, message: str,
-            severity: str = "error", value: str | None = None) -> None:
+    def add(
+        col: Column | None,
+        rule: str,
+        where: str,
+        message: str,
+        severity: str = "error",
+        value: str | None = None,
+    ) -> None:
         cname = _q(col.name) if col else "NULL"
         val = value if value is not None else (_display(col) if col else "''")
         selects.append(
@@ -279,53 +354,93 @@ def row_issues_sql(feed: FeedSpec, stg: str, file: str) -> str:
         if c.required:
             add(c, "required", f"{n} IS NULL", _q(f"{n} is required"))
         if c.type != "VARCHAR":
-            rule = {"DATE": "bad_date", "INTEGER": "bad_integer", "DOUBLE": "bad_number",
-                    "BOOLEAN": "bad_boolean"}[c.type]
-            hint = {"DATE": "a date YYYY-MM-DD", "INTEGER": "a whole number",
-                    "DOUBLE": "a number", "BOOLEAN": "true or false"}[c.type]
+            rule = {
+                "DATE": "bad_date",
+                "INTEGER": "bad_integer",
+                "DOUBLE": "bad_number",
+                "BOOLEAN": "bad_boolean",
+            }[c.type]
+            hint = {
+                "DATE": "a date YYYY-MM-DD",
+                "INTEGER": "a whole number",
+                "DOUBLE": "a number",
+                "BOOLEAN": "true or false",
+            }[c.type]
             add(c, rule, f"{n} IS NOT NULL AND {t(c)} IS NULL", _q(f"{n} is not {hint}"))
         if c.allowed:
             codes = ", ".join(map(_q, c.allowed))
-            add(c, "unknown_code", f"{n} IS NOT NULL AND {n} NOT IN ({codes})",
-                _q(f"{n} is not one of: {', '.join(c.allowed)}"))
+            add(
+                c,
+                "unknown_code",
+                f"{n} IS NOT NULL AND {n} NOT IN ({codes})",
+                _q(f"{n} is not one of: {', '.join(c.allowed)}"),
+            )
         if n == "nhs_number":
             sev = "error" if c.required else "warning"
-            add(c, "nhs_number_format", f"{n} IS NOT NULL AND {NHS} IS NULL",
-                _q("nhs_number is not 10 digits"), sev)
-            add(c, "nhs_number_mod11", f"{NHS} IS NOT NULL AND NOT {NHS_OK}",
-                _q("nhs_number fails the modulus 11 check digit"), sev)
+            add(
+                c,
+                "nhs_number_format",
+                f"{n} IS NOT NULL AND {NHS} IS NULL",
+                _q("nhs_number is not 10 digits"),
+                sev,
+            )
+            add(
+                c,
+                "nhs_number_mod11",
+                f"{NHS} IS NOT NULL AND NOT {NHS_OK}",
+                _q("nhs_number fails the modulus 11 check digit"),
+                sev,
+            )
         elif c.pattern:
             sev = "warning" if c.identifier else "error"
-            add(c, "pattern", f"{n} IS NOT NULL AND NOT regexp_full_match({n}, {_q(c.pattern)})",
-                _q(f"{n} does not match {c.pattern}"), sev)
+            add(
+                c,
+                "pattern",
+                f"{n} IS NOT NULL AND NOT regexp_full_match({n}, {_q(c.pattern)})",
+                _q(f"{n} does not match {c.pattern}"),
+                sev,
+            )
         if c.minimum is not None:
             add(c, "below_minimum", f"{t(c)} < {c.minimum}", _q(f"{n} is below {c.minimum:g}"))
         if c.maximum is not None:
             add(c, "above_maximum", f"{t(c)} > {c.maximum}", _q(f"{n} is above {c.maximum:g}"))
 
     cross = {
-        "hospital_spells": ("discharge_date", "admission_date", "discharge_before_admission",
-                            "discharge_date is before admission_date (length of stay "),
-        "reablement_episodes": ("start_date", "discharge_date", "start_before_discharge",
-                                "start_date is before discharge_date ("),
-        "social_care_services": ("end_date", "start_date", "end_before_start",
-                                 "end_date is before start_date ("),
+        "hospital_spells": (
+            "discharge_date",
+            "admission_date",
+            "discharge_before_admission",
+            "discharge_date is before admission_date (length of stay ",
+        ),
+        "reablement_episodes": (
+            "start_date",
+            "discharge_date",
+            "start_before_discharge",
+            "start_date is before discharge_date (",
+        ),
+        "social_care_services": (
+            "end_date",
+            "start_date",
+            "end_before_start",
+            "end_date is before start_date (",
+        ),
     }
     if feed.name in cross:
         later, earlier, rule, text = cross[feed.name]
         lc, ec = feed.column(later), feed.column(earlier)
         days = f"date_diff('day', {t(ec)}, {t(lc)})"
-        add(lc, rule, f"{t(lc)} < {t(ec)}",
-            f"{_q(text)} || CAST({days} AS VARCHAR) || ' days)'")
+        add(lc, rule, f"{t(lc)} < {t(ec)}", f"{_q(text)} || CAST({days} AS VARCHAR) || ' days)'")
 
     if feed.key:
         key_exprs = [NHS if k == "nhs_number" else k for k in feed.key]
         part = ", ".join(key_exprs)
         not_null = " AND ".join(f"{k} IS NOT NULL" for k in key_exprs)
         first = feed.column(feed.key[0])
-        dup = (f"(SELECT *, count(*) OVER (PARTITION BY {part}) AS _n, "
-               f"min({ROW}) OVER (PARTITION BY {part}) AS _first FROM {stg} "
-               f"WHERE {not_null})")
+        dup = (
+            f"(SELECT *, count(*) OVER (PARTITION BY {part}) AS _n, "
+            f"min({ROW}) OVER (PARTITION BY {part}) AS _first FROM {stg} "
+            f"WHERE {not_null})"
+        )
         selects.append(
             f"SELECT {f}, {ROW}, {_q(first.name)}, 'duplicate_key', 'error', "
             f"{_q(', '.join(feed.key) + ' is repeated: ')} || CAST(_n AS VARCHAR) || "
