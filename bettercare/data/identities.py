@@ -7,7 +7,9 @@ To link a later social care extract on its own, pass ``--identities PATH``: a se
 DuckDB file (mode 0600) with one table ``identities(person_id, given_name, family_name,
 date_of_birth, postcode)`` keyed by the pseudonym (never the NHS number). Keep it under
 the same access control as the raw feeds; it must not be the store and must not lie in
-the input directory. It is updated after the store's transaction commits.
+the input directory. It is updated after the store's transaction commits. People on the
+opt-out list stay in it: recognising their social care records is how those records are
+kept out of the store.
 """
 
 from __future__ import annotations

@@ -50,17 +50,6 @@ class Issue:
     value: str = ""
     severity: str = "error"  # error: row quarantined / file rejected; warning: row loads
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "file": self.file,
-            "row": self.row,
-            "column": self.column,
-            "rule": self.rule,
-            "severity": self.severity,
-            "message": self.message,
-            "value": self.value,
-        }
-
 
 class FileRejected(Exception):
     """The whole file is rejected; nothing from it is loaded."""
