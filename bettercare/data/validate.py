@@ -185,7 +185,7 @@ def _read_csv(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
             first = fh.readline()
     except UnicodeDecodeError as exc:
         raise FileRejected(
-            [Issue(name, 1, None, "encoding", f"{name}: not UTF-8 text ({exc.reason})")]
+            [Issue(name, None, None, "encoding", f"{name}: not UTF-8 text ({exc.reason})")]
         ) from exc
     if not first.strip():
         raise FileRejected([Issue(name, 1, None, "empty_file", f"{name}: no header row")])
