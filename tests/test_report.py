@@ -45,9 +45,33 @@ def test_failed_report_leaves_previous_output_untouched(tmp_path, make_plan, mon
 
 def test_demo_writes_a_page_per_example(tmp_path):
     result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "out"),
-                                      "--examples", str(EXAMPLES)])
+                                      "--examples", str(EXAMPLES), "--plans-only"])
     assert result.exit_code == 0, result.output
     pages = {p.name for p in (tmp_path / "out").glob("*.html")}
     assert len(pages) == len(list(EXAMPLES.glob("*.yaml"))) + 1
     rutland = (tmp_path / "out" / "rutland-2014.html").read_text()
     assert "£153,470" in rutland
+    assert "Metrics from linked data" not in rutland
+
+
+def test_demo_with_linked_data(tmp_path):
+    """The main job end to end: synthetic feeds -> ingest -> metrics -> report."""
+    work = tmp_path / "work"
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "out"), "--examples",
+                                      str(EXAMPLES), "--work", str(work), "-n", "3000"])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "out" / "leicestershire_2016.html").read_text()
+    assert "Metrics from linked data" in page
+    assert page.count("monthly XmR chart") >= 5
+    assert "Integrated Crisis Response" in page  # scheme impact from the plan's schemes
+    # privacy: the key is kept apart from the feeds and the store
+    assert (work / "keys" / "pseudonym.key").exists()
+    assert not list((work / "store").glob("*.key"))
+    rutland = (tmp_path / "out" / "rutland-2014.html").read_text()
+    assert "Metrics from linked data" not in rutland
+
+
+def test_demo_bad_examples_dir_exits_2(tmp_path):
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "out"),
+                                      "--examples", str(tmp_path)])
+    assert result.exit_code == 2 and not (tmp_path / "out").exists()

@@ -16,17 +16,21 @@ from pathlib import Path
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bettercare.analytics.engine import compute_metrics, open_store
+from bettercare.analytics.metrics import MetricDataError
 from bettercare.analytics.performance import plan_vs_actual
 from bettercare.analytics.scheme_impact import load_scheme_activity, p4p_earned, scheme_impact
 from bettercare.cli.plan import validate_file
 from bettercare.data import pseudonymise
-from bettercare.data.ingest import ingest
+from bettercare.data.ingest import UsageError, ingest
+from bettercare.data.pseudonymise import PseudonymKeyError
 from bettercare.data.synth import generate
 from bettercare.data.synth.presets import preset
+from bettercare.domain.periods import fy_span
 from bettercare.domain.plan import Plan
 from bettercare.reporting.metrics_report import LinkedDataSummary, metrics_sections
 from bettercare.reporting.plan_report import PlanResult, write_report
@@ -89,7 +93,9 @@ def linked_data(plan: Plan, work: Path, population: int, seed: int) -> list[tupl
         loaded = ingest(feeds, store, pseudonymise.load_key(key_file, [feeds, store_dir]))
 
         bar.update(task, advance=1, description=steps[2])
-        by_grain = {g: compute_metrics(store, g) for g in ("month", "year")}
+        # the plan's years only (the feeds also hold spells begun before the first year)
+        window = f"{fy_span(DEMO_YEARS[0]).start:%Y-%m}..{fy_span(DEMO_YEARS[-1]).end:%Y-%m}"
+        by_grain = {g: compute_metrics(store, g, period=window) for g in ("month", "year")}
 
         bar.update(task, advance=1, description=steps[3])
         pva = {g: plan_vs_actual(a, plan) for g, a in by_grain.items()}
@@ -144,6 +150,10 @@ def demo(
         if target is None:
             out.print(f"[yellow]{DEMO_PLAN} not found or invalid: linked data skipped[/yellow]")
         else:
-            target.extra_sections = linked_data(target.plan, work, population, seed)
+            try:
+                target.extra_sections = linked_data(target.plan, work, population, seed)
+            except (MetricDataError, UsageError, PseudonymKeyError, ValueError, OSError) as exc:
+                out.print(f"[red]error:[/red] linked data: {escape(str(exc))}", soft_wrap=True)
+                raise typer.Exit(2) from None
     index = write_report(out_dir, results)
     out.print(f"[green]report written:[/green] {index}")

@@ -21,6 +21,7 @@ app = typer.Typer(
 COMMAND_MODULES: list[str] = [
     "plan",
     "demo",
+    "ingest",
     "synth",
     "metrics",
 ]

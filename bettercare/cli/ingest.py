@@ -1,0 +1,157 @@
+"""``bettercare ingest DIR``, ``bettercare key new PATH``, ``bettercare link report``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bettercare.data import pseudonymise
+from bettercare.data.ingest import IngestResult, UsageError, ingest, latest_linkage_report
+
+console = Console()
+err = Console(stderr=True)
+
+key_app = typer.Typer(help="Pseudonymisation keys.", no_args_is_help=True)
+link_app = typer.Typer(help="Record linkage.", no_args_is_help=True)
+
+INGEST_HELP = """Validate feed files in DIR and load them into the store (one transaction).
+
+DIR holds <feed>.csv or <feed>.parquet files. NHS numbers become HMAC-SHA256 pseudonyms
+(key from --key-file or $BETTERCARE_PSEUDONYM_KEY, never beside the data); people on the
+opt-out list are excluded; social care records are linked to residents. Findings go to
+the store's quarantine table and to ingest_report.csv beside the store.
+
+Exit codes: 0 everything loaded; 1 loaded, some rows quarantined; 2 a file was rejected
+whole (nothing of it loaded) or a usage error; 3 internal error (store rolled back)."""
+
+
+def register(root: typer.Typer) -> None:
+    root.command("ingest", help=INGEST_HELP)(ingest_command)
+    root.add_typer(key_app, name="key")
+    root.add_typer(link_app, name="link")
+
+
+def ingest_command(
+    directory: Path = typer.Argument(..., help="Directory holding the feed files."),
+    store: Path = typer.Option(Path("data/store.duckdb"), "--store", help="DuckDB store file."),
+    key_file: Path | None = typer.Option(
+        None, "--key-file", help="Pseudonymisation key file (else the env var)."
+    ),
+    identity_file: Path | None = typer.Option(
+        None,
+        "--identities",
+        help="Restricted identity file (names, DOB, postcode by pseudonym) kept for linking "
+        "later social care extracts; never the store, never in DIR.",
+    ),
+) -> None:
+    try:
+        key = pseudonymise.load_key(key_file, [directory, store.parent])
+    except pseudonymise.PseudonymKeyError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} feeds"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("ingest", total=None)
+
+            def progress(feed: str, done: int, total: int) -> None:
+                bar.update(task, description=f"loading {feed}", completed=done, total=total)
+
+            result = ingest(directory, store, key, progress=progress, identity_file=identity_file)
+    except UsageError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        err.print(f"[red]internal error, store left unchanged (rolled back):[/] {exc!r}")
+        if os.environ.get("BETTERCARE_DEBUG"):
+            raise
+        raise typer.Exit(3) from None
+    _print_result(result)
+    raise typer.Exit(result.exit_code)
+
+
+def _print_result(result: IngestResult) -> None:
+    table = Table(
+        title=f"Ingest run {result.run_id} ({result.seconds:.1f} s)", box=box.SIMPLE, pad_edge=False
+    )
+    numbers = ("read", "loaded", "quarant.", "opt-out", "warn.")
+    for col in ("feed", *numbers, "months"):
+        table.add_column(
+            col,
+            justify="right" if col in numbers else "left",
+            no_wrap=col != "months",
+            overflow="fold",
+        )
+    for f in result.feeds:
+        months = f"{f.periods[0]}..{f.periods[-1]}" if f.periods else ""
+        if f.status == "rejected":
+            months = "REJECTED"
+        style = "red" if f.status == "rejected" else ("yellow" if f.rows_quarantined else "")
+        counts = (f.rows_read, f.rows_loaded, f.rows_quarantined, f.rows_opted_out, f.warnings)
+        table.add_row(f.feed, *(f"{n:,}" for n in counts), months, style=style)
+    console.print(table)
+    for issue in result.file_issues:
+        console.print(f"[red]rejected[/] {issue.file}: {issue.rule}: {issue.message}")
+    if result.issue_counts:
+        rules = Table(title="Findings by rule (rows)")
+        for col in ("file", "rule", "severity", "rows"):
+            rules.add_column(col)
+        for (file, rule, sev), n in result.issue_counts.items():
+            rules.add_row(file, rule, sev, str(n))
+        console.print(rules)
+    if result.linkage:
+        _print_linkage(result.linkage)
+    if result.report_path:
+        console.print(f"report: {result.report_path}")
+
+
+def _print_linkage(stats: dict[str, float]) -> None:
+    table = Table(title="Social care linkage")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in stats.items():
+        shown = (
+            f"{value:.4f}"
+            if isinstance(value, float) and not value.is_integer()
+            else f"{int(value)}"
+        )
+        table.add_row(name, shown)
+    console.print(table)
+
+
+@key_app.command("new")
+def key_new(path: Path = typer.Argument(..., help="Where to write the new key file.")) -> None:
+    """Create a random key file (mode 0600). Keep it away from the data directories."""
+    try:
+        pseudonymise.new_key_file(path)
+    except pseudonymise.PseudonymKeyError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"wrote {path} (mode 0600)")
+
+
+@link_app.command("report")
+def link_report(
+    store: Path = typer.Option(Path("data/store.duckdb"), "--store", help="DuckDB store file."),
+) -> None:
+    """Linkage quality of the most recent load of the social care feed."""
+    if not store.is_file():
+        err.print(f"[red]error:[/] {store} not found")
+        raise typer.Exit(2)
+    stats = latest_linkage_report(store)
+    if not stats:
+        err.print("no social care load recorded in this store")
+        raise typer.Exit(1)
+    _print_linkage(stats)

@@ -1,0 +1,87 @@
+"""NHS numbers: normalise, validate (modulus 11), mask for display.
+
+The scalar functions wrap the ``nhs-number`` package. :func:`sql_normalise` and
+:func:`sql_is_valid` build the same checks as DuckDB SQL expressions for whole columns;
+``tests/test_nhs_numbers.py`` checks that both paths agree on many numbers. The SQL path
+only accepts ASCII digits and ASCII whitespace (the package also accepts other Unicode
+digits, which never appear in a real extract).
+"""
+
+from __future__ import annotations
+
+import nhs_number
+
+# The package accepts 10 digits, or 3-3-4 groups separated by single spaces or dashes,
+# with surrounding whitespace (nhs_number.standardise.GOOD_FORMAT).
+_SQL_FORMAT = r"^([0-9]{10}|[0-9]{3} [0-9]{3} [0-9]{4}|[0-9]{3}-[0-9]{3}-[0-9]{4})$"
+_WHITESPACE = " \t\n\r\x0b\x0c"
+# Numbers in the Scotland CHI range must start with a real DDMMYY date (nhs_number.validate).
+_CHI_FIRST, _CHI_LAST = 100_000_000, 3_112_999_999
+
+
+def normalise(value: object) -> str | None:
+    """The 10 digits of an NHS number written ``9991234567``, ``999 123 4567`` or
+    ``999-123-4567``; ``None`` when the value is not in one of those formats."""
+    if value is None:
+        return None
+    digits = nhs_number.standardise_format(value)
+    return digits or None
+
+
+def is_valid(value: object) -> bool:
+    """True when ``value`` normalises to 10 digits with a correct modulus 11 check digit."""
+    digits = normalise(value)
+    return digits is not None and nhs_number.is_valid(digits)
+
+
+def mask(value: object) -> str:
+    """Show at most the first 3 and last 2 characters, e.g. ``999*****67``.
+
+    Used for every NHS number (valid or not) that appears in a report or log.
+    """
+    if value is None:
+        return ""
+    text = str(value).strip()
+    if len(text) < 8:
+        return "*" * len(text)
+    return text[:3] + "*" * (len(text) - 5) + text[-2:]
+
+
+def sql_normalise(expr: str) -> str:
+    """DuckDB expression: the 10 digits of ``expr`` or NULL (same rule as :func:`normalise`)."""
+    trimmed = f"trim({expr}, '{_sql_escape(_WHITESPACE)}')"
+    return (
+        f"CASE WHEN regexp_full_match({trimmed}, '{_SQL_FORMAT}') "
+        f"THEN replace(replace({trimmed}, ' ', ''), '-', '') END"
+    )
+
+
+def sql_is_valid_digits(digits: str) -> str:
+    """DuckDB expression: TRUE when the 10-digit string ``digits`` passes modulus 11 (and,
+    in the Scotland CHI range, starts with a real DDMMYY date), as ``nhs_number.is_valid``."""
+
+    def d(i: int) -> str:
+        return f"(ascii(substr({digits}, {i}, 1)) - 48)"
+
+    weighted = " + ".join(f"{d(i)} * {11 - i}" for i in range(1, 10))
+    check = f"((11 - (({weighted}) % 11)) % 11)"
+    day, month, yy = f"({d(1)} * 10 + {d(2)})", f"({d(3)} * 10 + {d(4)})", f"({d(5)} * 10 + {d(6)})"
+    days_in_month = (
+        f"CASE WHEN {month} = 2 THEN 28 + CASE WHEN {yy} % 4 = 0 THEN 1 ELSE 0 END "
+        f"WHEN {month} IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
+    )
+    chi_ok = (
+        f"(CAST({digits} AS BIGINT) NOT BETWEEN {_CHI_FIRST} AND {_CHI_LAST} OR "
+        f"({month} BETWEEN 1 AND 12 AND {day} BETWEEN 1 AND {days_in_month}))"
+    )
+    return f"({check} = {d(10)} AND {chi_ok})"
+
+
+def sql_is_valid(expr: str) -> str:
+    """DuckDB expression: TRUE when ``expr`` is a valid NHS number, FALSE otherwise (never NULL)."""
+    digits = sql_normalise(expr)
+    return f"coalesce({digits} IS NOT NULL AND {sql_is_valid_digits(digits)}, FALSE)"
+
+
+def _sql_escape(text: str) -> str:
+    return text.replace("'", "''")
