@@ -97,22 +97,3 @@ def test_json_schema_forbids_unknown_fields():
     schema = json_schema()
     assert schema["additionalProperties"] is False
     assert "event_rates" in schema["properties"]
-
-
-def test_data_layer_imports_no_higher_layer():
-    import ast
-    from pathlib import Path
-
-    import bettercare.data
-
-    forbidden = ("bettercare.analytics", "bettercare.reporting", "bettercare.api", "bettercare.cli")
-    root = Path(bettercare.data.__file__).parent
-    for path in root.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            else:
-                continue
-            assert not any(n.startswith(forbidden) for n in names), (path, names)
