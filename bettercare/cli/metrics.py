@@ -26,10 +26,8 @@ from bettercare.analytics.scheme_impact import (
     p4p_earned,
     scheme_impact,
 )
-from bettercare.analytics.spc import xmr
 from bettercare.data.plan_files import PlanFileError, load_plan
-from bettercare.domain.metrics import CATALOGUE
-from bettercare.reporting.spc_charts import xmr_chart_png
+from bettercare.reporting.metrics_report import metric_chart_pngs
 
 EXIT_ERROR = 2
 out = Console(width=160)
@@ -54,17 +52,10 @@ def register(root: typer.Typer) -> None:
 def write_charts(pva: pd.DataFrame, folder: Path) -> int:
     """One XmR chart (PNG) per metric with at least two periods."""
     folder.mkdir(parents=True, exist_ok=True)
-    n = 0
-    for metric, grp in pva.groupby("metric"):
-        if len(grp) < 2:
-            continue
-        targets = grp.planned.dropna()
-        chart = xmr(list(grp.actual), CATALOGUE[metric].direction,
-                    float(targets.iloc[-1]) if len(targets) else None)
-        png = xmr_chart_png(chart, list(grp.period), CATALOGUE[metric].name)
+    pngs = metric_chart_pngs(pva)
+    for metric, png in pngs:
         (folder / f"{metric}.png").write_bytes(png)
-        n += 1
-    return n
+    return len(pngs)
 
 
 def _fail(message: str) -> typer.Exit:

@@ -82,18 +82,23 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict]:
     return rows
 
 
-def spc_charts(monthly: pd.DataFrame) -> list[tuple[str, str]]:
-    """(metric name, PNG data URI) for each metric with at least two months."""
-    charts = []
-    for metric, grp in monthly.groupby("metric", sort=True):
+def metric_chart_pngs(pva: pd.DataFrame) -> list[tuple[str, bytes]]:
+    """(metric id, XmR chart PNG) for each metric of a plan-vs-actual frame with at least
+    two periods; the target line is the latest plan value."""
+    pngs = []
+    for metric, grp in pva.groupby("metric", sort=True):
         if len(grp) < 2:
             continue
         targets = grp.planned.dropna()
         chart = xmr(list(grp.actual), CATALOGUE[metric].direction,
                     float(targets.iloc[-1]) if len(targets) else None)
-        png = xmr_chart_png(chart, list(grp.period), CATALOGUE[metric].name)
-        charts.append((CATALOGUE[metric].name, data_uri(png)))
-    return charts
+        pngs.append((metric, xmr_chart_png(chart, list(grp.period), CATALOGUE[metric].name)))
+    return pngs
+
+
+def spc_charts(monthly: pd.DataFrame) -> list[tuple[str, str]]:
+    """(metric name, PNG data URI) for each metric with at least two months."""
+    return [(CATALOGUE[m].name, data_uri(png)) for m, png in metric_chart_pngs(monthly)]
 
 
 def metrics_sections(
