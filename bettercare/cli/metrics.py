@@ -9,6 +9,9 @@ Exit code 2 with a one-line message (no traceback) for a bad plan, store, grain 
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -140,11 +143,19 @@ def metrics(
         .assign(breakdown="all"),
         on=["metric", "hwb_code", "period", "breakdown"], how="left",
     )
-    merged.to_parquet(out_dir / "metrics.parquet", index=False)
-    merged.to_csv(out_dir / "metrics.csv", index=False)
-    schemes.to_csv(out_dir / "scheme_impact.csv", index=False)
+    # all files are written to a temporary folder first, then moved: never half a result
+    with tempfile.TemporaryDirectory(prefix=".metrics-", dir=out_dir) as tmp:
+        staged = Path(tmp)
+        merged.to_parquet(staged / "metrics.parquet", index=False)
+        merged.to_csv(staged / "metrics.csv", index=False)
+        schemes.to_csv(staged / "scheme_impact.csv", index=False)
+        n = write_charts(pva, staged / "charts") if charts else 0
+        for name in ("metrics.parquet", "metrics.csv", "scheme_impact.csv"):
+            os.replace(staged / name, out_dir / name)
+        if charts:
+            shutil.rmtree(out_dir / "charts", ignore_errors=True)
+            os.replace(staged / "charts", out_dir / "charts")
     if charts:
-        n = write_charts(pva, out_dir / "charts")
         out.print(f"wrote {n} SPC chart(s) to {out_dir / 'charts'}", highlight=False)
     out.print(f"wrote {out_dir / 'metrics.parquet'}, {out_dir / 'metrics.csv'} and "
               f"{out_dir / 'scheme_impact.csv'} ({len(merged)} rows)", highlight=False)
