@@ -76,7 +76,8 @@ def build_random_store(con: duckdb.DuckDBPyConnection, n: int) -> None:
         SELECT 'p' || i, DATE '1915-01-01' + CAST(floor(random() * 36500) AS INTEGER),
                CASE WHEN random() < 0.5 THEN 'M' ELSE 'F' END, 'E01000001', 'C82001',
                CASE WHEN i % 2 = 0 THEN '{HWBS[0]}' ELSE '{HWBS[1]}' END, 5, 1,
-               random() < 0.03, CASE WHEN random() < 0.02 THEN {day} END
+               random() < 0.03, CASE WHEN random() < 0.02 THEN {day} END,
+               CASE WHEN random() < 0.5 THEN {day} END
         FROM range({n}) t(i)""")
     person = f"'p' || CAST(floor(random() * {n}) AS BIGINT)"
     con.execute(f"""
@@ -238,6 +239,7 @@ dem AS (
   LEFT JOIN expected e ON e.hwb_code = r.hwb_code AND e.year = m.py
   WHERE r.dementia_diagnosis AND {_age("r.date_of_birth", "m.period_end")} >= 65
     AND (r.date_of_death IS NULL OR r.date_of_death > m.period_end)
+    AND (r.dementia_diagnosis_date IS NULL OR r.dementia_diagnosis_date <= m.period_end)
   GROUP BY ALL)
 SELECT metric, hwb_code, period, breakdown, numerator, denominator,
        numerator / denominator * 100000 AS value FROM rates_out

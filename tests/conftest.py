@@ -65,7 +65,7 @@ def write_csv(
 
 def residents_rows() -> list[list[object]]:
     return [
-        [n, g, f, d, s, p, "E01000001", "A12345", "E08000035", 3, 2, "false", ""]
+        [n, g, f, d, s, p, "E01000001", "A12345", "E08000035", 3, 2, "false", "", ""]
         for n, g, f, d, s, p in RESIDENTS
     ]
 

@@ -46,14 +46,18 @@ def population_rows(hwb: str, year: int = 2016) -> list[tuple]:
 
 
 RESIDENTS = [
-    # person_id, date_of_birth, sex, lsoa, gp_practice, hwb, imd, ltc, dementia, death
-    ("p1", date(1940, 6, 15), "F", "E01000001", "C82001", A, 5, 2, True, None),
-    ("p2", date(1990, 1, 1), "M", "E01000001", "C82001", A, 3, 0, False, None),
-    ("p3", date(1951, 10, 10), "M", "E01000002", "C82001", A, 7, 1, False, None),
-    ("p4", date(1945, 3, 1), "F", "E01000002", "C82002", A, 2, 4, True, date(2016, 5, 20)),
-    ("p5", date(1950, 1, 1), "M", "E01000003", "C82003", B, 6, 1, True, None),
-    ("p6", date(2000, 5, 5), "F", "E01000001", "C82001", A, 5, 0, False, None),
+    # person_id, date_of_birth, sex, lsoa, gp_practice, hwb, imd, ltc, dementia, death,
+    # dementia diagnosis date (None: not known, counted as diagnosed throughout)
+    ("p1", date(1940, 6, 15), "F", "E01000001", "C82001", A, 5, 2, True, None, None),
+    ("p2", date(1990, 1, 1), "M", "E01000001", "C82001", A, 3, 0, False, None, None),
+    ("p3", date(1951, 10, 10), "M", "E01000002", "C82001", A, 7, 1, False, None, None),
+    ("p4", date(1945, 3, 1), "F", "E01000002", "C82002", A, 2, 4, True, date(2016, 5, 20), None),
+    ("p5", date(1950, 1, 1), "M", "E01000003", "C82003", B, 6, 1, True, None, None),
+    ("p6", date(2000, 5, 5), "F", "E01000001", "C82001", A, 5, 0, False, None, None),
+    ("p7", date(1944, 2, 2), "M", "E01000003", "C82001", A, 4, 3, True, None,
+     date(2016, 8, 15)),
 ]
+
 
 HOSPITAL_SPELLS = [
     # spell, person, provider, method, admitted, discharged, diagnosis, fall, destination
@@ -116,7 +120,7 @@ SCHEME_ACTIVITY = [
 
 COLUMNS = {
     "residents": "person_id, date_of_birth, sex, lsoa, gp_practice, hwb_code, imd_decile, "
-    "ltc_count, dementia_diagnosis, date_of_death",
+    "ltc_count, dementia_diagnosis, date_of_death, dementia_diagnosis_date",
     "hospital_spells": "spell_id, person_id, provider_code, admission_method, admission_date, "
     "discharge_date, primary_diagnosis, injury_due_to_fall, discharge_destination",
     "delayed_transfers": "delay_id, person_id, spell_id, provider_code, census_month, "

@@ -238,7 +238,8 @@ def test_event_after_date_of_death_is_a_warning(
     from conftest import residents_rows
 
     rows = residents_rows()
-    rows[0][-1] = "2024-04-01"  # Margaret Thompson died before spell S1 (2024-04-03)
+    died = FEEDS["residents"].column_names.index("date_of_death")
+    rows[0][died] = "2024-04-01"  # Margaret Thompson died before spell S1 (2024-04-03)
     write_csv(feed_dir / "residents.csv", FEEDS["residents"].column_names, rows)
     code, report, _ = run(feed_dir, store)
     assert code == 0  # a warning does not quarantine
@@ -248,6 +249,27 @@ def test_event_after_date_of_death_is_a_warning(
         ("social_care_services.csv", "2", "start_date", "warning"),
     }
     assert "S1" in spell_ids(store)
+
+
+def test_dementia_diagnosis_before_birth_is_quarantined(
+    feed_dir: Path, store: Path, key_env: bytes
+) -> None:
+    from conftest import residents_rows
+
+    cols = FEEDS["residents"].column_names
+    rows = residents_rows()
+    rows[1][cols.index("dementia_diagnosis")] = "true"
+    rows[1][cols.index("dementia_diagnosis_date")] = "1900-01-01"  # before any birth here
+    write_csv(feed_dir / "residents.csv", cols, rows)
+    code, report, _ = run(feed_dir, store)
+    assert code == 1
+    (issue,) = find(report, "diagnosis_before_birth")
+    assert (issue["file"], issue["row"], issue["column"], issue["severity"]) == (
+        "residents.csv", "3", "dementia_diagnosis_date", "error"
+    )
+    assert "dementia_diagnosis_date is before date_of_birth" in issue["message"]
+    assert len(quarantined(store, "diagnosis_before_birth")) == 1
+    assert len(table_rows(store, "residents")) == len(rows) - 1  # the others load
 
 
 def test_reload_keeps_one_copy_of_the_findings(feed_dir: Path, store: Path, key_env: bytes) -> None:

@@ -132,12 +132,15 @@ def test_dementia_diagnosis_rate(con):
     #   men   65-89: 1,500 x (0.012+0.030+0.052+0.106+0.128 = 0.328) =  492.0
     #   women 65-89: 1,500 x (0.018+0.025+0.062+0.095+0.181 = 0.381) =  571.5
     #   90+: 2,000 x 0.171 = 342.0; 3,000 x 0.350 = 1,050.0       total 2,455.5
-    # Diagnosed 65+ alive at month end: April p1 + p4 = 2; from May (p4 died 20 May) 1.
+    # Diagnosed 65+ alive at month end: April p1 + p4 = 2; from May (p4 died 20 May) 1;
+    # from August 2 again (p7 diagnosed 15 August 2016, not on the register before).
     v = values(con, "dementia_diagnosis_rate")
     assert v["2016-04"] == (2, 2455.5, round(2 / 2455.5 * 100, 6))
     assert v["2016-05"] == (1, 2455.5, round(1 / 2455.5 * 100, 6))
+    assert v["2016-07"][0] == 1
+    assert v["2016-08"] == (2, 2455.5, round(2 / 2455.5 * 100, 6))
     assert len(v) == 12
-    assert values(con, "dementia_diagnosis_rate", "year")["2016/17"][0] == 1
+    assert values(con, "dementia_diagnosis_rate", "year")["2016/17"][0] == 2
 
 
 def test_store_file_and_all_metrics(tmp_path):

@@ -128,6 +128,9 @@ FEEDS: dict[str, FeedSpec] = {
                 Column("ltc_count", "INTEGER", minimum=0, maximum=20),
                 Column("dementia_diagnosis", "BOOLEAN"),
                 Column("date_of_death", "DATE", required=False),
+                Column("dementia_diagnosis_date", "DATE", required=False,
+                       description="date the dementia diagnosis was recorded (QOF dementia "
+                                   "register); empty when not known"),
             ),
         ),
         FeedSpec(

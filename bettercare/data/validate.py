@@ -12,6 +12,7 @@ of the rows after it. Rule ids (row level): ``required``, ``bad_date``, ``bad_in
 ``above_maximum``,
 ``nhs_number_format``, ``nhs_number_mod11``, ``discharge_before_admission``
 (negative length of stay), ``start_before_discharge``, ``end_before_start``,
+``diagnosis_before_birth``,
 ``duplicate_key`` (within the file), ``duplicate_key_in_store`` (key already loaded for
 another period), ``wrong_field_count``; warnings: ``after_date_of_death``. An invalid NHS
 number in the social care feed, and a malformed identifier (postcode), are *warnings*:
@@ -412,6 +413,12 @@ def row_issues_sql(feed: FeedSpec, stg: str, file: str) -> str:
             "start_date",
             "end_before_start",
             "end_date is before start_date (",
+        ),
+        "residents": (
+            "dementia_diagnosis_date",
+            "date_of_birth",
+            "diagnosis_before_birth",
+            "dementia_diagnosis_date is before date_of_birth (",
         ),
     }
     if feed.name in cross:

@@ -6,10 +6,10 @@ the estimate coming from age- and sex-specific prevalence rates applied to the p
 (the NHS Digital Dementia Prevalence Calculator method, 65+ rates from the Cognitive
 Function and Ageing Study II, Matthews et al., Lancet 2013;382:1405-12).
 
-* Numerator: residents with ``dementia_diagnosis`` true, aged 65+ and alive
-  (``date_of_death`` NULL or after) on the last day of the period -- a register snapshot
-  at period end, as QOF registers are counted. (The store has no diagnosis date, so the
-  flag is taken as already true at every period end.)
+* Numerator: residents with ``dementia_diagnosis`` true and diagnosed by the last day of
+  the period (``dementia_diagnosis_date`` on or before it; a missing date counts as
+  diagnosed throughout), aged 65+ and alive (``date_of_death`` NULL or after) on that day
+  -- a register snapshot at period end, as QOF registers are counted.
 * Denominator: sum over sex and five-year age band 65-69 ... 90+ of the mid-year
   population (see ``base``) times the CFAS II rate in :data:`CFAS_II_RATES`.
 * Exclusions: under 65s (the national measure moved to 65+ from 2017); people who have
@@ -63,12 +63,15 @@ def build(ctx: Context) -> ir.Table:
     if ctx.periods is None:
         raise MetricDataError(f"{ID}: a snapshot metric needs the list of periods")
     r = ctx.table("residents")
-    r = r.filter(r.dementia_diagnosis).select("hwb_code", "date_of_birth", "date_of_death")
+    r = r.filter(r.dementia_diagnosis).select(
+        "hwb_code", "date_of_birth", "date_of_death", "dementia_diagnosis_date"
+    )
     p = ctx.periods
     j = r.cross_join(p)
     j = j.filter(
         age_on(j.date_of_birth, j.period_end) >= 65,
         j.date_of_death.isnull() | (j.date_of_death > j.period_end),
+        j.dementia_diagnosis_date.isnull() | (j.dementia_diagnosis_date <= j.period_end),
     )
     num = j.group_by("hwb_code", "period", "pop_year").aggregate(numerator=j.count())
     den = expected_prevalence(ctx)

@@ -201,6 +201,7 @@ def build_tables(
         "ltc_count": world.ltc.astype(np.int32),
         "dementia_diagnosis": world.dementia_dx,
         "date_of_death": _dates(world.death, dead),
+        "dementia_diagnosis_date": _dates(world.dementia_dx_date, ~world.dementia_dx),
     })  # fmt: skip
 
     step("hospital_spells")

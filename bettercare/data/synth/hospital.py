@@ -101,7 +101,8 @@ class Spells:
 
 @dataclass
 class Truth:
-    annual_non_elective_rate: np.ndarray  # per person, general + falls (not terminal)
+    # per person, general + falls (not terminal), in the span's first financial year
+    annual_non_elective_rate: np.ndarray
 
 
 def _nel_los_mean(band: np.ndarray) -> np.ndarray:
@@ -144,38 +145,43 @@ def generate_spells(world: World, rng: np.random.Generator) -> tuple[Spells, Tru
     t_adm = np.maximum(world.death[t_who] - t_los, world.entry[t_who])
     t_los = world.death[t_who] - t_adm
 
-    # Falls admissions, 65+ (per 100,000 aged 65+).
-    falls_rate = world.calibrate(
-        world.multiplier(p.risk.falls),
-        rates.falls_65_per_100k_per_month * 12 / 1e5 * world.person_years(65),
+    # Falls admissions, 65+ (per 100,000 aged 65+), calibrated per financial year.
+    falls_rates = world.yearly_rates(
+        world.multiplier(p.risk.falls), rates.falls_65_per_100k_per_month * 12 / 1e5, 65
     )
     # General emergencies: whatever the falls and terminal admissions leave of the total.
-    target = rates.non_elective_per_100k_per_month * 12 / 1e5 * world.person_years(0)
-    expected_falls = (falls_rate * world.exposure_years).sum()
-    remaining = max(target - expected_falls - len(t_who), 0.0)
-    nel_rate = world.calibrate(world.multiplier(p.risk.non_elective), remaining)
-    el_rate = world.calibrate(
-        world.multiplier(p.risk.elective),
-        rates.elective_per_100k_per_year / 1e5 * world.person_years(0),
+    terminal_by_year = np.bincount(world.year_of(t_adm), minlength=len(world.years))
+    nel_rates = world.yearly_rates(
+        world.multiplier(p.risk.non_elective), rates.non_elective_per_100k_per_month * 12 / 1e5,
+        minus=[f + t for f, t in zip(world.expected_by_year(falls_rates), terminal_by_year,
+                                     strict=True)],
+    )  # fmt: skip
+    el_rates = world.yearly_rates(
+        world.multiplier(p.risk.elective), rates.elective_per_100k_per_year / 1e5
     )
 
     segments = []
     run_in = (np.maximum(world.dob, world.start - RUN_IN_DAYS).astype(np.int64),
               np.full(world.n, world.start, dtype=np.int64))  # fmt: skip
-    for window, pre in ((None, False), (run_in, True)):
-        n_who, n_adm = world.draw_events(rng, nel_rate, window)
+    for pre in (False, True):
+        # The run-in (spells admitted before the span) runs at the first year's rates.
+        if pre:
+            n_who, n_adm = world.draw_events(rng, nel_rates[0], run_in)
+            f_who, f_adm = world.draw_events(rng, falls_rates[0], run_in)
+        else:
+            n_who, n_adm = world.draw_yearly(rng, nel_rates)
+            f_who, f_adm = world.draw_yearly(rng, falls_rates)
         band_n = world.band[n_who]
         diag = np.where(band_n < I18, _pick(rng, _NEL_CHILD, len(n_who)),
                         _pick(rng, _NEL_ADULT, len(n_who)))  # fmt: skip
         los = _geometric_days(rng, _nel_los_mean(band_n))
         segments.append(_segment(rng, n_who, n_adm, los, diag, pre=pre))
-        f_who, f_adm = world.draw_events(rng, falls_rate, window)
         los = _geometric_days(rng, np.full(len(f_who), 13.0))
         segments.append(_segment(rng, f_who, f_adm, los, _pick(rng, _FALLS, len(f_who)),
                                  fall=True, pre=pre))  # fmt: skip
     segments.append(_segment(rng, t_who, t_adm, t_los, _pick(rng, _TERMINAL, len(t_who)),
                              terminal=True))  # fmt: skip
-    e_who, e_adm = world.draw_events(rng, el_rate)
+    e_who, e_adm = world.draw_yearly(rng, el_rates)
     band_e = world.band[e_who]
     los = np.where(rng.random(len(e_who)) < 0.7, 0,
                    1 + _geometric_days(rng, np.where(band_e >= I65, 3.5, 2.0)))  # fmt: skip
@@ -194,7 +200,7 @@ def generate_spells(world: World, rng: np.random.Generator) -> tuple[Spells, Tru
     dies_elsewhere = np.zeros(world.n, bool)
     dies_elsewhere[spells.person[in_hosp_death & ~spells.terminal]] = True
     spells = spells.take(np.flatnonzero(~(spells.terminal & dies_elsewhere[spells.person])))
-    truth = Truth(annual_non_elective_rate=nel_rate + falls_rate)
+    truth = Truth(annual_non_elective_rate=nel_rates[0] + falls_rates[0])
     return spells, truth
 
 
@@ -252,9 +258,9 @@ def generate_delays(world: World, sp: Spells, rng: np.random.Generator) -> Delay
     """Delayed spells, extending their stay; one row per delayed spell per calendar month.
 
     Each eligible emergency spell of an adult is delayed with a probability (x6 for 65+)
-    set so the span's spells give the configured delayed days; run-in spells are delayed
-    the same way, so delays carried into the first months balance those truncated at the
-    end, as in a steady state.
+    set so each financial year's spells give that year's configured delayed days; run-in
+    spells are delayed like the first year's, so delays carried into the first months
+    balance those truncated at the end, as in a steady state.
     """
     rates = world.params.event_rates
     band = world.band[sp.person]
@@ -262,12 +268,16 @@ def generate_delays(world: World, sp: Spells, rng: np.random.Generator) -> Delay
     cand = np.flatnonzero(~sp.elective & (band >= I18) & alive_after
                           & (sp.destination != DEST["died"]) & (sp.discharge <= world.end)
                           & (sp.discharge - sp.admission >= 1))  # fmt: skip
-    total_days = rates.dtoc_days_per_100k_18_per_month / 1e5 * world.person_years(18) * 12
+    # Delayed days per financial year of the delay's start (the run-in as the first year).
+    total_days = [rates.dtoc_days_per_100k_18_per_month * 12 / 1e5 * pop
+                  * world.secondary_use_factor for pop in world.mid_year_population(18)]
     mean = rates.dtoc_mean_days_per_delay
     w = np.where(band[cand] >= I65, 6.0, 1.0)
-    in_span = ~sp.pre[cand]
-    scale = total_days / mean / max(w[in_span].sum(), 1e-9)
-    chosen = cand[rng.random(len(cand)) < np.minimum(w * scale, 1.0)]
+    year = np.where(sp.pre[cand], -1, world.year_of(sp.discharge[cand]))
+    weight_by_year = np.bincount(year[year >= 0], weights=w[year >= 0],
+                                 minlength=len(total_days))  # fmt: skip
+    scale = np.array(total_days) / mean / np.maximum(weight_by_year, 1e-9)
+    chosen = cand[rng.random(len(cand)) < np.minimum(w * scale[np.maximum(year, 0)], 1.0)]
     n_delay = len(chosen)
     length = np.minimum(1 + _geometric_days(rng, np.full(n_delay, mean - 1)), 120)
 

@@ -58,7 +58,7 @@ class Admissions:
     person: np.ndarray
     start: np.ndarray
     service_type: np.ndarray  # "residential_care" | "nursing_care"
-    rate: np.ndarray  # per person annual hazard used (truth)
+    rate: np.ndarray  # per person annual hazard in the span's first year (truth)
 
 
 def permanent_admissions(world: World, sp: Spells, rng: np.random.Generator) -> Admissions:
@@ -72,34 +72,43 @@ def permanent_admissions(world: World, sp: Spells, rng: np.random.Generator) -> 
     """
     p = world.params
     mult = world.multiplier(p.risk.permanent_admission)
-    x = mult * world.exposure_years
     rate = p.event_rates.permanent_admissions_65_per_100k_per_year / 1e5
-    target = rate * world.person_years(65)
-    lo, hi = 0.0, 1.0
-    while (1 - np.exp(-hi * x)).sum() < target and hi < 1e6:
-        hi *= 2
-    for _ in range(50):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if (1 - np.exp(-mid * x)).sum() < target else (lo, mid)
-    k = (lo + hi) / 2
-    a_who = np.flatnonzero(rng.random(world.n) < 1 - np.exp(-k * x))
-    span = world.exit[a_who] - world.entry[a_who]
-    a_start = world.entry[a_who] + np.floor(rng.random(len(a_who)) * span).astype(np.int64)
+    # Year by year: people admitted in an earlier year cannot be admitted again.
+    free = np.ones(world.n, dtype=bool)
+    who_parts, start_parts = [], []
+    k_first = 0.0
+    for i, pop in enumerate(world.mid_year_population(65)):
+        lo, hi = world.year_window(i)
+        span = np.clip(hi - lo, 0, None)
+        x = np.where(free, mult * span / 365.25, 0.0)
+        k = _solve_k(x, rate * pop * world.secondary_use_factor)
+        k_first = k if i == 0 else k_first
+        who = np.flatnonzero(rng.random(world.n) < 1 - np.exp(-k * x))
+        free[who] = False
+        who_parts.append(who)
+        start_parts.append(lo[who] + np.floor(rng.random(len(who)) * span[who]).astype(np.int64))
+    a_who = np.concatenate(who_parts).astype(np.int64)
+    a_start = np.concatenate(start_parts).astype(np.int64)
     a_type = np.where(rng.random(len(a_who)) < 0.6, "residential_care", "nursing_care")
 
     # From hospital: the latest eligible emergency discharge on or before the drawn date,
-    # else the first after it; chosen for enough people to give the configured share.
+    # else the first after it, in the same financial year; chosen for enough people to
+    # give the configured share.
     ok = np.flatnonzero(~sp.elective & (sp.discharge >= world.start) & (sp.discharge <= world.end)
                         & ~np.isin(sp.destination, [DEST["died"], DEST["reablement"]]))  # fmt: skip
-    key = sp.person[ok] * 1_000_000 + sp.discharge[ok]
+    # Search within the person's same financial year, so no admission changes year.
+    n_years = len(world.years)
+    group_ok = sp.person[ok] * n_years + world.year_of(sp.discharge[ok])
+    group_a = a_who * n_years + world.year_of(a_start)
+    key = group_ok * 1_000_000 + sp.discharge[ok]
     order = np.argsort(key, kind="stable")
-    key, ok = key[order], ok[order]
+    key, ok, group_ok = key[order], ok[order], group_ok[order]
     spell = np.full(len(a_who), -1, dtype=np.int64)
     if len(ok):
-        pos = np.searchsorted(key, a_who * 1_000_000 + a_start, side="right") - 1
-        before = (pos >= 0) & (sp.person[ok[np.clip(pos, 0, None)]] == a_who)
+        pos = np.searchsorted(key, group_a * 1_000_000 + a_start, side="right") - 1
+        before = (pos >= 0) & (group_ok[np.clip(pos, 0, None)] == group_a)
         after_pos = np.clip(pos + 1, 0, len(ok) - 1)
-        after = ~before & (sp.person[ok[after_pos]] == a_who)
+        after = ~before & (group_ok[after_pos] == group_a)
         spell = np.where(before, ok[np.clip(pos, 0, None)], np.where(after, ok[after_pos], -1))
     has = spell >= 0
     share = p.event_rates.permanent_from_hospital_share
@@ -109,7 +118,18 @@ def permanent_admissions(world: World, sp: Spells, rng: np.random.Generator) -> 
     sp.destination[spell[found]] = np.where(
         a_type[found] == "residential_care", DEST["care_home"], DEST["nursing_home"]
     )
-    return Admissions(a_who, a_start, a_type.astype(object), k * mult)
+    return Admissions(a_who, a_start, a_type.astype(object), k_first * mult)
+
+
+def _solve_k(x: np.ndarray, target: float) -> float:
+    """``k`` with sum(1 - exp(-k x)) = ``target`` (at most one admission per person)."""
+    lo, hi = 0.0, 1.0
+    while (1 - np.exp(-hi * x)).sum() < target and hi < 1e6:
+        hi *= 2
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if (1 - np.exp(-mid * x)).sum() < target else (lo, mid)
+    return (lo + hi) / 2
 
 
 def generate_services(
@@ -127,11 +147,11 @@ def generate_services(
     r_end = np.minimum(r_end, world.death[r_who])
 
     # Other episodes for adults.
-    sc_rate = world.calibrate(
+    sc_rates = world.yearly_rates(
         world.multiplier(p.risk.social_care),
-        p.event_rates.social_care_episodes_per_1000_18_per_year / 1000 * world.person_years(18),
+        p.event_rates.social_care_episodes_per_1000_18_per_year / 1000, 18,
     )
-    o_who, o_start = world.draw_events(rng, sc_rate)
+    o_who, o_start = world.draw_yearly(rng, sc_rates)
     old = world.band[o_who] >= I65
     o_type = np.empty(len(o_who), dtype=object)
     for mix, mask in ((SERVICE_OLD, old), (SERVICE_YOUNG, ~old)):

@@ -8,18 +8,25 @@ Risk model (documented contract for analysts; see also ``_truth/residents_risk``
 ``age_rel`` sets each age band's mean rate (relative), LTC count, IMD decile (1 = most
 deprived), true dementia and a Gamma(shape, 1/shape) frailty redistribute it within the
 band, and ``k_event`` scales the total so the expected count equals the configured rate times the
-metric's own denominator: residents in the age group alive on 30 June of each year, as in
-the ONS mid-year estimates the BCF metrics divide by (e.g. seed 002's 714.78
-non-elective admissions per 100,000 per month). Events are Poisson in each person's
-exposure window (from the start of the span or birth to the end of the span or death), so
-the dead generate no events.
-Age, LTC count and dementia are fixed at the start of the span (spans are 1-3 years).
+metric's own denominator: residents in the age group alive on 30 June, as in the ONS
+mid-year estimates the BCF metrics divide by (e.g. seed 002's 714.78 non-elective
+admissions per 100,000 per month). Events are Poisson in each person's exposure window
+(from the start of the span or birth to the end of the span or death), so the dead
+generate no events.
+
+``k_event`` is solved **per financial year** (:meth:`World.yearly_rates`): age, LTC count
+and dementia are fixed at the start of the span (spans are 1-3 years), so without it the
+later years would drift below the rate as deaths deplete the frailest and people ageing
+into 65+ keep their younger band's rate. Expected counts are also divided by
+``1 - opt_out_share``: opted-out people's records never reach the analytics tables while
+the ONS denominator counts everyone, so this is what makes the *measured* rate match the
+seed figure (see ``benchmarks/calibration.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -79,7 +86,7 @@ class World:
     imd: np.ndarray  # decile 1..10
     ltc: np.ndarray
     dementia: np.ndarray  # true dementia (diagnosed or not)
-    dementia_dx: np.ndarray
+    dementia_dx: np.ndarray  # on the dementia register by the end of the span
     frailty: np.ndarray
     death: np.ndarray  # date32 day or NO_DEATH
     given: np.ndarray  # index into names.MALE / names.FEMALE by sex
@@ -89,6 +96,7 @@ class World:
     lsoa_codes: list[str]
     postcode_pool: list[str]
     practice_codes: list[str]
+    dementia_dx_date: np.ndarray | None = None  # date32 day of diagnosis or NO_DEATH
     _cache: dict = field(default_factory=dict)
 
     @property
@@ -122,27 +130,85 @@ class World:
         band_mean = np.divide(sums, counts, out=np.ones_like(sums), where=counts > 0)
         return age_rel[self.band] * m / band_mean[self.band]
 
-    def person_years(self, min_age: int = 0) -> int:
-        """A BCF metric denominator: residents aged ``min_age``+ alive on 30 June of each
-        year of the span (the ONS mid-year convention), summed over the years."""
-        key = ("person_years", min_age)
+    @property
+    def years(self) -> list[tuple[int, int, date]]:
+        """Each financial year of the span: (first day, last day + 1, its 30 June)."""
+        out, lo = [], self.start
+        while lo <= self.end:
+            y, m, _ = ymd(np.array([lo]))
+            fy = int(y[0]) if m[0] >= 4 else int(y[0]) - 1
+            hi = min(day(date(fy + 1, 4, 1)), self.end + 1)
+            out.append((lo, hi, date(fy, 6, 30)))
+            lo = hi
+        return out
+
+    def year_window(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each person's exposure window within financial year ``i`` of the span."""
+        lo, hi, _ = self.years[i]
+        return np.maximum(self.entry, lo), np.minimum(self.exit, hi)
+
+    def mid_year_population(self, min_age: int = 0) -> list[int]:
+        """A BCF metric denominator per financial year: residents aged ``min_age``+ alive
+        on its 30 June (the ONS mid-year convention)."""
+        key = ("mid_year", min_age)
         if key not in self._cache:
-            first, last = (
-                int(ymd(np.array([self.start]))[0][0]),
-                int(ymd(np.array([self.end]))[0][0]),
-            )
-            total = 0
-            for y in range(first, last):
-                mid = date(y, 6, 30)
+            counts = []
+            for _, _, mid in self.years:
                 alive = (self.dob <= day(mid)) & (self.death > day(mid))
-                total += int((age_at(self.dob[alive], mid) >= min_age).sum())
-            self._cache[key] = total
+                counts.append(int((age_at(self.dob[alive], mid) >= min_age).sum()))
+            self._cache[key] = counts
         return self._cache[key]
 
-    def calibrate(self, mult: np.ndarray, total: float) -> np.ndarray:
-        """Annual rates ``k * mult`` whose expected event count over exposure is ``total``."""
-        raw = (mult * self.exposure_years).sum()
-        return (total / raw if raw > 0 else 0.0) * mult
+    def person_years(self, min_age: int = 0) -> int:
+        """:meth:`mid_year_population` summed over the span's financial years."""
+        return sum(self.mid_year_population(min_age))
+
+    @property
+    def secondary_use_factor(self) -> float:
+        """1 / (1 - opt-out share): events to generate per event that will be measured."""
+        return 1.0 / (1.0 - self.params.opt_out_share)
+
+    def yearly_rates(
+        self,
+        mult: np.ndarray,
+        rate: float,
+        min_age: int = 0,
+        minus: list[float] | None = None,
+    ) -> list[np.ndarray]:
+        """Annual rates ``k_y * mult`` per financial year ``y`` of the span.
+
+        ``k_y`` makes the expected events in year ``y`` equal ``rate`` (per person-year)
+        times the year's mid-year population aged ``min_age``+, times
+        :attr:`secondary_use_factor`, less ``minus[y]`` (events another source supplies).
+        """
+        out = []
+        for i, target in enumerate(self.mid_year_population(min_age)):
+            want = rate * target * self.secondary_use_factor - (minus[i] if minus else 0.0)
+            lo, hi = self.year_window(i)
+            raw = (mult * np.clip(hi - lo, 0, None)).sum() / 365.25
+            out.append((max(want, 0.0) / raw if raw > 0 else 0.0) * mult)
+        return out
+
+    def expected_by_year(self, rates: list[np.ndarray]) -> list[float]:
+        """Expected event counts per financial year for :meth:`yearly_rates` output."""
+        out = []
+        for i, r in enumerate(rates):
+            lo, hi = self.year_window(i)
+            out.append(float((r * np.clip(hi - lo, 0, None)).sum() / 365.25))
+        return out
+
+    def draw_yearly(
+        self, rng: np.random.Generator, rates: list[np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`draw_events` in each financial year with that year's rates."""
+        parts = [self.draw_events(rng, r, self.year_window(i)) for i, r in enumerate(rates)]
+        return (np.concatenate([p[0] for p in parts]).astype(np.int64),
+                np.concatenate([p[1] for p in parts]).astype(np.int64))  # fmt: skip
+
+    def year_of(self, days: np.ndarray) -> np.ndarray:
+        """Index of the span's financial year holding each date32 day (clipped to the span)."""
+        starts = np.array([lo for lo, _, _ in self.years])
+        return np.clip(np.searchsorted(starts, days, side="right") - 1, 0, len(starts) - 1)
 
     def draw_events(
         self,
@@ -229,7 +295,55 @@ def build_world(params: SynthParams, start: date, end: date, rng: np.random.Gene
         lsoa_codes=lsoa_codes, postcode_pool=postcode_pool, practice_codes=practice_codes,
     )  # fmt: skip
     world.death = _draw_deaths(world, rng)
+    _dementia_register(world, rng)
     return world
+
+
+def _dementia_register(world: World, rng: np.random.Generator) -> None:
+    """Dementia diagnosis dates: the register people are on at each year end.
+
+    People diagnosed at the start were diagnosed in the 4 years before it. Each financial
+    year, deaths leave the register; new diagnoses -- first among undiagnosed people with
+    dementia, then new (incident) cases weighted by age-specific prevalence -- bring it
+    back at the year end to the configured diagnosis rate of the prevalence expected in
+    the mid-year 65+ population (the metric's denominator), so the dementia diagnosis
+    rate metric does not drift down with deaths.
+    Incident cases count as having dementia for the whole span in the hospital and care
+    event risks drawn after this (not in mortality, which is drawn before).
+    """
+    demo = world.params.demography
+    prev = np.array([demo.dementia_prevalence_by_age.get(b, 0.0) for b in AGE_BANDS])
+    dx_date = np.full(world.n, NO_DEATH, dtype=np.int64)
+    before = np.floor(rng.random(world.n) * 4 * 365.25).astype(np.int64)
+    dx_date[world.dementia_dx] = world.start - 1 - before[world.dementia_dx]
+    for lo, hi, mid in world.years:
+        # expected prevalence as the metric estimates it: the mid-year 65+ population
+        mid_age = age_at(world.dob, mid)
+        at_mid = (world.dob <= day(mid)) & (world.death > day(mid)) & (mid_age >= 65)
+        expected = prev[band_index(np.minimum(mid_age[at_mid], 100))].sum()
+        age = age_at(world.dob, EPOCH + timedelta(days=int(hi - 1)))
+        living_65 = (world.death >= hi) & (world.dob < hi) & (age >= 65)
+        wanted = demo.dementia_diagnosis_rate * expected * world.secondary_use_factor
+        on_register = int((living_65 & (dx_date < hi)).sum())
+        new = round(float(wanted)) - on_register
+        if new <= 0:
+            continue
+        free = living_65 & (dx_date == NO_DEATH)
+        pool = np.flatnonzero(free & world.dementia)
+        chosen = rng.choice(pool, size=min(new, len(pool)), replace=False)
+        if new > len(pool):
+            others = np.flatnonzero(free & ~world.dementia)
+            w = prev[band_index(np.minimum(age[others], 100))]
+            k = min(new - len(pool), int((w > 0).sum()))
+            incident = rng.choice(others, size=k, replace=False, p=w / w.sum()) if k else others[:0]
+            world.dementia[incident] = True
+            chosen = np.concatenate([chosen, incident])
+        # diagnosed on a day of the year when the person is 65 or over
+        turned_65 = world.dob[chosen].astype(np.int64) + int(65 * 365.25)
+        first = np.maximum(lo, np.minimum(turned_65, hi - 1))
+        dx_date[chosen] = first + np.floor(rng.random(len(chosen)) * (hi - first)).astype(np.int64)
+    world.dementia_dx = dx_date != NO_DEATH
+    world.dementia_dx_date = dx_date
 
 
 def _draw_deaths(world: World, rng: np.random.Generator) -> np.ndarray:
