@@ -46,16 +46,21 @@ def test_period_labels_follow_the_plan_grammar():
 def test_non_elective_admissions(con):
     # A: s1 (Apr), s2 (Apr), s3 (May), s4 (Oct), s8 (Jan 2017) are non-elective;
     # s5 is elective, s6 is not a resident. Population all ages 100,000.
-    # Apr 2/100,000 x 100,000 = 2.0; the count is the numerator.
+    # Apr 2/100,000 x 100,000 = 2.0; the count is the numerator. The months between the
+    # first (Apr) and last (Jan) with admissions that have none are zeros, not gaps.
+    zero = (0, 100_000, 0.0)
     assert values(con, "non_elective_admissions") == {
         "2016-04": (2, 100_000, 2.0),
         "2016-05": (1, 100_000, 1.0),
+        "2016-06": zero, "2016-07": zero, "2016-08": zero, "2016-09": zero,
         "2016-10": (1, 100_000, 1.0),
+        "2016-11": zero, "2016-12": zero,
         "2017-01": (1, 100_000, 1.0),
-    }
-    # Quarters: Q1 = Apr+May = 3, Q3 = Oct, Q4 = Jan. Year = 5.
+    }  # fmt: skip
+    # Quarters: Q1 = Apr+May = 3, Q2 none (a zero), Q3 = Oct, Q4 = Jan. Year = 5.
     assert values(con, "non_elective_admissions", "quarter") == {
         "2016/17 Q1": (3, 100_000, 3.0),
+        "2016/17 Q2": zero,
         "2016/17 Q3": (1, 100_000, 1.0),
         "2016/17 Q4": (1, 100_000, 1.0),
     }
@@ -74,11 +79,15 @@ def test_delayed_transfers_of_care_total_and_by_attribution(con):
         "2016-04": (16, 80_000, 20.0),
         "2016-05": (4, 80_000, 5.0),
     }
+    # Every breakdown has a row in each month of the run: no nhs days in May is a zero.
     assert values(con, "delayed_transfers_of_care", breakdown="nhs") == {
-        "2016-04": (10, 80_000, 12.5)
+        "2016-04": (10, 80_000, 12.5), "2016-05": (0, 80_000, 0.0),
     }
     assert values(con, "delayed_transfers_of_care", breakdown="social_care") == {
-        "2016-04": (6, 80_000, 7.5)
+        "2016-04": (6, 80_000, 7.5), "2016-05": (0, 80_000, 0.0),
+    }
+    assert values(con, "delayed_transfers_of_care", breakdown="both") == {
+        "2016-04": (0, 80_000, 0.0), "2016-05": (4, 80_000, 5.0),
     }
     assert values(con, "delayed_transfers_of_care", "year", breakdown="both") == {
         "2016/17": (4, 80_000, 5.0)
@@ -119,11 +128,16 @@ def test_patient_experience(con):
 
 def test_falls_65(con):
     # s1 p1 aged 75 (Apr) counts; s2 p2 aged 26 no; s3 p3 aged 64 on 1 May no;
-    # s4 p3 on his 65th birthday (10 Oct) counts. 1 / 20,000 x 100,000 = 5.0 per month.
-    assert values(con, "falls_65") == {
+    # s4 p3 on his 65th birthday (10 Oct) counts. 1 / 20,000 x 100,000 = 5.0 per month;
+    # May to September, inside the run, are zeros.
+    falls = values(con, "falls_65")
+    assert falls == {
         "2016-04": (1, 20_000, 5.0),
+        **{f"2016-{m:02d}": (0, 20_000, 0.0) for m in range(5, 10)},
         "2016-10": (1, 20_000, 5.0),
     }
+    # HWB B has no falls at all: no rows (no run to fill).
+    assert values(con, "falls_65", hwb=B) == {}
     assert values(con, "falls_65", "year") == {"2016/17": (2, 20_000, 10.0)}
 
 

@@ -167,6 +167,39 @@ def _check_population(pop: pd.DataFrame, result: pd.DataFrame, metric: str) -> N
             )
 
 
+def _fill_zero_periods(df: pd.DataFrame, pop: pd.DataFrame, metric: str, grain: str
+                       ) -> pd.DataFrame:
+    """Rows with numerator 0 for the gaps in a count metric's run (``MetricSpec.zero_fill``).
+
+    Per HWB, every period between its first and last period with events, for every
+    breakdown the metric reports; the denominator is the same mid-year population as the
+    metric's other rows (NaN when the population table lacks it, which
+    :func:`_check_population` then reports). Done once here, after either backend.
+    """
+    spec = SPECS[metric]
+    if not spec.zero_fill or spec.population_base is None:
+        return df
+    bands = list(POPULATION_BASES[spec.population_base])
+    base = pop[pop.age_band.isin(bands)]
+    den = {(h, int(y)): float(n) for (h, y), n in
+           base.groupby(["hwb_code", "year"]).population.sum().items()}  # fmt: skip
+    rows = []
+    for hwb, g in df.groupby("hwb_code"):
+        spans = [period_span(p) for p in g.period.unique()]
+        labels = labels_between(min(x.start for x in spans), max(x.end for x in spans), grain)
+        have = set(zip(g.period, g.breakdown, strict=True))
+        breakdowns = sorted(set(spec.breakdowns) | set(g.breakdown))
+        for label in labels:
+            for bd in breakdowns:
+                if (label, bd) not in have:
+                    d = den.get((hwb, _pop_year(label)), float("nan"))
+                    rows.append((metric, hwb, label, bd, 0.0, d, 0.0 if d > 0 else float("nan")))
+    if not rows:
+        return df
+    filled = pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS))
+    return _normalise(pd.concat([df, filled], ignore_index=True))
+
+
 def _pop_year(period: str) -> int:
     s = period_span(period).start
     return s.year if s.month >= 4 else s.year - 1
@@ -243,6 +276,7 @@ def compute_metrics(
                     raise MetricDataError(msg)
                 warnings.append(msg)
                 continue
+            df = _fill_zero_periods(df, pop, mid, grain)
             _check_population(pop, df, mid)
             frames.append(df)
     out = (

@@ -22,6 +22,11 @@ Conventions (documented once here, cited by every metric):
   A missing year or age band is an error naming the HWB, year and band(s).
 * **Rates** are per period of the grain: a monthly rate is events in the month per 100,000
   population, an annual rate events in the year per 100,000.
+* **Zeros**: for count metrics (``zero_fill``) every period between an HWB's first and last
+  period with events has a row; a period with none has numerator 0 (so SPC charts see
+  the zero, not a gap). Periods before the first or after the last are left out: the
+  store cannot tell "no events" from "not loaded" there. Proportions have no row when
+  their denominator is empty.
 """
 
 from __future__ import annotations
@@ -81,6 +86,9 @@ class MetricSpec:
     population_base: str | None = None  # key of POPULATION_BASES when a population rate
     scale: float = 100_000.0
     breakdowns: tuple[str, ...] = field(default=(ALL,))
+    #: A count (additive) metric: a period inside an HWB's run with no qualifying events
+    #: is a real zero, so the engine adds its row (numerator 0) rather than leave a gap.
+    zero_fill: bool = False
 
     @property
     def definition(self) -> MetricDefinition:

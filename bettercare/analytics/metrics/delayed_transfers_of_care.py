@@ -51,4 +51,5 @@ def build(ctx: Context) -> ir.Table:
 SPEC = MetricSpec(
     id=ID, tables=("delayed_transfers", "residents", "population"), build=build,
     population_base="18+", breakdowns=("all", "nhs", "social_care", "both"),
+    zero_fill=True,
 )

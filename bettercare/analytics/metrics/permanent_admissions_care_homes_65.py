@@ -55,4 +55,5 @@ def build(ctx: Context) -> ir.Table:
 SPEC = MetricSpec(
     id=ID, tables=("social_care_services", "residents", "population"), build=build,
     population_base="65+",
+    zero_fill=True,
 )
