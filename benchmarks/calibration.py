@@ -15,31 +15,14 @@ is a calibration error worth fixing in the generator.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
 import pandas as pd
 
-from bettercare.analytics.calibration import calibration_table
-from bettercare.analytics.engine import compute_metrics
-from bettercare.data import pseudonymise
-from bettercare.data.ingest import ingest
-from bettercare.data.synth import generate, preset
+from bettercare.analytics.calibration import measure_synthetic
+from bettercare.data.synth import preset
 
 YEARS = ["2015/16", "2016/17"]
-
-
-def run(hwb: str, population: int, seed: int) -> pd.DataFrame:
-    params = preset(hwb).with_population(population)
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp)
-        generate(params, YEARS, seed, d / "feeds")
-        key_file = pseudonymise.new_key_file(d / "keys" / "pseudonym.key")
-        store = d / "store" / "bettercare.duckdb"
-        ingest(d / "feeds", store, pseudonymise.load_key(key_file, [d / "feeds"]))
-        annual = compute_metrics(store, "year", period="2015-04..2017-03")
-    return calibration_table(annual, params)
 
 
 def main() -> None:
@@ -52,7 +35,8 @@ def main() -> None:
     tables = []
     for seed in args.seeds:
         t0 = time.perf_counter()
-        table = run(args.hwb, args.population, seed)
+        table = measure_synthetic(preset(args.hwb).with_population(args.population), YEARS,
+                                  seed)
         print(f"\n== {args.hwb}, {args.population:,} residents, seed {seed} "
               f"({time.perf_counter() - t0:.0f} s)")  # fmt: skip
         print(table.to_string(index=False, float_format=lambda x: f"{x:,.2f}"))

@@ -17,11 +17,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from bettercare.analytics.calibration import calibration_table
-from bettercare.analytics.engine import compute_metrics
-from bettercare.data import pseudonymise
-from bettercare.data.ingest import ingest
-from bettercare.data.synth import generate, preset
+from bettercare.analytics.calibration import measure_synthetic
+from bettercare.data.synth import preset
 from bettercare.data.synth.world import I65, build_world
 
 POPULATION = 200_000  # ~9 s: generate, ingest and link, compute
@@ -29,14 +26,8 @@ YEARS = ["2015/16", "2016/17"]
 
 
 @pytest.fixture(scope="module")
-def table(tmp_path_factory):
-    d = tmp_path_factory.mktemp("calibration")
-    params = preset("leicestershire").with_population(POPULATION)
-    generate(params, YEARS, 11, d / "feeds")
-    key = pseudonymise.load_key(pseudonymise.new_key_file(d / "keys" / "k"), [d / "feeds"])
-    ingest(d / "feeds", d / "store" / "s.duckdb", key)
-    annual = compute_metrics(d / "store" / "s.duckdb", "year", period="2015-04..2017-03")
-    return calibration_table(annual, params)
+def table():
+    return measure_synthetic(preset("leicestershire").with_population(POPULATION), YEARS, 11)
 
 
 def test_every_metric_is_measured_in_every_year(table):

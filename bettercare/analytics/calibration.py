@@ -23,13 +23,21 @@ configured diagnosis rate only where the two prevalences agree.
 from __future__ import annotations
 
 import math
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from bettercare.analytics.engine import compute_metrics
 from bettercare.analytics.metrics.base import ALL
+from bettercare.data import pseudonymise
+from bettercare.data.ingest import ingest
+from bettercare.data.synth import generate
 from bettercare.data.synth.params import SynthParams
+from bettercare.domain.periods import fy_span
 
 COLUMNS = ("metric", "period", "target", "measured", "difference_pct", "z", "numerator")
 
@@ -57,7 +65,8 @@ TARGETS: dict[str, _Target] = {
 }  # fmt: skip
 
 
-def _z(kind: str, target: float, row: pd.Series, params: SynthParams) -> float:
+def _z(kind: str, target: float, row: Any, params: SynthParams) -> float:
+    """``row`` has the metric output columns (numerator, denominator, value)."""
     if kind == "estimate" or row.denominator <= 0:
         return math.nan
     if kind == "proportion":
@@ -81,11 +90,25 @@ def calibration_table(annual: pd.DataFrame, params: SynthParams) -> pd.DataFrame
     for r in head.itertuples(index=False):
         spec = TARGETS[r.metric]
         target = spec.value(params)
-        s = pd.Series(r._asdict())
         rows.append({
             "metric": r.metric, "period": r.period, "target": target, "measured": r.value,
             "difference_pct": (r.value - target) / target * 100 if target else math.nan,
-            "z": _z(spec.kind, target, s, params), "numerator": r.numerator,
+            "z": _z(spec.kind, target, r, params), "numerator": r.numerator,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=list(COLUMNS)).sort_values(["metric", "period"],
                                                                  ignore_index=True)
+
+
+def measure_synthetic(params: SynthParams, years: list[str], seed: int) -> pd.DataFrame:
+    """Generate ``params`` for ``years``, ingest (fresh key; opt-outs excluded, social care
+    linked) into a temporary store and return its :func:`calibration_table`."""
+    with tempfile.TemporaryDirectory(prefix="bettercare-calibration-") as tmp:
+        d = Path(tmp)
+        generate(params, years, seed, d / "feeds")
+        key = pseudonymise.load_key(pseudonymise.new_key_file(d / "keys" / "pseudonym.key"),
+                                    [d / "feeds"])  # fmt: skip
+        store = d / "store" / "bettercare.duckdb"
+        ingest(d / "feeds", store, key)
+        window = f"{fy_span(years[0]).start:%Y-%m}..{fy_span(years[-1]).end:%Y-%m}"
+        annual = compute_metrics(store, "year", period=window)
+    return calibration_table(annual, params)

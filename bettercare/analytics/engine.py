@@ -35,7 +35,7 @@ from bettercare.analytics.metrics.base import (
     labels_between,
 )
 from bettercare.data.schema import FEEDS
-from bettercare.domain.periods import period_span
+from bettercare.domain.periods import fy_start_of, period_span
 
 BACKENDS: tuple[str, ...] = ("duckdb", "spark")
 Store = str | Path | duckdb.DuckDBPyConnection
@@ -127,8 +127,7 @@ def _periods_frame(start: date, end: date, grain: str) -> pd.DataFrame:
             "period": labels,
             "period_start": [s.start for s in spans],
             "period_end": [s.end for s in spans],
-            "pop_year": [s.start.year if s.start.month >= 4 else s.start.year - 1
-                         for s in spans],
+            "pop_year": [fy_start_of(s.start) for s in spans],
         }
     )
 
@@ -201,8 +200,7 @@ def _fill_zero_periods(df: pd.DataFrame, pop: pd.DataFrame, metric: str, grain: 
 
 
 def _pop_year(period: str) -> int:
-    s = period_span(period).start
-    return s.year if s.month >= 4 else s.year - 1
+    return fy_start_of(period_span(period).start)
 
 
 def _normalise(df: pd.DataFrame) -> pd.DataFrame:

@@ -78,9 +78,14 @@ def fy_span(fy: str) -> PeriodSpan:
     return PeriodSpan(date(y, 4, 1), date(y + 1, 3, 31))
 
 
+def fy_start_of(day: date) -> int:
+    """The calendar year in which the financial year holding ``day`` starts (1 April)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
 def fy_of(day: date) -> str:
     """The financial year a date falls in."""
-    y = day.year if day.month >= 4 else day.year - 1
+    y = fy_start_of(day)
     return f"{y}/{(y + 1) % 100:02d}"
 
 

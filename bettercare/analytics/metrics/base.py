@@ -40,6 +40,7 @@ import ibis.expr.types as ir
 
 from bettercare.data.schema import AGE_BANDS
 from bettercare.domain.metrics import MetricDefinition, get_metric
+from bettercare.domain.periods import fy_of
 
 GRAINS: tuple[str, ...] = ("month", "quarter", "year")
 OUTPUT_COLUMNS: tuple[str, ...] = (
@@ -241,8 +242,7 @@ def label_for(day: date, grain: str) -> str:
     check_grain(grain)
     if grain == "month":
         return f"{day.year}-{day.month:02d}"
-    fy = day.year if day.month >= 4 else day.year - 1
-    label = f"{fy}/{(fy + 1) % 100:02d}"
+    label = fy_of(day)
     if grain == "year":
         return label
     return f"{label} Q{(day.month + 8) % 12 // 3 + 1}"

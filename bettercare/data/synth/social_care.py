@@ -75,14 +75,13 @@ def permanent_admissions(world: World, sp: Spells, rng: np.random.Generator) -> 
     rate = p.event_rates.permanent_admissions_65_per_100k_per_year / 1e5
     # Year by year: people admitted in an earlier year cannot be admitted again.
     free = np.ones(world.n, dtype=bool)
-    who_parts, start_parts = [], []
-    k_first = 0.0
+    who_parts, start_parts, ks = [], [], []
     for i, pop in enumerate(world.mid_year_population(65)):
         lo, hi = world.year_window(i)
         span = np.clip(hi - lo, 0, None)
         x = np.where(free, mult * span / 365.25, 0.0)
         k = _solve_k(x, rate * pop * world.secondary_use_factor)
-        k_first = k if i == 0 else k_first
+        ks.append(k)
         who = np.flatnonzero(rng.random(world.n) < 1 - np.exp(-k * x))
         free[who] = False
         who_parts.append(who)
@@ -118,7 +117,7 @@ def permanent_admissions(world: World, sp: Spells, rng: np.random.Generator) -> 
     sp.destination[spell[found]] = np.where(
         a_type[found] == "residential_care", DEST["care_home"], DEST["nursing_home"]
     )
-    return Admissions(a_who, a_start, a_type.astype(object), k_first * mult)
+    return Admissions(a_who, a_start, a_type.astype(object), ks[0] * mult)
 
 
 def _solve_k(x: np.ndarray, target: float) -> float:

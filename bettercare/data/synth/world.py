@@ -33,6 +33,7 @@ import numpy as np
 from bettercare.data.schema import AGE_BANDS
 from bettercare.data.synth import names, nhs
 from bettercare.data.synth.params import EventRisk, SynthParams
+from bettercare.domain.periods import fy_start_of
 
 EPOCH = date(1970, 1, 1)
 BAND_LOW = np.array([int(b.split("-")[0].rstrip("+")) for b in AGE_BANDS])
@@ -112,10 +113,6 @@ class World:
         """Exclusive end of each person's exposure window."""
         return np.minimum(self.death, self.end + 1)
 
-    @property
-    def exposure_years(self) -> np.ndarray:
-        return np.clip(self.exit - self.entry, 0, None) / 365.25
-
     def multiplier(self, risk: EventRisk) -> np.ndarray:
         """Relative annual rate per person (mean ``age_relative`` in each band; 0 if ineligible)."""
         age_rel = np.array([risk.age_relative.get(b, 0.0) for b in AGE_BANDS])
@@ -133,19 +130,25 @@ class World:
     @property
     def years(self) -> list[tuple[int, int, date]]:
         """Each financial year of the span: (first day, last day + 1, its 30 June)."""
-        out, lo = [], self.start
-        while lo <= self.end:
-            y, m, _ = ymd(np.array([lo]))
-            fy = int(y[0]) if m[0] >= 4 else int(y[0]) - 1
-            hi = min(day(date(fy + 1, 4, 1)), self.end + 1)
-            out.append((lo, hi, date(fy, 6, 30)))
-            lo = hi
-        return out
+        if "years" not in self._cache:
+            out, lo = [], self.start
+            while lo <= self.end:
+                fy = fy_start_of(EPOCH + timedelta(days=int(lo)))
+                hi = min(day(date(fy + 1, 4, 1)), self.end + 1)
+                out.append((lo, hi, date(fy, 6, 30)))
+                lo = hi
+            self._cache["years"] = out
+        return self._cache["years"]
 
     def year_window(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Each person's exposure window within financial year ``i`` of the span."""
         lo, hi, _ = self.years[i]
         return np.maximum(self.entry, lo), np.minimum(self.exit, hi)
+
+    def year_exposure(self, i: int) -> np.ndarray:
+        """Each person's years of exposure within financial year ``i`` of the span."""
+        lo, hi = self.year_window(i)
+        return np.clip(hi - lo, 0, None) / 365.25
 
     def mid_year_population(self, min_age: int = 0) -> list[int]:
         """A BCF metric denominator per financial year: residents aged ``min_age``+ alive
@@ -158,10 +161,6 @@ class World:
                 counts.append(int((age_at(self.dob[alive], mid) >= min_age).sum()))
             self._cache[key] = counts
         return self._cache[key]
-
-    def person_years(self, min_age: int = 0) -> int:
-        """:meth:`mid_year_population` summed over the span's financial years."""
-        return sum(self.mid_year_population(min_age))
 
     @property
     def secondary_use_factor(self) -> float:
@@ -184,18 +183,13 @@ class World:
         out = []
         for i, target in enumerate(self.mid_year_population(min_age)):
             want = rate * target * self.secondary_use_factor - (minus[i] if minus else 0.0)
-            lo, hi = self.year_window(i)
-            raw = (mult * np.clip(hi - lo, 0, None)).sum() / 365.25
+            raw = (mult * self.year_exposure(i)).sum()
             out.append((max(want, 0.0) / raw if raw > 0 else 0.0) * mult)
         return out
 
     def expected_by_year(self, rates: list[np.ndarray]) -> list[float]:
         """Expected event counts per financial year for :meth:`yearly_rates` output."""
-        out = []
-        for i, r in enumerate(rates):
-            lo, hi = self.year_window(i)
-            out.append(float((r * np.clip(hi - lo, 0, None)).sum() / 365.25))
-        return out
+        return [float((r * self.year_exposure(i)).sum()) for i, r in enumerate(rates)]
 
     def draw_yearly(
         self, rng: np.random.Generator, rates: list[np.ndarray]
@@ -320,7 +314,7 @@ def _dementia_register(world: World, rng: np.random.Generator) -> None:
         # expected prevalence as the metric estimates it: the mid-year 65+ population
         mid_age = age_at(world.dob, mid)
         at_mid = (world.dob <= day(mid)) & (world.death > day(mid)) & (mid_age >= 65)
-        expected = prev[band_index(np.minimum(mid_age[at_mid], 100))].sum()
+        expected = prev[band_index(mid_age[at_mid])].sum()
         age = age_at(world.dob, EPOCH + timedelta(days=int(hi - 1)))
         living_65 = (world.death >= hi) & (world.dob < hi) & (age >= 65)
         wanted = demo.dementia_diagnosis_rate * expected * world.secondary_use_factor
@@ -333,7 +327,7 @@ def _dementia_register(world: World, rng: np.random.Generator) -> None:
         chosen = rng.choice(pool, size=min(new, len(pool)), replace=False)
         if new > len(pool):
             others = np.flatnonzero(free & ~world.dementia)
-            w = prev[band_index(np.minimum(age[others], 100))]
+            w = prev[band_index(age[others])]
             k = min(new - len(pool), int((w > 0).sum()))
             incident = rng.choice(others, size=k, replace=False, p=w / w.sum()) if k else others[:0]
             world.dementia[incident] = True
