@@ -4,4 +4,11 @@ Layers (data flows one way; lower layers never import higher ones):
 ``domain`` -> ``data`` -> ``analytics`` -> ``reporting`` / ``api`` / ``cli``.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+# pyproject.toml is the one place the version is set.
+
+try:
+    __version__ = version("bettercare")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
