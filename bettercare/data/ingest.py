@@ -29,6 +29,8 @@ whole or a usage error (no key, key mismatch, missing directory): nothing of it 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,12 +40,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bettercare.data import identities, linkage, pseudonymise
+from bettercare.data import identifier_scan, identities, linkage, pseudonymise
 from bettercare.data.schema import FEEDS, FeedSpec, create_store_tables, store_columns
 from bettercare.data.validate import (
     NHS,
     NHS_OK,
     ROW,
+    TRUNCATED,
     FileRejected,
     Issue,
     discover,
@@ -132,11 +135,23 @@ def ingest(
     progress: Progress | None = None,
     link_threshold: float = linkage.DEFAULT_THRESHOLD,
     identity_file: Path | None = None,
+    replace: bool = False,
+    no_opt_outs: bool = False,
+    extract_period: tuple[dt.date, dt.date] | None = None,
+    memory_limit: str | None = None,
+    run_date: dt.date | None = None,
 ) -> IngestResult:
     """Validate and load every feed file in ``directory`` into the store (one transaction).
 
     ``identity_file``: the restricted identity file (:mod:`bettercare.data.identities`)
-    used to link social care when the residents feed is not part of this run."""
+    used to link social care when the residents feed is not part of this run.
+    ``replace``: accept a file that has fewer rows for a month than are loaded (or whose
+    last row is cut short); without it such a file is rejected. ``no_opt_outs``: load
+    person-level feeds into a store that has never had an opt-out list, without one.
+    ``extract_period`` (first, last day): rows of a feed whose period date lies outside are
+    quarantined. ``memory_limit``: DuckDB's (e.g. ``"1GB"``); beyond it DuckDB spills to
+    the private temp directory :func:`temp_directory`. ``run_date`` (default today): no
+    event may be dated after it."""
     start = dt.datetime.now()
     directory, store = Path(directory), Path(store)
     if not directory.is_dir():
@@ -150,11 +165,17 @@ def ingest(
             raise UsageError(reason)
     store.parent.mkdir(parents=True, exist_ok=True)
     new_identities: pa.Table | None = None
-    run = _Run(uuid.uuid4().hex[:12], directory, key, link_threshold)
-    try:
-        con = duckdb.connect(str(store))
-    except duckdb.Error as exc:  # locked by another process, not a DuckDB file, ...
-        raise UsageError(f"cannot open the store {store}: {exc}") from exc
+    run = _Run(
+        uuid.uuid4().hex[:12],
+        directory,
+        key,
+        link_threshold,
+        replace=replace,
+        extract_period=extract_period,
+        run_date=run_date or dt.date.today(),
+    )
+    con = connect(store, memory_limit=memory_limit)
+    tmp = temp_directory(store)
     try:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -178,10 +199,18 @@ def ingest(
                     con.unregister("held_identities")
                     run.has_identities = True
             order = [f for f in FEED_ORDER if f in files]
+            blocked: str | None = None
             for i, name in enumerate(order):
                 if progress:
                     progress(name, i, len(order))
-                result, rejected = run.load_feed(con, FEEDS[name], files[name])
+                feed, path = FEEDS[name], files[name]
+                if _person_level(feed) and blocked is None:
+                    blocked = _opt_outs_missing(con, run, files, file_issues, no_opt_outs)
+                if _person_level(feed) and blocked:
+                    result = FeedResult(name, path.name, "rejected")
+                    rejected = [Issue(path.name, None, None, "opt_outs_unavailable", blocked)]
+                else:
+                    result, rejected = run.load_feed(con, feed, path)
                 run.results.append(result)
                 for issue in rejected:
                     _insert_issue(con, issue)
@@ -200,10 +229,86 @@ def ingest(
             raise
     finally:
         con.close()
+        shutil.rmtree(tmp, ignore_errors=True)
     if new_identities is not None and identity_file is not None:
         identities.write(identity_file, new_identities)
     seconds = (dt.datetime.now() - start).total_seconds()
     return IngestResult(run.run_id, run.results, file_issues, counts, run.linkage, report, seconds)
+
+
+def temp_directory(store: Path) -> Path:
+    """DuckDB's spill directory for an ingest into ``store``: ``<store>.tmp/``, mode 0700,
+    emptied when a run starts (a crashed run's leftovers) and removed when it ends."""
+    return store.with_name(store.name + ".tmp")
+
+
+def connect(store: Path, *, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the store for an ingest: never downloads or loads an extension (a file that is
+    not a DuckDB store is a one-line :class:`UsageError`), and spills only to the private
+    :func:`temp_directory`, cleared of any earlier run's leftovers.
+
+    The leftovers are removed only once the store is open: DuckDB's file lock means no
+    other ingest is running (whose spill files they could be)."""
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    try:
+        con = duckdb.connect(str(store), config=config)
+    except duckdb.Error as exc:  # locked by another process, not a DuckDB file, ...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"cannot open the store {store}: {first}") from exc
+    try:
+        tmp = temp_directory(store)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(mode=0o700)
+        os.chmod(tmp, 0o700)  # whatever the umask
+        con.execute(f"SET temp_directory = '{_sql_path(tmp)}'")
+        if memory_limit:
+            try:
+                con.execute("SET memory_limit = ?", [memory_limit])
+            except duckdb.Error as exc:
+                raise UsageError(f"memory limit {memory_limit!r}: {exc}") from None
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _person_level(feed: FeedSpec) -> bool:
+    return feed.name != "opt_outs" and "nhs_number" in feed.column_names
+
+
+def _opt_outs_missing(
+    con: duckdb.DuckDBPyConnection,
+    run: _Run,
+    files: dict[str, Path],
+    file_issues: list[Issue],
+    no_opt_outs: bool,
+) -> str:
+    """Why person-level feeds may not load in this run ("" when they may): the national
+    data opt-out list must be applied first. Its file was rejected, or there is none and
+    the store has never had one (unless ``no_opt_outs``)."""
+    loaded = next((r for r in run.results if r.feed == "opt_outs"), None)
+    if loaded is not None:
+        if loaded.status == "loaded":
+            return ""
+        return (
+            f"not loaded: the opt-out list {loaded.file} was rejected, so opted-out people "
+            "could not be excluded; fix it and run again"
+        )
+    unusable = [i.file for i in file_issues if Path(i.file).stem == "opt_outs"]
+    if unusable:
+        return (
+            f"not loaded: the opt-out list ({unusable[0]}) could not be used, so opted-out "
+            "people could not be excluded; fix it and run again"
+        )
+    if "opt_outs" in files:
+        return ""
+    had = con.execute("SELECT count(*) FROM ingest_log WHERE feed = 'opt_outs'").fetchone()
+    if (had and had[0]) or no_opt_outs:
+        return ""
+    return (
+        "not loaded: this store has never had an opt-out list; add opt_outs.csv (the "
+        "national data opt-out list, may be empty) to the directory, or pass --no-opt-outs"
+    )
 
 
 def _check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
@@ -246,6 +351,23 @@ def _write_report(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
     return path
 
 
+def _birth_condition(con: duckdb.DuckDBPyConnection, event: str, monthly: bool) -> str:
+    """SQL (over ``r``, the residents table) true when ``event`` precedes the birth, at the
+    precision the residents table keeps; "" when it keeps no birth date."""
+    cols = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE residents)").fetchall())
+    if cols.get("date_of_birth") == "DATE":
+        born = "date_trunc('month', r.date_of_birth)" if monthly else "r.date_of_birth"
+        return f"{event} < {born}"
+    for name, kind in cols.items():
+        if "birth" not in name:
+            continue
+        if kind == "DATE":  # month of birth kept as a date
+            return f"date_trunc('month', {event}) < date_trunc('month', r.{name})"
+        if kind in ("INTEGER", "BIGINT", "SMALLINT") and "year" in name:
+            return f"year({event}) < r.{name}"
+    return ""
+
+
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     con.complete()  # DuckDB 2: finish any pending execute() result first
     return con.sql(sql).to_arrow_table()
@@ -264,23 +386,68 @@ class _Run:
     results: list[FeedResult] = field(default_factory=list)
     linkage: dict[str, float] = field(default_factory=dict)
     has_identities: bool = False
+    replace: bool = False
+    extract_period: tuple[dt.date, dt.date] | None = None
+    run_date: dt.date = field(default_factory=dt.date.today)
 
     def load_feed(
         self, con: duckdb.DuckDBPyConnection, feed: FeedSpec, path: Path
     ) -> tuple[FeedResult, list[Issue]]:
+        """Load one file; a file-level problem returns it as rejected with its issues
+        (nothing of it written to the store)."""
         name = path.name
+        stg, iss, ok = f"stg_{feed.name}", f"iss_{feed.name}", f"ok_{feed.name}"
         try:
             table, parse_issues = read_feed(path, feed)
+            truncated = [i for i in parse_issues if i.rule == TRUNCATED]
+            if truncated and not self.replace:
+                raise FileRejected(
+                    [
+                        Issue(
+                            name,
+                            truncated[0].row,
+                            None,
+                            TRUNCATED,
+                            f"{name}: the last row (row {truncated[0].row}) is cut short: the "
+                            "file looks truncated; nothing of it loaded (--replace to load "
+                            "the rest anyway)",
+                        )
+                    ]
+                )
+            con.complete()
+            con.register("raw_feed", table)
+            try:
+                found = identifier_scan.scan(con, "raw_feed", feed)
+                if found:
+                    raise FileRejected(
+                        [
+                            Issue(name, None, col, rule, f"{name}: {text}; nothing of it loaded")
+                            for col, rule, text in found
+                        ]
+                    )
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {stg} AS {staging_sql(feed, 'raw_feed')}"
+                )
+            finally:
+                con.complete()
+                con.unregister("raw_feed")
+            del table
+            outcome = self._load_staged(con, feed, path, parse_issues)
         except FileRejected as exc:
-            return FeedResult(feed.name, name, "rejected"), exc.issues
+            outcome = FeedResult(feed.name, name, "rejected"), exc.issues
+        for tbl in (stg, iss, ok):  # (an exception aborts the transaction: no drop needed)
+            con.execute(f"DROP TABLE IF EXISTS {tbl}")
+        return outcome
+
+    def _load_staged(
+        self, con: duckdb.DuckDBPyConnection, feed: FeedSpec, path: Path, parse_issues: list[Issue]
+    ) -> tuple[FeedResult, list[Issue]]:
+        name = path.name
         stg, iss, ok = f"stg_{feed.name}", f"iss_{feed.name}", f"ok_{feed.name}"
-        con.complete()
-        con.register("raw_feed", table)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS {staging_sql(feed, 'raw_feed')}")
-        con.complete()
-        con.unregister("raw_feed")
-        del table
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {iss} AS {row_issues_sql(feed, stg, name)}")
+        rules = row_issues_sql(
+            feed, stg, name, run_date=self.run_date, extract_period=self.extract_period
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {iss} AS {rules}")
         for issue in parse_issues:
             con.execute(
                 f"INSERT INTO {iss} VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -296,32 +463,22 @@ class _Run:
             f"WHERE {ROW} NOT IN (SELECT \"row\" FROM {iss} WHERE severity = 'error' "
             f'AND "row" IS NOT NULL)'
         )
-        # the months the file covers: those of its rows that load (a quarantined row never
-        # causes earlier loaded data to be deleted)
-        months = self._months(con, feed, ok)
         rows_read = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0] + len(parse_issues)
-        quarantined = con.execute(
-            f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'"
-        ).fetchone()[0]
 
         opted_out = 0
+        link_stats: dict[str, float] = {}
         if feed.name == "opt_outs":
             con.execute(
                 "INSERT OR IGNORE INTO opt_out_register "
                 f"SELECT DISTINCT person_id FROM {ok} WHERE person_id IS NOT NULL"
             )
             self._purge_opted_out(con)
+            months: list[str] = []
             loaded = con.execute(f"SELECT count(*) FROM {ok}").fetchone()[0]
         else:
-            if feed.name == "residents":
-                con.execute(
-                    "CREATE OR REPLACE TEMP TABLE identities AS SELECT person_id, given_name, "
-                    "family_name, date_of_birth__t AS date_of_birth, postcode "
-                    f"FROM {ok} WHERE person_id IS NOT NULL"
-                )
-                self.has_identities = True
             if feed.name == "social_care_services":
                 self._link(con, ok)
+                link_stats = self.linkage
             if has_nhs:
                 opted_out = con.execute(
                     f"SELECT count(*) FROM {ok} WHERE person_id IN "
@@ -331,8 +488,27 @@ class _Run:
                     f"DELETE FROM {ok} WHERE person_id IN (SELECT person_id FROM opt_out_register)"
                 )
                 if feed.period_column:
-                    self._after_death(con, feed, ok, iss, name)
+                    self._outside_life(con, feed, ok, iss, name)
+            # the months the file covers: those of its rows that load (a quarantined row
+            # never causes earlier loaded data to be deleted)
+            months = self._months(con, feed, ok)
+            self._check_nothing_lost(con, feed, ok, months, name)
+            if feed.name == "residents":
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE identities AS SELECT person_id, given_name, "
+                    "family_name, date_of_birth__t AS date_of_birth, postcode "
+                    f"FROM {ok} WHERE person_id IS NOT NULL"
+                )
+                self.has_identities = True
             loaded = self._replace(con, feed, ok, months)
+            for metric, value in link_stats.items():
+                con.execute(
+                    "INSERT INTO linkage_report VALUES (?, ?, ?)",
+                    [self.run_id, metric, float(value)],
+                )
+        quarantined = con.execute(
+            f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'"
+        ).fetchone()[0]
 
         warnings = con.execute(f"SELECT count(*) FROM {iss} WHERE severity = 'warning'").fetchone()[
             0
@@ -359,11 +535,49 @@ class _Run:
                 opted_out,
             ],
         )
-        for tbl in (stg, iss, ok):
-            con.execute(f"DROP TABLE IF EXISTS {tbl}")
         return FeedResult(
             feed.name, name, "loaded", rows_read, loaded, quarantined, opted_out, warnings, months
         ), []
+
+    def _check_nothing_lost(
+        self, con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, months: list[str], name: str
+    ) -> None:
+        """Reject the file (unless ``replace``) when it would leave fewer rows for a month
+        than are loaded: a truncated or partial extract must not delete data silently.
+        The file's row findings still go to the report (not the store)."""
+        if self.replace or not feed.period_column or not months:
+            return
+        col = t(feed.column(feed.period_column))
+        marks = ", ".join("?" for _ in months)
+        rows = con.execute(
+            f"""WITH before AS (
+                  SELECT strftime({feed.period_column}, '%Y-%m') AS m, count(*) AS n
+                  FROM {feed.store_table} GROUP BY 1),
+                now AS (SELECT strftime({col}, '%Y-%m') AS m, count(*) AS n FROM {ok}
+                  WHERE {col} IS NOT NULL GROUP BY 1)
+                SELECT before.m, before.n, now.n FROM before JOIN now USING (m)
+                WHERE before.m IN ({marks}) AND now.n < before.n ORDER BY 1""",
+            months,
+        ).fetchall()
+        if not rows:
+            return
+        iss = f"iss_{feed.name}"
+        con.execute(f"INSERT INTO run_issues SELECT * FROM {iss}")
+        raise FileRejected(
+            [
+                Issue(
+                    name,
+                    None,
+                    feed.period_column,
+                    "fewer_rows_than_loaded",
+                    f"{name}: {feed.name} {m}: {before:,} rows loaded, {now:,} in this file; "
+                    f"loading it would remove {before - now:,}; nothing of it loaded "
+                    "(--replace to accept)",
+                    f"{m}: {before} -> {now}",
+                )
+                for m, before, now in rows
+            ]
+        )
 
     @staticmethod
     def _months(con: duckdb.DuckDBPyConnection, feed: FeedSpec, stg: str) -> list[str]:
@@ -427,26 +641,43 @@ class _Run:
         return con.execute(f"SELECT count(*) FROM {ok}").fetchone()[0]
 
     @staticmethod
-    def _after_death(
+    def _outside_life(
         con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, iss: str, name: str
     ) -> None:
-        """Warn (the row still loads) when the event date is after the person's date of
-        death in the store's residents table; monthly census rows from the month after."""
+        """Quarantine rows whose event date (the period column) is before the person's
+        birth or after their death, as the store's residents table records them
+        (``before_birth``, ``after_date_of_death``; issue 8). Monthly census rows count
+        from the month of the date; the birth check works at the precision the residents
+        table keeps (a full date, or the month / year of birth)."""
         period = feed.period_column
         assert period is not None
         col = t(feed.column(period))
-        death = (
-            "date_trunc('month', r.date_of_death)"
-            if feed.name == "delayed_transfers"
-            else "r.date_of_death"
+        monthly = feed.name == "delayed_transfers"
+        event = f"o.{col}"
+        conditions: list[tuple[str, str, str]] = []
+        death = "date_trunc('month', r.date_of_death)" if monthly else "r.date_of_death"
+        conditions.append(
+            (
+                "after_date_of_death",
+                f"r.date_of_death IS NOT NULL AND {event} > {death}",
+                "is after the date of death in the residents feed",
+            )
         )
+        birth = _birth_condition(con, event, monthly)
+        if birth:
+            conditions.append(("before_birth", birth, "is before the date of birth in the residents feed"))
+        for rule, where, text in conditions:
+            con.execute(
+                f"""INSERT INTO {iss}
+                SELECT '{name}', o.{ROW}, '{period}', '{rule}', 'error',
+                       '{period} ' || strftime({event}, '%Y-%m-%d') || ' {text}',
+                       left(o.{period}, 60)
+                FROM {ok} o JOIN residents r ON o.person_id = r.person_id
+                WHERE {where}"""
+            )
         con.execute(
-            f"""INSERT INTO {iss}
-            SELECT '{name}', o.{ROW}, '{period}', 'after_date_of_death', 'warning',
-                   '{period} ' || strftime(o.{col}, '%Y-%m-%d') ||
-                   ' is after the date of death in the residents feed', left(o.{period}, 60)
-            FROM {ok} o JOIN residents r ON o.person_id = r.person_id
-            WHERE r.date_of_death IS NOT NULL AND o.{col} > {death}"""
+            f'DELETE FROM {ok} WHERE {ROW} IN (SELECT "row" FROM {iss} WHERE rule IN '
+            "('after_date_of_death', 'before_birth'))"
         )
 
     @staticmethod
@@ -498,11 +729,7 @@ class _Run:
         stats["match_rate"] = (det + stats["linked_probabilistic"]) / total if total else 0.0
         stats["identities_available"] = float(self.has_identities)
         stats.update(self._truth_metrics(con, ok))
-        self.linkage = stats
-        for metric, value in stats.items():
-            con.execute(
-                "INSERT INTO linkage_report VALUES (?, ?, ?)", [self.run_id, metric, float(value)]
-            )
+        self.linkage = stats  # written to linkage_report once the file is accepted
 
     def _truth_metrics(self, con: duckdb.DuckDBPyConnection, ok: str) -> dict[str, float]:
         """Precision / recall of probabilistic links against the generator's truth file

@@ -22,6 +22,7 @@ the row loads and is linked probabilistically instead.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +32,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from bettercare.data import nhs_numbers
+from bettercare.data import identifier_scan, nhs_numbers
 from bettercare.data.schema import FEEDS, Column, FeedSpec
 
 ROW = "_row"  # spreadsheet row number column added to every staged file
 NHS = "_nhs"  # normalised NHS number (10 digits) or NULL
 NHS_OK = "_nhs_ok"  # normalised NHS number passes modulus 11
 SUFFIXES = (".csv", ".parquet")
+TRUNCATED = "truncated_last_row"  # parse finding: the file's last record lacks fields
 _OTHER_DELIMITERS = (";", "\t", "|")
 
 
@@ -148,32 +150,63 @@ def read_feed(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
     return _read_csv(path, feed)
 
 
+def _rejected(file: str, rule: str, message: str, column: str | None = None) -> FileRejected:
+    return FileRejected([Issue(file, None, column, rule, identifier_scan.redact(message)[:500])])
+
+
+def _plain(t: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_temporal(t)
+        or pa.types.is_null(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+    )
+
+
 def _read_parquet(path: Path, feed: FeedSpec) -> pa.Table:
+    """A Parquet file's columns as text. A column of a type that is not a single text,
+    number, date or boolean value (list, struct, map), or binary that is not UTF-8, rejects
+    the file (``unexpected_type``)."""
     try:
         table = pq.read_table(path)
     except Exception as exc:
-        raise FileRejected(
-            [
-                Issue(
-                    path.name,
-                    None,
-                    None,
-                    "unreadable",
-                    f"{path.name}: not a readable Parquet file ({exc})",
-                )
-            ]
+        raise _rejected(
+            path.name, "unreadable", f"{path.name}: not a readable Parquet file ({exc})"
         ) from exc
     check_header(path.name, feed, table.column_names)
     cols = {}
     for name in feed.column_names:
         col = table.column(name)
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
         if pa.types.is_boolean(col.type):
             col = pa.array(
                 ["true" if v else "false" if v is not None else None for v in col.to_pylist()],
                 pa.string(),
             )
         elif not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
-            col = col.cast(pa.string())
+            if not _plain(col.type):
+                raise _rejected(
+                    path.name,
+                    "unexpected_type",
+                    f"{path.name}: column '{name}' has type {col.type}; expected one text, "
+                    "number, date or boolean value per row",
+                    name,
+                )
+            try:
+                col = col.cast(pa.string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise _rejected(
+                    path.name,
+                    "unexpected_type",
+                    f"{path.name}: column '{name}' ({col.type}) cannot be read as text ({exc})",
+                    name,
+                ) from exc
         cols[name] = col
     cols[ROW] = pa.array(np.arange(2, table.num_rows + 2, dtype=np.int64))
     return pa.table(cols)
@@ -239,13 +272,19 @@ def _read_csv(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise FileRejected(
-            [Issue(name, None, None, "unreadable", f"{name}: cannot be parsed as CSV ({exc})")]
-        ) from exc
+        raise _rejected(name, "unreadable", f"{name}: cannot be parsed as CSV ({exc})") from exc
     n = table.num_rows
-    rows = np.arange(2, n + len(bad_lines) + 2, dtype=np.int64)
+    last = n + len(bad_lines) + 1
+    rows = np.arange(2, last + 1, dtype=np.int64)
     if bad_lines:
         rows = rows[~np.isin(rows, np.array(bad_lines, dtype=np.int64))]
+    if last in bad_lines:  # the file was cut short: the last record lacks fields
+        bad = [
+            Issue(name, i.row, None, TRUNCATED, f"last row is cut short: {i.message}")
+            if i.row == last
+            else i
+            for i in bad
+        ]
     table = table.select(feed.column_names).append_column(ROW, pa.array(rows[:n]))
     return table, bad
 
@@ -306,20 +345,62 @@ def t(col: Column) -> str:
 
 
 def _display(col: Column) -> str:
-    if col.name == "nhs_number":
-        v = col.name
-        return (
-            f"CASE WHEN length({v}) >= 8 THEN left({v}, 3) || repeat('*', length({v}) - 5) "
-            f"|| right({v}, 2) ELSE repeat('*', length({v})) END"
-        )
-    if col.identifier:
-        return "'<identifier>'"
-    return f"left({col.name}, 60)"
+    return identifier_scan.sql_display(col.name, col.kind if col.identifier else None)
 
 
-def row_issues_sql(feed: FeedSpec, stg: str, file: str) -> str:
+EARLIEST_YEAR = 1900
+# (later column, earlier column, rule, message start) per feed: the later date may not
+# precede the earlier one
+CROSS_RULES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "hospital_spells": (
+        (
+            "discharge_date",
+            "admission_date",
+            "discharge_before_admission",
+            "discharge_date is before admission_date (length of stay ",
+        ),
+    ),
+    "reablement_episodes": (
+        (
+            "start_date",
+            "discharge_date",
+            "start_before_discharge",
+            "start_date is before discharge_date (",
+        ),
+    ),
+    "social_care_services": (
+        ("end_date", "start_date", "end_before_start", "end_date is before start_date ("),
+        ("start_date", "date_of_birth", "before_birth", "start_date is before date_of_birth ("),
+    ),
+    "residents": (
+        (
+            "dementia_diagnosis_date",
+            "date_of_birth",
+            "diagnosis_before_birth",
+            "dementia_diagnosis_date is before date_of_birth (",
+        ),
+        (
+            "date_of_death",
+            "date_of_birth",
+            "death_before_birth",
+            "date_of_death is before date_of_birth (",
+        ),
+    ),
+}
+
+
+def row_issues_sql(
+    feed: FeedSpec,
+    stg: str,
+    file: str,
+    *,
+    run_date: dt.date | None = None,
+    extract_period: tuple[dt.date, dt.date] | None = None,
+) -> str:
     """One SELECT (file, row, column, rule, severity, message, value) of every row-level
-    finding in the staging table ``stg``."""
+    finding in the staging table ``stg``. ``run_date`` (default today) bounds every date
+    not marked ``may_be_future``; ``extract_period`` (first, last day) bounds the feed's
+    period column."""
     f = _q(file)
     selects: list[str] = []
 
@@ -395,37 +476,38 @@ def row_issues_sql(feed: FeedSpec, stg: str, file: str) -> str:
         if c.maximum is not None:
             add(c, "above_maximum", f"{t(c)} > {c.maximum}", _q(f"{n} is above {c.maximum:g}"))
 
-    cross = {
-        "hospital_spells": (
-            "discharge_date",
-            "admission_date",
-            "discharge_before_admission",
-            "discharge_date is before admission_date (length of stay ",
-        ),
-        "reablement_episodes": (
-            "start_date",
-            "discharge_date",
-            "start_before_discharge",
-            "start_date is before discharge_date (",
-        ),
-        "social_care_services": (
-            "end_date",
-            "start_date",
-            "end_before_start",
-            "end_date is before start_date (",
-        ),
-        "residents": (
-            "dementia_diagnosis_date",
-            "date_of_birth",
-            "diagnosis_before_birth",
-            "dementia_diagnosis_date is before date_of_birth (",
-        ),
-    }
-    if feed.name in cross:
-        later, earlier, rule, text = cross[feed.name]
+    for later, earlier, rule, text in CROSS_RULES.get(feed.name, ()):
         lc, ec = feed.column(later), feed.column(earlier)
         days = f"date_diff('day', {t(ec)}, {t(lc)})"
         add(lc, rule, f"{t(lc)} < {t(ec)}", f"{_q(text)} || CAST({days} AS VARCHAR) || ' days)'")
+
+    # plausibility (issue 8): no event before 1900 or after the run date
+    today = run_date or dt.date.today()
+    for c in feed.columns:
+        if c.type != "DATE":
+            continue
+        add(
+            c,
+            "implausible_date",
+            f"year({t(c)}) < {EARLIEST_YEAR}",
+            _q(f"{c.name} is before {EARLIEST_YEAR}"),
+        )
+        if not c.may_be_future:
+            add(
+                c,
+                "future_date",
+                f"{t(c)} > DATE '{today.isoformat()}'",
+                _q(f"{c.name} is after the run date {today.isoformat()}"),
+            )
+    if extract_period and feed.period_column:
+        pc = feed.column(feed.period_column)
+        first, last = (d.isoformat() for d in extract_period)
+        add(
+            pc,
+            "outside_extract_period",
+            f"{t(pc)} NOT BETWEEN DATE '{first}' AND DATE '{last}'",
+            _q(f"{pc.name} is outside the declared extract period {first} to {last}"),
+        )
 
     if feed.key:
         key_exprs = [NHS if k == "nhs_number" else k for k in feed.key]
