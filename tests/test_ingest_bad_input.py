@@ -266,7 +266,10 @@ def test_dementia_diagnosis_before_birth_is_quarantined(
     assert code == 1
     (issue,) = find(report, "diagnosis_before_birth")
     assert (issue["file"], issue["row"], issue["column"], issue["severity"]) == (
-        "residents.csv", "3", "dementia_diagnosis_date", "error"
+        "residents.csv",
+        "3",
+        "dementia_diagnosis_date",
+        "error",
     )
     assert "dementia_diagnosis_date is before date_of_birth" in issue["message"]
     assert len(quarantined(store, "diagnosis_before_birth")) == 1

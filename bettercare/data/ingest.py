@@ -28,6 +28,7 @@ whole or a usage error (no key, key mismatch, missing directory): nothing of it 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -250,6 +251,12 @@ def connect(store: Path, *, memory_limit: str | None = None) -> duckdb.DuckDBPyC
     The leftovers are removed only once the store is open: DuckDB's file lock means no
     other ingest is running (whose spill files they could be)."""
     config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    if store.is_file() and store.stat().st_size:
+        with open(store, "rb") as fh:
+            head = fh.read(16)
+        if head[8:12] != b"DUCK":  # the DuckDB file magic
+            what = " (it is a SQLite database)" if head.startswith(b"SQLite format 3") else ""
+            raise UsageError(f"{store} is not a DuckDB store{what}")
     try:
         con = duckdb.connect(str(store), config=config)
     except duckdb.Error as exc:  # locked by another process, not a DuckDB file, ...
@@ -429,8 +436,9 @@ class _Run:
                     f"CREATE OR REPLACE TEMP TABLE {stg} AS {staging_sql(feed, 'raw_feed')}"
                 )
             finally:
-                con.complete()
-                con.unregister("raw_feed")
+                with contextlib.suppress(duckdb.Error):  # keep the first error, if any
+                    con.complete()
+                    con.unregister("raw_feed")
             del table
             outcome = self._load_staged(con, feed, path, parse_issues)
         except FileRejected as exc:
@@ -665,7 +673,9 @@ class _Run:
         )
         birth = _birth_condition(con, event, monthly)
         if birth:
-            conditions.append(("before_birth", birth, "is before the date of birth in the residents feed"))
+            conditions.append(
+                ("before_birth", birth, "is before the date of birth in the residents feed")
+            )
         for rule, where, text in conditions:
             con.execute(
                 f"""INSERT INTO {iss}

@@ -224,7 +224,7 @@ def _read_csv(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
     if not first.strip():
         raise FileRejected([Issue(name, 1, None, "empty_file", f"{name}: no header row")])
     header = [h.strip() for h in next(csv.reader([first]))]
-    if len(header) == 1 and len(feed.columns) > 1:
+    if len(header) == 1 and (len(feed.columns) > 1 or header[0] not in feed.column_names):
         used = [d for d in _OTHER_DELIMITERS if d in first]
         hint = f"it looks {used[0]!r}-delimited" if used else "no ',' in the header"
         raise FileRejected(
