@@ -219,6 +219,19 @@ def test_identifier_like_values_are_masked_in_findings(store_copy: Path, tmp_pat
     assert files_holding(store_copy.parent, ["Smith", "LS6 2QT"]) == {}
 
 
+def test_a_headerless_file_puts_no_data_into_the_report(store_copy: Path, tmp_path: Path) -> None:
+    d = tmp_path / "next"
+    d.mkdir()
+    path = write_csv(d / "residents.csv", FEEDS["residents"].column_names, residents_rows())
+    path.write_text(path.read_text().split("\n", 1)[1])  # the header row dropped
+    before = store_state(store_copy)
+    result = ingest(d, store_copy, KEY_B)
+    assert result.exit_code == 2
+    assert {i.rule for i in result.file_issues} == {"missing_column", "unknown_column"}
+    assert store_state(store_copy) == before
+    assert files_holding(store_copy.parent, raw_identifiers()) == {}
+
+
 def test_display_and_redact_mask_every_identifier_kind() -> None:
     con = duckdb.connect()
     show = identifier_scan.sql_display("v")

@@ -51,6 +51,7 @@ from bettercare.data.validate import (
     FileRejected,
     Issue,
     discover,
+    display,
     read_feed,
     row_issues_sql,
     sha256,
@@ -606,11 +607,12 @@ class _Run:
         table, period = feed.store_table, feed.period_column
         on = " AND ".join(f"s.{t(feed.column(k))} = x.{k}" for k in feed.key)
         first = feed.key[0]
+        shown = display(feed.column(first), f"s.{first}")
         con.execute(
             f"""INSERT INTO {iss}
             SELECT '{name}', s.{ROW}, '{first}', 'duplicate_key_in_store', 'error',
                    '{first} already loaded for ' || strftime(x.{period}, '%Y-%m') ||
-                   ', a month this file does not cover', left(s.{first}, 60)
+                   ', a month this file does not cover', {shown}
             FROM {stg} s JOIN {table} x ON {on}
             WHERE strftime(x.{period}, '%Y-%m') NOT IN (
                 SELECT DISTINCT strftime({t(feed.column(period))}, '%Y-%m') FROM {stg}

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,7 @@ NHS_OK = "_nhs_ok"  # normalised NHS number passes modulus 11
 SUFFIXES = (".csv", ".parquet")
 TRUNCATED = "truncated_last_row"  # parse finding: the file's last record lacks fields
 _OTHER_DELIMITERS = (";", "\t", "|")
+_COLUMN_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")  # snake_case, as every feed column
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def check_header(file: str, feed: FeedSpec, header: list[str]) -> None:
     """Reject the file for a missing, unknown or repeated column."""
     issues: list[Issue] = []
     expected = feed.column_names
-    for name in sorted({h for h in header if header.count(h) > 1}):
+    for name in sorted({h for h in header if header.count(h) > 1 and _COLUMN_NAME.fullmatch(h)}):
         issues.append(
             Issue(
                 file, 1, name, "duplicate_column", f"{file}: column '{name}' appears more than once"
@@ -127,15 +129,18 @@ def check_header(file: str, feed: FeedSpec, header: list[str]) -> None:
                     file, 1, name, "missing_column", f"{file}: required column '{name}' is missing"
                 )
             )
-    for name in header:
+    for i, name in enumerate(header, 1):
         if name not in expected:
+            # a header row that is really data (no header) must not put identifiers into
+            # the report: only a column-name-like header is shown
+            shown = name if _COLUMN_NAME.fullmatch(name) else f"#{i} (not shown: data?)"
             issues.append(
                 Issue(
                     file,
                     1,
-                    name,
+                    shown,
                     "unknown_column",
-                    f"{file}: unknown column '{name}' (expected: {', '.join(expected)})",
+                    f"{file}: unknown column '{shown}' (expected: {', '.join(expected)})",
                 )
             )
     if issues:
@@ -342,6 +347,12 @@ def staging_sql(feed: FeedSpec, raw: str) -> str:
 def t(col: Column) -> str:
     """Name of the typed value of ``col`` in the staging table."""
     return col.name if col.type == "VARCHAR" else f"{col.name}__t"
+
+
+def display(col: Column, expr: str | None = None) -> str:
+    """SQL: the value of ``col`` (or of ``expr``, a value of that column) as a finding
+    may show it (identifiers masked)."""
+    return identifier_scan.sql_display(expr or col.name, col.kind if col.identifier else None)
 
 
 def _display(col: Column) -> str:
