@@ -12,11 +12,17 @@ of the rows after it. Rule ids (row level): ``required``, ``bad_date``, ``bad_in
 ``above_maximum``,
 ``nhs_number_format``, ``nhs_number_mod11``, ``discharge_before_admission``
 (negative length of stay), ``start_before_discharge``, ``end_before_start``,
-``diagnosis_before_birth``,
+``diagnosis_before_birth``, ``death_before_birth``, ``before_birth`` (social care start
+before the record's own date of birth), plausible dates (issue 8): ``implausible_date``
+(before 1900), ``future_date`` (after the run date; not for a column marked
+``may_be_future``), ``outside_extract_period`` (when the run declares one),
 ``duplicate_key`` (within the file), ``duplicate_key_in_store`` (key already loaded for
-another period), ``wrong_field_count``; warnings: ``after_date_of_death``. An invalid NHS
-number in the social care feed, and a malformed identifier (postcode), are *warnings*:
-the row loads and is linked probabilistically instead.
+another period), ``wrong_field_count``, ``truncated_last_row`` (the file's last record
+lacks fields). An invalid NHS number in the social care feed, and a malformed identifier
+(postcode), are *warnings*: the row loads and is linked probabilistically instead.
+File level: ``unreadable``, ``encoding``, ``empty_file``, ``wrong_delimiter``,
+``missing_column``, ``unknown_column``, ``duplicate_column``, ``unexpected_type`` (a
+Parquet column that is not one text, number, date or boolean value per row).
 """
 
 from __future__ import annotations
