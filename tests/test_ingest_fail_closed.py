@@ -34,7 +34,7 @@ from conftest import (
 from typer.testing import CliRunner
 
 from bettercare.cli.main import app
-from bettercare.data import identifier_scan
+from bettercare.data import identifier_scan, pseudonymise
 from bettercare.data.ingest import UsageError, connect, ingest, temp_directory
 from bettercare.data.schema import FEEDS
 
@@ -271,6 +271,33 @@ def test_rejected_opt_out_list_leaves_the_store_unchanged(store_copy: Path, tmp_
     result = ingest(d, store_copy, KEY_B)
     assert result.exit_code == 2
     assert store_state(store_copy) == before
+
+
+def test_an_unreadable_opt_out_entry_holds_back_person_level_feeds(
+    store_copy: Path, tmp_path: Path
+) -> None:
+    d = write_all_feeds(tmp_path / "next")
+    write_csv(d / "opt_outs.csv", ["nhs_number"], [[NHS[0]], ["9990000019"]])  # bad check digit
+    before = store_state(store_copy)
+    result = ingest(d, store_copy, KEY_B)
+    assert result.exit_code == 2
+    rules = {i.file: i.rule for i in result.file_issues}
+    assert rules["opt_outs.csv"] == "opt_out_list_invalid"
+    assert rules["residents.csv"] == "opt_outs_unavailable"
+    assert store_state(store_copy) == before
+    assert ("2", "nhs_number_mod11") not in {(r["row"], r["rule"]) for r in report(store_copy)}
+    assert ("3", "nhs_number_mod11") in {(r["row"], r["rule"]) for r in report(store_copy)}
+
+
+def test_a_repeated_opt_out_entry_still_opts_out(tmp_path: Path) -> None:
+    d = write_all_feeds(tmp_path / "in")
+    write_csv(d / "opt_outs.csv", ["nhs_number"], [[NHS[0]], [NHS[0]]])
+    store = tmp_path / "store" / "s.duckdb"
+    result = ingest(d, store, KEY_B)
+    assert result.exit_code == 0
+    opted = pseudonymise.pseudonym(KEY_B, NHS[0])
+    assert table_rows(store, "opt_out_register") == [(opted,)]
+    assert opted not in {r[0] for r in table_rows(store, "residents")}
 
 
 def test_first_load_without_opt_out_list_is_refused(tmp_path: Path, key_env: bytes) -> None:

@@ -477,6 +477,8 @@ class _Run:
             )
         if feed.period_column and feed.store_table:
             self._store_key_conflicts(con, feed, stg, iss, name)
+        if feed.name == "opt_outs":
+            self._check_opt_out_list(con, iss, name)
 
         has_nhs = "nhs_number" in feed.column_names
         pid = f", CASE WHEN {NHS_OK} THEN bc_pseudonym({NHS}) END AS person_id" if has_nhs else ""
@@ -493,6 +495,10 @@ class _Run:
             con.execute(
                 "INSERT OR IGNORE INTO opt_out_register "
                 f"SELECT DISTINCT person_id FROM {ok} WHERE person_id IS NOT NULL"
+            )
+            con.execute(  # a repeated entry (a warning here) still opts the person out
+                "INSERT OR IGNORE INTO opt_out_register "
+                f"SELECT DISTINCT bc_pseudonym({NHS}) FROM {stg} WHERE {NHS_OK}"
             )
             self._purge_opted_out(con)
             months: list[str] = []
@@ -560,6 +566,31 @@ class _Run:
         return FeedResult(
             feed.name, name, "loaded", rows_read, loaded, quarantined, opted_out, warnings, months
         ), []
+
+    @staticmethod
+    def _check_opt_out_list(con: duckdb.DuckDBPyConnection, iss: str, name: str) -> None:
+        """The opt-out list is all or nothing: an entry that is not a valid NHS number is
+        a person whose opt-out cannot be applied, so the list is rejected (and with it
+        the run's person-level feeds). A repeated entry is only a warning."""
+        con.execute(f"UPDATE {iss} SET severity = 'warning' WHERE rule = 'duplicate_key'")
+        bad = con.execute(
+            f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'"
+        ).fetchone()[0]
+        if bad:
+            con.execute(f"INSERT INTO run_issues SELECT * FROM {iss}")
+            raise FileRejected(
+                [
+                    Issue(
+                        name,
+                        None,
+                        "nhs_number",
+                        "opt_out_list_invalid",
+                        f"{name}: {bad:,} entries of the opt-out list are not valid NHS "
+                        "numbers (see the report); an opt-out that cannot be read cannot be "
+                        "applied, so the list is rejected",
+                    )
+                ]
+            )
 
     def _check_nothing_lost(
         self, con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, months: list[str], name: str
