@@ -49,10 +49,10 @@ def _trimmed(col: str) -> str:
     return f"nullif(trim(CAST(\"{col}\" AS VARCHAR)), '')"
 
 
-def _is(kind: str, v: str, *, loose: bool = False) -> str:
-    """SQL: TRUE when the text ``v`` looks like an identifier of ``kind``."""
+def _is(kind: str, v: str, digits: str, *, loose: bool = False) -> str:
+    """SQL: TRUE when the text ``v`` (``digits``: its NHS-number normalisation) looks like
+    an identifier of ``kind``."""
     if kind == "nhs_number":
-        digits = nhs_numbers.sql_normalise(v)
         if loose:
             return f"({digits} IS NOT NULL)"
         return (
@@ -67,15 +67,17 @@ def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tupl
     """(column, rule, message) for each column of ``view`` (a feed file read as text) whose
     values contradict the feed's declared identifier columns. Values are never quoted."""
     declared = feed.identifier_kinds
+    inner: list[str] = []
     parts: list[str] = []
-    for c in feed.column_names:
-        v = _trimmed(c)
+    for i, c in enumerate(feed.column_names):
+        v, digits = f"v{i}", f"d{i}"
+        inner.append(f"{_trimmed(c)} AS {v}")
+        inner.append(f"{nhs_numbers.sql_normalise(_trimmed(c))} AS {digits}")
         parts.append(f"count({v})")
         for kind in _LABEL:
-            if declared.get(c) == kind:
-                parts.append(f"count(*) FILTER (WHERE {_is(kind, v, loose=True)})")
-            else:
-                parts.append(f"count(*) FILTER (WHERE {_is(kind, v)})")
+            loose = declared.get(c) == kind
+            parts.append(f"count(*) FILTER (WHERE {_is(kind, v, digits, loose=loose)})")
+    view = f"(SELECT {', '.join(inner)} FROM {view})"
     row = con.execute(f"SELECT {', '.join(parts)} FROM {view}").fetchone()
     assert row is not None
     found: list[tuple[str, str, str]] = []
