@@ -530,3 +530,17 @@ def test_rows_outside_the_declared_extract_period_are_quarantined(
     assert result.exit_code == 1
     ((row, rule),) = {(i["row"], i["rule"]) for i in report(store_copy)}
     assert (row, rule) == ("4", "outside_extract_period")  # S3, admitted 2024-05-01
+
+
+def test_cli_replace_and_extract_period(store_copy: Path, tmp_path: Path, key_env: bytes) -> None:
+    d = one_file(tmp_path, "hospital_spells", SPELL_COLS, spells_rows()[:1])
+    base = ["ingest", str(d), "--store", str(store_copy)]
+    out = CliRunner().invoke(app, base)
+    assert out.exit_code == 2 and "fewer_rows_than_loaded" in out.output
+    out = CliRunner().invoke(app, [*base, "--extract-period", "2024-04"])
+    assert out.exit_code == 2 and "expected FIRST..LAST" in out.output
+    out = CliRunner().invoke(
+        app, [*base, "--replace", "--extract-period", "2024-04-01..2024-04-30"]
+    )
+    assert out.exit_code == 0, out.output
+    assert sorted(r[1] for r in table_rows(store_copy, "hospital_spells")) == ["S1", "S3"]
