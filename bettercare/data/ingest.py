@@ -457,6 +457,8 @@ class _Run:
             outcome = self._load_staged(con, feed, path, parse_issues)
         except FileRejected as exc:
             outcome = FeedResult(feed.name, name, "rejected"), exc.issues
+            if feed.name == "social_care_services":
+                self.linkage = {}  # nothing of the file was linked into the store
         for tbl in (stg, iss, ok):  # (an exception aborts the transaction: no drop needed)
             con.execute(f"DROP TABLE IF EXISTS {tbl}")
         return outcome
