@@ -34,8 +34,8 @@ from conftest import (
 from typer.testing import CliRunner
 
 from bettercare.cli.main import app
-from bettercare.data import identifier_scan, pseudonymise
-from bettercare.data.ingest import UsageError, connect, ingest, temp_directory
+from bettercare.data import pseudonymise
+from bettercare.data.ingest import UsageError, connect, identifiers, ingest, temp_directory
 from bettercare.data.schema import FEEDS
 
 KEY_B = KEY.encode()
@@ -234,11 +234,11 @@ def test_a_headerless_file_puts_no_data_into_the_report(store_copy: Path, tmp_pa
 
 def test_display_and_redact_mask_every_identifier_kind() -> None:
     con = duckdb.connect()
-    show = identifier_scan.sql_display("v")
+    show = identifiers.sql_display("v")
     values = ["9990000018", "999 000 0018", "LE7 1AB", "Margaret", "emergency", "ref 9990000026"]
     got = [con.execute(f"SELECT {show} FROM (SELECT ? AS v)", [v]).fetchone()[0] for v in values]
     assert got == ["999*****18", "999*******18", "<postcode?>", "<name?>", "emergency", "<number>"]
-    text = identifier_scan.redact("bad row 9990000018,Margaret,LS1 4AB")
+    text = identifiers.redact("bad row 9990000018,Margaret,LS1 4AB")
     assert text == "bad row 999*****18,Margaret,<postcode?>"
 
 

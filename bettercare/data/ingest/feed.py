@@ -10,22 +10,11 @@ from pathlib import Path
 
 import duckdb
 
-from bettercare.data import identifier_scan
-from bettercare.data.ingest import link, load, opt_outs, plausibility
+from bettercare.data.ingest import identifiers, link, load, opt_outs, plausibility
+from bettercare.data.ingest.read import ROW, TRUNCATED, FileRejected, Issue, read_feed, sha256
 from bettercare.data.ingest.results import FeedResult
+from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql
 from bettercare.data.schema import FeedSpec
-from bettercare.data.validate import (
-    NHS,
-    NHS_OK,
-    ROW,
-    TRUNCATED,
-    FileRejected,
-    Issue,
-    read_feed,
-    row_issues_sql,
-    sha256,
-    staging_sql,
-)
 
 
 @dataclass
@@ -70,7 +59,7 @@ class Run:
             con.complete()
             con.register("raw_feed", table)
             try:
-                found = identifier_scan.scan(con, "raw_feed", feed)
+                found = identifiers.scan(con, "raw_feed", feed)
                 if found:
                     raise FileRejected(
                         [

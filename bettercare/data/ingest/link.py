@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bettercare.data import linkage, pseudonymise
+from bettercare.data.ingest.read import ROW
 from bettercare.data.ingest.store import arrow
-from bettercare.data.validate import ROW
 
 TRUTH_FILE = Path("_truth") / "social_care_person.parquet"
 

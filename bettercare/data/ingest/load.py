@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import duckdb
 
+from bettercare.data.ingest.read import ROW, FileRejected, Issue
+from bettercare.data.ingest.rules import display, t
 from bettercare.data.schema import FeedSpec, store_columns
-from bettercare.data.validate import ROW, FileRejected, Issue, display, t
 
 
 def months(con: duckdb.DuckDBPyConnection, feed: FeedSpec, stg: str) -> list[str]:

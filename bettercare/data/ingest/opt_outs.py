@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 
+from bettercare.data.ingest.read import FileRejected, Issue
 from bettercare.data.ingest.results import FeedResult
 from bettercare.data.schema import FEEDS, FeedSpec
-from bettercare.data.validate import FileRejected, Issue
 
 
 def person_level(feed: FeedSpec) -> bool:

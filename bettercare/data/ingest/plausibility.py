@@ -1,13 +1,14 @@
 """Events outside a person's life (issue 8): before birth or after death, as the store's
 residents table records them. Row-level date bounds (before 1900, after the run date,
-outside the extract period) are rules of :mod:`bettercare.data.validate`."""
+outside the extract period) are rules of :mod:`.rules`."""
 
 from __future__ import annotations
 
 import duckdb
 
+from bettercare.data.ingest.read import ROW
+from bettercare.data.ingest.rules import t
 from bettercare.data.schema import FeedSpec
-from bettercare.data.validate import ROW, t
 
 
 def quarantine_outside_life(

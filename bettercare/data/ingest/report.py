@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from bettercare.data.ingest.read import Issue
 from bettercare.data.ingest.store import sql_path
-from bettercare.data.validate import Issue
 
 REPORT_NAME = "ingest_report.csv"
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bettercare.data.validate import Issue
+from bettercare.data.ingest.read import Issue
 
 Progress = Callable[[str, int, int], None]
 

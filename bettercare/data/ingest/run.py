@@ -12,6 +12,7 @@ import pyarrow as pa
 from bettercare.data import identities, linkage, pseudonymise
 from bettercare.data.ingest import opt_outs
 from bettercare.data.ingest.feed import Run
+from bettercare.data.ingest.read import Issue, discover
 from bettercare.data.ingest.report import (
     ISSUE_COLS,
     REPORT_NAME,
@@ -22,7 +23,6 @@ from bettercare.data.ingest.report import (
 from bettercare.data.ingest.results import FeedResult, IngestResult, Progress, UsageError
 from bettercare.data.ingest.store import AUX_DDL, arrow, check_key, connect, temp_directory
 from bettercare.data.schema import FEEDS, create_store_tables
-from bettercare.data.validate import Issue, discover
 
 FEED_ORDER = (
     "opt_outs",
