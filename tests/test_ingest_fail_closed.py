@@ -347,6 +347,19 @@ def test_crash_leftovers_in_the_temp_directory_are_removed(
     assert files_holding(store_copy.parent, raw_identifiers()) == {}
 
 
+def test_files_the_ingest_creates_are_private(tmp_path: Path) -> None:
+    old = os.umask(0o022)  # a permissive umask, as a library caller may have
+    try:
+        store = tmp_path / "store" / "s.duckdb"
+        assert ingest(write_all_feeds(tmp_path / "in"), store, KEY_B).exit_code == 0
+    finally:
+        os.umask(old)
+    modes = {
+        p.name: stat.S_IMODE(p.stat().st_mode) for p in [store.parent, *store.parent.iterdir()]
+    }
+    assert modes == {"store": 0o700, "s.duckdb": 0o600, "ingest_report.csv": 0o600}
+
+
 def test_a_sqlite_file_as_the_store_is_a_one_line_error(tmp_path: Path, key_env: bytes) -> None:
     store = tmp_path / "store.duckdb"
     lite = sqlite3.connect(store)

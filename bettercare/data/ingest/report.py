@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -40,6 +41,10 @@ def issue_counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str], i
 
 
 def write_report(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
+    """Write the run's findings to ``path`` (CSV, mode 0600 whatever the umask)."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
+    os.chmod(path, 0o600)
     sql = 'SELECT * FROM run_issues ORDER BY file, "row" NULLS FIRST, "column", rule'
     con.execute(f"COPY ({sql}) TO '{sql_path(path)}' (HEADER, DELIMITER ',')")
+    os.chmod(path, 0o600)
     return path

@@ -73,7 +73,7 @@ def ingest(
         reason = identities.check_path(identity_file, store, directory)
         if reason:
             raise UsageError(reason)
-    store.parent.mkdir(parents=True, exist_ok=True)
+    store.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # private when created
     new_identities: pa.Table | None = None
     run = Run(
         uuid.uuid4().hex[:12],

@@ -53,7 +53,10 @@ def connect(store: Path, *, memory_limit: str | None = None) -> duckdb.DuckDBPyC
             what = " (it is a SQLite database)" if head.startswith(b"SQLite format 3") else ""
             raise UsageError(f"{store} is not a DuckDB store{what}")
     try:
+        new = not store.exists()
         con = duckdb.connect(str(store), config=config)
+        if new:
+            os.chmod(store, 0o600)  # a new store is private whatever the umask
     except duckdb.Error as exc:  # locked by another process, not a DuckDB file, ...
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"cannot open the store {store}: {first}") from exc
