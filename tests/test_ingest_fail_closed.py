@@ -347,6 +347,14 @@ def test_crash_leftovers_in_the_temp_directory_are_removed(
     assert files_holding(store_copy.parent, raw_identifiers()) == {}
 
 
+def test_a_bad_memory_limit_is_a_usage_error_leaving_no_temp_directory(
+    store_copy: Path,
+) -> None:
+    with pytest.raises(UsageError, match="memory limit 'lots'"):
+        connect(store_copy, memory_limit="lots")
+    assert not temp_directory(store_copy).exists()
+
+
 def test_files_the_ingest_creates_are_private(tmp_path: Path) -> None:
     old = os.umask(0o022)  # a permissive umask, as a library caller may have
     try:

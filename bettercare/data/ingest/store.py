@@ -73,6 +73,7 @@ def connect(store: Path, *, memory_limit: str | None = None) -> duckdb.DuckDBPyC
                 raise UsageError(f"memory limit {memory_limit!r}: {exc}") from None
     except BaseException:
         con.close()
+        shutil.rmtree(temp_directory(store), ignore_errors=True)
         raise
     return con
 
