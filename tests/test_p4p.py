@@ -128,6 +128,7 @@ def test_outside_2015_16_is_a_value_not_a_payment(make_plan):
 
     r = performance_sum(make_plan(change))
     assert not r.national_scheme and "not a payment" in r.basis
+    assert "2016/17 is outside the national scheme" in earned_to_date(r, 1, B, B).explain()
 
 
 def test_risk_exposure_after_contingency(make_plan):

@@ -7,11 +7,12 @@ Pure and typed, no I/O. The planning rule ``payment-for-performance``
 The scheme (2015/16, after the July 2014 redesign of the fund):
 
 * **Performance-linked sum** = planned reduction in total non-elective admissions x the
-  unit cost of a non-elective admission (default £1,490), at most the performance-related
-  element of the allocation (the "performance pot"). The size of the performance payment
-  follows from the local level of ambition (Earl Howe, written answer HL838, 14 July 2014,
-  "Key elements of the agreement"); the planned reduction should be at least 3.5% of the
-  baseline, a lower ambition to be justified locally.
+  unit cost of a non-elective admission (``PerformanceFund.unit_cost``, default £1,490),
+  at most the performance-related element of the allocation (the "performance pot"). The
+  size of the performance payment follows from the local level of ambition (Earl Howe,
+  written answer HL838, 14 July 2014, "Key elements of the agreement"); the planned
+  reduction should be at least 3.5% of the baseline, a lower ambition to be justified
+  locally.
 * **Released up front**: the rest of the pot, not linked to performance, is spent on
   NHS-commissioned out-of-hospital services as agreed by the HWB (same answer: "the
   remaining money from the performance pot not earned through reducing emergency
@@ -19,11 +20,16 @@ The scheme (2015/16, after the July 2014 redesign of the fund):
 * **Earned to date** = max(0, baseline admissions pro rata - actual admissions) x unit
   cost, capped at the performance-linked sum pro rata (months elapsed / 12). Over-achieving
   earns no more than the linked sum: the rest of the pot was already released up front,
-  so counting it again would pay it twice.
+  so counting it again would pay it twice. It is a monitoring figure at the months
+  elapsed; when money actually changes hands is not modelled (Rutland, 003:1592: "payment
+  may be made annually depending on progress").
 * **Retained** = the linked sum pro rata - earned. If admissions do not fall as planned
   the hospitals are paid for the extra admissions out of the pay-for-performance money
   (Public Accounts Committee, *Planning for the Better Care Fund*, HC 807 2014-15, para 10,
-  citing NHS England), so the unearned part is retained to pay for that acute activity.
+  citing NHS England), so the unearned part is retained to pay for that acute activity
+  (Rutland's plan, seed 003:1590: "the CCG will retain the performance link funding
+  element and release it if performance is achieved", else it may relieve "pressures on
+  the acute sector of the failure to reduce admissions").
 * **Exposure**: the partners bear the unearned sum as their risk share says, after any
   contingency reserve (Rutland's plan: "shared 50:50 between the Council and CCG", no
   contingency fund, so the council risks at most 50% of 103 x £1,490 = £76,735).
@@ -44,7 +50,8 @@ contingency reserve is applied are **not confirmed** here. Hence these choices:
 * **Contingency** is assumed to meet the unearned sum before the partners' shares do.
 
 From 2016/17 the national scheme ended (the performance element went to NHS-commissioned
-out-of-hospital services or a local risk share), so for later years the figures are the
+out-of-hospital services or a local risk share; DH policy paper reported by National Health
+Executive, 13 January 2016), so for later years the figures are the
 value of the planned reduction at the unit cost, not a payment (``national_scheme`` False).
 """
 
@@ -56,8 +63,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from bettercare.domain.periods import period_span
 from bettercare.domain.plan import PerformanceFund, Plan, RiskShare
 
-#: Unit cost of a non-elective admission in the 2015/16 guidance (``PerformanceFund`` default).
-UNIT_COST = Decimal(1490)
 #: The 2015/16 minimum planned reduction in total non-elective admissions, percent.
 MINIMUM_REDUCTION_PCT = Decimal("3.5")
 #: Financial years in which the national payment-for-performance scheme ran.
@@ -236,6 +241,7 @@ class EarnedToDate:
     #: linked to date - earned: retained to pay for the extra acute activity
     retained: Decimal
     exposure: dict[str, Decimal] = field(default_factory=dict)
+    national_scheme: bool = True
 
     @property
     def capped(self) -> bool:
@@ -253,10 +259,15 @@ class EarnedToDate:
                 f", capped at the performance-linked sum pro rata £{self.linked_to_date:,.2f} "
                 "(the rest of the pot was released up front)"
             )
-        return text + (
+        text += (
             f"; £{self.retained:,.2f} of £{self.linked_to_date:,.2f} linked to date retained "
             "to pay for the extra acute activity"
         )
+        if not self.national_scheme:
+            text += (
+                f" ({self.financial_year} is outside the national scheme: a value, not a payment)"
+            )
+        return text
 
 
 def earned_to_date(
@@ -285,4 +296,5 @@ def earned_to_date(
         earned=earned,
         retained=retained,
         exposure=risk_exposure(retained, planned.risk_share),
+        national_scheme=planned.national_scheme,
     )
