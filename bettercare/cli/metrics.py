@@ -133,6 +133,8 @@ def metrics(
     if grain == "month":
         p4p = p4p_earned(the_plan, actuals)
         earned = f"£{p4p.earned:,.2f}" if p4p.earned is not None else "not computed"
+        if p4p.retained is not None:
+            earned += f"; retained for the extra acute activity: £{p4p.retained:,.2f}"
         out.print(f"P4P earned to date: {earned} — {escape(p4p.reason)}", highlight=False)
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -118,6 +118,7 @@ def metrics_sections(
         schemes=list(to_date.itertuples()) if not to_date.empty else [],
         all_schemes=ALL_SCHEMES,
         p4p=p4p,
+        partner_names={p.id: p.name for p in plan.partners},
         summary=summary,
     )
     return [("Metrics from linked data", html)]
