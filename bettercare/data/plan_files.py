@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -330,11 +331,15 @@ def format_path(loc: tuple) -> str:
     return out
 
 
+# pydantic's names for validation steps in an error location: 'function-after[...]'
+_MARKER = re.compile(r"[a-z][a-z-]*\[.*\]\Z")
+
+
 def _validation_findings(exc: ValidationError, path: Path, lines: PlanLines) -> list[Finding]:
     findings = []
     for err in exc.errors():
         # drop pydantic's internal markers such as 'function-after[...]' from the location
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and _MARKER.match(p)))
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = f"unknown field '{loc[-1]}'"
