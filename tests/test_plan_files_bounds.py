@@ -126,6 +126,18 @@ def test_aliases_within_the_budget_are_allowed(tmp_path):
     }
 
 
+def test_merge_keys_within_the_budget_are_allowed(tmp_path):
+    """EX04 takes commissioner and area from EX03 (<<: *anchor) and keeps its own keys."""
+    text = plan_text("  - reference: EX03\n", "  - &adaptations\n    reference: EX03\n")
+    text = text.replace("  - reference: EX04\n", "  - <<: *adaptations\n    reference: EX04\n")
+    text = text.replace("    area_of_spend: community_health\n    commissioner: joint\n", "")
+    plan = load_plan(write(tmp_path, text))
+    ex04 = plan.schemes[3]
+    assert (ex04.reference, ex04.name) == ("EX04", "Falls prevention")
+    assert (ex04.commissioner, ex04.area_of_spend) == ("local_authority", "social_care")
+    assert (ex04.funding_source, ex04.recurrent) == ("additional_la", True)
+
+
 def test_alias_inside_its_own_anchor_refused(tmp_path):
     f = only_finding(write(tmp_path, "plan_id: x\nhwb: &h\n  name: [*h]\n"))
     assert (f.rule, f.line) == ("yaml-alias", 3)

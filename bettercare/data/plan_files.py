@@ -179,9 +179,15 @@ class _PlanLoader(Composer, _Events, SafeConstructor, Resolver):
 
 
 def _construct_mapping(loader: _PlanLoader, node: MappingNode, deep: bool = False):
-    """Refuse duplicate mapping keys (PyYAML silently keeps the last)."""
+    """Refuse duplicate mapping keys (PyYAML silently keeps the last).
+
+    A merge key (``<<: *defaults``) is left to PyYAML, which lets the mapping's own keys
+    override the merged ones.
+    """
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node, deep=deep)
         if not isinstance(key, Hashable):
             raise ConstructorError(
@@ -282,8 +288,9 @@ def _read_text(path: Path) -> str:
 
 def _parse(path: Path, text: str) -> tuple[Any, PlanLines]:
     """The file's data and where each path starts; every YAML problem as a finding."""
-    loader = _PlanLoader(text)
+    loader = None
     try:
+        loader = _PlanLoader(text)  # PyYAML's own reader checks the characters here
         root = loader.get_single_node()
         data = None if root is None else loader.construct_document(root)
     except _LimitError as exc:
@@ -300,7 +307,8 @@ def _parse(path: Path, text: str) -> tuple[Any, PlanLines]:
         rule = "nesting-depth" if "nesting depth" in problem else "yaml-syntax"  # libyaml's
         raise _error(path, rule, f"not valid YAML: {problem}", line) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, PlanLines(root)
 
 

@@ -51,7 +51,8 @@ def _calendar_date(value: Any) -> Any:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise PydanticCustomError(
-            "plan_date", "{date} is not a date that exists ({reason})",
+            "plan_date",
+            "{date} is not a date that exists ({reason})",
             {"date": text, "reason": str(exc)},
         ) from None
 
@@ -179,9 +180,7 @@ class Scheme(_Model):
     metrics: list[str] = Field(default_factory=list, description="Metric ids it targets")
     admissions_avoided: dict[
         FinancialYear, Annotated[int, Field(ge=-MAX_COUNT, le=MAX_COUNT)] | None
-    ] = Field(
-        default_factory=dict, description="Expected non-elective admissions avoided per year"
-    )
+    ] = Field(default_factory=dict, description="Expected non-elective admissions avoided per year")
     description: str | None = None
 
 
