@@ -34,6 +34,7 @@ from bettercare.analytics.metrics.base import (
     check_grain,
     labels_between,
 )
+from bettercare.data import duck
 from bettercare.data.schema import FEEDS
 from bettercare.domain.periods import fy_start_of, period_span
 
@@ -67,7 +68,10 @@ def open_store(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
     path = Path(store)
     if not path.is_file():
         raise MetricDataError(f"store file not found: {path}")
-    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con = duck.connect(path, read_only=True)  # no extension autoload / network
+    except duck.DatabaseFileError as exc:
+        raise MetricDataError(str(exc)) from None
     try:
         yield con
     finally:
