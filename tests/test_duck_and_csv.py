@@ -122,3 +122,12 @@ def test_sql_escape_matches_python_rule() -> None:
     con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
     rows = con.execute(f"SELECT {safe_csv.sql_escape('v')} FROM t ORDER BY i").fetchall()
     assert [r[0] for r in rows] == [safe_csv.escape_cell(v) for v in values]
+
+
+def test_metrics_on_a_sqlite_store_is_a_metric_data_error(tmp_path: Path) -> None:
+    from bettercare.analytics.engine import open_store
+    from bettercare.analytics.metrics import MetricDataError
+
+    store = _sqlite(tmp_path / "store.duckdb")
+    with pytest.raises(MetricDataError, match="SQLite database"), open_store(store):
+        pass
