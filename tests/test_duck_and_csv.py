@@ -131,3 +131,19 @@ def test_metrics_on_a_sqlite_store_is_a_metric_data_error(tmp_path: Path) -> Non
     store = _sqlite(tmp_path / "store.duckdb")
     with pytest.raises(MetricDataError, match="SQLite database"), open_store(store):
         pass
+
+
+def test_copy_to_csv_escapes_text_columns_only(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    con.execute('CREATE TABLE run_issues (file VARCHAR, "row" BIGINT, value VARCHAR, x DOUBLE)')
+    con.execute(
+        "INSERT INTO run_issues VALUES ('a.csv', 2, '=HYPERLINK(\"http://x\")', -1.5), "
+        "('-b.csv', 3, NULL, 2.0)"
+    )
+    out = tmp_path / "ingest_report.csv"
+    safe_csv.copy_to_csv(con, 'SELECT * FROM run_issues ORDER BY "row"', out)
+    back = pd.read_csv(out, keep_default_na=False)
+    assert back.columns.tolist() == ["file", "row", "value", "x"]
+    assert back["file"].tolist() == ["a.csv", "'-b.csv"]
+    assert back["value"].tolist() == ['\'=HYPERLINK("http://x")', ""]
+    assert back["row"].tolist() == [2, 3] and back["x"].tolist() == [-1.5, 2.0]

@@ -185,3 +185,18 @@ def test_library_ingest_with_bound_identity_file(tmp_path: Path) -> None:
     assert pseudonymise.pseudonym(KEY.encode(), NHS[0]) in held.column("person_id").to_pylist()
     with pytest.raises(identities.IdentityFileError):
         identities.read(ids, OTHER_KEY.encode())
+
+
+def test_identity_file_that_is_not_duckdb_exits_2(
+    tmp_path: Path, feed_dir: Path, store: Path, key_env: bytes
+) -> None:
+    ids = tmp_path / "restricted" / "ids.duckdb"
+    ids.parent.mkdir()
+    ids.write_text("names and dates of birth, but not a database\n")
+    result = CliRunner().invoke(
+        app, ["ingest", str(feed_dir), "--store", str(store), "--identities", str(ids)]
+    )
+    assert result.exit_code == 2
+    assert "not a DuckDB database" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not store.exists()

@@ -46,3 +46,20 @@ def sql_escape(expr: str) -> str:
     """DuckDB expression: the text ``expr`` escaped as :func:`escape_cell` does (NULL stays
     NULL). Use it for every VARCHAR column of a ``COPY (SELECT ...) TO 'x.csv'``."""
     return f"CASE WHEN regexp_matches({expr}, '{_SQL_PATTERN}') THEN '''' || {expr} ELSE {expr} END"
+
+
+def copy_to_csv(con, query: str, path) -> None:
+    """``COPY (query) TO path`` (header, comma separated) on the DuckDB connection ``con``
+    with every VARCHAR column escaped by :func:`sql_escape` (other types unchanged)."""
+    con.execute(f"DESCRIBE ({query})")
+    columns = [(row[0], row[1]) for row in con.fetchall()]
+    select = ", ".join(
+        f"{sql_escape(_ident(name))} AS {_ident(name)}" if kind == "VARCHAR" else _ident(name)
+        for name, kind in columns
+    )
+    target = str(path).replace("'", "''")
+    con.execute(f"COPY (SELECT {select} FROM ({query})) TO '{target}' (HEADER, DELIMITER ',')")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
