@@ -41,8 +41,9 @@ folder and its own test cases are ported in ``tests/test_spc_reference.py``.
 Missing values (NaN or None; the reference needs a complete series) keep their position
 but are skipped: they are left out of the mean, no moving range spans them, no rule
 window containing one fires, and they get no point type. This is what the reference's R
-NA arithmetic gives wherever it does not stop with an error. The variation icon is then
-the latest point with a value.
+NA arithmetic gives wherever it does not stop with an error. The variation icon is the
+latest point with a value (the reference would read a missing last point as common
+cause).
 
 One deliberate deviation: when every moving range of a segment is 0 (a flat series) no
 range is screened; the reference's strict ``mr < 3.267 x mean MR`` would drop them all
@@ -491,14 +492,14 @@ def xmr(
         causes += seg_causes
         mrs.append(mr)
         flags.append(seg_flags)
-    outside, trend, two_in_three, shift = (np.concatenate(f) for f in zip(*flags, strict=True))
+    outside, trend, two3, shift = (np.concatenate(f) for f in zip(*flags, strict=True))
     return XmrChart(
         values=x,
         segments=tuple(segments),
         causes=tuple(causes),
         outside=outside,
         trend=trend,
-        two_in_three=two_in_three,
+        two_in_three=two3,
         shift=shift,
         moving_ranges=np.concatenate(mrs),
         direction=direction,
