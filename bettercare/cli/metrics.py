@@ -43,8 +43,8 @@ SPC_ICON = {
     "special_cause_improvement_low": "improvement (low)",
     "special_cause_concern_high": "concern (high)",
     "special_cause_concern_low": "concern (low)",
-    "special_cause_neither_high": "special cause (high)",
-    "special_cause_neither_low": "special cause (low)",
+    "special_cause_neutral_high": "special cause (high)",
+    "special_cause_neutral_low": "special cause (low)",
 }
 
 
