@@ -90,6 +90,9 @@ def test_admission_months_before_the_spells_extract_opens_are_partial():
         "month of its earliest discharge; admissions before then are only the spells still "
         "in hospital on that day"
     ) in month.attrs["warnings"]
+    # the dementia register snapshots start where the spells extract is whole
+    dem = month[(month.metric == "dementia_diagnosis_rate") & (month.hwb_code == A)]
+    assert min(dem.period) == "2016-04"
     year = compute_metrics(con, "year")
     assert _nea(year) == {"2016/17": pytest.approx(5.0)}
     assert any(w.startswith("non_elective_admissions: 2015/16 not measured")

@@ -418,8 +418,14 @@ def compute_metrics(
                 "build the store with `bettercare ingest` or create_store_tables"
             )
         periods = None
+        coverage: dict[str, Coverage] = {}
         if "dementia_diagnosis_rate" in ids:
             lo, hi = (start, end) if start else _activity_span(con, present)
+            if not start:  # snapshots from the month the spells extract holds whole
+                coverage["hospital_spells"] = _coverage(con, present, "hospital_spells")
+                opens = coverage["hospital_spells"].start
+                if opens is not None and lo < opens <= hi:
+                    lo = opens
             periods = _periods_frame(lo, hi, grain)
         pop = con.execute("SELECT * FROM population").df()
         if backend == "duckdb":
@@ -438,7 +444,6 @@ def compute_metrics(
                 result = _normalise(_union(ctx, ids).execute())
         frames, warnings = [], []
         unmeasured: list[Unmeasured] = []
-        coverage: dict[str, Coverage] = {}
         for mid in ids:
             df = result[result.metric == mid]
             if df.empty:
