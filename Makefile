@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/bettercare demo --out out
 
+# The full gate CI runs: lint, then every test including Spark.
 test: $(STAMP)
 	$(BIN)/ruff check bettercare tests benchmarks
 	$(BIN)/pytest -q
+
+# Quick lane while developing: no Spark, no slow integration tests.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not spark and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check bettercare tests benchmarks

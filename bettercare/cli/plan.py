@@ -14,7 +14,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bettercare.analytics.p4p import P4PError, payment_for_performance
 from bettercare.data.plan_files import (
     PlanFileError,
     load_plan,
@@ -23,6 +22,7 @@ from bettercare.data.plan_files import (
     plan_line_index,
 )
 from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.p4p import P4PError, performance_sum
 from bettercare.domain.plan import Plan
 from bettercare.domain.rules import check_plan
 
@@ -168,12 +168,12 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
 
 
 def p4p(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
-    """Print the payment-for-performance sum, the out-of-hospital remainder and risk share."""
+    """Print the performance-linked sum, what is released up front and the risk exposure."""
     plan = load_or_exit(file)
     try:
-        r = payment_for_performance(plan)
+        r = performance_sum(plan)
     except P4PError as exc:
-        err.print(f"[red]{file}: {exc}[/red]")
+        err.print(f"[red]{file}: {escape(str(exc))}[/red]")
         raise typer.Exit(EXIT_INVALID) from None
     t = Table(title=f"{plan.hwb.name}: payment for performance {r.financial_year}")
     t.add_column("Item")
@@ -185,12 +185,16 @@ def p4p(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
               f"{r.planned_reduction_pct:.2f}%" if r.planned_reduction_pct is not None else "—")
     t.add_row("Unit cost", money(r.unit_cost))
     t.add_row("Performance-linked sum" + (" (capped at pot)" if r.capped else ""),
-              money(r.p4p_amount))
+              money(r.performance_linked_sum))
     t.add_row("Performance-related element (pot)", money(r.performance_pot))
-    t.add_row("Released for NHS out-of-hospital services", money(r.out_of_hospital_remainder))
-    t.add_row("Stated in the plan", money(r.stated_p4p_amount))
-    for partner_id, amount in r.risk_exposure.items():
-        t.add_row(f"Risk borne by {plan.partner(partner_id).name}", money(amount))
+    t.add_row("Released up front for NHS out-of-hospital services", money(r.released_up_front))
+    t.add_row("Stated in the plan", money(r.stated_sum))
+    if r.risk_share is not None:
+        t.add_row("Contingency reserve", money(r.contingency_reserve))
+    for partner_id, amount in r.maximum_exposure.items():
+        pct = r.risk_share.shares[partner_id] if r.risk_share else 0
+        t.add_row(f"Exposure of {plan.partner(partner_id).name} ({pct:g}%) if none is earned",
+                  money(amount))
     out.print(t)
     met = {True: "yes", False: "no", None: "unknown"}[r.minimum_reduction_met]
-    out.print(f"Basis: {r.basis}. Minimum 3.5% reduction met: {met}")
+    out.print(f"Basis: {escape(r.basis)}. Minimum 3.5% reduction met: {met}", highlight=False)

@@ -40,8 +40,9 @@ def check_file(path: Path) -> None:
         head = fh.read(_MAGIC_OFFSET + len(_MAGIC))
     if head[_MAGIC_OFFSET:] == _MAGIC:
         return
-    kind = "a SQLite database" if head.startswith(_SQLITE_MAGIC[:8]) else "not a DuckDB database"
-    raise DatabaseFileError(f"{path} is {kind}, not a DuckDB database file")
+    if head.startswith(_SQLITE_MAGIC[:8]):
+        raise DatabaseFileError(f"{path} is a SQLite database, not a DuckDB database file")
+    raise DatabaseFileError(f"{path} is not a DuckDB database file")
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
