@@ -9,6 +9,7 @@ import duckdb
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -54,7 +55,7 @@ def ingest_command(
     try:
         key = pseudonymise.load_key(key_file, [directory, store.parent])
     except pseudonymise.PseudonymKeyError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     if identity_file is not None:
         _bind_identity_file(identity_file, key, store, directory)
@@ -97,7 +98,7 @@ def _bind_identity_file(path: Path, key: bytes, store: Path, directory: Path) ->
     except identities.IdentityFileError as exc:
         reason = str(exc)
     if reason is not None:
-        err.print(f"[red]error:[/] {reason}", soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(reason)}", soft_wrap=True)
         raise typer.Exit(2)
 
 
@@ -156,7 +157,7 @@ def key_new(path: Path = typer.Argument(..., help="Where to write the new key fi
     try:
         pseudonymise.new_key_file(path)
     except pseudonymise.PseudonymKeyError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"wrote {path} (mode 0600)")
 
@@ -174,7 +175,8 @@ def link_report(
         stats = latest_linkage_report(store)
     except (duck.DatabaseFileError, duckdb.Error) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        err.print(f"[red]error:[/] cannot read the store {store}: {first}", soft_wrap=True)
+        message = escape(f"cannot read the store {store}: {first}")
+        err.print(f"[red]error:[/] {message}", soft_wrap=True)
         raise typer.Exit(2) from None
     if not stats:
         err.print("no social care load recorded in this store")

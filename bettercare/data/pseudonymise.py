@@ -106,7 +106,7 @@ def _read_key_file(path: Path) -> str:
 def bits_per_character(text: str) -> float:
     """Shannon entropy (bits) of the character frequencies of ``text`` itself."""
     n = len(text)
-    return -sum(c / n * math.log2(c / n) for c in Counter(text).values()) if n else 0.0
+    return sum(c / n * math.log2(n / c) for c in Counter(text).values()) if n else 0.0
 
 
 def check_strength(text: str, source: str = "the key") -> None:
