@@ -35,6 +35,7 @@ from bettercare.analytics.metrics.base import (
     check_grain,
     labels_between,
 )
+from bettercare.data import duck
 from bettercare.data.schema import FEEDS
 from bettercare.domain.periods import fy_start_of, period_span
 from bettercare.domain.plan import Plan
@@ -70,9 +71,15 @@ def open_store(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
     if not path.is_file():
         raise MetricDataError(f"store file not found: {path}")
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise MetricDataError(_open_error(path, exc)) from None
+        con = duck.connect(path, read_only=True)  # no extension autoload / network
+    except duck.DatabaseFileError as exc:
+        cause = exc.__cause__  # a duckdb.Error (locked, corrupt) or None (not a DuckDB file)
+        message = (
+            _open_error(path, cause)
+            if isinstance(cause, duckdb.Error)
+            else f"store {path} cannot be opened as a DuckDB analytics store: {exc}"
+        )
+        raise MetricDataError(message) from None
     try:
         yield con
     finally:

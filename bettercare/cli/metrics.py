@@ -41,6 +41,7 @@ from bettercare.analytics.scheme_impact import (
     p4p_earned,
     scheme_impact,
 )
+from bettercare.data import safe_csv
 from bettercare.data.plan_files import PlanFileError, load_plan
 from bettercare.domain.plan import Plan
 from bettercare.reporting.metrics_report import metric_chart_pngs
@@ -207,8 +208,8 @@ def metrics(
     with tempfile.TemporaryDirectory(prefix=".metrics-", dir=out_dir) as tmp:
         staged = Path(tmp)
         merged.to_parquet(staged / "metrics.parquet", index=False)
-        merged.to_csv(staged / "metrics.csv", index=False)
-        schemes.to_csv(staged / "scheme_impact.csv", index=False)
+        safe_csv.to_csv(merged, staged / "metrics.csv")  # formula-like text escaped
+        safe_csv.to_csv(schemes, staged / "scheme_impact.csv")
         n = write_charts(pva, staged / "charts") if charts else 0
         for name in ("metrics.parquet", "metrics.csv", "scheme_impact.csv"):
             os.replace(staged / name, out_dir / name)
