@@ -7,6 +7,7 @@ rule, exit code 2 from every command that reads a plan, no traceback, nothing wr
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from decimal import Decimal
 from pathlib import Path
 
@@ -92,8 +93,8 @@ def test_billion_laughs_refused_before_expansion(tmp_path):
     path = write(tmp_path, BILLION_LAUGHS)
     f = only_finding(path)
     assert f.rule == "node-count" and f.file == str(path)
-    # the budget runs out at g (cumulative count 672,000 + 9 x 597,871), the first level
-    # that passes 1,000,000: nothing beyond it is composed, constructed or validated
+    # a to f come to 672,610 values (f alone 1 + 9 x 66,430); g's first alias adds f's
+    # 597,871 and passes 1,000,000: nothing beyond is composed, constructed or validated
     assert f.line == 7
     assert "1,000,000" in f.message
 
@@ -200,7 +201,7 @@ def test_huge_integer_refused_by_every_command(tmp_path):
         ("1.0e+400", "number"),  # a float: infinity
         (".inf", "number"),
         (".nan", "number"),
-        ("100000000000", "out-of-range"),  # £100bn: above any BCF plan
+        ("100000000000", "out-of-range"),  # £100bn, the first amount refused
         ("-5", "out-of-range"),
     ],
 )
@@ -224,16 +225,24 @@ def test_money_just_below_the_maximum_is_accepted(tmp_path):
     assert load_plan(path).risk_share.contingency_reserve == Decimal("99999999999.99")
 
 
-def test_infinite_percentage_and_metric_value_refused(tmp_path):
-    path = write(
-        tmp_path,
-        plan_text(
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        (
             "shares: {exampleshire_council: 50, exampleshire_ccg: 50}",
             "shares: {exampleshire_council: .inf, exampleshire_ccg: 50}",
+            "risk_share.shares.exampleshire_council",
         ),
-    )
-    f = only_finding(path)
-    assert (f.rule, f.path) == ("number", "risk_share.shares.exampleshire_council")
+        (
+            'baseline: {period: "2013-04..2014-03", value: 8000}',
+            'baseline: {period: "2013-04..2014-03", value: .nan}',
+            "metrics[0].baseline.value",
+        ),
+    ],
+)
+def test_infinite_or_nan_percentage_and_metric_value_refused(tmp_path, old, new, where):
+    f = only_finding(write(tmp_path, plan_text(old, new)))
+    assert (f.rule, f.path) == ("number", where)
 
 
 # -- dates ---------------------------------------------------------------------------------
@@ -376,3 +385,16 @@ def test_rule_findings_are_located_from_the_same_read(tmp_path):
     assert (f.path, f.file, f.line) == ("risks[0].score", str(path), line_of(path, "score: 12"))
     assert lines.line(("schemes", 2, "spend")) == line_of(path, 'spend: {"2015/16": 1000000}')
     assert lines.line(("schemes", 99)) == line_of(path, "schemes:")  # deepest part found
+
+
+def test_garbage_collector_is_running_again_after_reading(tmp_path):
+    """Reading pauses the cyclic collector for speed; it must come back, even on error."""
+    assert gc.isenabled()
+    load_plan(write(tmp_path, plan_text()))
+    assert gc.isenabled()
+    with pytest.raises(PlanFileError):
+        load_plan(write(tmp_path, BILLION_LAUGHS))
+    assert gc.isenabled()
+    with pytest.raises(PlanFileError):
+        load_plan(write(tmp_path, plan_text("date_agreed: 2014-09-10", "date_agreed: 2014-02-30")))
+    assert gc.isenabled()
