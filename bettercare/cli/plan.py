@@ -13,18 +13,20 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bettercare.data.plan_files import (
     PlanFileError,
     load_plan,
+    load_plan_with_lines,
     locate,
     plan_json_schema,
-    plan_line_index,
 )
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.p4p import P4PError, performance_sum
 from bettercare.domain.plan import Plan
 from bettercare.domain.rules import check_plan
+from bettercare.domain.text import printable
 
 app = typer.Typer(help="BCF plan files: validate, show, schema.", no_args_is_help=True)
 out = Console()
@@ -47,24 +49,32 @@ def load_or_exit(path: Path) -> Plan:
         return load_plan(path)
     except PlanFileError as exc:
         print_findings(exc.findings)
-        err.print(f"[red]{path}: not a valid plan file[/red]")
+        err.print(f"[red]{display_path(path)}: not a valid plan file[/red]")
         raise typer.Exit(EXIT_INVALID) from None
 
 
 def validate_file(path: Path) -> tuple[Plan | None, list[Finding]]:
     """Load and rule-check one plan; findings carry file and line."""
     try:
-        plan = load_plan(path)
+        plan, lines = load_plan_with_lines(path)
     except PlanFileError as exc:
         return None, exc.findings
-    return plan, locate(check_plan(plan), path, plan_line_index(path))
+    return plan, locate(check_plan(plan), path, lines)
+
+
+def display_path(path: Path) -> str:
+    """A file name as printed: control characters escaped, no rich markup."""
+    return escape(printable(str(path)))
 
 
 def print_findings(findings: list[Finding]) -> None:
+    """One line per finding on stderr; built as one text (a big plan has thousands)."""
+    lines = Text()
     for f in findings:
-        colour = "red" if f.severity == Severity.ERROR else "yellow"
-        err.print(f"[{colour}]{f.severity.upper():7}[/{colour}] {escape(str(f))}",
-                  highlight=False, soft_wrap=True)
+        lines.append(f"{f.severity.upper():7}", "red" if f.severity == Severity.ERROR else "yellow")
+        lines.append(f" {printable(str(f))}\n")
+    if findings:
+        err.print(lines, end="", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -82,10 +92,12 @@ def validate(
         warnings = len(findings) - errors
         if plan is None or errors:
             worst = EXIT_INVALID
-            out.print(f"[red]✗[/red] {path}: {errors} error(s), {warnings} warning(s)",
+            out.print(f"[red]✗[/red] {display_path(path)}: {errors} error(s), "
+                      f"{warnings} warning(s)",
                       soft_wrap=True)
         else:
-            out.print(f"[green]✓[/green] {path}: valid, {warnings} warning(s)", soft_wrap=True)
+            out.print(f"[green]✓[/green] {display_path(path)}: valid, {warnings} warning(s)",
+                      soft_wrap=True)
     raise typer.Exit(worst)
 
 
