@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bettercare tests benchmarks
 
 bench: $(STAMP)
-	for b in synth ingest linkage metrics calibration; do $(BIN)/python benchmarks/$$b.py || exit 1; done
+	for b in synth ingest linkage metrics calibration plan_validate minimisation; do $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -364,6 +364,18 @@ def _validation_findings(exc: ValidationError, path: Path, lines: PlanLines) -> 
     return findings
 
 
+def read_yaml(path: str | Path) -> Any:
+    """Any YAML file (e.g. synth parameters) read under the plan file limits.
+
+    Size, nesting depth, node count (aliases counted in full) and integer size are bounded
+    as for plans; a problem raises :class:`PlanFileError` with a located finding.
+    """
+    path = Path(path)
+    with _collector_paused():
+        data, _ = _parse(path, _read_text(path))
+    return data
+
+
 def load_plan_with_lines(path: str | Path) -> tuple[Plan, PlanLines]:
     """Read and validate one plan file, with where each path starts to locate findings.
 
