@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,16 +15,21 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/bettercare demo --out out
 
+# The full gate CI runs: lint, then every test including Spark.
 test: $(STAMP)
 	$(BIN)/ruff check bettercare tests benchmarks
 	$(BIN)/pytest -q
+
+# Quick lane while developing: no Spark, no slow integration tests.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not spark and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check bettercare tests benchmarks
 	$(BIN)/ruff format --check bettercare tests benchmarks
 
 bench: $(STAMP)
-	for b in synth ingest linkage metrics calibration; do $(BIN)/python benchmarks/$$b.py || exit 1; done
+	for b in synth ingest linkage metrics calibration plan_validate minimisation; do $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -50,9 +50,10 @@ HWBS = ("E10000018", "E06000016")
 REPEATS = 3
 
 
-def _age(dob: str, d: str) -> str:
-    return (f"(year({d}) - year({dob}) - CASE WHEN month({d}) < month({dob}) OR "
-            f"(month({d}) = month({dob}) AND day({d}) < day({dob})) THEN 1 ELSE 0 END)")
+def _age(birth_month: str, d: str) -> str:
+    """Whole years on ``d``, born on the 1st of the month (the store keeps birth_month)."""
+    return (f"(year({d}) - year({birth_month}) - "
+            f"CASE WHEN month({d}) < month({birth_month}) THEN 1 ELSE 0 END)")
 
 
 def _band(age: str) -> str:
@@ -73,7 +74,8 @@ def build_random_store(con: duckdb.DuckDBPyConnection, n: int) -> None:
     pick = "(1 + CAST(floor(random() * {k}) AS INTEGER))"
     con.execute(f"""
         INSERT INTO residents
-        SELECT 'p' || i, DATE '1915-01-01' + CAST(floor(random() * 36500) AS INTEGER),
+        SELECT 'p' || i,
+               date_trunc('month', DATE '1915-01-01' + CAST(floor(random() * 36500) AS INTEGER)),
                CASE WHEN random() < 0.5 THEN 'M' ELSE 'F' END, 'E01000001', 'C82001',
                CASE WHEN i % 2 = 0 THEN '{HWBS[0]}' ELSE '{HWBS[1]}' END, 5, 1,
                random() < 0.03, CASE WHEN random() < 0.02 THEN {day} END,
@@ -101,7 +103,7 @@ def build_random_store(con: duckdb.DuckDBPyConnection, n: int) -> None:
     con.execute(f"""
         INSERT INTO social_care_services
         SELECT CASE WHEN random() < 0.05 THEN NULL ELSE {person} END, 'c' || i,
-               DATE '1915-01-01' + CAST(floor(random() * 36500) AS INTEGER),
+               date_trunc('month', DATE '1915-01-01' + CAST(floor(random() * 36500) AS INTEGER)),
                'residential_care', (['community', 'residential', 'nursing'])[{pick.format(k=3)}],
                {day}, NULL, random() < 0.1, 'nhs_number', NULL
         FROM range({n}) t(i)""")
@@ -116,7 +118,7 @@ def build_random_store(con: duckdb.DuckDBPyConnection, n: int) -> None:
 def _population_from_residents(con: duckdb.DuckDBPyConnection) -> None:
     for year in range(2015, 2019):
         mid = f"DATE '{year}-06-30'"
-        age = _age("date_of_birth", mid)
+        age = _age("birth_month", mid)
         con.execute(f"""
             INSERT INTO population
             SELECT hwb_code, {year}, sex, {_band(age)} AS band, count(*)
@@ -177,7 +179,7 @@ expected AS (
   SELECT p.hwb_code, p.year, sum(p.population * r.rate)::DOUBLE AS d
   FROM population p JOIN rates r USING (sex, age_band) GROUP BY ALL),
 sp AS (
-  SELECT r.hwb_code, r.date_of_birth, s.* FROM hospital_spells s
+  SELECT r.hwb_code, r.birth_month, s.* FROM hospital_spells s
   JOIN residents r USING (person_id)
   WHERE s.admission_method = 'non_elective' AND {win("s.admission_date")}),
 nea AS (
@@ -188,13 +190,13 @@ nea AS (
 falls AS (
   SELECT 'falls_65', hwb_code, strftime(admission_date, '%Y-%m'),
          {fy.format(d="admission_date")}, 'all', count(*)::DOUBLE
-  FROM sp WHERE injury_due_to_fall AND {_age("date_of_birth", "admission_date")} >= 65
+  FROM sp WHERE injury_due_to_fall AND {_age("birth_month", "admission_date")} >= 65
   GROUP BY ALL),
 dt AS (
   SELECT r.hwb_code, strftime(d.census_month, '%Y-%m') AS period,
          {fy.format(d="d.census_month")} AS py, d.attribution, d.delayed_days
   FROM delayed_transfers d JOIN residents r USING (person_id)
-  WHERE {_age("r.date_of_birth", "d.census_month")} >= 18 AND {win("d.census_month")}),
+  WHERE {_age("r.birth_month", "d.census_month")} >= 18 AND {win("d.census_month")}),
 dtoc AS (
   SELECT 'delayed_transfers_of_care', hwb_code, period, py,
          coalesce(attribution, 'all'), sum(delayed_days)::DOUBLE
@@ -204,7 +206,7 @@ pa AS (
          {fy.format(d="c.start_date")}, 'all', count(DISTINCT c.person_id)::DOUBLE
   FROM social_care_services c JOIN residents r USING (person_id)
   WHERE c.permanent_admission AND c.setting IN ('residential', 'nursing')
-    AND {_age("c.date_of_birth", "c.start_date")} >= 65 AND {win("c.start_date")}
+    AND {_age("c.birth_month", "c.start_date")} >= 65 AND {win("c.start_date")}
   GROUP BY ALL),
 rates_out AS (
   SELECT x.metric, x.hwb_code, x.period, x.breakdown, x.n AS numerator,
@@ -219,7 +221,7 @@ reab AS (
          count(*) FILTER (WHERE e.outcome_91_days = 'at_home')::DOUBLE AS numerator,
          count(*)::DOUBLE AS denominator
   FROM reablement_episodes e JOIN residents r USING (person_id)
-  WHERE {_age("r.date_of_birth", "e.discharge_date")} >= 65 AND {win("e.discharge_date")}
+  WHERE {_age("r.birth_month", "e.discharge_date")} >= 65 AND {win("e.discharge_date")}
   GROUP BY ALL),
 pe AS (
   SELECT 'patient_experience', r.hwb_code, strftime(e.response_date, '%Y-%m') AS period,
@@ -237,7 +239,7 @@ dem AS (
   SELECT 'dementia_diagnosis_rate', r.hwb_code, m.period, 'all', count(*)::DOUBLE, e.d
   FROM residents r CROSS JOIN months m
   LEFT JOIN expected e ON e.hwb_code = r.hwb_code AND e.year = m.py
-  WHERE r.dementia_diagnosis AND {_age("r.date_of_birth", "m.period_end")} >= 65
+  WHERE r.dementia_diagnosis AND {_age("r.birth_month", "m.period_end")} >= 65
     AND (r.date_of_death IS NULL OR r.date_of_death > m.period_end)
     AND (r.dementia_diagnosis_date IS NULL OR r.dementia_diagnosis_date <= m.period_end)
   GROUP BY ALL)

@@ -40,7 +40,7 @@ def make_plan(valid_plan_data) -> Callable[[Callable[[dict], None] | None], Plan
 
 # Valid (modulus 11) NHS numbers in the test range.
 NHS = ["9990000018", "9990000026", "9990000034", "9990000042", "9990000050", "9990000069"]
-KEY = "k" * 64
+KEY = "bars-test-key-0123456789abcdef0123456789"  # strong enough for check_strength
 
 RESIDENTS = [
     # nhs, given, family, dob, sex, postcode

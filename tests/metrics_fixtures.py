@@ -46,15 +46,16 @@ def population_rows(hwb: str, year: int = 2016) -> list[tuple]:
 
 
 RESIDENTS = [
-    # person_id, date_of_birth, sex, lsoa, gp_practice, hwb, imd, ltc, dementia, death,
+    # person_id, birth_month (the store keeps the month only), sex, lsoa, gp_practice, hwb,
+    # imd, ltc, dementia, death,
     # dementia diagnosis date (None: not known, counted as diagnosed throughout)
-    ("p1", date(1940, 6, 15), "F", "E01000001", "C82001", A, 5, 2, True, None, None),
+    ("p1", date(1940, 6, 1), "F", "E01000001", "C82001", A, 5, 2, True, None, None),
     ("p2", date(1990, 1, 1), "M", "E01000001", "C82001", A, 3, 0, False, None, None),
-    ("p3", date(1951, 10, 10), "M", "E01000002", "C82001", A, 7, 1, False, None, None),
+    ("p3", date(1951, 10, 1), "M", "E01000002", "C82001", A, 7, 1, False, None, None),
     ("p4", date(1945, 3, 1), "F", "E01000002", "C82002", A, 2, 4, True, date(2016, 5, 20), None),
     ("p5", date(1950, 1, 1), "M", "E01000003", "C82003", B, 6, 1, True, None, None),
-    ("p6", date(2000, 5, 5), "F", "E01000001", "C82001", A, 5, 0, False, None, None),
-    ("p7", date(1944, 2, 2), "M", "E01000003", "C82001", A, 4, 3, True, None,
+    ("p6", date(2000, 5, 1), "F", "E01000001", "C82001", A, 5, 0, False, None, None),
+    ("p7", date(1944, 2, 1), "M", "E01000003", "C82001", A, 4, 3, True, None,
      date(2016, 8, 15)),
 ]
 
@@ -88,11 +89,11 @@ REABLEMENT = [
 
 SOCIAL_CARE = [
     # service, person, dob, type, setting, start, end, permanent, link, prob
-    ("c1", "p1", date(1940, 6, 15), "residential_care", "residential", date(2016, 6, 1), None,
+    ("c1", "p1", date(1940, 6, 1), "residential_care", "residential", date(2016, 6, 1), None,
      True, "nhs_number", None),
-    ("c2", "p1", date(1940, 6, 15), "nursing_care", "nursing", date(2016, 6, 20), None,
+    ("c2", "p1", date(1940, 6, 1), "nursing_care", "nursing", date(2016, 6, 20), None,
      True, "nhs_number", None),
-    ("c3", "p3", date(1951, 10, 10), "residential_care", "residential", date(2016, 7, 1),
+    ("c3", "p3", date(1951, 10, 1), "residential_care", "residential", date(2016, 7, 1),
      None, True, "nhs_number", None),
     ("c4", None, date(1930, 1, 1), "residential_care", "residential", date(2016, 6, 5), None,
      True, None, None),
@@ -119,7 +120,7 @@ SCHEME_ACTIVITY = [
 
 
 COLUMNS = {
-    "residents": "person_id, date_of_birth, sex, lsoa, gp_practice, hwb_code, imd_decile, "
+    "residents": "person_id, birth_month, sex, lsoa, gp_practice, hwb_code, imd_decile, "
     "ltc_count, dementia_diagnosis, date_of_death, dementia_diagnosis_date",
     "hospital_spells": "spell_id, person_id, provider_code, admission_method, admission_date, "
     "discharge_date, primary_diagnosis, injury_due_to_fall, discharge_destination",
@@ -127,7 +128,7 @@ COLUMNS = {
     "delayed_days, reason, attribution",
     "reablement_episodes": "episode_id, person_id, spell_id, discharge_date, start_date, "
     "outcome_91_days",
-    "social_care_services": "service_id, person_id, date_of_birth, service_type, setting, "
+    "social_care_services": "service_id, person_id, birth_month, service_type, setting, "
     "start_date, end_date, permanent_admission, link_method, match_probability",
     "experience_responses": "response_id, person_id, survey, response_date, question, positive",
     "scheme_activity": "scheme_reference, month, admissions_avoided",

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bettercare.analytics.p4p import payment_for_performance
 from bettercare.data.plan_files import load_plan
 from bettercare.domain.findings import Severity
+from bettercare.domain.p4p import performance_sum
 from bettercare.domain.rules import check_plan
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -96,12 +96,12 @@ def test_example_has_only_the_expected_warnings(name):
 def test_rutland_p4p_reproduces_its_own_figure():
     """Seed 003:1588: '£154k (... 103 multiplied by the unit saving of £1490)'."""
     plan = load_plan(EXAMPLES / "rutland_2014.yaml")
-    r = payment_for_performance(plan)
+    r = performance_sum(plan)
     assert r.planned_reduction == 103
-    assert r.p4p_amount == Decimal(153_470)  # 103 x £1,490, worked by hand
+    assert r.performance_linked_sum == Decimal(153_470)  # 103 x £1,490, worked by hand
     # the plan states "£154k": a figure rounded to thousands, within £1k of ours
-    assert abs(r.p4p_amount - plan.performance.stated_p4p_amount) < 1000
-    assert r.out_of_hospital_remainder == plan.performance.performance_pot - r.p4p_amount
-    # 003:1801: the council bears 50% of the risk ("a maximum total of £75k")
-    council = r.risk_exposure["rutland_county_council"]
-    assert council == r.p4p_amount / 2
+    assert abs(r.performance_linked_sum - plan.performance.stated_p4p_amount) < 1000
+    # 003:1588 "the performance related element is £591k": the rest is released up front
+    assert r.released_up_front == Decimal(437_530)
+    # 003:1590/1801: shared 50:50, no contingency fund ("a maximum total of £75k")
+    assert r.maximum_exposure["rutland_county_council"] == Decimal(76_735)

@@ -236,6 +236,7 @@ def test_identity_file_may_not_be_the_store_or_in_the_input(feed_dir: Path, stor
 def test_weak_or_missing_key_file(tmp_path: Path) -> None:
     short = tmp_path / "short.key"
     short.write_text("abc")
+    short.chmod(0o600)
     with pytest.raises(pseudonymise.PseudonymKeyError, match="too short"):
         pseudonymise.load_key(short)
     with pytest.raises(pseudonymise.PseudonymKeyError, match="not found"):

@@ -375,7 +375,7 @@ def test_a_sqlite_file_as_the_store_is_a_one_line_error(tmp_path: Path, key_env:
     lite.commit()
     lite.close()
     before = store.read_bytes()
-    with pytest.raises(UsageError, match="not a DuckDB store"):
+    with pytest.raises(UsageError, match="is a SQLite database, not a DuckDB"):
         ingest(write_all_feeds(tmp_path / "in"), store, KEY_B)
     out = CliRunner().invoke(app, ["ingest", str(tmp_path / "in"), "--store", str(store)])
     assert out.exit_code == 2 and "SQLite" in out.output and "Traceback" not in out.output

@@ -105,18 +105,20 @@ def test_permanent_admissions_65(con):
 
 
 def test_reablement_91_days(con):
-    # r1 Oct at home; r2 Nov died (denominator only); r3 p3 aged 64 on 9 Oct: excluded;
-    # r4 Dec unknown (denominator only; p3 turned 65 on 10 Oct); r5 Jun at home.
+    # r1 Oct at home; r2 Nov died (denominator only); r3 p3 (born October 1951: the store
+    # keeps the month only, so taken as born 1 Oct) counts as 65 on 9 Oct: included, the
+    # documented one-year error in the birth month; r4 Dec unknown (denominator only);
+    # r5 Jun at home.
     assert values(con, "reablement_91_days") == {
         "2016-06": (1, 1, 100.0),
-        "2016-10": (1, 1, 100.0),
+        "2016-10": (2, 2, 100.0),
         "2016-11": (0, 1, 0.0),
         "2016-12": (0, 1, 0.0),
     }
-    # Q3 (Oct-Dec): 1 of 3 = 33.333333%.
-    assert values(con, "reablement_91_days", "quarter")["2016/17 Q3"] == (1, 3, 33.333333)
-    # Year = the ASCOF Oct-Dec window only: r5 (June) is left out -> 1 of 3.
-    assert values(con, "reablement_91_days", "year") == {"2016/17": (1, 3, 33.333333)}
+    # Q3 (Oct-Dec): 2 of 4 = 50%.
+    assert values(con, "reablement_91_days", "quarter")["2016/17 Q3"] == (2, 4, 50.0)
+    # Year = the ASCOF Oct-Dec window only: r5 (June) is left out -> 2 of 4.
+    assert values(con, "reablement_91_days", "year") == {"2016/17": (2, 4, 50.0)}
 
 
 def test_patient_experience(con):

@@ -26,6 +26,10 @@ from bettercare.data import nhs_numbers
         ("abc", None, False),
         ("", None, False),
         (None, None, False),
+        # one repeated digit passes modulus 11 (the package accepts it) but is never issued
+        ("0000000000", "0000000000", False),
+        ("1111111111", "1111111111", False),
+        ("999 999 9999", "9999999999", False),
     ],
 )
 def test_normalise_and_validate(raw: str | None, digits: str | None, valid: bool) -> None:
@@ -60,6 +64,7 @@ def _sample(n: int) -> list[str]:
     out += nhs_number.generate(quantity=500)
     out += nhs_number.generate(for_region=nhs_number.REGION_SCOTLAND, quantity=500)
     out += nhs_number.generate(valid=False, quantity=500)
+    out += [str(d) * 10 for d in range(10)] + ["333 333 3333", "4444-444-444"]
     return out
 
 
@@ -74,7 +79,29 @@ def test_sql_path_agrees_with_the_package() -> None:
     disagree = [
         v
         for v, norm, ok in rows
-        if norm != nhs_numbers.normalise(v) or ok != nhs_number.is_valid(v)
+        if norm != nhs_numbers.normalise(v) or ok != nhs_numbers.is_valid(v)
     ]
     assert disagree == []
     assert sum(ok for _, _, ok in rows) > 1000  # plenty of valid numbers were checked
+
+
+def test_repeated_digits_pass_modulus_11_in_the_package_but_not_here() -> None:
+    """The rule added on top of ``nhs-number``: checked against the package itself so the
+    test notices if the package ever starts rejecting these."""
+    repeated = [str(d) * 10 for d in range(10)]
+    assert sum(nhs_number.is_valid(n) for n in repeated) == 9  # all but 2222222222
+    assert not any(nhs_numbers.is_valid(n) for n in repeated)
+    con = duckdb.connect()
+    con.register("t", pa.table({"v": repeated}))
+    assert con.execute(f"SELECT bool_or({nhs_numbers.sql_is_valid('v')}) FROM t").fetchone() == (
+        False,
+    )
+
+
+def test_sql_path_keeps_the_package_rule_for_ordinary_numbers() -> None:
+    """Apart from repeated digits the SQL path is exactly ``nhs_number.is_valid``."""
+    values = [v for v in _sample(5000) if len(set(nhs_numbers.normalise(v) or "ab")) > 1]
+    con = duckdb.connect()
+    con.register("t", pa.table({"v": values}))
+    rows = con.execute(f"SELECT v, {nhs_numbers.sql_is_valid('v')} FROM t").fetchall()
+    assert [v for v, ok in rows if ok != nhs_number.is_valid(v)] == []

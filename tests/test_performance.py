@@ -162,19 +162,35 @@ def test_scheme_impact_quarterly(scheme_plan):
 def test_p4p_earned_to_date(make_plan):
     # Baseline 8,000 admissions over 2013-04..2014-03 (12 months) = 666.67 a month.
     # Apr-Jun 2015 actual 600 + 650 + 700 = 1,950 vs baseline 2,000: 50 avoided
-    # x £1,490 = £74,500; cap = pot £500,000 x 3/12 = £125,000 (not binding).
+    # x £1,490 = £74,500; cap = performance-linked sum (280 x £1,490 = £417,200) x 3/12
+    # = £104,300 (not binding); £29,800 retained, all met by the £200,000 contingency.
     plan = make_plan()
     act = _actuals("non_elective_admissions", "E06000099", ["2015-04", "2015-05", "2015-06"],
                    [240.0, 260.0, 280.0], [600.0, 650.0, 700.0])
     r = p4p_earned(plan, act)
-    assert r.months_to_date == 3
-    assert r.baseline_to_date == pytest.approx(2000)
-    assert r.reduction == pytest.approx(50)
+    assert r.to_date.months_to_date == 3
+    assert r.to_date.baseline_to_date == 2000
+    assert r.to_date.admissions_avoided == 50
     assert r.earned == Decimal("74500.00")
-    assert r.cap == Decimal("125000.00")
-    # More admissions than baseline: nothing earned, never negative.
+    assert r.to_date.linked_to_date == Decimal("104300.00")
+    assert r.retained == Decimal("29800.00")
+    assert r.to_date.exposure == {"exampleshire_council": 0, "exampleshire_ccg": 0}
+    assert "£29,800.00 of £104,300.00 linked to date retained" in r.reason
+    # More admissions than baseline: nothing earned, never negative; all retained.
     worse = _actuals("non_elective_admissions", "E06000099", ["2015-04"], [1.0], [900.0])
-    assert p4p_earned(plan, worse).earned == Decimal("0.00")
+    w = p4p_earned(plan, worse)
+    assert (w.earned, w.retained) == (Decimal("0.00"), Decimal("34766.67"))  # 417,200 / 12
+
+
+def test_p4p_earned_over_achievement_capped_at_linked_sum(make_plan):
+    # Apr-Jun 1,800 vs baseline 2,000: 200 avoided x £1,490 = £298,000, but at most the
+    # performance-linked sum pro rata £104,300 -- not the pot pro rata (£125,000): the
+    # rest of the pot was released up front for out-of-hospital services.
+    act = _actuals("non_elective_admissions", "E06000099", ["2015-04", "2015-05", "2015-06"],
+                   [240.0, 260.0, 280.0], [600.0, 600.0, 600.0])
+    r = p4p_earned(make_plan(), act)
+    assert r.to_date.value_of_reduction == Decimal("298000.00")
+    assert (r.earned, r.retained) == (Decimal("104300.00"), Decimal("0.00"))
 
 
 def test_p4p_earned_explains_what_is_missing(make_plan):
@@ -185,3 +201,15 @@ def test_p4p_earned_explains_what_is_missing(make_plan):
 
     r = p4p_earned(make_plan(drop_baseline), pd.DataFrame())
     assert r.earned is None and "no baseline admissions" in r.reason
+
+
+def test_report_shows_p4p_retained_and_exposure(make_plan):
+    # 900 admissions in April vs 666.67 baseline: nothing earned; the month's share of the
+    # linked sum (£417,200 / 12 = £34,766.67) is retained; the contingency covers it.
+    from bettercare.reporting.metrics_report import metrics_sections
+
+    plan = make_plan()
+    worse = _actuals("non_elective_admissions", "E06000099", ["2015-04"], [1.0], [900.0])
+    ((_, html),) = metrics_sections(plan, {}, pd.DataFrame(), p4p_earned(plan, worse))
+    assert "retained</strong> to pay for the extra acute activity: £34,767" in html
+    assert "Exampleshire Council bears £0" in html

@@ -232,3 +232,25 @@ def test_p4p_stated_sum_must_match_within_rounding(make_plan):
     (f,) = findings(make_plan(lambda d: d["performance"].update(
         {"stated_p4p_amount": 450_000})), "payment-for-performance")
     assert "differs from 280 admissions x £1,490 = £417,200" in f.message
+
+
+def test_p4p_rule_rounds_like_the_calculation(make_plan):
+    """Issue 8: 8,300 at 3.5% = 290.5 admissions -> 291 (half up) in the rule too, so the
+    module's own £433,590 is accepted and the 290-admission £432,100 is not."""
+    def stated(amount):
+        return lambda d: d["performance"].update(
+            {"baseline_admissions": 8300, "stated_p4p_amount": amount})
+
+    assert findings(make_plan(stated(433_590)), "payment-for-performance") == []
+    (f,) = findings(make_plan(stated(432_100)), "payment-for-performance")
+    assert "differs from 291 admissions x £1,490 = £433,590" in f.message
+
+
+def test_p4p_rule_compares_with_the_capped_sum(make_plan):
+    # 400 x £1,490 = £596,000 capped at the £500,000 pot: a plan stating £500,000 is right
+    plan = make_plan(lambda d: d["performance"].update(
+        {"planned_reduction": 400, "stated_p4p_amount": 500_000}))
+    assert findings(plan, "payment-for-performance") == []
+    (f,) = findings(make_plan(lambda d: d["performance"].update(
+        {"planned_reduction": 400, "stated_p4p_amount": 596_000})), "payment-for-performance")
+    assert "capped at the pot £500,000" in f.message

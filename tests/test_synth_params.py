@@ -72,7 +72,12 @@ def test_json_file_roundtrip(tmp_path):
         ("colour: blue\n", ["colour", "unknown field"]),
         ("noise:\n  typo_rate: 0.1\n", ["noise.typo_rate", "unknown field"]),
         ("demography:\n  ltc_mean_by_age: {'0-5': 1}\n", ["ltc_mean_by_age", "unknown age band"]),
-        ("a: [1,\n", ["invalid YAML", "line"]),
+        ("a: [1,\n", ["not valid YAML", "yaml-syntax"]),
+        # the plan files' limits hold for parameter files too
+        ("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+         + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
+                   for p, c in zip("abcdefg", "bcdefgh", strict=True)), ["node-count"]),
+        ("n: " + "9" * 5000 + "\n", ["number"]),
         ("- 1\n- 2\n", ["expected a mapping"]),
     ],
 )  # fmt: skip
@@ -86,6 +91,17 @@ def test_bad_files_give_one_line_errors(tmp_path, text, expected):
     assert message.startswith(str(f))
     for part in expected:
         assert part in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("[" * 100_000 + "]" * 100_000, "nested too deeply"), ('{"a": ' + "9" * 5000 + "}", "digits")],
+)
+def test_bad_json_gives_one_line_errors(tmp_path, text, expected):
+    f = tmp_path / "bad.json"
+    f.write_text(text)
+    with pytest.raises(ParamsError, match=expected):
+        load_params(f, preset="leicestershire")
 
 
 def test_missing_file_is_a_params_error(tmp_path):

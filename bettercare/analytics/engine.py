@@ -17,6 +17,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -34,8 +35,10 @@ from bettercare.analytics.metrics.base import (
     check_grain,
     labels_between,
 )
+from bettercare.data import duck
 from bettercare.data.schema import FEEDS
 from bettercare.domain.periods import fy_start_of, period_span
+from bettercare.domain.plan import Plan
 
 BACKENDS: tuple[str, ...] = ("duckdb", "spark")
 Store = str | Path | duckdb.DuckDBPyConnection
@@ -67,11 +70,37 @@ def open_store(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
     path = Path(store)
     if not path.is_file():
         raise MetricDataError(f"store file not found: {path}")
-    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con = duck.connect(path, read_only=True)  # no extension autoload / network
+    except duck.DatabaseFileError as exc:
+        cause = exc.__cause__  # a duckdb.Error (locked, corrupt) or None (not a DuckDB file)
+        message = (
+            _open_error(path, cause)
+            if isinstance(cause, duckdb.Error)
+            else f"store {path} cannot be opened as a DuckDB analytics store: {exc}"
+        )
+        raise MetricDataError(message) from None
     try:
         yield con
     finally:
         con.close()
+
+
+def _open_error(path: Path, exc: duckdb.Error) -> str:
+    """One line for a store DuckDB cannot open: locked by a writer, or not a store."""
+    text = str(exc)
+    if "lock" in text.lower():
+        return (
+            f"store {path} is in use by another process (e.g. an ingest holding the write "
+            "lock); run metrics when it has finished"
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"store {path} cannot be opened as a DuckDB analytics store: {first}"
+
+
+def store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the tables in the store's main schema."""
+    return _store_tables(con)
 
 
 def _store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -87,9 +116,7 @@ def resolve_metrics(metrics: Iterable[str] | None) -> list[str]:
     ids = list(metrics)
     unknown = [m for m in ids if m not in SPECS]
     if unknown:
-        raise MetricDataError(
-            f"unknown metric(s) {', '.join(unknown)} (known: {', '.join(SPECS)})"
-        )
+        raise MetricDataError(f"unknown metric(s) {', '.join(unknown)} (known: {', '.join(SPECS)})")
     return ids
 
 
@@ -132,11 +159,33 @@ def _periods_frame(start: date, end: date, grain: str) -> pd.DataFrame:
     )
 
 
-def _check_population(pop: pd.DataFrame, result: pd.DataFrame, metric: str) -> None:
-    """Every (hwb, mid-year) the metric needs has every band and sex of its base."""
+@dataclass(frozen=True)
+class Unmeasured:
+    """Periods of one metric and HWB the store cannot measure, and what is missing."""
+
+    metric: str
+    hwb_code: str
+    periods: tuple[str, ...]
+    reason: str
+
+    def message(self) -> str:
+        return (
+            f"{self.metric}: {', '.join(self.periods)} not measured for HWB {self.hwb_code}: "
+            f"{self.reason}"
+        )
+
+
+def _population_gaps(
+    pop: pd.DataFrame, result: pd.DataFrame, metric: str
+) -> dict[tuple[str, int], str]:
+    """(hwb, mid-year) the metric needs but the population table cannot give -> why.
+
+    Every (hwb, mid-year) of the result must have every band and sex of the metric's
+    population base (module doc of :mod:`bettercare.analytics.metrics.base`).
+    """
     spec = SPECS[metric]
     if spec.population_base is None or result.empty:
-        return
+        return {}
     bands = POPULATION_BASES[spec.population_base]
     have = {
         (h, int(y), s, b)
@@ -145,29 +194,152 @@ def _check_population(pop: pd.DataFrame, result: pd.DataFrame, metric: str) -> N
     years_by_hwb: dict[str, set[int]] = {}
     for h, y, _, _ in have:
         years_by_hwb.setdefault(h, set()).add(y)
-    needed = {
-        (h, _pop_year(p)) for h, p in result[["hwb_code", "period"]].itertuples(index=False)
-    }
+    needed = {(h, _pop_year(p)) for h, p in result[["hwb_code", "period"]].itertuples(index=False)}
+    gaps: dict[tuple[str, int], str] = {}
     for hwb, year in sorted(needed):
         if year not in years_by_hwb.get(hwb, set()):
             present = ", ".join(str(y) for y in sorted(years_by_hwb.get(hwb, set()))) or "none"
-            raise MetricDataError(
-                f"{metric}: population table has no mid-{year} estimate for HWB {hwb} "
+            gaps[(hwb, year)] = (
+                f"population table has no mid-{year} estimate for HWB {hwb} "
                 f"(years present: {present}); load the ONS mid-year estimates for {year}"
             )
-        missing = [
-            f"{b} ({s})" for b in bands for s in ("M", "F") if (hwb, year, s, b) not in have
-        ]
+            continue
+        missing = [f"{b} ({s})" for b in bands for s in ("M", "F") if (hwb, year, s, b) not in have]
         if missing:
-            raise MetricDataError(
-                f"{metric}: population table for HWB {hwb}, mid-{year}, is missing age "
+            gaps[(hwb, year)] = (
+                f"population table for HWB {hwb}, mid-{year}, is missing age "
                 f"band(s) {', '.join(missing)} needed for the {spec.population_base} "
                 "denominator"
             )
+    return gaps
 
 
-def _fill_zero_periods(df: pd.DataFrame, pop: pd.DataFrame, metric: str, grain: str
-                       ) -> pd.DataFrame:
+def _check_population(pop: pd.DataFrame, result: pd.DataFrame, metric: str) -> None:
+    """Raise for the first (hwb, mid-year) the population table cannot give."""
+    gaps = _population_gaps(pop, result, metric)
+    if gaps:
+        raise MetricDataError(f"{metric}: {next(iter(gaps.values()))}")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The dates a store table's extract covers whole (either end may be unknown).
+
+    Inferred from the store (the feeds declare no extract period yet):
+
+    * ``start``: ``hospital_spells`` is an extract of spells *active* in a window, so
+      spells admitted before the window appear only if still in hospital when it opens.
+      The window opens on the first day of the month of the earliest discharge; admission
+      months before it are partial.
+    * ``start``/``end`` also from ``ingest_log``: the first and last month any loaded file
+      of the feed covered. A quarter or year reaching outside them is partial.
+
+    A month cut short inside the last loaded month (an extract taken mid-month) cannot be
+    told from a quiet month and is not detected.
+    """
+
+    table: str
+    start: date | None = None  # first day covered whole
+    end: date | None = None  # last day covered whole
+    start_reason: str = ""
+    end_reason: str = ""
+
+    def partial(self, period: str) -> str | None:
+        """Why ``period`` is not covered whole, or None when it is."""
+        span = period_span(period)
+        if self.start is not None and span.start < self.start:
+            return self.start_reason
+        if self.end is not None and span.end > self.end:
+            return self.end_reason
+        return None
+
+
+def _loaded_months(
+    con: duckdb.DuckDBPyConnection, tables: set[str], feed: str
+) -> tuple[date, date] | None:
+    """First day of the first and last day of the last month ``ingest_log`` loaded."""
+    if "ingest_log" not in tables:
+        return None
+    try:
+        rows = con.execute("SELECT periods FROM ingest_log WHERE feed = ?", [feed]).fetchall()
+    except duckdb.Error:  # an older or foreign log layout: no coverage information
+        return None
+    months = sorted({m.strip() for (text,) in rows if text for m in text.split(",") if m.strip()})
+    try:
+        spans = [period_span(m) for m in months]
+    except ValueError:
+        return None
+    return (spans[0].start, spans[-1].end) if spans else None
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, tables: set[str], table: str) -> Coverage:
+    """What of ``table``'s period dates the store holds whole (see :class:`Coverage`)."""
+    feed = next((k for k, f in FEEDS.items() if f.store_table == table), None)
+    if feed is None or table not in tables:
+        return Coverage(table)
+    cov = Coverage(table)
+    loaded = _loaded_months(con, tables, feed)
+    if loaded is not None:
+        lo, hi = loaded
+        note = f"{table} was loaded for {lo:%Y-%m} to {hi:%Y-%m} only"
+        cov = Coverage(table, lo, hi, note, note)
+    if table == "hospital_spells":
+        first_adm, first_dis = con.execute(
+            "SELECT min(admission_date), min(discharge_date) FROM hospital_spells"
+        ).fetchone()
+        if first_dis is not None and first_adm is not None:
+            opens = date(first_dis.year, first_dis.month, 1)
+            if first_adm < opens and (cov.start is None or opens > cov.start):
+                cov = Coverage(
+                    table,
+                    opens,
+                    cov.end,
+                    (
+                        f"hospital_spells holds the spells active from {opens:%Y-%m-%d}, "
+                        "the month of its earliest discharge; admissions before then are "
+                        "only the spells still in hospital on that day"
+                    ),
+                    cov.end_reason,
+                )
+    return cov
+
+
+def _unmeasurable(
+    df: pd.DataFrame, metric: str, pop: pd.DataFrame, coverage: Coverage | None
+) -> tuple[pd.DataFrame, list[Unmeasured]]:
+    """Drop the rows of periods that cannot be measured; say which and why.
+
+    A period cannot be measured when the population table lacks its mid-year estimate
+    (or a band of the metric's base), or -- for count metrics, whose value falls with
+    missing days -- when it is partial at the edge of the data (:class:`Coverage`).
+    Proportions of the events present are kept at the edges.
+    """
+    why: dict[tuple[str, str], str] = {}
+    if coverage is not None and SPECS[metric].zero_fill:
+        for hwb, period in set(zip(df.hwb_code, df.period, strict=True)):
+            if (edge := coverage.partial(period)) is not None:
+                why[(hwb, period)] = f"partial period at the edge of the data: {edge}"
+    gaps = _population_gaps(pop, df, metric)
+    for hwb, period in set(zip(df.hwb_code, df.period, strict=True)):
+        gap = gaps.get((hwb, _pop_year(period)))
+        if gap is not None and (hwb, period) not in why:
+            why[(hwb, period)] = gap
+    if not why:
+        return df, []
+    drop = [(h, p) in why for h, p in zip(df.hwb_code, df.period, strict=True)]
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for (hwb, period), reason in why.items():
+        grouped.setdefault((hwb, reason), []).append(period)
+    notes = [
+        Unmeasured(metric, hwb, tuple(sorted(periods, key=lambda p: period_span(p).start)), reason)
+        for (hwb, reason), periods in sorted(grouped.items())
+    ]
+    return df[[not d for d in drop]], notes
+
+
+def _fill_zero_periods(
+    df: pd.DataFrame, pop: pd.DataFrame, metric: str, grain: str
+) -> pd.DataFrame:
     """Rows with numerator 0 for the gaps in a count metric's run (``MetricSpec.zero_fill``).
 
     Per HWB, every period between its first and last period with events, for every
@@ -222,10 +394,16 @@ def compute_metrics(
     """Every requested metric per HWB per period of ``grain`` (``month|quarter|year``).
 
     ``period`` (plan grammar, e.g. ``2016/17``) restricts the events to that window.
-    Raises :class:`MetricDataError` with a plain message for a missing store or table,
-    bad grain or period, missing population band/year, or (when metrics are named
-    explicitly) a metric whose numerator is empty. With ``metrics=None`` an empty metric
-    is skipped and reported in ``result.attrs['warnings']``.
+    Raises :class:`MetricDataError` with a plain message for a missing, locked or
+    unreadable store, a missing table, bad grain or period, nothing measurable at all,
+    or (when metrics are named explicitly) a missing population band/year or a metric
+    whose numerator is empty.
+
+    With ``metrics=None`` an empty metric is skipped, and periods that cannot be
+    measured (no population estimate for their mid-year, or partial at the edge of the
+    data: :class:`Coverage`) are dropped; both are reported in
+    ``result.attrs['warnings']`` (one line each, naming metric, periods, HWB and what is
+    missing) and the periods in ``result.attrs['unmeasured']`` (:class:`Unmeasured`).
     """
     try:
         check_grain(grain)
@@ -247,8 +425,14 @@ def compute_metrics(
                 "build the store with `bettercare ingest` or create_store_tables"
             )
         periods = None
+        coverage: dict[str, Coverage] = {}
         if "dementia_diagnosis_rate" in ids:
             lo, hi = (start, end) if start else _activity_span(con, present)
+            if not start:  # snapshots from the month the spells extract holds whole
+                coverage["hospital_spells"] = _coverage(con, present, "hospital_spells")
+                opens = coverage["hospital_spells"].start
+                if opens is not None and lo < opens <= hi:
+                    lo = opens
             periods = _periods_frame(lo, hi, grain)
         pop = con.execute("SELECT * FROM population").df()
         if backend == "duckdb":
@@ -256,27 +440,41 @@ def compute_metrics(
         else:
             with _bind(con, needed, backend) as tables:
                 ctx = Context(
-                    tables=tables, grain=grain, start=start, end=end,
-                    periods=None if periods is None else ibis.memtable(
-                        periods, schema=PERIODS_SCHEMA
-                    ),
+                    tables=tables,
+                    grain=grain,
+                    start=start,
+                    end=end,
+                    periods=None
+                    if periods is None
+                    else ibis.memtable(periods, schema=PERIODS_SCHEMA),
                 )
                 result = _normalise(_union(ctx, ids).execute())
         frames, warnings = [], []
+        unmeasured: list[Unmeasured] = []
         for mid in ids:
             df = result[result.metric == mid]
             if df.empty:
-                msg = (
-                    f"{mid}: empty numerator - no qualifying rows in "
-                    f"{SPECS[mid].tables[0]}" + (f" for {period}" if period else "")
+                msg = f"{mid}: empty numerator - no qualifying rows in {SPECS[mid].tables[0]}" + (
+                    f" for {period}" if period else ""
                 )
                 if explicit:
                     raise MetricDataError(msg)
                 warnings.append(msg)
                 continue
             df = _fill_zero_periods(df, pop, mid, grain)
-            _check_population(pop, df, mid)
-            frames.append(df)
+            if explicit:
+                _check_population(pop, df, mid)
+            table = SPECS[mid].tables[0]
+            if table not in coverage:
+                coverage[table] = _coverage(con, present, table)
+            df, notes = _unmeasurable(df, mid, pop, coverage[table])
+            unmeasured += notes
+            warnings += [n.message() for n in notes]
+            if not df.empty:
+                frames.append(df)
+    if not frames and unmeasured:
+        more = f" (and {len(unmeasured) - 1} more)" if len(unmeasured) > 1 else ""
+        raise MetricDataError(f"nothing could be measured: {unmeasured[0].message()}{more}")
     out = (
         pd.concat(frames, ignore_index=True)
         if frames
@@ -285,13 +483,60 @@ def compute_metrics(
     out = _normalise(out).sort_values(["metric", "hwb_code", "period", "breakdown"])
     out = out.reset_index(drop=True)
     out.attrs["warnings"] = warnings
+    out.attrs["unmeasured"] = unmeasured
     out.attrs["grain"] = grain
     out.attrs["backend"] = backend
     return out
 
 
+def store_hwb_codes(store: Store) -> list[str]:
+    """The HWB codes the store holds residents or population estimates for."""
+    with open_store(store) as con:
+        tables = _store_tables(con)
+        parts = [f"SELECT hwb_code FROM {t}" for t in ("residents", "population") if t in tables]
+        if not parts:
+            return []
+        union = " UNION ALL ".join(parts)
+        sql = f"SELECT DISTINCT hwb_code FROM ({union}) WHERE hwb_code IS NOT NULL"
+        return sorted(r[0] for r in con.execute(sql).fetchall())
+
+
+def resolve_hwb(plan: Plan, store_codes: Iterable[str], requested: str | None = None) -> str:
+    """The HWB whose data is measured against ``plan`` (BCF plans are per HWB).
+
+    ``requested`` (the user's explicit choice) wins but must be in the store. Otherwise
+    the plan's ``hwb.ons_code`` must be in the store -- a plan for one board is never
+    rated on another board's data -- or, for a plan without a code, the store must hold
+    exactly one HWB. Raises :class:`MetricDataError` (one line naming both sides).
+    """
+    codes = sorted(set(store_codes))
+    held = ", ".join(codes) or "no HWB"
+    name = plan.hwb.name
+    if requested is not None:
+        if requested not in codes:
+            raise MetricDataError(f"HWB {requested} is not in the store (the store holds {held})")
+        return requested
+    code = plan.hwb.ons_code
+    if code is None:
+        if len(codes) == 1:
+            return codes[0]
+        raise MetricDataError(
+            f"plan for {name} states no hwb.ons_code and the store holds {held}; "
+            "name the HWB to measure with --hwb CODE"
+        )
+    if code not in codes:
+        raise MetricDataError(
+            f"plan is for HWB {code} ({name}) but the store holds {held}; "
+            "use a store of that board's data, or name the HWB to measure with --hwb CODE"
+        )
+    return code
+
+
 PERIODS_SCHEMA = {
-    "period": "string", "period_start": "date", "period_end": "date", "pop_year": "int64"
+    "period": "string",
+    "period_start": "date",
+    "period_end": "date",
+    "pop_year": "int64",
 }
 PERIODS_VIEW = "_bettercare_periods"
 _SQL_CACHE: dict[tuple, str] = {}
@@ -320,10 +565,16 @@ def _run_duckdb(
     list (snapshot metrics) is a view registered for the call.
     """
     if periods is not None:
-        arrow = pa.Table.from_pandas(periods, preserve_index=False).cast(pa.schema([
-            ("period", pa.string()), ("period_start", pa.date32()),
-            ("period_end", pa.date32()), ("pop_year", pa.int64()),
-        ]))
+        arrow = pa.Table.from_pandas(periods, preserve_index=False).cast(
+            pa.schema(
+                [
+                    ("period", pa.string()),
+                    ("period_start", pa.date32()),
+                    ("period_end", pa.date32()),
+                    ("pop_year", pa.int64()),
+                ]
+            )
+        )
         con.register(PERIODS_VIEW, arrow)
     try:
         key = (tuple(ids), grain, start, end)
@@ -332,7 +583,10 @@ def _run_duckdb(
             db = ibis.duckdb.from_connection(con)
             tables = {t: db.table(t) for t in needed}
             ctx = Context(
-                tables=tables, grain=grain, start=start, end=end,
+                tables=tables,
+                grain=grain,
+                start=start,
+                end=end,
                 periods=db.table(PERIODS_VIEW) if periods is not None else None,
             )
             sql = _SQL_CACHE[key] = ibis.to_sql(_union(ctx, ids), dialect="duckdb")
@@ -362,4 +616,16 @@ def _bind(
         yield bound
 
 
-__all__ = ["BACKENDS", "GRAINS", "MetricDataError", "compute_metrics", "spark_session"]
+__all__ = [
+    "BACKENDS",
+    "GRAINS",
+    "Coverage",
+    "MetricDataError",
+    "Unmeasured",
+    "compute_metrics",
+    "open_store",
+    "resolve_hwb",
+    "spark_session",
+    "store_hwb_codes",
+    "store_tables",
+]

@@ -24,9 +24,9 @@ lower-is-better metric yet marked AMBER in the seed: no direction-aware rule giv
 and we report GREEN.
 
 **SPC** (:mod:`bettercare.analytics.spc`): each metric's series of actuals gets an XmR
-chart; every row carries its point's signal, and the metric's variation icon (latest
-point) and assurance icon (against the latest plan value) so boards see variation, not
-only RAG.
+chart (NHSRplotthedots rules, see that module); every row carries its point's signal and
+its segment's mean and limits, and the metric's variation icon (latest point) and
+assurance icon (against the latest plan value) so boards see variation, not only RAG.
 """
 
 from __future__ import annotations
@@ -169,9 +169,10 @@ def plan_vs_actual(
         if len(series) >= 2:
             chart = xmr(series, definition.direction, targets[-1] if targets else None)
             for i, x in enumerate(recs):
-                x["spc_signal"] = chart.signal(i).value
-                x["spc_mean"], x["spc_lcl"], x["spc_ucl"] = chart.mean, chart.lcl, chart.ucl
-                x["spc_variation"] = chart.variation.value
+                seg, signal = chart.segment_of(i), chart.signal(i)
+                x["spc_signal"] = signal.value if signal else None
+                x["spc_mean"], x["spc_lcl"], x["spc_ucl"] = seg.mean, seg.lcl, seg.ucl
+                x["spc_variation"] = chart.variation.value if chart.variation else None
                 x["spc_assurance"] = chart.assurance.value if chart.assurance else None
         rows += recs
     cols = [

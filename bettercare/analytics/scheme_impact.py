@@ -11,11 +11,10 @@ Admissions avoided (``scheme_activity`` feed, one row per scheme per month):
 Seed 002 (Leicestershire 2016/17): five schemes targeted to avoid 1,517 admissions in the
 year had avoided 2,138 by December -- i.e. the "all schemes" cumulative row for 2016-12.
 
-P4P earned to date (BCF 2015/16 Technical Guidance, payment for performance): the
-reduction in total non-elective admissions against the baseline, pro rata to the months
-elapsed, times the unit cost (``PerformanceFund.unit_cost``, default £1,490), never
-negative, capped at the performance pot pro rata when the plan states one. The PLANNED
-sum is :mod:`bettercare.analytics.p4p`; this is what the actuals have earned.
+P4P earned to date: this module only finds the months elapsed and the actual admissions;
+the arithmetic (baseline pro rata, the cap at the performance-linked sum pro rata, the
+amount retained for the extra acute activity, the partners' exposure) is
+:func:`bettercare.domain.p4p.earned_to_date`, the one payment-for-performance module.
 """
 
 from __future__ import annotations
@@ -27,6 +26,13 @@ from decimal import Decimal
 import pandas as pd
 
 from bettercare.analytics.metrics.base import label_for
+from bettercare.domain.p4p import (
+    EarnedToDate,
+    P4PError,
+    baseline_to_date,
+    earned_to_date,
+    performance_sum,
+)
 from bettercare.domain.periods import fy_of, fy_span, period_span
 from bettercare.domain.plan import Plan
 
@@ -50,8 +56,17 @@ def scheme_impact(activity: pd.DataFrame, plan: Plan, grain: str = "month") -> p
     zero. Rows for scheme ``'all schemes'`` total every scheme.
     """
     cols = [
-        "scheme_reference", "scheme_name", "financial_year", "period", "avoided", "target",
-        "avoided_to_date", "target_to_date", "target_year", "variance_to_date", "on_track",
+        "scheme_reference",
+        "scheme_name",
+        "financial_year",
+        "period",
+        "avoided",
+        "target",
+        "avoided_to_date",
+        "target_to_date",
+        "target_year",
+        "variance_to_date",
+        "on_track",
     ]
     if activity.empty:
         return pd.DataFrame(columns=cols)
@@ -67,32 +82,38 @@ def scheme_impact(activity: pd.DataFrame, plan: Plan, grain: str = "month") -> p
         for m in months:
             fy = fy_of(m)
             year_target = targets.get(ref, {}).get(fy)
-            grid.append({
-                "scheme_reference": ref, "financial_year": fy,
-                "period": label_for(m, grain), "month": m,
-                "avoided": float(got.get((ref, m), 0)),
-                "target": year_target / 12 if year_target is not None else float("nan"),
-                "target_year": year_target,
-            })
+            grid.append(
+                {
+                    "scheme_reference": ref,
+                    "financial_year": fy,
+                    "period": label_for(m, grain),
+                    "month": m,
+                    "avoided": float(got.get((ref, m), 0)),
+                    "target": year_target / 12 if year_target is not None else float("nan"),
+                    "target_year": year_target,
+                }
+            )
     g = pd.DataFrame(grid)
     tot = g.groupby(["financial_year", "period", "month"], as_index=False).agg(
-        avoided=("avoided", "sum"), target=("target", lambda s: s.sum(min_count=1)),
+        avoided=("avoided", "sum"),
+        target=("target", lambda s: s.sum(min_count=1)),
         target_year=("target_year", lambda s: s.sum(min_count=1)),
     )
     g = pd.concat([g, tot.assign(scheme_reference=ALL_SCHEMES)], ignore_index=True)
-    out = g.groupby(["scheme_reference", "financial_year", "period"], as_index=False,
-                    sort=False).agg(
-        avoided=("avoided", "sum"), target=("target", lambda s: s.sum(min_count=1)),
-        target_year=("target_year", "first"), month=("month", "min"),
+    out = g.groupby(
+        ["scheme_reference", "financial_year", "period"], as_index=False, sort=False
+    ).agg(
+        avoided=("avoided", "sum"),
+        target=("target", lambda s: s.sum(min_count=1)),
+        target_year=("target_year", "first"),
+        month=("month", "min"),
     )
     out = out.sort_values(["scheme_reference", "month"])
     keys = ["scheme_reference", "financial_year"]
     out["avoided_to_date"] = out.groupby(keys).avoided.cumsum()
     out["target_to_date"] = out.groupby(keys).target.cumsum()
     out["variance_to_date"] = out.avoided_to_date - out.target_to_date
-    out["on_track"] = (out.avoided_to_date >= out.target_to_date).where(
-        out.target_to_date.notna()
-    )
+    out["on_track"] = (out.avoided_to_date >= out.target_to_date).where(out.target_to_date.notna())
     out["scheme_name"] = out.scheme_reference.map(names)
     return out[cols].reset_index(drop=True)
 
@@ -104,15 +125,19 @@ def load_scheme_activity(con) -> pd.DataFrame:  # con: duckdb.DuckDBPyConnection
 
 @dataclass(frozen=True)
 class P4PEarned:
+    """P4P earned to date for a plan, or why it cannot be computed (``reason``)."""
+
     financial_year: str | None
-    months_to_date: int = 0
-    baseline_to_date: float | None = None
-    actual_to_date: float | None = None
-    reduction: float | None = None
-    unit_cost: Decimal | None = None
-    earned: Decimal | None = None
-    cap: Decimal | None = None
+    to_date: EarnedToDate | None = None
     reason: str = ""
+
+    @property
+    def earned(self) -> Decimal | None:
+        return self.to_date.earned if self.to_date else None
+
+    @property
+    def retained(self) -> Decimal | None:
+        return self.to_date.retained if self.to_date else None
 
 
 def p4p_earned(plan: Plan, actuals: pd.DataFrame, hwb_code: str | None = None) -> P4PEarned:
@@ -130,8 +155,10 @@ def p4p_earned(plan: Plan, actuals: pd.DataFrame, hwb_code: str | None = None) -
             reason="the plan states no baseline admissions (performance.baseline_admissions), "
             "so the reduction achieved cannot be measured",
         )
-    baseline_months = period_span(perf.baseline_period).months() if perf.baseline_period else 12
-    per_month = perf.baseline_admissions / baseline_months
+    try:
+        planned = performance_sum(plan)
+    except P4PError as exc:
+        return P4PEarned(perf.financial_year, reason=str(exc))
     span = fy_span(perf.financial_year)
     nea = actuals[(actuals.metric == "non_elective_admissions") & (actuals.breakdown == "all")]
     codes = sorted(set(nea.hwb_code))
@@ -148,17 +175,6 @@ def p4p_earned(plan: Plan, actuals: pd.DataFrame, hwb_code: str | None = None) -
         )
     last = max(period_span(p).start for p in in_year.period)
     months = (last.year - span.start.year) * 12 + last.month - span.start.month + 1
-    baseline_to_date = per_month * months
-    actual = float(in_year.numerator.sum())
-    reduction = max(0.0, baseline_to_date - actual)
-    earned = (Decimal(str(round(reduction, 6))) * perf.unit_cost).quantize(Decimal("0.01"))
-    cap = None
-    if perf.performance_pot is not None:
-        cap = (perf.performance_pot * months / 12).quantize(Decimal("0.01"))
-        earned = min(earned, cap)
-    return P4PEarned(
-        perf.financial_year, months, baseline_to_date, actual, reduction, perf.unit_cost,
-        earned, cap,
-        reason=f"{months} month(s) of {perf.financial_year}: baseline {baseline_to_date:,.1f} "
-        f"- actual {actual:,.0f} admissions = {reduction:,.1f} avoided x £{perf.unit_cost:,}",
-    )
+    actual = Decimal(str(float(in_year.numerator.sum())))
+    result = earned_to_date(planned, months, baseline_to_date(perf, months), actual)
+    return P4PEarned(perf.financial_year, result, result.explain())

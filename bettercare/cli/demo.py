@@ -1,11 +1,14 @@
 """``bettercare demo``: the main job on embedded defaults.
 
-1. Validate every example plan (``examples/*.yaml``).
+1. Validate every example plan (``examples/*.yaml`` of the source tree, found from any
+   working directory; ``--examples`` to name another folder).
 2. Linked data for the Leicestershire 2016/17 example: generate a synthetic population
    and its feeds, ingest them into a DuckDB store (NHS numbers validated and
    pseudonymised, opt-outs excluded, social care linked), compute every BCF metric,
    compare with the plan (RAG + SPC) and track scheme impact.
 3. Write a readable HTML summary of each plan under ``out/`` (all or nothing).
+
+``--plans-only`` does 1 and 3 only.
 """
 
 from __future__ import annotations
@@ -20,7 +23,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bettercare.analytics.engine import compute_metrics, open_store
+import bettercare
+from bettercare.analytics.engine import (
+    compute_metrics,
+    open_store,
+    resolve_hwb,
+    store_hwb_codes,
+)
 from bettercare.analytics.metrics import MetricDataError
 from bettercare.analytics.performance import plan_vs_actual
 from bettercare.analytics.scheme_impact import load_scheme_activity, p4p_earned, scheme_impact
@@ -48,6 +57,21 @@ def register(root: typer.Typer) -> None:
     root.command("demo")(demo)
 
 
+def default_examples() -> Path | None:
+    """The example plans the demo runs on, whatever the working directory.
+
+    The ``examples/`` folder of the source tree this package runs from (a checkout or an
+    editable install), else ``./examples``; None when neither holds plan files.
+    """
+    for folder in (
+        Path(bettercare.__file__).resolve().parent.parent / "examples",
+        Path.cwd() / "examples",
+    ):
+        if folder.is_dir() and any(folder.glob("*.yaml")):
+            return folder
+    return None
+
+
 def check_examples(examples: Path) -> list[PlanResult]:
     files = sorted(examples.glob("*.yaml"))
     if not files:
@@ -65,18 +89,26 @@ def print_summary(results: list[PlanResult]) -> None:
     for col in ("Plan", "HWB", "Years", "Errors", "Warnings"):
         t.add_column(col)
     for r in results:
-        t.add_row(r.source.name, r.plan.hwb.name if r.plan else "(unreadable)",
-                  ", ".join(r.plan.financial_years) if r.plan else "",
-                  str(r.errors), str(r.warnings))
+        t.add_row(
+            r.source.name,
+            r.plan.hwb.name if r.plan else "(unreadable)",
+            ", ".join(r.plan.financial_years) if r.plan else "",
+            str(r.errors),
+            str(r.warnings),
+        )
     out.print(t)
 
 
 def linked_data(plan: Plan, work: Path, population: int, seed: int) -> list[tuple[str, str]]:
     """Generate, ingest, measure: the report sections for ``plan``."""
     steps = ["synthetic population", "ingest and link", "metrics", "plan vs actual"]
-    with Progress(TextColumn("[bold]{task.description:<24}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                  console=out) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description:<24}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=out,
+    ) as bar:
         task = bar.add_task(steps[0], total=len(steps))
         params = preset(DEMO_PRESET).with_population(population).with_plan_schemes(plan)
         feeds = work / "feeds"
@@ -98,10 +130,11 @@ def linked_data(plan: Plan, work: Path, population: int, seed: int) -> list[tupl
         by_grain = {g: compute_metrics(store, g, period=window) for g in ("month", "year")}
 
         bar.update(task, advance=1, description=steps[3])
-        pva = {g: plan_vs_actual(a, plan) for g, a in by_grain.items()}
+        code = resolve_hwb(plan, store_hwb_codes(store))
+        pva = {g: plan_vs_actual(a, plan, hwb_code=code) for g, a in by_grain.items()}
         with open_store(store) as con:
             schemes = scheme_impact(load_scheme_activity(con), plan, "month")
-        earned = p4p_earned(plan, by_grain["month"])
+        earned = p4p_earned(plan, by_grain["month"], hwb_code=code)
         bar.update(task, advance=1, description="done")
 
     summary = LinkedDataSummary(
@@ -124,25 +157,46 @@ def print_board(plan: Plan, pva: dict[str, pd.DataFrame]) -> None:
         judged = frame[frame.rag.notna()]
         for metric, grp in judged.groupby("metric"):
             r = grp.iloc[-1]
-            t.add_row(metric, f"{r.period} ({grain})", f"{r.actual:,.2f}", f"{r.planned:,.2f}",
-                      r.rag)
+            t.add_row(
+                metric, f"{r.period} ({grain})", f"{r.actual:,.2f}", f"{r.planned:,.2f}", r.rag
+            )
     out.print(t)
 
 
 def demo(
     out_dir: Path = typer.Option(Path("out"), "--out", help="Where to write the report"),
-    examples: Path = typer.Option(Path("examples"), "--examples", help="Plan files to check"),
-    work: Path = typer.Option(Path("data/demo"), "--work",
-                              help="Where the synthetic feeds, store and key go"),
-    population: int = typer.Option(100_000, "--population", "-n", min=1000,
-                                   help="Synthetic residents (rates per 100,000 do not depend "
-                                        "on it; Leicestershire has ~675,000)"),
+    examples: Path | None = typer.Option(
+        None,
+        "--examples",
+        help="Plan files to check (default: the examples/ shipped with bettercare)",
+    ),
+    work: Path = typer.Option(
+        Path("data/demo"), "--work", help="Where the synthetic feeds, store and key go"
+    ),
+    population: int = typer.Option(
+        100_000,
+        "--population",
+        "-n",
+        min=1000,
+        help="Synthetic residents (rates per 100,000 do not depend "
+        "on it; Leicestershire has ~675,000)",
+    ),
     seed: int = typer.Option(42, "--seed", min=0),
-    linked: bool = typer.Option(True, "--linked-data/--plans-only",
-                                help="Also generate, ingest and measure linked data"),
+    linked: bool = typer.Option(
+        True, "--linked-data/--plans-only", help="Also generate, ingest and measure linked data"
+    ),
 ) -> None:
     """Validate every example plan, measure the Leicestershire plan on synthetic linked
-    data, and write the HTML summary (out/index.html)."""
+    data, and write the HTML summary (out/index.html). ``--plans-only``: validate and
+    report the example plans only (no synthetic data, ingest or metrics)."""
+    if examples is None:
+        examples = default_examples()
+        if examples is None:
+            out.print(
+                "[red]error:[/red] no example plans found (examples/*.yaml); pass --examples DIR",
+                soft_wrap=True,
+            )
+            raise typer.Exit(2)
     results = check_examples(examples)
     print_summary(results)
     if linked:

@@ -6,13 +6,15 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import duckdb
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bettercare.data import pseudonymise
+from bettercare.data import duck, identities, pseudonymise
 from bettercare.data.ingest import IngestResult, UsageError, ingest, latest_linkage_report
 
 console = Console()
@@ -78,7 +80,7 @@ def ingest_command(
     try:
         key = pseudonymise.load_key(key_file, [directory, store.parent])
     except pseudonymise.PseudonymKeyError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     period = None
     if extract_period is not None:
@@ -88,6 +90,8 @@ def ingest_command(
             err.print(f"[red]error:[/] --extract-period {extract_period!r}: expected FIRST..LAST")
             raise typer.Exit(2) from None
         period = (first, last)
+    if identity_file is not None:
+        _bind_identity_file(identity_file, key, store, directory)
     try:
         with Progress(
             TextColumn("{task.description}"),
@@ -123,6 +127,22 @@ def ingest_command(
         raise typer.Exit(3) from None
     _print_result(result)
     raise typer.Exit(result.exit_code)
+
+
+def _bind_identity_file(path: Path, key: bytes, store: Path, directory: Path) -> None:
+    """Refuse an identity file made with another key before anything is written (exit 2);
+    a new one is created stamped with the key's check value."""
+    reason = identities.check_path(path, store, directory)
+    if reason is None and not directory.is_dir():
+        reason = f"{directory} is not a directory"
+    try:
+        if reason is None:
+            identities.bind_key(path, key)
+    except identities.IdentityFileError as exc:
+        reason = str(exc)
+    if reason is not None:
+        err.print(f"[red]error:[/] {escape(reason)}", soft_wrap=True)
+        raise typer.Exit(2)
 
 
 def _print_result(result: IngestResult) -> None:
@@ -180,7 +200,7 @@ def key_new(path: Path = typer.Argument(..., help="Where to write the new key fi
     try:
         pseudonymise.new_key_file(path)
     except pseudonymise.PseudonymKeyError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"wrote {path} (mode 0600)")
 
@@ -193,7 +213,14 @@ def link_report(
     if not store.is_file():
         err.print(f"[red]error:[/] {store} not found")
         raise typer.Exit(2)
-    stats = latest_linkage_report(store)
+    try:
+        duck.check_file(store)  # a SQLite or text file: one line, never an extension download
+        stats = latest_linkage_report(store)
+    except (duck.DatabaseFileError, duckdb.Error) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        message = escape(f"cannot read the store {store}: {first}")
+        err.print(f"[red]error:[/] {message}", soft_wrap=True)
+        raise typer.Exit(2) from None
     if not stats:
         err.print("no social care load recorded in this store")
         raise typer.Exit(1)

@@ -4,23 +4,35 @@ Computes every metric (:mod:`bettercare.analytics.engine`) on DuckDB or Spark, c
 the plan's HWB with its trajectories (RAG + SPC, :mod:`bettercare.analytics.performance`),
 prints a table and writes ``metrics.parquet`` / ``metrics.csv`` (every HWB, period and
 breakdown; plan columns filled for the plan's HWB) and ``scheme_impact.csv``.
-Exit code 2 with a one-line message (no traceback) for a bad plan, store, grain or period.
+Exit code 2 with a one-line message (no traceback) for a bad plan, store (missing,
+locked by another process, not DuckDB), grain, period, ``--out`` or ``--amber-tolerance``,
+or a plan for another HWB than the store's (``--hwb`` names the one to measure).
+Periods that cannot be measured and a store without ``scheme_activity`` are warnings.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bettercare.analytics.engine import BACKENDS, compute_metrics, open_store
+from bettercare.analytics.engine import (
+    BACKENDS,
+    compute_metrics,
+    open_store,
+    resolve_hwb,
+    store_hwb_codes,
+    store_tables,
+)
 from bettercare.analytics.metrics import GRAINS, MetricDataError
 from bettercare.analytics.performance import RagThresholds, latest, plan_vs_actual
 from bettercare.analytics.scheme_impact import (
@@ -29,7 +41,9 @@ from bettercare.analytics.scheme_impact import (
     p4p_earned,
     scheme_impact,
 )
+from bettercare.data import safe_csv
 from bettercare.data.plan_files import PlanFileError, load_plan
+from bettercare.domain.plan import Plan
 from bettercare.reporting.metrics_report import metric_chart_pngs
 
 EXIT_ERROR = 2
@@ -43,8 +57,8 @@ SPC_ICON = {
     "special_cause_improvement_low": "improvement (low)",
     "special_cause_concern_high": "concern (high)",
     "special_cause_concern_low": "concern (low)",
-    "special_cause_neither_high": "special cause (high)",
-    "special_cause_neither_low": "special cause (low)",
+    "special_cause_neutral_high": "special cause (high)",
+    "special_cause_neutral_low": "special cause (low)",
 }
 
 
@@ -66,6 +80,28 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
+def scheme_reference_notes(activity: pd.DataFrame, plan: Plan) -> list[str]:
+    """Warnings when the store's scheme activity and the plan's schemes do not match.
+
+    Scheme impact joins ``scheme_activity.scheme_reference`` to the plan's scheme
+    references; activity under a reference the plan lacks has no target, and a planned
+    target without activity counts zero avoided.
+    """
+    if activity.empty:
+        return []
+    planned = {s.reference for s in plan.schemes}
+    targeted = {s.reference for s in plan.schemes if any(s.admissions_avoided.values())}
+    held = set(activity.scheme_reference)
+    notes = []
+    if unknown := sorted(held - planned):
+        notes.append(f"scheme_activity has scheme reference(s) not in the plan: "
+                     f"{', '.join(unknown)} (no target to compare with)")
+    if idle := sorted(targeted - held):
+        notes.append(f"plan scheme(s) with an admissions-avoided target but no activity in "
+                     f"the store: {', '.join(idle)} (counted as 0 avoided)")
+    return notes
+
+
 def _fmt(x: object, digits: int = 2) -> str:
     if x is None or (isinstance(x, float) and pd.isna(x)):
         return "—"
@@ -84,8 +120,15 @@ def metrics(
     all_periods: bool = typer.Option(False, "--all-periods",
                                      help="Print every period, not only the latest"),
     charts: bool = typer.Option(False, "--charts", help="Also write OUT/charts/<metric>.png"),
+    hwb: str | None = typer.Option(None, "--hwb",
+                                   help="HWB code to measure against the plan (default: "
+                                        "the plan's; required if the store lacks it)"),
 ) -> None:
     """Compute the BCF metrics, compare with the plan and write metrics.parquet/csv."""
+    if not math.isfinite(amber) or amber < 0:
+        raise _fail(f"--amber-tolerance must be a finite percentage >= 0, not {amber}")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise _fail(f"--out {out_dir} is a file, not a directory")
     if grain not in GRAINS:
         raise _fail(f"grain '{grain}' is not one of {', '.join(GRAINS)}")
     if backend not in BACKENDS:
@@ -94,15 +137,28 @@ def metrics(
         the_plan = load_plan(plan)
     except PlanFileError as exc:
         raise _fail("; ".join(str(f) for f in exc.findings)) from None
+    notes: list[str] = []
     try:
         actuals = compute_metrics(store, grain, backend=backend, period=period)
-        pva = plan_vs_actual(actuals, the_plan, RagThresholds(amber_tolerance_pct=amber))
+        code = resolve_hwb(the_plan, store_hwb_codes(store), hwb)
+        pva = plan_vs_actual(actuals, the_plan, RagThresholds(amber_tolerance_pct=amber),
+                             hwb_code=code)
         with open_store(store) as con:
-            schemes = scheme_impact(load_scheme_activity(con), the_plan, grain)
+            if "scheme_activity" in store_tables(con):
+                activity = load_scheme_activity(con)
+            else:
+                activity = pd.DataFrame(columns=["scheme_reference", "month",
+                                                 "admissions_avoided"])
+                notes.append("store has no scheme_activity table: scheme impact not measured")
+        schemes = scheme_impact(activity, the_plan, grain)
+        notes += scheme_reference_notes(activity, the_plan)
     except (MetricDataError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    for w in actuals.attrs.get("warnings", []):
-        err.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False)
+    except duckdb.Error as exc:  # a damaged store: one line, not a traceback
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise _fail(f"store {store} could not be read: {first}") from None
+    for w in [*actuals.attrs.get("warnings", []), *notes]:
+        err.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False, soft_wrap=True)
 
     shown = pva if all_periods else latest(pva)
     table = Table(title=f"{the_plan.hwb.name}: BCF metrics ({grain}, {backend})")
@@ -131,11 +187,16 @@ def metrics(
                        {True: "yes", False: "no"}.get(r.on_track, "—"))
         out.print(st)
     if grain == "month":
-        p4p = p4p_earned(the_plan, actuals)
+        p4p = p4p_earned(the_plan, actuals, hwb_code=code)
         earned = f"£{p4p.earned:,.2f}" if p4p.earned is not None else "not computed"
+        if p4p.retained is not None:
+            earned += f"; retained for the extra acute activity: £{p4p.retained:,.2f}"
         out.print(f"P4P earned to date: {earned} — {escape(p4p.reason)}", highlight=False)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _fail(f"cannot create --out {out_dir}: {exc.strerror or exc}") from None
     plan_cols = [c for c in pva.columns if c not in actuals.columns or c == "metric"]
     plan_cols = [c for c in plan_cols if c not in ("name",)]
     merged = actuals.merge(
@@ -147,8 +208,8 @@ def metrics(
     with tempfile.TemporaryDirectory(prefix=".metrics-", dir=out_dir) as tmp:
         staged = Path(tmp)
         merged.to_parquet(staged / "metrics.parquet", index=False)
-        merged.to_csv(staged / "metrics.csv", index=False)
-        schemes.to_csv(staged / "scheme_impact.csv", index=False)
+        safe_csv.to_csv(merged, staged / "metrics.csv")  # formula-like text escaped
+        safe_csv.to_csv(schemes, staged / "scheme_impact.csv")
         n = write_charts(pva, staged / "charts") if charts else 0
         for name in ("metrics.parquet", "metrics.csv", "scheme_impact.csv"):
             os.replace(staged / name, out_dir / name)

@@ -13,18 +13,20 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from bettercare.analytics.p4p import P4PError, payment_for_performance
 from bettercare.data.plan_files import (
     PlanFileError,
     load_plan,
+    load_plan_with_lines,
     locate,
     plan_json_schema,
-    plan_line_index,
 )
 from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.p4p import P4PError, performance_sum
 from bettercare.domain.plan import Plan
 from bettercare.domain.rules import check_plan
+from bettercare.domain.text import printable
 
 app = typer.Typer(help="BCF plan files: validate, show, schema.", no_args_is_help=True)
 out = Console()
@@ -47,24 +49,32 @@ def load_or_exit(path: Path) -> Plan:
         return load_plan(path)
     except PlanFileError as exc:
         print_findings(exc.findings)
-        err.print(f"[red]{path}: not a valid plan file[/red]")
+        err.print(f"[red]{display_path(path)}: not a valid plan file[/red]")
         raise typer.Exit(EXIT_INVALID) from None
 
 
 def validate_file(path: Path) -> tuple[Plan | None, list[Finding]]:
     """Load and rule-check one plan; findings carry file and line."""
     try:
-        plan = load_plan(path)
+        plan, lines = load_plan_with_lines(path)
     except PlanFileError as exc:
         return None, exc.findings
-    return plan, locate(check_plan(plan), path, plan_line_index(path))
+    return plan, locate(check_plan(plan), path, lines)
+
+
+def display_path(path: Path) -> str:
+    """A file name as printed: control characters escaped, no rich markup."""
+    return escape(printable(str(path)))
 
 
 def print_findings(findings: list[Finding]) -> None:
+    """One line per finding on stderr; built as one text (a big plan has thousands)."""
+    lines = Text()
     for f in findings:
-        colour = "red" if f.severity == Severity.ERROR else "yellow"
-        err.print(f"[{colour}]{f.severity.upper():7}[/{colour}] {escape(str(f))}",
-                  highlight=False, soft_wrap=True)
+        lines.append(f"{f.severity.upper():7}", "red" if f.severity == Severity.ERROR else "yellow")
+        lines.append(f" {printable(str(f))}\n")
+    if findings:
+        err.print(lines, end="", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -82,10 +92,12 @@ def validate(
         warnings = len(findings) - errors
         if plan is None or errors:
             worst = EXIT_INVALID
-            out.print(f"[red]✗[/red] {path}: {errors} error(s), {warnings} warning(s)",
+            out.print(f"[red]✗[/red] {display_path(path)}: {errors} error(s), "
+                      f"{warnings} warning(s)",
                       soft_wrap=True)
         else:
-            out.print(f"[green]✓[/green] {path}: valid, {warnings} warning(s)", soft_wrap=True)
+            out.print(f"[green]✓[/green] {display_path(path)}: valid, {warnings} warning(s)",
+                      soft_wrap=True)
     raise typer.Exit(worst)
 
 
@@ -168,12 +180,12 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
 
 
 def p4p(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
-    """Print the payment-for-performance sum, the out-of-hospital remainder and risk share."""
+    """Print the performance-linked sum, what is released up front and the risk exposure."""
     plan = load_or_exit(file)
     try:
-        r = payment_for_performance(plan)
+        r = performance_sum(plan)
     except P4PError as exc:
-        err.print(f"[red]{file}: {exc}[/red]")
+        err.print(f"[red]{file}: {escape(str(exc))}[/red]")
         raise typer.Exit(EXIT_INVALID) from None
     t = Table(title=f"{plan.hwb.name}: payment for performance {r.financial_year}")
     t.add_column("Item")
@@ -185,12 +197,16 @@ def p4p(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
               f"{r.planned_reduction_pct:.2f}%" if r.planned_reduction_pct is not None else "—")
     t.add_row("Unit cost", money(r.unit_cost))
     t.add_row("Performance-linked sum" + (" (capped at pot)" if r.capped else ""),
-              money(r.p4p_amount))
+              money(r.performance_linked_sum))
     t.add_row("Performance-related element (pot)", money(r.performance_pot))
-    t.add_row("Released for NHS out-of-hospital services", money(r.out_of_hospital_remainder))
-    t.add_row("Stated in the plan", money(r.stated_p4p_amount))
-    for partner_id, amount in r.risk_exposure.items():
-        t.add_row(f"Risk borne by {plan.partner(partner_id).name}", money(amount))
+    t.add_row("Released up front for NHS out-of-hospital services", money(r.released_up_front))
+    t.add_row("Stated in the plan", money(r.stated_sum))
+    if r.risk_share is not None:
+        t.add_row("Contingency reserve", money(r.contingency_reserve))
+    for partner_id, amount in r.maximum_exposure.items():
+        pct = r.risk_share.shares[partner_id] if r.risk_share else 0
+        t.add_row(f"Exposure of {plan.partner(partner_id).name} ({pct:g}%) if none is earned",
+                  money(amount))
     out.print(t)
     met = {True: "yes", False: "no", None: "unknown"}[r.minimum_reduction_met]
-    out.print(f"Basis: {r.basis}. Minimum 3.5% reduction met: {met}")
+    out.print(f"Basis: {escape(r.basis)}. Minimum 3.5% reduction met: {met}", highlight=False)

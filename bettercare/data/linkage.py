@@ -29,8 +29,9 @@ import logging
 import time
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
+
+from bettercare.data import duck
 
 DEFAULT_THRESHOLD = 0.8
 MIN_IDENTITIES_TO_TRAIN = 10_000
@@ -193,7 +194,7 @@ def probabilistic_link(
     if records.num_rows == 0 or identities.num_rows == 0:
         return ProbabilisticResult(empty, 0, time.perf_counter() - start, False)
 
-    con = duckdb.connect(":memory:")
+    con = duck.connect(":memory:")
     try:
         con.register("records_raw", records)
         con.register("identities_raw", identities)

@@ -5,6 +5,11 @@ The scalar functions wrap the ``nhs-number`` package. :func:`sql_normalise` and
 ``tests/test_nhs_numbers.py`` checks that both paths agree on many numbers. The SQL path
 only accepts ASCII digits and ASCII whitespace (the package also accepts other Unicode
 digits, which never appear in a real extract).
+
+On top of the package's rules, a number of one repeated digit (``0000000000``,
+``1111111111``, ...) is invalid: nine of the ten pass modulus 11 and the package accepts
+them, but they are placeholders keyed when the real number is unknown, never issued to a
+person; accepting them would merge every such record into one "person" (issue 9).
 """
 
 from __future__ import annotations
@@ -29,9 +34,15 @@ def normalise(value: object) -> str | None:
 
 
 def is_valid(value: object) -> bool:
-    """True when ``value`` normalises to 10 digits with a correct modulus 11 check digit."""
+    """True when ``value`` normalises to 10 digits with a correct modulus 11 check digit
+    (``nhs_number.is_valid``) and is not one digit repeated ten times."""
     digits = normalise(value)
-    return digits is not None and nhs_number.is_valid(digits)
+    return digits is not None and not _repeated_digit(digits) and nhs_number.is_valid(digits)
+
+
+def _repeated_digit(digits: str) -> bool:
+    """``0000000000``, ``1111111111``, ...: pass modulus 11 but are never issued."""
+    return len(set(digits)) == 1
 
 
 def mask(value: object) -> str:
@@ -58,7 +69,8 @@ def sql_normalise(expr: str) -> str:
 
 def sql_is_valid_digits(digits: str) -> str:
     """DuckDB expression: TRUE when the 10-digit string ``digits`` passes modulus 11 (and,
-    in the Scotland CHI range, starts with a real DDMMYY date), as ``nhs_number.is_valid``."""
+    in the Scotland CHI range, starts with a real DDMMYY date), as ``nhs_number.is_valid``,
+    and is not one digit repeated (as :func:`is_valid`)."""
 
     def d(i: int) -> str:
         return f"(ascii(substr({digits}, {i}, 1)) - 48)"
@@ -74,7 +86,8 @@ def sql_is_valid_digits(digits: str) -> str:
         f"(CAST({digits} AS BIGINT) NOT BETWEEN {_CHI_FIRST} AND {_CHI_LAST} OR "
         f"({month} BETWEEN 1 AND 12 AND {day} BETWEEN 1 AND {days_in_month}))"
     )
-    return f"({check} = {d(10)} AND {chi_ok})"
+    not_repeated = f"{digits} <> repeat(substr({digits}, 1, 1), 10)"
+    return f"({check} = {d(10)} AND {chi_ok} AND {not_repeated})"
 
 
 def sql_is_valid(expr: str) -> str:

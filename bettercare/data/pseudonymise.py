@@ -3,23 +3,30 @@
 The key comes from ``--key-file PATH`` or the environment variable
 ``BETTERCARE_PSEUDONYM_KEY``. It is never written into the store: a key file inside the
 store's directory or the input directory is refused ("never stored beside the data").
-The store keeps only a *key check value* (the HMAC of a fixed label) so that a load
-with a different key is refused instead of silently producing unlinkable pseudonyms.
+The store and the restricted identity file keep only a *key check value* (the HMAC of a
+fixed label) so that a load with a different key is refused instead of silently
+producing unlinkable pseudonyms. A key file that group or others may read, a key file
+that is not UTF-8 text, and a weak key (:func:`check_strength`) are refused.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hmac
+import math
 import os
 import secrets
+import stat
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
 
 KEY_ENV = "BETTERCARE_PSEUDONYM_KEY"
-MIN_KEY_CHARS = 32
+MIN_KEY_BYTES = 32
+MIN_BITS_PER_CHARACTER = 3.0
+MAX_KEY_FILE_BYTES = 4096
 _CHECK_LABEL = b"bettercare key check v1"
 
 
@@ -43,7 +50,8 @@ def new_key_file(path: Path) -> Path:
 
 def load_key(key_file: Path | None = None, data_dirs: Iterable[Path] = ()) -> bytes:
     """The key from ``key_file`` or else the environment; refuse a key file that lies in
-    any of ``data_dirs`` (the store's directory, the input directory)."""
+    any of ``data_dirs`` (the store's directory, the input directory), that group or
+    others may access, that is not UTF-8 text, or a key that is weak (:func:`check_strength`)."""
     if key_file is not None:
         key_file = Path(key_file)
         if not key_file.is_file():
@@ -56,7 +64,7 @@ def load_key(key_file: Path | None = None, data_dirs: Iterable[Path] = ()) -> by
                     f"key file {key_file} lies inside {directory}: keep the key away from "
                     "the data (e.g. in a separate, access-controlled directory)"
                 )
-        text = key_file.read_text(encoding="utf-8").strip()
+        text = _read_key_file(key_file)
         source = str(key_file)
     else:
         text = os.environ.get(KEY_ENV, "").strip()
@@ -66,11 +74,66 @@ def load_key(key_file: Path | None = None, data_dirs: Iterable[Path] = ()) -> by
                 f"no pseudonymisation key: pass --key-file PATH or set {KEY_ENV} "
                 "(create one with `bettercare key new PATH`)"
             )
-    if len(text) < MIN_KEY_CHARS:
-        raise PseudonymKeyError(
-            f"key from {source} is too short (at least {MIN_KEY_CHARS} characters)"
-        )
+    check_strength(text, source)
     return text.encode("utf-8")
+
+
+def _read_key_file(path: Path) -> str:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise PseudonymKeyError(
+            f"key file {path} may be read by group or others (mode {mode:04o}): "
+            f"run `chmod 600 {path}`"
+        )
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_KEY_FILE_BYTES + 1)
+    if len(raw) > MAX_KEY_FILE_BYTES:
+        raise PseudonymKeyError(
+            f"key file {path} is larger than {MAX_KEY_FILE_BYTES} bytes: not a key file"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PseudonymKeyError(
+            f"key file {path} is not UTF-8 text (a binary file?): "
+            "create a key with `bettercare key new PATH`"
+        ) from None
+    if "\x00" in text:
+        raise PseudonymKeyError(f"key file {path} holds NUL bytes: not a text key")
+    return text.strip()
+
+
+def bits_per_character(text: str) -> float:
+    """Shannon entropy (bits) of the character frequencies of ``text`` itself."""
+    n = len(text)
+    return sum(c / n * math.log2(n / c) for c in Counter(text).values()) if n else 0.0
+
+
+def check_strength(text: str, source: str = "the key") -> None:
+    """Refuse a weak key. The measurable rule (issue 9):
+
+    * at least :data:`MIN_KEY_BYTES` (32) bytes, i.e. room for 256 bits;
+    * at least :data:`MIN_BITS_PER_CHARACTER` (3.0) bits of Shannon entropy per character,
+      measured on the key's own character frequencies. One repeated character (``k`` x 64)
+      has 0 bits, ``abab...`` 1 bit, ``passwordpassword...`` 2.75; a random hex key from
+      `bettercare key new` has about 3.8 and a random 32-hex-character key at least ~3.3.
+
+    This is a floor against obviously weak keys, not a proof of strength: the measure
+    cannot see that a long English sentence is guessable. Use `bettercare key new`.
+    """
+    size = len(text.encode("utf-8"))
+    if size < MIN_KEY_BYTES:
+        raise PseudonymKeyError(
+            f"key from {source} is too short ({size} bytes; at least {MIN_KEY_BYTES}): "
+            "create one with `bettercare key new PATH`"
+        )
+    bits = bits_per_character(text)
+    if bits < MIN_BITS_PER_CHARACTER:
+        raise PseudonymKeyError(
+            f"key from {source} is too predictable ({bits:.2f} bits of entropy per "
+            f"character; at least {MIN_BITS_PER_CHARACTER}): create one with "
+            "`bettercare key new PATH`"
+        )
 
 
 def pseudonym(key: bytes, nhs_number: str) -> str:

@@ -5,7 +5,11 @@ Raw *feeds* are the files a council or CSU analyst loads (CSV or Parquet), one p
 date of birth and postcode used for probabilistic linkage. After ingestion the
 *store* (a DuckDB file) holds the same records with the NHS number replaced by a keyed
 pseudonym ``person_id`` and direct identifiers dropped; analytics only ever reads the
-store tables named in :data:`STORE_TABLES`.
+store tables named in :data:`STORE_TABLES`. Data minimisation: a date of birth is stored
+only as ``birth_month`` (the first day of the month of birth; ``Column.store_name`` /
+``Column.store_sql``); the full date stays in the run's TEMP tables (linkage) and the
+restricted identity file. Every stored column and why it is needed:
+``docs/store-columns.md``.
 
 Column names follow the NHS Data Dictionary where it has one (admission method,
 discharge destination, ...), simplified to snake_case.
@@ -13,6 +17,7 @@ discharge destination, ...), simplified to snake_case.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -31,6 +36,10 @@ class Column:
     # the values against it, and that no other column holds such values
     kind: str | None = None
     may_be_future: bool = False  # a date that may lie after the run date (a planned end)
+    # Data minimisation: the store keeps a coarsened value under another name, computed
+    # by ``store_sql`` (a DuckDB expression; ``{}`` is the feed column's typed value).
+    store_name: str | None = None
+    store_sql: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,9 @@ class FeedSpec:
     extra: dict[str, str] = field(default_factory=dict)
 
     def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
+        """The feed column ``name``, or the feed column a store column of that name is
+        derived from (``birth_month`` -> ``date_of_birth``)."""
+        return next(c for c in self.columns if name in (c.name, c.store_name))
 
     @property
     def identifier_kinds(self) -> dict[str, str]:
@@ -104,6 +115,23 @@ HWB_CODE = r"^E\d{8}$"
 POSTCODE = r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"
 
 
+def _date_of_birth() -> Column:
+    """Date of birth: full in the feed (linkage compares it), month only in the store."""
+    return Column(
+        "date_of_birth",
+        "DATE",
+        description="date of birth; the store keeps only birth_month",
+        store_name="birth_month",
+        store_sql="CAST(date_trunc('month', {}) AS DATE)",
+    )
+
+
+BIRTH_MONTH_DESCRIPTION = (
+    "first day of the month of birth (data minimisation: the day is not stored); ages "
+    "are computed as if born on the 1st"
+)
+
+
 def _nhs(required: bool = True) -> Column:
     return Column(
         "nhs_number",
@@ -128,7 +156,7 @@ FEEDS: dict[str, FeedSpec] = {
                 _nhs(),
                 Column("given_name", "VARCHAR", identifier=True, kind="name"),
                 Column("family_name", "VARCHAR", identifier=True, kind="name"),
-                Column("date_of_birth", "DATE"),
+                _date_of_birth(),
                 Column("sex", "VARCHAR", allowed=SEX),
                 Column("postcode", "VARCHAR", pattern=POSTCODE, identifier=True, kind="postcode"),
                 Column("lsoa", "VARCHAR", pattern=r"^E01\d{6}$"),
@@ -212,7 +240,7 @@ FEEDS: dict[str, FeedSpec] = {
                 _nhs(required=False),
                 Column("given_name", "VARCHAR", identifier=True, kind="name"),
                 Column("family_name", "VARCHAR", identifier=True, kind="name"),
-                Column("date_of_birth", "DATE"),
+                _date_of_birth(),
                 Column("postcode", "VARCHAR", required=False, identifier=True, kind="postcode"),
                 Column("service_type", "VARCHAR", allowed=SERVICE_TYPE),
                 Column("setting", "VARCHAR", allowed=SETTING),
@@ -283,7 +311,8 @@ FEEDS: dict[str, FeedSpec] = {
 
 
 def store_columns(feed: FeedSpec) -> list[Column]:
-    """Columns of the feed's store table: identifiers dropped, ``person_id`` first.
+    """Columns of the feed's store table: identifiers dropped, ``person_id`` first, a
+    column with a ``store_name`` stored under that name (``date_of_birth`` -> ``birth_month``).
 
     ``social_care_services`` also gets ``link_method`` ('nhs_number' | 'probabilistic' |
     NULL when unlinked) and ``match_probability``.
@@ -298,11 +327,27 @@ def store_columns(feed: FeedSpec) -> list[Column]:
                 description="HMAC-SHA256 pseudonym of the NHS number",
             )
         )
-    cols += [c for c in feed.columns if not c.identifier]
+    for c in feed.columns:
+        if c.identifier:
+            continue
+        if c.store_name:
+            description = BIRTH_MONTH_DESCRIPTION if c.store_name == "birth_month" else ""
+            c = Column(c.store_name, c.type, required=c.required, description=description)
+        cols.append(c)
     if feed.name == "social_care_services":
         cols.append(Column("link_method", "VARCHAR", required=False))
         cols.append(Column("match_probability", "DOUBLE", required=False))
     return cols
+
+
+def store_value_sql(feed: FeedSpec, name: str, typed: Callable[[Column], str]) -> str:
+    """DuckDB expression for store column ``name`` of ``feed`` over a staging table whose
+    typed value of a feed column ``c`` is ``typed(c)`` (``validate.t``): the typed value,
+    or its coarsened form for a minimised column (``birth_month``)."""
+    source = feed.column(name)
+    if source.store_name == name and source.store_sql:
+        return source.store_sql.format(typed(source))
+    return typed(source)
 
 
 STORE_TABLES: tuple[str, ...] = tuple(f.store_table for f in FEEDS.values() if f.store_table)
@@ -318,6 +363,26 @@ def store_ddl(table: str) -> str:
 
 
 def create_store_tables(con) -> None:  # con: duckdb.DuckDBPyConnection
-    """Create every (empty) store table on a DuckDB connection."""
+    """Create every (empty) store table on a DuckDB connection; a store written before
+    data minimisation has its ``date_of_birth`` columns replaced by ``birth_month``."""
     for table in STORE_TABLES:
         con.execute(store_ddl(table))
+        _minimise_existing(con, table)
+
+
+def _minimise_existing(con, table: str) -> None:
+    feed = next(f for f in FEEDS.values() if f.store_table == table)
+    existing = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' "
+            "AND table_name = ?",
+            [table],
+        ).fetchall()
+    }
+    for c in feed.columns:
+        if c.store_name and c.store_sql and c.name in existing and not c.identifier:
+            if c.store_name not in existing:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {c.store_name} {c.type}")
+            con.execute(f"UPDATE {table} SET {c.store_name} = {c.store_sql.format(c.name)}")
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {c.name}")

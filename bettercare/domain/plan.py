@@ -12,21 +12,81 @@ never invented, and the planning rules (:mod:`bettercare.domain.rules`) report i
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections import Counter
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from bettercare.domain.periods import FinancialYear, Period
+from bettercare.domain.text import control_characters
 
-Money = Annotated[Decimal, Field(ge=0, description="Pounds sterling, non-negative")]
+#: Sane maxima, far above any real plan, so a mistyped or hostile figure is refused with a
+#: finding instead of overflowing a sum or a format. The whole BCF was £5.3bn in 2015/16.
+MAX_MONEY = Decimal(100_000_000_000)
+#: More people (or admissions) than live in England: larger counts are typing errors.
+MAX_COUNT = 100_000_000
+
+Money = Annotated[
+    Decimal, Field(ge=0, lt=MAX_MONEY, description="Pounds sterling, non-negative, below £100bn")
+]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 Score1to5 = Annotated[int, Field(ge=1, le=5)]
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _calendar_date(value: Any) -> Any:
+    """A plan date is ``YYYY-MM-DD`` and must exist (``2014-02-30`` does not)."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value.strip()):
+        raise PydanticCustomError("plan_date", "a date is written YYYY-MM-DD, e.g. 2015-04-01")
+    text = value.strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "plan_date",
+            "{date} is not a date that exists ({reason})",
+            {"date": text, "reason": str(exc)},
+        ) from None
+
+
+#: A calendar date that exists, written ``YYYY-MM-DD`` (plan files keep dates as text).
+PlanDate = Annotated[dt.date, BeforeValidator(_calendar_date)]
+
+
+def _controls_in(value: Any) -> list[str]:
+    """Control characters in a field's text, its list items and its mapping keys and values."""
+    if isinstance(value, str):
+        return control_characters(value)
+    if isinstance(value, list):
+        return sorted({c for item in value for c in _controls_in(item)})
+    if isinstance(value, dict):
+        return sorted({c for k, v in value.items() for c in _controls_in(k) + _controls_in(v)})
+    return []
+
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        """Text is shown on terminals and in reports: no escape codes (issue 9)."""
+        found = _controls_in(value)
+        if found:
+            raise PydanticCustomError(
+                "control_character",
+                "text holds control characters ({chars}), which could rewrite a terminal",
+                {"chars": " ".join(found)},
+            )
+        return value
 
 
 class PartnerType(StrEnum):
@@ -55,7 +115,7 @@ class HealthAndWellbeingBoard(_Model):
     name: str
     local_authority: str = Field(description="Partner id of the council")
     ons_code: str | None = Field(None, pattern=r"^E\d{8}$")
-    population: int | None = Field(None, ge=0, description="Resident population covered")
+    population: Count | None = Field(None, description="Resident population covered")
 
 
 class FundingSource(StrEnum):
@@ -118,9 +178,9 @@ class Scheme(_Model):
     )
     theme: str | None = Field(None, description="Work stream or priority the scheme sits under")
     metrics: list[str] = Field(default_factory=list, description="Metric ids it targets")
-    admissions_avoided: dict[FinancialYear, int | None] = Field(
-        default_factory=dict, description="Expected non-elective admissions avoided per year"
-    )
+    admissions_avoided: dict[
+        FinancialYear, Annotated[int, Field(ge=-MAX_COUNT, le=MAX_COUNT)] | None
+    ] = Field(default_factory=dict, description="Expected non-elective admissions avoided per year")
     description: str | None = None
 
 
@@ -212,7 +272,7 @@ class SignOff(_Model):
     body: str = Field(description="Partner id of the signing body")
     person: str | None = None
     role: str | None = None
-    date: dt.date | None = None
+    date: PlanDate | None = None
     note: str | None = None
 
 
@@ -224,10 +284,10 @@ class PerformanceFund(_Model):
         None, description="The performance-related part of the allocation"
     )
     baseline_period: Period | None = None
-    baseline_admissions: int | None = Field(None, ge=0)
+    baseline_admissions: Count | None = None
     planned_reduction_pct: Percent | None = None
-    planned_reduction: int | None = Field(
-        None, ge=0, description="Non-elective admissions avoided, as the plan states it"
+    planned_reduction: Count | None = Field(
+        None, description="Non-elective admissions avoided, as the plan states it"
     )
     unit_cost: Money = Decimal("1490")
     stated_p4p_amount: Money | None = Field(
@@ -254,8 +314,8 @@ class Plan(_Model):
     hwb: HealthAndWellbeingBoard
     financial_years: list[FinancialYear] = Field(min_length=1, max_length=2)
     status: PlanStatus = PlanStatus.DRAFT
-    date_agreed: dt.date | None = Field(None, description="Agreed at the HWB")
-    date_submitted: dt.date | None = None
+    date_agreed: PlanDate | None = Field(None, description="Agreed at the HWB")
+    date_submitted: PlanDate | None = None
     source: SourceDocument | None = None
     partners: list[Partner] = Field(min_length=1)
     minimum_pooled_budget: dict[FinancialYear, Money | None] = Field(default_factory=dict)
@@ -274,7 +334,7 @@ class Plan(_Model):
     def _references_resolve(self) -> Plan:
         """Structural integrity: ids unique and references to partners resolvable."""
         ids = [p.id for p in self.partners]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
         if dupes:
             raise ValueError(f"partner ids must be unique; repeated: {', '.join(dupes)}")
         known = set(ids)
@@ -290,8 +350,8 @@ class Plan(_Model):
         bad = [f"{where} = '{ref}'" for where, ref in refs if ref not in known]
         if bad:
             raise ValueError(f"unknown partner id ({'; '.join(bad)}); declare it in partners")
-        refs_s = [s.reference for s in self.schemes]
-        dup_s = sorted({r for r in refs_s if refs_s.count(r) > 1})
+        refs_s = Counter(s.reference for s in self.schemes)
+        dup_s = sorted(r for r, n in refs_s.items() if n > 1)
         if dup_s:
             raise ValueError(f"scheme references must be unique; repeated: {', '.join(dup_s)}")
         return self

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
+from bettercare.domain.p4p import MINIMUM_REDUCTION_PCT, P4PError, performance_sum
 from bettercare.domain.periods import fy_of, fy_start_year, next_fy
 from bettercare.domain.plan import (
     ConditionStatus,
@@ -31,7 +32,7 @@ from bettercare.domain.plan import (
 E, W = Severity.ERROR, Severity.WARNING
 
 #: The 2015/16 payment-for-performance minimum planned reduction in non-elective admissions.
-MINIMUM_NEL_REDUCTION_PCT = 3.5
+MINIMUM_NEL_REDUCTION_PCT = MINIMUM_REDUCTION_PCT
 #: Plans state the P4P sum in thousands (e.g. Rutland "£154k" for 103 x £1,490 = £153,470).
 P4P_ROUNDING_TOLERANCE = Decimal(1000)
 
@@ -362,13 +363,18 @@ def metrics(plan: Plan) -> list[Finding]:
 
 @rule("payment-for-performance", "The P4P ambition is at least 3.5% and consistent with its sum")
 def payment_for_performance(plan: Plan) -> list[Finding]:
-    p4p = plan.performance
-    if p4p is None:
+    """Checks the plan against :func:`bettercare.domain.p4p.performance_sum`, the one P4P rule."""
+    perf = plan.performance
+    if perf is None:
         return []
     out = []
-    pct = p4p.planned_reduction_pct
-    if pct is None and p4p.planned_reduction and p4p.baseline_admissions:
-        pct = 100 * p4p.planned_reduction / p4p.baseline_admissions
+    try:
+        p4p = performance_sum(plan)
+    except P4PError:
+        p4p = None
+    pct = p4p.planned_reduction_pct if p4p else (
+        Decimal(str(perf.planned_reduction_pct)) if perf.planned_reduction_pct is not None
+        else None)
     if pct is None:
         out.append(_f("payment-for-performance", W, "performance.planned_reduction_pct",
                       "the planned reduction in non-elective admissions is not stated"))
@@ -376,16 +382,15 @@ def payment_for_performance(plan: Plan) -> list[Finding]:
         out.append(_f("payment-for-performance", W, "performance.planned_reduction_pct",
                       f"planned reduction {pct:.2f}% is below the {MINIMUM_NEL_REDUCTION_PCT}% "
                       "minimum: the plan must justify a lower ambition"))
-    reduction = p4p.planned_reduction
-    if reduction is None and p4p.baseline_admissions is not None and pct is not None:
-        reduction = round(p4p.baseline_admissions * pct / 100)
-    if reduction is not None and p4p.stated_p4p_amount is not None:
-        computed = reduction * p4p.unit_cost
-        if abs(computed - p4p.stated_p4p_amount) >= P4P_ROUNDING_TOLERANCE:
-            out.append(_f("payment-for-performance", W, "performance.stated_p4p_amount",
-                          f"stated sum {_money(p4p.stated_p4p_amount)} differs from {reduction} "
-                          f"admissions x {_money(p4p.unit_cost)} = {_money(computed)}"))
-    if p4p.planned_reduction is None and p4p.baseline_admissions is None:
+    if (p4p is not None and p4p.stated_sum is not None
+            and abs(p4p.performance_linked_sum - p4p.stated_sum) >= P4P_ROUNDING_TOLERANCE):
+        computed = (f"{p4p.planned_reduction} admissions x {_money(p4p.unit_cost)} = "
+                    f"{_money(p4p.planned_reduction * p4p.unit_cost)}")
+        if p4p.capped:
+            computed += f", capped at the pot {_money(p4p.performance_linked_sum)}"
+        out.append(_f("payment-for-performance", W, "performance.stated_p4p_amount",
+                      f"stated sum {_money(p4p.stated_sum)} differs from {computed}"))
+    if perf.planned_reduction is None and perf.baseline_admissions is None:
         out.append(_f("payment-for-performance", W, "performance",
                       "neither the baseline nor the planned number of admissions avoided is "
                       "given, so the performance-linked sum cannot be computed"))

@@ -27,8 +27,8 @@ VARIATION_MEANING = {
     "special_cause_improvement_low": "Special cause: improvement (lower)",
     "special_cause_concern_high": "Special cause: concern (higher)",
     "special_cause_concern_low": "Special cause: concern (lower)",
-    "special_cause_neither_high": "Special cause: higher (neither better nor worse)",
-    "special_cause_neither_low": "Special cause: lower (neither better nor worse)",
+    "special_cause_neutral_high": "Special cause: higher (neither better nor worse)",
+    "special_cause_neutral_low": "Special cause: lower (neither better nor worse)",
 }
 ASSURANCE_MEANING = {
     "consistently_pass": "Will consistently hit the target",
@@ -118,6 +118,7 @@ def metrics_sections(
         schemes=list(to_date.itertuples()) if not to_date.empty else [],
         all_schemes=ALL_SCHEMES,
         p4p=p4p,
+        partner_names={p.id: p.name for p in plan.partners},
         summary=summary,
     )
     return [("Metrics from linked data", html)]

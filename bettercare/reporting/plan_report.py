@@ -23,9 +23,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bettercare.analytics.p4p import P4PError, P4PResult, payment_for_performance
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
+from bettercare.domain.p4p import P4PError, PerformanceSum, performance_sum
 from bettercare.domain.plan import Plan
 from bettercare.domain.rules import required_conditions
 
@@ -112,11 +112,11 @@ def risk_heatmap(plan: Plan) -> list[list[dict]]:
     return grid
 
 
-def _p4p(plan: Plan) -> tuple[P4PResult | None, str | None]:
+def _p4p(plan: Plan) -> tuple[PerformanceSum | None, str | None]:
     if plan.performance is None:
         return None, "The plan has no payment-for-performance section."
     try:
-        return payment_for_performance(plan), None
+        return performance_sum(plan), None
     except P4PError as exc:
         return None, str(exc)
 

@@ -1,8 +1,11 @@
 """Making Data Count style XmR charts as PNG bytes (matplotlib, Agg backend).
 
-Colours follow NHSRplotthedots / Making Data Count: grey common cause, blue special cause
-of improvement, orange special cause of concern, purple when the metric has no direction;
-solid mean line, dashed process limits, red dashed target.
+Colours are NHSRplotthedots' defaults (``R/ptd_spc_colours.R``): grey common cause, blue
+special cause of improvement, orange special cause of concern, purple special cause when
+the metric has no direction of good; solid black mean, dashed grey process limits, red
+dashed target. As in the reference's default (``break_lines = "both"``), a rebased chart
+draws each segment's mean and limits over that segment only and breaks the line of values
+between segments; a missing value leaves a gap.
 """
 
 from __future__ import annotations
@@ -14,54 +17,83 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from bettercare.analytics.spc import XmrChart
 
-COMMON = "#7B7D7D"
-IMPROVEMENT = "#289DE0"
-CONCERN = "#FAB428"
-NEITHER = "#361475"
-TARGET = "#DE1B1B"
+COMMON = "#a6a6a6"
+IMPROVEMENT = "#00b0f0"
+CONCERN = "#e46c0a"
+NEUTRAL = "#490092"
+MEAN = "#000000"
+TARGET = "#de1b1b"
 
 
-def point_colours(chart: XmrChart) -> list[str]:
-    out = []
+def point_colours(chart: XmrChart) -> list[str | None]:
+    """Each point's colour (None for a missing value, which is not drawn)."""
+    out: list[str | None] = []
     for sig in chart.signals:
-        if sig.is_improvement:
+        if sig is None:
+            out.append(None)
+        elif sig.is_improvement:
             out.append(IMPROVEMENT)
         elif sig.is_concern:
             out.append(CONCERN)
-        elif sig.value.startswith("special_cause_neither"):
-            out.append(NEITHER)
+        elif sig.is_neutral:
+            out.append(NEUTRAL)
         else:
             out.append(COMMON)
     return out
 
 
-def xmr_chart_png(
-    chart: XmrChart, labels: Sequence[str], title: str = "", ylabel: str = ""
-) -> bytes:
-    """Render the chart (points, mean, limits, target, coloured special causes) to PNG."""
+def xmr_figure(chart: XmrChart, labels: Sequence[str], title: str = "", ylabel: str = "") -> Figure:
+    """Draw the chart (points, per-segment mean and limits, target); the caller closes it."""
     if len(labels) != len(chart.values):
         raise ValueError("one label per point is needed")
     x = list(range(len(labels)))
+    colours = point_colours(chart)
+    shown = [i for i in x if colours[i] is not None]
     fig, ax = plt.subplots(figsize=(8, 3.6), dpi=100)
+    for k, seg in enumerate(chart.segments):
+        xs = x[seg.start : seg.stop]
+        ax.plot(xs, chart.values[seg.start : seg.stop], color=COMMON, linewidth=1.2, zorder=1)
+        # A one-period segment still gets a visible stub of its lines.
+        lo, hi = (xs[0] - 0.4, xs[-1] + 0.4) if len(xs) == 1 else (xs[0], xs[-1])
+        last = k == len(chart.segments) - 1
+        ax.hlines(
+            seg.mean,
+            lo,
+            hi,
+            color=MEAN,
+            linewidth=1,
+            label=f"mean {seg.mean:,.2f}" if last else None,
+        )
+        for v, lab in ((seg.ucl, "process limits" if last else None), (seg.lcl, None)):
+            ax.hlines(v, lo, hi, color=COMMON, linestyle="--", linewidth=1, label=lab)
+    ax.scatter(shown, chart.values[shown], c=[colours[i] for i in shown], s=36, zorder=2)
+    if chart.target is not None:
+        ax.axhline(
+            chart.target,
+            color=TARGET,
+            linestyle="--",
+            linewidth=1.2,
+            label=f"target {chart.target:,.2f}",
+        )
+    step = max(1, len(x) // 12)
+    ax.set_xticks(x[::step], [labels[i] for i in x[::step]], rotation=45, ha="right", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel(ylabel, fontsize=9)
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def xmr_chart_png(
+    chart: XmrChart, labels: Sequence[str], title: str = "", ylabel: str = ""
+) -> bytes:
+    """The chart of :func:`xmr_figure` as PNG bytes."""
+    fig = xmr_figure(chart, labels, title, ylabel)
     try:
-        ax.plot(x, chart.values, color=COMMON, linewidth=1.2, zorder=1)
-        ax.scatter(x, chart.values, c=point_colours(chart), s=36, zorder=2)
-        ax.axhline(chart.mean, color="black", linewidth=1, label=f"mean {chart.mean:,.2f}")
-        for v, lab in ((chart.ucl, "process limits"), (chart.lcl, None)):
-            ax.axhline(v, color=COMMON, linestyle="--", linewidth=1, label=lab)
-        if chart.target is not None:
-            ax.axhline(chart.target, color=TARGET, linestyle="--", linewidth=1.2,
-                       label=f"target {chart.target:,.2f}")
-        step = max(1, len(x) // 12)
-        ax.set_xticks(x[::step], [labels[i] for i in x[::step]], rotation=45, ha="right",
-                      fontsize=8)
-        ax.set_title(title, fontsize=10)
-        ax.set_ylabel(ylabel, fontsize=9)
-        ax.legend(fontsize=7, loc="best")
-        fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
         return buf.getvalue()

@@ -11,7 +11,12 @@ Conventions (documented once here, cited by every metric):
   month ``2016-04``, financial quarter ``2016/17 Q1`` (Q1 = Apr-Jun), financial year
   ``2016/17``. An event belongs to the period its *period date* falls in (admission date,
   census month, discharge date, ...).
-* **Age** is whole years on the event date, from ``date_of_birth``.
+* **Age** is whole years on the event date, from ``birth_month`` (the store keeps the
+  month of birth, not the date: data minimisation, ``docs/store-columns.md``). Everyone
+  is treated as born on the 1st of their birth month, so the age is exact except on the
+  days of the birth month before the real birthday, when it is one year too high:
+  maximum error one year, on at most 30 days a year per person (a 65th birthday on the
+  20th counts events from the 1st to the 19th as 65+).
 * **HWB**: a person's Health and Wellbeing Board is ``residents.hwb_code`` (GP-registered
   resident population), joined on the pseudonym ``person_id``. Events of people not in
   ``residents`` (non-residents, unlinked social care records) are excluded.
@@ -119,12 +124,11 @@ def period_label(d: ir.DateValue, grain: str) -> ir.StringValue:
     return label + " Q" + quarter.cast("string")
 
 
-def age_on(dob: ir.DateValue, d: ir.DateValue) -> ir.IntegerValue:
-    """Age in whole years on date ``d`` of someone born on ``dob``."""
-    before_birthday = (d.month() < dob.month()) | (
-        (d.month() == dob.month()) & (d.day() < dob.day())
-    )
-    return d.year() - dob.year() - ibis.ifelse(before_birthday, 1, 0)
+def age_on(birth_month: ir.DateValue, d: ir.DateValue) -> ir.IntegerValue:
+    """Age in whole years on date ``d`` of someone born in the month of ``birth_month``,
+    taken as born on the 1st (only its year and month are used: see *Age* above)."""
+    before_birthday = d.month() < birth_month.month()
+    return d.year() - birth_month.year() - ibis.ifelse(before_birthday, 1, 0)
 
 
 def check_grain(grain: str) -> None:

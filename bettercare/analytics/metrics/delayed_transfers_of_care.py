@@ -37,8 +37,8 @@ ID = "delayed_transfers_of_care"
 def build(ctx: Context) -> ir.Table:
     d = ctx.table("delayed_transfers")
     d = d.filter(in_window(ctx, d.census_month))
-    d = with_hwb(ctx, d, "date_of_birth")
-    d = d.filter(age_on(d.date_of_birth, d.census_month) >= 18)
+    d = with_hwb(ctx, d, "birth_month")
+    d = d.filter(age_on(d.birth_month, d.census_month) >= 18)
 
     def days(t: ir.Table) -> ir.Scalar:
         return t.delayed_days.sum()

@@ -64,12 +64,12 @@ def build(ctx: Context) -> ir.Table:
         raise MetricDataError(f"{ID}: a snapshot metric needs the list of periods")
     r = ctx.table("residents")
     r = r.filter(r.dementia_diagnosis).select(
-        "hwb_code", "date_of_birth", "date_of_death", "dementia_diagnosis_date"
+        "hwb_code", "birth_month", "date_of_death", "dementia_diagnosis_date"
     )
     p = ctx.periods
     j = r.cross_join(p)
     j = j.filter(
-        age_on(j.date_of_birth, j.period_end) >= 65,
+        age_on(j.birth_month, j.period_end) >= 65,
         j.date_of_death.isnull() | (j.date_of_death > j.period_end),
         j.dementia_diagnosis_date.isnull() | (j.dementia_diagnosis_date <= j.period_end),
     )

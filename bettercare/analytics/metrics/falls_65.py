@@ -7,7 +7,7 @@ store carries as the flag ``hospital_spells.injury_due_to_fall``.
 
 * Numerator: spells with ``admission_method = 'non_elective'`` and
   ``injury_due_to_fall`` true, age 65+ on ``admission_date`` (from
-  ``residents.date_of_birth``), in the period of ``admission_date``.
+  ``residents.birth_month``), in the period of ``admission_date``.
 * Denominator: resident population aged 65+ (mid-year estimate; see ``base``).
 * Crude (not age-standardised) rate, as the seed plans report it.
 * Exclusions: elective spells; under 65s; people not in ``residents``.
@@ -38,8 +38,8 @@ def build(ctx: Context) -> ir.Table:
         s.injury_due_to_fall,
         in_window(ctx, s.admission_date),
     )
-    s = with_hwb(ctx, s, "date_of_birth")
-    s = s.filter(age_on(s.date_of_birth, s.admission_date) >= 65)
+    s = with_hwb(ctx, s, "birth_month")
+    s = s.filter(age_on(s.birth_month, s.admission_date) >= 65)
     counts = count_by_period(s, "admission_date", ctx.grain)
     return rate_output(ctx, ID, counts, "65+", 100_000.0)
 

@@ -8,7 +8,7 @@ or nursing care during the period.
 * Numerator: distinct people (``person_id``) with a ``social_care_services`` row where
   ``permanent_admission`` is true and ``setting`` is ``residential`` or ``nursing``, aged
   65+ on the service ``start_date`` (age from the social care record's own
-  ``date_of_birth``), in the period of ``start_date``. A person admitted twice in one period
+  ``birth_month``), in the period of ``start_date``. A person admitted twice in one period
   counts once (ASCOF counts people, not placements).
 * Denominator: resident population aged 65+ (mid-year estimate; see ``base``).
 * Exclusions: temporary / respite placements (``permanent_admission`` false); under 65s;
@@ -40,7 +40,7 @@ def build(ctx: Context) -> ir.Table:
         s.permanent_admission,
         s.setting.isin(["residential", "nursing"]),
         s.person_id.notnull(),
-        age_on(s.date_of_birth, s.start_date) >= 65,
+        age_on(s.birth_month, s.start_date) >= 65,
         in_window(ctx, s.start_date),
     )
     s = with_hwb(ctx, s)

@@ -42,8 +42,8 @@ def build(ctx: Context) -> ir.Table:
     r = r.filter(in_window(ctx, r.discharge_date))
     if ctx.grain == "year":
         r = r.filter(r.discharge_date.month().isin([10, 11, 12]))
-    r = with_hwb(ctx, r, "date_of_birth")
-    r = r.filter(age_on(r.date_of_birth, r.discharge_date) >= 65)
+    r = with_hwb(ctx, r, "birth_month")
+    r = r.filter(age_on(r.birth_month, r.discharge_date) >= 65)
     r = r.mutate(period=period_label(r.discharge_date, ctx.grain), breakdown=ibis.literal(ALL))
     agg = r.group_by("hwb_code", "period", "breakdown").aggregate(
         numerator=(r.outcome_91_days == "at_home").cast("int64").sum(),

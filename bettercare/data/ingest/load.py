@@ -7,7 +7,7 @@ import duckdb
 
 from bettercare.data.ingest.read import ROW, FileRejected, Issue
 from bettercare.data.ingest.rules import display, t
-from bettercare.data.schema import FeedSpec, store_columns
+from bettercare.data.schema import FeedSpec, store_columns, store_value_sql
 
 
 def months(con: duckdb.DuckDBPyConnection, feed: FeedSpec, stg: str) -> list[str]:
@@ -103,7 +103,7 @@ def replace_rows(con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, months
     exprs = ", ".join(
         c.name
         if c.name in ("person_id", "link_method", "match_probability")
-        else t(feed.column(c.name))
+        else store_value_sql(feed, c.name, t)  # birth_month: the month only
         for c in cols
     )
     con.execute(f"INSERT INTO {table} ({names}) SELECT {exprs} FROM {ok} ORDER BY {ROW}")

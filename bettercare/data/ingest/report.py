@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from bettercare.data import safe_csv
 from bettercare.data.ingest.read import Issue
-from bettercare.data.ingest.store import sql_path
 
 REPORT_NAME = "ingest_report.csv"
 
@@ -45,6 +45,6 @@ def write_report(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
     os.chmod(path, 0o600)
     sql = 'SELECT * FROM run_issues ORDER BY file, "row" NULLS FIRST, "column", rule'
-    con.execute(f"COPY ({sql}) TO '{sql_path(path)}' (HEADER, DELIMITER ',')")
+    safe_csv.copy_to_csv(con, sql, path)  # cells starting = + - @ escaped
     os.chmod(path, 0o600)
     return path

@@ -73,6 +73,10 @@ def ingest(
         reason = identities.check_path(identity_file, store, directory)
         if reason:
             raise UsageError(reason)
+        try:
+            identities.check_key(identity_file, key)  # another key's file: refused, unread
+        except identities.IdentityFileError as exc:
+            raise UsageError(str(exc)) from None
     store.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # private when created
     new_identities: pa.Table | None = None
     run = Run(
@@ -98,7 +102,7 @@ def ingest(
             for issue in file_issues:
                 insert_issue(con, issue)
             if identity_file is not None and "residents" not in files:
-                held = identities.read(identity_file)
+                held = identities.read(identity_file, key)
                 if held is not None:
                     con.complete()
                     con.register("held_identities", held)
@@ -143,6 +147,6 @@ def ingest(
         con.close()
         shutil.rmtree(tmp, ignore_errors=True)
     if new_identities is not None and identity_file is not None:
-        identities.write(identity_file, new_identities)
+        identities.write(identity_file, new_identities, key)
     seconds = (dt.datetime.now() - start).total_seconds()
     return IngestResult(run.run_id, run.results, file_issues, counts, run.linkage, report, seconds)

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from bettercare.data import pseudonymise
+from bettercare.data import duck, pseudonymise
 from bettercare.data.ingest.results import UsageError
 
 AUX_DDL = (
@@ -45,21 +45,13 @@ def connect(store: Path, *, memory_limit: str | None = None) -> duckdb.DuckDBPyC
 
     The leftovers are removed only once the store is open: DuckDB's file lock means no
     other ingest is running (whose spill files they could be)."""
-    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    if store.is_file() and store.stat().st_size:
-        with open(store, "rb") as fh:
-            head = fh.read(16)
-        if head[8:12] != b"DUCK":  # the DuckDB file magic
-            what = " (it is a SQLite database)" if head.startswith(b"SQLite format 3") else ""
-            raise UsageError(f"{store} is not a DuckDB store{what}")
-    try:
-        new = not store.exists()
-        con = duckdb.connect(str(store), config=config)
-        if new:
-            os.chmod(store, 0o600)  # a new store is private whatever the umask
-    except duckdb.Error as exc:  # locked by another process, not a DuckDB file, ...
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"cannot open the store {store}: {first}") from exc
+    new = not store.exists()
+    try:  # bettercare.data.duck: extension autoload/autoinstall off, file magic checked
+        con = duck.connect(store)
+    except duck.DatabaseFileError as exc:  # not a DuckDB file, locked by another process
+        raise UsageError(f"cannot open the store: {exc}") from None
+    if new:
+        os.chmod(store, 0o600)  # a new store is private whatever the umask
     try:
         tmp = temp_directory(store)
         shutil.rmtree(tmp, ignore_errors=True)

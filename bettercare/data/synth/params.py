@@ -18,7 +18,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -28,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from bettercare.data.plan_files import MAX_PLAN_BYTES, PlanFileError, read_yaml
 from bettercare.data.schema import AGE_BANDS, DTOC_REASON, HWB_CODE
 from bettercare.domain.plan import Plan
 
@@ -288,20 +288,29 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
 
 
 def read_params_file(path: Path) -> dict[str, Any]:
-    """Parse a JSON (``.json``) or YAML file into a mapping; :class:`ParamsError` if not."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ParamsError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise ParamsError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise ParamsError(f"{path}: invalid YAML{where}: {problem}") from None
+    """Parse a JSON (``.json``) or YAML file into a mapping; :class:`ParamsError` if not.
+
+    YAML goes through the plan files' bounded reader (size, depth, aliases, huge integers).
+    """
+    if path.suffix.lower() != ".json":
+        try:
+            data = read_yaml(path)
+        except PlanFileError as exc:
+            raise ParamsError("; ".join(str(f) for f in exc.findings)) from None
+    else:
+        try:
+            raw = path.read_bytes()
+            if len(raw) > MAX_PLAN_BYTES:
+                raise ParamsError(f"{path}: larger than {MAX_PLAN_BYTES // 2**20} MB")
+            data = json.loads(raw.decode("utf-8"))
+        except OSError as exc:
+            raise ParamsError(f"{path}: cannot read ({exc.strerror})") from None
+        except json.JSONDecodeError as exc:
+            raise ParamsError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            # ValueError: an integer beyond Python's digit limit; RecursionError: deep nesting
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise ParamsError(f"{path}: invalid JSON: {reason}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

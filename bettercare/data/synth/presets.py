@@ -152,12 +152,16 @@ def _leicestershire() -> dict[str, Any]:
         "risk": copy.deepcopy(_RISK),
         "noise": {},
         "opt_out_share": 0.025,  # not in seeds; NHS Digital national data opt-out ~2.7% 2019
-        # Illustrative only: the seeds name BCF themes but give no per-scheme
-        # admissions-avoided figures (seed 002 themes 1 "Unified Prevention Offer", 3
-        # "Integrated Urgent Response").
+        # The five admissions-avoidance schemes of seed 002 (002:377-411) under the
+        # references of examples/leicestershire_2016.yaml, with their 2016/17 targets, so
+        # `synth` without --plan writes activity the example plan's schemes can be
+        # tracked against (tests/test_readme_path.py checks the references match).
         "schemes": [
-            {"reference": "LCC-T1-PREVENTION", "admissions_avoided_per_year": 240},
-            {"reference": "LCC-T3-URGENT-RESPONSE", "admissions_avoided_per_year": 600},
+            {"reference": "T3-CRISIS", "admissions_avoided_per_year": 396},  # 002:390
+            {"reference": "T3-OPU", "admissions_avoided_per_year": 240},  # 002:396
+            {"reference": "T3-LUCC", "admissions_avoided_per_year": 120},  # 002:400
+            {"reference": "T3-7DAY", "admissions_avoided_per_year": 3258},  # 002:403
+            {"reference": "T3-CDU", "admissions_avoided_per_year": 66},  # 002:407
         ],
     }  # fmt: skip
 

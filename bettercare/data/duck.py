@@ -1,0 +1,58 @@
+"""One way to open a DuckDB database: never from the network, one-line errors.
+
+DuckDB by default installs and loads "known extensions" on demand: a SQLite file given
+as a store makes it download the ``sqlite`` extension from the internet. bettercare
+holds person-level health data and must never reach the network, so every connection
+is opened with extension autoinstall and autoload turned off
+(https://duckdb.org/docs/stable/configuration/overview: ``autoinstall_known_extensions``,
+``autoload_known_extensions``). A file that is not a DuckDB database is refused before
+DuckDB sees it, naming what it looks like.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+CONFIG: dict[str, str | bool] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+# A DuckDB database file holds the magic bytes "DUCK" at offset 8 (storage format header).
+_MAGIC_OFFSET, _MAGIC = 8, b"DUCK"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class DatabaseFileError(ValueError):
+    """The file is not a DuckDB database, or DuckDB cannot open it (locked, corrupt)."""
+
+
+def check_file(path: Path) -> None:
+    """Raise :class:`DatabaseFileError` when an existing, non-empty ``path`` is not a
+    DuckDB database file (e.g. a SQLite database or a text file)."""
+    path = Path(path)
+    if path.is_dir():
+        raise DatabaseFileError(f"{path} is a directory, not a DuckDB database file")
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as fh:
+        head = fh.read(_MAGIC_OFFSET + len(_MAGIC))
+    if head[_MAGIC_OFFSET:] == _MAGIC:
+        return
+    if head.startswith(_SQLITE_MAGIC[:8]):
+        raise DatabaseFileError(f"{path} is a SQLite database, not a DuckDB database file")
+    raise DatabaseFileError(f"{path} is not a DuckDB database file")
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB database at ``path`` (``":memory:"`` for an in-memory one) with
+    extension autoinstall/autoload off; :class:`DatabaseFileError` with a one-line
+    message when the file is not a DuckDB database or cannot be opened."""
+    if str(path) != ":memory:":
+        check_file(Path(path))
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=dict(CONFIG))
+    except duckdb.Error as exc:  # locked by another process, corrupt, wrong version, ...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseFileError(f"cannot open {path}: {first}") from exc
