@@ -368,6 +368,25 @@ def test_files_the_ingest_creates_are_private(tmp_path: Path) -> None:
     assert modes == {"store": 0o700, "s.duckdb": 0o600, "ingest_report.csv": 0o600}
 
 
+def test_linkage_spills_only_to_the_private_temp_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Splink's in-memory DuckDB would spill names and dates of birth to ``./.tmp``; the
+    ingest gives it a directory inside its own private one."""
+    from bettercare.data import linkage
+
+    real, used = linkage.probabilistic_link, []
+
+    def recording(*args, **kwargs):
+        used.append(kwargs.get("temp_directory"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(linkage, "probabilistic_link", recording)
+    store = tmp_path / "store" / "s.duckdb"
+    assert ingest(write_all_feeds(tmp_path / "in"), store, KEY_B).exit_code == 0
+    assert used == [temp_directory(store) / "linkage"]
+
+
 def test_a_sqlite_file_as_the_store_is_a_one_line_error(tmp_path: Path, key_env: bytes) -> None:
     store = tmp_path / "store.duckdb"
     lite = sqlite3.connect(store)

@@ -31,6 +31,7 @@ class Run:
     replace: bool = False
     extract_period: tuple[dt.date, dt.date] | None = None
     run_date: dt.date = field(default_factory=dt.date.today)
+    temp_directory: Path = Path(".tmp")  # the run's private spill directory
 
     def load_feed(
         self, con: duckdb.DuckDBPyConnection, feed: FeedSpec, path: Path
@@ -199,4 +200,5 @@ class Run:
             threshold=self.link_threshold,
             directory=self.directory,
             key=self.key,
+            temp_directory=self.temp_directory,
         )

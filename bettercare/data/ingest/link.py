@@ -24,6 +24,7 @@ def link_social_care(
     threshold: float,
     directory: Path,
     key: bytes,
+    temp_directory: Path,
 ) -> dict[str, float]:
     """Link the social care rows of the TEMP table ``ok``: on the pseudonym where the NHS
     number is valid, else probabilistically (Splink) against the TEMP ``identities``.
@@ -48,7 +49,9 @@ def link_social_care(
             "WHERE person_id IS NULL",
         )
         people = arrow(con, "SELECT * FROM identities")
-        res = linkage.probabilistic_link(records, people, threshold)
+        res = linkage.probabilistic_link(
+            records, people, threshold, temp_directory=temp_directory / "linkage"
+        )
         con.complete()
         con.register("prob_links", res.links)
         con.execute(

@@ -87,6 +87,7 @@ def ingest(
         replace=replace,
         extract_period=extract_period,
         run_date=run_date or dt.date.today(),
+        temp_directory=temp_directory(store),
     )
     con = connect(store, memory_limit=memory_limit)
     tmp = temp_directory(store)
