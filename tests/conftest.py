@@ -146,6 +146,7 @@ def social_care_rows() -> list[list[object]]:
 
 def write_feeds(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
+    write_csv(directory / "opt_outs.csv", ["nhs_number"], [])  # nobody opted out
     write_csv(directory / "residents.csv", FEEDS["residents"].column_names, residents_rows())
     write_csv(
         directory / "hospital_spells.csv", FEEDS["hospital_spells"].column_names, spells_rows()

@@ -15,6 +15,7 @@ from bettercare.cli.main import app
 from bettercare.data import ingest as ingest_mod
 from bettercare.data import pseudonymise
 from bettercare.data.ingest import ingest
+from bettercare.data.ingest.feed import Run
 from bettercare.data.schema import FEEDS, STORE_TABLES
 
 KEY_B = KEY.encode()
@@ -67,7 +68,7 @@ def test_rollback_on_crash_mid_load(
         assert len(con.execute("SELECT * FROM hospital_spells").fetchall()) == 4
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(ingest_mod._Run, "_link", boom)
+    monkeypatch.setattr(Run, "_link", boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
         ingest(feed_dir, store, KEY_B)
     assert all_tables(store) == before
@@ -79,7 +80,7 @@ def test_crash_exit_code_via_cli(
     def boom(self, con, ok):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(ingest_mod._Run, "_link", boom)
+    monkeypatch.setattr(Run, "_link", boom)
     result = CliRunner().invoke(app, ["ingest", str(feed_dir), "--store", str(store)])
     assert result.exit_code == 3
     assert "rolled back" in result.output

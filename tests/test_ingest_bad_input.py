@@ -232,7 +232,7 @@ def test_missing_directory_is_a_usage_error(tmp_path: Path, store: Path, key_env
     assert "Traceback" not in out
 
 
-def test_event_after_date_of_death_is_a_warning(
+def test_event_after_date_of_death_is_quarantined(
     feed_dir: Path, store: Path, key_env: bytes
 ) -> None:
     from conftest import residents_rows
@@ -242,13 +242,14 @@ def test_event_after_date_of_death_is_a_warning(
     rows[0][died] = "2024-04-01"  # Margaret Thompson died before spell S1 (2024-04-03)
     write_csv(feed_dir / "residents.csv", FEEDS["residents"].column_names, rows)
     code, report, _ = run(feed_dir, store)
-    assert code == 0  # a warning does not quarantine
+    assert code == 1  # quarantined (issue 8: events outside a plausible window)
     issues = find(report, "after_date_of_death")
     assert {(i["file"], i["row"], i["column"], i["severity"]) for i in issues} == {
-        ("hospital_spells.csv", "2", "admission_date", "warning"),
-        ("social_care_services.csv", "2", "start_date", "warning"),
+        ("hospital_spells.csv", "2", "admission_date", "error"),
+        ("social_care_services.csv", "2", "start_date", "error"),
     }
-    assert "S1" in spell_ids(store)
+    assert spell_ids(store) == ["S2", "S3"]
+    assert "C1" not in {r[1] for r in table_rows(store, "social_care_services")}
 
 
 def test_dementia_diagnosis_before_birth_is_quarantined(
@@ -265,7 +266,10 @@ def test_dementia_diagnosis_before_birth_is_quarantined(
     assert code == 1
     (issue,) = find(report, "diagnosis_before_birth")
     assert (issue["file"], issue["row"], issue["column"], issue["severity"]) == (
-        "residents.csv", "3", "dementia_diagnosis_date", "error"
+        "residents.csv",
+        "3",
+        "dementia_diagnosis_date",
+        "error",
     )
     assert "dementia_diagnosis_date is before date_of_birth" in issue["message"]
     assert len(quarantined(store, "diagnosis_before_birth")) == 1

@@ -97,7 +97,7 @@ def test_identity_file_links_a_later_social_care_extract(
     rows = social_care_rows()[1:2]
     rows[0][0], rows[0][8], rows[0][9] = "C7", "2024-06-02", ""
     write_csv(later / "social_care_services.csv", FEEDS["social_care_services"].column_names, rows)
-    without = ingest(later, tmp_path / "other" / "s.duckdb", KEY.encode())
+    without = ingest(later, tmp_path / "other" / "s.duckdb", KEY.encode(), no_opt_outs=True)
     assert without.linkage["linked_probabilistic"] == 0
     result = ingest(later, store, KEY.encode(), identity_file=id_file)
     assert result.linkage["linked_probabilistic"] == 1

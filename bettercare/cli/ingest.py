@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -26,11 +27,14 @@ INGEST_HELP = """Validate feed files in DIR and load them into the store (one tr
 
 DIR holds <feed>.csv or <feed>.parquet files. NHS numbers become HMAC-SHA256 pseudonyms
 (key from --key-file or $BETTERCARE_PSEUDONYM_KEY, never beside the data); people on the
-opt-out list are excluded; social care records are linked to residents. Findings go to
+opt-out list are excluded (the list must be in DIR, or already in the store, before any
+person-level feed loads); social care records are linked to residents. Findings go to
 the store's quarantine table and to ingest_report.csv beside the store.
 
 Exit codes: 0 everything loaded; 1 loaded, some rows quarantined; 2 a file was rejected
-whole (nothing of it loaded) or a usage error; 3 internal error (store rolled back)."""
+whole (nothing of it loaded: unreadable, identifiers in the wrong column, fewer rows
+than loaded, no opt-out list, ...) or a usage error; 3 internal error (store rolled
+back)."""
 
 
 def register(root: typer.Typer) -> None:
@@ -51,12 +55,41 @@ def ingest_command(
         help="Restricted identity file (names, DOB, postcode by pseudonym) kept for linking "
         "later social care extracts; never the store, never in DIR.",
     ),
+    replace: bool = typer.Option(
+        False,
+        "--replace",
+        help="Accept files that leave fewer rows for a month than are loaded, or whose last "
+        "row is cut short (otherwise such a file is rejected).",
+    ),
+    no_opt_outs: bool = typer.Option(
+        False,
+        "--no-opt-outs",
+        help="Load person-level feeds into a store that has never had an opt-out list, "
+        "without one (otherwise refused).",
+    ),
+    extract_period: str | None = typer.Option(
+        None,
+        "--extract-period",
+        help="FIRST..LAST (YYYY-MM-DD): the period the extracts cover; rows dated outside "
+        "are quarantined.",
+    ),
+    memory_limit: str | None = typer.Option(
+        None, "--memory-limit", help="DuckDB memory limit, e.g. 2GB (spills beyond it)."
+    ),
 ) -> None:
     try:
         key = pseudonymise.load_key(key_file, [directory, store.parent])
     except pseudonymise.PseudonymKeyError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
+    period = None
+    if extract_period is not None:
+        try:
+            first, last = (dt.date.fromisoformat(p.strip()) for p in extract_period.split(".."))
+        except ValueError:
+            err.print(f"[red]error:[/] --extract-period {extract_period!r}: expected FIRST..LAST")
+            raise typer.Exit(2) from None
+        period = (first, last)
     if identity_file is not None:
         _bind_identity_file(identity_file, key, store, directory)
     try:
@@ -73,7 +106,17 @@ def ingest_command(
             def progress(feed: str, done: int, total: int) -> None:
                 bar.update(task, description=f"loading {feed}", completed=done, total=total)
 
-            result = ingest(directory, store, key, progress=progress, identity_file=identity_file)
+            result = ingest(
+                directory,
+                store,
+                key,
+                progress=progress,
+                identity_file=identity_file,
+                replace=replace,
+                no_opt_outs=no_opt_outs,
+                extract_period=period,
+                memory_limit=memory_limit,
+            )
     except UsageError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -178,9 +179,12 @@ def probabilistic_link(
     seed: int = 42,
     train_u: bool = True,
     em: bool = False,
+    temp_directory: Path | None = None,
 ) -> ProbabilisticResult:
     """Link ``records`` (record_id BIGINT + identity columns) to ``identities``
-    (person_id + identity columns); one accepted person per record at most."""
+    (person_id + identity columns); one accepted person per record at most.
+    ``temp_directory``: where DuckDB may spill (names, dates of birth, postcodes) instead
+    of its default ``.tmp`` in the working directory; the ingest passes its private one."""
     from splink import DuckDBAPI, Linker, block_on
 
     start = time.perf_counter()
@@ -196,6 +200,9 @@ def probabilistic_link(
 
     con = duck.connect(":memory:")
     try:
+        if temp_directory is not None:
+            quoted = str(temp_directory).replace("'", "''")
+            con.execute(f"SET temp_directory = '{quoted}'")
         con.register("records_raw", records)
         con.register("identities_raw", identities)
         std = standardise_sql()

@@ -32,6 +32,10 @@ class Column:
     maximum: float | None = None
     identifier: bool = False  # direct identifier: never copied into the store
     description: str = ""
+    # what an identifier column holds ("nhs_number" | "name" | "postcode"): ingest checks
+    # the values against it, and that no other column holds such values
+    kind: str | None = None
+    may_be_future: bool = False  # a date that may lie after the run date (a planned end)
     # Data minimisation: the store keeps a coarsened value under another name, computed
     # by ``store_sql`` (a DuckDB expression; ``{}`` is the feed column's typed value).
     store_name: str | None = None
@@ -52,6 +56,11 @@ class FeedSpec:
         """The feed column ``name``, or the feed column a store column of that name is
         derived from (``birth_month`` -> ``date_of_birth``)."""
         return next(c for c in self.columns if name in (c.name, c.store_name))
+
+    @property
+    def identifier_kinds(self) -> dict[str, str]:
+        """Identifier columns of the feed and the kind of identifier each holds."""
+        return {c.name: c.kind for c in self.columns if c.kind}
 
     @property
     def column_names(self) -> list[str]:
@@ -130,6 +139,7 @@ def _nhs(required: bool = True) -> Column:
         required=required,
         pattern=NHS_NUMBER,
         identifier=True,
+        kind="nhs_number",
         description="NHS number, 10 digits, modulus 11 check digit",
     )
 
@@ -144,11 +154,11 @@ FEEDS: dict[str, FeedSpec] = {
             store_table="residents",
             columns=(
                 _nhs(),
-                Column("given_name", "VARCHAR", identifier=True),
-                Column("family_name", "VARCHAR", identifier=True),
+                Column("given_name", "VARCHAR", identifier=True, kind="name"),
+                Column("family_name", "VARCHAR", identifier=True, kind="name"),
                 _date_of_birth(),
                 Column("sex", "VARCHAR", allowed=SEX),
-                Column("postcode", "VARCHAR", pattern=POSTCODE, identifier=True),
+                Column("postcode", "VARCHAR", pattern=POSTCODE, identifier=True, kind="postcode"),
                 Column("lsoa", "VARCHAR", pattern=r"^E01\d{6}$"),
                 Column("gp_practice", "VARCHAR", pattern=r"^[A-Z]\d{5}$"),
                 Column("hwb_code", "VARCHAR", pattern=HWB_CODE),
@@ -228,14 +238,14 @@ FEEDS: dict[str, FeedSpec] = {
             columns=(
                 Column("service_id", "VARCHAR"),
                 _nhs(required=False),
-                Column("given_name", "VARCHAR", identifier=True),
-                Column("family_name", "VARCHAR", identifier=True),
+                Column("given_name", "VARCHAR", identifier=True, kind="name"),
+                Column("family_name", "VARCHAR", identifier=True, kind="name"),
                 _date_of_birth(),
-                Column("postcode", "VARCHAR", required=False, identifier=True),
+                Column("postcode", "VARCHAR", required=False, identifier=True, kind="postcode"),
                 Column("service_type", "VARCHAR", allowed=SERVICE_TYPE),
                 Column("setting", "VARCHAR", allowed=SETTING),
                 Column("start_date", "DATE"),
-                Column("end_date", "DATE", required=False),
+                Column("end_date", "DATE", required=False, may_be_future=True),
                 Column(
                     "permanent_admission",
                     "BOOLEAN",

@@ -1,0 +1,204 @@
+"""One feed file through the steps: read, identifiers by value, rules, pseudonyms,
+opt-outs, linkage, plausibility, nothing lost, load, findings."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from bettercare.data.ingest import identifiers, link, load, opt_outs, plausibility
+from bettercare.data.ingest.read import ROW, TRUNCATED, FileRejected, Issue, read_feed, sha256
+from bettercare.data.ingest.results import FeedResult
+from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql
+from bettercare.data.schema import FeedSpec
+
+
+@dataclass
+class Run:
+    """The state of one ingest run, shared by its feeds."""
+
+    run_id: str
+    directory: Path
+    key: bytes
+    link_threshold: float
+    results: list[FeedResult] = field(default_factory=list)
+    linkage: dict[str, float] = field(default_factory=dict)
+    has_identities: bool = False
+    replace: bool = False
+    extract_period: tuple[dt.date, dt.date] | None = None
+    run_date: dt.date = field(default_factory=dt.date.today)
+    temp_directory: Path = Path(".tmp")  # the run's private spill directory
+
+    def load_feed(
+        self, con: duckdb.DuckDBPyConnection, feed: FeedSpec, path: Path
+    ) -> tuple[FeedResult, list[Issue]]:
+        """Load one file; a file-level problem returns it as rejected with its issues
+        (nothing of it written to the store)."""
+        name = path.name
+        stg, iss, ok = f"stg_{feed.name}", f"iss_{feed.name}", f"ok_{feed.name}"
+        try:
+            table, parse_issues = read_feed(path, feed)
+            truncated = [i for i in parse_issues if i.rule == TRUNCATED]
+            if truncated and not self.replace:
+                raise FileRejected(
+                    [
+                        Issue(
+                            name,
+                            truncated[0].row,
+                            None,
+                            TRUNCATED,
+                            f"{name}: the last row (row {truncated[0].row}) is cut short: the "
+                            "file looks truncated; nothing of it loaded (--replace to load "
+                            "the rest anyway)",
+                        )
+                    ]
+                )
+            con.complete()
+            con.register("raw_feed", table)
+            try:
+                found = identifiers.scan(con, "raw_feed", feed)
+                if found:
+                    raise FileRejected(
+                        [
+                            Issue(name, None, col, rule, f"{name}: {text}; nothing of it loaded")
+                            for col, rule, text in found
+                        ]
+                    )
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {stg} AS {staging_sql(feed, 'raw_feed')}"
+                )
+            finally:
+                with contextlib.suppress(duckdb.Error):  # keep the first error, if any
+                    con.complete()
+                    con.unregister("raw_feed")
+            del table
+            outcome = self._load_staged(con, feed, path, parse_issues)
+        except FileRejected as exc:
+            outcome = FeedResult(feed.name, name, "rejected"), exc.issues
+            if feed.name == "social_care_services":
+                self.linkage = {}  # nothing of the file was linked into the store
+        for tbl in (stg, iss, ok):  # (an exception aborts the transaction: no drop needed)
+            con.execute(f"DROP TABLE IF EXISTS {tbl}")
+        return outcome
+
+    def _load_staged(
+        self, con: duckdb.DuckDBPyConnection, feed: FeedSpec, path: Path, parse_issues: list[Issue]
+    ) -> tuple[FeedResult, list[Issue]]:
+        name = path.name
+        stg, iss, ok = f"stg_{feed.name}", f"iss_{feed.name}", f"ok_{feed.name}"
+        rules = row_issues_sql(
+            feed, stg, name, run_date=self.run_date, extract_period=self.extract_period
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {iss} AS {rules}")
+        for issue in parse_issues:
+            con.execute(
+                f"INSERT INTO {iss} VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [name, issue.row, None, issue.rule, issue.severity, issue.message, ""],
+            )
+        if feed.period_column and feed.store_table:
+            load.store_key_conflicts(con, feed, stg, iss, name)
+        if feed.name == "opt_outs":
+            opt_outs.check_list(con, iss, name)
+
+        has_nhs = "nhs_number" in feed.column_names
+        pid = f", CASE WHEN {NHS_OK} THEN bc_pseudonym({NHS}) END AS person_id" if has_nhs else ""
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {ok} AS SELECT *{pid} FROM {stg} "
+            f"WHERE {ROW} NOT IN (SELECT \"row\" FROM {iss} WHERE severity = 'error' "
+            f'AND "row" IS NOT NULL)'
+        )
+        rows_read = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0] + len(parse_issues)
+
+        opted_out = 0
+        link_stats: dict[str, float] = {}
+        if feed.name == "opt_outs":
+            con.execute(
+                "INSERT OR IGNORE INTO opt_out_register "
+                f"SELECT DISTINCT person_id FROM {ok} WHERE person_id IS NOT NULL"
+            )
+            con.execute(  # a repeated entry (a warning here) still opts the person out
+                "INSERT OR IGNORE INTO opt_out_register "
+                f"SELECT DISTINCT bc_pseudonym({NHS}) FROM {stg} WHERE {NHS_OK}"
+            )
+            opt_outs.purge(con)
+            months: list[str] = []
+            loaded = con.execute(f"SELECT count(*) FROM {ok}").fetchone()[0]
+        else:
+            if feed.name == "social_care_services":
+                self._link(con, ok)
+                link_stats = self.linkage
+            if has_nhs:
+                opted_out = con.execute(
+                    f"SELECT count(*) FROM {ok} WHERE person_id IN "
+                    "(SELECT person_id FROM opt_out_register)"
+                ).fetchone()[0]
+                con.execute(
+                    f"DELETE FROM {ok} WHERE person_id IN (SELECT person_id FROM opt_out_register)"
+                )
+                if feed.period_column:
+                    plausibility.quarantine_outside_life(con, feed, ok, iss, name)
+            # the months the file covers: those of its rows that load (a quarantined row
+            # never causes earlier loaded data to be deleted)
+            months = load.months(con, feed, ok)
+            if not self.replace:
+                load.check_nothing_lost(con, feed, ok, months, name)
+            if feed.name == "residents":
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE identities AS SELECT person_id, given_name, "
+                    "family_name, date_of_birth__t AS date_of_birth, postcode "
+                    f"FROM {ok} WHERE person_id IS NOT NULL"
+                )
+                self.has_identities = True
+            loaded = load.replace_rows(con, feed, ok, months)
+            for metric, value in link_stats.items():
+                con.execute(
+                    "INSERT INTO linkage_report VALUES (?, ?, ?)",
+                    [self.run_id, metric, float(value)],
+                )
+        quarantined = con.execute(
+            f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'"
+        ).fetchone()[0]
+
+        warnings = con.execute(f"SELECT count(*) FROM {iss} WHERE severity = 'warning'").fetchone()[
+            0
+        ]
+        digest = sha256(path)
+        # re-loading the same file replaces its findings; other files' findings stay
+        con.execute("DELETE FROM quarantine WHERE feed = ? AND sha256 = ?", [feed.name, digest])
+        con.execute(
+            f"INSERT INTO quarantine SELECT '{self.run_id}', '{feed.name}', file, "
+            f"'{digest}', * EXCLUDE (file) FROM {iss}"
+        )
+        con.execute(f"INSERT INTO run_issues SELECT * FROM {iss}")
+        con.execute(
+            "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+            [
+                self.run_id,
+                feed.name,
+                name,
+                digest,
+                ",".join(months),
+                rows_read,
+                loaded,
+                quarantined,
+                opted_out,
+            ],
+        )
+        return FeedResult(
+            feed.name, name, "loaded", rows_read, loaded, quarantined, opted_out, warnings, months
+        ), []
+
+    def _link(self, con: duckdb.DuckDBPyConnection, ok: str) -> None:
+        self.linkage = link.link_social_care(
+            con,
+            ok,
+            has_identities=self.has_identities,
+            threshold=self.link_threshold,
+            directory=self.directory,
+            key=self.key,
+            temp_directory=self.temp_directory,
+        )
