@@ -35,15 +35,18 @@ def main() -> None:
     tables = []
     for seed in args.seeds:
         t0 = time.perf_counter()
-        table = measure_synthetic(preset(args.hwb).with_population(args.population), YEARS,
-                                  seed)
-        print(f"\n== {args.hwb}, {args.population:,} residents, seed {seed} "
-              f"({time.perf_counter() - t0:.0f} s)")  # fmt: skip
+        table = measure_synthetic(preset(args.hwb).with_population(args.population), YEARS, seed)
+        print(
+            f"\n== {args.hwb}, {args.population:,} residents, seed {seed} "
+            f"({time.perf_counter() - t0:.0f} s)"
+        )
         print(table.to_string(index=False, float_format=lambda x: f"{x:,.2f}"))
         tables.append(table)
     z = pd.concat(tables).z.dropna().abs()
-    print(f"\n{len(z)} metric-years: max |z| {z.max():.2f}, share with |z| <= 3: "
-          f"{(z <= 3).mean():.0%}")  # fmt: skip
+    print(
+        f"\n{len(z)} metric-years: max |z| {z.max():.2f}, share with |z| <= 3: "
+        f"{(z <= 3).mean():.0%}"
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,10 @@ REPEATS = 3
 
 def _age(birth_month: str, d: str) -> str:
     """Whole years on ``d``, born on the 1st of the month (the store keeps birth_month)."""
-    return (f"(year({d}) - year({birth_month}) - "
-            f"CASE WHEN month({d}) < month({birth_month}) THEN 1 ELSE 0 END)")
+    return (
+        f"(year({d}) - year({birth_month}) - "
+        f"CASE WHEN month({d}) < month({birth_month}) THEN 1 ELSE 0 END)"
+    )
 
 
 def _band(age: str) -> str:
@@ -148,8 +150,10 @@ def load_parquet_store(con: duckdb.DuckDBPyConnection, src: Path) -> None:
                 cols.append(c.name)
             else:
                 cols.append("NULL")
-        con.execute(f"INSERT INTO {feed.store_table} SELECT {', '.join(cols)} "
-                    f"FROM read_parquet('{src / f'{feed.name}.parquet'}')")
+        con.execute(
+            f"INSERT INTO {feed.store_table} SELECT {', '.join(cols)} "
+            f"FROM read_parquet('{src / f'{feed.name}.parquet'}')"
+        )
 
 
 def baseline_sql(lo: str, hi: str) -> str:
@@ -289,11 +293,15 @@ def run_one(size: int, spark: bool, src: str | None, period: str | None) -> dict
             and np.allclose(a.value.astype(float), b.value.astype(float), rtol=1e-9)
         )
         out = {
-            "residents": rows["residents"], "rows": rows, "events": sum(
-                v for k, v in rows.items() if k not in ("residents", "population")),
-            "build_s": build_s, "duckdb_s": duck_s, "baseline_s": base_s,
+            "residents": rows["residents"],
+            "rows": rows,
+            "events": sum(v for k, v in rows.items() if k not in ("residents", "population")),
+            "build_s": build_s,
+            "duckdb_s": duck_s,
+            "baseline_s": base_s,
             "duckdb_cold_s": duck_times[0],
-            "result_rows": len(ours), "agree": agree,
+            "result_rows": len(ours),
+            "agree": agree,
         }
         if spark:
             t0 = time.perf_counter()
@@ -309,30 +317,48 @@ def run_one(size: int, spark: bool, src: str | None, period: str | None) -> dict
 
 def report(r: dict) -> None:
     total_in = sum(r["rows"].values())
-    print(f"\n== {r['residents']:,} residents, {r['events']:,} events "
-          f"({total_in:,} store rows; built in {r['build_s']:.1f} s)")
-    print(f"  bettercare on DuckDB (Ibis, all 7 metrics, monthly): {r['duckdb_s']:8.2f} s  "
-          f"({r['result_rows']:,} result rows; first run incl. Ibis compile "
-          f"{r['duckdb_cold_s']:.2f} s)")
-    print(f"  hand-written single DuckDB SQL baseline:             {r['baseline_s']:8.2f} s  "
-          f"(same results: {'yes' if r['agree'] else 'NO'})")
-    print(f"  ratio bettercare / baseline:                          "
-          f"{r['duckdb_s'] / r['baseline_s']:8.2f} x  (goal <= 2x)")
+    print(
+        f"\n== {r['residents']:,} residents, {r['events']:,} events "
+        f"({total_in:,} store rows; built in {r['build_s']:.1f} s)"
+    )
+    print(
+        f"  bettercare on DuckDB (Ibis, all 7 metrics, monthly): {r['duckdb_s']:8.2f} s  "
+        f"({r['result_rows']:,} result rows; first run incl. Ibis compile "
+        f"{r['duckdb_cold_s']:.2f} s)"
+    )
+    print(
+        f"  hand-written single DuckDB SQL baseline:             {r['baseline_s']:8.2f} s  "
+        f"(same results: {'yes' if r['agree'] else 'NO'})"
+    )
+    print(
+        f"  ratio bettercare / baseline:                          "
+        f"{r['duckdb_s'] / r['baseline_s']:8.2f} x  (goal <= 2x)"
+    )
     if "spark_s" in r:
-        print(f"  bettercare on Spark local[1]:                         {r['spark_s']:8.2f} s  "
-              f"= {total_in / r['spark_s']:,.0f} input rows/s "
-              f"(same results: {'yes' if r['spark_agree'] else 'NO'})")
+        print(
+            f"  bettercare on Spark local[1]:                         {r['spark_s']:8.2f} s  "
+            f"= {total_in / r['spark_s']:,.0f} input rows/s "
+            f"(same results: {'yes' if r['spark_agree'] else 'NO'})"
+        )
     print(f"  peak RSS (Python process):                            {r['peak_rss_mb']:8.0f} MB")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--spark-sizes", type=int, nargs="*", default=None,
-                    help="sizes to also run on Spark (default: all)")
+    ap.add_argument(
+        "--spark-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="sizes to also run on Spark (default: all)",
+    )
     ap.add_argument("--from-parquet", default=None, help="synth output directory")
-    ap.add_argument("--period", default=None,
-                    help="only this period, e.g. 2016/17 (synth data has a run-in before it)")
+    ap.add_argument(
+        "--period",
+        default=None,
+        help="only this period, e.g. 2016/17 (synth data has a run-in before it)",
+    )
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--spark", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()

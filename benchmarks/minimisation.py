@@ -50,8 +50,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "bettercare", "synth", "--hwb", args.hwb, "-n",
-               str(args.population), "--seed", str(args.seed), "-o", tmp]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "bettercare",
+            "synth",
+            "--hwb",
+            args.hwb,
+            "-n",
+            str(args.population),
+            "--seed",
+            str(args.seed),
+            "-o",
+            tmp,
+        ]
         subprocess.run(cmd, check=True, capture_output=True)
         lsoas = (
             duckdb.connect()

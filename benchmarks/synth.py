@@ -49,9 +49,11 @@ def run_one(size: int, hwb: str, years: list[str], seed: int) -> dict:
 def report(r: dict) -> None:
     rows = r["rows"]
     total_rows = sum(rows.values())
-    print(f"\n== {r['residents']:,} residents: {r['seconds']:.1f} s, "
-          f"{total_rows / r['seconds']:,.0f} rows/s overall, "
-          f"peak RSS {r['peak_rss_mb']:,.0f} MB, output {r['output_mb']:,.1f} MB")  # fmt: skip
+    print(
+        f"\n== {r['residents']:,} residents: {r['seconds']:.1f} s, "
+        f"{total_rows / r['seconds']:,.0f} rows/s overall, "
+        f"peak RSS {r['peak_rss_mb']:,.0f} MB, output {r['output_mb']:,.1f} MB"
+    )
     print(f"{'feed / step':<24}{'rows':>12}{'seconds':>10}{'rows/s':>14}")
     for step, secs in r["step_seconds"].items():
         n = rows.get(step)
@@ -73,8 +75,19 @@ def main() -> None:
         return
     print(f"bettercare synth benchmark: {args.hwb}, years {' '.join(args.years)}, seed {args.seed}")
     for size in args.sizes:
-        cmd = [sys.executable, __file__, "--child", "--sizes", str(size), "--hwb", args.hwb,
-               "--seed", str(args.seed), "--years", *args.years]  # fmt: skip
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--sizes",
+            str(size),
+            "--hwb",
+            args.hwb,
+            "--seed",
+            str(args.seed),
+            "--years",
+            *args.years,
+        ]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         report(json.loads(out.strip().splitlines()[-1]))
 

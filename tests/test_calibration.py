@@ -66,8 +66,9 @@ def test_yearly_rates_hit_each_years_target_exactly():
 
 def test_dementia_diagnosis_dates_fall_before_the_register_snapshot():
     params = preset("rutland").with_population(20_000)
-    world = build_world(params, date(2016, 4, 1), date(2017, 3, 31),
-                        np.random.Generator(np.random.PCG64(4)))  # fmt: skip
+    world = build_world(
+        params, date(2016, 4, 1), date(2017, 3, 31), np.random.Generator(np.random.PCG64(4))
+    )
     dated = world.dementia_dx_date[world.dementia_dx]
     assert (dated <= world.end).all()
     assert (world.dementia_dx_date[~world.dementia_dx] > world.end).all()

@@ -32,8 +32,12 @@ def files(tmp_path, valid_plan_data):
     data = dict(valid_plan_data)
     data["hwb"] = {**data["hwb"], "ons_code": A}
     data["metrics"] = [
-        {"metric": "delayed_transfers_of_care", "baseline": {"period": "2015/16", "value": 25},
-         "time_basis": "month", "planned": [{"period": "2016/17", "value": 18.0}]},
+        {
+            "metric": "delayed_transfers_of_care",
+            "baseline": {"period": "2015/16", "value": 25},
+            "time_basis": "month",
+            "planned": [{"period": "2016/17", "value": 18.0}],
+        },
     ]
     data["schemes"] = [
         {**data["schemes"][1], "reference": "ICRS", "admissions_avoided": {"2016/17": 1200}},
@@ -46,8 +50,9 @@ def files(tmp_path, valid_plan_data):
 def test_metrics_command_prints_and_writes(app, files, tmp_path):
     plan, store = files
     out_dir = tmp_path / "out"
-    res = runner.invoke(app, ["metrics", "--plan", str(plan), "--store", store,
-                              "--out", str(out_dir), "--charts"])
+    res = runner.invoke(
+        app, ["metrics", "--plan", str(plan), "--store", store, "--out", str(out_dir), "--charts"]
+    )
     assert res.exit_code == 0, res.output
     # Delayed transfers, latest month May: 5.0 per 100,000 vs plan 18.0 -> GREEN.
     assert "delayed_transfers_of_care" in res.output and "GREEN" in res.output
@@ -55,8 +60,9 @@ def test_metrics_command_prints_and_writes(app, files, tmp_path):
     assert (out_dir / "charts" / "non_elective_admissions.png").read_bytes()[:4] == b"\x89PNG"
     df = pd.read_parquet(out_dir / "metrics.parquet")
     assert (out_dir / "metrics.csv").is_file() and (out_dir / "scheme_impact.csv").is_file()
-    dtoc = df[(df.metric == "delayed_transfers_of_care") & (df.breakdown == "all")
-              & (df.hwb_code == A)].set_index("period")
+    dtoc = df[
+        (df.metric == "delayed_transfers_of_care") & (df.breakdown == "all") & (df.hwb_code == A)
+    ].set_index("period")
     assert dtoc.loc["2016-04", "rag"] == "RED"  # 20.0 vs 18.0: 11% worse
     assert dtoc.loc["2016-05", "rag"] == "GREEN"
     assert set(df.metric) >= {"non_elective_admissions", "falls_65"}

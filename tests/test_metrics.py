@@ -39,7 +39,9 @@ def test_period_labels_follow_the_plan_grammar():
     assert label_for(date(2016, 12, 31), "quarter") == "2016/17 Q3"
     assert label_for(date(2017, 3, 31), "year") == "2016/17"
     assert labels_between(date(2016, 2, 1), date(2016, 7, 1), "quarter") == [
-        "2015/16 Q4", "2016/17 Q1", "2016/17 Q2",
+        "2015/16 Q4",
+        "2016/17 Q1",
+        "2016/17 Q2",
     ]
 
 
@@ -52,11 +54,15 @@ def test_non_elective_admissions(con):
     assert values(con, "non_elective_admissions") == {
         "2016-04": (2, 100_000, 2.0),
         "2016-05": (1, 100_000, 1.0),
-        "2016-06": zero, "2016-07": zero, "2016-08": zero, "2016-09": zero,
+        "2016-06": zero,
+        "2016-07": zero,
+        "2016-08": zero,
+        "2016-09": zero,
         "2016-10": (1, 100_000, 1.0),
-        "2016-11": zero, "2016-12": zero,
+        "2016-11": zero,
+        "2016-12": zero,
         "2017-01": (1, 100_000, 1.0),
-    }  # fmt: skip
+    }
     # Quarters: Q1 = Apr+May = 3, Q2 none (a zero), Q3 = Oct, Q4 = Jan. Year = 5.
     assert values(con, "non_elective_admissions", "quarter") == {
         "2016/17 Q1": (3, 100_000, 3.0),
@@ -66,9 +72,7 @@ def test_non_elective_admissions(con):
     }
     assert values(con, "non_elective_admissions", "year") == {"2016/17": (5, 100_000, 5.0)}
     # B: s7 only.
-    assert values(con, "non_elective_admissions", "year", hwb=B) == {
-        "2016/17": (1, 100_000, 1.0)
-    }
+    assert values(con, "non_elective_admissions", "year", hwb=B) == {"2016/17": (1, 100_000, 1.0)}
 
 
 def test_delayed_transfers_of_care_total_and_by_attribution(con):
@@ -81,13 +85,16 @@ def test_delayed_transfers_of_care_total_and_by_attribution(con):
     }
     # Every breakdown has a row in each month of the run: no nhs days in May is a zero.
     assert values(con, "delayed_transfers_of_care", breakdown="nhs") == {
-        "2016-04": (10, 80_000, 12.5), "2016-05": (0, 80_000, 0.0),
+        "2016-04": (10, 80_000, 12.5),
+        "2016-05": (0, 80_000, 0.0),
     }
     assert values(con, "delayed_transfers_of_care", breakdown="social_care") == {
-        "2016-04": (6, 80_000, 7.5), "2016-05": (0, 80_000, 0.0),
+        "2016-04": (6, 80_000, 7.5),
+        "2016-05": (0, 80_000, 0.0),
     }
     assert values(con, "delayed_transfers_of_care", breakdown="both") == {
-        "2016-04": (0, 80_000, 0.0), "2016-05": (4, 80_000, 5.0),
+        "2016-04": (0, 80_000, 0.0),
+        "2016-05": (4, 80_000, 5.0),
     }
     assert values(con, "delayed_transfers_of_care", "year", breakdown="both") == {
         "2016/17": (4, 80_000, 5.0)
@@ -207,8 +214,9 @@ def test_empty_numerator(con):
     build_store(c, population=population_rows(A, 2017) + population_rows(B, 2017))
     df = compute_metrics(c, "year", period="2017/18")
     assert set(df.metric) == {"dementia_diagnosis_rate"}
-    assert "falls_65: empty numerator - no qualifying rows in hospital_spells for 2017/18" in (
-        df.attrs["warnings"]
+    assert (
+        "falls_65: empty numerator - no qualifying rows in hospital_spells for 2017/18"
+        in (df.attrs["warnings"])
     )
 
 

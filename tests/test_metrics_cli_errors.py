@@ -69,8 +69,16 @@ def test_plan_for_another_hwb_is_refused_unless_named(tmp_path, store, valid_pla
 def test_a_store_of_several_hwbs_measures_the_plans_one(tmp_path, store, valid_plan_data):
     out = tmp_path / "out"
     for code in (A, B):
-        res = _metrics("--plan", str(_plan(tmp_path, valid_plan_data, code)), "--store", store,
-                       "--grain", "year", "--out", str(out / code))  # fmt: skip
+        res = _metrics(
+            "--plan",
+            str(_plan(tmp_path, valid_plan_data, code)),
+            "--store",
+            store,
+            "--grain",
+            "year",
+            "--out",
+            str(out / code),
+        )
         assert res.exit_code == 0, res.output
         table = pd.read_csv(out / code / "metrics.csv")
         assert set(table.hwb_code) == {A, B}  # every HWB's actuals are written
@@ -84,8 +92,16 @@ def test_a_store_of_several_hwbs_measures_the_plans_one(tmp_path, store, valid_p
 @pytest.mark.parametrize("value", ["inf", "nan", "-1"])
 def test_bad_amber_tolerance(tmp_path, store, valid_plan_data, value):
     out = tmp_path / "out"
-    res = _metrics("--plan", str(_plan(tmp_path, valid_plan_data, A)), "--store", store,
-                   "--amber-tolerance", value, "--out", str(out))  # fmt: skip
+    res = _metrics(
+        "--plan",
+        str(_plan(tmp_path, valid_plan_data, A)),
+        "--store",
+        store,
+        "--amber-tolerance",
+        value,
+        "--out",
+        str(out),
+    )
     _one_line_error(res, "--amber-tolerance must be a finite percentage >= 0")
     assert not out.exists()
 
@@ -93,8 +109,9 @@ def test_bad_amber_tolerance(tmp_path, store, valid_plan_data, value):
 def test_out_naming_a_file(tmp_path, store, valid_plan_data):
     target = tmp_path / "metrics.csv"
     target.write_text("keep me")
-    res = _metrics("--plan", str(_plan(tmp_path, valid_plan_data, A)), "--store", store,
-                   "--out", str(target))  # fmt: skip
+    res = _metrics(
+        "--plan", str(_plan(tmp_path, valid_plan_data, A)), "--store", store, "--out", str(target)
+    )
     _one_line_error(res, f"--out {target} is a file, not a directory")
     assert target.read_text() == "keep me"
 
@@ -104,8 +121,9 @@ def test_store_without_scheme_activity_is_measured_with_a_warning(tmp_path, stor
     con.execute("DROP TABLE scheme_activity")
     con.close()
     out = tmp_path / "out"
-    res = _metrics("--plan", str(_plan(tmp_path, valid_plan_data, A)), "--store", store,
-                   "--out", str(out))  # fmt: skip
+    res = _metrics(
+        "--plan", str(_plan(tmp_path, valid_plan_data, A)), "--store", store, "--out", str(out)
+    )
     assert res.exit_code == 0, res.output
     assert "warning: store has no scheme_activity table: scheme impact not measured" in (res.output)
     assert (out / "metrics.csv").exists()
@@ -122,11 +140,17 @@ def test_store_that_is_not_duckdb(tmp_path, valid_plan_data):
 def test_store_locked_by_another_process(tmp_path, store, valid_plan_data):
     # Another process holds the store open for writing, as a running ingest does.
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); "
-         "sys.stdin.read()", store],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); "
+            "sys.stdin.read()",
+            store,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         res = _metrics("--plan", str(_plan(tmp_path, valid_plan_data, A)), "--store", store)
@@ -139,9 +163,12 @@ def test_store_locked_by_another_process(tmp_path, store, valid_plan_data):
 def test_scheme_reference_notes(valid_plan_data, tmp_path):
     plan = load_plan(_plan(tmp_path, valid_plan_data, A))  # one scheme, ICRS, targeted
     activity = pd.DataFrame(
-        {"scheme_reference": ["ICRS", "LCC-X"], "month": ["2016-04-01"] * 2,
-         "admissions_avoided": [3, 4]}
-    )  # fmt: skip
+        {
+            "scheme_reference": ["ICRS", "LCC-X"],
+            "month": ["2016-04-01"] * 2,
+            "admissions_avoided": [3, 4],
+        }
+    )
     assert scheme_reference_notes(activity, plan) == [
         "scheme_activity has scheme reference(s) not in the plan: LCC-X (no target to compare with)"
     ]

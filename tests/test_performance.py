@@ -52,18 +52,28 @@ def test_rag_tolerance_is_configurable():
 
 def _actuals(metric, hwb, periods, values, numerators=None):
     n = len(periods)
-    return pd.DataFrame({
-        "metric": [metric] * n, "hwb_code": [hwb] * n, "period": periods,
-        "breakdown": ["all"] * n, "numerator": numerators or values,
-        "denominator": [1.0] * n, "value": values,
-    })
+    return pd.DataFrame(
+        {
+            "metric": [metric] * n,
+            "hwb_code": [hwb] * n,
+            "period": periods,
+            "breakdown": ["all"] * n,
+            "numerator": numerators or values,
+            "denominator": [1.0] * n,
+            "value": values,
+        }
+    )
 
 
 def test_plan_vs_actual(make_plan):
     # delayed transfers: baseline 300 (2013/14), plan 280 per month for 2015/16
     plan = make_plan(lambda d: d["metrics"][1].update({"time_basis": "month"}))
-    act = _actuals("delayed_transfers_of_care", "E06000099",
-                   ["2015-06", "2015-04", "2015-05"], [300.0, 270.0, 285.0])
+    act = _actuals(
+        "delayed_transfers_of_care",
+        "E06000099",
+        ["2015-06", "2015-04", "2015-05"],
+        [300.0, 270.0, 285.0],
+    )
     df = plan_vs_actual(act, plan)
     assert list(df.period) == ["2015-04", "2015-05", "2015-06"]  # in time order
     assert list(df.rag) == ["GREEN", "AMBER", "RED"]
@@ -76,38 +86,45 @@ def test_plan_vs_actual(make_plan):
     assert df.spc_assurance.iloc[0] == "hit_and_miss"
     assert latest(df).period.tolist() == ["2015-06"]
     # Outside the plan's years: no plan value, no RAG.
-    df2 = plan_vs_actual(_actuals("delayed_transfers_of_care", "E06000099",
-                                  ["2016-04"], [1.0]), plan)
+    df2 = plan_vs_actual(
+        _actuals("delayed_transfers_of_care", "E06000099", ["2016-04"], [1.0]), plan
+    )
     assert df2.rag.isna().all() and df2.planned.isna().all()
 
 
 def test_plan_time_basis_decides_which_periods_compare(make_plan):
     months = ["2015-04", "2015-05"]
     # No time basis: the 2015/16 rate of 280 is for the year, never compared with a month...
-    df = plan_vs_actual(_actuals("delayed_transfers_of_care", "E06000099", months,
-                                 [300.0, 270.0]), make_plan())
+    df = plan_vs_actual(
+        _actuals("delayed_transfers_of_care", "E06000099", months, [300.0, 270.0]), make_plan()
+    )
     assert df.rag.isna().all()
     # ...but it is compared with the year itself: 270 is better than 280 -> GREEN.
-    df = plan_vs_actual(_actuals("delayed_transfers_of_care", "E06000099", ["2015/16"],
-                                 [270.0]), make_plan())
+    df = plan_vs_actual(
+        _actuals("delayed_transfers_of_care", "E06000099", ["2015/16"], [270.0]), make_plan()
+    )
     assert df.rag.tolist() == ["GREEN"]
     # A yearly basis is not applied to quarters.
     plan = make_plan(lambda d: d["metrics"][1].update({"time_basis": "year"}))
-    df = plan_vs_actual(_actuals("delayed_transfers_of_care", "E06000099", ["2015/16 Q1"],
-                                 [270.0]), plan)
+    df = plan_vs_actual(
+        _actuals("delayed_transfers_of_care", "E06000099", ["2015/16 Q1"], [270.0]), plan
+    )
     assert df.rag.isna().all()
     # A percentage target applies to every period inside its year: reablement plan 85%.
-    df = plan_vs_actual(_actuals("reablement_91_days", "E06000099", ["2015/16 Q3"], [80.0]),
-                        make_plan())
+    df = plan_vs_actual(
+        _actuals("reablement_91_days", "E06000099", ["2015/16 Q3"], [80.0]), make_plan()
+    )
     assert df.rag.tolist() == ["RED"]
 
 
 def test_plan_vs_actual_needs_the_hwb(make_plan):
     plan = make_plan()
-    act = pd.concat([
-        _actuals("falls_65", "E10000018", ["2015-04"], [1.0]),
-        _actuals("falls_65", "E06000016", ["2015-04"], [1.0]),
-    ])
+    act = pd.concat(
+        [
+            _actuals("falls_65", "E10000018", ["2015-04"], [1.0]),
+            _actuals("falls_65", "E06000016", ["2015-04"], [1.0]),
+        ]
+    )
     with pytest.raises(ValueError, match="no actuals for HWB E06000099"):
         plan_vs_actual(act, plan)
 
@@ -123,12 +140,19 @@ def scheme_plan(make_plan):
     return make_plan(change)
 
 
-ACTIVITY = pd.DataFrame({
-    "scheme_reference": ["ICRS", "ICRS", "ICRS", "OPU", "OPU"],
-    "month": [date(2016, 4, 1), date(2016, 5, 1), date(2016, 6, 1), date(2016, 4, 1),
-              date(2016, 6, 1)],
-    "admissions_avoided": [30, 40, 150, 10, 5],
-})
+ACTIVITY = pd.DataFrame(
+    {
+        "scheme_reference": ["ICRS", "ICRS", "ICRS", "OPU", "OPU"],
+        "month": [
+            date(2016, 4, 1),
+            date(2016, 5, 1),
+            date(2016, 6, 1),
+            date(2016, 4, 1),
+            date(2016, 6, 1),
+        ],
+        "admissions_avoided": [30, 40, 150, 10, 5],
+    }
+)
 
 
 def test_scheme_impact_monthly(scheme_plan):
@@ -150,9 +174,7 @@ def test_scheme_impact_monthly(scheme_plan):
 
 
 def test_scheme_impact_quarterly(scheme_plan):
-    df = scheme_impact(ACTIVITY, scheme_plan, "quarter").set_index(
-        ["scheme_reference", "period"]
-    )
+    df = scheme_impact(ACTIVITY, scheme_plan, "quarter").set_index(["scheme_reference", "period"])
     # Q1: ICRS 220 vs 3 x 100; on track False. EX01 etc. have no target: no rows.
     assert df.loc[("ICRS", "2016/17 Q1"), "avoided"] == 220
     assert df.loc[("ICRS", "2016/17 Q1"), "target"] == 300
@@ -165,8 +187,13 @@ def test_p4p_earned_to_date(make_plan):
     # x £1,490 = £74,500; cap = performance-linked sum (280 x £1,490 = £417,200) x 3/12
     # = £104,300 (not binding); £29,800 retained, all met by the £200,000 contingency.
     plan = make_plan()
-    act = _actuals("non_elective_admissions", "E06000099", ["2015-04", "2015-05", "2015-06"],
-                   [240.0, 260.0, 280.0], [600.0, 650.0, 700.0])
+    act = _actuals(
+        "non_elective_admissions",
+        "E06000099",
+        ["2015-04", "2015-05", "2015-06"],
+        [240.0, 260.0, 280.0],
+        [600.0, 650.0, 700.0],
+    )
     r = p4p_earned(plan, act)
     assert r.to_date.months_to_date == 3
     assert r.to_date.baseline_to_date == 2000
@@ -186,8 +213,13 @@ def test_p4p_earned_over_achievement_capped_at_linked_sum(make_plan):
     # Apr-Jun 1,800 vs baseline 2,000: 200 avoided x £1,490 = £298,000, but at most the
     # performance-linked sum pro rata £104,300 -- not the pot pro rata (£125,000): the
     # rest of the pot was released up front for out-of-hospital services.
-    act = _actuals("non_elective_admissions", "E06000099", ["2015-04", "2015-05", "2015-06"],
-                   [240.0, 260.0, 280.0], [600.0, 600.0, 600.0])
+    act = _actuals(
+        "non_elective_admissions",
+        "E06000099",
+        ["2015-04", "2015-05", "2015-06"],
+        [240.0, 260.0, 280.0],
+        [600.0, 600.0, 600.0],
+    )
     r = p4p_earned(make_plan(), act)
     assert r.to_date.value_of_reduction == Decimal("298000.00")
     assert (r.earned, r.retained) == (Decimal("104300.00"), Decimal("0.00"))
@@ -196,6 +228,7 @@ def test_p4p_earned_over_achievement_capped_at_linked_sum(make_plan):
 def test_p4p_earned_explains_what_is_missing(make_plan):
     no_perf = make_plan(lambda d: d.pop("performance"))
     assert "no performance (P4P) section" in p4p_earned(no_perf, pd.DataFrame()).reason
+
     def drop_baseline(d):
         d["performance"]["baseline_admissions"] = None
 

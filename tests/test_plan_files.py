@@ -80,9 +80,11 @@ def test_cli_validate_exit_codes(tmp_path, valid_plan_data):
 
 
 def test_cli_missing_and_garbage_files_exit_2_without_traceback(tmp_path):
-    for args in (["plan", "validate", str(tmp_path / "nope.yaml")],
-                 ["plan", "show", str(write(tmp_path, "- just\n- a list\n"))],
-                 ["p4p", str(write(tmp_path, b"\xff\xfe".decode("latin-1"), "bin.yaml"))]):
+    for args in (
+        ["plan", "validate", str(tmp_path / "nope.yaml")],
+        ["plan", "show", str(write(tmp_path, "- just\n- a list\n"))],
+        ["p4p", str(write(tmp_path, b"\xff\xfe".decode("latin-1"), "bin.yaml"))],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output

@@ -52,8 +52,12 @@ def test_readme_commands_run_as_written(tmp_path):
     for command in commands:
         run = subprocess.run(
             [sys.executable, "-m", "bettercare", *command[1:]],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert run.returncode == 0, f"{shlex.join(command)}: {run.stdout}\n{run.stderr}"
         assert "Traceback" not in run.stderr
         runs.append((command, run))

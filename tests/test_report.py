@@ -44,8 +44,9 @@ def test_failed_report_leaves_previous_output_untouched(tmp_path, make_plan, mon
 
 
 def test_demo_writes_a_page_per_example(tmp_path):
-    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "out"),
-                                      "--examples", str(EXAMPLES), "--plans-only"])
+    result = CliRunner().invoke(
+        app, ["demo", "--out", str(tmp_path / "out"), "--examples", str(EXAMPLES), "--plans-only"]
+    )
     assert result.exit_code == 0, result.output
     pages = {p.name for p in (tmp_path / "out").glob("*.html")}
     assert len(pages) == len(list(EXAMPLES.glob("*.yaml"))) + 1
@@ -57,8 +58,20 @@ def test_demo_writes_a_page_per_example(tmp_path):
 def test_demo_with_linked_data(tmp_path):
     """The main job end to end: synthetic feeds -> ingest -> metrics -> report."""
     work = tmp_path / "work"
-    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "out"), "--examples",
-                                      str(EXAMPLES), "--work", str(work), "-n", "3000"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "demo",
+            "--out",
+            str(tmp_path / "out"),
+            "--examples",
+            str(EXAMPLES),
+            "--work",
+            str(work),
+            "-n",
+            "3000",
+        ],
+    )
     assert result.exit_code == 0, result.output
     page = (tmp_path / "out" / "leicestershire_2016.html").read_text()
     assert "Metrics from linked data" in page
@@ -72,6 +85,7 @@ def test_demo_with_linked_data(tmp_path):
 
 
 def test_demo_bad_examples_dir_exits_2(tmp_path):
-    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "out"),
-                                      "--examples", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["demo", "--out", str(tmp_path / "out"), "--examples", str(tmp_path)]
+    )
     assert result.exit_code == 2 and not (tmp_path / "out").exists()

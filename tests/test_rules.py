@@ -18,10 +18,19 @@ def test_fixture_passes_every_rule(make_plan):
 
 def test_every_rule_has_a_failing_case_below():
     tested = {
-        "pooled-budget-minimum", "funding-matches-pooled-budget", "scheme-spend-matches-budget",
-        "funding-source-allocation", "protected-social-care", "risk-score", "years-and-dates",
-        "sign-off", "national-conditions", "metrics", "payment-for-performance", "risk-share",
-    }  # fmt: skip
+        "pooled-budget-minimum",
+        "funding-matches-pooled-budget",
+        "scheme-spend-matches-budget",
+        "funding-source-allocation",
+        "protected-social-care",
+        "risk-score",
+        "years-and-dates",
+        "sign-off",
+        "national-conditions",
+        "metrics",
+        "payment-for-performance",
+        "risk-share",
+    }
     assert set(RULES) == tested
 
 
@@ -43,8 +52,10 @@ def test_missing_minimum_is_reported_not_invented(make_plan):
 def test_funding_not_adding_up_to_budget(make_plan):
     plan = make_plan(lambda d: d["funding"][1].update({"amount": 8_900_000}))
     msgs = [f.message for f in findings(plan, "funding-matches-pooled-budget")]
-    assert msgs == ["funding contributions for 2015/16 total £10,400,000 but the agreed pooled "
-                    "budget is £10,500,000 (difference £-100,000)"]
+    assert msgs == [
+        "funding contributions for 2015/16 total £10,400,000 but the agreed pooled "
+        "budget is £10,500,000 (difference £-100,000)"
+    ]
 
 
 # -- scheme spend ----------------------------------------------------------------
@@ -77,8 +88,7 @@ def test_over_committed_funding_source(make_plan):
 def test_scheme_funded_from_absent_source(make_plan):
     plan = make_plan(lambda d: d["schemes"][3].update({"funding_source": "care_act"}))
     got = findings(plan, "funding-source-allocation")
-    assert any(f.path == "schemes[3].funding_source" and f.severity == Severity.ERROR
-               for f in got)
+    assert any(f.path == "schemes[3].funding_source" and f.severity == Severity.ERROR for f in got)
 
 
 # -- protection of adult social care -----------------------------------------------
@@ -162,8 +172,10 @@ def test_2016_plans_need_eight_conditions(make_plan):
             d[key] = {"2016/17": d[key]["2015/16"]}
 
     missing = {f.message for f in findings(make_plan(change), "national-conditions")}
-    assert missing == {"national condition 'nhs_out_of_hospital_services' is not addressed",
-                       "national condition 'delayed_transfers_action_plan' is not addressed"}
+    assert missing == {
+        "national condition 'nhs_out_of_hospital_services' is not addressed",
+        "national condition 'delayed_transfers_action_plan' is not addressed",
+    }
 
 
 def test_national_metric_without_plan(make_plan):
@@ -173,17 +185,26 @@ def test_national_metric_without_plan(make_plan):
 
 
 def test_unknown_local_metric_needs_a_name(make_plan):
-    plan = make_plan(lambda d: d["metrics"].append(
-        {"metric": "carers_assessed", "baseline": {"period": "2013/14", "value": 1},
-         "planned": [{"period": "2015/16", "value": 2}]}))
+    plan = make_plan(
+        lambda d: d["metrics"].append(
+            {
+                "metric": "carers_assessed",
+                "baseline": {"period": "2013/14", "value": 1},
+                "planned": [{"period": "2015/16", "value": 2}],
+            }
+        )
+    )
     (f,) = findings(plan, "metrics")
     assert f.path == "metrics[5].metric"
 
 
 # -- payment for performance ---------------------------------------------------------
 def test_p4p_below_minimum_reduction(make_plan):
-    plan = make_plan(lambda d: d["performance"].update(
-        {"planned_reduction_pct": 2.0, "stated_p4p_amount": 238_400}))  # 160 x £1,490
+    plan = make_plan(
+        lambda d: d["performance"].update(
+            {"planned_reduction_pct": 2.0, "stated_p4p_amount": 238_400}
+        )
+    )  # 160 x £1,490
     (f,) = findings(plan, "payment-for-performance")
     assert "2.00% is below the 3.5% minimum" in f.message
 
@@ -205,13 +226,16 @@ def test_protected_amount_counts_part_of_a_scheme(make_plan):
 
 def test_consulted_partner_need_not_sign(make_plan):
     def change(d):
-        d["partners"].append({"id": "next_ccg", "name": "Next CCG", "type": "ccg",
-                              "signatory": False})
+        d["partners"].append(
+            {"id": "next_ccg", "name": "Next CCG", "type": "ccg", "signatory": False}
+        )
 
     assert findings(make_plan(change), "sign-off") == []
     with pytest.raises(AssertionError):  # but a signatory CCG must sign
+
         def change2(d):
             d["partners"].append({"id": "next_ccg", "name": "Next CCG", "type": "ccg"})
+
         assert findings(make_plan(change2), "sign-off") == []
 
 
@@ -227,19 +251,28 @@ def test_early_2014_template_asks_for_avoidable_admissions(make_plan):
 
 
 def test_p4p_stated_sum_must_match_within_rounding(make_plan):
-    assert findings(make_plan(lambda d: d["performance"].update(
-        {"stated_p4p_amount": 418_000})), "payment-for-performance") == []  # £800 off: rounding
-    (f,) = findings(make_plan(lambda d: d["performance"].update(
-        {"stated_p4p_amount": 450_000})), "payment-for-performance")
+    assert (
+        findings(
+            make_plan(lambda d: d["performance"].update({"stated_p4p_amount": 418_000})),
+            "payment-for-performance",
+        )
+        == []
+    )  # £800 off: rounding
+    (f,) = findings(
+        make_plan(lambda d: d["performance"].update({"stated_p4p_amount": 450_000})),
+        "payment-for-performance",
+    )
     assert "differs from 280 admissions x £1,490 = £417,200" in f.message
 
 
 def test_p4p_rule_rounds_like_the_calculation(make_plan):
     """Issue 8: 8,300 at 3.5% = 290.5 admissions -> 291 (half up) in the rule too, so the
     module's own £433,590 is accepted and the 290-admission £432,100 is not."""
+
     def stated(amount):
         return lambda d: d["performance"].update(
-            {"baseline_admissions": 8300, "stated_p4p_amount": amount})
+            {"baseline_admissions": 8300, "stated_p4p_amount": amount}
+        )
 
     assert findings(make_plan(stated(433_590)), "payment-for-performance") == []
     (f,) = findings(make_plan(stated(432_100)), "payment-for-performance")
@@ -248,9 +281,16 @@ def test_p4p_rule_rounds_like_the_calculation(make_plan):
 
 def test_p4p_rule_compares_with_the_capped_sum(make_plan):
     # 400 x £1,490 = £596,000 capped at the £500,000 pot: a plan stating £500,000 is right
-    plan = make_plan(lambda d: d["performance"].update(
-        {"planned_reduction": 400, "stated_p4p_amount": 500_000}))
+    plan = make_plan(
+        lambda d: d["performance"].update({"planned_reduction": 400, "stated_p4p_amount": 500_000})
+    )
     assert findings(plan, "payment-for-performance") == []
-    (f,) = findings(make_plan(lambda d: d["performance"].update(
-        {"planned_reduction": 400, "stated_p4p_amount": 596_000})), "payment-for-performance")
+    (f,) = findings(
+        make_plan(
+            lambda d: d["performance"].update(
+                {"planned_reduction": 400, "stated_p4p_amount": 596_000}
+            )
+        ),
+        "payment-for-performance",
+    )
     assert "capped at the pot £500,000" in f.message

@@ -15,9 +15,24 @@ runner = CliRunner()
 
 def test_synth_writes_every_feed(tmp_path):
     out = tmp_path / "synth"
-    result = runner.invoke(app, ["synth", "--hwb", "rutland", "--population", "1500",
-                                 "--years", "2015/16", "--years", "2016/17", "--seed", "3",
-                                 "--out", str(out)])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "synth",
+            "--hwb",
+            "rutland",
+            "--population",
+            "1500",
+            "--years",
+            "2015/16",
+            "--years",
+            "2016/17",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "wrote 9 feeds" in result.output
     for name in FEEDS:
@@ -35,8 +50,9 @@ def test_params_file_overrides_preset(tmp_path):
     f = tmp_path / "p.yaml"
     f.write_text("noise:\n  missing_nhs_number: 0.5\n")
     out = tmp_path / "o"
-    result = runner.invoke(app, ["synth", "--hwb", "leicester", "-n", "800", "--params", str(f),
-                                 "--out", str(out)])  # fmt: skip
+    result = runner.invoke(
+        app, ["synth", "--hwb", "leicester", "-n", "800", "--params", str(f), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["params"]["noise"]["missing_nhs_number"] == 0.5
@@ -64,7 +80,7 @@ def test_out_of_range_value_names_file_field_and_rule(tmp_path):
 
 def test_unknown_field_and_bad_yaml(tmp_path):
     assert "unknown field" in _bad(tmp_path, "noise:\n  typos: 0.1\n")
-    assert "invalid YAML" in _bad(tmp_path, "noise: [\n")
+    assert "bad.yaml:2: not valid YAML" in _bad(tmp_path, "noise: [\n")
 
 
 def test_bad_hwb_years_population(tmp_path):

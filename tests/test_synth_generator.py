@@ -106,8 +106,14 @@ def test_truth_files_and_manifest(out, db):
         "USING (service_id)",
     )
     # The true person behind each social care row is a resident.
-    assert one(db, "SELECT count(*) FROM truth_social_care_person WHERE nhs_number NOT IN "
-                   "(SELECT nhs_number FROM residents)") == 0  # fmt: skip
+    assert (
+        one(
+            db,
+            "SELECT count(*) FROM truth_social_care_person WHERE nhs_number NOT IN "
+            "(SELECT nhs_number FROM residents)",
+        )
+        == 0
+    )
     assert one(db, "SELECT count(*) FROM truth_residents_risk") == one(
         db, "SELECT count(*) FROM residents"
     )
@@ -166,22 +172,31 @@ def test_nhs_numbers_valid_and_in_test_range(db):
 
 def _vs_resident(db, differs: str) -> float:
     """Share of social care rows whose identifiers differ from the true resident's."""
-    return one(db, f"""SELECT avg(({differs})::INT) FROM social_care_services s
+    return one(
+        db,
+        f"""SELECT avg(({differs})::INT) FROM social_care_services s
                        JOIN truth_social_care_person t USING (service_id)
-                       JOIN residents r ON r.nhs_number = t.nhs_number""")  # fmt: skip
+                       JOIN residents r ON r.nhs_number = t.nhs_number""",
+    )
 
 
 def test_social_care_identifier_noise_matches_configured_shares(db):
     # ~2,900 rows from ~2,000 clients; noise is per client so allow ~4 SE.
     missing = one(db, "SELECT avg((nhs_number IS NULL)::INT) FROM social_care_services")
     assert missing == pytest.approx(0.15, abs=0.04)
-    wrong = one(db, """SELECT avg((s.nhs_number <> t.nhs_number)::INT) FROM social_care_services s
+    wrong = one(
+        db,
+        """SELECT avg((s.nhs_number <> t.nhs_number)::INT) FROM social_care_services s
                        JOIN truth_social_care_person t USING (service_id)
-                       WHERE s.nhs_number IS NOT NULL""")  # fmt: skip
+                       WHERE s.nhs_number IS NOT NULL""",
+    )
     assert wrong == pytest.approx(0.02 / 0.85, abs=0.015)
-    typed = [int(r[0]) for r in db.execute("""SELECT s.nhs_number FROM social_care_services s
+    typed = [
+        int(r[0])
+        for r in db.execute("""SELECT s.nhs_number FROM social_care_services s
              JOIN truth_social_care_person t USING (service_id)
-             WHERE s.nhs_number <> t.nhs_number""").fetchall()]  # fmt: skip
+             WHERE s.nhs_number <> t.nhs_number""").fetchall()
+    ]
     assert (~nhs.is_valid(np.array(typed))).mean() > 0.8
     same = (
         "lower(s.given_name) = lower(r.given_name) AND lower(s.family_name) = lower(r.family_name)"
@@ -228,7 +243,7 @@ def test_non_elective_admissions_per_100k_per_month(db):
 def test_spells_before_the_span_are_only_those_still_in_hospital(db):
     early = db.execute("""SELECT count(*), count(*) FILTER (WHERE discharge_date < DATE '2015-04-01'
                           OR admission_method = 'elective') FROM hospital_spells
-                          WHERE admission_date < DATE '2015-04-01'""").fetchone()  # fmt: skip
+                          WHERE admission_date < DATE '2015-04-01'""").fetchone()
     assert early[0] > 0
     assert early[1] == 0
 
@@ -238,10 +253,13 @@ def test_falls_65_per_100k_per_month(db):
     # ~230 falls: SE ~6.5%, so 3 SE.
     assert n / pop(db, f"age_band IN {B65}") * 1e5 / 12 == pytest.approx(118.05, rel=0.2)
     # All falls are emergencies of people 65+ with an injury or W00-W19 diagnosis.
-    bad = one(db, """SELECT count(*) FROM hospital_spells h JOIN residents r USING (nhs_number)
+    bad = one(
+        db,
+        """SELECT count(*) FROM hospital_spells h JOIN residents r USING (nhs_number)
                      WHERE injury_due_to_fall AND (admission_method <> 'non_elective'
                      OR NOT regexp_matches(primary_diagnosis, '^(S|T|W0|W1)')
-                     OR h.admission_date - r.date_of_birth < 64 * 365)""")  # fmt: skip
+                     OR h.admission_date - r.date_of_birth < 64 * 365)""",
+    )
     assert bad == 0
 
 
@@ -249,20 +267,30 @@ def test_delayed_transfers_per_100k_18_per_month(db):
     days = one(db, "SELECT sum(delayed_days) FROM delayed_transfers")
     rate = days / pop(db, f"age_band NOT IN {CHILD}") * 1e5 / 12
     assert rate == pytest.approx(351.1, rel=0.3)  # ~210 delays of ~12 days: SE ~10%
-    attribution = dict(db.execute(
-        "SELECT attribution, sum(delayed_days) / (SELECT sum(delayed_days) FROM delayed_transfers)"
-        " FROM delayed_transfers GROUP BY 1").fetchall())  # fmt: skip
+    attribution = dict(
+        db.execute(
+            "SELECT attribution, sum(delayed_days)"
+            " / (SELECT sum(delayed_days) FROM delayed_transfers)"
+            " FROM delayed_transfers GROUP BY 1"
+        ).fetchall()
+    )
     assert attribution["nhs"] > attribution["social_care"] > attribution["both"] > 0
     # Each delay row belongs to a spell whose stay covers the census month.
-    orphan = one(db, """SELECT count(*) FROM delayed_transfers d LEFT JOIN hospital_spells h
+    orphan = one(
+        db,
+        """SELECT count(*) FROM delayed_transfers d LEFT JOIN hospital_spells h
                         USING (spell_id) WHERE h.spell_id IS NULL
-                        OR d.census_month < date_trunc('month', h.admission_date)""")  # fmt: skip
+                        OR d.census_month < date_trunc('month', h.admission_date)""",
+    )
     assert orphan == 0
     assert one(db, "SELECT count(*) FROM delayed_transfers WHERE day(census_month) <> 1") == 0
     # Delays carried in from before the span, so the first month is not artificially low.
-    carried = one(db, """SELECT count(*) FROM delayed_transfers d JOIN hospital_spells h
+    carried = one(
+        db,
+        """SELECT count(*) FROM delayed_transfers d JOIN hospital_spells h
                          USING (spell_id) WHERE d.census_month = DATE '2015-04-01'
-                         AND h.admission_date < DATE '2015-04-01'""")  # fmt: skip
+                         AND h.admission_date < DATE '2015-04-01'""",
+    )
     assert carried > 0
 
 
@@ -270,8 +298,14 @@ def test_permanent_admissions_65_per_100k(db):
     n = one(db, "SELECT count(*) FROM social_care_services WHERE permanent_admission")
     # ~95 admissions: SE ~10%, so 3 SE.
     assert n / pop(db, f"age_band IN {B65}") * 1e5 == pytest.approx(630.2, rel=0.32)
-    assert one(db, """SELECT count(*) FROM social_care_services WHERE permanent_admission
-                      AND setting NOT IN ('residential', 'nursing')""") == 0  # fmt: skip
+    assert (
+        one(
+            db,
+            """SELECT count(*) FROM social_care_services WHERE permanent_admission
+                      AND setting NOT IN ('residential', 'nursing')""",
+        )
+        == 0
+    )
 
 
 def test_permanent_admissions_from_hospital(db):
@@ -283,7 +317,7 @@ def test_permanent_admissions_from_hospital(db):
         LEFT JOIN hospital_spells h ON h.nhs_number = t.nhs_number
          AND h.discharge_date = s.start_date
          AND h.discharge_destination IN ('care_home', 'nursing_home')
-        WHERE s.permanent_admission""").fetchone()  # fmt: skip
+        WHERE s.permanent_admission""").fetchone()
     assert from_hospital / total == pytest.approx(0.4, abs=0.15)  # ~95 admissions
     assert matching == from_hospital
 
@@ -291,9 +325,12 @@ def test_permanent_admissions_from_hospital(db):
 def test_reablement_at_home_share_and_population(db):
     share = one(db, "SELECT avg((outcome_91_days = 'at_home')::INT) FROM reablement_episodes")
     assert share == pytest.approx(0.88, abs=0.065)  # ~250 episodes: SE 0.02
-    young = one(db, """SELECT count(*) FROM reablement_episodes e
+    young = one(
+        db,
+        """SELECT count(*) FROM reablement_episodes e
                        JOIN residents r USING (nhs_number)
-                       WHERE e.discharge_date - r.date_of_birth < 64 * 365""")  # fmt: skip
+                       WHERE e.discharge_date - r.date_of_birth < 64 * 365""",
+    )
     assert young == 0
     assert (
         one(
@@ -312,13 +349,19 @@ def test_survey_positive_share(db):
 
 
 def test_events_stop_at_death(db):
-    after = one(db, """SELECT count(*) FROM hospital_spells h JOIN residents r USING (nhs_number)
+    after = one(
+        db,
+        """SELECT count(*) FROM hospital_spells h JOIN residents r USING (nhs_number)
                        WHERE h.admission_date > r.date_of_death
-                       OR h.discharge_date > r.date_of_death""")  # fmt: skip
+                       OR h.discharge_date > r.date_of_death""",
+    )
     assert after == 0
-    died_in_hospital = one(db, """SELECT count(*) FROM hospital_spells h JOIN residents r
+    died_in_hospital = one(
+        db,
+        """SELECT count(*) FROM hospital_spells h JOIN residents r
                                   USING (nhs_number) WHERE discharge_destination = 'died'
-                                  AND h.discharge_date = r.date_of_death""")  # fmt: skip
+                                  AND h.discharge_date = r.date_of_death""",
+    )
     deaths = one(db, "SELECT count(date_of_death) FROM residents")
     assert 0.3 < died_in_hospital / deaths < 0.6
 
@@ -352,11 +395,13 @@ def test_dates_are_consistent(db):
 
 
 def _nel_rate_by(db, expr):
-    return dict(db.execute(f"""
+    return dict(
+        db.execute(f"""
         SELECT {expr} AS g, count(h.spell_id) / count(DISTINCT r.nhs_number)
         FROM residents r LEFT JOIN hospital_spells h
           ON h.nhs_number = r.nhs_number AND h.admission_method = 'non_elective'
-        GROUP BY 1""").fetchall())  # fmt: skip
+        GROUP BY 1""").fetchall()
+    )
 
 
 def test_admissions_rise_with_ltc_count(db):
@@ -366,9 +411,12 @@ def test_admissions_rise_with_ltc_count(db):
 
 
 def test_admissions_rise_with_age_and_deprivation(db):
-    by_age = _nel_rate_by(db, "CASE WHEN date_of_birth < DATE '1936-04-01' THEN 'old' "
-                              "WHEN date_of_birth BETWEEN DATE '1976-04-01' AND DATE '1996-04-01' "
-                              "THEN 'young' END")  # fmt: skip
+    by_age = _nel_rate_by(
+        db,
+        "CASE WHEN date_of_birth < DATE '1936-04-01' THEN 'old' "
+        "WHEN date_of_birth BETWEEN DATE '1976-04-01' AND DATE '1996-04-01' "
+        "THEN 'young' END",
+    )
     assert by_age["old"] > 3 * by_age["young"]
     by_imd = _nel_rate_by(db, "imd_decile <= 5")
     assert by_imd[True] > by_imd[False]
@@ -382,7 +430,7 @@ def test_truth_risk_predicts_admissions(db):
              adm AS (SELECT nhs_number, count(*) AS n FROM hospital_spells
                      WHERE admission_method = 'non_elective' GROUP BY 1)
         SELECT avg(coalesce(n, 0)) FILTER (WHERE q = 1), avg(coalesce(n, 0)) FILTER (WHERE q > 1)
-        FROM risk LEFT JOIN adm USING (nhs_number)""").fetchone()  # fmt: skip
+        FROM risk LEFT JOIN adm USING (nhs_number)""").fetchone()
     # The top 2% by true risk (cf. seed 000: "2% of the 360,000 residents") are admitted
     # far more often than everyone else.
     assert top > 8 * rest
@@ -395,8 +443,9 @@ def test_calibration_denominator_is_the_population_feed():
     from bettercare.data.synth.world import build_world
 
     rng = np.random.Generator(np.random.PCG64(5))
-    world = build_world(preset("rutland").with_population(3_000), date(2015, 4, 1),
-                        date(2017, 3, 31), rng)  # fmt: skip
+    world = build_world(
+        preset("rutland").with_population(3_000), date(2015, 4, 1), date(2017, 3, 31), rng
+    )
     est = population_estimates(world, [2015, 2016])
     old = {"65-69", "70-74", "75-79", "80-84", "85-89", "90+"}
     rows = list(zip(est["year"], est["age_band"], est["population"], strict=True))

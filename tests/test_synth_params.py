@@ -62,25 +62,36 @@ def test_json_file_roundtrip(tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("event_rates:\n  non_elective_per_100k_per_month: -5\n",
-         ["event_rates.non_elective_per_100k_per_month", "greater than 0", "-5"]),
-        ("noise:\n  missing_nhs_number: 1.5\n",
-         ["noise.missing_nhs_number", "less than or equal to 1"]),
+        (
+            "event_rates:\n  non_elective_per_100k_per_month: -5\n",
+            ["event_rates.non_elective_per_100k_per_month", "greater than 0", "-5"],
+        ),
+        (
+            "noise:\n  missing_nhs_number: 1.5\n",
+            ["noise.missing_nhs_number", "less than or equal to 1"],
+        ),
         ("area:\n  hwb_code: X123\n", ["area.hwb_code", "pattern"]),
-        ("noise:\n  missing_nhs_number: 0.6\n  mistyped_nhs_number: 0.5\n",
-         ["noise", "must be <= 1"]),
+        (
+            "noise:\n  missing_nhs_number: 0.6\n  mistyped_nhs_number: 0.5\n",
+            ["noise", "must be <= 1"],
+        ),
         ("colour: blue\n", ["colour", "unknown field"]),
         ("noise:\n  typo_rate: 0.1\n", ["noise.typo_rate", "unknown field"]),
         ("demography:\n  ltc_mean_by_age: {'0-5': 1}\n", ["ltc_mean_by_age", "unknown age band"]),
         ("a: [1,\n", ["not valid YAML", "yaml-syntax"]),
         # the plan files' limits hold for parameter files too
-        ("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-         + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
-                   for p, c in zip("abcdefg", "bcdefgh", strict=True)), ["node-count"]),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
+                for p, c in zip("abcdefg", "bcdefgh", strict=True)
+            ),
+            ["node-count"],
+        ),
         ("n: " + "9" * 5000 + "\n", ["number"]),
         ("- 1\n- 2\n", ["expected a mapping"]),
     ],
-)  # fmt: skip
+)
 def test_bad_files_give_one_line_errors(tmp_path, text, expected):
     f = tmp_path / "bad.yaml"
     f.write_text(text)

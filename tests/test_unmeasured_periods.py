@@ -56,11 +56,16 @@ def test_period_without_population_estimate_is_left_out_with_a_warning():
         "has no mid-2015 estimate for HWB E10000018 (years present: 2016); load the ONS "
         "mid-year estimates for 2015"
     ) in df.attrs["warnings"]
-    assert Unmeasured(
-        "non_elective_admissions", A, ("2016-03",),
-        "population table has no mid-2015 estimate for HWB E10000018 (years present: 2016); "
-        "load the ONS mid-year estimates for 2015",
-    ) in df.attrs["unmeasured"]  # fmt: skip
+    assert (
+        Unmeasured(
+            "non_elective_admissions",
+            A,
+            ("2016-03",),
+            "population table has no mid-2015 estimate for HWB E10000018 (years present: 2016); "
+            "load the ONS mid-year estimates for 2015",
+        )
+        in df.attrs["unmeasured"]
+    )
     # the other metrics are still measured
     assert {"delayed_transfers_of_care", "reablement_91_days", "falls_65"} <= set(df.metric)
 
@@ -75,8 +80,12 @@ def test_naming_the_metric_keeps_a_missing_population_year_an_error():
 
 def test_admission_months_before_the_spells_extract_opens_are_partial():
     con = duckdb.connect()
-    pop = [*population_rows(A, 2015), *population_rows(A), *population_rows(B, 2015),
-           *population_rows(B)]  # fmt: skip
+    pop = [
+        *population_rows(A, 2015),
+        *population_rows(A),
+        *population_rows(B, 2015),
+        *population_rows(B),
+    ]
     build_store(con, population=pop)
     # An extract of spells active from April 2016: the only March admission is one still
     # in hospital in April (earliest discharge 2016-04-02).
@@ -95,8 +104,10 @@ def test_admission_months_before_the_spells_extract_opens_are_partial():
     assert min(dem.period) == "2016-04"
     year = compute_metrics(con, "year")
     assert _nea(year) == {"2016/17": pytest.approx(5.0)}
-    assert any(w.startswith("non_elective_admissions: 2015/16 not measured")
-               for w in year.attrs["warnings"])  # fmt: skip
+    assert any(
+        w.startswith("non_elective_admissions: 2015/16 not measured")
+        for w in year.attrs["warnings"]
+    )
 
 
 def test_a_quarter_beyond_the_loaded_months_is_partial_for_counts_only():

@@ -50,19 +50,25 @@ class _Target:
 
 TARGETS: dict[str, _Target] = {
     "non_elective_admissions": _Target(
-        lambda p: p.event_rates.non_elective_per_100k_per_month * 12, "count"),
+        lambda p: p.event_rates.non_elective_per_100k_per_month * 12, "count"
+    ),
     "delayed_transfers_of_care": _Target(
-        lambda p: p.event_rates.dtoc_days_per_100k_18_per_month * 12, "days"),
+        lambda p: p.event_rates.dtoc_days_per_100k_18_per_month * 12, "days"
+    ),
     "permanent_admissions_care_homes_65": _Target(
-        lambda p: p.event_rates.permanent_admissions_65_per_100k_per_year, "count"),
+        lambda p: p.event_rates.permanent_admissions_65_per_100k_per_year, "count"
+    ),
     "falls_65": _Target(lambda p: p.event_rates.falls_65_per_100k_per_month * 12, "count"),
     "reablement_91_days": _Target(
-        lambda p: p.event_rates.reablement_at_home_91_days * 100, "proportion"),
-    "patient_experience": _Target(lambda p: p.event_rates.survey_positive_share * 100,
-                                  "proportion"),
+        lambda p: p.event_rates.reablement_at_home_91_days * 100, "proportion"
+    ),
+    "patient_experience": _Target(
+        lambda p: p.event_rates.survey_positive_share * 100, "proportion"
+    ),
     "dementia_diagnosis_rate": _Target(
-        lambda p: p.demography.dementia_diagnosis_rate * 100, "estimate"),
-}  # fmt: skip
+        lambda p: p.demography.dementia_diagnosis_rate * 100, "estimate"
+    ),
+}
 
 
 def _z(kind: str, target: float, row: Any, params: SynthParams) -> float:
@@ -90,13 +96,20 @@ def calibration_table(annual: pd.DataFrame, params: SynthParams) -> pd.DataFrame
     for r in head.itertuples(index=False):
         spec = TARGETS[r.metric]
         target = spec.value(params)
-        rows.append({
-            "metric": r.metric, "period": r.period, "target": target, "measured": r.value,
-            "difference_pct": (r.value - target) / target * 100 if target else math.nan,
-            "z": _z(spec.kind, target, r, params), "numerator": r.numerator,
-        })  # fmt: skip
-    return pd.DataFrame(rows, columns=list(COLUMNS)).sort_values(["metric", "period"],
-                                                                 ignore_index=True)
+        rows.append(
+            {
+                "metric": r.metric,
+                "period": r.period,
+                "target": target,
+                "measured": r.value,
+                "difference_pct": (r.value - target) / target * 100 if target else math.nan,
+                "z": _z(spec.kind, target, r, params),
+                "numerator": r.numerator,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(COLUMNS)).sort_values(
+        ["metric", "period"], ignore_index=True
+    )
 
 
 def measure_synthetic(params: SynthParams, years: list[str], seed: int) -> pd.DataFrame:
@@ -105,8 +118,9 @@ def measure_synthetic(params: SynthParams, years: list[str], seed: int) -> pd.Da
     with tempfile.TemporaryDirectory(prefix="bettercare-calibration-") as tmp:
         d = Path(tmp)
         generate(params, years, seed, d / "feeds")
-        key = pseudonymise.load_key(pseudonymise.new_key_file(d / "keys" / "pseudonym.key"),
-                                    [d / "feeds"])  # fmt: skip
+        key = pseudonymise.load_key(
+            pseudonymise.new_key_file(d / "keys" / "pseudonym.key"), [d / "feeds"]
+        )
         store = d / "store" / "bettercare.duckdb"
         ingest(d / "feeds", store, key)
         window = f"{fy_span(years[0]).start:%Y-%m}..{fy_span(years[-1]).end:%Y-%m}"

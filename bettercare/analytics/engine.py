@@ -352,8 +352,10 @@ def _fill_zero_periods(
         return df
     bands = list(POPULATION_BASES[spec.population_base])
     base = pop[pop.age_band.isin(bands)]
-    den = {(h, int(y)): float(n) for (h, y), n in
-           base.groupby(["hwb_code", "year"]).population.sum().items()}  # fmt: skip
+    den = {
+        (h, int(y)): float(n)
+        for (h, y), n in base.groupby(["hwb_code", "year"]).population.sum().items()
+    }
     rows = []
     for hwb, g in df.groupby("hwb_code"):
         spans = [period_span(p) for p in g.period.unique()]

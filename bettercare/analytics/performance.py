@@ -96,7 +96,8 @@ def _plan_value(mp: MetricPlan, period: str, unit: Unit) -> MetricValue | None:
     if exact:
         return exact[0]
     containing = [
-        v for v in mp.planned
+        v
+        for v in mp.planned
         if period_span(v.period).start <= span.start and span.end <= period_span(v.period).end
     ]
     return min(containing, key=lambda v: period_span(v.period).months(), default=None)
@@ -152,18 +153,29 @@ def plan_vs_actual(
             actual = r.numerator if counts else r.value
             rag = variance = variance_pct = None
             if target is not None:
-                rag = rag_status(actual, target, definition.direction,
-                                 thresholds.tolerance(metric)).value
+                rag = rag_status(
+                    actual, target, definition.direction, thresholds.tolerance(metric)
+                ).value
                 variance = actual - target
                 variance_pct = variance / target * 100 if target else None
             base = mp.baseline.value if mp and mp.baseline else None
-            recs.append({
-                "metric": metric, "name": definition.name, "hwb_code": hwb,
-                "period": r.period, "actual": actual, "numerator": r.numerator,
-                "denominator": r.denominator, "baseline": base, "planned": target,
-                "plan_period": pv.period if pv else None, "variance": variance,
-                "variance_pct": variance_pct, "rag": rag,
-            })
+            recs.append(
+                {
+                    "metric": metric,
+                    "name": definition.name,
+                    "hwb_code": hwb,
+                    "period": r.period,
+                    "actual": actual,
+                    "numerator": r.numerator,
+                    "denominator": r.denominator,
+                    "baseline": base,
+                    "planned": target,
+                    "plan_period": pv.period if pv else None,
+                    "variance": variance,
+                    "variance_pct": variance_pct,
+                    "rag": rag,
+                }
+            )
         series = [x["actual"] for x in recs]
         targets = [x["planned"] for x in recs if x["planned"] is not None]
         if len(series) >= 2:
@@ -176,9 +188,25 @@ def plan_vs_actual(
                 x["spc_assurance"] = chart.assurance.value if chart.assurance else None
         rows += recs
     cols = [
-        "metric", "name", "hwb_code", "period", "actual", "numerator", "denominator",
-        "baseline", "planned", "plan_period", "variance", "variance_pct", "rag",
-        "spc_signal", "spc_mean", "spc_lcl", "spc_ucl", "spc_variation", "spc_assurance",
+        "metric",
+        "name",
+        "hwb_code",
+        "period",
+        "actual",
+        "numerator",
+        "denominator",
+        "baseline",
+        "planned",
+        "plan_period",
+        "variance",
+        "variance_pct",
+        "rag",
+        "spc_signal",
+        "spc_mean",
+        "spc_lcl",
+        "spc_ucl",
+        "spc_variation",
+        "spc_assurance",
     ]
     return pd.DataFrame(rows, columns=cols)
 
@@ -189,6 +217,4 @@ def latest(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     order = frame.assign(_start=[period_span(p).start for p in frame.period])
     order = order.sort_values(["metric", "_start"])
-    return order.groupby("metric", sort=True).tail(1).drop(columns="_start").reset_index(
-        drop=True
-    )
+    return order.groupby("metric", sort=True).tail(1).drop(columns="_start").reset_index(drop=True)

@@ -94,11 +94,15 @@ def scheme_reference_notes(activity: pd.DataFrame, plan: Plan) -> list[str]:
     held = set(activity.scheme_reference)
     notes = []
     if unknown := sorted(held - planned):
-        notes.append(f"scheme_activity has scheme reference(s) not in the plan: "
-                     f"{', '.join(unknown)} (no target to compare with)")
+        notes.append(
+            f"scheme_activity has scheme reference(s) not in the plan: "
+            f"{', '.join(unknown)} (no target to compare with)"
+        )
     if idle := sorted(targeted - held):
-        notes.append(f"plan scheme(s) with an admissions-avoided target but no activity in "
-                     f"the store: {', '.join(idle)} (counted as 0 avoided)")
+        notes.append(
+            f"plan scheme(s) with an admissions-avoided target but no activity in "
+            f"the store: {', '.join(idle)} (counted as 0 avoided)"
+        )
     return notes
 
 
@@ -115,14 +119,19 @@ def metrics(
     grain: str = typer.Option("month", "--grain", help="month | quarter | year"),
     period: str | None = typer.Option(None, "--period", help="Only this period, e.g. 2016/17"),
     out_dir: Path = typer.Option(Path("out"), "--out", help="Directory for Parquet/CSV"),
-    amber: float = typer.Option(2.5, "--amber-tolerance",
-                                help="% worse than plan still AMBER (beyond: RED)"),
-    all_periods: bool = typer.Option(False, "--all-periods",
-                                     help="Print every period, not only the latest"),
+    amber: float = typer.Option(
+        2.5, "--amber-tolerance", help="% worse than plan still AMBER (beyond: RED)"
+    ),
+    all_periods: bool = typer.Option(
+        False, "--all-periods", help="Print every period, not only the latest"
+    ),
     charts: bool = typer.Option(False, "--charts", help="Also write OUT/charts/<metric>.png"),
-    hwb: str | None = typer.Option(None, "--hwb",
-                                   help="HWB code to measure against the plan (default: "
-                                        "the plan's; required if the store lacks it)"),
+    hwb: str | None = typer.Option(
+        None,
+        "--hwb",
+        help="HWB code to measure against the plan (default: "
+        "the plan's; required if the store lacks it)",
+    ),
 ) -> None:
     """Compute the BCF metrics, compare with the plan and write metrics.parquet/csv."""
     if not math.isfinite(amber) or amber < 0:
@@ -141,14 +150,14 @@ def metrics(
     try:
         actuals = compute_metrics(store, grain, backend=backend, period=period)
         code = resolve_hwb(the_plan, store_hwb_codes(store), hwb)
-        pva = plan_vs_actual(actuals, the_plan, RagThresholds(amber_tolerance_pct=amber),
-                             hwb_code=code)
+        pva = plan_vs_actual(
+            actuals, the_plan, RagThresholds(amber_tolerance_pct=amber), hwb_code=code
+        )
         with open_store(store) as con:
             if "scheme_activity" in store_tables(con):
                 activity = load_scheme_activity(con)
             else:
-                activity = pd.DataFrame(columns=["scheme_reference", "month",
-                                                 "admissions_avoided"])
+                activity = pd.DataFrame(columns=["scheme_reference", "month", "admissions_avoided"])
                 notes.append("store has no scheme_activity table: scheme impact not measured")
         schemes = scheme_impact(activity, the_plan, grain)
         notes += scheme_reference_notes(activity, the_plan)
@@ -167,11 +176,13 @@ def metrics(
     for r in shown.itertuples():
         rag = r.rag if isinstance(r.rag, str) else "—"
         table.add_row(
-            r.metric, r.period, _fmt(r.actual), _fmt(r.planned),
+            r.metric,
+            r.period,
+            _fmt(r.actual),
+            _fmt(r.planned),
             f"[{RAG_STYLE.get(rag, 'white')}]{rag}[/]",
             SPC_ICON.get(r.spc_signal, "—") if isinstance(r.spc_signal, str) else "—",
-            (r.spc_assurance or "—").replace("_", " ") if isinstance(r.spc_assurance, str)
-            else "—",
+            (r.spc_assurance or "—").replace("_", " ") if isinstance(r.spc_assurance, str) else "—",
         )
     out.print(table)
 
@@ -182,9 +193,13 @@ def metrics(
             st.add_column(col)
         for r in to_date.itertuples():
             name = r.scheme_name if isinstance(r.scheme_name, str) else r.scheme_reference
-            st.add_row(name if r.scheme_reference != ALL_SCHEMES else "All schemes", r.period,
-                       _fmt(r.avoided_to_date, 0), _fmt(r.target_to_date, 0),
-                       {True: "yes", False: "no"}.get(r.on_track, "—"))
+            st.add_row(
+                name if r.scheme_reference != ALL_SCHEMES else "All schemes",
+                r.period,
+                _fmt(r.avoided_to_date, 0),
+                _fmt(r.target_to_date, 0),
+                {True: "yes", False: "no"}.get(r.on_track, "—"),
+            )
         out.print(st)
     if grain == "month":
         p4p = p4p_earned(the_plan, actuals, hwb_code=code)
@@ -200,9 +215,11 @@ def metrics(
     plan_cols = [c for c in pva.columns if c not in actuals.columns or c == "metric"]
     plan_cols = [c for c in plan_cols if c not in ("name",)]
     merged = actuals.merge(
-        pva[["metric", "hwb_code", "period", *[c for c in plan_cols if c != "metric"]]]
-        .assign(breakdown="all"),
-        on=["metric", "hwb_code", "period", "breakdown"], how="left",
+        pva[["metric", "hwb_code", "period", *[c for c in plan_cols if c != "metric"]]].assign(
+            breakdown="all"
+        ),
+        on=["metric", "hwb_code", "period", "breakdown"],
+        how="left",
     )
     # all files are written to a temporary folder first, then moved: never half a result
     with tempfile.TemporaryDirectory(prefix=".metrics-", dir=out_dir) as tmp:
@@ -218,5 +235,8 @@ def metrics(
             os.replace(staged / "charts", out_dir / "charts")
     if charts:
         out.print(f"wrote {n} SPC chart(s) to {out_dir / 'charts'}", highlight=False)
-    out.print(f"wrote {out_dir / 'metrics.parquet'}, {out_dir / 'metrics.csv'} and "
-              f"{out_dir / 'scheme_impact.csv'} ({len(merged)} rows)", highlight=False)
+    out.print(
+        f"wrote {out_dir / 'metrics.parquet'}, {out_dir / 'metrics.csv'} and "
+        f"{out_dir / 'scheme_impact.csv'} ({len(merged)} rows)",
+        highlight=False,
+    )

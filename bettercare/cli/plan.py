@@ -92,12 +92,15 @@ def validate(
         warnings = len(findings) - errors
         if plan is None or errors:
             worst = EXIT_INVALID
-            out.print(f"[red]✗[/red] {display_path(path)}: {errors} error(s), "
-                      f"{warnings} warning(s)",
-                      soft_wrap=True)
+            out.print(
+                f"[red]✗[/red] {display_path(path)}: {errors} error(s), {warnings} warning(s)",
+                soft_wrap=True,
+            )
         else:
-            out.print(f"[green]✓[/green] {display_path(path)}: valid, {warnings} warning(s)",
-                      soft_wrap=True)
+            out.print(
+                f"[green]✓[/green] {display_path(path)}: valid, {warnings} warning(s)",
+                soft_wrap=True,
+            )
     raise typer.Exit(worst)
 
 
@@ -118,16 +121,22 @@ def schema(
 def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     """Show a plan: budget, funding, schemes, metrics, risks and sign-offs."""
     plan = load_or_exit(file)
-    out.print(f"[bold]{plan.hwb.name}[/bold] — BCF plan {', '.join(plan.financial_years)} "
-              f"({plan.status})")
+    out.print(
+        f"[bold]{plan.hwb.name}[/bold] — BCF plan {', '.join(plan.financial_years)} ({plan.status})"
+    )
     budget = Table(title="Pooled budget")
     budget.add_column("Financial year")
     for col in ("Minimum required", "Agreed", "Funding total", "Scheme total", "Protected ASC"):
         budget.add_column(col, justify="right")
     for fy in plan.financial_years:
-        budget.add_row(fy, money(plan.minimum_pooled_budget.get(fy)),
-                       money(plan.agreed_pooled_budget.get(fy)), money(plan.funding_total(fy)),
-                       money(plan.scheme_total(fy)), money(plan.protected_social_care.get(fy)))
+        budget.add_row(
+            fy,
+            money(plan.minimum_pooled_budget.get(fy)),
+            money(plan.agreed_pooled_budget.get(fy)),
+            money(plan.funding_total(fy)),
+            money(plan.scheme_total(fy)),
+            money(plan.protected_social_care.get(fy)),
+        )
     out.print(budget)
 
     funding = Table(title="Funding by source")
@@ -146,17 +155,26 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     schemes.add_column("NEL avoided", justify="right")
     for s in plan.schemes:
         avoided = ", ".join(f"{v}" for v in s.admissions_avoided.values() if v is not None)
-        schemes.add_row(s.reference, s.name, str(s.commissioner or ""), s.provider or "",
-                        str(s.funding_source or ""),
-                        *[money(s.spend.get(fy)) for fy in plan.financial_years], avoided)
+        schemes.add_row(
+            s.reference,
+            s.name,
+            str(s.commissioner or ""),
+            s.provider or "",
+            str(s.funding_source or ""),
+            *[money(s.spend.get(fy)) for fy in plan.financial_years],
+            avoided,
+        )
     out.print(schemes)
 
     metrics = Table(title="Metrics")
     for col in ("Metric", "Baseline", "Planned"):
         metrics.add_column(col)
     for m in plan.metrics:
-        base = f"{m.baseline.value:g} ({m.baseline.period})" if m.baseline and \
-            m.baseline.value is not None else "—"
+        base = (
+            f"{m.baseline.value:g} ({m.baseline.period})"
+            if m.baseline and m.baseline.value is not None
+            else "—"
+        )
         planned = "; ".join(f"{v.period}: {v.value:g}" for v in m.planned if v.value is not None)
         metrics.add_row(m.name or m.metric, base, planned or "—")
     out.print(metrics)
@@ -165,17 +183,24 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     for col in ("Id", "Risk", "L", "I", "Score", "Owner"):
         risks.add_column(col)
     for r in plan.risks:
-        risks.add_row(r.id, r.description, *(str(v) if v is not None else "—"
-                                             for v in (r.likelihood, r.impact, r.score)),
-                      r.owner or "")
+        risks.add_row(
+            r.id,
+            r.description,
+            *(str(v) if v is not None else "—" for v in (r.likelihood, r.impact, r.score)),
+            r.owner or "",
+        )
     out.print(risks)
 
     signs = Table(title="Sign-off")
     for col in ("Body", "Person", "Role", "Date"):
         signs.add_column(col)
     for s in plan.sign_offs:
-        signs.add_row(plan.partner(s.body).name, s.person or "—", s.role or "—",
-                      str(s.date) if s.date else "—")
+        signs.add_row(
+            plan.partner(s.body).name,
+            s.person or "—",
+            s.role or "—",
+            str(s.date) if s.date else "—",
+        )
     out.print(signs)
 
 
@@ -190,14 +215,20 @@ def p4p(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     t = Table(title=f"{plan.hwb.name}: payment for performance {r.financial_year}")
     t.add_column("Item")
     t.add_column("Value", justify="right")
-    t.add_row("Baseline non-elective admissions",
-              f"{r.baseline_admissions:,}" if r.baseline_admissions is not None else "—")
+    t.add_row(
+        "Baseline non-elective admissions",
+        f"{r.baseline_admissions:,}" if r.baseline_admissions is not None else "—",
+    )
     t.add_row("Planned reduction (admissions)", f"{r.planned_reduction:,}")
-    t.add_row("Planned reduction (%)",
-              f"{r.planned_reduction_pct:.2f}%" if r.planned_reduction_pct is not None else "—")
+    t.add_row(
+        "Planned reduction (%)",
+        f"{r.planned_reduction_pct:.2f}%" if r.planned_reduction_pct is not None else "—",
+    )
     t.add_row("Unit cost", money(r.unit_cost))
-    t.add_row("Performance-linked sum" + (" (capped at pot)" if r.capped else ""),
-              money(r.performance_linked_sum))
+    t.add_row(
+        "Performance-linked sum" + (" (capped at pot)" if r.capped else ""),
+        money(r.performance_linked_sum),
+    )
     t.add_row("Performance-related element (pot)", money(r.performance_pot))
     t.add_row("Released up front for NHS out-of-hospital services", money(r.released_up_front))
     t.add_row("Stated in the plan", money(r.stated_sum))
@@ -205,8 +236,10 @@ def p4p(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
         t.add_row("Contingency reserve", money(r.contingency_reserve))
     for partner_id, amount in r.maximum_exposure.items():
         pct = r.risk_share.shares[partner_id] if r.risk_share else 0
-        t.add_row(f"Exposure of {plan.partner(partner_id).name} ({pct:g}%) if none is earned",
-                  money(amount))
+        t.add_row(
+            f"Exposure of {plan.partner(partner_id).name} ({pct:g}%) if none is earned",
+            money(amount),
+        )
     out.print(t)
     met = {True: "yes", False: "no", None: "unknown"}[r.minimum_reduction_met]
     out.print(f"Basis: {escape(r.basis)}. Minimum 3.5% reduction met: {met}", highlight=False)

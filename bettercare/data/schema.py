@@ -105,9 +105,27 @@ DTOC_REASON = (
     "housing",
 )
 AGE_BANDS = (
-    "0-4", "5-9", "10-14", "15-17", "18-19", "20-24", "25-29", "30-34", "35-39", "40-44",
-    "45-49", "50-54", "55-59", "60-64", "65-69", "70-74", "75-79", "80-84", "85-89", "90+",
-)  # fmt: skip
+    "0-4",
+    "5-9",
+    "10-14",
+    "15-17",
+    "18-19",
+    "20-24",
+    "25-29",
+    "30-34",
+    "35-39",
+    "40-44",
+    "45-49",
+    "50-54",
+    "55-59",
+    "60-64",
+    "65-69",
+    "70-74",
+    "75-79",
+    "80-84",
+    "85-89",
+    "90+",
+)
 
 NHS_NUMBER = r"^\d{10}$"
 ICD10 = r"^[A-Z]\d{2}(\.?\d{1,2}|X)?$"
@@ -166,9 +184,13 @@ FEEDS: dict[str, FeedSpec] = {
                 Column("ltc_count", "INTEGER", minimum=0, maximum=20),
                 Column("dementia_diagnosis", "BOOLEAN"),
                 Column("date_of_death", "DATE", required=False),
-                Column("dementia_diagnosis_date", "DATE", required=False,
-                       description="date the dementia diagnosis was recorded (QOF dementia "
-                                   "register); empty when not known"),
+                Column(
+                    "dementia_diagnosis_date",
+                    "DATE",
+                    required=False,
+                    description="date the dementia diagnosis was recorded (QOF dementia "
+                    "register); empty when not known",
+                ),
             ),
         ),
         FeedSpec(

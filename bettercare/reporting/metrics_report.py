@@ -71,14 +71,16 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict]:
                     chosen = latest(frame[frame.metric == mp.metric]).iloc[0]
                     break
         reported = mp.reported[-1] if mp.reported else None
-        rows.append({
-            "name": CATALOGUE[mp.metric].name,
-            "basis": f"per {mp.time_basis}" if mp.time_basis else "",
-            "row": chosen,
-            "reported": reported,
-            "variation": VARIATION_MEANING.get(getattr(chosen, "spc_variation", None), ""),
-            "assurance": ASSURANCE_MEANING.get(getattr(chosen, "spc_assurance", None), ""),
-        })
+        rows.append(
+            {
+                "name": CATALOGUE[mp.metric].name,
+                "basis": f"per {mp.time_basis}" if mp.time_basis else "",
+                "row": chosen,
+                "reported": reported,
+                "variation": VARIATION_MEANING.get(getattr(chosen, "spc_variation", None), ""),
+                "assurance": ASSURANCE_MEANING.get(getattr(chosen, "spc_assurance", None), ""),
+            }
+        )
     return rows
 
 
@@ -90,8 +92,11 @@ def metric_chart_pngs(pva: pd.DataFrame) -> list[tuple[str, bytes]]:
         if len(grp) < 2:
             continue
         targets = grp.planned.dropna()
-        chart = xmr(list(grp.actual), CATALOGUE[metric].direction,
-                    float(targets.iloc[-1]) if len(targets) else None)
+        chart = xmr(
+            list(grp.actual),
+            CATALOGUE[metric].direction,
+            float(targets.iloc[-1]) if len(targets) else None,
+        )
         pngs.append((metric, xmr_chart_png(chart, list(grp.period), CATALOGUE[metric].name)))
     return pngs
 
@@ -110,15 +115,24 @@ def metrics_sections(
 ) -> list[tuple[str, str]]:
     """The (title, html) sections added to the plan's page."""
     to_date = schemes.groupby("scheme_reference").tail(1) if not schemes.empty else schemes
-    to_date = to_date.assign(_all=to_date.scheme_reference == ALL_SCHEMES).sort_values(
-        ["_all", "scheme_reference"]) if not to_date.empty else to_date
-    html = _env().get_template("metrics.html.j2").render(
-        rows=board_rows(plan, by_grain),
-        charts=spc_charts(by_grain.get("month", pd.DataFrame(columns=["metric"]))),
-        schemes=list(to_date.itertuples()) if not to_date.empty else [],
-        all_schemes=ALL_SCHEMES,
-        p4p=p4p,
-        partner_names={p.id: p.name for p in plan.partners},
-        summary=summary,
+    to_date = (
+        to_date.assign(_all=to_date.scheme_reference == ALL_SCHEMES).sort_values(
+            ["_all", "scheme_reference"]
+        )
+        if not to_date.empty
+        else to_date
+    )
+    html = (
+        _env()
+        .get_template("metrics.html.j2")
+        .render(
+            rows=board_rows(plan, by_grain),
+            charts=spc_charts(by_grain.get("month", pd.DataFrame(columns=["metric"]))),
+            schemes=list(to_date.itertuples()) if not to_date.empty else [],
+            all_schemes=ALL_SCHEMES,
+            p4p=p4p,
+            partner_names={p.id: p.name for p in plan.partners},
+            summary=summary,
+        )
     )
     return [("Metrics from linked data", html)]

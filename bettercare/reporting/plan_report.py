@@ -141,8 +141,8 @@ def render_plan(result: PlanResult) -> str:
 
 
 def render_index(results: list[PlanResult], title: str, sections: list[tuple[str, str]]) -> str:
-    return _env().get_template("index.html.j2").render(
-        results=results, title=title, sections=sections
+    return (
+        _env().get_template("index.html.j2").render(results=results, title=title, sections=sections)
     )
 
 
@@ -163,8 +163,9 @@ def write_report(
         for name, data in (assets or {}).items():
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / name).write_bytes(data)
-        (tmp / "index.html").write_text(render_index(results, title, sections or []),
-                                        encoding="utf-8")
+        (tmp / "index.html").write_text(
+            render_index(results, title, sections or []), encoding="utf-8"
+        )
         old = None
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}-old-{os.getpid()}")

@@ -49,15 +49,21 @@ from bettercare.domain.periods import fy_of
 
 GRAINS: tuple[str, ...] = ("month", "quarter", "year")
 OUTPUT_COLUMNS: tuple[str, ...] = (
-    "metric", "hwb_code", "period", "breakdown", "numerator", "denominator", "value",
-)  # fmt: skip
+    "metric",
+    "hwb_code",
+    "period",
+    "breakdown",
+    "numerator",
+    "denominator",
+    "value",
+)
 ALL = "all"  # the breakdown value of the headline row
 
 # Population bases -> the age bands of the population table they cover.
 POPULATION_BASES: dict[str, tuple[str, ...]] = {
     "all ages": AGE_BANDS,
-    "18+": AGE_BANDS[AGE_BANDS.index("18-19"):],
-    "65+": AGE_BANDS[AGE_BANDS.index("65-69"):],
+    "18+": AGE_BANDS[AGE_BANDS.index("18-19") :],
+    "65+": AGE_BANDS[AGE_BANDS.index("65-69") :],
 }
 
 
@@ -165,9 +171,7 @@ def population_denominator(ctx: Context, base: str) -> ir.Table:
     )
 
 
-def rate_output(
-    ctx: Context, spec_id: str, counts: ir.Table, base: str, scale: float
-) -> ir.Table:
+def rate_output(ctx: Context, spec_id: str, counts: ir.Table, base: str, scale: float) -> ir.Table:
     """Join counts (hwb_code, period, pop_year, breakdown, numerator) to the population."""
     den = population_denominator(ctx, base)
     j = counts.join(
@@ -219,9 +223,7 @@ def count_by_period(
         d = t[date_col]
         t = t.mutate(period=period_label(d, grain), pop_year=fy_start_year(d), breakdown=bd)
         agg = t.count() if measure is None else measure(t)
-        return t.group_by("hwb_code", "period", "pop_year", "breakdown").aggregate(
-            numerator=agg
-        )
+        return t.group_by("hwb_code", "period", "pop_year", "breakdown").aggregate(numerator=agg)
     t = t.mutate(_y=t[date_col].year(), _m=t[date_col].month(), breakdown=bd)
     agg = t.count() if measure is None else measure(t)
     monthly = t.group_by("hwb_code", "_y", "_m", "breakdown").aggregate(numerator=agg)

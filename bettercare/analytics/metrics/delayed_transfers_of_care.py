@@ -49,7 +49,10 @@ def build(ctx: Context) -> ir.Table:
 
 
 SPEC = MetricSpec(
-    id=ID, tables=("delayed_transfers", "residents", "population"), build=build,
-    population_base="18+", breakdowns=("all", "nhs", "social_care", "both"),
+    id=ID,
+    tables=("delayed_transfers", "residents", "population"),
+    build=build,
+    population_base="18+",
+    breakdowns=("all", "nhs", "social_care", "both"),
     zero_fill=True,
 )

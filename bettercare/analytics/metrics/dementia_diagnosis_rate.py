@@ -35,21 +35,29 @@ ID = "dementia_diagnosis_rate"
 
 #: CFAS II age- and sex-specific dementia prevalence (proportion), by population age band.
 CFAS_II_RATES: dict[tuple[str, str], float] = {
-    ("M", "65-69"): 0.012, ("F", "65-69"): 0.018,
-    ("M", "70-74"): 0.030, ("F", "70-74"): 0.025,
-    ("M", "75-79"): 0.052, ("F", "75-79"): 0.062,
-    ("M", "80-84"): 0.106, ("F", "80-84"): 0.095,
-    ("M", "85-89"): 0.128, ("F", "85-89"): 0.181,
-    ("M", "90+"): 0.171, ("F", "90+"): 0.350,
-}  # fmt: skip
+    ("M", "65-69"): 0.012,
+    ("F", "65-69"): 0.018,
+    ("M", "70-74"): 0.030,
+    ("F", "70-74"): 0.025,
+    ("M", "75-79"): 0.052,
+    ("F", "75-79"): 0.062,
+    ("M", "80-84"): 0.106,
+    ("F", "80-84"): 0.095,
+    ("M", "85-89"): 0.128,
+    ("F", "85-89"): 0.181,
+    ("M", "90+"): 0.171,
+    ("F", "90+"): 0.350,
+}
 
 
 def expected_prevalence(ctx: Context) -> ir.Table:
     """Expected people with dementia (65+) per hwb_code and mid-year."""
     pop = ctx.table("population")
     rate = ibis.cases(
-        *[((pop.sex == sex) & (pop.age_band == band), r)
-          for (sex, band), r in CFAS_II_RATES.items()],
+        *[
+            ((pop.sex == sex) & (pop.age_band == band), r)
+            for (sex, band), r in CFAS_II_RATES.items()
+        ],
         else_=ibis.null("float64"),
     )
     j = pop.mutate(rate=rate)
@@ -75,17 +83,21 @@ def build(ctx: Context) -> ir.Table:
     )
     num = j.group_by("hwb_code", "period", "pop_year").aggregate(numerator=j.count())
     den = expected_prevalence(ctx)
-    k = num.join(
-        den, (num.hwb_code == den.pop_hwb) & (num.pop_year == den.pop_year), how="left"
-    )
+    k = num.join(den, (num.hwb_code == den.pop_hwb) & (num.pop_year == den.pop_year), how="left")
     k = k.select(
-        hwb_code=k.hwb_code, period=k.period, breakdown=ibis.literal(ALL),
-        numerator=k.numerator, denominator=k.denominator,
+        hwb_code=k.hwb_code,
+        period=k.period,
+        breakdown=ibis.literal(ALL),
+        numerator=k.numerator,
+        denominator=k.denominator,
     )
     return proportion_output(ID, k)
 
 
 SPEC = MetricSpec(
-    id=ID, tables=("residents", "population"), build=build, population_base="65+",
+    id=ID,
+    tables=("residents", "population"),
+    build=build,
+    population_base="65+",
     scale=100.0,
 )

@@ -45,7 +45,9 @@ def build(ctx: Context) -> ir.Table:
 
 
 SPEC = MetricSpec(
-    id=ID, tables=("hospital_spells", "residents", "population"), build=build,
+    id=ID,
+    tables=("hospital_spells", "residents", "population"),
+    build=build,
     population_base="65+",
     zero_fill=True,
 )

@@ -36,7 +36,9 @@ def build(ctx: Context) -> ir.Table:
 
 
 SPEC = MetricSpec(
-    id=ID, tables=("hospital_spells", "residents", "population"), build=build,
+    id=ID,
+    tables=("hospital_spells", "residents", "population"),
+    build=build,
     population_base="all ages",
     zero_fill=True,
 )

@@ -50,7 +50,11 @@ def build(ctx: Context) -> ir.Table:
     )
     return proportion_output(ID, roll_up(by_survey, "hwb_code", "period"))
 
+
 SPEC = MetricSpec(
-    id=ID, tables=("experience_responses", "residents"), build=build, scale=100.0,
+    id=ID,
+    tables=("experience_responses", "residents"),
+    build=build,
+    scale=100.0,
     breakdowns=("all", "gpps", "ascs"),
 )

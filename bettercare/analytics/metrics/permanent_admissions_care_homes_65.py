@@ -53,7 +53,9 @@ def build(ctx: Context) -> ir.Table:
 
 
 SPEC = MetricSpec(
-    id=ID, tables=("social_care_services", "residents", "population"), build=build,
+    id=ID,
+    tables=("social_care_services", "residents", "population"),
+    build=build,
     population_base="65+",
     zero_fill=True,
 )

@@ -52,6 +52,4 @@ def build(ctx: Context) -> ir.Table:
     return proportion_output(ID, agg)
 
 
-SPEC = MetricSpec(
-    id=ID, tables=("reablement_episodes", "residents"), build=build, scale=100.0
-)
+SPEC = MetricSpec(id=ID, tables=("reablement_episodes", "residents"), build=build, scale=100.0)

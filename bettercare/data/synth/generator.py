@@ -187,22 +187,25 @@ def build_tables(
     world = build_world(params, start, end, rng)
     given, family = _names(world)
     dead = world.death == NO_DEATH
-    t["residents"] = feed_table("residents", {
-        "nhs_number": _nhs(world),
-        "given_name": given,
-        "family_name": family,
-        "date_of_birth": _dates(world.dob),
-        "sex": _strings(np.where(world.sex == 0, "M", "F")),
-        "postcode": pa.array(world.postcode_pool).take(pa.array(world.postcode)),
-        "lsoa": pa.array(world.lsoa_codes).take(pa.array(world.lsoa)),
-        "gp_practice": pa.array(world.practice_codes).take(pa.array(world.practice)),
-        "hwb_code": pa.array([params.area.hwb_code] * world.n, type=pa.string()),
-        "imd_decile": world.imd.astype(np.int32),
-        "ltc_count": world.ltc.astype(np.int32),
-        "dementia_diagnosis": world.dementia_dx,
-        "date_of_death": _dates(world.death, dead),
-        "dementia_diagnosis_date": _dates(world.dementia_dx_date, ~world.dementia_dx),
-    })  # fmt: skip
+    t["residents"] = feed_table(
+        "residents",
+        {
+            "nhs_number": _nhs(world),
+            "given_name": given,
+            "family_name": family,
+            "date_of_birth": _dates(world.dob),
+            "sex": _strings(np.where(world.sex == 0, "M", "F")),
+            "postcode": pa.array(world.postcode_pool).take(pa.array(world.postcode)),
+            "lsoa": pa.array(world.lsoa_codes).take(pa.array(world.lsoa)),
+            "gp_practice": pa.array(world.practice_codes).take(pa.array(world.practice)),
+            "hwb_code": pa.array([params.area.hwb_code] * world.n, type=pa.string()),
+            "imd_decile": world.imd.astype(np.int32),
+            "ltc_count": world.ltc.astype(np.int32),
+            "dementia_diagnosis": world.dementia_dx,
+            "date_of_death": _dates(world.death, dead),
+            "dementia_diagnosis_date": _dates(world.dementia_dx_date, ~world.dementia_dx),
+        },
+    )
 
     step("hospital_spells")
     spells, truth = hospital.generate_spells(world, rng)
@@ -211,83 +214,101 @@ def build_tables(
     # Permanent care home admissions soon after an emergency stay are discharges to a home.
     admissions = social_care.permanent_admissions(world, spells, rng)
     still_in = spells.discharge > world.end
-    t["hospital_spells"] = feed_table("hospital_spells", {
-        "spell_id": _strings(spells.spell_ids),
-        "nhs_number": _nhs(world, spells.person),
-        "provider_code": pa.array(params.area.provider_codes).take(pa.array(spells.provider)),
-        "admission_method": _strings(np.where(spells.elective, "elective", "non_elective")),
-        "admission_date": _dates(spells.admission),
-        "discharge_date": _dates(spells.discharge, still_in),
-        "primary_diagnosis": _strings(spells.diagnosis),
-        "injury_due_to_fall": spells.fall,
-        "discharge_destination": _strings(
-            np.asarray(DISCHARGE_DESTINATION, dtype=object)[spells.destination], still_in
-        ),
-    })  # fmt: skip
+    t["hospital_spells"] = feed_table(
+        "hospital_spells",
+        {
+            "spell_id": _strings(spells.spell_ids),
+            "nhs_number": _nhs(world, spells.person),
+            "provider_code": pa.array(params.area.provider_codes).take(pa.array(spells.provider)),
+            "admission_method": _strings(np.where(spells.elective, "elective", "non_elective")),
+            "admission_date": _dates(spells.admission),
+            "discharge_date": _dates(spells.discharge, still_in),
+            "primary_diagnosis": _strings(spells.diagnosis),
+            "injury_due_to_fall": spells.fall,
+            "discharge_destination": _strings(
+                np.asarray(DISCHARGE_DESTINATION, dtype=object)[spells.destination], still_in
+            ),
+        },
+    )
 
     step("delayed_transfers")
     n_delay = len(delays.spell)
-    t["delayed_transfers"] = feed_table("delayed_transfers", {
-        "delay_id": _strings(np.char.mod("DT%09d", np.arange(1, n_delay + 1))),
-        "nhs_number": _nhs(world, spells.person[delays.spell]),
-        "spell_id": _strings(spells.spell_ids[delays.spell]),
-        "provider_code": pa.array(params.area.provider_codes).take(
-            pa.array(spells.provider[delays.spell])),
-        "census_month": _dates(delays.month),
-        "delayed_days": delays.days.astype(np.int32),
-        "reason": _strings(np.asarray(DTOC_REASON, dtype=object)[delays.reason]),
-        "attribution": _strings(
-            np.asarray(hospital.ATTRIBUTIONS, dtype=object)[delays.attribution]
-        ),
-    })  # fmt: skip
+    t["delayed_transfers"] = feed_table(
+        "delayed_transfers",
+        {
+            "delay_id": _strings(np.char.mod("DT%09d", np.arange(1, n_delay + 1))),
+            "nhs_number": _nhs(world, spells.person[delays.spell]),
+            "spell_id": _strings(spells.spell_ids[delays.spell]),
+            "provider_code": pa.array(params.area.provider_codes).take(
+                pa.array(spells.provider[delays.spell])
+            ),
+            "census_month": _dates(delays.month),
+            "delayed_days": delays.days.astype(np.int32),
+            "reason": _strings(np.asarray(DTOC_REASON, dtype=object)[delays.reason]),
+            "attribution": _strings(
+                np.asarray(hospital.ATTRIBUTIONS, dtype=object)[delays.attribution]
+            ),
+        },
+    )
 
     step("reablement_episodes")
     reab = hospital.generate_reablement(world, spells, rng)
     n_reab = len(reab.spell)
-    t["reablement_episodes"] = feed_table("reablement_episodes", {
-        "episode_id": _strings(np.char.mod("RE%09d", np.arange(1, n_reab + 1))),
-        "nhs_number": _nhs(world, spells.person[reab.spell]),
-        "spell_id": _strings(spells.spell_ids[reab.spell]),
-        "discharge_date": _dates(spells.discharge[reab.spell]),
-        "start_date": _dates(reab.start),
-        "outcome_91_days": _strings(reab.outcome),
-    })  # fmt: skip
+    t["reablement_episodes"] = feed_table(
+        "reablement_episodes",
+        {
+            "episode_id": _strings(np.char.mod("RE%09d", np.arange(1, n_reab + 1))),
+            "nhs_number": _nhs(world, spells.person[reab.spell]),
+            "spell_id": _strings(spells.spell_ids[reab.spell]),
+            "discharge_date": _dates(spells.discharge[reab.spell]),
+            "start_date": _dates(reab.start),
+            "outcome_91_days": _strings(reab.outcome),
+        },
+    )
 
     step("social_care_services")
     svc = social_care.generate_services(world, spells, reab, admissions, rng)
     ids = social_care.client_identifiers(world, svc, rng)
     n_svc = len(svc.person)
     service_ids = np.char.mod("SC%09d", np.arange(1, n_svc + 1))
-    t["social_care_services"] = feed_table("social_care_services", {
-        "service_id": _strings(service_ids),
-        "nhs_number": pa.array(ids.nhs_number, type=pa.string()),
-        "given_name": pa.array(ids.given_name, type=pa.string()),
-        "family_name": pa.array(ids.family_name, type=pa.string()),
-        "date_of_birth": _dates(ids.date_of_birth),
-        "postcode": pa.array(ids.postcode, type=pa.string()),
-        "service_type": _strings(svc.service_type),
-        "setting": _strings(social_care._setting(svc.service_type)),
-        "start_date": _dates(svc.start),
-        "end_date": _dates(svc.end, svc.end > world.end),
-        "permanent_admission": svc.permanent,
-    })  # fmt: skip
-    t["_truth/social_care_person"] = pa.table({
-        "service_id": _strings(service_ids),
-        "nhs_number": _nhs(world, svc.person),
-    })  # fmt: skip
+    t["social_care_services"] = feed_table(
+        "social_care_services",
+        {
+            "service_id": _strings(service_ids),
+            "nhs_number": pa.array(ids.nhs_number, type=pa.string()),
+            "given_name": pa.array(ids.given_name, type=pa.string()),
+            "family_name": pa.array(ids.family_name, type=pa.string()),
+            "date_of_birth": _dates(ids.date_of_birth),
+            "postcode": pa.array(ids.postcode, type=pa.string()),
+            "service_type": _strings(svc.service_type),
+            "setting": _strings(social_care._setting(svc.service_type)),
+            "start_date": _dates(svc.start),
+            "end_date": _dates(svc.end, svc.end > world.end),
+            "permanent_admission": svc.permanent,
+        },
+    )
+    t["_truth/social_care_person"] = pa.table(
+        {
+            "service_id": _strings(service_ids),
+            "nhs_number": _nhs(world, svc.person),
+        }
+    )
 
     step("experience_responses")
     fy_starts = [fy_start_year(y) for y in years]
     resp = other_feeds.generate_experience(world, fy_starts, rng)
     n_resp = len(resp.person)
-    t["experience_responses"] = feed_table("experience_responses", {
-        "response_id": _strings(np.char.mod("XR%09d", np.arange(1, n_resp + 1))),
-        "nhs_number": _nhs(world, resp.person),
-        "survey": pa.array(["gpps"] * n_resp, type=pa.string()),
-        "response_date": _dates(resp.date),
-        "question": pa.array([other_feeds.SURVEY_QUESTION] * n_resp, type=pa.string()),
-        "positive": resp.positive,
-    })  # fmt: skip
+    t["experience_responses"] = feed_table(
+        "experience_responses",
+        {
+            "response_id": _strings(np.char.mod("XR%09d", np.arange(1, n_resp + 1))),
+            "nhs_number": _nhs(world, resp.person),
+            "survey": pa.array(["gpps"] * n_resp, type=pa.string()),
+            "response_date": _dates(resp.date),
+            "question": pa.array([other_feeds.SURVEY_QUESTION] * n_resp, type=pa.string()),
+            "positive": resp.positive,
+        },
+    )
 
     step("opt_outs")
     t["opt_outs"] = feed_table(
@@ -304,11 +325,13 @@ def build_tables(
     )
 
     rate = truth.annual_non_elective_rate
-    t["_truth/residents_risk"] = pa.table({
-        "nhs_number": _nhs(world),
-        "annual_non_elective_rate": pa.array(rate, type=pa.float64()),
-        "p_non_elective_12m": pa.array(1 - np.exp(-rate), type=pa.float64()),
-        "frailty": pa.array(world.frailty, type=pa.float64()),
-        "dementia": pa.array(world.dementia, type=pa.bool_()),
-    })  # fmt: skip
+    t["_truth/residents_risk"] = pa.table(
+        {
+            "nhs_number": _nhs(world),
+            "annual_non_elective_rate": pa.array(rate, type=pa.float64()),
+            "p_non_elective_12m": pa.array(1 - np.exp(-rate), type=pa.float64()),
+            "frailty": pa.array(world.frailty, type=pa.float64()),
+            "dementia": pa.array(world.dementia, type=pa.bool_()),
+        }
+    )
     return t

@@ -94,8 +94,18 @@ class Spells:
         return len(self.person)
 
     def take(self, idx: np.ndarray) -> Spells:
-        names = ("person", "elective", "admission", "discharge", "diagnosis", "fall",
-                 "destination", "provider", "pre", "terminal")  # fmt: skip
+        names = (
+            "person",
+            "elective",
+            "admission",
+            "discharge",
+            "diagnosis",
+            "fall",
+            "destination",
+            "provider",
+            "pre",
+            "terminal",
+        )
         return Spells(**{n: getattr(self, n)[idx] for n in names})
 
 
@@ -127,10 +137,15 @@ def _segment(
 ) -> dict[str, np.ndarray]:
     n = len(who)
     return {
-        "person": who, "admission": adm.astype(np.int64), "discharge": (adm + los).astype(np.int64),
-        "diagnosis": diag, "elective": np.full(n, elective), "fall": np.full(n, fall),
-        "pre": np.full(n, pre), "terminal": np.full(n, terminal),
-    }  # fmt: skip
+        "person": who,
+        "admission": adm.astype(np.int64),
+        "discharge": (adm + los).astype(np.int64),
+        "diagnosis": diag,
+        "elective": np.full(n, elective),
+        "fall": np.full(n, fall),
+        "pre": np.full(n, pre),
+        "terminal": np.full(n, terminal),
+    }
 
 
 def generate_spells(world: World, rng: np.random.Generator) -> tuple[Spells, Truth]:
@@ -152,17 +167,22 @@ def generate_spells(world: World, rng: np.random.Generator) -> tuple[Spells, Tru
     # General emergencies: whatever the falls and terminal admissions leave of the total.
     terminal_by_year = np.bincount(world.year_of(t_adm), minlength=len(world.years))
     nel_rates = world.yearly_rates(
-        world.multiplier(p.risk.non_elective), rates.non_elective_per_100k_per_month * 12 / 1e5,
-        minus=[f + t for f, t in zip(world.expected_by_year(falls_rates), terminal_by_year,
-                                     strict=True)],
-    )  # fmt: skip
+        world.multiplier(p.risk.non_elective),
+        rates.non_elective_per_100k_per_month * 12 / 1e5,
+        minus=[
+            f + t
+            for f, t in zip(world.expected_by_year(falls_rates), terminal_by_year, strict=True)
+        ],
+    )
     el_rates = world.yearly_rates(
         world.multiplier(p.risk.elective), rates.elective_per_100k_per_year / 1e5
     )
 
     segments = []
-    run_in = (np.maximum(world.dob, world.start - RUN_IN_DAYS).astype(np.int64),
-              np.full(world.n, world.start, dtype=np.int64))  # fmt: skip
+    run_in = (
+        np.maximum(world.dob, world.start - RUN_IN_DAYS).astype(np.int64),
+        np.full(world.n, world.start, dtype=np.int64),
+    )
     for pre in (False, True):
         # The run-in (spells admitted before the span) runs at the first year's rates.
         if pre:
@@ -172,29 +192,37 @@ def generate_spells(world: World, rng: np.random.Generator) -> tuple[Spells, Tru
             n_who, n_adm = world.draw_yearly(rng, nel_rates)
             f_who, f_adm = world.draw_yearly(rng, falls_rates)
         band_n = world.band[n_who]
-        diag = np.where(band_n < I18, _pick(rng, _NEL_CHILD, len(n_who)),
-                        _pick(rng, _NEL_ADULT, len(n_who)))  # fmt: skip
+        diag = np.where(
+            band_n < I18, _pick(rng, _NEL_CHILD, len(n_who)), _pick(rng, _NEL_ADULT, len(n_who))
+        )
         los = _geometric_days(rng, _nel_los_mean(band_n))
         segments.append(_segment(rng, n_who, n_adm, los, diag, pre=pre))
         los = _geometric_days(rng, np.full(len(f_who), 13.0))
-        segments.append(_segment(rng, f_who, f_adm, los, _pick(rng, _FALLS, len(f_who)),
-                                 fall=True, pre=pre))  # fmt: skip
-    segments.append(_segment(rng, t_who, t_adm, t_los, _pick(rng, _TERMINAL, len(t_who)),
-                             terminal=True))  # fmt: skip
+        segments.append(
+            _segment(rng, f_who, f_adm, los, _pick(rng, _FALLS, len(f_who)), fall=True, pre=pre)
+        )
+    segments.append(
+        _segment(rng, t_who, t_adm, t_los, _pick(rng, _TERMINAL, len(t_who)), terminal=True)
+    )
     e_who, e_adm = world.draw_yearly(rng, el_rates)
     band_e = world.band[e_who]
-    los = np.where(rng.random(len(e_who)) < 0.7, 0,
-                   1 + _geometric_days(rng, np.where(band_e >= I65, 3.5, 2.0)))  # fmt: skip
-    segments.append(_segment(rng, e_who, e_adm, los, _pick(rng, _ELECTIVE, len(e_who)),
-                             elective=True))  # fmt: skip
+    los = np.where(
+        rng.random(len(e_who)) < 0.7, 0, 1 + _geometric_days(rng, np.where(band_e >= I65, 3.5, 2.0))
+    )
+    segments.append(
+        _segment(rng, e_who, e_adm, los, _pick(rng, _ELECTIVE, len(e_who)), elective=True)
+    )
 
     cols = {k: np.concatenate([seg[k] for seg in segments]) for k in segments[0]}
     n = len(cols["person"])
     n_prov = len(p.area.provider_codes)
     # The first provider is the main acute trust (~80% of activity).
     pw = np.array([4.0] + [1.0 / max(n_prov - 1, 1)] * (n_prov - 1))
-    spells = Spells(**cols, destination=np.zeros(n, np.int64),
-                    provider=rng.choice(n_prov, size=n, p=pw / pw.sum()))  # fmt: skip
+    spells = Spells(
+        **cols,
+        destination=np.zeros(n, np.int64),
+        provider=rng.choice(n_prov, size=n, p=pw / pw.sum()),
+    )
     in_hosp_death = _destinations(world, spells, rng)
     # Someone who already dies in another spell needs no separate terminal admission.
     dies_elsewhere = np.zeros(world.n, bool)
@@ -238,8 +266,9 @@ def finalise(world: World, sp: Spells, delays: Delays) -> tuple[Spells, Delays]:
     new_index[order] = np.arange(len(order))
     out = sp.take(order)
     out.spell_ids = np.char.mod("SP%09d", np.arange(1, len(out) + 1))
-    moved = Delays(new_index[delays.spell], delays.month, delays.days, delays.reason,
-                   delays.attribution)  # fmt: skip
+    moved = Delays(
+        new_index[delays.spell], delays.month, delays.days, delays.reason, delays.attribution
+    )
     if (moved.spell < 0).any():
         raise AssertionError("a delay row points at a dropped spell")
     return out, moved
@@ -265,17 +294,23 @@ def generate_delays(world: World, sp: Spells, rng: np.random.Generator) -> Delay
     rates = world.params.event_rates
     band = world.band[sp.person]
     alive_after = world.death[sp.person] > sp.discharge + 120
-    cand = np.flatnonzero(~sp.elective & (band >= I18) & alive_after
-                          & (sp.destination != DEST["died"]) & (sp.discharge <= world.end)
-                          & (sp.discharge - sp.admission >= 1))  # fmt: skip
+    cand = np.flatnonzero(
+        ~sp.elective
+        & (band >= I18)
+        & alive_after
+        & (sp.destination != DEST["died"])
+        & (sp.discharge <= world.end)
+        & (sp.discharge - sp.admission >= 1)
+    )
     # Delayed days per financial year of the delay's start (the run-in as the first year).
-    total_days = [rates.dtoc_days_per_100k_18_per_month * 12 / 1e5 * pop
-                  * world.secondary_use_factor for pop in world.mid_year_population(18)]
+    total_days = [
+        rates.dtoc_days_per_100k_18_per_month * 12 / 1e5 * pop * world.secondary_use_factor
+        for pop in world.mid_year_population(18)
+    ]
     mean = rates.dtoc_mean_days_per_delay
     w = np.where(band[cand] >= I65, 6.0, 1.0)
     year = np.where(sp.pre[cand], -1, world.year_of(sp.discharge[cand]))
-    weight_by_year = np.bincount(year[year >= 0], weights=w[year >= 0],
-                                 minlength=len(total_days))  # fmt: skip
+    weight_by_year = np.bincount(year[year >= 0], weights=w[year >= 0], minlength=len(total_days))
     scale = np.array(total_days) / mean / np.maximum(weight_by_year, 1e-9)
     chosen = cand[rng.random(len(cand)) < np.minimum(w * scale[np.maximum(year, 0)], 1.0)]
     n_delay = len(chosen)
@@ -295,9 +330,11 @@ def generate_delays(world: World, sp: Spells, rng: np.random.Generator) -> Delay
     d_start = sp.discharge[chosen]
     d_end = d_start + length  # exclusive: new discharge date
     sp.discharge[chosen] = d_end
-    for r_name, dest in (("awaiting_residential_home", "care_home"),
-                         ("awaiting_nursing_home", "nursing_home"),
-                         ("awaiting_further_nhs_care", "other_hospital")):  # fmt: skip
+    for r_name, dest in (
+        ("awaiting_residential_home", "care_home"),
+        ("awaiting_nursing_home", "nursing_home"),
+        ("awaiting_further_nhs_care", "other_hospital"),
+    ):
         hit = reason == DTOC_REASON.index(r_name)
         keep = sp.destination[chosen] == DEST["reablement"]
         sp.destination[chosen[hit & ~keep]] = DEST[dest]
@@ -334,8 +371,11 @@ class Reablement:
 def generate_reablement(world: World, sp: Spells, rng: np.random.Generator) -> Reablement:
     """One episode per 65+ discharge to reablement, with its 91-day outcome."""
     target = world.params.event_rates.reablement_at_home_91_days
-    idx = np.flatnonzero((sp.destination == DEST["reablement"]) & (sp.discharge <= world.end)
-                         & (sp.discharge >= world.start))  # fmt: skip
+    idx = np.flatnonzero(
+        (sp.destination == DEST["reablement"])
+        & (sp.discharge <= world.end)
+        & (sp.discharge >= world.start)
+    )
     who = sp.person[idx]
     start = sp.discharge[idx] + rng.choice(4, size=len(idx), p=[0.6, 0.25, 0.1, 0.05])
     start = np.minimum(start, world.death[who])
@@ -345,7 +385,10 @@ def generate_reablement(world: World, sp: Spells, rng: np.random.Generator) -> R
     m = 1.15 ** world.ltc[who] * np.where(world.dementia[who], 1.8, 1.0)
     q = np.clip(p_not_home * m / (m.mean() if len(m) else 1.0), 0, 0.95)
     u = rng.random(len(idx))
-    other = rng.choice(np.array(["hospital", "care_home", "unknown"], dtype=object),
-                       size=len(idx), p=[0.45, 0.4, 0.15])  # fmt: skip
+    other = rng.choice(
+        np.array(["hospital", "care_home", "unknown"], dtype=object),
+        size=len(idx),
+        p=[0.45, 0.4, 0.15],
+    )
     outcome = np.where(died, "died", np.where(u < q, other, "at_home")).astype(object)
     return Reablement(idx, start, outcome)

@@ -58,14 +58,12 @@ def generate_opt_outs(world: World, rng: np.random.Generator) -> np.ndarray:
 
 def population_estimates(world: World, mid_years: list[int]) -> dict[str, list]:
     """Residents alive on 30 June of each year, by sex and age band (all cells, zeros too)."""
-    out: dict[str, list] = {"hwb_code": [], "year": [], "sex": [], "age_band": [],
-                            "population": []}  # fmt: skip
+    out: dict[str, list] = {"hwb_code": [], "year": [], "sex": [], "age_band": [], "population": []}
     for y in mid_years:
         d = date(y, 6, 30)
         alive = (world.dob <= day(d)) & (world.death > day(d))
         band = np.searchsorted(BAND_LOW, age_at(world.dob[alive], d), side="right") - 1
-        counts = np.bincount(world.sex[alive] * len(AGE_BANDS) + band,
-                             minlength=2 * len(AGE_BANDS))  # fmt: skip
+        counts = np.bincount(world.sex[alive] * len(AGE_BANDS) + band, minlength=2 * len(AGE_BANDS))
         for s, sex in enumerate(("M", "F")):
             for b, label in enumerate(AGE_BANDS):
                 out["hwb_code"].append(world.params.area.hwb_code)

@@ -245,8 +245,12 @@ class SynthParams(_Model):
         for scheme in plan.schemes:
             stated = [n for n in scheme.admissions_avoided.values() if n is not None]
             if stated:
-                targets.append({"reference": scheme.reference,
-                                "admissions_avoided_per_year": sum(stated) / len(stated)})
+                targets.append(
+                    {
+                        "reference": scheme.reference,
+                        "admissions_avoided_per_year": sum(stated) / len(stated),
+                    }
+                )
         data = self.model_dump()
         data["schemes"] = targets
         return SynthParams.model_validate(data)

@@ -44,14 +44,58 @@ _B65 = AGE_BANDS[14:]
 
 # England-wide shape of mortality, per 1,000 per year by age band (not in seeds;
 # approximates ONS England & Wales 2016 death rates, both sexes).
-_MORTALITY = _bands([0.9, 0.08, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.4,
-                     2.1, 3.0, 4.6, 7.2, 11, 17.5, 29, 52, 95, 200])  # fmt: skip
+_MORTALITY = _bands(
+    [
+        0.9,
+        0.08,
+        0.1,
+        0.2,
+        0.3,
+        0.4,
+        0.5,
+        0.7,
+        1.0,
+        1.4,
+        2.1,
+        3.0,
+        4.6,
+        7.2,
+        11,
+        17.5,
+        29,
+        52,
+        95,
+        200,
+    ]
+)
 
 # Mean count of long-term conditions by age band (not in seeds; approximates the
 # multimorbidity gradient of Barnett et al., Lancet 2012). Seed 003 (POPPI 2015, Rutland)
 # has 3,735 of ~9,100 people 65+ with a limiting long-term illness.
-_LTC_MEAN = _bands([0.05, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.45, 0.55,
-                    0.7, 0.9, 1.1, 1.4, 1.7, 2.1, 2.5, 2.9, 3.2, 3.4])  # fmt: skip
+_LTC_MEAN = _bands(
+    [
+        0.05,
+        0.08,
+        0.1,
+        0.15,
+        0.2,
+        0.25,
+        0.3,
+        0.35,
+        0.45,
+        0.55,
+        0.7,
+        0.9,
+        1.1,
+        1.4,
+        1.7,
+        2.1,
+        2.5,
+        2.9,
+        3.2,
+        3.4,
+    ]
+)
 
 # Dementia prevalence by age, 65+ (not in seeds): the CFAS II rates (Matthews et al.,
 # Lancet 2013) the dementia diagnosis rate metric uses for its expected prevalence,
@@ -66,34 +110,68 @@ _RISK: dict[str, Any] = {
     # Relative mean admission rate by age: not in seeds; shape of HES 2016/17 emergency
     # admissions per 1,000 (U-shaped, steep after 65). Seed 003: growth is in the over 75s.
     "non_elective": {
-        "ltc_rr": 1.45, "imd_rr": 1.05, "dementia_rr": 1.8,
-        "age_relative": _bands([140, 35, 35, 50, 60, 60, 60, 60, 60, 65,
-                                70, 80, 95, 115, 140, 180, 250, 340, 450, 560]),
+        "ltc_rr": 1.45,
+        "imd_rr": 1.05,
+        "dementia_rr": 1.8,
+        "age_relative": _bands(
+            [140, 35, 35, 50, 60, 60, 60, 60, 60, 65, 70, 80, 95, 115, 140, 180, 250, 340, 450, 560]
+        ),
     },
     "elective": {
-        "ltc_rr": 1.2, "imd_rr": 1.0, "dementia_rr": 0.8,
-        "age_relative": _bands([40, 25, 25, 30, 35, 45, 55, 65, 75, 90,
-                                110, 140, 180, 220, 280, 330, 350, 330, 280, 200]),
+        "ltc_rr": 1.2,
+        "imd_rr": 1.0,
+        "dementia_rr": 0.8,
+        "age_relative": _bands(
+            [
+                40,
+                25,
+                25,
+                30,
+                35,
+                45,
+                55,
+                65,
+                75,
+                90,
+                110,
+                140,
+                180,
+                220,
+                280,
+                330,
+                350,
+                330,
+                280,
+                200,
+            ]
+        ),
     },
     # Falls admissions rise ~14-fold from 65-69 to 90+ (PHOF 2.24 age profile).
     "falls": {
-        "ltc_rr": 1.15, "imd_rr": 1.03, "dementia_rr": 2.5,
+        "ltc_rr": 1.15,
+        "imd_rr": 1.03,
+        "dementia_rr": 2.5,
         "age_relative": _bands([1, 1.7, 3, 5.5, 9, 14], _B65),
     },
     # Permanent care home admissions concentrate in the oldest and people with dementia.
     "permanent_admission": {
-        "ltc_rr": 1.2, "imd_rr": 1.02, "dementia_rr": 5.0,
+        "ltc_rr": 1.2,
+        "imd_rr": 1.02,
+        "dementia_rr": 5.0,
         "age_relative": _bands([1, 2, 4.5, 10, 20, 35], _B65),
     },
     "social_care": {
-        "ltc_rr": 1.3, "imd_rr": 1.04, "dementia_rr": 3.0,
-        "age_relative": _bands([1, 1, 1, 1, 1.1, 1.2, 1.4, 1.6, 1.9, 2.3,
-                                3, 4.5, 7, 12, 20, 32], AGE_BANDS[4:]),  # adults 18+
+        "ltc_rr": 1.3,
+        "imd_rr": 1.04,
+        "dementia_rr": 3.0,
+        "age_relative": _bands(
+            [1, 1, 1, 1, 1.1, 1.2, 1.4, 1.6, 1.9, 2.3, 3, 4.5, 7, 12, 20, 32], AGE_BANDS[4:]
+        ),  # adults 18+
     },
     "mortality_ltc_rr": 1.25,
     "mortality_imd_rr": 1.04,
     "mortality_dementia_rr": 2.5,
-}  # fmt: skip
+}
 
 # Leicestershire 2016/17 "current" column of the BCF metrics table (seed 002, p.
 # "BCF Metrics - Progress to Date").
@@ -125,8 +203,21 @@ def _leicestershire() -> dict[str, Any]:
             "hwb_code": "E10000018",
             # Not in seeds: ONS mid-2016 ~680,000 (issue 3: "Leicestershire ~650-680k").
             "population": 675_000,
-            "postcode_districts": ["LE7", "LE8", "LE9", "LE10", "LE11", "LE12", "LE13",
-                                   "LE14", "LE16", "LE17", "LE18", "LE65", "LE67"],
+            "postcode_districts": [
+                "LE7",
+                "LE8",
+                "LE9",
+                "LE10",
+                "LE11",
+                "LE12",
+                "LE13",
+                "LE14",
+                "LE16",
+                "LE17",
+                "LE18",
+                "LE65",
+                "LE67",
+            ],
             "gp_practice_prefix": "C82",
             # University Hospitals of Leicester (seed 001/002), George Eliot, Derby.
             "provider_codes": ["RWE", "RLT", "RTG"],
@@ -137,8 +228,30 @@ def _leicestershire() -> dict[str, Any]:
         },
         "demography": {
             # Not in seeds: approximates ONS mid-2016 Leicestershire (~20% aged 65+).
-            "age_sex": _age_sex([5.3, 5.6, 5.5, 3.4, 2.5, 5.8, 5.6, 5.6, 5.7, 6.3,
-                                 7.5, 7.6, 6.5, 5.9, 6.4, 4.9, 3.8, 2.8, 1.7, 0.9]),
+            "age_sex": _age_sex(
+                [
+                    5.3,
+                    5.6,
+                    5.5,
+                    3.4,
+                    2.5,
+                    5.8,
+                    5.6,
+                    5.6,
+                    5.7,
+                    6.3,
+                    7.5,
+                    7.6,
+                    6.5,
+                    5.9,
+                    6.4,
+                    4.9,
+                    3.8,
+                    2.8,
+                    1.7,
+                    0.9,
+                ]
+            ),
             "births_per_1000_per_year": 10.5,  # not in seeds; ONS 2016 county ~10.5
             "mortality_per_1000_by_age": _MORTALITY,
             "male_mortality_rr": 1.25,
@@ -163,7 +276,7 @@ def _leicestershire() -> dict[str, Any]:
             {"reference": "T3-7DAY", "admissions_avoided_per_year": 3258},  # 002:403
             {"reference": "T3-CDU", "admissions_avoided_per_year": 66},  # 002:407
         ],
-    }  # fmt: skip
+    }
 
 
 def _leicester() -> dict[str, Any]:
@@ -186,8 +299,30 @@ def _leicester() -> dict[str, Any]:
     d = p["demography"]
     # Seed 000: "the city has a relatively young population"; shape approximates ONS
     # mid-2016 Leicester (~11% aged 65+, a student bulge at 18-24).
-    d["age_sex"] = _age_sex([7.4, 6.7, 5.8, 3.4, 3.6, 10.0, 8.7, 7.6, 6.5, 6.0,
-                             5.8, 5.4, 4.5, 3.6, 3.3, 2.6, 2.1, 1.6, 0.9, 0.4])  # fmt: skip
+    d["age_sex"] = _age_sex(
+        [
+            7.4,
+            6.7,
+            5.8,
+            3.4,
+            3.6,
+            10.0,
+            8.7,
+            7.6,
+            6.5,
+            6.0,
+            5.8,
+            5.4,
+            4.5,
+            3.6,
+            3.3,
+            2.6,
+            2.1,
+            1.6,
+            0.9,
+            0.4,
+        ]
+    )
     d["births_per_1000_per_year"] = 14.5  # not in seeds; ONS 2016 Leicester ~14-15
     d["dementia_diagnosis_rate"] = 0.56  # seed 001: CCG diagnosis rate "almost 56%"
     r = p["event_rates"]
@@ -261,9 +396,7 @@ def _rutland() -> dict[str, Any]:
         737 * 0.65,
         737 * 0.35,
     ]
-    p["demography"]["age_sex"] = _age_sex(
-        [m + f for m, f in zip(male, female, strict=True)], male
-    )  # fmt: skip
+    p["demography"]["age_sex"] = _age_sex([m + f for m, f in zip(male, female, strict=True)], male)
     p["demography"]["births_per_1000_per_year"] = 8.5  # not in seeds; ONS 2012 Rutland ~8-9
     p["schemes"] = []
     # Event rates: seed 003 plans jointly with Leicester and Leicestershire ("LLR") but
@@ -279,15 +412,14 @@ def _lancashire() -> dict[str, Any]:
         # Seed 004: Greater Preston and Chorley & South Ribble CCGs "serve a population
         # of just under half a million" (the Central Lancashire part of the HWB).
         "population": 480_000,
-        "postcode_districts": ["PR1", "PR2", "PR3", "PR4", "PR5", "PR6", "PR7", "PR25",
-                               "PR26"],
+        "postcode_districts": ["PR1", "PR2", "PR3", "PR4", "PR5", "PR6", "PR7", "PR25", "PR26"],
         "gp_practice_prefix": "P81",
         "provider_codes": ["RXN"],  # Lancashire Teaching Hospitals (not in seeds)
         "lsoa_start": 25_000,
         # Not in seeds: IMD 2015 Central Lancashire spans all deciles (Preston deprived).
         "imd_decile_shares": [0.10, 0.10, 0.10, 0.09, 0.10, 0.10, 0.11, 0.10, 0.10, 0.10],
         **_AREA_DEFAULTS,
-    }  # fmt: skip
+    }
     # Not in seeds: approximates ONS mid-2016 Preston + Chorley + South Ribble.
     p["demography"]["age_sex"] = _age_sex(
         [
@@ -318,7 +450,7 @@ def _lancashire() -> dict[str, Any]:
     # produce care plans for 2% of their registered patients" (high-risk share, as in
     # Leicester). Event rates: seed 004 gives none, so Leicestershire 2016/17 (seed 002).
     p["schemes"] = []
-    return p  # fmt: skip
+    return p
 
 
 _BUILDERS = {

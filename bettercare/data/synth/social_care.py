@@ -24,17 +24,36 @@ from bettercare.data.synth.hospital import DEST, Reablement, Spells
 from bettercare.data.synth.world import I65, NO_DEATH, World, ymd
 
 SERVICE_OLD = {  # 65+, not in seeds: approximates SALT 2016/17 service mix
-    "home_care": 35, "equipment": 25, "day_care": 7, "direct_payment": 6,
-    "carer_support": 7, "residential_care": 8, "nursing_care": 2, "other": 10,
-}  # fmt: skip
+    "home_care": 35,
+    "equipment": 25,
+    "day_care": 7,
+    "direct_payment": 6,
+    "carer_support": 7,
+    "residential_care": 8,
+    "nursing_care": 2,
+    "other": 10,
+}
 SERVICE_YOUNG = {
-    "home_care": 20, "equipment": 15, "day_care": 15, "direct_payment": 25,
-    "carer_support": 10, "residential_care": 5, "other": 10,
-}  # fmt: skip
+    "home_care": 20,
+    "equipment": 15,
+    "day_care": 15,
+    "direct_payment": 25,
+    "carer_support": 10,
+    "residential_care": 5,
+    "other": 10,
+}
 # Mean duration in days (0 = one-off).
-DURATION = {"home_care": 120, "equipment": 0, "day_care": 180, "direct_payment": 365,
-            "carer_support": 30, "residential_care": 14, "nursing_care": 21, "other": 60,
-            "reablement": 35}  # fmt: skip
+DURATION = {
+    "home_care": 120,
+    "equipment": 0,
+    "day_care": 180,
+    "direct_payment": 365,
+    "carer_support": 30,
+    "residential_care": 14,
+    "nursing_care": 21,
+    "other": 60,
+    "reablement": 35,
+}
 
 
 @dataclass
@@ -93,8 +112,12 @@ def permanent_admissions(world: World, sp: Spells, rng: np.random.Generator) -> 
     # From hospital: the latest eligible emergency discharge on or before the drawn date,
     # else the first after it, in the same financial year; chosen for enough people to
     # give the configured share.
-    ok = np.flatnonzero(~sp.elective & (sp.discharge >= world.start) & (sp.discharge <= world.end)
-                        & ~np.isin(sp.destination, [DEST["died"], DEST["reablement"]]))  # fmt: skip
+    ok = np.flatnonzero(
+        ~sp.elective
+        & (sp.discharge >= world.start)
+        & (sp.discharge <= world.end)
+        & ~np.isin(sp.destination, [DEST["died"], DEST["reablement"]])
+    )
     # Search within the person's same financial year, so no admission changes year.
     n_years = len(world.years)
     group_ok = sp.person[ok] * n_years + world.year_of(sp.discharge[ok])
@@ -148,7 +171,8 @@ def generate_services(
     # Other episodes for adults.
     sc_rates = world.yearly_rates(
         world.multiplier(p.risk.social_care),
-        p.event_rates.social_care_episodes_per_1000_18_per_year / 1000, 18,
+        p.event_rates.social_care_episodes_per_1000_18_per_year / 1000,
+        18,
     )
     o_who, o_start = world.draw_yearly(rng, sc_rates)
     old = world.band[o_who] >= I65
@@ -164,8 +188,7 @@ def generate_services(
     o_end = np.minimum(o_start + o_dur, world.death[o_who])
 
     person = np.concatenate([a_who, r_who, o_who])
-    stype = np.concatenate([a_type, np.full(len(r_who), "reablement", object),
-                            o_type])  # fmt: skip
+    stype = np.concatenate([a_type, np.full(len(r_who), "reablement", object), o_type])
     start = np.concatenate([a_start, r_start, o_start]).astype(np.int64)
     end = np.concatenate([a_end, r_end, o_end]).astype(np.int64)
     permanent = np.concatenate([np.ones(len(a_who), bool), np.zeros(len(r_who) + len(o_who), bool)])
@@ -200,8 +223,11 @@ def _typo(rng: np.random.Generator, name: str) -> str:
     if kind == 1:
         return name[:i] + name[i] + name[i:]
     if kind == 2:
-        return name[: i - 1] + name[i] + name[i - 1] + name[i + 1 :] if name[i] != name[i - 1] \
-            else name[:i] + name[i + 1 :]  # fmt: skip
+        return (
+            name[: i - 1] + name[i] + name[i - 1] + name[i + 1 :]
+            if name[i] != name[i - 1]
+            else name[:i] + name[i + 1 :]
+        )
     ch = _ALPHA[int(rng.integers(0, 26))]
     if ch == name[i].lower():
         ch = "e" if ch != "e" else "a"
@@ -220,8 +246,11 @@ def _dob_error(rng: np.random.Generator, dob: int) -> int:
         tens, units = (y // 10) % 10, y % 10
         y2 = y - 10 * tens - units + 10 * units + tens if tens != units else y + 1
         m2, d2 = m, min(d, 28)
-    return int((np.datetime64(f"{y2:04d}-{m2:02d}-{d2:02d}") - np.datetime64("1970-01-01"))
-               .astype(np.int64))  # fmt: skip
+    return int(
+        (np.datetime64(f"{y2:04d}-{m2:02d}-{d2:02d}") - np.datetime64("1970-01-01")).astype(
+            np.int64
+        )
+    )
 
 
 def client_identifiers(world: World, svc: Services, rng: np.random.Generator) -> ClientIdentifiers:
@@ -267,14 +296,16 @@ def client_identifiers(world: World, svc: Services, rng: np.random.Generator) ->
     pool = len(world.postcode_pool)
     pc_idx[moved] = (pc_idx[moved] + rng.integers(1, pool, size=int(moved.sum()))) % max(pool, 1)
     no_pc = rng.random(nc) < noise.postcode_missing
-    postcode: list[str | None] = [None if n_ else world.postcode_pool[i]
-                                  for i, n_ in zip(pc_idx, no_pc, strict=True)]  # fmt: skip
+    postcode: list[str | None] = [
+        None if n_ else world.postcode_pool[i] for i, n_ in zip(pc_idx, no_pc, strict=True)
+    ]
 
     def rows(values: list) -> list:
         return [values[i] for i in row_client]
 
-    return ClientIdentifiers(rows(nhs_str), rows(given), rows(family), dob[row_client],
-                             rows(postcode))  # fmt: skip
+    return ClientIdentifiers(
+        rows(nhs_str), rows(given), rows(family), dob[row_client], rows(postcode)
+    )
 
 
 __all__ = [

@@ -196,8 +196,10 @@ class World:
     ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`draw_events` in each financial year with that year's rates."""
         parts = [self.draw_events(rng, r, self.year_window(i)) for i, r in enumerate(rates)]
-        return (np.concatenate([p[0] for p in parts]).astype(np.int64),
-                np.concatenate([p[1] for p in parts]).astype(np.int64))  # fmt: skip
+        return (
+            np.concatenate([p[0] for p in parts]).astype(np.int64),
+            np.concatenate([p[1] for p in parts]).astype(np.int64),
+        )
 
     def year_of(self, days: np.ndarray) -> np.ndarray:
         """Index of the span's financial year holding each date32 day (clipped to the span)."""
@@ -281,13 +283,28 @@ def build_world(params: SynthParams, start: date, end: date, rng: np.random.Gene
     frailty = rng.gamma(shape, 1.0 / shape, size=n)
 
     world = World(
-        params=params, start=s, end=e, nhs_number=nhs.generate(rng, n), sex=sex, dob=dob,
-        band=band, lsoa=lsoa, imd=imd, ltc=ltc, dementia=dementia, dementia_dx=dementia_dx,
-        frailty=frailty, death=np.full(n, NO_DEATH, dtype=np.int64),
+        params=params,
+        start=s,
+        end=e,
+        nhs_number=nhs.generate(rng, n),
+        sex=sex,
+        dob=dob,
+        band=band,
+        lsoa=lsoa,
+        imd=imd,
+        ltc=ltc,
+        dementia=dementia,
+        dementia_dx=dementia_dx,
+        frailty=frailty,
+        death=np.full(n, NO_DEATH, dtype=np.int64),
         given=np.where(sex == 0, names.draw(rng, names.MALE, n), names.draw(rng, names.FEMALE, n)),
-        family=names.draw(rng, names.FAMILY, n), postcode=postcode, practice=practice,
-        lsoa_codes=lsoa_codes, postcode_pool=postcode_pool, practice_codes=practice_codes,
-    )  # fmt: skip
+        family=names.draw(rng, names.FAMILY, n),
+        postcode=postcode,
+        practice=practice,
+        lsoa_codes=lsoa_codes,
+        postcode_pool=postcode_pool,
+        practice_codes=practice_codes,
+    )
     world.death = _draw_deaths(world, rng)
     _dementia_register(world, rng)
     return world
