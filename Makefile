@@ -15,9 +15,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/bettercare demo --out out
 
-# The full gate CI runs: lint, then every test including Spark.
-test: $(STAMP)
-	$(BIN)/ruff check bettercare tests benchmarks
+# The full gate CI runs: lint (ruff check + format), then every test including Spark.
+test: lint
 	$(BIN)/pytest -q
 
 # Quick lane while developing: no Spark, no slow integration tests.
