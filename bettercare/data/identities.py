@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 import pyarrow as pa
 
@@ -46,14 +50,14 @@ def check_path(path: Path, store: Path, directory: Path) -> str | None:
     return None
 
 
-def _connect(path: Path, read_only: bool):
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         return duck.connect(path, read_only=read_only)
     except duck.DatabaseFileError as exc:
         raise IdentityFileError(f"identity file: {exc}") from None
 
 
-def _check_key(con, path: Path, key: bytes) -> bool:
+def _check_key(con: duckdb.DuckDBPyConnection, path: Path, key: bytes) -> bool:
     """Raise when the file's key check value is not ``key``'s; False when it has none."""
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if "identity_meta" not in tables:

@@ -14,7 +14,8 @@ person; accepting them would merge every such record into one "person" (issue 9)
 
 from __future__ import annotations
 
-import nhs_number
+import nhs_number.standardise
+import nhs_number.validate
 
 # The package accepts 10 digits, or 3-3-4 groups separated by single spaces or dashes,
 # with surrounding whitespace (nhs_number.standardise.GOOD_FORMAT).
@@ -29,7 +30,7 @@ def normalise(value: object) -> str | None:
     ``999-123-4567``; ``None`` when the value is not in one of those formats."""
     if value is None:
         return None
-    digits = nhs_number.standardise_format(value)
+    digits = nhs_number.standardise.standardise_format(value)
     return digits or None
 
 
@@ -37,7 +38,9 @@ def is_valid(value: object) -> bool:
     """True when ``value`` normalises to 10 digits with a correct modulus 11 check digit
     (``nhs_number.is_valid``) and is not one digit repeated ten times."""
     digits = normalise(value)
-    return digits is not None and not _repeated_digit(digits) and nhs_number.is_valid(digits)
+    return (
+        digits is not None and not _repeated_digit(digits) and nhs_number.validate.is_valid(digits)
+    )
 
 
 def _repeated_digit(digits: str) -> bool:

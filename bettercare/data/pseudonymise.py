@@ -20,6 +20,10 @@ import stat
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 import pyarrow as pa
 
@@ -156,9 +160,10 @@ def key_check_value(key: bytes) -> str:
     return hmac.digest(key, _CHECK_LABEL, "sha256").hex()[:16]
 
 
-def register_udf(con, key: bytes, name: str = "bc_pseudonym") -> None:
+def register_udf(con: duckdb.DuckDBPyConnection, key: bytes, name: str = "bc_pseudonym") -> None:
     """Register ``name(VARCHAR) -> VARCHAR`` on a DuckDB connection (arrow, vectorised)."""
     import duckdb
+    from duckdb.func import FunctionNullHandling, PythonUDFType
 
     def _udf(values: pa.Array) -> pa.Array:
         return pseudonym_array(key, values)
@@ -171,7 +176,7 @@ def register_udf(con, key: bytes, name: str = "bc_pseudonym") -> None:
         _udf,
         [duckdb.sqltype("VARCHAR")],
         duckdb.sqltype("VARCHAR"),
-        type="arrow",
-        null_handling="special",
+        type=PythonUDFType.ARROW,
+        null_handling=FunctionNullHandling.SPECIAL,
         side_effects=False,
     )

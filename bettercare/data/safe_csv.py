@@ -12,7 +12,13 @@ pandas DataFrame, :func:`sql_escape` for a DuckDB ``COPY ... TO`` query.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import pandas as pd
+
+if TYPE_CHECKING:
+    import duckdb
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _SQL_PATTERN = "^[=+@\\t\\r-]"  # the same characters as a regular expression class
@@ -36,7 +42,7 @@ def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_csv(frame: pd.DataFrame, path, **kwargs) -> None:
+def to_csv(frame: pd.DataFrame, path: str | Path, **kwargs: Any) -> None:
     """``frame.to_csv(path, index=False, ...)`` with text cells escaped."""
     kwargs.setdefault("index", False)
     escape_frame(frame).to_csv(path, **kwargs)
@@ -48,7 +54,7 @@ def sql_escape(expr: str) -> str:
     return f"CASE WHEN regexp_matches({expr}, '{_SQL_PATTERN}') THEN '''' || {expr} ELSE {expr} END"
 
 
-def copy_to_csv(con, query: str, path) -> None:
+def copy_to_csv(con: duckdb.DuckDBPyConnection, query: str, path: str | Path) -> None:
     """``COPY (query) TO path`` (header, comma separated) on the DuckDB connection ``con``
     with every VARCHAR column escaped by :func:`sql_escape` (other types unchanged)."""
     con.execute(f"DESCRIBE ({query})")

@@ -19,6 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True)
@@ -384,7 +388,7 @@ def store_ddl(table: str) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}\n)"
 
 
-def create_store_tables(con) -> None:  # con: duckdb.DuckDBPyConnection
+def create_store_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create every (empty) store table on a DuckDB connection; a store written before
     data minimisation has its ``date_of_birth`` columns replaced by ``birth_month``."""
     for table in STORE_TABLES:
@@ -392,7 +396,7 @@ def create_store_tables(con) -> None:  # con: duckdb.DuckDBPyConnection
         _minimise_existing(con, table)
 
 
-def _minimise_existing(con, table: str) -> None:
+def _minimise_existing(con: duckdb.DuckDBPyConnection, table: str) -> None:
     feed = next(f for f in FEEDS.values() if f.store_table == table)
     existing = {
         r[0]

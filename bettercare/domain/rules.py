@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,6 +27,7 @@ from bettercare.domain.plan import (
     PartnerType,
     Plan,
     PlanStatus,
+    Scheme,
 )
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -47,7 +48,12 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, summary: str):
+CheckFn = Callable[[Plan], list[Finding]]
+
+
+def rule(rule_id: str, summary: str) -> Callable[[CheckFn], CheckFn]:
+    """Register the decorated check in :data:`RULES` under ``rule_id``."""
+
     def register(fn: Callable[[Plan], list[Finding]]) -> Callable[[Plan], list[Finding]]:
         RULES[rule_id] = Rule(rule_id, summary, fn)
         return fn
@@ -230,7 +236,7 @@ def funding_source_allocation(plan: Plan) -> list[Finding]:
     return out
 
 
-def protected_spend(scheme, fy: str) -> Decimal:
+def protected_spend(scheme: Scheme, fy: str) -> Decimal:
     """What a scheme contributes to protecting adult social care in a year."""
     if fy in scheme.protected_amount:
         return scheme.protected_amount[fy] or Decimal(0)
@@ -324,7 +330,7 @@ def years_and_dates(plan: Plan) -> list[Finding]:
         )
     allowed = set(years)
 
-    def check_keys(mapping: dict, path: str) -> None:
+    def check_keys(mapping: Mapping[str, object], path: str) -> None:
         for fy in mapping:
             if fy not in allowed:
                 out.append(
@@ -390,14 +396,14 @@ def years_and_dates(plan: Plan) -> list[Finding]:
                     f"{d} is more than a year before the plan starts ({years[0]})",
                 )
             )
-    for i, s in enumerate(plan.sign_offs):
-        if s.date and plan.date_submitted and s.date > plan.date_submitted:
+    for i, so in enumerate(plan.sign_offs):
+        if so.date and plan.date_submitted and so.date > plan.date_submitted:
             out.append(
                 _f(
                     "years-and-dates",
                     W,
                     f"sign_offs[{i}].date",
-                    f"signed {s.date}, after the plan was submitted {plan.date_submitted}",
+                    f"signed {so.date}, after the plan was submitted {plan.date_submitted}",
                 )
             )
     return out

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -78,7 +78,7 @@ def check_years(years: list[str]) -> list[str]:
     return ys
 
 
-def feed_table(name: str, columns: dict[str, object]) -> pa.Table:
+def feed_table(name: str, columns: Mapping[str, object]) -> pa.Table:
     """An Arrow table with exactly the feed's columns, order and types (schema.py)."""
     spec = FEEDS[name]
     if set(columns) != set(spec.column_names):
@@ -185,6 +185,7 @@ def build_tables(
 
     step("residents")
     world = build_world(params, start, end, rng)
+    assert world.dementia_dx_date is not None  # build_world draws every diagnosis date
     given, family = _names(world)
     dead = world.death == NO_DEATH
     t["residents"] = feed_table(
@@ -211,6 +212,7 @@ def build_tables(
     spells, truth = hospital.generate_spells(world, rng)
     delays = hospital.generate_delays(world, spells, rng)  # extends delayed spells' stays
     spells, delays = hospital.finalise(world, spells, delays)
+    assert spells.spell_ids is not None  # finalise numbers every spell
     # Permanent care home admissions soon after an emergency stay are discharges to a home.
     admissions = social_care.permanent_admissions(world, spells, rng)
     still_in = spells.discharge > world.end

@@ -316,7 +316,7 @@ def generate_delays(world: World, sp: Spells, rng: np.random.Generator) -> Delay
     n_delay = len(chosen)
     length = np.minimum(1 + _geometric_days(rng, np.full(n_delay, mean - 1)), 120)
 
-    weights = {r: _REASONS[r][0] for r in DTOC_REASON}
+    weights: dict[str, float] = {r: _REASONS[r][0] for r in DTOC_REASON}
     if rates.dtoc_reason_weights is not None:
         weights = {r: rates.dtoc_reason_weights.get(r, 0.0) for r in DTOC_REASON}
     pw = np.array([weights[r] for r in DTOC_REASON], dtype=np.float64)

@@ -16,12 +16,15 @@ postcode, or no postcode.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from bettercare.data.synth import names, nhs
 from bettercare.data.synth.hospital import DEST, Reablement, Spells
 from bettercare.data.synth.world import I65, NO_DEATH, World, ymd
+
+T = TypeVar("T")
 
 SERVICE_OLD = {  # 65+, not in seeds: approximates SALT 2016/17 service mix
     "home_care": 35,
@@ -300,7 +303,7 @@ def client_identifiers(world: World, svc: Services, rng: np.random.Generator) ->
         None if n_ else world.postcode_pool[i] for i, n_ in zip(pc_idx, no_pc, strict=True)
     ]
 
-    def rows(values: list) -> list:
+    def rows(values: list[T]) -> list[T]:
         return [values[i] for i in row_client]
 
     return ClientIdentifiers(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,7 @@ class World:
     postcode_pool: list[str]
     practice_codes: list[str]
     dementia_dx_date: np.ndarray | None = None  # date32 day of diagnosis or NO_DEATH
-    _cache: dict = field(default_factory=dict)
+    _cache: dict[object, Any] = field(default_factory=dict)  # memoised derived values
 
     @property
     def n(self) -> int:
@@ -211,7 +212,7 @@ class World:
         rng: np.random.Generator,
         annual_rate: np.ndarray,
         window: tuple[np.ndarray, np.ndarray] | None = None,
-    ):
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Poisson events in each person's window (default: exposure), by person.
 
         Returns (person index, date32 day).
