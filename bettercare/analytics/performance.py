@@ -32,6 +32,7 @@ assurance icon (against the latest plan value) so boards see variation, not only
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -115,7 +116,7 @@ def _target(v: MetricValue | None) -> tuple[float | None, bool]:
 
 
 def _hwb(actuals: pd.DataFrame, plan: Plan, hwb_code: str | None) -> str:
-    codes = sorted(set(actuals.hwb_code))
+    codes: list[str] = sorted(set(actuals.hwb_code))
     code = hwb_code or plan.hwb.ons_code
     if code is None:
         if len(codes) == 1:
@@ -142,15 +143,18 @@ def plan_vs_actual(
     hwb = _hwb(actuals, plan, hwb_code)
     act = actuals[(actuals.hwb_code == hwb) & (actuals.breakdown == "all")]
     rows = []
-    for metric, grp in act.groupby("metric", sort=True):
+    for key, grp in act.groupby("metric", sort=True):
+        metric = str(key)
         definition = CATALOGUE[metric]
         mp = plan.metric_plan(metric)
         grp = grp.assign(_start=[period_span(p).start for p in grp.period]).sort_values("_start")
-        recs = []
-        for r in grp.itertuples():
-            pv = _plan_value(mp, r.period, definition.unit) if mp else None
+        recs: list[dict[str, Any]] = []  # one output row per period
+        for period, numerator, denominator, value in zip(
+            grp.period, grp.numerator, grp.denominator, grp.value, strict=True
+        ):
+            pv = _plan_value(mp, period, definition.unit) if mp else None
             target, counts = _target(pv)
-            actual = r.numerator if counts else r.value
+            actual = numerator if counts else value
             rag = variance = variance_pct = None
             if target is not None:
                 rag = rag_status(
@@ -164,10 +168,10 @@ def plan_vs_actual(
                     "metric": metric,
                     "name": definition.name,
                     "hwb_code": hwb,
-                    "period": r.period,
+                    "period": period,
                     "actual": actual,
-                    "numerator": r.numerator,
-                    "denominator": r.denominator,
+                    "numerator": numerator,
+                    "denominator": denominator,
                     "baseline": base,
                     "planned": target,
                     "plan_period": pv.period if pv else None,

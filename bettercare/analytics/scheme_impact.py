@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -35,6 +36,9 @@ from bettercare.domain.p4p import (
 )
 from bettercare.domain.periods import fy_of, fy_span, period_span
 from bettercare.domain.plan import Plan
+
+if TYPE_CHECKING:
+    import duckdb
 
 ALL_SCHEMES = "all schemes"
 
@@ -118,9 +122,11 @@ def scheme_impact(activity: pd.DataFrame, plan: Plan, grain: str = "month") -> p
     return out[cols].reset_index(drop=True)
 
 
-def load_scheme_activity(con) -> pd.DataFrame:  # con: duckdb.DuckDBPyConnection
+def load_scheme_activity(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The ``scheme_activity`` feed from the store: admissions avoided per scheme and month."""
     sql = "SELECT scheme_reference, month, admissions_avoided FROM scheme_activity"
-    return con.execute(sql).df()
+    frame: pd.DataFrame = con.execute(sql).df()
+    return frame
 
 
 @dataclass(frozen=True)
