@@ -105,7 +105,7 @@ def _plan_value(mp: MetricPlan, period: str, unit: Unit) -> MetricValue | None:
 
 
 def _target(v: MetricValue | None) -> tuple[float | None, bool]:
-    """(target, compare-counts?)"""
+    """The target of a plan value and whether it is a count (compare numerators)."""
     if v is None:
         return None, False
     if v.value is not None:

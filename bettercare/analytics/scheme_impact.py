@@ -1,5 +1,7 @@
-"""Scheme impact: non-elective admissions avoided by each BCF scheme against its target,
-and the payment for performance *earned to date* from the actual reduction.
+"""Scheme impact: admissions avoided by each BCF scheme and the P4P earned to date.
+
+Non-elective admissions avoided by each BCF scheme against its target, and the payment
+for performance *earned to date* from the actual reduction.
 
 Admissions avoided (``scheme_activity`` feed, one row per scheme per month):
 

@@ -355,8 +355,10 @@ def _limits(
 
 
 def seven_point_trend(y: np.ndarray) -> np.ndarray:
-    """+1 / -1 at the 7th point of 7 points each higher / lower than the one before
-    (reference ``ptd_seven_point_trend``); a missing value (NaN) breaks the run."""
+    """Mark +1 / -1 at the 7th point of 7 each higher / lower than the one before.
+
+    Reference ``ptd_seven_point_trend``; a missing value (NaN) breaks the run.
+    """
     ends = np.zeros(len(y), dtype=int)
     with np.errstate(invalid="ignore"):
         step = np.sign(np.diff(y))
@@ -370,8 +372,10 @@ def seven_point_trend(y: np.ndarray) -> np.ndarray:
 
 
 def seven_points_one_side(relative_to_mean: np.ndarray) -> np.ndarray:
-    """True at the 7th point of 7 on the same side of the mean (reference
-    ``ptd_seven_point_one_side_mean``); 0 (on the mean, or missing) breaks the run."""
+    """Mark True at the 7th point of 7 on the same side of the mean.
+
+    Reference ``ptd_seven_point_one_side_mean``; 0 (on the mean, or missing) breaks the run.
+    """
     rtm = relative_to_mean
     ends = np.zeros(len(rtm), dtype=bool)
     for i in range(RUN - 1, len(rtm)):
@@ -381,8 +385,10 @@ def seven_points_one_side(relative_to_mean: np.ndarray) -> np.ndarray:
 
 
 def part_of_seven(ends: np.ndarray) -> np.ndarray:
-    """Each point of a 7-point run whose last point is non-zero in ``ends`` (reference
-    ``ptd_part_of_seven_trend``)."""
+    """Each point of a 7-point run whose last point is non-zero in ``ends``.
+
+    Reference ``ptd_part_of_seven_trend``.
+    """
     part = np.zeros(len(ends), dtype=bool)
     for i in np.flatnonzero(ends):
         part[i - RUN + 1 : i + 1] = True
@@ -390,8 +396,10 @@ def part_of_seven(ends: np.ndarray) -> np.ndarray:
 
 
 def two_in_three(close: np.ndarray, relative_to_mean: np.ndarray) -> np.ndarray:
-    """Points in a window of 3 with at least 2 near a limit and all 3 on the same side of
-    the mean (reference ``ptd_two_in_three``)."""
+    """Points in a window of 3 with at least 2 near a limit, all 3 on one side of the mean.
+
+    Reference ``ptd_two_in_three``.
+    """
     n = len(close)
     fires = np.zeros(n, dtype=bool)
     for a in range(n - 2):
@@ -409,8 +417,10 @@ def special_causes(
     two_of_three: np.ndarray,
     shift: np.ndarray,
 ) -> list[SpecialCause | None]:
-    """One cause per point, by priority: outside limits > trend > two in three > shift
-    (reference ``ptd_special_cause_type``); None for a missing value."""
+    """One cause per point, by priority: outside limits > trend > two in three > shift.
+
+    Reference ``ptd_special_cause_type``; None for a missing value.
+    """
     n = len(y)
     with np.errstate(invalid="ignore"):
         step = np.sign(np.diff(y))

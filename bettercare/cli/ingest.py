@@ -130,8 +130,10 @@ def ingest_command(
 
 
 def _bind_identity_file(path: Path, key: bytes, store: Path, directory: Path) -> None:
-    """Refuse an identity file made with another key before anything is written (exit 2);
-    a new one is created stamped with the key's check value."""
+    """Refuse an identity file made with another key before anything is written (exit 2).
+
+    A new one is created stamped with the key's check value.
+    """
     reason = identities.check_path(path, store, directory)
     if reason is None and not directory.is_dir():
         reason = f"{directory} is not a directory"

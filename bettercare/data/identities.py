@@ -79,8 +79,10 @@ def _check_key(con: duckdb.DuckDBPyConnection, path: Path, key: bytes) -> bool:
 
 
 def check_key(path: Path, key: bytes) -> None:
-    """Refuse (:class:`IdentityFileError`) an existing identity file made with another key,
-    or one that is not an identity file. Writes nothing."""
+    """Refuse an identity file made with another key, or not an identity file at all.
+
+    Raises :class:`IdentityFileError`; writes nothing.
+    """
     path = Path(path)
     if not path.is_file():
         return
@@ -93,7 +95,9 @@ def check_key(path: Path, key: bytes) -> None:
 
 def read(path: Path, key: bytes | None = None) -> pa.Table | None:
     """The identities held in the file, or None when it does not exist yet (or is empty).
-    With ``key``, a file made with another key is refused."""
+
+    With ``key``, a file made with another key is refused.
+    """
     if not Path(path).is_file():
         return None
     con = _connect(Path(path), read_only=True)
@@ -109,9 +113,11 @@ def read(path: Path, key: bytes | None = None) -> pa.Table | None:
 
 
 def write(path: Path, table: pa.Table | None, key: bytes | None = None) -> None:
-    """Insert or replace ``table``'s people (by ``person_id``), in one transaction. With
-    ``key``: a new file is stamped with its key check value; a file made with another key
-    is refused before anything is written. ``table=None`` only creates/stamps the file."""
+    """Insert or replace ``table``'s people (by ``person_id``), in one transaction.
+
+    With ``key``: a new file is stamped with its key check value; a file made with another
+    key is refused before anything is written. ``table=None`` only creates/stamps the file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     old = os.umask(0o077)  # a new file (and its WAL) readable by the owner only
@@ -145,8 +151,11 @@ def write(path: Path, table: pa.Table | None, key: bytes | None = None) -> None:
 
 
 def bind_key(path: Path, key: bytes) -> None:
-    """Tie the identity file to ``key`` before a run: refuse a file made with another key
-    (nothing written); create a missing file, empty, stamped with the key check value."""
+    """Tie the identity file to ``key`` before a run.
+
+    Refuse a file made with another key (nothing written); create a missing file, empty,
+    stamped with the key check value.
+    """
     path = Path(path)
     if path.is_file():
         con = _connect(path, read_only=True)

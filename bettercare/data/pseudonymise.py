@@ -53,9 +53,12 @@ def new_key_file(path: Path) -> Path:
 
 
 def load_key(key_file: Path | None = None, data_dirs: Iterable[Path] = ()) -> bytes:
-    """The key from ``key_file`` or else the environment; refuse a key file that lies in
-    any of ``data_dirs`` (the store's directory, the input directory), that group or
-    others may access, that is not UTF-8 text, or a key that is weak (:func:`check_strength`)."""
+    """The pseudonymisation key from ``key_file`` or else the environment.
+
+    Refuse a key file that lies in any of ``data_dirs`` (the store's directory, the input
+    directory), that group or others may access, that is not UTF-8 text, or a key that is
+    weak (:func:`check_strength`).
+    """
     if key_file is not None:
         key_file = Path(key_file)
         if not key_file.is_file():
@@ -114,7 +117,9 @@ def bits_per_character(text: str) -> float:
 
 
 def check_strength(text: str, source: str = "the key") -> None:
-    """Refuse a weak key. The measurable rule (issue 9):
+    """Refuse a weak key.
+
+    The measurable rule (issue 9):
 
     * at least :data:`MIN_KEY_BYTES` (32) bytes, i.e. room for 256 bits;
     * at least :data:`MIN_BITS_PER_CHARACTER` (3.0) bits of Shannon entropy per character,

@@ -25,8 +25,10 @@ _SQL_PATTERN = "^[=+@\\t\\r-]"  # the same characters as a regular expression cl
 
 
 def escape_cell(value: object) -> object:
-    """``value`` with a leading ``'`` when it is text starting with a formula character;
-    anything else (numbers, None, dates) unchanged."""
+    """``value`` with a leading ``'`` when it is text starting with a formula character.
+
+    Anything else (numbers, None, dates) is returned unchanged.
+    """
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
@@ -49,14 +51,19 @@ def to_csv(frame: pd.DataFrame, path: str | Path, **kwargs: Any) -> None:
 
 
 def sql_escape(expr: str) -> str:
-    """DuckDB expression: the text ``expr`` escaped as :func:`escape_cell` does (NULL stays
-    NULL). Use it for every VARCHAR column of a ``COPY (SELECT ...) TO 'x.csv'``."""
+    """DuckDB expression: the text ``expr`` escaped as :func:`escape_cell` does.
+
+    NULL stays NULL. Use it for every VARCHAR column of a ``COPY (SELECT ...) TO 'x.csv'``.
+    """
     return f"CASE WHEN regexp_matches({expr}, '{_SQL_PATTERN}') THEN '''' || {expr} ELSE {expr} END"
 
 
 def copy_to_csv(con: duckdb.DuckDBPyConnection, query: str, path: str | Path) -> None:
-    """``COPY (query) TO path`` (header, comma separated) on the DuckDB connection ``con``
-    with every VARCHAR column escaped by :func:`sql_escape` (other types unchanged)."""
+    """``COPY (query) TO path`` (header, comma separated) with text cells escaped.
+
+    Runs on the DuckDB connection ``con``; every VARCHAR column is escaped by
+    :func:`sql_escape` (other types unchanged).
+    """
     con.execute(f"DESCRIBE ({query})")
     columns = [(row[0], row[1]) for row in con.fetchall()]
     select = ", ".join(

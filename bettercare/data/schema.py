@@ -57,8 +57,10 @@ class FeedSpec:
     extra: dict[str, str] = field(default_factory=dict)
 
     def column(self, name: str) -> Column:
-        """The feed column ``name``, or the feed column a store column of that name is
-        derived from (``birth_month`` -> ``date_of_birth``)."""
+        """The feed column ``name``, or the one a store column of that name derives from.
+
+        For example ``birth_month`` -> ``date_of_birth``.
+        """
         return next(c for c in self.columns if name in (c.name, c.store_name))
 
     @property
@@ -337,8 +339,10 @@ FEEDS: dict[str, FeedSpec] = {
 
 
 def store_columns(feed: FeedSpec) -> list[Column]:
-    """Columns of the feed's store table: identifiers dropped, ``person_id`` first, a
-    column with a ``store_name`` stored under that name (``date_of_birth`` -> ``birth_month``).
+    """Columns of the feed's store table: identifiers dropped, ``person_id`` first.
+
+    A column with a ``store_name`` is stored under that name (``date_of_birth`` ->
+    ``birth_month``).
 
     ``social_care_services`` also gets ``link_method`` ('nhs_number' | 'probabilistic' |
     NULL when unlinked) and ``match_probability``.
@@ -367,9 +371,12 @@ def store_columns(feed: FeedSpec) -> list[Column]:
 
 
 def store_value_sql(feed: FeedSpec, name: str, typed: Callable[[Column], str]) -> str:
-    """DuckDB expression for store column ``name`` of ``feed`` over a staging table whose
-    typed value of a feed column ``c`` is ``typed(c)`` (``validate.t``): the typed value,
-    or its coarsened form for a minimised column (``birth_month``)."""
+    """DuckDB expression for store column ``name`` of ``feed`` over a staging table.
+
+    The staging table's typed value of a feed column ``c`` is ``typed(c)``
+    (``validate.t``); the expression is the typed value, or its coarsened form for a
+    minimised column (``birth_month``).
+    """
     source = feed.column(name)
     if source.store_name == name and source.store_sql:
         return source.store_sql.format(typed(source))
@@ -389,8 +396,11 @@ def store_ddl(table: str) -> str:
 
 
 def create_store_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every (empty) store table on a DuckDB connection; a store written before
-    data minimisation has its ``date_of_birth`` columns replaced by ``birth_month``."""
+    """Create every (empty) store table on a DuckDB connection.
+
+    A store written before data minimisation has its ``date_of_birth`` columns replaced
+    by ``birth_month``.
+    """
     for table in STORE_TABLES:
         con.execute(store_ddl(table))
         _minimise_existing(con, table)

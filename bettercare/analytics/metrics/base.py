@@ -131,8 +131,10 @@ def period_label(d: ir.DateValue, grain: str) -> ir.StringValue:
 
 
 def age_on(birth_month: ir.DateValue, d: ir.DateValue) -> ir.IntegerValue:
-    """Age in whole years on date ``d`` of someone born in the month of ``birth_month``,
-    taken as born on the 1st (only its year and month are used: see *Age* above)."""
+    """Age in whole years on date ``d`` of someone born in the month of ``birth_month``.
+
+    They are taken as born on the 1st (only its year and month are used: see *Age* above).
+    """
     before_birthday = d.month() < birth_month.month()
     return d.year() - birth_month.year() - ibis.ifelse(before_birthday, 1, 0)
 

@@ -1,4 +1,6 @@
-"""Proportion of older people (65+) still at home 91 days after discharge from hospital
+"""Reablement: % of people aged 65+ still at home 91 days after discharge into reablement.
+
+The proportion of older people (65+) still at home 91 days after discharge from hospital
 into reablement / rehabilitation services (percent).
 
 Specification: BCF Technical Guidance metric 3; ASCOF 2B(1) (SALT STS004). ASCOF counts

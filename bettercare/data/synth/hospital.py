@@ -257,8 +257,11 @@ def _destinations(world: World, sp: Spells, rng: np.random.Generator) -> np.ndar
 
 
 def finalise(world: World, sp: Spells, delays: Delays) -> tuple[Spells, Delays]:
-    """Drop run-in spells that ended before the span; order by admission date and NHS
-    number; number the spells ``SP000000001``...; re-point delay rows at the new order."""
+    """Drop run-in spells, order and number the rest, and re-point the delays.
+
+    Spells that ended before the span are dropped; the rest are ordered by admission date
+    and NHS number and numbered ``SP000000001``...; delay rows follow the new order.
+    """
     keep = ~sp.pre | (sp.discharge >= world.start)
     kept = np.flatnonzero(keep)
     order = kept[np.lexsort((world.nhs_number[sp.person[kept]], sp.admission[kept]))]

@@ -239,8 +239,11 @@ class SynthParams(_Model):
     schemes: list[SchemeTarget] = Field(default_factory=list)
 
     def with_plan_schemes(self, plan: Plan) -> SynthParams:
-        """Scheme activity for the plan's own schemes: each scheme's stated admissions
-        avoided per year (the mean where it states several years)."""
+        """Scheme activity for the plan's own schemes.
+
+        Each scheme's stated admissions avoided per year (the mean where it states several
+        years).
+        """
         targets = []
         for scheme in plan.schemes:
             stated = [n for n in scheme.admissions_avoided.values() if n is not None]

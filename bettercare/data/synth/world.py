@@ -152,8 +152,10 @@ class World:
         return np.clip(hi - lo, 0, None) / 365.25
 
     def mid_year_population(self, min_age: int = 0) -> list[int]:
-        """A BCF metric denominator per financial year: residents aged ``min_age``+ alive
-        on its 30 June (the ONS mid-year convention)."""
+        """A BCF metric denominator per financial year.
+
+        Residents aged ``min_age``+ alive on its 30 June (the ONS mid-year convention).
+        """
         key = ("mid_year", min_age)
         if key not in self._cache:
             counts = []
