@@ -44,6 +44,8 @@ from bettercare.domain.plan import MetricPlan, MetricValue, Plan, TimeBasis
 
 
 class Rag(StrEnum):
+    """The RAG rating of an actual against its plan value."""
+
     RED = "RED"
     AMBER = "AMBER"
     GREEN = "GREEN"
@@ -62,6 +64,7 @@ class RagThresholds(BaseModel):
     )
 
     def tolerance(self, metric: str) -> float:
+        """The amber tolerance (%) for ``metric``: its own, else the default."""
         return self.per_metric.get(metric, self.amber_tolerance_pct)
 
 

@@ -141,10 +141,12 @@ class P4PEarned:
 
     @property
     def earned(self) -> Decimal | None:
+        """P4P earned to date (None when it cannot be computed)."""
         return self.to_date.earned if self.to_date else None
 
     @property
     def retained(self) -> Decimal | None:
+        """The linked sum retained to date to pay for acute activity (None when unknown)."""
         return self.to_date.retained if self.to_date else None
 
 

@@ -137,14 +137,17 @@ class Variation(StrEnum):
 
     @property
     def is_improvement(self) -> bool:
+        """A special cause in the improving direction."""
         return self in (Variation.IMPROVEMENT_HIGH, Variation.IMPROVEMENT_LOW)
 
     @property
     def is_concern(self) -> bool:
+        """A special cause in the worsening direction."""
         return self in (Variation.CONCERN_HIGH, Variation.CONCERN_LOW)
 
     @property
     def is_neutral(self) -> bool:
+        """A special cause of a metric with no better direction."""
         return self in (Variation.NEUTRAL_HIGH, Variation.NEUTRAL_LOW)
 
 
@@ -175,6 +178,7 @@ class Segment:
 
     @property
     def periods(self) -> int:
+        """Number of points in the segment."""
         return self.stop - self.start
 
     @property
@@ -219,26 +223,32 @@ class XmrChart:
     # The latest segment's figures, for callers that show one set of limits.
     @property
     def mean(self) -> float:
+        """The latest segment's mean."""
         return self.current.mean
 
     @property
     def mr_bar(self) -> float:
+        """The latest segment's mean moving range (after screening)."""
         return self.current.mr_bar
 
     @property
     def ucl(self) -> float:
+        """The latest segment's upper process limit (mean + 2.66 x mR-bar)."""
         return self.current.ucl
 
     @property
     def lcl(self) -> float:
+        """The latest segment's lower process limit (mean - 2.66 x mR-bar)."""
         return self.current.lcl
 
     @property
     def upper_2s(self) -> float:
+        """The latest segment's upper two-sigma line (used by two-in-three)."""
         return self.current.upper_2s
 
     @property
     def lower_2s(self) -> float:
+        """The latest segment's lower two-sigma line (used by two-in-three)."""
         return self.current.lower_2s
 
     @property
@@ -279,10 +289,12 @@ class XmrChart:
 
     @property
     def point_types(self) -> list[PointType | None]:
+        """The reference's point type of every point (:meth:`point_type`)."""
         return [self.point_type(i) for i in range(len(self.values))]
 
     @property
     def signals(self) -> list[Variation | None]:
+        """The variation icon of every point (:meth:`signal`)."""
         return [self.signal(i) for i in range(len(self.values))]
 
     @property

@@ -38,6 +38,7 @@ back)."""
 
 
 def register(root: typer.Typer) -> None:
+    """Add ``ingest`` and the ``key`` and ``link`` command groups to the CLI."""
     root.command("ingest", help=INGEST_HELP)(ingest_command)
     root.add_typer(key_app, name="key")
     root.add_typer(link_app, name="link")
@@ -77,6 +78,7 @@ def ingest_command(
         None, "--memory-limit", help="DuckDB memory limit, e.g. 2GB (spills beyond it)."
     ),
 ) -> None:
+    """Ingest the feed files in DIRECTORY into the store (see ``INGEST_HELP``)."""
     try:
         key = pseudonymise.load_key(key_file, [directory, store.parent])
     except pseudonymise.PseudonymKeyError as exc:

@@ -346,6 +346,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def format_path(loc: tuple[str | int, ...]) -> str:
+    """The plan path of ``loc`` as findings show it (``schemes[2].spend.2015/16``)."""
     out = ""
     for part in loc:
         if isinstance(part, int):

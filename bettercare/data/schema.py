@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a feed file: its type, the rules its values follow, and identifiers."""
+
     name: str
     type: str  # DuckDB type: VARCHAR, DATE, INTEGER, DOUBLE, BOOLEAN
     required: bool = True
@@ -48,6 +50,8 @@ class Column:
 
 @dataclass(frozen=True)
 class FeedSpec:
+    """A feed file's specification: its columns, key, period column and store table."""
+
     name: str
     description: str
     columns: tuple[Column, ...]
@@ -70,6 +74,7 @@ class FeedSpec:
 
     @property
     def column_names(self) -> list[str]:
+        """The feed's column names, in file order."""
         return [c.name for c in self.columns]
 
 

@@ -82,6 +82,7 @@ class Context:
     periods: ir.Table | None = None  # period, period_start, period_end (snapshot metrics)
 
     def table(self, name: str) -> ir.Table:
+        """The store table ``name``; :class:`MetricDataError` when the store lacks it."""
         try:
             return self.tables[name]
         except KeyError:
@@ -104,6 +105,7 @@ class MetricSpec:
 
     @property
     def definition(self) -> MetricDefinition:
+        """The metric's catalogue entry (:data:`bettercare.domain.metrics.CATALOGUE`)."""
         return get_metric(self.id)
 
 
@@ -140,11 +142,13 @@ def age_on(birth_month: ir.DateValue, d: ir.DateValue) -> ir.IntegerValue:
 
 
 def check_grain(grain: str) -> None:
+    """Raise ``ValueError`` unless ``grain`` is one of :data:`GRAINS`."""
     if grain not in GRAINS:
         raise ValueError(f"grain '{grain}' is not one of {', '.join(GRAINS)}")
 
 
 def in_window(ctx: Context, d: ir.DateValue) -> ir.BooleanValue:
+    """True where date ``d`` is present and inside the context's period window."""
     cond = d.notnull()
     if ctx.start is not None:
         cond &= d >= ctx.start

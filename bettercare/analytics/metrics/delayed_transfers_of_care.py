@@ -34,6 +34,7 @@ ID = "delayed_transfers_of_care"
 
 
 def build(ctx: Context) -> ir.Table:
+    """Delayed days of people aged 18+ per census month, per 100,000 aged 18+, by attribution."""
     d = ctx.table("delayed_transfers")
     d = d.filter(in_window(ctx, d.census_month))
     d = with_hwb(ctx, d, "birth_month")

@@ -34,6 +34,7 @@ ID = "permanent_admissions_care_homes_65"
 
 
 def build(ctx: Context) -> ir.Table:
+    """Permanent care home admissions (residential, nursing) of people 65+, per 100,000 aged 65+."""
     s = ctx.table("social_care_services")
     s = s.filter(
         s.permanent_admission,

@@ -40,6 +40,10 @@ ID = "reablement_91_days"
 
 
 def build(ctx: Context) -> ir.Table:
+    """Reablement episodes of people aged 65+ at home 91 days after discharge, as % of episodes.
+
+    At year grain only October-December discharges count, as ASCOF 2B(1) does.
+    """
     r = ctx.table("reablement_episodes")
     r = r.filter(in_window(ctx, r.discharge_date))
     if ctx.grain == "year":

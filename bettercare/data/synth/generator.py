@@ -63,6 +63,8 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Result:
+    """Where the generator wrote the feeds and how many rows each has."""
+
     out_dir: Path
     row_counts: dict[str, int] = field(default_factory=dict)
 

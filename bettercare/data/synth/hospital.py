@@ -78,6 +78,8 @@ def _geometric_days(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Spells:
+    """Generated hospital spells, one array element per spell."""
+
     person: np.ndarray
     elective: np.ndarray  # bool
     admission: np.ndarray  # int64 day
@@ -94,6 +96,7 @@ class Spells:
         return len(self.person)
 
     def take(self, idx: np.ndarray) -> Spells:
+        """The spells at positions ``idx`` (spell ids not carried over)."""
         names = (
             "person",
             "elective",
@@ -111,6 +114,8 @@ class Spells:
 
 @dataclass
 class Truth:
+    """What the generator knows about each person that a metric should recover."""
+
     # per person, general + falls (not terminal), in the span's first financial year
     annual_non_elective_rate: np.ndarray
 
@@ -279,6 +284,8 @@ def finalise(world: World, sp: Spells, delays: Delays) -> tuple[Spells, Delays]:
 
 @dataclass
 class Delays:
+    """Delayed transfer of care rows: one per delayed spell per census month."""
+
     spell: np.ndarray  # spell index per row
     month: np.ndarray  # date32 of first day of the census month
     days: np.ndarray
@@ -366,6 +373,8 @@ def _month_day(month_index: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Reablement:
+    """Reablement episodes after 65+ discharges, with their 91-day outcome."""
+
     spell: np.ndarray
     start: np.ndarray
     outcome: np.ndarray  # str objects

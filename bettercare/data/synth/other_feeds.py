@@ -15,6 +15,8 @@ SURVEY_QUESTION = "support_to_manage_ltc"  # GPPS: enough support to manage your
 
 @dataclass
 class Responses:
+    """GP Patient Survey answers: who answered, when, and whether positively."""
+
     person: np.ndarray
     date: np.ndarray
     positive: np.ndarray

@@ -473,6 +473,7 @@ def preset_dict(name: str) -> dict[str, Any]:
 
 
 def preset(name: str) -> SynthParams:
+    """The validated parameters of a named HWB preset (:data:`PRESETS`)."""
     from bettercare.data.synth.params import SynthParams
 
     return SynthParams.model_validate(preset_dict(name))

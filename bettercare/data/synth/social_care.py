@@ -61,6 +61,8 @@ DURATION = {
 
 @dataclass
 class Services:
+    """Council social care services: person, type, start, end and permanence."""
+
     person: np.ndarray
     service_type: np.ndarray  # object str
     start: np.ndarray

@@ -52,6 +52,7 @@ def day(d: date) -> int:
 
 
 def band_index(age_years: np.ndarray) -> np.ndarray:
+    """Index into :data:`AGE_BANDS` of each age in whole years."""
     return np.searchsorted(BAND_LOW, age_years, side="right") - 1
 
 
@@ -103,10 +104,12 @@ class World:
 
     @property
     def n(self) -> int:
+        """Number of people in the world."""
         return len(self.nhs_number)
 
     @property
     def entry(self) -> np.ndarray:
+        """First day of each person's exposure window (birth or the span's start)."""
         return np.maximum(self.dob, self.start)
 
     @property
