@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bettercare.data import linkage, pseudonymise
+from bettercare.data import duck, linkage, pseudonymise
 from bettercare.data.ingest.read import ROW
 from bettercare.data.ingest.store import arrow
 
@@ -37,7 +37,7 @@ def link_social_care(
         "WHERE person_id IS NOT NULL"
     )
     stats: dict[str, float] = {}
-    total, det = con.execute(f"SELECT count(*), count(person_id) FROM {ok}").fetchone()
+    total, det = duck.one(con, f"SELECT count(*), count(person_id) FROM {ok}")
     stats["records"] = total
     stats["linked_nhs_number"] = det
     stats["needing_probabilistic"] = total - det
@@ -89,7 +89,8 @@ def truth_metrics(
         "truth", pa.table({"service_id": truth.column("service_id"), "true_person_id": pids})
     )
     known = "(SELECT person_id FROM identities)" if has_identities else "(SELECT NULL)"
-    tp, fp, fn_, n_det_wrong = con.execute(
+    tp, fp, fn_, n_det_wrong = duck.one(
+        con,
         f"""SELECT
           count(*) FILTER (WHERE link_method = 'probabilistic'
                            AND o.person_id = tr.true_person_id),
@@ -100,8 +101,8 @@ def truth_metrics(
                            AND tr.true_person_id IN {known}),
           count(*) FILTER (WHERE link_method = 'nhs_number'
                            AND o.person_id IS DISTINCT FROM tr.true_person_id)
-        FROM {ok} o JOIN truth tr ON o.service_id = tr.service_id"""
-    ).fetchone()
+        FROM {ok} o JOIN truth tr ON o.service_id = tr.service_id""",
+    )
     con.complete()
     con.unregister("truth")
     return {

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from bettercare.data import duck
 from bettercare.data.ingest.read import FileRejected, Issue
 from bettercare.data.ingest.results import FeedResult
 from bettercare.data.schema import FEEDS, FeedSpec
@@ -56,9 +57,7 @@ def check_list(con: duckdb.DuckDBPyConnection, iss: str, name: str) -> None:
     a person whose opt-out cannot be applied, so the list is rejected (and with it
     the run's person-level feeds). A repeated entry is only a warning."""
     con.execute(f"UPDATE {iss} SET severity = 'warning' WHERE rule = 'duplicate_key'")
-    bad = con.execute(
-        f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'"
-    ).fetchone()[0]
+    bad = duck.count(con, f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'")
     if bad:
         con.execute(f"INSERT INTO run_issues SELECT * FROM {iss}")
         raise FileRejected(

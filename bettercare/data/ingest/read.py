@@ -239,7 +239,7 @@ def _read_csv(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
     bad: list[Issue] = []
     bad_lines: list[int] = []
 
-    def on_invalid(row) -> str:
+    def on_invalid(row: pacsv.InvalidRow) -> str:
         bad_lines.append(row.number)
         bad.append(
             Issue(
