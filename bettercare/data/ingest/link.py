@@ -1,5 +1,8 @@
-"""Social care linkage: deterministic on the pseudonym, else probabilistic
-(:mod:`bettercare.data.linkage`); quality against the generator's truth file."""
+"""Social care linkage: on the pseudonym, else probabilistic; quality against truth.
+
+Deterministic on the pseudonym, else probabilistic (:mod:`bettercare.data.linkage`);
+quality against the generator's truth file.
+"""
 
 from __future__ import annotations
 
@@ -26,10 +29,12 @@ def link_social_care(
     key: bytes,
     temp_directory: Path,
 ) -> dict[str, float]:
-    """Link the social care rows of the TEMP table ``ok``: on the pseudonym where the NHS
-    number is valid, else probabilistically (Splink) against the TEMP ``identities``.
-    Returns the linkage figures (written to ``linkage_report`` once the file is
-    accepted)."""
+    """Link the social care rows of the TEMP table ``ok`` to people.
+
+    On the pseudonym where the NHS number is valid, else probabilistically (Splink)
+    against the TEMP ``identities``. Returns the linkage figures (written to
+    ``linkage_report`` once the file is accepted).
+    """
     con.execute(f"ALTER TABLE {ok} ADD COLUMN link_method VARCHAR")
     con.execute(f"ALTER TABLE {ok} ADD COLUMN match_probability DOUBLE")
     con.execute(
@@ -77,8 +82,10 @@ def link_social_care(
 def truth_metrics(
     con: duckdb.DuckDBPyConnection, ok: str, directory: Path, key: bytes, has_identities: bool
 ) -> dict[str, float]:
-    """Precision / recall of probabilistic links against the generator's truth file
-    (synthetic data only)."""
+    """Precision / recall of probabilistic links against the generator's truth file.
+
+    Synthetic data only.
+    """
     path = directory / TRUTH_FILE
     if not path.is_file():
         return {}

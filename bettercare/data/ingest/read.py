@@ -1,5 +1,7 @@
-"""Read a feed file (the first step of an ingest): which files are feeds, the header,
-the rows as text; file-level problems reject the whole file (:class:`FileRejected`).
+"""Read a feed file (the first step of an ingest): header and rows as text.
+
+Which files are feeds, the header, the rows as text; file-level problems reject the
+whole file (:class:`FileRejected`).
 
 File-level rule ids: ``unknown_feed``, ``duplicate_feed_file``, ``unreadable``,
 ``encoding``, ``empty_file``, ``wrong_delimiter``, ``missing_column``,
@@ -38,6 +40,8 @@ _COLUMN_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")  # snake_case, as every feed 
 
 @dataclass(frozen=True)
 class Issue:
+    """One finding of an ingest: file, row and column, rule, message, masked value."""
+
     file: str
     row: int | None
     column: str | None
@@ -56,8 +60,11 @@ class FileRejected(Exception):
 
 
 def discover(directory: Path) -> tuple[dict[str, Path], list[Issue]]:
-    """Feed files in ``directory`` (``<feed>.csv`` or ``<feed>.parquet``) and the issues
-    for files that cannot be used (unknown feed name, both formats for one feed)."""
+    """Feed files in ``directory`` and the issues for files that cannot be used.
+
+    Feeds are ``<feed>.csv`` or ``<feed>.parquet``; unusable: an unknown feed name, both
+    formats for one feed.
+    """
     found: dict[str, list[Path]] = {}
     issues: list[Issue] = []
     for path in sorted(p for p in Path(directory).iterdir() if p.is_file()):
@@ -96,6 +103,7 @@ def discover(directory: Path) -> tuple[dict[str, Path], list[Issue]]:
 
 
 def sha256(path: Path) -> str:
+    """Hex SHA-256 of the file's bytes (the ingest log's file digest)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -139,8 +147,10 @@ def check_header(file: str, feed: FeedSpec, header: list[str]) -> None:
 
 
 def read_feed(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
-    """The file's rows as text columns plus ``_row``, and row issues found while parsing
-    (rows with the wrong number of fields). Raises :class:`FileRejected`."""
+    """The file's rows as text columns plus ``_row``, and the row issues of parsing.
+
+    Row issues are rows with the wrong number of fields. Raises :class:`FileRejected`.
+    """
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path, feed), []
     return _read_csv(path, feed)
@@ -165,9 +175,11 @@ def _plain(t: pa.DataType) -> bool:
 
 
 def _read_parquet(path: Path, feed: FeedSpec) -> pa.Table:
-    """A Parquet file's columns as text. A column of a type that is not a single text,
-    number, date or boolean value (list, struct, map), or binary that is not UTF-8, rejects
-    the file (``unexpected_type``)."""
+    """A Parquet file's columns as text.
+
+    A column of a type that is not a single text, number, date or boolean value (list,
+    struct, map), or binary that is not UTF-8, rejects the file (``unexpected_type``).
+    """
     try:
         table = pq.read_table(path)
     except Exception as exc:
