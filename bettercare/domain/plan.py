@@ -399,7 +399,7 @@ class MetricReturn(_Model):
 
 class ConditionReturn(_Model):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
-    confirmed: bool
+    confirmed: bool | None = Field(None, description="None: not yet answered")
     narrative: str | None = None
 
 
@@ -475,6 +475,14 @@ class Plan(_Model):
         dup_s = sorted(r for r, n in refs_s.items() if n > 1)
         if dup_s:
             raise ValueError(f"scheme references must be unique; repeated: {', '.join(dup_s)}")
+        unknown = [
+            f"quarterly_reports[{i}].actual_spend.{ref}"
+            for i, r in enumerate(self.quarterly_reports)
+            for ref in r.actual_spend
+            if ref not in refs_s
+        ]
+        if unknown:
+            raise ValueError(f"unknown scheme reference ({'; '.join(unknown)})")
         return self
 
     # -- convenience -------------------------------------------------------------

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.frameworks import (
@@ -59,7 +60,12 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, summary: str):
+RuleCheck = Callable[[Plan], list[Finding]]
+
+
+def rule(rule_id: str, summary: str) -> Callable[[RuleCheck], RuleCheck]:
+    """Register a planning rule under ``rule_id`` (decorator)."""
+
     def register(fn: Callable[[Plan], list[Finding]]) -> Callable[[Plan], list[Finding]]:
         RULES[rule_id] = Rule(rule_id, summary, fn)
         return fn
@@ -384,7 +390,7 @@ def years_and_dates(plan: Plan) -> list[Finding]:
         )
     allowed = set(years)
 
-    def check_keys(mapping: dict, path: str) -> None:
+    def check_keys(mapping: dict[str, Any], path: str) -> None:
         for fy in mapping:
             if fy not in allowed:
                 out.append(
@@ -409,6 +415,16 @@ def years_and_dates(plan: Plan) -> list[Finding]:
                     E,
                     f"funding[{i}].financial_year",
                     f"{f.financial_year} is outside the plan's years ({', '.join(years)})",
+                )
+            )
+    for i, r in enumerate(plan.quarterly_reports):
+        if r.financial_year not in allowed:
+            out.append(
+                _f(
+                    "years-and-dates",
+                    E,
+                    f"quarterly_reports[{i}].financial_year",
+                    f"a return for {r.financial_year} Q{r.quarter} is outside the plan's years",
                 )
             )
     if plan.performance and plan.performance.financial_year not in allowed:
@@ -450,14 +466,14 @@ def years_and_dates(plan: Plan) -> list[Finding]:
                     f"{d} is more than a year before the plan starts ({years[0]})",
                 )
             )
-    for i, s in enumerate(plan.sign_offs):
-        if s.date and plan.date_submitted and s.date > plan.date_submitted:
+    for i, so in enumerate(plan.sign_offs):
+        if so.date and plan.date_submitted and so.date > plan.date_submitted:
             out.append(
                 _f(
                     "years-and-dates",
                     W,
                     f"sign_offs[{i}].date",
-                    f"signed {s.date}, after the plan was submitted {plan.date_submitted}",
+                    f"signed {so.date}, after the plan was submitted {plan.date_submitted}",
                 )
             )
     return out
