@@ -166,3 +166,18 @@ def test_recorded_report_naming_an_unknown_scheme_is_refused(tmp_path):
 
     with pytest.raises(PlanFileError, match=r"quarterly_reports\[0\]\.actual_spend\.MB77"):
         load_plan(path)
+
+
+def test_latest_recorded_return_is_written(plan, tmp_path):
+    from bettercare.reporting.returns import write_latest_return
+
+    path = write_latest_return(plan, tmp_path)
+    assert path.name == "marlbury_2025_2025-26_Q2.xlsx"
+    assert read_return(path, plan) == plan.quarter_report("2025/26", 2)
+    assert write_latest_return(load_plan(EXAMPLE.with_name("rutland_2014.yaml")), tmp_path) is None
+
+
+def test_demo_plans_only_writes_the_xlsx_return(tmp_path):
+    result = CliRunner().invoke(app, ["demo", "--plans-only", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "returns" / "marlbury_2025_2025-26_Q2.xlsx").is_file()

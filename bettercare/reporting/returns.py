@@ -174,3 +174,17 @@ def _conditions(ws: Worksheet, plan: Plan, report: QuarterReport) -> None:
         answer = None if c.confirmed is None else (YES if c.confirmed else NO)
         ws.append([c.id, texts.get(c.id), answer, c.narrative])
         ws.cell(ws.max_row, 3).fill = _INPUT
+
+
+def write_latest_return(plan: Plan, folder: str | Path) -> Path | None:
+    """Write the plan's latest recorded return into ``folder`` (None if it records none).
+
+    The file is named ``<plan_id>_<yyyy-yy>_Q<n>.xlsx`` (plan ids are ``[a-z0-9_-]``).
+    """
+    if not plan.quarterly_reports:
+        return None
+    latest = max(plan.quarterly_reports, key=lambda r: (r.financial_year, r.quarter))
+    fy, q = latest.financial_year, latest.quarter
+    path = Path(folder) / f"{plan.plan_id}_{fy.replace('/', '-')}_Q{q}.xlsx"
+    write_return(plan, fy, q, path)
+    return path
