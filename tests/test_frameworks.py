@@ -301,3 +301,9 @@ def test_plan_validate_cli_on_the_example():
     result = CliRunner().invoke(app, ["plan", "validate", str(EXAMPLE)])
     assert result.exit_code == 0
     assert "valid, 1 warning" in result.output
+
+
+def test_scheme_source_label(make_2025):
+    plan = make_2025()
+    assert plan.schemes[0].source_label() == "icb_minimum, local_authority_bcf_grant"
+    assert plan.schemes[2].source_label() == "icb_minimum"

@@ -228,6 +228,13 @@ class Scheme(_Model):
     ] = Field(default_factory=dict, description="Expected non-elective admissions avoided per year")
     description: str | None = None
 
+    def source_label(self) -> str:
+        """The funding stream(s) a scheme draws on, for tables: 'a, b' or ''."""
+        names = dict.fromkeys(str(src.source) for src in self.sources)
+        if not names and self.funding_source is not None:
+            names = {str(self.funding_source): None}
+        return ", ".join(names)
+
 
 class ConditionStatus(StrEnum):
     MET = "met"
