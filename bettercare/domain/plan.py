@@ -399,12 +399,16 @@ class MetricReturnStatus(StrEnum):
 
 
 class MetricReturn(_Model):
+    """One metric's status in a return, with the narrative the HWB gives."""
+
     metric: str
     status: MetricReturnStatus
     narrative: str | None = None
 
 
 class ConditionReturn(_Model):
+    """A national condition confirmed (or not, or not yet answered) in a return."""
+
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     confirmed: bool | None = Field(None, description="None: not yet answered")
     narrative: str | None = None

@@ -1106,8 +1106,7 @@ def rules_for(plan: Plan) -> list[str]:
 
 
 def check_plan(plan: Plan, rules: list[str] | None = None) -> list[Finding]:
-    """Run the planning rules of the plan's framework (or those named) and return their
-    findings, errors first."""
+    """Run the plan's framework's rules (those named, if given); findings, errors first."""
     findings: list[Finding] = []
     applicable = rules_for(plan)
     for rule_id in applicable:

@@ -13,6 +13,11 @@ Sources:
   Plans are jointly agreed by local authorities and ICBs, signed off by the HWB, and
   involve NHS trusts, social care providers, voluntary sector partners and local
   housing authorities.
+- Summaries of the framework: Housing LIN, "Better Care Fund policy framework 2025 to
+  2026" (HWBs consult housing authorities and ICBs on the design and delivery of funded
+  services; local goals for unplanned admissions, delayed discharges and long-term care
+  home admissions) and the Homecare Association's note of 30 January 2025 (plans
+  involve NHS trusts, social care providers, voluntary sector partners and housing).
 - Better Care Fund planning requirements 2025 to 2026 (read alongside the framework):
   the planning template, the NHS minimum contribution to adult social care, the Local
   Authority Better Care Grant (the former improved BCF, with the Additional Discharge
