@@ -307,3 +307,26 @@ def test_scheme_source_label(make_2025):
     plan = make_2025()
     assert plan.schemes[0].source_label() == "icb_minimum, local_authority_bcf_grant"
     assert plan.schemes[2].source_label() == "icb_minimum"
+
+
+def test_2017_19_plan_gets_four_conditions_and_no_p4p(make_plan):
+    def change(d):
+        d["financial_years"] = ["2017/18", "2018/19"]
+
+    plan = make_plan(change)
+    assert "payment-for-performance" not in rules_for(plan)
+    conds = check_plan(plan, rules=["national-conditions"])
+    # of the fixture's six 2014-16 conditions only plans_jointly_agreed is a 2017-19 one
+    assert sorted(f.message.split("'")[1] for f in conds if f.severity == Severity.ERROR) == [
+        "data_sharing_nhs_number",
+        "impact_on_acute_sector",
+        "joint_assessment_lead_professional",
+        "protect_social_care",
+        "seven_day_services",
+    ]
+    missing = [f.message for f in conds if "not addressed" in f.message]
+    assert missing == [
+        "national condition 'nhs_contribution_social_care' is not addressed",
+        "national condition 'nhs_out_of_hospital_services' is not addressed",
+        "national condition 'managing_transfers_of_care' is not addressed",
+    ]
