@@ -72,5 +72,5 @@ def one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
 
 
 def count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    """The number a ``SELECT count(...)`` query returns."""
+    """The one number an aggregate counting query (``SELECT count``) returns."""
     return int(one(con, sql)[0])
