@@ -29,3 +29,21 @@ def test_duckdb_and_spark_agree(con, grain):
     on_spark = compute_metrics(con, grain, backend="spark", period="2016/17")
     assert len(on_duckdb) > 10
     pd.testing.assert_frame_equal(on_duckdb, on_spark, check_exact=False, rtol=1e-12)
+
+
+HEADLINE_2025_26 = [
+    "emergency_admissions_65",
+    "discharge_delay_days",
+    "long_term_admissions_care_homes_65",
+]
+
+
+@pytest.mark.parametrize("grain", ["month", "year"])
+def test_2025_26_headline_metrics_agree(con, grain):
+    on_duckdb = compute_metrics(con, grain, metrics=HEADLINE_2025_26, period="2016/17")
+    on_spark = compute_metrics(
+        con, grain, backend="spark", metrics=HEADLINE_2025_26, period="2016/17"
+    )
+    assert set(on_duckdb.metric) == set(HEADLINE_2025_26)
+    assert set(on_duckdb.breakdown) == {"all", "on_ready_date", "delayed"}
+    pd.testing.assert_frame_equal(on_duckdb, on_spark, check_exact=False, rtol=1e-12)
