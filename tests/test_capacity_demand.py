@@ -4,7 +4,6 @@ the tiny hand-built store (tests/metrics_fixtures.py), worked by hand."""
 from __future__ import annotations
 
 from datetime import date
-from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -15,6 +14,7 @@ from bettercare.analytics.capacity_demand import (
     capacity_demand_from_store,
     compare_with_plan,
 )
+from bettercare.domain.plan import CapacityDemand
 
 SC_COLS = (
     "service_id, person_id, birth_month, service_type, setting, start_date, end_date, "
@@ -112,30 +112,39 @@ def test_compare_with_plan():
     build_store(con)
     measured = capacity_demand_from_store(con)
     planned = [
-        SimpleNamespace(
+        CapacityDemand(
             service="discharge_pathway_0",
-            service_type=None,
             demand={"2016-04": 4, "2016-05": 2, "2017-06": 5},
             capacity={"2016-04": 5},
         ),
-        SimpleNamespace(
+        CapacityDemand(
             service="community_referrals",
             service_type="Short-term bedded care",
             demand={"2016-04": 2},
-            capacity={},
+        ),
+        CapacityDemand(
+            service="community_referrals",
+            service_type="urgent community response (two-hour)",
+            demand={"2016-04": 40},
         ),
     ]
     out = compare_with_plan(measured, planned, A)
-    rows = {(r.month, r.service): r for r in out.itertuples()}
-    apr = rows[("2016-04", "discharge_pathway_0")]
+    rows = {
+        (r.month, r.service, r.service_type if isinstance(r.service_type, str) else None): r
+        for r in out.itertuples()
+    }
+    apr = rows[("2016-04", "discharge_pathway_0", None)]
     assert (apr.planned_demand, apr.planned_capacity, apr.measured) == (4, 5, 3.0)
     assert (apr.difference, apr.difference_pct) == (-1.0, -25.0)
-    may = rows[("2016-05", "discharge_pathway_0")]
+    may = rows[("2016-05", "discharge_pathway_0", None)]
     assert (may.measured, may.difference) == (0.0, -2.0)  # a measured month with none
-    june = rows[("2017-06", "discharge_pathway_0")]
+    june = rows[("2017-06", "discharge_pathway_0", None)]
     assert pd_isna(june.measured) and june.note == "month not in the linked data"
-    bed = rows[("2016-04", "community_referrals")]
+    bed = rows[("2016-04", "community_referrals", "Short-term bedded care")]
     assert (bed.measured, bed.difference_pct) == (1.0, -50.0)  # c5 vs 2 planned
+    ucr = rows[("2016-04", "community_referrals", "urgent community response (two-hour)")]
+    assert pd_isna(ucr.measured) and pd_isna(ucr.difference)
+    assert ucr.note.startswith("'urgent community response (two-hour)' not measurable: ")
 
 
 def pd_isna(x) -> bool:

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Protocol
 
 import ibis
 import ibis.expr.types as ir
@@ -61,6 +60,7 @@ from bettercare.analytics.metrics.base import (
     with_hwb,
 )
 from bettercare.domain.periods import period_span
+from bettercare.domain.plan import CapacityDemand
 
 #: Days after discharge within which a social care service counts as the discharge's
 #: support (assumed: discharge to assess arranges support within a week).
@@ -248,27 +248,21 @@ def capacity_demand_from_store(store: Store, period: str | None = None) -> pd.Da
         return out
 
 
-class _PlannedService(Protocol):
-    """What :func:`compare_with_plan` reads of a plan's capacity and demand entry."""
-
-    service: str
-    service_type: str | None
-    demand: dict[str, int | None]
-    capacity: dict[str, int | None]
-
-
 def compare_with_plan(
-    measured: pd.DataFrame, planned: Iterable[_PlannedService], hwb_code: str
+    measured: pd.DataFrame, planned: Iterable[CapacityDemand], hwb_code: str
 ) -> pd.DataFrame:
     """Planned monthly demand and capacity next to the demand measured for one HWB.
 
     ``planned``: the plan's capacity and demand entries (``service`` one of
     :data:`DISCHARGE_PATHWAYS` or :data:`COMMUNITY`, optional ``service_type``, and
     ``demand`` / ``capacity`` by month ``YYYY-MM``). A community entry whose
-    ``service_type`` is one of :data:`COMMUNITY_TYPES` is compared with that type, any
-    other with the measurable community total. Columns: month, service, service_type,
-    planned_demand, planned_capacity, measured, difference (measured - planned demand),
-    difference_pct and note; a month the store does not cover has no measured value.
+    ``service_type`` is one of :data:`COMMUNITY_TYPES` is compared with that type, one
+    without a type with the measurable community total, and any other type (e.g. urgent
+    community response) is not measurable: no measured value, the reason in ``note``.
+    A discharge pathway is compared with the pathway whatever its ``service_type``.
+    Columns: month, service, service_type, planned_demand, planned_capacity, measured,
+    difference (measured - planned demand), difference_pct and note; a month the store
+    does not cover has no measured value.
     """
     m = measured[measured.hwb_code == hwb_code]
     cols = [m[c].tolist() for c in ("month", "service", "service_type", "measured", "note")]
@@ -278,13 +272,16 @@ def compare_with_plan(
     }
     rows = []
     for entry in planned:
-        service = str(getattr(entry.service, "value", entry.service))
+        service = str(entry.service.value)
         stype = entry.service_type
         typed = stype.lower() if stype and stype.lower() in COMMUNITY_TYPES else None
+        unmeasurable = service == COMMUNITY and stype is not None and typed is None
         months = sorted(set(entry.demand) | set(entry.capacity))
         for month in months:
             want = entry.demand.get(month)
             have, note = found.get((month, service, typed), (None, ""))
+            if unmeasurable and have is not None:
+                have, note = None, f"'{stype}' not measurable: {NOT_MEASURED[COMMUNITY]}"
             diff = float(have - want) if have is not None and want is not None else None
             rows.append(
                 {
@@ -296,7 +293,7 @@ def compare_with_plan(
                     "measured": have,
                     "difference": diff,
                     "difference_pct": diff / want * 100 if diff is not None and want else None,
-                    "note": note if have is not None else "month not in the linked data",
+                    "note": note or "month not in the linked data",
                 }
             )
     return pd.DataFrame(

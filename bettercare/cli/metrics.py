@@ -163,7 +163,7 @@ def metrics(
         schemes = scheme_impact(activity, the_plan, grain)
         capacity = capacity_demand_from_store(store, period)  # measured side (2023-25)
         notes += capacity.attrs["warnings"]
-        vs_plan = compare_with_plan(capacity, getattr(the_plan, "capacity_demand", []), code)
+        vs_plan = compare_with_plan(capacity, the_plan.capacity_demand, code)
         notes += scheme_reference_notes(activity, the_plan)
     except (MetricDataError, ValueError) as exc:
         raise _fail(str(exc)) from None
