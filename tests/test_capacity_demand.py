@@ -135,7 +135,7 @@ def test_compare_with_plan():
     }
     apr = rows[("2016-04", "discharge_pathway_0", None)]
     assert (apr.planned_demand, apr.planned_capacity, apr.measured) == (4, 5, 3.0)
-    assert (apr.difference, apr.difference_pct) == (-1.0, -25.0)
+    assert (apr.difference, apr.difference_pct, apr.note) == (-1.0, -25.0, "")
     may = rows[("2016-05", "discharge_pathway_0", None)]
     assert (may.measured, may.difference) == (0.0, -2.0)  # a measured month with none
     june = rows[("2017-06", "discharge_pathway_0", None)]

@@ -293,7 +293,7 @@ def compare_with_plan(
                     "measured": have,
                     "difference": diff,
                     "difference_pct": diff / want * 100 if diff is not None and want else None,
-                    "note": note or "month not in the linked data",
+                    "note": note if have is not None else note or "month not in the linked data",
                 }
             )
     return pd.DataFrame(
