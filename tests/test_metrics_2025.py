@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 import ibis
+import pandas as pd
 import pytest
 from metrics_fixtures import A, B, build_store
 
@@ -196,3 +197,30 @@ def test_store_tables_gain_the_new_column_when_reopened():
     # no ready dates yet: skipped as an empty metric, not an error
     df = compute_metrics(c, "year")
     assert any(w.startswith("discharge_delay_days: empty numerator") for w in df.attrs["warnings"])
+
+
+HEADLINE = ["emergency_admissions_65", "discharge_delay_days", "long_term_admissions_care_homes_65"]
+
+
+def test_the_report_shows_the_headline_metrics(con, make_plan):
+    # A plan stating the three headline metrics gets a board row and a chart for each.
+    from bettercare.analytics.performance import plan_vs_actual
+    from bettercare.domain.metrics import CATALOGUE
+    from bettercare.reporting.metrics_report import metrics_sections
+
+    def headline(d):
+        d["hwb"]["ons_code"] = A
+        d["metrics"] = [
+            {"metric": m, "time_basis": "month", "planned": [{"period": "2016/17", "value": 1.0}]}
+            for m in HEADLINE
+        ]
+
+    plan = make_plan(headline)
+    by_grain = {
+        g: plan_vs_actual(compute_metrics(con, g, period="2016/17"), plan, hwb_code=A)
+        for g in ("month", "year")
+    }
+    (_title, html), *_ = metrics_sections(plan, by_grain, pd.DataFrame(), None)
+    for m in HEADLINE:
+        assert CATALOGUE[m].name in html
+    assert html.count("data:image/png;base64") >= len(HEADLINE)
