@@ -421,7 +421,7 @@ def create_store_tables(con: duckdb.DuckDBPyConnection) -> None:
         _add_optional_columns(con, table)
 
 
-def _existing_columns(con, table: str) -> set[str]:
+def _existing_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     rows = con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?",
         [table],
@@ -429,10 +429,12 @@ def _existing_columns(con, table: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def _add_optional_columns(con, table: str) -> None:
-    """A store written before an optional column joined the contract (e.g.
-    ``hospital_spells.discharge_ready_date``) gets it, empty, so new loads fit; metrics
-    needing it skip the old rows' periods as empty rather than fail."""
+def _add_optional_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Add optional columns a store written before they joined the contract lacks.
+
+    For example ``hospital_spells.discharge_ready_date``: added empty, so new loads fit;
+    metrics needing it skip the old rows' periods as empty rather than fail.
+    """
     feed = next(f for f in FEEDS.values() if f.store_table == table)
     existing = _existing_columns(con, table)
     for c in store_columns(feed):
