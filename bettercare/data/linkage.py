@@ -277,9 +277,7 @@ def _blocking_rules(used: tuple[str, ...]) -> list[Any]:
     if names:
         rules.append(block_on("family_name", "substr(given_name, 1, 1)"))
         rules.append(
-            CustomRule(
-                'l."given_name" = r."family_name" AND l."family_name" = r."given_name"'
-            )
+            CustomRule('l."given_name" = r."family_name" AND l."family_name" = r."given_name"')
         )
     if "given_name" in used and "postcode" in used:
         rules.append(block_on("given_name", "postcode_district"))
@@ -408,7 +406,9 @@ def _quiet_splink() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _charts(linker: Any, pred: Any, con: duckdb.DuckDBPyConnection, thresholds: Thresholds) -> dict[str, str]:
+def _charts(
+    linker: Any, pred: Any, con: duckdb.DuckDBPyConnection, thresholds: Thresholds
+) -> dict[str, str]:
     """Splink's own charts as HTML documents (libraries inlined: they work offline).
     The waterfall shows match weights only (``remove_sensitive_data``)."""
     out: dict[str, str] = {
@@ -492,20 +492,20 @@ def probabilistic_link(
                 f"{not_uk} record(s) with a postcode that is not UK-shaped: compared "
                 "without a postcode"
             )
-        con.execute(
-            "CREATE TABLE rejected_pairs (record_id BIGINT, person_id VARCHAR)"
-        )
+        con.execute("CREATE TABLE rejected_pairs (record_id BIGINT, person_id VARCHAR)")
         if rejected is not None and rejected.num_rows:
             con.register("rejected_raw", rejected)
-            con.execute(
-                "INSERT INTO rejected_pairs SELECT record_id, person_id FROM rejected_raw"
-            )
+            con.execute("INSERT INTO rejected_pairs SELECT record_id, person_id FROM rejected_raw")
         used, skipped = _informative(con)
         notes.extend(skipped)
         if not used:
             notes.append("no comparison carries information: nothing linked")
             return ProbabilisticResult(
-                _empty_links(), 0, time.perf_counter() - start, False, notes=notes,
+                _empty_links(),
+                0,
+                time.perf_counter() - start,
+                False,
+                notes=notes,
                 postcodes_not_uk_shaped=int(not_uk),
             )
         n = identities.num_rows

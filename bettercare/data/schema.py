@@ -131,6 +131,8 @@ NHS_NUMBER = r"^\d{10}$"
 ICD10 = r"^[A-Z]\d{2}(\.?\d{1,2}|X)?$"
 HWB_CODE = r"^E\d{8}$"
 POSTCODE = r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"
+# UK-shaped in any case and spacing (social care; issue 16: not UK-shaped is a finding)
+POSTCODE_ANY_CASE = r"(?i)^\s*[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\s*$"
 
 
 def _date_of_birth() -> Column:
@@ -263,7 +265,15 @@ FEEDS: dict[str, FeedSpec] = {
                 Column("given_name", "VARCHAR", identifier=True, kind="name"),
                 Column("family_name", "VARCHAR", identifier=True, kind="name"),
                 _date_of_birth(),
-                Column("postcode", "VARCHAR", required=False, identifier=True, kind="postcode"),
+                # any case and spacing: linkage normalises it; not UK-shaped is a finding
+                Column(
+                    "postcode",
+                    "VARCHAR",
+                    required=False,
+                    identifier=True,
+                    kind="postcode",
+                    pattern=POSTCODE_ANY_CASE,
+                ),
                 Column("service_type", "VARCHAR", allowed=SERVICE_TYPE),
                 Column("setting", "VARCHAR", allowed=SETTING),
                 Column("start_date", "DATE"),
