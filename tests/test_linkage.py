@@ -45,7 +45,7 @@ def test_noisy_record_links_and_a_different_person_does_not() -> None:
     # "Smith" three times in seven names, the margin over John is short of 99:1 -> review
     assert links.get(12, {"person_id": "p3"})["person_id"] == "p3"
     review = result.review.to_pylist()
-    assert [r["person_id"] for r in review if r["record_id"] == 12][0] == "p3"
+    assert next(r["person_id"] for r in review if r["record_id"] == 12) == "p3"
     assert {r["record_id"] for r in review} >= {11}  # no name agrees: review, never a link
 
 

@@ -389,7 +389,7 @@ def _em(linker: Any, used: tuple[str, ...], notes: list[str]) -> bool:
                 rule, fix_probability_two_random_records_match=True
             )
             ran = True
-        except Exception as exc:  # noqa: BLE001 - Splink raises several types here
+        except Exception as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             notes.append(f"EM blocked on {col} skipped: {first[:200]}")
     return ran
@@ -515,7 +515,7 @@ def probabilistic_link(
             if train_u and n >= 2:
                 try:
                     u = _estimate_u(db_api, n, used, seed)
-                except Exception as exc:  # noqa: BLE001 - Splink raises several types
+                except Exception as exc:
                     notes.append(f"u estimation skipped: {str(exc).splitlines()[0][:200]}")
             left = db_api.register("rec", dataset_display_name="records")
             right = db_api.register("ide", dataset_display_name="identities")
@@ -569,7 +569,7 @@ def probabilistic_link(
         ).to_arrow_table()
         est = _one(
             con,
-            f"""SELECT (SELECT avg(match_probability) FROM linked),
+            """SELECT (SELECT avg(match_probability) FROM linked),
                        (SELECT sum(match_probability) FROM linked)
                        / nullif((SELECT sum(match_probability) FROM scored
                                  WHERE rank = 1), 0)""",

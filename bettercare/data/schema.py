@@ -347,6 +347,7 @@ def store_columns(feed: FeedSpec) -> list[Column]:
     column with a ``store_name`` stored under that name (``date_of_birth`` -> ``birth_month``).
 
     ``social_care_services`` also gets ``link_method`` ('nhs_number' | 'probabilistic' |
+    'clerical_review' (a reviewer accepted the pair) |
     NULL when unlinked) and ``match_probability``.
     """
     cols: list[Column] = []

@@ -11,32 +11,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bettercare.data import linkage, pseudonymise
+from bettercare.data import link_review, linkage, pseudonymise
 from bettercare.data.ingest.read import ROW
 from bettercare.data.ingest.store import arrow
 
 TRUTH_FILE = Path("_truth") / "social_care_person.parquet"
-
-
-REVIEW_DDL = (
-    # pairs between the thresholds awaiting a decision (replaced by each load); no raw
-    # identifiers: the resident's pseudonym, one service_id, the agreement pattern
-    """CREATE TABLE IF NOT EXISTS linkage_review (
-      pair_id VARCHAR PRIMARY KEY, run_id VARCHAR, person_id VARCHAR, service_id VARCHAR,
-      records BIGINT, match_probability DOUBLE, match_weight DOUBLE, given_name VARCHAR,
-      family_name VARCHAR, date_of_birth VARCHAR, postcode VARCHAR)""",
-    # a reviewer's decisions, kept and re-applied on every later load
-    """CREATE TABLE IF NOT EXISTS linkage_decisions (
-      pair_id VARCHAR PRIMARY KEY, person_id VARCHAR, decision VARCHAR,
-      decided_by VARCHAR, decided_at TIMESTAMP)""",
-)
-DECISIONS = ("accept", "reject")
-
-
-def create_review_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The clerical review tables of the store (idempotent)."""
-    for ddl in REVIEW_DDL:
-        con.execute(ddl)
 
 
 def charts_directory(store: Path) -> Path:
@@ -83,7 +62,7 @@ def link_social_care(
         f"UPDATE {ok} SET link_method = 'nhs_number', match_probability = 1.0 "
         "WHERE person_id IS NOT NULL"
     )
-    create_review_tables(con)
+    link_review.create_tables(con)
     stats: dict[str, float] = {}
     total, det = con.execute(f"SELECT count(*), count(person_id) FROM {ok}").fetchone()
     con.complete()
