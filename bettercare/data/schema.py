@@ -135,11 +135,14 @@ POSTCODE = r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"
 POSTCODE_ANY_CASE = r"(?i)^\s*[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\s*$"
 
 
-def _date_of_birth() -> Column:
-    """Date of birth: full in the feed (linkage compares it), month only in the store."""
+def _date_of_birth(required: bool = True) -> Column:
+    """Date of birth: full in the feed (linkage compares it), month only in the store.
+    Social care may lack it (a council record without one still links on names and
+    postcode: issue 16)."""
     return Column(
         "date_of_birth",
         "DATE",
+        required=required,
         description="date of birth; the store keeps only birth_month",
         store_name="birth_month",
         store_sql="CAST(date_trunc('month', {}) AS DATE)",
@@ -264,7 +267,7 @@ FEEDS: dict[str, FeedSpec] = {
                 _nhs(required=False),
                 Column("given_name", "VARCHAR", identifier=True, kind="name"),
                 Column("family_name", "VARCHAR", identifier=True, kind="name"),
-                _date_of_birth(),
+                _date_of_birth(required=False),
                 # any case and spacing: linkage normalises it; not UK-shaped is a finding
                 Column(
                     "postcode",
