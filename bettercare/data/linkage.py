@@ -33,13 +33,15 @@ The model (issue 16):
 * **Prior**: the probability that a record matches a given resident is
   ``1 / number of residents`` (each record belongs to one person at most), from the
   real population (no floor).
-* **Decisions** (:class:`Thresholds`): the best candidate of a record is linked when its
-  match probability is at least ``upper`` (0.99: the model's odds are 99 to 1 or better,
-  a match weight of 6.6), some name agrees at least loosely, and its match weight beats
-  the record's runner-up candidate by the same margin (6.6: 99 to 1 that it is this
-  resident rather than the runner-up); it goes to clerical review when it is at least ``lower``
-  (0.5: a match is at least as likely as not) but not linked. The thresholds are set in
-  terms of the model's estimated match weights, not tuned on synthetic truth.
+* **Decisions** (:class:`Thresholds`), from the model's own match weights, never tuned
+  on synthetic truth. A record's best candidate is *eligible* when some name agrees at
+  least loosely and its match weight beats the record's runner-up by 6.6 (99 to 1 that
+  it is this resident rather than the runner-up). Eligible candidates at ``upper`` (0.99,
+  a match weight of 6.6) or above are linked; below it they are linked in decreasing
+  probability, down to ``lower`` (0.5: a match at least as likely as not), while the
+  mean match probability of all the links — the model's estimate of their precision —
+  stays at least ``target_precision`` (0.995). What is at least ``lower`` but not linked
+  goes to clerical review.
 * **Estimates without truth**: precision = mean match probability of the links; recall
   = sum of the links' probabilities / sum of the best candidates' probabilities (the
   model's expected number of true matches among all records).
@@ -63,6 +65,7 @@ from bettercare.data import duck
 
 MIN_RECORDS_FOR_EM = 200
 U_PSEUDO_PAIRS = 10_000  # weight of the prior u in the shrunk estimate, in resident pairs
+M_PSEUDO_RECORDS = 500  # weight of the prior m after EM, in records
 U_MAX_PAIRS = 1.2e6
 IDENTITY_COLUMNS = ("given_name", "family_name", "date_of_birth", "postcode")
 COMPARISONS = IDENTITY_COLUMNS
@@ -111,10 +114,13 @@ UK_POSTCODE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Match-probability thresholds: link at ``upper`` or above, review from ``lower``."""
+    """Match-probability thresholds: link at ``upper`` or above, and below it down to
+    ``lower`` while the links' estimated precision stays >= ``target_precision``; the
+    rest from ``lower`` goes to review."""
 
     lower: float = 0.5
     upper: float = 0.99
+    target_precision: float = 0.995
 
     def __post_init__(self) -> None:
         if not 0 < self.lower <= self.upper < 1:
@@ -122,6 +128,8 @@ class Thresholds:
                 f"linkage thresholds must satisfy 0 < lower <= upper < 1, got "
                 f"lower={self.lower}, upper={self.upper}"
             )
+        if not 0 < self.target_precision <= 1:
+            raise ValueError("target_precision must be in (0, 1]")
 
     @property
     def upper_weight(self) -> float:
@@ -293,13 +301,15 @@ def _settings(
     used: tuple[str, ...],
     u: dict[str, list[float]] | None = None,
     link_type: str = "link_only",
+    m: dict[str, list[float]] | None = None,
 ) -> Any:
     from splink import SettingsCreator
 
     def prior(name: str) -> Any:
-        m, u_prior = _PRIORS[name]
+        m_prior, u_prior = _PRIORS[name]
         return _comparison(name).configure(
-            m_probabilities=m, u_probabilities=(u or {}).get(name, u_prior)
+            m_probabilities=(m or {}).get(name, m_prior),
+            u_probabilities=(u or {}).get(name, u_prior),
         )
 
     return SettingsCreator(
@@ -393,6 +403,26 @@ def _em(linker: Any, used: tuple[str, ...], notes: list[str]) -> bool:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             notes.append(f"EM blocked on {col} skipped: {first[:200]}")
     return ran
+
+
+def _shrunk_m(linker: Any, n_records: int) -> dict[str, list[float]]:
+    """m after EM, shrunk towards the prior with :data:`M_PSEUDO_RECORDS` pseudo-records
+    (a Dirichlet prior): EM on a few hundred records sets a rare level's m (a swapped
+    day and month) from a handful of pairs, or to almost nothing."""
+    out: dict[str, list[float]] = {}
+    for comparison in linker._settings_obj.comparisons:
+        name = comparison.output_column_name
+        levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
+        prior = _PRIORS[name][0]
+        fitted = [
+            lv.m_probability if isinstance(lv.m_probability, float) else p
+            for lv, p in zip(levels, prior, strict=True)
+        ]
+        out[name] = [
+            (f * n_records + p * M_PSEUDO_RECORDS) / (n_records + M_PSEUDO_RECORDS)
+            for f, p in zip(fitted, prior, strict=True)
+        ]
+    return out
 
 
 @contextmanager
@@ -523,6 +553,11 @@ def probabilistic_link(
             did_em = False
             if em and records.num_rows >= MIN_RECORDS_FOR_EM:
                 did_em = _em(linker, used, notes)
+                if did_em:
+                    m = _shrunk_m(linker, records.num_rows)
+                    linker = Linker(
+                        [left, right], _settings(n, used, u, m=m), log_level=logging.ERROR
+                    )
             pred = linker.inference.predict(threshold_match_probability=0.01)
             chart_html = _charts(linker, pred, con, thresholds) if charts else {}
         (pairs,) = _one(con, f"SELECT count(*) FROM {pred.physical_name}")
@@ -550,13 +585,25 @@ def probabilistic_link(
             """
         )
         upper, lower = thresholds.upper, thresholds.lower
+        # eligible: a record's best candidate, some name agreeing, a clear margin over
+        # the runner-up; linked: all eligible at >= upper, then the next most probable
+        # down to `lower` while the model's expected precision of the links (their mean
+        # match probability) stays >= target_precision
         con.execute(
             f"""CREATE TABLE linked AS
-                SELECT record_id, person_id, match_probability FROM scored
-                WHERE rank = 1 AND match_probability >= {upper} AND name_agrees
-                  AND (runner_up_weight IS NULL
-                       OR match_weight - runner_up_weight >= {thresholds.upper_weight})
-                ORDER BY record_id"""
+                WITH eligible AS (
+                  SELECT record_id, person_id, match_probability,
+                         avg(match_probability) OVER (
+                           ORDER BY match_probability DESC, record_id
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
+                  FROM scored
+                  WHERE rank = 1 AND match_probability >= {lower} AND name_agrees
+                    AND (runner_up_weight IS NULL
+                         OR match_weight - runner_up_weight >= {thresholds.upper_weight})
+                )
+                SELECT record_id, person_id, match_probability FROM eligible
+                WHERE match_probability >= {upper}
+                   OR running >= {thresholds.target_precision}"""
         )
         links = con.sql("SELECT * FROM linked ORDER BY record_id").to_arrow_table()
         review = con.sql(
