@@ -361,8 +361,12 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def _informative(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, ...], list[str]]:
-    """The comparisons that carry information, and a note for each one left out."""
+def _informative(
+    con: duckdb.DuckDBPyConnection, em_planned: bool
+) -> tuple[tuple[str, ...], list[str]]:
+    """The comparisons that carry information, and a note for each one left out. A
+    column that never agrees is left out only when EM will run (it would learn nothing
+    or fail there); a few records that do not agree are no reason to drop a column."""
     used: list[str] = []
     notes: list[str] = []
     for col in COMPARISONS:
@@ -373,7 +377,10 @@ def _informative(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, ...], list[
             notes.append(f"{col}: no values in {side}; comparison left out")
         elif distinct < 2:
             notes.append(f"{col}: one value for all residents; comparison left out")
-        elif not _one(con, f"SELECT EXISTS (SELECT 1 FROM rec JOIN ide USING ({col}))")[0]:
+        elif (
+            em_planned
+            and not _one(con, f"SELECT EXISTS (SELECT 1 FROM rec JOIN ide USING ({col}))")[0]
+        ):
             notes.append(f"{col}: never agrees between a record and a resident; left out")
         else:
             used.append(col)
@@ -526,7 +533,8 @@ def probabilistic_link(
         if rejected is not None and rejected.num_rows:
             con.register("rejected_raw", rejected)
             con.execute("INSERT INTO rejected_pairs SELECT record_id, person_id FROM rejected_raw")
-        used, skipped = _informative(con)
+        em_planned = em and records.num_rows >= MIN_RECORDS_FOR_EM
+        used, skipped = _informative(con, em_planned)
         notes.extend(skipped)
         if not used:
             notes.append("no comparison carries information: nothing linked")
@@ -551,7 +559,7 @@ def probabilistic_link(
             right = db_api.register("ide", dataset_display_name="identities")
             linker = Linker([left, right], _settings(n, used, u), log_level=logging.ERROR)
             did_em = False
-            if em and records.num_rows >= MIN_RECORDS_FOR_EM:
+            if em_planned:
                 did_em = _em(linker, used, notes)
                 if did_em:
                     m = _shrunk_m(linker, records.num_rows)
