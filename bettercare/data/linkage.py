@@ -56,7 +56,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
@@ -123,6 +123,7 @@ class Thresholds:
     target_precision: float = 0.995
 
     def __post_init__(self) -> None:
+        """Refuse thresholds out of order or outside (0, 1)."""
         if not 0 < self.lower <= self.upper < 1:
             raise ValueError(
                 f"linkage thresholds must satisfy 0 < lower <= upper < 1, got "
@@ -230,6 +231,13 @@ def _name_comparison(col: str, other: str) -> Any:
     )
 
 
+_DOB_WINDOWS: tuple[tuple[int, Literal["month", "year"]], ...] = (
+    (1, "month"),
+    (1, "year"),
+    (10, "year"),
+)
+
+
 def _dob_comparison() -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -250,7 +258,7 @@ def _dob_comparison() -> Any:
                 cll.AbsoluteDateDifferenceLevel(
                     "date_of_birth", input_is_string=False, threshold=n, metric=unit
                 )
-                for n, unit in ((1, "month"), (1, "year"), (10, "year"))
+                for n, unit in _DOB_WINDOWS
             ],
             cll.ElseLevel(),
         ],
@@ -300,7 +308,7 @@ def _settings(
     n_identities: int,
     used: tuple[str, ...],
     u: dict[str, list[float]] | None = None,
-    link_type: str = "link_only",
+    link_type: Literal["link_only", "dedupe_only"] = "link_only",
     m: dict[str, list[float]] | None = None,
 ) -> Any:
     from splink import SettingsCreator

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -16,6 +17,14 @@ from bettercare.data.ingest.read import ROW
 from bettercare.data.ingest.store import arrow
 
 TRUTH_FILE = Path("_truth") / "social_care_person.parquet"
+
+
+def _row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The single row of ``sql``, the connection left ready for more work."""
+    row = con.execute(sql).fetchone()
+    con.complete()
+    assert row is not None  # an aggregate or UPDATE always returns one row
+    return tuple(row)
 
 
 def charts_directory(store: Path) -> Path:
@@ -64,8 +73,7 @@ def link_social_care(
     )
     link_review.create_tables(con)
     stats: dict[str, float] = {}
-    total, det = con.execute(f"SELECT count(*), count(person_id) FROM {ok}").fetchone()
-    con.complete()
+    total, det = _row(con, f"SELECT count(*), count(person_id) FROM {ok}")
     stats["records"] = total
     stats["linked_nhs_number"] = det
     stats["needing_probabilistic"] = total - det
@@ -125,20 +133,18 @@ def link_social_care(
         stats["estimated_recall"] = res.estimated_recall
     if total > det:
         # accepted pairs always link (whatever the model says now)
-        n_accepted = con.execute(
+        (n_accepted,) = _row(
+            con,
             f"""UPDATE {ok} SET person_id = d.person_id, link_method = 'clerical_review',
                   match_probability = 1.0
                 FROM link_decided d
-                WHERE {ok}.{ROW} = d.record_id AND d.decision = 'accept'"""
-        ).fetchone()[0]
-        con.complete()
+                WHERE {ok}.{ROW} = d.record_id AND d.decision = 'accept'""",
+        )
         stats["linked_clerical_review"] = n_accepted
-        stats["linked_probabilistic"] = con.execute(
-            f"SELECT count(*) FROM {ok} WHERE link_method = 'probabilistic'"
-        ).fetchone()[0]
-        con.complete()
-        stats["review_pairs"] = con.execute("SELECT count(*) FROM linkage_review").fetchone()[0]
-        con.complete()
+        (stats["linked_probabilistic"],) = _row(
+            con, f"SELECT count(*) FROM {ok} WHERE link_method = 'probabilistic'"
+        )
+        (stats["review_pairs"],) = _row(con, "SELECT count(*) FROM linkage_review")
     linked = stats["linked_probabilistic"] + stats["linked_clerical_review"]
     stats["unlinked"] = total - det - linked
     stats["match_rate"] = (det + linked) / total if total else 0.0

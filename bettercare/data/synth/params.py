@@ -263,43 +263,49 @@ class Noise(_Model):
 
 
 NOISE_LEVELS: dict[str, Noise] = {
-    "low": Noise(
-        name_typo=0.02,
-        ocr_error=0.0,
-        name_variant=0.02,
-        given_name_different=0.01,
-        name_swap=0.002,
-        dob_error=0.01,
-        dob_missing=0.005,
-        postcode_change=0.03,
-        postcode_missing=0.01,
-        duplicate_client=0.01,
+    "low": Noise.model_validate(
+        {
+            "name_typo": 0.02,
+            "ocr_error": 0.0,
+            "name_variant": 0.02,
+            "given_name_different": 0.01,
+            "name_swap": 0.002,
+            "dob_error": 0.01,
+            "dob_missing": 0.005,
+            "postcode_change": 0.03,
+            "postcode_missing": 0.01,
+            "duplicate_client": 0.01,
+        }
     ),
-    "realistic": Noise(
-        name_typo=0.05,
-        ocr_error=0.01,
-        name_variant=0.05,
-        given_name_different=0.03,
-        name_swap=0.01,
-        dob_error=0.03,
-        dob_missing=0.02,
-        postcode_change=0.10,
-        postcode_missing=0.05,
-        postcode_not_uk=0.002,
-        duplicate_client=0.03,
+    "realistic": Noise.model_validate(
+        {
+            "name_typo": 0.05,
+            "ocr_error": 0.01,
+            "name_variant": 0.05,
+            "given_name_different": 0.03,
+            "name_swap": 0.01,
+            "dob_error": 0.03,
+            "dob_missing": 0.02,
+            "postcode_change": 0.10,
+            "postcode_missing": 0.05,
+            "postcode_not_uk": 0.002,
+            "duplicate_client": 0.03,
+        }
     ),
-    "high": Noise(
-        name_typo=0.12,
-        ocr_error=0.03,
-        name_variant=0.10,
-        given_name_different=0.06,
-        name_swap=0.03,
-        dob_error=0.08,
-        dob_missing=0.08,
-        postcode_change=0.25,
-        postcode_missing=0.15,
-        postcode_not_uk=0.005,
-        duplicate_client=0.08,
+    "high": Noise.model_validate(
+        {
+            "name_typo": 0.12,
+            "ocr_error": 0.03,
+            "name_variant": 0.10,
+            "given_name_different": 0.06,
+            "name_swap": 0.03,
+            "dob_error": 0.08,
+            "dob_missing": 0.08,
+            "postcode_change": 0.25,
+            "postcode_missing": 0.15,
+            "postcode_not_uk": 0.005,
+            "duplicate_client": 0.08,
+        }
     ),
 }
 

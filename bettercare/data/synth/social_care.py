@@ -61,6 +61,8 @@ DURATION = {
 
 @dataclass
 class Services:
+    """Council service episodes, one row per service (person = index into the world)."""
+
     person: np.ndarray
     service_type: np.ndarray  # object str
     start: np.ndarray
@@ -338,9 +340,11 @@ def client_identifiers(world: World, svc: Services, rng: np.random.Generator) ->
                 family[i] = _ocr(rng, family[i])
     if noise.given_name_different > 0:
         for i in np.flatnonzero(rng.random(nc) < noise.given_name_different):
-            pool = names.MALE if sex[i] == 0 else names.FEMALE
-            other = pool[int(rng.integers(0, len(pool)))]
-            given[i] = other if other != given[i] else pool[(pool.index(other) + 1) % len(pool)]
+            recorded = names.MALE if sex[i] == 0 else names.FEMALE
+            other = recorded[int(rng.integers(0, len(recorded)))]
+            if other == given[i]:
+                other = recorded[(recorded.index(other) + 1) % len(recorded)]
+            given[i] = other
     if noise.name_swap > 0:
         for i in np.flatnonzero(rng.random(nc) < noise.name_swap):
             given[i], family[i] = family[i], given[i]
