@@ -272,7 +272,10 @@ def _ocr(rng: np.random.Generator, name: str) -> str:
         return _typo(rng, name)
     a, b = found[int(rng.integers(0, len(found)))]
     i = name.lower().index(a)
-    b = b.upper() if name[i : i + len(a)].isupper() else b
+    if name.isupper():
+        b = b.upper()
+    elif name[i].isupper():
+        b = b[0].upper() + b[1:]
     return name[:i] + b + name[i + len(a) :]
 
 
