@@ -130,8 +130,15 @@ def score(con: duckdb.DuckDBPyConnection, links: pa.Table) -> dict[str, float]:
     return {"links": n_links, "precision": precision, "recall": recall, "f1": f1}
 
 
-def measure(directory: Path) -> list[tuple[str, dict[str, Any]]]:
-    """Score both models on one generated directory."""
+VARIANTS: dict[str, dict[str, bool]] = {
+    "no TF": {"term_frequency": False},
+    "no EM": {"em": False},
+}
+
+
+def measure(directory: Path, variants: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """Score both models (and, with ``variants``, bettercare without term-frequency
+    adjustment and without EM) on one generated directory."""
     con = duckdb.connect()
     records = con.sql(
         "SELECT row_number() OVER () AS record_id, service_id, given_name, family_name, "
@@ -159,6 +166,17 @@ def measure(directory: Path) -> list[tuple[str, dict[str, Any]]]:
         est_recall=res.estimated_recall,
     )
     out.append(("bettercare", ours))
+    for name, options in VARIANTS.items() if variants else ():
+        start = time.perf_counter()
+        res = linkage.probabilistic_link(rows, identities, **options)
+        m = score(con, res.links)
+        m.update(
+            review=res.review.num_rows,
+            seconds=time.perf_counter() - start,
+            est_precision=res.estimated_precision,
+            est_recall=res.estimated_recall,
+        )
+        out.append((name, m))
     start = time.perf_counter()
     base = score(con, baseline_link(rows, identities))
     base.update(review=0, seconds=time.perf_counter() - start)
@@ -173,6 +191,9 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=20_000)
     ap.add_argument("--hwb", default="leicestershire")
     ap.add_argument("--levels", nargs="+", default=list(NOISE_LEVELS), choices=list(NOISE_LEVELS))
+    ap.add_argument(
+        "--variants", action="store_true", help="also bettercare without TF, without EM"
+    )
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bettercare-bench")
     args = ap.parse_args()
     print(
@@ -181,7 +202,7 @@ def main() -> None:
     )
     for level in args.levels:
         directory = feeds(args.cache, args.size, args.hwb, level)
-        for model, m in measure(directory):
+        for model, m in measure(directory, args.variants):
             print(
                 f"{level:<10}{model:<12}{m['links']:>7,}{m['precision']:>11.4f}"
                 f"{m['recall']:>8.4f}{m['f1']:>8.4f}{m['review']:>8,}"

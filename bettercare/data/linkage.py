@@ -215,7 +215,7 @@ def not_uk_shaped_sql(column: str = "postcode") -> str:
     return f"(nullif(trim({column}), '') IS NOT NULL AND NOT regexp_matches({pc}, '{UK_POSTCODE}'))"
 
 
-def _name_comparison(col: str, other: str) -> Any:
+def _name_comparison(col: str, other: str, term_frequency: bool = True) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -223,7 +223,7 @@ def _name_comparison(col: str, other: str) -> Any:
         output_column_name=col,
         comparison_levels=[
             cll.NullLevel(col),
-            cll.ExactMatchLevel(col, term_frequency_adjustments=True),
+            cll.ExactMatchLevel(col, term_frequency_adjustments=term_frequency),
             cll.CustomLevel(f'"{col}_l" = "{other}_r"', f"{col} swapped with {other}"),
             *[cll.JaroWinklerLevel(col, t) for t in (0.92, 0.88, 0.7)],
             cll.ElseLevel(),
@@ -265,13 +265,13 @@ def _dob_comparison() -> Any:
     )
 
 
-def _comparison(name: str) -> Any:
+def _comparison(name: str, term_frequency: bool = True) -> Any:
     import splink.comparison_library as cl
 
     if name == "given_name":
-        return _name_comparison("given_name", "family_name")
+        return _name_comparison("given_name", "family_name", term_frequency)
     if name == "family_name":
-        return _name_comparison("family_name", "given_name")
+        return _name_comparison("family_name", "given_name", term_frequency)
     if name == "date_of_birth":
         return _dob_comparison()
     return cl.PostcodeComparison("postcode")
@@ -310,12 +310,13 @@ def _settings(
     u: dict[str, list[float]] | None = None,
     link_type: Literal["link_only", "dedupe_only"] = "link_only",
     m: dict[str, list[float]] | None = None,
+    term_frequency: bool = True,
 ) -> Any:
     from splink import SettingsCreator
 
     def prior(name: str) -> Any:
         m_prior, u_prior = _PRIORS[name]
-        return _comparison(name).configure(
+        return _comparison(name, term_frequency).configure(
             m_probabilities=(m or {}).get(name, m_prior),
             u_probabilities=(u or {}).get(name, u_prior),
         )
@@ -332,7 +333,7 @@ def _settings(
 
 
 def _estimate_u(
-    db_api: Any, n_identities: int, used: tuple[str, ...], seed: int
+    db_api: Any, n_identities: int, used: tuple[str, ...], seed: int, term_frequency: bool = True
 ) -> dict[str, list[float]]:
     """u from random pairs of residents (two random residents are almost never the same
     person), shrunk towards the prior by :data:`U_PSEUDO_PAIRS` pseudo-pairs; a level no
@@ -342,7 +343,9 @@ def _estimate_u(
     pairs = min(U_MAX_PAIRS, n_identities * (n_identities - 1) / 2)
     table = db_api.register("ide", dataset_display_name="identities_for_u")
     linker = Linker(
-        table, _settings(n_identities, used, link_type="dedupe_only"), log_level=logging.ERROR
+        table,
+        _settings(n_identities, used, link_type="dedupe_only", term_frequency=term_frequency),
+        log_level=logging.ERROR,
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=max(pairs, 1), seed=seed)
     out: dict[str, list[float]] = {}
@@ -495,6 +498,7 @@ def probabilistic_link(
     temp_directory: Path | None = None,
     rejected: pa.Table | None = None,
     charts: bool = False,
+    term_frequency: bool = True,
 ) -> ProbabilisticResult:
     """Link ``records`` (record_id BIGINT + identity columns) to ``identities``
     (person_id + identity columns); one linked person per record at most.
@@ -503,7 +507,9 @@ def probabilistic_link(
     (no review band). ``rejected``: (record_id, person_id) pairs a reviewer rejected,
     never linked or reviewed again. ``temp_directory``: where DuckDB may spill (names,
     dates of birth, postcodes) instead of ``.tmp`` in the working directory; the ingest
-    passes its private one. ``charts``: also return Splink's charts as HTML."""
+    passes its private one. ``charts``: also return Splink's charts as HTML.
+    ``term_frequency``: adjust exact name agreement for the name's frequency (default;
+    ``benchmarks/linkage.py --variants`` measures it off)."""
     from splink import DuckDBAPI, Linker
 
     if not isinstance(thresholds, Thresholds):
@@ -560,19 +566,25 @@ def probabilistic_link(
             u = None
             if train_u and n >= 2:
                 try:
-                    u = _estimate_u(db_api, n, used, seed)
+                    u = _estimate_u(db_api, n, used, seed, term_frequency)
                 except Exception as exc:
                     notes.append(f"u estimation skipped: {str(exc).splitlines()[0][:200]}")
             left = db_api.register("rec", dataset_display_name="records")
             right = db_api.register("ide", dataset_display_name="identities")
-            linker = Linker([left, right], _settings(n, used, u), log_level=logging.ERROR)
+            linker = Linker(
+                [left, right],
+                _settings(n, used, u, term_frequency=term_frequency),
+                log_level=logging.ERROR,
+            )
             did_em = False
             if em_planned:
                 did_em = _em(linker, used, notes)
                 if did_em:
                     m = _shrunk_m(linker, records.num_rows)
                     linker = Linker(
-                        [left, right], _settings(n, used, u, m=m), log_level=logging.ERROR
+                        [left, right],
+                        _settings(n, used, u, m=m, term_frequency=term_frequency),
+                        log_level=logging.ERROR,
                     )
             pred = linker.inference.predict(threshold_match_probability=0.01)
             chart_html = _charts(linker, pred, con, thresholds) if charts else {}
