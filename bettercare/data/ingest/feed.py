@@ -97,7 +97,15 @@ class Run:
         for issue in parse_issues:
             con.execute(
                 f"INSERT INTO {iss} VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [name, issue.row, None, issue.rule, issue.severity, issue.message, ""],
+                [
+                    name,
+                    issue.row,
+                    issue.column,
+                    issue.rule,
+                    issue.severity,
+                    issue.message,
+                    issue.value,
+                ],
             )
         if feed.period_column and feed.store_table:
             load.store_key_conflicts(con, feed, stg, iss, name)
@@ -111,7 +119,9 @@ class Run:
             f"WHERE {ROW} NOT IN (SELECT \"row\" FROM {iss} WHERE severity = 'error' "
             f'AND "row" IS NOT NULL)'
         )
-        rows_read = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0] + len(parse_issues)
+        # rows left out while reading (a warning's row is in the staging table)
+        left_out = {i.row for i in parse_issues if i.severity == "error"}
+        rows_read = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0] + len(left_out)
 
         opted_out = 0
         link_stats: dict[str, float] = {}
