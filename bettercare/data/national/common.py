@@ -117,38 +117,41 @@ def map_codes(
     internal = pa.array([lookup[k].internal for k in keys], pa.string())
     mapped = pc.take(internal, idx)
     unknown = pc.and_(pc.is_valid(col), pc.is_null(idx)).to_numpy(zero_copy_only=False)
+    retired_codes = [c.code for c in codes.codes if c.retired]
+    retired = np.zeros(len(col), dtype=bool)
+    if retired_codes:
+        retired = pc.is_in(col, value_set=pa.array(retired_codes, pa.string()))
+        retired = pc.fill_null(retired, False).to_numpy(zero_copy_only=False)
     rows = table.column(ROW).to_numpy()
-    values = col.to_pylist() if unknown.any() or any(c.retired for c in codes.codes) else []
-    for i in np.flatnonzero(unknown):
-        if not bad[i]:
+    for i in np.flatnonzero(unknown | retired):  # only the flagged rows, in row order
+        value = str(col[int(i)].as_py())
+        if unknown[i] and not bad[i]:
             issues.append(
                 Issue(
                     file,
                     int(rows[i]),
                     field,
                     UNKNOWN_CODE,
-                    f"{field} '{values[i]}' is not a code of the {codes.name} list "
+                    f"{field} '{value}' is not a code of the {codes.name} list "
                     f"({codes.version}); row quarantined",
-                    value=str(values[i]),
+                    value=value,
                 )
             )
-        bad[i] = True
-    retired = {c.code for c in codes.codes if c.retired}
-    if retired and values:
-        for i, v in enumerate(values):
-            if v in retired and not bad[i]:
-                issues.append(
-                    Issue(
-                        file,
-                        int(rows[i]),
-                        field,
-                        RETIRED_CODE,
-                        f"{field} '{v}' is a retired code ({lookup[v].label}); read as "
-                        f"'{lookup[v].internal}'",
-                        value=v,
-                        severity="warning",
-                    )
+        elif retired[i] and not bad[i]:
+            code = lookup[value]
+            issues.append(
+                Issue(
+                    file,
+                    int(rows[i]),
+                    field,
+                    RETIRED_CODE,
+                    f"{field} '{value}' is a retired code ({code.label}); read as "
+                    f"'{code.internal}'",
+                    value=value,
+                    severity="warning",
                 )
+            )
+        bad[i] = bad[i] or bool(unknown[i])
     return mapped.combine_chunks() if isinstance(mapped, pa.ChunkedArray) else mapped
 
 
