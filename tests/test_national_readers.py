@@ -475,3 +475,13 @@ def test_every_layout_is_known_to_the_dispatcher() -> None:
         "ons_population",
     }
     assert ons_population.band_of(0) == "0-4" and ons_population.band_of(90) == "90+"
+
+
+SAMPLES = Path(__file__).parent.parent / "docs" / "datasets" / "samples"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.csv")))
+def test_the_documented_sample_files_read_cleanly(name: str) -> None:
+    table, issues = read_national(SAMPLES / name)
+    assert issues == []
+    assert table.num_rows > 0
