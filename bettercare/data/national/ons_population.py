@@ -1,9 +1,11 @@
 """ONS mid-year population estimates -> the ``population`` feed.
 
 Layout ``ons_population.csv``: the ONS detailed mid-year estimates by single year of
-age, long by age and wide by year, as in the ONS "MYEB" tables: ``code`` (the local
-authority's ONS code: the HWB's upper-tier authority, E06/E08/E09/E10), ``sex`` (1
-male, 2 female), ``age`` (0-89, and 90 for 90 and over; ``90+`` accepted) and one
+age, long by age and wide by year: ``code`` (the local authority's ONS code: the HWB's
+upper-tier authority, E06/E08/E09/E10), ``sex`` (1 male, 2 female; see
+:data:`.codes.person_stated_gender.ONS_SEX`), ``age`` (0-89, and 90 for 90 and over as
+ONS publishes it, https://onsdigital.github.io/pattern-library/templates/html/t8-2.html;
+``90+`` accepted) and one
 ``population_YYYY`` field per mid-year (30 June of YYYY). Optional ``name``,
 ``geography`` and ``country`` are accepted and dropped.
 

@@ -5,7 +5,11 @@ Core (code system UKCore-NHSDataDictionary-PersonStatedGender, 4 concepts),
 (URL in ``PERSON_STATED_GENDER.source``).
 
 Mapping onto the internal ``sex`` (``M`` | ``F`` | ``U``): 1 male, 2 female, 9
-indeterminate and X not known are ``U``. The ONS population estimates use 1 and 2 only.
+indeterminate and X not known are ``U``.
+
+:data:`ONS_SEX` (the ONS population estimates: 1 and 2 only) reuses codes 1 and 2 of this
+list; that the ONS detailed estimates code sex this way could not be confirmed against an
+ONS page, so a file coded otherwise is rejected naming the value rather than guessed.
 """
 
 from __future__ import annotations
