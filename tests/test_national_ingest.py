@@ -228,3 +228,12 @@ def test_synthetic_data_gives_exactly_the_same_metrics(
         out.append(pd.read_csv(target / "metrics.csv"))
     assert len(out[0]) > 50
     pd.testing.assert_frame_equal(out[1], out[0])
+
+
+def test_synth_refuses_an_unknown_format(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app, ["synth", "-n", "1000", "--format", "hl7", "--out", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 2
+    assert "unknown --format 'hl7'" in res.output
+    assert not (tmp_path / "o").exists()
