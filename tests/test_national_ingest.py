@@ -237,3 +237,49 @@ def test_synth_refuses_an_unknown_format(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "unknown --format 'hl7'" in res.output
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.usefixtures("key_env")
+def test_row_rule_findings_name_the_national_field(tmp_path: Path) -> None:
+    directory = national_feeds(tmp_path / "nat")
+    rows = [r.split(",") for r in (directory / "apc_spells.csv").read_text().splitlines()[1:]]
+    rows[0][4] = "2024-13-45"  # admidate: not a date
+    write_csv(directory / "apc_spells.csv", list(apc.SPELLS.required), rows)
+    store = tmp_path / "s" / "s.duckdb"
+    assert run(directory, store)[0] == 1
+    ((feed, file, row, column, _rule, severity, value),) = quarantine(store)
+    assert (feed, file, row, column, severity) == (
+        "hospital_spells",
+        "apc_spells.csv",
+        2,
+        "admidate",
+        "error",
+    )
+    assert value == "2024-13-45"
+
+
+@pytest.mark.usefixtures("key_env")
+def test_capitalised_hes_fields_and_parquet_read_the_same(tmp_path: Path) -> None:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    plain = national_feeds(tmp_path / "plain")
+    other = national_feeds(tmp_path / "other")
+    text = (other / "apc_spells.csv").read_text().splitlines()
+    (other / "apc_spells.csv").write_text("\n".join([text[0].upper(), *text[1:]]) + "\n")
+    gp = other / "gp_registrations.csv"
+    pq.write_table(
+        pacsv.read_csv(
+            gp,
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(gp_registrations.LAYOUT.required, "string")
+            ),
+        ),
+        other / "gp_registrations.parquet",
+    )
+    gp.unlink()
+    a, b = tmp_path / "a" / "s.duckdb", tmp_path / "b" / "s.duckdb"
+    assert run(plain, a)[0] == 0
+    code, out = run(other, b)
+    assert code == 0, out
+    assert snapshot(b) == snapshot(a)

@@ -14,6 +14,7 @@ from bettercare.data.ingest import identifiers, link, load, opt_outs, plausibili
 from bettercare.data.ingest.read import ROW, TRUNCATED, FileRejected, Issue, read_feed, sha256
 from bettercare.data.ingest.results import FeedResult
 from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql
+from bettercare.data.national import NATIONAL_FILES
 from bettercare.data.schema import FeedSpec
 
 
@@ -176,6 +177,10 @@ class Run:
         warnings = con.execute(f"SELECT count(*) FROM {iss} WHERE severity = 'warning'").fetchone()[
             0
         ]
+        if path.stem in NATIONAL_FILES and path.stem != feed.name:
+            from bettercare.data.national.convert import name_national_fields
+
+            name_national_fields(con, iss, path.stem)  # findings name the file's own fields
         digest = sha256(path)
         # re-loading the same file replaces its findings; other files' findings stay
         con.execute("DELETE FROM quarantine WHERE feed = ? AND sha256 = ?", [feed.name, digest])

@@ -71,6 +71,18 @@ EPISODES = Layout(
     "apc_episodes", (*SPELL_FIELDS, "epikey", "epiorder", "epistart", "epiend"), OPTIONAL
 )
 NOT_A_SPELL = "episodes_not_a_spell"
+#: internal column -> the national field it is read from (names the field in findings)
+FIELD_OF = {
+    "spell_id": "susspellid",
+    "nhs_number": "newnhsno",
+    "provider_code": "procode3",
+    "admission_method": "admimeth",
+    "admission_date": "admidate",
+    "discharge_date": "disdate",
+    "primary_diagnosis": "diag_4_01",
+    "injury_due_to_fall": "cause",
+    "discharge_destination": "disdest",
+}
 HES_NULL_DATES = ("1800-01-01", "1801-01-01")
 _FALL = re.compile(r"^W[01]\d")  # ICD-10 W00-W19: falls
 _DIAG4 = re.compile(r"^([A-Z]\d\d)(\d{1,2})$")  # HES 4-character code without the dot

@@ -36,6 +36,8 @@ RENAMED = {
     "end_date": "event_end_date",
     "service_type": "local_service_type",
 }
+#: internal column -> the national field it is read from (names the field in findings)
+FIELD_OF = {**RENAMED, "setting": "service_type"}
 LAYOUT = Layout(
     name="cld",
     required=(*(RENAMED.get(c, c) for c in FEED.column_names if c != "setting"), "service_type"),

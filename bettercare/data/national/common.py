@@ -60,22 +60,29 @@ def read_layout(
 ) -> tuple[pa.Table, list[Issue]]:
     """The file's fields as text plus ``_row``; rejects it for a missing or unknown field.
 
-    ``others``: layouts of the other datasets; a file whose fields are another dataset's
-    is rejected with ``wrong_dataset`` naming it, before the column findings.
+    Field names match in any case (HES extracts often use capitals: ``ADMIMETH``); the
+    table's columns are the layout's lower-case names. ``others``: layouts of the other
+    datasets; a file whose fields are another dataset's is rejected with ``wrong_dataset``
+    naming it, before the column findings.
     """
     header = header_of(path)
+    by_lower = {h.lower(): h for h in header}
+    lowered = list(by_lower)
     pattern = re.compile(layout.extra) if layout.extra else None
-    names = list(layout.required)
-    names += [h for h in header if h in layout.optional and h not in names]
+    names = [by_lower.get(n, n) for n in layout.required]
+    names += [by_lower[h] for h in lowered if h in layout.optional]
     if pattern:
-        names += [h for h in header if pattern.fullmatch(h) and h not in names]
+        names += [by_lower[h] for h in lowered if pattern.fullmatch(h)]
     spec = FeedSpec(layout.name, layout.name, tuple(Column(n, "VARCHAR") for n in names))
     try:
-        return read_feed(path, spec)
+        table, issues = read_feed(path, spec)
+        return table.rename_columns(
+            [c if c == ROW else c.lower() for c in table.column_names]
+        ), issues
     except FileRejected as exc:
         if any(i.rule in ("missing_column", "unknown_column") for i in exc.issues):
             other = next(
-                (o for o in others if o.name != layout.name and set(o.required) <= set(header)),
+                (o for o in others if o.name != layout.name and set(o.required) <= set(lowered)),
                 None,
             )
             if other is not None:

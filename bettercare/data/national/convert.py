@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from bettercare.data.ingest.read import Issue
 from bettercare.data.national import apc, cld, gp_registrations, ons_population
-from bettercare.data.national.common import Layout
+from bettercare.data.national.common import RETIRED_CODE, UNKNOWN_CODE, Layout
 
 Reader = Callable[[Path, tuple[Layout, ...]], tuple[pa.Table, list[Issue]]]
 
@@ -19,6 +20,13 @@ READERS: dict[str, Reader] = {
     "apc_spells": apc.convert,
     "cld": cld.convert,
     "ons_population": ons_population.convert,
+}
+FIELD_OF: dict[str, dict[str, str]] = {
+    "gp_registrations": gp_registrations.FIELD_OF,
+    "apc_episodes": apc.FIELD_OF,
+    "apc_spells": apc.FIELD_OF,
+    "cld": cld.FIELD_OF,
+    "ons_population": ons_population.FIELD_OF,
 }
 LAYOUTS: tuple[Layout, ...] = (
     gp_registrations.LAYOUT,
@@ -33,3 +41,20 @@ def read_national(path: Path) -> tuple[pa.Table, list[Issue]]:
     """The national file's rows in its internal feed's layout (text plus ``_row``) and the
     findings; raises :class:`~bettercare.data.ingest.read.FileRejected`."""
     return READERS[path.stem](path, LAYOUTS)
+
+
+def name_national_fields(con: duckdb.DuckDBPyConnection, issues_table: str, stem: str) -> None:
+    """Rename the internal columns in the row findings of a national file (``issues_table``,
+    the ingest's findings of the file) to the national fields they were read from, so a
+    finding names the field of the file the user has (``admission_date`` -> ``admidate``).
+    The readers' own findings already name national fields and are left alone."""
+    pairs = FIELD_OF[stem]
+    if not pairs:
+        return
+    cases = " ".join("WHEN ? THEN ?" for _ in pairs)
+    params: list[str] = [v for pair in pairs.items() for v in pair]
+    con.execute(
+        f'UPDATE {issues_table} SET "column" = CASE "column" {cases} ELSE "column" END '
+        "WHERE rule NOT IN (?, ?)",
+        [*params, UNKNOWN_CODE, RETIRED_CODE],
+    )

@@ -26,6 +26,7 @@ from bettercare.data.national.common import Layout, map_codes, read_layout, resu
 from bettercare.data.schema import FEEDS
 
 RENAMED = {"sex": "gender", "lsoa": "lsoa11", "gp_practice": "practice_code"}
+FIELD_OF = RENAMED  # internal column -> national field (names the field in findings)
 LAYOUT = Layout(
     name="gp_registrations",
     required=tuple(RENAMED.get(c, c) for c in FEEDS["residents"].column_names),

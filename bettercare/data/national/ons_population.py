@@ -33,6 +33,7 @@ from bettercare.data.schema import AGE_BANDS, FEEDS
 
 FEED = FEEDS["population"]
 YEAR_FIELD = re.compile(r"population_(\d{4})")
+FIELD_OF = {"hwb_code": "code"}  # internal column -> national field (names it in findings)
 LAYOUT = Layout(
     "ons_population",
     ("code", "sex", "age"),
