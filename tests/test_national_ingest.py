@@ -283,3 +283,26 @@ def test_capitalised_hes_fields_and_parquet_read_the_same(tmp_path: Path) -> Non
     code, out = run(other, b)
     assert code == 0, out
     assert snapshot(b) == snapshot(a)
+
+
+@pytest.mark.usefixtures("key_env")
+def test_retired_code_loads_with_a_warning(tmp_path: Path) -> None:
+    directory = national_feeds(tmp_path / "nat")
+    rows = [r.split(",") for r in (directory / "apc_spells.csv").read_text().splitlines()[1:]]
+    rows[0][8] = "54"  # NHS run care home: replaced by 55 / 56
+    write_csv(directory / "apc_spells.csv", list(apc.SPELLS.required), rows)
+    store = tmp_path / "s" / "s.duckdb"
+    result = ingest(directory, store, KEY.encode())
+    (spells,) = [f for f in result.feeds if f.feed == "hospital_spells"]
+    # read 3 (a warning's row is not counted twice), loaded 3, one warning
+    assert (spells.rows_read, spells.rows_loaded, spells.rows_quarantined, spells.warnings) == (
+        3,
+        3,
+        0,
+        1,
+    )
+    assert quarantine(store) == [
+        ("hospital_spells", "apc_spells.csv", 2, "disdest", "retired_code", "warning", "54")
+    ]
+    destinations = {r[1]: r[-1] for r in table_rows(store, "hospital_spells")}
+    assert destinations["S1"] == "care_home"
