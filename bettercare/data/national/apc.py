@@ -89,7 +89,7 @@ _DIAG4 = re.compile(r"^([A-Z]\d\d)(\d{1,2})$")  # HES 4-character code without t
 
 
 def diagnosis_to_internal(code: str | None) -> str | None:
-    """``S720`` -> ``S72.0``; ``R55X``, ``I10`` and dotted codes unchanged."""
+    """Convert a HES diagnosis code: ``S720`` -> ``S72.0``; ``R55X``, ``I10`` unchanged."""
     if code is None:
         return None
     m = _DIAG4.match(code)
@@ -97,7 +97,7 @@ def diagnosis_to_internal(code: str | None) -> str | None:
 
 
 def convert(path: Path, others: tuple[Layout, ...] = ()) -> tuple[pa.Table, list[Issue]]:
-    """The spells of an ``apc_spells`` or ``apc_episodes`` file, and the findings."""
+    """Read an ``apc_spells`` or ``apc_episodes`` file: its spells and the findings."""
     episodes = path.stem == EPISODES.name
     table, issues = read_layout(path, EPISODES if episodes else SPELLS, others)
     if episodes:
@@ -131,7 +131,7 @@ def convert(path: Path, others: tuple[Layout, ...] = ()) -> tuple[pa.Table, list
 
 
 def _join_episodes(file: str, table: pa.Table) -> pa.Table:
-    """One row per spell from its episodes; rejects the file if they do not form spells."""
+    """Join episodes into one row per spell; reject the file if they do not form spells."""
     df = pd.DataFrame(
         {c: pd.Series(table.column(c).to_pylist(), dtype=object) for c in table.column_names}
     )

@@ -44,8 +44,10 @@ class Layout:
 
 
 def header_of(path: Path) -> list[str]:
-    """The field names of a CSV or Parquet file (empty when they cannot be read; the
-    ingest's reader then reports why)."""
+    """Return the field names of a CSV or Parquet file.
+
+    Empty when they cannot be read; the ingest's reader then reports why.
+    """
     try:
         if path.suffix.lower() == ".parquet":
             return list(pq.read_schema(path).names)
@@ -58,7 +60,7 @@ def header_of(path: Path) -> list[str]:
 def read_layout(
     path: Path, layout: Layout, others: Iterable[Layout] = ()
 ) -> tuple[pa.Table, list[Issue]]:
-    """The file's fields as text plus ``_row``; rejects it for a missing or unknown field.
+    """Read a national file's fields as text plus ``_row``; reject it for a bad header.
 
     Field names match in any case (HES extracts often use capitals: ``ADMIMETH``); the
     table's columns are the layout's lower-case names. ``others``: layouts of the other
@@ -99,7 +101,7 @@ def read_layout(
 
 
 def text(table: pa.Table, name: str) -> pa.ChunkedArray:
-    """A text field, trimmed, empty as null."""
+    """Return a text field, trimmed, empty as null."""
     col = pc.utf8_trim_whitespace(table.column(name))
     return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
 
@@ -112,7 +114,7 @@ def map_codes(
     issues: list[Issue],
     bad: np.ndarray,
 ) -> pa.Array:
-    """The internal values of ``field``'s national codes (null for an empty field).
+    """Map ``field``'s national codes to internal values (null for an empty field).
 
     An unknown code appends an error finding (rule ``unknown_code``, naming field and code)
     and marks its row in ``bad``; a retired code maps, with a warning (``retired_code``).
@@ -168,7 +170,7 @@ def result(
     rows: pa.Array | pa.ChunkedArray,
     bad: np.ndarray | None = None,
 ) -> pa.Table:
-    """The internal feed's columns (text) and ``_row``, without the rows marked ``bad``."""
+    """Build the internal feed's columns (text) and ``_row``, without the rows marked ``bad``."""
     data = {c: pc.cast(columns[c], pa.string()) for c in feed.column_names}
     data[ROW] = pc.cast(rows, pa.int64())
     table = pa.table(data)
@@ -178,7 +180,7 @@ def result(
 
 
 def rejected(file: str, findings: list[tuple[int | None, str | None, str, str]]) -> FileRejected:
-    """A file rejection from (row, field, rule, message) findings (the first ones listed)."""
+    """Build a file rejection from (row, field, rule, message) findings (the first listed)."""
     issues = [
         Issue(file, r, f, rule, f"{file}: {m}; nothing of the file loaded")
         for r, f, rule, m in findings[:MAX_LISTED]

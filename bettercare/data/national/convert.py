@@ -38,16 +38,21 @@ LAYOUTS: tuple[Layout, ...] = (
 
 
 def read_national(path: Path) -> tuple[pa.Table, list[Issue]]:
-    """The national file's rows in its internal feed's layout (text plus ``_row``) and the
-    findings; raises :class:`~bettercare.data.ingest.read.FileRejected`."""
+    """Read a national file into its internal feed's layout (text plus ``_row``).
+
+    Returns the rows and the findings; raises
+    :class:`~bettercare.data.ingest.read.FileRejected`.
+    """
     return READERS[path.stem](path, LAYOUTS)
 
 
 def name_national_fields(con: duckdb.DuckDBPyConnection, issues_table: str, stem: str) -> None:
-    """Rename the internal columns in the row findings of a national file (``issues_table``,
-    the ingest's findings of the file) to the national fields they were read from, so a
-    finding names the field of the file the user has (``admission_date`` -> ``admidate``).
-    The readers' own findings already name national fields and are left alone."""
+    """Rename internal columns in a national file's row findings to its national fields.
+
+    ``issues_table`` holds the ingest's findings of the file; afterwards a finding names
+    the field of the file the user has (``admission_date`` -> ``admidate``). The readers'
+    own findings already name national fields and are left alone.
+    """
     pairs = FIELD_OF[stem]
     if not pairs:
         return

@@ -35,7 +35,7 @@ LAYOUT = Layout(
 
 
 def convert(path: Path, others: tuple[Layout, ...] = ()) -> tuple[pa.Table, list[Issue]]:
-    """The file's rows in the ``residents`` layout, and the findings."""
+    """Read a ``gp_registrations`` file: its rows in the ``residents`` layout, and the findings."""
     table, issues = read_layout(path, LAYOUT, others)
     bad = np.zeros(table.num_rows, dtype=bool)
     cols: dict[str, pa.Array | pa.ChunkedArray] = {

@@ -44,7 +44,7 @@ AGES = range(91)  # 90: 90 and over
 
 
 def band_of(age: int) -> str:
-    """The age band (:data:`AGE_BANDS`) of a single year of age (90: 90 and over)."""
+    """Return the age band (:data:`AGE_BANDS`) of a single year of age (90: 90 and over)."""
     for band in AGE_BANDS:
         low, _, high = band.replace("+", "-").partition("-")
         if int(low) <= age and (not high or age <= int(high)):
@@ -56,7 +56,7 @@ BAND_OF_AGE = np.array([band_of(a) for a in AGES], dtype=object)
 
 
 def convert(path: Path, others: tuple[Layout, ...] = ()) -> tuple[pa.Table, list[Issue]]:
-    """The file's estimates summed into age bands (``population`` layout), and the findings."""
+    """Read an ``ons_population`` file: estimates summed into age bands, and the findings."""
     file = path.name
     table, issues = read_layout(path, LAYOUT, others)
     years = [(c, int(m.group(1))) for c in table.column_names if (m := YEAR_FIELD.fullmatch(c))]
@@ -149,7 +149,7 @@ def convert(path: Path, others: tuple[Layout, ...] = ()) -> tuple[pa.Table, list
 
 
 def _ranges(ages: list[int]) -> str:
-    """``[3, 4, 5, 9]`` -> ``"3-5, 9"``."""
+    """Format ages as ranges: ``[3, 4, 5, 9]`` -> ``"3-5, 9"``."""
     parts: list[str] = []
     start = prev = ages[0]
     for a in [*ages[1:], None]:

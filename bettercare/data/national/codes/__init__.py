@@ -32,11 +32,11 @@ class CodeList:
     codes: tuple[Code, ...]
 
     def lookup(self) -> dict[str, Code]:
-        """The codes by their code value."""
+        """Return the codes by their code value."""
         return {c.code: c for c in self.codes}
 
     def internal_to_national(self) -> dict[str, str]:
-        """For writing: the first current (not retired) code of each internal value."""
+        """Return, for writing, the first current (not retired) code of each internal value."""
         out: dict[str, str] = {}
         for c in self.codes:
             if c.internal is not None and not c.retired:
