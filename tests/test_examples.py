@@ -45,6 +45,8 @@ EXPECTED_ERRORS = {
         ("risk-score", "risks[1].score"),
         ("risk-score", "risks[2].score"),
     },
+    # fictional 2025-26 example (every figure illustrative): valid under 2025-26 rules
+    "marlbury_2025.yaml": set(),
 }
 
 
@@ -89,6 +91,8 @@ EXPECTED_WARNINGS = {
         "scheme-spend-matches-budget": 26,
         "sign-off": 3,
     },
+    # pathway 1 demand above capacity in December-February, flagged on purpose
+    "marlbury_2025.yaml": {"capacity-and-demand": 1},
 }
 
 

@@ -306,3 +306,16 @@ def test_retired_code_loads_with_a_warning(tmp_path: Path) -> None:
     ]
     destinations = {r[1]: r[-1] for r in table_rows(store, "hospital_spells")}
     assert destinations["S1"] == "care_home"
+
+
+@pytest.mark.usefixtures("key_env")
+def test_a_file_in_another_datasets_layout_loads_nothing(tmp_path: Path) -> None:
+    directory = national_feeds(tmp_path / "nat")
+    (directory / "apc_spells.csv").write_bytes((directory / "cld.csv").read_bytes())
+    store = tmp_path / "s" / "s.duckdb"
+    code, _ = run(directory, store)
+    assert code == 2
+    assert table_rows(store, "hospital_spells") == []
+    report = (store.parent / "ingest_report.csv").read_text().splitlines()
+    assert any(r.startswith("apc_spells.csv,1,,wrong_dataset,error") for r in report)
+    assert len(table_rows(store, "social_care_services")) == 3  # the real cld.csv loads

@@ -160,7 +160,7 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
             s.name,
             str(s.commissioner or ""),
             s.provider or "",
-            str(s.funding_source or ""),
+            s.source_label(),
             *[money(s.spend.get(fy)) for fy in plan.financial_years],
             avoided,
         )
