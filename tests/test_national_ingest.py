@@ -319,3 +319,19 @@ def test_a_file_in_another_datasets_layout_loads_nothing(tmp_path: Path) -> None
     report = (store.parent / "ingest_report.csv").read_text().splitlines()
     assert any(r.startswith("apc_spells.csv,1,,wrong_dataset,error") for r in report)
     assert len(table_rows(store, "social_care_services")) == 3  # the real cld.csv loads
+
+
+@pytest.mark.usefixtures("key_env")
+def test_identifier_findings_name_the_national_field(tmp_path: Path) -> None:
+    directory = national_feeds(tmp_path / "nat")
+    res = [[*r[:4], GENDER[str(r[4])], *r[5:]] for r in residents_rows()]
+    for r in res:
+        r[7] = r[0]  # NHS numbers in practice_code
+    write_csv(directory / "gp_registrations.csv", list(gp_registrations.LAYOUT.required), res)
+    store = tmp_path / "s" / "s.duckdb"
+    code, _ = run(directory, store)
+    assert code == 2
+    assert table_rows(store, "residents") == []
+    report = (store.parent / "ingest_report.csv").read_text()
+    assert "gp_registrations.csv,,practice_code,identifier_in_column,error" in report
+    assert "field 'practice_code' holds NHS numbers" in report

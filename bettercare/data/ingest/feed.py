@@ -62,6 +62,10 @@ class Run:
             con.register("raw_feed", table)
             try:
                 found = identifiers.scan(con, "raw_feed", feed)
+                if found and path.stem in NATIONAL_FILES and path.stem != feed.name:
+                    from bettercare.data.national.convert import name_identifier_findings
+
+                    found = name_identifier_findings(path.stem, found)
                 if found:
                     raise FileRejected(
                         [

@@ -63,3 +63,19 @@ def name_national_fields(con: duckdb.DuckDBPyConnection, issues_table: str, stem
         "WHERE rule NOT IN (?, ?)",
         [*params, UNKNOWN_CODE, RETIRED_CODE],
     )
+
+
+def name_identifier_findings(
+    stem: str, found: list[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
+    """Name the national field in identifier findings ``(column, rule, text)`` of a file.
+
+    The identifier check runs on the converted rows, so its findings name internal
+    columns; a national file's user sees the field of their file (``practice_code``).
+    """
+    fields = FIELD_OF.get(stem, {})
+    out = []
+    for column, rule, text in found:
+        field = fields.get(column, column)
+        out.append((field, rule, text.replace(f"column '{column}'", f"field '{field}'")))
+    return out
