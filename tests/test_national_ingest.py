@@ -22,6 +22,7 @@ REPO = Path(__file__).parent.parent
 GENDER = {"M": "1", "F": "2"}
 METHOD = {"elective": "11", "non_elective": "21"}
 DEST = {"usual_residence": "19", "": ""}
+APC_HEADER = [*apc.SPELLS.required, "discharge_ready_date"]  # optional field, read
 
 
 def national_feeds(directory: Path) -> Path:
@@ -41,10 +42,11 @@ def national_feeds(directory: Path) -> Path:
             s[6].replace(".", ""),
             "W19X" if s[7] == "true" else "",
             DEST[s[8]],
+            s[9],
         ]
         for s in spells_rows()
     ]
-    write_csv(directory / "apc_spells.csv", list(apc.SPELLS.required), spells)
+    write_csv(directory / "apc_spells.csv", APC_HEADER, spells)
     care = [[*c[:6], c[6], c[8], c[9], c[10], ""] for c in social_care_rows()]
     write_csv(directory / "cld.csv", list(cld.LAYOUT.required), care)
     return directory
@@ -86,7 +88,7 @@ def test_unknown_code_quarantines_its_row_naming_field_and_code(tmp_path: Path) 
     directory = national_feeds(tmp_path / "nat")
     rows = [r.split(",") for r in (directory / "apc_spells.csv").read_text().splitlines()[1:]]
     rows[1][3] = "2E"  # not an admission method
-    write_csv(directory / "apc_spells.csv", list(apc.SPELLS.required), rows)
+    write_csv(directory / "apc_spells.csv", APC_HEADER, rows)
     store = tmp_path / "s" / "s.duckdb"
     code, _ = run(directory, store)
     assert code == 1
@@ -244,7 +246,7 @@ def test_row_rule_findings_name_the_national_field(tmp_path: Path) -> None:
     directory = national_feeds(tmp_path / "nat")
     rows = [r.split(",") for r in (directory / "apc_spells.csv").read_text().splitlines()[1:]]
     rows[0][4] = "2024-13-45"  # admidate: not a date
-    write_csv(directory / "apc_spells.csv", list(apc.SPELLS.required), rows)
+    write_csv(directory / "apc_spells.csv", APC_HEADER, rows)
     store = tmp_path / "s" / "s.duckdb"
     assert run(directory, store)[0] == 1
     ((feed, file, row, column, _rule, severity, value),) = quarantine(store)
@@ -290,7 +292,7 @@ def test_retired_code_loads_with_a_warning(tmp_path: Path) -> None:
     directory = national_feeds(tmp_path / "nat")
     rows = [r.split(",") for r in (directory / "apc_spells.csv").read_text().splitlines()[1:]]
     rows[0][8] = "54"  # NHS run care home: replaced by 55 / 56
-    write_csv(directory / "apc_spells.csv", list(apc.SPELLS.required), rows)
+    write_csv(directory / "apc_spells.csv", APC_HEADER, rows)
     store = tmp_path / "s" / "s.duckdb"
     result = ingest(directory, store, KEY.encode())
     (spells,) = [f for f in result.feeds if f.feed == "hospital_spells"]

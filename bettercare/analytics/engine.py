@@ -110,6 +110,33 @@ def _store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in rows}
 
 
+def _lacking_columns(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str]:
+    """Metric -> why it cannot be computed: the store lacks a column it needs
+    (``MetricSpec.columns``: e.g. a store written before ``discharge_ready_date``)."""
+    out: dict[str, str] = {}
+    for mid in ids:
+        missing = [
+            f"{table}.{col}"
+            for table, cols in SPECS[mid].columns.items()
+            for col in cols
+            if col not in _table_columns(con, table)
+        ]
+        if missing:
+            out[mid] = (
+                f"{mid}: not computed: the store has no column {', '.join(missing)} (it was "
+                "written before the column joined the feed); re-ingest the feed to add it"
+            )
+    return out
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?",
+        [table],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 def resolve_metrics(metrics: Iterable[str] | None) -> list[str]:
     if metrics is None:
         return list(SPECS)
@@ -426,6 +453,10 @@ def compute_metrics(
                 f"store has no table(s) {', '.join(absent)} (needed by {', '.join(users)}); "
                 "build the store with `bettercare ingest` or create_store_tables"
             )
+        lacking = _lacking_columns(con, ids)
+        if lacking and explicit:
+            raise MetricDataError(next(iter(lacking.values())))
+        ids = [m for m in ids if m not in lacking]
         periods = None
         coverage: dict[str, Coverage] = {}
         if "dementia_diagnosis_rate" in ids:
@@ -451,7 +482,7 @@ def compute_metrics(
                     else ibis.memtable(periods, schema=PERIODS_SCHEMA),
                 )
                 result = _normalise(_union(ctx, ids).execute())
-        frames, warnings = [], []
+        frames, warnings = [], list(lacking.values())
         unmeasured: list[Unmeasured] = []
         for mid in ids:
             df = result[result.metric == mid]

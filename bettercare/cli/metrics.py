@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bettercare.analytics.capacity_demand import capacity_demand_from_store, compare_with_plan
 from bettercare.analytics.engine import (
     BACKENDS,
     compute_metrics,
@@ -160,6 +161,9 @@ def metrics(
                 activity = pd.DataFrame(columns=["scheme_reference", "month", "admissions_avoided"])
                 notes.append("store has no scheme_activity table: scheme impact not measured")
         schemes = scheme_impact(activity, the_plan, grain)
+        capacity = capacity_demand_from_store(store, period)  # measured side (2023-25)
+        notes += capacity.attrs["warnings"]
+        vs_plan = compare_with_plan(capacity, the_plan.capacity_demand, code)
         notes += scheme_reference_notes(activity, the_plan)
     except (MetricDataError, ValueError) as exc:
         raise _fail(str(exc)) from None
@@ -227,8 +231,16 @@ def metrics(
         merged.to_parquet(staged / "metrics.parquet", index=False)
         safe_csv.to_csv(merged, staged / "metrics.csv")  # formula-like text escaped
         safe_csv.to_csv(schemes, staged / "scheme_impact.csv")
+        safe_csv.to_csv(capacity, staged / "capacity_demand.csv")
+        safe_csv.to_csv(vs_plan, staged / "capacity_demand_vs_plan.csv")
         n = write_charts(pva, staged / "charts") if charts else 0
-        for name in ("metrics.parquet", "metrics.csv", "scheme_impact.csv"):
+        for name in (
+            "metrics.parquet",
+            "metrics.csv",
+            "scheme_impact.csv",
+            "capacity_demand.csv",
+            "capacity_demand_vs_plan.csv",
+        ):
             os.replace(staged / name, out_dir / name)
         if charts:
             shutil.rmtree(out_dir / "charts", ignore_errors=True)

@@ -20,7 +20,10 @@ fall, W00-W19); ``disdest`` (:mod:`.codes.discharge_destination`) ->
 first episode, discharge fields from the last; a spell's row is its first episode's.
 Optional fields (``admisorc``, ``dismeth``, ``sex``, ``startage``, ``ethnos``,
 ``lsoa11``, ``gpprac``, ``classpat``, ``mainspef``, ``tretspef``, ``epikey``,
-``epistat``, ``opertn_4_01``, ``disreadydate``) are accepted and dropped.
+``epistat``, ``opertn_4_01``) are accepted and dropped. Optional and read:
+``discharge_ready_date`` (the Discharge Ready Date, YYYY-MM-DD; the data dictionary item
+in snake_case, since its HES/SUS+ field name could not be confirmed; from the last
+episode), -> ``discharge_ready_date``; absent or empty: not recorded.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from bettercare.data.national.common import Layout, map_codes, read_layout, reje
 from bettercare.data.schema import FEEDS
 
 FEED = FEEDS["hospital_spells"]
+READY = "discharge_ready_date"  # optional, read when present
 SPELL_FIELDS = (
     "susspellid",
     "newnhsno",
@@ -64,7 +68,7 @@ OPTIONAL = (
     "tretspef",
     "epistat",
     "opertn_4_01",
-    "disreadydate",
+    READY,
 )
 SPELLS = Layout("apc_spells", SPELL_FIELDS, (*OPTIONAL, "epikey"))
 EPISODES = Layout(
@@ -126,6 +130,9 @@ def convert(path: Path, others: tuple[Layout, ...] = ()) -> tuple[pa.Table, list
         "primary_diagnosis": diag,
         "injury_due_to_fall": pc.if_else(fall, "true", "false"),
         "discharge_destination": dest,
+        READY: text(table, READY)
+        if READY in table.column_names
+        else pa.nulls(table.num_rows, pa.string()),
     }
     return result(FEED, cols, table.column(ROW), bad), issues
 
@@ -187,12 +194,12 @@ def _join_episodes(file: str, table: pa.Table) -> pa.Table:
         raise rejected(file, findings)
     last = g.nth(-1).set_index("susspellid")
     spells = head.copy()
-    for field in ("disdate", "disdest"):
+    for field in ("disdate", "disdest", *([READY] if READY in df else [])):
         spells[field] = last[field]
     spells = spells.reset_index()
     return pa.table(
         {
             c: pa.array(spells[c].tolist(), pa.int64() if c == ROW else pa.string())
-            for c in (*SPELL_FIELDS, ROW)
+            for c in (*SPELL_FIELDS, *([READY] if READY in spells else []), ROW)
         }
     )

@@ -9,7 +9,8 @@ count spread over its ages, the remainder to the youngest, so the bands sum back
 exactly). The other feeds have no national dataset in bettercare and are written in the
 internal layout (Parquet). Reading these files back gives the internal tables' values,
 except ``discharge_destination = 'reablement'``, which has no national code and is
-written as 19 (usual place of residence; no metric reads it).
+written as 19 (usual place of residence, which is how ``discharge_usual_residence`` counts
+it anyway).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from bettercare.data.national import cld, gp_registrations
+from bettercare.data.national import apc, cld, gp_registrations
 from bettercare.data.national.codes.admission_method import ADMISSION_METHOD
 from bettercare.data.national.codes.cld_service_type import CLD_SERVICE_TYPE
 from bettercare.data.national.codes.discharge_destination import DISCHARGE_DESTINATION
@@ -129,7 +130,7 @@ def _apc_episodes(t: pa.Table) -> pa.Table:
         return pc.if_else(pa.array(last), values, pa.scalar(None, values.type))
 
     cause = pc.if_else(col("injury_due_to_fall"), "W19X", pa.scalar(None, pa.string()))
-    return pa.table(
+    episodes = pa.table(
         {
             "susspellid": col("spell_id"),
             "epikey": pa.array([str(i + 1) for i in range(len(spell_idx))]),
@@ -148,6 +149,9 @@ def _apc_episodes(t: pa.Table) -> pa.Table:
             "disdest": on_last(_recode(col("discharge_destination"), dest)),
         }
     )
+    if apc.READY in t.column_names:  # the Discharge Ready Date, on the last episode
+        episodes = episodes.append_column(apc.READY, on_last(col(apc.READY)))
+    return episodes
 
 
 def _ons_population(t: pa.Table) -> pa.Table:
