@@ -161,18 +161,38 @@ def test_a_national_and_an_internal_file_for_one_feed_are_both_refused(
 # -- the equality test: synthetic data in both layouts --------------------------------------
 
 
-@pytest.fixture(scope="module")
-def both_stores(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("national_equality")
-    params = preset("leicestershire").with_population(5000)
+def build_both(root: Path, years: list[str], n: int) -> tuple[Path, Path]:
+    """Synthetic feeds in both layouts, each ingested into its own store."""
+    params = preset("leicestershire").with_population(n)
     stores = []
     for fmt in ("internal", "national"):
-        generate(params, ["2016/17"], 7, root / fmt, fmt=fmt)
+        generate(params, years, 7, root / fmt, fmt=fmt)
         store = root / f"{fmt}_store" / "s.duckdb"
         result = ingest(root / fmt, store, KEY.encode())
         assert result.exit_code == 0, result.issue_counts
         stores.append(store)
     return stores[0], stores[1]
+
+
+@pytest.fixture(scope="module")
+def both_stores(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return build_both(tmp_path_factory.mktemp("national_equality"), ["2016/17"], 5000)
+
+
+def same_store(both: tuple[Path, Path]) -> None:
+    """The two stores are equal, 'reablement' discharges read back as usual residence."""
+    internal, national = (snapshot(s) for s in both)
+    # 'reablement' has no national discharge destination: written as 19, read back as
+    # usual_residence (which discharge_usual_residence counts the same)
+    col = [c.name for c in FEEDS["hospital_spells"].columns if not c.identifier]
+    i = 1 + col.index("discharge_destination")  # person_id first
+    internal["hospital_spells"] = sorted(
+        tuple("usual_residence" if k == i and v == "reablement" else v for k, v in enumerate(r))
+        for r in internal["hospital_spells"]
+    )
+    for table in STORE_TABLES:
+        assert national[table] == internal[table], table
+        assert national[table] or table == "scheme_activity", table
 
 
 def test_synthetic_national_files_are_the_national_layouts(both_stores: tuple[Path, Path]) -> None:
@@ -192,18 +212,20 @@ def test_synthetic_national_files_are_the_national_layouts(both_stores: tuple[Pa
 def test_synthetic_data_gives_the_same_store_in_both_layouts(
     both_stores: tuple[Path, Path],
 ) -> None:
-    internal, national = (snapshot(s) for s in both_stores)
-    # 'reablement' has no national discharge destination: written as 19, read back as
-    # usual_residence (no metric reads the discharge destination)
-    col = [c.name for c in FEEDS["hospital_spells"].columns if not c.identifier]
-    i = 1 + col.index("discharge_destination")  # person_id first
-    internal["hospital_spells"] = sorted(
-        tuple("usual_residence" if k == i and v == "reablement" else v for k, v in enumerate(r))
-        for r in internal["hospital_spells"]
-    )
-    for table in STORE_TABLES:
-        assert national[table] == internal[table], table
-        assert national[table] or table == "scheme_activity", table
+    same_store(both_stores)
+
+
+def test_discharge_ready_dates_go_through_the_national_layout(tmp_path: Path) -> None:
+    both = build_both(tmp_path, ["2024/25"], 2000)
+    same_store(both)
+    con = duckdb.connect(str(both[1]), read_only=True)
+    try:
+        (ready,) = con.execute(
+            "SELECT count(discharge_ready_date) FROM hospital_spells"
+        ).fetchone() or (0,)
+    finally:
+        con.close()
+    assert ready > 0
 
 
 def test_synthetic_data_gives_exactly_the_same_metrics(
@@ -227,9 +249,12 @@ def test_synthetic_data_gives_exactly_the_same_metrics(
             ],
         )
         assert res.exit_code == 0, res.output
-        out.append(pd.read_csv(target / "metrics.csv"))
-    assert len(out[0]) > 50
-    pd.testing.assert_frame_equal(out[1], out[0])
+        out.append({f.name: pd.read_csv(f) for f in sorted(target.glob("*.csv"))})
+    assert len(out[0]["metrics.csv"]) > 50
+    assert "capacity_demand.csv" in out[0]
+    assert out[1].keys() == out[0].keys()
+    for name, frame in out[0].items():
+        pd.testing.assert_frame_equal(out[1][name], frame, obj=name)
 
 
 def test_synth_refuses_an_unknown_format(tmp_path: Path) -> None:
@@ -306,8 +331,14 @@ def test_retired_code_loads_with_a_warning(tmp_path: Path) -> None:
     assert quarantine(store) == [
         ("hospital_spells", "apc_spells.csv", 2, "disdest", "retired_code", "warning", "54")
     ]
-    destinations = {r[1]: r[-1] for r in table_rows(store, "hospital_spells")}
-    assert destinations["S1"] == "care_home"
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        got = con.execute(
+            "SELECT discharge_destination FROM hospital_spells WHERE spell_id = 'S1'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert got == ("care_home",)
 
 
 @pytest.mark.usefixtures("key_env")

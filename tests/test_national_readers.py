@@ -211,6 +211,7 @@ def test_episodes_join_into_spells(tmp_path: Path) -> None:
             "primary_diagnosis": "S72.0",
             "injury_due_to_fall": "true",
             "discharge_destination": "care_home",
+            "discharge_ready_date": None,
             "_row": 3,
         },
         {
@@ -223,6 +224,7 @@ def test_episodes_join_into_spells(tmp_path: Path) -> None:
             "primary_diagnosis": "S72.0",
             "injury_due_to_fall": "false",
             "discharge_destination": "usual_residence",
+            "discharge_ready_date": None,
             "_row": 4,
         },
     ]
@@ -485,3 +487,14 @@ def test_the_documented_sample_files_read_cleanly(name: str) -> None:
     table, issues = read_national(SAMPLES / name)
     assert issues == []
     assert table.num_rows > 0
+
+
+def test_discharge_ready_date_is_read_from_the_last_episode(tmp_path: Path) -> None:
+    header = [*EPISODE, "discharge_ready_date"]
+    rows = [
+        [*episode("S1", 1, "2024-04-03", "2024-04-05", disdate="", disdest=""), ""],
+        [*episode("S1", 2, "2024-04-05", "2024-04-10"), "2024-04-08"],
+    ]
+    table, issues = read_national(write_csv(tmp_path / "apc_episodes.csv", header, rows))
+    assert issues == []
+    assert [r["discharge_ready_date"] for r in rows_of(table)] == ["2024-04-08"]
