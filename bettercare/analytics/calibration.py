@@ -93,6 +93,7 @@ def calibration_table(annual: pd.DataFrame, params: SynthParams) -> pd.DataFrame
     """
     head = annual[(annual.breakdown == ALL) & annual.metric.isin(list(TARGETS))]
     rows = []
+    r: Any  # a row of ``head`` (pandas types its fields as any scalar)
     for r in head.itertuples(index=False):
         spec = TARGETS[r.metric]
         target = spec.value(params)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import typer
@@ -157,9 +158,9 @@ def print_board(plan: Plan, pva: dict[str, pd.DataFrame]) -> None:
     for grain, frame in pva.items():
         judged = frame[frame.rag.notna()]
         for metric, grp in judged.groupby("metric"):
-            r = grp.iloc[-1]
+            r: Any = grp.iloc[-1]  # the latest judged row (pandas types its fields as any scalar)
             t.add_row(
-                metric, f"{r.period} ({grain})", f"{r.actual:,.2f}", f"{r.planned:,.2f}", r.rag
+                str(metric), f"{r.period} ({grain})", f"{r.actual:,.2f}", f"{r.planned:,.2f}", r.rag
             )
     out.print(t)
 
@@ -202,7 +203,7 @@ def demo(
     print_summary(results)
     if linked:
         target = next((r for r in results if r.source.name == DEMO_PLAN and r.plan), None)
-        if target is None:
+        if target is None or target.plan is None:
             out.print(f"[yellow]{DEMO_PLAN} not found or invalid: linked data skipped[/yellow]")
         else:
             try:

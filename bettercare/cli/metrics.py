@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -177,6 +178,7 @@ def metrics(
     table = Table(title=f"{the_plan.hwb.name}: BCF metrics ({grain}, {backend})")
     for col in ("metric", "period", "actual", "plan", "RAG", "SPC variation", "assurance"):
         table.add_column(col, justify="right" if col in ("actual", "plan") else "left")
+    r: Any  # a row of a results frame (pandas types its fields as any scalar)
     for r in shown.itertuples():
         rag = r.rag if isinstance(r.rag, str) else "—"
         table.add_row(

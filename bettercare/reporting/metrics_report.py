@@ -9,6 +9,7 @@ monthly XmR chart follows. All aggregate: no person-level data reaches a report.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -49,13 +50,13 @@ class LinkedDataSummary:
     linkage: dict[str, float]
 
 
-def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict]:
+def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     """One row per plan metric: the latest judged period at the finest grain judged."""
     rows = []
     for mp in plan.metrics:
         if mp.metric not in CATALOGUE:
             continue
-        chosen = None
+        chosen: Any = None  # the row shown (pandas types its fields as any scalar)
         for grain in ("month", "quarter", "year"):
             frame = by_grain.get(grain)
             if frame is None or frame.empty:
@@ -77,8 +78,8 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict]:
                 "basis": f"per {mp.time_basis}" if mp.time_basis else "",
                 "row": chosen,
                 "reported": reported,
-                "variation": VARIATION_MEANING.get(getattr(chosen, "spc_variation", None), ""),
-                "assurance": ASSURANCE_MEANING.get(getattr(chosen, "spc_assurance", None), ""),
+                "variation": VARIATION_MEANING.get(getattr(chosen, "spc_variation", ""), ""),
+                "assurance": ASSURANCE_MEANING.get(getattr(chosen, "spc_assurance", ""), ""),
             }
         )
     return rows
@@ -88,7 +89,8 @@ def metric_chart_pngs(pva: pd.DataFrame) -> list[tuple[str, bytes]]:
     """(metric id, XmR chart PNG) for each metric of a plan-vs-actual frame with at least
     two periods; the target line is the latest plan value."""
     pngs = []
-    for metric, grp in pva.groupby("metric", sort=True):
+    for key, grp in pva.groupby("metric", sort=True):
+        metric = str(key)
         if len(grp) < 2:
             continue
         targets = grp.planned.dropna()

@@ -16,12 +16,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from jinja2 import Environment, PackageLoader, select_autoescape
+from matplotlib.figure import Figure
 
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
@@ -69,7 +71,7 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def png_data_uri(fig) -> str:
+def png_data_uri(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -98,7 +100,7 @@ def budget_by_source_chart(plan: Plan) -> str | None:
     return png_data_uri(fig)
 
 
-def risk_heatmap(plan: Plan) -> list[list[dict]]:
+def risk_heatmap(plan: Plan) -> list[list[dict[str, Any]]]:
     """5 x 5 grid (impact rows 5..1, likelihood columns 1..5) of scored risks."""
     grid = []
     for impact in range(5, 0, -1):
@@ -123,7 +125,7 @@ def _p4p(plan: Plan) -> tuple[PerformanceSum | None, str | None]:
 
 def render_plan(result: PlanResult) -> str:
     plan = result.plan
-    ctx: dict = {"r": result, "plan": plan, "Severity": Severity}
+    ctx: dict[str, Any] = {"r": result, "plan": plan, "Severity": Severity}
     if plan is not None:
         p4p, p4p_note = _p4p(plan)
         given = {c.id: c for c in plan.national_conditions}
