@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import ibis
@@ -165,7 +165,7 @@ def _activity_span(con: duckdb.DuckDBPyConnection, tables: set[str]) -> tuple[da
         if f.period_column and f.store_table in tables and f.store_table != "scheme_activity"
     ]
     sql = f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})"
-    lo, hi = con.execute(sql).fetchone()
+    lo, hi = duck.one(con, sql)
     if lo is None:
         raise MetricDataError(
             "the store holds no dated activity; pass a period to compute snapshot metrics"
@@ -311,9 +311,9 @@ def _coverage(con: duckdb.DuckDBPyConnection, tables: set[str], table: str) -> C
         note = f"{table} was loaded for {lo:%Y-%m} to {hi:%Y-%m} only"
         cov = Coverage(table, lo, hi, note, note)
     if table == "hospital_spells":
-        first_adm, first_dis = con.execute(
-            "SELECT min(admission_date), min(discharge_date) FROM hospital_spells"
-        ).fetchone()
+        first_adm, first_dis = duck.one(
+            con, "SELECT min(admission_date), min(discharge_date) FROM hospital_spells"
+        )
         if first_dis is not None and first_adm is not None:
             opens = date(first_dis.year, first_dis.month, 1)
             if first_adm < opens and (cov.start is None or opens > cov.start):
@@ -379,12 +379,15 @@ def _fill_zero_periods(
         return df
     bands = list(POPULATION_BASES[spec.population_base])
     base = pop[pop.age_band.isin(bands)]
+    sums = base.groupby(["hwb_code", "year"]).population.sum()
+    # a two-column groupby's index entries are (hwb_code, year) pairs; pandas types them Hashable
     den = {
         (h, int(y)): float(n)
-        for (h, y), n in base.groupby(["hwb_code", "year"]).population.sum().items()
+        for (h, y), n in cast(Iterable[tuple[tuple[str, int], float]], sums.items())
     }
     rows = []
-    for hwb, g in df.groupby("hwb_code"):
+    for key, g in df.groupby("hwb_code"):
+        hwb = str(key)
         spans = [period_span(p) for p in g.period.unique()]
         labels = labels_between(min(x.start for x in spans), max(x.end for x in spans), grain)
         have = set(zip(g.period, g.breakdown, strict=True))
@@ -460,7 +463,7 @@ def compute_metrics(
         periods = None
         coverage: dict[str, Coverage] = {}
         if "dementia_diagnosis_rate" in ids:
-            lo, hi = (start, end) if start else _activity_span(con, present)
+            lo, hi = (start, end) if start and end else _activity_span(con, present)
             if not start:  # snapshots from the month the spells extract holds whole
                 coverage["hospital_spells"] = _coverage(con, present, "hospital_spells")
                 opens = coverage["hospital_spells"].start
@@ -572,7 +575,7 @@ PERIODS_SCHEMA = {
     "pop_year": "int64",
 }
 PERIODS_VIEW = "_bettercare_periods"
-_SQL_CACHE: dict[tuple, str] = {}
+_SQL_CACHE: dict[tuple[object, ...], str] = {}
 
 
 def _union(ctx: Context, ids: list[str]) -> ibis.Table:
