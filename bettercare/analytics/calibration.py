@@ -114,8 +114,11 @@ def calibration_table(annual: pd.DataFrame, params: SynthParams) -> pd.DataFrame
 
 
 def measure_synthetic(params: SynthParams, years: list[str], seed: int) -> pd.DataFrame:
-    """Generate ``params`` for ``years``, ingest (fresh key; opt-outs excluded, social care
-    linked) into a temporary store and return its :func:`calibration_table`."""
+    """Generate, ingest and measure ``params`` for ``years``; its :func:`calibration_table`.
+
+    The feeds are ingested with a fresh key (opt-outs excluded, social care linked) into
+    a temporary store.
+    """
     with tempfile.TemporaryDirectory(prefix="bettercare-calibration-") as tmp:
         d = Path(tmp)
         generate(params, years, seed, d / "feeds")

@@ -111,8 +111,10 @@ def _store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def _lacking_columns(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str]:
-    """Metric -> why it cannot be computed: the store lacks a column it needs
-    (``MetricSpec.columns``: e.g. a store written before ``discharge_ready_date``)."""
+    """Metric -> why it cannot be computed: the store lacks a column it needs.
+
+    ``MetricSpec.columns``: e.g. a store written before ``discharge_ready_date``.
+    """
     out: dict[str, str] = {}
     for mid in ids:
         missing = [
@@ -196,6 +198,7 @@ class Unmeasured:
     reason: str
 
     def message(self) -> str:
+        """One line for the user: the metric, the periods, the HWB and the reason."""
         return (
             f"{self.metric}: {', '.join(self.periods)} not measured for HWB {self.hwb_code}: "
             f"{self.reason}"

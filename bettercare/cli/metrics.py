@@ -65,6 +65,7 @@ SPC_ICON = {
 
 
 def register(root: typer.Typer) -> None:
+    """Add the ``metrics`` command to the CLI."""
     root.command("metrics", help="BCF metrics from the store vs the plan (RAG + SPC).")(metrics)
 
 

@@ -86,8 +86,10 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict[str, 
 
 
 def metric_chart_pngs(pva: pd.DataFrame) -> list[tuple[str, bytes]]:
-    """(metric id, XmR chart PNG) for each metric of a plan-vs-actual frame with at least
-    two periods; the target line is the latest plan value."""
+    """(metric id, XmR chart PNG) for each metric with at least two periods.
+
+    From a plan-vs-actual frame; the target line is the latest plan value.
+    """
     pngs = []
     for key, grp in pva.groupby("metric", sort=True):
         metric = str(key)

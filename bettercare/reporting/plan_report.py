@@ -43,14 +43,17 @@ class PlanResult:
 
     @property
     def errors(self) -> int:
+        """Number of ERROR findings."""
         return sum(f.severity == Severity.ERROR for f in self.findings)
 
     @property
     def warnings(self) -> int:
+        """Number of WARNING findings."""
         return sum(f.severity == Severity.WARNING for f in self.findings)
 
     @property
     def page(self) -> str:
+        """File name of the plan's HTML page."""
         return f"{self.plan.plan_id if self.plan else self.source.stem}.html"
 
 
@@ -72,6 +75,7 @@ def data_uri(png: bytes) -> str:
 
 
 def png_data_uri(fig: Figure) -> str:
+    """The figure as a ``data:image/png;base64,...`` URI; the figure is closed."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -124,6 +128,7 @@ def _p4p(plan: Plan) -> tuple[PerformanceSum | None, str | None]:
 
 
 def render_plan(result: PlanResult) -> str:
+    """The HTML page of one plan: budget, rules, P4P, risks and any extra sections."""
     plan = result.plan
     ctx: dict[str, Any] = {"r": result, "plan": plan, "Severity": Severity}
     if plan is not None:
@@ -143,6 +148,7 @@ def render_plan(result: PlanResult) -> str:
 
 
 def render_index(results: list[PlanResult], title: str, sections: list[tuple[str, str]]) -> str:
+    """The HTML index of all plans, with the given extra sections."""
     return (
         _env().get_template("index.html.j2").render(results=results, title=title, sections=sections)
     )

@@ -17,6 +17,8 @@ class UsageError(Exception):
 
 @dataclass
 class FeedResult:
+    """What happened to one feed file in an ingest: loaded or rejected, and row counts."""
+
     feed: str
     file: str
     status: str  # loaded | rejected
@@ -30,6 +32,8 @@ class FeedResult:
 
 @dataclass
 class IngestResult:
+    """The outcome of one ingest run: per-feed results, findings and linkage figures."""
+
     run_id: str
     feeds: list[FeedResult]
     file_issues: list[Issue]
@@ -40,6 +44,7 @@ class IngestResult:
 
     @property
     def exit_code(self) -> int:
+        """0 all loaded, 1 rows quarantined, 2 a file rejected or unusable."""
         if self.file_issues:
             return 2
         return 1 if any(f.rows_quarantined for f in self.feeds) else 0
