@@ -59,7 +59,7 @@ def run_one(directory: Path) -> dict:
         store_mb = (Path(tmp) / "store" / "store.duckdb").stat().st_size / 1e6
     return {
         "seconds": seconds,
-        "exit_code": result.exit_code,
+        "outcome": result.outcome,
         "feeds": {
             f.feed: [f.rows_read, f.rows_loaded, f.rows_quarantined, f.rows_opted_out]
             for f in result.feeds
@@ -75,7 +75,7 @@ def report(size: int, fmt: str, r: dict) -> None:
     print(
         f"\n== {size:,} residents ({fmt}): {rows:,} rows in {r['seconds']:.1f} s = "
         f"{rows / r['seconds']:,.0f} rows/s; peak RSS {r['peak_rss_mb']:,.0f} MB; "
-        f"store {r['store_mb']:,.1f} MB; exit code {r['exit_code']}"
+        f"store {r['store_mb']:,.1f} MB; outcome {r['outcome']}"
     )
     print(f"{'feed':<24}{'read':>10}{'loaded':>10}{'quarant.':>10}{'opted out':>10}")
     for feed, (read, loaded, quarantined, opted) in r["feeds"].items():

@@ -25,7 +25,7 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_synthetic_feeds_ingest_and_link(synth_dir: Path, tmp_path: Path) -> None:
     store = tmp_path / "store" / "s.duckdb"
     result = ingest(synth_dir, store, KEY)
-    assert result.exit_code == 0, result.issue_counts
+    assert result.outcome == "loaded", result.issue_counts
     loaded = {f.feed: f.rows_loaded for f in result.feeds}
     assert loaded["residents"] > 2500 and loaded["hospital_spells"] > 0
     stats = result.linkage
@@ -42,7 +42,7 @@ def test_synthetic_feeds_ingest_and_link(synth_dir: Path, tmp_path: Path) -> Non
     con.close()
     # idempotent: a second identical load leaves the analytics tables unchanged
     before = _snapshot(store)
-    assert ingest(synth_dir, store, KEY).exit_code == 0
+    assert ingest(synth_dir, store, KEY).outcome == "loaded"
     assert _snapshot(store) == before
 
 

@@ -33,9 +33,9 @@ from bettercare.analytics.engine import (
 from bettercare.analytics.metrics import MetricDataError
 from bettercare.analytics.performance import plan_vs_actual
 from bettercare.analytics.scheme_impact import load_scheme_activity, p4p_earned, scheme_impact
-from bettercare.cli.plan import validate_file
 from bettercare.data import pseudonymise
 from bettercare.data.ingest import UsageError, ingest
+from bettercare.data.plan_files import validate_plan_file
 from bettercare.data.pseudonymise import PseudonymKeyError
 from bettercare.data.synth import generate
 from bettercare.data.synth.presets import preset
@@ -79,7 +79,7 @@ def check_examples(examples: Path) -> list[PlanResult]:
         raise typer.Exit(2)
     results = []
     for path in files:
-        plan, findings = validate_file(path)
+        plan, findings = validate_plan_file(path)
         results.append(PlanResult(path, plan, findings))
     return results
 

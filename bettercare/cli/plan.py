@@ -18,14 +18,12 @@ from rich.text import Text
 from bettercare.data.plan_files import (
     PlanFileError,
     load_plan,
-    load_plan_with_lines,
-    locate,
     plan_json_schema,
+    validate_plan_file,
 )
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.p4p import P4PError, performance_sum
 from bettercare.domain.plan import Plan
-from bettercare.domain.rules import check_plan
 from bettercare.domain.text import printable
 
 app = typer.Typer(help="BCF plan files: validate, show, schema.", no_args_is_help=True)
@@ -53,15 +51,6 @@ def load_or_exit(path: Path) -> Plan:
         raise typer.Exit(EXIT_INVALID) from None
 
 
-def validate_file(path: Path) -> tuple[Plan | None, list[Finding]]:
-    """Load and rule-check one plan; findings carry file and line."""
-    try:
-        plan, lines = load_plan_with_lines(path)
-    except PlanFileError as exc:
-        return None, exc.findings
-    return plan, locate(check_plan(plan), path, lines)
-
-
 def display_path(path: Path) -> str:
     """A file name as printed: control characters escaped, no rich markup."""
     return escape(printable(str(path)))
@@ -85,7 +74,7 @@ def validate(
     """Check plan files against the models and the BCF planning rules."""
     worst = 0
     for path in files:
-        plan, findings = validate_file(path)
+        plan, findings = validate_plan_file(path)
         shown = [f for f in findings if not quiet or f.severity == Severity.ERROR]
         print_findings(shown)
         errors = sum(f.severity == Severity.ERROR for f in findings)

@@ -17,8 +17,8 @@ from bettercare.analytics.scheme_impact import ALL_SCHEMES, P4PEarned
 from bettercare.analytics.spc import xmr
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.plan import Plan
-from bettercare.reporting.plan_report import _env, data_uri
 from bettercare.reporting.spc_charts import xmr_chart_png
+from bettercare.reporting.templates import data_uri, environment
 
 #: What each Making Data Count icon tells a board (NHS England, "Making Data Count").
 VARIATION_MEANING = {
@@ -123,7 +123,7 @@ def metrics_sections(
         else to_date
     )
     html = (
-        _env()
+        environment()
         .get_template("metrics.html.j2")
         .render(
             rows=board_rows(plan, by_grain),
