@@ -6,7 +6,8 @@ per month, 630.2 permanent admissions 65+ per 100,000). After ingestion (opt-out
 excluded, social care linked) the metrics engine should measure those figures back, up to
 sampling noise. :func:`calibration_table` lines the annual metric rows up against the
 parameters and gives each a z-score, so a drift (e.g. a later year sinking below the rate)
-shows as |z| well above 3 rather than as a judgement call.
+shows as |z| well above 3 rather than as a judgement call. The synthetic run itself is
+:func:`bettercare.analytics.pipeline.run_synthetic`'s; this module owns only the comparison.
 
 Sampling noise (the ``se`` column):
 
@@ -23,21 +24,14 @@ configured diagnosis rate only where the two prevalences agree.
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from bettercare.analytics.engine import compute_metrics
 from bettercare.analytics.metrics.base import ALL
-from bettercare.data import pseudonymise
-from bettercare.data.ingest import ingest
-from bettercare.data.synth import generate
 from bettercare.data.synth.params import SynthParams
-from bettercare.domain.periods import fy_span
 
 COLUMNS = ("metric", "period", "target", "measured", "difference_pct", "z", "numerator")
 
@@ -110,19 +104,3 @@ def calibration_table(annual: pd.DataFrame, params: SynthParams) -> pd.DataFrame
     return pd.DataFrame(rows, columns=list(COLUMNS)).sort_values(
         ["metric", "period"], ignore_index=True
     )
-
-
-def measure_synthetic(params: SynthParams, years: list[str], seed: int) -> pd.DataFrame:
-    """Generate ``params`` for ``years``, ingest (fresh key; opt-outs excluded, social care
-    linked) into a temporary store and return its :func:`calibration_table`."""
-    with tempfile.TemporaryDirectory(prefix="bettercare-calibration-") as tmp:
-        d = Path(tmp)
-        generate(params, years, seed, d / "feeds")
-        key = pseudonymise.load_key(
-            pseudonymise.new_key_file(d / "keys" / "pseudonym.key"), [d / "feeds"]
-        )
-        store = d / "store" / "bettercare.duckdb"
-        ingest(d / "feeds", store, key)
-        window = f"{fy_span(years[0]).start:%Y-%m}..{fy_span(years[-1]).end:%Y-%m}"
-        annual = compute_metrics(store, "year", period=window)
-    return calibration_table(annual, params)
