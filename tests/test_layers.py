@@ -181,3 +181,32 @@ def test_the_room_checks_pass_ordinary_code(tmp_path):
         "import sys\nprint(sys.argv)\n"
     )
     assert private_imports(path) == [] and exit_code_mentions(path) == []
+
+
+def feed_name_branches(path: Path) -> list[str]:
+    """Comparisons of a feed's name with a literal feed name (``feed.name == "x"``)."""
+    from bettercare.data.schema import FEEDS
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            if any(isinstance(o, ast.Constant) and o.value in FEEDS for o in operands) and any(
+                isinstance(o, ast.Attribute) and o.attr in {"name", "feed"} for o in operands
+            ):
+                found.append(ast.unparse(node))
+    return found
+
+
+def test_feed_specific_behaviour_lives_in_the_feed_specs():
+    """The ingest reads FeedSpec attributes (opt_out_list, identity_source, ...) instead
+    of branching on a feed's name."""
+    files = [*sorted((PACKAGE / "data" / "ingest").glob("*.py")), PACKAGE / "data" / "schema.py"]
+    bad = {str(p.relative_to(PACKAGE)): b for p in files if (b := feed_name_branches(p))}
+    assert bad == {}
+
+
+def test_the_feed_name_check_catches_a_branch(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text('if feed.name == "opt_outs":\n    pass\nok = r.feed != "residents"\n')
+    assert len(feed_name_branches(path)) == 2

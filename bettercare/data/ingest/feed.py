@@ -79,7 +79,7 @@ class Run:
             outcome = self._load_staged(con, feed, path, parse_issues)
         except FileRejected as exc:
             outcome = FeedResult(feed.name, name, "rejected"), exc.issues
-            if feed.name == "social_care_services":
+            if feed.links_probabilistically:
                 self.linkage = {}  # nothing of the file was linked into the store
         for tbl in (stg, iss, ok):  # (an exception aborts the transaction: no drop needed)
             con.execute(f"DROP TABLE IF EXISTS {tbl}")
@@ -101,7 +101,7 @@ class Run:
             )
         if feed.period_column and feed.store_table:
             load.store_key_conflicts(con, feed, stg, iss, name)
-        if feed.name == "opt_outs":
+        if feed.opt_out_list:
             opt_outs.check_list(con, iss, name)
 
         has_nhs = "nhs_number" in feed.column_names
@@ -115,7 +115,7 @@ class Run:
 
         opted_out = 0
         link_stats: dict[str, float] = {}
-        if feed.name == "opt_outs":
+        if feed.opt_out_list:
             con.execute(
                 "INSERT OR IGNORE INTO opt_out_register "
                 f"SELECT DISTINCT person_id FROM {ok} WHERE person_id IS NOT NULL"
@@ -128,7 +128,7 @@ class Run:
             months: list[str] = []
             loaded = con.execute(f"SELECT count(*) FROM {ok}").fetchone()[0]
         else:
-            if feed.name == "social_care_services":
+            if feed.links_probabilistically:
                 self._link(con, ok)
                 link_stats = self.linkage
             if has_nhs:
@@ -146,7 +146,7 @@ class Run:
             months = load.months(con, feed, ok)
             if not self.replace:
                 load.check_nothing_lost(con, feed, ok, months, name)
-            if feed.name == "residents":
+            if feed.identity_source:
                 con.execute(
                     "CREATE OR REPLACE TEMP TABLE identities AS SELECT person_id, given_name, "
                     "family_name, date_of_birth__t AS date_of_birth, postcode "
