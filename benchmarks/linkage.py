@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from ingest import feeds_dir
 
 from bettercare.data import linkage, nhs_numbers
+from bettercare.data.synth.truth import TRUTH_FILE, precision_recall
 
 VARIANTS = {
     "priors": {"train_u": False, "em": False},
@@ -47,9 +48,7 @@ def measure(directory: Path, threshold: float) -> None:
     ).to_arrow_table()
     con.register("recs", records)
     con.register("ids", identities)
-    con.execute(
-        f"CREATE TABLE truth AS SELECT * FROM '{directory}/_truth/social_care_person.parquet'"
-    )
+    con.execute(f"CREATE TABLE truth AS SELECT * FROM '{directory / TRUTH_FILE}'")
     total_sc = con.execute(
         f"SELECT count(*) FROM '{directory}/social_care_services.parquet'"
     ).fetchall()[0][0]
@@ -74,8 +73,7 @@ def measure(directory: Path, threshold: float) -> None:
                LEFT JOIN links l USING (record_id)"""
         ).fetchall()[0]
         con.unregister("links")
-        precision = tp / links if links else float("nan")
-        recall = tp / resident if resident else float("nan")
+        precision, recall = precision_recall(tp, links, resident)
         rate = links / records.num_rows if records.num_rows else float("nan")
         print(
             f"{name:<22}{links:>8,}{precision:>11.4f}{recall:>9.4f}{rate:>12.4f}"

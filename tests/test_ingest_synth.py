@@ -11,6 +11,7 @@ import pytest
 from bettercare.data.ingest import ingest
 from bettercare.data.schema import STORE_TABLES
 from bettercare.data.synth import generate, preset
+from bettercare.data.synth.truth import store_linkage_quality
 
 KEY = b"s" * 64
 
@@ -30,8 +31,11 @@ def test_synthetic_feeds_ingest_and_link(synth_dir: Path, tmp_path: Path) -> Non
     assert loaded["residents"] > 2500 and loaded["hospital_spells"] > 0
     stats = result.linkage
     assert stats["needing_probabilistic"] > 0
-    assert stats["truth_precision"] >= 0.95
-    assert stats["truth_recall"] >= 0.9
+    assert not any(k.startswith("truth") for k in stats)  # the ingest never reads _truth/
+    quality = store_linkage_quality(store, synth_dir, KEY)
+    assert quality["truth_precision"] >= 0.95
+    assert quality["truth_recall"] >= 0.9
+    assert quality["truth_nhs_number_links_wrong"] == 0
 
     # no raw NHS number from any feed survives anywhere in the store
     raw = set(pq.read_table(synth_dir / "residents.parquet").column("nhs_number").to_pylist())
