@@ -43,6 +43,7 @@ from bettercare.analytics.scheme_impact import (
 )
 from bettercare.data import safe_csv
 from bettercare.data.plan_files import PlanFileError, load_plan
+from bettercare.domain.money import format_gbp
 from bettercare.domain.plan import Plan
 from bettercare.reporting.metrics_report import metric_chart_pngs
 
@@ -203,9 +204,11 @@ def metrics(
         out.print(st)
     if grain == "month":
         p4p = p4p_earned(the_plan, actuals, hwb_code=code)
-        earned = f"£{p4p.earned:,.2f}" if p4p.earned is not None else "not computed"
+        earned = format_gbp(p4p.earned, pence=True) if p4p.earned is not None else "not computed"
         if p4p.retained is not None:
-            earned += f"; retained for the extra acute activity: £{p4p.retained:,.2f}"
+            earned += (
+                f"; retained for the extra acute activity: {format_gbp(p4p.retained, pence=True)}"
+            )
         out.print(f"P4P earned to date: {earned} — {escape(p4p.reason)}", highlight=False)
 
     try:

@@ -6,7 +6,6 @@ planning rule fails with an error. Errors name the file, line, path in the plan 
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -22,6 +21,7 @@ from bettercare.data.plan_files import (
     validate_plan_file,
 )
 from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.money import format_gbp
 from bettercare.domain.p4p import P4PError, performance_sum
 from bettercare.domain.plan import Plan
 from bettercare.domain.text import printable
@@ -36,10 +36,6 @@ EXIT_INVALID = 2
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="plan")
     root.command("p4p", help="Payment-for-performance sum of a plan (2015/16 rules).")(p4p)
-
-
-def money(x: Decimal | None) -> str:
-    return "—" if x is None else f"£{x:,.0f}"
 
 
 def load_or_exit(path: Path) -> Plan:
@@ -120,11 +116,11 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     for fy in plan.financial_years:
         budget.add_row(
             fy,
-            money(plan.minimum_pooled_budget.get(fy)),
-            money(plan.agreed_pooled_budget.get(fy)),
-            money(plan.funding_total(fy)),
-            money(plan.scheme_total(fy)),
-            money(plan.protected_social_care.get(fy)),
+            format_gbp(plan.minimum_pooled_budget.get(fy)),
+            format_gbp(plan.agreed_pooled_budget.get(fy)),
+            format_gbp(plan.funding_total(fy)),
+            format_gbp(plan.scheme_total(fy)),
+            format_gbp(plan.protected_social_care.get(fy)),
         )
     out.print(budget)
 
@@ -133,7 +129,7 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
         funding.add_column(col)
     funding.add_column("Amount", justify="right")
     for f in plan.funding:
-        funding.add_row(str(f.source), f.financial_year, f.contributor or "", money(f.amount))
+        funding.add_row(str(f.source), f.financial_year, f.contributor or "", format_gbp(f.amount))
     out.print(funding)
 
     schemes = Table(title="Schemes")
@@ -150,7 +146,7 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
             str(s.commissioner or ""),
             s.provider or "",
             str(s.funding_source or ""),
-            *[money(s.spend.get(fy)) for fy in plan.financial_years],
+            *[format_gbp(s.spend.get(fy)) for fy in plan.financial_years],
             avoided,
         )
     out.print(schemes)
@@ -213,21 +209,21 @@ def p4p(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
         "Planned reduction (%)",
         f"{r.planned_reduction_pct:.2f}%" if r.planned_reduction_pct is not None else "—",
     )
-    t.add_row("Unit cost", money(r.unit_cost))
+    t.add_row("Unit cost", format_gbp(r.unit_cost))
     t.add_row(
         "Performance-linked sum" + (" (capped at pot)" if r.capped else ""),
-        money(r.performance_linked_sum),
+        format_gbp(r.performance_linked_sum),
     )
-    t.add_row("Performance-related element (pot)", money(r.performance_pot))
-    t.add_row("Released up front for NHS out-of-hospital services", money(r.released_up_front))
-    t.add_row("Stated in the plan", money(r.stated_sum))
+    t.add_row("Performance-related element (pot)", format_gbp(r.performance_pot))
+    t.add_row("Released up front for NHS out-of-hospital services", format_gbp(r.released_up_front))
+    t.add_row("Stated in the plan", format_gbp(r.stated_sum))
     if r.risk_share is not None:
-        t.add_row("Contingency reserve", money(r.contingency_reserve))
+        t.add_row("Contingency reserve", format_gbp(r.contingency_reserve))
     for partner_id, amount in r.maximum_exposure.items():
         pct = r.risk_share.shares[partner_id] if r.risk_share else 0
         t.add_row(
             f"Exposure of {plan.partner(partner_id).name} ({pct:g}%) if none is earned",
-            money(amount),
+            format_gbp(amount),
         )
     out.print(t)
     met = {True: "yes", False: "no", None: "unknown"}[r.minimum_reduction_met]

@@ -8,10 +8,11 @@ not own any page's content: each report module chooses its template and context.
 from __future__ import annotations
 
 import base64
-from decimal import Decimal
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bettercare.domain.money import format_gbp
 
 
 def _num(x: float | None) -> str:
@@ -28,7 +29,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["money"] = lambda x: "—" if x is None else f"£{Decimal(x):,.0f}"
+    env.filters["money"] = format_gbp
     env.filters["num"] = _num
     return env
 
