@@ -13,9 +13,6 @@ Periods that cannot be measured and a store without ``scheme_activity`` are warn
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import duckdb
@@ -42,6 +39,7 @@ from bettercare.analytics.scheme_impact import (
     scheme_impact,
 )
 from bettercare.data import safe_csv
+from bettercare.data.atomic import staged_entries
 from bettercare.data.plan_files import PlanFileError, load_plan
 from bettercare.domain.money import format_gbp
 from bettercare.domain.plan import Plan
@@ -225,17 +223,11 @@ def metrics(
         how="left",
     )
     # all files are written to a temporary folder first, then moved: never half a result
-    with tempfile.TemporaryDirectory(prefix=".metrics-", dir=out_dir) as tmp:
-        staged = Path(tmp)
+    with staged_entries(out_dir) as staged:
         merged.to_parquet(staged / "metrics.parquet", index=False)
         safe_csv.to_csv(merged, staged / "metrics.csv")  # formula-like text escaped
         safe_csv.to_csv(schemes, staged / "scheme_impact.csv")
         n = write_charts(pva, staged / "charts") if charts else 0
-        for name in ("metrics.parquet", "metrics.csv", "scheme_impact.csv"):
-            os.replace(staged / name, out_dir / name)
-        if charts:
-            shutil.rmtree(out_dir / "charts", ignore_errors=True)
-            os.replace(staged / "charts", out_dir / "charts")
     if charts:
         out.print(f"wrote {n} SPC chart(s) to {out_dir / 'charts'}", highlight=False)
     out.print(

@@ -8,9 +8,6 @@ Charts are PNG images embedded in the page, so each file stands alone.
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from bettercare.data.atomic import staged_directory
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.p4p import P4PError, PerformanceSum, performance_sum
@@ -138,9 +136,7 @@ def write_report(
 ) -> Path:
     """Write index.html and one page per plan; all or nothing (atomic directory swap)."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with staged_directory(out_dir) as tmp:
         for r in results:
             (tmp / r.page).write_text(render_plan(r), encoding="utf-8")
         for name, data in (assets or {}).items():
@@ -149,14 +145,4 @@ def write_report(
         (tmp / "index.html").write_text(
             render_index(results, title, sections or []), encoding="utf-8"
         )
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}-old-{os.getpid()}")
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir / "index.html"

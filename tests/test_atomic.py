@@ -1,0 +1,57 @@
+"""Whole or not at all: the one staged-write helper (bettercare.data.atomic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bettercare.data.atomic import staged_directory, staged_entries
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_staged_directory_replaces_the_folder_whole(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stale.html").write_text("old")
+    with staged_directory(out) as tmp:
+        (tmp / "index.html").write_text("new")
+    assert _tree(out) == {"index.html": "new"}
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging or old copy left
+
+
+def test_staged_directory_failure_leaves_the_old_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("old")
+    with pytest.raises(RuntimeError), staged_directory(out) as tmp:
+        (tmp / "index.html").write_text("half")
+        raise RuntimeError("disk full")
+    assert _tree(out) == {"index.html": "old"}
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_staged_entries_replace_only_their_names(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "charts").mkdir(parents=True)
+    (out / "charts" / "gone.png").write_text("old chart")
+    (out / "metrics.csv").write_text("old")
+    (out / "notes.txt").write_text("mine")
+    with staged_entries(out) as tmp:
+        (tmp / "metrics.csv").write_text("new")
+        (tmp / "charts").mkdir()
+        (tmp / "charts" / "a.png").write_text("chart")
+    assert _tree(out) == {"charts/a.png": "chart", "metrics.csv": "new", "notes.txt": "mine"}
+
+
+def test_staged_entries_failure_changes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "metrics.csv").write_text("old")
+    with pytest.raises(RuntimeError), staged_entries(out) as tmp:
+        (tmp / "metrics.csv").write_text("half")
+        raise RuntimeError("boom")
+    assert _tree(out) == {"metrics.csv": "old"}
