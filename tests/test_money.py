@@ -27,6 +27,6 @@ def test_format_gbp(amount, pence, shown):
 
 
 def test_reports_and_messages_use_it():
-    from bettercare.reporting.templates import environment
+    from bettercare.reporting.rendering import environment
 
     assert environment().filters["money"] is format_gbp

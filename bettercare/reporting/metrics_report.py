@@ -16,8 +16,8 @@ from bettercare.analytics.performance import latest, spc_charts
 from bettercare.analytics.scheme_impact import ALL_SCHEMES, P4PEarned
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.plan import Plan
+from bettercare.reporting.rendering import data_uri, environment
 from bettercare.reporting.spc_charts import xmr_chart_png
-from bettercare.reporting.templates import data_uri, environment
 
 #: What each Making Data Count icon tells a board (NHS England, "Making Data Count").
 VARIATION_MEANING = {

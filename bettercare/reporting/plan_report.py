@@ -23,7 +23,7 @@ from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.p4p import P4PError, PerformanceSum, performance_sum
 from bettercare.domain.plan import Plan
 from bettercare.domain.rules import required_conditions
-from bettercare.reporting.templates import data_uri, environment
+from bettercare.reporting.rendering import data_uri, environment
 
 
 @dataclass
