@@ -23,17 +23,6 @@ def test_staged_directory_replaces_the_folder_whole(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging or old copy left
 
 
-def test_staged_directory_failure_leaves_the_old_folder(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "index.html").write_text("old")
-    with pytest.raises(RuntimeError), staged_directory(out) as tmp:
-        (tmp / "index.html").write_text("half")
-        raise RuntimeError("disk full")
-    assert _tree(out) == {"index.html": "old"}
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]
-
-
 def test_staged_entries_replace_only_their_names(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / "charts").mkdir(parents=True)
@@ -47,11 +36,13 @@ def test_staged_entries_replace_only_their_names(tmp_path: Path) -> None:
     assert _tree(out) == {"charts/a.png": "chart", "metrics.csv": "new", "notes.txt": "mine"}
 
 
-def test_staged_entries_failure_changes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("staged", [staged_directory, staged_entries])
+def test_a_failure_leaves_what_was_there(tmp_path: Path, staged) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "metrics.csv").write_text("old")
-    with pytest.raises(RuntimeError), staged_entries(out) as tmp:
+    with pytest.raises(RuntimeError), staged(out) as tmp:
         (tmp / "metrics.csv").write_text("half")
-        raise RuntimeError("boom")
+        raise RuntimeError("disk full")
     assert _tree(out) == {"metrics.csv": "old"}
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging copy left

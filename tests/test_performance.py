@@ -67,8 +67,9 @@ def _actuals(metric, hwb, periods, values, numerators=None):
     )
 
 
-def test_plan_vs_actual(make_plan):
-    # delayed transfers: baseline 300 (2013/14), plan 280 per month for 2015/16
+def _dtoc(make_plan):
+    """Delayed transfers: baseline 300 (2013/14), plan 280 per month for 2015/16; three
+    months of actuals, out of order."""
     plan = make_plan(lambda d: d["metrics"][1].update({"time_basis": "month"}))
     act = _actuals(
         "delayed_transfers_of_care",
@@ -76,6 +77,11 @@ def test_plan_vs_actual(make_plan):
         ["2015-06", "2015-04", "2015-05"],
         [300.0, 270.0, 285.0],
     )
+    return plan, act
+
+
+def test_plan_vs_actual(make_plan):
+    plan, act = _dtoc(make_plan)
     df = plan_vs_actual(act, plan)
     assert list(df.period) == ["2015-04", "2015-05", "2015-06"]  # in time order
     assert list(df.rag) == ["GREEN", "AMBER", "RED"]
@@ -95,13 +101,7 @@ def test_plan_vs_actual(make_plan):
 
 
 def test_spc_is_computed_once_and_reused_by_the_charts(make_plan, monkeypatch):
-    plan = make_plan(lambda d: d["metrics"][1].update({"time_basis": "month"}))
-    act = _actuals(
-        "delayed_transfers_of_care",
-        "E06000099",
-        ["2015-06", "2015-04", "2015-05"],
-        [300.0, 270.0, 285.0],
-    )
+    plan, act = _dtoc(make_plan)
     df = plan_vs_actual(act, plan)
     (chart,) = spc_charts(df).values()
     # the chart behind the SPC columns: values in period order, mean 285, target 280

@@ -32,7 +32,7 @@ from bettercare.analytics.engine.coverage import (
     unmeasurable,
 )
 from bettercare.analytics.engine.frames import empty, normalise
-from bettercare.analytics.engine.sql_cache import PERIODS_SCHEMA, run_duckdb, union
+from bettercare.analytics.engine.sql_cache import PERIODS_SCHEMA, Query, run_duckdb, union
 from bettercare.analytics.engine.zero_fill import fill_zero_periods
 from bettercare.analytics.metrics import SPECS, MetricDataError
 from bettercare.analytics.metrics.base import Context, check_grain, labels_between
@@ -127,7 +127,8 @@ def compute_metrics(
             periods = _periods_frame(lo, hi, grain)
         pop = con.execute("SELECT * FROM population").df()
         if backend == "duckdb":
-            result = run_duckdb(con, ids, needed, grain, start, end, periods)
+            query = Query(tuple(ids), tuple(needed), grain, start, end)
+            result = run_duckdb(con, query, periods)
         else:
             with bind(con, needed, backend) as tables:
                 ctx = Context(

@@ -10,6 +10,8 @@ registered for a call. It does not own the metric definitions or the Spark path
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
@@ -37,49 +39,46 @@ _PERIODS_ARROW = pa.schema(
         ("pop_year", pa.int64()),
     ]
 )
-QueryShape = tuple[tuple[str, ...], str, date | None, date | None]
-_SQL_CACHE: dict[QueryShape, str] = {}
 
 
-def union(ctx: Context, ids: list[str]) -> ibis.Table:
+@dataclass(frozen=True)
+class Query:
+    """The shape of one metrics query: the compiled SQL depends on nothing else."""
+
+    ids: tuple[str, ...]  # the metrics, in output order
+    tables: tuple[str, ...]  # the store tables they read
+    grain: str
+    start: date | None
+    end: date | None
+
+
+_SQL_CACHE: dict[Query, str] = {}
+
+
+def union(ctx: Context, ids: Sequence[str]) -> ibis.Table:
     """Every metric as one statement: the backend plans and parallelises them together."""
     exprs = [SPECS[mid].build(ctx).select(*OUTPUT_COLUMNS) for mid in ids]
     return ibis.union(*exprs) if len(exprs) > 1 else exprs[0]
 
 
-def cached_sql(
-    con: duckdb.DuckDBPyConnection,
-    ids: list[str],
-    needed: list[str],
-    grain: str,
-    start: date | None,
-    end: date | None,
-    snapshots: bool,
-) -> str:
-    """The DuckDB SQL of the metrics ``ids``; compiled on the first call of its shape."""
-    key: QueryShape = (tuple(ids), grain, start, end)
-    sql = _SQL_CACHE.get(key)
+def cached_sql(con: duckdb.DuckDBPyConnection, query: Query, snapshots: bool) -> str:
+    """The DuckDB SQL of ``query``; compiled on the first call of its shape."""
+    sql = _SQL_CACHE.get(query)
     if sql is None:
         db = ibis.duckdb.from_connection(con)
         ctx = Context(
-            tables={t: db.table(t) for t in needed},
-            grain=grain,
-            start=start,
-            end=end,
+            tables={t: db.table(t) for t in query.tables},
+            grain=query.grain,
+            start=query.start,
+            end=query.end,
             periods=db.table(PERIODS_VIEW) if snapshots else None,
         )
-        sql = _SQL_CACHE[key] = str(ibis.to_sql(union(ctx, ids), dialect="duckdb"))
+        sql = _SQL_CACHE[query] = str(ibis.to_sql(union(ctx, query.ids), dialect="duckdb"))
     return sql
 
 
 def run_duckdb(
-    con: duckdb.DuckDBPyConnection,
-    ids: list[str],
-    needed: list[str],
-    grain: str,
-    start: date | None,
-    end: date | None,
-    periods: pd.DataFrame | None,
+    con: duckdb.DuckDBPyConnection, query: Query, periods: pd.DataFrame | None
 ) -> pd.DataFrame:
     """Run the Ibis definitions on DuckDB through the cached SQL.
 
@@ -89,8 +88,7 @@ def run_duckdb(
         arrow = pa.Table.from_pandas(periods, preserve_index=False).cast(_PERIODS_ARROW)
         con.register(PERIODS_VIEW, arrow)
     try:
-        sql = cached_sql(con, ids, needed, grain, start, end, periods is not None)
-        return normalise(con.execute(sql).df())
+        return normalise(con.execute(cached_sql(con, query, periods is not None)).df())
     finally:
         if periods is not None:
             con.unregister(PERIODS_VIEW)
