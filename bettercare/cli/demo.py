@@ -39,6 +39,7 @@ from bettercare.data.synth.presets import preset
 from bettercare.domain.plan import Plan
 from bettercare.reporting.metrics_report import LinkedDataSummary, metrics_sections
 from bettercare.reporting.plan_report import PlanResult, write_report
+from bettercare.reporting.returns import write_latest_return
 
 out = Console()
 
@@ -197,3 +198,6 @@ def demo(
                 raise typer.Exit(2) from None
     index = write_report(out_dir, results)
     out.print(f"[green]report written:[/green] {index}")
+    for r in results:  # the latest quarterly return each plan records, as XLSX
+        if r.plan and (xlsx := write_latest_return(r.plan, out_dir / "returns")):
+            out.print(f"[green]return written:[/green] {xlsx}")

@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "ingest",
     "synth",
     "metrics",
+    "returns",
 ]
 
 

@@ -145,7 +145,7 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
             s.name,
             str(s.commissioner or ""),
             s.provider or "",
-            str(s.funding_source or ""),
+            s.source_label(),
             *[format_gbp(s.spend.get(fy)) for fy in plan.financial_years],
             avoided,
         )

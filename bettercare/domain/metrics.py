@@ -143,6 +143,144 @@ CATALOGUE: dict[str, MetricDefinition] = {
             population_base="65+",
             specification="Local metric; NHS Outcomes Framework 2.6i",
         ),
+        # --- BCF 2025-26 headline metrics -----------------------------------------
+        # Policy framework: https://www.gov.uk/government/publications/
+        # better-care-fund-policy-framework-2025-to-2026 (30 January 2025), read with
+        # the BCF planning requirements 2025 to 2026 (NHS England). The framework page
+        # names the objectives the metrics serve (avoidable admissions, timely discharge,
+        # fewer long-term care home admissions); the exact metric wording below follows
+        # the planning requirements as we understand them and could not be confirmed
+        # against the planning requirements text itself (not in our reference corpus).
+        MetricDefinition(
+            id="emergency_admissions_65",
+            name="Emergency admissions to hospital for people aged 65+",
+            unit=Unit.PER_100K,
+            direction=Direction.LOWER_IS_BETTER,
+            national=True,
+            numerator="Emergency (non-elective) admissions of people aged 65+ at admission",
+            denominator="Resident population aged 65+ (ONS mid-year estimate)",
+            population_base="65+",
+            specification=(
+                "BCF 2025-26 headline metric (avoidable admissions), BCF policy framework "
+                "2025 to 2026, gov.uk/government/publications/better-care-fund-policy-"
+                "framework-2025-to-2026; source SUS+ admitted patient care. Not confirmed: "
+                "any exclusion (e.g. zero-length-of-stay admissions) in the planning "
+                "requirements; none applied"
+            ),
+        ),
+        MetricDefinition(
+            id="discharge_delay_days",
+            name="Average length of discharge delay for adult acute patients (days)",
+            unit=Unit.RATE,
+            direction=Direction.LOWER_IS_BETTER,
+            national=True,
+            numerator=(
+                "Sum over discharges of adults (18+) from acute hospital of the days from "
+                "the discharge ready date to the discharge date (0 when discharged on the "
+                "discharge ready date)"
+            ),
+            denominator="Adult (18+) acute hospital discharges with a discharge ready date",
+            population_base="adult acute discharges with a discharge ready date",
+            specification=(
+                "BCF 2025-26 headline metric (timely discharge), BCF policy framework 2025 "
+                "to 2026; built from the two Discharge Ready Date measures: the proportion "
+                "of adult acute patients discharged on their discharge ready date and, for "
+                "those not, the average days from discharge ready date to discharge. Their "
+                "product is the average delay over all discharges. Discharge Ready Date: "
+                "NHS England, 'New Discharge Ready Date' (PRN00603_i), "
+                "england.nhs.uk/long-read/new-discharge-ready-date/ (time between no "
+                "longer meeting the criteria to reside and actual discharge). The exact "
+                "combination used in the 2025-26 template is not confirmed"
+            ),
+        ),
+        MetricDefinition(
+            id="long_term_admissions_care_homes_65",
+            name="Long-term admissions to residential and nursing care homes, people aged 65+",
+            unit=Unit.PER_100K,
+            direction=Direction.LOWER_IS_BETTER,
+            national=True,
+            numerator=(
+                "Council-supported long-term (permanent) admissions to residential or "
+                "nursing care, people aged 65+ (same measure as "
+                "permanent_admissions_care_homes_65)"
+            ),
+            denominator="Resident population aged 65+ (ONS mid-year estimate)",
+            population_base="65+",
+            specification=(
+                "BCF 2025-26 headline metric (fewer long-term care home admissions), BCF "
+                "policy framework 2025 to 2026; the ASCOF 2A(2) measure (long-term support "
+                "needs of older adults met by admission to residential and nursing care "
+                "homes per 100,000), i.e. the same definition as "
+                "permanent_admissions_care_homes_65. Source in 2025-26 (adult social care "
+                "client level data vs SALT) not confirmed"
+            ),
+        ),
+        # --- BCF 2023-25 metrics -------------------------------------------------
+        # Policy framework: https://www.gov.uk/government/publications/
+        # better-care-fund-policy-framework-2023-to-2025 ("sets the national conditions,
+        # metrics and funding arrangements ... 2023 to 2024 and 2024 to 2025"); details
+        # from the BCF planning requirements 2023-25 and its metrics handbook (NHS
+        # England), which are not in our reference corpus: unconfirmed details noted.
+        MetricDefinition(
+            id="avoidable_admissions_acsc",
+            name=("Unplanned hospitalisation for chronic ambulatory care sensitive conditions"),
+            unit=Unit.PER_100K,
+            direction=Direction.LOWER_IS_BETTER,
+            national=True,
+            numerator=(
+                "Emergency admissions, all ages, with a primary diagnosis of a chronic "
+                "ambulatory care sensitive condition"
+            ),
+            denominator="Resident population, all ages (ONS mid-year estimate)",
+            population_base="all ages",
+            specification=(
+                "BCF 2023-25 metric (avoidable admissions), BCF policy framework 2023 to "
+                "2025; NHS Outcomes Framework 2.3i. The published indicator is an "
+                "indirectly standardised rate; bettercare reports the crude rate per "
+                "100,000 (no national age-sex reference rates held)"
+            ),
+        ),
+        MetricDefinition(
+            id="falls_65_dsr",
+            name=(
+                "Emergency hospital admissions due to falls in people aged 65+ "
+                "(directly age-standardised)"
+            ),
+            unit=Unit.PER_100K,
+            direction=Direction.LOWER_IS_BETTER,
+            national=True,
+            numerator="Emergency admissions of people 65+ with an injury due to a fall",
+            denominator=(
+                "Resident population aged 65+ by five-year age band (65-69 ... 90+), "
+                "weighted by the 2013 European Standard Population"
+            ),
+            population_base="65+",
+            specification=(
+                "BCF 2023-25 metric (falls), BCF policy framework 2023 to 2025; OHID "
+                "Public Health Outcomes Framework indicator C29 / 2.24i (22401), directly "
+                "age-standardised rate per 100,000 using the 2013 European Standard "
+                "Population (Eurostat, 'Revision of the European Standard Population', "
+                "2013 edition): weights 65-69 5,500; 70-74 5,000; 75-79 4,000; 80-84 "
+                "2,500; 85-89 1,500; 90+ 1,000 (see also lincolnshire.ckan.io dataset "
+                "emergency-hospital-admissions-for-falls-age-65-and-over)"
+            ),
+        ),
+        MetricDefinition(
+            id="discharge_usual_residence",
+            name="Discharges to the person's usual place of residence",
+            unit=Unit.PERCENT,
+            direction=Direction.HIGHER_IS_BETTER,
+            national=True,
+            numerator="Discharges from acute hospital to the person's usual place of residence",
+            denominator="Discharges from acute hospital (excluding deaths)",
+            population_base="acute hospital discharges",
+            specification=(
+                "BCF 2023-25 metric (discharge to normal place of residence), BCF policy "
+                "framework 2023 to 2025; SUS discharge destination 19 (usual place of "
+                "residence). Not confirmed: the handbook's age restriction and exclusions; "
+                "bettercare uses all ages, excluding spells ending in death"
+            ),
+        ),
     ]
 }
 

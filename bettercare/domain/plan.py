@@ -99,6 +99,7 @@ class PartnerType(StrEnum):
     VOLUNTARY_SECTOR = "voluntary_sector"
     HEALTHWATCH = "healthwatch"
     HEALTH_AND_WELLBEING_BOARD = "health_and_wellbeing_board"
+    DISTRICT_COUNCIL = "district_council"
     OTHER = "other"
 
 
@@ -109,6 +110,12 @@ class Partner(_Model):
     signatory: bool = Field(
         True, description="Party to the pooled budget who must sign off (False: consulted only)"
     )
+    housing_authority: bool = Field(
+        False, description="A local housing authority (a district, or a unitary council)"
+    )
+    involvement: str | None = Field(
+        None, description="How the partner was involved in the plan (2025-26: providers, housing)"
+    )
 
 
 class HealthAndWellbeingBoard(_Model):
@@ -116,10 +123,13 @@ class HealthAndWellbeingBoard(_Model):
     local_authority: str = Field(description="Partner id of the council")
     ons_code: str | None = Field(None, pattern=r"^E\d{8}$")
     population: Count | None = Field(None, description="Resident population covered")
+    two_tier: bool = Field(
+        False, description="County with district councils (the DFG passes to the districts)"
+    )
 
 
 class FundingSource(StrEnum):
-    """Where BCF money comes from (2014/15-2017/18 templates)."""
+    """Where BCF money comes from (2014/15 to 2025/26; which apply is the framework's)."""
 
     CCG_MINIMUM = "ccg_minimum"
     DISABLED_FACILITIES_GRANT = "disabled_facilities_grant"
@@ -131,6 +141,10 @@ class FundingSource(StrEnum):
     CARE_ACT = "care_act"
     SOCIAL_CARE_TRANSFER = "social_care_transfer"
     IMPROVED_BCF = "improved_bcf"
+    ICB_MINIMUM = "icb_minimum"
+    LOCAL_AUTHORITY_BCF_GRANT = "local_authority_bcf_grant"
+    ADDITIONAL_ICB = "additional_icb"
+    ADDITIONAL_DISCHARGE_FUND = "additional_discharge_fund"
     OTHER = "other"
 
 
@@ -139,7 +153,31 @@ class FundingContribution(_Model):
     financial_year: FinancialYear
     amount: Money | None = None
     contributor: str | None = Field(None, description="Partner id paying this in")
+    discharge_funding: Money | None = Field(
+        None, description="Part of this stream that is Additional Discharge Funding (2025-26)"
+    )
+    pass_through: dict[str, Money] = Field(
+        default_factory=dict,
+        description="DFG passed to housing authorities: partner id -> amount (two-tier areas)",
+    )
     note: str | None = None
+
+
+class SchemeSource(_Model):
+    """One source's share of a scheme's spend in a year (a scheme may draw on several)."""
+
+    source: FundingSource
+    financial_year: FinancialYear
+    amount: Money | None = None
+
+
+class PlannedOutput(_Model):
+    """What a scheme plans to deliver, in the unit of its scheme type (2023-25 on)."""
+
+    unit: str = Field(description="e.g. 'hours of care', 'packages', 'beds'")
+    quantity: dict[FinancialYear, Annotated[float, Field(ge=0, le=MAX_COUNT)] | None] = Field(
+        default_factory=dict
+    )
 
 
 class AreaOfSpend(StrEnum):
@@ -166,6 +204,13 @@ class Scheme(_Model):
     commissioner: Commissioner | None = None
     provider: str | None = None
     funding_source: FundingSource | None = None
+    sources: list[SchemeSource] = Field(
+        default_factory=list, description="Spend by funding source (schemes on several sources)"
+    )
+    objectives: list[str] = Field(
+        default_factory=list, description="Framework objective ids the scheme serves (2025-26)"
+    )
+    planned_outputs: list[PlannedOutput] = Field(default_factory=list)
     spend: dict[FinancialYear, Money | None] = Field(default_factory=dict)
     recurrent: bool | None = None
     protects_social_care: bool = Field(
@@ -183,6 +228,13 @@ class Scheme(_Model):
     ] = Field(default_factory=dict, description="Expected non-elective admissions avoided per year")
     description: str | None = None
 
+    def source_label(self) -> str:
+        """The funding stream(s) a scheme draws on, for tables: 'a, b' or ''."""
+        names = dict.fromkeys(str(src.source) for src in self.sources)
+        if not names and self.funding_source is not None:
+            names = {str(self.funding_source): None}
+        return ", ".join(names)
+
 
 class ConditionStatus(StrEnum):
     MET = "met"
@@ -192,7 +244,12 @@ class ConditionStatus(StrEnum):
 
 
 class NationalConditionId(StrEnum):
-    """The BCF national conditions (2014/15 template; additions from 2016/17)."""
+    """The seed-era BCF national conditions (2014/15; additions from 2016/17).
+
+    Plan files name a condition by its id as text; which ids exist is the framework's
+    (:mod:`bettercare.domain.frameworks`), so a condition of another framework is a
+    located rule finding naming the framework, not a parse error.
+    """
 
     PLANS_JOINTLY_AGREED = "plans_jointly_agreed"
     PROTECT_SOCIAL_CARE = "protect_social_care"
@@ -205,7 +262,7 @@ class NationalConditionId(StrEnum):
 
 
 class NationalCondition(_Model):
-    id: NationalConditionId
+    id: str = Field(pattern=r"^[a-z0-9_]+$", description="Condition id of the plan's framework")
     status: ConditionStatus = ConditionStatus.NOT_STATED
     evidence: str | None = None
 
@@ -309,8 +366,72 @@ class SourceDocument(_Model):
     note: str | None = None
 
 
+#: A calendar month as plan files write it: ``2025-04``.
+Month = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+
+
+class CareService(StrEnum):
+    """Intermediate and short-term care services of a capacity and demand plan (2023-25)."""
+
+    DISCHARGE_PATHWAY_0 = "discharge_pathway_0"
+    DISCHARGE_PATHWAY_1 = "discharge_pathway_1"
+    DISCHARGE_PATHWAY_2 = "discharge_pathway_2"
+    DISCHARGE_PATHWAY_3 = "discharge_pathway_3"
+    COMMUNITY_REFERRALS = "community_referrals"
+
+
+class CapacityDemand(_Model):
+    """Monthly expected demand and planned capacity for one service (people or packages)."""
+
+    service: CareService
+    service_type: str | None = Field(None, description="e.g. 'reablement at home'")
+    demand: dict[Month, Count | None] = Field(default_factory=dict)
+    capacity: dict[Month, Count | None] = Field(default_factory=dict)
+    note: str | None = None
+
+
+class MetricReturnStatus(StrEnum):
+    """A metric's status in the quarterly return's own terms."""
+
+    ON_TRACK = "on_track"
+    NOT_ON_TRACK = "not_on_track"
+    DATA_NOT_AVAILABLE = "data_not_available"
+
+
+class MetricReturn(_Model):
+    """One metric's status in a return, with the narrative the HWB gives."""
+
+    metric: str
+    status: MetricReturnStatus
+    narrative: str | None = None
+
+
+class ConditionReturn(_Model):
+    """A national condition confirmed (or not, or not yet answered) in a return."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    confirmed: bool | None = Field(None, description="None: not yet answered")
+    narrative: str | None = None
+
+
+class QuarterReport(_Model):
+    """What the HWB reports for one quarter (Q4 is the year-end return)."""
+
+    financial_year: FinancialYear
+    quarter: int = Field(ge=1, le=4)
+    actual_spend: dict[str, Money | None] = Field(
+        default_factory=dict, description="Scheme reference -> actual spend, year to date"
+    )
+    metrics: list[MetricReturn] = Field(default_factory=list)
+    conditions: list[ConditionReturn] = Field(default_factory=list)
+    narrative: str | None = None
+
+
 class Plan(_Model):
     plan_id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    illustrative: bool = Field(
+        False, description="Every figure is made up for illustration (example plans)"
+    )
     hwb: HealthAndWellbeingBoard
     financial_years: list[FinancialYear] = Field(min_length=1, max_length=2)
     status: PlanStatus = PlanStatus.DRAFT
@@ -321,6 +442,10 @@ class Plan(_Model):
     minimum_pooled_budget: dict[FinancialYear, Money | None] = Field(default_factory=dict)
     agreed_pooled_budget: dict[FinancialYear, Money | None] = Field(default_factory=dict)
     protected_social_care: dict[FinancialYear, Money | None] = Field(default_factory=dict)
+    nhs_minimum_social_care: dict[FinancialYear, Money | None] = Field(
+        default_factory=dict,
+        description="Required NHS minimum contribution to adult social care (2023-25 on)",
+    )
     funding: list[FundingContribution] = Field(default_factory=list)
     schemes: list[Scheme] = Field(default_factory=list)
     national_conditions: list[NationalCondition] = Field(default_factory=list)
@@ -329,6 +454,8 @@ class Plan(_Model):
     risk_share: RiskShare | None = None
     performance: PerformanceFund | None = None
     sign_offs: list[SignOff] = Field(default_factory=list)
+    capacity_demand: list[CapacityDemand] = Field(default_factory=list)
+    quarterly_reports: list[QuarterReport] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Plan:
@@ -347,6 +474,11 @@ class Plan(_Model):
         ]
         if self.risk_share:
             refs += [(f"risk_share.shares.{k}", k) for k in self.risk_share.shares]
+        refs += [
+            (f"funding[{i}].pass_through.{k}", k)
+            for i, f in enumerate(self.funding)
+            for k in f.pass_through
+        ]
         bad = [f"{where} = '{ref}'" for where, ref in refs if ref not in known]
         if bad:
             raise ValueError(f"unknown partner id ({'; '.join(bad)}); declare it in partners")
@@ -354,6 +486,14 @@ class Plan(_Model):
         dup_s = sorted(r for r, n in refs_s.items() if n > 1)
         if dup_s:
             raise ValueError(f"scheme references must be unique; repeated: {', '.join(dup_s)}")
+        unknown = [
+            f"quarterly_reports[{i}].actual_spend.{ref}"
+            for i, r in enumerate(self.quarterly_reports)
+            for ref in r.actual_spend
+            if ref not in refs_s
+        ]
+        if unknown:
+            raise ValueError(f"unknown scheme reference ({'; '.join(unknown)})")
         return self
 
     # -- convenience -------------------------------------------------------------
@@ -365,8 +505,25 @@ class Plan(_Model):
             (f.amount or Decimal(0) for f in self.funding if f.financial_year == fy), Decimal(0)
         )
 
+    def scheme_spend(self, scheme: Scheme, fy: str) -> Decimal | None:
+        """A scheme's spend in a year: as stated, else the sum of its sources."""
+        stated = scheme.spend.get(fy)
+        if stated is not None:
+            return stated
+        parts = [
+            s.amount for s in scheme.sources if s.financial_year == fy and s.amount is not None
+        ]
+        return sum(parts, Decimal(0)) if parts else None
+
+    def quarter_report(self, fy: str, quarter: int) -> QuarterReport | None:
+        """The recorded return for a quarter, if the plan holds one."""
+        return next(
+            (r for r in self.quarterly_reports if r.financial_year == fy and r.quarter == quarter),
+            None,
+        )
+
     def scheme_total(self, fy: str) -> Decimal:
-        return sum((s.spend.get(fy) or Decimal(0) for s in self.schemes), Decimal(0))
+        return sum((self.scheme_spend(s, fy) or Decimal(0) for s in self.schemes), Decimal(0))
 
     def metric_plan(self, metric_id: str) -> MetricPlan | None:
         return next((m for m in self.metrics if m.metric == metric_id), None)

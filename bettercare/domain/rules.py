@@ -5,29 +5,42 @@ Severity follows how the national guidance treats the failure: ERROR where a pla
 would not be assured (a condition of the fund is not met, the figures contradict each
 other), WARNING where the assurer would ask for an explanation or a blank is left.
 
+Which rules apply, and the conditions, metrics and funding streams they check against,
+come from the plan's policy framework (:mod:`bettercare.domain.frameworks`, chosen by
+the plan's first financial year); the ``framework`` rule always runs and reports a plan
+whose years span two frameworks or fall outside every modelled one.
+
 Sources: BCF planning guidance and template Part 1/Part 2 (Dec 2013, revised July 2014),
-BCF Technical Guidance 2015/16, BCF Policy Framework and Planning Requirements 2016/17.
+BCF Technical Guidance 2015/16, BCF Policy Framework and Planning Requirements 2016/17,
+and the later frameworks cited in each ``bettercare/domain/frameworks`` module.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.frameworks import (
+    FRAMEWORKS,
+    Framework,
+    framework_for_year,
+    framework_for_years,
+)
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.money import format_gbp
 from bettercare.domain.p4p import MINIMUM_REDUCTION_PCT, P4PError, performance_sum
-from bettercare.domain.periods import fy_of, fy_start_year, next_fy
+from bettercare.domain.periods import fy_of, fy_span, fy_start_year, next_fy
 from bettercare.domain.plan import (
     ConditionStatus,
-    NationalConditionId,
+    FundingSource,
     PartnerType,
     Plan,
     PlanStatus,
+    Scheme,
 )
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -48,7 +61,12 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, summary: str):
+RuleCheck = Callable[[Plan], list[Finding]]
+
+
+def rule(rule_id: str, summary: str) -> Callable[[RuleCheck], RuleCheck]:
+    """Register a planning rule under ``rule_id`` (decorator)."""
+
     def register(fn: Callable[[Plan], list[Finding]]) -> Callable[[Plan], list[Finding]]:
         RULES[rule_id] = Rule(rule_id, summary, fn)
         return fn
@@ -182,6 +200,11 @@ def scheme_spend_matches_budget(plan: Plan) -> list[Finding]:
     "Each funding source is fully used by schemes and not over-committed",
 )
 def funding_source_allocation(plan: Plan) -> list[Finding]:
+    """Spend drawn from each source within what the source brings, scheme by scheme.
+
+    A scheme names one ``funding_source`` (its whole spend) or several ``sources`` (an
+    amount each); a scheme whose spend exceeds what its sources fund is an error.
+    """
     out = []
     for fy in plan.financial_years:
         available: dict[str, Decimal] = defaultdict(Decimal)
@@ -190,20 +213,19 @@ def funding_source_allocation(plan: Plan) -> list[Finding]:
                 available[f.source] += f.amount
         committed: dict[str, Decimal] = defaultdict(Decimal)
         for i, s in enumerate(plan.schemes):
-            spend = s.spend.get(fy)
-            if spend is None or s.funding_source is None:
-                continue
-            if s.funding_source not in available and spend > 0:
-                out.append(
-                    _f(
-                        "funding-source-allocation",
-                        E,
-                        f"schemes[{i}].funding_source",
-                        f"scheme {s.reference} spends {_money(spend)} in {fy} from "
-                        f"{s.funding_source}, which has no funding in {fy}",
+            for source, spend, path in _scheme_draws(s, i, fy):
+                if source not in available and spend > 0:
+                    out.append(
+                        _f(
+                            "funding-source-allocation",
+                            E,
+                            path,
+                            f"scheme {s.reference} spends {_money(spend)} in {fy} from "
+                            f"{source}, which has no funding in {fy}",
+                        )
                     )
-                )
-            committed[s.funding_source] += spend
+                committed[source] += spend
+            out += _scheme_within_sources(s, i, fy)
         if not any(committed.values()):
             continue  # no scheme states its funding source: nothing to reconcile
         for source, amount in sorted(available.items()):
@@ -231,7 +253,51 @@ def funding_source_allocation(plan: Plan) -> list[Finding]:
     return out
 
 
-def protected_spend(scheme, fy: str) -> Decimal:
+def _scheme_draws(s: Scheme, i: int, fy: str) -> list[tuple[str, Decimal, str]]:
+    """(source, amount, path) a scheme draws in a year: its sources, else its one source."""
+    if s.sources:
+        return [
+            (src.source, src.amount, f"schemes[{i}].sources[{j}].source")
+            for j, src in enumerate(s.sources)
+            if src.financial_year == fy and src.amount is not None
+        ]
+    spend = s.spend.get(fy)
+    if spend is None or s.funding_source is None:
+        return []
+    return [(s.funding_source, spend, f"schemes[{i}].funding_source")]
+
+
+def _scheme_within_sources(s: Scheme, i: int, fy: str) -> list[Finding]:
+    """A multi-source scheme's stated spend equals what its sources fund."""
+    parts = [src.amount for src in s.sources if src.financial_year == fy]
+    spend = s.spend.get(fy)
+    if not parts or spend is None:
+        return []
+    funded = sum((a for a in parts if a is not None), Decimal(0))
+    if spend > funded:
+        return [
+            _f(
+                "funding-source-allocation",
+                E,
+                f"schemes[{i}].spend.{fy}",
+                f"scheme {s.reference} spends {_money(spend)} in {fy}, beyond its sources "
+                f"{_money(funded)} (short by {_money(spend - funded)})",
+            )
+        ]
+    if spend < funded:
+        return [
+            _f(
+                "funding-source-allocation",
+                W,
+                f"schemes[{i}].spend.{fy}",
+                f"scheme {s.reference} spends {_money(spend)} in {fy} but its sources give "
+                f"{_money(funded)} ({_money(funded - spend)} not spent)",
+            )
+        ]
+    return []
+
+
+def protected_spend(scheme: Scheme, fy: str) -> Decimal:
     """What a scheme contributes to protecting adult social care in a year."""
     if fy in scheme.protected_amount:
         return scheme.protected_amount[fy] or Decimal(0)
@@ -325,7 +391,7 @@ def years_and_dates(plan: Plan) -> list[Finding]:
         )
     allowed = set(years)
 
-    def check_keys(mapping: dict, path: str) -> None:
+    def check_keys(mapping: dict[str, Any], path: str) -> None:
         for fy in mapping:
             if fy not in allowed:
                 out.append(
@@ -350,6 +416,16 @@ def years_and_dates(plan: Plan) -> list[Finding]:
                     E,
                     f"funding[{i}].financial_year",
                     f"{f.financial_year} is outside the plan's years ({', '.join(years)})",
+                )
+            )
+    for i, r in enumerate(plan.quarterly_reports):
+        if r.financial_year not in allowed:
+            out.append(
+                _f(
+                    "years-and-dates",
+                    E,
+                    f"quarterly_reports[{i}].financial_year",
+                    f"a return for {r.financial_year} Q{r.quarter} is outside the plan's years",
                 )
             )
     if plan.performance and plan.performance.financial_year not in allowed:
@@ -391,14 +467,14 @@ def years_and_dates(plan: Plan) -> list[Finding]:
                     f"{d} is more than a year before the plan starts ({years[0]})",
                 )
             )
-    for i, s in enumerate(plan.sign_offs):
-        if s.date and plan.date_submitted and s.date > plan.date_submitted:
+    for i, so in enumerate(plan.sign_offs):
+        if so.date and plan.date_submitted and so.date > plan.date_submitted:
             out.append(
                 _f(
                     "years-and-dates",
                     W,
                     f"sign_offs[{i}].date",
-                    f"signed {s.date}, after the plan was submitted {plan.date_submitted}",
+                    f"signed {so.date}, after the plan was submitted {plan.date_submitted}",
                 )
             )
     return out
@@ -453,28 +529,36 @@ def sign_off(plan: Plan) -> list[Finding]:
     return out
 
 
-def required_conditions(plan: Plan) -> list[NationalConditionId]:
-    """The national conditions for the plan's first year (six to 2015/16, eight from 2016/17)."""
-    base = [
-        NationalConditionId.PLANS_JOINTLY_AGREED,
-        NationalConditionId.PROTECT_SOCIAL_CARE,
-        NationalConditionId.SEVEN_DAY_SERVICES,
-        NationalConditionId.DATA_SHARING_NHS_NUMBER,
-        NationalConditionId.JOINT_ASSESSMENT_LEAD_PROFESSIONAL,
-        NationalConditionId.IMPACT_ON_ACUTE_SECTOR,
-    ]
-    if fy_start_year(plan.financial_years[0]) >= 2016:
-        base += [
-            NationalConditionId.NHS_OUT_OF_HOSPITAL_SERVICES,
-            NationalConditionId.DELAYED_TRANSFERS_ACTION_PLAN,
-        ]
-    return base
+def plan_framework(plan: Plan) -> Framework | None:
+    """The framework a plan is checked against: that of its first financial year."""
+    return framework_for_years(plan.financial_years)
+
+
+def required_conditions(plan: Plan) -> list[str]:
+    """The national conditions of the plan's framework (six to 2015/16, eight in 2016/17)."""
+    fw = plan_framework(plan)
+    return list(fw.condition_ids()) if fw else []
 
 
 @rule("national-conditions", "Every national condition is addressed and met")
 def national_conditions(plan: Plan) -> list[Finding]:
+    """Each condition of the framework addressed and met; none from another framework."""
     out = []
-    given = {c.id: (i, c) for i, c in enumerate(plan.national_conditions)}
+    fw = plan_framework(plan)
+    known = set(fw.condition_ids()) if fw else set()
+    given: dict[str, tuple[int, ConditionStatus]] = {}
+    for i, c in enumerate(plan.national_conditions):
+        given.setdefault(c.id, (i, c.status))
+        if fw and c.id not in known:
+            out.append(
+                _f(
+                    "national-conditions",
+                    E,
+                    f"national_conditions[{i}].id",
+                    f"'{c.id}' is not a national condition of the {fw.id} framework "
+                    f"(its conditions: {', '.join(fw.condition_ids())})",
+                )
+            )
     for cond in required_conditions(plan):
         if cond not in given:
             out.append(
@@ -486,8 +570,8 @@ def national_conditions(plan: Plan) -> list[Finding]:
                 )
             )
             continue
-        i, c = given[cond]
-        if c.status == ConditionStatus.NOT_MET:
+        i, status = given[cond]
+        if status == ConditionStatus.NOT_MET:
             out.append(
                 _f(
                     "national-conditions",
@@ -496,49 +580,81 @@ def national_conditions(plan: Plan) -> list[Finding]:
                     f"national condition '{cond}' is not met",
                 )
             )
-        elif c.status in (ConditionStatus.IN_PROGRESS, ConditionStatus.NOT_STATED):
+        elif status in (ConditionStatus.IN_PROGRESS, ConditionStatus.NOT_STATED):
             out.append(
                 _f(
                     "national-conditions",
                     W,
                     f"national_conditions[{i}].status",
-                    f"national condition '{cond}' is {c.status.replace('_', ' ')}",
+                    f"national condition '{cond}' is {status.replace('_', ' ')}",
                 )
             )
     return out
 
 
-#: The revised BCF template (July 2014) replaced the avoidable-emergency-admissions composite
-#: with total non-elective admissions, the basis of payment for performance.
-REVISED_TEMPLATE_DATE = dt.date(2014, 7, 1)
-
-
 def required_metrics(plan: Plan) -> list[str]:
-    """National metrics the plan's template asks for (by submission date, else first year)."""
-    core = [
-        "delayed_transfers_of_care",
-        "permanent_admissions_care_homes_65",
-        "reablement_91_days",
-        "patient_experience",
-    ]
-    when = plan.date_submitted or plan.date_agreed
-    if when is not None:
-        original = when < REVISED_TEMPLATE_DATE
-    else:
-        original = fy_start_year(plan.financial_years[0]) < 2014
-    first = "avoidable_emergency_admissions" if original else "non_elective_admissions"
-    return [first, *core]
+    """National metrics of the plan's framework.
+
+    Where the framework revised a metric part way (2014: avoidable emergency admissions
+    replaced by total non-elective admissions in July 2014), the plan's submission date
+    (else agreement date, else first year) picks the template it was written on.
+    """
+    fw = plan_framework(plan)
+    if fw is None:
+        return []
+    metrics = list(fw.national_metrics)
+    rev = fw.metric_revision
+    if rev is not None:
+        when = plan.date_submitted or plan.date_agreed
+        original = (
+            when < rev.date
+            if when is not None
+            else fy_start_year(plan.financial_years[0]) < rev.date.year
+        )
+        if original:
+            metrics = [rev.before if m == rev.after else m for m in metrics]
+    return metrics
+
+
+#: National metrics of every modelled framework: a plan naming one of another framework
+#: is asking for a measure its own framework does not collect.
+_NATIONAL_ELSEWHERE = {m for fw in FRAMEWORKS for m in fw.national_metrics}
 
 
 @rule("metrics", "National metrics have a baseline and a planned value")
 def metrics(plan: Plan) -> list[Finding]:
+    """The framework's national metrics planned; no metric from another framework."""
     out = []
+    fw = plan_framework(plan)
     ids = {m.metric for m in plan.metrics}
     for metric_id in required_metrics(plan):
         if metric_id not in ids:
             out.append(_f("metrics", W, "metrics", f"national metric '{metric_id}' has no plan"))
+    own = set(fw.metric_ids()) if fw else set()
     for i, m in enumerate(plan.metrics):
         p = f"metrics[{i}]"
+        if fw and m.metric not in own:
+            if m.metric in _NATIONAL_ELSEWHERE:
+                out.append(
+                    _f(
+                        "metrics",
+                        E,
+                        f"{p}.metric",
+                        f"'{m.metric}' is not a metric of the {fw.id} framework "
+                        f"(its national metrics: {', '.join(fw.national_metrics)})",
+                    )
+                )
+                continue
+            if not fw.allows_local_metrics:
+                out.append(
+                    _f(
+                        "metrics",
+                        W,
+                        f"{p}.metric",
+                        f"'{m.metric}' is not a metric of the {fw.id} framework, whose "
+                        "template collects its national metrics only",
+                    )
+                )
         if m.metric not in CATALOGUE and not m.name:
             out.append(
                 _f(
@@ -643,10 +759,358 @@ def risk_share(plan: Plan) -> list[Finding]:
     return []
 
 
+@rule("framework", "The plan's years fall in one modelled policy framework; its funding streams")
+def framework(plan: Plan) -> list[Finding]:
+    """Years in one framework (the first year's), and funding streams that framework has."""
+    out = []
+    years = plan.financial_years
+    fw = plan_framework(plan)
+    for i, fy in enumerate(years):
+        fw_year = framework_for_year(fy)
+        if fw_year is None:
+            out.append(
+                _f(
+                    "framework",
+                    E,
+                    f"financial_years[{i}]",
+                    f"no BCF policy framework for {fy} is modelled (modelled: "
+                    f"{', '.join(f.id for f in FRAMEWORKS)})",
+                )
+            )
+        elif fw is not None and fw_year is not fw:
+            out.append(
+                _f(
+                    "framework",
+                    E,
+                    f"financial_years[{i}]",
+                    f"{fy} falls under the {fw_year.id} framework but the plan starts under "
+                    f"{fw.id}: a plan covers the years of one framework",
+                )
+            )
+    if fw is None:
+        return out
+    for i, f in enumerate(plan.funding):
+        if f.source not in fw.funding_sources:
+            out.append(
+                _f(
+                    "framework",
+                    E,
+                    f"funding[{i}].source",
+                    f"'{f.source}' is not a funding stream of the {fw.id} framework "
+                    f"(its streams: {', '.join(fw.funding_sources)})",
+                )
+            )
+    return out
+
+
+def _icb_social_care(s: Scheme, fy: str) -> Decimal:
+    """The part of a scheme's spend from the ICB minimum that goes to adult social care."""
+    if not (s.protects_social_care or fy in s.protected_amount):
+        return Decimal(0)
+    if fy in s.protected_amount:
+        return s.protected_amount[fy] or Decimal(0)
+    if s.sources:
+        return sum(
+            (
+                src.amount or Decimal(0)
+                for src in s.sources
+                if src.financial_year == fy and src.source == FundingSource.ICB_MINIMUM
+            ),
+            Decimal(0),
+        )
+    if s.funding_source == FundingSource.ICB_MINIMUM:
+        return s.spend.get(fy) or Decimal(0)
+    return Decimal(0)
+
+
+@rule(
+    "nhs-minimum-social-care",
+    "The NHS minimum contribution to adult social care is stated and met by schemes",
+)
+def nhs_minimum_social_care(plan: Plan) -> list[Finding]:
+    """ICB-minimum spend on schemes marked protects_social_care covers the required amount.
+
+    2025-26 national condition 3 (grant and funding conditions) and 2023-25 condition 4.
+    """
+    out = []
+    for fy in plan.financial_years:
+        required = plan.nhs_minimum_social_care.get(fy)
+        if required is None:
+            out.append(
+                _f(
+                    "nhs-minimum-social-care",
+                    E,
+                    f"nhs_minimum_social_care.{fy}",
+                    f"the NHS minimum contribution to adult social care for {fy} is not stated",
+                )
+            )
+            continue
+        funded = sum((_icb_social_care(s, fy) for s in plan.schemes), Decimal(0))
+        if funded < required:
+            out.append(
+                _f(
+                    "nhs-minimum-social-care",
+                    E,
+                    f"nhs_minimum_social_care.{fy}",
+                    f"schemes spend {_money(funded)} of the ICB minimum on adult social care "
+                    f"in {fy}, below the NHS minimum contribution {_money(required)} "
+                    f"(short by {_money(required - funded)})",
+                )
+            )
+    return out
+
+
+@rule("discharge-funding", "Additional Discharge Funding inside a stream is within that stream")
+def discharge_funding(plan: Plan) -> list[Finding]:
+    """The discharge funding part of a stream is no more than the stream."""
+    out = []
+    for i, f in enumerate(plan.funding):
+        if f.discharge_funding is None or f.amount is None:
+            continue
+        if f.discharge_funding > f.amount:
+            out.append(
+                _f(
+                    "discharge-funding",
+                    E,
+                    f"funding[{i}].discharge_funding",
+                    f"Additional Discharge Funding {_money(f.discharge_funding)} is more than "
+                    f"the {f.source} stream it sits in ({_money(f.amount)}) in {f.financial_year}",
+                )
+            )
+    return out
+
+
+@rule("dfg-pass-through", "In two-tier areas the DFG is passed in full to the district councils")
+def dfg_pass_through(plan: Plan) -> list[Finding]:
+    """Two-tier areas: each DFG line passed in full to partners that are housing authorities."""
+    out = []
+    for i, f in enumerate(plan.funding):
+        if f.source != FundingSource.DISABLED_FACILITIES_GRANT:
+            if f.pass_through:
+                out.append(
+                    _f(
+                        "dfg-pass-through",
+                        W,
+                        f"funding[{i}].pass_through",
+                        f"{f.source} is passed through; only the DFG passes to districts",
+                    )
+                )
+            continue
+        for pid in f.pass_through:
+            if not plan.partner(pid).housing_authority:
+                out.append(
+                    _f(
+                        "dfg-pass-through",
+                        E,
+                        f"funding[{i}].pass_through.{pid}",
+                        f"{plan.partner(pid).name} receives DFG but is not marked as a "
+                        "housing authority",
+                    )
+                )
+        if not plan.hwb.two_tier or f.amount is None:
+            continue
+        passed = sum(f.pass_through.values(), Decimal(0))
+        if passed != f.amount:
+            out.append(
+                _f(
+                    "dfg-pass-through",
+                    E,
+                    f"funding[{i}].pass_through",
+                    f"in a two-tier area the DFG for {f.financial_year} ({_money(f.amount)}) "
+                    f"passes to the district councils in full; {_money(passed)} is passed",
+                )
+            )
+    return out
+
+
+@rule("objectives", "Every scheme serves an objective of the framework (2025-26)")
+def objectives(plan: Plan) -> list[Finding]:
+    """Schemes tied to the framework's objectives; unknown objective ids are errors."""
+    fw = plan_framework(plan)
+    if fw is None or not fw.objectives:
+        return []
+    out = []
+    known = fw.objective_ids()
+    for i, s in enumerate(plan.schemes):
+        if not s.objectives:
+            out.append(
+                _f(
+                    "objectives",
+                    W,
+                    f"schemes[{i}].objectives",
+                    f"scheme {s.reference} is not tied to an objective ({', '.join(known)})",
+                )
+            )
+        for j, o in enumerate(s.objectives):
+            if o not in known:
+                out.append(
+                    _f(
+                        "objectives",
+                        E,
+                        f"schemes[{i}].objectives[{j}]",
+                        f"'{o}' is not an objective of the {fw.id} framework ({', '.join(known)})",
+                    )
+                )
+    return out
+
+
+@rule("involvement", "Housing authorities and providers are involved in the plan (2025-26)")
+def involvement(plan: Plan) -> list[Finding]:
+    """At least one housing authority and one provider with their involvement recorded."""
+    out = []
+    housing = [p for p in plan.partners if p.housing_authority and p.involvement]
+    providers = [
+        p
+        for p in plan.partners
+        if p.type in (PartnerType.PROVIDER, PartnerType.NHS_TRUST) and p.involvement
+    ]
+    if not housing:
+        out.append(
+            _f(
+                "involvement",
+                W,
+                "partners",
+                "no housing authority's involvement in the plan is recorded",
+            )
+        )
+    if not providers:
+        out.append(
+            _f("involvement", W, "partners", "no provider's involvement in the plan is recorded")
+        )
+    return out
+
+
+def _plan_months(plan: Plan) -> list[str]:
+    """Every calendar month of the plan's financial years, ``YYYY-MM``."""
+    months = []
+    for fy in plan.financial_years:
+        start = fy_span(fy).start
+        for k in range(12):
+            y, m = divmod(start.month - 1 + k, 12)
+            months.append(f"{start.year + y:04d}-{m + 1:02d}")
+    return months
+
+
+@rule(
+    "capacity-and-demand",
+    "Intermediate care capacity and demand: every month given, demand within capacity",
+)
+def capacity_and_demand(plan: Plan) -> list[Finding]:
+    """Monthly demand and capacity by service (2023-25 addendum): gaps flagged.
+
+    Months of the plan without a figure, months outside the plan and months where
+    expected demand exceeds planned capacity are findings, one per service and kind.
+    """
+    if not plan.capacity_demand:
+        return [
+            _f(
+                "capacity-and-demand",
+                W,
+                "capacity_demand",
+                "no capacity and demand plan for intermediate and short-term care is given",
+            )
+        ]
+    out = []
+    months = _plan_months(plan)
+    inside = set(months)
+    for i, cd in enumerate(plan.capacity_demand):
+        p = f"capacity_demand[{i}]"
+        for kind in ("demand", "capacity"):
+            figures = getattr(cd, kind)
+            missing = [m for m in months if figures.get(m) is None]
+            if missing:
+                out.append(
+                    _f(
+                        "capacity-and-demand",
+                        W,
+                        f"{p}.{kind}",
+                        f"{cd.service}: no {kind} figure for {len(missing)} month(s): "
+                        f"{', '.join(missing)}",
+                    )
+                )
+            for m in figures:
+                if m not in inside:
+                    out.append(
+                        _f(
+                            "capacity-and-demand",
+                            E,
+                            f"{p}.{kind}.{m}",
+                            f"{cd.service}: {m} is outside the plan's years "
+                            f"({', '.join(plan.financial_years)})",
+                        )
+                    )
+        short = []
+        for m in months:
+            d, c = cd.demand.get(m), cd.capacity.get(m)
+            if d is not None and c is not None and d > c:
+                short.append(f"{m} ({d} > {c}, short by {d - c})")
+        if short:
+            out.append(
+                _f(
+                    "capacity-and-demand",
+                    W,
+                    f"{p}.capacity",
+                    f"{cd.service}: expected demand is above planned capacity in "
+                    f"{len(short)} month(s): {'; '.join(short)}",
+                )
+            )
+    return out
+
+
+@rule("scheme-types", "Scheme types are those of the framework's planning template")
+def scheme_types(plan: Plan) -> list[Finding]:
+    """A scheme type outside the template's list is a warning (the lists are not confirmed)."""
+    fw = plan_framework(plan)
+    if fw is None or not fw.scheme_types:
+        return []
+    out = []
+    for i, s in enumerate(plan.schemes):
+        if s.scheme_type is None:
+            out.append(
+                _f(
+                    "scheme-types",
+                    W,
+                    f"schemes[{i}].scheme_type",
+                    f"scheme {s.reference} has no type",
+                )
+            )
+        elif s.scheme_type not in fw.scheme_types:
+            out.append(
+                _f(
+                    "scheme-types",
+                    W,
+                    f"schemes[{i}].scheme_type",
+                    f"'{s.scheme_type}' is not a scheme type of the {fw.id} template",
+                )
+            )
+        if not s.planned_outputs:
+            out.append(
+                _f(
+                    "scheme-types",
+                    W,
+                    f"schemes[{i}].planned_outputs",
+                    f"scheme {s.reference} has no planned outputs",
+                )
+            )
+    return out
+
+
+#: Rules run for a plan whose first year no modelled framework covers.
+FRAMEWORK_FREE_RULES = ("framework", "years-and-dates", "risk-score", "risk-share")
+
+
+def rules_for(plan: Plan) -> list[str]:
+    """The rule ids that apply to a plan: its framework's, and always ``framework``."""
+    fw = plan_framework(plan)
+    chosen = set(fw.rules if fw else FRAMEWORK_FREE_RULES) | {"framework"}
+    return [rule_id for rule_id in RULES if rule_id in chosen]
+
+
 def check_plan(plan: Plan, rules: list[str] | None = None) -> list[Finding]:
-    """Run the planning rules (all by default) and return their findings, errors first."""
+    """Run the plan's framework's rules (those named, if given); findings, errors first."""
     findings: list[Finding] = []
-    for rule_id, r in RULES.items():
+    applicable = rules_for(plan)
+    for rule_id in applicable:
         if rules is None or rule_id in rules:
-            findings.extend(r.check(plan))
+            findings.extend(RULES[rule_id].check(plan))
     return sorted(findings, key=lambda f: (f.severity != Severity.ERROR,))
