@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bettercare.data.atomic import staged_directory, staged_entries
+from bettercare.data.atomic import staged_directory, staged_entries, staged_file
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -46,3 +46,16 @@ def test_a_failure_leaves_what_was_there(tmp_path: Path, staged) -> None:
         raise RuntimeError("disk full")
     assert _tree(out) == {"metrics.csv": "old"}
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging copy left
+
+
+def test_staged_file_replaces_whole_or_not_at_all(tmp_path: Path) -> None:
+    out = tmp_path / "return.xlsx"
+    out.write_text("old")
+    with pytest.raises(RuntimeError), staged_file(out) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("disk full")
+    assert out.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == [out.name]
+    with staged_file(out) as tmp:
+        assert tmp.suffix == ".xlsx" and tmp.parent == tmp_path
+        tmp.write_text("new")
+    assert out.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == [out.name]

@@ -2,7 +2,8 @@
 
 Owns the one "write into a temp dir, then move into place" helper of the package: a
 report folder (:func:`staged_directory`), the synthetic feeds (:func:`staging_directory`
-and :func:`swap_into_place`) and the metrics outputs (:func:`staged_entries`). A failure
+and :func:`swap_into_place`), the metrics outputs (:func:`staged_entries`) and single
+files such as an XLSX return (:func:`staged_file`). A failure
 before the move leaves what was there untouched and removes the staging directory. The
 staging directory sits beside (or inside) the target so the move is a rename on one file
 system. It does not own what is written.
@@ -67,3 +68,20 @@ def staged_entries(out_dir: Path) -> Iterator[Path]:
                 swap_into_place(entry, target)
             else:
                 os.replace(entry, target)
+
+
+@contextmanager
+def staged_file(out: Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temp file path beside ``out`` that replaces ``out`` when the block ends
+    normally; on an exception it is removed and ``out`` is left as it was."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=suffix or out.suffix, dir=out.parent)
+    os.close(fd)
+    staged = Path(name)
+    try:
+        yield staged
+        os.replace(staged, out)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
