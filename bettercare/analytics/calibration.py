@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
@@ -65,18 +64,20 @@ TARGETS: dict[str, _Target] = {
 }
 
 
-def _z(kind: str, target: float, row: Any, params: SynthParams) -> float:
-    """``row`` has the metric output columns (numerator, denominator, value)."""
-    if kind == "estimate" or row.denominator <= 0:
+def _z(
+    kind: str, target: float, numerator: float, denominator: float, value: float, p: SynthParams
+) -> float:
+    """The z-score of a measured row (the metric output columns) against ``target``."""
+    if kind == "estimate" or denominator <= 0:
         return math.nan
     if kind == "proportion":
-        p = target / 100
-        se = math.sqrt(p * (1 - p) / row.denominator) * 100
-        return (row.value - target) / se if se > 0 else math.nan
-    expected = target * row.denominator / 1e5
-    spread = 2 * params.event_rates.dtoc_mean_days_per_delay - 1 if kind == "days" else 1.0
+        share = target / 100
+        se = math.sqrt(share * (1 - share) / denominator) * 100
+        return (value - target) / se if se > 0 else math.nan
+    expected = target * denominator / 1e5
+    spread = 2 * p.event_rates.dtoc_mean_days_per_delay - 1 if kind == "days" else 1.0
     se = math.sqrt(expected * spread)
-    return (row.numerator - expected) / se if se > 0 else math.nan
+    return (numerator - expected) / se if se > 0 else math.nan
 
 
 def calibration_table(annual: pd.DataFrame, params: SynthParams) -> pd.DataFrame:
@@ -86,19 +87,21 @@ def calibration_table(annual: pd.DataFrame, params: SynthParams) -> pd.DataFrame
     ``year`` grain for the generator's HWB; only the headline (``all``) rows are used.
     """
     head = annual[(annual.breakdown == ALL) & annual.metric.isin(list(TARGETS))]
+    cols = ["metric", "period", "numerator", "denominator", "value"]
     rows = []
-    for r in head.itertuples(index=False):
-        spec = TARGETS[r.metric]
+    for metric, period, num, den, val in head[cols].itertuples(index=False, name=None):
+        spec = TARGETS[str(metric)]
         target = spec.value(params)
+        numerator, denominator, value = float(num), float(den), float(val)
         rows.append(
             {
-                "metric": r.metric,
-                "period": r.period,
+                "metric": metric,
+                "period": period,
                 "target": target,
-                "measured": r.value,
-                "difference_pct": (r.value - target) / target * 100 if target else math.nan,
-                "z": _z(spec.kind, target, r, params),
-                "numerator": r.numerator,
+                "measured": value,
+                "difference_pct": (value - target) / target * 100 if target else math.nan,
+                "z": _z(spec.kind, target, numerator, denominator, value, params),
+                "numerator": numerator,
             }
         )
     return pd.DataFrame(rows, columns=list(COLUMNS)).sort_values(
