@@ -145,7 +145,11 @@ def print_board(plan: Plan, pva: dict[str, pd.DataFrame]) -> None:
         for metric, grp in judged.groupby("metric"):
             r = grp.iloc[-1]
             t.add_row(
-                metric, f"{r.period} ({grain})", f"{r.actual:,.2f}", f"{r.planned:,.2f}", r.rag
+                str(metric),
+                f"{r.period} ({grain})",
+                f"{r.actual:,.2f}",
+                f"{r.planned:,.2f}",
+                str(r.rag),
             )
     out.print(t)
 
@@ -188,7 +192,7 @@ def demo(
     print_summary(results)
     if linked:
         target = next((r for r in results if r.source.name == DEMO_PLAN and r.plan), None)
-        if target is None:
+        if target is None or target.plan is None:
             out.print(f"[yellow]{DEMO_PLAN} not found or invalid: linked data skipped[/yellow]")
         else:
             try:

@@ -105,6 +105,13 @@ def scheme_reference_notes(activity: pd.DataFrame, plan: Plan) -> list[str]:
     return notes
 
 
+def _yes_no(x: object) -> str:
+    """A true / false cell: ``yes``, ``no``, or ``—`` when unknown (None or NaN)."""
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return "—"
+    return "yes" if x else "no"
+
+
 def _fmt(x: object, digits: int = 2) -> str:
     if x is None or (isinstance(x, float) and pd.isna(x)):
         return "—"
@@ -175,8 +182,8 @@ def metrics(
     for r in shown.itertuples():
         rag = r.rag if isinstance(r.rag, str) else "—"
         table.add_row(
-            r.metric,
-            r.period,
+            str(r.metric),
+            str(r.period),
             _fmt(r.actual),
             _fmt(r.planned),
             f"[{RAG_STYLE.get(rag, 'white')}]{rag}[/]",
@@ -193,11 +200,11 @@ def metrics(
         for r in to_date.itertuples():
             name = r.scheme_name if isinstance(r.scheme_name, str) else r.scheme_reference
             st.add_row(
-                name if r.scheme_reference != ALL_SCHEMES else "All schemes",
-                r.period,
+                str(name) if r.scheme_reference != ALL_SCHEMES else "All schemes",
+                str(r.period),
                 _fmt(r.avoided_to_date, 0),
                 _fmt(r.target_to_date, 0),
-                {True: "yes", False: "no"}.get(r.on_track, "—"),
+                _yes_no(r.on_track),
             )
         out.print(st)
     if grain == "month":

@@ -179,12 +179,12 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     signs = Table(title="Sign-off")
     for col in ("Body", "Person", "Role", "Date"):
         signs.add_column(col)
-    for s in plan.sign_offs:
+    for sign in plan.sign_offs:
         signs.add_row(
-            plan.partner(s.body).name,
-            s.person or "—",
-            s.role or "—",
-            str(s.date) if s.date else "—",
+            plan.partner(sign.body).name,
+            sign.person or "—",
+            sign.role or "—",
+            str(sign.date) if sign.date else "—",
         )
     out.print(signs)
 

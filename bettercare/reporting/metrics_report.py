@@ -76,8 +76,8 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict]:
                 "basis": f"per {mp.time_basis}" if mp.time_basis else "",
                 "row": chosen,
                 "reported": reported,
-                "variation": VARIATION_MEANING.get(getattr(chosen, "spc_variation", None), ""),
-                "assurance": ASSURANCE_MEANING.get(getattr(chosen, "spc_assurance", None), ""),
+                "variation": VARIATION_MEANING.get(str(getattr(chosen, "spc_variation", "")), ""),
+                "assurance": ASSURANCE_MEANING.get(str(getattr(chosen, "spc_assurance", "")), ""),
             }
         )
     return rows

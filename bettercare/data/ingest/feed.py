@@ -14,6 +14,7 @@ from bettercare.data.ingest import identifiers, link, load, opt_outs, plausibili
 from bettercare.data.ingest.read import ROW, TRUNCATED, FileRejected, Issue, read_feed, sha256
 from bettercare.data.ingest.results import FeedResult
 from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql
+from bettercare.data.ingest.store import count
 from bettercare.data.schema import FeedSpec
 
 
@@ -111,7 +112,7 @@ class Run:
             f"WHERE {ROW} NOT IN (SELECT \"row\" FROM {iss} WHERE severity = 'error' "
             f'AND "row" IS NOT NULL)'
         )
-        rows_read = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0] + len(parse_issues)
+        rows_read = count(con, f"SELECT count(*) FROM {stg}") + len(parse_issues)
 
         opted_out = 0
         link_stats: dict[str, float] = {}
@@ -126,16 +127,17 @@ class Run:
             )
             opt_outs.purge(con)
             months: list[str] = []
-            loaded = con.execute(f"SELECT count(*) FROM {ok}").fetchone()[0]
+            loaded = count(con, f"SELECT count(*) FROM {ok}")
         else:
             if feed.links_probabilistically:
                 self._link(con, ok)
                 link_stats = self.linkage
             if has_nhs:
-                opted_out = con.execute(
+                opted_out = count(
+                    con,
                     f"SELECT count(*) FROM {ok} WHERE person_id IN "
-                    "(SELECT person_id FROM opt_out_register)"
-                ).fetchone()[0]
+                    "(SELECT person_id FROM opt_out_register)",
+                )
                 con.execute(
                     f"DELETE FROM {ok} WHERE person_id IN (SELECT person_id FROM opt_out_register)"
                 )
@@ -159,13 +161,11 @@ class Run:
                     "INSERT INTO linkage_report VALUES (?, ?, ?)",
                     [self.run_id, metric, float(value)],
                 )
-        quarantined = con.execute(
-            f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'"
-        ).fetchone()[0]
+        quarantined = count(
+            con, f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'"
+        )
 
-        warnings = con.execute(f"SELECT count(*) FROM {iss} WHERE severity = 'warning'").fetchone()[
-            0
-        ]
+        warnings = count(con, f"SELECT count(*) FROM {iss} WHERE severity = 'warning'")
         digest = sha256(path)
         # re-loading the same file replaces its findings; other files' findings stay
         con.execute("DELETE FROM quarantine WHERE feed = ? AND sha256 = ?", [feed.name, digest])

@@ -9,6 +9,7 @@ import duckdb
 
 from bettercare.data.ingest.read import FileRejected, Issue
 from bettercare.data.ingest.results import FeedResult
+from bettercare.data.ingest.store import count
 from bettercare.data.schema import FEEDS, feed_with
 
 
@@ -39,8 +40,8 @@ def missing_reason(
         )
     if opt_outs in files:
         return ""
-    had = con.execute("SELECT count(*) FROM ingest_log WHERE feed = ?", [opt_outs]).fetchone()
-    if (had and had[0]) or no_opt_outs:
+    had = count(con, "SELECT count(*) FROM ingest_log WHERE feed = ?", [opt_outs])
+    if had or no_opt_outs:
         return ""
     return (
         "not loaded: this store has never had an opt-out list; add opt_outs.csv (the "
@@ -53,9 +54,7 @@ def check_list(con: duckdb.DuckDBPyConnection, iss: str, name: str) -> None:
     a person whose opt-out cannot be applied, so the list is rejected (and with it
     the run's person-level feeds). A repeated entry is only a warning."""
     con.execute(f"UPDATE {iss} SET severity = 'warning' WHERE rule = 'duplicate_key'")
-    bad = con.execute(
-        f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'"
-    ).fetchone()[0]
+    bad = count(con, f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'")
     if bad:
         con.execute(f"INSERT INTO run_issues SELECT * FROM {iss}")
         raise FileRejected(
