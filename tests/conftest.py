@@ -82,6 +82,7 @@ def spells_rows() -> list[list[object]]:
             "S72.0",
             "true",
             "usual_residence",
+            "2024-04-08",  # discharge ready date: two days' delay
         ],
         [
             "S2",
@@ -93,8 +94,9 @@ def spells_rows() -> list[list[object]]:
             "K40",
             "false",
             "usual_residence",
+            "2024-04-06",
         ],
-        ["S3", NHS[3], "RR8", "non_elective", "2024-05-01", "", "I21", "false", ""],
+        ["S3", NHS[3], "RR8", "non_elective", "2024-05-01", "", "I21", "false", "", ""],
     ]
 
 

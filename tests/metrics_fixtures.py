@@ -60,15 +60,118 @@ RESIDENTS = [
 
 
 HOSPITAL_SPELLS = [
-    # spell, person, provider, method, admitted, discharged, diagnosis, fall, destination
-    ("s1", "p1", "RWE", "non_elective", date(2016, 4, 10), None, "S72.0", True, None),
-    ("s2", "p2", "RWE", "non_elective", date(2016, 4, 20), None, "S52.5", True, None),
-    ("s3", "p3", "RWE", "non_elective", date(2016, 5, 1), None, "S72.0", True, None),
-    ("s4", "p3", "RWE", "non_elective", date(2016, 10, 10), None, "S72.0", True, None),
-    ("s5", "p1", "RWE", "elective", date(2016, 4, 12), None, "H25.1", False, None),
-    ("s6", "px", "RWE", "non_elective", date(2016, 4, 15), None, "J18.9", False, None),
-    ("s7", "p5", "RWE", "non_elective", date(2016, 4, 5), None, "J18.9", False, None),
-    ("s8", "p2", "RWE", "non_elective", date(2017, 1, 15), None, "J18.9", False, None),
+    # spell, person, provider, method, admitted, discharged, diagnosis, fall, destination,
+    # discharge ready date (delay = discharged - ready)
+    (
+        "s1",
+        "p1",
+        "RWE",
+        "non_elective",
+        date(2016, 4, 10),
+        date(2016, 4, 20),
+        "S72.0",
+        True,
+        "usual_residence",
+        date(2016, 4, 15),
+    ),  # 5 days' delay
+    (
+        "s2",
+        "p2",
+        "RWE",
+        "non_elective",
+        date(2016, 4, 20),
+        date(2016, 4, 22),
+        "S52.5",
+        True,
+        "usual_residence",
+        date(2016, 4, 22),
+    ),  # on the ready date
+    (
+        "s3",
+        "p3",
+        "RWE",
+        "non_elective",
+        date(2016, 5, 1),
+        date(2016, 5, 10),
+        "S72.0",
+        True,
+        "care_home",
+        date(2016, 5, 7),
+    ),  # 3 days
+    (
+        "s4",
+        "p3",
+        "RWE",
+        "non_elective",
+        date(2016, 10, 10),
+        date(2016, 10, 20),
+        "S72.0",
+        True,
+        "reablement",
+        None,
+    ),  # no ready date recorded
+    (
+        "s5",
+        "p1",
+        "RWE",
+        "elective",
+        date(2016, 4, 12),
+        date(2016, 4, 12),
+        "H25.1",
+        False,
+        "usual_residence",
+        date(2016, 4, 12),
+    ),
+    (
+        "s6",
+        "px",
+        "RWE",
+        "non_elective",
+        date(2016, 4, 15),
+        date(2016, 4, 18),
+        "I50.0",
+        False,
+        "usual_residence",
+        date(2016, 4, 16),
+    ),  # not a resident
+    (
+        "s7",
+        "p5",
+        "RWE",
+        "non_elective",
+        date(2016, 4, 5),
+        date(2016, 4, 9),
+        "J18.9",
+        False,
+        "usual_residence",
+        date(2016, 4, 8),
+    ),  # HWB B, 1 day
+    ("s8", "p2", "RWE", "non_elective", date(2017, 1, 15), None, "J45.9", False, None, None),
+    # elective: counted by no admissions metric; a child, and a death in hospital
+    (
+        "s10",
+        "p6",
+        "RWE",
+        "elective",
+        date(2016, 4, 25),
+        date(2016, 4, 27),
+        "K40.9",
+        False,
+        "usual_residence",
+        date(2016, 4, 26),
+    ),
+    (
+        "s11",
+        "p4",
+        "RWE",
+        "elective",
+        date(2016, 5, 15),
+        date(2016, 5, 20),
+        "C34.9",
+        False,
+        "died",
+        date(2016, 5, 18),
+    ),
 ]
 
 DELAYED_TRANSFERS = [
@@ -182,7 +285,8 @@ COLUMNS = {
     "residents": "person_id, birth_month, sex, lsoa, gp_practice, hwb_code, imd_decile, "
     "ltc_count, dementia_diagnosis, date_of_death, dementia_diagnosis_date",
     "hospital_spells": "spell_id, person_id, provider_code, admission_method, admission_date, "
-    "discharge_date, primary_diagnosis, injury_due_to_fall, discharge_destination",
+    "discharge_date, primary_diagnosis, injury_due_to_fall, discharge_destination, "
+    "discharge_ready_date",
     "delayed_transfers": "delay_id, person_id, spell_id, provider_code, census_month, "
     "delayed_days, reason, attribution",
     "reablement_episodes": "episode_id, person_id, spell_id, discharge_date, start_date, "

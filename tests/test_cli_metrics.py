@@ -66,6 +66,17 @@ def test_metrics_command_prints_and_writes(app, files, tmp_path):
     assert dtoc.loc["2016-04", "rag"] == "RED"  # 20.0 vs 18.0: 11% worse
     assert dtoc.loc["2016-05", "rag"] == "GREEN"
     assert set(df.metric) >= {"non_elective_admissions", "falls_65"}
+    # the 2025-26 headline metrics are in the table and the files
+    for metric in (
+        "emergency_admissions_65",
+        "discharge_delay_days",
+        "long_term_admissions_care_homes_65",
+    ):
+        assert metric in res.output and metric in set(df.metric)
+    capacity = pd.read_csv(out_dir / "capacity_demand.csv")
+    april = capacity[(capacity.hwb_code == A) & (capacity.month == "2016-04")]
+    assert april.set_index("service").loc["discharge_pathway_0", "measured"] == 3
+    assert (out_dir / "capacity_demand_vs_plan.csv").is_file()
 
 
 @pytest.mark.parametrize(

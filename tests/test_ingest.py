@@ -60,6 +60,7 @@ def test_rollback_on_crash_mid_load(
             "K40",
             "false",
             "usual_residence",
+            "",
         ],
     ]
     write_csv(feed_dir / "hospital_spells.csv", FEEDS["hospital_spells"].column_names, rows)
@@ -114,6 +115,7 @@ def test_reload_replaces_the_months_the_file_covers(feed_dir: Path, store: Path)
             "K40",
             "false",
             "usual_residence",
+            "",
         ],
     ]
     write_csv(feed_dir / "hospital_spells.csv", cols, rows)

@@ -148,6 +148,27 @@ class TestRowLevel:
         self._check(store, report, "discharge_before_admission", "4", "discharge_date")
         assert spell_ids(store) == ["S1", "S2"]
 
+    def test_discharge_ready_date_before_admission(self, feed_dir: Path, store: Path) -> None:
+        spells_with(feed_dir, 0, "discharge_ready_date", "2024-04-01")  # admitted 2024-04-03
+        code, report, _ = run(feed_dir, store)
+        assert code == 1
+        issue = self._check(store, report, "ready_before_admission", "2", "discharge_ready_date")
+        assert "(-2 days)" in issue["message"]
+        assert spell_ids(store) == ["S2", "S3"]
+
+    def test_discharge_ready_date_after_discharge(self, feed_dir: Path, store: Path) -> None:
+        spells_with(feed_dir, 1, "discharge_ready_date", "2024-04-07")  # discharged 04-06
+        code, report, _ = run(feed_dir, store)
+        assert code == 1
+        issue = self._check(store, report, "discharge_before_ready", "3", "discharge_date")
+        assert "(-1 days)" in issue["message"]
+        assert spell_ids(store) == ["S1", "S3"]
+
+    def test_discharge_ready_date_may_be_empty(self, feed_dir: Path, store: Path) -> None:
+        spells_with(feed_dir, 0, "discharge_ready_date", "")
+        assert run(feed_dir, store)[0] == 0
+        assert spell_ids(store) == ["S1", "S2", "S3"]
+
     def test_duplicate_spell_id(self, feed_dir: Path, store: Path) -> None:
         spells_with(feed_dir, 2, "spell_id", "S1")
         code, report, _ = run(feed_dir, store)
@@ -170,6 +191,7 @@ class TestRowLevel:
                 "K40",
                 "false",
                 "usual_residence",
+                "",
             ]
         ]
         write_csv(feed_dir / "hospital_spells.csv", SPELL_COLS, rows)

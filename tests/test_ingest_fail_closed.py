@@ -535,7 +535,7 @@ def _spells_plus(extra: list[object]) -> list[list[object]]:
 def test_implausible_event_dates_are_quarantined(
     admitted: str, rule: str, store_copy: Path, tmp_path: Path
 ) -> None:
-    bad = ["S9", NHS[0], "RR8", "elective", admitted, "", "K40", "false", ""]
+    bad = ["S9", NHS[0], "RR8", "elective", admitted, "", "K40", "false", "", ""]
     d = one_file(tmp_path, "hospital_spells", SPELL_COLS, _spells_plus(bad))
     result = ingest(d, store_copy, KEY_B, run_date=dt.date(2024, 6, 1))
     assert result.outcome == "quarantined"

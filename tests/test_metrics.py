@@ -28,7 +28,7 @@ def values(con, metric, grain="month", hwb=A, breakdown="all", period="2016/17")
 
 def test_every_spec_is_in_the_catalogue():
     assert set(SPECS) <= set(CATALOGUE)
-    assert len(SPECS) == 7
+    assert len(SPECS) == 13
 
 
 def test_period_labels_follow_the_plan_grammar():

@@ -46,7 +46,8 @@ def _nea(df, hwb=A):
 def test_period_without_population_estimate_is_left_out_with_a_warning():
     con = duckdb.connect()
     build_store(con)  # mid-2016 estimates only
-    _add_spell(con, "s10", "p2", date(2016, 3, 10), None)  # 2015/16: needs mid-2015
+    # 2015/16: needs mid-2015; discharged in March, so the spells extract covers March
+    _add_spell(con, "s20", "p2", date(2016, 3, 10), date(2016, 3, 12))
     df = compute_metrics(con, "month")
     nea = _nea(df)
     assert "2016-03" not in nea
@@ -73,7 +74,7 @@ def test_period_without_population_estimate_is_left_out_with_a_warning():
 def test_naming_the_metric_keeps_a_missing_population_year_an_error():
     con = duckdb.connect()
     build_store(con)
-    _add_spell(con, "s10", "p2", date(2016, 3, 10), None)
+    _add_spell(con, "s20", "p2", date(2016, 3, 10), None)
     with pytest.raises(MetricDataError, match="no mid-2015 estimate for HWB E10000018"):
         compute_metrics(con, "month", metrics=["non_elective_admissions"])
 
@@ -89,7 +90,7 @@ def test_admission_months_before_the_spells_extract_opens_are_partial():
     build_store(con, population=pop)
     # An extract of spells active from April 2016: the only March admission is one still
     # in hospital in April (earliest discharge 2016-04-02).
-    _add_spell(con, "s10", "p2", date(2016, 3, 25), date(2016, 4, 2))
+    _add_spell(con, "s20", "p2", date(2016, 3, 25), date(2016, 4, 2))
     month = compute_metrics(con, "month")
     assert "2016-03" not in _nea(month)
     assert _nea(month)["2016-04"] == pytest.approx(2.0)
@@ -144,6 +145,10 @@ def test_nothing_measurable_is_an_error():
     con = duckdb.connect()
     build_store(con, population=population_rows(A, 2017) + population_rows(B, 2017))
     con.execute("DELETE FROM experience_responses; DELETE FROM reablement_episodes")
+    # the discharge proportions need no population either: no discharges recorded
+    con.execute(
+        "UPDATE hospital_spells SET discharge_destination = NULL, discharge_ready_date = NULL"
+    )
     with pytest.raises(MetricDataError, match=r"^nothing could be measured: .*no mid-2016"):
         compute_metrics(con, "year")
 

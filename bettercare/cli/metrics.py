@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bettercare.analytics.capacity_demand import capacity_demand_from_store, compare_with_plan
 from bettercare.analytics.engine import (
     BACKENDS,
     compute_metrics,
@@ -166,6 +167,9 @@ def metrics(
                 activity = pd.DataFrame(columns=["scheme_reference", "month", "admissions_avoided"])
                 notes.append("store has no scheme_activity table: scheme impact not measured")
         schemes = scheme_impact(activity, the_plan, grain)
+        capacity = capacity_demand_from_store(store, period)  # measured side (2023-25)
+        notes += capacity.attrs["warnings"]
+        vs_plan = compare_with_plan(capacity, the_plan.capacity_demand, code)
         notes += scheme_reference_notes(activity, the_plan)
     except (MetricDataError, ValueError) as exc:
         raise _fail(str(exc)) from None
@@ -234,6 +238,8 @@ def metrics(
         merged.to_parquet(staged / "metrics.parquet", index=False)
         safe_csv.to_csv(merged, staged / "metrics.csv")  # formula-like text escaped
         safe_csv.to_csv(schemes, staged / "scheme_impact.csv")
+        safe_csv.to_csv(capacity, staged / "capacity_demand.csv")
+        safe_csv.to_csv(vs_plan, staged / "capacity_demand_vs_plan.csv")
         n = write_charts(pva, staged / "charts") if charts else 0
     if charts:
         out.print(f"wrote {n} SPC chart(s) to {out_dir / 'charts'}", highlight=False)

@@ -235,6 +235,15 @@ FEEDS: dict[str, FeedSpec] = {
                     required=False,
                     allowed=DISCHARGE_DESTINATION,
                 ),
+                Column(
+                    "discharge_ready_date",
+                    "DATE",
+                    required=False,
+                    description="Discharge Ready Date: the day the patient no longer met "
+                    "the criteria to reside (NHS England, 'New Discharge Ready Date', "
+                    "PRN00603_i); empty when not recorded. Not before admission_date, "
+                    "not after discharge_date",
+                ),
             ),
         ),
         FeedSpec(
@@ -421,6 +430,26 @@ def create_store_tables(con) -> None:  # con: duckdb.DuckDBPyConnection
     for table in STORE_TABLES:
         con.execute(store_ddl(table))
         _minimise_existing(con, table)
+        _add_optional_columns(con, table)
+
+
+def _existing_columns(con, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?",
+        [table],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _add_optional_columns(con, table: str) -> None:
+    """A store written before an optional column joined the contract (e.g.
+    ``hospital_spells.discharge_ready_date``) gets it, empty, so new loads fit; metrics
+    needing it skip the old rows' periods as empty rather than fail."""
+    feed = next(f for f in FEEDS.values() if f.store_table == table)
+    existing = _existing_columns(con, table)
+    for c in store_columns(feed):
+        if not c.required and c.name not in existing:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {c.name} {c.type}")
 
 
 def _minimise_existing(con, table: str) -> None:

@@ -103,6 +103,15 @@ def store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """Names of the columns of the store table ``table``."""
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?",
+        [table],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
 @contextmanager
 def bind(
     con: duckdb.DuckDBPyConnection, tables: list[str], backend: str

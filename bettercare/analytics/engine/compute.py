@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+import duckdb
 import ibis
 import pandas as pd
 
@@ -22,6 +23,7 @@ from bettercare.analytics.engine.backends import (
     open_store,
     require_spark,
     store_tables,
+    table_columns,
 )
 from bettercare.analytics.engine.coverage import (
     Coverage,
@@ -48,6 +50,25 @@ def resolve_metrics(metrics: Iterable[str] | None) -> list[str]:
     if unknown:
         raise MetricDataError(f"unknown metric(s) {', '.join(unknown)} (known: {', '.join(SPECS)})")
     return ids
+
+
+def _lacking_columns(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str]:
+    """Metric -> why it cannot be computed: the store lacks a column it needs
+    (``MetricSpec.columns``: e.g. a store written before ``discharge_ready_date``)."""
+    out: dict[str, str] = {}
+    for mid in ids:
+        missing = [
+            f"{table}.{col}"
+            for table, cols in SPECS[mid].columns.items()
+            for col in cols
+            if col not in table_columns(con, table)
+        ]
+        if missing:
+            out[mid] = (
+                f"{mid}: not computed: the store has no column {', '.join(missing)} (it was "
+                "written before the column joined the feed); re-ingest the feed to add it"
+            )
+    return out
 
 
 def _window(period: str | None) -> tuple[date | None, date | None]:
@@ -115,6 +136,10 @@ def compute_metrics(
                 f"store has no table(s) {', '.join(absent)} (needed by {', '.join(users)}); "
                 "build the store with `bettercare ingest` or create_store_tables"
             )
+        lacking = _lacking_columns(con, ids)
+        if lacking and explicit:
+            raise MetricDataError(next(iter(lacking.values())))
+        ids = [m for m in ids if m not in lacking]
         periods = None
         covered: dict[str, Coverage] = {}
         if "dementia_diagnosis_rate" in ids:
@@ -141,7 +166,8 @@ def compute_metrics(
                     else ibis.memtable(periods, schema=PERIODS_SCHEMA),
                 )
                 result = normalise(union(ctx, ids).execute())
-        frames, warnings = [], []
+        frames: list[pd.DataFrame] = []
+        warnings = list(lacking.values())
         unmeasured: list[Unmeasured] = []
         for mid in ids:
             df = result[result.metric == mid]

@@ -7,9 +7,15 @@ HWB attribution, population denominators).
 from __future__ import annotations
 
 from bettercare.analytics.metrics import (
+    avoidable_admissions_acsc,
     delayed_transfers_of_care,
     dementia_diagnosis_rate,
+    discharge_delay_days,
+    discharge_usual_residence,
+    emergency_admissions_65,
     falls_65,
+    falls_65_dsr,
+    long_term_admissions_care_homes_65,
     non_elective_admissions,
     patient_experience,
     permanent_admissions_care_homes_65,
@@ -33,6 +39,14 @@ SPECS: dict[str, MetricSpec] = {
         patient_experience,
         falls_65,
         dementia_diagnosis_rate,
+        # BCF 2025-26 headline metrics
+        emergency_admissions_65,
+        discharge_delay_days,
+        long_term_admissions_care_homes_65,
+        # BCF 2023-25 metrics
+        avoidable_admissions_acsc,
+        falls_65_dsr,
+        discharge_usual_residence,
     )
 }
 

@@ -101,6 +101,9 @@ class MetricSpec:
     #: A count (additive) metric: a period inside an HWB's run with no qualifying events
     #: is a real zero, so the engine adds its row (numerator 0) rather than leave a gap.
     zero_fill: bool = False
+    #: Columns (per table) added to the store contract after stores were first written;
+    #: the engine skips the metric, with a warning, on a store that lacks them.
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def definition(self) -> MetricDefinition:

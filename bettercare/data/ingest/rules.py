@@ -6,7 +6,8 @@ message, value) with identifier values masked.
 Rule ids: ``required``, ``bad_date``, ``bad_integer``, ``bad_number``, ``bad_boolean``,
 ``unknown_code``, ``pattern``, ``below_minimum``, ``above_maximum``,
 ``nhs_number_format``, ``nhs_number_mod11``, ``discharge_before_admission`` (negative
-length of stay), ``start_before_discharge``, ``end_before_start``,
+length of stay), ``ready_before_admission`` and ``discharge_before_ready``
+(``discharge_ready_date`` outside the stay), ``start_before_discharge``, ``end_before_start``,
 ``diagnosis_before_birth``, ``death_before_birth``, ``before_birth`` (social care start
 before the record's own date of birth), plausible dates (issue 8): ``implausible_date``
 (before 1900), ``future_date`` (after the run date; not for a column marked
@@ -103,6 +104,18 @@ CROSS_RULES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
             "admission_date",
             "discharge_before_admission",
             "discharge_date is before admission_date (length of stay ",
+        ),
+        (
+            "discharge_ready_date",
+            "admission_date",
+            "ready_before_admission",
+            "discharge_ready_date is before admission_date (",
+        ),
+        (
+            "discharge_date",
+            "discharge_ready_date",
+            "discharge_before_ready",
+            "discharge_date is before discharge_ready_date (",
         ),
     ),
     "reablement_episodes": (

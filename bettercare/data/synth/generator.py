@@ -37,7 +37,7 @@ from bettercare.data.synth.params import SynthParams
 from bettercare.data.synth.world import NO_DEATH, World, build_world
 from bettercare.domain.periods import fy_span, fy_start_year, validate_financial_year
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 STEPS = (
     "residents",
     "hospital_spells",
@@ -202,6 +202,10 @@ def build_tables(
     # Permanent care home admissions soon after an emergency stay are discharges to a home.
     admissions = social_care.permanent_admissions(world, spells, rng)
     still_in = spells.discharge > world.end
+    # Ready dates draw from their own stream so every other feed stays as it was.
+    ready, no_ready = hospital.discharge_ready_dates(
+        world, spells, np.random.Generator(np.random.PCG64([seed, 1]))
+    )
     t["hospital_spells"] = feed_table(
         "hospital_spells",
         {
@@ -216,6 +220,7 @@ def build_tables(
             "discharge_destination": _strings(
                 np.asarray(DISCHARGE_DESTINATION, dtype=object)[spells.destination], still_in
             ),
+            "discharge_ready_date": _dates(ready, no_ready),
         },
     )
 

@@ -16,16 +16,20 @@
   91-day outcome is "died" if the person dies within 91 days, else "at_home" with a
   probability set so the at-home share matches (seed 002: 88%), lower for people with
   more LTCs or dementia.
+* Discharge Ready Dates (from 2023/24): a delayed transfer's spell is ready on the day
+  its delay began; short delays are added so ~87% of adult discharges leave on the ready
+  date (:func:`discharge_ready_dates`, assumptions cited there).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
 from bettercare.data.schema import DISCHARGE_DESTINATION, DTOC_REASON
-from bettercare.data.synth.world import I18, I65, NO_DEATH, World, ymd
+from bettercare.data.synth.world import I18, I65, NO_DEATH, World, day, ymd
 
 # Primary diagnoses (ICD-10) with relative weights (illustrative case mix, not in seeds).
 # fmt: off
@@ -88,6 +92,10 @@ class Spells:
     provider: np.ndarray  # index into area.provider_codes
     pre: np.ndarray  # bool: admitted in the run-in before the span
     terminal: np.ndarray  # bool: the admission in which the person dies
+    # int64 day the patient was ready to leave (the Discharge Ready Date); equals
+    # ``discharge`` until a delay is drawn (DToC delays in generate_delays, shorter
+    # delays in discharge_ready_dates)
+    ready: np.ndarray
     spell_ids: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -105,6 +113,7 @@ class Spells:
             "provider",
             "pre",
             "terminal",
+            "ready",
         )
         return Spells(**{n: getattr(self, n)[idx] for n in names})
 
@@ -222,8 +231,10 @@ def generate_spells(world: World, rng: np.random.Generator) -> tuple[Spells, Tru
         **cols,
         destination=np.zeros(n, np.int64),
         provider=rng.choice(n_prov, size=n, p=pw / pw.sum()),
+        ready=cols["discharge"].copy(),
     )
     in_hosp_death = _destinations(world, spells, rng)
+    spells.ready = spells.discharge.copy()
     # Someone who already dies in another spell needs no separate terminal admission.
     dies_elsewhere = np.zeros(world.n, bool)
     dies_elsewhere[spells.person[in_hosp_death & ~spells.terminal]] = True
@@ -330,6 +341,7 @@ def generate_delays(world: World, sp: Spells, rng: np.random.Generator) -> Delay
     d_start = sp.discharge[chosen]
     d_end = d_start + length  # exclusive: new discharge date
     sp.discharge[chosen] = d_end
+    sp.ready[chosen] = d_start  # the Discharge Ready Date of a delayed spell
     for r_name, dest in (
         ("awaiting_residential_home", "care_home"),
         ("awaiting_nursing_home", "nursing_home"),
@@ -392,3 +404,68 @@ def generate_reablement(world: World, sp: Spells, rng: np.random.Generator) -> R
     )
     outcome = np.where(died, "died", np.where(u < q, other, "at_home")).astype(object)
     return Reablement(idx, start, outcome)
+
+
+# -- Discharge Ready Dates -------------------------------------------------------------
+#: First discharge date with a Discharge Ready Date. NHS England asked acute trusts to
+#: record it from 2023 ("New Discharge Ready Date", PRN00603_i; the UEC recovery plan of
+#: January 2023 committed to the metric). Assumed: recorded for discharges from
+#: 1 April 2023; earlier spells have none, as in real data before the collection.
+DRD_RECORDED_FROM = date(2023, 4, 1)
+#: Share of adult acute discharges made on the Discharge Ready Date. Assumed: the
+#: NHS England "Discharge Delays (Acute)" monthly publication (from 2024) reports most
+#: adults leaving on their ready date; its exact national figure could not be confirmed
+#: from our reference corpus, so ~87% is an assumption of its order of magnitude.
+ON_READY_DATE_SHARE = 0.87
+#: Mean days of the short delays drawn on top of the DToC-style long delays (1 +
+#: geometric, never before admission). Assumed; with the long delays the delayed
+#: patients wait ~4 days on average (measured: 4.2 days, 87.7% on the ready date, for
+#: ``synth -n 20000 --years 2024/25 --years 2025/26``).
+SHORT_DELAY_MEAN_DAYS = 4.0
+#: Relative chance of a short delay by discharge destination (assumed): discharges
+#: needing new support (reablement, a care home, another hospital) wait more often.
+_DELAY_WEIGHT_BY_DESTINATION = {
+    "usual_residence": 1.0,
+    "reablement": 4.0,
+    "care_home": 4.0,
+    "nursing_home": 4.0,
+    "other_hospital": 2.0,
+    "other": 1.0,
+}
+
+
+def discharge_ready_dates(
+    world: World, sp: Spells, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Discharge Ready Date (date32 day) per spell and a mask of spells without one.
+
+    Recorded for adults (18+) discharged alive inside the span on or after
+    :data:`DRD_RECORDED_FROM`. A spell with a delayed transfer (``generate_delays``) is
+    ready on the day its delay began. Among the others, short delays (1 +
+    geometric days, mean :data:`SHORT_DELAY_MEAN_DAYS`, never before admission) are drawn
+    so that overall :data:`ON_READY_DATE_SHARE` of recorded discharges leave on their
+    ready date, more often for people 65+ (x2.5) and for destinations needing new
+    support; elective spells rarely wait (x0.2). The stay itself is unchanged: a short
+    delay moves the ready date earlier, so every other feed is as before.
+    """
+    band = world.band[sp.person]
+    recorded = (
+        (band >= I18)
+        & (sp.destination != DEST["died"])
+        & (sp.discharge <= world.end)
+        & (sp.discharge >= day(DRD_RECORDED_FROM))
+    )
+    ready = np.where(recorded, np.minimum(sp.ready, sp.discharge), sp.discharge)
+    long_delayed = recorded & (ready < sp.discharge)
+    cand = np.flatnonzero(recorded & ~long_delayed & (sp.discharge > sp.admission))
+    n_recorded = int(recorded.sum())
+    want = max((1.0 - ON_READY_DATE_SHARE) * n_recorded - int(long_delayed.sum()), 0.0)
+    if len(cand) and want > 0:
+        names = np.asarray(DISCHARGE_DESTINATION, dtype=object)[sp.destination[cand]]
+        w = np.array([_DELAY_WEIGHT_BY_DESTINATION.get(d, 1.0) for d in names])
+        w *= np.where(band[cand] >= I65, 2.5, 1.0) * np.where(sp.elective[cand], 0.2, 1.0)
+        p = np.minimum(w * want / w.sum(), 1.0)
+        hit = cand[rng.random(len(cand)) < p]
+        days = 1 + _geometric_days(rng, np.full(len(hit), SHORT_DELAY_MEAN_DAYS - 1))
+        ready[hit] = np.maximum(sp.discharge[hit] - days, sp.admission[hit])
+    return ready, ~recorded
