@@ -365,7 +365,12 @@ def test_files_the_ingest_creates_are_private(tmp_path: Path) -> None:
     modes = {
         p.name: stat.S_IMODE(p.stat().st_mode) for p in [store.parent, *store.parent.iterdir()]
     }
-    assert modes == {"store": 0o700, "s.duckdb": 0o600, "ingest_report.csv": 0o600}
+    assert modes == {
+        "store": 0o700,
+        "s.duckdb": 0o600,
+        "ingest_report.csv": 0o600,
+        "s.duckdb.linkage": 0o700,  # Splink's linkage charts (issue 16)
+    }
 
 
 def test_linkage_spills_only_to_the_private_temp_directory(

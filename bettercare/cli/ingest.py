@@ -1,4 +1,5 @@
-"""``bettercare ingest DIR``, ``bettercare key new PATH``, ``bettercare link report``."""
+"""``bettercare ingest DIR``, ``bettercare key new PATH``, ``bettercare link report``,
+``bettercare link review list|accept|reject`` (clerical review, issue 16)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bettercare.data import duck, identities, pseudonymise
+from bettercare.data import duck, identities, link_review, pseudonymise
 from bettercare.data.ingest import IngestResult, Outcome, UsageError, ingest, latest_linkage_report
 
 console = Console()
@@ -22,6 +23,11 @@ err = Console(stderr=True)
 
 key_app = typer.Typer(help="Pseudonymisation keys.", no_args_is_help=True)
 link_app = typer.Typer(help="Record linkage.", no_args_is_help=True)
+review_app = typer.Typer(
+    help="Clerical review of uncertain links: list the pairs, accept or reject them.",
+    no_args_is_help=True,
+)
+link_app.add_typer(review_app, name="review")
 
 INGEST_HELP = """Validate feed files in DIR and load them into the store (one transaction).
 
@@ -229,3 +235,83 @@ def link_report(
         err.print("no social care load recorded in this store")
         raise typer.Exit(1)
     _print_linkage(stats)
+
+
+STORE_OPTION = typer.Option(Path("data/store.duckdb"), "--store", help="DuckDB store file.")
+
+
+@review_app.command("list")
+def review_list(store: Path = STORE_OPTION) -> None:
+    """Pairs awaiting review: pseudonymised resident, one service_id of the record, the
+    match probability and the agreement of each comparison (no names, dates or postcodes)."""
+    try:
+        rows = link_review.review_list(store)
+    except link_review.ReviewError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    if not rows:
+        console.print("no pairs awaiting review")
+        return
+    table = Table(title=f"Linkage review ({len(rows)} pairs)", box=box.SIMPLE)
+    for col in link_review.REVIEW_COLUMNS:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        shown = {**row, "person_id": f"{str(row['person_id'])[:12]}…"}  # a pseudonym
+        table.add_row(
+            *(
+                f"{v:.4f}" if isinstance(v, float) else ("" if v is None else str(v))
+                for v in shown.values()
+            )
+        )
+    console.print(table)
+
+
+def _decide(
+    decision: str,
+    pair_ids: list[str],
+    decisions_csv: Path | None,
+    store: Path,
+    key_file: Path | None,
+) -> None:
+    try:
+        key = pseudonymise.load_key(key_file, [store.parent])
+        chosen = [link_review.Decision(p, decision) for p in pair_ids]
+        if decisions_csv is not None:
+            chosen += link_review.read_decisions_csv(decisions_csv)
+        if not chosen:
+            raise link_review.ReviewError("give PAIR_ID(s) or --decisions FILE")
+        n = link_review.decide(store, key, chosen)
+    except (link_review.ReviewError, pseudonymise.PseudonymKeyError) as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    console.print(f"recorded {n} decision(s); applied on the next load of social care")
+
+
+PAIRS_ARG = typer.Argument(None, help="pair_id(s) from `link review list`.")
+CSV_OPTION = typer.Option(
+    None, "--decisions", help="CSV of decisions: columns pair_id, decision (accept|reject)."
+)
+KEY_OPTION = typer.Option(None, "--key-file", help="The store's key file (else the env var).")
+
+
+@review_app.command("accept")
+def review_accept(
+    pair_ids: list[str] | None = PAIRS_ARG,
+    decisions: Path | None = CSV_OPTION,
+    store: Path = STORE_OPTION,
+    key_file: Path | None = KEY_OPTION,
+) -> None:
+    """Accept pairs (always linked from the next load on); with --decisions, record the
+    CSV's accept and reject rows as well."""
+    _decide("accept", pair_ids or [], decisions, store, key_file)
+
+
+@review_app.command("reject")
+def review_reject(
+    pair_ids: list[str] | None = PAIRS_ARG,
+    decisions: Path | None = CSV_OPTION,
+    store: Path = STORE_OPTION,
+    key_file: Path | None = KEY_OPTION,
+) -> None:
+    """Reject pairs (never linked again); with --decisions, record the CSV's rows too."""
+    _decide("reject", pair_ids or [], decisions, store, key_file)

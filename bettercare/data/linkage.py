@@ -5,46 +5,83 @@
 * A row with a missing or invalid NHS number is compared with the *identities* of the
   residents (pseudonym, given name, family name, date of birth, postcode) by a
   Fellegi-Sunter model in Splink on an in-memory DuckDB connection (transient: nothing
-  of it reaches the store). Candidate pairs come from blocking rules on date of birth,
-  on postcode, and on family-name prefix + birth year. Comparisons (no term-frequency
-  adjustment): Jaro-Winkler on each name (exact, >= 0.92, >= 0.88, >= 0.7); date of
-  birth (exact, one edit or adjacent swap, day/month swapped, within a month / year /
-  ten years); postcode (full, sector, district, area).
-* Parameters: documented priors (``_PRIORS``), so small runs behave predictably. With at
-  least :data:`MIN_IDENTITIES_TO_TRAIN` residents the u probabilities are re-estimated
-  by random sampling of resident pairs (``train_u``). m probabilities stay at the priors
-  by default; ``em=True`` re-estimates them by expectation maximisation (blocked on date
-  of birth, then on postcode) given :data:`MIN_RECORDS_FOR_EM` records. The prior
-  probability that a record matches a given resident is ``1 / number of residents``
-  (each record belongs to one resident), the number taken as at least
-  :data:`MIN_POPULATION` so that a tiny extract does not make every candidate likely.
-* The best candidate per record is accepted when ``match_probability >=``
-  :data:`DEFAULT_THRESHOLD` (0.8, chosen on the synthetic truth: see
-  ``benchmarks/linkage.py``).
+  of it reaches the store).
+
+The model (issue 16):
+
+* **Blocking** (:func:`_blocking_rules`): candidate pairs agree on the date of birth, or
+  the postcode, or family-name prefix + birth year, or family name + given initial, or
+  given name + postcode district, or given-name prefix + family-name prefix + postcode
+  district, or on the names swapped. A missing or mistyped date of birth therefore
+  still leaves the names and the postcode district to find the pair.
+* **Comparisons**: each name by Jaro-Winkler (exact, *swapped* — the record's given name
+  is the resident's family name or the reverse —, >= 0.92, >= 0.88, >= 0.7); date of
+  birth (exact, one edit or adjacent swap of the text, day/month swapped, within a month
+  / year / ten years); postcode (full, sector, district, area). Term-frequency adjustment
+  on the exact level of each name (a shared rare surname is stronger evidence than a
+  shared "Smith"), from the residents' own name frequencies.
+* A comparison with no information — a column empty on either side, one value for all
+  residents, or never agreeing between any record and any resident — is left out of the
+  model and named in :attr:`ProbabilisticResult.notes` (expectation maximisation on it
+  would fail or learn nothing).
+* **Parameters**: documented priors (``_PRIORS``). u is re-estimated at any size by
+  random sampling of resident pairs and shrunk towards the prior with
+  :data:`U_PSEUDO_PAIRS` pseudo-pairs (a handful of residents moves u hardly at all; a
+  population of thousands sets it). m is re-estimated by expectation maximisation
+  (blocked on date of birth, on postcode, then on names) given
+  :data:`MIN_RECORDS_FOR_EM` records; a round that cannot run is skipped and noted.
+* **Prior**: the probability that a record matches a given resident is
+  ``1 / number of residents`` (each record belongs to one person at most), from the
+  real population (no floor).
+* **Decisions** (:class:`Thresholds`), from the model's own match weights, never tuned
+  on synthetic truth. A record's best candidate is *eligible* when some name agrees at
+  least loosely and its match weight beats the record's runner-up by 6.6 (99 to 1 that
+  it is this resident rather than the runner-up). Eligible candidates at ``upper`` (0.99,
+  a match weight of 6.6) or above are linked; below it they are linked in decreasing
+  probability, down to ``lower`` (0.5: a match at least as likely as not), while the
+  mean match probability of all the links — the model's estimate of their precision —
+  stays at least ``target_precision`` (0.995). What is at least ``lower`` but not linked
+  goes to clerical review.
+* **Estimates without truth**: precision = mean match probability of the links; recall
+  = sum of the links' probabilities / sum of the best candidates' probabilities (the
+  model's expected number of true matches among all records).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
+import duckdb
 import pyarrow as pa
 
 from bettercare.data import duck
 
-DEFAULT_THRESHOLD = 0.8
-MIN_IDENTITIES_TO_TRAIN = 10_000
-MIN_RECORDS_FOR_EM = 1000
-MIN_POPULATION = 50_000  # floor for the prior on small extracts (conservative)
+MIN_RECORDS_FOR_EM = 200
+U_PSEUDO_PAIRS = 10_000  # weight of the prior u in the shrunk estimate, in resident pairs
+M_PSEUDO_RECORDS = 500  # weight of the prior m after EM, in records
+U_MAX_PAIRS = 1.2e6
 IDENTITY_COLUMNS = ("given_name", "family_name", "date_of_birth", "postcode")
+COMPARISONS = IDENTITY_COLUMNS
+WATERFALL_SAMPLE = 10
 
 # m and u probabilities per comparison level, from the exact-match level down to "else".
-_PRIORS = {
-    # levels: exact, jw >= 0.92, jw >= 0.88, jw >= 0.7, else
-    "given_name": ([0.87, 0.07, 0.03, 0.02, 0.01], [0.01, 0.002, 0.003, 0.02, 0.965]),
-    "family_name": ([0.86, 0.07, 0.03, 0.02, 0.02], [0.002, 0.001, 0.002, 0.01, 0.985]),
+_PRIORS: dict[str, tuple[list[float], list[float]]] = {
+    # levels: exact, swapped with the other name, jw >= 0.92, jw >= 0.88, jw >= 0.7, else
+    "given_name": (
+        [0.84, 0.01, 0.06, 0.03, 0.03, 0.03],
+        [0.01, 0.0002, 0.002, 0.003, 0.02, 0.9648],
+    ),
+    "family_name": (
+        [0.85, 0.01, 0.06, 0.03, 0.02, 0.03],
+        [0.002, 0.0002, 0.001, 0.002, 0.01, 0.9848],
+    ),
     # levels: exact, one edit or adjacent swap of the text, day/month swapped, <= 1 month,
     # <= 1 year, <= 10 years, else
     "date_of_birth": (
@@ -55,14 +92,98 @@ _PRIORS = {
     # the same postcode area (an HWB is mostly one or two areas), hence m(area) > m(else).
     "postcode": ([0.75, 0.04, 0.05, 0.10, 0.06], [0.0001, 0.002, 0.02, 0.2, 0.7779]),
 }
+# Labels of the non-null levels, in the order of _PRIORS (the review list's agreement
+# pattern; gamma = number of levels - 1 - index).
+LEVELS: dict[str, tuple[str, ...]] = {
+    "given_name": ("exact", "swapped", "jw>=0.92", "jw>=0.88", "jw>=0.7", "different"),
+    "family_name": ("exact", "swapped", "jw>=0.92", "jw>=0.88", "jw>=0.7", "different"),
+    "date_of_birth": (
+        "exact",
+        "one edit",
+        "day/month swapped",
+        "within a month",
+        "within a year",
+        "within 10 years",
+        "different",
+    ),
+    "postcode": ("exact", "sector", "district", "area", "different"),
+}
+# A UK postcode's shape (BS 7666): outward code A9, A99, AA9, AA99, A9A or AA9A, then 9AA.
+UK_POSTCODE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Match-probability thresholds: link at ``upper`` or above, and below it down to
+    ``lower`` while the links' estimated precision stays >= ``target_precision``; the
+    rest from ``lower`` goes to review."""
+
+    lower: float = 0.5
+    upper: float = 0.99
+    target_precision: float = 0.995
+
+    def __post_init__(self) -> None:
+        """Refuse thresholds out of order or outside (0, 1)."""
+        if not 0 < self.lower <= self.upper < 1:
+            raise ValueError(
+                f"linkage thresholds must satisfy 0 < lower <= upper < 1, got "
+                f"lower={self.lower}, upper={self.upper}"
+            )
+        if not 0 < self.target_precision <= 1:
+            raise ValueError("target_precision must be in (0, 1]")
+
+    @property
+    def upper_weight(self) -> float:
+        """The match weight (log2 odds) of ``upper``."""
+        return math.log2(self.upper / (1 - self.upper))
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+DEFAULT_THRESHOLD = DEFAULT_THRESHOLDS.upper
+
+
+def _empty_links() -> pa.Table:
+    return pa.table(
+        {
+            "record_id": pa.array([], pa.int64()),
+            "person_id": pa.array([], pa.string()),
+            "match_probability": pa.array([], pa.float64()),
+        }
+    )
+
+
+def _empty_review() -> pa.Table:
+    cols: dict[str, pa.Array] = {
+        "record_id": pa.array([], pa.int64()),
+        "person_id": pa.array([], pa.string()),
+        "match_probability": pa.array([], pa.float64()),
+        "match_weight": pa.array([], pa.float64()),
+    }
+    cols.update({c: pa.array([], pa.string()) for c in COMPARISONS})
+    return pa.table(cols)
 
 
 @dataclass
 class ProbabilisticResult:
-    links: pa.Table  # record_id, person_id, match_probability (best candidate >= threshold)
+    """What a probabilistic linkage produced.
+
+    ``links``: record_id, person_id, match_probability (the accepted best candidates);
+    ``review``: record_id, person_id, match_probability, match_weight and the agreement
+    level of each comparison (labels of :data:`LEVELS`, ``null`` where a side is
+    missing, ``not used`` for a comparison left out) for pairs between the thresholds.
+    """
+
+    links: pa.Table
     candidate_pairs: int
     seconds: float
-    trained: bool
+    trained: bool  # u re-estimated from the residents
+    review: pa.Table = field(default_factory=_empty_review)
+    em: bool = False  # m re-estimated by expectation maximisation
+    notes: list[str] = field(default_factory=list)
+    estimated_precision: float = float("nan")
+    estimated_recall: float = float("nan")
+    postcodes_not_uk_shaped: int = 0
+    charts: dict[str, str] = field(default_factory=dict)  # name -> HTML document
 
 
 def standardise_sql(alias: str = "") -> dict[str, str]:
@@ -75,7 +196,7 @@ def standardise_sql(alias: str = "") -> dict[str, str]:
 
     pc = f"regexp_replace(upper({p}postcode), '[^A-Z0-9]', '', 'g')"
     postcode = (
-        f"CASE WHEN length({pc}) BETWEEN 5 AND 7 "
+        f"CASE WHEN regexp_matches({pc}, '{UK_POSTCODE}') "
         f"THEN substr({pc}, 1, length({pc}) - 3) || ' ' || substr({pc}, -3) END"
     )
     return {
@@ -84,10 +205,40 @@ def standardise_sql(alias: str = "") -> dict[str, str]:
         "date_of_birth": f"{p}date_of_birth",
         "dob_text": f"strftime({p}date_of_birth, '%Y-%m-%d')",
         "postcode": postcode,
+        "postcode_district": f"split_part({postcode}, ' ', 1)",
     }
 
 
-def _dob_comparison():
+def not_uk_shaped_sql(column: str = "postcode") -> str:
+    """True where ``column`` holds something that is not a UK-shaped postcode."""
+    pc = f"regexp_replace(upper({column}), '[^A-Z0-9]', '', 'g')"
+    return f"(nullif(trim({column}), '') IS NOT NULL AND NOT regexp_matches({pc}, '{UK_POSTCODE}'))"
+
+
+def _name_comparison(col: str, other: str, term_frequency: bool = True) -> Any:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[
+            cll.NullLevel(col),
+            cll.ExactMatchLevel(col, term_frequency_adjustments=term_frequency),
+            cll.CustomLevel(f'"{col}_l" = "{other}_r"', f"{col} swapped with {other}"),
+            *[cll.JaroWinklerLevel(col, t) for t in (0.92, 0.88, 0.7)],
+            cll.ElseLevel(),
+        ],
+    )
+
+
+_DOB_WINDOWS: tuple[tuple[int, Literal["month", "year"]], ...] = (
+    (1, "month"),
+    (1, "year"),
+    (10, "year"),
+)
+
+
+def _dob_comparison() -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -107,97 +258,267 @@ def _dob_comparison():
                 cll.AbsoluteDateDifferenceLevel(
                     "date_of_birth", input_is_string=False, threshold=n, metric=unit
                 )
-                for n, unit in ((1, "month"), (1, "year"), (10, "year"))
+                for n, unit in _DOB_WINDOWS
             ],
             cll.ElseLevel(),
         ],
     )
 
 
-def _settings(
-    n_identities: int, u: dict[str, list[float]] | None = None, link_type: str = "link_only"
-):
+def _comparison(name: str, term_frequency: bool = True) -> Any:
     import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
 
-    def prior(name: str, comparison):
-        m, u_prior = _PRIORS[name]
-        # no term-frequency adjustment: predictable on small extracts, and the date of
-        # birth separates people with common names
-        return comparison.configure(
-            m_probabilities=m,
+    if name == "given_name":
+        return _name_comparison("given_name", "family_name", term_frequency)
+    if name == "family_name":
+        return _name_comparison("family_name", "given_name", term_frequency)
+    if name == "date_of_birth":
+        return _dob_comparison()
+    return cl.PostcodeComparison("postcode")
+
+
+def _blocking_rules(used: tuple[str, ...]) -> list[Any]:
+    """Candidate-pair rules on the comparisons in use (each survives the loss of others)."""
+    from splink import block_on
+    from splink.blocking_rule_library import CustomRule
+
+    names = "given_name" in used and "family_name" in used
+    rules: list[Any] = []
+    if "date_of_birth" in used:
+        rules.append(block_on("date_of_birth"))
+    if "postcode" in used:
+        rules.append(block_on("postcode"))
+    if "family_name" in used and "date_of_birth" in used:
+        rules.append(block_on("substr(family_name, 1, 3)", "year(date_of_birth)"))
+    if names:
+        rules.append(block_on("family_name", "substr(given_name, 1, 1)"))
+        rules.append(
+            CustomRule('l."given_name" = r."family_name" AND l."family_name" = r."given_name"')
+        )
+    if "given_name" in used and "postcode" in used:
+        rules.append(block_on("given_name", "postcode_district"))
+    if names and "postcode" in used:
+        rules.append(
+            block_on("substr(given_name, 1, 2)", "substr(family_name, 1, 2)", "postcode_district")
+        )
+    return rules
+
+
+def _settings(
+    n_identities: int,
+    used: tuple[str, ...],
+    u: dict[str, list[float]] | None = None,
+    link_type: Literal["link_only", "dedupe_only"] = "link_only",
+    m: dict[str, list[float]] | None = None,
+    term_frequency: bool = True,
+) -> Any:
+    from splink import SettingsCreator
+
+    def prior(name: str) -> Any:
+        m_prior, u_prior = _PRIORS[name]
+        return _comparison(name, term_frequency).configure(
+            m_probabilities=(m or {}).get(name, m_prior),
             u_probabilities=(u or {}).get(name, u_prior),
-            term_frequency_adjustments=False,
         )
 
     return SettingsCreator(
         link_type=link_type,
         unique_id_column_name="unique_id",
-        probability_two_random_records_match=1.0 / max(n_identities, MIN_POPULATION),
-        comparisons=[
-            prior("given_name", cl.JaroWinklerAtThresholds("given_name", [0.92, 0.88, 0.7])),
-            prior("family_name", cl.JaroWinklerAtThresholds("family_name", [0.92, 0.88, 0.7])),
-            prior("date_of_birth", _dob_comparison()),
-            prior("postcode", cl.PostcodeComparison("postcode")),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("date_of_birth"),
-            block_on("postcode"),
-            block_on("substr(family_name, 1, 3)", "year(date_of_birth)"),
-        ],
-        retain_intermediate_calculation_columns=False,
-        retain_matching_columns=False,
+        probability_two_random_records_match=1.0 / max(n_identities, 2),
+        comparisons=[prior(name) for name in used],
+        blocking_rules_to_generate_predictions=_blocking_rules(used),
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=True,
     )
 
 
-def _estimate_u(db_api, n_identities: int, seed: int) -> dict[str, list[float]]:
-    """u probabilities from random pairs of residents (two random residents are almost
-    never the same person), keeping the prior for a level no sampled pair reached."""
+def _estimate_u(
+    db_api: Any, n_identities: int, used: tuple[str, ...], seed: int, term_frequency: bool = True
+) -> dict[str, list[float]]:
+    """u from random pairs of residents (two random residents are almost never the same
+    person), shrunk towards the prior by :data:`U_PSEUDO_PAIRS` pseudo-pairs; a level no
+    sampled pair reached keeps its prior."""
     from splink import Linker
 
+    pairs = min(U_MAX_PAIRS, n_identities * (n_identities - 1) / 2)
     table = db_api.register("ide", dataset_display_name="identities_for_u")
     linker = Linker(
-        table, _settings(n_identities, link_type="dedupe_only"), log_level=logging.WARNING
+        table,
+        _settings(n_identities, used, link_type="dedupe_only", term_frequency=term_frequency),
+        log_level=logging.ERROR,
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=1.2e6, seed=seed)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max(pairs, 1), seed=seed)
     out: dict[str, list[float]] = {}
     for comparison in linker._settings_obj.comparisons:
         name = comparison.output_column_name
         levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
         prior = _PRIORS[name][1]
-        out[name] = [
+        sampled = [
             lv.u_probability if isinstance(lv.u_probability, float) else p
             for lv, p in zip(levels, prior, strict=True)
         ]
+        out[name] = [
+            (s * pairs + p * U_PSEUDO_PAIRS) / (pairs + U_PSEUDO_PAIRS)
+            for s, p in zip(sampled, prior, strict=True)
+        ]
     return out
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The single row of ``sql`` (the connection left ready for more work)."""
+    row = con.execute(sql).fetchone()
+    con.complete()
+    assert row is not None
+    return tuple(row)
+
+
+def _informative(
+    con: duckdb.DuckDBPyConnection, em_planned: bool
+) -> tuple[tuple[str, ...], list[str]]:
+    """The comparisons that carry information, and a note for each one left out. A
+    column that never agrees is left out only when EM will run (it would learn nothing
+    or fail there); a few records that do not agree are no reason to drop a column."""
+    used: list[str] = []
+    notes: list[str] = []
+    for col in COMPARISONS:
+        (n_rec,) = _one(con, f"SELECT count({col}) FROM rec")
+        n_ide, distinct = _one(con, f"SELECT count({col}), count(DISTINCT {col}) FROM ide")
+        if n_rec == 0 or n_ide == 0:
+            side = "the records" if n_rec == 0 else "the residents"
+            notes.append(f"{col}: no values in {side}; comparison left out")
+        elif distinct < 2:
+            notes.append(f"{col}: one value for all residents; comparison left out")
+        elif (
+            em_planned
+            and not _one(con, f"SELECT EXISTS (SELECT 1 FROM rec JOIN ide USING ({col}))")[0]
+        ):
+            notes.append(f"{col}: never agrees between a record and a resident; left out")
+        else:
+            used.append(col)
+    return tuple(used), notes
+
+
+def _em(linker: Any, used: tuple[str, ...], notes: list[str]) -> bool:
+    """m by expectation maximisation, one round per blocking column; a round that cannot
+    run (too few pairs, a level never reached) is skipped and noted, never raised."""
+    from splink import block_on
+
+    rounds = [
+        ("date_of_birth", block_on("date_of_birth")),
+        ("postcode", block_on("postcode")),
+        ("family_name", block_on("family_name", "given_name")),
+    ]
+    ran = False
+    for col, rule in rounds:
+        if col not in used:
+            continue
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, fix_probability_two_random_records_match=True
+            )
+            ran = True
+        except Exception as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            notes.append(f"EM blocked on {col} skipped: {first[:200]}")
+    return ran
+
+
+def _shrunk_m(linker: Any, n_records: int) -> dict[str, list[float]]:
+    """m after EM, shrunk towards the prior with :data:`M_PSEUDO_RECORDS` pseudo-records
+    (a Dirichlet prior): EM on a few hundred records sets a rare level's m (a swapped
+    day and month) from a handful of pairs, or to almost nothing."""
+    out: dict[str, list[float]] = {}
+    for comparison in linker._settings_obj.comparisons:
+        name = comparison.output_column_name
+        levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
+        prior = _PRIORS[name][0]
+        fitted = [
+            lv.m_probability if isinstance(lv.m_probability, float) else p
+            for lv, p in zip(levels, prior, strict=True)
+        ]
+        out[name] = [
+            (f * n_records + p * M_PSEUDO_RECORDS) / (n_records + M_PSEUDO_RECORDS)
+            for f, p in zip(fitted, prior, strict=True)
+        ]
+    return out
+
+
+@contextmanager
+def _quiet_splink() -> Iterator[None]:
+    logger = logging.getLogger("splink")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _charts(
+    linker: Any, pred: Any, con: duckdb.DuckDBPyConnection, thresholds: Thresholds
+) -> dict[str, str]:
+    """Splink's own charts as HTML documents (libraries inlined: they work offline).
+    The waterfall shows match weights only (``remove_sensitive_data``)."""
+    out: dict[str, str] = {
+        "match_weights": linker.visualisations.match_weights_chart().to_html(inline=True),
+        "m_u_parameters": linker.visualisations.m_u_parameters_chart().to_html(inline=True),
+        "threshold_selection": linker.visualisations.match_weights_histogram(pred).to_html(
+            inline=True
+        ),
+    }
+    sample = pred.as_record_list(limit=WATERFALL_SAMPLE)
+    if sample:
+        out["waterfall"] = linker.visualisations.waterfall_chart(
+            sample, remove_sensitive_data=True
+        ).to_html(inline=True)
+    return out
+
+
+def _gamma_labels(pred: str, used: tuple[str, ...]) -> str:
+    parts = []
+    for col in COMPARISONS:
+        if col not in used:
+            parts.append(f"'not used' AS {col}")
+            continue
+        labels = LEVELS[col]
+        cases = " ".join(
+            f"WHEN {len(labels) - 1 - i} THEN '{label}'" for i, label in enumerate(labels)
+        )
+        parts.append(f"CASE gamma_{col} {cases} ELSE 'null' END AS {col}")
+    return ", ".join(parts)
 
 
 def probabilistic_link(
     records: pa.Table,
     identities: pa.Table,
-    threshold: float = DEFAULT_THRESHOLD,
+    thresholds: Thresholds | float = DEFAULT_THRESHOLDS,
     seed: int = 42,
     train_u: bool = True,
-    em: bool = False,
+    em: bool = True,
     temp_directory: Path | None = None,
+    rejected: pa.Table | None = None,
+    charts: bool = False,
+    term_frequency: bool = True,
 ) -> ProbabilisticResult:
     """Link ``records`` (record_id BIGINT + identity columns) to ``identities``
-    (person_id + identity columns); one accepted person per record at most.
-    ``temp_directory``: where DuckDB may spill (names, dates of birth, postcodes) instead
-    of its default ``.tmp`` in the working directory; the ingest passes its private one."""
-    from splink import DuckDBAPI, Linker, block_on
+    (person_id + identity columns); one linked person per record at most.
 
+    ``thresholds``: a :class:`Thresholds`, or one probability used as both thresholds
+    (no review band). ``rejected``: (record_id, person_id) pairs a reviewer rejected,
+    never linked or reviewed again. ``temp_directory``: where DuckDB may spill (names,
+    dates of birth, postcodes) instead of ``.tmp`` in the working directory; the ingest
+    passes its private one. ``charts``: also return Splink's charts as HTML.
+    ``term_frequency``: adjust exact name agreement for the name's frequency (default;
+    ``benchmarks/linkage.py --variants`` measures it off)."""
+    from splink import DuckDBAPI, Linker
+
+    if not isinstance(thresholds, Thresholds):
+        thresholds = Thresholds(float(thresholds), float(thresholds))
     start = time.perf_counter()
-    empty = pa.table(
-        {
-            "record_id": pa.array([], pa.int64()),
-            "person_id": pa.array([], pa.string()),
-            "match_probability": pa.array([], pa.float64()),
-        }
-    )
     if records.num_rows == 0 or identities.num_rows == 0:
-        return ProbabilisticResult(empty, 0, time.perf_counter() - start, False)
+        return ProbabilisticResult(_empty_links(), 0, time.perf_counter() - start, False)
 
+    notes: list[str] = []
     con = duck.connect(":memory:")
     try:
         if temp_directory is not None:
@@ -214,41 +535,133 @@ def probabilistic_link(
         con.execute(
             f"CREATE TABLE ide AS SELECT person_id AS unique_id, {cols} FROM identities_raw"
         )
+        (not_uk,) = _one(
+            con, f"SELECT count(*) FILTER (WHERE {not_uk_shaped_sql()}) FROM records_raw"
+        )
+        if not_uk:
+            notes.append(
+                f"{not_uk} record(s) with a postcode that is not UK-shaped: compared "
+                "without a postcode"
+            )
+        con.execute("CREATE TABLE rejected_pairs (record_id BIGINT, person_id VARCHAR)")
+        if rejected is not None and rejected.num_rows:
+            con.register("rejected_raw", rejected)
+            con.execute("INSERT INTO rejected_pairs SELECT record_id, person_id FROM rejected_raw")
+        em_planned = em and records.num_rows >= MIN_RECORDS_FOR_EM
+        used, skipped = _informative(con, em_planned)
+        notes.extend(skipped)
+        if not used:
+            notes.append("no comparison carries information: nothing linked")
+            return ProbabilisticResult(
+                _empty_links(),
+                0,
+                time.perf_counter() - start,
+                False,
+                notes=notes,
+                postcodes_not_uk_shaped=int(not_uk),
+            )
+        n = identities.num_rows
         db_api = DuckDBAPI(con)
-        left = db_api.register("rec", dataset_display_name="records")
-        right = db_api.register("ide", dataset_display_name="identities")
-        trained = train_u and identities.num_rows >= MIN_IDENTITIES_TO_TRAIN
-        u = _estimate_u(db_api, identities.num_rows, seed) if trained else None
-        linker = Linker([left, right], _settings(identities.num_rows, u), log_level=logging.WARNING)
-        if em and records.num_rows >= MIN_RECORDS_FOR_EM:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on("date_of_birth"), fix_probability_two_random_records_match=True
+        with _quiet_splink():
+            u = None
+            if train_u and n >= 2:
+                try:
+                    u = _estimate_u(db_api, n, used, seed, term_frequency)
+                except Exception as exc:
+                    notes.append(f"u estimation skipped: {str(exc).splitlines()[0][:200]}")
+            left = db_api.register("rec", dataset_display_name="records")
+            right = db_api.register("ide", dataset_display_name="identities")
+            linker = Linker(
+                [left, right],
+                _settings(n, used, u, term_frequency=term_frequency),
+                log_level=logging.ERROR,
             )
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on("postcode"), fix_probability_two_random_records_match=True
-            )
-        pred = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
-        pairs = con.execute(f"SELECT count(*) FROM {pred.physical_name}").fetchone()[0]
-        con.complete()
-        links = con.sql(
+            did_em = False
+            if em_planned:
+                did_em = _em(linker, used, notes)
+                if did_em:
+                    m = _shrunk_m(linker, records.num_rows)
+                    linker = Linker(
+                        [left, right],
+                        _settings(n, used, u, m=m, term_frequency=term_frequency),
+                        log_level=logging.ERROR,
+                    )
+            pred = linker.inference.predict(threshold_match_probability=0.01)
+            chart_html = _charts(linker, pred, con, thresholds) if charts else {}
+        (pairs,) = _one(con, f"SELECT count(*) FROM {pred.physical_name}")
+        name_cols = [c for c in ("given_name", "family_name") if c in used]
+        # "some name agrees at least loosely": Jaro-Winkler >= 0.7 or swapped (gamma >= 1)
+        name_ok = " OR ".join(f"gamma_{c} >= 1" for c in name_cols) or "TRUE"
+        con.execute(
             f"""
+            CREATE TABLE scored AS
             WITH p AS (
-              SELECT CASE WHEN starts_with(unique_id_l, 'r') AND source_dataset_l = 'records'
-                          THEN unique_id_l ELSE unique_id_r END AS rid,
+              SELECT CAST(substr(CASE WHEN source_dataset_l = 'records' THEN unique_id_l
+                                      ELSE unique_id_r END, 2) AS BIGINT) AS record_id,
                      CASE WHEN source_dataset_l = 'records' THEN unique_id_r
-                          ELSE unique_id_l END AS pid,
-                     match_probability
+                          ELSE unique_id_l END AS person_id,
+                     match_probability, match_weight, ({name_ok}) AS name_agrees,
+                     {_gamma_labels(pred.physical_name, used)}
               FROM {pred.physical_name}
             )
-            SELECT CAST(substr(rid, 2) AS BIGINT) AS record_id, pid AS person_id,
-                   match_probability
-            FROM p
-            QUALIFY row_number() OVER (PARTITION BY rid
-                                       ORDER BY match_probability DESC, pid) = 1
-                AND match_probability >= {float(threshold)}
-            ORDER BY record_id
+            SELECT *, row_number() OVER (PARTITION BY record_id
+                                         ORDER BY match_probability DESC, person_id) AS rank,
+                      lead(match_weight) OVER (PARTITION BY record_id
+                                               ORDER BY match_probability DESC, person_id)
+                        AS runner_up_weight
+            FROM p ANTI JOIN rejected_pairs USING (record_id, person_id)
             """
+        )
+        upper, lower = thresholds.upper, thresholds.lower
+        # eligible: a record's best candidate, some name agreeing, a clear margin over
+        # the runner-up; linked: all eligible at >= upper, then the next most probable
+        # down to `lower` while the model's expected precision of the links (their mean
+        # match probability) stays >= target_precision
+        con.execute(
+            f"""CREATE TABLE linked AS
+                WITH eligible AS (
+                  SELECT record_id, person_id, match_probability,
+                         avg(match_probability) OVER (
+                           ORDER BY match_probability DESC, record_id
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
+                  FROM scored
+                  WHERE rank = 1 AND match_probability >= {lower} AND name_agrees
+                    AND (runner_up_weight IS NULL
+                         OR match_weight - runner_up_weight >= {thresholds.upper_weight})
+                )
+                SELECT record_id, person_id, match_probability FROM eligible
+                WHERE match_probability >= {upper}
+                   OR running >= {thresholds.target_precision}"""
+        )
+        links = con.sql("SELECT * FROM linked ORDER BY record_id").to_arrow_table()
+        review = con.sql(
+            f"""SELECT record_id, person_id, match_probability, match_weight,
+                       {", ".join(COMPARISONS)}
+                FROM scored
+                WHERE match_probability >= {lower}
+                  AND record_id NOT IN (SELECT record_id FROM linked)
+                ORDER BY record_id, match_probability DESC, person_id"""
         ).to_arrow_table()
+        est = _one(
+            con,
+            """SELECT (SELECT avg(match_probability) FROM linked),
+                       (SELECT sum(match_probability) FROM linked)
+                       / nullif((SELECT sum(match_probability) FROM scored
+                                 WHERE rank = 1), 0)""",
+        )
     finally:
         con.close()
-    return ProbabilisticResult(links, int(pairs), time.perf_counter() - start, trained)
+    precision, recall = (float("nan") if v is None else float(v) for v in est)
+    return ProbabilisticResult(
+        links,
+        int(pairs),
+        time.perf_counter() - start,
+        u is not None,
+        review=review,
+        em=did_em,
+        notes=notes,
+        estimated_precision=precision,
+        estimated_recall=recall,
+        postcodes_not_uk_shaped=int(not_uk),
+        charts=chart_html,
+    )

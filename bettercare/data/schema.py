@@ -151,13 +151,18 @@ NHS_NUMBER = r"^\d{10}$"
 ICD10 = r"^[A-Z]\d{2}(\.?\d{1,2}|X)?$"
 HWB_CODE = r"^E\d{8}$"
 POSTCODE = r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"
+# UK-shaped in any case and spacing (social care; issue 16: not UK-shaped is a finding)
+POSTCODE_ANY_CASE = r"(?i)^\s*[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\s*$"
 
 
-def _date_of_birth() -> Column:
-    """Date of birth: full in the feed (linkage compares it), month only in the store."""
+def _date_of_birth(required: bool = True) -> Column:
+    """Date of birth: full in the feed (linkage compares it), month only in the store.
+    Social care may lack it (a council record without one still links on names and
+    postcode: issue 16)."""
     return Column(
         "date_of_birth",
         "DATE",
+        required=required,
         description="date of birth; the store keeps only birth_month",
         store_name="birth_month",
         store_sql="CAST(date_trunc('month', {}) AS DATE)",
@@ -294,8 +299,16 @@ FEEDS: dict[str, FeedSpec] = {
                 _nhs(required=False),
                 Column("given_name", "VARCHAR", identifier=True, kind="name"),
                 Column("family_name", "VARCHAR", identifier=True, kind="name"),
-                _date_of_birth(),
-                Column("postcode", "VARCHAR", required=False, identifier=True, kind="postcode"),
+                _date_of_birth(required=False),
+                # any case and spacing: linkage normalises it; not UK-shaped is a finding
+                Column(
+                    "postcode",
+                    "VARCHAR",
+                    required=False,
+                    identifier=True,
+                    kind="postcode",
+                    pattern=POSTCODE_ANY_CASE,
+                ),
                 Column("service_type", "VARCHAR", allowed=SERVICE_TYPE),
                 Column("setting", "VARCHAR", allowed=SETTING),
                 Column("start_date", "DATE"),
@@ -371,7 +384,8 @@ def store_columns(feed: FeedSpec) -> list[Column]:
     column with a ``store_name`` stored under that name (``date_of_birth`` -> ``birth_month``).
 
     A feed that ``links_probabilistically`` (social care) also gets ``link_method``
-    ('nhs_number' | 'probabilistic' | NULL when unlinked) and ``match_probability``.
+    ('nhs_number' | 'probabilistic' | 'clerical_review' (a reviewer accepted the pair) |
+    NULL when unlinked) and ``match_probability``.
     """
     cols: list[Column] = []
     if any(c.name == "nhs_number" for c in feed.columns):

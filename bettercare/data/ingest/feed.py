@@ -201,4 +201,5 @@ class Run:
             directory=self.directory,
             key=self.key,
             temp_directory=self.temp_directory,
+            run_id=self.run_id,
         )

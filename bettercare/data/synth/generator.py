@@ -271,7 +271,7 @@ def build_tables(
             "nhs_number": pa.array(ids.nhs_number, type=pa.string()),
             "given_name": pa.array(ids.given_name, type=pa.string()),
             "family_name": pa.array(ids.family_name, type=pa.string()),
-            "date_of_birth": _dates(ids.date_of_birth),
+            "date_of_birth": _dates(ids.date_of_birth, ids.date_of_birth_missing),
             "postcode": pa.array(ids.postcode, type=pa.string()),
             "service_type": _strings(svc.service_type),
             "setting": _strings(social_care._setting(svc.service_type)),

@@ -5,12 +5,15 @@ Rows: permanent residential/nursing admissions of people 65+ (seed 002: 630.2 pe
 reablement episode, and other service episodes (home care, equipment, day care, direct
 payments, carer support, respite) at a configured rate per 1,000 adults.
 
-Noise is applied to each council *client record* (a person), so all of a person's rows
-carry the same identifiers, as in a case management system: NHS number missing (e.g.
-15%) or mistyped (e.g. 2%, mostly failing modulus 11), a typo in a name, a name variant
-(Bill for William, Muhammad for Mohammed), names in capitals, an error in the date of
-birth (day/month swapped, off by a day, year mis-keyed), a different (old or new)
-postcode, or no postcode.
+Noise is applied to each council *client record*, so all of a record's rows carry the
+same identifiers, as in a case management system: NHS number missing (e.g. 15%) or
+mistyped (e.g. 2%, mostly failing modulus 11), a typo or an OCR-like misreading in a
+name, a name variant (Bill for William, Muhammad for Mohammed), another recorded given
+name, given and family names swapped, names in capitals, an error in the date of birth
+(day/month swapped, off by a day, year mis-keyed) or none recorded, a different (old or
+new) postcode, no postcode or one that is not UK-shaped; some people have a second
+(duplicate) client record with its own errors. Rates and sources:
+:class:`bettercare.data.synth.params.Noise` (issue 16).
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ DURATION = {
 
 @dataclass
 class Services:
+    """Council service episodes, one row per service (person = index into the world)."""
+
     person: np.ndarray
     service_type: np.ndarray  # object str
     start: np.ndarray
@@ -207,6 +212,7 @@ class ClientIdentifiers:
     family_name: list[str]
     date_of_birth: np.ndarray  # int64 days
     postcode: list[str | None]
+    date_of_birth_missing: np.ndarray | None = None  # bool per row; None = none missing
 
 
 _ALPHA = "abcdefghijklmnopqrstuvwxyz"
@@ -253,10 +259,38 @@ def _dob_error(rng: np.random.Generator, dob: int) -> int:
     )
 
 
+# OCR-like misreadings of handwriting or a scanned form (either direction).
+_OCR = (("rn", "m"), ("m", "rn"), ("cl", "d"), ("d", "cl"), ("e", "c"), ("u", "v"), ("h", "b"))
+# Postcodes that are not UK-shaped: no fixed abode, an Eircode, a French code, free text.
+_NOT_UK = ("NFA", "D02 X285", "75008", "UNKNOWN")
+
+
+def _ocr(rng: np.random.Generator, name: str) -> str:
+    """One OCR-like misreading (case kept), or a keying typo if no pattern occurs."""
+    found = [(a, b) for a, b in _OCR if a in name.lower()]
+    if not found:
+        return _typo(rng, name)
+    a, b = found[int(rng.integers(0, len(found)))]
+    i = name.lower().index(a)
+    if name.isupper():
+        b = b.upper()
+    elif name[i].isupper():
+        b = b[0].upper() + b[1:]
+    return name[:i] + b + name[i + len(a) :]
+
+
 def client_identifiers(world: World, svc: Services, rng: np.random.Generator) -> ClientIdentifiers:
-    """Noisy identifiers per client, broadcast to that client's service rows."""
+    """Noisy identifiers per client record, broadcast to that record's service rows.
+
+    The error model is :class:`bettercare.data.synth.params.Noise`. A kind whose share
+    is 0 draws no random numbers, so the default data are those of earlier versions."""
     noise = world.params.noise
-    clients, row_client = np.unique(svc.person, return_inverse=True)
+    version = np.zeros(len(svc.person), dtype=np.int64)
+    if noise.duplicate_client > 0:  # a second client record for some people
+        duplicated = rng.random(world.n) < noise.duplicate_client
+        version = (duplicated[svc.person] & (rng.random(len(svc.person)) < 0.5)).astype(np.int64)
+    units, row_client = np.unique(svc.person * 2 + version, return_inverse=True)
+    clients = units // 2
     nc = len(clients)
     u_nhs = rng.random(nc)
     missing = u_nhs < noise.missing_nhs_number
@@ -300,11 +334,40 @@ def client_identifiers(world: World, svc: Services, rng: np.random.Generator) ->
         None if n_ else world.postcode_pool[i] for i, n_ in zip(pc_idx, no_pc, strict=True)
     ]
 
+    if noise.ocr_error > 0:
+        which = rng.random(nc) < 0.5
+        for i in np.flatnonzero(rng.random(nc) < noise.ocr_error):
+            if which[i]:
+                given[i] = _ocr(rng, given[i])
+            else:
+                family[i] = _ocr(rng, family[i])
+    if noise.given_name_different > 0:
+        for i in np.flatnonzero(rng.random(nc) < noise.given_name_different):
+            recorded = names.MALE if sex[i] == 0 else names.FEMALE
+            other = recorded[int(rng.integers(0, len(recorded)))]
+            if other == given[i]:
+                other = recorded[(recorded.index(other) + 1) % len(recorded)]
+            given[i] = other
+    if noise.name_swap > 0:
+        for i in np.flatnonzero(rng.random(nc) < noise.name_swap):
+            given[i], family[i] = family[i], given[i]
+    dob_missing = None
+    if noise.dob_missing > 0:
+        dob_missing = rng.random(nc) < noise.dob_missing
+    if noise.postcode_not_uk > 0:
+        for i in np.flatnonzero(rng.random(nc) < noise.postcode_not_uk):
+            postcode[i] = _NOT_UK[int(rng.integers(0, len(_NOT_UK)))]
+
     def rows(values: list) -> list:
         return [values[i] for i in row_client]
 
     return ClientIdentifiers(
-        rows(nhs_str), rows(given), rows(family), dob[row_client], rows(postcode)
+        rows(nhs_str),
+        rows(given),
+        rows(family),
+        dob[row_client],
+        rows(postcode),
+        None if dob_missing is None else dob_missing[row_client],
     )
 
 
