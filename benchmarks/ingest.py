@@ -2,13 +2,16 @@
 
     python benchmarks/ingest.py                       # 100,000 and 1,000,000 residents
     python benchmarks/ingest.py --sizes 20000 --hwb rutland --format csv
+    python benchmarks/ingest.py --sizes 20000 --format national
 
-For each size the synthetic generator writes the feeds (Parquet, or CSV with
-``--format csv``) once into a cache directory, then a fresh child process ingests them
-into a new store, so the peak resident memory (``ru_maxrss``) is the ingestion's own.
-Rows/second is all feed rows read over the wall time of ``ingest()`` (validation,
-pseudonymisation, linkage, writing, one transaction). Linkage figures are printed too;
-``benchmarks/linkage.py`` prints them alone.
+For each size the synthetic generator writes the feeds (Parquet, CSV with ``--format
+csv``, or the national datasets' layouts with ``--format national``: GP registrations,
+APC episodes, CLD, ONS estimates as CSV, read by :mod:`bettercare.data.national`) once
+into a cache directory, then a fresh child process ingests them into a new store, so the
+peak resident memory (``ru_maxrss``) is the ingestion's own. Rows/second is all feed rows
+read (for APC episodes: the spells they form) over the wall time of ``ingest()``
+(national conversion, validation, pseudonymisation, linkage, writing, one transaction).
+Linkage figures are printed too; ``benchmarks/linkage.py`` prints them alone.
 """
 
 from __future__ import annotations
@@ -34,9 +37,17 @@ def feeds_dir(cache: Path, size: int, hwb: str, years: list[str], fmt: str) -> P
     from bettercare.data.synth.truth import TRUTH_FILE
 
     out = cache / f"{hwb}-{size}-{'_'.join(y.replace('/', '') for y in years)}"
+    if fmt == "national":
+        out = out.with_name(out.name + "-national")
     if not (out / "manifest.json").exists():
-        generate(preset(hwb).with_population(size), years, 42, out)
-    if fmt == "parquet":
+        generate(
+            preset(hwb).with_population(size),
+            years,
+            42,
+            out,
+            fmt="national" if fmt == "national" else "internal",
+        )
+    if fmt in ("parquet", "national"):
         return out
     csv_dir = out.with_name(out.name + "-csv")
     if not (csv_dir / "residents.csv").exists():
@@ -103,7 +114,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--hwb", default="leicestershire")
     ap.add_argument("--years", nargs="+", default=["2016/17"])
-    ap.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    ap.add_argument("--format", choices=["parquet", "csv", "national"], default="parquet")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bettercare-bench")
     ap.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()

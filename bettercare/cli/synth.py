@@ -20,7 +20,7 @@ from bettercare.data.synth import (
     json_schema,
     load_params,
 )
-from bettercare.data.synth.generator import check_years
+from bettercare.data.synth.generator import FORMATS, check_years
 from bettercare.data.synth.params import format_validation_error
 
 _err = Console(stderr=True)
@@ -47,6 +47,12 @@ def synth(
     plan_file: Path | None = typer.Option(
         None, "--plan", help="BCF plan file: generate activity for its schemes' targets"
     ),
+    fmt: str = typer.Option(
+        "internal",
+        "--format",
+        help="File layout: internal (<feed>.parquet) or national (the national datasets' "
+        "layouts: gp_registrations, apc_episodes, cld, ons_population; docs/datasets/)",
+    ),
     print_schema: bool = typer.Option(
         False, "--print-schema", help="Print the parameters' JSON Schema and exit"
     ),
@@ -58,6 +64,8 @@ def synth(
     if print_schema:
         typer.echo(json.dumps(json_schema(), indent=2))
         return
+    if fmt not in FORMATS:
+        raise _fail(f"unknown --format '{fmt}' (known: {', '.join(FORMATS)})")
     if hwb.strip().lower() not in PRESETS:
         raise _fail(f"unknown --hwb '{hwb}' (known: {', '.join(PRESETS)})")
     try:
@@ -98,7 +106,7 @@ def synth(
             bar.update(task, description=name)
 
         try:
-            result = generate(params, years, seed, out, progress=step)
+            result = generate(params, years, seed, out, progress=step, fmt=fmt)
         except ValueError as exc:
             raise _fail(str(exc)) from None
         bar.advance(task)

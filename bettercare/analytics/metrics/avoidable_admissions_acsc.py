@@ -17,6 +17,10 @@ store holds no national age-sex reference rates, so the crude rate is reported.
   acute bronchitis (J20) with a secondary COPD diagnosis.
 * Exclusions: elective spells; people not in ``residents``.
 * Direction: lower is better.
+
+In national terms (HES/SUS+ APC): spells with admission method (``ADMIMETH``) other
+than 11-13 whose primary diagnosis of the first episode (``DIAG_4_01``, e.g. ``J440``)
+starts with a chronic ACSC code; denominator the ONS mid-year estimates, all ages.
 """
 
 from __future__ import annotations

@@ -14,6 +14,13 @@ in an acute or non-acute bed during the month, attributed to the NHS, social car
 * Unit: total delayed days in the period per 100,000 18+ (the BCF 2015/16 form; ASCOF's
   "average per day" form is this divided by the days in the period).
 * Direction: lower is better.
+
+In national terms: the DToC SitRep's delayed days per patient per month, with its
+attribution (NHS / social care / both). bettercare reads no national file for it (the
+SitRep is published as aggregates; there is no patient-level national file): the
+``delayed_transfers`` feed stays in the internal layout. The ages come from the GP
+registration list (``gp_registrations.csv``: ``date_of_birth``) and the 18+ denominator
+from the ONS mid-year estimates (``ons_population.csv``: ages 18-90 summed).
 """
 
 from __future__ import annotations

@@ -15,6 +15,12 @@ Function and Ageing Study II, Matthews et al., Lancet 2013;382:1405-12).
 * Exclusions: under 65s (the national measure moved to 65+ from 2017); people who have
   died by the period end.
 * Direction: higher is better (the national ambition was two thirds, 66.7%).
+
+In national terms: the numerator is the QOF dementia register (``dementia_diagnosis``
+and ``dementia_diagnosis_date`` of the resident list, ``gp_registrations.csv``) of people
+aged 65+ by ``date_of_birth`` and alive (``date_of_death``); the denominator applies the
+CFAS II rates to the ONS mid-year estimates (``ons_population.csv``), ``sex`` 1 / 2 and
+single years of age 65-90 summed into the bands 65-69 ... 90+.
 """
 
 from __future__ import annotations

@@ -24,6 +24,10 @@ template uses could not be confirmed (see the catalogue entry).
   collection began, or an old store); deaths; people not in ``residents``. Every
   provider in the store is treated as acute (the store does not record provider type).
 * Direction: lower is better.
+
+In national terms (HES/SUS+ APC): spells with ``DISDATE`` and the Discharge Ready Date
+(``discharge_ready_date``, last episode), ``DISDEST`` not 79 (died), patient 18+ at
+discharge.
 """
 
 from __future__ import annotations

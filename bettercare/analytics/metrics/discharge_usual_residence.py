@@ -15,6 +15,11 @@ spells ending in death excluded (see the catalogue entry).
 * Exclusions: spells still in hospital (no discharge); an unknown destination; people
   not in ``residents``. Every provider is treated as acute (not recorded in the store).
 * Direction: higher is better.
+
+In national terms (HES/SUS+ APC): of spells with ``DISDATE`` and a discharge
+destination (``DISDEST``, last episode) other than 79 (died) and 98/99 (not applicable /
+not known, read as empty), those with ``DISDEST`` 19 (usual place of residence; the
+store's ``reablement`` has no code of its own and comes in as 19).
 """
 
 from __future__ import annotations

@@ -12,6 +12,11 @@ none are excluded here (see the catalogue entry).
 * Denominator: resident population aged 65+ (mid-year estimate; see ``base``).
 * Exclusions: elective spells; under 65s; people not in ``residents``.
 * Direction: lower is better.
+
+In national terms (HES/SUS+ APC, ``apc_spells.csv`` / ``apc_episodes.csv``): spells with
+admission method (``ADMIMETH``) other than 11-13 -- emergency 21-25, 2A-2D, 28, and, since
+the store's ``non_elective`` holds them too, maternity 31-32 and other 81-83 -- patient
+aged 65+ at ``ADMIDATE``. Denominator: ONS mid-year estimates, ages 65-90.
 """
 
 from __future__ import annotations

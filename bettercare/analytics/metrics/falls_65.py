@@ -12,6 +12,14 @@ store carries as the flag ``hospital_spells.injury_due_to_fall``.
 * Crude (not age-standardised) rate, as the seed plans report it.
 * Exclusions: elective spells; under 65s; people not in ``residents``.
 * Direction: lower is better.
+
+In national terms (HES/SUS+ APC, ``apc_spells.csv`` / ``apc_episodes.csv``): spells with
+admission method (``ADMIMETH``) 21-25, 2A-2D or 28 (emergency) and an external cause
+(``CAUSE``) of W00-W19 (a fall) on the first episode, patient aged 65+ at ``ADMIDATE``.
+The store's ``non_elective`` also holds maternity (31, 32) and other (81-83) admissions;
+PHOF 2.24 counts emergency admissions only, so a fall coded on a maternity or transfer
+admission would be counted here (rare). The 65+ denominator: ONS mid-year estimates,
+ages 65-90.
 """
 
 from __future__ import annotations

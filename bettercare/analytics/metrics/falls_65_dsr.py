@@ -19,6 +19,11 @@ injury_due_to_fall``: an injury primary diagnosis S00-T98 with a fall cause W00-
 * Confidence intervals (PHOF uses Dobson's method) are not computed.
 * Exclusions: elective spells; under 65s; people not in ``residents``.
 * Direction: lower is better.
+
+In national terms (HES/SUS+ APC): spells with admission method (``ADMIMETH``) other
+than 11-13 and an external cause (``CAUSE``) W00-W19 on the first episode, patient 65+ at
+``ADMIDATE``; the band populations are the ONS single years 65-90 summed into 65-69 ...
+90+ (``ons_population.csv``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ starting in the period. Whether the 2025-26 figures come from the adult social c
 client level data rather than SALT could not be confirmed; the definition is the same.
 See :mod:`bettercare.analytics.metrics.permanent_admissions_care_homes_65` for the
 numerator, denominator and exclusions. Direction: lower is better.
+
+In national terms: as ``permanent_admissions_care_homes_65`` (Client Level Data
+``cld.csv``: Service Type "Long Term Support: Residential Care" / "Long Term Support:
+Nursing Care", permanent placements, 65+ at ``event_start_date``; ONS estimates 65-90).
 """
 
 from __future__ import annotations

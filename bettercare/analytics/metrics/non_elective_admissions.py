@@ -10,6 +10,12 @@ metric): non-elective admissions as reported in the Monthly Activity Return / SU
 * Exclusions: elective spells; spells of people not in ``residents`` (non-residents).
   Maternity and transfers are not separately identified in the store (not excluded).
 * Direction: lower is better.
+
+In national terms (HES/SUS+ APC, ``apc_spells.csv`` / ``apc_episodes.csv``): hospital
+provider spells with admission method (``ADMIMETH``) 21, 22, 23, 24, 25, 2A, 2B, 2C, 2D
+or 28 (emergency), 31, 32 (maternity) or 81, 82, 83 (other non-elective) -- every method
+but 11-13 (elective) -- counted by ``ADMIDATE``; episodes are joined into spells by
+``SUSSPELLID`` first. Denominator: ONS mid-year estimates, all ages (``ons_population.csv``).
 """
 
 from __future__ import annotations

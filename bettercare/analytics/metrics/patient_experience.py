@@ -13,6 +13,10 @@ services or organisations to help you manage your long-term health condition(s)?
 * Unweighted (GPPS publishes weighted figures; weights are not in the store).
 * Exclusions: respondents not in ``residents``.
 * Direction: higher is better.
+
+In national terms: GP Patient Survey / Adult Social Care Survey responses. bettercare
+reads no national file for them (the published surveys are aggregates; the
+``experience_responses`` feed stays in the internal layout).
 """
 
 from __future__ import annotations

@@ -15,6 +15,13 @@ or nursing care during the period.
   records not linked to a resident (``person_id`` NULL or not in ``residents``) -- their
   HWB is unknown, so poor linkage lowers the count (see the linkage report).
 * Direction: lower is better.
+
+In national terms (Adult Social Care Client Level Data, ``cld.csv``): service events
+with CLD Service Type "Long Term Support: Residential Care" or "Long Term Support:
+Nursing Care" that are permanent placements, of people aged 65+ by ``date_of_birth`` on
+``event_start_date``. CLD's own permanent / temporary coding could not be confirmed, so
+permanence comes from the local ``permanent_admission`` field (``docs/datasets/cld.md``).
+Denominator: ONS mid-year estimates, ages 65-90.
 """
 
 from __future__ import annotations

@@ -16,6 +16,12 @@ after discharge.
   ASCOF guidance records these as not at home) are likewise denominator only.
 * Exclusions: under 65s; people not in ``residents``.
 * Direction: higher is better.
+
+In national terms: ASCOF 2B(1) comes from the council's own 91-day follow-up of
+people discharged into reablement; no national patient-level file carries the 91-day
+outcome that could be confirmed (not CLD, whose outcome list could not be confirmed),
+so the ``reablement_episodes`` feed stays in the internal layout. Ages come from the GP
+registration list (``gp_registrations.csv``).
 """
 
 from __future__ import annotations

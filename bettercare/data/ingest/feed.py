@@ -15,6 +15,7 @@ from bettercare.data.ingest.read import ROW, TRUNCATED, FileRejected, Issue, rea
 from bettercare.data.ingest.results import FeedResult
 from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql
 from bettercare.data.ingest.store import count
+from bettercare.data.national import NATIONAL_FILES
 from bettercare.data.schema import FeedSpec
 
 
@@ -62,6 +63,10 @@ class Run:
             con.register("raw_feed", table)
             try:
                 found = identifiers.scan(con, "raw_feed", feed)
+                if found and path.stem in NATIONAL_FILES and path.stem != feed.name:
+                    from bettercare.data.national.convert import name_identifier_findings
+
+                    found = name_identifier_findings(path.stem, found)
                 if found:
                     raise FileRejected(
                         [
@@ -98,7 +103,15 @@ class Run:
         for issue in parse_issues:
             con.execute(
                 f"INSERT INTO {iss} VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [name, issue.row, None, issue.rule, issue.severity, issue.message, ""],
+                [
+                    name,
+                    issue.row,
+                    issue.column,
+                    issue.rule,
+                    issue.severity,
+                    issue.message,
+                    issue.value,
+                ],
             )
         if feed.period_column and feed.store_table:
             load.store_key_conflicts(con, feed, stg, iss, name)
@@ -112,7 +125,9 @@ class Run:
             f"WHERE {ROW} NOT IN (SELECT \"row\" FROM {iss} WHERE severity = 'error' "
             f'AND "row" IS NOT NULL)'
         )
-        rows_read = count(con, f"SELECT count(*) FROM {stg}") + len(parse_issues)
+        # rows left out while reading (a warning's row is in the staging table)
+        left_out = {i.row for i in parse_issues if i.severity == "error"}
+        rows_read = count(con, f"SELECT count(*) FROM {stg}") + len(left_out)
 
         opted_out = 0
         link_stats: dict[str, float] = {}
@@ -166,6 +181,10 @@ class Run:
         )
 
         warnings = count(con, f"SELECT count(*) FROM {iss} WHERE severity = 'warning'")
+        if path.stem in NATIONAL_FILES and path.stem != feed.name:
+            from bettercare.data.national.convert import name_national_fields
+
+            name_national_fields(con, iss, path.stem)  # findings name the file's own fields
         digest = sha256(path)
         # re-loading the same file replaces its findings; other files' findings stay
         con.execute("DELETE FROM quarantine WHERE feed = ? AND sha256 = ?", [feed.name, digest])

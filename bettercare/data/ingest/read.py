@@ -27,6 +27,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from bettercare.data.ingest import identifiers
+from bettercare.data.national import NATIONAL_FILES
 from bettercare.data.schema import FEEDS, FeedSpec
 
 ROW = "_row"  # spreadsheet row number column added to every staged file
@@ -56,14 +57,16 @@ class FileRejected(Exception):
 
 
 def discover(directory: Path) -> tuple[dict[str, Path], list[Issue]]:
-    """Feed files in ``directory`` (``<feed>.csv`` or ``<feed>.parquet``) and the issues
-    for files that cannot be used (unknown feed name, both formats for one feed)."""
+    """Feed files in ``directory`` (``<feed>.csv`` or ``<feed>.parquet``, or a national
+    dataset's file, :data:`bettercare.data.national.NATIONAL_FILES`) and the issues for
+    files that cannot be used (unknown feed name, two files for one feed)."""
     found: dict[str, list[Path]] = {}
     issues: list[Issue] = []
     for path in sorted(p for p in Path(directory).iterdir() if p.is_file()):
         if path.name.startswith((".", "_")) or path.suffix.lower() not in (*SUFFIXES, ".tsv"):
             continue
-        if path.stem not in FEEDS or path.suffix.lower() == ".tsv":
+        feed_name = NATIONAL_FILES.get(path.stem, path.stem)
+        if feed_name not in FEEDS or path.suffix.lower() == ".tsv":
             issues.append(
                 Issue(
                     path.name,
@@ -71,11 +74,11 @@ def discover(directory: Path) -> tuple[dict[str, Path], list[Issue]]:
                     None,
                     "unknown_feed",
                     f"{path.name}: not a known feed file; expected one of "
-                    f"{', '.join(f + '.csv' for f in FEEDS)} (or .parquet)",
+                    f"{', '.join(f + '.csv' for f in [*FEEDS, *NATIONAL_FILES])} (or .parquet)",
                 )
             )
             continue
-        found.setdefault(path.stem, []).append(path)
+        found.setdefault(feed_name, []).append(path)
     files: dict[str, Path] = {}
     for feed, paths in found.items():
         if len(paths) > 1:
@@ -140,7 +143,14 @@ def check_header(file: str, feed: FeedSpec, header: list[str]) -> None:
 
 def read_feed(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
     """The file's rows as text columns plus ``_row``, and row issues found while parsing
-    (rows with the wrong number of fields). Raises :class:`FileRejected`."""
+    (rows with the wrong number of fields). Raises :class:`FileRejected`.
+
+    A national dataset's file (its stem in ``NATIONAL_FILES``) is read in its own layout
+    and converted into ``feed``'s (:mod:`bettercare.data.national`)."""
+    if path.stem in NATIONAL_FILES and path.stem != feed.name:
+        from bettercare.data.national.convert import read_national  # imports this module
+
+        return read_national(path)
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path, feed), []
     return _read_csv(path, feed)

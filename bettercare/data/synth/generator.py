@@ -32,12 +32,13 @@ import pyarrow.parquet as pq
 
 from bettercare.data.atomic import staging_directory, swap_into_place
 from bettercare.data.schema import DISCHARGE_DESTINATION, DTOC_REASON, FEEDS
-from bettercare.data.synth import hospital, names, other_feeds, social_care
+from bettercare.data.synth import hospital, names, national, other_feeds, social_care
 from bettercare.data.synth.params import SynthParams
 from bettercare.data.synth.world import NO_DEATH, World, build_world
 from bettercare.domain.periods import fy_span, fy_start_year, validate_financial_year
 
 GENERATOR_VERSION = "2"
+FORMATS = ("internal", "national")  # file layouts ``generate`` writes
 STEPS = (
     "residents",
     "hospital_spells",
@@ -128,8 +129,14 @@ def generate(
     seed: int,
     out_dir: Path,
     progress: Progress | None = None,
+    fmt: str = "internal",
 ) -> Result:
-    """Generate all feeds for ``years`` into ``out_dir`` (replaced atomically)."""
+    """Generate all feeds for ``years`` into ``out_dir`` (replaced atomically).
+
+    ``fmt``: ``"internal"`` (every feed as ``<feed>.parquet``) or ``"national"`` (the feeds
+    that have a national dataset in its layout, :mod:`bettercare.data.synth.national`)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
     years = check_years(years)
     step = progress or (lambda _name: None)
     out_dir = Path(out_dir)
@@ -140,7 +147,10 @@ def generate(
         (tmp / "_truth").mkdir(parents=True)
         counts: dict[str, int] = {}
         for name, table in tables.items():
-            pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
+            if fmt == "national" and name in national.NATIONAL_OF:
+                national.write_national(name, table, tmp)
+            else:
+                pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
             if name in FEEDS:
                 counts[name] = table.num_rows
         manifest = {
@@ -150,6 +160,7 @@ def generate(
             "hwb_code": params.area.hwb_code,
             "seed": seed,
             "years": years,
+            "format": fmt,
             "row_counts": counts,
             "truth_files": sorted(n + ".parquet" for n in tables if n.startswith("_truth/")),
             "params": params.model_dump(mode="json"),

@@ -1,0 +1,29 @@
+"""Readers for the national datasets as a Health and Wellbeing Board receives them.
+
+A file in a feed directory whose name (stem) is a key of :data:`NATIONAL_FILES` is read
+in its national layout and converted into the internal layout of the feed it feeds
+(:data:`bettercare.data.schema.FEEDS`) before the ingest's usual steps (identifiers by
+value, row rules, opt-outs, linkage, load). One module per dataset:
+
+* ``gp_registrations.csv`` -> ``residents`` (:mod:`.gp_registrations`)
+* ``apc_episodes.csv`` / ``apc_spells.csv`` -> ``hospital_spells`` (:mod:`.apc`, HES/SUS+
+  Admitted Patient Care; episodes are joined into spells)
+* ``cld.csv`` -> ``social_care_services`` (:mod:`.cld`, Adult Social Care Client Level Data)
+* ``ons_population.csv`` -> ``population`` (:mod:`.ons_population`, ONS mid-year
+  estimates by single year of age, summed into age bands)
+
+Any of them may also be ``.parquet``. Code lists with citations: :mod:`.codes`. Pages
+per dataset: ``docs/datasets/``. This package imports nothing of the ingest at import
+time, so :mod:`bettercare.data.ingest.read` can consult :data:`NATIONAL_FILES`.
+"""
+
+from __future__ import annotations
+
+#: national file stem -> internal feed it is converted into
+NATIONAL_FILES: dict[str, str] = {
+    "gp_registrations": "residents",
+    "apc_episodes": "hospital_spells",
+    "apc_spells": "hospital_spells",
+    "cld": "social_care_services",
+    "ons_population": "population",
+}
