@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from bettercare.analytics.performance import latest
+from bettercare.analytics.performance import latest, spc_charts
 from bettercare.analytics.scheme_impact import ALL_SCHEMES, P4PEarned
-from bettercare.analytics.spc import xmr
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.plan import Plan
-from bettercare.reporting.plan_report import _env, data_uri
+from bettercare.reporting.rendering import data_uri, environment
 from bettercare.reporting.spc_charts import xmr_chart_png
 
 #: What each Making Data Count icon tells a board (NHS England, "Making Data Count").
@@ -77,8 +76,8 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict]:
                 "basis": f"per {mp.time_basis}" if mp.time_basis else "",
                 "row": chosen,
                 "reported": reported,
-                "variation": VARIATION_MEANING.get(getattr(chosen, "spc_variation", None), ""),
-                "assurance": ASSURANCE_MEANING.get(getattr(chosen, "spc_assurance", None), ""),
+                "variation": VARIATION_MEANING.get(str(getattr(chosen, "spc_variation", "")), ""),
+                "assurance": ASSURANCE_MEANING.get(str(getattr(chosen, "spc_assurance", "")), ""),
             }
         )
     return rows
@@ -86,22 +85,21 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict]:
 
 def metric_chart_pngs(pva: pd.DataFrame) -> list[tuple[str, bytes]]:
     """(metric id, XmR chart PNG) for each metric of a plan-vs-actual frame with at least
-    two periods; the target line is the latest plan value."""
-    pngs = []
-    for metric, grp in pva.groupby("metric", sort=True):
-        if len(grp) < 2:
-            continue
-        targets = grp.planned.dropna()
-        chart = xmr(
-            list(grp.actual),
-            CATALOGUE[metric].direction,
-            float(targets.iloc[-1]) if len(targets) else None,
+    two periods: the charts :func:`~bettercare.analytics.performance.plan_vs_actual`
+    computed (target line: the latest plan value), labelled with the frame's periods."""
+    charts = spc_charts(pva)
+    return [
+        (
+            metric,
+            xmr_chart_png(
+                charts[metric], list(pva.period[pva.metric == metric]), CATALOGUE[metric].name
+            ),
         )
-        pngs.append((metric, xmr_chart_png(chart, list(grp.period), CATALOGUE[metric].name)))
-    return pngs
+        for metric in sorted(charts)
+    ]
 
 
-def spc_charts(monthly: pd.DataFrame) -> list[tuple[str, str]]:
+def chart_images(monthly: pd.DataFrame) -> list[tuple[str, str]]:
     """(metric name, PNG data URI) for each metric with at least two months."""
     return [(CATALOGUE[m].name, data_uri(png)) for m, png in metric_chart_pngs(monthly)]
 
@@ -123,11 +121,11 @@ def metrics_sections(
         else to_date
     )
     html = (
-        _env()
+        environment()
         .get_template("metrics.html.j2")
         .render(
             rows=board_rows(plan, by_grain),
-            charts=spc_charts(by_grain.get("month", pd.DataFrame(columns=["metric"]))),
+            charts=chart_images(by_grain.get("month", pd.DataFrame(columns=["metric"]))),
             schemes=list(to_date.itertuples()) if not to_date.empty else [],
             all_schemes=ALL_SCHEMES,
             p4p=p4p,

@@ -7,6 +7,7 @@ import duckdb
 
 from bettercare.data.ingest.read import ROW, FileRejected, Issue
 from bettercare.data.ingest.rules import display, t
+from bettercare.data.ingest.store import count
 from bettercare.data.schema import FeedSpec, store_columns, store_value_sql
 
 
@@ -25,6 +26,7 @@ def store_key_conflicts(
 ) -> None:
     """Keys already in the store for a month this file does not cover."""
     table, period = feed.store_table, feed.period_column
+    assert table is not None and period is not None  # only feeds with both are checked
     on = " AND ".join(f"s.{t(feed.column(k))} = x.{k}" for k in feed.key)
     first = feed.key[0]
     shown = display(feed.column(first), f"s.{first}")
@@ -107,4 +109,4 @@ def replace_rows(con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, months
         for c in cols
     )
     con.execute(f"INSERT INTO {table} ({names}) SELECT {exprs} FROM {ok} ORDER BY {ROW}")
-    return con.execute(f"SELECT count(*) FROM {ok}").fetchone()[0]
+    return count(con, f"SELECT count(*) FROM {ok}")

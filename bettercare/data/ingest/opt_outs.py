@@ -9,11 +9,8 @@ import duckdb
 
 from bettercare.data.ingest.read import FileRejected, Issue
 from bettercare.data.ingest.results import FeedResult
-from bettercare.data.schema import FEEDS, FeedSpec
-
-
-def person_level(feed: FeedSpec) -> bool:
-    return feed.name != "opt_outs" and "nhs_number" in feed.column_names
+from bettercare.data.ingest.store import count
+from bettercare.data.schema import FEEDS, feed_with
 
 
 def missing_reason(
@@ -26,7 +23,8 @@ def missing_reason(
     """Why person-level feeds may not load in this run ("" when they may): the national
     data opt-out list must be applied first. Its file was rejected, or there is none and
     the store has never had one (unless ``no_opt_outs``)."""
-    loaded = next((r for r in results if r.feed == "opt_outs"), None)
+    opt_outs = feed_with("opt_out_list").name
+    loaded = next((r for r in results if r.feed == opt_outs), None)
     if loaded is not None:
         if loaded.status == "loaded":
             return ""
@@ -34,16 +32,16 @@ def missing_reason(
             f"not loaded: the opt-out list {loaded.file} was rejected, so opted-out people "
             "could not be excluded; fix it and run again"
         )
-    unusable = [i.file for i in file_issues if Path(i.file).stem == "opt_outs"]
+    unusable = [i.file for i in file_issues if Path(i.file).stem == opt_outs]
     if unusable:
         return (
             f"not loaded: the opt-out list ({unusable[0]}) could not be used, so opted-out "
             "people could not be excluded; fix it and run again"
         )
-    if "opt_outs" in files:
+    if opt_outs in files:
         return ""
-    had = con.execute("SELECT count(*) FROM ingest_log WHERE feed = 'opt_outs'").fetchone()
-    if (had and had[0]) or no_opt_outs:
+    had = count(con, "SELECT count(*) FROM ingest_log WHERE feed = ?", [opt_outs])
+    if had or no_opt_outs:
         return ""
     return (
         "not loaded: this store has never had an opt-out list; add opt_outs.csv (the "
@@ -56,9 +54,7 @@ def check_list(con: duckdb.DuckDBPyConnection, iss: str, name: str) -> None:
     a person whose opt-out cannot be applied, so the list is rejected (and with it
     the run's person-level feeds). A repeated entry is only a warning."""
     con.execute(f"UPDATE {iss} SET severity = 'warning' WHERE rule = 'duplicate_key'")
-    bad = con.execute(
-        f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'"
-    ).fetchone()[0]
+    bad = count(con, f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'")
     if bad:
         con.execute(f"INSERT INTO run_issues SELECT * FROM {iss}")
         raise FileRejected(

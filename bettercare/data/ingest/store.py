@@ -82,6 +82,12 @@ def check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
         )
 
 
+def count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    """The number a ``SELECT count(*) ...`` statement returns."""
+    row = con.execute(sql, params or []).fetchone()
+    return int(row[0]) if row is not None else 0
+
+
 def arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     con.complete()  # DuckDB 2: finish any pending execute() result first
     return con.sql(sql).to_arrow_table()
