@@ -15,11 +15,14 @@ is a calibration error worth fixing in the generator.
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from pathlib import Path
 
 import pandas as pd
 
-from bettercare.analytics.calibration import measure_synthetic
+from bettercare.analytics.calibration import calibration_table
+from bettercare.analytics.pipeline import run_synthetic
 from bettercare.data.synth import preset
 
 YEARS = ["2015/16", "2016/17"]
@@ -35,7 +38,10 @@ def main() -> None:
     tables = []
     for seed in args.seeds:
         t0 = time.perf_counter()
-        table = measure_synthetic(preset(args.hwb).with_population(args.population), YEARS, seed)
+        params = preset(args.hwb).with_population(args.population)
+        with tempfile.TemporaryDirectory(prefix="bettercare-calibration-") as work:
+            run = run_synthetic(params, YEARS, seed, Path(work))
+        table = calibration_table(run.metrics["year"], params)
         print(
             f"\n== {args.hwb}, {args.population:,} residents, seed {seed} "
             f"({time.perf_counter() - t0:.0f} s)"

@@ -34,6 +34,7 @@ def feeds_dir(cache: Path, size: int, hwb: str, years: list[str], fmt: str) -> P
     import duckdb
 
     from bettercare.data.synth import generate, preset
+    from bettercare.data.synth.truth import TRUTH_FILE
 
     out = cache / f"{hwb}-{size}-{'_'.join(y.replace('/', '') for y in years)}"
     if fmt == "national":
@@ -55,27 +56,28 @@ def feeds_dir(cache: Path, size: int, hwb: str, years: list[str], fmt: str) -> P
         con = duckdb.connect()
         for f in out.glob("*.parquet"):
             con.execute(f"COPY (SELECT * FROM '{f}') TO '{csv_dir / (f.stem + '.csv')}' (HEADER)")
-        truth = out / "_truth" / "social_care_person.parquet"
-        (csv_dir / "_truth" / truth.name).write_bytes(truth.read_bytes())
+        (csv_dir / TRUTH_FILE).write_bytes((out / TRUTH_FILE).read_bytes())
     return csv_dir
 
 
 def run_one(directory: Path) -> dict:
     from bettercare.data.ingest import ingest
+    from bettercare.data.synth.truth import store_linkage_quality
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         result = ingest(directory, Path(tmp) / "store" / "store.duckdb", KEY)
         seconds = time.perf_counter() - t0
         store_mb = (Path(tmp) / "store" / "store.duckdb").stat().st_size / 1e6
+        truth = store_linkage_quality(Path(tmp) / "store" / "store.duckdb", directory, KEY)
     return {
         "seconds": seconds,
-        "exit_code": result.exit_code,
+        "outcome": result.outcome,
         "feeds": {
             f.feed: [f.rows_read, f.rows_loaded, f.rows_quarantined, f.rows_opted_out]
             for f in result.feeds
         },
-        "linkage": result.linkage,
+        "linkage": result.linkage | truth,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "store_mb": store_mb,
     }
@@ -86,7 +88,7 @@ def report(size: int, fmt: str, r: dict) -> None:
     print(
         f"\n== {size:,} residents ({fmt}): {rows:,} rows in {r['seconds']:.1f} s = "
         f"{rows / r['seconds']:,.0f} rows/s; peak RSS {r['peak_rss_mb']:,.0f} MB; "
-        f"store {r['store_mb']:,.1f} MB; exit code {r['exit_code']}"
+        f"store {r['store_mb']:,.1f} MB; outcome {r['outcome']}"
     )
     print(f"{'feed':<24}{'read':>10}{'loaded':>10}{'quarant.':>10}{'opted out':>10}")
     for feed, (read, loaded, quarantined, opted) in r["feeds"].items():

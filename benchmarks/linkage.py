@@ -39,6 +39,7 @@ import pyarrow as pa
 from bettercare.data import linkage
 from bettercare.data.synth import generate, preset
 from bettercare.data.synth.params import NOISE_LEVELS
+from bettercare.data.synth.truth import TRUTH_FILE, precision_recall
 
 
 def feeds(cache: Path, size: int, hwb: str, level: str) -> Path:
@@ -124,8 +125,7 @@ def score(con: duckdb.DuckDBPyConnection, links: pa.Table) -> dict[str, float]:
     ).fetchone()  # type: ignore[misc]
     con.complete()
     con.unregister("links")
-    precision = tp / n_links if n_links else float("nan")
-    recall = tp / resident if resident else float("nan")
+    precision, recall = precision_recall(tp, n_links, resident)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"links": n_links, "precision": precision, "recall": recall, "f1": f1}
 
@@ -150,9 +150,7 @@ def measure(directory: Path, variants: bool = False) -> list[tuple[str, dict[str
     ).to_arrow_table()
     con.register("recs", records)
     con.register("ids", identities)
-    con.execute(
-        f"CREATE TABLE truth AS SELECT * FROM '{directory}/_truth/social_care_person.parquet'"
-    )
+    con.execute(f"CREATE TABLE truth AS SELECT * FROM '{directory / TRUTH_FILE}'")
     con.complete()
     rows = records.drop(["service_id"])
     out = []

@@ -36,7 +36,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from bettercare.analytics.engine import _activity_span, _store_tables, compute_metrics
+from bettercare.analytics.engine import activity_span, compute_metrics, store_tables
 from bettercare.data.schema import (
     AGE_BANDS,
     FEEDS,
@@ -282,7 +282,7 @@ def run_one(size: int, spark: bool, src: str | None, period: str | None) -> dict
             span = period_span(period)
             lo, hi = span.start, span.end
         else:
-            lo, hi = _activity_span(con, _store_tables(con))
+            lo, hi = activity_span(con, store_tables(con))
         con.close()
 
         # best of REPEATS, interleaved (the machine is shared; the minimum is the signal)

@@ -17,7 +17,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from bettercare.analytics.calibration import measure_synthetic
+from bettercare.analytics.calibration import calibration_table
+from bettercare.analytics.pipeline import run_synthetic
 from bettercare.data.synth import preset
 from bettercare.data.synth.world import I65, build_world
 
@@ -26,8 +27,11 @@ YEARS = ["2015/16", "2016/17"]
 
 
 @pytest.fixture(scope="module")
-def table():
-    return measure_synthetic(preset("leicestershire").with_population(POPULATION), YEARS, 11)
+def table(tmp_path_factory):
+    params = preset("leicestershire").with_population(POPULATION)
+    run = run_synthetic(params, YEARS, 11, tmp_path_factory.mktemp("calibration"))
+    assert run.loaded.outcome == "loaded" and set(run.metrics) == {"year"}
+    return calibration_table(run.metrics["year"], params)
 
 
 def test_every_metric_is_measured_in_every_year(table):

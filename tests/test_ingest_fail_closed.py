@@ -120,7 +120,7 @@ def loaded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("loaded")
     store = root / "store" / "store.duckdb"
     result = ingest(write_all_feeds(root / "in"), store, KEY_B)
-    assert result.exit_code == 0, result.file_issues
+    assert result.outcome == "loaded", result.file_issues
     return store
 
 
@@ -168,7 +168,7 @@ def test_swapped_identifier_column_rejects_the_file(
         r[i], r[j] = r[j], r[i]
     before = store_state(store_copy)
     result = ingest(one_file(tmp_path, feed, cols, rows), store_copy, KEY_B)
-    assert result.exit_code == 2
+    assert result.outcome == "rejected"
     assert [f.status for f in result.feeds] == ["rejected"]
     rules = {(i.column, i.rule) for i in result.file_issues}
     assert rules & {(ident, "identifier_column_mismatch"), (other, "identifier_in_column")}
@@ -198,7 +198,7 @@ def test_an_identifier_in_a_column_without_one_is_rejected(
     d = one_file(tmp_path, "population", FEEDS["population"].column_names, rows)
     before = store_state(store_copy)
     result = ingest(d, store_copy, KEY_B)
-    assert result.exit_code == 2
+    assert result.outcome == "rejected"
     ((column, rule),) = {(i.column, i.rule) for i in result.file_issues}
     assert (column, rule) == ("hwb_code", "identifier_in_column")
     assert store_state(store_copy) == before
@@ -213,7 +213,7 @@ def test_identifier_like_values_are_masked_in_findings(store_copy: Path, tmp_pat
     rows[1][cols.index("sex")] = "Smith"  # a name where a code belongs (1 of 6 rows)
     rows[2][cols.index("hwb_code")] = "LS6 2QT"  # a postcode (1 of 6)
     result = ingest(one_file(tmp_path, "residents", cols, rows), store_copy, KEY_B)
-    assert result.exit_code == 1
+    assert result.outcome == "quarantined"
     shown = {(r["column"], r["value"]) for r in report(store_copy)}
     assert ("sex", "<name?>") in shown and ("hwb_code", "<postcode?>") in shown
     assert files_holding(store_copy.parent, ["Smith", "LS6 2QT"]) == {}
@@ -226,7 +226,7 @@ def test_a_headerless_file_puts_no_data_into_the_report(store_copy: Path, tmp_pa
     path.write_text(path.read_text().split("\n", 1)[1])  # the header row dropped
     before = store_state(store_copy)
     result = ingest(d, store_copy, KEY_B)
-    assert result.exit_code == 2
+    assert result.outcome == "rejected"
     assert {i.rule for i in result.file_issues} == {"missing_column", "unknown_column"}
     assert store_state(store_copy) == before
     assert files_holding(store_copy.parent, raw_identifiers()) == {}
@@ -253,7 +253,7 @@ def test_rejected_opt_out_list_commits_nothing_person_level(tmp_path: Path) -> N
     )
     store = tmp_path / "store" / "s.duckdb"
     result = ingest(d, store, KEY_B)
-    assert result.exit_code == 2
+    assert result.outcome == "rejected"
     status = {f.feed: f.status for f in result.feeds}
     assert status.pop("population") == "loaded"  # not person-level
     assert set(status.values()) == {"rejected"}
@@ -269,7 +269,7 @@ def test_rejected_opt_out_list_leaves_the_store_unchanged(store_copy: Path, tmp_
     write_csv(d / "opt_outs.csv", ["nhs_number", "x"], [[NHS[0], 1]], delimiter=";")
     before = store_state(store_copy)
     result = ingest(d, store_copy, KEY_B)
-    assert result.exit_code == 2
+    assert result.outcome == "rejected"
     assert store_state(store_copy) == before
 
 
@@ -280,7 +280,7 @@ def test_an_unreadable_opt_out_entry_holds_back_person_level_feeds(
     write_csv(d / "opt_outs.csv", ["nhs_number"], [[NHS[0]], ["9990000019"]])  # bad check digit
     before = store_state(store_copy)
     result = ingest(d, store_copy, KEY_B)
-    assert result.exit_code == 2
+    assert result.outcome == "rejected"
     rules = {i.file: i.rule for i in result.file_issues}
     assert rules["opt_outs.csv"] == "opt_out_list_invalid"
     assert rules["residents.csv"] == "opt_outs_unavailable"
@@ -294,7 +294,7 @@ def test_a_repeated_opt_out_entry_still_opts_out(tmp_path: Path) -> None:
     write_csv(d / "opt_outs.csv", ["nhs_number"], [[NHS[0]], [NHS[0]]])
     store = tmp_path / "store" / "s.duckdb"
     result = ingest(d, store, KEY_B)
-    assert result.exit_code == 0
+    assert result.outcome == "loaded"
     opted = pseudonymise.pseudonym(KEY_B, NHS[0])
     assert table_rows(store, "opt_out_register") == [(opted,)]
     assert opted not in {r[0] for r in table_rows(store, "residents")}
@@ -315,7 +315,7 @@ def test_first_load_without_opt_out_list_is_refused(tmp_path: Path, key_env: byt
 
 def test_a_store_with_an_opt_out_list_needs_no_new_one(store_copy: Path, tmp_path: Path) -> None:
     d = one_file(tmp_path, "hospital_spells", SPELL_COLS, spells_rows())
-    assert ingest(d, store_copy, KEY_B).exit_code == 0
+    assert ingest(d, store_copy, KEY_B).outcome == "loaded"
 
 
 # -- 3. no identifiers at rest outside the store ---------------------------------------
@@ -342,7 +342,7 @@ def test_crash_leftovers_in_the_temp_directory_are_removed(
     tmp.mkdir(exist_ok=True)
     (tmp / "left.tmp").write_text(NHS[1])
     d = one_file(tmp_path, "hospital_spells", SPELL_COLS, spells_rows())
-    assert ingest(d, store_copy, KEY_B).exit_code == 0
+    assert ingest(d, store_copy, KEY_B).outcome == "loaded"
     assert not tmp.exists()  # removed at the end of the run too
     assert files_holding(store_copy.parent, raw_identifiers()) == {}
 
@@ -359,7 +359,7 @@ def test_files_the_ingest_creates_are_private(tmp_path: Path) -> None:
     old = os.umask(0o022)  # a permissive umask, as a library caller may have
     try:
         store = tmp_path / "store" / "s.duckdb"
-        assert ingest(write_all_feeds(tmp_path / "in"), store, KEY_B).exit_code == 0
+        assert ingest(write_all_feeds(tmp_path / "in"), store, KEY_B).outcome == "loaded"
     finally:
         os.umask(old)
     modes = {
@@ -388,7 +388,7 @@ def test_linkage_spills_only_to_the_private_temp_directory(
 
     monkeypatch.setattr(linkage, "probabilistic_link", recording)
     store = tmp_path / "store" / "s.duckdb"
-    assert ingest(write_all_feeds(tmp_path / "in"), store, KEY_B).exit_code == 0
+    assert ingest(write_all_feeds(tmp_path / "in"), store, KEY_B).outcome == "loaded"
     assert used == [temp_directory(store) / "linkage"]
 
 
@@ -458,7 +458,7 @@ def test_fewer_rows_for_a_month_than_loaded_is_rejected(store_copy: Path, tmp_pa
     d = one_file(tmp_path, "hospital_spells", SPELL_COLS, spells_rows()[:1])  # April: 2 -> 1
     before = store_state(store_copy)
     result = ingest(d, store_copy, KEY_B)
-    assert result.exit_code == 2
+    assert result.outcome == "rejected"
     (issue,) = result.file_issues
     assert (issue.file, issue.rule, issue.value) == (
         "hospital_spells.csv",
@@ -468,7 +468,7 @@ def test_fewer_rows_for_a_month_than_loaded_is_rejected(store_copy: Path, tmp_pa
     assert "hospital_spells 2024-04: 2 rows loaded, 1 in this file" in issue.message
     assert store_state(store_copy) == before
     result = ingest(d, store_copy, KEY_B, replace=True)
-    assert result.exit_code == 0
+    assert result.outcome == "loaded"
     assert sorted(r[1] for r in table_rows(store_copy, "hospital_spells")) == ["S1", "S3"]
 
 
@@ -478,12 +478,12 @@ def test_a_truncated_last_row_is_rejected(store_copy: Path, tmp_path: Path) -> N
     path.write_bytes(path.read_bytes()[:-30])  # cut mid-row, as a failed copy would
     before = store_state(store_copy)
     result = ingest(d, store_copy, KEY_B)
-    assert result.exit_code == 2
+    assert result.outcome == "rejected"
     (issue,) = result.file_issues
     assert (issue.rule, issue.row) == ("truncated_last_row", 4)
     assert store_state(store_copy) == before
     result = ingest(d, store_copy, KEY_B, replace=True)  # accepted: the cut row quarantined
-    assert result.exit_code == 1
+    assert result.outcome == "quarantined"
     assert [(i["row"], i["rule"]) for i in report(store_copy)] == [("4", "truncated_last_row")]
     # S3 (May) stays from the earlier load: the file's valid rows cover April only
     assert sorted(r[1] for r in table_rows(store_copy, "hospital_spells")) == ["S1", "S2", "S3"]
@@ -513,7 +513,7 @@ def test_an_unexpected_column_type_rejects_that_file_alone(
     pq.write_table(table, d / "hospital_spells.parquet")
     store = tmp_path / "store" / "s.duckdb"
     result = ingest(d, store, KEY_B)
-    assert result.exit_code == 2
+    assert result.outcome == "rejected"
     ((file, rule, col),) = {(i.file, i.rule, i.column) for i in result.file_issues}
     assert (file, rule, col) == ("hospital_spells.parquet", "unexpected_type", "provider_code")
     assert table_rows(store, "hospital_spells") == []
@@ -543,7 +543,7 @@ def test_implausible_event_dates_are_quarantined(
     bad = ["S9", NHS[0], "RR8", "elective", admitted, "", "K40", "false", "", ""]
     d = one_file(tmp_path, "hospital_spells", SPELL_COLS, _spells_plus(bad))
     result = ingest(d, store_copy, KEY_B, run_date=dt.date(2024, 6, 1))
-    assert result.exit_code == 1
+    assert result.outcome == "quarantined"
     found = [(i["row"], i["rule"], i["severity"]) for i in report(store_copy)]
     assert (("5", rule, "error")) in found
     assert sorted(r[1] for r in table_rows(store_copy, "hospital_spells")) == ["S1", "S2", "S3"]
@@ -559,7 +559,7 @@ def test_death_before_birth_and_service_before_birth(store_copy: Path, tmp_path:
     sc[0][sc_cols.index("start_date")] = "1940-01-01"  # born 1940-03-12 (own column)
     write_csv(d / "social_care_services.csv", sc_cols, sc)
     result = ingest(d, store_copy, KEY_B, replace=True)
-    assert result.exit_code == 1
+    assert result.outcome == "quarantined"
     found = {(i["file"], i["row"], i["rule"]) for i in report(store_copy)}
     assert ("residents.csv", "7", "death_before_birth") in found
     assert ("social_care_services.csv", "2", "before_birth") in found
@@ -572,7 +572,7 @@ def test_rows_outside_the_declared_extract_period_are_quarantined(
     d = one_file(tmp_path, "hospital_spells", SPELL_COLS, spells_rows())
     april = (dt.date(2024, 4, 1), dt.date(2024, 4, 30))
     result = ingest(d, store_copy, KEY_B, extract_period=april)
-    assert result.exit_code == 1
+    assert result.outcome == "quarantined"
     ((row, rule),) = {(i["row"], i["rule"]) for i in report(store_copy)}
     assert (row, rule) == ("4", "outside_extract_period")  # S3, admitted 2024-05-01
 

@@ -11,6 +11,7 @@ import pytest
 from bettercare.data.ingest import ingest
 from bettercare.data.schema import STORE_TABLES
 from bettercare.data.synth import generate, preset
+from bettercare.data.synth.truth import store_linkage_quality
 
 KEY = b"s" * 64
 
@@ -25,13 +26,16 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_synthetic_feeds_ingest_and_link(synth_dir: Path, tmp_path: Path) -> None:
     store = tmp_path / "store" / "s.duckdb"
     result = ingest(synth_dir, store, KEY)
-    assert result.exit_code == 0, result.issue_counts
+    assert result.outcome == "loaded", result.issue_counts
     loaded = {f.feed: f.rows_loaded for f in result.feeds}
     assert loaded["residents"] > 2500 and loaded["hospital_spells"] > 0
     stats = result.linkage
     assert stats["needing_probabilistic"] > 0
-    assert stats["truth_precision"] >= 0.95
-    assert stats["truth_recall"] >= 0.9
+    assert not any(k.startswith("truth") for k in stats)  # the ingest never reads _truth/
+    quality = store_linkage_quality(store, synth_dir, KEY)
+    assert quality["truth_precision"] >= 0.95
+    assert quality["truth_recall"] >= 0.9
+    assert quality["truth_nhs_number_links_wrong"] == 0
 
     # no raw NHS number from any feed survives anywhere in the store
     raw = set(pq.read_table(synth_dir / "residents.parquet").column("nhs_number").to_pylist())
@@ -42,7 +46,7 @@ def test_synthetic_feeds_ingest_and_link(synth_dir: Path, tmp_path: Path) -> Non
     con.close()
     # idempotent: a second identical load leaves the analytics tables unchanged
     before = _snapshot(store)
-    assert ingest(synth_dir, store, KEY).exit_code == 0
+    assert ingest(synth_dir, store, KEY).outcome == "loaded"
     assert _snapshot(store) == before
 
 

@@ -107,3 +107,106 @@ def test_allowed_imports_pass(tmp_path):
         "import duckdb\n"
     )
     assert violations(root, "data") == []
+
+
+def private_imports(path: Path, root: Path = PACKAGE) -> list[str]:
+    """``module._name`` for each private name ``path`` imports from another module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            found += [
+                f"{'.' * node.level}{node.module or ''}.{a.name}"
+                for a in node.names
+                if a.name.startswith("_") and not a.name.startswith("__")
+            ]
+    return found
+
+
+def exit_code_mentions(path: Path) -> list[str]:
+    """``typer.Exit``, ``sys.exit``, ``SystemExit`` or ``exit_code`` named in ``path``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and (
+            node.attr == "exit_code"
+            or (node.attr, getattr(node.value, "id", None)) in {("Exit", "typer"), ("exit", "sys")}
+        ):
+            found.append(ast.unparse(node))
+        elif isinstance(node, ast.Name) and node.id in {"SystemExit", "exit_code"}:
+            found.append(node.id)
+        elif isinstance(node, ast.ImportFrom) and node.module in {"typer", "sys"}:
+            found += [f"{node.module}.{a.name}" for a in node.names if a.name in {"Exit", "exit"}]
+    return found
+
+
+def test_no_module_imports_a_private_name_of_another():
+    bad = {
+        str(p.relative_to(PACKAGE)): names
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if (names := private_imports(p))
+    }
+    assert bad == {}
+
+
+def test_exit_codes_live_in_cli_only():
+    bad = {
+        str(p.relative_to(PACKAGE)): names
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if p.relative_to(PACKAGE).parts[0] != "cli" and (names := exit_code_mentions(p))
+    }
+    assert bad == {}
+
+
+@pytest.mark.parametrize(
+    ("source", "caught"),
+    [
+        ("from bettercare.reporting.plan_report import _env\n", private_imports),
+        ("from .plan_report import data_uri, _env\n", private_imports),
+        ("import typer\nraise typer.Exit(2)\n", exit_code_mentions),
+        ("from typer import Exit\n", exit_code_mentions),
+        ("import sys\nsys.exit(1)\n", exit_code_mentions),
+        ("raise SystemExit(2)\n", exit_code_mentions),
+        ("def f(result):\n    return result.exit_code\n", exit_code_mentions),
+    ],
+)
+def test_the_room_checks_catch_what_they_forbid(tmp_path, source, caught):
+    path = tmp_path / "bad.py"
+    path.write_text(source)
+    assert caught(path)
+
+
+def test_the_room_checks_pass_ordinary_code(tmp_path):
+    path = tmp_path / "ok.py"
+    path.write_text(
+        "from __future__ import annotations\nfrom .x import __version__, public\n"
+        "import sys\nprint(sys.argv)\n"
+    )
+    assert private_imports(path) == [] and exit_code_mentions(path) == []
+
+
+def feed_name_branches(path: Path) -> list[str]:
+    """Comparisons of a feed's name with a literal feed name (``feed.name == "x"``)."""
+    from bettercare.data.schema import FEEDS
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            if any(isinstance(o, ast.Constant) and o.value in FEEDS for o in operands) and any(
+                isinstance(o, ast.Attribute) and o.attr in {"name", "feed"} for o in operands
+            ):
+                found.append(ast.unparse(node))
+    return found
+
+
+def test_feed_specific_behaviour_lives_in_the_feed_specs():
+    """The ingest reads FeedSpec attributes (opt_out_list, identity_source, ...) instead
+    of branching on a feed's name."""
+    files = [*sorted((PACKAGE / "data" / "ingest").glob("*.py")), PACKAGE / "data" / "schema.py"]
+    bad = {str(p.relative_to(PACKAGE)): b for p in files if (b := feed_name_branches(p))}
+    assert bad == {}
+
+
+def test_the_feed_name_check_catches_a_branch(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text('if feed.name == "opt_outs":\n    pass\nok = r.feed != "residents"\n')
+    assert len(feed_name_branches(path)) == 2

@@ -71,12 +71,16 @@ def test_ingest_links_social_care(feed_dir: Path, store: Path) -> None:
 def test_truth_metrics_when_truth_file_present(feed_dir: Path, store: Path) -> None:
     import pyarrow.parquet as pq
 
+    from bettercare.data.synth.truth import store_linkage_quality
+
     (feed_dir / "_truth").mkdir()
     pq.write_table(
         pa.table({"service_id": ["C1", "C2", "C3"], "nhs_number": [NHS[0], NHS[4], "9990000107"]}),
         feed_dir / "_truth" / "social_care_person.parquet",
     )
-    stats = ingest(feed_dir, store, KEY.encode()).linkage
+    linkage = ingest(feed_dir, store, KEY.encode()).linkage
+    assert not any(k.startswith("truth") for k in linkage)  # the ingest never reads _truth/
+    stats = store_linkage_quality(store, feed_dir, KEY.encode())
     assert stats["truth_precision"] == 1.0
     assert stats["truth_recall"] == 1.0  # C3's person is not a resident: not a miss
     assert stats["truth_true_positives"] == 1

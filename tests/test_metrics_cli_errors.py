@@ -186,3 +186,13 @@ def test_demo_plans_only_from_another_directory(tmp_path, monkeypatch):
     pages = {p.name for p in (tmp_path / "demo").glob("*.html")}
     assert len(pages) == len(list(EXAMPLES.glob("*.yaml"))) + 1
     assert not (tmp_path / "data").exists()  # plans only: no synthetic data or store
+
+
+def test_spark_backend_without_pyspark_is_one_line(tmp_path, store, valid_plan_data, monkeypatch):
+    # `import pyspark` fails as it does when the [spark] extra is not installed
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    plan = _plan(tmp_path, valid_plan_data, A)
+    out = tmp_path / "out"
+    res = _metrics("--plan", str(plan), "--store", store, "--backend", "spark", "--out", str(out))
+    _one_line_error(res, "Spark backend needs `pip install bettercare[spark]`")
+    assert not out.exists()

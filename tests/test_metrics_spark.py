@@ -51,11 +51,11 @@ def test_2025_26_headline_metrics_agree(con, grain):
 
 def test_capacity_and_demand_agree(con):
     from bettercare.analytics.capacity_demand import TABLES, measured_capacity_demand
-    from bettercare.analytics.engine import _bind
+    from bettercare.analytics.engine.backends import bind
 
     frames = []
     for backend in ("duckdb", "spark"):
-        with _bind(con, list(TABLES), backend) as tables:
+        with bind(con, list(TABLES), backend) as tables:
             frames.append(measured_capacity_demand(tables))
     assert frames[0].measured.sum() > 0
     pd.testing.assert_frame_equal(frames[0], frames[1])

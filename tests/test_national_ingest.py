@@ -169,7 +169,7 @@ def build_both(root: Path, years: list[str], n: int) -> tuple[Path, Path]:
         generate(params, years, 7, root / fmt, fmt=fmt)
         store = root / f"{fmt}_store" / "s.duckdb"
         result = ingest(root / fmt, store, KEY.encode())
-        assert result.exit_code == 0, result.issue_counts
+        assert result.outcome == "loaded", result.issue_counts
         stores.append(store)
     return stores[0], stores[1]
 

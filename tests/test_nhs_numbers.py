@@ -44,6 +44,17 @@ def test_mask_never_shows_the_whole_number() -> None:
     assert nhs_numbers.mask(None) == ""
 
 
+@pytest.mark.parametrize(
+    "value", ["9991234567", "999 123 4567", "12345", "1234567", "12345678", " 9991234567 ", ""]
+)
+def test_sql_mask_is_the_same_mask(value: str) -> None:
+    con = duckdb.connect()
+    (masked,) = con.execute(
+        f"SELECT {nhs_numbers.sql_mask('v')} FROM (SELECT ?::VARCHAR AS v)", [value]
+    ).fetchone()
+    assert masked == nhs_numbers.mask(value)
+
+
 def _sample(n: int) -> list[str]:
     rng = random.Random(11)
     out: list[str] = []

@@ -14,9 +14,11 @@ from bettercare.analytics.performance import (
     latest,
     plan_vs_actual,
     rag_status,
+    spc_charts,
 )
 from bettercare.analytics.scheme_impact import ALL_SCHEMES, p4p_earned, scheme_impact
 from bettercare.domain.metrics import Direction
+from bettercare.reporting import metrics_report
 
 LOWER, HIGHER = Direction.LOWER_IS_BETTER, Direction.HIGHER_IS_BETTER
 
@@ -65,8 +67,9 @@ def _actuals(metric, hwb, periods, values, numerators=None):
     )
 
 
-def test_plan_vs_actual(make_plan):
-    # delayed transfers: baseline 300 (2013/14), plan 280 per month for 2015/16
+def _dtoc(make_plan):
+    """Delayed transfers: baseline 300 (2013/14), plan 280 per month for 2015/16; three
+    months of actuals, out of order."""
     plan = make_plan(lambda d: d["metrics"][1].update({"time_basis": "month"}))
     act = _actuals(
         "delayed_transfers_of_care",
@@ -74,6 +77,11 @@ def test_plan_vs_actual(make_plan):
         ["2015-06", "2015-04", "2015-05"],
         [300.0, 270.0, 285.0],
     )
+    return plan, act
+
+
+def test_plan_vs_actual(make_plan):
+    plan, act = _dtoc(make_plan)
     df = plan_vs_actual(act, plan)
     assert list(df.period) == ["2015-04", "2015-05", "2015-06"]  # in time order
     assert list(df.rag) == ["GREEN", "AMBER", "RED"]
@@ -90,6 +98,26 @@ def test_plan_vs_actual(make_plan):
         _actuals("delayed_transfers_of_care", "E06000099", ["2016-04"], [1.0]), plan
     )
     assert df2.rag.isna().all() and df2.planned.isna().all()
+
+
+def test_spc_is_computed_once_and_reused_by_the_charts(make_plan, monkeypatch):
+    plan, act = _dtoc(make_plan)
+    df = plan_vs_actual(act, plan)
+    (chart,) = spc_charts(df).values()
+    # the chart behind the SPC columns: values in period order, mean 285, target 280
+    assert list(chart.values) == [270.0, 285.0, 300.0] and chart.target == 280.0
+    assert chart.segments[0].mean == pytest.approx(285.0) == df.spc_mean.iloc[0]
+    assert chart.segments[0].ucl == pytest.approx(df.spc_ucl.iloc[0])
+    # the chart images draw those very charts (nothing recomputed)
+    drawn = []
+    monkeypatch.setattr(
+        metrics_report, "xmr_chart_png", lambda c, labels, title: drawn.append((c, labels)) or b""
+    )
+    metrics_report.metric_chart_pngs(df)
+    assert len(drawn) == 1 and drawn[0][0] is chart
+    assert drawn[0][1] == ["2015-04", "2015-05", "2015-06"]
+    # one period: no chart
+    assert spc_charts(plan_vs_actual(act.head(1), plan)) == {}
 
 
 def test_plan_time_basis_decides_which_periods_compare(make_plan):

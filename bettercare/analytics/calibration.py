@@ -6,7 +6,8 @@ per month, 630.2 permanent admissions 65+ per 100,000). After ingestion (opt-out
 excluded, social care linked) the metrics engine should measure those figures back, up to
 sampling noise. :func:`calibration_table` lines the annual metric rows up against the
 parameters and gives each a z-score, so a drift (e.g. a later year sinking below the rate)
-shows as |z| well above 3 rather than as a judgement call.
+shows as |z| well above 3 rather than as a judgement call. The synthetic run itself is
+:func:`bettercare.analytics.pipeline.run_synthetic`'s; this module owns only the comparison.
 
 Sampling noise (the ``se`` column):
 
@@ -23,21 +24,13 @@ configured diagnosis rate only where the two prevalences agree.
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from bettercare.analytics.engine import compute_metrics
 from bettercare.analytics.metrics.base import ALL
-from bettercare.data import pseudonymise
-from bettercare.data.ingest import ingest
-from bettercare.data.synth import generate
 from bettercare.data.synth.params import SynthParams
-from bettercare.domain.periods import fy_span
 
 COLUMNS = ("metric", "period", "target", "measured", "difference_pct", "z", "numerator")
 
@@ -71,18 +64,20 @@ TARGETS: dict[str, _Target] = {
 }
 
 
-def _z(kind: str, target: float, row: Any, params: SynthParams) -> float:
-    """``row`` has the metric output columns (numerator, denominator, value)."""
-    if kind == "estimate" or row.denominator <= 0:
+def _z(
+    kind: str, target: float, numerator: float, denominator: float, value: float, p: SynthParams
+) -> float:
+    """The z-score of a measured row (the metric output columns) against ``target``."""
+    if kind == "estimate" or denominator <= 0:
         return math.nan
     if kind == "proportion":
-        p = target / 100
-        se = math.sqrt(p * (1 - p) / row.denominator) * 100
-        return (row.value - target) / se if se > 0 else math.nan
-    expected = target * row.denominator / 1e5
-    spread = 2 * params.event_rates.dtoc_mean_days_per_delay - 1 if kind == "days" else 1.0
+        share = target / 100
+        se = math.sqrt(share * (1 - share) / denominator) * 100
+        return (value - target) / se if se > 0 else math.nan
+    expected = target * denominator / 1e5
+    spread = 2 * p.event_rates.dtoc_mean_days_per_delay - 1 if kind == "days" else 1.0
     se = math.sqrt(expected * spread)
-    return (row.numerator - expected) / se if se > 0 else math.nan
+    return (numerator - expected) / se if se > 0 else math.nan
 
 
 def calibration_table(annual: pd.DataFrame, params: SynthParams) -> pd.DataFrame:
@@ -92,41 +87,23 @@ def calibration_table(annual: pd.DataFrame, params: SynthParams) -> pd.DataFrame
     ``year`` grain for the generator's HWB; only the headline (``all``) rows are used.
     """
     head = annual[(annual.breakdown == ALL) & annual.metric.isin(list(TARGETS))]
+    cols = ["metric", "period", "numerator", "denominator", "value"]
     rows = []
-    r: Any  # a row of ``head`` (pandas types its fields as any scalar)
-    for r in head.itertuples(index=False):
-        spec = TARGETS[r.metric]
+    for metric, period, num, den, val in head[cols].itertuples(index=False, name=None):
+        spec = TARGETS[str(metric)]
         target = spec.value(params)
+        numerator, denominator, value = float(num), float(den), float(val)
         rows.append(
             {
-                "metric": r.metric,
-                "period": r.period,
+                "metric": metric,
+                "period": period,
                 "target": target,
-                "measured": r.value,
-                "difference_pct": (r.value - target) / target * 100 if target else math.nan,
-                "z": _z(spec.kind, target, r, params),
-                "numerator": r.numerator,
+                "measured": value,
+                "difference_pct": (value - target) / target * 100 if target else math.nan,
+                "z": _z(spec.kind, target, numerator, denominator, value, params),
+                "numerator": numerator,
             }
         )
     return pd.DataFrame(rows, columns=list(COLUMNS)).sort_values(
         ["metric", "period"], ignore_index=True
     )
-
-
-def measure_synthetic(params: SynthParams, years: list[str], seed: int) -> pd.DataFrame:
-    """Generate, ingest and measure ``params`` for ``years``; its :func:`calibration_table`.
-
-    The feeds are ingested with a fresh key (opt-outs excluded, social care linked) into
-    a temporary store.
-    """
-    with tempfile.TemporaryDirectory(prefix="bettercare-calibration-") as tmp:
-        d = Path(tmp)
-        generate(params, years, seed, d / "feeds")
-        key = pseudonymise.load_key(
-            pseudonymise.new_key_file(d / "keys" / "pseudonym.key"), [d / "feeds"]
-        )
-        store = d / "store" / "bettercare.duckdb"
-        ingest(d / "feeds", store, key)
-        window = f"{fy_span(years[0]).start:%Y-%m}..{fy_span(years[-1]).end:%Y-%m}"
-        annual = compute_metrics(store, "year", period=window)
-    return calibration_table(annual, params)

@@ -27,6 +27,8 @@ and we report GREEN.
 chart (NHSRplotthedots rules, see that module); every row carries its point's signal and
 its segment's mean and limits, and the metric's variation icon (latest point) and
 assurance icon (against the latest plan value) so boards see variation, not only RAG.
+The charts are computed once, here, and kept with the frame (:func:`spc_charts`): the
+chart images show the same charts the table's SPC columns come from.
 """
 
 from __future__ import annotations
@@ -37,10 +39,13 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from bettercare.analytics.spc import xmr
+from bettercare.analytics.spc import XmrChart, xmr
 from bettercare.domain.metrics import CATALOGUE, Direction, Unit
 from bettercare.domain.periods import period_span
 from bettercare.domain.plan import MetricPlan, MetricValue, Plan, TimeBasis
+
+#: Where :func:`plan_vs_actual` keeps each metric's XmR chart (``DataFrame.attrs``).
+SPC_CHARTS = "spc_charts"
 
 
 class Rag(StrEnum):
@@ -146,6 +151,7 @@ def plan_vs_actual(
     hwb = _hwb(actuals, plan, hwb_code)
     act = actuals[(actuals.hwb_code == hwb) & (actuals.breakdown == "all")]
     rows = []
+    charts: dict[str, XmrChart] = {}
     for key, grp in act.groupby("metric", sort=True):
         metric = str(key)
         definition = CATALOGUE[metric]
@@ -186,7 +192,9 @@ def plan_vs_actual(
         series = [x["actual"] for x in recs]
         targets = [x["planned"] for x in recs if x["planned"] is not None]
         if len(series) >= 2:
-            chart = xmr(series, definition.direction, targets[-1] if targets else None)
+            chart = charts[str(metric)] = xmr(
+                series, definition.direction, targets[-1] if targets else None
+            )
             for i, x in enumerate(recs):
                 seg, signal = chart.segment_of(i), chart.signal(i)
                 x["spc_signal"] = signal.value if signal else None
@@ -215,7 +223,19 @@ def plan_vs_actual(
         "spc_variation",
         "spc_assurance",
     ]
-    return pd.DataFrame(rows, columns=cols)
+    frame = pd.DataFrame(rows, columns=cols)
+    frame.attrs[SPC_CHARTS] = charts
+    return frame
+
+
+def spc_charts(pva: pd.DataFrame) -> dict[str, XmrChart]:
+    """The XmR chart of each metric with two or more periods, as :func:`plan_vs_actual` drew it.
+
+    The charts behind the frame's SPC columns (metric id -> chart, rows in period
+    order).
+    """
+    charts: dict[str, XmrChart] = pva.attrs.get(SPC_CHARTS, {})
+    return charts
 
 
 def latest(frame: pd.DataFrame) -> pd.DataFrame:

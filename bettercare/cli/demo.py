@@ -13,9 +13,7 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import typer
@@ -26,21 +24,18 @@ from rich.table import Table
 
 import bettercare
 from bettercare.analytics.engine import (
-    compute_metrics,
     open_store,
     resolve_hwb,
     store_hwb_codes,
 )
 from bettercare.analytics.metrics import MetricDataError
 from bettercare.analytics.performance import plan_vs_actual
+from bettercare.analytics.pipeline import STEPS, run_synthetic
 from bettercare.analytics.scheme_impact import load_scheme_activity, p4p_earned, scheme_impact
-from bettercare.cli.plan import validate_file
-from bettercare.data import pseudonymise
-from bettercare.data.ingest import UsageError, ingest
+from bettercare.data.ingest import UsageError
+from bettercare.data.plan_files import validate_plan_file
 from bettercare.data.pseudonymise import PseudonymKeyError
-from bettercare.data.synth import generate
 from bettercare.data.synth.presets import preset
-from bettercare.domain.periods import fy_span
 from bettercare.domain.plan import Plan
 from bettercare.reporting.metrics_report import LinkedDataSummary, metrics_sections
 from bettercare.reporting.plan_report import PlanResult, write_report
@@ -83,7 +78,7 @@ def check_examples(examples: Path) -> list[PlanResult]:
         raise typer.Exit(2)
     results = []
     for path in files:
-        plan, findings = validate_file(path)
+        plan, findings = validate_plan_file(path)
         results.append(PlanResult(path, plan, findings))
     return results
 
@@ -105,8 +100,8 @@ def print_summary(results: list[PlanResult]) -> None:
 
 
 def linked_data(plan: Plan, work: Path, population: int, seed: int) -> list[tuple[str, str]]:
-    """Generate, ingest, measure: the report sections for ``plan``."""
-    steps = ["synthetic population", "ingest and link", "metrics", "plan vs actual"]
+    """Generate, ingest, measure (:func:`run_synthetic`): the report sections for ``plan``."""
+    steps = [*STEPS, "plan vs actual"]
     with Progress(
         TextColumn("[bold]{task.description:<24}"),
         BarColumn(),
@@ -115,33 +110,23 @@ def linked_data(plan: Plan, work: Path, population: int, seed: int) -> list[tupl
         console=out,
     ) as bar:
         task = bar.add_task(steps[0], total=len(steps))
+
+        def step(name: str) -> None:
+            bar.update(task, completed=steps.index(name), description=name)
+
         params = preset(DEMO_PRESET).with_population(population).with_plan_schemes(plan)
-        feeds = work / "feeds"
-        generate(params, DEMO_YEARS, seed, feeds)
+        run = run_synthetic(params, DEMO_YEARS, seed, work, grains=("month", "year"), step=step)
+        by_grain = run.metrics
 
-        bar.update(task, advance=1, description=steps[1])
-        # the key lives apart from the feeds and the store ("never stored beside the data")
-        key_file = work / "keys" / "pseudonym.key"
-        if not key_file.exists():
-            pseudonymise.new_key_file(key_file)
-        store_dir = work / "store"
-        shutil.rmtree(store_dir, ignore_errors=True)  # a fresh store each demo run
-        store = store_dir / "bettercare.duckdb"
-        loaded = ingest(feeds, store, pseudonymise.load_key(key_file, [feeds, store_dir]))
-
-        bar.update(task, advance=1, description=steps[2])
-        # the plan's years only (the feeds also hold spells begun before the first year)
-        window = f"{fy_span(DEMO_YEARS[0]).start:%Y-%m}..{fy_span(DEMO_YEARS[-1]).end:%Y-%m}"
-        by_grain = {g: compute_metrics(store, g, period=window) for g in ("month", "year")}
-
-        bar.update(task, advance=1, description=steps[3])
-        code = resolve_hwb(plan, store_hwb_codes(store))
+        step(steps[3])
+        code = resolve_hwb(plan, store_hwb_codes(run.store))
         pva = {g: plan_vs_actual(a, plan, hwb_code=code) for g, a in by_grain.items()}
-        with open_store(store) as con:
+        with open_store(run.store) as con:
             schemes = scheme_impact(load_scheme_activity(con), plan, "month")
         earned = p4p_earned(plan, by_grain["month"], hwb_code=code)
-        bar.update(task, advance=1, description="done")
+        bar.update(task, completed=len(steps), description="done")
 
+    loaded = run.loaded
     summary = LinkedDataSummary(
         residents=params.area.population,
         years=DEMO_YEARS,
@@ -162,9 +147,13 @@ def print_board(plan: Plan, pva: dict[str, pd.DataFrame]) -> None:
     for grain, frame in pva.items():
         judged = frame[frame.rag.notna()]
         for metric, grp in judged.groupby("metric"):
-            r: Any = grp.iloc[-1]  # the latest judged row (pandas types its fields as any scalar)
+            r = grp.iloc[-1]
             t.add_row(
-                str(metric), f"{r.period} ({grain})", f"{r.actual:,.2f}", f"{r.planned:,.2f}", r.rag
+                str(metric),
+                f"{r.period} ({grain})",
+                f"{r.actual:,.2f}",
+                f"{r.planned:,.2f}",
+                str(r.rag),
             )
     out.print(t)
 

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bettercare.data import duck, identities, link_review, pseudonymise
-from bettercare.data.ingest import IngestResult, UsageError, ingest, latest_linkage_report
+from bettercare.data.ingest import IngestResult, Outcome, UsageError, ingest, latest_linkage_report
 
 console = Console()
 err = Console(stderr=True)
@@ -44,6 +44,10 @@ Exit codes: 0 everything loaded; 1 loaded, some rows quarantined; 2 a file was r
 whole (nothing of it loaded: unreadable, identifiers in the wrong column, fewer rows
 than loaded, no opt-out list, ...) or a usage error; 3 internal error (store rolled
 back)."""
+
+
+#: The exit code of each way an ingest run can end (see INGEST_HELP).
+EXIT_CODES: dict[Outcome, int] = {"loaded": 0, "quarantined": 1, "rejected": 2}
 
 
 def register(root: typer.Typer) -> None:
@@ -137,7 +141,7 @@ def ingest_command(
             raise
         raise typer.Exit(3) from None
     _print_result(result)
-    raise typer.Exit(result.exit_code)
+    raise typer.Exit(EXIT_CODES[result.outcome])
 
 
 def _bind_identity_file(path: Path, key: bytes, store: Path, directory: Path) -> None:

@@ -13,9 +13,6 @@ Periods that cannot be measured and a store without ``scheme_activity`` are warn
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +41,9 @@ from bettercare.analytics.scheme_impact import (
     scheme_impact,
 )
 from bettercare.data import safe_csv
+from bettercare.data.atomic import staged_entries
 from bettercare.data.plan_files import PlanFileError, load_plan
+from bettercare.domain.money import format_gbp
 from bettercare.domain.plan import Plan
 from bettercare.reporting.metrics_report import metric_chart_pngs
 
@@ -107,6 +106,13 @@ def scheme_reference_notes(activity: pd.DataFrame, plan: Plan) -> list[str]:
             f"the store: {', '.join(idle)} (counted as 0 avoided)"
         )
     return notes
+
+
+def _yes_no(x: object) -> str:
+    """A true / false cell: ``yes``, ``no``, or ``—`` when unknown (None or NaN)."""
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return "—"
+    return "yes" if x else "no"
 
 
 def _fmt(x: object, digits: int = 2) -> str:
@@ -183,8 +189,8 @@ def metrics(
     for r in shown.itertuples():
         rag = r.rag if isinstance(r.rag, str) else "—"
         table.add_row(
-            r.metric,
-            r.period,
+            str(r.metric),
+            str(r.period),
             _fmt(r.actual),
             _fmt(r.planned),
             f"[{RAG_STYLE.get(rag, 'white')}]{rag}[/]",
@@ -201,18 +207,20 @@ def metrics(
         for r in to_date.itertuples():
             name = r.scheme_name if isinstance(r.scheme_name, str) else r.scheme_reference
             st.add_row(
-                name if r.scheme_reference != ALL_SCHEMES else "All schemes",
-                r.period,
+                str(name) if r.scheme_reference != ALL_SCHEMES else "All schemes",
+                str(r.period),
                 _fmt(r.avoided_to_date, 0),
                 _fmt(r.target_to_date, 0),
-                {True: "yes", False: "no"}.get(r.on_track, "—"),
+                _yes_no(r.on_track),
             )
         out.print(st)
     if grain == "month":
         p4p = p4p_earned(the_plan, actuals, hwb_code=code)
-        earned = f"£{p4p.earned:,.2f}" if p4p.earned is not None else "not computed"
+        earned = format_gbp(p4p.earned, pence=True) if p4p.earned is not None else "not computed"
         if p4p.retained is not None:
-            earned += f"; retained for the extra acute activity: £{p4p.retained:,.2f}"
+            earned += (
+                f"; retained for the extra acute activity: {format_gbp(p4p.retained, pence=True)}"
+            )
         out.print(f"P4P earned to date: {earned} — {escape(p4p.reason)}", highlight=False)
 
     try:
@@ -229,25 +237,13 @@ def metrics(
         how="left",
     )
     # all files are written to a temporary folder first, then moved: never half a result
-    with tempfile.TemporaryDirectory(prefix=".metrics-", dir=out_dir) as tmp:
-        staged = Path(tmp)
+    with staged_entries(out_dir) as staged:
         merged.to_parquet(staged / "metrics.parquet", index=False)
         safe_csv.to_csv(merged, staged / "metrics.csv")  # formula-like text escaped
         safe_csv.to_csv(schemes, staged / "scheme_impact.csv")
         safe_csv.to_csv(capacity, staged / "capacity_demand.csv")
         safe_csv.to_csv(vs_plan, staged / "capacity_demand_vs_plan.csv")
         n = write_charts(pva, staged / "charts") if charts else 0
-        for name in (
-            "metrics.parquet",
-            "metrics.csv",
-            "scheme_impact.csv",
-            "capacity_demand.csv",
-            "capacity_demand_vs_plan.csv",
-        ):
-            os.replace(staged / name, out_dir / name)
-        if charts:
-            shutil.rmtree(out_dir / "charts", ignore_errors=True)
-            os.replace(staged / "charts", out_dir / "charts")
     if charts:
         out.print(f"wrote {n} SPC chart(s) to {out_dir / 'charts'}", highlight=False)
     out.print(

@@ -6,7 +6,6 @@ planning rule fails with an error. Errors name the file, line, path in the plan 
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -18,14 +17,13 @@ from rich.text import Text
 from bettercare.data.plan_files import (
     PlanFileError,
     load_plan,
-    load_plan_with_lines,
-    locate,
     plan_json_schema,
+    validate_plan_file,
 )
 from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.money import format_gbp
 from bettercare.domain.p4p import P4PError, performance_sum
 from bettercare.domain.plan import Plan
-from bettercare.domain.rules import check_plan
 from bettercare.domain.text import printable
 
 app = typer.Typer(help="BCF plan files: validate, show, schema.", no_args_is_help=True)
@@ -41,11 +39,6 @@ def register(root: typer.Typer) -> None:
     root.command("p4p", help="Payment-for-performance sum of a plan (2015/16 rules).")(p4p)
 
 
-def money(x: Decimal | None) -> str:
-    """Whole pounds with thousands separators (``£1,234``); a dash for a blank."""
-    return "—" if x is None else f"£{x:,.0f}"
-
-
 def load_or_exit(path: Path) -> Plan:
     """The plan in ``path``; print its findings and exit 2 when it cannot be read."""
     try:
@@ -54,15 +47,6 @@ def load_or_exit(path: Path) -> Plan:
         print_findings(exc.findings)
         err.print(f"[red]{display_path(path)}: not a valid plan file[/red]")
         raise typer.Exit(EXIT_INVALID) from None
-
-
-def validate_file(path: Path) -> tuple[Plan | None, list[Finding]]:
-    """Load and rule-check one plan; findings carry file and line."""
-    try:
-        plan, lines = load_plan_with_lines(path)
-    except PlanFileError as exc:
-        return None, exc.findings
-    return plan, locate(check_plan(plan), path, lines)
 
 
 def display_path(path: Path) -> str:
@@ -88,7 +72,7 @@ def validate(
     """Check plan files against the models and the BCF planning rules."""
     worst = 0
     for path in files:
-        plan, findings = validate_file(path)
+        plan, findings = validate_plan_file(path)
         shown = [f for f in findings if not quiet or f.severity == Severity.ERROR]
         print_findings(shown)
         errors = sum(f.severity == Severity.ERROR for f in findings)
@@ -134,11 +118,11 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     for fy in plan.financial_years:
         budget.add_row(
             fy,
-            money(plan.minimum_pooled_budget.get(fy)),
-            money(plan.agreed_pooled_budget.get(fy)),
-            money(plan.funding_total(fy)),
-            money(plan.scheme_total(fy)),
-            money(plan.protected_social_care.get(fy)),
+            format_gbp(plan.minimum_pooled_budget.get(fy)),
+            format_gbp(plan.agreed_pooled_budget.get(fy)),
+            format_gbp(plan.funding_total(fy)),
+            format_gbp(plan.scheme_total(fy)),
+            format_gbp(plan.protected_social_care.get(fy)),
         )
     out.print(budget)
 
@@ -147,7 +131,7 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
         funding.add_column(col)
     funding.add_column("Amount", justify="right")
     for f in plan.funding:
-        funding.add_row(str(f.source), f.financial_year, f.contributor or "", money(f.amount))
+        funding.add_row(str(f.source), f.financial_year, f.contributor or "", format_gbp(f.amount))
     out.print(funding)
 
     schemes = Table(title="Schemes")
@@ -164,7 +148,7 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
             str(s.commissioner or ""),
             s.provider or "",
             s.source_label(),
-            *[money(s.spend.get(fy)) for fy in plan.financial_years],
+            *[format_gbp(s.spend.get(fy)) for fy in plan.financial_years],
             avoided,
         )
     out.print(schemes)
@@ -197,12 +181,12 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     signs = Table(title="Sign-off")
     for col in ("Body", "Person", "Role", "Date"):
         signs.add_column(col)
-    for so in plan.sign_offs:
+    for sign in plan.sign_offs:
         signs.add_row(
-            plan.partner(so.body).name,
-            so.person or "—",
-            so.role or "—",
-            str(so.date) if so.date else "—",
+            plan.partner(sign.body).name,
+            sign.person or "—",
+            sign.role or "—",
+            str(sign.date) if sign.date else "—",
         )
     out.print(signs)
 
@@ -227,21 +211,21 @@ def p4p(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
         "Planned reduction (%)",
         f"{r.planned_reduction_pct:.2f}%" if r.planned_reduction_pct is not None else "—",
     )
-    t.add_row("Unit cost", money(r.unit_cost))
+    t.add_row("Unit cost", format_gbp(r.unit_cost))
     t.add_row(
         "Performance-linked sum" + (" (capped at pot)" if r.capped else ""),
-        money(r.performance_linked_sum),
+        format_gbp(r.performance_linked_sum),
     )
-    t.add_row("Performance-related element (pot)", money(r.performance_pot))
-    t.add_row("Released up front for NHS out-of-hospital services", money(r.released_up_front))
-    t.add_row("Stated in the plan", money(r.stated_sum))
+    t.add_row("Performance-related element (pot)", format_gbp(r.performance_pot))
+    t.add_row("Released up front for NHS out-of-hospital services", format_gbp(r.released_up_front))
+    t.add_row("Stated in the plan", format_gbp(r.stated_sum))
     if r.risk_share is not None:
-        t.add_row("Contingency reserve", money(r.contingency_reserve))
+        t.add_row("Contingency reserve", format_gbp(r.contingency_reserve))
     for partner_id, amount in r.maximum_exposure.items():
         pct = r.risk_share.shares[partner_id] if r.risk_share else 0
         t.add_row(
             f"Exposure of {plan.partner(partner_id).name} ({pct:g}%) if none is earned",
-            money(amount),
+            format_gbp(amount),
         )
     out.print(t)
     met = {True: "yes", False: "no", None: "unknown"}[r.minimum_reduction_met]

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from bettercare.cli.plan import EXIT_INVALID, display_path, load_or_exit
 from bettercare.data.returns import STATUS_LABELS, ReturnError, parse_quarter, read_return
+from bettercare.domain.money import format_gbp
 from bettercare.domain.text import printable
 from bettercare.reporting.returns import write_return
 
@@ -81,7 +82,7 @@ def read(
     table.add_column("Item")
     table.add_column("Value")
     for ref, amount in report.actual_spend.items():
-        table.add_row(f"spend {ref}", "—" if amount is None else f"£{amount:,.0f}")
+        table.add_row(f"spend {ref}", format_gbp(amount))
     for m in report.metrics:
         table.add_row(m.metric, STATUS_LABELS[m.status])
     for c in report.conditions:

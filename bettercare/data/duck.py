@@ -1,4 +1,4 @@
-"""One way to open a DuckDB database (never from the network, one-line errors), and counts.
+"""One way to open a DuckDB database: never from the network, one-line errors.
 
 DuckDB by default installs and loads "known extensions" on demand: a SQLite file given
 as a store makes it download the ``sqlite`` extension from the internet. bettercare
@@ -12,7 +12,6 @@ DuckDB sees it, naming what it looks like.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
@@ -61,16 +60,3 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     except duckdb.Error as exc:  # locked by another process, corrupt, wrong version, ...
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseFileError(f"cannot open {path}: {first}") from exc
-
-
-def one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
-    """The single row of an aggregate query (``SELECT count(*), min(x) FROM ...``)."""
-    row = con.execute(sql).fetchone()
-    if row is None:  # an aggregate without GROUP BY always returns one row
-        raise ValueError(f"query returned no row: {sql}")
-    return row
-
-
-def count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    """The one number an aggregate counting query (``SELECT count``) returns."""
-    return int(one(con, sql)[0])

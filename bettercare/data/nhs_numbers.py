@@ -53,6 +53,11 @@ def _repeated_digit(digits: str) -> bool:
     return len(set(digits)) == 1
 
 
+#: The NHS number mask: the first and last characters shown, and below what length
+#: nothing is shown (one rule for :func:`mask` and :func:`sql_mask`).
+MASK_FIRST, MASK_LAST, MASK_MIN_LENGTH = 3, 2, 8
+
+
 def mask(value: object) -> str:
     """Show at most the first 3 and last 2 characters, e.g. ``999*****67``.
 
@@ -61,9 +66,20 @@ def mask(value: object) -> str:
     if value is None:
         return ""
     text = str(value).strip()
-    if len(text) < 8:
+    if len(text) < MASK_MIN_LENGTH:
         return "*" * len(text)
-    return text[:3] + "*" * (len(text) - 5) + text[-2:]
+    return text[:MASK_FIRST] + "*" * (len(text) - MASK_FIRST - MASK_LAST) + text[-MASK_LAST:]
+
+
+def sql_mask(expr: str) -> str:
+    """DuckDB expression: ``expr`` masked as :func:`mask` masks it (``999*****67``)."""
+    v = f"trim({expr})"
+    hidden = MASK_FIRST + MASK_LAST
+    return (
+        f"CASE WHEN length({v}) >= {MASK_MIN_LENGTH} THEN left({v}, {MASK_FIRST}) || "
+        f"repeat('*', length({v}) - {hidden}) || right({v}, {MASK_LAST}) "
+        f"ELSE repeat('*', length({v})) END"
+    )
 
 
 def sql_normalise(expr: str) -> str:

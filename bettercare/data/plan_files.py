@@ -34,6 +34,7 @@ from yaml.resolver import Resolver
 
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.plan import Plan
+from bettercare.domain.rules import check_plan
 from bettercare.domain.text import printable
 
 #: Real plans are tens of kilobytes; a file above this is refused before it is parsed.
@@ -414,6 +415,21 @@ def load_plan_with_lines(path: str | Path) -> tuple[Plan, PlanLines]:
 def load_plan(path: str | Path) -> Plan:
     """Read and validate one plan file; raise :class:`PlanFileError` on any problem."""
     return load_plan_with_lines(path)[0]
+
+
+def validate_plan_file(path: str | Path) -> tuple[Plan | None, list[Finding]]:
+    """Load one plan file and check it against the planning rules.
+
+    The one use case behind ``bettercare plan validate`` and ``bettercare demo``: the plan
+    (None when the file cannot be read or does not fit the models) and every finding,
+    each carrying file and line.
+    """
+    path = Path(path)
+    try:
+        plan, lines = load_plan_with_lines(path)
+    except PlanFileError as exc:
+        return None, exc.findings
+    return plan, locate(check_plan(plan), path, lines)
 
 
 def plan_line_index(path: str | Path) -> PlanLines:

@@ -59,6 +59,20 @@ class FeedSpec:
     period_column: str | None = None  # the date that places a row in a reporting period
     store_table: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Feed-specific behaviour of the ingest, declared here rather than branched on by name:
+    #: the national data opt-out list: loaded first, kept only as pseudonyms in
+    #: ``opt_out_register``; person-level feeds wait for it
+    opt_out_list: bool = False
+    #: its loaded rows (names, date of birth, postcode) are the identities that
+    #: probabilistic linkage matches against in the same run
+    identity_source: bool = False
+    #: rows without an NHS number are linked to residents by name, date of birth and
+    #: postcode (Splink): ``person_id`` may be empty, and the store table also keeps
+    #: ``link_method`` and ``match_probability``
+    links_probabilistically: bool = False
+    #: the period column holds the first day of a month (a monthly census), so date
+    #: checks against a person's life work by month
+    period_is_month: bool = False
 
     def column(self, name: str) -> Column:
         """The feed column ``name``, or the one a store column of that name derives from.
@@ -76,6 +90,11 @@ class FeedSpec:
     def column_names(self) -> list[str]:
         """The feed's column names, in file order."""
         return [c.name for c in self.columns]
+
+    @property
+    def person_level(self) -> bool:
+        """Rows about people (an NHS number column), other than the opt-out list itself."""
+        return not self.opt_out_list and "nhs_number" in self.column_names
 
 
 SEX = ("M", "F", "U")
@@ -188,6 +207,7 @@ FEEDS: dict[str, FeedSpec] = {
             description="GP-registered resident population (one row per person)",
             key=("nhs_number",),
             store_table="residents",
+            identity_source=True,
             columns=(
                 _nhs(),
                 Column("given_name", "VARCHAR", identifier=True, kind="name"),
@@ -248,6 +268,7 @@ FEEDS: dict[str, FeedSpec] = {
             description="Delayed transfer of care days per patient per month (DToC SitRep)",
             key=("delay_id",),
             period_column="census_month",
+            period_is_month=True,
             store_table="delayed_transfers",
             columns=(
                 Column("delay_id", "VARCHAR"),
@@ -284,6 +305,7 @@ FEEDS: dict[str, FeedSpec] = {
             key=("service_id",),
             period_column="start_date",
             store_table="social_care_services",
+            links_probabilistically=True,
             columns=(
                 Column("service_id", "VARCHAR"),
                 _nhs(required=False),
@@ -330,6 +352,7 @@ FEEDS: dict[str, FeedSpec] = {
             description="National data opt-out list (people who object to secondary use)",
             key=("nhs_number",),
             store_table=None,  # used at ingestion only, never copied to analytics
+            opt_out_list=True,
             columns=(_nhs(),),
         ),
         FeedSpec(
@@ -356,6 +379,7 @@ FEEDS: dict[str, FeedSpec] = {
             description="BCF scheme activity: non-elective admissions avoided per month",
             key=("scheme_reference", "month"),
             period_column="month",
+            period_is_month=True,
             store_table="scheme_activity",
             columns=(
                 Column("scheme_reference", "VARCHAR"),
@@ -373,8 +397,8 @@ def store_columns(feed: FeedSpec) -> list[Column]:
     A column with a ``store_name`` is stored under that name (``date_of_birth`` ->
     ``birth_month``).
 
-    ``social_care_services`` also gets ``link_method`` ('nhs_number' | 'probabilistic' |
-    'clerical_review' (a reviewer accepted the pair) |
+    A feed that ``links_probabilistically`` (social care) also gets ``link_method``
+    ('nhs_number' | 'probabilistic' | 'clerical_review' (a reviewer accepted the pair) |
     NULL when unlinked) and ``match_probability``.
     """
     cols: list[Column] = []
@@ -383,7 +407,7 @@ def store_columns(feed: FeedSpec) -> list[Column]:
             Column(
                 "person_id",
                 "VARCHAR",
-                required=feed.name != "social_care_services",
+                required=not feed.links_probabilistically,
                 description="HMAC-SHA256 pseudonym of the NHS number",
             )
         )
@@ -394,7 +418,7 @@ def store_columns(feed: FeedSpec) -> list[Column]:
             description = BIRTH_MONTH_DESCRIPTION if c.store_name == "birth_month" else ""
             c = Column(c.store_name, c.type, required=c.required, description=description)
         cols.append(c)
-    if feed.name == "social_care_services":
+    if feed.links_probabilistically:
         cols.append(Column("link_method", "VARCHAR", required=False))
         cols.append(Column("match_probability", "DOUBLE", required=False))
     return cols
@@ -411,6 +435,12 @@ def store_value_sql(feed: FeedSpec, name: str, typed: Callable[[Column], str]) -
     if source.store_name == name and source.store_sql:
         return source.store_sql.format(typed(source))
     return typed(source)
+
+
+def feed_with(flag: str) -> FeedSpec:
+    """The one feed whose spec sets ``flag`` (e.g. ``opt_out_list``)."""
+    (feed,) = (f for f in FEEDS.values() if getattr(f, flag))
+    return feed
 
 
 STORE_TABLES: tuple[str, ...] = tuple(f.store_table for f in FEEDS.values() if f.store_table)

@@ -60,6 +60,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from bettercare.domain.money import format_gbp
 from bettercare.domain.periods import period_span
 from bettercare.domain.plan import PerformanceFund, Plan, RiskShare
 
@@ -255,16 +256,17 @@ class EarnedToDate:
         text = (
             f"{self.months_to_date} month(s) of {self.financial_year}: baseline "
             f"{self.baseline_to_date:,.1f} - actual {self.actual_to_date:,.0f} admissions = "
-            f"{self.admissions_avoided:,.1f} avoided x £{self.unit_cost:,} = "
-            f"£{self.value_of_reduction:,.2f}"
+            f"{self.admissions_avoided:,.1f} avoided x {format_gbp(self.unit_cost)} = "
+            f"{format_gbp(self.value_of_reduction, pence=True)}"
         )
+        linked = format_gbp(self.linked_to_date, pence=True)
         if self.capped:
             text += (
-                f", capped at the performance-linked sum pro rata £{self.linked_to_date:,.2f} "
+                f", capped at the performance-linked sum pro rata {linked} "
                 "(the rest of the pot was released up front)"
             )
         text += (
-            f"; £{self.retained:,.2f} of £{self.linked_to_date:,.2f} linked to date retained "
+            f"; {format_gbp(self.retained, pence=True)} of {linked} linked to date retained "
             "to pay for the extra acute activity"
         )
         if not self.national_scheme:

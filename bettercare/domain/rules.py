@@ -31,6 +31,7 @@ from bettercare.domain.frameworks import (
     framework_for_years,
 )
 from bettercare.domain.metrics import CATALOGUE
+from bettercare.domain.money import format_gbp
 from bettercare.domain.p4p import MINIMUM_REDUCTION_PCT, P4PError, performance_sum
 from bettercare.domain.periods import fy_of, fy_span, fy_start_year, next_fy
 from bettercare.domain.plan import (
@@ -80,7 +81,7 @@ def _f(rule_id: str, severity: Severity, path: str, message: str) -> Finding:
 
 
 def _money(x: Decimal) -> str:
-    return f"£{x:,.0f}"
+    return format_gbp(x)
 
 
 @rule("pooled-budget-minimum", "Total agreed pooled budget is at least the minimum required")

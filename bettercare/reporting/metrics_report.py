@@ -13,12 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from bettercare.analytics.performance import latest
+from bettercare.analytics.performance import latest, spc_charts
 from bettercare.analytics.scheme_impact import ALL_SCHEMES, P4PEarned
-from bettercare.analytics.spc import xmr
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.plan import Plan
-from bettercare.reporting.plan_report import _env, data_uri
+from bettercare.reporting.rendering import data_uri, environment
 from bettercare.reporting.spc_charts import xmr_chart_png
 
 #: What each Making Data Count icon tells a board (NHS England, "Making Data Count").
@@ -56,7 +55,7 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict[str, 
     for mp in plan.metrics:
         if mp.metric not in CATALOGUE:
             continue
-        chosen: Any = None  # the row shown (pandas types its fields as any scalar)
+        chosen = None
         for grain in ("month", "quarter", "year"):
             frame = by_grain.get(grain)
             if frame is None or frame.empty:
@@ -78,8 +77,8 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict[str, 
                 "basis": f"per {mp.time_basis}" if mp.time_basis else "",
                 "row": chosen,
                 "reported": reported,
-                "variation": VARIATION_MEANING.get(getattr(chosen, "spc_variation", ""), ""),
-                "assurance": ASSURANCE_MEANING.get(getattr(chosen, "spc_assurance", ""), ""),
+                "variation": VARIATION_MEANING.get(str(getattr(chosen, "spc_variation", "")), ""),
+                "assurance": ASSURANCE_MEANING.get(str(getattr(chosen, "spc_assurance", "")), ""),
             }
         )
     return rows
@@ -88,24 +87,23 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict[str, 
 def metric_chart_pngs(pva: pd.DataFrame) -> list[tuple[str, bytes]]:
     """(metric id, XmR chart PNG) for each metric with at least two periods.
 
-    From a plan-vs-actual frame; the target line is the latest plan value.
+    From a plan-vs-actual frame: the charts
+    :func:`~bettercare.analytics.performance.plan_vs_actual` computed (target line: the
+    latest plan value), labelled with the frame's periods.
     """
-    pngs = []
-    for key, grp in pva.groupby("metric", sort=True):
-        metric = str(key)
-        if len(grp) < 2:
-            continue
-        targets = grp.planned.dropna()
-        chart = xmr(
-            list(grp.actual),
-            CATALOGUE[metric].direction,
-            float(targets.iloc[-1]) if len(targets) else None,
+    charts = spc_charts(pva)
+    return [
+        (
+            metric,
+            xmr_chart_png(
+                charts[metric], list(pva.period[pva.metric == metric]), CATALOGUE[metric].name
+            ),
         )
-        pngs.append((metric, xmr_chart_png(chart, list(grp.period), CATALOGUE[metric].name)))
-    return pngs
+        for metric in sorted(charts)
+    ]
 
 
-def spc_charts(monthly: pd.DataFrame) -> list[tuple[str, str]]:
+def chart_images(monthly: pd.DataFrame) -> list[tuple[str, str]]:
     """(metric name, PNG data URI) for each metric with at least two months."""
     return [(CATALOGUE[m].name, data_uri(png)) for m, png in metric_chart_pngs(monthly)]
 
@@ -127,11 +125,11 @@ def metrics_sections(
         else to_date
     )
     html = (
-        _env()
+        environment()
         .get_template("metrics.html.j2")
         .render(
             rows=board_rows(plan, by_grain),
-            charts=spc_charts(by_grain.get("month", pd.DataFrame(columns=["metric"]))),
+            charts=chart_images(by_grain.get("month", pd.DataFrame(columns=["metric"]))),
             schemes=list(to_date.itertuples()) if not to_date.empty else [],
             all_schemes=ALL_SCHEMES,
             p4p=p4p,

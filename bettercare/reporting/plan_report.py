@@ -7,14 +7,9 @@ Charts are PNG images embedded in the page, so each file stands alone.
 
 from __future__ import annotations
 
-import base64
 import io
-import os
-import shutil
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +17,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.figure import Figure
 
+from bettercare.data.atomic import staged_directory
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.p4p import P4PError, PerformanceSum, performance_sum
 from bettercare.domain.plan import Plan
 from bettercare.domain.rules import required_conditions
+from bettercare.reporting.rendering import data_uri, environment
 
 
 @dataclass
@@ -55,23 +51,6 @@ class PlanResult:
     def page(self) -> str:
         """File name of the plan's HTML page."""
         return f"{self.plan.plan_id if self.plan else self.source.stem}.html"
-
-
-def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("bettercare.reporting", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["money"] = lambda x: "—" if x is None else f"£{Decimal(x):,.0f}"
-    env.filters["num"] = lambda x: "—" if x is None else f"{x:,.{2 if x % 1 else 0}f}"
-    return env
-
-
-def data_uri(png: bytes) -> str:
-    """A PNG embedded in the page, so each report file stands alone."""
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def png_data_uri(fig: Figure) -> str:
@@ -144,13 +123,15 @@ def render_plan(result: PlanResult) -> str:
             "catalogue": CATALOGUE,
             "partner_names": {p.id: p.name for p in plan.partners},
         }
-    return _env().get_template("plan.html.j2").render(**ctx)
+    return environment().get_template("plan.html.j2").render(**ctx)
 
 
 def render_index(results: list[PlanResult], title: str, sections: list[tuple[str, str]]) -> str:
     """The HTML index of all plans, with the given extra sections."""
     return (
-        _env().get_template("index.html.j2").render(results=results, title=title, sections=sections)
+        environment()
+        .get_template("index.html.j2")
+        .render(results=results, title=title, sections=sections)
     )
 
 
@@ -163,9 +144,7 @@ def write_report(
 ) -> Path:
     """Write index.html and one page per plan; all or nothing (atomic directory swap)."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with staged_directory(out_dir) as tmp:
         for r in results:
             (tmp / r.page).write_text(render_plan(r), encoding="utf-8")
         for name, data in (assets or {}).items():
@@ -174,14 +153,4 @@ def write_report(
         (tmp / "index.html").write_text(
             render_index(results, title, sections or []), encoding="utf-8"
         )
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}-old-{os.getpid()}")
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir / "index.html"

@@ -16,8 +16,6 @@ leaves half a return. The layout is modelled on the national template; see
 
 from __future__ import annotations
 
-import os
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Font, PatternFill  # type: ignore[import-untyped]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
+from bettercare.data.atomic import staged_file
 from bettercare.data.returns import (
     CONDITIONS,
     CONDITIONS_HEADER,
@@ -95,15 +94,8 @@ def write_return(plan: Plan, fy: str, quarter: int, out: str | Path) -> QuarterR
     narrative.append([report.narrative])
     narrative["A2"].fill = _INPUT
     narrative.column_dimensions["A"].width = 100
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".return-", suffix=".xlsx", dir=out.parent)
-    os.close(fd)
-    try:
+    with staged_file(out, suffix=".xlsx") as tmp:  # never half a workbook
         book.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return report
 
 

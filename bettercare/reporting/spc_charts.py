@@ -27,6 +27,8 @@ CONCERN = "#e46c0a"
 NEUTRAL = "#490092"
 MEAN = "#000000"
 TARGET = "#de1b1b"
+#: matplotlib's label for a line left out of the legend
+NO_LEGEND = "_nolegend_"
 
 
 def point_colours(chart: XmrChart) -> list[str | None]:
@@ -66,9 +68,9 @@ def xmr_figure(chart: XmrChart, labels: Sequence[str], title: str = "", ylabel: 
             hi,
             color=MEAN,
             linewidth=1,
-            label=f"mean {seg.mean:,.2f}" if last else "",  # "": no legend entry
+            label=f"mean {seg.mean:,.2f}" if last else NO_LEGEND,
         )
-        for v, lab in ((seg.ucl, "process limits" if last else ""), (seg.lcl, "")):
+        for v, lab in ((seg.ucl, "process limits" if last else NO_LEGEND), (seg.lcl, NO_LEGEND)):
             ax.hlines(v, lo, hi, color=COMMON, linestyle="--", linewidth=1, label=lab)
     shown_colours = [c for c in colours if c is not None]  # the colours of ``shown``
     ax.scatter(shown, chart.values[shown], c=shown_colours, s=36, zorder=2)

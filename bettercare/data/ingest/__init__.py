@@ -41,16 +41,17 @@ directory, the key check) and runs the feeds; [results] is what it returns. Ever
 happens in one DuckDB transaction: any exception rolls the store back to exactly what it
 was. Findings are also written to ``ingest_report.csv`` beside the store.
 
-Exit codes: 0 everything loaded; 1 loaded, some rows quarantined; 2 a file was rejected
-whole or a usage error (no key, key mismatch, missing directory, not a DuckDB store):
-nothing of it loaded.
+:attr:`IngestResult.outcome` says how the run ended (loaded; quarantined: loaded, some
+rows quarantined; rejected: a file was rejected whole); a :class:`UsageError` (no key, key
+mismatch, missing directory, not a DuckDB store) loads nothing. The command line maps
+these to exit codes (:mod:`bettercare.cli.ingest`).
 """
 
 from __future__ import annotations
 
 from bettercare.data.ingest.link import latest_linkage_report
 from bettercare.data.ingest.report import REPORT_NAME
-from bettercare.data.ingest.results import FeedResult, IngestResult, UsageError
+from bettercare.data.ingest.results import FeedResult, IngestResult, Outcome, UsageError
 from bettercare.data.ingest.run import FEED_ORDER, ingest
 from bettercare.data.ingest.store import connect, temp_directory
 
@@ -59,6 +60,7 @@ __all__ = [
     "REPORT_NAME",
     "FeedResult",
     "IngestResult",
+    "Outcome",
     "UsageError",
     "connect",
     "ingest",

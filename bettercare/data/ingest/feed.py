@@ -13,11 +13,11 @@ from pathlib import Path
 
 import duckdb
 
-from bettercare.data import duck
 from bettercare.data.ingest import identifiers, link, load, opt_outs, plausibility
 from bettercare.data.ingest.read import ROW, TRUNCATED, FileRejected, Issue, read_feed, sha256
 from bettercare.data.ingest.results import FeedResult
 from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql
+from bettercare.data.ingest.store import count
 from bettercare.data.national import NATIONAL_FILES
 from bettercare.data.schema import FeedSpec
 
@@ -91,7 +91,7 @@ class Run:
             outcome = self._load_staged(con, feed, path, parse_issues)
         except FileRejected as exc:
             outcome = FeedResult(feed.name, name, "rejected"), exc.issues
-            if feed.name == "social_care_services":
+            if feed.links_probabilistically:
                 self.linkage = {}  # nothing of the file was linked into the store
         for tbl in (stg, iss, ok):  # (an exception aborts the transaction: no drop needed)
             con.execute(f"DROP TABLE IF EXISTS {tbl}")
@@ -121,7 +121,7 @@ class Run:
             )
         if feed.period_column and feed.store_table:
             load.store_key_conflicts(con, feed, stg, iss, name)
-        if feed.name == "opt_outs":
+        if feed.opt_out_list:
             opt_outs.check_list(con, iss, name)
 
         has_nhs = "nhs_number" in feed.column_names
@@ -133,11 +133,11 @@ class Run:
         )
         # rows left out while reading (a warning's row is in the staging table)
         left_out = {i.row for i in parse_issues if i.severity == "error"}
-        rows_read = duck.count(con, f"SELECT count(*) FROM {stg}") + len(left_out)
+        rows_read = count(con, f"SELECT count(*) FROM {stg}") + len(left_out)
 
         opted_out = 0
         link_stats: dict[str, float] = {}
-        if feed.name == "opt_outs":
+        if feed.opt_out_list:
             con.execute(
                 "INSERT OR IGNORE INTO opt_out_register "
                 f"SELECT DISTINCT person_id FROM {ok} WHERE person_id IS NOT NULL"
@@ -148,13 +148,13 @@ class Run:
             )
             opt_outs.purge(con)
             months: list[str] = []
-            loaded = duck.count(con, f"SELECT count(*) FROM {ok}")
+            loaded = count(con, f"SELECT count(*) FROM {ok}")
         else:
-            if feed.name == "social_care_services":
+            if feed.links_probabilistically:
                 self._link(con, ok)
                 link_stats = self.linkage
             if has_nhs:
-                opted_out = duck.count(
+                opted_out = count(
                     con,
                     f"SELECT count(*) FROM {ok} WHERE person_id IN "
                     "(SELECT person_id FROM opt_out_register)",
@@ -169,7 +169,7 @@ class Run:
             months = load.months(con, feed, ok)
             if not self.replace:
                 load.check_nothing_lost(con, feed, ok, months, name)
-            if feed.name == "residents":
+            if feed.identity_source:
                 con.execute(
                     "CREATE OR REPLACE TEMP TABLE identities AS SELECT person_id, given_name, "
                     "family_name, date_of_birth__t AS date_of_birth, postcode "
@@ -182,11 +182,11 @@ class Run:
                     "INSERT INTO linkage_report VALUES (?, ?, ?)",
                     [self.run_id, metric, float(value)],
                 )
-        quarantined = duck.count(
+        quarantined = count(
             con, f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'"
         )
 
-        warnings = duck.count(con, f"SELECT count(*) FROM {iss} WHERE severity = 'warning'")
+        warnings = count(con, f"SELECT count(*) FROM {iss} WHERE severity = 'warning'")
         if path.stem in NATIONAL_FILES and path.stem != feed.name:
             from bettercare.data.national.convert import name_national_fields
 

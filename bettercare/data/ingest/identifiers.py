@@ -122,10 +122,7 @@ def sql_display(expr: str, kind: str | None = None) -> str:
     to 60 characters.
     """
     v = f"trim({expr})"
-    nhs_mask = (
-        f"CASE WHEN length({v}) >= 8 THEN left({v}, 3) || repeat('*', length({v}) - 5) "
-        f"|| right({v}, 2) ELSE repeat('*', length({v})) END"
-    )
+    nhs_mask = nhs_numbers.sql_mask(v)
     if kind == "nhs_number":
         return nhs_mask
     if kind is not None:

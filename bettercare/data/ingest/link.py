@@ -1,8 +1,8 @@
 """Social care linkage: on the pseudonym, else probabilistic, with clerical review.
 
 Deterministic on the pseudonym, else probabilistic (:mod:`bettercare.data.linkage`),
-with clerical review of the uncertain pairs (issue 16); quality against the generator's
-truth file.
+with clerical review of the uncertain pairs (issue 16). Scoring links against the
+synthetic generator's truth is not the ingest's job: :mod:`bettercare.data.synth.truth`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from bettercare.data import link_review, linkage, pseudonymise
+from bettercare.data import link_review, linkage
 from bettercare.data.ingest.read import ROW
 from bettercare.data.ingest.store import arrow
-
-TRUTH_FILE = Path("_truth") / "social_care_person.parquet"
 
 
 def _row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
@@ -157,7 +154,6 @@ def link_social_care(
     stats["unlinked"] = total - det - linked
     stats["match_rate"] = (det + linked) / total if total else 0.0
     stats["identities_available"] = float(has_identities)
-    stats.update(truth_metrics(con, ok, directory, key, has_identities))
     return stats
 
 
@@ -202,49 +198,6 @@ def _write_charts(charts: dict[str, str], temp_directory: Path) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(html)
-
-
-def truth_metrics(
-    con: duckdb.DuckDBPyConnection, ok: str, directory: Path, key: bytes, has_identities: bool
-) -> dict[str, float]:
-    """Precision / recall of probabilistic links against the generator's truth file.
-
-    Synthetic data only.
-    """
-    path = directory / TRUTH_FILE
-    if not path.is_file():
-        return {}
-    truth = pq.read_table(path, columns=["service_id", "nhs_number"])
-    pids = pseudonymise.pseudonym_array(key, truth.column("nhs_number").cast(pa.string()))
-    con.complete()
-    con.register(
-        "truth", pa.table({"service_id": truth.column("service_id"), "true_person_id": pids})
-    )
-    known = "(SELECT person_id FROM identities)" if has_identities else "(SELECT NULL)"
-    tp, fp, fn_, n_det_wrong = _row(
-        con,
-        f"""SELECT
-          count(*) FILTER (WHERE link_method = 'probabilistic'
-                           AND o.person_id = tr.true_person_id),
-          count(*) FILTER (WHERE link_method = 'probabilistic'
-                           AND o.person_id IS DISTINCT FROM tr.true_person_id),
-          count(*) FILTER (WHERE (link_method IS NULL OR (link_method = 'probabilistic'
-                           AND o.person_id IS DISTINCT FROM tr.true_person_id))
-                           AND tr.true_person_id IN {known}),
-          count(*) FILTER (WHERE link_method = 'nhs_number'
-                           AND o.person_id IS DISTINCT FROM tr.true_person_id)
-        FROM {ok} o JOIN truth tr ON o.service_id = tr.service_id""",
-    )
-    con.complete()
-    con.unregister("truth")
-    return {
-        "truth_true_positives": tp,
-        "truth_false_positives": fp,
-        "truth_false_negatives": fn_,
-        "truth_precision": tp / (tp + fp) if tp + fp else 1.0,
-        "truth_recall": tp / (tp + fn_) if tp + fn_ else 1.0,
-        "truth_nhs_number_links_wrong": n_det_wrong,
-    }
 
 
 def latest_linkage_report(store: Path) -> dict[str, float]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import duckdb
 
-from bettercare.data import duck
 from bettercare.data.ingest.read import ROW, FileRejected, Issue
 from bettercare.data.ingest.rules import display, t
+from bettercare.data.ingest.store import count
 from bettercare.data.schema import FeedSpec, store_columns, store_value_sql
 
 
@@ -30,8 +30,7 @@ def store_key_conflicts(
 ) -> None:
     """Keys already in the store for a month this file does not cover."""
     table, period = feed.store_table, feed.period_column
-    if period is None:  # only a feed placed in months by a period column can conflict
-        return
+    assert table is not None and period is not None  # only feeds with both are checked
     on = " AND ".join(f"s.{t(feed.column(k))} = x.{k}" for k in feed.key)
     first = feed.key[0]
     shown = display(feed.column(first), f"s.{first}")
@@ -117,4 +116,4 @@ def replace_rows(con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, months
         for c in cols
     )
     con.execute(f"INSERT INTO {table} ({names}) SELECT {exprs} FROM {ok} ORDER BY {ROW}")
-    return duck.count(con, f"SELECT count(*) FROM {ok}")
+    return count(con, f"SELECT count(*) FROM {ok}")

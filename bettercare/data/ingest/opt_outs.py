@@ -10,15 +10,10 @@ from pathlib import Path
 
 import duckdb
 
-from bettercare.data import duck
 from bettercare.data.ingest.read import FileRejected, Issue
 from bettercare.data.ingest.results import FeedResult
-from bettercare.data.schema import FEEDS, FeedSpec
-
-
-def person_level(feed: FeedSpec) -> bool:
-    """Whether the feed holds person-level rows (it has an NHS number)."""
-    return feed.name != "opt_outs" and "nhs_number" in feed.column_names
+from bettercare.data.ingest.store import count
+from bettercare.data.schema import FEEDS, feed_with
 
 
 def missing_reason(
@@ -33,7 +28,8 @@ def missing_reason(
     The national data opt-out list must be applied first. Its file was rejected, or
     there is none and the store has never had one (unless ``no_opt_outs``).
     """
-    loaded = next((r for r in results if r.feed == "opt_outs"), None)
+    opt_outs = feed_with("opt_out_list").name
+    loaded = next((r for r in results if r.feed == opt_outs), None)
     if loaded is not None:
         if loaded.status == "loaded":
             return ""
@@ -41,16 +37,16 @@ def missing_reason(
             f"not loaded: the opt-out list {loaded.file} was rejected, so opted-out people "
             "could not be excluded; fix it and run again"
         )
-    unusable = [i.file for i in file_issues if Path(i.file).stem == "opt_outs"]
+    unusable = [i.file for i in file_issues if Path(i.file).stem == opt_outs]
     if unusable:
         return (
             f"not loaded: the opt-out list ({unusable[0]}) could not be used, so opted-out "
             "people could not be excluded; fix it and run again"
         )
-    if "opt_outs" in files:
+    if opt_outs in files:
         return ""
-    had = con.execute("SELECT count(*) FROM ingest_log WHERE feed = 'opt_outs'").fetchone()
-    if (had and had[0]) or no_opt_outs:
+    had = count(con, "SELECT count(*) FROM ingest_log WHERE feed = ?", [opt_outs])
+    if had or no_opt_outs:
         return ""
     return (
         "not loaded: this store has never had an opt-out list; add opt_outs.csv (the "
@@ -66,7 +62,7 @@ def check_list(con: duckdb.DuckDBPyConnection, iss: str, name: str) -> None:
     repeated entry is only a warning.
     """
     con.execute(f"UPDATE {iss} SET severity = 'warning' WHERE rule = 'duplicate_key'")
-    bad = duck.count(con, f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'")
+    bad = count(con, f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'")
     if bad:
         con.execute(f"INSERT INTO run_issues SELECT * FROM {iss}")
         raise FileRejected(

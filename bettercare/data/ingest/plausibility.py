@@ -26,7 +26,7 @@ def quarantine_outside_life(
     period = feed.period_column
     assert period is not None
     col = t(feed.column(period))
-    monthly = feed.name == "delayed_transfers"
+    monthly = feed.period_is_month
     event = f"o.{col}"
     conditions: list[tuple[str, str, str]] = []
     death = "date_trunc('month', r.date_of_death)" if monthly else "r.date_of_death"

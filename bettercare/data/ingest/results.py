@@ -1,18 +1,27 @@
-"""What an ingest run returns: per-file results, the run's result and its exit code."""
+"""What an ingest run returns: per-file results and the run's outcome.
+
+Owns the result types and the outcome of a run (loaded / quarantined / rejected); not
+what the command line makes of it (the exit codes live in :mod:`bettercare.cli.ingest`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from bettercare.data.ingest.read import Issue
 
 Progress = Callable[[str, int, int], None]
 
+#: How a run ended: everything loaded; loaded with some rows quarantined; a file rejected
+#: whole (nothing of it loaded).
+Outcome = Literal["loaded", "quarantined", "rejected"]
+
 
 class UsageError(Exception):
-    """A problem with the command's inputs (exit code 2)."""
+    """A problem with the run's inputs (directory, key, store): nothing was loaded."""
 
 
 @dataclass
@@ -43,8 +52,8 @@ class IngestResult:
     seconds: float
 
     @property
-    def exit_code(self) -> int:
-        """0 all loaded, 1 rows quarantined, 2 a file rejected or unusable."""
+    def outcome(self) -> Outcome:
+        """``rejected`` if a file was rejected whole, else ``quarantined`` if any row was."""
         if self.file_issues:
-            return 2
-        return 1 if any(f.rows_quarantined for f in self.feeds) else 0
+            return "rejected"
+        return "quarantined" if any(f.rows_quarantined for f in self.feeds) else "loaded"

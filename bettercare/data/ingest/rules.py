@@ -281,16 +281,16 @@ def row_issues_sql(
         key_exprs = [NHS if k == "nhs_number" else k for k in feed.key]
         part = ", ".join(key_exprs)
         not_null = " AND ".join(f"{k} IS NOT NULL" for k in key_exprs)
-        first_key = feed.column(feed.key[0])
+        key_col = feed.column(feed.key[0])
         dup = (
             f"(SELECT *, count(*) OVER (PARTITION BY {part}) AS _n, "
             f"min({ROW}) OVER (PARTITION BY {part}) AS _first FROM {stg} "
             f"WHERE {not_null})"
         )
         selects.append(
-            f"SELECT {f}, {ROW}, {_q(first_key.name)}, 'duplicate_key', 'error', "
+            f"SELECT {f}, {ROW}, {_q(key_col.name)}, 'duplicate_key', 'error', "
             f"{_q(', '.join(feed.key) + ' is repeated: ')} || CAST(_n AS VARCHAR) || "
             f"' rows share it (first on row ' || CAST(_first AS VARCHAR) || ')', "
-            f"coalesce({_display(first_key)}, '') FROM {dup} WHERE _n > 1"
+            f"coalesce({_display(key_col)}, '') FROM {dup} WHERE _n > 1"
         )
     return "\nUNION ALL\n".join(selects)

@@ -22,7 +22,7 @@ from bettercare.data.ingest.report import (
 )
 from bettercare.data.ingest.results import FeedResult, IngestResult, Progress, UsageError
 from bettercare.data.ingest.store import AUX_DDL, arrow, check_key, connect, temp_directory
-from bettercare.data.schema import FEEDS, create_store_tables
+from bettercare.data.schema import FEEDS, create_store_tables, feed_with
 
 FEED_ORDER = (
     "opt_outs",
@@ -103,7 +103,7 @@ def ingest(
             con.execute(f"CREATE OR REPLACE TEMP TABLE run_issues ({ISSUE_COLS})")
             for issue in file_issues:
                 insert_issue(con, issue)
-            if identity_file is not None and "residents" not in files:
+            if identity_file is not None and feed_with("identity_source").name not in files:
                 held = identities.read(identity_file, key)
                 if held is not None:
                     con.complete()
@@ -120,11 +120,11 @@ def ingest(
                 if progress:
                     progress(name, i, len(order))
                 feed, path = FEEDS[name], files[name]
-                if opt_outs.person_level(feed) and blocked is None:
+                if feed.person_level and blocked is None:
                     blocked = opt_outs.missing_reason(
                         con, run.results, files, file_issues, no_opt_outs
                     )
-                if opt_outs.person_level(feed) and blocked:
+                if feed.person_level and blocked:
                     result = FeedResult(name, path.name, "rejected")
                     rejected = [Issue(path.name, None, None, "opt_outs_unavailable", blocked)]
                 else:
@@ -138,7 +138,7 @@ def ingest(
             counts = issue_counts(con)
             report = write_report(con, store.parent / REPORT_NAME)
             if identity_file is not None and any(
-                r.feed == "residents" and r.status == "loaded" for r in run.results
+                FEEDS[r.feed].identity_source and r.status == "loaded" for r in run.results
             ):
                 new_identities = arrow(con, "SELECT * FROM identities")
             con.execute("COMMIT")

@@ -90,6 +90,12 @@ def check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
         )
 
 
+def count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    """The one number an aggregate counting query (``SELECT count``) returns."""
+    row = con.execute(sql, params or []).fetchone()
+    return int(row[0]) if row is not None else 0
+
+
 def arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     """The result of ``sql`` as an Arrow table."""
     con.complete()  # DuckDB 2: finish any pending execute() result first

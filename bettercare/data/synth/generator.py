@@ -19,7 +19,6 @@ temporary sibling directory and renamed into place, so a failed run leaves nothi
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from bettercare.data.atomic import staging_directory, swap_into_place
 from bettercare.data.schema import DISCHARGE_DESTINATION, DTOC_REASON, FEEDS
 from bettercare.data.synth import hospital, names, national, other_feeds, social_care
 from bettercare.data.synth.params import SynthParams
@@ -145,10 +145,7 @@ def generate(
     out_dir = Path(out_dir)
     tables = build_tables(params, years, seed, step)
     step("write")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    tmp = staging_directory(out_dir)
     try:
         (tmp / "_truth").mkdir(parents=True)
         counts: dict[str, int] = {}
@@ -172,20 +169,11 @@ def generate(
             "params": params.model_dump(mode="json"),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
-        _swap_into_place(tmp, out_dir)
+        swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Result(out_dir, counts)
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-    if out_dir.exists():
-        out_dir.rename(old)
-    tmp.rename(out_dir)
-    if old.exists():
-        shutil.rmtree(old)
 
 
 def build_tables(

@@ -1,0 +1,39 @@
+"""The one Jinja2 environment every HTML report renders with.
+
+Owns the template loader (``bettercare/reporting/templates/``), autoescaping and the
+filters the templates share (``money``, ``num``) and embedding PNGs as data URIs. It does
+not own any page's content: each report module chooses its template and context.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bettercare.domain.money import format_gbp
+
+
+def _num(x: float | None) -> str:
+    """A number as a board reads it: thousands separated, two decimals only if needed."""
+    return "—" if x is None else f"{x:,.{2 if x % 1 else 0}f}"
+
+
+@cache
+def environment() -> Environment:
+    """The shared environment (built once): HTML autoescaped, ``money`` and ``num`` filters."""
+    env = Environment(
+        loader=PackageLoader("bettercare.reporting", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = format_gbp
+    env.filters["num"] = _num
+    return env
+
+
+def data_uri(png: bytes) -> str:
+    """A PNG embedded in the page, so each report file stands alone."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
