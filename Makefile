@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/bettercare demo --out out
 
-# The full gate CI runs: lint (ruff check + format), then every test including Spark.
-test: lint
+# The full gate CI runs: lint (ruff check + format), the type checker, then every test
+# including Spark.
+test: lint typecheck
 	$(BIN)/pytest -q
 
 # Quick lane while developing: no Spark, no slow integration tests.
@@ -27,8 +28,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check bettercare tests benchmarks
 	$(BIN)/ruff format --check bettercare tests benchmarks
 
+# mypy on the whole package; strict on domain and analytics ([tool.mypy] in pyproject.toml).
+typecheck: $(STAMP)
+	$(BIN)/mypy bettercare
+
 bench: $(STAMP)
 	for b in synth ingest linkage metrics calibration plan_validate minimisation; do $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,6 @@
-"""Capacity and demand for intermediate and short-term care: the side measured from the
-linked data, to compare with a plan's monthly figures.
+"""Capacity and demand for intermediate and short-term care, measured from linked data.
+
+The side measured from the linked data, to compare with a plan's monthly figures.
 
 Specification: BCF planning requirements 2023-25 and their addendum for 2024-25
 (gov.uk/government/publications/better-care-fund-policy-framework-2023-to-2025/addendum-
@@ -223,10 +224,12 @@ TABLES = ("hospital_spells", "residents", "social_care_services")
 
 
 def capacity_demand_from_store(store: Store, period: str | None = None) -> pd.DataFrame:
-    """:func:`measured_capacity_demand` on the DuckDB store (``period``: plan grammar, e.g.
-    ``2025/26``, restricts the months). Raises :class:`MetricDataError` for a missing
-    store or a bad period; a store without one of :data:`TABLES` gives an empty table and
-    a line in ``attrs['warnings']``."""
+    """:func:`measured_capacity_demand` on the DuckDB store.
+
+    ``period`` (plan grammar, e.g. ``2025/26``) restricts the months. Raises
+    :class:`MetricDataError` for a missing store or a bad period; a store without one of
+    :data:`TABLES` gives an empty table and a line in ``attrs['warnings']``.
+    """
     start = end = None
     if period is not None:
         try:

@@ -34,6 +34,7 @@ chart images show the same charts the table's SPC columns come from.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,6 +49,8 @@ SPC_CHARTS = "spc_charts"
 
 
 class Rag(StrEnum):
+    """The RAG rating of an actual against its plan value."""
+
     RED = "RED"
     AMBER = "AMBER"
     GREEN = "GREEN"
@@ -66,6 +69,7 @@ class RagThresholds(BaseModel):
     )
 
     def tolerance(self, metric: str) -> float:
+        """The amber tolerance (%) for ``metric``: its own, else the default."""
         return self.per_metric.get(metric, self.amber_tolerance_pct)
 
 
@@ -109,7 +113,7 @@ def _plan_value(mp: MetricPlan, period: str, unit: Unit) -> MetricValue | None:
 
 
 def _target(v: MetricValue | None) -> tuple[float | None, bool]:
-    """(target, compare-counts?)"""
+    """The target of a plan value and whether it is a count (compare numerators)."""
     if v is None:
         return None, False
     if v.value is not None:
@@ -120,7 +124,7 @@ def _target(v: MetricValue | None) -> tuple[float | None, bool]:
 
 
 def _hwb(actuals: pd.DataFrame, plan: Plan, hwb_code: str | None) -> str:
-    codes = sorted(set(actuals.hwb_code))
+    codes: list[str] = sorted(set(actuals.hwb_code))
     code = hwb_code or plan.hwb.ons_code
     if code is None:
         if len(codes) == 1:
@@ -148,15 +152,18 @@ def plan_vs_actual(
     act = actuals[(actuals.hwb_code == hwb) & (actuals.breakdown == "all")]
     rows = []
     charts: dict[str, XmrChart] = {}
-    for metric, grp in act.groupby("metric", sort=True):
+    for key, grp in act.groupby("metric", sort=True):
+        metric = str(key)
         definition = CATALOGUE[metric]
         mp = plan.metric_plan(metric)
         grp = grp.assign(_start=[period_span(p).start for p in grp.period]).sort_values("_start")
-        recs = []
-        for r in grp.itertuples():
-            pv = _plan_value(mp, r.period, definition.unit) if mp else None
+        recs: list[dict[str, Any]] = []  # one output row per period
+        for period, numerator, denominator, value in zip(
+            grp.period, grp.numerator, grp.denominator, grp.value, strict=True
+        ):
+            pv = _plan_value(mp, period, definition.unit) if mp else None
             target, counts = _target(pv)
-            actual = r.numerator if counts else r.value
+            actual = numerator if counts else value
             rag = variance = variance_pct = None
             if target is not None:
                 rag = rag_status(
@@ -170,10 +177,10 @@ def plan_vs_actual(
                     "metric": metric,
                     "name": definition.name,
                     "hwb_code": hwb,
-                    "period": r.period,
+                    "period": period,
                     "actual": actual,
-                    "numerator": r.numerator,
-                    "denominator": r.denominator,
+                    "numerator": numerator,
+                    "denominator": denominator,
                     "baseline": base,
                     "planned": target,
                     "plan_period": pv.period if pv else None,
@@ -222,8 +229,11 @@ def plan_vs_actual(
 
 
 def spc_charts(pva: pd.DataFrame) -> dict[str, XmrChart]:
-    """The XmR chart of each metric with two or more periods, as :func:`plan_vs_actual`
-    computed it for the frame's SPC columns (metric id -> chart, rows in period order)."""
+    """The XmR chart of each metric with two or more periods, as :func:`plan_vs_actual` drew it.
+
+    The charts behind the frame's SPC columns (metric id -> chart, rows in period
+    order).
+    """
     charts: dict[str, XmrChart] = pva.attrs.get(SPC_CHARTS, {})
     return charts
 

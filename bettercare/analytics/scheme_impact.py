@@ -1,5 +1,7 @@
-"""Scheme impact: non-elective admissions avoided by each BCF scheme against its target,
-and the payment for performance *earned to date* from the actual reduction.
+"""Scheme impact: admissions avoided by each BCF scheme and the P4P earned to date.
+
+Non-elective admissions avoided by each BCF scheme against its target, and the payment
+for performance *earned to date* from the actual reduction.
 
 Admissions avoided (``scheme_activity`` feed, one row per scheme per month):
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -35,6 +38,9 @@ from bettercare.domain.p4p import (
 )
 from bettercare.domain.periods import fy_of, fy_span, period_span
 from bettercare.domain.plan import Plan
+
+if TYPE_CHECKING:
+    import duckdb
 
 ALL_SCHEMES = "all schemes"
 
@@ -118,9 +124,11 @@ def scheme_impact(activity: pd.DataFrame, plan: Plan, grain: str = "month") -> p
     return out[cols].reset_index(drop=True)
 
 
-def load_scheme_activity(con) -> pd.DataFrame:  # con: duckdb.DuckDBPyConnection
+def load_scheme_activity(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The ``scheme_activity`` feed from the store: admissions avoided per scheme and month."""
     sql = "SELECT scheme_reference, month, admissions_avoided FROM scheme_activity"
-    return con.execute(sql).df()
+    frame: pd.DataFrame = con.execute(sql).df()
+    return frame
 
 
 @dataclass(frozen=True)
@@ -133,10 +141,12 @@ class P4PEarned:
 
     @property
     def earned(self) -> Decimal | None:
+        """P4P earned to date (None when it cannot be computed)."""
         return self.to_date.earned if self.to_date else None
 
     @property
     def retained(self) -> Decimal | None:
+        """The linked sum retained to date to pay for acute activity (None when unknown)."""
         return self.to_date.retained if self.to_date else None
 
 

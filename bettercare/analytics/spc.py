@@ -137,14 +137,17 @@ class Variation(StrEnum):
 
     @property
     def is_improvement(self) -> bool:
+        """A special cause in the improving direction."""
         return self in (Variation.IMPROVEMENT_HIGH, Variation.IMPROVEMENT_LOW)
 
     @property
     def is_concern(self) -> bool:
+        """A special cause in the worsening direction."""
         return self in (Variation.CONCERN_HIGH, Variation.CONCERN_LOW)
 
     @property
     def is_neutral(self) -> bool:
+        """A special cause of a metric with no better direction."""
         return self in (Variation.NEUTRAL_HIGH, Variation.NEUTRAL_LOW)
 
 
@@ -175,6 +178,7 @@ class Segment:
 
     @property
     def periods(self) -> int:
+        """Number of points in the segment."""
         return self.stop - self.start
 
     @property
@@ -219,26 +223,32 @@ class XmrChart:
     # The latest segment's figures, for callers that show one set of limits.
     @property
     def mean(self) -> float:
+        """The latest segment's mean."""
         return self.current.mean
 
     @property
     def mr_bar(self) -> float:
+        """The latest segment's mean moving range (after screening)."""
         return self.current.mr_bar
 
     @property
     def ucl(self) -> float:
+        """The latest segment's upper process limit (mean + 2.66 x mR-bar)."""
         return self.current.ucl
 
     @property
     def lcl(self) -> float:
+        """The latest segment's lower process limit (mean - 2.66 x mR-bar)."""
         return self.current.lcl
 
     @property
     def upper_2s(self) -> float:
+        """The latest segment's upper two-sigma line (used by two-in-three)."""
         return self.current.upper_2s
 
     @property
     def lower_2s(self) -> float:
+        """The latest segment's lower two-sigma line (used by two-in-three)."""
         return self.current.lower_2s
 
     @property
@@ -279,10 +289,12 @@ class XmrChart:
 
     @property
     def point_types(self) -> list[PointType | None]:
+        """The reference's point type of every point (:meth:`point_type`)."""
         return [self.point_type(i) for i in range(len(self.values))]
 
     @property
     def signals(self) -> list[Variation | None]:
+        """The variation icon of every point (:meth:`signal`)."""
         return [self.signal(i) for i in range(len(self.values))]
 
     @property
@@ -355,8 +367,10 @@ def _limits(
 
 
 def seven_point_trend(y: np.ndarray) -> np.ndarray:
-    """+1 / -1 at the 7th point of 7 points each higher / lower than the one before
-    (reference ``ptd_seven_point_trend``); a missing value (NaN) breaks the run."""
+    """Mark +1 / -1 at the 7th point of 7 each higher / lower than the one before.
+
+    Reference ``ptd_seven_point_trend``; a missing value (NaN) breaks the run.
+    """
     ends = np.zeros(len(y), dtype=int)
     with np.errstate(invalid="ignore"):
         step = np.sign(np.diff(y))
@@ -370,8 +384,10 @@ def seven_point_trend(y: np.ndarray) -> np.ndarray:
 
 
 def seven_points_one_side(relative_to_mean: np.ndarray) -> np.ndarray:
-    """True at the 7th point of 7 on the same side of the mean (reference
-    ``ptd_seven_point_one_side_mean``); 0 (on the mean, or missing) breaks the run."""
+    """Mark True at the 7th point of 7 on the same side of the mean.
+
+    Reference ``ptd_seven_point_one_side_mean``; 0 (on the mean, or missing) breaks the run.
+    """
     rtm = relative_to_mean
     ends = np.zeros(len(rtm), dtype=bool)
     for i in range(RUN - 1, len(rtm)):
@@ -381,8 +397,10 @@ def seven_points_one_side(relative_to_mean: np.ndarray) -> np.ndarray:
 
 
 def part_of_seven(ends: np.ndarray) -> np.ndarray:
-    """Each point of a 7-point run whose last point is non-zero in ``ends`` (reference
-    ``ptd_part_of_seven_trend``)."""
+    """Each point of a 7-point run whose last point is non-zero in ``ends``.
+
+    Reference ``ptd_part_of_seven_trend``.
+    """
     part = np.zeros(len(ends), dtype=bool)
     for i in np.flatnonzero(ends):
         part[i - RUN + 1 : i + 1] = True
@@ -390,8 +408,10 @@ def part_of_seven(ends: np.ndarray) -> np.ndarray:
 
 
 def two_in_three(close: np.ndarray, relative_to_mean: np.ndarray) -> np.ndarray:
-    """Points in a window of 3 with at least 2 near a limit and all 3 on the same side of
-    the mean (reference ``ptd_two_in_three``)."""
+    """Points in a window of 3 with at least 2 near a limit, all 3 on one side of the mean.
+
+    Reference ``ptd_two_in_three``.
+    """
     n = len(close)
     fires = np.zeros(n, dtype=bool)
     for a in range(n - 2):
@@ -409,8 +429,10 @@ def special_causes(
     two_of_three: np.ndarray,
     shift: np.ndarray,
 ) -> list[SpecialCause | None]:
-    """One cause per point, by priority: outside limits > trend > two in three > shift
-    (reference ``ptd_special_cause_type``); None for a missing value."""
+    """One cause per point, by priority: outside limits > trend > two in three > shift.
+
+    Reference ``ptd_special_cause_type``; None for a missing value.
+    """
     n = len(y)
     with np.errstate(invalid="ignore"):
         step = np.sign(np.diff(y))

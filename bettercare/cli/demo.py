@@ -51,6 +51,7 @@ DEMO_YEARS = ["2015/16", "2016/17"]
 
 
 def register(root: typer.Typer) -> None:
+    """Add the ``demo`` command to the CLI."""
     root.command("demo")(demo)
 
 
@@ -70,6 +71,7 @@ def default_examples() -> Path | None:
 
 
 def check_examples(examples: Path) -> list[PlanResult]:
+    """Validate every plan file in ``examples`` against the models and the planning rules."""
     files = sorted(examples.glob("*.yaml"))
     if not files:
         out.print(f"[red]no plan files (*.yaml) in {examples}[/red]")
@@ -82,6 +84,7 @@ def check_examples(examples: Path) -> list[PlanResult]:
 
 
 def print_summary(results: list[PlanResult]) -> None:
+    """Print one line per example plan: HWB, years, errors and warnings."""
     t = Table(title="Example plans")
     for col in ("Plan", "HWB", "Years", "Errors", "Warnings"):
         t.add_column(col)
@@ -137,6 +140,7 @@ def linked_data(plan: Plan, work: Path, population: int, seed: int) -> list[tupl
 
 
 def print_board(plan: Plan, pva: dict[str, pd.DataFrame]) -> None:
+    """Print the latest judged value of each metric against the plan, with its RAG."""
     t = Table(title=f"{plan.hwb.name}: latest metrics against plan")
     for col in ("Metric", "Period", "Actual", "Plan", "RAG"):
         t.add_column(col)
@@ -177,9 +181,12 @@ def demo(
         True, "--linked-data/--plans-only", help="Also generate, ingest and measure linked data"
     ),
 ) -> None:
-    """Validate every example plan, measure the Leicestershire plan on synthetic linked
-    data, and write the HTML summary (out/index.html). ``--plans-only``: validate and
-    report the example plans only (no synthetic data, ingest or metrics)."""
+    """Validate the example plans, measure one on synthetic linked data, write the HTML.
+
+    Every example plan is validated; the Leicestershire plan is measured on synthetic
+    linked data; the HTML summary is out/index.html. ``--plans-only``: validate and
+    report the example plans only (no synthetic data, ingest or metrics).
+    """
     if examples is None:
         examples = default_examples()
         if examples is None:

@@ -1,5 +1,8 @@
-"""``bettercare ingest DIR``, ``bettercare key new PATH``, ``bettercare link report``,
-``bettercare link review list|accept|reject`` (clerical review, issue 16)."""
+"""The ingest, key and linkage commands of the command line.
+
+``bettercare ingest DIR``, ``bettercare key new PATH``, ``bettercare link report``,
+``bettercare link review list|accept|reject`` (clerical review, issue 16).
+"""
 
 from __future__ import annotations
 
@@ -48,6 +51,7 @@ EXIT_CODES: dict[Outcome, int] = {"loaded": 0, "quarantined": 1, "rejected": 2}
 
 
 def register(root: typer.Typer) -> None:
+    """Add ``ingest`` and the ``key`` and ``link`` command groups to the CLI."""
     root.command("ingest", help=INGEST_HELP)(ingest_command)
     root.add_typer(key_app, name="key")
     root.add_typer(link_app, name="link")
@@ -87,6 +91,7 @@ def ingest_command(
         None, "--memory-limit", help="DuckDB memory limit, e.g. 2GB (spills beyond it)."
     ),
 ) -> None:
+    """Ingest the feed files in DIRECTORY into the store (see ``INGEST_HELP``)."""
     try:
         key = pseudonymise.load_key(key_file, [directory, store.parent])
     except pseudonymise.PseudonymKeyError as exc:
@@ -140,8 +145,10 @@ def ingest_command(
 
 
 def _bind_identity_file(path: Path, key: bytes, store: Path, directory: Path) -> None:
-    """Refuse an identity file made with another key before anything is written (exit 2);
-    a new one is created stamped with the key's check value."""
+    """Refuse an identity file made with another key before anything is written (exit 2).
+
+    A new one is created stamped with the key's check value.
+    """
     reason = identities.check_path(path, store, directory)
     if reason is None and not directory.is_dir():
         reason = f"{directory} is not a directory"
@@ -242,8 +249,11 @@ STORE_OPTION = typer.Option(Path("data/store.duckdb"), "--store", help="DuckDB s
 
 @review_app.command("list")
 def review_list(store: Path = STORE_OPTION) -> None:
-    """Pairs awaiting review: pseudonymised resident, one service_id of the record, the
-    match probability and the agreement of each comparison (no names, dates or postcodes)."""
+    """Print the pairs awaiting review, without names, dates or postcodes.
+
+    Each pair: pseudonymised resident, one service_id of the record, the match
+    probability and the agreement of each comparison.
+    """
     try:
         rows = link_review.review_list(store)
     except link_review.ReviewError as exc:
@@ -301,8 +311,10 @@ def review_accept(
     store: Path = STORE_OPTION,
     key_file: Path | None = KEY_OPTION,
 ) -> None:
-    """Accept pairs (always linked from the next load on); with --decisions, record the
-    CSV's accept and reject rows as well."""
+    """Accept pairs (always linked from the next load on).
+
+    With --decisions, record the CSV's accept and reject rows as well.
+    """
     _decide("accept", pair_ids or [], decisions, store, key_file)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -63,6 +64,7 @@ SPC_ICON = {
 
 
 def register(root: typer.Typer) -> None:
+    """Add the ``metrics`` command to the CLI."""
     root.command("metrics", help="BCF metrics from the store vs the plan (RAG + SPC).")(metrics)
 
 
@@ -183,6 +185,7 @@ def metrics(
     table = Table(title=f"{the_plan.hwb.name}: BCF metrics ({grain}, {backend})")
     for col in ("metric", "period", "actual", "plan", "RAG", "SPC variation", "assurance"):
         table.add_column(col, justify="right" if col in ("actual", "plan") else "left")
+    r: Any  # a row of a results frame (pandas types its fields as any scalar)
     for r in shown.itertuples():
         rag = r.rag if isinstance(r.rag, str) else "—"
         table.add_row(

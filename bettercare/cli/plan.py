@@ -34,11 +34,13 @@ EXIT_INVALID = 2
 
 
 def register(root: typer.Typer) -> None:
+    """Add the ``plan`` command group and ``p4p`` to the CLI."""
     root.add_typer(app, name="plan")
     root.command("p4p", help="Payment-for-performance sum of a plan (2015/16 rules).")(p4p)
 
 
 def load_or_exit(path: Path) -> Plan:
+    """The plan in ``path``; print its findings and exit 2 when it cannot be read."""
     try:
         return load_plan(path)
     except PlanFileError as exc:

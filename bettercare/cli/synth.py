@@ -120,4 +120,5 @@ def synth(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``synth`` command to the CLI."""
     app.command("synth")(synth)

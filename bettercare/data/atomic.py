@@ -40,8 +40,10 @@ def swap_into_place(staged: Path, out_dir: Path) -> None:
 
 @contextmanager
 def staged_directory(out_dir: Path) -> Iterator[Path]:
-    """Yield a staging directory that replaces ``out_dir`` whole when the block ends
-    normally; on an exception it is removed and ``out_dir`` is left as it was."""
+    """Yield a staging directory that replaces ``out_dir`` whole when the block ends normally.
+
+    On an exception it is removed and ``out_dir`` is left as it was.
+    """
     out_dir = Path(out_dir)
     staged = staging_directory(out_dir)
     try:
@@ -54,9 +56,12 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
 
 @contextmanager
 def staged_entries(out_dir: Path) -> Iterator[Path]:
-    """Yield a staging directory inside ``out_dir`` whose entries (files and folders) each
-    replace the same-named entry of ``out_dir`` when the block ends normally; other
-    entries of ``out_dir`` stay. On an exception nothing in ``out_dir`` changes."""
+    """Yield a staging directory whose entries each replace the same-named entry of ``out_dir``.
+
+    The staging directory lies inside ``out_dir``; entries (files and folders) replace
+    theirs when the block ends normally; other entries of ``out_dir`` stay. On an
+    exception nothing in ``out_dir`` changes.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".staged-", dir=out_dir) as tmp:
@@ -72,8 +77,10 @@ def staged_entries(out_dir: Path) -> Iterator[Path]:
 
 @contextmanager
 def staged_file(out: Path, suffix: str = "") -> Iterator[Path]:
-    """Yield a temp file path beside ``out`` that replaces ``out`` when the block ends
-    normally; on an exception it is removed and ``out`` is left as it was."""
+    """Yield a temp file path beside ``out`` that replaces ``out`` when the block ends normally.
+
+    On an exception it is removed and ``out`` is left as it was.
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=suffix or out.suffix, dir=out.parent)

@@ -29,8 +29,10 @@ class DatabaseFileError(ValueError):
 
 
 def check_file(path: Path) -> None:
-    """Raise :class:`DatabaseFileError` when an existing, non-empty ``path`` is not a
-    DuckDB database file (e.g. a SQLite database or a text file)."""
+    """Raise :class:`DatabaseFileError` when a non-empty ``path`` is not a DuckDB file.
+
+    For example a SQLite database or a text file.
+    """
     path = Path(path)
     if path.is_dir():
         raise DatabaseFileError(f"{path} is a directory, not a DuckDB database file")
@@ -46,9 +48,11 @@ def check_file(path: Path) -> None:
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB database at ``path`` (``":memory:"`` for an in-memory one) with
-    extension autoinstall/autoload off; :class:`DatabaseFileError` with a one-line
-    message when the file is not a DuckDB database or cannot be opened."""
+    """Open the DuckDB database at ``path`` with extension autoinstall/autoload off.
+
+    ``":memory:"`` opens an in-memory one. :class:`DatabaseFileError` with a one-line
+    message when the file is not a DuckDB database or cannot be opened.
+    """
     if str(path) != ":memory:":
         check_file(Path(path))
     try:

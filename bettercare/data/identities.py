@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 import pyarrow as pa
 
@@ -46,14 +50,14 @@ def check_path(path: Path, store: Path, directory: Path) -> str | None:
     return None
 
 
-def _connect(path: Path, read_only: bool):
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         return duck.connect(path, read_only=read_only)
     except duck.DatabaseFileError as exc:
         raise IdentityFileError(f"identity file: {exc}") from None
 
 
-def _check_key(con, path: Path, key: bytes) -> bool:
+def _check_key(con: duckdb.DuckDBPyConnection, path: Path, key: bytes) -> bool:
     """Raise when the file's key check value is not ``key``'s; False when it has none."""
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if "identity_meta" not in tables:
@@ -75,8 +79,10 @@ def _check_key(con, path: Path, key: bytes) -> bool:
 
 
 def check_key(path: Path, key: bytes) -> None:
-    """Refuse (:class:`IdentityFileError`) an existing identity file made with another key,
-    or one that is not an identity file. Writes nothing."""
+    """Refuse an identity file made with another key, or not an identity file at all.
+
+    Raises :class:`IdentityFileError`; writes nothing.
+    """
     path = Path(path)
     if not path.is_file():
         return
@@ -89,7 +95,9 @@ def check_key(path: Path, key: bytes) -> None:
 
 def read(path: Path, key: bytes | None = None) -> pa.Table | None:
     """The identities held in the file, or None when it does not exist yet (or is empty).
-    With ``key``, a file made with another key is refused."""
+
+    With ``key``, a file made with another key is refused.
+    """
     if not Path(path).is_file():
         return None
     con = _connect(Path(path), read_only=True)
@@ -105,9 +113,11 @@ def read(path: Path, key: bytes | None = None) -> pa.Table | None:
 
 
 def write(path: Path, table: pa.Table | None, key: bytes | None = None) -> None:
-    """Insert or replace ``table``'s people (by ``person_id``), in one transaction. With
-    ``key``: a new file is stamped with its key check value; a file made with another key
-    is refused before anything is written. ``table=None`` only creates/stamps the file."""
+    """Insert or replace ``table``'s people (by ``person_id``), in one transaction.
+
+    With ``key``: a new file is stamped with its key check value; a file made with another
+    key is refused before anything is written. ``table=None`` only creates/stamps the file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     old = os.umask(0o077)  # a new file (and its WAL) readable by the owner only
@@ -141,8 +151,11 @@ def write(path: Path, table: pa.Table | None, key: bytes | None = None) -> None:
 
 
 def bind_key(path: Path, key: bytes) -> None:
-    """Tie the identity file to ``key`` before a run: refuse a file made with another key
-    (nothing written); create a missing file, empty, stamped with the key check value."""
+    """Tie the identity file to ``key`` before a run.
+
+    Refuse a file made with another key (nothing written); create a missing file, empty,
+    stamped with the key check value.
+    """
     path = Path(path)
     if path.is_file():
         con = _connect(path, read_only=True)

@@ -96,8 +96,10 @@ def review_list(store: Path) -> list[dict[str, object]]:
 
 
 def read_decisions_csv(path: Path) -> list[Decision]:
-    """Decisions from a CSV with columns ``pair_id`` and ``decision`` (accept|reject);
-    a bad row is a :class:`ReviewError` naming file, row and field."""
+    """Decisions from a CSV with columns ``pair_id`` and ``decision`` (accept|reject).
+
+    A bad row is a :class:`ReviewError` naming file, row and field.
+    """
     try:
         with path.open(newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
@@ -121,8 +123,11 @@ def read_decisions_csv(path: Path) -> list[Decision]:
 
 
 def decide(store: Path, key: bytes, decisions: list[Decision]) -> int:
-    """Record ``decisions`` (all or none): each pair must be on the review list or
-    already decided (a decision can be changed); the key must be the store's."""
+    """Record ``decisions``, all or none.
+
+    Each pair must be on the review list or already decided (a decision can be changed);
+    the key must be the store's.
+    """
     for d in decisions:
         if d.decision not in DECISIONS:
             raise ReviewError(f"pair {d.pair_id}: decision must be accept or reject")

@@ -114,9 +114,12 @@ UK_POSTCODE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Match-probability thresholds: link at ``upper`` or above, and below it down to
-    ``lower`` while the links' estimated precision stays >= ``target_precision``; the
-    rest from ``lower`` goes to review."""
+    """Match-probability thresholds for linking and for clerical review.
+
+    Link at ``upper`` or above, and below it down to ``lower`` while the links'
+    estimated precision stays >= ``target_precision``; the rest from ``lower`` goes to
+    review.
+    """
 
     lower: float = 0.5
     upper: float = 0.99
@@ -335,9 +338,12 @@ def _settings(
 def _estimate_u(
     db_api: Any, n_identities: int, used: tuple[str, ...], seed: int, term_frequency: bool = True
 ) -> dict[str, list[float]]:
-    """u from random pairs of residents (two random residents are almost never the same
-    person), shrunk towards the prior by :data:`U_PSEUDO_PAIRS` pseudo-pairs; a level no
-    sampled pair reached keeps its prior."""
+    """U probabilities from random pairs of residents, shrunk towards the prior.
+
+    Two random residents are almost never the same person. Shrinkage is by
+    :data:`U_PSEUDO_PAIRS` pseudo-pairs; a level no sampled pair reached keeps its
+    prior.
+    """
     from splink import Linker
 
     pairs = min(U_MAX_PAIRS, n_identities * (n_identities - 1) / 2)
@@ -375,9 +381,11 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
 def _informative(
     con: duckdb.DuckDBPyConnection, em_planned: bool
 ) -> tuple[tuple[str, ...], list[str]]:
-    """The comparisons that carry information, and a note for each one left out. A
-    column that never agrees is left out only when EM will run (it would learn nothing
-    or fail there); a few records that do not agree are no reason to drop a column."""
+    """The comparisons that carry information, and a note for each one left out.
+
+    A column that never agrees is left out only when EM will run (it would learn nothing
+    or fail there); a few records that do not agree are no reason to drop a column.
+    """
     used: list[str] = []
     notes: list[str] = []
     for col in COMPARISONS:
@@ -399,8 +407,11 @@ def _informative(
 
 
 def _em(linker: Any, used: tuple[str, ...], notes: list[str]) -> bool:
-    """m by expectation maximisation, one round per blocking column; a round that cannot
-    run (too few pairs, a level never reached) is skipped and noted, never raised."""
+    """M probabilities by expectation maximisation, one round per blocking column.
+
+    A round that cannot run (too few pairs, a level never reached) is skipped and noted,
+    never raised.
+    """
     from splink import block_on
 
     rounds = [
@@ -424,9 +435,12 @@ def _em(linker: Any, used: tuple[str, ...], notes: list[str]) -> bool:
 
 
 def _shrunk_m(linker: Any, n_records: int) -> dict[str, list[float]]:
-    """m after EM, shrunk towards the prior with :data:`M_PSEUDO_RECORDS` pseudo-records
-    (a Dirichlet prior): EM on a few hundred records sets a rare level's m (a swapped
-    day and month) from a handful of pairs, or to almost nothing."""
+    """M probabilities after EM, shrunk towards the prior.
+
+    Shrinkage is by :data:`M_PSEUDO_RECORDS` pseudo-records (a Dirichlet prior): EM on a
+    few hundred records sets a rare level's m (a swapped day and month) from a handful
+    of pairs, or to almost nothing.
+    """
     out: dict[str, list[float]] = {}
     for comparison in linker._settings_obj.comparisons:
         name = comparison.output_column_name
@@ -458,7 +472,9 @@ def _charts(
     linker: Any, pred: Any, con: duckdb.DuckDBPyConnection, thresholds: Thresholds
 ) -> dict[str, str]:
     """Splink's own charts as HTML documents (libraries inlined: they work offline).
-    The waterfall shows match weights only (``remove_sensitive_data``)."""
+
+    The waterfall shows match weights only (``remove_sensitive_data``).
+    """
     out: dict[str, str] = {
         "match_weights": linker.visualisations.match_weights_chart().to_html(inline=True),
         "m_u_parameters": linker.visualisations.m_u_parameters_chart().to_html(inline=True),
@@ -500,8 +516,10 @@ def probabilistic_link(
     charts: bool = False,
     term_frequency: bool = True,
 ) -> ProbabilisticResult:
-    """Link ``records`` (record_id BIGINT + identity columns) to ``identities``
-    (person_id + identity columns); one linked person per record at most.
+    """Link ``records`` to ``identities``: one linked person per record at most.
+
+    ``records`` hold record_id BIGINT + identity columns; ``identities`` person_id +
+    identity columns.
 
     ``thresholds``: a :class:`Thresholds`, or one probability used as both thresholds
     (no review band). ``rejected``: (record_id, person_id) pairs a reviewer rejected,
@@ -509,7 +527,8 @@ def probabilistic_link(
     dates of birth, postcodes) instead of ``.tmp`` in the working directory; the ingest
     passes its private one. ``charts``: also return Splink's charts as HTML.
     ``term_frequency``: adjust exact name agreement for the name's frequency (default;
-    ``benchmarks/linkage.py --variants`` measures it off)."""
+    ``benchmarks/linkage.py --variants`` measures it off).
+    """
     from splink import DuckDBAPI, Linker
 
     if not isinstance(thresholds, Thresholds):

@@ -14,7 +14,8 @@ person; accepting them would merge every such record into one "person" (issue 9)
 
 from __future__ import annotations
 
-import nhs_number
+import nhs_number.standardise
+import nhs_number.validate
 
 # The package accepts 10 digits, or 3-3-4 groups separated by single spaces or dashes,
 # with surrounding whitespace (nhs_number.standardise.GOOD_FORMAT).
@@ -25,19 +26,26 @@ _CHI_FIRST, _CHI_LAST = 100_000_000, 3_112_999_999
 
 
 def normalise(value: object) -> str | None:
-    """The 10 digits of an NHS number written ``9991234567``, ``999 123 4567`` or
-    ``999-123-4567``; ``None`` when the value is not in one of those formats."""
+    """The 10 digits of an NHS number, or ``None`` when it is not written in a known format.
+
+    The formats are ``9991234567``, ``999 123 4567`` and ``999-123-4567``.
+    """
     if value is None:
         return None
-    digits = nhs_number.standardise_format(value)
+    digits = nhs_number.standardise.standardise_format(value)
     return digits or None
 
 
 def is_valid(value: object) -> bool:
-    """True when ``value`` normalises to 10 digits with a correct modulus 11 check digit
-    (``nhs_number.is_valid``) and is not one digit repeated ten times."""
+    """Whether ``value`` is a valid NHS number.
+
+    True when it normalises to 10 digits with a correct modulus 11 check digit
+    (``nhs_number.is_valid``) and is not one digit repeated ten times.
+    """
     digits = normalise(value)
-    return digits is not None and not _repeated_digit(digits) and nhs_number.is_valid(digits)
+    return (
+        digits is not None and not _repeated_digit(digits) and nhs_number.validate.is_valid(digits)
+    )
 
 
 def _repeated_digit(digits: str) -> bool:
@@ -84,9 +92,11 @@ def sql_normalise(expr: str) -> str:
 
 
 def sql_is_valid_digits(digits: str) -> str:
-    """DuckDB expression: TRUE when the 10-digit string ``digits`` passes modulus 11 (and,
-    in the Scotland CHI range, starts with a real DDMMYY date), as ``nhs_number.is_valid``,
-    and is not one digit repeated (as :func:`is_valid`)."""
+    """DuckDB expression: TRUE when the 10-digit string ``digits`` is a valid NHS number.
+
+    It passes modulus 11 (and, in the Scotland CHI range, starts with a real DDMMYY date),
+    as ``nhs_number.is_valid``, and is not one digit repeated (as :func:`is_valid`).
+    """
 
     def d(i: int) -> str:
         return f"(ascii(substr({digits}, {i}, 1)) - 48)"

@@ -22,13 +22,13 @@ import re
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
 from yaml.composer import Composer
 from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.events import AliasEvent
+from yaml.events import AliasEvent, NodeEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
@@ -36,11 +36,6 @@ from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.plan import Plan
 from bettercare.domain.rules import check_plan
 from bettercare.domain.text import printable
-
-try:  # libyaml scans and parses about ten times faster than PyYAML's pure-Python parser
-    from yaml.cyaml import CParser as _CParser
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    _CParser = None
 
 #: Real plans are tens of kilobytes; a file above this is refused before it is parsed.
 MAX_PLAN_BYTES = 10 * 1024 * 1024
@@ -98,18 +93,28 @@ class _LimitError(yaml.MarkedYAMLError):
     def __init__(self, rule: str, problem: str, mark: Any, path: str = ""):
         super().__init__(problem=problem, problem_mark=mark)
         self.rule = rule
+        self.message = problem
+        self.line: int = mark.line + 1
         self.path = path
 
 
-if _CParser is not None:
+# libyaml scans and parses about ten times faster than PyYAML's pure-Python parser
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
 
-    class _Events(_CParser):
+    class _Events(CParser):
+        """libyaml's scanner and parser."""
+
         def __init__(self, stream: str):
-            _CParser.__init__(self, stream)
+            CParser.__init__(self, stream)
 
-else:  # pragma: no cover
+else:  # pragma: no cover - PyYAML built without libyaml
+    # mypy only accepts one definition of a class; this one has the same interface
+    class _Events(  # type: ignore[no-redef]
+        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser
+    ):
+        """PyYAML's pure-Python reader, scanner and parser."""
 
-    class _Events(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
         def __init__(self, stream: str):
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)
@@ -133,9 +138,11 @@ class _PlanLoader(Composer, _Events, SafeConstructor, Resolver):
         self._anchor_nodes: dict[str, int] = {}  # anchors whose node is complete
         self._path: list[Any] = []
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        event = self.peek_event()
-        if isinstance(event, AliasEvent):
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        """Compose one node, counting it (and each alias in full) against the limits."""
+        # The composer asks for a node only at a node event (alias, scalar or collection start).
+        event = cast(NodeEvent, self.peek_event())
+        if isinstance(event, AliasEvent) and event.anchor is not None:  # an alias names one
             if event.anchor in self.anchors and event.anchor not in self._anchor_nodes:
                 raise _LimitError(
                     "yaml-alias",
@@ -154,7 +161,11 @@ class _PlanLoader(Composer, _Events, SafeConstructor, Resolver):
         key = index.value if isinstance(index, ScalarNode) else index
         self._path.append(key if isinstance(key, str | int) else None)
         node = super().compose_node(parent, index)
-        if node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_INTEGER_DIGITS:
+        if (
+            node is not None
+            and node.tag == "tag:yaml.org,2002:int"
+            and len(node.value) > MAX_INTEGER_DIGITS
+        ):
             raise _LimitError(
                 "number",
                 f"a number of {len(node.value):,} digits is too "
@@ -179,7 +190,9 @@ class _PlanLoader(Composer, _Events, SafeConstructor, Resolver):
             )
 
 
-def _construct_mapping(loader: _PlanLoader, node: MappingNode, deep: bool = False):
+def _construct_mapping(
+    loader: _PlanLoader, node: MappingNode, deep: bool = False
+) -> dict[Hashable, Any]:
     """Refuse duplicate mapping keys (PyYAML silently keeps the last).
 
     A merge key (``<<: *defaults``) is left to PyYAML, which lets the mapping's own keys
@@ -201,9 +214,12 @@ def _construct_mapping(loader: _PlanLoader, node: MappingNode, deep: bool = Fals
     return loader.construct_mapping(node, deep=deep)
 
 
-_PlanLoader.add_constructor(Resolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# types-PyYAML binds a constructor's loader to PyYAML's own loader classes, not subclasses
+_PlanLoader.add_constructor(Resolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[type-var]
 # dates stay text: the plan model checks them and says which field holds a bad one
-_PlanLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+_PlanLoader.add_constructor(  # type: ignore[type-var]
+    "tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str
+)
 
 
 class PlanLines:
@@ -213,7 +229,7 @@ class PlanLines:
         self._root = root
         self._keys: dict[int, dict[str, tuple[Node, Node]]] = {}
 
-    def line(self, loc: tuple) -> int | None:
+    def line(self, loc: tuple[str | int, ...]) -> int | None:
         """Line of the deepest part of ``loc`` found in the file (a key's line for a key)."""
         node = self._root
         if node is None:
@@ -295,7 +311,7 @@ def _parse(path: Path, text: str) -> tuple[Any, PlanLines]:
         root = loader.get_single_node()
         data = None if root is None else loader.construct_document(root)
     except _LimitError as exc:
-        raise _error(path, exc.rule, exc.problem, exc.problem_mark.line + 1, exc.path) from None
+        raise _error(path, exc.rule, exc.message, exc.line, exc.path) from None
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1 if isinstance(exc.position, int) else None
         raise _error(
@@ -330,7 +346,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def format_path(loc: tuple) -> str:
+def format_path(loc: tuple[str | int, ...]) -> str:
+    """The plan path of ``loc`` as findings show it (``schemes[2].spend.2015/16``)."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -427,7 +444,7 @@ def locate(findings: list[Finding], path: str | Path, lines: PlanLines) -> list[
     return [f.located(file, lines.line(parse_path(f.path))) for f in findings]
 
 
-def parse_path(text: str) -> tuple:
+def parse_path(text: str) -> tuple[str | int, ...]:
     """Inverse of :func:`format_path` (``schemes[2].spend.2015/16``)."""
     parts: list[str | int] = []
     for chunk in text.replace("[", ".[").split("."):

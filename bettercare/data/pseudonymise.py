@@ -20,6 +20,10 @@ import stat
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 import pyarrow as pa
 
@@ -49,9 +53,12 @@ def new_key_file(path: Path) -> Path:
 
 
 def load_key(key_file: Path | None = None, data_dirs: Iterable[Path] = ()) -> bytes:
-    """The key from ``key_file`` or else the environment; refuse a key file that lies in
-    any of ``data_dirs`` (the store's directory, the input directory), that group or
-    others may access, that is not UTF-8 text, or a key that is weak (:func:`check_strength`)."""
+    """The pseudonymisation key from ``key_file`` or else the environment.
+
+    Refuse a key file that lies in any of ``data_dirs`` (the store's directory, the input
+    directory), that group or others may access, that is not UTF-8 text, or a key that is
+    weak (:func:`check_strength`).
+    """
     if key_file is not None:
         key_file = Path(key_file)
         if not key_file.is_file():
@@ -110,7 +117,9 @@ def bits_per_character(text: str) -> float:
 
 
 def check_strength(text: str, source: str = "the key") -> None:
-    """Refuse a weak key. The measurable rule (issue 9):
+    """Refuse a weak key.
+
+    The measurable rule (issue 9):
 
     * at least :data:`MIN_KEY_BYTES` (32) bytes, i.e. room for 256 bits;
     * at least :data:`MIN_BITS_PER_CHARACTER` (3.0) bits of Shannon entropy per character,
@@ -156,9 +165,10 @@ def key_check_value(key: bytes) -> str:
     return hmac.digest(key, _CHECK_LABEL, "sha256").hex()[:16]
 
 
-def register_udf(con, key: bytes, name: str = "bc_pseudonym") -> None:
+def register_udf(con: duckdb.DuckDBPyConnection, key: bytes, name: str = "bc_pseudonym") -> None:
     """Register ``name(VARCHAR) -> VARCHAR`` on a DuckDB connection (arrow, vectorised)."""
     import duckdb
+    from duckdb.func import FunctionNullHandling, PythonUDFType
 
     def _udf(values: pa.Array) -> pa.Array:
         return pseudonym_array(key, values)
@@ -171,7 +181,7 @@ def register_udf(con, key: bytes, name: str = "bc_pseudonym") -> None:
         _udf,
         [duckdb.sqltype("VARCHAR")],
         duckdb.sqltype("VARCHAR"),
-        type="arrow",
-        null_handling="special",
+        type=PythonUDFType.ARROW,
+        null_handling=FunctionNullHandling.SPECIAL,
         side_effects=False,
     )

@@ -12,15 +12,23 @@ pandas DataFrame, :func:`sql_escape` for a DuckDB ``COPY ... TO`` query.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import pandas as pd
+
+if TYPE_CHECKING:
+    import duckdb
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _SQL_PATTERN = "^[=+@\\t\\r-]"  # the same characters as a regular expression class
 
 
 def escape_cell(value: object) -> object:
-    """``value`` with a leading ``'`` when it is text starting with a formula character;
-    anything else (numbers, None, dates) unchanged."""
+    """``value`` with a leading ``'`` when it is text starting with a formula character.
+
+    Anything else (numbers, None, dates) is returned unchanged.
+    """
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
@@ -36,21 +44,26 @@ def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_csv(frame: pd.DataFrame, path, **kwargs) -> None:
+def to_csv(frame: pd.DataFrame, path: str | Path, **kwargs: Any) -> None:
     """``frame.to_csv(path, index=False, ...)`` with text cells escaped."""
     kwargs.setdefault("index", False)
     escape_frame(frame).to_csv(path, **kwargs)
 
 
 def sql_escape(expr: str) -> str:
-    """DuckDB expression: the text ``expr`` escaped as :func:`escape_cell` does (NULL stays
-    NULL). Use it for every VARCHAR column of a ``COPY (SELECT ...) TO 'x.csv'``."""
+    """DuckDB expression: the text ``expr`` escaped as :func:`escape_cell` does.
+
+    NULL stays NULL. Use it for every VARCHAR column of a ``COPY (SELECT ...) TO 'x.csv'``.
+    """
     return f"CASE WHEN regexp_matches({expr}, '{_SQL_PATTERN}') THEN '''' || {expr} ELSE {expr} END"
 
 
-def copy_to_csv(con, query: str, path) -> None:
-    """``COPY (query) TO path`` (header, comma separated) on the DuckDB connection ``con``
-    with every VARCHAR column escaped by :func:`sql_escape` (other types unchanged)."""
+def copy_to_csv(con: duckdb.DuckDBPyConnection, query: str, path: str | Path) -> None:
+    """``COPY (query) TO path`` (header, comma separated) with text cells escaped.
+
+    Runs on the DuckDB connection ``con``; every VARCHAR column is escaped by
+    :func:`sql_escape` (other types unchanged).
+    """
     con.execute(f"DESCRIBE ({query})")
     columns = [(row[0], row[1]) for row in con.fetchall()]
     select = ", ".join(

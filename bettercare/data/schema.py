@@ -19,10 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a feed file: its type, the rules its values follow, and identifiers."""
+
     name: str
     type: str  # DuckDB type: VARCHAR, DATE, INTEGER, DOUBLE, BOOLEAN
     required: bool = True
@@ -44,6 +50,8 @@ class Column:
 
 @dataclass(frozen=True)
 class FeedSpec:
+    """A feed file's specification: its columns, key, period column and store table."""
+
     name: str
     description: str
     columns: tuple[Column, ...]
@@ -67,8 +75,10 @@ class FeedSpec:
     period_is_month: bool = False
 
     def column(self, name: str) -> Column:
-        """The feed column ``name``, or the feed column a store column of that name is
-        derived from (``birth_month`` -> ``date_of_birth``)."""
+        """The feed column ``name``, or the one a store column of that name derives from.
+
+        For example ``birth_month`` -> ``date_of_birth``.
+        """
         return next(c for c in self.columns if name in (c.name, c.store_name))
 
     @property
@@ -157,8 +167,10 @@ POSTCODE_ANY_CASE = r"(?i)^\s*[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\s*$"
 
 def _date_of_birth(required: bool = True) -> Column:
     """Date of birth: full in the feed (linkage compares it), month only in the store.
+
     Social care may lack it (a council record without one still links on names and
-    postcode: issue 16)."""
+    postcode: issue 16).
+    """
     return Column(
         "date_of_birth",
         "DATE",
@@ -380,8 +392,10 @@ FEEDS: dict[str, FeedSpec] = {
 
 
 def store_columns(feed: FeedSpec) -> list[Column]:
-    """Columns of the feed's store table: identifiers dropped, ``person_id`` first, a
-    column with a ``store_name`` stored under that name (``date_of_birth`` -> ``birth_month``).
+    """Columns of the feed's store table: identifiers dropped, ``person_id`` first.
+
+    A column with a ``store_name`` is stored under that name (``date_of_birth`` ->
+    ``birth_month``).
 
     A feed that ``links_probabilistically`` (social care) also gets ``link_method``
     ('nhs_number' | 'probabilistic' | 'clerical_review' (a reviewer accepted the pair) |
@@ -411,9 +425,12 @@ def store_columns(feed: FeedSpec) -> list[Column]:
 
 
 def store_value_sql(feed: FeedSpec, name: str, typed: Callable[[Column], str]) -> str:
-    """DuckDB expression for store column ``name`` of ``feed`` over a staging table whose
-    typed value of a feed column ``c`` is ``typed(c)`` (``validate.t``): the typed value,
-    or its coarsened form for a minimised column (``birth_month``)."""
+    """DuckDB expression for store column ``name`` of ``feed`` over a staging table.
+
+    The staging table's typed value of a feed column ``c`` is ``typed(c)``
+    (``validate.t``); the expression is the typed value, or its coarsened form for a
+    minimised column (``birth_month``).
+    """
     source = feed.column(name)
     if source.store_name == name and source.store_sql:
         return source.store_sql.format(typed(source))
@@ -438,16 +455,19 @@ def store_ddl(table: str) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}\n)"
 
 
-def create_store_tables(con) -> None:  # con: duckdb.DuckDBPyConnection
-    """Create every (empty) store table on a DuckDB connection; a store written before
-    data minimisation has its ``date_of_birth`` columns replaced by ``birth_month``."""
+def create_store_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every (empty) store table on a DuckDB connection.
+
+    A store written before data minimisation has its ``date_of_birth`` columns replaced
+    by ``birth_month``.
+    """
     for table in STORE_TABLES:
         con.execute(store_ddl(table))
         _minimise_existing(con, table)
         _add_optional_columns(con, table)
 
 
-def _existing_columns(con, table: str) -> set[str]:
+def _existing_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     rows = con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?",
         [table],
@@ -455,10 +475,12 @@ def _existing_columns(con, table: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def _add_optional_columns(con, table: str) -> None:
-    """A store written before an optional column joined the contract (e.g.
-    ``hospital_spells.discharge_ready_date``) gets it, empty, so new loads fit; metrics
-    needing it skip the old rows' periods as empty rather than fail."""
+def _add_optional_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Add optional columns a store written before they joined the contract lacks.
+
+    For example ``hospital_spells.discharge_ready_date``: added empty, so new loads fit;
+    metrics needing it skip the old rows' periods as empty rather than fail.
+    """
     feed = next(f for f in FEEDS.values() if f.store_table == table)
     existing = _existing_columns(con, table)
     for c in store_columns(feed):
@@ -466,7 +488,7 @@ def _add_optional_columns(con, table: str) -> None:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {c.name} {c.type}")
 
 
-def _minimise_existing(con, table: str) -> None:
+def _minimise_existing(con: duckdb.DuckDBPyConnection, table: str) -> None:
     feed = next(f for f in FEEDS.values() if f.store_table == table)
     existing = {
         r[0]

@@ -14,11 +14,15 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Direction(StrEnum):
+    """Whether a lower or a higher value of a metric is an improvement."""
+
     LOWER_IS_BETTER = "lower_is_better"
     HIGHER_IS_BETTER = "higher_is_better"
 
 
 class Unit(StrEnum):
+    """How a metric's value is expressed (rate per 100,000, percent, count, ...)."""
+
     PER_100K = "per_100k"
     PERCENT = "percent"
     COUNT = "count"
@@ -27,6 +31,8 @@ class Unit(StrEnum):
 
 
 class MetricDefinition(BaseModel):
+    """A catalogue entry: what a metric counts, over whom, and its specification."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
@@ -286,6 +292,7 @@ CATALOGUE: dict[str, MetricDefinition] = {
 
 
 def get_metric(metric_id: str) -> MetricDefinition:
+    """The catalogue entry for ``metric_id``; ``KeyError`` lists the known ids."""
     try:
         return CATALOGUE[metric_id]
     except KeyError:

@@ -165,12 +165,14 @@ class PerformanceSum:
 
     @property
     def minimum_reduction_met(self) -> bool | None:
+        """Whether the planned reduction reaches the 3.5% minimum (None: not stated)."""
         if self.planned_reduction_pct is None:
             return None
         return self.planned_reduction_pct >= MINIMUM_REDUCTION_PCT
 
     @property
     def contingency_reserve(self) -> Decimal | None:
+        """The contingency reserve of the plan's risk share, if any."""
         return self.risk_share.contingency_reserve if self.risk_share else None
 
 
@@ -246,9 +248,11 @@ class EarnedToDate:
 
     @property
     def capped(self) -> bool:
+        """Whether the value of the reduction exceeds the sum linked to date."""
         return self.value_of_reduction > self.linked_to_date
 
     def explain(self) -> str:
+        """The calculation of the amount earned to date, in words and figures."""
         text = (
             f"{self.months_to_date} month(s) of {self.financial_year}: baseline "
             f"{self.baseline_to_date:,.1f} - actual {self.actual_to_date:,.0f} admissions = "

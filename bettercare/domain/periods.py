@@ -66,14 +66,17 @@ class PeriodSpan:
     end: date
 
     def months(self) -> int:
+        """Calendar months the span touches, counting both end months."""
         return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
 
 
 def fy_start_year(fy: str) -> int:
+    """The calendar year a financial year label (``2015/16``) starts in."""
     return int(validate_financial_year(fy)[:4])
 
 
 def fy_span(fy: str) -> PeriodSpan:
+    """1 April to 31 March of a financial year label."""
     y = fy_start_year(fy)
     return PeriodSpan(date(y, 4, 1), date(y + 1, 3, 31))
 
@@ -90,6 +93,7 @@ def fy_of(day: date) -> str:
 
 
 def next_fy(fy: str) -> str:
+    """The financial year after ``fy`` (``2015/16`` -> ``2016/17``)."""
     y = fy_start_year(fy) + 1
     return f"{y}/{(y + 1) % 100:02d}"
 
@@ -128,6 +132,7 @@ def period_span(text: str) -> PeriodSpan:
 
 
 def validate_period(text: str) -> str:
+    """Return ``text`` when it is a period label (:func:`period_span`), else raise."""
     period_span(text)
     return text
 

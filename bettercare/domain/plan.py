@@ -90,6 +90,8 @@ class _Model(BaseModel):
 
 
 class PartnerType(StrEnum):
+    """The kind of organisation a plan partner is."""
+
     LOCAL_AUTHORITY = "local_authority"
     CCG = "ccg"
     ICB = "icb"
@@ -104,6 +106,8 @@ class PartnerType(StrEnum):
 
 
 class Partner(_Model):
+    """An organisation party to (or consulted on) the plan's pooled budget."""
+
     id: str = Field(pattern=r"^[a-z0-9_]+$", description="Short id used to refer to the partner")
     name: str
     type: PartnerType
@@ -119,6 +123,8 @@ class Partner(_Model):
 
 
 class HealthAndWellbeingBoard(_Model):
+    """The Health and Wellbeing Board whose area the plan covers."""
+
     name: str
     local_authority: str = Field(description="Partner id of the council")
     ons_code: str | None = Field(None, pattern=r"^E\d{8}$")
@@ -149,6 +155,8 @@ class FundingSource(StrEnum):
 
 
 class FundingContribution(_Model):
+    """Money paid into the pooled budget from one source in one year."""
+
     source: FundingSource
     financial_year: FinancialYear
     amount: Money | None = None
@@ -181,6 +189,8 @@ class PlannedOutput(_Model):
 
 
 class AreaOfSpend(StrEnum):
+    """Where a scheme's money is spent (the template's area of spend)."""
+
     SOCIAL_CARE = "social_care"
     COMMUNITY_HEALTH = "community_health"
     ACUTE = "acute"
@@ -191,12 +201,16 @@ class AreaOfSpend(StrEnum):
 
 
 class Commissioner(StrEnum):
+    """Who commissions a scheme: the council, the CCG or both jointly."""
+
     LOCAL_AUTHORITY = "local_authority"
     CCG = "ccg"
     JOINT = "joint"
 
 
 class Scheme(_Model):
+    """A BCF scheme: what is funded, by whom, its spend and admissions avoided per year."""
+
     reference: str
     name: str
     scheme_type: str | None = None
@@ -237,6 +251,8 @@ class Scheme(_Model):
 
 
 class ConditionStatus(StrEnum):
+    """Whether the plan says a national condition is met."""
+
     MET = "met"
     IN_PROGRESS = "in_progress"
     NOT_MET = "not_met"
@@ -262,6 +278,8 @@ class NationalConditionId(StrEnum):
 
 
 class NationalCondition(_Model):
+    """The plan's statement against one national condition, with evidence."""
+
     id: str = Field(pattern=r"^[a-z0-9_]+$", description="Condition id of the plan's framework")
     status: ConditionStatus = ConditionStatus.NOT_STATED
     evidence: str | None = None
@@ -276,12 +294,16 @@ class TimeBasis(StrEnum):
 
 
 class RagStatus(StrEnum):
+    """A red / amber / green rating as a board paper reports it."""
+
     RED = "RED"
     AMBER = "AMBER"
     GREEN = "GREEN"
 
 
 class MetricValue(_Model):
+    """A metric's value (or numerator and denominator) for one period."""
+
     period: Period
     value: float | None = None
     numerator: float | None = Field(None, ge=0)
@@ -290,6 +312,8 @@ class MetricValue(_Model):
 
 
 class MetricPlan(_Model):
+    """A metric's baseline, planned values and reported actuals in the plan."""
+
     metric: str = Field(description="Metric id from bettercare.domain.metrics.CATALOGUE")
     name: str | None = Field(None, description="Name as the plan words it (local metrics)")
     time_basis: TimeBasis | None = Field(
@@ -305,6 +329,8 @@ class MetricPlan(_Model):
 
 
 class Risk(_Model):
+    """An entry of the plan's risk log: likelihood x impact (1-5 each) and mitigation."""
+
     id: str
     description: str
     likelihood: Score1to5 | None = None
@@ -317,6 +343,8 @@ class Risk(_Model):
 
 
 class RiskShare(_Model):
+    """How partners share an overspend or a shortfall, and the contingency reserve."""
+
     arrangement: str | None = None
     shares: dict[str, Percent] = Field(
         default_factory=dict, description="Partner id -> percent of overspend/shortfall borne"
@@ -326,6 +354,8 @@ class RiskShare(_Model):
 
 
 class SignOff(_Model):
+    """A partner's sign-off of the plan: who signed, in what role and when."""
+
     body: str = Field(description="Partner id of the signing body")
     person: str | None = None
     role: str | None = None
@@ -354,6 +384,8 @@ class PerformanceFund(_Model):
 
 
 class PlanStatus(StrEnum):
+    """Where the plan is in its approval (draft to approved)."""
+
     DRAFT = "draft"
     SUBMITTED = "submitted"
     AGREED = "agreed"
@@ -361,6 +393,8 @@ class PlanStatus(StrEnum):
 
 
 class SourceDocument(_Model):
+    """The published document (seed) a plan file was transcribed from."""
+
     seed: str | None = None
     title: str | None = None
     note: str | None = None
@@ -428,6 +462,11 @@ class QuarterReport(_Model):
 
 
 class Plan(_Model):
+    """A BCF plan as submitted: partners, pooled budget, funding, schemes, metrics, sign-off.
+
+    The fields follow the BCF planning templates (Part 1/Part 2, 2014/15-2016/17).
+    """
+
     plan_id: str = Field(pattern=r"^[a-z0-9_\-]+$")
     illustrative: bool = Field(
         False, description="Every figure is made up for illustration (example plans)"
@@ -498,9 +537,11 @@ class Plan(_Model):
 
     # -- convenience -------------------------------------------------------------
     def partner(self, partner_id: str) -> Partner:
+        """The partner with id ``partner_id``."""
         return next(p for p in self.partners if p.id == partner_id)
 
     def funding_total(self, fy: str) -> Decimal:
+        """Sum of the funding contributions for financial year ``fy``."""
         return sum(
             (f.amount or Decimal(0) for f in self.funding if f.financial_year == fy), Decimal(0)
         )
@@ -523,7 +564,9 @@ class Plan(_Model):
         )
 
     def scheme_total(self, fy: str) -> Decimal:
+        """Sum of the schemes' spend for financial year ``fy``."""
         return sum((self.scheme_spend(s, fy) or Decimal(0) for s in self.schemes), Decimal(0))
 
     def metric_plan(self, metric_id: str) -> MetricPlan | None:
+        """The plan's entry for metric ``metric_id``, or None."""
         return next((m for m in self.metrics if m.metric == metric_id), None)

@@ -53,6 +53,8 @@ P4P_ROUNDING_TOLERANCE = Decimal(1000)
 
 @dataclass(frozen=True)
 class Rule:
+    """A registered planning rule: its id, one-line summary and check function."""
+
     id: str
     summary: str
     check: Callable[[Plan], list[Finding]]
@@ -84,6 +86,7 @@ def _money(x: Decimal) -> str:
 
 @rule("pooled-budget-minimum", "Total agreed pooled budget is at least the minimum required")
 def pooled_budget_minimum(plan: Plan) -> list[Finding]:
+    """Each year's agreed pooled budget is stated and not below the minimum."""
     out = []
     for fy in plan.financial_years:
         minimum = plan.minimum_pooled_budget.get(fy)
@@ -121,6 +124,7 @@ def pooled_budget_minimum(plan: Plan) -> list[Finding]:
 
 @rule("funding-matches-pooled-budget", "Funding contributions add up to the agreed pooled budget")
 def funding_matches_pooled_budget(plan: Plan) -> list[Finding]:
+    """Each year's funding contributions sum to the agreed pooled budget."""
     out = []
     for fy in plan.financial_years:
         lines = [(i, f) for i, f in enumerate(plan.funding) if f.financial_year == fy]
@@ -163,6 +167,7 @@ def funding_matches_pooled_budget(plan: Plan) -> list[Finding]:
 
 @rule("scheme-spend-matches-budget", "Scheme spend per year sums to the pooled budget")
 def scheme_spend_matches_budget(plan: Plan) -> list[Finding]:
+    """Each year's scheme spend sums to the agreed pooled budget."""
     out = []
     if not plan.schemes:
         return [_f("scheme-spend-matches-budget", W, "schemes", "the plan lists no schemes")]
@@ -306,6 +311,7 @@ def protected_spend(scheme: Scheme, fy: str) -> Decimal:
 
 @rule("protected-social-care", "Protection of adult social care is stated and funded by schemes")
 def protected_social_care(plan: Plan) -> list[Finding]:
+    """The protection of adult social care is stated and the schemes fund it."""
     out = []
     for fy in plan.financial_years:
         amount = plan.protected_social_care.get(fy)
@@ -348,6 +354,7 @@ def protected_social_care(plan: Plan) -> list[Finding]:
 
 @rule("risk-score", "Risk score equals likelihood x impact (each 1-5)")
 def risk_score(plan: Plan) -> list[Finding]:
+    """Each risk's score equals likelihood x impact, each on the 1-5 scale."""
     out = []
     for i, r in enumerate(plan.risks):
         p = f"risks[{i}]"
@@ -383,6 +390,7 @@ def risk_score(plan: Plan) -> list[Finding]:
 
 @rule("years-and-dates", "Financial years and dates are consistent")
 def years_and_dates(plan: Plan) -> list[Finding]:
+    """Amounts, funding and P4P fall in the plan's years; dates are in order."""
     out = []
     years = plan.financial_years
     if len(years) == 2 and years[1] != next_fy(years[0]):
@@ -482,6 +490,10 @@ def years_and_dates(plan: Plan) -> list[Finding]:
 
 @rule("sign-off", "The HWB, the council and every CCG/ICB sign off before a plan is agreed")
 def sign_off(plan: Plan) -> list[Finding]:
+    """The HWB, the council and every signatory CCG/ICB have signed the plan off.
+
+    A plan cannot be agreed without them (BCF planning guidance: plans jointly agreed).
+    """
     out = []
     required = [plan.hwb.local_authority]
     required += [
@@ -744,6 +756,7 @@ def payment_for_performance(plan: Plan) -> list[Finding]:
 
 @rule("risk-share", "Risk share percentages add up to 100")
 def risk_share(plan: Plan) -> list[Finding]:
+    """A risk share or contingency is described and its percentages add up to 100."""
     rs = plan.risk_share
     if rs is None:
         return [_f("risk-share", W, "risk_share", "no risk share or contingency is described")]

@@ -20,12 +20,12 @@ CONTROL_CHARACTERS = re.compile(
 
 
 def control_characters(text: str) -> list[str]:
-    """The distinct control characters in ``text``, written as escapes (``\\x1b``)."""
+    r"""The distinct control characters in ``text``, written as escapes (``\x1b``)."""
     return sorted({_escape(m.group()) for m in CONTROL_CHARACTERS.finditer(text)})
 
 
 def printable(text: str) -> str:
-    """``text`` with every control character replaced by its escape (ESC -> ``\\x1b``)."""
+    r"""``text`` with every control character replaced by its escape (ESC -> ``\x1b``)."""
     return CONTROL_CHARACTERS.sub(lambda m: _escape(m.group()), text)
 
 

@@ -9,6 +9,7 @@ monthly XmR chart follows. All aggregate: no person-level data reaches a report.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -48,7 +49,7 @@ class LinkedDataSummary:
     linkage: dict[str, float]
 
 
-def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict]:
+def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     """One row per plan metric: the latest judged period at the finest grain judged."""
     rows = []
     for mp in plan.metrics:
@@ -84,9 +85,12 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict]:
 
 
 def metric_chart_pngs(pva: pd.DataFrame) -> list[tuple[str, bytes]]:
-    """(metric id, XmR chart PNG) for each metric of a plan-vs-actual frame with at least
-    two periods: the charts :func:`~bettercare.analytics.performance.plan_vs_actual`
-    computed (target line: the latest plan value), labelled with the frame's periods."""
+    """(metric id, XmR chart PNG) for each metric with at least two periods.
+
+    From a plan-vs-actual frame: the charts
+    :func:`~bettercare.analytics.performance.plan_vs_actual` computed (target line: the
+    latest plan value), labelled with the frame's periods.
+    """
     charts = spc_charts(pva)
     return [
         (

@@ -11,11 +11,13 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from bettercare.data.atomic import staged_directory
 from bettercare.domain.findings import Finding, Severity
@@ -37,18 +39,22 @@ class PlanResult:
 
     @property
     def errors(self) -> int:
+        """Number of ERROR findings."""
         return sum(f.severity == Severity.ERROR for f in self.findings)
 
     @property
     def warnings(self) -> int:
+        """Number of WARNING findings."""
         return sum(f.severity == Severity.WARNING for f in self.findings)
 
     @property
     def page(self) -> str:
+        """File name of the plan's HTML page."""
         return f"{self.plan.plan_id if self.plan else self.source.stem}.html"
 
 
-def png_data_uri(fig) -> str:
+def png_data_uri(fig: Figure) -> str:
+    """The figure as a ``data:image/png;base64,...`` URI; the figure is closed."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -77,7 +83,7 @@ def budget_by_source_chart(plan: Plan) -> str | None:
     return png_data_uri(fig)
 
 
-def risk_heatmap(plan: Plan) -> list[list[dict]]:
+def risk_heatmap(plan: Plan) -> list[list[dict[str, Any]]]:
     """5 x 5 grid (impact rows 5..1, likelihood columns 1..5) of scored risks."""
     grid = []
     for impact in range(5, 0, -1):
@@ -101,8 +107,9 @@ def _p4p(plan: Plan) -> tuple[PerformanceSum | None, str | None]:
 
 
 def render_plan(result: PlanResult) -> str:
+    """The HTML page of one plan: budget, rules, P4P, risks and any extra sections."""
     plan = result.plan
-    ctx: dict = {"r": result, "plan": plan, "Severity": Severity}
+    ctx: dict[str, Any] = {"r": result, "plan": plan, "Severity": Severity}
     if plan is not None:
         p4p, p4p_note = _p4p(plan)
         given = {c.id: c for c in plan.national_conditions}
@@ -120,6 +127,7 @@ def render_plan(result: PlanResult) -> str:
 
 
 def render_index(results: list[PlanResult], title: str, sections: list[tuple[str, str]]) -> str:
+    """The HTML index of all plans, with the given extra sections."""
     return (
         environment()
         .get_template("index.html.j2")

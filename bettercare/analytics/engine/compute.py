@@ -53,8 +53,10 @@ def resolve_metrics(metrics: Iterable[str] | None) -> list[str]:
 
 
 def _lacking_columns(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str]:
-    """Metric -> why it cannot be computed: the store lacks a column it needs
-    (``MetricSpec.columns``: e.g. a store written before ``discharge_ready_date``)."""
+    """Metric -> why it cannot be computed: the store lacks a column it needs.
+
+    ``MetricSpec.columns``: e.g. a store written before ``discharge_ready_date``.
+    """
     out: dict[str, str] = {}
     for mid in ids:
         missing = [

@@ -1,5 +1,6 @@
-"""Unplanned hospitalisation for chronic ambulatory care sensitive conditions, per
-100,000 population (crude rate).
+"""Unplanned hospitalisation for chronic ambulatory care sensitive conditions.
+
+Per 100,000 population (crude rate).
 
 Specification: BCF 2023-25 metric on avoidable admissions (BCF policy framework 2023 to
 2025, gov.uk/government/publications/better-care-fund-policy-framework-2023-to-2025),

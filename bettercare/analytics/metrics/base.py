@@ -82,6 +82,7 @@ class Context:
     periods: ir.Table | None = None  # period, period_start, period_end (snapshot metrics)
 
     def table(self, name: str) -> ir.Table:
+        """The store table ``name``; :class:`MetricDataError` when the store lacks it."""
         try:
             return self.tables[name]
         except KeyError:
@@ -107,6 +108,7 @@ class MetricSpec:
 
     @property
     def definition(self) -> MetricDefinition:
+        """The metric's catalogue entry (:data:`bettercare.domain.metrics.CATALOGUE`)."""
         return get_metric(self.id)
 
 
@@ -134,18 +136,22 @@ def period_label(d: ir.DateValue, grain: str) -> ir.StringValue:
 
 
 def age_on(birth_month: ir.DateValue, d: ir.DateValue) -> ir.IntegerValue:
-    """Age in whole years on date ``d`` of someone born in the month of ``birth_month``,
-    taken as born on the 1st (only its year and month are used: see *Age* above)."""
+    """Age in whole years on date ``d`` of someone born in the month of ``birth_month``.
+
+    They are taken as born on the 1st (only its year and month are used: see *Age* above).
+    """
     before_birthday = d.month() < birth_month.month()
     return d.year() - birth_month.year() - ibis.ifelse(before_birthday, 1, 0)
 
 
 def check_grain(grain: str) -> None:
+    """Raise ``ValueError`` unless ``grain`` is one of :data:`GRAINS`."""
     if grain not in GRAINS:
         raise ValueError(f"grain '{grain}' is not one of {', '.join(GRAINS)}")
 
 
 def in_window(ctx: Context, d: ir.DateValue) -> ir.BooleanValue:
+    """True where date ``d`` is present and inside the context's period window."""
     cond = d.notnull()
     if ctx.start is not None:
         cond &= d >= ctx.start

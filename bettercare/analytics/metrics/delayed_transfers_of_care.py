@@ -1,5 +1,4 @@
-"""Delayed transfers of care: delayed days per 100,000 population aged 18+, total and by
-attribution.
+"""Delayed transfers of care: delayed days per 100,000 aged 18+, total and by attribution.
 
 Specification: BCF Technical Guidance metric 4; ASCOF 2C(1)/2C(2) and the monthly Delayed
 Transfers of Care SitRep (NHS England): the number of days patients aged 18+ were delayed
@@ -42,6 +41,7 @@ ID = "delayed_transfers_of_care"
 
 
 def build(ctx: Context) -> ir.Table:
+    """Delayed days of people aged 18+ per census month, per 100,000 aged 18+, by attribution."""
     d = ctx.table("delayed_transfers")
     d = d.filter(in_window(ctx, d.census_month))
     d = with_hwb(ctx, d, "birth_month")

@@ -74,6 +74,7 @@ def expected_prevalence(ctx: Context) -> ir.Table:
 
 
 def build(ctx: Context) -> ir.Table:
+    """People aged 65+ with a dementia diagnosis at each period's end, as % of those expected."""
     if ctx.periods is None:
         raise MetricDataError(f"{ID}: a snapshot metric needs the list of periods")
     r = ctx.table("residents")

@@ -40,6 +40,7 @@ ID = "falls_65"
 
 
 def build(ctx: Context) -> ir.Table:
+    """Emergency admissions due to falls of people aged 65+, per 100,000 aged 65+."""
     s = ctx.table("hospital_spells")
     s = s.filter(
         s.admission_method == "non_elective",

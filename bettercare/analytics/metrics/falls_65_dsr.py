@@ -1,5 +1,6 @@
-"""Emergency hospital admissions due to falls in people aged 65+, directly
-age-standardised rate per 100,000 (2013 European Standard Population).
+"""Emergency admissions due to falls, people aged 65+, age-standardised per 100,000.
+
+Directly age-standardised rate per 100,000 (2013 European Standard Population).
 
 Specification: BCF 2023-25 metric on falls (BCF policy framework 2023 to 2025), which is
 OHID Public Health Outcomes Framework indicator C29 / 2.24i (Fingertips 22401):

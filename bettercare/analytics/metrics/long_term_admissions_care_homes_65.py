@@ -1,5 +1,6 @@
-"""Long-term admissions to residential and nursing care homes of people aged 65+, per
-100,000 population aged 65+.
+"""Long-term care home admissions of people aged 65+, per 100,000 population aged 65+.
+
+Admissions to residential and nursing care homes.
 
 Specification: BCF 2025-26 headline metric (BCF policy framework 2025 to 2026): long-term
 support needs of older adults met by admission to residential and nursing care homes,

@@ -35,6 +35,7 @@ ID = "non_elective_admissions"
 
 
 def build(ctx: Context) -> ir.Table:
+    """Non-elective admissions by admission date, as a count and per 100,000 residents."""
     s = ctx.table("hospital_spells")
     s = s.filter(s.admission_method == "non_elective", in_window(ctx, s.admission_date))
     counts = count_by_period(with_hwb(ctx, s), "admission_date", ctx.grain)

@@ -38,6 +38,7 @@ ID = "patient_experience"
 
 
 def build(ctx: Context) -> ir.Table:
+    """Positive survey answers as a percentage of all answers, by response date."""
     e = ctx.table("experience_responses")
     e = e.filter(e.positive.notnull(), in_window(ctx, e.response_date))
     e = with_hwb(ctx, e)

@@ -1,5 +1,4 @@
-"""Permanent admissions of older people (65+) to residential and nursing care homes, per
-100,000 population aged 65+.
+"""Permanent admissions of people aged 65+ to care homes, per 100,000 population aged 65+.
 
 Specification: BCF Technical Guidance metric 2; ASCOF 2A(2) (SALT LTS001b): council-
 supported older adults whose long-term support needs were met by admission to residential
@@ -42,6 +41,7 @@ ID = "permanent_admissions_care_homes_65"
 
 
 def build(ctx: Context) -> ir.Table:
+    """Permanent care home admissions (residential, nursing) of people 65+, per 100,000 aged 65+."""
     s = ctx.table("social_care_services")
     s = s.filter(
         s.permanent_admission,

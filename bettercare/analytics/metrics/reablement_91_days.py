@@ -1,4 +1,6 @@
-"""Proportion of older people (65+) still at home 91 days after discharge from hospital
+"""Reablement: % of people aged 65+ still at home 91 days after discharge into reablement.
+
+The proportion of older people (65+) still at home 91 days after discharge from hospital
 into reablement / rehabilitation services (percent).
 
 Specification: BCF Technical Guidance metric 3; ASCOF 2B(1) (SALT STS004). ASCOF counts
@@ -44,6 +46,10 @@ ID = "reablement_91_days"
 
 
 def build(ctx: Context) -> ir.Table:
+    """Reablement episodes of people aged 65+ at home 91 days after discharge, as % of episodes.
+
+    At year grain only October-December discharges count, as ASCOF 2B(1) does.
+    """
     r = ctx.table("reablement_episodes")
     r = r.filter(in_window(ctx, r.discharge_date))
     if ctx.grain == "year":

@@ -1,5 +1,8 @@
-"""One feed file through the steps: read, identifiers by value, rules, pseudonyms,
-opt-outs, linkage, plausibility, nothing lost, load, findings."""
+"""One feed file through the ingest steps, in order.
+
+Read, identifiers by value, rules, pseudonyms, opt-outs, linkage, plausibility, nothing
+lost, load, findings.
+"""
 
 from __future__ import annotations
 
@@ -38,8 +41,11 @@ class Run:
     def load_feed(
         self, con: duckdb.DuckDBPyConnection, feed: FeedSpec, path: Path
     ) -> tuple[FeedResult, list[Issue]]:
-        """Load one file; a file-level problem returns it as rejected with its issues
-        (nothing of it written to the store)."""
+        """Load one file.
+
+        A file-level problem returns it as rejected with its issues (nothing of it
+        written to the store).
+        """
         name = path.name
         stg, iss, ok = f"stg_{feed.name}", f"iss_{feed.name}", f"ok_{feed.name}"
         try:

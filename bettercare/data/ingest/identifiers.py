@@ -50,8 +50,10 @@ def _trimmed(col: str) -> str:
 
 
 def _is(kind: str, v: str, digits: str, *, loose: bool = False) -> str:
-    """SQL: TRUE when the text ``v`` (``digits``: its NHS-number normalisation) looks like
-    an identifier of ``kind``."""
+    """SQL: TRUE when the text ``v`` looks like an identifier of ``kind``.
+
+    ``digits`` is its NHS-number normalisation.
+    """
     if kind == "nhs_number":
         if loose:
             return f"({digits} IS NOT NULL)"
@@ -64,8 +66,11 @@ def _is(kind: str, v: str, digits: str, *, loose: bool = False) -> str:
 
 
 def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tuple[str, str, str]]:
-    """(column, rule, message) for each column of ``view`` (a feed file read as text) whose
-    values contradict the feed's declared identifier columns. Values are never quoted."""
+    """Columns of ``view`` whose values contradict the feed's declared identifier columns.
+
+    One (column, rule, message) each; ``view`` is a feed file read as text. Values are
+    never quoted.
+    """
     declared = feed.identifier_kinds
     inner: list[str] = []
     parts: list[str] = []
@@ -111,8 +116,11 @@ def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tupl
 
 
 def sql_display(expr: str, kind: str | None = None) -> str:
-    """SQL: the value of ``expr`` as a finding may show it: NHS numbers masked
-    (``999*****67``), postcodes and names replaced, anything else cut to 60 characters."""
+    """SQL: the value of ``expr`` as a finding may show it.
+
+    NHS numbers masked (``999*****67``), postcodes and names replaced, anything else cut
+    to 60 characters.
+    """
     v = f"trim({expr})"
     nhs_mask = nhs_numbers.sql_mask(v)
     if kind == "nhs_number":

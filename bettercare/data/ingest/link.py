@@ -1,7 +1,9 @@
-"""Social care linkage: deterministic on the pseudonym, else probabilistic
-(:mod:`bettercare.data.linkage`), with clerical review of the uncertain pairs (issue 16).
-Scoring links against the synthetic generator's truth is not the ingest's job:
-:mod:`bettercare.data.synth.truth`."""
+"""Social care linkage: on the pseudonym, else probabilistic, with clerical review.
+
+Deterministic on the pseudonym, else probabilistic (:mod:`bettercare.data.linkage`),
+with clerical review of the uncertain pairs (issue 16). Scoring links against the
+synthetic generator's truth is not the ingest's job: :mod:`bettercare.data.synth.truth`.
+"""
 
 from __future__ import annotations
 
@@ -31,9 +33,11 @@ def charts_directory(store: Path) -> Path:
 
 
 def _record_key_sql() -> str:
-    """A keyed pseudonym of a record's standardised identity (ASCII by construction):
-    the same client identity gets the same key in every load, so a reviewer's decision
-    on (record identity, resident) applies again; it cannot be reversed without the key."""
+    """A keyed pseudonym of a record's standardised identity (ASCII by construction).
+
+    The same client identity gets the same key in every load, so a reviewer's decision
+    on (record identity, resident) applies again; it cannot be reversed without the key.
+    """
     std = linkage.standardise_sql()
     parts = " || '|' || ".join(
         f"coalesce({std[c]}, '')" for c in ("given_name", "family_name", "dob_text", "postcode")
@@ -56,13 +60,16 @@ def link_social_care(
     temp_directory: Path,
     run_id: str = "",
 ) -> dict[str, float]:
-    """Link the social care rows of the TEMP table ``ok``: on the pseudonym where the NHS
-    number is valid, else probabilistically (Splink) against the TEMP ``identities``,
-    with the reviewer's decisions (``linkage_decisions``) re-applied: a rejected pair is
-    never linked, an accepted one always (``link_method = 'clerical_review'``). Pairs
-    between the thresholds replace the store's ``linkage_review`` list; Splink's charts
-    go to :func:`charts_directory`. Returns the linkage figures (written to
-    ``linkage_report`` once the file is accepted)."""
+    """Link the social care rows of the TEMP table ``ok`` to people.
+
+    On the pseudonym where the NHS number is valid, else probabilistically (Splink)
+    against the TEMP ``identities``, with the reviewer's decisions
+    (``linkage_decisions``) re-applied: a rejected pair is never linked, an accepted one
+    always (``link_method = 'clerical_review'``). Pairs between the thresholds replace
+    the store's ``linkage_review`` list; Splink's charts go to :func:`charts_directory`.
+    Returns the linkage figures (written to ``linkage_report`` once the file is
+    accepted).
+    """
     con.execute(f"ALTER TABLE {ok} ADD COLUMN link_method VARCHAR")
     con.execute(f"ALTER TABLE {ok} ADD COLUMN match_probability DOUBLE")
     con.execute(
@@ -151,8 +158,10 @@ def link_social_care(
 
 
 def _replace_review(con: duckdb.DuckDBPyConnection, review: pa.Table, run_id: str) -> None:
-    """Replace the pending review list with this load's pairs between the thresholds
-    (one row per record identity and resident; decided pairs are not listed again)."""
+    """Replace the pending review list with this load's pairs between the thresholds.
+
+    One row per record identity and resident; decided pairs are not listed again.
+    """
     con.register("review_now", review)
     con.execute("DELETE FROM linkage_review")
     con.execute(
@@ -172,8 +181,11 @@ def _replace_review(con: duckdb.DuckDBPyConnection, review: pa.Table, run_id: st
 
 
 def _write_charts(charts: dict[str, str], temp_directory: Path) -> None:
-    """Splink's charts as ``<store>.linkage/<name>.html`` (directory mode 0700, files
-    0600: the waterfall holds match weights only, but the model is the store's)."""
+    """Write Splink's charts as ``<store>.linkage/<name>.html``.
+
+    Directory mode 0700, files 0600: the waterfall holds match weights only, but the
+    model is the store's.
+    """
     if not charts:
         return
     # the run's temp directory is <store>.tmp (ingest.store.temp_directory)

@@ -1,5 +1,8 @@
-"""Writing a file's accepted rows into its store table: the months or keys it replaces,
-keys already loaded for another month, and the nothing-lost check (issue 9)."""
+"""Writing a file's accepted rows into its store table.
+
+The months or keys it replaces, keys already loaded for another month, and the
+nothing-lost check (issue 9).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from bettercare.data.schema import FeedSpec, store_columns, store_value_sql
 
 
 def months(con: duckdb.DuckDBPyConnection, feed: FeedSpec, stg: str) -> list[str]:
+    """The months (``YYYY-MM``) the period column of the rows in ``stg`` covers."""
     if not feed.period_column:
         return []
     col = t(feed.column(feed.period_column))
@@ -45,9 +49,11 @@ def store_key_conflicts(
 def check_nothing_lost(
     con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, months: list[str], name: str
 ) -> None:
-    """Reject the file when it would leave fewer rows for a month
-    than are loaded: a truncated or partial extract must not delete data silently.
-    The file's row findings still go to the report (not the store)."""
+    """Reject the file when it would leave fewer rows for a month than are loaded.
+
+    A truncated or partial extract must not delete data silently. The file's row
+    findings still go to the report (not the store).
+    """
     if not feed.period_column or not months:
         return
     col = t(feed.column(feed.period_column))
@@ -84,6 +90,7 @@ def check_nothing_lost(
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, months: list[str]) -> int:
+    """Replace the file's months (or keys) in its store table with ``ok``; rows written."""
     table = feed.store_table
     assert table is not None
     if feed.period_column:

@@ -1,5 +1,8 @@
-"""The national data opt-out list, applied first (issue 9): person-level feeds load only
-once it is; an unreadable entry rejects the list; opted-out people are purged."""
+"""The national data opt-out list, applied first (issue 9).
+
+Person-level feeds load only once it is; an unreadable entry rejects the list; opted-out
+people are purged.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +23,11 @@ def missing_reason(
     file_issues: list[Issue],
     no_opt_outs: bool,
 ) -> str:
-    """Why person-level feeds may not load in this run ("" when they may): the national
-    data opt-out list must be applied first. Its file was rejected, or there is none and
-    the store has never had one (unless ``no_opt_outs``)."""
+    """Why person-level feeds may not load in this run ("" when they may).
+
+    The national data opt-out list must be applied first. Its file was rejected, or
+    there is none and the store has never had one (unless ``no_opt_outs``).
+    """
     opt_outs = feed_with("opt_out_list").name
     loaded = next((r for r in results if r.feed == opt_outs), None)
     if loaded is not None:
@@ -50,9 +55,12 @@ def missing_reason(
 
 
 def check_list(con: duckdb.DuckDBPyConnection, iss: str, name: str) -> None:
-    """The opt-out list is all or nothing: an entry that is not a valid NHS number is
-    a person whose opt-out cannot be applied, so the list is rejected (and with it
-    the run's person-level feeds). A repeated entry is only a warning."""
+    """Reject the whole opt-out list when an entry is not a valid NHS number.
+
+    The list is all or nothing: such an entry is a person whose opt-out cannot be
+    applied, so the list is rejected (and with it the run's person-level feeds). A
+    repeated entry is only a warning.
+    """
     con.execute(f"UPDATE {iss} SET severity = 'warning' WHERE rule = 'duplicate_key'")
     bad = count(con, f"SELECT count(DISTINCT \"row\") FROM {iss} WHERE severity = 'error'")
     if bad:
@@ -73,6 +81,7 @@ def check_list(con: duckdb.DuckDBPyConnection, iss: str, name: str) -> None:
 
 
 def purge(con: duckdb.DuckDBPyConnection) -> None:
+    """Delete every store row of a person on the opt-out register."""
     for feed in FEEDS.values():
         if feed.store_table and "nhs_number" in feed.column_names:
             con.execute(

@@ -1,6 +1,8 @@
-"""Events outside a person's life (issue 8): before birth or after death, as the store's
-residents table records them. Row-level date bounds (before 1900, after the run date,
-outside the extract period) are rules of :mod:`.rules`."""
+"""Events outside a person's life (issue 8): before birth or after death.
+
+As the store's residents table records them. Row-level date bounds (before 1900, after
+the run date, outside the extract period) are rules of :mod:`.rules`.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from bettercare.data.schema import FeedSpec
 def quarantine_outside_life(
     con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, iss: str, name: str
 ) -> None:
-    """Quarantine rows whose event date (the period column) is before the person's
-    birth or after their death, as the store's residents table records them
-    (``before_birth``, ``after_date_of_death``; issue 8). Monthly census rows count
-    from the month of the date; the birth check works at the precision the residents
-    table keeps (a full date, or the month / year of birth)."""
+    """Quarantine rows dated before the person's birth or after their death.
+
+    The event date is the period column; birth and death as the store's residents table
+    records them (``before_birth``, ``after_date_of_death``; issue 8). Monthly census
+    rows count from the month of the date; the birth check works at the precision the
+    residents table keeps (a full date, or the month / year of birth).
+    """
     period = feed.period_column
     assert period is not None
     col = t(feed.column(period))
@@ -54,8 +58,10 @@ def quarantine_outside_life(
 
 
 def birth_condition(con: duckdb.DuckDBPyConnection, event: str, monthly: bool) -> str:
-    """SQL (over ``r``, the residents table) true when ``event`` precedes the birth, at the
-    precision the residents table keeps; "" when it keeps no birth date."""
+    """SQL (over ``r``, the residents table) true when ``event`` precedes the birth.
+
+    At the precision the residents table keeps; "" when it keeps no birth date.
+    """
     cols = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE residents)").fetchall())
     if cols.get("date_of_birth") == "DATE":
         born = "date_trunc('month', r.date_of_birth)" if monthly else "r.date_of_birth"

@@ -1,5 +1,7 @@
-"""Read a feed file (the first step of an ingest): which files are feeds, the header,
-the rows as text; file-level problems reject the whole file (:class:`FileRejected`).
+"""Read a feed file (the first step of an ingest): header and rows as text.
+
+Which files are feeds, the header, the rows as text; file-level problems reject the
+whole file (:class:`FileRejected`).
 
 File-level rule ids: ``unknown_feed``, ``duplicate_feed_file``, ``unreadable``,
 ``encoding``, ``empty_file``, ``wrong_delimiter``, ``missing_column``,
@@ -39,6 +41,8 @@ _COLUMN_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")  # snake_case, as every feed 
 
 @dataclass(frozen=True)
 class Issue:
+    """One finding of an ingest: file, row and column, rule, message, masked value."""
+
     file: str
     row: int | None
     column: str | None
@@ -57,9 +61,12 @@ class FileRejected(Exception):
 
 
 def discover(directory: Path) -> tuple[dict[str, Path], list[Issue]]:
-    """Feed files in ``directory`` (``<feed>.csv`` or ``<feed>.parquet``, or a national
-    dataset's file, :data:`bettercare.data.national.NATIONAL_FILES`) and the issues for
-    files that cannot be used (unknown feed name, two files for one feed)."""
+    """Feed files in ``directory`` and the issues for files that cannot be used.
+
+    A feed file is ``<feed>.csv`` or ``<feed>.parquet``, or a national dataset's file
+    (:data:`bettercare.data.national.NATIONAL_FILES`); unusable: an unknown feed name, two
+    files for one feed.
+    """
     found: dict[str, list[Path]] = {}
     issues: list[Issue] = []
     for path in sorted(p for p in Path(directory).iterdir() if p.is_file()):
@@ -99,6 +106,7 @@ def discover(directory: Path) -> tuple[dict[str, Path], list[Issue]]:
 
 
 def sha256(path: Path) -> str:
+    """Hex SHA-256 of the file's bytes (the ingest log's file digest)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -142,11 +150,13 @@ def check_header(file: str, feed: FeedSpec, header: list[str]) -> None:
 
 
 def read_feed(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
-    """The file's rows as text columns plus ``_row``, and row issues found while parsing
-    (rows with the wrong number of fields). Raises :class:`FileRejected`.
+    """The file's rows as text columns plus ``_row``, and the row issues of parsing.
+
+    Row issues are rows with the wrong number of fields. Raises :class:`FileRejected`.
 
     A national dataset's file (its stem in ``NATIONAL_FILES``) is read in its own layout
-    and converted into ``feed``'s (:mod:`bettercare.data.national`)."""
+    and converted into ``feed``'s (:mod:`bettercare.data.national`).
+    """
     if path.stem in NATIONAL_FILES and path.stem != feed.name:
         from bettercare.data.national.convert import read_national  # imports this module
 
@@ -175,9 +185,11 @@ def _plain(t: pa.DataType) -> bool:
 
 
 def _read_parquet(path: Path, feed: FeedSpec) -> pa.Table:
-    """A Parquet file's columns as text. A column of a type that is not a single text,
-    number, date or boolean value (list, struct, map), or binary that is not UTF-8, rejects
-    the file (``unexpected_type``)."""
+    """A Parquet file's columns as text.
+
+    A column of a type that is not a single text, number, date or boolean value (list,
+    struct, map), or binary that is not UTF-8, rejects the file (``unexpected_type``).
+    """
     try:
         table = pq.read_table(path)
     except Exception as exc:
@@ -249,7 +261,7 @@ def _read_csv(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
     bad: list[Issue] = []
     bad_lines: list[int] = []
 
-    def on_invalid(row) -> str:
+    def on_invalid(row: pacsv.InvalidRow) -> str:
         bad_lines.append(row.number)
         bad.append(
             Issue(

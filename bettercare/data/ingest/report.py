@@ -19,6 +19,7 @@ ISSUE_COLS = (
 
 
 def insert_issue(con: duckdb.DuckDBPyConnection, issue: Issue) -> None:
+    """Record one finding in the run's ``run_issues`` table."""
     con.execute(
         "INSERT INTO run_issues VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
@@ -34,6 +35,7 @@ def insert_issue(con: duckdb.DuckDBPyConnection, issue: Issue) -> None:
 
 
 def issue_counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str], int]:
+    """Number of findings per (file, rule, severity) in this run."""
     rows = con.execute(
         "SELECT file, rule, severity, count(*) FROM run_issues GROUP BY ALL ORDER BY ALL"
     ).fetchall()

@@ -26,6 +26,8 @@ class UsageError(Exception):
 
 @dataclass
 class FeedResult:
+    """What happened to one feed file in an ingest: loaded or rejected, and row counts."""
+
     feed: str
     file: str
     status: str  # loaded | rejected
@@ -39,6 +41,8 @@ class FeedResult:
 
 @dataclass
 class IngestResult:
+    """The outcome of one ingest run: per-feed results, findings and linkage figures."""
+
     run_id: str
     feeds: list[FeedResult]
     file_issues: list[Issue]

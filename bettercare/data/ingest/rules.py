@@ -1,7 +1,8 @@
-"""Row rules of a feed as DuckDB SQL over the file's rows read as text (staged in a TEMP
-table): types, code lists, patterns, ranges, NHS numbers, dates in order, plausible
-dates, duplicate keys. Each finding is a row (file, row, column, rule, severity,
-message, value) with identifier values masked.
+"""Row rules of a feed as DuckDB SQL over the file's rows read as text.
+
+The rows are staged in a TEMP table. Rules: types, code lists, patterns, ranges, NHS
+numbers, dates in order, plausible dates, duplicate keys. Each finding is a row (file,
+row, column, rule, severity, message, value) with identifier values masked.
 
 Rule ids: ``required``, ``bad_date``, ``bad_integer``, ``bad_number``, ``bad_boolean``,
 ``unknown_code``, ``pattern``, ``below_minimum``, ``above_maximum``,
@@ -40,8 +41,10 @@ def _q(text: str) -> str:
 
 
 def typed_expr(col: Column, src: str) -> str:
-    """DuckDB expression parsing the text column ``src`` into the column's type (NULL when
-    it does not parse)."""
+    """DuckDB expression parsing the text column ``src`` into the column's type.
+
+    NULL when it does not parse.
+    """
     if col.type == "DATE":
         return f"coalesce(try_cast({src} AS DATE), CAST(try_strptime({src}, '%d/%m/%Y') AS DATE))"
     if col.type == "INTEGER":
@@ -60,8 +63,11 @@ def typed_expr(col: Column, src: str) -> str:
 
 
 def staging_sql(feed: FeedSpec, raw: str) -> str:
-    """SELECT over the raw text table: trimmed text columns, ``<col>__t`` typed columns,
-    and ``_nhs`` / ``_nhs_ok`` for feeds with an NHS number."""
+    """SELECT over the raw text table: trimmed text and typed columns.
+
+    ``<col>__t`` are the typed columns, and ``_nhs`` / ``_nhs_ok`` are added for feeds
+    with an NHS number.
+    """
     parts = [ROW]
     for c in feed.columns:
         parts.append(f"nullif(trim({c.name}), '') AS {c.name}")
@@ -85,8 +91,10 @@ def t(col: Column) -> str:
 
 
 def display(col: Column, expr: str | None = None) -> str:
-    """SQL: the value of ``col`` (or of ``expr``, a value of that column) as a finding
-    may show it (identifiers masked)."""
+    """SQL: the value of ``col`` as a finding may show it (identifiers masked).
+
+    ``expr``, when given, is a value of that column.
+    """
     return identifiers.sql_display(expr or col.name, col.kind if col.identifier else None)
 
 
@@ -155,10 +163,12 @@ def row_issues_sql(
     run_date: dt.date | None = None,
     extract_period: tuple[dt.date, dt.date] | None = None,
 ) -> str:
-    """One SELECT (file, row, column, rule, severity, message, value) of every row-level
-    finding in the staging table ``stg``. ``run_date`` (default today) bounds every date
-    not marked ``may_be_future``; ``extract_period`` (first, last day) bounds the feed's
-    period column."""
+    """One SELECT of every row-level finding in the staging table ``stg``.
+
+    Columns (file, row, column, rule, severity, message, value). ``run_date`` (default
+    today) bounds every date not marked ``may_be_future``; ``extract_period`` (first,
+    last day) bounds the feed's period column.
+    """
     f = _q(file)
     selects: list[str] = []
 

@@ -61,7 +61,8 @@ def ingest(
     ``extract_period`` (first, last day): rows of a feed whose period date lies outside are
     quarantined. ``memory_limit``: DuckDB's (e.g. ``"1GB"``); beyond it DuckDB spills to
     the private temp directory :func:`temp_directory`. ``run_date`` (default today): no
-    event may be dated after it."""
+    event may be dated after it.
+    """
     start = dt.datetime.now()
     directory, store = Path(directory), Path(store)
     if not directory.is_dir():

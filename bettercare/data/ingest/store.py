@@ -2,7 +2,8 @@
 
 Opening never downloads or loads a DuckDB extension (no network; a SQLite file is a
 one-line error) and spills only to a private temporary directory that the next run
-clears (issue 9: no identifiers at rest outside the store)."""
+clears (issue 9: no identifiers at rest outside the store).
+"""
 
 from __future__ import annotations
 
@@ -33,18 +34,24 @@ AUX_DDL = (
 
 
 def temp_directory(store: Path) -> Path:
-    """DuckDB's spill directory for an ingest into ``store``: ``<store>.tmp/``, mode 0700,
-    emptied when a run starts (a crashed run's leftovers) and removed when it ends."""
+    """DuckDB's spill directory for an ingest into ``store``: ``<store>.tmp/``.
+
+    Mode 0700, emptied when a run starts (a crashed run's leftovers) and removed when it
+    ends.
+    """
     return store.with_name(store.name + ".tmp")
 
 
 def connect(store: Path, *, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the store for an ingest: never downloads or loads an extension (a file that is
-    not a DuckDB store is a one-line :class:`UsageError`), and spills only to the private
+    """Open the store for an ingest, offline and spilling only to a private directory.
+
+    It never downloads or loads an extension (a file that is not a DuckDB store is a
+    one-line :class:`UsageError`), and spills only to the private
     :func:`temp_directory`, cleared of any earlier run's leftovers.
 
     The leftovers are removed only once the store is open: DuckDB's file lock means no
-    other ingest is running (whose spill files they could be)."""
+    other ingest is running (whose spill files they could be).
+    """
     new = not store.exists()
     try:  # bettercare.data.duck: extension autoload/autoinstall off, file magic checked
         con = duck.connect(store)
@@ -71,6 +78,7 @@ def connect(store: Path, *, memory_limit: str | None = None) -> duckdb.DuckDBPyC
 
 
 def check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Stamp a new store with the key's check value; refuse another key (:class:`UsageError`)."""
     kcv = pseudonymise.key_check_value(key)
     row = con.execute("SELECT value FROM store_meta WHERE name = 'key_check'").fetchone()
     if row is None:
@@ -83,15 +91,17 @@ def check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
 
 
 def count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
-    """The number a ``SELECT count(*) ...`` statement returns."""
+    """The one number an aggregate counting query (``SELECT count``) returns."""
     row = con.execute(sql, params or []).fetchone()
     return int(row[0]) if row is not None else 0
 
 
 def arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """The result of ``sql`` as an Arrow table."""
     con.complete()  # DuckDB 2: finish any pending execute() result first
     return con.sql(sql).to_arrow_table()
 
 
 def sql_path(path: Path) -> str:
+    """``path`` quoted for a SQL string literal."""
     return str(path).replace("'", "''")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -64,6 +64,8 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Result:
+    """Where the generator wrote the feeds and how many rows each has."""
+
     out_dir: Path
     row_counts: dict[str, int] = field(default_factory=dict)
 
@@ -79,7 +81,7 @@ def check_years(years: list[str]) -> list[str]:
     return ys
 
 
-def feed_table(name: str, columns: dict[str, object]) -> pa.Table:
+def feed_table(name: str, columns: Mapping[str, object]) -> pa.Table:
     """An Arrow table with exactly the feed's columns, order and types (schema.py)."""
     spec = FEEDS[name]
     if set(columns) != set(spec.column_names):
@@ -134,7 +136,8 @@ def generate(
     """Generate all feeds for ``years`` into ``out_dir`` (replaced atomically).
 
     ``fmt``: ``"internal"`` (every feed as ``<feed>.parquet``) or ``"national"`` (the feeds
-    that have a national dataset in its layout, :mod:`bettercare.data.synth.national`)."""
+    that have a national dataset in its layout, :mod:`bettercare.data.synth.national`).
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
     years = check_years(years)
@@ -184,6 +187,7 @@ def build_tables(
 
     step("residents")
     world = build_world(params, start, end, rng)
+    assert world.dementia_dx_date is not None  # build_world draws every diagnosis date
     given, family = _names(world)
     dead = world.death == NO_DEATH
     t["residents"] = feed_table(
@@ -210,6 +214,7 @@ def build_tables(
     spells, truth = hospital.generate_spells(world, rng)
     delays = hospital.generate_delays(world, spells, rng)  # extends delayed spells' stays
     spells, delays = hospital.finalise(world, spells, delays)
+    assert spells.spell_ids is not None  # finalise numbers every spell
     # Permanent care home admissions soon after an emergency stay are discharges to a home.
     admissions = social_care.permanent_admissions(world, spells, rng)
     still_in = spells.discharge > world.end

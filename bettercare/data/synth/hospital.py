@@ -82,6 +82,8 @@ def _geometric_days(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Spells:
+    """Generated hospital spells, one array element per spell."""
+
     person: np.ndarray
     elective: np.ndarray  # bool
     admission: np.ndarray  # int64 day
@@ -102,6 +104,7 @@ class Spells:
         return len(self.person)
 
     def take(self, idx: np.ndarray) -> Spells:
+        """The spells at positions ``idx`` (spell ids not carried over)."""
         names = (
             "person",
             "elective",
@@ -120,6 +123,8 @@ class Spells:
 
 @dataclass
 class Truth:
+    """What the generator knows about each person that a metric should recover."""
+
     # per person, general + falls (not terminal), in the span's first financial year
     annual_non_elective_rate: np.ndarray
 
@@ -268,8 +273,11 @@ def _destinations(world: World, sp: Spells, rng: np.random.Generator) -> np.ndar
 
 
 def finalise(world: World, sp: Spells, delays: Delays) -> tuple[Spells, Delays]:
-    """Drop run-in spells that ended before the span; order by admission date and NHS
-    number; number the spells ``SP000000001``...; re-point delay rows at the new order."""
+    """Drop run-in spells, order and number the rest, and re-point the delays.
+
+    Spells that ended before the span are dropped; the rest are ordered by admission date
+    and NHS number and numbered ``SP000000001``...; delay rows follow the new order.
+    """
     keep = ~sp.pre | (sp.discharge >= world.start)
     kept = np.flatnonzero(keep)
     order = kept[np.lexsort((world.nhs_number[sp.person[kept]], sp.admission[kept]))]
@@ -287,6 +295,8 @@ def finalise(world: World, sp: Spells, delays: Delays) -> tuple[Spells, Delays]:
 
 @dataclass
 class Delays:
+    """Delayed transfer of care rows: one per delayed spell per census month."""
+
     spell: np.ndarray  # spell index per row
     month: np.ndarray  # date32 of first day of the census month
     days: np.ndarray
@@ -327,7 +337,7 @@ def generate_delays(world: World, sp: Spells, rng: np.random.Generator) -> Delay
     n_delay = len(chosen)
     length = np.minimum(1 + _geometric_days(rng, np.full(n_delay, mean - 1)), 120)
 
-    weights = {r: _REASONS[r][0] for r in DTOC_REASON}
+    weights: dict[str, float] = {r: _REASONS[r][0] for r in DTOC_REASON}
     if rates.dtoc_reason_weights is not None:
         weights = {r: rates.dtoc_reason_weights.get(r, 0.0) for r in DTOC_REASON}
     pw = np.array([weights[r] for r in DTOC_REASON], dtype=np.float64)
@@ -375,6 +385,8 @@ def _month_day(month_index: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Reablement:
+    """Reablement episodes after 65+ discharges, with their 91-day outcome."""
+
     spell: np.ndarray
     start: np.ndarray
     outcome: np.ndarray  # str objects

@@ -15,6 +15,8 @@ SURVEY_QUESTION = "support_to_manage_ltc"  # GPPS: enough support to manage your
 
 @dataclass
 class Responses:
+    """GP Patient Survey answers: who answered, when, and whether positively."""
+
     person: np.ndarray
     date: np.ndarray
     positive: np.ndarray
@@ -56,9 +58,15 @@ def generate_opt_outs(world: World, rng: np.random.Generator) -> np.ndarray:
     return chosen[np.argsort(world.nhs_number[chosen])]
 
 
-def population_estimates(world: World, mid_years: list[int]) -> dict[str, list]:
+def population_estimates(world: World, mid_years: list[int]) -> dict[str, list[object]]:
     """Residents alive on 30 June of each year, by sex and age band (all cells, zeros too)."""
-    out: dict[str, list] = {"hwb_code": [], "year": [], "sex": [], "age_band": [], "population": []}
+    out: dict[str, list[object]] = {
+        "hwb_code": [],
+        "year": [],
+        "sex": [],
+        "age_band": [],
+        "population": [],
+    }
     for y in mid_years:
         d = date(y, 6, 30)
         alive = (world.dob <= day(d)) & (world.death > day(d))
@@ -76,9 +84,9 @@ def population_estimates(world: World, mid_years: list[int]) -> dict[str, list]:
 
 def scheme_activity(
     world: World, month_starts: list[date], rng: np.random.Generator
-) -> dict[str, list]:
+) -> dict[str, list[object]]:
     """Monthly admissions avoided per scheme: Poisson around target / 12."""
-    out: dict[str, list] = {"scheme_reference": [], "month": [], "admissions_avoided": []}
+    out: dict[str, list[object]] = {"scheme_reference": [], "month": [], "admissions_avoided": []}
     for scheme in world.params.schemes:
         counts = rng.poisson(scheme.admissions_avoided_per_year / 12, size=len(month_starts))
         for m, c in zip(month_starts, counts, strict=True):

@@ -100,6 +100,8 @@ class Area(_Model):
 
 
 class Demography(_Model):
+    """The area's age-sex structure, births and mortality by age."""
+
     age_sex: AgeSexStructure
     births_per_1000_per_year: float = Field(12.0, ge=0, le=40)
     mortality_per_1000_by_age: dict[str, float]
@@ -155,6 +157,8 @@ class EventRisk(_Model):
 
 
 class RiskModel(_Model):
+    """Person-level risk: frailty spread and rate ratios for each kind of event."""
+
     frailty_shape: float = Field(
         2.0, gt=0, le=1000, description="Gamma frailty shape (mean 1); larger = less overdispersion"
     )
@@ -169,6 +173,8 @@ class RiskModel(_Model):
 
 
 class EventRates(_Model):
+    """Area-level event rates the generator calibrates to (per 100,000 or shares)."""
+
     non_elective_per_100k_per_month: PositiveRate
     elective_per_100k_per_year: PositiveRate
     falls_65_per_100k_per_month: PositiveRate
@@ -311,6 +317,8 @@ NOISE_LEVELS: dict[str, Noise] = {
 
 
 class SchemeTarget(_Model):
+    """A BCF scheme and the admissions it is to avoid per year."""
+
     reference: str = Field(min_length=1)
     admissions_avoided_per_year: float = Field(ge=0, le=1_000_000)
 
@@ -327,8 +335,11 @@ class SynthParams(_Model):
     schemes: list[SchemeTarget] = Field(default_factory=list)
 
     def with_plan_schemes(self, plan: Plan) -> SynthParams:
-        """Scheme activity for the plan's own schemes: each scheme's stated admissions
-        avoided per year (the mean where it states several years)."""
+        """Scheme activity for the plan's own schemes.
+
+        Each scheme's stated admissions avoided per year (the mean where it states several
+        years).
+        """
         targets = []
         for scheme in plan.schemes:
             stated = [n for n in scheme.admissions_avoided.values() if n is not None]
@@ -344,6 +355,7 @@ class SynthParams(_Model):
         return SynthParams.model_validate(data)
 
     def with_population(self, population: int) -> SynthParams:
+        """These parameters for an area of ``population`` residents."""
         data = self.model_dump()
         data["area"]["population"] = population
         return SynthParams.model_validate(data)
@@ -354,6 +366,7 @@ class ParamsError(ValueError):
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` merged in, nested mappings merged key by key."""
     out = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):

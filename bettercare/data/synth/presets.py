@@ -10,9 +10,12 @@ definitions (per 100,000 of the ONS population base the metric uses).
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bettercare.data.schema import AGE_BANDS
+
+if TYPE_CHECKING:
+    from bettercare.data.synth.params import SynthParams
 
 PRESETS = ("leicester", "leicestershire", "rutland", "lancashire")
 
@@ -469,7 +472,8 @@ def preset_dict(name: str) -> dict[str, Any]:
     return _BUILDERS[key]()
 
 
-def preset(name: str):  # -> SynthParams
+def preset(name: str) -> SynthParams:
+    """The validated parameters of a named HWB preset (:data:`PRESETS`)."""
     from bettercare.data.synth.params import SynthParams
 
     return SynthParams.model_validate(preset_dict(name))

@@ -19,12 +19,15 @@ new) postcode, no postcode or one that is not UK-shaped; some people have a seco
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from bettercare.data.synth import names, nhs
 from bettercare.data.synth.hospital import DEST, Reablement, Spells
 from bettercare.data.synth.world import I65, NO_DEATH, World, ymd
+
+T = TypeVar("T")
 
 SERVICE_OLD = {  # 65+, not in seeds: approximates SALT 2016/17 service mix
     "home_care": 35,
@@ -283,7 +286,8 @@ def client_identifiers(world: World, svc: Services, rng: np.random.Generator) ->
     """Noisy identifiers per client record, broadcast to that record's service rows.
 
     The error model is :class:`bettercare.data.synth.params.Noise`. A kind whose share
-    is 0 draws no random numbers, so the default data are those of earlier versions."""
+    is 0 draws no random numbers, so the default data are those of earlier versions.
+    """
     noise = world.params.noise
     version = np.zeros(len(svc.person), dtype=np.int64)
     if noise.duplicate_client > 0:  # a second client record for some people
@@ -358,7 +362,7 @@ def client_identifiers(world: World, svc: Services, rng: np.random.Generator) ->
         for i in np.flatnonzero(rng.random(nc) < noise.postcode_not_uk):
             postcode[i] = _NOT_UK[int(rng.integers(0, len(_NOT_UK)))]
 
-    def rows(values: list) -> list:
+    def rows(values: list[T]) -> list[T]:
         return [values[i] for i in row_client]
 
     return ClientIdentifiers(

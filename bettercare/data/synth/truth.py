@@ -27,8 +27,11 @@ def read_truth(feeds: Path) -> pa.Table:
 
 
 def precision_recall(true_links: int, links: int, findable: int) -> tuple[float, float]:
-    """Precision = correct links / links; recall = correct links / records whose true
-    person was there to be found (1.0 when nothing was linked or nothing findable)."""
+    """Precision and recall of links against the truth.
+
+    Precision = correct links / links; recall = correct links / records whose true
+    person was there to be found (1.0 when nothing was linked or nothing findable).
+    """
     return (
         true_links / links if links else 1.0,
         true_links / findable if findable else 1.0,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +52,7 @@ def day(d: date) -> int:
 
 
 def band_index(age_years: np.ndarray) -> np.ndarray:
+    """Index into :data:`AGE_BANDS` of each age in whole years."""
     return np.searchsorted(BAND_LOW, age_years, side="right") - 1
 
 
@@ -98,14 +100,16 @@ class World:
     postcode_pool: list[str]
     practice_codes: list[str]
     dementia_dx_date: np.ndarray | None = None  # date32 day of diagnosis or NO_DEATH
-    _cache: dict = field(default_factory=dict)
+    _cache: dict[object, Any] = field(default_factory=dict)  # memoised derived values
 
     @property
     def n(self) -> int:
+        """Number of people in the world."""
         return len(self.nhs_number)
 
     @property
     def entry(self) -> np.ndarray:
+        """First day of each person's exposure window (birth or the span's start)."""
         return np.maximum(self.dob, self.start)
 
     @property
@@ -151,8 +155,10 @@ class World:
         return np.clip(hi - lo, 0, None) / 365.25
 
     def mid_year_population(self, min_age: int = 0) -> list[int]:
-        """A BCF metric denominator per financial year: residents aged ``min_age``+ alive
-        on its 30 June (the ONS mid-year convention)."""
+        """A BCF metric denominator per financial year.
+
+        Residents aged ``min_age``+ alive on its 30 June (the ONS mid-year convention).
+        """
         key = ("mid_year", min_age)
         if key not in self._cache:
             counts = []
@@ -211,7 +217,7 @@ class World:
         rng: np.random.Generator,
         annual_rate: np.ndarray,
         window: tuple[np.ndarray, np.ndarray] | None = None,
-    ):
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Poisson events in each person's window (default: exposure), by person.
 
         Returns (person index, date32 day).
