@@ -196,3 +196,16 @@ def test_spark_backend_without_pyspark_is_one_line(tmp_path, store, valid_plan_d
     res = _metrics("--plan", str(plan), "--store", store, "--backend", "spark", "--out", str(out))
     _one_line_error(res, "Spark backend needs `pip install bettercare[spark]`")
     assert not out.exists()
+
+
+def test_a_plan_without_a_code_on_a_one_hwb_store_says_which_board(tmp_path, valid_plan_data):
+    path = store_file(tmp_path / "one.duckdb")
+    con = duckdb.connect(path)
+    for table in ("residents", "population"):
+        con.execute(f"DELETE FROM {table} WHERE hwb_code = ?", [B])
+    con.close()
+    plan = _plan(tmp_path, valid_plan_data, None)
+    res = _metrics("--plan", str(plan), "--store", path, "--out", str(tmp_path / "out"))
+    assert res.exit_code == 0, res.output
+    shown = " ".join(res.output.split())
+    assert f"states no hwb.ons_code: measuring the store's only HWB, {A}" in shown

@@ -159,6 +159,11 @@ def metrics(
     try:
         actuals = compute_metrics(store, grain, backend=backend, period=period)
         code = resolve_hwb(the_plan, store_hwb_codes(store), hwb)
+        if hwb is None and the_plan.hwb.ons_code is None:
+            notes.append(
+                f"plan for {the_plan.hwb.name} states no hwb.ons_code: measuring the store's "
+                f"only HWB, {code} (name it with --hwb CODE to make this explicit)"
+            )
         pva = plan_vs_actual(
             actuals, the_plan, RagThresholds(amber_tolerance_pct=amber), hwb_code=code
         )
