@@ -354,20 +354,7 @@ def _estimate_u(
         log_level=logging.ERROR,
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=max(pairs, 1), seed=seed)
-    out: dict[str, list[float]] = {}
-    for comparison in linker._settings_obj.comparisons:
-        name = comparison.output_column_name
-        levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
-        prior = _PRIORS[name][1]
-        sampled = [
-            lv.u_probability if isinstance(lv.u_probability, float) else p
-            for lv, p in zip(levels, prior, strict=True)
-        ]
-        out[name] = [
-            (s * pairs + p * U_PSEUDO_PAIRS) / (pairs + U_PSEUDO_PAIRS)
-            for s, p in zip(sampled, prior, strict=True)
-        ]
-    return out
+    return _shrunk_to_priors(linker, "u", pairs, U_PSEUDO_PAIRS)
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
@@ -441,18 +428,28 @@ def _shrunk_m(linker: Any, n_records: int) -> dict[str, list[float]]:
     few hundred records sets a rare level's m (a swapped day and month) from a handful
     of pairs, or to almost nothing.
     """
+    return _shrunk_to_priors(linker, "m", n_records, M_PSEUDO_RECORDS)
+
+
+def _shrunk_to_priors(linker: Any, which: str, n: float, pseudo: float) -> dict[str, list[float]]:
+    """Each comparison's estimated m or u per level, shrunk towards its prior.
+
+    ``(estimate x n + prior x pseudo) / (n + pseudo)``: ``n`` is the sample the estimate
+    came from (records for m, pairs for u), ``pseudo`` the prior's weight. A level the
+    estimate never reached keeps its prior.
+    """
+    index = {"m": 0, "u": 1}[which]
     out: dict[str, list[float]] = {}
     for comparison in linker._settings_obj.comparisons:
         name = comparison.output_column_name
         levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
-        prior = _PRIORS[name][0]
-        fitted = [
-            lv.m_probability if isinstance(lv.m_probability, float) else p
+        prior = _PRIORS[name][index]
+        estimated = [
+            value if isinstance(value := getattr(lv, f"{which}_probability"), float) else p
             for lv, p in zip(levels, prior, strict=True)
         ]
         out[name] = [
-            (f * n_records + p * M_PSEUDO_RECORDS) / (n_records + M_PSEUDO_RECORDS)
-            for f, p in zip(fitted, prior, strict=True)
+            (e * n + p * pseudo) / (n + pseudo) for e, p in zip(estimated, prior, strict=True)
         ]
     return out
 
