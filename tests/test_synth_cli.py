@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from bettercare.cli.main import app
 from bettercare.data.schema import FEEDS
+from bettercare.data.synth.params import NOISE_LEVELS
 
 runner = CliRunner()
 
@@ -100,3 +101,14 @@ def test_print_schema():
     result = runner.invoke(app, ["synth", "--print-schema"])
     assert result.exit_code == 0
     assert json.loads(result.output)["title"] == "SynthParams"
+
+
+def test_noise_level_replaces_the_noise_section():
+    result = runner.invoke(app, ["synth", "-n", "1000", "--noise", "high", "--print-params"])
+    assert result.exit_code == 0, result.output
+    noise = json.loads(result.output)["noise"]
+    assert noise == NOISE_LEVELS["high"].model_dump(mode="json")
+    assert noise != NOISE_LEVELS["low"].model_dump(mode="json")
+    bad = runner.invoke(app, ["synth", "--noise", "extreme"])
+    assert bad.exit_code == 2
+    assert "unknown --noise 'extreme' (known: low, realistic, high)" in " ".join(bad.output.split())

@@ -21,7 +21,7 @@ from bettercare.data.synth import (
     load_params,
 )
 from bettercare.data.synth.generator import FORMATS, check_years
-from bettercare.data.synth.params import format_validation_error
+from bettercare.data.synth.params import NOISE_LEVELS, format_validation_error
 
 _err = Console(stderr=True)
 
@@ -47,6 +47,12 @@ def synth(
     plan_file: Path | None = typer.Option(
         None, "--plan", help="BCF plan file: generate activity for its schemes' targets"
     ),
+    noise: str | None = typer.Option(
+        None,
+        "--noise",
+        help="Identifier error level of the social care records: "
+        f"{', '.join(NOISE_LEVELS)} (replaces the parameters' noise section)",
+    ),
     fmt: str = typer.Option(
         "internal",
         "--format",
@@ -68,12 +74,16 @@ def synth(
         raise _fail(f"unknown --format '{fmt}' (known: {', '.join(FORMATS)})")
     if hwb.strip().lower() not in PRESETS:
         raise _fail(f"unknown --hwb '{hwb}' (known: {', '.join(PRESETS)})")
+    if noise is not None and noise not in NOISE_LEVELS:
+        raise _fail(f"unknown --noise '{noise}' (known: {', '.join(NOISE_LEVELS)})")
     try:
         params = load_params(params_file, preset=hwb)
         if population is not None:
             params = params.with_population(population)
         if plan_file is not None:
             params = params.with_plan_schemes(load_plan(plan_file))
+        if noise is not None:
+            params = params.model_copy(update={"noise": NOISE_LEVELS[noise]})
     except PlanFileError as exc:
         raise _fail("; ".join(str(f) for f in exc.findings)) from None
     except ParamsError as exc:
