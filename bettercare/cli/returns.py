@@ -37,7 +37,7 @@ def register(root: typer.Typer) -> None:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]{escape(printable(message))}[/red]", soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(printable(message))}", soft_wrap=True)
     return typer.Exit(EXIT_INVALID)
 
 
