@@ -32,7 +32,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bettercare.domain.periods import fy_start_year
 from bettercare.domain.plan import Plan
@@ -51,6 +51,9 @@ SYNTHETIC_SEED = 42
 CACHE_SIZE = 32
 READY_FILE = "ready.json"
 _MAKING = threading.Lock()
+#: Held while matplotlib draws: its style context (``rc_context``) is process-global, so
+#: two threads drawing at once could leave each other's settings behind.
+CHARTS_LOCK = threading.Lock()
 
 
 class StoreState(StrEnum):
@@ -69,6 +72,8 @@ class StoreStatus:
     state: StoreState
     message: str = ""
     linked: LinkedData | None = None
+    #: the dashboard's charts, drawn once with the measuring (:func:`pages.metrics.draw_charts`)
+    charts: Any = None
     synthetic: bool = False
     population: int | None = None
     years: tuple[str, ...] = ()
@@ -181,6 +186,7 @@ class AnalyticsStores:
     # -- the background job ------------------------------------------------------------
     def _prepare(self, plan_id: str, plan: Plan, path: Path) -> StoreStatus:
         """Build the demo store if it is missing, then measure the plan on it."""
+        from bettercare.app.pages.metrics import draw_charts
         from bettercare.reporting.board_pack import BoardPackError, measure
 
         years: tuple[str, ...] = ()
@@ -188,6 +194,8 @@ class AnalyticsStores:
             if self._demo:
                 years = self._ensure_synthetic(plan_id, plan)
             linked = measure(plan, path)
+            with CHARTS_LOCK:
+                charts = draw_charts(plan, linked)
         except BoardPackError as exc:
             return StoreStatus(StoreState.FAILED, str(exc), synthetic=self._demo)
         except (OSError, ValueError) as exc:  # generator or ingest refused the demo run
@@ -197,6 +205,7 @@ class AnalyticsStores:
         return StoreStatus(
             StoreState.READY,
             linked=linked,
+            charts=charts,
             synthetic=self._demo,
             population=self.population if self._demo else None,
             years=years,

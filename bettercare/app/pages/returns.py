@@ -266,15 +266,31 @@ def upload_return(
         path = Path(tmp) / "upload.xlsx"
         if not _copy_upload(file, path):
             message = f"{name}: larger than {MAX_RETURN_BYTES // 2**20} MB, the limit for a return"
-            audit.record_now(sessions, principal, "upload_return", target, audit.INVALID,
-                             ip=ip, hwb_code=record.hwb_code, detail=message)  # fmt: skip
+            audit.record_now(
+                sessions,
+                principal,
+                "upload_return",
+                target,
+                audit.INVALID,
+                ip=ip,
+                hwb_code=record.hwb_code,
+                detail=message,
+            )
             return _page(request, principal, record, plan, status_code=413, error=message)
         try:
             report = read_return(path, plan)
         except ReturnError as exc:
             message = str(exc).replace(printable(str(path)), name, 1)
-            audit.record_now(sessions, principal, "upload_return", target, audit.INVALID,
-                             ip=ip, hwb_code=record.hwb_code, detail=message)  # fmt: skip
+            audit.record_now(
+                sessions,
+                principal,
+                "upload_return",
+                target,
+                audit.INVALID,
+                ip=ip,
+                hwb_code=record.hwb_code,
+                detail=message,
+            )
             return _page(request, principal, record, plan, status_code=422, error=message)
     check = comparison(plan, report)
     report_json = report.model_dump_json(exclude_none=True)
@@ -284,9 +300,16 @@ def upload_return(
         "signature": signature(request, report_json),
         "version": record.version,
     }
-    audit.record_now(sessions, principal, "upload_return", target, audit.OK, ip=ip,
-                     hwb_code=record.hwb_code,
-                     detail=f"{name}: {check['quarter']} read, {check['verdict']}; not recorded")  # fmt: skip
+    audit.record_now(
+        sessions,
+        principal,
+        "upload_return",
+        target,
+        audit.OK,
+        ip=ip,
+        hwb_code=record.hwb_code,
+        detail=f"{name}: {check['quarter']} read, {check['verdict']}; not recorded",
+    )
     return _page(request, principal, record, plan, check=check)
 
 
@@ -319,10 +342,24 @@ def record_return(
     sessions = request.app.state.sessions
     ip = client_ip(request)
     if not hmac.compare_digest(signature(request, report), report_signature):
-        audit.record_now(sessions, principal, "record_return", target, audit.INVALID, ip=ip,
-                         hwb_code=record.hwb_code, detail="return not as read by this server")  # fmt: skip
-        return _page(request, principal, record, plan_of(record), status_code=422,
-                     error="This return was not read by this page: upload the file again.")  # fmt: skip
+        audit.record_now(
+            sessions,
+            principal,
+            "record_return",
+            target,
+            audit.INVALID,
+            ip=ip,
+            hwb_code=record.hwb_code,
+            detail="return not as read by this server",
+        )
+        return _page(
+            request,
+            principal,
+            record,
+            plan_of(record),
+            status_code=422,
+            error="This return was not read by this page: upload the file again.",
+        )
     try:
         new = QuarterReport.model_validate_json(report)
         with sessions() as db:
@@ -332,23 +369,59 @@ def record_return(
             quarter_in_plan(plan, new.financial_year, new.quarter)
             before = plan.quarter_report(new.financial_year, new.quarter)
             save_plan(db, fresh, with_report(plan, new), principal.username, expected_version)
-            audit.record(db, principal, "record_return", target, ip=ip, hwb_code=fresh.hwb_code,
-                         before=_json(before), after=_json(new),
-                         detail=f"{new.financial_year} Q{new.quarter}")  # fmt: skip
+            audit.record(
+                db,
+                principal,
+                "record_return",
+                target,
+                ip=ip,
+                hwb_code=fresh.hwb_code,
+                before=_json(before),
+                after=_json(new),
+                detail=f"{new.financial_year} Q{new.quarter}",
+            )
             db.commit()
     except StalePlan as exc:
-        audit.record_now(sessions, principal, "record_return", target, audit.CONFLICT, ip=ip,
-                         hwb_code=record.hwb_code, detail=str(exc))  # fmt: skip
+        audit.record_now(
+            sessions,
+            principal,
+            "record_return",
+            target,
+            audit.CONFLICT,
+            ip=ip,
+            hwb_code=record.hwb_code,
+            detail=str(exc),
+        )
         current = load_record(request, plan_id)
-        return _page(request, principal, current, plan_of(current), status_code=409,
-                     error=f"Not recorded: {exc}. Upload the file again to compare it with "
-                     "the plan as it is now.")  # fmt: skip
+        return _page(
+            request,
+            principal,
+            current,
+            plan_of(current),
+            status_code=409,
+            error=f"Not recorded: {exc}. Upload the file again to compare it with "
+            "the plan as it is now.",
+        )
     except (ValidationError, ReturnError) as exc:
         first = str(exc).splitlines()[0]
-        audit.record_now(sessions, principal, "record_return", target, audit.INVALID, ip=ip,
-                         hwb_code=record.hwb_code, detail=first)  # fmt: skip
-        return _page(request, principal, record, plan_of(record), status_code=422,
-                     error=f"Not recorded: {first}")  # fmt: skip
+        audit.record_now(
+            sessions,
+            principal,
+            "record_return",
+            target,
+            audit.INVALID,
+            ip=ip,
+            hwb_code=record.hwb_code,
+            detail=first,
+        )
+        return _page(
+            request,
+            principal,
+            record,
+            plan_of(record),
+            status_code=422,
+            error=f"Not recorded: {first}",
+        )
     slug = quarter_slug(new.financial_year, new.quarter)
     return RedirectResponse(f"/plans/{plan_id}/returns?recorded={slug}", status_code=303)
 
