@@ -12,6 +12,9 @@ from fastapi.templating import Jinja2Templates
 from bettercare.app.security import Principal, csrf_token
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# Escape every template: Jinja's default escapes only names ending .html/.htm/.xml, and
+# ours end .j2 (without this, plan text and uploaded narratives would reach pages raw).
+TEMPLATES.env.autoescape = True
 
 
 def render(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -23,7 +23,9 @@ from bettercare.app.pages.returns import load_record
 from bettercare.app.plans import plan_of
 from bettercare.app.security import Action, Principal, allowed, authorize, current_principal
 from bettercare.app.templating import render
-from bettercare.reporting.board_pack import BoardPack, build_board_pack
+
+if TYPE_CHECKING:
+    from bettercare.reporting.board_pack import BoardPack
 
 router = APIRouter()
 
@@ -49,6 +51,8 @@ def _remember(cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], va
 
 def board_pack(record: PlanRecord, status: StoreStatus) -> tuple[tuple[Any, ...], BoardPack]:
     """The plan's pack (measured when the metrics are ready), built once per version."""
+    from bettercare.reporting.board_pack import build_board_pack  # slow to import
+
     key = (record.id, record.version, str(status.state), id(status.linked))
     pack = _packs.get(key)
     if pack is None:

@@ -40,19 +40,14 @@ from bettercare.app.security import (
     current_principal,
 )
 from bettercare.app.templating import render
-from bettercare.data.returns import (
-    MAX_RETURN_BYTES,
-    STATUS_LABELS,
-    ReturnError,
-    parse_quarter,
-    quarter_in_plan,
-    read_return,
-    return_label,
-)
 from bettercare.domain.money import format_gbp
 from bettercare.domain.plan import Plan, QuarterReport
 from bettercare.domain.text import printable
-from bettercare.reporting.returns import build_return, planned_to_date, write_return
+
+# The XLSX reader and writer (openpyxl) are imported where used: the server starts fast.
+#: A return is a few hundred cells (the reader's own limit, bettercare.data.returns).
+MAX_RETURN_BYTES = 5 * 1024 * 1024
+
 
 router = APIRouter()
 
@@ -71,6 +66,8 @@ def parse_quarter_slug(slug: str) -> tuple[str, int]:
 
     Raises :class:`~bettercare.data.returns.ReturnError` for anything else.
     """
+    from bettercare.data.returns import ReturnError, parse_quarter
+
     m = _URL_QUARTER.match(slug)
     if not m:
         raise ReturnError(f"'{printable(slug)}' is not a quarter: write it as 2025-26-Q2")
@@ -87,6 +84,8 @@ def load_record(request: Request, plan_id: str) -> PlanRecord:
 
 
 def _quarters(plan: Plan) -> list[dict[str, Any]]:
+    from bettercare.data.returns import return_label
+
     return [
         {
             "fy": fy,
@@ -111,6 +110,8 @@ def _page(
     recorded: str | None = None,
     check: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    from bettercare.data.returns import STATUS_LABELS
+
     return render(
         request,
         "returns.html.j2",
@@ -137,6 +138,8 @@ def returns_page(
     principal: Principal = Depends(current_principal),
 ) -> HTMLResponse:
     """The plan's quarters: download each return; upload one back (editors)."""
+    from bettercare.data.returns import ReturnError, return_label
+
     record = load_record(request, plan_id)
     authorize(request, principal, Action.VIEW_PLAN, f"plan:{plan_id}", record.hwb_code)
     shown = None
@@ -157,6 +160,9 @@ def download_return(
     principal: Principal = Depends(current_principal),
 ) -> Response:
     """The quarter's return as XLSX: as the plan records it, else blank to fill in."""
+    from bettercare.data.returns import ReturnError, quarter_in_plan
+    from bettercare.reporting.returns import write_return
+
     record = load_record(request, plan_id)
     authorize(request, principal, Action.VIEW_PLAN, f"plan:{plan_id}", record.hwb_code)
     plan = plan_of(record)
@@ -208,6 +214,9 @@ def signature(request: Request, report_json: str) -> str:
 
 def comparison(plan: Plan, report: QuarterReport) -> dict[str, Any]:
     """The uploaded return beside the plan: spend, metric statuses, conditions, verdict."""
+    from bettercare.data.returns import return_label
+    from bettercare.reporting.returns import build_return, planned_to_date
+
     fy, q = report.financial_year, report.quarter
     recorded = plan.quarter_report(fy, q)
     blank = build_return(plan, fy, q) if recorded is None else recorded
@@ -255,6 +264,8 @@ def upload_return(
     principal: Principal = Depends(current_principal),
 ) -> HTMLResponse:
     """Read an uploaded return and show it against the plan (nothing is saved)."""
+    from bettercare.data.returns import ReturnError, read_return
+
     record = load_record(request, plan_id)
     target = f"plan:{plan_id}"
     authorize(request, principal, Action.UPLOAD_RETURN, target, record.hwb_code)
@@ -336,6 +347,8 @@ def record_return(
     principal: Principal = Depends(current_principal),
 ) -> Response:
     """Record an uploaded return (as read and shown) as the plan's return for its quarter."""
+    from bettercare.data.returns import ReturnError, quarter_in_plan
+
     record = load_record(request, plan_id)
     target = f"plan:{plan_id}"
     authorize(request, principal, Action.UPLOAD_RETURN, target, record.hwb_code)
