@@ -224,11 +224,12 @@ def metrics_page(
     record = load_record(request, plan_id)
     authorize(request, principal, Action.VIEW_METRICS, f"plan:{plan_id}:metrics", record.hwb_code)
     plan = plan_of(record)
-    status = stores_of(request.app).status(record.id, record.version, plan)
+    stores = stores_of(request.app)
+    status = stores.status(record.id, record.version, plan)
     linked = status.linked
     at_stake, p4p_note = plan_performance(plan)
     board = board_rows(plan, linked.pva) if linked is not None else []
-    store = request.app.state.settings.store
+    store = stores.store
     page = render(
         request,
         "metrics.html.j2",
