@@ -196,9 +196,7 @@ def impact(
         the_plan = load_plan(plan)
     except PlanFileError as exc:
         raise _fail("; ".join(str(f) for f in exc.findings)) from None
-    data = _options(
-        params, {"draws": draws, "seed": seed, "default_relative_sd": default_sd}
-    )
+    data = _options(params, {"draws": draws, "seed": seed, "default_relative_sd": default_sd})
     try:
         the_params = ImpactParams.model_validate(data)
     except ValidationError as exc:
@@ -216,7 +214,9 @@ def impact(
     try:
         result = run_impact(the_plan, the_params, fitted)
     except ModellingInputError as exc:
-        raise _fail(f"{params if str(exc).startswith('schemes.') and params else plan}: {exc}") from None
+        raise _fail(
+            f"{params if str(exc).startswith('schemes.') and params else plan}: {exc}"
+        ) from None
     print_impact(result)
     if out_dir is not None:
         write_impact(result, out_dir)
@@ -239,9 +239,17 @@ def print_pathway(result: PathwayResult, sweep: SweepResult | None) -> None:
         highlight=False,
     )
     table = Table(title="Discharge delays by pathway")
-    cols = ("pathway", "places", "days/wk", "arrivals/day", "mean delay (days)",
-            "delayed days/month", "share delayed", "occupancy",
-            *[f"wait P{p}" for p in WAIT_PERCENTILES])  # fmt: skip
+    cols = (
+        "pathway",
+        "places",
+        "days/wk",
+        "arrivals/day",
+        "mean delay (days)",
+        "delayed days/month",
+        "share delayed",
+        "occupancy",
+        *[f"wait P{p}" for p in WAIT_PERCENTILES],
+    )
     for col in cols:
         table.add_column(col, justify="left" if col == "pathway" else "right")
     for p in result.pathways:
@@ -270,9 +278,11 @@ def print_pathway(result: PathwayResult, sweep: SweepResult | None) -> None:
         for row in sweep.rows:
             ok = row.mean_wait.mean <= sweep.target_delay_days
             st.add_row(
-                str(row.capacity), _ci(row.mean_wait), _ci(row.occupancy, "{:.0%}"),
+                str(row.capacity),
+                _ci(row.mean_wait),
+                _ci(row.occupancy, "{:.0%}"),
                 "yes" if ok else "no",
-            )  # fmt: skip
+            )
         out.print(st)
         if sweep.smallest_capacity is not None:
             out.print(
@@ -286,7 +296,9 @@ def print_pathway(result: PathwayResult, sweep: SweepResult | None) -> None:
         _note(n)
 
 
-def _capacity_frame(config: PathwayConfig, result: PathwayResult, sweep: SweepResult | None) -> pd.DataFrame:
+def _capacity_frame(
+    config: PathwayConfig, result: PathwayResult, sweep: SweepResult | None
+) -> pd.DataFrame:
     rows = []
     for e in capacity_demand_entries(config, result, sweep):
         for month in sorted(e.demand):
@@ -300,7 +312,9 @@ def _capacity_frame(config: PathwayConfig, result: PathwayResult, sweep: SweepRe
                     "note": e.note,
                 }
             )
-    return pd.DataFrame(rows, columns=["month", "service", "service_type", "demand", "capacity", "note"])
+    return pd.DataFrame(
+        rows, columns=["month", "service", "service_type", "demand", "capacity", "note"]
+    )
 
 
 def _summary_frame(result: PathwayResult) -> pd.DataFrame:

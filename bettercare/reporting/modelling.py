@@ -59,7 +59,7 @@ def impact_distribution_figure(result: ImpactResult) -> Figure:
     fig, ax = plt.subplots(figsize=(7.5, 3.6), dpi=100)
     total = result.total
     lo, hi = int(total.min()), int(total.max())
-    bins = np.arange(lo, hi + 2) - 0.5 if hi - lo <= 80 else 60
+    bins: int | list[float] = (np.arange(lo, hi + 2) - 0.5).tolist() if hi - lo <= 80 else 60
     meets = total >= result.target
     ax.hist(total[~meets], bins=bins, color=ORANGE, label="below target")
     ax.hist(total[meets], bins=bins, color=BLUE, label="meets target")
@@ -154,14 +154,25 @@ def impact_section_html(result: ImpactResult, image_src: dict[str, str]) -> str:
 def waiting_time_figure(result: PathwayResult) -> Figure:
     """The distribution of discharge delays per pathway (share of discharges by days waited)."""
     fig, ax = plt.subplots(figsize=(7.5, 3.6), dpi=100)
-    top = max((float(np.percentile(p.waits, 99)) for p in result.pathways if len(p.waits)), default=1)
-    bins = np.linspace(0, max(top, 1.0), 40)
+    top = max(
+        (float(np.percentile(p.waits, 99)) for p in result.pathways if len(p.waits)), default=1
+    )
+    bins = np.linspace(0, max(top, 1.0), 40).tolist()
     for p in result.pathways:
         if len(p.waits):
             w = np.clip(p.waits, 0, bins[-1])
-            ax.hist(w, bins=bins, histtype="step", linewidth=1.5, density=False,
-                    weights=np.full(len(w), 1 / len(w)), label=p.name)  # fmt: skip
-    ax.set_xlabel("Days waiting in hospital for the pathway (99th percentile and above in the last bin)")
+            ax.hist(
+                w,
+                bins=bins,
+                histtype="step",
+                linewidth=1.5,
+                density=False,
+                weights=np.full(len(w), 1 / len(w)),
+                label=p.name,
+            )
+    ax.set_xlabel(
+        "Days waiting in hospital for the pathway (99th percentile and above in the last bin)"
+    )
     ax.set_ylabel("Share of discharges")
     ax.set_title("Waiting time for discharge support", fontsize=10)
     ax.legend(fontsize=8)
@@ -200,11 +211,19 @@ def sweep_figure(sweep: SweepResult) -> Figure:
     highs = [r.mean_wait.high for r in sweep.rows]
     ax.fill_between(caps, lows, highs, color=BLUE, alpha=0.2, label="95% interval")
     ax.plot(caps, means, marker="o", color=BLUE, label="mean discharge delay")
-    ax.axhline(sweep.target_delay_days, color=RED, linestyle="--",
-               label=f"target {sweep.target_delay_days:g} day(s)")  # fmt: skip
+    ax.axhline(
+        sweep.target_delay_days,
+        color=RED,
+        linestyle="--",
+        label=f"target {sweep.target_delay_days:g} day(s)",
+    )
     if sweep.smallest_capacity is not None:
-        ax.axvline(sweep.smallest_capacity, color=GREEN, linestyle=":",
-                   label=f"smallest meeting it: {sweep.smallest_capacity}")  # fmt: skip
+        ax.axvline(
+            sweep.smallest_capacity,
+            color=GREEN,
+            linestyle=":",
+            label=f"smallest meeting it: {sweep.smallest_capacity}",
+        )
     ax.set_yscale("symlog", linthresh=1)
     ax.set_xlabel(f"Places on pathway {sweep.pathway_id}")
     ax.set_ylabel("Mean delay (days)")

@@ -39,14 +39,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bettercare.analytics.modelling.distributions import (
     Distribution,
-    FloatArray,
     Fixed,
+    FloatArray,
     Normal,
     Triangular,
 )
 from bettercare.analytics.modelling.errors import ModellingInputError
 from bettercare.domain.p4p import EarnedToDate, P4PError, earned_to_date, performance_sum
-from bettercare.domain.plan import FinancialYear, Plan, Scheme
+from bettercare.domain.periods import FinancialYear
+from bettercare.domain.plan import Plan, Scheme
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -340,7 +341,8 @@ def _add_p4p(plan: Plan, result: ImpactResult) -> None:
         return
     if planned.financial_year != result.financial_year:
         result.notes.append(
-            f"P4P is for {planned.financial_year}; the admissions modelled are {result.financial_year}"
+            f"P4P is for {planned.financial_year}; "
+            f"the admissions modelled are {result.financial_year}"
         )
     uniq, inverse = np.unique(result.total, return_inverse=True)
     by_total: dict[int, EarnedToDate] = {}
@@ -414,7 +416,9 @@ def fit_to_observed(
 
     fitted: dict[str, tuple[Any, str]] = {}
     notes: list[str] = []
-    rows = impact[(impact.financial_year == financial_year) & (impact.scheme_reference != ALL_SCHEMES)]
+    rows = impact[
+        (impact.financial_year == financial_year) & (impact.scheme_reference != ALL_SCHEMES)
+    ]
     for ref, g in rows.groupby("scheme_reference", sort=True):
         v = g.avoided.to_numpy(dtype=np.float64)
         n = len(v)

@@ -30,22 +30,33 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import simpy
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]
 
 from bettercare.analytics.modelling.distributions import Distribution, FloatArray
 from bettercare.domain.plan import CapacityDemand, CareService
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS: tuple[str, ...] = (
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-)  # fmt: skip
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+)
 #: Days in an average month, to express totals per month.
 DAYS_PER_MONTH = 365.25 / 12
 #: Most arrivals one replication may simulate (bounds the work a config can ask for).
@@ -68,8 +79,10 @@ class _Model(BaseModel):
 def _has_mass(weights: dict[str, float], names: tuple[str, ...], what: str) -> None:
     if weights and set(weights) != set(names):
         missing = [n for n in names if n not in weights]
-        raise ValueError(f"{what} must give a weight for every one of {', '.join(names)} "
-                         f"(missing: {', '.join(missing)})")
+        raise ValueError(
+            f"{what} must give a weight for every one of {', '.join(names)} "
+            f"(missing: {', '.join(missing)})"
+        )
     if weights and sum(weights.values()) <= 0:
         raise ValueError(f"{what} weights are all zero: the distribution has no mass")
 
@@ -89,8 +102,8 @@ class ArrivalPattern(_Model):
 
     @model_validator(mode="after")
     def _weights(self) -> ArrivalPattern:
-        _has_mass(dict(self.day_of_week), WEEKDAYS, "day_of_week")
-        _has_mass(dict(self.month), MONTHS, "month")
+        _has_mass({str(k): v for k, v in self.day_of_week.items()}, WEEKDAYS, "day_of_week")
+        _has_mass({str(k): v for k, v in self.month.items()}, MONTHS, "month")
         return self
 
     def daily_rates(self, start: dt.date, days: int) -> FloatArray:
@@ -272,7 +285,7 @@ def simulate(
     waits = np.full(len(arrivals), np.nan)
     busy = [0.0]
 
-    def person(i: int) -> Iterator[simpy.Event]:
+    def person(i: int) -> Generator[simpy.Event, Any, None]:
         with slots.request() as req:
             yield req
             begin = next_start(env.now)
@@ -283,7 +296,7 @@ def simulate(
             busy[0] += max(0.0, min(f, end) - max(s, warm))
             yield env.timeout(los[i])
 
-    def source() -> Iterator[simpy.Event]:
+    def source() -> Generator[simpy.Event, Any, None]:
         for i, t in enumerate(arrivals):
             yield env.timeout(t - env.now)
             env.process(person(i))
@@ -388,9 +401,7 @@ def summarise(
 def _notes(config: PathwayConfig) -> list[str]:
     notes = []
     for spec in config.pathways:
-        load = (
-            config.arrivals.per_day * config.share_of(spec) * float(spec.length_of_service.mean)
-        )
+        load = config.arrivals.per_day * config.share_of(spec) * float(spec.length_of_service.mean)
         if load >= spec.capacity:
             notes.append(
                 f"pathway {spec.id}: demand needs {load:,.1f} places on average but has "
@@ -456,8 +467,7 @@ def sweep_capacity(
         if row.mean_wait.mean <= target_delay_days:
             return SweepResult(pathway_id, target_delay_days, rows, c)
     note = (
-        f"no capacity from {lowest} to {highest} meets a mean delay of {target_delay_days:g} "
-        "day(s)"
+        f"no capacity from {lowest} to {highest} meets a mean delay of {target_delay_days:g} day(s)"
     )
     if spec.working_days == 5:
         note += " (with 5-day working, arrivals at weekends wait whatever the capacity)"
@@ -492,8 +502,10 @@ def capacity_demand_entries(
                 f"{sweep.target_delay_days:g} day(s) (simulation)"
             )
         share = config.share_of(spec)
-        demand = {m: round(float(rates[ix].sum()) * share) for m, ix in months.items()}
-        capacity = {
+        demand: dict[str, int | None] = {
+            m: round(float(rates[ix].sum()) * share) for m, ix in months.items()
+        }
+        capacity: dict[str, int | None] = {
             m: math.floor(places * len(ix) / summary.mean_length_of_service)
             for m, ix in months.items()
         }

@@ -83,21 +83,27 @@ def arrivals_from_store(store: Store, config: PathwayConfig) -> StoreArrivals:
     for mo, r in rate.items():
         cal.setdefault(int(mo[5:]), []).append(r)
     avg = per_day
-    month_w = {MONTHS[k - 1]: (sum(cal[k]) / len(cal[k]) if k in cal else avg) for k in range(1, 13)}
+    month_w = {
+        MONTHS[k - 1]: (sum(cal[k]) / len(cal[k]) if k in cal else avg) for k in range(1, 13)
+    }
     absent = [MONTHS[k - 1] for k in range(1, 13) if k not in cal]
     if absent:
         notes.append(f"no data for month(s) {', '.join(absent)}: given the average weight")
     shares: dict[str, float] = {}
     for spec in config.pathways:
         if spec.service is None or spec.service.value not in SUPPORTED:
-            notes.append(f"pathway {spec.id}: no store service to estimate from; share as configured")
+            notes.append(
+                f"pathway {spec.id}: no store service to estimate from; share as configured"
+            )
             continue
         shares[spec.id] = float(m[m.service == spec.service.value].measured.sum()) / total
     dow = _weekday_weights(store)
-    arrivals = ArrivalPattern(
-        per_day=per_day * sum(shares.values()) if shares else per_day,
-        day_of_week=dow or {},
-        month=month_w,
+    arrivals = ArrivalPattern.model_validate(
+        {
+            "per_day": per_day * sum(shares.values()) if shares else per_day,
+            "day_of_week": dow or {},
+            "month": month_w,
+        }
     )
     return StoreArrivals(
         hwb_code=hwb,
@@ -159,7 +165,9 @@ def fitted_from_store(
         activity = load_scheme_activity(con)
     frame: pd.DataFrame = scheme_impact(activity, plan, "month")
     if frame.empty or financial_year not in set(frame.financial_year):
-        return {}, [f"store has no scheme activity in {financial_year}: the plan's distributions are used"]
+        return {}, [
+            f"store has no scheme activity in {financial_year}: the plan's distributions are used"
+        ]
     fitted, notes = fit_to_observed(frame, financial_year)
     return dict(fitted), notes
 
