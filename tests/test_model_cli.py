@@ -210,6 +210,7 @@ def test_example_pathway_config_is_valid():
     }
 
 
+@pytest.mark.slow
 def test_pathway_from_the_store(tmp_path):
     """Arrivals estimated from the linked data: HWB A's supported discharges."""
     store = store_file(tmp_path / "s.duckdb")
