@@ -10,9 +10,9 @@ the simulated ones. Estimates (assumptions, stated in the notes):
 * ``per_day`` = supported discharges in the months measured / days in those months;
 * month weights = mean supported discharges per day in each calendar month; a calendar
   month not in the data gets the average weight;
-* day-of-week weights = all adult discharges alive by weekday of discharge (the
-  store's pathway attribution is monthly, so supported discharges are assumed to follow
-  the weekly pattern of all discharges).
+* day-of-week weights = the HWB's residents' discharges alive by weekday of discharge
+  (the store's pathway attribution is monthly, so supported discharges are assumed to
+  follow the weekly pattern of all discharges); equal weights when there are none.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class StoreArrivals:
     arrivals: ArrivalPattern
     shares: dict[str, float]
     months: list[str]
-    #: delayed days the delayed_transfers feed records per census month (all HWBs' spells)
+    #: delayed days the delayed_transfers feed records per census month (the HWB's residents)
     observed_delayed_days: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -97,7 +97,7 @@ def arrivals_from_store(store: Store, config: PathwayConfig) -> StoreArrivals:
             )
             continue
         shares[spec.id] = float(m[m.service == spec.service.value].measured.sum()) / total
-    dow = _weekday_weights(store)
+    dow = _weekday_weights(store, hwb)
     arrivals = ArrivalPattern.model_validate(
         {
             "per_day": per_day * sum(shares.values()) if shares else per_day,
@@ -110,35 +110,39 @@ def arrivals_from_store(store: Store, config: PathwayConfig) -> StoreArrivals:
         arrivals=arrivals,
         shares=shares,
         months=months,
-        observed_delayed_days=_delayed_days(store),
+        observed_delayed_days=_delayed_days(store, hwb),
         notes=notes,
     )
 
 
-def _weekday_weights(store: Store) -> dict[str, float] | None:
+def _weekday_weights(store: Store, hwb: str) -> dict[str, float] | None:
+    """Discharges alive of the HWB's residents by weekday (None: no such table or rows)."""
     sql = (
-        "SELECT isodow(discharge_date) AS d, count(*) AS n FROM hospital_spells "
-        "WHERE discharge_date IS NOT NULL AND discharge_destination IS NOT NULL "
-        "AND discharge_destination <> 'died' GROUP BY 1"
+        "SELECT isodow(s.discharge_date) AS d, count(*) AS n FROM hospital_spells s "
+        "JOIN residents r ON r.person_id = s.person_id WHERE r.hwb_code = ? "
+        "AND s.discharge_date IS NOT NULL AND s.discharge_destination IS NOT NULL "
+        "AND s.discharge_destination <> 'died' GROUP BY 1"
     )
     with open_store(store) as con:
-        if "hospital_spells" not in store_tables(con):
+        if not {"hospital_spells", "residents"} <= set(store_tables(con)):
             return None
-        rows = dict(con.execute(sql).fetchall())
+        rows = dict(con.execute(sql, [hwb]).fetchall())
     if not rows:
         return None
     return {WEEKDAYS[d - 1]: float(rows.get(d, 0)) for d in range(1, 8)}
 
 
-def _delayed_days(store: Store) -> dict[str, float]:
+def _delayed_days(store: Store, hwb: str) -> dict[str, float]:
+    """Delayed days the ``delayed_transfers`` feed records per month for the HWB's residents."""
     sql = (
-        "SELECT strftime(census_month, '%Y-%m') AS m, sum(delayed_days) FROM delayed_transfers "
-        "GROUP BY 1 ORDER BY 1"
+        "SELECT strftime(d.census_month, '%Y-%m') AS m, sum(d.delayed_days) "
+        "FROM delayed_transfers d JOIN residents r ON r.person_id = d.person_id "
+        "WHERE r.hwb_code = ? GROUP BY 1 ORDER BY 1"
     )
     with open_store(store) as con:
-        if "delayed_transfers" not in store_tables(con):
+        if not {"delayed_transfers", "residents"} <= set(store_tables(con)):
             return {}
-        return {str(m): float(n) for m, n in con.execute(sql).fetchall()}
+        return {str(m): float(n) for m, n in con.execute(sql, [hwb]).fetchall()}
 
 
 def config_from_store(config: PathwayConfig, found: StoreArrivals) -> PathwayConfig:
