@@ -224,12 +224,12 @@ def recommendations(
         when = f" on {plan.date_agreed:%d %B %Y}" if plan.date_agreed else ""
         out.append(f"Note the Better Care Fund plan for {years}, {plan.status}{when}.")
     unmet = [
-        c.id.replace("_", " ")
+        charts.code_label(c.id, capitalise=False)
         for c in plan.national_conditions
         if c.id in required_conditions(plan) and c.status != ConditionStatus.MET
     ]
     unmet += [
-        cid.replace("_", " ")
+        charts.code_label(cid, capitalise=False)
         for cid in required_conditions(plan)
         if cid not in {c.id for c in plan.national_conditions}
     ]
