@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
+import duckdb
 import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -66,13 +67,18 @@ class _Page(HTMLParser):
                 self.urls.append(str(a[key]))
 
 
-def pdf_pages(pdf: bytes) -> int:
-    """Page objects in a PDF, including those inside compressed object streams."""
+def _texts(pdf: bytes) -> list[bytes]:
+    """The PDF and each of its Flate streams decompressed (object streams hold the pages)."""
     texts = [pdf]
     for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
         with contextlib.suppress(zlib.error):  # an image or font stream, not Flate text
             texts.append(zlib.decompress(m.group(1)))
-    return sum(len(re.findall(rb"/Type\s*/Page(?![s\w])", t)) for t in texts)
+    return texts
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """Page objects in a PDF, including those inside compressed object streams."""
+    return sum(len(re.findall(rb"/Type\s*/Page(?![s\w])", t)) for t in _texts(pdf))
 
 
 def svg_root(text: str) -> ElementTree.Element:
@@ -216,10 +222,13 @@ def test_pack_refuses_a_store_it_cannot_measure(measured_plan, make_plan, tmp_pa
 
 
 @pytest.mark.slow
-def test_pdf_is_a_pdf_of_several_pages(rutland_pack):
+def test_pdf_is_a_tagged_pdf_of_several_pages(rutland_pack):
     pdf = rutland_pack.pdf()
     assert pdf.startswith(b"%PDF-")
     assert pdf_pages(pdf) > 1
+    text = b"".join(_texts(pdf))
+    assert b"/StructTreeRoot" in text  # tagged: headings, tables, figures for screen readers
+    assert text.count(b"/Alt") == 3  # each chart's alt text reaches the PDF
 
 
 def test_pdf_fetches_nothing_but_data_uris(tmp_path):
@@ -244,11 +253,7 @@ def _b64(path: Path) -> str:
 
 
 def _images(pdf: bytes) -> int:
-    texts = [pdf]
-    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        with contextlib.suppress(zlib.error):
-            texts.append(zlib.decompress(m.group(1)))
-    return sum(len(re.findall(rb"/Subtype\s*/Image", t)) for t in texts)
+    return sum(len(re.findall(rb"/Subtype\s*/Image", t)) for t in _texts(pdf))
 
 
 # -- the charts --------------------------------------------------------------------------------
@@ -355,6 +360,7 @@ def test_report_writes_html_and_pdf(tmp_path):
         ("not yaml", "not valid YAML"),
         ("missing store", "store file not found"),
         ("junk store", "cannot be opened as a DuckDB analytics store"),
+        ("empty store", "plan is for HWB E06000017 (Rutland Health and Wellbeing Board)"),
         ("bad format", "--format 'docx' is not one of html, pdf, both"),
         ("out is a file", "is a file, not a directory"),
     ],
@@ -375,6 +381,9 @@ def test_report_bad_input(tmp_path, rutland_yaml, case, message):
     elif case == "junk store":
         (tmp_path / "junk.duckdb").write_text("not a database")
         args += ["--store", str(tmp_path / "junk.duckdb")]
+    elif case == "empty store":
+        duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+        args += ["--store", str(tmp_path / "empty.duckdb")]
     elif case == "bad format":
         args[-1] = "docx"
     elif case == "out is a file":

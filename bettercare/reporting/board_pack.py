@@ -138,12 +138,13 @@ class BoardPack:
 
 
 def html_to_pdf(html: str) -> bytes:
-    """Render self-contained HTML to PDF with WeasyPrint, fetching no file or network URL."""
+    """Render self-contained HTML to a tagged PDF with WeasyPrint, fetching no file or URL."""
     # imported here: it loads Pango, which the HTML alone does not need
     import weasyprint  # type: ignore[import-untyped]
 
     fetcher = weasyprint.URLFetcher(allowed_protocols=["data"])
-    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    # a tagged PDF: headings, tables and figures (with their alt text) for screen readers
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_tags=True)
     return pdf
 
 
