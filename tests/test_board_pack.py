@@ -128,7 +128,7 @@ def test_pack_shows_the_rutland_plan_figures(rutland_pack, rutland_yaml):
     assert "Rutland Health and Wellbeing Board" in html
     # the planning rules' findings: the summary count and Appendix A
     assert "5 planning-rule error(s)" in html and "Appendix A. Planning rules" in html
-    assert "Note that the plan fails 5 planning-rule check(s)" in html
+    assert "Note that the plan has 5 planning-rule error(s)" in html
 
 
 def test_pack_is_one_accessible_self_contained_file(rutland_pack):
@@ -398,3 +398,11 @@ def test_report_bad_input(tmp_path, rutland_yaml, case, message):
         assert not out.exists()  # nothing written
     else:
         assert out.read_text() == "a file"
+
+
+def test_p4p_outside_the_national_scheme_is_a_value_not_a_payment():
+    html = build_board_pack(load_plan(EXAMPLES / "leicestershire_2016.yaml")).html
+    # 2016/17: 1,517 admissions avoided x £1,490 = £2,260,330, a value and not a payment
+    assert f"£{1517 * 1490:,}" == "£2,260,330"
+    assert "2016/17 is outside the national scheme (2015/16); 1,517 admissions avoided" in html
+    assert "linked to reducing" not in html  # no recommendation about money at stake

@@ -216,7 +216,7 @@ def recommendations(
     out = []
     if errors:
         out.append(
-            f"Note that the plan fails {errors} planning-rule check(s) (section 1 and "
+            f"Note that the plan has {errors} planning-rule error(s) (section 1 and "
             "Appendix A), and ask the partners to resolve them before the plan is approved."
         )
     elif plan.status in ("draft", "agreed"):
