@@ -24,6 +24,7 @@ import yaml
 from metrics_fixtures import A, store_file
 from typer.testing import CliRunner
 
+from bettercare.analytics.performance import RagThresholds
 from bettercare.cli.main import app
 from bettercare.data.plan_files import load_plan
 from bettercare.domain.p4p import performance_sum
@@ -32,6 +33,7 @@ from bettercare.reporting.board_pack import (
     BoardPackError,
     build_board_pack,
     html_to_pdf,
+    measure,
     recommendations,
 )
 
@@ -204,6 +206,10 @@ def test_pack_with_a_store_shows_metrics_against_plan(measured_plan):
     assert 'class="pill GREEN"' in row.group(0)
     assert "Appendix B. Statistical process control charts" in html
     assert "Scheme impact: non-elective admissions avoided" in html
+    assert "no more than 2.5% of the plan value" in html
+    # measured once with another amber tolerance: the pack states the one used
+    linked = measure(plan, store, thresholds=RagThresholds(amber_tolerance_pct=5))
+    assert "no more than 5% of the plan value" in build_board_pack(plan, linked=linked).html
 
 
 def test_pack_refuses_a_store_it_cannot_measure(measured_plan, make_plan, tmp_path):

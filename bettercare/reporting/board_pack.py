@@ -84,6 +84,8 @@ class LinkedData:
     schemes: pd.DataFrame
     p4p: P4PEarned | None
     warnings: tuple[str, ...] = ()
+    #: the RAG's amber tolerance (% of the plan value) the metrics were rated with
+    amber_tolerance_pct: float = RagThresholds().amber_tolerance_pct
 
 
 def measure(
@@ -120,7 +122,8 @@ def measure(
         raise BoardPackError(f"store {name} could not be read: {first}") from None
     except (MetricDataError, ValueError) as exc:
         raise BoardPackError(str(exc)) from None
-    return LinkedData(str(name), code, pva, schemes, earned, tuple(notes))
+    tolerance = (thresholds or RagThresholds()).amber_tolerance_pct
+    return LinkedData(str(name), code, pva, schemes, earned, tuple(notes), tolerance)
 
 
 @dataclass(frozen=True)
