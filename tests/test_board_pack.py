@@ -205,6 +205,8 @@ def test_pack_with_a_store_shows_metrics_against_plan(measured_plan):
     assert "<td>2016-05</td>" in row.group(0) and ">18<" in row.group(0)
     assert 'class="pill GREEN"' in row.group(0)
     assert "Appendix B. Statistical process control charts" in html
+    assert 'alt="XmR chart of Delayed transfers of care' in html  # the plan's metric
+    assert 'alt="XmR chart of Total non-elective' not in html  # measured, not in this plan
     assert "Scheme impact: non-elective admissions avoided" in html
     assert "no more than 2.5% of the plan value" in html
     # measured once with another amber tolerance: the pack states the one used

@@ -353,7 +353,8 @@ def build_board_pack(
                         )
                     ),
                 )
-                for m in sorted(spc)
+                for m in shown
+                if m in spc
             ],
             "schemes_to_date": _schemes_to_date(linked.schemes),
             "scheme_chart": charts.svg_data_uri(charts.scheme_admissions_svg(linked.schemes))
