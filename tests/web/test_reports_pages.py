@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 import pytest
 from sqlalchemy import select
 
@@ -115,3 +118,77 @@ def test_no_store_pack_for_a_plan_without_preset(app, client, login, tmp_path) -
     r = client.get(f"/plans/{MARLBURY_PLAN}/board-pack")
     assert r.status_code == 200
     assert "7. Metrics</h2>" in r.text  # plan and reported figures only
+
+
+# -- the modelling page (issue 14 item 3) ---------------------------------------------------
+
+
+@pytest.mark.slow
+def test_model_page_shows_the_monte_carlo(app, client, login, held) -> None:
+    from bettercare.analytics.modelling.impact import ImpactParams, run_impact
+
+    login("analyst")
+    r = client.get(f"/plans/{RUTLAND_PLAN}/model")
+    assert r.status_code == 200
+    with app.state.sessions() as db:
+        record = db.get(PlanRecord, RUTLAND_PLAN)
+    assert record is not None
+    expected = run_impact(plan_of(record), ImpactParams())  # as `bettercare model impact`
+    probability = f"{expected.probability_meeting_target:.0%}"
+    assert f'id="model-probability">{probability}<' in r.text
+    assert f"{expected.target:,} admissions avoided in {expected.financial_year}" in r.text
+    labels = re.findall(r'<svg role="img" aria-label="([^"]+)"', r.text)
+    assert len(labels) == (3 if expected.partner_shortfall else 2)
+    assert f"probability of meeting the target of {expected.target:,} is {probability}" in labels[0]
+    tornado = r.text[r.text.index('id="tornado-table"') :]
+    assert tornado[: tornado.index("</table>")].count('<th scope="row">') == len(expected.effects)
+    ids = Counter(re.findall(r'\bid="([^"]+)"', r.text))
+    assert [i for i, n in ids.items() if n > 1] == []
+    assert 'id="model-basis-form"' not in r.text  # no measured store to fit to yet
+
+
+def test_model_page_scope(app, client, login, held) -> None:
+    html = {"accept": "text/html"}
+    r = client.get(f"/plans/{RUTLAND_PLAN}/model", headers=html, follow_redirects=False)
+    assert r.status_code == 303
+    login("editor_leicester")
+    assert client.get(f"/plans/{RUTLAND_PLAN}/model").status_code == 403
+    events = _denied(app)
+    assert [(e.actor, e.action, e.target) for e in events] == [
+        ("anonymous", "view_metrics", f"plan:{RUTLAND_PLAN}:model"),
+        ("editor_leicester", "view_metrics", f"plan:{RUTLAND_PLAN}:model"),
+    ]
+
+
+def test_model_page_plan_without_schemes(app, client, login, held) -> None:
+    from bettercare.app.plans import body_of
+
+    with app.state.sessions() as db:
+        record = db.get(PlanRecord, RUTLAND_PLAN)
+        assert record is not None
+        record.body = body_of(plan_of(record).model_copy(update={"schemes": []}))
+        db.commit()
+    login("editor")
+    r = client.get(f"/plans/{RUTLAND_PLAN}/model")
+    assert r.status_code == 200
+    assert 'id="model-error"' in r.text and "This plan cannot be modelled" in r.text
+    assert 'id="model-probability"' not in r.text
+
+
+@pytest.mark.slow
+def test_model_fitted_to_the_store(app, client, login, configured) -> None:
+    with app.state.sessions() as db:
+        record = db.get(PlanRecord, LEICESTERSHIRE_PLAN)
+    assert record is not None
+    assert configured.wait(record.id, record.version, plan_of(record)).state is StoreState.READY
+    login("admin")
+    page = client.get(f"/plans/{LEICESTERSHIRE_PLAN}/model").text
+    assert 'id="model-basis-form"' in page
+    assert "observed" not in page[page.index('id="effects-table"') :]
+    fitted = client.get(f"/plans/{LEICESTERSHIRE_PLAN}/model?basis=observed").text
+    effects = fitted[
+        fitted.index('id="effects-table"') : fitted.index(
+            "</table>", fitted.index('id="effects-table"')
+        )
+    ]
+    assert "observed" in effects
