@@ -213,7 +213,7 @@ def subgroups(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray) -> pd.DataFrame
     rows = []
     for column in SUBGROUPS:
         values = frame[column].to_numpy()
-        for value in sorted(set(values.tolist()), key=str):
+        for value in sorted(set(values.tolist())):  # one type per column: ints sort as numbers
             m = values == value
             n, events, f = int(m.sum()), int(y[m].sum()), int(flagged[m].sum())
             expected = float(p[m].sum())
