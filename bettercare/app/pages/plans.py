@@ -544,10 +544,11 @@ def _save(
         fields = coll.fields(plan, items[index] if index is not None else None)
         values = read_form(fields, form)
 
-        def refuse(status: int, outcome: str, message: str, notes: FieldNotes | None = None
-                   ) -> Response:  # fmt: skip
+        def refuse(status: int, outcome: str, message: str, notes: FieldNotes | None = None,
+                   why: list[Finding] | None = None) -> Response:  # fmt: skip
+            detail = "; ".join(str(f) for f in why) if why else message
             audit.record(db, principal, str(Action.EDIT_PLAN), target, outcome,
-                         after={"input": values}, detail=message[:2000], ip=ip,
+                         after={"input": values}, detail=detail[:2000], ip=ip,
                          hwb_code=record.hwb_code)  # fmt: skip
             db.commit()
             return _edit_page(request, principal, record, plan, coll, index, fields, values,
@@ -568,8 +569,13 @@ def _save(
                 new_plan, index, before, after = apply_item(plan, coll, index, values, fields)
         except ValidationError as exc:
             notes = invalid_notes(exc, coll, index if index is not None else len(items), fields)
-            message = "Not saved: " + "; ".join(str(f) for f in notes.all())
-            return refuse(422, audit.INVALID, message, notes)
+            shown = sum(len(v) for v in notes.by_field.values())
+            message = (
+                f"Not saved: {shown} value(s) are not valid, shown next to their fields below."
+                if shown
+                else "Not saved: the plan would not be valid."
+            )
+            return refuse(422, audit.INVALID, message, notes, notes.all())
         try:
             save_plan(db, record, new_plan, principal.username)
             audit.record(db, principal, str(Action.EDIT_PLAN),
