@@ -24,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, HTTPException, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -79,7 +79,17 @@ from bettercare.domain.workflow import (
     take_step,
 )
 
-router = APIRouter()
+router = APIRouter(
+    responses={
+        303: {"description": "Done: see the page it leads to (or sign in first)"},
+        401: {"description": "Sign in first"},
+        403: {"description": "Not allowed for your role or HWB, or the form token is stale"},
+        400: {"description": "A malformed form or upload"},
+        404: {"description": "No such plan, item or user"},
+        409: {"description": "Refused: stale version, wrong workflow state or rule errors"},
+        422: {"description": "Invalid input (nothing saved)"},
+    }
+)
 
 
 def money(value: Decimal | None) -> str:
@@ -319,13 +329,14 @@ def export(
 
 
 @router.post("/plans/{plan_id}/publish", response_model=None)
-async def publish(
-    request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+def publish(
+    request: Request,
+    plan_id: PlanId,
+    published: Annotated[str, Form(max_length=5, description="1: publish, 0: withdraw")],
+    principal: Principal = Depends(current_principal),
 ) -> Response:
     """Publish the plan as a board paper (public) or withdraw it (``published=0``)."""
-    form = await request.form()
-    wanted = form.get("published") in ("1", "true", "on")
-    return await run_in_threadpool(_publish, request, principal, plan_id, wanted)
+    return _publish(request, principal, plan_id, published in ("1", "true", "on"))
 
 
 def _publish(request: Request, principal: Principal, plan_id: str, wanted: bool) -> Response:
@@ -349,24 +360,29 @@ def _version(form_value: Any) -> int | None:
 
 
 @router.post("/plans/{plan_id}/workflow", response_model=None)
-async def workflow(
-    request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+def workflow(
+    request: Request,
+    plan_id: PlanId,
+    step: Annotated[Step, Form(description="The step to take")],
+    version: Annotated[int, Form(ge=0, description="The plan version the page showed")],
+    outcome: Annotated[Outcome | None, Form(description="Assurance only")] = None,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = Depends(current_principal),
 ) -> Response:
-    """Take one workflow step (form: step, outcome for an assurance, note, version)."""
-    form = await request.form()
-    fields = {k: form.get(k) for k in ("step", "outcome", "note", "version")}
-    return await run_in_threadpool(_workflow, request, principal, plan_id, fields)
+    """Take one workflow step (an assurance needs its outcome)."""
+    return _workflow(request, principal, plan_id, step, outcome, note, version)
 
 
 def _workflow(
-    request: Request, principal: Principal, plan_id: str, form: dict[str, Any]
+    request: Request,
+    principal: Principal,
+    plan_id: str,
+    step: Step,
+    outcome: Outcome | None,
+    note_text: str,
+    version: int,
 ) -> Response:
-    try:
-        step = Step(str(form.get("step")))
-        outcome = Outcome(str(form["outcome"])) if form.get("outcome") else None
-    except ValueError:
-        raise HTTPException(status_code=422, detail="unknown step or outcome") from None
-    note = str(form.get("note") or "").strip()[:2000] or None
+    note = note_text.strip() or None
     transition = TRANSITIONS[step]
     with request.app.state.sessions() as db:
         record = load_record(db, plan_id)
@@ -385,7 +401,7 @@ def _workflow(
             ctx.update(message=message, blocking=blocking)
             return render(request, "plan.html.j2", principal, status_code=status, **ctx)
 
-        if _version(form.get("version")) != record.version:
+        if version != record.version:
             return refuse(409, audit.CONFLICT, "The plan changed since you opened this page "
                           f"(now version {record.version}, by {record.updated_by}): check it "
                           "and try again.", [])  # fmt: skip
