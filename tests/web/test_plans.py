@@ -373,3 +373,18 @@ def test_api_plans_plan_and_findings(app, client, login) -> None:
     assert client.get("/api/plans/bad%20id!").status_code == 422
     schema = client.get("/openapi.json").json()
     assert "/api/plans/{plan_id}/findings" in schema["paths"]
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_example_exports_to_the_same_plan_and_findings(example: Path, tmp_path) -> None:
+    from bettercare.app.plans import export_yaml
+    from bettercare.data.plan_files import load_plan
+
+    plan = load_plan(example)
+    out = tmp_path / example.name
+    out.write_text(export_yaml(plan), encoding="utf-8")
+    again, findings = validate_plan_file(out)
+    _, original = validate_plan_file(example)
+    assert again == plan
+    key = sorted((f.rule, f.severity, f.path, f.message) for f in findings)
+    assert key == sorted((f.rule, f.severity, f.path, f.message) for f in original)
