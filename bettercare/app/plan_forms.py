@@ -20,8 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bettercare.app.plans import validation_findings
-from bettercare.data.plan_files import parse_path
+from bettercare.data.plan_files import parse_path, validation_findings
 from bettercare.domain.findings import Finding
 from bettercare.domain.plan import (
     AreaOfSpend,
