@@ -26,10 +26,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm.exc import StaleDataError
 
 from bettercare.app import audit
 from bettercare.app.models import PlanRecord
-from bettercare.app.plans import StalePlan, plan_of, save_plan
+from bettercare.app.plans import plan_of, save_plan
 from bettercare.app.security import (
     Action,
     Principal,
@@ -72,6 +73,18 @@ def parse_quarter_slug(slug: str) -> tuple[str, int]:
     if not m:
         raise ReturnError(f"'{printable(slug)}' is not a quarter: write it as 2025-26-Q2")
     return parse_quarter(f"{m[1]}/{m[2]} Q{m[3]}")
+
+
+class StalePlan(Exception):
+    """The plan changed since the return was compared with it: nothing was saved."""
+
+    def __init__(self, plan_id: str, expected: int, current: int | None) -> None:
+        """``current``: the stored version, None when a concurrent save won at the database."""
+        now = f"version {current}" if current is not None else "a newer version"
+        super().__init__(
+            f"plan {plan_id} was changed by someone else ({now}; the return was compared "
+            f"with version {expected})"
+        )
 
 
 def load_record(request: Request, plan_id: str) -> PlanRecord:
@@ -381,7 +394,12 @@ def record_return(
             plan = plan_of(fresh)
             quarter_in_plan(plan, new.financial_year, new.quarter)
             before = plan.quarter_report(new.financial_year, new.quarter)
-            save_plan(db, fresh, with_report(plan, new), principal.username, expected_version)
+            if fresh.version != expected_version:
+                raise StalePlan(plan_id, expected_version, fresh.version)
+            try:  # the version counter refuses a save racing another (webcore's save_plan)
+                save_plan(db, fresh, with_report(plan, new), principal.username)
+            except StaleDataError:
+                raise StalePlan(plan_id, expected_version, None) from None
             audit.record(
                 db,
                 principal,
