@@ -24,7 +24,8 @@ from bettercare.app.settings import AppSettings, default_examples_dir
 from bettercare.app.templating import render
 
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
-ROUTERS += [metrics.router, returns.router, reports.router]  # webdash: monitoring pages
+# webdash's monitoring pages go first: plans' /plans/{id}/{part}/{index} would catch them
+ROUTERS[:0] = [metrics.router, returns.router, reports.router]
 
 
 def _wants_html(request: Request) -> bool:

@@ -253,5 +253,4 @@ def model_page(
         error=error,
         basis=basis if store is not None else "plan",
         can_fit=store is not None,
-        model_page=True,
     )
