@@ -108,7 +108,7 @@ def test_measured_board_pack(app, client, login, configured) -> None:
     assert r.status_code == 200
     assert "7. Metrics: plan against actual" in r.text
     assert "Appendix B. Statistical process control charts" in r.text
-    key = (record.id, record.version, str(StoreState.READY), id(status.linked))
+    key = (record.id, record.version, str(StoreState.READY), status.run)
     assert reports._packs[key].html == r.text  # built once, served from memory after
 
 

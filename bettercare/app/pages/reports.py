@@ -64,7 +64,7 @@ def board_pack(record: PlanRecord, status: StoreStatus) -> tuple[tuple[Any, ...]
     """The plan's pack (measured when the metrics are ready), built once per version."""
     from bettercare.reporting.board_pack import build_board_pack  # slow to import
 
-    key = (record.id, record.version, str(status.state), id(status.linked))
+    key = (record.id, record.version, str(status.state), status.run)
     pack = _packs.get(key)
     if pack is None:
         with CHARTS_LOCK:  # matplotlib's style context is global: one drawing at a time
