@@ -219,6 +219,13 @@ def _copy_upload(upload: UploadFile, dest: Path) -> bool:
     return True
 
 
+def metric_name(metric: str) -> str:
+    """The catalogue's name of a metric (its id for one the catalogue lacks)."""
+    from bettercare.domain.metrics import CATALOGUE
+
+    return CATALOGUE[metric].name if metric in CATALOGUE else metric.replace("_", " ")
+
+
 def signature(request: Request, report_json: str) -> str:
     """HMAC of a return read by this server, keyed by the session's CSRF token."""
     key = csrf_token(request).encode()
@@ -264,6 +271,7 @@ def comparison(plan: Plan, report: QuarterReport) -> dict[str, Any]:
         "verdict": verdict,
         "spend": spend,
         "metrics": [(m, rec_metrics.get(m.metric)) for m in report.metrics],
+        "metric_names": {m.metric: metric_name(m.metric) for m in report.metrics},
         "conditions": [(c, rec_conditions.get(c.id)) for c in report.conditions],
         "expected_schemes": len(blank.actual_spend),
     }
