@@ -129,6 +129,11 @@ class AnalyticsStores:
         self._lock = threading.Lock()
         self._jobs: OrderedDict[tuple[str, int, str, float], Future[StoreStatus]] = OrderedDict()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics")
+        self._memos: dict[str, OrderedDict[tuple[Any, ...], Any]] = {}
+
+    def memo(self, name: str) -> OrderedDict[tuple[Any, ...], Any]:
+        """This app's cache ``name`` of what pages make from its plans (board packs, models)."""
+        return self._memos.setdefault(name, OrderedDict())
 
     # -- what a page asks --------------------------------------------------------------
     def status(self, plan_id: str, version: int, plan: Plan) -> StoreStatus:
