@@ -223,6 +223,15 @@ def test_invalid_input_is_shown_inline_and_nothing_is_saved(
     assert _events(app, action="edit_plan", outcome="invalid")
 
 
+def test_user_input_is_escaped_in_every_page(app, client, login) -> None:
+    login("editor")
+    data = _form(client.get(f"{PLAN}/schemes/0").text, "item-form")
+    data["name"] = '<script>alert("x")</script>'
+    assert client.post(f"{PLAN}/schemes/0", data=data).status_code == 200
+    for page in (client.get(PLAN).text, client.get(f"{PLAN}/schemes/0").text):
+        assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+
+
 def test_duplicate_reference_is_refused_with_the_models_message(app, client, login) -> None:
     login("editor")
     data = _form(client.get(f"{PLAN}/schemes/new").text, "item-form")
@@ -287,7 +296,8 @@ def test_edit_funding_condition_and_metric_trajectory(app, client, login) -> Non
 
 def test_unknown_part_and_index(app, client, login) -> None:
     login("editor")
-    assert client.get(f"{PLAN}/gardens/0").status_code == 422
+    assert client.get(f"{PLAN}/gardens/0").status_code == 404  # no such list: no route
+    assert client.get(f"{PLAN}/schemes/first").status_code == 422
     assert client.get(f"{PLAN}/schemes/999").status_code == 404
     assert client.get("/plans/no-such-plan").status_code == 404
 

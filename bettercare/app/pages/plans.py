@@ -489,52 +489,72 @@ def _open_form(
                       form_values(fields, item), notes=notes, saved=saved)  # fmt: skip
 
 
-@router.get("/plans/{plan_id}/{part}/new", response_class=HTMLResponse)
-def new_item(
-    request: Request, plan_id: PlanId, part: Part,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """The form for a new scheme, funding contribution, risk, condition, metric or sign-off."""
-    return _open_form(request, principal, plan_id, part, None)
+def _item_routes(part: Part) -> None:
+    """The form routes of one list, under its literal name (``/plans/{id}/schemes/...``).
+
+    Literal segments rather than a ``{part}`` parameter, so these routes never take a
+    path of another page under ``/plans/{id}/`` (such as the returns').
+    """
+    base = f"/plans/{{plan_id}}/{part.value}"
+    singular = COLLECTIONS[part.value].singular
+
+    def new_item(
+        request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+    ) -> Response:
+        return _open_form(request, principal, plan_id, part, None)
+
+    def edit_item(
+        request: Request, plan_id: PlanId, index: Index, saved: bool = False,
+        principal: Principal = Depends(current_principal),
+    ) -> Response:  # fmt: skip
+        return _open_form(request, principal, plan_id, part, index, saved)
+
+    async def add_item(
+        request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+    ) -> Response:
+        form = dict(await request.form())
+        return await run_in_threadpool(_save, request, principal, plan_id, part, None, form)
+
+    async def save_item(
+        request: Request, plan_id: PlanId, index: Index,
+        principal: Principal = Depends(current_principal),
+    ) -> Response:  # fmt: skip
+        form = dict(await request.form())
+        return await run_in_threadpool(_save, request, principal, plan_id, part, index, form)
+
+    async def remove_item(
+        request: Request, plan_id: PlanId, index: Index,
+        principal: Principal = Depends(current_principal),
+    ) -> Response:  # fmt: skip
+        form = dict(await request.form())
+        return await run_in_threadpool(_save, request, principal, plan_id, part, index, form, True)
+
+    key = part.value
+    routes: list[tuple[str, str, Any, str, str]] = [
+        ("GET", "/new", new_item, f"new_{key}", f"The form for a new {singular}."),
+        ("GET", "/{index}", edit_item, f"edit_{key}",
+         f"The edit form of one {singular}, with the planning rules' findings by its fields."),
+        ("POST", "", add_item, f"add_{key}",
+         f"Add a {singular} (form fields as the new form's; nothing saved if invalid)."),
+        ("POST", "/{index}", save_item, f"save_{key}",
+         f"Save an edited {singular} (the form carries the plan version)."),
+        ("POST", "/{index}/delete", remove_item, f"delete_{key}",
+         f"Delete a {singular} (the form carries the plan version)."),
+    ]  # fmt: skip
+    for method, tail, endpoint, name, doc in routes:
+        router.add_api_route(
+            base + tail,
+            endpoint,
+            methods=[method],
+            name=name,
+            description=doc,
+            response_model=None,
+            response_class=HTMLResponse if method == "GET" else Response,
+        )
 
 
-@router.get("/plans/{plan_id}/{part}/{index}", response_class=HTMLResponse)
-def edit_item(
-    request: Request, plan_id: PlanId, part: Part, index: Index, saved: bool = False,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """The edit form of one item, with the planning rules' findings next to its fields."""
-    return _open_form(request, principal, plan_id, part, index, saved)
-
-
-@router.post("/plans/{plan_id}/{part}", response_model=None)
-async def add_item(
-    request: Request, plan_id: PlanId, part: Part,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """Add an item (``POST /plans/{id}/schemes`` adds a scheme)."""
-    form = dict(await request.form())
-    return await run_in_threadpool(_save, request, principal, plan_id, part, None, form)
-
-
-@router.post("/plans/{plan_id}/{part}/{index}", response_model=None)
-async def save_item(
-    request: Request, plan_id: PlanId, part: Part, index: Index,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """Save an edited item."""
-    form = dict(await request.form())
-    return await run_in_threadpool(_save, request, principal, plan_id, part, index, form)
-
-
-@router.post("/plans/{plan_id}/{part}/{index}/delete", response_model=None)
-async def remove_item(
-    request: Request, plan_id: PlanId, part: Part, index: Index,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """Delete an item (the form carries the plan version like any save)."""
-    form = dict(await request.form())
-    return await run_in_threadpool(_save, request, principal, plan_id, part, index, form, True)
+for _part in Part:
+    _item_routes(_part)
 
 
 def _save(
