@@ -299,7 +299,8 @@ def test_unknown_part_and_index(app, client, login) -> None:
     assert client.get(f"{PLAN}/gardens/0").status_code == 404  # no such list: no route
     assert client.get(f"{PLAN}/schemes/first").status_code == 422
     assert client.get(f"{PLAN}/schemes/999").status_code == 404
-    assert client.get("/plans/no-such-plan").status_code == 404
+    r = client.get("/plans/no-such-plan")
+    assert r.status_code == 404 and "Not found: no plan" in r.text
 
 
 # --- YAML ------------------------------------------------------------------------------

@@ -139,6 +139,12 @@ def load_record(db: Session, plan_id: str) -> PlanRecord:
     return record
 
 
+def not_found_page(request: Request, principal: Principal, exc: HTTPException) -> Response:
+    """A 404 as a page (the JSON API keeps FastAPI's JSON answer)."""
+    return render(request, "error.html.j2", principal, status_code=404, title="Not found",
+                  message=f"Not found: {exc.detail}.")  # fmt: skip
+
+
 def authorize_view(request: Request, principal: Principal, record: PlanRecord) -> None:
     """Signed-in users of the plan's HWB (assurer, admin: any); the public once published."""
     if record.published and not allowed(principal, Action.VIEW_PLAN, record.hwb_code):
@@ -303,7 +309,10 @@ def overview(
 ) -> Response:
     """A plan at a glance: budget, schemes, conditions, risks, sign-offs, workflow, findings."""
     with request.app.state.sessions() as db:
-        record = load_record(db, plan_id)
+        try:
+            record = load_record(db, plan_id)
+        except HTTPException as exc:
+            return not_found_page(request, principal, exc)
         authorize_view(request, principal, record)
         ctx = _overview_context(db, principal, record, plan_of(record))
     return render(request, "plan.html.j2", principal, **ctx)
@@ -498,16 +507,24 @@ def _item_routes(part: Part) -> None:
     base = f"/plans/{{plan_id}}/{part.value}"
     singular = COLLECTIONS[part.value].singular
 
+    def form_page(
+        request: Request, principal: Principal, plan_id: str, index: int | None, saved: bool
+    ) -> Response:
+        try:
+            return _open_form(request, principal, plan_id, part, index, saved)
+        except HTTPException as exc:
+            return not_found_page(request, principal, exc)
+
     def new_item(
         request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
     ) -> Response:
-        return _open_form(request, principal, plan_id, part, None)
+        return form_page(request, principal, plan_id, None, False)
 
     def edit_item(
         request: Request, plan_id: PlanId, index: Index, saved: bool = False,
         principal: Principal = Depends(current_principal),
     ) -> Response:  # fmt: skip
-        return _open_form(request, principal, plan_id, part, index, saved)
+        return form_page(request, principal, plan_id, index, saved)
 
     async def add_item(
         request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
