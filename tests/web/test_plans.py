@@ -347,9 +347,10 @@ def test_import_a_new_plan_refuse_an_existing_one_and_bad_files(app, client, log
     r = _upload(client, "bad.yaml", bad.encode(), token)
     assert r.status_code == 422
     line = next(i for i, s in enumerate(bad.splitlines(), 1) if "population: lots" in s)
-    assert f"bad.yaml:{line}" in r.text and "hwb.population" in r.text
+    assert f"<code>bad.yaml:{line}</code>" in r.text and "hwb.population" in r.text
     r = _upload(client, "broken.yaml", b"plan_id: [unclosed\n", token)
-    assert r.status_code == 422 and "broken.yaml:" in r.text and "yaml-syntax" in r.text
+    assert r.status_code == 422 and "<code>broken.yaml:2</code>" in r.text
+    assert "yaml-syntax" in r.text and "bettercare-import" not in r.text
     with app.state.sessions() as db:
         assert db.get(PlanRecord, "rutland-bad") is None
     assert len(_events(app, action="import_plan", outcome="invalid")) == 2

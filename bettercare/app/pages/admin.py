@@ -109,7 +109,8 @@ def user_errors(
     if hwb_code and db.get(Hwb, hwb_code) is None:
         errors["hwb_code"] = f"no Health and Wellbeing Board '{hwb_code}'"
     elif parsed not in EVERY_HWB and parsed is not Role.PUBLIC and not hwb_code:
-        errors["hwb_code"] = f"a {parsed.value.replace('_', ' ')} works within one HWB: choose it"
+        role_name = parsed.value.replace("_", " ")
+        errors["hwb_code"] = f"the {role_name} role works within one HWB: choose it"
     return errors
 
 

@@ -273,7 +273,9 @@ def _import(request: Request, principal: Principal, raw: bytes, name: str) -> Re
     with tempfile.TemporaryDirectory(prefix="bettercare-import-") as tmp:
         path = FilePath(tmp) / name
         path.write_bytes(raw)  # the reader enforces MAX_PLAN_BYTES on this copy
-        plan, findings = validate_plan_file(path)
+        plan, found = validate_plan_file(path)
+    # findings name the uploaded file, not the temporary copy
+    findings = [f.located(name, f.line) for f in found]
     with request.app.state.sessions() as db:
         if plan is None:
             audit.record(db, principal, str(Action.IMPORT_PLAN), f"file:{name}", audit.INVALID,
