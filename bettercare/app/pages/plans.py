@@ -42,6 +42,7 @@ from bettercare.app.plan_forms import (
     delete_item,
     form_values,
     invalid_notes,
+    items_of,
     notes_for,
     read_form,
 )
@@ -122,10 +123,12 @@ class Part(StrEnum):
     CONDITIONS = "conditions"
     METRICS = "metrics"
     SIGN_OFFS = "sign_offs"
+    BUDGET = "budget"  # the pooled budget (one form, not a list)
+    RISK_SHARE = "risk_share"  # risk share and contingency (one form)
 
 
 _ITEM_PATH = re.compile(r"^(schemes|funding|risks|national_conditions|metrics|sign_offs)\[(\d+)\]")
-_PART_OF_ATTR = {c.attr: c.key for c in COLLECTIONS.values()}
+_PART_OF_ATTR = {c.attr: c.key for c in COLLECTIONS.values() if not c.single}
 
 
 # --- scope -----------------------------------------------------------------------------
@@ -445,8 +448,7 @@ def _workflow(
 
 
 def _items(plan: Plan, coll: Collection) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = plan.model_dump(mode="python")[coll.attr]
-    return items
+    return items_of(plan.model_dump(mode="python"), coll, coll.fields(plan, None))
 
 
 def _edit_page(
@@ -473,6 +475,8 @@ def _edit_page(
 
 
 def _edit_target(plan_id: str, coll: Collection, index: int | None) -> str:
+    if coll.single:
+        return f"plan:{plan_id}/{coll.attr or coll.key}"
     return f"plan:{plan_id}/{coll.attr}" + ("" if index is None else f"[{index}]")
 
 
@@ -549,6 +553,27 @@ def _item_routes(part: Part) -> None:
         return await run_in_threadpool(_save, request, principal, plan_id, part, index, form, True)
 
     key = part.value
+    if COLLECTIONS[key].single:
+
+        def single_form(
+            request: Request, plan_id: PlanId, saved: bool = False,
+            principal: Principal = Depends(current_principal),
+        ) -> Response:  # fmt: skip
+            return form_page(request, principal, plan_id, 0, saved)
+
+        async def save_single(
+            request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+        ) -> Response:
+            form = dict(await request.form())
+            return await run_in_threadpool(_save, request, principal, plan_id, part, 0, form)
+
+        router.add_api_route(base, single_form, methods=["GET"], name=f"edit_{key}",
+                             description=f"The {singular} form, with the rules' findings.",
+                             response_model=None, response_class=HTMLResponse)  # fmt: skip
+        router.add_api_route(base, save_single, methods=["POST"], name=f"save_{key}",
+                             description=f"Save the {singular} (the form carries the version).",
+                             response_model=None, response_class=Response)  # fmt: skip
+        return
     routes: list[tuple[str, str, Any, str, str]] = [
         ("GET", "/new", new_item, f"new_{key}", f"The form for a new {singular}."),
         ("GET", "/{index}", edit_item, f"edit_{key}",
@@ -644,7 +669,8 @@ def _save(
             return refuse(409, audit.CONFLICT, _conflict_message(fresh, sent))
     if delete:
         return RedirectResponse(f"/plans/{plan_id}#{coll.key}", status_code=303)
-    return RedirectResponse(f"/plans/{plan_id}/{coll.key}/{index}?saved=true", status_code=303)
+    page = f"/plans/{plan_id}/{coll.key}" + ("" if coll.single else f"/{index}")
+    return RedirectResponse(f"{page}?saved=true", status_code=303)
 
 
 def _conflict_message(record: PlanRecord, sent: int | None) -> str:
