@@ -102,6 +102,18 @@ def test_out_of_scope_refused_and_audited(app, client, login) -> None:
     assert _events(app, actor="analyst", outcome="denied")
 
 
+def test_edit_forms_by_role(app, client, login) -> None:
+    forms = [f"{PLAN}/{part}/0" for part in ("schemes", "funding", "risks", "conditions",
+                                             "metrics", "sign_offs")]  # fmt: skip
+    forms += [f"{PLAN}/schemes/new", f"{PLAN}/budget", f"{PLAN}/risk_share"]
+    for user, expected in (("coordinator", 403), ("assurer", 403), ("editor", 200),
+                           ("admin", 200)):  # fmt: skip
+        login(user)
+        assert [client.get(url).status_code for url in forms] == [expected] * len(forms), user
+    assert len(_events(app, actor="assurer", action="edit_plan", outcome="denied")) == len(forms)
+    assert client.get("/plans/leicester_city_2014/schemes/0").status_code == 200  # admin: any
+
+
 def test_anonymous_cannot_add_a_scheme_or_read_a_draft(app, client) -> None:
     r = client.post(f"{PLAN}/schemes", data={"reference": "X1", "name": "x"})
     assert not 200 <= r.status_code < 300
