@@ -51,6 +51,7 @@ from bettercare.app.plans import (
     export_yaml,
     get_plan,
     history,
+    hwb_code,
     import_plan,
     plan_of,
     record_transition,
@@ -288,8 +289,6 @@ def _import(request: Request, principal: Principal, raw: bytes, name: str) -> Re
             return render(request, "plan_import.html.j2", principal, status_code=422,
                           findings=findings, message=f"{name} was not imported: "
                           "fix the problems below and upload it again.")  # fmt: skip
-        from bettercare.app.plans import hwb_code
-
         authorize(request, principal, Action.IMPORT_PLAN, f"plan:{plan.plan_id}", hwb_code(plan))
         if get_plan(db, plan.plan_id) is not None:
             audit.record(db, principal, str(Action.IMPORT_PLAN), f"plan:{plan.plan_id}",
@@ -420,7 +419,8 @@ def _workflow(
                           f"(now version {record.version}, by {record.updated_by}): check it "
                           "and try again.", [])  # fmt: skip
         try:
-            result = take_step(plan, State(record.state), step, outcome, dt.date.today())
+            today = dt.datetime.now(dt.UTC).date()
+            result = take_step(plan, State(record.state), step, outcome, today)
         except WorkflowError as exc:
             return refuse(409, audit.INVALID, f"Not possible: {exc}.", [])
         if not result.allowed:
@@ -428,14 +428,14 @@ def _workflow(
                           f"{len(result.errors)} planning rule error(s). Fix them in draft "
                           "first.", result.errors)  # fmt: skip
         before = {"state": record.state, "outcome": record.assurance_outcome}
-        if result.plan != plan:
-            save_plan(db, record, result.plan, principal.username)
-        record_transition(db, record, result.target, outcome, principal.username, note)
-        audit.record(db, principal, str(transition.action), target, before=before,
-                     after={"state": str(result.target), "outcome": outcome and str(outcome),
-                            "note": note},
-                     ip=client_ip(request), hwb_code=record.hwb_code)  # fmt: skip
         try:
+            if result.plan != plan:
+                save_plan(db, record, result.plan, principal.username)
+            record_transition(db, record, result.target, outcome, principal.username, note)
+            audit.record(db, principal, str(transition.action), target, before=before,
+                         after={"state": str(result.target),
+                                "outcome": outcome and str(outcome), "note": note},
+                         ip=client_ip(request), hwb_code=record.hwb_code)  # fmt: skip
             db.commit()
         except StaleDataError:
             db.rollback()
