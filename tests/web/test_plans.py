@@ -434,3 +434,17 @@ def test_finding_paths_map_to_form_fields() -> None:
     fields = share.fields(plan, None)
     assert field_for("risk_share", share, 0, fields) == ""
     assert field_for("risk_share.shares.elr_ccg", share, 0, fields) == "shares.elr_ccg"
+
+
+def test_findings_link_to_the_form_that_fixes_them() -> None:
+    from bettercare.app.pages.plans import finding_link
+    from bettercare.domain.findings import Finding
+
+    def link(path: str) -> str | None:
+        return finding_link("p", Finding("r", Severity.ERROR, path, "m"))
+
+    assert link("schemes[2].spend.2015/16") == "/plans/p/schemes/2"
+    assert link("national_conditions[1]") == "/plans/p/conditions/1"
+    assert link("agreed_pooled_budget.2014/15") == "/plans/p/budget"
+    assert link("risk_share") == "/plans/p/risk_share"
+    assert link("funding") is None

@@ -130,6 +130,14 @@ class Part(StrEnum):
 
 _ITEM_PATH = re.compile(r"^(schemes|funding|risks|national_conditions|metrics|sign_offs)\[(\d+)\]")
 _PART_OF_ATTR = {c.attr: c.key for c in COLLECTIONS.values() if not c.single}
+# plan keys edited by a form of their own (finding paths link to it)
+_SINGLE_FORMS = {
+    "minimum_pooled_budget": "budget",
+    "agreed_pooled_budget": "budget",
+    "protected_social_care": "budget",
+    "nhs_minimum_social_care": "budget",
+    "risk_share": "risk_share",
+}
 
 
 # --- scope -----------------------------------------------------------------------------
@@ -212,9 +220,10 @@ def heatmap(plan: Plan) -> dict[str, Any]:
 def finding_link(plan_id: str, finding: Finding) -> str | None:
     """The edit form a finding's path points into (``schemes[2]...`` -> scheme 2's form)."""
     match = _ITEM_PATH.match(finding.path)
-    if not match:
-        return None
-    return f"/plans/{plan_id}/{_PART_OF_ATTR[match.group(1)]}/{match.group(2)}"
+    if match:
+        return f"/plans/{plan_id}/{_PART_OF_ATTR[match.group(1)]}/{match.group(2)}"
+    single = _SINGLE_FORMS.get(re.split(r"[.\[]", finding.path, maxsplit=1)[0])
+    return f"/plans/{plan_id}/{single}" if single else None
 
 
 def _overview_context(
