@@ -340,7 +340,7 @@ def test_search_paging(client, register) -> None:
     h = bearer(client, "coordinator")
     r = client.get("/fhir/Patient?_count=1", headers=h)
     assert r.json()["total"] == 2 and len(entries(r)) == 1
-    nxt = [link["url"] for link in r.json()["link"] if link["relation"] == "next"][0]
+    nxt = next(link["url"] for link in r.json()["link"] if link["relation"] == "next")
     second = entries(client.get(nxt.replace("http://testserver", ""), headers=h))
     assert second[0]["id"] != entries(r)[0]["id"]
 
