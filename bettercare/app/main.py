@@ -14,7 +14,7 @@ from bettercare.app import audit, seed
 from bettercare.app.db import make_engine, migrate, session_factory
 from bettercare.app.fhir.errors import csrf_response, denied_response
 from bettercare.app.fhir.router import router as fhir_router
-from bettercare.app.pages import auth, home
+from bettercare.app.pages import auth, care, home
 from bettercare.app.security import (
     AccessDenied,
     CsrfFailed,
@@ -26,7 +26,7 @@ from bettercare.app.settings import AppSettings, default_examples_dir
 from bettercare.app.templating import render
 
 ROUTERS = [home.router, auth.router]
-ROUTERS.append(fhir_router)
+ROUTERS += [fhir_router, care.router]  # issue 13: FHIR API, care coordination
 
 
 def _wants_html(request: Request) -> bool:
