@@ -80,11 +80,70 @@ WRITE_ERRORS = {
 ERRORS[422] = {"description": "Invalid NHS number in a search", "content": _OUTCOME}
 
 
+_TEXT = {"type": "string"}
+_PERIOD = {"type": "object", "properties": {"start": _TEXT, "end": _TEXT}}
+_REFERENCE = {
+    "type": "object",
+    "properties": {
+        "reference": _TEXT,
+        "display": _TEXT,
+        "identifier": {"type": "object", "properties": {"system": _TEXT, "value": _TEXT}},
+    },
+}
+_CONCEPT = {
+    "type": "object",
+    "properties": {
+        "text": _TEXT,
+        "coding": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"system": _TEXT, "code": _TEXT, "display": _TEXT},
+            },
+        },
+    },
+}
+_PROPERTIES: dict[str, dict[str, Any]] = {
+    "CarePlan": {
+        "status": {"type": "string", "enum": ["draft", "active", "on-hold", "completed", "x"]},
+        "intent": {"type": "string", "enum": ["plan", "order"]},
+        "subject": _REFERENCE,
+        "period": _PERIOD,
+        "title": _TEXT,
+        "extension": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"url": _TEXT, "valueDate": _TEXT}},
+        },
+    },
+    "CareTeam": {
+        "subject": _REFERENCE,
+        "name": _TEXT,
+        "participant": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "role": {"type": "array", "items": _CONCEPT},
+                    "member": _REFERENCE,
+                    "onBehalfOf": _REFERENCE,
+                    "period": _PERIOD,
+                },
+            },
+        },
+    },
+}
+
+
 def _body_schema(kind: str) -> dict[str, Any]:
     schema = {
         "type": "object",
         "required": ["resourceType"],
-        "properties": {"resourceType": {"type": "string", "enum": [kind]}},
+        "properties": {
+            "resourceType": {"type": "string", "enum": [kind]},
+            "id": _TEXT,
+            "meta": {"type": "object", "properties": {"versionId": _TEXT}},
+            **_PROPERTIES[kind],
+        },
     }
     return {
         "requestBody": {
