@@ -16,12 +16,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from bettercare.app.settings import DATABASE_ENV
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 EXIT_ERROR = 2
 HWB_CODE = re.compile(r"^E(06|07|08|09|10)[0-9]{6}$")
@@ -49,7 +53,7 @@ def _check_hwb(hwb: str) -> None:
         raise _fail(f"--hwb '{hwb}' is not an HWB's ONS code (E06/E07/E08/E09/E10 + 6 digits)")
 
 
-def _database(url: str):  # type: ignore[no-untyped-def]
+def _database(url: str) -> sessionmaker[Session]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bettercare.app.db import make_engine, migrate, session_factory

@@ -373,8 +373,8 @@ def team_from(data: dict[str, Any]) -> CareTeam:
                 where.replace("CareTeam.", "CareTeam "),
             )
         )
-    name = _text(data.get("name"), "CareTeam.name") or None
-    team: CareTeam = _domain(lambda: CareTeam(tuple(members), name), "CareTeam")
+    team_name = _text(data.get("name"), "CareTeam.name") or None
+    team: CareTeam = _domain(lambda: CareTeam(tuple(members), team_name), "CareTeam")
     return team
 
 

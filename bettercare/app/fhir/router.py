@@ -36,6 +36,7 @@ from bettercare.app.fhir.errors import FHIR_JSON, FhirError, FhirResponse, error
 from bettercare.app.models import CarePatient, CarePlanRecord, CareRiskAssessment, CareTeamRecord
 from bettercare.app.security import Action, Principal, authorize, client_ip, current_principal
 from bettercare.data import nhs_numbers
+from bettercare.domain.care import CarePlanStatus
 
 router = APIRouter(prefix="/fhir", tags=["FHIR R4"])
 
@@ -64,7 +65,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (404, "Unknown resource"),
     )
 }
-WRITE_ERRORS = {
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     **{
         s: {"description": d, "content": _OUTCOME}
@@ -349,7 +350,7 @@ def _search(request: Request, principal: Principal, kind: str) -> Response:
                 q = q.where(CarePatient.id == _reference_id(value, name))
             elif name == "status":
                 statuses = value.split(",")
-                known = [s.value for s in resources.CarePlanStatus]
+                known = [s.value for s in CarePlanStatus]
                 if any(s not in known for s in statuses):
                     raise FhirError(
                         400, "value", f"status must be among {', '.join(known)}", [name]
