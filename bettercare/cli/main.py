@@ -31,6 +31,8 @@ COMMAND_MODULES: list[str] = [
     "serve",
     "risk",
     "register",
+    "model",
+    "report",
 ]
 
 
