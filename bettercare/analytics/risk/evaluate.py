@@ -39,8 +39,8 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 
 from bettercare.analytics.risk.features import (
     RiskDataError,
@@ -213,7 +213,7 @@ def subgroups(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray) -> pd.DataFrame
     rows = []
     for column in SUBGROUPS:
         values = frame[column].to_numpy()
-        for value in sorted(set(values.tolist()), key=str):
+        for value in sorted(set(values.tolist())):  # one type per column: ints sort as numbers
             m = values == value
             n, events, f = int(m.sum()), int(y[m].sum()), int(flagged[m].sum())
             expected = float(p[m].sum())
