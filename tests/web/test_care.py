@@ -322,3 +322,15 @@ def test_coverage_page_exact_for_coordinator_suppressed_for_analyst(app, client,
         care_register.ensure_hwb(db, LEICESTER)
     login("assurer")
     assert '<td class="num">10</td>' in client.get(f"/care/coverage?hwb={RUTLAND}").text
+
+
+def test_demo_command_fills_an_empty_hwb_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    code, output = run("register", "demo", "--hwb", RUTLAND, "--n", "25", "--database", url)
+    assert code == 0 and "Created 25 synthetic people" in output, output
+    with session_factory(make_engine(url))() as db:
+        patients = care_register.hwb_patients(db, RUTLAND)
+        assert len(patients) == 25
+        assert all(p.person_id == pseudonym(KEY.encode(), p.nhs_number) for p in patients)
+    code, output = run("register", "demo", "--hwb", RUTLAND, "--database", url)
+    assert code == 2 and "already holds 25 people" in output, output

@@ -306,6 +306,9 @@ def test_search_patients_in_own_hwb_only(app, client, register) -> None:
     assert [p["id"] for p in by_nhs] == [str(register["rutland"])]
     bare = entries(client.get(f"/fhir/Patient?identifier={RUTLAND_NHS}", headers=h))
     assert [p["id"] for p in bare] == [str(register["rutland"])]
+    spaced = f"{RUTLAND_NHS[:3]} {RUTLAND_NHS[3:6]} {RUTLAND_NHS[6:]}"
+    found = entries(client.get("/fhir/Patient", params={"identifier": spaced}, headers=h))
+    assert [p["id"] for p in found] == [str(register["rutland"])]
     other = entries(client.get(f"/fhir/Patient?identifier={LEICESTER_NHS}", headers=h))
     assert other == []  # another HWB's patient is not found
     by_gp = entries(client.get("/fhir/Patient?general-practitioner=Organization/C82002", headers=h))
@@ -313,8 +316,9 @@ def test_search_patients_in_own_hwb_only(app, client, register) -> None:
     org = entries(client.get("/fhir/Patient?organization=C82001", headers=h))
     assert [p["id"] for p in org] == [str(register["rutland"])]
     searches = audit_rows(app, "fhir.search")
-    assert len(searches) == 6 and {e.outcome for e in searches} == {"ok"}
-    assert RUTLAND_NHS not in " ".join(e.target for e in searches)  # masked in the log
+    assert len(searches) == 7 and {e.outcome for e in searches} == {"ok"}
+    logged = " ".join(e.target for e in searches)
+    assert RUTLAND_NHS not in logged and RUTLAND_NHS[3:6] not in logged  # masked in the log
     assert f"returned: Patient/{register['rutland']}" in searches[1].detail
 
 

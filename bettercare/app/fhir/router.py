@@ -166,9 +166,13 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/fhir"
 
 
+# ten digits, or 3-3-4 with a space (raw or URL-encoded) or dash between the groups
+_NHS_IN_TEXT = re.compile(r"[0-9]{3}(?:%20|\+|-| )?[0-9]{3}(?:%20|\+|-| )?[0-9]{4}")
+
+
 def _target(text: str) -> str:
-    """An audit target with NHS numbers masked."""
-    return re.sub(r"[0-9]{10}", lambda m: nhs_numbers.mask(m.group(0)), text)[:300]
+    """An audit target with anything shaped like an NHS number masked."""
+    return _NHS_IN_TEXT.sub(lambda m: nhs_numbers.mask(m.group(0)), text)[:300]
 
 
 def _guard(
