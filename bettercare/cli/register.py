@@ -3,6 +3,8 @@
 ``register import`` re-identifies risk scores for direct care: it pseudonymises the NHS
 numbers of a GP registration list with the store's key and matches them to the scores'
 ``person_id`` (the tiered people of one HWB become the care coordinators' list).
+``register coverage`` prints (and writes) the share of people at risk with a joint care
+plan and a lead professional by practice and month, small counts suppressed.
 ``register demo`` fills an HWB's register with synthetic people at risk, plans and care
 teams for the web demo. Patient-level data is for direct care only: it is read in the
 web app by the care coordinators of the person's HWB (pages and the FHIR API).
@@ -206,3 +208,86 @@ def demo(
         "Sign in as a care coordinator of this HWB to see them (/care, /fhir).",
         highlight=False,
     )
+
+
+@register_app.command("coverage")
+def coverage_(
+    hwb: str = typer.Option(..., help="The HWB (ONS code)."),
+    database: str = DATABASE,
+    months: int = typer.Option(12, min=1, max=120, help="Months up to --as-of."),
+    as_of: str | None = typer.Option(None, help="Last month, YYYY-MM-DD (default: today)."),
+    out: Path | None = typer.Option(None, help="Also write every row as CSV to this file."),
+) -> None:
+    """Share of people at risk with a joint care plan and a lead professional (aggregates)."""
+    import csv
+
+    from rich.table import Table
+
+    from bettercare.analytics.care_coverage import ALL, coverage, months_between, published
+    from bettercare.app.care_register import people_at_risk
+    from bettercare.data.atomic import staged_file
+
+    _check_hwb(hwb)
+    try:
+        last = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        raise _fail(f"--as-of '{as_of}' is not a date (YYYY-MM-DD)") from None
+    year, month = divmod(last.year * 12 + last.month - 1 - (months - 1), 12)
+    span = months_between(dt.date(year, month + 1, 1), last)
+    sessions = _database(database)
+    with sessions() as db:
+        rows = coverage(people_at_risk(db, hwb), span)
+    if not rows:
+        raise _fail(f"the register holds nobody at risk in {hwb}")
+    table = Table(
+        title=f"Care coordination coverage, {hwb}, all practices (counts of 1-7 "
+        "suppressed, others rounded to 5)"
+    )
+    for col in ("month", "at risk", "with a plan", "with a lead", "with both"):
+        table.add_column(col, justify="left" if col == "month" else "right")
+
+    def pct(x: float | int | None) -> str:
+        return "*" if x is None else f"{100 * x:.0f}%"
+
+    for r in rows:
+        if r.gp_practice == ALL and r.group == ALL:
+            p = published(r)
+            at_risk = "*" if p["at_risk"] is None else str(p["at_risk"])
+            table.add_row(
+                f"{r.month:%b %Y}",
+                at_risk,
+                pct(p["plan_share"]),
+                pct(p["lead_share"]),
+                pct(p["both_share"]),
+            )
+    out_console = Console(width=120)
+    out_console.print(table)
+    if out is not None:
+        fields = [
+            "gp_practice",
+            "month",
+            "group",
+            "at_risk",
+            "with_plan",
+            "with_lead",
+            "with_both",
+            "plan_share",
+            "lead_share",
+            "both_share",
+        ]
+        try:
+            with staged_file(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=fields)
+                writer.writeheader()
+                for r in rows:
+                    writer.writerow(
+                        {
+                            "gp_practice": r.gp_practice,
+                            "month": r.month.isoformat(),
+                            "group": r.group,
+                            **published(r),
+                        }
+                    )
+        except OSError as exc:
+            raise _fail(f"--out {out}: {exc.strerror or exc}") from None
+        out_console.print(f"wrote {out} (aggregates; small counts suppressed)", highlight=False)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bettercare.app import care_register
-from bettercare.app.db import make_engine, session_factory
+from bettercare.app.db import make_engine, migrate, session_factory
 from bettercare.app.models import AuditEvent, CarePatient, CareRiskAssessment
 from bettercare.cli.main import app as cli
 from bettercare.data import nhs_numbers
@@ -334,3 +334,65 @@ def test_demo_command_fills_an_empty_hwb_once(tmp_path: Path) -> None:
         assert all(p.person_id == pseudonym(KEY.encode(), p.nhs_number) for p in patients)
     code, output = run("register", "demo", "--hwb", RUTLAND, "--database", url)
     assert code == 2 and "already holds 25 people" in output, output
+
+
+def test_coverage_command_publishes_suppressed_aggregates(tmp_path: Path) -> None:
+    """20 people at risk from 1 Jan 2025; 10 with a plan and a lead from 10 Feb 2025.
+
+    Practice C82001 has 17 of them (all 10 covered), C82002 has 3 (none covered): its
+    counts (3, 0, 0, 0) publish as suppressed and 0s. All practices, Feb: 20 at risk, 10
+    with a plan, a lead, both: 50%. Jan: nobody covered yet.
+    """
+    from bettercare.app.models import CarePlanRecord, CareTeamRecord
+    from bettercare.domain.care import CarePlanStatus, CareTeam, CareTeamMember, JointCarePlan
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    numbers = [n for n in range(9990000000, 9990000400) if nhs_numbers.is_valid(str(n))][:20]
+    start = dt.date(2025, 2, 10)
+    with sessions() as db:
+        care_register.ensure_hwb(db, RUTLAND)
+        for i, number in enumerate(numbers):
+            practice = "C82001" if i < 17 else "C82002"
+            p = care_register.add_patient(
+                db, nhs_number=str(number), hwb_code=RUTLAND, gp_practice=practice
+            )
+            care_register.add_assessment(db, p, 0.4, "top 5%", [], "m", dt.date(2025, 1, 1))
+            if i < 10:
+                plan = JointCarePlan(CarePlanStatus.ACTIVE, start)
+                db.add(care_register.write_plan(CarePlanRecord(), p, plan, "t"))
+                lead = CareTeamMember("Sam", "Matron", "CHS", lead=True, start=start)
+                db.add(care_register.write_team(CareTeamRecord(), p, CareTeam((lead,)), "t"))
+        db.commit()
+    out = tmp_path / "coverage.csv"
+    code, output = run(
+        "register",
+        "coverage",
+        "--hwb",
+        RUTLAND,
+        "--database",
+        url,
+        "--as-of",
+        "2025-02-28",
+        "--months",
+        "2",
+        "--out",
+        str(out),
+    )
+    assert code == 0, output
+    rows = {(r["gp_practice"], r["month"], r["group"]): r for r in csv.DictReader(out.open())}
+    feb = rows[("all", "2025-02-01", "all")]
+    assert [feb[k] for k in ("at_risk", "with_plan", "with_lead", "with_both")] == [
+        "20",
+        "10",
+        "10",
+        "10",
+    ]
+    assert float(feb["both_share"]) == 0.5
+    jan = rows[("all", "2025-01-01", "all")]
+    assert (jan["at_risk"], jan["with_plan"], jan["plan_share"]) == ("20", "0", "0.0")
+    small = rows[("C82002", "2025-02-01", "all")]
+    assert (small["at_risk"], small["with_plan"], small["plan_share"]) == ("", "0", "")
+    assert "50%" in output

@@ -8,7 +8,7 @@ care): each person at risk with tier, probability, joint care plan status, revie
 professional and both, by GP practice and month (``VIEW_METRICS``: editors, analysts,
 coordinators of the HWB; the assurer and admin choose the HWB). Aggregates only; for
 everyone but the HWB's coordinators, counts of 1-7 are suppressed and the rest rounded
-to 5 (the risk stratification's rule, :func:`bettercare.analytics.risk.cohorts.suppress`).
+to 5 (:func:`bettercare.analytics.care_coverage.published`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,13 @@ import re
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from bettercare.analytics.care_coverage import ALL, CoverageRow, coverage, months_between
-from bettercare.analytics.risk.cohorts import suppress
+from bettercare.analytics.care_coverage import (
+    ALL,
+    CoverageRow,
+    coverage,
+    months_between,
+    published,
+)
 from bettercare.app import audit
 from bettercare.app.care_register import coordinator_list, people_at_risk
 from bettercare.app.security import (
@@ -90,26 +95,6 @@ def care_list(
     )
 
 
-def _safe(row: CoverageRow, exact: bool) -> dict[str, object]:
-    counts = {k: getattr(row, k) for k in ("at_risk", "with_plan", "with_lead", "with_both")}
-    if not exact:
-        counts = {k: suppress(v) for k, v in counts.items()}
-    at_risk = counts["at_risk"]
-
-    def share(key: str) -> float | None:
-        n = counts[key]
-        if not at_risk or n is None:
-            return None
-        return min(1.0, n / at_risk)
-
-    return {
-        **counts,
-        "plan_share": share("with_plan"),
-        "lead_share": share("with_lead"),
-        "both_share": share("with_both"),
-    }
-
-
 @router.get("/care/coverage", response_class=HTMLResponse)
 def care_coverage(
     request: Request, hwb: str | None = None, principal: Principal = Depends(current_principal)
@@ -128,12 +113,12 @@ def care_coverage(
             rows = coverage(people_at_risk(db, code), months)
     exact = principal.role is Role.CARE_COORDINATOR
     latest = months[-1]
-    trend = [(r, _safe(r, exact)) for r in rows if r.gp_practice == ALL and r.group == ALL]
+    trend = [(r, published(r, exact)) for r in rows if r.gp_practice == ALL and r.group == ALL]
     latest_groups = [
-        (r, _safe(r, exact)) for r in rows if r.gp_practice == ALL and r.month == latest
+        (r, published(r, exact)) for r in rows if r.gp_practice == ALL and r.month == latest
     ]
     by_practice = [
-        (r, _safe(r, exact))
+        (r, published(r, exact))
         for r in rows
         if r.gp_practice != ALL and r.month == latest and r.group == ALL
     ]
