@@ -347,6 +347,11 @@ def test_search_paging(client, register) -> None:
     nxt = next(link["url"] for link in r.json()["link"] if link["relation"] == "next")
     second = entries(client.get(nxt.replace("http://testserver", ""), headers=h))
     assert second[0]["id"] != entries(r)[0]["id"]
+    plans = client.get("/fhir/CarePlan?status=active,draft&_count=1", headers=h)
+    nxt = next(link["url"] for link in plans.json()["link"] if link["relation"] == "next")
+    assert "status=active%2Cdraft" in nxt  # the search's own parameters, URL-encoded
+    rest = client.get(nxt.replace("http://testserver", ""), headers=h)
+    assert rest.json()["total"] == 2 and len(entries(rest)) == 1
 
 
 SEARCH_ERRORS = [

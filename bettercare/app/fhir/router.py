@@ -21,6 +21,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -381,7 +382,7 @@ def _search(request: Request, principal: Principal, kind: str) -> Response:
         next_query = None
         if offset + count < total and count:
             rest = [(k, v) for k, v in params.items() if k != "_offset"]
-            next_query = "&".join(f"{k}={v}" for k, v in [*rest, ("_offset", str(offset + count))])
+            next_query = urlencode([*rest, ("_offset", str(offset + count))])
         return FhirResponse(
             resources.bundle(f"{_base(request)}/{kind}", query, entries, total, next_query)
         )
