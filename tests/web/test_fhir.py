@@ -412,6 +412,7 @@ def test_create_care_team_with_lead(app, client, register) -> None:
 BAD_PLANS = [
     # (body changes, status, issue code)
     ({"raw": b"{not json"}, 400, "structure"),
+    ({"raw": b"[" * 5000 + b"]" * 5000}, 400, "structure"),  # nested too deeply
     ({"resourceType": "Patient"}, 400, "invalid"),
     ({"status": 7}, 400, "structure"),  # fails fhir.resources validation
     ({"unknownElement": True}, 400, "structure"),
