@@ -413,6 +413,7 @@ BAD_PLANS = [
     # (body changes, status, issue code)
     ({"raw": b"{not json"}, 400, "structure"),
     ({"raw": b"[" * 5000 + b"]" * 5000}, 400, "structure"),  # nested too deeply
+    ({"raw": b" " * 1_000_001}, 413, "too-long"),
     ({"resourceType": "Patient"}, 400, "invalid"),
     ({"status": 7}, 400, "structure"),  # fails fhir.resources validation
     ({"unknownElement": True}, 400, "structure"),

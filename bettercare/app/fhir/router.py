@@ -156,11 +156,23 @@ def _body_schema(kind: str) -> dict[str, Any]:
 
 
 async def raw_body(request: Request) -> bytes:
-    """The request body, refused unless it is (FHIR) JSON."""
+    """The request body, refused unless it is (FHIR) JSON of at most 1 MB.
+
+    The size is checked as the body streams in, so a huge upload is not held in memory.
+    """
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in (FHIR_JSON, "application/json"):
         raise FhirError(415, "not-supported", f"send {FHIR_JSON}, not '{ctype or 'nothing'}'")
-    return await request.body()
+    too_big = FhirError(413, "too-long", f"the body is larger than {resources.MAX_BODY} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > resources.MAX_BODY:
+        raise too_big
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > resources.MAX_BODY:
+            raise too_big
+    return bytes(body)
 
 
 def _base(request: Request) -> str:
