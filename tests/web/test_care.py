@@ -255,7 +255,7 @@ def test_demo_register_then_the_coordinator_page(app, client, login) -> None:
     login("coordinator")
     page = client.get("/care")
     assert page.status_code == 200
-    assert page.text.count("/fhir/Patient/") == 40
+    assert page.text.count('href="/care/patients/') == 40
     first = patients[0].nhs_number
     assert f"{first[:3]} {first[3:6]} {first[6:]}" in page.text
     with app.state.sessions() as db:
@@ -264,7 +264,7 @@ def test_demo_register_then_the_coordinator_page(app, client, login) -> None:
     practice = patients[0].gp_practice
     filtered = client.get(f"/care?practice={practice}")
     expected = sum(p.gp_practice == practice for p in patients)
-    assert filtered.text.count("/fhir/Patient/") == expected
+    assert filtered.text.count('href="/care/patients/') == expected
 
 
 def test_care_list_is_for_the_coordinator_only(app, client, login) -> None:
@@ -315,7 +315,7 @@ def test_coverage_page_exact_for_coordinator_suppressed_for_analyst(app, client,
     page = client.get("/care/coverage").text
     # 9 at risk rounds to 10; 3 with a plan is suppressed: its share is not shown
     assert '<td class="num">10</td>' in page and "33%" not in page
-    assert "/fhir/Patient/" not in page  # aggregates only
+    assert "/care/patients/" not in page  # aggregates only
     login("editor_leicester")
     assert "No people at risk" in client.get("/care/coverage").text  # their own HWB only
     with app.state.sessions() as db:
@@ -396,3 +396,153 @@ def test_coverage_command_publishes_suppressed_aggregates(tmp_path: Path) -> Non
     small = rows[("C82002", "2025-02-01", "all")]
     assert (small["at_risk"], small["with_plan"], small["plan_share"]) == ("", "0", "")
     assert "50%" in output
+
+
+def _two_patients(app) -> tuple[int, int]:
+    with app.state.sessions() as db:
+        care_register.ensure_hwb(db, LEICESTER)
+        r = care_register.add_patient(
+            db,
+            nhs_number=A,
+            hwb_code=RUTLAND,
+            given_name="Ann",
+            family_name="Smith",
+            gp_practice="C82001",
+        )
+        care_register.add_assessment(
+            db, r, 0.6, "top 2%", ["cohort_60_plus"], "logistic", dt.date(2026, 4, 1)
+        )
+        lei = care_register.add_patient(db, nhs_number=D, hwb_code=LEICESTER)
+        db.commit()
+        return r.id, lei.id
+
+
+def test_patient_page_scope_and_audit(app, client, login) -> None:
+    rutland, leicester = _two_patients(app)
+    html = {"accept": "text/html"}
+    login("coordinator")
+    page = client.get(f"/care/patients/{rutland}")
+    assert page.status_code == 200 and "Ann Smith" in page.text
+    assert f"{A[:3]} {A[3:6]} {A[6:]}" in page.text and 'id="care-plan-form"' in page.text
+    assert client.get(f"/care/patients/{leicester}", headers=html).status_code == 403
+    assert client.get("/care/patients/99999").status_code == 404
+    assert client.get("/care/patients/x").status_code == 404
+    login("analyst")
+    assert client.get(f"/care/patients/{rutland}", headers=html).status_code == 403
+    with app.state.sessions() as db:
+        events = [
+            (e.actor, e.action, e.outcome)
+            for e in db.scalars(select(AuditEvent).where(AuditEvent.target.like("care:patient/%")))
+        ]
+    assert events == [
+        ("coordinator", "view_patient", "ok"),
+        ("coordinator", "view_patients", "denied"),
+        ("analyst", "view_patients", "denied"),
+    ]
+
+
+def test_coordinator_records_a_plan_and_a_lead(app, client, login) -> None:
+    from bettercare.app.models import CarePlanRecord, CareTeamRecord
+
+    from .conftest import csrf_of
+
+    rutland, _ = _two_patients(app)
+    login("coordinator")
+    url = f"/care/patients/{rutland}"
+    token = csrf_of(client.get(url).text)
+    plan = {
+        "csrf_token": token,
+        "version": "",
+        "status": "active",
+        "title": "Joint plan",
+        "period_start": "2026-10-01",
+        "period_end": "",
+        "review_due": "2027-01-01",
+    }
+    # invalid: an active plan without a start date -> 422, the error beside the field
+    r = client.post(f"{url}/plan", data={**plan, "period_start": ""})
+    assert r.status_code == 422 and 'id="period_start-error"' in r.text
+    assert 'aria-describedby="period_start-error"' in r.text
+    r = client.post(f"{url}/plan", data={**plan, "review_due": "01/01/2027"})
+    assert r.status_code == 422 and 'id="review_due-error"' in r.text
+    with app.state.sessions() as db:
+        assert db.scalar(select(CarePlanRecord)) is None  # nothing stored
+    r = client.post(f"{url}/plan", data=plan, follow_redirects=False)
+    assert r.status_code == 303
+    # update with the version the form showed, then a stale save is refused
+    r = client.post(
+        f"{url}/plan", data={**plan, "version": "1", "status": "on-hold"}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    r = client.post(f"{url}/plan", data={**plan, "version": "1", "status": "completed"})
+    assert r.status_code == 409 and "Someone else saved this plan" in r.text
+    with app.state.sessions() as db:
+        stored = db.scalar(select(CarePlanRecord))
+        assert (stored.status, stored.version, stored.review_due) == (
+            "on-hold",
+            2,
+            dt.date(2027, 1, 1),
+        )
+    lead = {
+        "csrf_token": token,
+        "name": "Sam Reid",
+        "role": "Community matron",
+        "organisation": "",
+        "start": "2026-10-01",
+    }
+    r = client.post(f"{url}/lead", data=lead)
+    assert r.status_code == 422 and 'id="organisation-error"' in r.text
+    r = client.post(
+        f"{url}/lead", data={**lead, "organisation": "Rutland ASC"}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    with app.state.sessions() as db:
+        team = db.scalar(select(CareTeamRecord))
+        assert [(m.name, m.lead, m.organisation) for m in team.members] == [
+            ("Sam Reid", True, "Rutland ASC")
+        ]
+        outcomes = [
+            (e.action, e.outcome)
+            for e in db.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.action.in_(["edit_care_plan", "edit_care_team"])
+                )
+            )
+        ]
+    assert outcomes == [
+        ("edit_care_plan", "invalid"),
+        ("edit_care_plan", "invalid"),
+        ("edit_care_plan", "ok"),
+        ("edit_care_plan", "ok"),
+        ("edit_care_plan", "conflict"),
+        ("edit_care_team", "invalid"),
+        ("edit_care_team", "ok"),
+    ]
+    login("coordinator")
+    page = client.get("/care").text
+    assert "Sam Reid, Community matron (Rutland ASC)" in page and "on-hold" in page
+
+
+def test_plan_form_refused_for_another_hwb_and_without_csrf(app, client, login) -> None:
+    from bettercare.app.models import CarePlanRecord
+
+    from .conftest import csrf_of
+
+    rutland, leicester = _two_patients(app)
+    login("coordinator")
+    token = csrf_of(client.get(f"/care/patients/{rutland}").text)
+    plan = {
+        "csrf_token": token,
+        "version": "",
+        "status": "draft",
+        "title": "",
+        "period_start": "",
+        "period_end": "",
+        "review_due": "",
+    }
+    r = client.post(f"/care/patients/{leicester}/plan", data=plan, headers={"accept": "text/html"})
+    assert r.status_code == 403
+    r = client.post(f"/care/patients/{rutland}/plan", data={**plan, "csrf_token": "forged"})
+    assert r.status_code == 403
+    with app.state.sessions() as db:
+        assert db.scalar(select(CarePlanRecord)) is None
