@@ -2,7 +2,10 @@
 
 ``/care``: the care coordinator's list (``VIEW_PATIENTS``, their own HWB only; direct
 care): each person at risk with tier, probability, joint care plan status, review due
-(overdue flagged) and the accountable lead professional. Every view is audit-logged.
+(overdue flagged) and the accountable lead professional. ``/care/patients/<id>``: one
+person's risk history, plans and care team, with forms to record the joint care plan
+(optimistic locking on its version) and the lead professional (``EDIT_CARE_RECORDS``).
+Every view and change is audit-logged.
 
 ``/care/coverage``: the share of people at risk with an active joint care plan, a lead
 professional and both, by GP practice and month (``VIEW_METRICS``: editors, analysts,
