@@ -423,6 +423,7 @@ def test_patient_page_scope_and_audit(app, client, login) -> None:
     login("coordinator")
     page = client.get(f"/care/patients/{rutland}")
     assert page.status_code == 200 and "Ann Smith" in page.text
+    assert "Aged 60 and over" in page.text  # the cohort, named
     assert f"{A[:3]} {A[3:6]} {A[6:]}" in page.text and 'id="care-plan-form"' in page.text
     assert client.get(f"/care/patients/{leicester}", headers=html).status_code == 403
     assert client.get("/care/patients/99999").status_code == 404

@@ -261,6 +261,7 @@ def _patient_page(
         lead_form=lead_form,
         errors=errors or {},
         statuses=[s.value for s in CarePlanStatus],
+        labels=_GROUP_LABELS,
     )
 
 
@@ -281,6 +282,11 @@ def care_patient(
         )
         db.commit()
         return _patient_page(request, db, principal, patient)
+
+
+def _sentence(message: str) -> str:
+    """A rule's message as a sentence for the page."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def _date_field(form: dict[str, str], name: str, errors: dict[str, str]) -> dt.date | None:
@@ -325,7 +331,7 @@ async def save_care_plan(
                     form["title"].strip() or None,
                 )
             except CareRecordError as exc:
-                errors[_FIELD_OF.get(exc.field, "status")] = exc.message
+                errors[_FIELD_OF.get(exc.field, "status")] = _sentence(exc.message)
         record = _main_plan(db, patient) if form["version"] else None
         if record is not None and str(record.version) != form["version"]:
             audit.record(
@@ -412,7 +418,7 @@ async def save_lead(
                     team_record.name if team_record is not None else "Care team",
                 )
             except CareRecordError as exc:
-                errors[_FIELD_OF.get(exc.field, "name")] = exc.message
+                errors[_FIELD_OF.get(exc.field, "name")] = _sentence(exc.message)
         if errors or team is None:
             audit.record(
                 db,
