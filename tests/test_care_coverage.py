@@ -25,6 +25,7 @@ from bettercare.analytics.care_coverage import (
     ALL,
     PersonAtRisk,
     coverage,
+    last_months,
     month_end,
     months_between,
 )
@@ -94,6 +95,8 @@ def test_months() -> None:
         D(2025, 11, 1), D(2025, 12, 1), D(2026, 1, 1), D(2026, 2, 1)
     ]  # fmt: skip
     assert month_end(D(2024, 2, 10)) == D(2024, 2, 29)
+    assert last_months(D(2026, 11, 27), 12)[0] == D(2025, 12, 1)
+    assert last_months(D(2026, 2, 1), 3) == [D(2025, 12, 1), D(2026, 1, 1), D(2026, 2, 1)]
     with pytest.raises(ValueError, match="before"):
         months_between(D(2026, 2, 1), D(2026, 1, 1))
 

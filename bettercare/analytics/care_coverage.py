@@ -92,6 +92,14 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
+def last_months(last: dt.date, n: int) -> list[dt.date]:
+    """First days of the ``n`` months ending with ``last``'s month."""
+    if not 1 <= n <= MAX_MONTHS:
+        raise ValueError(f"between 1 and {MAX_MONTHS} months, not {n}")
+    year, month = divmod(last.year * 12 + last.month - 1 - (n - 1), 12)
+    return months_between(dt.date(year, month + 1, 1), last)
+
+
 def coverage(people: Iterable[PersonAtRisk], months: list[dt.date]) -> list[CoverageRow]:
     """Coverage by practice, month and group, plus the all-practices rows (practice ``all``).
 

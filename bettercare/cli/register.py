@@ -223,7 +223,7 @@ def coverage_(
 
     from rich.table import Table
 
-    from bettercare.analytics.care_coverage import ALL, coverage, months_between, published
+    from bettercare.analytics.care_coverage import ALL, coverage, last_months, published
     from bettercare.app.care_register import people_at_risk
     from bettercare.data.atomic import staged_file
 
@@ -232,8 +232,7 @@ def coverage_(
         last = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
         raise _fail(f"--as-of '{as_of}' is not a date (YYYY-MM-DD)") from None
-    year, month = divmod(last.year * 12 + last.month - 1 - (months - 1), 12)
-    span = months_between(dt.date(year, month + 1, 1), last)
+    span = last_months(last, months)
     sessions = _database(database)
     with sessions() as db:
         rows = coverage(people_at_risk(db, hwb), span)

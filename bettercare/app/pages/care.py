@@ -30,7 +30,7 @@ from bettercare.analytics.care_coverage import (
     ALL,
     CoverageRow,
     coverage,
-    months_between,
+    last_months,
     published,
 )
 from bettercare.app import audit
@@ -127,9 +127,7 @@ def care_coverage(
     code = code or principal.hwb_code
     authorize(request, principal, Action.VIEW_METRICS, "care:coverage", code)
     today = dt.date.today()
-    months = months_between(
-        (today.replace(day=1) - dt.timedelta(days=31 * (MONTHS_SHOWN - 1))).replace(day=1), today
-    )
+    months = last_months(today, MONTHS_SHOWN)
     rows: list[CoverageRow] = []
     if code is not None:
         with request.app.state.sessions() as db:
