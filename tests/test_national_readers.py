@@ -473,6 +473,7 @@ def test_every_layout_is_known_to_the_dispatcher() -> None:
         "gp_registrations",
         "apc_episodes",
         "apc_spells",
+        "ecds",
         "cld",
         "ons_population",
     }

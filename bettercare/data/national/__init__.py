@@ -8,6 +8,8 @@ value, row rules, opt-outs, linkage, load). One module per dataset:
 * ``gp_registrations.csv`` -> ``residents`` (:mod:`.gp_registrations`)
 * ``apc_episodes.csv`` / ``apc_spells.csv`` -> ``hospital_spells`` (:mod:`.apc`, HES/SUS+
   Admitted Patient Care; episodes are joined into spells)
+* ``ecds.csv`` -> ``ae_attendances`` (:mod:`.ecds`, Emergency Care Data Set A&E
+  attendances)
 * ``cld.csv`` -> ``social_care_services`` (:mod:`.cld`, Adult Social Care Client Level Data)
 * ``ons_population.csv`` -> ``population`` (:mod:`.ons_population`, ONS mid-year
   estimates by single year of age, summed into age bands)
@@ -24,6 +26,7 @@ NATIONAL_FILES: dict[str, str] = {
     "gp_registrations": "residents",
     "apc_episodes": "hospital_spells",
     "apc_spells": "hospital_spells",
+    "ecds": "ae_attendances",
     "cld": "social_care_services",
     "ons_population": "population",
 }

@@ -3,7 +3,9 @@
 Converts the internal tables of :func:`bettercare.data.synth.generator.build_tables` into
 the files :mod:`bettercare.data.national` reads: ``gp_registrations.csv`` (residents),
 ``apc_episodes.csv`` (hospital spells; a spell of two or more nights is written as two
-consultant episodes, so the episode-to-spell join is exercised), ``cld.csv`` (social
+consultant episodes, so the episode-to-spell join is exercised), ``ecds.csv`` (A&E
+attendances; an ambulance arrival is written as the emergency road ambulance code, any
+other arrival as own transport, each disposal as the first code of its group), ``cld.csv`` (social
 care services) and ``ons_population.csv`` (population by single year of age: each band's
 count spread over its ages, the remainder to the youngest, so the bands sum back
 exactly). The other feeds have no national dataset in bettercare and are written in the
@@ -23,10 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from bettercare.data.national import apc, cld, gp_registrations
+from bettercare.data.national import apc, cld, ecds, gp_registrations
 from bettercare.data.national.codes.admission_method import ADMISSION_METHOD
 from bettercare.data.national.codes.cld_service_type import CLD_SERVICE_TYPE
 from bettercare.data.national.codes.discharge_destination import DISCHARGE_DESTINATION
+from bettercare.data.national.codes.ecds import ECDS_CODES
 from bettercare.data.national.codes.person_stated_gender import PERSON_STATED_GENDER
 from bettercare.data.schema import AGE_BANDS
 
@@ -34,6 +37,7 @@ from bettercare.data.schema import AGE_BANDS
 NATIONAL_OF: dict[str, str] = {
     "residents": "gp_registrations",
     "hospital_spells": "apc_episodes",
+    "ae_attendances": "ecds",
     "social_care_services": "cld",
     "population": "ons_population",
 }
@@ -47,6 +51,7 @@ def write_national(name: str, table: pa.Table, directory: Path) -> int:
     national = {
         "residents": _gp_registrations,
         "hospital_spells": _apc_episodes,
+        "ae_attendances": _ecds,
         "social_care_services": _cld,
         "population": _ons_population,
     }[name](table)
@@ -90,6 +95,19 @@ def _cld(t: pa.Table) -> pa.Table:
     assert set(lts.values()) <= {c.code for c in CLD_SERVICE_TYPE.codes}
     out = {cld.RENAMED.get(c, c): t.column(c) for c in t.column_names if c != "setting"}
     out["service_type"] = _recode(t.column("setting"), lts)  # community: not long-term
+    return pa.table(out)
+
+
+def _ecds(t: pa.Table) -> pa.Table:
+    out = {}
+    for column in t.column_names:
+        field = ecds.FIELD_OF[column]
+        codes = ECDS_CODES.get(field)
+        out[field] = (
+            t.column(column)
+            if codes is None
+            else _recode(t.column(column), codes.internal_to_national())
+        )
     return pa.table(out)
 
 
