@@ -102,8 +102,9 @@ def scheme_activity(
 #: (illustrative: about 0.35 a year overall, higher for infants and the oldest)
 AE_RATE_BY_AGE = ((0, 0.55), (5, 0.3), (18, 0.3), (65, 0.4), (80, 0.75))
 AE_DEPARTMENT_SHARE = (0.6, 0.03, 0.35, 0.02)  # type 1-4 of the attendances not admitted
-#: disposal of an attendance not admitted: ambulatory, discharged, transferred, died
-AE_OTHER_DISPOSAL = (("ambulatory", 0.09), ("discharged", 0.87), ("transferred", 0.035))
+#: disposal of an attendance not admitted, and the share of each
+AE_OTHER_DISPOSAL = ("ambulatory", "discharged", "transferred", "died")
+AE_OTHER_DISPOSAL_SHARE = (0.09, 0.869, 0.035, 0.006)
 AE_ADMITTED_VIA_ED = 0.75  # share of emergency admissions that arrive through A&E
 AE_NOT_RECORDED = 0.02  # share of attendances with no arrival mode / disposal / LSOA
 
@@ -155,10 +156,8 @@ def generate_ae_attendances(
     span = (exit_ - entry)[person]
     other_day = entry[person] + (rng.random(len(person)) * span).astype(np.int64)
     department = rng.choice(len(AE_DEPARTMENT_TYPE), size=len(person), p=AE_DEPARTMENT_SHARE)
-    names, shares = zip(*AE_OTHER_DISPOSAL, strict=True)
-    p = np.array([*shares, 1 - sum(shares)])
-    pick = rng.choice(len(p), size=len(person), p=p)
-    disposal = np.array([AE_DISPOSAL.index(d) for d in (*names, "died")])[pick]
+    pick = rng.choice(len(AE_OTHER_DISPOSAL), size=len(person), p=AE_OTHER_DISPOSAL_SHARE)
+    disposal = np.array([AE_DISPOSAL.index(d) for d in AE_OTHER_DISPOSAL])[pick]
     provider = rng.integers(0, n_prov, size=len(person))
     persons = np.concatenate([adm_person, person]).astype(np.int64)
     arrival = np.concatenate([adm_day, other_day]).astype(np.int64)
