@@ -198,10 +198,17 @@ def same_store(both: tuple[Path, Path]) -> None:
 def test_synthetic_national_files_are_the_national_layouts(both_stores: tuple[Path, Path]) -> None:
     national = both_stores[1].parent.parent / "national"
     names = {p.name for p in national.iterdir()}
-    assert {"gp_registrations.csv", "apc_episodes.csv", "cld.csv", "ons_population.csv"} <= names
+    assert {
+        "gp_registrations.csv",
+        "apc_episodes.csv",
+        "ecds.csv",
+        "cld.csv",
+        "ons_population.csv",
+    } <= names
     assert not names & {
         "residents.parquet",
         "hospital_spells.parquet",
+        "ae_attendances.parquet",
         "population.parquet",
         "social_care_services.parquet",
     }
