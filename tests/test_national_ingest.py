@@ -193,6 +193,9 @@ def same_store(both: tuple[Path, Path]) -> None:
     for table in STORE_TABLES:
         assert national[table] == internal[table], table
         assert national[table] or table == "scheme_activity", table
+    # the opt-out check's files give the internal opt-out list's register
+    registers = [snapshot(s, ("opt_out_register",))["opt_out_register"] for s in both]
+    assert registers[0] == registers[1] != []
 
 
 def test_synthetic_national_files_are_the_national_layouts(both_stores: tuple[Path, Path]) -> None:
@@ -204,11 +207,14 @@ def test_synthetic_national_files_are_the_national_layouts(both_stores: tuple[Pa
         "ecds.csv",
         "cld.csv",
         "ons_population.csv",
+        "ndop_request.dat",
+        "ndop_response.dat",
     } <= names
     assert not names & {
         "residents.parquet",
         "hospital_spells.parquet",
         "ae_attendances.parquet",
+        "opt_outs.parquet",
         "population.parquet",
         "social_care_services.parquet",
     }

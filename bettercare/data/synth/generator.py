@@ -160,7 +160,7 @@ def generate(
         counts: dict[str, int] = {}
         for name, table in tables.items():
             if fmt == "national" and name in national.NATIONAL_OF:
-                national.write_national(name, table, tmp)
+                national.write_national(name, table, tmp, tables)
             else:
                 pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
             if name in FEEDS:

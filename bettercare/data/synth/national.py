@@ -5,19 +5,22 @@ the files :mod:`bettercare.data.national` reads: ``gp_registrations.csv`` (resid
 ``apc_episodes.csv`` (hospital spells; a spell of two or more nights is written as two
 consultant episodes, so the episode-to-spell join is exercised), ``ecds.csv`` (A&E
 attendances; an ambulance arrival is written as the emergency road ambulance code, any
-other arrival as own transport, each disposal as the first code of its group), ``cld.csv`` (social
-care services) and ``ons_population.csv`` (population by single year of age: each band's
-count spread over its ages, the remainder to the youngest, so the bands sum back
-exactly). The other feeds have no national dataset in bettercare and are written in the
-internal layout (Parquet). Reading these files back gives the internal tables' values,
-except ``discharge_destination = 'reablement'``, which has no national code and is
-written as 19 (usual place of residence, which is how ``discharge_usual_residence`` counts
-it anyway).
+other arrival as own transport, each disposal as the first code of its group),
+``cld.csv`` (social care services), ``ons_population.csv`` (population by single year of
+age: each band's count spread over its ages, the remainder to the youngest, so the bands
+sum back exactly) and ``ndop_request.dat`` / ``ndop_response.dat`` (the national data
+opt-out check: every resident's NHS number sent, all but the opted-out returned). The
+other feeds have no national dataset in bettercare and are written in the internal
+layout (Parquet). Reading these files back gives the internal tables' values, except
+``discharge_destination = 'reablement'``, which has no national code and is written as
+19 (usual place of residence, which is how ``discharge_usual_residence`` counts it
+anyway).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from bettercare.data.national import apc, cld, ecds, gp_registrations
+from bettercare.data.national import apc, cld, ecds, gp_registrations, ndop
 from bettercare.data.national.codes.admission_method import ADMISSION_METHOD
 from bettercare.data.national.codes.cld_service_type import CLD_SERVICE_TYPE
 from bettercare.data.national.codes.discharge_destination import DISCHARGE_DESTINATION
@@ -40,14 +43,23 @@ NATIONAL_OF: dict[str, str] = {
     "ae_attendances": "ecds",
     "social_care_services": "cld",
     "population": "ons_population",
+    "opt_outs": "ndop_response",
 }
 #: internal values without a national code of their own, and the code written instead
 _DESTINATION_EXTRA = {"reablement": "19"}
 _SEX_EXTRA = {"U": "X"}
 
 
-def write_national(name: str, table: pa.Table, directory: Path) -> int:
-    """Write internal feed ``name`` as its national file in ``directory``; its row count."""
+def write_national(
+    name: str, table: pa.Table, directory: Path, tables: Mapping[str, pa.Table] | None = None
+) -> int:
+    """Write internal feed ``name`` as its national file in ``directory``; its row count.
+
+    ``tables``: the other internal tables (the opt-out check's request lists the residents).
+    """
+    if name == "opt_outs":
+        residents = (tables or {})["residents"].column("nhs_number").to_pylist()
+        return _ndop(table.column("nhs_number").to_pylist(), residents, directory)
     national = {
         "residents": _gp_registrations,
         "hospital_spells": _apc_episodes,
@@ -57,6 +69,19 @@ def write_national(name: str, table: pa.Table, directory: Path) -> int:
     }[name](table)
     _write_csv(national, directory / f"{NATIONAL_OF[name]}.csv")
     return national.num_rows
+
+
+def _ndop(opted_out: list[str], residents: list[str], directory: Path) -> int:
+    """Write the opt-out check's request (every resident) and response (those not opted out)."""
+    out = set(opted_out)
+    missing = out - set(residents)
+    assert not missing, "every opted-out person is a resident"
+    request = list(residents)
+    response = [n for n in residents if n not in out]
+    for stem, numbers in ((ndop.REQUEST, request), (ndop.RESPONSE, response)):
+        text = "".join(f"{n},\n" for n in numbers)
+        (directory / f"{stem}{ndop.SUFFIX}").write_text(text, encoding="ascii", newline="\n")
+    return len(out)
 
 
 def _write_csv(table: pa.Table, path: Path) -> None:
