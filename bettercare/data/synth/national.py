@@ -1,16 +1,22 @@
 """Write the synthetic feeds in the national datasets' layouts (``synth --format national``).
 
 Converts the internal tables of :func:`bettercare.data.synth.generator.build_tables` into
-the files :mod:`bettercare.data.national` reads: ``gp_registrations.csv`` (residents),
-``apc_episodes.csv`` (hospital spells; a spell of two or more nights is written as two
-consultant episodes, so the episode-to-spell join is exercised), ``ecds.csv`` (A&E
-attendances; an ambulance arrival is written as the emergency road ambulance code, any
-other arrival as own transport, each disposal as the first code of its group),
-``cld.csv`` (social care services), ``ons_population.csv`` (population by single year of
-age: each band's count spread over its ages, the remainder to the youngest, so the bands
-sum back exactly) and ``ndop_request.dat`` / ``ndop_response.dat`` (the national data
-opt-out check: every resident's NHS number sent, all but the opted-out returned). The
-other feeds have no national dataset in bettercare and are written in the internal
+the files :mod:`bettercare.data.national` reads:
+
+* ``gp_registrations.csv`` (residents);
+* ``apc_episodes.csv`` (hospital spells; a spell of two or more nights is written as two
+  consultant episodes, so the episode-to-spell join is exercised);
+* ``ecds.csv`` (A&E attendances; an ambulance arrival is written as the emergency road
+  ambulance code, any other arrival as own transport, each disposal as the first code of
+  its group);
+* ``cld.csv`` (social care services: the Service Type and Component where the CLD can say
+  the service, e.g. ST-Max for reablement, the local field otherwise);
+* ``ons_population.csv`` (population by single year of age: each band's count spread
+  over its ages, the remainder to the youngest, so the bands sum back exactly);
+* ``ndop_request.dat`` / ``ndop_response.dat`` (the national data opt-out check: every
+  resident's NHS number sent, all but the opted-out returned).
+
+The other feeds have no national dataset in bettercare and are written in the internal
 layout (Parquet). Reading these files back gives the internal tables' values, except
 ``discharge_destination = 'reablement'``, which has no national code and is written as
 19 (usual place of residence, which is how ``discharge_usual_residence`` counts it
@@ -30,7 +36,10 @@ import pyarrow.csv as pacsv
 
 from bettercare.data.national import apc, cld, ecds, gp_registrations, ndop
 from bettercare.data.national.codes.admission_method import ADMISSION_METHOD
-from bettercare.data.national.codes.cld_service_type import CLD_SERVICE_TYPE
+from bettercare.data.national.codes.cld_service_type import (
+    CLD_SERVICE_COMPONENT,
+    CLD_SERVICE_TYPE,
+)
 from bettercare.data.national.codes.discharge_destination import DISCHARGE_DESTINATION
 from bettercare.data.national.codes.ecds import ECDS_CODES
 from bettercare.data.national.codes.person_stated_gender import PERSON_STATED_GENDER
@@ -112,14 +121,30 @@ def _gp_registrations(t: pa.Table) -> pa.Table:
     return pa.table(out)
 
 
+#: internal service type -> (CLD Service Type, Service Component) that say it; the other
+#: services are written with an empty Service Type and the local field
+_CLD_OF_SERVICE = {
+    "reablement": ("Short Term Support: ST-Max", None),
+    "residential_care": ("Long Term Support: Residential Care", None),
+    "nursing_care": ("Long Term Support: Nursing Care", None),
+    "home_care": ("Long Term Support: Community", "Home support or domiciliary care"),
+    "direct_payment": ("Long Term Support: Community", "Direct payment"),
+    "equipment": ("Short Term Support: Ongoing Low Level", "Equipment"),
+}
+
+
 def _cld(t: pa.Table) -> pa.Table:
-    lts = {
-        "residential": "Long Term Support: Residential Care",
-        "nursing": "Long Term Support: Nursing Care",
-    }
-    assert set(lts.values()) <= {c.code for c in CLD_SERVICE_TYPE.codes}
+    kinds = {k: v[0] for k, v in _CLD_OF_SERVICE.items()}
+    components = {k: v[1] for k, v in _CLD_OF_SERVICE.items() if v[1]}
+    assert set(kinds.values()) <= {c.code for c in CLD_SERVICE_TYPE.codes}
+    assert set(components.values()) <= {c.code for c in CLD_SERVICE_COMPONENT.codes}
+    service = t.column("service_type")
+    said = pc.is_in(service, value_set=pa.array(list(_CLD_OF_SERVICE)))
     out = {cld.RENAMED.get(c, c): t.column(c) for c in t.column_names if c != "setting"}
-    out["service_type"] = _recode(t.column("setting"), lts)  # community: not long-term
+    # the local field only where the CLD does not say the service
+    out[cld.LOCAL_SERVICE] = pc.if_else(said, pa.scalar(None, pa.string()), service)
+    out["service_type"] = _recode(service, kinds)
+    out[cld.COMPONENT] = _recode(service, components)
     return pa.table(out)
 
 
