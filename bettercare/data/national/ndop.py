@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from bettercare.data import nhs_numbers
@@ -59,27 +60,45 @@ def read_numbers(path: Path) -> list[tuple[int, str]]:
         raise FileRejected(
             [Issue(name, None, None, "unreadable", f"{name}: cannot be read ({exc.strerror})")]
         ) from exc
-    numbers: list[tuple[int, str]] = []
-    findings: list[tuple[int | None, str | None, str, str]] = []
-    for line_no, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        m = _LINE.match(line)
-        if m is None or not nhs_numbers.is_valid(m.group(1)):
-            findings.append(
-                (
-                    line_no,
-                    "nhs_number",
-                    INVALID,
-                    f"line {line_no} is not a valid NHS number followed by a comma; an "
-                    "opt-out that cannot be read cannot be applied",
-                )
-            )
-            continue
-        numbers.append((line_no, m.group(1)))
+    lines = [
+        (n, m.group(1) if m else None)
+        for n, line in enumerate(text.splitlines(), 1)
+        if line.strip()
+        for m in [_LINE.match(line)]
+    ]
+    valid = _valid([v or "" for _, v in lines])
+    numbers = [(n, v) for (n, v), ok in zip(lines, valid, strict=True) if ok and v]
+    findings: list[tuple[int | None, str | None, str, str]] = [
+        (
+            n,
+            "nhs_number",
+            INVALID,
+            f"line {n} is not a valid NHS number followed by a comma; an opt-out that "
+            "cannot be read cannot be applied",
+        )
+        for (n, v), ok in zip(lines, valid, strict=True)
+        if not (ok and v)
+    ]
     if findings:
         raise rejected(name, findings)
     return numbers
+
+
+def _valid(numbers: list[str]) -> list[bool]:
+    """Whether each value is a valid NHS number (:func:`nhs_numbers.sql_is_valid`, in bulk).
+
+    The SQL form of :func:`bettercare.data.nhs_numbers.is_valid` (tested to agree), so a
+    list of a million numbers is checked in well under a second.
+    """
+    if not numbers:
+        return []
+    con = duckdb.connect()
+    try:
+        con.register("entries", pa.table({"n": pa.array(numbers, pa.string())}))
+        rows = con.execute(f"SELECT {nhs_numbers.sql_is_valid('n')} FROM entries").fetchall()
+    finally:
+        con.close()
+    return [bool(r[0]) for r in rows]
 
 
 def convert(path: Path, others: tuple[Layout, ...] = ()) -> tuple[pa.Table, list[Issue]]:
