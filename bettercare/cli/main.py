@@ -28,6 +28,9 @@ COMMAND_MODULES: list[str] = [
     "synth",
     "metrics",
     "returns",
+    "serve",
+    "model",
+    "report",
 ]
 
 

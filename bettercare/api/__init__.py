@@ -1,1 +1,0 @@
-"""bettercare.api layer."""

@@ -1,0 +1,104 @@
+"""Tables of the app's database (SQLAlchemy 2 typed mappings).
+
+The schema itself is created by the Alembic migrations in ``migrations/versions``; a
+change here needs a new migration (``alembic revision`` against both engines).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bettercare.app.db import Base
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, stored in UTC."""
+    return datetime.now(UTC)
+
+
+class Hwb(Base):
+    """A Health and Wellbeing Board: the unit of scope for partners, analysts and coordinators."""
+
+    __tablename__ = "hwbs"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class User(Base):
+    """A person who logs in; one role, scoped to one HWB unless the role reads every HWB."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    hwb_code: Mapped[str | None] = mapped_column(ForeignKey("hwbs.code"), nullable=True)
+    organisation: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token for API clients (stored as a SHA-256 hash; OIDC can replace it later)."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """Every login attempt, for rate limiting (kept in the database so it holds across workers)."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), index=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
+class PlanRecord(Base):
+    """One BCF plan: the validated plan model as JSON, its workflow state and version.
+
+    ``version`` is SQLAlchemy's version counter: an update whose version is stale raises
+    ``StaleDataError`` (optimistic locking; the second of two concurrent saves is refused).
+    """
+
+    __tablename__ = "plans"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    hwb_code: Mapped[str] = mapped_column(ForeignKey("hwbs.code"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    framework: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(40), default="draft")
+    assurance_outcome: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class AuditEvent(Base):
+    """One line of the append-only audit log (database triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(40))
+    hwb_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    action: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str] = mapped_column(String(300))
+    outcome: Mapped[str] = mapped_column(String(20))
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)
+    after: Mapped[str | None] = mapped_column(Text, nullable=True)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)

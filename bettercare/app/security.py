@@ -1,0 +1,296 @@
+"""One security model for pages, the JSON API and the FHIR API: roles, scope, logins.
+
+Who may do what is decided here and nowhere else: :data:`PERMISSIONS` maps each action to
+the roles that may take it, and :func:`allowed` adds the scope rule (a user acts within
+their own Health and Wellbeing Board unless their role reads every HWB). Routes call
+:func:`authorize`, which records a refusal in the audit log before raising
+:class:`AccessDenied` (401 for an anonymous caller, 403 otherwise).
+
+Authentication: password login (argon2id hashes) into a signed session cookie, with a
+CSRF token for every unsafe request made with that cookie; API clients use a bearer
+token instead (``POST /auth/token``). Both resolve to a :class:`Principal`, so an OIDC
+login can later replace passwords without touching any route.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bettercare.app.models import ApiToken, User
+
+
+class Role(StrEnum):
+    """The roles of issue 12; each user has one."""
+
+    PUBLIC = "public"  # published board papers only
+    PARTNER_EDITOR = "partner_editor"  # edits the plans of their own HWB
+    ANALYST = "analyst"  # aggregate metrics of their own HWB
+    CARE_COORDINATOR = "care_coordinator"  # patient-level data of their own HWB
+    ASSURER = "assurer"  # reads every HWB, records the assurance outcome
+    ADMIN = "admin"  # users, the audit log, everything
+
+
+class Action(StrEnum):
+    """Everything a route can ask permission for."""
+
+    VIEW_PUBLISHED = "view_published"
+    VIEW_PLAN = "view_plan"
+    EDIT_PLAN = "edit_plan"
+    AGREE_PLAN = "agree_plan"  # partners agree the draft
+    APPROVE_PLAN = "approve_plan"  # HWB approval recorded
+    SUBMIT_PLAN = "submit_plan"
+    ASSURE_PLAN = "assure_plan"
+    IMPORT_PLAN = "import_plan"
+    VIEW_METRICS = "view_metrics"
+    UPLOAD_RETURN = "upload_return"
+    VIEW_PATIENTS = "view_patients"
+    EDIT_CARE_RECORDS = "edit_care_records"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_USERS = "manage_users"
+
+
+_ALL = frozenset(Role)
+_SIGNED_IN = _ALL - {Role.PUBLIC}
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.VIEW_PUBLISHED: _ALL,
+    Action.VIEW_PLAN: _SIGNED_IN,
+    Action.EDIT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
+    Action.AGREE_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
+    Action.APPROVE_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
+    Action.SUBMIT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
+    Action.ASSURE_PLAN: frozenset({Role.ASSURER, Role.ADMIN}),
+    Action.IMPORT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
+    Action.VIEW_METRICS: frozenset(
+        {Role.PARTNER_EDITOR, Role.ANALYST, Role.CARE_COORDINATOR, Role.ASSURER, Role.ADMIN}
+    ),
+    Action.UPLOAD_RETURN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
+    # Patient-level data is for direct care only: not even the admin reads it.
+    Action.VIEW_PATIENTS: frozenset({Role.CARE_COORDINATOR}),
+    Action.EDIT_CARE_RECORDS: frozenset({Role.CARE_COORDINATOR}),
+    Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
+    Action.MANAGE_USERS: frozenset({Role.ADMIN}),
+}
+# Roles whose scope is every HWB (all others act within their own).
+EVERY_HWB = frozenset({Role.ASSURER, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a user (role, HWB) or the anonymous public."""
+
+    username: str
+    role: Role
+    hwb_code: str | None = None
+    user_id: int | None = None
+    via_token: bool = False
+
+    @property
+    def anonymous(self) -> bool:
+        """True for a caller who has not signed in."""
+        return self.user_id is None
+
+
+ANONYMOUS = Principal(username="anonymous", role=Role.PUBLIC)
+
+
+def allowed(principal: Principal, action: Action, hwb_code: str | None = None) -> bool:
+    """May ``principal`` take ``action`` on something of ``hwb_code`` (None: not HWB-scoped)?"""
+    if principal.role not in PERMISSIONS[action]:
+        return False
+    if hwb_code is None or principal.role in EVERY_HWB or action is Action.VIEW_PUBLISHED:
+        return True
+    return principal.hwb_code == hwb_code
+
+
+class AccessDenied(Exception):
+    """Raised by :func:`authorize`; the app turns it into 401/403 (already audit-logged)."""
+
+    def __init__(self, principal: Principal, action: str, target: str) -> None:
+        super().__init__(f"{principal.username} may not {action} {target}")
+        self.principal = principal
+        self.action = action
+        self.target = target
+
+    @property
+    def status_code(self) -> int:
+        """401 asks the caller to sign in; 403 refuses a signed-in caller."""
+        return 401 if self.principal.anonymous else 403
+
+
+def client_ip(request: Request) -> str | None:
+    """The peer address (no proxy headers are trusted)."""
+    return request.client.host if request.client else None
+
+
+def authorize(
+    request: Request,
+    principal: Principal,
+    action: Action,
+    target: str,
+    hwb_code: str | None = None,
+) -> None:
+    """Raise :class:`AccessDenied` (after logging the refusal) unless the action is allowed."""
+    if allowed(principal, action, hwb_code):
+        return
+    from bettercare.app import audit  # audit imports this module's Principal
+
+    audit.record_now(
+        request.app.state.sessions,
+        principal,
+        str(action),
+        target,
+        audit.DENIED,
+        ip=client_ip(request),
+        hwb_code=hwb_code,
+        detail=f"{request.method} {request.url.path}",
+    )
+    raise AccessDenied(principal, str(action), target)
+
+
+# --- passwords -------------------------------------------------------------------------
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+MIN_PASSWORD_LENGTH = 12
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when ``password`` matches (constant-time in the library)."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the user does not exist, so timing does not reveal names.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def authenticate(db: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, else None."""
+    user = db.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    return user if verify_password(user.password_hash, password) else None
+
+
+# --- bearer tokens ---------------------------------------------------------------------
+
+TOKEN_LIFETIME = timedelta(hours=8)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(db: Session, user: User) -> str:
+    """A new bearer token for ``user`` (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    db.add(
+        ApiToken(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            expires_at=datetime.now(UTC) + TOKEN_LIFETIME,
+        )
+    )
+    return token
+
+
+def principal_of(user: User, via_token: bool = False) -> Principal:
+    """The principal a user acts as."""
+    return Principal(
+        username=user.username,
+        role=Role(user.role),
+        hwb_code=user.hwb_code,
+        user_id=user.id,
+        via_token=via_token,
+    )
+
+
+def _user_for_token(db: Session, token: str) -> User | None:
+    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None:
+        return None
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    if expires < datetime.now(UTC):
+        return None
+    user = db.get(User, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def current_principal(request: Request) -> Principal:
+    """FastAPI dependency: the caller, from a bearer token or the session cookie."""
+    factory: sessionmaker[Session] = request.app.state.sessions
+    auth = request.headers.get("authorization", "")
+    with factory() as db:
+        if auth.lower().startswith("bearer "):
+            user = _user_for_token(db, auth[7:].strip())
+            return principal_of(user, via_token=True) if user else ANONYMOUS
+        user_id = request.session.get("user_id")
+        if isinstance(user_id, int):
+            user = db.get(User, user_id)
+            if user is not None and user.active:
+                return principal_of(user)
+    return ANONYMOUS
+
+
+# --- CSRF ------------------------------------------------------------------------------
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created on first use); templates put it in every form."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+class CsrfFailed(Exception):
+    """An unsafe request made with the session cookie lacked the session's CSRF token."""
+
+
+async def csrf_protect(request: Request) -> None:
+    """App-wide dependency: unsafe cookie-authenticated requests must carry the CSRF token.
+
+    The token comes in the ``X-CSRF-Token`` header or a ``csrf_token`` form field. Bearer
+    token requests carry no ambient authority, so they need none; nor do JSON bodies
+    (``application/json``, ``application/fhir+json``), which a browser sends cross-site only
+    after a CORS preflight that this server never grants.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in ("application/json", "application/fhir+json"):
+        return
+    expected = request.session.get("csrf")
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        value = (await request.form()).get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not (isinstance(expected, str) and sent and hmac.compare_digest(expected, sent)):
+        raise CsrfFailed()

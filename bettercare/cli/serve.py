@@ -1,0 +1,79 @@
+"""``bettercare serve``: the web app on localhost (plans, metrics, sign-off, FHIR API).
+
+The embedded default keeps everything in ``bettercare-app.db`` (SQLite) in the current
+directory; ``--database postgresql+psycopg://...`` uses PostgreSQL. The example plans
+are loaded on first start, and an ``admin`` user is created whose password is
+``$BETTERCARE_ADMIN_PASSWORD`` or, if unset, printed once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from bettercare.app.settings import DATABASE_ENV, AppSettings
+
+EXIT_INVALID = 2
+out = Console()
+err = Console(stderr=True)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``bettercare serve`` to the root command."""
+    root.command("serve")(serve)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (localhost by default)."),
+    port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
+    database: str = typer.Option(
+        "sqlite:///bettercare-app.db",
+        envvar=DATABASE_ENV,
+        help="SQLAlchemy URL of the app's database (SQLite file or postgresql+psycopg://).",
+    ),
+    store: Path | None = typer.Option(
+        None, help="Analytics store (DuckDB) for the metrics dashboard."
+    ),
+    examples: Path | None = typer.Option(
+        None, help="Folder of plan YAML files loaded on first start (default: examples/)."
+    ),
+    secure_cookies: bool = typer.Option(
+        False, help="Send the session cookie over HTTPS only (behind a TLS proxy)."
+    ),
+) -> None:
+    """Run the web app: every partner plans, signs off and monitors the BCF in a browser."""
+    import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bettercare.app.main import create_app
+    from bettercare.data.plan_files import PlanFileError
+
+    if examples is not None and not examples.is_dir():
+        err.print(f"[red]error:[/red] {escape(str(examples))}: not a folder of plan files")
+        raise typer.Exit(EXIT_INVALID)
+    if store is not None and not store.is_file():
+        err.print(f"[red]error:[/red] {escape(str(store))}: no such analytics store")
+        raise typer.Exit(EXIT_INVALID)
+    settings = AppSettings(
+        database_url=database, store=store, examples_dir=examples, cookie_secure=secure_cookies
+    )
+    try:
+        app = create_app(settings)
+    except PlanFileError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc).splitlines()[0])}")
+        raise typer.Exit(EXIT_INVALID) from None
+    except SQLAlchemyError as exc:
+        first = str(exc).splitlines()[0]
+        err.print(f"[red]error:[/red] database {escape(database)}: {escape(first)}")
+        raise typer.Exit(EXIT_INVALID) from None
+    if app.state.generated_admin_password:
+        out.print(
+            "First start: user [bold]admin[/bold] created with password "
+            f"[bold]{app.state.generated_admin_password}[/bold] (shown once; set "
+            "$BETTERCARE_ADMIN_PASSWORD to choose it)."
+        )
+    out.print(f"bettercare web app on http://{host}:{port}/ (Ctrl+C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
