@@ -241,6 +241,7 @@ def quarantine(store: Path) -> list[tuple]:
         con.close()
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("key_env")
 def test_ecds_loads_the_same_store_as_the_internal_layout(tmp_path: Path) -> None:
     internal = write_feeds(tmp_path / "i")
@@ -257,6 +258,7 @@ def test_ecds_loads_the_same_store_as_the_internal_layout(tmp_path: Path) -> Non
     assert all(NHS[0] not in map(str, r) for r in rows)  # pseudonymised: person_id only
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("key_env")
 def test_ingest_quarantines_a_bad_row_naming_the_ecds_field(tmp_path: Path) -> None:
     directory = write_feeds(tmp_path / "n")
@@ -279,6 +281,7 @@ def test_ingest_quarantines_a_bad_row_naming_the_ecds_field(tmp_path: Path) -> N
     assert table_rows(store, "ae_attendances") == []
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("key_env")
 def test_a_rejected_ecds_file_loads_nothing_of_it(tmp_path: Path) -> None:
     directory = write_feeds(tmp_path / "n")
@@ -366,6 +369,7 @@ def test_same_seed_same_attendances() -> None:
     assert not a.equals(c)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("key_env")
 def test_the_documented_sample_ingests(tmp_path: Path) -> None:
     sample = Path(__file__).parent.parent / "docs" / "datasets" / "samples" / "ecds.csv"

@@ -110,6 +110,7 @@ def opt_out_register(store: Path) -> int:
     return row[0] if row else 0
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("key_env")
 def test_the_check_loads_the_same_store_as_the_internal_opt_out_list(tmp_path: Path) -> None:
     internal = write_feeds(tmp_path / "i")
