@@ -179,3 +179,13 @@ def test_the_documented_sample_reads() -> None:
     table, issues = read_national(samples / "ndop_response.dat")
     assert issues == []
     assert table.column("nhs_number").to_pylist() == ["9990000050"]
+
+
+def test_a_file_in_another_layout_is_rejected_at_its_first_line(tmp_path: Path) -> None:
+    # the internal opt_outs.csv layout (a header, then numbers) saved as the response
+    dat(tmp_path / "ndop_request.dat", [f"{n}," for n in NHS])
+    path = dat(tmp_path / "ndop_response.dat", ["nhs_number", *NHS[:2]])
+    assert rejection(path) == [("ndop_response.dat", 1, "nhs_number", ndop.INVALID, "")]
+    # a CSV of several fields (here ECDS-like) is rejected line by line, the value unshown
+    path = dat(tmp_path / "ndop_response.dat", ["ec_ident,nhs_number", f"A1,{NHS[0]}"])
+    assert [r[1] for r in rejection(path)] == [1, 2]
