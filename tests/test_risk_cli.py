@@ -81,3 +81,9 @@ def test_no_half_written_out_on_error(tmp_path: Path):
     out = tmp_path / "out"
     _one_line_error(_risk("evaluate", "--store", str(store), "--out", str(out)), "too few")
     assert not out.exists()
+
+
+def test_index_date_outside_the_data(tmp_path):
+    store = make_store(tmp_path / "s.duckdb")
+    res = _risk("stratify", "--store", str(store), "--index-date", "2030-04-01")
+    _one_line_error(res, "index date 2030-04-01 is outside the store's data")

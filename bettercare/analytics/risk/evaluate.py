@@ -311,9 +311,13 @@ def evaluate_store(
         test = features_from(con, test_index, outcome=True)
     fitted: RiskModel = fit(train, model, seed)
     baseline = fit(train, "baseline", seed)
-    if len(test) < 100:
-        raise RiskDataError(f"too few people to test a risk model: {len(test)} adults")
     y = test["admitted"].to_numpy(bool)
+    if len(test) < 100 or y.all() or not y.any():
+        raise RiskDataError(
+            f"too few people to test a risk model: {len(test)} adults, {int(y.sum())} "
+            f"admitted in the test year from {test_index} (need 100 adults, some admitted "
+            "and some not)"
+        )
     p_model, p_base = fitted.predict(test), baseline.predict(test)
     return Evaluation(
         model=model,
