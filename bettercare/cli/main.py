@@ -29,6 +29,8 @@ COMMAND_MODULES: list[str] = [
     "metrics",
     "returns",
     "serve",
+    "risk",
+    "register",
     "model",
     "report",
 ]
