@@ -12,7 +12,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from bettercare import __version__
 from bettercare.app import audit, seed
 from bettercare.app.db import make_engine, migrate, session_factory
-from bettercare.app.pages import admin, api, auth, home, metrics, plans, reports, returns
+from bettercare.app.fhir.errors import csrf_response, denied_response
+from bettercare.app.fhir.router import router as fhir_router
+from bettercare.app.pages import admin, api, auth, care, home, metrics, plans, reports, returns
 from bettercare.app.security import (
     AccessDenied,
     CsrfFailed,
@@ -24,6 +26,7 @@ from bettercare.app.settings import AppSettings, default_examples_dir
 from bettercare.app.templating import render
 
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
+ROUTERS += [fhir_router, care.router]  # issue 13: FHIR API, care coordination
 # webdash's monitoring pages go first: plans' /plans/{id}/{part}/{index} would catch them
 ROUTERS[:0] = [metrics.router, returns.router, reports.router]
 
@@ -77,6 +80,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                           title="Not allowed",
                           message="Your role does not allow this. The attempt has been "
                           "recorded.")  # fmt: skip
+        if request.url.path.startswith("/fhir/"):
+            return denied_response(exc.status_code)  # a FHIR OperationOutcome
         return JSONResponse({"detail": "not allowed"}, status_code=exc.status_code)
 
     @app.exception_handler(CsrfFailed)
@@ -89,6 +94,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                           title="Form expired",
                           message="The form's security token is missing or stale: reload "
                           "the page and try again.")  # fmt: skip
+        if request.url.path.startswith("/fhir/"):
+            return csrf_response()
         return JSONResponse({"detail": "CSRF token missing or invalid"}, status_code=403)
 
     return app

@@ -29,9 +29,10 @@ COMMAND_MODULES: list[str] = [
     "metrics",
     "returns",
     "serve",
+    "risk",
+    "register",
     "model",
     "report",
-    "risk",
 ]
 
 

@@ -102,6 +102,18 @@ def test_out_of_scope_refused_and_audited(app, client, login) -> None:
     assert _events(app, actor="analyst", outcome="denied")
 
 
+def test_edit_forms_by_role(app, client, login) -> None:
+    forms = [f"{PLAN}/{part}/0" for part in ("schemes", "funding", "risks", "conditions",
+                                             "metrics", "sign_offs")]  # fmt: skip
+    forms += [f"{PLAN}/schemes/new", f"{PLAN}/budget", f"{PLAN}/risk_share"]
+    for user, expected in (("coordinator", 403), ("assurer", 403), ("editor", 200),
+                           ("admin", 200)):  # fmt: skip
+        login(user)
+        assert [client.get(url).status_code for url in forms] == [expected] * len(forms), user
+    assert len(_events(app, actor="assurer", action="edit_plan", outcome="denied")) == len(forms)
+    assert client.get("/plans/leicester_city_2014/schemes/0").status_code == 200  # admin: any
+
+
 def test_anonymous_cannot_add_a_scheme_or_read_a_draft(app, client) -> None:
     r = client.post(f"{PLAN}/schemes", data={"reference": "X1", "name": "x"})
     assert not 200 <= r.status_code < 300
@@ -223,6 +235,15 @@ def test_invalid_input_is_shown_inline_and_nothing_is_saved(
     assert _events(app, action="edit_plan", outcome="invalid")
 
 
+def test_user_input_is_escaped_in_every_page(app, client, login) -> None:
+    login("editor")
+    data = _form(client.get(f"{PLAN}/schemes/0").text, "item-form")
+    data["name"] = '<script>alert("x")</script>'
+    assert client.post(f"{PLAN}/schemes/0", data=data).status_code == 200
+    for page in (client.get(PLAN).text, client.get(f"{PLAN}/schemes/0").text):
+        assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+
+
 def test_duplicate_reference_is_refused_with_the_models_message(app, client, login) -> None:
     login("editor")
     data = _form(client.get(f"{PLAN}/schemes/new").text, "item-form")
@@ -287,9 +308,11 @@ def test_edit_funding_condition_and_metric_trajectory(app, client, login) -> Non
 
 def test_unknown_part_and_index(app, client, login) -> None:
     login("editor")
-    assert client.get(f"{PLAN}/gardens/0").status_code == 422
+    assert client.get(f"{PLAN}/gardens/0").status_code == 404  # no such list: no route
+    assert client.get(f"{PLAN}/schemes/first").status_code == 422
     assert client.get(f"{PLAN}/schemes/999").status_code == 404
-    assert client.get("/plans/no-such-plan").status_code == 404
+    r = client.get("/plans/no-such-plan")
+    assert r.status_code == 404 and "Not found: no plan" in r.text
 
 
 # --- YAML ------------------------------------------------------------------------------
@@ -336,9 +359,10 @@ def test_import_a_new_plan_refuse_an_existing_one_and_bad_files(app, client, log
     r = _upload(client, "bad.yaml", bad.encode(), token)
     assert r.status_code == 422
     line = next(i for i, s in enumerate(bad.splitlines(), 1) if "population: lots" in s)
-    assert f"bad.yaml:{line}" in r.text and "hwb.population" in r.text
+    assert f"<code>bad.yaml:{line}</code>" in r.text and "hwb.population" in r.text
     r = _upload(client, "broken.yaml", b"plan_id: [unclosed\n", token)
-    assert r.status_code == 422 and "broken.yaml:" in r.text and "yaml-syntax" in r.text
+    assert r.status_code == 422 and "<code>broken.yaml:2</code>" in r.text
+    assert "yaml-syntax" in r.text and "bettercare-import" not in r.text
     with app.state.sessions() as db:
         assert db.get(PlanRecord, "rutland-bad") is None
     assert len(_events(app, action="import_plan", outcome="invalid")) == 2
@@ -388,3 +412,39 @@ def test_every_example_exports_to_the_same_plan_and_findings(example: Path, tmp_
     assert again == plan
     key = sorted((f.rule, f.severity, f.path, f.message) for f in findings)
     assert key == sorted((f.rule, f.severity, f.path, f.message) for f in original)
+
+
+def test_finding_paths_map_to_form_fields() -> None:
+    from bettercare.app.plan_forms import COLLECTIONS, field_for
+    from bettercare.data.plan_files import load_plan
+
+    plan = load_plan(EXAMPLES / "rutland_2014.yaml")
+    schemes, budget, share = (COLLECTIONS[k] for k in ("schemes", "budget", "risk_share"))
+    fields = schemes.fields(plan, None)
+    assert field_for("schemes[2].spend.2015/16", schemes, 2, fields) == "spend.2015/16"
+    assert field_for("schemes[2].sources", schemes, 2, fields) == ""  # the scheme as a whole
+    assert field_for("schemes[12].spend.2015/16", schemes, 2, fields) is None  # another one
+    assert field_for("schemes[2]", schemes, 2, fields) == ""
+    fields = budget.fields(plan, None)
+    assert field_for("agreed_pooled_budget.2014/15", budget, 0, fields) == (
+        "agreed_pooled_budget.2014/15"
+    )
+    assert field_for("agreed_pooled_budget", budget, 0, fields) == "agreed_pooled_budget.2014/15"
+    assert field_for("schemes[2].spend.2015/16", budget, 0, fields) is None
+    fields = share.fields(plan, None)
+    assert field_for("risk_share", share, 0, fields) == ""
+    assert field_for("risk_share.shares.elr_ccg", share, 0, fields) == "shares.elr_ccg"
+
+
+def test_findings_link_to_the_form_that_fixes_them() -> None:
+    from bettercare.app.pages.plans import finding_link
+    from bettercare.domain.findings import Finding
+
+    def link(path: str) -> str | None:
+        return finding_link("p", Finding("r", Severity.ERROR, path, "m"))
+
+    assert link("schemes[2].spend.2015/16") == "/plans/p/schemes/2"
+    assert link("national_conditions[1]") == "/plans/p/conditions/1"
+    assert link("agreed_pooled_budget.2014/15") == "/plans/p/budget"
+    assert link("risk_share") == "/plans/p/risk_share"
+    assert link("funding") is None

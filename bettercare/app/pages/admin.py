@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -109,7 +109,8 @@ def user_errors(
     if hwb_code and db.get(Hwb, hwb_code) is None:
         errors["hwb_code"] = f"no Health and Wellbeing Board '{hwb_code}'"
     elif parsed not in EVERY_HWB and parsed is not Role.PUBLIC and not hwb_code:
-        errors["hwb_code"] = f"a {parsed.value.replace('_', ' ')} works within one HWB: choose it"
+        role_name = parsed.value.replace("_", " ")
+        errors["hwb_code"] = f"the {role_name} role works within one HWB: choose it"
     return errors
 
 
@@ -151,7 +152,8 @@ def add_user(
 @router.post("/admin/users/{user_id}/active", response_model=None)
 def set_active(
     request: Request,
-    user_id: int,
+    # an INTEGER column: a larger id is a 500 on PostgreSQL (found by schemathesis)
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     active: str = Form(..., max_length=5),
     principal: Principal = Depends(current_principal),
 ) -> Response:

@@ -42,6 +42,7 @@ from bettercare.app.plan_forms import (
     delete_item,
     form_values,
     invalid_notes,
+    items_of,
     notes_for,
     read_form,
 )
@@ -50,6 +51,7 @@ from bettercare.app.plans import (
     export_yaml,
     get_plan,
     history,
+    hwb_code,
     import_plan,
     plan_of,
     record_transition,
@@ -122,10 +124,20 @@ class Part(StrEnum):
     CONDITIONS = "conditions"
     METRICS = "metrics"
     SIGN_OFFS = "sign_offs"
+    BUDGET = "budget"  # the pooled budget (one form, not a list)
+    RISK_SHARE = "risk_share"  # risk share and contingency (one form)
 
 
 _ITEM_PATH = re.compile(r"^(schemes|funding|risks|national_conditions|metrics|sign_offs)\[(\d+)\]")
-_PART_OF_ATTR = {c.attr: c.key for c in COLLECTIONS.values()}
+_PART_OF_ATTR = {c.attr: c.key for c in COLLECTIONS.values() if not c.single}
+# plan keys edited by a form of their own (finding paths link to it)
+_SINGLE_FORMS = {
+    "minimum_pooled_budget": "budget",
+    "agreed_pooled_budget": "budget",
+    "protected_social_care": "budget",
+    "nhs_minimum_social_care": "budget",
+    "risk_share": "risk_share",
+}
 
 
 # --- scope -----------------------------------------------------------------------------
@@ -137,6 +149,12 @@ def load_record(db: Session, plan_id: str) -> PlanRecord:
     if record is None:
         raise HTTPException(status_code=404, detail=f"no plan '{plan_id}'")
     return record
+
+
+def not_found_page(request: Request, principal: Principal, exc: HTTPException) -> Response:
+    """A 404 as a page (the JSON API keeps FastAPI's JSON answer)."""
+    return render(request, "error.html.j2", principal, status_code=404, title="Not found",
+                  message=f"Not found: {exc.detail}.")  # fmt: skip
 
 
 def authorize_view(request: Request, principal: Principal, record: PlanRecord) -> None:
@@ -202,9 +220,10 @@ def heatmap(plan: Plan) -> dict[str, Any]:
 def finding_link(plan_id: str, finding: Finding) -> str | None:
     """The edit form a finding's path points into (``schemes[2]...`` -> scheme 2's form)."""
     match = _ITEM_PATH.match(finding.path)
-    if not match:
-        return None
-    return f"/plans/{plan_id}/{_PART_OF_ATTR[match.group(1)]}/{match.group(2)}"
+    if match:
+        return f"/plans/{plan_id}/{_PART_OF_ATTR[match.group(1)]}/{match.group(2)}"
+    single = _SINGLE_FORMS.get(re.split(r"[.\[]", finding.path, maxsplit=1)[0])
+    return f"/plans/{plan_id}/{single}" if single else None
 
 
 def _overview_context(
@@ -267,7 +286,9 @@ def _import(request: Request, principal: Principal, raw: bytes, name: str) -> Re
     with tempfile.TemporaryDirectory(prefix="bettercare-import-") as tmp:
         path = FilePath(tmp) / name
         path.write_bytes(raw)  # the reader enforces MAX_PLAN_BYTES on this copy
-        plan, findings = validate_plan_file(path)
+        plan, found = validate_plan_file(path)
+    # findings name the uploaded file, not the temporary copy
+    findings = [f.located(name, f.line) for f in found]
     with request.app.state.sessions() as db:
         if plan is None:
             audit.record(db, principal, str(Action.IMPORT_PLAN), f"file:{name}", audit.INVALID,
@@ -277,8 +298,6 @@ def _import(request: Request, principal: Principal, raw: bytes, name: str) -> Re
             return render(request, "plan_import.html.j2", principal, status_code=422,
                           findings=findings, message=f"{name} was not imported: "
                           "fix the problems below and upload it again.")  # fmt: skip
-        from bettercare.app.plans import hwb_code
-
         authorize(request, principal, Action.IMPORT_PLAN, f"plan:{plan.plan_id}", hwb_code(plan))
         if get_plan(db, plan.plan_id) is not None:
             audit.record(db, principal, str(Action.IMPORT_PLAN), f"plan:{plan.plan_id}",
@@ -303,7 +322,10 @@ def overview(
 ) -> Response:
     """A plan at a glance: budget, schemes, conditions, risks, sign-offs, workflow, findings."""
     with request.app.state.sessions() as db:
-        record = load_record(db, plan_id)
+        try:
+            record = load_record(db, plan_id)
+        except HTTPException as exc:
+            return not_found_page(request, principal, exc)
         authorize_view(request, principal, record)
         ctx = _overview_context(db, principal, record, plan_of(record))
     return render(request, "plan.html.j2", principal, **ctx)
@@ -406,7 +428,8 @@ def _workflow(
                           f"(now version {record.version}, by {record.updated_by}): check it "
                           "and try again.", [])  # fmt: skip
         try:
-            result = take_step(plan, State(record.state), step, outcome, dt.date.today())
+            today = dt.datetime.now(dt.UTC).date()
+            result = take_step(plan, State(record.state), step, outcome, today)
         except WorkflowError as exc:
             return refuse(409, audit.INVALID, f"Not possible: {exc}.", [])
         if not result.allowed:
@@ -414,14 +437,14 @@ def _workflow(
                           f"{len(result.errors)} planning rule error(s). Fix them in draft "
                           "first.", result.errors)  # fmt: skip
         before = {"state": record.state, "outcome": record.assurance_outcome}
-        if result.plan != plan:
-            save_plan(db, record, result.plan, principal.username)
-        record_transition(db, record, result.target, outcome, principal.username, note)
-        audit.record(db, principal, str(transition.action), target, before=before,
-                     after={"state": str(result.target), "outcome": outcome and str(outcome),
-                            "note": note},
-                     ip=client_ip(request), hwb_code=record.hwb_code)  # fmt: skip
         try:
+            if result.plan != plan:
+                save_plan(db, record, result.plan, principal.username)
+            record_transition(db, record, result.target, outcome, principal.username, note)
+            audit.record(db, principal, str(transition.action), target, before=before,
+                         after={"state": str(result.target),
+                                "outcome": outcome and str(outcome), "note": note},
+                         ip=client_ip(request), hwb_code=record.hwb_code)  # fmt: skip
             db.commit()
         except StaleDataError:
             db.rollback()
@@ -434,8 +457,7 @@ def _workflow(
 
 
 def _items(plan: Plan, coll: Collection) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = plan.model_dump(mode="python")[coll.attr]
-    return items
+    return items_of(plan.model_dump(mode="python"), coll, coll.fields(plan, None))
 
 
 def _edit_page(
@@ -462,6 +484,8 @@ def _edit_page(
 
 
 def _edit_target(plan_id: str, coll: Collection, index: int | None) -> str:
+    if coll.single:
+        return f"plan:{plan_id}/{coll.attr or coll.key}"
     return f"plan:{plan_id}/{coll.attr}" + ("" if index is None else f"[{index}]")
 
 
@@ -489,52 +513,101 @@ def _open_form(
                       form_values(fields, item), notes=notes, saved=saved)  # fmt: skip
 
 
-@router.get("/plans/{plan_id}/{part}/new", response_class=HTMLResponse)
-def new_item(
-    request: Request, plan_id: PlanId, part: Part,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """The form for a new scheme, funding contribution, risk, condition, metric or sign-off."""
-    return _open_form(request, principal, plan_id, part, None)
+def _item_routes(part: Part) -> None:
+    """The form routes of one list, under its literal name (``/plans/{id}/schemes/...``).
+
+    Literal segments rather than a ``{part}`` parameter, so these routes never take a
+    path of another page under ``/plans/{id}/`` (such as the returns').
+    """
+    base = f"/plans/{{plan_id}}/{part.value}"
+    singular = COLLECTIONS[part.value].singular
+
+    def form_page(
+        request: Request, principal: Principal, plan_id: str, index: int | None, saved: bool
+    ) -> Response:
+        try:
+            return _open_form(request, principal, plan_id, part, index, saved)
+        except HTTPException as exc:
+            return not_found_page(request, principal, exc)
+
+    def new_item(
+        request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+    ) -> Response:
+        return form_page(request, principal, plan_id, None, False)
+
+    def edit_item(
+        request: Request, plan_id: PlanId, index: Index, saved: bool = False,
+        principal: Principal = Depends(current_principal),
+    ) -> Response:  # fmt: skip
+        return form_page(request, principal, plan_id, index, saved)
+
+    async def add_item(
+        request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+    ) -> Response:
+        form = dict(await request.form())
+        return await run_in_threadpool(_save, request, principal, plan_id, part, None, form)
+
+    async def save_item(
+        request: Request, plan_id: PlanId, index: Index,
+        principal: Principal = Depends(current_principal),
+    ) -> Response:  # fmt: skip
+        form = dict(await request.form())
+        return await run_in_threadpool(_save, request, principal, plan_id, part, index, form)
+
+    async def remove_item(
+        request: Request, plan_id: PlanId, index: Index,
+        principal: Principal = Depends(current_principal),
+    ) -> Response:  # fmt: skip
+        form = dict(await request.form())
+        return await run_in_threadpool(_save, request, principal, plan_id, part, index, form, True)
+
+    key = part.value
+    if COLLECTIONS[key].single:
+
+        def single_form(
+            request: Request, plan_id: PlanId, saved: bool = False,
+            principal: Principal = Depends(current_principal),
+        ) -> Response:  # fmt: skip
+            return form_page(request, principal, plan_id, 0, saved)
+
+        async def save_single(
+            request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+        ) -> Response:
+            form = dict(await request.form())
+            return await run_in_threadpool(_save, request, principal, plan_id, part, 0, form)
+
+        router.add_api_route(base, single_form, methods=["GET"], name=f"edit_{key}",
+                             description=f"The {singular} form, with the rules' findings.",
+                             response_model=None, response_class=HTMLResponse)  # fmt: skip
+        router.add_api_route(base, save_single, methods=["POST"], name=f"save_{key}",
+                             description=f"Save the {singular} (the form carries the version).",
+                             response_model=None, response_class=Response)  # fmt: skip
+        return
+    routes: list[tuple[str, str, Any, str, str]] = [
+        ("GET", "/new", new_item, f"new_{key}", f"The form for a new {singular}."),
+        ("GET", "/{index}", edit_item, f"edit_{key}",
+         f"The edit form of one {singular}, with the planning rules' findings by its fields."),
+        ("POST", "", add_item, f"add_{key}",
+         f"Add a {singular} (form fields as the new form's; nothing saved if invalid)."),
+        ("POST", "/{index}", save_item, f"save_{key}",
+         f"Save an edited {singular} (the form carries the plan version)."),
+        ("POST", "/{index}/delete", remove_item, f"delete_{key}",
+         f"Delete a {singular} (the form carries the plan version)."),
+    ]  # fmt: skip
+    for method, tail, endpoint, name, doc in routes:
+        router.add_api_route(
+            base + tail,
+            endpoint,
+            methods=[method],
+            name=name,
+            description=doc,
+            response_model=None,
+            response_class=HTMLResponse if method == "GET" else Response,
+        )
 
 
-@router.get("/plans/{plan_id}/{part}/{index}", response_class=HTMLResponse)
-def edit_item(
-    request: Request, plan_id: PlanId, part: Part, index: Index, saved: bool = False,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """The edit form of one item, with the planning rules' findings next to its fields."""
-    return _open_form(request, principal, plan_id, part, index, saved)
-
-
-@router.post("/plans/{plan_id}/{part}", response_model=None)
-async def add_item(
-    request: Request, plan_id: PlanId, part: Part,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """Add an item (``POST /plans/{id}/schemes`` adds a scheme)."""
-    form = dict(await request.form())
-    return await run_in_threadpool(_save, request, principal, plan_id, part, None, form)
-
-
-@router.post("/plans/{plan_id}/{part}/{index}", response_model=None)
-async def save_item(
-    request: Request, plan_id: PlanId, part: Part, index: Index,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """Save an edited item."""
-    form = dict(await request.form())
-    return await run_in_threadpool(_save, request, principal, plan_id, part, index, form)
-
-
-@router.post("/plans/{plan_id}/{part}/{index}/delete", response_model=None)
-async def remove_item(
-    request: Request, plan_id: PlanId, part: Part, index: Index,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """Delete an item (the form carries the plan version like any save)."""
-    form = dict(await request.form())
-    return await run_in_threadpool(_save, request, principal, plan_id, part, index, form, True)
+for _part in Part:
+    _item_routes(_part)
 
 
 def _save(
@@ -605,7 +678,8 @@ def _save(
             return refuse(409, audit.CONFLICT, _conflict_message(fresh, sent))
     if delete:
         return RedirectResponse(f"/plans/{plan_id}#{coll.key}", status_code=303)
-    return RedirectResponse(f"/plans/{plan_id}/{coll.key}/{index}?saved=true", status_code=303)
+    page = f"/plans/{plan_id}/{coll.key}" + ("" if coll.single else f"/{index}")
+    return RedirectResponse(f"{page}?saved=true", status_code=303)
 
 
 def _conflict_message(record: PlanRecord, sent: int | None) -> str:
