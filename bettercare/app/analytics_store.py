@@ -28,9 +28,11 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import queue
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -58,6 +60,51 @@ log = logging.getLogger(__name__)
 #: Held while matplotlib draws: its style context (``rc_context``) is process-global, so
 #: two threads drawing at once could leave each other's settings behind.
 CHARTS_LOCK = threading.Lock()
+
+
+class Worker:
+    """One background thread running jobs in turn (a daemon: Ctrl+C never waits for it).
+
+    ``concurrent.futures.ThreadPoolExecutor`` joins its threads at exit, so stopping the
+    server would wait for a demo store being generated. A job cut short leaves no ready
+    marker, so the store is built again on the next start.
+    """
+
+    def __init__(self) -> None:
+        """No thread until the first job."""
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]]
+        self._jobs = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Queue ``fn(*args)``; its future holds the result or the exception."""
+        future: Future[Any] = Future()
+        self._jobs.put((future, fn, args))
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="analytics", daemon=True)
+                self._thread.start()
+        return future
+
+    def shutdown(self) -> None:
+        """Cancel every queued job."""
+        while True:
+            try:
+                future, _, _ = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            future.cancel()
+
+    def _run(self) -> None:
+        while True:
+            future, fn, args = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to whoever waits on the future
+                future.set_exception(exc)
 
 
 class StoreState(StrEnum):
@@ -128,7 +175,7 @@ class AnalyticsStores:
         self.seed = seed
         self._lock = threading.Lock()
         self._jobs: OrderedDict[tuple[str, int, str, float], Future[StoreStatus]] = OrderedDict()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics")
+        self._pool = Worker()
         self._memos: dict[str, OrderedDict[tuple[Any, ...], Any]] = {}
 
     def memo(self, name: str) -> OrderedDict[tuple[Any, ...], Any]:
@@ -164,8 +211,8 @@ class AnalyticsStores:
         return _outcome(future)
 
     def shutdown(self) -> None:
-        """Stop taking jobs (a running one finishes)."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Cancel the queued jobs (a running one finishes)."""
+        self._pool.shutdown()
 
     # -- where the store is ------------------------------------------------------------
     @property

@@ -264,3 +264,27 @@ def test_scoped_svg_prefixes_ids_and_references() -> None:
         '<svg><defs><clipPath id="c1-p1"/></defs><g clip-path="url(#c1-p1)">'
         '<use href="#c1-g2"/></g></svg>'
     )
+
+
+def test_worker_runs_jobs_in_turn_on_a_daemon_thread() -> None:
+    from bettercare.app.analytics_store import Worker
+
+    worker = Worker()
+    release = threading.Event()
+    busy = worker.submit(release.wait)
+    failing = worker.submit(lambda: 1 / 0)
+    assert worker._thread is not None and worker._thread.daemon  # stopping never waits
+    assert not failing.done()  # one job at a time
+    release.set()
+    assert busy.result(timeout=10) is True
+    with pytest.raises(ZeroDivisionError):
+        failing.result(timeout=10)  # the job's error reaches whoever waits
+
+    started, hold = threading.Event(), threading.Event()
+    blocking = worker.submit(lambda: started.set() or hold.wait())
+    queued = worker.submit(lambda: "never")
+    assert started.wait(10)
+    worker.shutdown()  # cancels what is queued, not what runs
+    hold.set()
+    assert blocking.result(timeout=10) is True
+    assert queued.cancelled()
