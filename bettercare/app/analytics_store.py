@@ -25,6 +25,7 @@ edited plan or a replaced store is measured afresh, and page views never touch D
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -132,13 +133,17 @@ class StoreStatus:
     run: int = 0
 
 
-def preset_for(plan: Plan) -> str | None:
-    """The synthetic preset of the plan's HWB (matched on the ONS code), if there is one."""
+@functools.cache
+def _preset_codes() -> dict[str, str]:
+    """HWB code -> synthetic preset (validated once, not on every page view)."""
     from bettercare.data.synth.presets import PRESETS, preset
 
-    if not plan.hwb.ons_code:
-        return None
-    return next((p for p in PRESETS if preset(p).area.hwb_code == plan.hwb.ons_code), None)
+    return {preset(name).area.hwb_code: name for name in PRESETS}
+
+
+def preset_for(plan: Plan) -> str | None:
+    """The synthetic preset of the plan's HWB (matched on the ONS code), if there is one."""
+    return _preset_codes().get(plan.hwb.ons_code) if plan.hwb.ons_code else None
 
 
 def synthetic_years(plan: Plan) -> list[str]:
@@ -282,13 +287,16 @@ class AnalyticsStores:
         work = self.root / plan_id
         marker = work / READY_FILE
         years = synthetic_years(plan)
-        wanted = {"population": self.population, "seed": self.seed, "years": years}
-        if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
-            return tuple(years)
-        marker.unlink(missing_ok=True)
         name = preset_for(plan)
         assert name is not None  # _store_of only queues plans with a preset
         params = preset(name).with_population(self.population).with_plan_schemes(plan)
+        # the schemes' targets drive the synthetic scheme activity: edited targets, new data
+        targets = [s.model_dump(mode="json") for s in params.schemes]
+        wanted = {"population": self.population, "seed": self.seed, "years": years,
+                  "schemes": targets}  # fmt: skip
+        if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
+            return tuple(years)
+        marker.unlink(missing_ok=True)
         run_synthetic(params, years, self.seed, work, grains=())
         marker.write_text(json.dumps(wanted), encoding="utf-8")
         return tuple(years)
