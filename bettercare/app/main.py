@@ -14,7 +14,7 @@ from bettercare.app import audit, seed
 from bettercare.app.db import make_engine, migrate, session_factory
 from bettercare.app.fhir.errors import csrf_response, denied_response
 from bettercare.app.fhir.router import router as fhir_router
-from bettercare.app.pages import auth, care, home
+from bettercare.app.pages import admin, api, auth, care, home, plans
 from bettercare.app.security import (
     AccessDenied,
     CsrfFailed,
@@ -25,7 +25,7 @@ from bettercare.app.security import (
 from bettercare.app.settings import AppSettings, default_examples_dir
 from bettercare.app.templating import render
 
-ROUTERS = [home.router, auth.router]
+ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
 ROUTERS += [fhir_router, care.router]  # issue 13: FHIR API, care coordination
 
 
