@@ -138,7 +138,9 @@ def test_pack_is_one_accessible_self_contained_file(rutland_pack):
     page.feed(rutland_pack.html)
     assert page.lang == "en-GB"
     assert page.urls == []  # nothing outside the file: charts and styles are inline
-    assert len(page.imgs) == 3  # budget, risk heatmap, payment for performance
+    # budget, risk heatmap, payment for performance; the scheme impact model: distribution,
+    # tornado, partners' shortfall shares
+    assert len(page.imgs) == 6
     for img in page.imgs:
         assert str(img["src"]).startswith("data:image/svg+xml;base64,")
         assert len(str(img.get("alt") or "")) > 20
@@ -236,7 +238,7 @@ def test_pdf_is_a_tagged_pdf_of_several_pages(rutland_pack):
     assert pdf_pages(pdf) > 1
     text = b"".join(_texts(pdf))
     assert b"/StructTreeRoot" in text  # tagged: headings, tables, figures for screen readers
-    assert text.count(b"/Alt") == 3  # each chart's alt text reaches the PDF
+    assert text.count(b"/Alt") == 6  # each chart's alt text reaches the PDF
 
 
 def test_pdf_fetches_nothing_but_data_uris(tmp_path):
@@ -414,3 +416,17 @@ def test_p4p_outside_the_national_scheme_is_a_value_not_a_payment():
     assert f"£{1517 * 1490:,}" == "£2,260,330"
     assert "2016/17 is outside the national scheme (2015/16); 1,517 admissions avoided" in html
     assert "linked to reducing" not in html  # no recommendation about money at stake
+
+
+def test_pack_shows_the_scheme_impact_model(rutland_pack) -> None:
+    from bettercare.analytics.modelling import ImpactParams, run_impact
+
+    expected = run_impact(load_plan(RUTLAND), ImpactParams()).probability_meeting_target
+    assert f"Probability of meeting the target: {expected:.0%}" in rutland_pack.html
+    assert "Which schemes matter most" in rutland_pack.html
+
+
+def test_pack_says_why_a_plan_is_not_modelled() -> None:
+    html = build_board_pack(load_plan(EXAMPLES / "leicester_city_2014.yaml")).html
+    assert "Will the schemes deliver?" in html
+    assert "Not modelled:" in html

@@ -270,6 +270,21 @@ def recommendations(
     return out
 
 
+def _scheme_impact(plan: Plan) -> tuple[str | None, str | None]:
+    """The Monte Carlo section (issue 14) as HTML, or why the plan cannot be modelled."""
+    from bettercare.analytics.modelling import ImpactParams, ModellingInputError, run_impact
+    from bettercare.reporting.modelling import impact_charts, impact_section_html
+
+    try:
+        result = run_impact(plan, ImpactParams())
+    except ModellingInputError as exc:
+        return None, str(exc)
+    images = {
+        name: charts.svg_data_uri(str(svg)) for name, svg in impact_charts(result, "svg").items()
+    }
+    return impact_section_html(result, images), None
+
+
 def build_board_pack(
     plan: Plan,
     *,
@@ -368,6 +383,7 @@ def build_board_pack(
         ctx["p4p_chart"] = charts.svg_data_uri(
             charts.p4p_svg(p4p, linked.p4p if linked is not None else None)
         )
+    ctx["impact_html"], ctx["impact_note"] = _scheme_impact(plan)
     ctx["recommendations"] = (
         list(board_recommendations)
         if board_recommendations is not None
