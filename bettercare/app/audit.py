@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bettercare.app.models import AuditEvent
 from bettercare.app.security import Principal
+from bettercare.data.safe_csv import escape_cell
 
 OK = "ok"
 DENIED = "denied"
@@ -86,10 +87,16 @@ def events(db: Session, *, limit: int = 200, offset: int = 0,
 
 
 def export_csv(rows: Iterable[AuditEvent]) -> str:
-    """The log as CSV (for the admin's export)."""
+    """The log as CSV (for the admin's export); text that a spreadsheet would run is escaped.
+
+    Actors, targets and details come from users (a username, a URL path, form input),
+    so every text cell goes through :func:`~bettercare.data.safe_csv.escape_cell`.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for e in rows:
-        writer.writerow([e.at.isoformat() if c == "at" else getattr(e, c) for c in EXPORT_COLUMNS])
+        writer.writerow(
+            [e.at.isoformat() if c == "at" else escape_cell(getattr(e, c)) for c in EXPORT_COLUMNS]
+        )
     return out.getvalue()

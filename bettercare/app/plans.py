@@ -7,17 +7,24 @@ models are the domain's: the app adds only storage, scope and the workflow state
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from decimal import Decimal
+from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bettercare.app.models import Hwb, PlanRecord, utcnow
-from bettercare.data.plan_files import load_plan
+from bettercare.app.models import Hwb, PlanRecord, PlanTransition, utcnow
+from bettercare.data.plan_files import PlanLines, _validation_findings, load_plan
+from bettercare.domain.findings import Finding
 from bettercare.domain.frameworks import framework_for_years
 from bettercare.domain.plan import Plan
+from bettercare.domain.workflow import Outcome, State
 
 
 def hwb_code(plan: Plan) -> str:
@@ -80,10 +87,111 @@ def import_plan_file(db: Session, path: Path, actor: str) -> PlanRecord:
     return import_plan(db, load_plan(path), actor)
 
 
+class _PlanDumper(yaml.SafeDumper):
+    """Writes plan files as people write them: money as numbers, dates and codes as text."""
+
+
+def _decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    # the exact digits, unquoted: read back as the same number (no float rounding in
+    # between, since the plan model reads a YAML float through its text)
+    text = format(value, "f")
+    tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
+    return dumper.represent_scalar(tag, text)
+
+
+def _date(dumper: yaml.SafeDumper, value: dt.date) -> yaml.ScalarNode:
+    return dumper.represent_str(value.isoformat())  # quoted: plan files keep dates as text
+
+
+def _enum(dumper: yaml.SafeDumper, value: Enum) -> yaml.ScalarNode:
+    return dumper.represent_str(str(value.value))
+
+
+_PlanDumper.add_representer(Decimal, _decimal)
+_PlanDumper.add_representer(dt.date, _date)
+_PlanDumper.add_multi_representer(Enum, _enum)
+
+
 def export_yaml(plan: Plan) -> str:
     """The plan as a YAML plan file (validates with ``bettercare plan validate``)."""
-    data = plan.model_dump(mode="json", exclude_none=True)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    data = plan.model_dump(mode="python", exclude_none=True)
+    return yaml.dump(data, Dumper=_PlanDumper, sort_keys=False, allow_unicode=True)
+
+
+def validation_findings(exc: ValidationError) -> list[Finding]:
+    """A plan model's validation errors as findings (rule, plan path, message), as a file's.
+
+    The same wording and rule names as ``bettercare plan validate`` (no file or line: the
+    input came from a form).
+    """
+    return [f.located(None, None) for f in _validation_findings(exc, Path(""), PlanLines(None))]
+
+
+def get_plan(db: Session, plan_id: str) -> PlanRecord | None:
+    """The stored plan with id ``plan_id``, or None."""
+    return db.get(PlanRecord, plan_id)
+
+
+def save_plan(db: Session, record: PlanRecord, plan: Plan, actor: str) -> None:
+    """Store a new version of ``record``'s plan (flushes: a concurrent save raises here).
+
+    SQLAlchemy's version counter makes the UPDATE conditional on the version read, so a
+    save racing another between read and write raises ``StaleDataError``.
+    """
+    record.body = body_of(plan)
+    record.title = plan_title(plan)
+    record.framework = framework_id(plan)
+    record.updated_at = utcnow()
+    record.updated_by = actor
+    db.flush()
+
+
+def record_transition(
+    db: Session,
+    record: PlanRecord,
+    target: State,
+    outcome: Outcome | None,
+    actor: str,
+    note: str | None,
+) -> PlanTransition:
+    """Move ``record`` to ``target`` and add the step to its history."""
+    row = PlanTransition(
+        plan_id=record.id,
+        from_state=record.state,
+        to_state=str(target),
+        outcome=str(outcome) if outcome else None,
+        actor=actor,
+        at=utcnow(),
+        note=note,
+    )
+    db.add(row)
+    record.state = str(target)
+    if outcome is not None:
+        record.assurance_outcome = str(outcome)
+    elif target is State.DRAFT:
+        record.assurance_outcome = None
+    return row
+
+
+def history(db: Session, plan_id: str) -> list[PlanTransition]:
+    """A plan's workflow steps, oldest first."""
+    q = select(PlanTransition).where(PlanTransition.plan_id == plan_id)
+    return list(db.scalars(q.order_by(PlanTransition.id)))
+
+
+def as_plain(value: Any) -> Any:
+    """A value of a dumped plan as JSON-ready data (for the audit log's before/after)."""
+    if isinstance(value, dict):
+        return {str(k): as_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def list_plans(db: Session) -> list[PlanRecord]:

@@ -52,6 +52,7 @@ class Action(StrEnum):
     SUBMIT_PLAN = "submit_plan"
     ASSURE_PLAN = "assure_plan"
     IMPORT_PLAN = "import_plan"
+    PUBLISH_PLAN = "publish_plan"  # make a plan public as a board paper, or withdraw it
     VIEW_METRICS = "view_metrics"
     UPLOAD_RETURN = "upload_return"
     VIEW_PATIENTS = "view_patients"
@@ -71,6 +72,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SUBMIT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
     Action.ASSURE_PLAN: frozenset({Role.ASSURER, Role.ADMIN}),
     Action.IMPORT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
+    Action.PUBLISH_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
     Action.VIEW_METRICS: frozenset(
         {Role.PARTNER_EDITOR, Role.ANALYST, Role.CARE_COORDINATOR, Role.ASSURER, Role.ADMIN}
     ),

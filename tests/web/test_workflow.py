@@ -1,0 +1,228 @@
+"""The sign-off workflow: the domain rules (pure) and the pages with the right roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from bettercare.app.models import AuditEvent, PlanRecord, PlanTransition
+from bettercare.app.plans import plan_of
+from bettercare.app.security import Role
+from bettercare.app.seed import create_user
+from bettercare.data.plan_files import load_plan
+from bettercare.domain.plan import PlanStatus
+from bettercare.domain.workflow import (
+    Outcome,
+    State,
+    Step,
+    WorkflowError,
+    apply_step,
+    editable,
+    next_steps,
+    take_step,
+    target_state,
+)
+
+from .conftest import EXAMPLES, PASSWORD, csrf_of
+
+MARLBURY = "marlbury-health-and-wellbeing-board"  # no ONS code: a slug of the HWB's name
+DAY = dt.date(2026, 11, 27)
+
+
+# --- domain ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("step", "state", "outcome", "expected"),
+    [
+        (Step.AGREE, State.DRAFT, None, State.AGREED),
+        (Step.APPROVE, State.AGREED, None, State.HWB_APPROVED),
+        (Step.SUBMIT, State.HWB_APPROVED, None, State.SUBMITTED),
+        (Step.ASSURE, State.SUBMITTED, Outcome.APPROVED_WITH_SUPPORT, State.ASSURED),
+        (Step.ASSURE, State.SUBMITTED, Outcome.NOT_APPROVED, State.DRAFT),
+        (Step.MONITOR, State.ASSURED, None, State.MONITORING),
+    ],
+)
+def test_target_state(step, state, outcome, expected) -> None:
+    assert target_state(step, state, outcome) is expected
+
+
+@pytest.mark.parametrize(
+    ("step", "state", "outcome"),
+    [
+        (Step.SUBMIT, State.DRAFT, None),  # skips agreement and HWB approval
+        (Step.ASSURE, State.SUBMITTED, None),  # an assurance needs an outcome
+        (Step.AGREE, State.DRAFT, Outcome.APPROVED),  # only assurance has one
+        (Step.AGREE, State.MONITORING, None),
+    ],
+)
+def test_impossible_steps(step, state, outcome) -> None:
+    with pytest.raises(WorkflowError):
+        target_state(step, state, outcome)
+
+
+def test_only_a_draft_is_editable_and_a_rejected_plan_moves_no_further() -> None:
+    assert [s for s in State if editable(s)] == [State.DRAFT]
+    assert next_steps(State.ASSURED, Outcome.NOT_APPROVED) == []
+    assert [t.step for t in next_steps(State.ASSURED, Outcome.APPROVED)] == [Step.MONITOR]
+    assert [t.action for t in next_steps(State.DRAFT)] == ["agree_plan"]
+
+
+def test_plan_status_and_dates_follow_the_workflow() -> None:
+    plan = load_plan(EXAMPLES / "rutland_2014.yaml").model_copy(
+        update={"date_agreed": None, "date_submitted": None}
+    )
+    approved = apply_step(plan, Step.APPROVE, None, DAY)
+    assert (approved.status, approved.date_agreed) == (PlanStatus.AGREED, DAY)
+    submitted = apply_step(approved, Step.SUBMIT, None, DAY + dt.timedelta(days=3))
+    assert submitted.date_submitted == DAY + dt.timedelta(days=3)
+    assert submitted.status is PlanStatus.AGREED
+    assured = apply_step(submitted, Step.ASSURE, Outcome.APPROVED_WITH_CONDITIONS, DAY)
+    assert assured.status is PlanStatus.APPROVED
+    rejected = apply_step(submitted, Step.ASSURE, Outcome.NOT_APPROVED, DAY)
+    assert rejected.status is PlanStatus.DRAFT
+    assert apply_step(plan, Step.AGREE, None, DAY) is plan  # no field for partners' agreement
+
+
+def test_rule_errors_block_a_step_but_not_a_return_to_draft() -> None:
+    rutland = load_plan(EXAMPLES / "rutland_2014.yaml")  # 5 rule errors
+    blocked = take_step(rutland, State.DRAFT, Step.AGREE, None, DAY)
+    assert not blocked.allowed
+    assert {f.rule for f in blocked.errors} >= {"risk-score", "pooled-budget-minimum"}
+    back = take_step(rutland, State.SUBMITTED, Step.ASSURE, Outcome.NOT_APPROVED, DAY)
+    assert back.allowed and back.target is State.DRAFT
+    marlbury = load_plan(EXAMPLES / "marlbury_2025.yaml")  # no rule errors
+    assert take_step(marlbury, State.DRAFT, Step.AGREE, None, DAY).allowed
+
+
+def test_hwb_approval_checks_the_plan_as_it_would_be() -> None:
+    """A draft may lack sign-offs (a warning); an HWB-approved plan may not (an error)."""
+    marlbury = load_plan(EXAMPLES / "marlbury_2025.yaml")
+    draft = marlbury.model_copy(update={"status": PlanStatus.DRAFT, "sign_offs": []})
+    assert take_step(draft, State.DRAFT, Step.AGREE, None, DAY).allowed
+    result = take_step(draft, State.AGREED, Step.APPROVE, None, DAY)
+    assert not result.allowed and {f.rule for f in result.errors} == {"sign-off"}
+
+
+# --- pages -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def marlbury_editor(app) -> str:
+    with app.state.sessions() as db:
+        create_user(db, "editor_marlbury", PASSWORD, Role.PARTNER_EDITOR, MARLBURY)
+        db.commit()
+    return "editor_marlbury"
+
+
+def _state(app, plan_id: str) -> tuple[str, str | None]:
+    with app.state.sessions() as db:
+        r = db.get(PlanRecord, plan_id)
+        return r.state, r.assurance_outcome
+
+
+def _step(client, plan_id: str, step: str, outcome: str | None = None, note: str = ""):
+    page = client.get(f"/plans/{plan_id}").text
+    version = page.split('name="version" value="')[1].split('"')[0] if "version" in page else ""
+    data = {"csrf_token": csrf_of(page), "step": step, "note": note, "version": version}
+    if outcome:
+        data["outcome"] = outcome
+    return client.post(f"/plans/{plan_id}/workflow", data=data, follow_redirects=False)
+
+
+def test_whole_workflow_with_the_right_roles(app, client, login, marlbury_editor) -> None:
+    plan_id = "marlbury_2025"
+    login(marlbury_editor)
+    for step, state in (("agree", "agreed"), ("approve", "hwb_approved"),
+                        ("submit", "submitted")):  # fmt: skip
+        assert _step(client, plan_id, step, note=f"{step} at the board").status_code == 303
+        assert _state(app, plan_id)[0] == state
+    # the editor may not record NHS England's assurance (and is told so, and audited)
+    page = client.get(f"/plans/{plan_id}").text
+    assert 'id="do-assure"' not in page
+    r = client.post(
+        f"/plans/{plan_id}/workflow",
+        data={"csrf_token": csrf_of(page), "step": "assure", "outcome": "approved", "version": "0"},
+    )
+    assert r.status_code == 403
+    login("assurer")
+    assert 'id="do-assure"' in client.get(f"/plans/{plan_id}").text
+    r = _step(client, plan_id, "assure", "approved_with_conditions", "conditions: DFG plan")
+    assert r.status_code == 303
+    assert _state(app, plan_id) == ("assured", "approved_with_conditions")
+    login(marlbury_editor)
+    assert _step(client, plan_id, "monitor").status_code == 303
+    assert _state(app, plan_id)[0] == "monitoring"
+    page = client.get(f"/plans/{plan_id}").text
+    assert page.count("<tr><td>20") == 5  # five rows in the history table
+    assert "conditions: DFG plan" in page
+    with app.state.sessions() as db:
+        rows = list(db.scalars(select(PlanTransition).order_by(PlanTransition.id)))
+        plan = plan_of(db.get(PlanRecord, plan_id))
+        audit = list(db.scalars(select(AuditEvent).where(AuditEvent.action == "assure_plan")))
+    assert [(r.from_state, r.to_state, r.actor) for r in rows] == [
+        ("draft", "agreed", marlbury_editor),
+        ("agreed", "hwb_approved", marlbury_editor),
+        ("hwb_approved", "submitted", marlbury_editor),
+        ("submitted", "assured", "assurer"),
+        ("assured", "monitoring", marlbury_editor),
+    ]
+    assert plan.status is PlanStatus.APPROVED
+    assert plan.date_agreed == dt.date(2025, 3, 20)  # the plan's own date is kept
+    assert [a.outcome for a in audit] == ["denied", "ok"]
+
+
+def test_not_approved_returns_the_plan_to_draft(app, client, login, marlbury_editor) -> None:
+    with app.state.sessions() as db:
+        db.get(PlanRecord, "marlbury_2025").state = "submitted"
+        db.commit()
+    login("assurer")
+    assert _step(client, "marlbury_2025", "assure", "not_approved").status_code == 303
+    # back in draft; the last outcome stays visible until the plan is assured again
+    assert _state(app, "marlbury_2025") == ("draft", "not_approved")
+    login(marlbury_editor)
+    page = client.get("/plans/marlbury_2025").text
+    assert 'id="add-scheme"' in page and 'id="do-agree"' in page
+    with app.state.sessions() as db:
+        plan = plan_of(db.get(PlanRecord, "marlbury_2025"))
+    assert plan.status is PlanStatus.DRAFT
+
+
+def test_a_plan_with_rule_errors_is_refused_with_its_findings(app, client, login) -> None:
+    login("editor")
+    r = _step(client, "rutland-2014", "agree")
+    assert r.status_code == 409
+    assert "planning rule error(s)" in r.text and "risk-score" in r.text
+    assert _state(app, "rutland-2014")[0] == "draft"
+    with app.state.sessions() as db:
+        refused = db.scalars(select(AuditEvent).where(AuditEvent.action == "agree_plan")).one()
+        assert db.scalar(select(PlanTransition)) is None
+    assert refused.outcome == "invalid"
+
+
+def test_roles_without_the_action_are_refused(app, client, login) -> None:
+    login("analyst")
+    page = client.get("/plans/rutland-2014").text
+    assert 'id="do-agree"' not in page
+    r = client.post(
+        "/plans/rutland-2014/workflow",
+        data={"csrf_token": csrf_of(page), "step": "agree", "version": "1"},
+    )
+    assert r.status_code == 403
+    r = client.post(
+        "/plans/rutland-2014/workflow", data={"csrf_token": csrf_of(page), "step": "fly"}
+    )
+    assert r.status_code == 422
+
+
+def test_a_stale_workflow_step_is_refused(app, client, login, marlbury_editor) -> None:
+    login(marlbury_editor)
+    page = client.get("/plans/marlbury_2025").text
+    r = client.post(
+        "/plans/marlbury_2025/workflow",
+        data={"csrf_token": csrf_of(page), "step": "agree", "version": "999"},
+    )
+    assert r.status_code == 409 and "changed since you opened" in r.text
+    assert _state(app, "marlbury_2025")[0] == "draft"
