@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from bettercare import __version__
 from bettercare.app import audit, seed
 from bettercare.app.db import make_engine, migrate, session_factory
-from bettercare.app.pages import admin, api, auth, home, plans
+from bettercare.app.pages import admin, api, auth, home, metrics, plans, reports, returns
 from bettercare.app.security import (
     AccessDenied,
     CsrfFailed,
@@ -24,6 +24,7 @@ from bettercare.app.settings import AppSettings, default_examples_dir
 from bettercare.app.templating import render
 
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
+ROUTERS += [metrics.router, returns.router, reports.router]  # webdash: monitoring pages
 
 
 def _wants_html(request: Request) -> bool:

@@ -1,0 +1,247 @@
+"""The metrics dashboard of a plan: plan vs actual, RAG, SPC, schemes, P4P earned.
+
+Everything shown is computed by the analytics layer exactly as ``bettercare metrics``
+and the board pack compute it (:func:`bettercare.reporting.board_pack.measure`:
+:func:`~bettercare.analytics.engine.compute_metrics`,
+:func:`~bettercare.analytics.performance.plan_vs_actual`,
+:func:`~bettercare.analytics.scheme_impact.scheme_impact` and ``p4p_earned``) and drawn
+by :mod:`bettercare.reporting.charts`; the store and when it is measured are
+:mod:`bettercare.app.analytics_store`'s. The page adds only layout: each chart is inline
+SVG with a text alternative and a data table as the accessible fallback. Aggregate
+figures only: no person-level row reaches this page.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from bettercare.analytics.scheme_impact import ALL_SCHEMES
+from bettercare.app.analytics_store import StoreState, stores_of
+from bettercare.app.pages.returns import load_record
+from bettercare.app.plans import plan_of
+from bettercare.app.security import Action, Principal, authorize, current_principal
+from bettercare.app.templating import render
+from bettercare.data.returns import STATUS_LABELS, return_label
+from bettercare.domain.metrics import CATALOGUE
+from bettercare.domain.money import format_gbp
+from bettercare.domain.p4p import P4PError, PerformanceSum, performance_sum
+from bettercare.domain.plan import Plan
+from bettercare.reporting import charts
+from bettercare.reporting.board_pack import LinkedData
+from bettercare.reporting.metrics_report import ASSURANCE_MEANING, VARIATION_MEANING, board_rows
+
+router = APIRouter()
+
+#: Seconds between reloads while the metrics are being prepared.
+REFRESH_SECONDS = 5
+SPC_SIGNAL = {
+    "common_cause": "common cause",
+    "special_cause_improvement_high": "improvement (high)",
+    "special_cause_improvement_low": "improvement (low)",
+    "special_cause_concern_high": "concern (high)",
+    "special_cause_concern_low": "concern (low)",
+    "special_cause_neutral_high": "special cause (high)",
+    "special_cause_neutral_low": "special cause (low)",
+}
+_ID = re.compile(r'\bid="([^"]+)"')
+_REF = re.compile(r'(url\(#|href="#)([^)"]+)')
+_chart_ids = itertools.count(1)
+
+
+def scoped_svg(svg: str, prefix: str) -> str:
+    """The SVG with its element ids (and references to them) prefixed.
+
+    matplotlib names clip paths and glyphs by content, so two charts inlined in one page
+    would otherwise repeat ids; a page must not.
+    """
+    svg = _ID.sub(lambda m: f'id="{prefix}-{m[1]}"', svg)
+    return _REF.sub(lambda m: f"{m[1]}{prefix}-{m[2]}", svg)
+
+
+@dataclass
+class MetricCharts:
+    """One metric's charts and the rows they draw (the table fallback)."""
+
+    metric: str
+    name: str
+    grain: str
+    plan_svg: str
+    xmr_svg: str | None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class DashboardCharts:
+    """Every chart of the dashboard, drawn once per measured plan version."""
+
+    metrics: list[MetricCharts]
+    schemes_svg: str | None
+    p4p_svg: str | None
+
+
+def _frame_for(linked: LinkedData, metric: str) -> tuple[str, pd.DataFrame]:
+    """The finest grain at which the metric was measured, and its rows."""
+    for grain in ("month", "year"):
+        frame = linked.pva.get(grain)
+        if frame is not None and not frame.empty and (frame.metric == metric).any():
+            return grain, frame
+    return "", pd.DataFrame()
+
+
+def _num(x: Any) -> float | None:
+    return None if x is None or (isinstance(x, float) and pd.isna(x)) else float(x)
+
+
+def plan_performance(plan: Plan) -> tuple[PerformanceSum | None, str | None]:
+    """The P4P sum at stake (the domain's calculation), or why there is none."""
+    if plan.performance is None:
+        return None, "The plan has no payment-for-performance section."
+    try:
+        return performance_sum(plan), None
+    except P4PError as exc:
+        return None, str(exc)
+
+
+def draw_charts(plan: Plan, linked: LinkedData) -> DashboardCharts:
+    """Draw the dashboard's charts (called once, in the background, under CHARTS_LOCK)."""
+    out = []
+    page = next(_chart_ids)
+    for mp in plan.metrics:
+        if mp.metric not in CATALOGUE:
+            continue
+        grain, frame = _frame_for(linked, mp.metric)
+        if not grain:
+            continue
+        rows = frame[frame.metric == mp.metric]
+        spc = (
+            charts.xmr_chart_svg(
+                frame.attrs["spc_charts"][mp.metric],
+                [str(p) for p in rows.period],
+                CATALOGUE[mp.metric].name,
+            )
+            if mp.metric in frame.attrs.get("spc_charts", {})
+            else None
+        )
+        prefix = f"c{page}-{mp.metric}"
+        out.append(
+            MetricCharts(
+                metric=mp.metric,
+                name=CATALOGUE[mp.metric].name,
+                grain=grain,
+                plan_svg=scoped_svg(charts.metric_plan_vs_actual_svg(frame, mp.metric), prefix),
+                xmr_svg=scoped_svg(spc, prefix + "-xmr") if spc else None,
+                rows=[
+                    {
+                        "period": str(r.period),
+                        "actual": _num(r.actual),
+                        "planned": _num(r.planned),
+                        "rag": r.rag if isinstance(r.rag, str) else None,
+                        "signal": SPC_SIGNAL.get(str(r.spc_signal), "")
+                        if isinstance(r.spc_signal, str)
+                        else "",
+                    }
+                    for r in rows.itertuples()
+                ],
+            )
+        )
+    schemes = (
+        scoped_svg(charts.scheme_admissions_svg(linked.schemes), f"c{page}-schemes")
+        if not linked.schemes.empty
+        else None
+    )
+    at_stake, _ = plan_performance(plan)
+    p4p = (
+        scoped_svg(charts.p4p_svg(at_stake, linked.p4p), f"c{page}-p4p")
+        if at_stake is not None
+        else None
+    )
+    return DashboardCharts(out, schemes, p4p)
+
+
+def scheme_rows(linked: LinkedData) -> list[Any]:
+    """The latest row of each scheme, the all-schemes total last (as the board pack)."""
+    if linked.schemes.empty:
+        return []
+    to_date = linked.schemes.groupby("scheme_reference").tail(1)
+    to_date = to_date.assign(_all=to_date.scheme_reference == ALL_SCHEMES)
+    return list(to_date.sort_values(["_all", "scheme_reference"]).itertuples())
+
+
+def reported_returns(plan: Plan) -> list[dict[str, Any]]:
+    """Each metric's status in the plan's own quarterly returns (latest quarter first)."""
+    out = []
+    for r in sorted(plan.quarterly_reports, key=lambda r: (r.financial_year, r.quarter)):
+        out.append(
+            {
+                "quarter": f"{r.financial_year} {return_label(r.quarter)}",
+                "metrics": [
+                    {
+                        "name": CATALOGUE[m.metric].name if m.metric in CATALOGUE else m.metric,
+                        "status": STATUS_LABELS[m.status],
+                        "key": str(m.status),
+                        "narrative": m.narrative or "",
+                    }
+                    for m in r.metrics
+                ],
+            }
+        )
+    return out[::-1]
+
+
+@router.get("/plans/{plan_id}/metrics", response_class=HTMLResponse)
+def metrics_page(
+    request: Request, plan_id: str, principal: Principal = Depends(current_principal)
+) -> HTMLResponse:
+    """The plan's metrics against plan (analysts, editors, coordinators of the HWB; assurers)."""
+    record = load_record(request, plan_id)
+    authorize(request, principal, Action.VIEW_METRICS, f"plan:{plan_id}:metrics", record.hwb_code)
+    plan = plan_of(record)
+    status = stores_of(request.app).status(record.id, record.version, plan)
+    linked = status.linked
+    at_stake, p4p_note = plan_performance(plan)
+    board = board_rows(plan, linked.pva) if linked is not None else []
+    store = request.app.state.settings.store
+    page = render(
+        request,
+        "metrics.html.j2",
+        principal,
+        record=record,
+        plan=plan,
+        status=status,
+        states=StoreState,
+        store_name=store.name if store is not None else None,
+        board=board,
+        rag_counts={
+            k: sum(1 for r in board if r["row"] is not None and r["row"].rag == k)
+            for k in ("GREEN", "AMBER", "RED")
+        },
+        charts=status.charts,
+        schemes=scheme_rows(linked) if linked is not None else [],
+        at_stake=at_stake,
+        p4p_note=p4p_note,
+        p4p=linked.p4p if linked is not None else None,
+        partner_names={p.id: p.name for p in plan.partners},
+        reported=reported_returns(plan),
+        variation_meaning=VARIATION_MEANING,
+        assurance_meaning=ASSURANCE_MEANING,
+        spc_signal=SPC_SIGNAL,
+        gbp=format_gbp,
+        num=number,
+        all_schemes=ALL_SCHEMES,
+    )
+    if status.state is StoreState.PREPARING:
+        page.headers["Refresh"] = str(REFRESH_SECONDS)  # reload until the metrics are ready
+    return page
+
+
+def number(x: Any, digits: int = 2) -> str:
+    """A figure for a table cell (``—`` when missing)."""
+    value = _num(x) if isinstance(x, float | int | None) else x
+    return "—" if value is None else f"{value:,.{digits}f}"

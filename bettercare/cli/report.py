@@ -1,0 +1,95 @@
+"""``bettercare report``: the Health and Wellbeing Board pack of one plan, as HTML and PDF.
+
+Reads and checks the plan file, measures it on the analytics store when ``--store`` is
+given, and writes ``board-pack.html`` and/or ``board-pack.pdf`` into ``--out``
+(:func:`bettercare.reporting.board_pack.build_board_pack`). Both files are rendered
+before either is moved into place, so a failure leaves what was there. Bad input (a
+plan file missing or not a valid plan, a store missing or unreadable, an unknown
+``--format``, ``--out`` a file): one ``error:`` line, exit code 2, nothing written. A plan
+that breaks planning rules still gets its pack: the board sees the findings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from bettercare.data.atomic import staged_entries
+from bettercare.data.plan_files import validate_plan_file
+from bettercare.domain.findings import Severity
+from bettercare.reporting.board_pack import BoardPackError, build_board_pack
+
+EXIT_ERROR = 2
+FORMATS = ("html", "pdf", "both")
+HTML_NAME = "board-pack.html"
+PDF_NAME = "board-pack.pdf"
+
+out = Console()
+err = Console(stderr=True)
+
+
+def register(root: typer.Typer) -> None:
+    """Add the ``report`` command to the CLI."""
+    root.command("report", help="The Health and Wellbeing Board pack of a plan (HTML, PDF).")(
+        report
+    )
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_ERROR)
+
+
+def report(
+    plan: Path = typer.Option(..., "--plan", help="Plan file (YAML)"),
+    store: Path | None = typer.Option(
+        None, "--store", help="Analytics store (DuckDB) to measure the plan on"
+    ),
+    out_dir: Path = typer.Option(Path("out"), "--out", help="Directory to write the pack into"),
+    fmt: str = typer.Option("both", "--format", help="html | pdf | both"),
+    hwb: str | None = typer.Option(
+        None, "--hwb", help="HWB code to measure (default: the plan's; see `metrics --hwb`)"
+    ),
+) -> None:
+    """Write the board pack of a plan: board-pack.html and board-pack.pdf."""
+    if fmt not in FORMATS:
+        raise _fail(f"--format '{fmt}' is not one of {', '.join(FORMATS)}")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise _fail(f"--out {out_dir} is a file, not a directory")
+    if not plan.is_file():
+        raise _fail(f"plan file not found: {plan}")
+    if store is not None and not store.is_file():
+        raise _fail(f"store file not found: {store}")
+    the_plan, findings = validate_plan_file(plan)
+    if the_plan is None:
+        raise _fail("; ".join(str(f) for f in findings))
+    try:
+        pack = build_board_pack(the_plan, store=store, findings=findings, hwb_code=hwb)
+        pdf = pack.pdf() if fmt in ("pdf", "both") else None
+    except BoardPackError as exc:
+        raise _fail(str(exc)) from None
+    for w in pack.warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False, soft_wrap=True)
+    errors = sum(f.severity == Severity.ERROR for f in findings)
+    if errors:
+        err.print(
+            f"[yellow]warning:[/yellow] {escape(str(plan))} breaks {errors} planning rule(s); "
+            "the pack lists them (Appendix A)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    try:
+        with staged_entries(out_dir) as staged:  # both files whole, or neither replaced
+            written = []
+            if fmt in ("html", "both"):
+                (staged / HTML_NAME).write_text(pack.html, encoding="utf-8")
+                written.append(out_dir / HTML_NAME)
+            if pdf is not None:
+                (staged / PDF_NAME).write_bytes(pdf)
+                written.append(out_dir / PDF_NAME)
+    except OSError as exc:
+        raise _fail(f"cannot write to --out {out_dir}: {exc.strerror or exc}") from None
+    out.print(f"wrote {' and '.join(str(p) for p in written)}", highlight=False, soft_wrap=True)

@@ -1,0 +1,372 @@
+"""The Health and Wellbeing Board report ("board pack") for one BCF plan, as HTML and PDF.
+
+Owns what a board paper on a Better Care Fund plan holds and in what order, after the
+board papers of the seeds (Leicester HWB, 3 April 2014, seed 001: a cover, an executive
+summary, the recommendations the board is asked to agree, the plan, then appendices):
+
+* cover and contents; summary of key figures and recommendations;
+* the plan: pooled budget by funding source and year, schemes (spend, commissioner,
+  provider, admissions avoided), national conditions, risk register with its likelihood
+  x impact heatmap, risk share and contingency, payment for performance, partners and
+  sign-offs;
+* monitoring, when an analytics store is given: metrics against plan with RAG and Making
+  Data Count (SPC) icons, each metric's chart, schemes' admissions avoided and the
+  payment for performance earned to date;
+* appendices: every planning-rule finding, the XmR charts, the basis of the figures.
+
+:func:`build_board_pack` gives a :class:`BoardPack`: ``.html`` is one self-contained file
+(charts are SVG data URIs, styles inline, print CSS for A4 with page numbers) and
+``.pdf()`` renders it with WeasyPrint, fetching nothing but those data URIs. Both the CLI
+(``bettercare report``) and the web app serve it. It computes no figure itself: the plan
+models, :mod:`bettercare.domain.rules`, :mod:`bettercare.domain.p4p` and the analytics
+layer do; :mod:`bettercare.reporting.charts` draws them. All aggregate: no person-level
+data reaches the pack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from bettercare.analytics.engine import (
+    compute_metrics,
+    open_store,
+    resolve_hwb,
+    store_hwb_codes,
+    store_tables,
+)
+from bettercare.analytics.engine.backends import Store
+from bettercare.analytics.metrics import MetricDataError
+from bettercare.analytics.performance import RagThresholds, plan_vs_actual, spc_charts
+from bettercare.analytics.scheme_impact import (
+    ALL_SCHEMES,
+    P4PEarned,
+    load_scheme_activity,
+    p4p_earned,
+    scheme_impact,
+)
+from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.metrics import CATALOGUE
+from bettercare.domain.p4p import P4PError, PerformanceSum, performance_sum
+from bettercare.domain.plan import ConditionStatus, Plan
+from bettercare.domain.rules import check_plan, required_conditions
+from bettercare.reporting import charts
+from bettercare.reporting.metrics_report import ASSURANCE_MEANING, VARIATION_MEANING, board_rows
+from bettercare.reporting.rendering import environment
+
+#: The grains the store is measured at: monthly for charts, SPC and P4P; yearly for plans
+#: stated per year (the board table picks the finest grain a metric is judged at).
+GRAINS = ("month", "year")
+#: A risk scoring this (likelihood x impact) or more is high (as the heatmap bands it).
+HIGH_RISK = 15
+
+
+class BoardPackError(ValueError):
+    """The board pack cannot be made from this input (a store that cannot be measured)."""
+
+
+@dataclass(frozen=True)
+class LinkedData:
+    """The plan measured on an analytics store: what the monitoring sections show."""
+
+    store: str
+    hwb_code: str
+    #: :func:`~bettercare.analytics.performance.plan_vs_actual` per grain of :data:`GRAINS`
+    pva: dict[str, pd.DataFrame]
+    #: :func:`~bettercare.analytics.scheme_impact.scheme_impact` at month grain
+    schemes: pd.DataFrame
+    p4p: P4PEarned | None
+    warnings: tuple[str, ...] = ()
+
+
+def measure(
+    plan: Plan,
+    store: Store,
+    *,
+    hwb_code: str | None = None,
+    thresholds: RagThresholds | None = None,
+) -> LinkedData:
+    """Measure ``plan`` on ``store``: metrics vs plan, scheme impact and P4P earned.
+
+    The same analytics as ``bettercare metrics``. Raises :class:`BoardPackError` (one
+    line) for a missing, locked or damaged store, a store of another HWB or one with
+    nothing to measure.
+    """
+    name = store if isinstance(store, str | Path) else "(connection)"
+    notes: list[str] = []
+    try:
+        code = resolve_hwb(plan, store_hwb_codes(store), hwb_code)
+        actuals = {g: compute_metrics(store, g) for g in GRAINS}
+        for frame in actuals.values():
+            notes += [w for w in frame.attrs.get("warnings", []) if w not in notes]
+        pva = {g: plan_vs_actual(a, plan, thresholds, hwb_code=code) for g, a in actuals.items()}
+        with open_store(store) as con:
+            if "scheme_activity" in store_tables(con):
+                activity = load_scheme_activity(con)
+            else:
+                activity = pd.DataFrame(columns=["scheme_reference", "month", "admissions_avoided"])
+                notes.append("store has no scheme_activity table: scheme impact not measured")
+        schemes = scheme_impact(activity, plan, "month")
+        earned = p4p_earned(plan, actuals["month"], hwb_code=code) if plan.performance else None
+    except duckdb.Error as exc:  # a damaged store: one line, not a traceback
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BoardPackError(f"store {name} could not be read: {first}") from None
+    except (MetricDataError, ValueError) as exc:
+        raise BoardPackError(str(exc)) from None
+    return LinkedData(str(name), code, pva, schemes, earned, tuple(notes))
+
+
+@dataclass(frozen=True)
+class BoardPack:
+    """A board pack: the HTML page (self-contained) and its PDF on demand."""
+
+    plan: Plan
+    html: str
+    #: What the reader should know about the input (e.g. periods the store cannot measure)
+    warnings: tuple[str, ...] = field(default=())
+
+    def pdf(self) -> bytes:
+        """The pack as PDF (A4, WeasyPrint); only the page's own data URIs are fetched."""
+        return html_to_pdf(self.html)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Render self-contained HTML to PDF with WeasyPrint, fetching no file or network URL."""
+    # imported here: it loads Pango, which the HTML alone does not need
+    import weasyprint  # type: ignore[import-untyped]
+
+    fetcher = weasyprint.URLFetcher(allowed_protocols=["data"])
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return pdf
+
+
+# -- what the pages show -----------------------------------------------------------------------
+
+
+def _p4p(plan: Plan) -> tuple[PerformanceSum | None, str | None]:
+    if plan.performance is None:
+        return None, "The plan has no payment-for-performance section."
+    try:
+        return performance_sum(plan), None
+    except P4PError as exc:
+        return None, str(exc)
+
+
+def _schemes_to_date(schemes: pd.DataFrame) -> list[Any]:
+    """The latest row of each scheme, schemes by reference and the all-schemes total last."""
+    if schemes.empty:
+        return []
+    to_date = schemes.groupby("scheme_reference").tail(1)
+    to_date = to_date.assign(_all=to_date.scheme_reference == ALL_SCHEMES)
+    return list(to_date.sort_values(["_all", "scheme_reference"]).itertuples())
+
+
+def _rule_counts(findings: Sequence[Finding]) -> list[tuple[str, int, int]]:
+    """(rule, errors, warnings) for each rule with a finding, errors first."""
+    errors = Counter(f.rule for f in findings if f.severity == Severity.ERROR)
+    warnings = Counter(f.rule for f in findings if f.severity != Severity.ERROR)
+    rules = sorted(set(errors) | set(warnings), key=lambda r: (-errors[r], -warnings[r], r))
+    return [(r, errors[r], warnings[r]) for r in rules]
+
+
+def _key_figures(plan: Plan) -> list[dict[str, Any]]:
+    """Per year: minimum, agreed, funding, scheme spend, protected ASC, admissions avoided."""
+    return [
+        {
+            "year": fy,
+            "minimum": plan.minimum_pooled_budget.get(fy),
+            "agreed": plan.agreed_pooled_budget.get(fy),
+            "funding": plan.funding_total(fy)
+            if any(f.financial_year == fy and f.amount is not None for f in plan.funding)
+            else None,
+            "schemes": plan.scheme_total(fy)
+            if any(plan.scheme_spend(s, fy) is not None for s in plan.schemes)
+            else None,
+            "protected": plan.protected_social_care.get(fy),
+            "admissions": sum(s.admissions_avoided.get(fy) or 0 for s in plan.schemes)
+            if any(s.admissions_avoided.get(fy) is not None for s in plan.schemes)
+            else None,
+        }
+        for fy in plan.financial_years
+    ]
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def recommendations(
+    plan: Plan,
+    findings: Sequence[Finding],
+    p4p: PerformanceSum | None,
+    linked: LinkedData | None,
+    red_metrics: Sequence[str],
+) -> list[str]:
+    """What the board is asked to do, from the state of the plan and its monitoring."""
+    years = " and ".join(plan.financial_years)
+    errors = sum(f.severity == Severity.ERROR for f in findings)
+    out = []
+    if errors:
+        out.append(
+            f"Note that the plan fails {errors} planning-rule check(s) (section 1 and "
+            "Appendix A), and ask the partners to resolve them before the plan is approved."
+        )
+    elif plan.status in ("draft", "agreed"):
+        out.append(f"Approve the Better Care Fund plan for {years} for submission to NHS England.")
+    else:
+        when = f" on {plan.date_agreed:%d %B %Y}" if plan.date_agreed else ""
+        out.append(f"Note the Better Care Fund plan for {years}, {plan.status}{when}.")
+    unmet = [
+        c.id.replace("_", " ")
+        for c in plan.national_conditions
+        if c.id in required_conditions(plan) and c.status != ConditionStatus.MET
+    ]
+    unmet += [
+        cid.replace("_", " ")
+        for cid in required_conditions(plan)
+        if cid not in {c.id for c in plan.national_conditions}
+    ]
+    if unmet:
+        out.append(
+            f"Note the national condition(s) not yet shown as met: {_and(unmet)} (section 4)."
+        )
+    high = [
+        r.id
+        for r in plan.risks
+        if r.likelihood and r.impact and r.likelihood * r.impact >= HIGH_RISK
+    ]
+    if high:
+        out.append(
+            f"Note the {len(high)} risk(s) scored {HIGH_RISK} or more ({_and(high)}) and "
+            "their mitigations (section 5)."
+        )
+    if p4p is not None and p4p.national_scheme:
+        earned = linked.p4p.earned if linked and linked.p4p else None
+        text = (
+            f"Note the £{p4p.performance_linked_sum:,.0f} of the fund linked to reducing "
+            f"non-elective admissions in {p4p.financial_year}"
+        )
+        if earned is not None:
+            text += f", of which £{earned:,.0f} is earned to date"
+        out.append(text + " (section 6).")
+    if red_metrics:
+        out.append(
+            f"Seek assurance on the recovery of the metric(s) rated RED against plan: "
+            f"{_and(list(red_metrics))} (section 7)."
+        )
+    elif linked is None:
+        out.append("Note that metrics are shown as planned and reported: no linked data given.")
+    return out
+
+
+def build_board_pack(
+    plan: Plan,
+    *,
+    store: Store | None = None,
+    findings: Sequence[Finding] | None = None,
+    hwb_code: str | None = None,
+    linked: LinkedData | None = None,
+    generated_on: dt.date | None = None,
+    board_recommendations: Sequence[str] | None = None,
+) -> BoardPack:
+    """The board pack of ``plan``, measured on ``store`` (or ``linked``) when given.
+
+    ``findings``: the planning rules' findings as the caller located them (file and
+    line); default :func:`~bettercare.domain.rules.check_plan`. ``hwb_code`` names the HWB
+    to measure when the store's differs (as ``bettercare metrics --hwb``).
+    ``board_recommendations`` replaces the recommendations worked out from the plan.
+    Raises :class:`BoardPackError` when the store cannot be measured.
+    """
+    found = list(check_plan(plan) if findings is None else findings)
+    if linked is None and store is not None:
+        linked = measure(plan, store, hwb_code=hwb_code)
+    p4p, p4p_note = _p4p(plan)
+    given = {c.id: c for c in plan.national_conditions}
+    conditions = [(cid, given.get(cid)) for cid in required_conditions(plan)]
+    conditions += [(c.id, c) for c in plan.national_conditions if c.id not in dict(conditions)]
+    ctx: dict[str, Any] = {
+        "plan": plan,
+        "generated_on": generated_on or dt.date.today(),
+        "findings": found,
+        "errors": [f for f in found if f.severity == Severity.ERROR],
+        "warnings": [f for f in found if f.severity != Severity.ERROR],
+        "rule_counts": _rule_counts(found),
+        "figures": _key_figures(plan),
+        "partner_names": {p.id: p.name for p in plan.partners},
+        "budget_chart": charts.svg_data_uri(charts.budget_by_source_svg(plan))
+        if charts.funding_by_source(plan)
+        else None,
+        "funding": sorted(plan.funding, key=lambda f: (f.financial_year, str(f.source))),
+        "conditions": conditions,
+        "conditions_met": sum(1 for _, c in conditions if c and c.status == ConditionStatus.MET),
+        "risk_chart": charts.svg_data_uri(charts.risk_heatmap_svg(plan)) if plan.risks else None,
+        "unscored": [r for r in plan.risks if r.likelihood is None or r.impact is None],
+        "high_risks": [
+            r
+            for r in plan.risks
+            if r.likelihood and r.impact and r.likelihood * r.impact >= HIGH_RISK
+        ],
+        "high_risk": HIGH_RISK,
+        "p4p": p4p,
+        "p4p_note": p4p_note,
+        "catalogue": CATALOGUE,
+        "linked": linked,
+        "Severity": Severity,
+        "label": charts.code_label,
+    }
+    red: list[str] = []
+    if linked is not None:
+        rows = board_rows(plan, linked.pva)
+        red = [r["name"] for r in rows if r["row"] is not None and r["row"].rag == "RED"]
+        monthly = linked.pva.get("month", pd.DataFrame(columns=["metric"]))
+        shown = [m.metric for m in plan.metrics if m.metric in set(monthly.metric)]
+        spc = spc_charts(monthly)
+        ctx |= {
+            "metric_rows": rows,
+            "rag_counts": Counter(
+                r["row"].rag for r in rows if r["row"] is not None and isinstance(r["row"].rag, str)
+            ),
+            "metric_charts": [
+                (
+                    CATALOGUE[m].name,
+                    charts.svg_data_uri(charts.metric_plan_vs_actual_svg(monthly, m)),
+                )
+                for m in shown
+            ],
+            "spc_charts": [
+                (
+                    CATALOGUE[m].name,
+                    charts.svg_data_uri(
+                        charts.xmr_chart_svg(
+                            spc[m], list(monthly.period[monthly.metric == m]), CATALOGUE[m].name
+                        )
+                    ),
+                )
+                for m in sorted(spc)
+            ],
+            "schemes_to_date": _schemes_to_date(linked.schemes),
+            "scheme_chart": charts.svg_data_uri(charts.scheme_admissions_svg(linked.schemes))
+            if not linked.schemes.empty
+            else None,
+            "all_schemes": ALL_SCHEMES,
+            "variation_meaning": VARIATION_MEANING,
+            "assurance_meaning": ASSURANCE_MEANING,
+        }
+    if p4p is not None:
+        ctx["p4p_chart"] = charts.svg_data_uri(
+            charts.p4p_svg(p4p, linked.p4p if linked is not None else None)
+        )
+    ctx["recommendations"] = (
+        list(board_recommendations)
+        if board_recommendations is not None
+        else recommendations(plan, found, p4p, linked, red)
+    )
+    html = environment().get_template("board_pack.html.j2").render(**ctx)
+    return BoardPack(plan, html, linked.warnings if linked else ())
