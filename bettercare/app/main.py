@@ -12,6 +12,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from bettercare import __version__
 from bettercare.app import audit, seed
 from bettercare.app.db import make_engine, migrate, session_factory
+from bettercare.app.fhir.errors import csrf_response, denied_response
+from bettercare.app.fhir.router import router as fhir_router
 from bettercare.app.pages import admin, api, auth, home, metrics, plans, reports, returns
 from bettercare.app.security import (
     AccessDenied,
@@ -25,6 +27,7 @@ from bettercare.app.templating import render
 
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
 ROUTERS += [metrics.router, returns.router, reports.router]  # webdash: monitoring pages
+ROUTERS.append(fhir_router)
 
 
 def _wants_html(request: Request) -> bool:
@@ -76,6 +79,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                           title="Not allowed",
                           message="Your role does not allow this. The attempt has been "
                           "recorded.")  # fmt: skip
+        if request.url.path.startswith("/fhir/"):
+            return denied_response(exc.status_code)  # a FHIR OperationOutcome
         return JSONResponse({"detail": "not allowed"}, status_code=exc.status_code)
 
     @app.exception_handler(CsrfFailed)
@@ -88,6 +93,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                           title="Form expired",
                           message="The form's security token is missing or stale: reload "
                           "the page and try again.")  # fmt: skip
+        if request.url.path.startswith("/fhir/"):
+            return csrf_response()
         return JSONResponse({"detail": "CSRF token missing or invalid"}, status_code=403)
 
     return app

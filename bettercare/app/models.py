@@ -6,10 +6,10 @@ change here needs a new migration (``alembic revision`` against both engines).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bettercare.app.db import Base
 
@@ -116,3 +116,89 @@ class PlanTransition(Base):
     actor: Mapped[str] = mapped_column(String(120))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+# --- the care coordination register (issue 13 part 4; migration 0003) -------------------
+# Patient-level data for direct care only: read through the FHIR API and the care pages
+# by the care coordinators of the patient's HWB (security.Action.VIEW_PATIENTS).
+
+
+class CarePatient(Base):
+    """A person of the register: identified (NHS number) for direct care, with the pseudonym."""
+
+    __tablename__ = "care_patients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nhs_number: Mapped[str] = mapped_column(String(10), unique=True)
+    person_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    given_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    family_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    gp_practice: Mapped[str | None] = mapped_column(String(10), nullable=True, index=True)
+    hwb_code: Mapped[str] = mapped_column(ForeignKey("hwbs.code"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CareRiskAssessment(Base):
+    """A risk score that placed a person in the register (model, date, tier, cohorts)."""
+
+    __tablename__ = "care_risk_assessments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("care_patients.id"), index=True)
+    probability: Mapped[float] = mapped_column(Float)
+    tier: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    cohorts: Mapped[str] = mapped_column(String(200), default="")  # comma-separated
+    model: Mapped[str] = mapped_column(String(60))
+    assessed_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CarePlanRecord(Base):
+    """A joint health and social care plan (versioned: a stale update is refused)."""
+
+    __tablename__ = "care_plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("care_patients.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    review_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class CareTeamRecord(Base):
+    """The care team around one person (versioned), with its members."""
+
+    __tablename__ = "care_teams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("care_patients.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    members: Mapped[list[CareTeamMemberRecord]] = relationship(
+        cascade="all, delete-orphan", order_by="CareTeamMemberRecord.id", lazy="selectin"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class CareTeamMemberRecord(Base):
+    """A care team member; ``lead`` marks the accountable lead professional."""
+
+    __tablename__ = "care_team_members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("care_teams.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)

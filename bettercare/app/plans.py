@@ -133,20 +133,6 @@ def get_plan(db: Session, plan_id: str) -> PlanRecord | None:
     return db.get(PlanRecord, plan_id)
 
 
-def save_plan(db: Session, record: PlanRecord, plan: Plan, actor: str) -> None:
-    """Store a new version of ``record``'s plan (flushes: a concurrent save raises here).
-
-    SQLAlchemy's version counter makes the UPDATE conditional on the version read, so a
-    save racing another between read and write raises ``StaleDataError``.
-    """
-    record.body = body_of(plan)
-    record.title = plan_title(plan)
-    record.framework = framework_id(plan)
-    record.updated_at = utcnow()
-    record.updated_by = actor
-    db.flush()
-
-
 def record_transition(
     db: Session,
     record: PlanRecord,
@@ -215,15 +201,21 @@ class StalePlan(Exception):
 
 
 def save_plan(
-    db: Session, record: PlanRecord, plan: Plan, actor: str, expected_version: int
+    db: Session,
+    record: PlanRecord,
+    plan: Plan,
+    actor: str,
+    expected_version: int | None = None,
 ) -> PlanRecord:
     """Store ``plan`` as the record's new version, if nobody saved it since ``expected_version``.
 
     Raises :class:`StalePlan` when the record's version is not ``expected_version`` or a
     concurrent save wins at the database (the version counter's ``WHERE version = ...``);
     the caller rolls back. The caller writes the audit event in the same transaction.
+    Without ``expected_version`` only the database's check applies, and a concurrent save
+    raises SQLAlchemy's ``StaleDataError`` (flushed here).
     """
-    if record.version != expected_version:
+    if expected_version is not None and record.version != expected_version:
         raise StalePlan(record.id, expected_version, record.version)
     record.body = body_of(plan)
     record.title = plan_title(plan)
@@ -233,5 +225,7 @@ def save_plan(
     try:
         db.flush()
     except StaleDataError:
+        if expected_version is None:
+            raise
         raise StalePlan(record.id, expected_version, None) from None
     return record

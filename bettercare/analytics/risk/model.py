@@ -1,0 +1,214 @@
+"""The risk models: a regularised logistic regression (default), gradient boosting, a baseline.
+
+Owns turning :mod:`.features` rows into a design matrix, fitting and calibrating a model on
+one year, and scoring people with it. It does not own the features or the evaluation.
+
+* ``logistic`` (the transparent default): L2-regularised logistic regression
+  (``C`` = :data:`LOGISTIC_C`) on age band and sex (one-hot, reference 18-29 / F),
+  deprivation (deciles more deprived than the least deprived, ``10 - imd_decile``), LTC
+  count, dementia, log(1 + prior emergency admissions), log(1 + prior emergency bed days),
+  any prior falls admission and any social care. Its coefficients are log odds ratios per
+  unit of each term (:meth:`RiskModel.coefficients`).
+* ``gbm``: scikit-learn's ``HistGradientBoostingClassifier`` on the same information
+  (age in years rather than bands), for non-linear effects and interactions.
+* the baseline: unpenalised-in-practice logistic regression on age band and
+  log(1 + prior emergency admissions) only -- the "age + prior admissions" rule of thumb
+  the models must beat.
+
+Calibration: each model is fitted on a random :data:`CALIBRATION_SHARE` of the training
+year's people held back, then recalibrated on that held-out slice with Platt scaling
+(``CalibratedClassifierCV(FrozenEstimator(model), method="sigmoid")``): a monotone map,
+so the ranking (AUC, top-k% lists) is the fitted model's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from bettercare.analytics.risk.features import RISK_AGE_BANDS, RiskDataError
+
+#: The models ``bettercare risk --model`` accepts.
+MODELS: tuple[str, ...] = ("logistic", "gbm")
+#: Inverse L2 penalty of the logistic model (scikit-learn's default).
+LOGISTIC_C = 1.0
+#: Share of the training year held back to calibrate on.
+CALIBRATION_SHARE = 0.25
+#: The fewest training people and admitted people a model is fitted on.
+MIN_TRAIN_PEOPLE = 500
+MIN_TRAIN_EVENTS = 20
+
+SEXES: tuple[str, ...] = ("F", "M", "U")
+#: Terms of the logistic model besides the one-hot age band and sex.
+NUMERIC_TERMS: tuple[str, ...] = (
+    "deprivation",
+    "ltc_count",
+    "dementia",
+    "log1p_prior_emergency_admissions",
+    "log1p_prior_bed_days",
+    "any_prior_falls_admission",
+    "social_care",
+)
+BASELINE_TERMS: tuple[str, ...] = ("log1p_prior_emergency_admissions",)
+GBM_COLUMNS: tuple[str, ...] = (
+    "age",
+    "female",
+    "imd_decile",
+    "ltc_count",
+    "dementia",
+    "prior_emergency_admissions",
+    "prior_bed_days",
+    "prior_falls_admissions",
+    "social_care",
+)
+
+
+def design(features: pd.DataFrame) -> pd.DataFrame:
+    """The model terms of each feature row (see the module docstring)."""
+    return pd.DataFrame(
+        {
+            "age": features["age"].to_numpy(np.float64),
+            "age_band": features["age_band"].astype(str).to_numpy(),
+            "sex": features["sex"].astype(str).to_numpy(),
+            "female": (features["sex"] == "F").to_numpy(np.float64),
+            "imd_decile": features["imd_decile"].to_numpy(np.float64),
+            "deprivation": 10.0 - features["imd_decile"].to_numpy(np.float64),
+            "ltc_count": features["ltc_count"].to_numpy(np.float64),
+            "dementia": features["dementia"].to_numpy(np.float64),
+            "prior_emergency_admissions": features["prior_emergency_admissions"].to_numpy(
+                np.float64
+            ),
+            "prior_bed_days": features["prior_bed_days"].to_numpy(np.float64),
+            "prior_falls_admissions": features["prior_falls_admissions"].to_numpy(np.float64),
+            "log1p_prior_emergency_admissions": np.log1p(
+                features["prior_emergency_admissions"].to_numpy(np.float64)
+            ),
+            "log1p_prior_bed_days": np.log1p(features["prior_bed_days"].to_numpy(np.float64)),
+            "any_prior_falls_admission": (features["prior_falls_admissions"] > 0).to_numpy(
+                np.float64
+            ),
+            "social_care": features["social_care"].to_numpy(np.float64),
+        }
+    )
+
+
+def _one_hot(columns: list[str], categories: list[list[str]]) -> OneHotEncoder:
+    return OneHotEncoder(categories=categories, drop="first", handle_unknown="ignore")
+
+
+def _logistic_pipeline(numeric: tuple[str, ...], with_sex: bool, c: float) -> Pipeline:
+    cats = ["age_band", "sex"] if with_sex else ["age_band"]
+    levels = [list(RISK_AGE_BANDS), list(SEXES)] if with_sex else [list(RISK_AGE_BANDS)]
+    pre = ColumnTransformer(
+        [
+            ("categories", _one_hot(cats, levels), cats),
+            ("numeric", "passthrough", list(numeric)),
+        ],
+        sparse_threshold=0.0,
+    )
+    return Pipeline([("terms", pre), ("model", LogisticRegression(C=c, max_iter=2000, tol=1e-6))])
+
+
+def _gbm_pipeline(seed: int) -> Pipeline:
+    pre = ColumnTransformer([("numeric", "passthrough", list(GBM_COLUMNS))])
+    model = HistGradientBoostingClassifier(
+        learning_rate=0.1,
+        max_iter=100,
+        max_leaf_nodes=15,
+        min_samples_leaf=50,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=seed,
+    )
+    return Pipeline([("terms", pre), ("model", model)])
+
+
+def _pipeline(kind: str, seed: int) -> Pipeline:
+    if kind == "logistic":
+        return _logistic_pipeline(NUMERIC_TERMS, True, LOGISTIC_C)
+    if kind == "gbm":
+        return _gbm_pipeline(seed)
+    if kind == "baseline":
+        return _logistic_pipeline(BASELINE_TERMS, False, 1e6)
+    raise RiskDataError(f"unknown model '{kind}' (known: {', '.join(MODELS)})")
+
+
+@dataclass
+class RiskModel:
+    """A fitted, calibrated model: ``predict(features)`` gives P(emergency admission)."""
+
+    kind: str  # "logistic" | "gbm" | "baseline"
+    fitted: Pipeline  # the model before calibration
+    calibrated: CalibratedClassifierCV
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of an emergency admission in the next 12 months."""
+        out: np.ndarray = self.calibrated.predict_proba(design(features))[:, 1]
+        return out
+
+    def coefficients(self) -> pd.DataFrame:
+        """Terms, log odds ratios and odds ratios of a logistic model (before calibration).
+
+        Empty for the gradient-boosted model, which has none.
+        """
+        if self.kind == "gbm":
+            return pd.DataFrame(columns=["term", "coefficient", "odds_ratio"])
+        model: LogisticRegression = self.fitted.named_steps["model"]
+        names = [
+            n.split("__", 1)[1] for n in self.fitted.named_steps["terms"].get_feature_names_out()
+        ]
+        coef = np.concatenate([model.intercept_, model.coef_[0]])
+        return pd.DataFrame(
+            {"term": ["(intercept)", *names], "coefficient": coef, "odds_ratio": np.exp(coef)}
+        )
+
+
+def check_trainable(labels: np.ndarray) -> None:
+    """:class:`RiskDataError` unless there are enough people and admissions to fit on."""
+    n, events = len(labels), int(np.sum(labels))
+    if n < MIN_TRAIN_PEOPLE or events < MIN_TRAIN_EVENTS or n - events < MIN_TRAIN_EVENTS:
+        raise RiskDataError(
+            f"too few people to train a risk model: {n} adults, {events} admitted "
+            f"(need at least {MIN_TRAIN_PEOPLE} adults and {MIN_TRAIN_EVENTS} admitted and "
+            f"{MIN_TRAIN_EVENTS} not admitted)"
+        )
+
+
+def fit(features: pd.DataFrame, kind: str = "logistic", seed: int = 0) -> RiskModel:
+    """Fit model ``kind`` on labelled ``features`` (``admitted``) and calibrate it.
+
+    ``kind`` is one of :data:`MODELS` or ``"baseline"``. Raises :class:`RiskDataError` for
+    an unknown model or too few people or admissions.
+    """
+    pipeline = _pipeline(kind, seed)
+    labels = features["admitted"].to_numpy(bool).astype(np.int64)
+    check_trainable(labels)
+    x = design(features)
+    x_fit, x_cal, y_fit, y_cal = train_test_split(
+        x, labels, test_size=CALIBRATION_SHARE, random_state=seed, stratify=labels
+    )
+    pipeline.fit(x_fit, y_fit)
+    calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid")
+    calibrated.fit(x_cal, y_cal)
+    return RiskModel(kind, pipeline, calibrated)
+
+
+def describe(model: RiskModel) -> dict[str, Any]:
+    """The model's settings, for the evaluation's JSON."""
+    if model.kind == "gbm":
+        params = model.fitted.named_steps["model"].get_params()
+        keep = ("learning_rate", "max_iter", "max_leaf_nodes", "min_samples_leaf")
+        return {"kind": "gbm", **{k: params[k] for k in keep}, "l2": params["l2_regularization"]}
+    c = model.fitted.named_steps["model"].C
+    return {"kind": model.kind, "penalty": "l2", "C": c}

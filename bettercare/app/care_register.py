@@ -1,0 +1,676 @@
+"""The care coordination register in the app's database: patients, scores, plans, teams.
+
+Owns storing and reading the register (the rules are the domain's,
+:mod:`bettercare.domain.care`), the direct-care re-identification of risk scores
+(:func:`import_scores`) and the synthetic demo register (:func:`demo_register`).
+
+Re-identification for direct care: the analytics store holds pseudonyms only. A care
+coordinator's list is made by pseudonymising the NHS numbers of a GP registration list
+with the same key as the store (:func:`bettercare.data.pseudonymise.pseudonym`) and
+matching them to the risk scores' ``person_id``. Only people in a risk tier are taken
+into the register. Patient-level data is for direct care only; aggregate coverage is
+computed by :mod:`bettercare.analytics.care_coverage` from rows without identifiers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bettercare.analytics.care_coverage import PersonAtRisk
+from bettercare.app.models import (
+    CarePatient,
+    CarePlanRecord,
+    CareRiskAssessment,
+    CareTeamMemberRecord,
+    CareTeamRecord,
+    Hwb,
+    utcnow,
+)
+from bettercare.data import nhs_numbers
+from bettercare.data.pseudonymise import pseudonym
+from bettercare.domain.care import CarePlanStatus, CareTeam, CareTeamMember, JointCarePlan
+
+#: Columns a scores file must have (the output of ``score_population``) and may have.
+SCORE_REQUIRED = ("person_id", "probability")
+SCORE_OPTIONAL = ("gp_practice", "hwb_code", "tier", "model")
+SEXES = frozenset({"M", "F", "U"})
+
+
+class RegisterError(ValueError):
+    """Input the register refuses, located: file, row, field and the rule broken."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str = "",
+        row: int | None = None,
+        field: str | None = None,
+        rule: str = "invalid",
+    ) -> None:
+        where = ", ".join(
+            x for x in (file, f"row {row}" if row is not None else "", field or "") if x
+        )
+        super().__init__(f"{where}: {message}" if where else message)
+        self.file, self.row, self.field, self.rule = file, row, field, rule
+
+
+# --- storing ----------------------------------------------------------------------------
+
+
+def ensure_hwb(db: Session, code: str, name: str | None = None) -> None:
+    """Create the HWB row when it is new (named by its code unless a name is given)."""
+    if db.get(Hwb, code) is None:
+        db.add(Hwb(code=code, name=name or code))
+        db.flush()
+
+
+def add_patient(
+    db: Session,
+    *,
+    nhs_number: str,
+    hwb_code: str,
+    person_id: str | None = None,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    birth_date: dt.date | None = None,
+    sex: str | None = None,
+    gp_practice: str | None = None,
+) -> CarePatient:
+    """Add (or update the details of) the patient with this NHS number."""
+    digits = nhs_numbers.normalise(nhs_number)
+    if digits is None or not nhs_numbers.is_valid(digits):
+        raise RegisterError(
+            f"NHS number '{nhs_numbers.mask(nhs_number)}' fails the modulus 11 check",
+            field="nhs_number",
+            rule="nhs_number",
+        )
+    if sex is not None and sex not in SEXES:
+        raise RegisterError(f"sex '{sex}' is not one of M, F, U", field="sex", rule="sex")
+    patient = db.scalar(select(CarePatient).where(CarePatient.nhs_number == digits))
+    if patient is None:
+        patient = CarePatient(nhs_number=digits, hwb_code=hwb_code)
+        db.add(patient)
+    patient.hwb_code = hwb_code
+    patient.person_id = person_id or patient.person_id
+    patient.given_name, patient.family_name = given_name, family_name
+    patient.birth_date, patient.sex, patient.gp_practice = birth_date, sex, gp_practice
+    db.flush()
+    return patient
+
+
+def add_assessment(
+    db: Session,
+    patient: CarePatient,
+    probability: float,
+    tier: str | None,
+    cohorts: Iterable[str],
+    model: str,
+    assessed_on: dt.date,
+) -> CareRiskAssessment:
+    """Record a risk assessment of ``patient``."""
+    if not 0.0 <= probability <= 1.0:
+        raise RegisterError(
+            f"probability {probability} is not between 0 and 1", field="probability", rule="range"
+        )
+    record = CareRiskAssessment(
+        patient_id=patient.id,
+        probability=float(probability),
+        tier=tier or None,
+        cohorts=",".join(cohorts),
+        model=model,
+        assessed_on=assessed_on,
+    )
+    db.add(record)
+    db.flush()
+    return record
+
+
+def write_plan(
+    record: CarePlanRecord, patient: CarePatient, plan: JointCarePlan, actor: str
+) -> CarePlanRecord:
+    """Copy ``plan`` onto ``record`` (new or existing) for ``patient``."""
+    record.patient_id = patient.id
+    record.status = str(plan.status)
+    record.title = plan.title
+    record.period_start, record.period_end = plan.period_start, plan.period_end
+    record.review_due = plan.review_due
+    record.updated_at, record.updated_by = utcnow(), actor
+    return record
+
+
+def write_team(
+    record: CareTeamRecord, patient: CarePatient, team: CareTeam, actor: str
+) -> CareTeamRecord:
+    """Copy ``team`` onto ``record`` (its members replaced) for ``patient``."""
+    record.patient_id = patient.id
+    record.name = team.name
+    record.members = [
+        CareTeamMemberRecord(
+            name=m.name,
+            role=m.role,
+            organisation=m.organisation,
+            lead=m.lead,
+            start_date=m.start,
+            end_date=m.end,
+        )
+        for m in team.members
+    ]
+    record.updated_at, record.updated_by = utcnow(), actor
+    return record
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def plan_of(record: CarePlanRecord) -> JointCarePlan:
+    """The domain plan of a stored record."""
+    return JointCarePlan(
+        status=CarePlanStatus(record.status),
+        period_start=record.period_start,
+        period_end=record.period_end,
+        review_due=record.review_due,
+        title=record.title,
+    )
+
+
+def team_of(record: CareTeamRecord) -> CareTeam:
+    """The domain team of a stored record."""
+    return CareTeam(
+        members=tuple(
+            CareTeamMember(m.name, m.role, m.organisation, m.lead, m.start_date, m.end_date)
+            for m in record.members
+        ),
+        name=record.name,
+    )
+
+
+def latest_assessments(db: Session, patient_ids: Sequence[int]) -> dict[int, CareRiskAssessment]:
+    """The newest risk assessment of each patient."""
+    out: dict[int, CareRiskAssessment] = {}
+    if not patient_ids:
+        return out
+    rows = db.scalars(
+        select(CareRiskAssessment)
+        .where(CareRiskAssessment.patient_id.in_(patient_ids))
+        .order_by(CareRiskAssessment.assessed_on, CareRiskAssessment.id)
+    )
+    for r in rows:
+        out[r.patient_id] = r
+    return out
+
+
+_Rec = TypeVar("_Rec", CarePlanRecord, CareTeamRecord)
+
+
+def _by_patient(
+    db: Session, model: type[_Rec], patient_ids: Sequence[int]
+) -> dict[int, list[_Rec]]:
+    out: dict[int, list[_Rec]] = {i: [] for i in patient_ids}
+    if patient_ids:
+        for r in db.scalars(
+            select(model).where(model.patient_id.in_(patient_ids)).order_by(model.id)
+        ):
+            out[r.patient_id].append(r)
+    return out
+
+
+def hwb_patients(db: Session, hwb_code: str) -> list[CarePatient]:
+    """The register's patients of one HWB, by practice and name."""
+    return list(
+        db.scalars(
+            select(CarePatient)
+            .where(CarePatient.hwb_code == hwb_code)
+            .order_by(CarePatient.gp_practice, CarePatient.family_name, CarePatient.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CoordinatorRow:
+    """One line of a care coordinator's list."""
+
+    patient: CarePatient
+    assessment: CareRiskAssessment | None
+    plan: CarePlanRecord | None  # the most relevant plan: active, else the newest
+    lead: CareTeamMemberRecord | None
+    review_overdue: bool
+
+
+def _main_plan(plans: list[CarePlanRecord]) -> CarePlanRecord | None:
+    active = [p for p in plans if p.status == CarePlanStatus.ACTIVE]
+    chosen = active or plans
+    return chosen[-1] if chosen else None
+
+
+def coordinator_list(db: Session, hwb_code: str, today: dt.date) -> list[CoordinatorRow]:
+    """The coordinator's people at risk: tier, plan status, review due, lead professional.
+
+    Sorted by risk (highest probability first).
+    """
+    patients = hwb_patients(db, hwb_code)
+    ids = [p.id for p in patients]
+    scores = latest_assessments(db, ids)
+    plans = _by_patient(db, CarePlanRecord, ids)
+    teams = _by_patient(db, CareTeamRecord, ids)
+    rows = []
+    for p in patients:
+        plan = _main_plan(plans[p.id])
+        lead = next((m for t in teams[p.id] for m in t.members if m.lead), None)
+        overdue = plan is not None and plan_of(plan).review_overdue(today)
+        rows.append(CoordinatorRow(p, scores.get(p.id), plan, lead, overdue))
+    rows.sort(key=lambda r: -(r.assessment.probability if r.assessment else 0.0))
+    return rows
+
+
+def people_at_risk(db: Session, hwb_code: str) -> list[PersonAtRisk]:
+    """The register's people of one HWB as coverage rows (no identifiers)."""
+    patients = hwb_patients(db, hwb_code)
+    ids = [p.id for p in patients]
+    scores = latest_assessments(db, ids)
+    plans = _by_patient(db, CarePlanRecord, ids)
+    teams = _by_patient(db, CareTeamRecord, ids)
+    out = []
+    for p in patients:
+        score = scores.get(p.id)
+        if score is None:
+            continue
+        out.append(
+            PersonAtRisk(
+                gp_practice=p.gp_practice or "unknown",
+                assessed_on=score.assessed_on,
+                tier=score.tier,
+                cohorts=tuple(c for c in score.cohorts.split(",") if c),
+                plans=tuple(plan_of(r) for r in plans[p.id]),
+                teams=tuple(team_of(r) for r in teams[p.id]),
+            )
+        )
+    return out
+
+
+def count_patients(db: Session, hwb_code: str) -> int:
+    """How many patients of ``hwb_code`` the register holds."""
+    return (
+        db.scalar(
+            select(func.count()).select_from(CarePatient).where(CarePatient.hwb_code == hwb_code)
+        )
+        or 0
+    )
+
+
+# --- import: re-identify risk scores for direct care -------------------------------------
+
+
+def read_table(path: Path) -> pa.Table:
+    """A CSV or Parquet file as an arrow table (text columns for CSV)."""
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pq.read_table(path)
+        if path.suffix.lower() == ".csv":
+            return pacsv.read_csv(
+                path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True)
+            )
+    except (OSError, pa.ArrowException) as exc:
+        raise RegisterError(
+            f"cannot be read ({exc})".splitlines()[0], file=path.name, rule="unreadable"
+        ) from None
+    raise RegisterError("is neither .csv nor .parquet", file=path.name, rule="format")
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Risk scores to re-identify: the tiered people of one HWB."""
+
+    person_id: list[str]
+    probability: list[float]
+    tier: list[str | None]
+    cohorts: list[tuple[str, ...]]
+    model: list[str]
+    rows: list[int]  # row of the scores file (header = 1)
+
+
+COHORT_PREFIX = "cohort_"
+
+
+def scores_from(table: pa.Table, file: str, hwb_code: str, default_model: str) -> Scores:
+    """Check a scores table and keep its tiered rows of ``hwb_code`` (located errors)."""
+    names = table.column_names
+    missing = [c for c in SCORE_REQUIRED if c not in names]
+    if missing:
+        raise RegisterError(
+            f"missing column(s) {', '.join(missing)} (a scores file has "
+            f"{', '.join(SCORE_REQUIRED)})",
+            file=file,
+            rule="missing_column",
+        )
+    n = table.num_rows
+    cohort_cols = [c for c in names if c.startswith(COHORT_PREFIX)]
+
+    def col(name: str) -> list[object]:
+        return table.column(name).to_pylist() if name in names else [None] * n
+
+    pid, prob, tier, hwb, model = (
+        col(c) for c in ("person_id", "probability", "tier", "hwb_code", "model")
+    )
+    flags = {c: col(c) for c in cohort_cols}
+    out = Scores([], [], [], [], [], [])
+    for i in range(n):
+        row = i + 2
+        if hwb[i] not in (None, hwb_code) or tier[i] in (None, ""):
+            continue
+        if not isinstance(pid[i], str) or not pid[i]:
+            raise RegisterError(
+                "person_id is empty", file=file, row=row, field="person_id", rule="required"
+            )
+        try:
+            p = float(prob[i])  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            p = float("nan")
+        if not 0.0 <= p <= 1.0:
+            raise RegisterError(
+                f"probability '{prob[i]}' is not a number from 0 to 1",
+                file=file,
+                row=row,
+                field="probability",
+                rule="range",
+            )
+        out.person_id.append(str(pid[i]))
+        out.probability.append(p)
+        out.tier.append(str(tier[i]))
+        out.cohorts.append(
+            tuple(c for c in cohort_cols if flags[c][i] in (True, "true", "True", "1", 1))
+        )
+        out.model.append(str(model[i] or default_model))
+        out.rows.append(row)
+    return out
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One person of the GP registration list (identified, for direct care)."""
+
+    nhs_number: str
+    given_name: str | None
+    family_name: str | None
+    birth_date: dt.date | None
+    sex: str | None
+    gp_practice: str | None
+
+
+def read_registrations(path: Path, hwb_code: str) -> list[Registration]:
+    """The people of ``hwb_code`` on a GP registration list, every NHS number checked.
+
+    The list is the national layout (``gp_registrations.csv``, read by
+    :mod:`bettercare.data.national.gp_registrations`) or the internal ``residents``
+    layout. Any invalid NHS number, unknown code or bad date refuses the whole list with
+    a located error (nothing is imported).
+    """
+    from bettercare.data.ingest.read import FileRejected, read_feed
+    from bettercare.data.national import gp_registrations
+    from bettercare.data.national.common import header_of
+    from bettercare.data.schema import FEEDS
+
+    if not path.is_file():
+        raise RegisterError("not found", file=str(path), rule="missing_file")
+    try:
+        if "practice_code" in {h.lower() for h in header_of(path)}:
+            table, issues = gp_registrations.convert(path)
+        else:
+            table, issues = read_feed(path, FEEDS["residents"])
+    except FileRejected as exc:
+        first = exc.issues[0]
+        raise RegisterError(
+            first.message, file=path.name, row=first.row, field=first.column, rule=first.rule
+        ) from None
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        e = errors[0]
+        raise RegisterError(e.message, file=path.name, row=e.row, field=e.column, rule=e.rule)
+    rows = table.column("_row").to_pylist()
+    cols = {
+        c: table.column(c).to_pylist()
+        for c in (
+            "nhs_number",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "gp_practice",
+            "hwb_code",
+        )
+    }
+    out = []
+    for i, row in enumerate(rows):
+        number = cols["nhs_number"][i]
+        if not nhs_numbers.is_valid(number):
+            raise RegisterError(
+                f"NHS number '{nhs_numbers.mask(number)}' is not a valid NHS number "
+                "(modulus 11); nothing imported",
+                file=path.name,
+                row=row,
+                field="nhs_number",
+                rule="nhs_number",
+            )
+        if cols["hwb_code"][i] != hwb_code:
+            continue
+        dob = cols["date_of_birth"][i]
+        try:
+            birth = dt.date.fromisoformat(dob) if dob else None
+        except ValueError:
+            raise RegisterError(
+                f"date_of_birth '{dob}' is not a date (YYYY-MM-DD)",
+                file=path.name,
+                row=row,
+                field="date_of_birth",
+                rule="date",
+            ) from None
+        out.append(
+            Registration(
+                nhs_numbers.normalise(number) or "",
+                cols["given_name"][i],
+                cols["family_name"][i],
+                birth,
+                cols["sex"][i],
+                cols["gp_practice"][i],
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did."""
+
+    tiered: int  # tiered score rows of the HWB
+    matched: int  # re-identified and written
+    unmatched: int  # scores with no registration (moved away, died, another list)
+
+
+def import_scores(
+    db: Session,
+    scores: Scores,
+    registrations: list[Registration],
+    key: bytes,
+    hwb_code: str,
+    assessed_on: dt.date,
+) -> ImportResult:
+    """Match scores to registrations by pseudonym; add patients and their assessments.
+
+    Everything is added to ``db``'s transaction; the caller commits (or nothing is kept).
+    """
+    ensure_hwb(db, hwb_code)
+    by_pseudonym = {pseudonym(key, r.nhs_number): r for r in registrations}
+    matched = 0
+    for i, pid in enumerate(scores.person_id):
+        reg = by_pseudonym.get(pid)
+        if reg is None:
+            continue
+        patient = add_patient(
+            db,
+            nhs_number=reg.nhs_number,
+            hwb_code=hwb_code,
+            person_id=pid,
+            given_name=reg.given_name,
+            family_name=reg.family_name,
+            birth_date=reg.birth_date,
+            sex=reg.sex,
+            gp_practice=reg.gp_practice,
+        )
+        add_assessment(
+            db,
+            patient,
+            scores.probability[i],
+            scores.tier[i],
+            scores.cohorts[i],
+            scores.model[i],
+            assessed_on,
+        )
+        matched += 1
+    total = len(scores.person_id)
+    return ImportResult(total, matched, total - matched)
+
+
+# --- the synthetic demo register ---------------------------------------------------------
+
+_ROLES = (
+    "Community matron",
+    "District nurse",
+    "Social worker",
+    "Care coordinator",
+    "Occupational therapist",
+    "GP",
+    "Community psychiatric nurse",
+)
+_LEAD_ROLES = ("Community matron", "Social worker", "Care coordinator", "District nurse")
+_FIRST_NAMES = ("Alex", "Sam", "Jo", "Chris", "Priya", "Nadia", "Tom", "Ruth", "Imran", "Kate")
+_LAST_NAMES = ("Shaw", "Patel", "Owen", "Reid", "Khan", "Lowe", "Hart", "Dunn", "Ali", "Cole")
+
+
+def demo_register(
+    db: Session,
+    hwb_code: str,
+    n: int,
+    today: dt.date,
+    seed: int = 0,
+    key: bytes | None = None,
+) -> int:
+    """Add ``n`` synthetic people at risk to ``hwb_code``'s register; return how many.
+
+    Risk comes from a synthetic population of ``20 n`` adults (probability rising with age
+    and long-term conditions), tiered with the risk model's own rule
+    (:func:`bettercare.analytics.risk.cohorts.assign_tiers`: top 0.5/2/5%), so the ``n``
+    kept are its top 5%. NHS numbers are valid numbers of the 999 test range (never
+    issued), names from the synthetic generator's lists. About 60% get an active joint
+    care plan (some with an overdue review), some a draft, on-hold or completed one, and
+    about 70% a care team with an accountable lead professional.
+    """
+    from bettercare.analytics.risk.cohorts import COHORTS, assign_tiers
+    from bettercare.data.synth import names, nhs
+
+    rng = np.random.default_rng(seed)
+    ensure_hwb(db, hwb_code)
+    population = 20 * n
+    age = rng.integers(18, 100, size=population)
+    ltc = rng.poisson(np.clip((age - 30) / 20, 0.2, None))
+    logit = -5.5 + 0.045 * (age - 18) + 0.35 * ltc + rng.normal(0, 0.6, population)
+    prob = 1 / (1 + np.exp(-logit))
+    tiers = assign_tiers(prob)
+    keep = np.flatnonzero(tiers != None)[:n]  # noqa: E711  (object array of labels)
+    taken = set(db.scalars(select(CarePatient.nhs_number)))
+    numbers = [str(x) for x in nhs.generate(rng, len(keep) + len(taken) + 10)]
+    numbers = [x for x in numbers if x not in taken][: len(keep)]
+    sexes = rng.choice(["F", "M"], size=len(keep))
+    given_f = names.draw(rng, names.FEMALE, len(keep))
+    given_m = names.draw(rng, names.MALE, len(keep))
+    family = names.draw(rng, names.FAMILY, len(keep))
+    n_practices = max(1, len(keep) // 60)
+    digits = "".join(ch for ch in hwb_code if ch.isdigit())[-2:].rjust(2, "0")
+    practices = [f"Y{digits}{i + 1:03d}" for i in range(n_practices)]
+    for j, i in enumerate(keep):
+        birth = today.replace(year=today.year - int(age[i]), day=1) - dt.timedelta(
+            days=int(rng.integers(0, 365))
+        )
+        given = names.FEMALE[given_f[j]] if sexes[j] == "F" else names.MALE[given_m[j]]
+        number = numbers[j]
+        patient = add_patient(
+            db,
+            nhs_number=number,
+            hwb_code=hwb_code,
+            person_id=pseudonym(key, number) if key else None,
+            given_name=given,
+            family_name=names.FAMILY[family[j]],
+            birth_date=birth,
+            sex=str(sexes[j]),
+            gp_practice=practices[int(rng.integers(0, n_practices))],
+        )
+        cohorts = [COHORTS[0]] if age[i] >= 60 else []
+        if 18 <= age[i] <= 59 and ltc[i] >= 3:
+            cohorts.append(COHORTS[1])
+        if age[i] >= 65 and rng.random() < 0.15:
+            cohorts.append(COHORTS[2])
+        assessed = today - dt.timedelta(days=int(rng.integers(30, 400)))
+        add_assessment(
+            db, patient, float(prob[i]), str(tiers[i]), cohorts, "synthetic-demo", assessed
+        )
+        _demo_care(db, rng, patient, assessed, today)
+    db.flush()
+    return len(keep)
+
+
+def _demo_care(
+    db: Session, rng: np.random.Generator, patient: CarePatient, assessed: dt.date, today: dt.date
+) -> None:
+    start = assessed + dt.timedelta(days=int(rng.integers(7, 120)))
+    u = rng.random()
+    if start <= today and u < 0.75:
+        status = (
+            CarePlanStatus.ACTIVE
+            if u < 0.6
+            else CarePlanStatus.ON_HOLD
+            if u < 0.65
+            else CarePlanStatus.COMPLETED
+        )
+        end = (
+            min(today, start + dt.timedelta(days=180))
+            if status is CarePlanStatus.COMPLETED
+            else None
+        )
+        review = start + dt.timedelta(days=int(rng.choice([90, 180, 365])))
+        plan = JointCarePlan(status, start, end, review, "Joint health and social care plan")
+    elif u < 0.85:
+        plan = JointCarePlan(CarePlanStatus.DRAFT, None, None, None, "Joint care plan (draft)")
+    else:
+        plan = None
+    if plan is not None:
+        db.add(write_plan(CarePlanRecord(), patient, plan, "demo"))
+    if start <= today and rng.random() < 0.7:
+        org_social = f"{patient.hwb_code} adult social care"
+        members = [
+            CareTeamMember(
+                f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}",
+                str(rng.choice(_LEAD_ROLES)),
+                org_social if rng.random() < 0.4 else "Community health services",
+                lead=True,
+                start=start,
+            )
+        ]
+        for _ in range(int(rng.integers(1, 4))):
+            role = str(rng.choice(_ROLES))
+            org = patient.gp_practice if role == "GP" else "Community health services"
+            members.append(
+                CareTeamMember(
+                    f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}", role, org, start=start
+                )
+            )
+        db.add(write_team(CareTeamRecord(), patient, CareTeam(tuple(members), "Care team"), "demo"))
