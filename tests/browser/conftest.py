@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -40,9 +41,12 @@ CHROMIUM_ENV = "BETTERCARE_CHROMIUM"
 PASSWORD = "correct-horse-battery-staple"
 RUTLAND = "E06000017"
 LEICESTER = "E06000016"
-RUTLAND_PLAN = "rutland-2014"
+MARLBURY = "marlbury-health-and-wellbeing-board"  # no ONS code: a slug of the HWB name
+RUTLAND_PLAN = "rutland-2014"  # five planning rule errors: the workflow refuses it
 LEICESTER_PLAN = "leicester_city_2014"
+MARLBURY_PLAN = "marlbury_2025"  # no rule errors, two recorded quarterly returns
 USERS = {
+    "editor_marlbury": (Role.PARTNER_EDITOR, MARLBURY),
     "editor": (Role.PARTNER_EDITOR, RUTLAND),
     "editor_leicester": (Role.PARTNER_EDITOR, LEICESTER),
     "analyst": (Role.ANALYST, RUTLAND),
@@ -94,7 +98,19 @@ class LiveServer:
 
     def has_route(self, path: str) -> bool:
         """True when the app serves ``path`` (a route template like ``/plans/{plan_id}``)."""
-        return any(getattr(r, "path", None) == path for r in self.app.routes)
+        return path in _route_paths(self.app.routes)
+
+
+def _route_paths(routes: list[Any]) -> set[str]:
+    """Every path template of ``routes``, looking into included routers (FastAPI >= 0.16x
+    wraps each ``include_router`` in an object holding the ``original_router``)."""
+    paths: set[str] = set()
+    for route in routes:
+        if (inner := getattr(route, "original_router", None)) is not None:
+            paths |= _route_paths(inner.routes)
+        elif isinstance(getattr(route, "path", None), str):
+            paths.add(route.path)
+    return paths
 
 
 @pytest.fixture(scope="session")
@@ -161,7 +177,9 @@ def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Liv
 @pytest.fixture
 def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
     """A fresh browser profile (no cookies) aimed at the live server; laptop-sized."""
-    ctx = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    ctx = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, accept_downloads=True
+    )
     ctx.set_default_timeout(15_000)
     yield ctx
     ctx.close()
