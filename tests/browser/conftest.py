@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
@@ -45,6 +46,8 @@ MARLBURY = "marlbury-health-and-wellbeing-board"  # no ONS code: a slug of the H
 RUTLAND_PLAN = "rutland-2014"  # five planning rule errors: the workflow refuses it
 LEICESTER_PLAN = "leicester_city_2014"
 MARLBURY_PLAN = "marlbury_2025"  # no rule errors, two recorded quarterly returns
+#: Real argon2id at the lowest cost, as in tests/web/conftest.py (every test signs in).
+FAST_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 USERS = {
     "editor_marlbury": (Role.PARTNER_EDITOR, MARLBURY),
     "editor": (Role.PARTNER_EDITOR, RUTLAND),
@@ -140,8 +143,6 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 @pytest.fixture
 def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
     """The real server on a free 127.0.0.1 port, fresh SQLite database, a user per role."""
-    from tests.web.conftest import FAST_ARGON2  # the same cheap-but-real argon2id
-
     monkeypatch.setenv("BETTERCARE_ADMIN_PASSWORD", PASSWORD)
     monkeypatch.setattr(security, "_hasher", FAST_ARGON2)
     app = create_app(
