@@ -6,12 +6,15 @@
 
 For each size the synthetic generator writes the feeds (Parquet, CSV with ``--format
 csv``, or the national datasets' layouts with ``--format national``: GP registrations,
-APC episodes, CLD, ONS estimates as CSV, read by :mod:`bettercare.data.national`) once
+APC episodes, ECDS A&E attendances, CLD, ONS estimates as CSV and the opt-out check's
+``.dat`` files, read by :mod:`bettercare.data.national`) once
 into a cache directory, then a fresh child process ingests them into a new store, so the
 peak resident memory (``ru_maxrss``) is the ingestion's own. Rows/second is all feed rows
 read (for APC episodes: the spells they form) over the wall time of ``ingest()``
 (national conversion, validation, pseudonymisation, linkage, writing, one transaction).
-Linkage figures are printed too; ``benchmarks/linkage.py`` prints them alone.
+Linkage figures are printed too; ``benchmarks/linkage.py`` prints them alone. For the
+national formats each reader is also timed alone (reading and converting its file into
+the internal layout, without the ingest's checks): rows/s per national file.
 """
 
 from __future__ import annotations
@@ -60,6 +63,29 @@ def feeds_dir(cache: Path, size: int, hwb: str, years: list[str], fmt: str) -> P
     return csv_dir
 
 
+def time_readers(directory: Path) -> dict[str, list[float]]:
+    """Each national file's reader alone: {file: [rows, seconds]}.
+
+    Rows are the internal rows the reader gives (APC: spells), for the opt-out check the
+    lines of both files it reads.
+    """
+    from bettercare.data.national import NATIONAL_FILES, OTHER_SUFFIX
+    from bettercare.data.national.convert import read_national
+
+    out = {}
+    for stem in NATIONAL_FILES:
+        path = directory / f"{stem}{OTHER_SUFFIX.get(stem, '.csv')}"
+        if path.exists():
+            t0 = time.perf_counter()
+            table, _ = read_national(path)
+            seconds = time.perf_counter() - t0
+            rows = table.num_rows
+            if path.suffix == ".dat":  # the opt-out check: both files' lines are read
+                rows = sum(len(p.read_bytes().splitlines()) for p in directory.glob("ndop_*.dat"))
+            out[path.name] = [rows, seconds]
+    return out
+
+
 def run_one(directory: Path) -> dict:
     from bettercare.data.ingest import ingest
     from bettercare.data.synth.truth import store_linkage_quality
@@ -80,6 +106,7 @@ def run_one(directory: Path) -> dict:
         "linkage": result.linkage | truth,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "store_mb": store_mb,
+        "readers": time_readers(directory),  # after the ingest: its peak RSS is its own
     }
 
 
@@ -93,6 +120,10 @@ def report(size: int, fmt: str, r: dict) -> None:
     print(f"{'feed':<24}{'read':>10}{'loaded':>10}{'quarant.':>10}{'opted out':>10}")
     for feed, (read, loaded, quarantined, opted) in r["feeds"].items():
         print(f"{feed:<24}{read:>10,}{loaded:>10,}{quarantined:>10,}{opted:>10,}")
+    if r.get("readers"):
+        print(f"{'national reader (alone)':<24}{'rows':>10}{'seconds':>10}{'rows/s':>12}")
+        for name, (n, secs) in r["readers"].items():
+            print(f"{name:<24}{n:>10,}{secs:>10.2f}{n / secs if secs else 0:>12,.0f}")
     link = r["linkage"]
     if link.get("linkage_seconds"):
         rest = r["seconds"] - link["linkage_seconds"]

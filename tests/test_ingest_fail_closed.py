@@ -50,6 +50,10 @@ OTHER_ROWS: dict[str, list[list[object]]] = {
         ["R1", NHS[0], "S1", "2024-04-10", "2024-04-11", "at_home"],
         ["R2", NHS[3], "", "2024-05-02", "2024-05-03", "care_home"],
     ],
+    "ae_attendances": [
+        ["A1", NHS[0], "RR8", "2024-04-03", "type_1", "ambulance", "admitted", 84, "E01000001", ""],
+        ["A2", NHS[1], "RR8", "2024-05-01", "type_3", "other", "discharged", 74, "", "A12345"],
+    ],
     "experience_responses": [
         ["X1", NHS[2], "gpps", "2024-04-15", "support_to_manage_ltc", "true"],
         ["X2", NHS[4], "ascs", "2024-05-15", "support_to_manage_ltc", "false"],

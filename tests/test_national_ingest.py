@@ -48,7 +48,7 @@ def national_feeds(directory: Path) -> Path:
     ]
     write_csv(directory / "apc_spells.csv", APC_HEADER, spells)
     care = [[*c[:6], c[6], c[8], c[9], c[10], ""] for c in social_care_rows()]
-    write_csv(directory / "cld.csv", list(cld.LAYOUT.required), care)
+    write_csv(directory / "cld.csv", list(cld.HEADER), care)
     return directory
 
 
@@ -193,15 +193,28 @@ def same_store(both: tuple[Path, Path]) -> None:
     for table in STORE_TABLES:
         assert national[table] == internal[table], table
         assert national[table] or table == "scheme_activity", table
+    # the opt-out check's files give the internal opt-out list's register
+    registers = [snapshot(s, ("opt_out_register",))["opt_out_register"] for s in both]
+    assert registers[0] == registers[1] != []
 
 
 def test_synthetic_national_files_are_the_national_layouts(both_stores: tuple[Path, Path]) -> None:
     national = both_stores[1].parent.parent / "national"
     names = {p.name for p in national.iterdir()}
-    assert {"gp_registrations.csv", "apc_episodes.csv", "cld.csv", "ons_population.csv"} <= names
+    assert {
+        "gp_registrations.csv",
+        "apc_episodes.csv",
+        "ecds.csv",
+        "cld.csv",
+        "ons_population.csv",
+        "ndop_request.dat",
+        "ndop_response.dat",
+    } <= names
     assert not names & {
         "residents.parquet",
         "hospital_spells.parquet",
+        "ae_attendances.parquet",
+        "opt_outs.parquet",
         "population.parquet",
         "social_care_services.parquet",
     }
@@ -368,3 +381,34 @@ def test_identifier_findings_name_the_national_field(tmp_path: Path) -> None:
     report = (store.parent / "ingest_report.csv").read_text()
     assert "gp_registrations.csv,,practice_code,identifier_in_column,error" in report
     assert "field 'practice_code' holds NHS numbers" in report
+
+
+@pytest.mark.usefixtures("key_env")
+def test_a_cld_row_whose_service_nothing_says_is_quarantined_naming_the_local_field(
+    tmp_path: Path,
+) -> None:
+    directory = national_feeds(tmp_path / "nat")
+    header = [*cld.HEADER, "service_component"]
+    care = [[*c[:6], c[6], c[8], c[9], c[10], "", ""] for c in social_care_rows()]
+    care[0][6] = ""  # no local service type, and the CLD does not say it
+    care[1][6], care[1][10] = "", "Short term support: ST-Max"  # the CLD says reablement
+    write_csv(directory / "cld.csv", header, care)
+    store = tmp_path / "s" / "s.duckdb"
+    assert run(directory, store)[0] == 1
+    ((feed, file, row, column, rule, severity, _value),) = quarantine(store)
+    assert (feed, file, row, column, severity) == (
+        "social_care_services",
+        "cld.csv",
+        2,
+        "local_service_type",
+        "error",
+    )
+    assert rule == "required"
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        got = con.execute(
+            "SELECT service_type, setting FROM social_care_services WHERE service_id = 'C2'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert got == [("reablement", "community")]

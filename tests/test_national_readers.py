@@ -360,13 +360,13 @@ def cld_row(
         "permanent_admission": permanent,
         "service_type": service_type,
     }
-    return [values[c] for c in cld.LAYOUT.required]
+    return [values[c] for c in cld.HEADER]
 
 
 def test_every_cld_service_type_maps(tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "cld.csv",
-        list(cld.LAYOUT.required),
+        list(cld.HEADER),
         [
             cld_row(1, "Long Term Support: Nursing Care", "nursing_care", "true"),
             cld_row(2, "Long Term Support: Residential Care", "residential_care", "true"),
@@ -457,7 +457,7 @@ def test_population_bad_age_and_count_are_located(tmp_path: Path) -> None:
 def test_a_file_in_another_datasets_layout_is_rejected_naming_it(tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "apc_spells.csv",
-        list(cld.LAYOUT.required),
+        list(cld.HEADER),
         [cld_row(1, "Long Term Support: Community")],
     )
     with pytest.raises(FileRejected) as exc:
@@ -473,6 +473,7 @@ def test_every_layout_is_known_to_the_dispatcher() -> None:
         "gp_registrations",
         "apc_episodes",
         "apc_spells",
+        "ecds",
         "cld",
         "ons_population",
     }
@@ -498,3 +499,96 @@ def test_discharge_ready_date_is_read_from_the_last_episode(tmp_path: Path) -> N
     table, issues = read_national(write_csv(tmp_path / "apc_episodes.csv", header, rows))
     assert issues == []
     assert [r["discharge_ready_date"] for r in rows_of(table)] == ["2024-04-08"]
+
+
+# -- CLD: every Service Type of both releases, the Service Component, the local field ----------
+
+SERVICE_TYPES = {  # hand table from codes/cld_service_type.py's sources -> setting
+    "Long Term Support: Nursing Care": "nursing",
+    "Long Term Support: Residential Care": "residential",
+    "Long Term Support: Community": "community",
+    "Long Term Support: Prison": "community",
+    "Short Term Support: ST-Max": "community",
+    "Short Term Support: Ongoing Low Level": "community",
+    "Short Term Support: Other Short Term": "community",
+    "Long term support: Nursing care": "nursing",
+    "Long term support: Residential care": "residential",
+    "Long term support: Community": "community",
+    "Long term support: Prison": "community",
+    "Short term support: ST-Max": "community",
+    "Short term support: Ongoing low level": "community",
+    "Short term support: Other short term": "community",
+    "Unpaid carer support: Direct to unpaid carer": "community",
+    "Unpaid carer support: Support involving the person cared-for": "community",
+}
+CLD_WITH_COMPONENT = [*cld.HEADER, "service_component"]
+
+
+def test_every_service_type_of_both_releases_maps_to_a_setting(tmp_path: Path) -> None:
+    rows = [cld_row(i, t, "day_care") for i, t in enumerate(SERVICE_TYPES)]
+    table, issues = read_national(write_csv(tmp_path / "cld.csv", list(cld.HEADER), rows))
+    assert issues == []
+    assert [r["setting"] for r in rows_of(table)] == list(SERVICE_TYPES.values())
+    assert {r["service_type"] for r in rows_of(table)} == {"day_care"}  # the local field wins
+
+
+def test_the_service_comes_from_the_cld_where_it_says_it(tmp_path: Path) -> None:
+    cases = [  # (service type, component) -> (service_type, setting)
+        ("Short Term Support: ST-Max", "", "reablement", "community"),
+        ("Short term support: ST-Max", "", "reablement", "community"),
+        ("Long Term Support: Residential Care", "", "residential_care", "residential"),
+        ("Long term support: Residential care", "", "residential_care", "residential"),
+        ("Long Term Support: Nursing Care", "", "nursing_care", "nursing"),
+        ("Long term support: Nursing care", "", "nursing_care", "nursing"),
+        (
+            "Long Term Support: Community",
+            "Home support or domiciliary care",
+            "home_care",
+            "community",
+        ),
+        ("Long term support: Community", "Direct payment", "direct_payment", "community"),
+        ("Short Term Support: Ongoing Low Level", "Equipment", "equipment", "community"),
+        (
+            "Short Term Support: Other Short Term",
+            "Short term residential care",
+            "residential_care",
+            "residential",
+        ),
+        (
+            "Short term support: Other short term",
+            "Short term nursing care",
+            "nursing_care",
+            "nursing",
+        ),
+        ("Long Term Support: Community", "Shared Lives", None, "community"),  # not read
+    ]
+    rows = [
+        [*cld_row(i, kind, local=""), component] for i, (kind, component, _, _) in enumerate(cases)
+    ]
+    table, issues = read_national(write_csv(tmp_path / "cld.csv", CLD_WITH_COMPONENT, rows))
+    assert issues == []  # an unconfirmed component is accepted, never quarantined
+    got = [(r["service_type"], r["setting"]) for r in rows_of(table)]
+    assert got == [(service, setting) for _, _, service, setting in cases]
+
+
+def test_the_short_term_component_sets_the_setting_only_for_other_short_term(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        [*cld_row(1, "Long Term Support: Community", "home_care"), "Short term residential care"],
+        [*cld_row(2, "", "respite"), "Short term nursing care"],
+    ]
+    table, _ = read_national(write_csv(tmp_path / "cld.csv", CLD_WITH_COMPONENT, rows))
+    assert [(r["service_type"], r["setting"]) for r in rows_of(table)] == [
+        ("home_care", "community"),
+        ("respite", "community"),
+    ]
+
+
+def test_without_the_local_field_the_cld_service_is_read(tmp_path: Path) -> None:
+    header = [c for c in cld.HEADER if c != "local_service_type"]
+    full = cld_row(1, "Short Term Support: ST-Max")
+    rows = [[v for c, v in zip(cld.HEADER, full, strict=True) if c != "local_service_type"]]
+    table, issues = read_national(write_csv(tmp_path / "cld.csv", header, rows))
+    assert issues == []
+    assert rows_of(table)[0]["service_type"] == "reablement"

@@ -35,7 +35,7 @@ def test_synth_writes_every_feed(tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "wrote 9 feeds" in result.output
+    assert f"wrote {len(FEEDS)} feeds" in result.output  # 10 with ae_attendances
     for name in FEEDS:
         assert (out / f"{name}.parquet").exists()
     assert (out / "_truth" / "social_care_person.parquet").exists()

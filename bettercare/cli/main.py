@@ -29,6 +29,7 @@ COMMAND_MODULES: list[str] = [
     "metrics",
     "returns",
     "serve",
+    "model",
     "report",
     "risk",
 ]

@@ -59,10 +59,9 @@ def report(
         raise _fail(f"--format '{fmt}' is not one of {', '.join(FORMATS)}")
     if out_dir.exists() and not out_dir.is_dir():
         raise _fail(f"--out {out_dir} is a file, not a directory")
-    if not plan.is_file():
-        raise _fail(f"plan file not found: {plan}")
-    if store is not None and not store.is_file():
-        raise _fail(f"store file not found: {store}")
+    for what, path in (("plan file", plan), ("store file", store)):
+        if path is not None and not path.is_file():
+            raise _fail(f"{what} {'is not a file' if path.exists() else 'not found'}: {path}")
     the_plan, findings = validate_plan_file(plan)
     if the_plan is None:
         raise _fail("; ".join(str(f) for f in findings))

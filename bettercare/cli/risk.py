@@ -41,12 +41,22 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None or x != x else f"{100 * x:.1f}%"
+def _float(x: object) -> float | None:
+    """``x`` as a float, or None when missing (None, NaN, pandas NA)."""
+    if x is None or x is pd.NA:
+        return None
+    value = float(x)  # type: ignore[arg-type]
+    return None if value != value else value
 
 
-def _num(x: float | None, digits: int = 3) -> str:
-    return "-" if x is None or x != x else f"{x:.{digits}f}"
+def _pct(x: object) -> str:
+    value = _float(x)
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _num(x: object, digits: int = 3) -> str:
+    value = _float(x)
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def _check_model(model: str) -> None:
@@ -189,7 +199,8 @@ def evaluate(
 
 
 def _count(x: object) -> str:
-    return "*" if x is None or x is pd.NA else f"{int(x):,}"  # type: ignore[call-overload]
+    value = _float(x)
+    return "*" if value is None else f"{int(value):,}"
 
 
 @risk_app.command("stratify")

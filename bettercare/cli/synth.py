@@ -57,7 +57,8 @@ def synth(
         "internal",
         "--format",
         help="File layout: internal (<feed>.parquet) or national (the national datasets' "
-        "layouts: gp_registrations, apc_episodes, cld, ons_population; docs/datasets/)",
+        "layouts: gp_registrations, apc_episodes, ecds, cld, ons_population and the "
+        "national data opt-out check's ndop_request/ndop_response files; docs/datasets/)",
     ),
     print_schema: bool = typer.Option(
         False, "--print-schema", help="Print the parameters' JSON Schema and exit"

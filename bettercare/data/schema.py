@@ -122,6 +122,11 @@ SERVICE_TYPE = (
     "other",
 )
 SETTING = ("community", "residential", "nursing")
+#: A&E department type 1-4 (ECDS EMERGENCY CARE DEPARTMENT TYPE 01-04)
+AE_DEPARTMENT_TYPE = ("type_1", "type_2", "type_3", "type_4")
+AE_ARRIVAL_MODE = ("ambulance", "other")
+#: what happened at the end of an A&E attendance (ECDS discharge destination, grouped)
+AE_DISPOSAL = ("admitted", "ambulatory", "discharged", "transferred", "died")
 DTOC_REASON = (
     "awaiting_assessment",
     "awaiting_public_funding",
@@ -261,6 +266,53 @@ FEEDS: dict[str, FeedSpec] = {
                     "PRN00603_i); empty when not recorded. Not before admission_date, "
                     "not after discharge_date",
                 ),
+            ),
+        ),
+        FeedSpec(
+            name="ae_attendances",
+            description="A&E (emergency care) attendances (ECDS)",
+            key=("attendance_id",),
+            period_column="arrival_date",
+            store_table="ae_attendances",
+            columns=(
+                Column("attendance_id", "VARCHAR"),
+                _nhs(),
+                Column("provider_code", "VARCHAR"),
+                Column("arrival_date", "DATE"),
+                Column(
+                    "department_type",
+                    "VARCHAR",
+                    allowed=AE_DEPARTMENT_TYPE,
+                    description="type_1 consultant-led 24-hour emergency department, type_2 "
+                    "consultant-led single-specialty, type_3 other A&E / minor injury unit / "
+                    "urgent treatment centre, type_4 NHS walk-in centre",
+                ),
+                Column(
+                    "arrival_mode",
+                    "VARCHAR",
+                    required=False,
+                    allowed=AE_ARRIVAL_MODE,
+                    description="ambulance (any ambulance, including air) or other",
+                ),
+                Column(
+                    "disposal",
+                    "VARCHAR",
+                    required=False,
+                    allowed=AE_DISPOSAL,
+                    description="admitted (to a ward or critical care), ambulatory (same-day "
+                    "emergency care, ED short stay, hospital at home), discharged, "
+                    "transferred (another provider or a hospice), died; empty when not "
+                    "recorded",
+                ),
+                Column(
+                    "age",
+                    "INTEGER",
+                    minimum=0,
+                    maximum=130,
+                    description="age at arrival in whole years",
+                ),
+                Column("lsoa", "VARCHAR", required=False, pattern=r"^E01\d{6}$"),
+                Column("gp_practice", "VARCHAR", required=False, pattern=r"^[A-Z]\d{5}$"),
             ),
         ),
         FeedSpec(

@@ -208,6 +208,25 @@ class Commissioner(StrEnum):
     JOINT = "joint"
 
 
+class EffectRange(_Model):
+    """A stated range of a scheme's admissions avoided in one year: ``low`` to ``high``.
+
+    Optional (issue 14): where a plan states how uncertain a scheme's effect is, the
+    scheme impact model (:mod:`bettercare.analytics.modelling`) draws it from this range
+    rather than from its default uncertainty. ``low == high`` states a certain effect.
+    """
+
+    low: Annotated[int, Field(ge=-MAX_COUNT, le=MAX_COUNT)]
+    high: Annotated[int, Field(ge=-MAX_COUNT, le=MAX_COUNT)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EffectRange:
+        """A range runs from low to high."""
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+        return self
+
+
 class Scheme(_Model):
     """A BCF scheme: what is funded, by whom, its spend and admissions avoided per year."""
 
@@ -240,7 +259,24 @@ class Scheme(_Model):
     admissions_avoided: dict[
         FinancialYear, Annotated[int, Field(ge=-MAX_COUNT, le=MAX_COUNT)] | None
     ] = Field(default_factory=dict, description="Expected non-elective admissions avoided per year")
+    admissions_avoided_range: dict[FinancialYear, EffectRange] = Field(
+        default_factory=dict,
+        description="Optional stated range (low, high) of admissions avoided per year; the "
+        "expected figure, where stated, must lie within it",
+    )
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _expected_within_range(self) -> Scheme:
+        """The expected admissions avoided of a year lies within that year's stated range."""
+        for fy, rng in self.admissions_avoided_range.items():
+            expected = self.admissions_avoided.get(fy)
+            if expected is not None and not rng.low <= expected <= rng.high:
+                raise ValueError(
+                    f"admissions_avoided {fy} = {expected} lies outside "
+                    f"admissions_avoided_range {fy} ({rng.low} to {rng.high})"
+                )
+        return self
 
     def source_label(self) -> str:
         """The funding stream(s) a scheme draws on, for tables: 'a, b' or ''."""

@@ -84,6 +84,8 @@ class LinkedData:
     schemes: pd.DataFrame
     p4p: P4PEarned | None
     warnings: tuple[str, ...] = ()
+    #: the RAG's amber tolerance (% of the plan value) the metrics were rated with
+    amber_tolerance_pct: float = RagThresholds().amber_tolerance_pct
 
 
 def measure(
@@ -120,7 +122,8 @@ def measure(
         raise BoardPackError(f"store {name} could not be read: {first}") from None
     except (MetricDataError, ValueError) as exc:
         raise BoardPackError(str(exc)) from None
-    return LinkedData(str(name), code, pva, schemes, earned, tuple(notes))
+    tolerance = (thresholds or RagThresholds()).amber_tolerance_pct
+    return LinkedData(str(name), code, pva, schemes, earned, tuple(notes), tolerance)
 
 
 @dataclass(frozen=True)
@@ -138,12 +141,13 @@ class BoardPack:
 
 
 def html_to_pdf(html: str) -> bytes:
-    """Render self-contained HTML to PDF with WeasyPrint, fetching no file or network URL."""
+    """Render self-contained HTML to a tagged PDF with WeasyPrint, fetching no file or URL."""
     # imported here: it loads Pango, which the HTML alone does not need
     import weasyprint  # type: ignore[import-untyped]
 
     fetcher = weasyprint.URLFetcher(allowed_protocols=["data"])
-    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    # a tagged PDF: headings, tables and figures (with their alt text) for screen readers
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_tags=True)
     return pdf
 
 
@@ -215,7 +219,7 @@ def recommendations(
     out = []
     if errors:
         out.append(
-            f"Note that the plan fails {errors} planning-rule check(s) (section 1 and "
+            f"Note that the plan has {errors} planning-rule error(s) (section 1 and "
             "Appendix A), and ask the partners to resolve them before the plan is approved."
         )
     elif plan.status in ("draft", "agreed"):
@@ -224,12 +228,12 @@ def recommendations(
         when = f" on {plan.date_agreed:%d %B %Y}" if plan.date_agreed else ""
         out.append(f"Note the Better Care Fund plan for {years}, {plan.status}{when}.")
     unmet = [
-        c.id.replace("_", " ")
+        charts.code_label(c.id, capitalise=False)
         for c in plan.national_conditions
         if c.id in required_conditions(plan) and c.status != ConditionStatus.MET
     ]
     unmet += [
-        cid.replace("_", " ")
+        charts.code_label(cid, capitalise=False)
         for cid in required_conditions(plan)
         if cid not in {c.id for c in plan.national_conditions}
     ]
@@ -349,7 +353,8 @@ def build_board_pack(
                         )
                     ),
                 )
-                for m in sorted(spc)
+                for m in shown
+                if m in spc
             ],
             "schemes_to_date": _schemes_to_date(linked.schemes),
             "scheme_chart": charts.svg_data_uri(charts.scheme_admissions_svg(linked.schemes))

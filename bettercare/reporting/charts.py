@@ -23,6 +23,7 @@ import functools
 import html
 import io
 import re
+import textwrap
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -100,7 +101,7 @@ def _styled(draw: Callable[P, str]) -> Callable[P, str]:
         with matplotlib.rc_context(
             {
                 "svg.hashsalt": "bettercare",  # stable ids: same input, same SVG
-                "svg.fonttype": "path",  # text as outlines: the same in every viewer and PDF
+                "svg.fonttype": "none",  # text stays text: searchable, small, fast to render
                 "font.size": 9,
                 "axes.edgecolor": TEXT,
                 "axes.labelcolor": TEXT,
@@ -131,11 +132,10 @@ def svg_data_uri(svg: str) -> str:
 _ACRONYMS = {"bcf": "BCF", "ccg": "CCG", "icb": "ICB", "la": "LA", "nhs": "NHS", "dfg": "DFG"}
 
 
-def code_label(code: str) -> str:
+def code_label(code: str, capitalise: bool = True) -> str:
     """A code-list value as a reader sees it: ``additional_la`` -> ``Additional LA``."""
-    words = [_ACRONYMS.get(w, w) for w in code.split("_")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
+    text = " ".join(_ACRONYMS.get(w, w) for w in code.split("_"))
+    return text[:1].upper() + text[1:] if capitalise else text
 
 
 # -- the pooled budget -------------------------------------------------------------------------
@@ -336,7 +336,7 @@ def metric_plan_vs_actual_svg(pva: pd.DataFrame, metric: str) -> str:
     actual = [float(v) for v in rows.actual]
     planned = [float(v) if pd.notna(v) else float("nan") for v in rows.planned]
     rags = [r if isinstance(r, str) else None for r in rows.rag]
-    fig = _figure(6.4, 2.8)
+    fig = _figure(6.4, 2.6)
     ax = fig.subplots()
     ax.plot(x, actual, color="#425563", linewidth=1.2, label="actual", zorder=2)
     ax.scatter(
@@ -376,7 +376,7 @@ def metric_plan_vs_actual_svg(pva: pd.DataFrame, metric: str) -> str:
         ha="right" if len(x) > 4 else "center",
         fontsize=7.5,
     )
-    ax.set_title(f"{name}{_direction_note(metric)}", fontsize=9)
+    ax.set_title(textwrap.fill(f"{name}{_direction_note(metric)}", 80), fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
@@ -391,7 +391,7 @@ def metric_plan_vs_actual_svg(pva: pd.DataFrame, metric: str) -> str:
 @_styled
 def xmr_chart_svg(chart: XmrChart, labels: Sequence[str], title: str = "") -> str:
     """The Making Data Count XmR chart of :mod:`bettercare.reporting.spc_charts` as SVG."""
-    fig = xmr_figure(chart, labels, title)
+    fig = xmr_figure(chart, labels, textwrap.fill(title, 90))
     try:
         fig.set_size_inches(6.4, 2.9)
         variation = chart.variation.value.replace("_", " ") if chart.variation else "none"

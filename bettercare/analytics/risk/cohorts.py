@@ -47,6 +47,7 @@ from bettercare.analytics.risk.features import (
     coverage,
     features_from,
     risk_store,
+    years_after,
     years_before,
 )
 from bettercare.analytics.risk.model import MODELS, fit
@@ -125,6 +126,12 @@ def score(
             )
         trained_on = years_before(cover.end)
         when = index_date or cover.end
+        if not (cover.start <= years_before(when) and when <= cover.end):
+            raise RiskDataError(
+                f"index date {when} is outside the store's data: it needs 12 months of "
+                f"spells before it, so it must lie between {years_after(cover.start)} and "
+                f"{cover.end}"
+            )
         train = features_from(con, trained_on, outcome=True)
         people = features_from(con, when, outcome=False)
     fitted = fit(train, model, seed)
@@ -159,6 +166,8 @@ def score_population(
     store's last full financial year, i.e. "now"). Columns: :data:`SCORED_COLUMNS`
     (person pseudonym, GP practice, HWB, age band, the three cohort flags, calibrated
     probability of an emergency admission in the next 12 months, tier label or null).
+    An earlier ``index_date`` (a look back) is scored with the same latest-year model,
+    whose training outcomes may then overlap the period scored.
     Patient-level: for direct care only. Raises :class:`RiskDataError` for a missing or
     foreign store, an unknown model, or too little data.
     """

@@ -39,8 +39,8 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 
 from bettercare.analytics.risk.features import (
     RiskDataError,
@@ -213,7 +213,7 @@ def subgroups(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray) -> pd.DataFrame
     rows = []
     for column in SUBGROUPS:
         values = frame[column].to_numpy()
-        for value in sorted(set(values.tolist()), key=str):
+        for value in sorted(set(values.tolist())):  # one type per column: ints sort as numbers
             m = values == value
             n, events, f = int(m.sum()), int(y[m].sum()), int(flagged[m].sum())
             expected = float(p[m].sum())
@@ -311,9 +311,13 @@ def evaluate_store(
         test = features_from(con, test_index, outcome=True)
     fitted: RiskModel = fit(train, model, seed)
     baseline = fit(train, "baseline", seed)
-    if len(test) < 100:
-        raise RiskDataError(f"too few people to test a risk model: {len(test)} adults")
     y = test["admitted"].to_numpy(bool)
+    if len(test) < 100 or y.all() or not y.any():
+        raise RiskDataError(
+            f"too few people to test a risk model: {len(test)} adults, {int(y.sum())} "
+            f"admitted in the test year from {test_index} (need 100 adults, some admitted "
+            "and some not)"
+        )
     p_model, p_base = fitted.predict(test), baseline.predict(test)
     return Evaluation(
         model=model,

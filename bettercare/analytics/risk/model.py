@@ -28,14 +28,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.calibration import CalibratedClassifierCV  # type: ignore[import-untyped]
+from sklearn.ensemble import HistGradientBoostingClassifier  # type: ignore[import-untyped]
+from sklearn.frozen import FrozenEstimator  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]
 
 from bettercare.analytics.risk.features import RISK_AGE_BANDS, RiskDataError
 
@@ -74,73 +71,70 @@ GBM_COLUMNS: tuple[str, ...] = (
 )
 
 
+def _dummies(values: np.ndarray, levels: tuple[str, ...], prefix: str) -> dict[str, np.ndarray]:
+    """0/1 columns for every level but the first (the reference)."""
+    return {f"{prefix}_{level}": (values == level).astype(np.float64) for level in levels[1:]}
+
+
 def design(features: pd.DataFrame) -> pd.DataFrame:
-    """The model terms of each feature row (see the module docstring)."""
+    """The model terms of each feature row, all numeric (see the module docstring).
+
+    One-hot columns are built here with numpy (rather than a scikit-learn encoder on
+    text) because scoring a million people spent most of its time encoding strings.
+    """
+    band = features["age_band"].to_numpy().astype(str)
+    sex = features["sex"].to_numpy().astype(str)
+    prior = features["prior_emergency_admissions"].to_numpy(np.float64)
+    bed_days = features["prior_bed_days"].to_numpy(np.float64)
+    falls = features["prior_falls_admissions"].to_numpy(np.float64)
+    imd = features["imd_decile"].to_numpy(np.float64)
     return pd.DataFrame(
         {
+            **_dummies(band, RISK_AGE_BANDS, "age_band"),
+            **_dummies(sex, SEXES, "sex"),
             "age": features["age"].to_numpy(np.float64),
-            "age_band": features["age_band"].astype(str).to_numpy(),
-            "sex": features["sex"].astype(str).to_numpy(),
-            "female": (features["sex"] == "F").to_numpy(np.float64),
-            "imd_decile": features["imd_decile"].to_numpy(np.float64),
-            "deprivation": 10.0 - features["imd_decile"].to_numpy(np.float64),
+            "female": (sex == "F").astype(np.float64),
+            "imd_decile": imd,
+            "deprivation": 10.0 - imd,
             "ltc_count": features["ltc_count"].to_numpy(np.float64),
             "dementia": features["dementia"].to_numpy(np.float64),
-            "prior_emergency_admissions": features["prior_emergency_admissions"].to_numpy(
-                np.float64
-            ),
-            "prior_bed_days": features["prior_bed_days"].to_numpy(np.float64),
-            "prior_falls_admissions": features["prior_falls_admissions"].to_numpy(np.float64),
-            "log1p_prior_emergency_admissions": np.log1p(
-                features["prior_emergency_admissions"].to_numpy(np.float64)
-            ),
-            "log1p_prior_bed_days": np.log1p(features["prior_bed_days"].to_numpy(np.float64)),
-            "any_prior_falls_admission": (features["prior_falls_admissions"] > 0).to_numpy(
-                np.float64
-            ),
+            "prior_emergency_admissions": prior,
+            "prior_bed_days": bed_days,
+            "prior_falls_admissions": falls,
+            "log1p_prior_emergency_admissions": np.log1p(prior),
+            "log1p_prior_bed_days": np.log1p(bed_days),
+            "any_prior_falls_admission": (falls > 0).astype(np.float64),
             "social_care": features["social_care"].to_numpy(np.float64),
-        }
+        },
+        index=features.index,
     )
 
 
-def _one_hot(columns: list[str], categories: list[list[str]]) -> OneHotEncoder:
-    return OneHotEncoder(categories=categories, drop="first", handle_unknown="ignore")
+AGE_TERMS: tuple[str, ...] = tuple(f"age_band_{b}" for b in RISK_AGE_BANDS[1:])
+SEX_TERMS: tuple[str, ...] = tuple(f"sex_{s}" for s in SEXES[1:])
+#: The columns of :func:`design` each model uses, in order.
+MODEL_TERMS: dict[str, tuple[str, ...]] = {
+    "logistic": (*AGE_TERMS, *SEX_TERMS, *NUMERIC_TERMS),
+    "gbm": GBM_COLUMNS,
+    "baseline": (*AGE_TERMS, *BASELINE_TERMS),
+}
 
 
-def _logistic_pipeline(numeric: tuple[str, ...], with_sex: bool, c: float) -> Pipeline:
-    cats = ["age_band", "sex"] if with_sex else ["age_band"]
-    levels = [list(RISK_AGE_BANDS), list(SEXES)] if with_sex else [list(RISK_AGE_BANDS)]
-    pre = ColumnTransformer(
-        [
-            ("categories", _one_hot(cats, levels), cats),
-            ("numeric", "passthrough", list(numeric)),
-        ],
-        sparse_threshold=0.0,
-    )
-    return Pipeline([("terms", pre), ("model", LogisticRegression(C=c, max_iter=2000, tol=1e-6))])
-
-
-def _gbm_pipeline(seed: int) -> Pipeline:
-    pre = ColumnTransformer([("numeric", "passthrough", list(GBM_COLUMNS))])
-    model = HistGradientBoostingClassifier(
-        learning_rate=0.1,
-        max_iter=100,
-        max_leaf_nodes=15,
-        min_samples_leaf=50,
-        l2_regularization=1.0,
-        early_stopping=False,
-        random_state=seed,
-    )
-    return Pipeline([("terms", pre), ("model", model)])
-
-
-def _pipeline(kind: str, seed: int) -> Pipeline:
+def _estimator(kind: str, seed: int) -> LogisticRegression | HistGradientBoostingClassifier:
     if kind == "logistic":
-        return _logistic_pipeline(NUMERIC_TERMS, True, LOGISTIC_C)
-    if kind == "gbm":
-        return _gbm_pipeline(seed)
+        return LogisticRegression(C=LOGISTIC_C, max_iter=2000, tol=1e-6)
     if kind == "baseline":
-        return _logistic_pipeline(BASELINE_TERMS, False, 1e6)
+        return LogisticRegression(C=1e6, max_iter=2000, tol=1e-6)
+    if kind == "gbm":
+        return HistGradientBoostingClassifier(
+            learning_rate=0.1,
+            max_iter=100,
+            max_leaf_nodes=15,
+            min_samples_leaf=50,
+            l2_regularization=1.0,
+            early_stopping=False,
+            random_state=seed,
+        )
     raise RiskDataError(f"unknown model '{kind}' (known: {', '.join(MODELS)})")
 
 
@@ -149,12 +143,17 @@ class RiskModel:
     """A fitted, calibrated model: ``predict(features)`` gives P(emergency admission)."""
 
     kind: str  # "logistic" | "gbm" | "baseline"
-    fitted: Pipeline  # the model before calibration
+    terms: tuple[str, ...]  # the columns of :func:`design` it reads
+    fitted: LogisticRegression | HistGradientBoostingClassifier  # before calibration
     calibrated: CalibratedClassifierCV
+
+    def matrix(self, features: pd.DataFrame) -> np.ndarray:
+        """The model's design matrix for ``features``."""
+        return design(features)[list(self.terms)].to_numpy(np.float64)
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of an emergency admission in the next 12 months."""
-        out: np.ndarray = self.calibrated.predict_proba(design(features))[:, 1]
+        out: np.ndarray = self.calibrated.predict_proba(self.matrix(features))[:, 1]
         return out
 
     def coefficients(self) -> pd.DataFrame:
@@ -162,15 +161,11 @@ class RiskModel:
 
         Empty for the gradient-boosted model, which has none.
         """
-        if self.kind == "gbm":
+        if not isinstance(self.fitted, LogisticRegression):
             return pd.DataFrame(columns=["term", "coefficient", "odds_ratio"])
-        model: LogisticRegression = self.fitted.named_steps["model"]
-        names = [
-            n.split("__", 1)[1] for n in self.fitted.named_steps["terms"].get_feature_names_out()
-        ]
-        coef = np.concatenate([model.intercept_, model.coef_[0]])
+        coef = np.concatenate([self.fitted.intercept_, self.fitted.coef_[0]])
         return pd.DataFrame(
-            {"term": ["(intercept)", *names], "coefficient": coef, "odds_ratio": np.exp(coef)}
+            {"term": ["(intercept)", *self.terms], "coefficient": coef, "odds_ratio": np.exp(coef)}
         )
 
 
@@ -191,24 +186,25 @@ def fit(features: pd.DataFrame, kind: str = "logistic", seed: int = 0) -> RiskMo
     ``kind`` is one of :data:`MODELS` or ``"baseline"``. Raises :class:`RiskDataError` for
     an unknown model or too few people or admissions.
     """
-    pipeline = _pipeline(kind, seed)
+    estimator = _estimator(kind, seed)
     labels = features["admitted"].to_numpy(bool).astype(np.int64)
     check_trainable(labels)
-    x = design(features)
+    terms = MODEL_TERMS[kind]
+    x = design(features)[list(terms)].to_numpy(np.float64)
     x_fit, x_cal, y_fit, y_cal = train_test_split(
         x, labels, test_size=CALIBRATION_SHARE, random_state=seed, stratify=labels
     )
-    pipeline.fit(x_fit, y_fit)
-    calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid")
+    estimator.fit(x_fit, y_fit)
+    calibrated = CalibratedClassifierCV(FrozenEstimator(estimator), method="sigmoid")
     calibrated.fit(x_cal, y_cal)
-    return RiskModel(kind, pipeline, calibrated)
+    return RiskModel(kind, terms, estimator, calibrated)
 
 
 def describe(model: RiskModel) -> dict[str, Any]:
     """The model's settings, for the evaluation's JSON."""
     if model.kind == "gbm":
-        params = model.fitted.named_steps["model"].get_params()
+        params = model.fitted.get_params()
         keep = ("learning_rate", "max_iter", "max_leaf_nodes", "min_samples_leaf")
         return {"kind": "gbm", **{k: params[k] for k in keep}, "l2": params["l2_regularization"]}
-    c = model.fitted.named_steps["model"].C
+    c = model.fitted.get_params()["C"]
     return {"kind": model.kind, "penalty": "l2", "C": c}

@@ -13,6 +13,7 @@ import duckdb
 from bettercare.data.ingest.read import FileRejected, Issue
 from bettercare.data.ingest.results import FeedResult
 from bettercare.data.ingest.store import count
+from bettercare.data.national import feed_of_file
 from bettercare.data.schema import FEEDS, feed_with
 
 
@@ -37,7 +38,7 @@ def missing_reason(
             f"not loaded: the opt-out list {loaded.file} was rejected, so opted-out people "
             "could not be excluded; fix it and run again"
         )
-    unusable = [i.file for i in file_issues if Path(i.file).stem == opt_outs]
+    unusable = [i.file for i in file_issues if feed_of_file(Path(i.file).stem) == opt_outs]
     if unusable:
         return (
             f"not loaded: the opt-out list ({unusable[0]}) could not be used, so opted-out "

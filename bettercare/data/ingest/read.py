@@ -29,7 +29,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from bettercare.data.ingest import identifiers
-from bettercare.data.national import NATIONAL_FILES
+from bettercare.data.national import COMPANIONS, NATIONAL_FILES, OTHER_SUFFIX
 from bettercare.data.schema import FEEDS, FeedSpec
 
 ROW = "_row"  # spreadsheet row number column added to every staged file
@@ -64,13 +64,31 @@ def discover(directory: Path) -> tuple[dict[str, Path], list[Issue]]:
     """Feed files in ``directory`` and the issues for files that cannot be used.
 
     A feed file is ``<feed>.csv`` or ``<feed>.parquet``, or a national dataset's file
-    (:data:`bettercare.data.national.NATIONAL_FILES`); unusable: an unknown feed name, two
-    files for one feed.
+    (:data:`bettercare.data.national.NATIONAL_FILES`, some with a suffix of their own,
+    ``OTHER_SUFFIX``); a companion file (``COMPANIONS``) is read by its main file's
+    reader. Unusable: an unknown feed name, two files for one feed, a companion without
+    its main file.
     """
     found: dict[str, list[Path]] = {}
     issues: list[Issue] = []
     for path in sorted(p for p in Path(directory).iterdir() if p.is_file()):
-        if path.name.startswith((".", "_")) or path.suffix.lower() not in (*SUFFIXES, ".tsv"):
+        suffix = path.suffix.lower()
+        if path.name.startswith((".", "_")):
+            continue
+        if suffix not in (*SUFFIXES, ".tsv") and OTHER_SUFFIX.get(path.stem) != suffix:
+            continue
+        if path.stem in COMPANIONS:  # read by its main file's reader
+            main = path.with_name(COMPANIONS[path.stem] + suffix)
+            if not main.is_file():
+                issues.append(
+                    Issue(
+                        path.name,
+                        None,
+                        None,
+                        "missing_companion",
+                        f"{path.name}: read together with {main.name}, which is missing; add it",
+                    )
+                )
             continue
         feed_name = NATIONAL_FILES.get(path.stem, path.stem)
         if feed_name not in FEEDS or path.suffix.lower() == ".tsv":
@@ -80,8 +98,8 @@ def discover(directory: Path) -> tuple[dict[str, Path], list[Issue]]:
                     None,
                     None,
                     "unknown_feed",
-                    f"{path.name}: not a known feed file; expected one of "
-                    f"{', '.join(f + '.csv' for f in [*FEEDS, *NATIONAL_FILES])} (or .parquet)",
+                    f"{path.name}: not a known feed file; expected one of {_known_files()} "
+                    "(or .parquet)",
                 )
             )
             continue
@@ -103,6 +121,11 @@ def discover(directory: Path) -> tuple[dict[str, Path], list[Issue]]:
         else:
             files[feed] = paths[0]
     return files, issues
+
+
+def _known_files() -> str:
+    """The file names ingest knows: every feed's and every national dataset's."""
+    return ", ".join(f + OTHER_SUFFIX.get(f, ".csv") for f in [*FEEDS, *NATIONAL_FILES])
 
 
 def sha256(path: Path) -> str:

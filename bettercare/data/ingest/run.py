@@ -29,6 +29,7 @@ FEED_ORDER = (
     "residents",
     "population",
     "hospital_spells",
+    "ae_attendances",
     "delayed_transfers",
     "reablement_episodes",
     "experience_responses",

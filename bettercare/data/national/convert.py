@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from bettercare.data.ingest.read import Issue
-from bettercare.data.national import apc, cld, gp_registrations, ons_population
+from bettercare.data.national import apc, cld, ecds, gp_registrations, ndop, ons_population
 from bettercare.data.national.common import RETIRED_CODE, UNKNOWN_CODE, Layout
 
 Reader = Callable[[Path, tuple[Layout, ...]], tuple[pa.Table, list[Issue]]]
@@ -18,20 +18,25 @@ READERS: dict[str, Reader] = {
     "gp_registrations": gp_registrations.convert,
     "apc_episodes": apc.convert,
     "apc_spells": apc.convert,
+    "ecds": ecds.convert,
     "cld": cld.convert,
     "ons_population": ons_population.convert,
+    "ndop_response": ndop.convert,
 }
 FIELD_OF: dict[str, dict[str, str]] = {
     "gp_registrations": gp_registrations.FIELD_OF,
     "apc_episodes": apc.FIELD_OF,
     "apc_spells": apc.FIELD_OF,
+    "ecds": ecds.FIELD_OF,
     "cld": cld.FIELD_OF,
     "ons_population": ons_population.FIELD_OF,
+    "ndop_response": ndop.FIELD_OF,
 }
 LAYOUTS: tuple[Layout, ...] = (
     gp_registrations.LAYOUT,
     apc.EPISODES,
     apc.SPELLS,
+    ecds.LAYOUT,
     cld.LAYOUT,
     ons_population.LAYOUT,
 )

@@ -12,7 +12,9 @@ up to 60 days before the first year that are still in hospital on its first day 
 their delayed days from that day on), as in an extract of spells active in the period.
 
 Everything is drawn from one ``numpy.random.Generator(PCG64(seed))`` in a fixed order, so
-the same seed, params and years give byte-identical files. Output is written to a
+the same seed, params and years give byte-identical files; feeds added later draw from
+their own child streams (``PCG64([seed, k])``: discharge ready dates k=1, A&E attendances
+k=2), so adding them left every earlier feed unchanged. Output is written to a
 temporary sibling directory and renamed into place, so a failed run leaves nothing.
 """
 
@@ -31,7 +33,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bettercare.data.atomic import staging_directory, swap_into_place
-from bettercare.data.schema import DISCHARGE_DESTINATION, DTOC_REASON, FEEDS
+from bettercare.data.schema import (
+    AE_DEPARTMENT_TYPE,
+    AE_DISPOSAL,
+    DISCHARGE_DESTINATION,
+    DTOC_REASON,
+    FEEDS,
+)
 from bettercare.data.synth import hospital, names, national, other_feeds, social_care
 from bettercare.data.synth.params import SynthParams
 from bettercare.data.synth.world import NO_DEATH, World, build_world
@@ -49,6 +57,7 @@ STEPS = (
     "opt_outs",
     "population",
     "scheme_activity",
+    "ae_attendances",
     "write",
 )
 
@@ -151,7 +160,7 @@ def generate(
         counts: dict[str, int] = {}
         for name, table in tables.items():
             if fmt == "national" and name in national.NATIONAL_OF:
-                national.write_national(name, table, tmp)
+                national.write_national(name, table, tmp, tables)
             else:
                 pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
             if name in FEEDS:
@@ -331,6 +340,41 @@ def build_tables(
     months = [date(y + (m >= 13), (m - 1) % 12 + 1, 1) for y in fy_starts for m in range(4, 16)]
     t["scheme_activity"] = feed_table(
         "scheme_activity", other_feeds.scheme_activity(world, months, rng)
+    )
+
+    step("ae_attendances")
+    # A&E attendances draw from their own stream so every other feed stays as it was.
+    emergency = ~spells.elective & (spells.admission >= world.start)
+    ae = other_feeds.generate_ae_attendances(
+        world,
+        spells.person[emergency],
+        spells.admission[emergency],
+        spells.provider[emergency],
+        np.random.Generator(np.random.PCG64([seed, 2])),
+    )
+    n_ae = len(ae.person)
+    t["ae_attendances"] = feed_table(
+        "ae_attendances",
+        {
+            "attendance_id": _strings(np.char.mod("AE%09d", np.arange(1, n_ae + 1))),
+            "nhs_number": _nhs(world, ae.person),
+            "provider_code": pa.array(params.area.provider_codes).take(pa.array(ae.provider)),
+            "arrival_date": _dates(ae.arrival),
+            "department_type": _strings(
+                np.asarray(AE_DEPARTMENT_TYPE, dtype=object)[ae.department]
+            ),
+            "arrival_mode": _strings(np.where(ae.ambulance, "ambulance", "other"), ae.no_mode),
+            "disposal": _strings(
+                np.asarray(AE_DISPOSAL, dtype=object)[ae.disposal], ae.no_disposal
+            ),
+            "age": ae.age.astype(np.int32),
+            "lsoa": _strings(
+                np.asarray(world.lsoa_codes, dtype=object)[world.lsoa[ae.person]], ae.no_lsoa
+            ),
+            "gp_practice": _strings(
+                np.asarray(world.practice_codes, dtype=object)[world.practice[ae.person]]
+            ),
+        },
     )
 
     rate = truth.annual_non_elective_rate

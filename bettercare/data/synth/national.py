@@ -1,21 +1,32 @@
 """Write the synthetic feeds in the national datasets' layouts (``synth --format national``).
 
 Converts the internal tables of :func:`bettercare.data.synth.generator.build_tables` into
-the files :mod:`bettercare.data.national` reads: ``gp_registrations.csv`` (residents),
-``apc_episodes.csv`` (hospital spells; a spell of two or more nights is written as two
-consultant episodes, so the episode-to-spell join is exercised), ``cld.csv`` (social
-care services) and ``ons_population.csv`` (population by single year of age: each band's
-count spread over its ages, the remainder to the youngest, so the bands sum back
-exactly). The other feeds have no national dataset in bettercare and are written in the
-internal layout (Parquet). Reading these files back gives the internal tables' values,
-except ``discharge_destination = 'reablement'``, which has no national code and is
-written as 19 (usual place of residence, which is how ``discharge_usual_residence`` counts
-it anyway).
+the files :mod:`bettercare.data.national` reads:
+
+* ``gp_registrations.csv`` (residents);
+* ``apc_episodes.csv`` (hospital spells; a spell of two or more nights is written as two
+  consultant episodes, so the episode-to-spell join is exercised);
+* ``ecds.csv`` (A&E attendances; an ambulance arrival is written as the emergency road
+  ambulance code, any other arrival as own transport, each disposal as the first code of
+  its group);
+* ``cld.csv`` (social care services: the Service Type and Component where the CLD can say
+  the service, e.g. ST-Max for reablement, the local field otherwise);
+* ``ons_population.csv`` (population by single year of age: each band's count spread
+  over its ages, the remainder to the youngest, so the bands sum back exactly);
+* ``ndop_request.dat`` / ``ndop_response.dat`` (the national data opt-out check: every
+  resident's NHS number sent, all but the opted-out returned).
+
+The other feeds have no national dataset in bettercare and are written in the internal
+layout (Parquet). Reading these files back gives the internal tables' values, except
+``discharge_destination = 'reablement'``, which has no national code and is written as
+19 (usual place of residence, which is how ``discharge_usual_residence`` counts it
+anyway).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +34,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from bettercare.data.national import apc, cld, gp_registrations
+from bettercare.data.national import apc, cld, ecds, gp_registrations, ndop
 from bettercare.data.national.codes.admission_method import ADMISSION_METHOD
-from bettercare.data.national.codes.cld_service_type import CLD_SERVICE_TYPE
+from bettercare.data.national.codes.cld_service_type import (
+    CLD_SERVICE_COMPONENT,
+    CLD_SERVICE_TYPE,
+)
 from bettercare.data.national.codes.discharge_destination import DISCHARGE_DESTINATION
+from bettercare.data.national.codes.ecds import ECDS_CODES
 from bettercare.data.national.codes.person_stated_gender import PERSON_STATED_GENDER
 from bettercare.data.schema import AGE_BANDS
 
@@ -34,24 +49,48 @@ from bettercare.data.schema import AGE_BANDS
 NATIONAL_OF: dict[str, str] = {
     "residents": "gp_registrations",
     "hospital_spells": "apc_episodes",
+    "ae_attendances": "ecds",
     "social_care_services": "cld",
     "population": "ons_population",
+    "opt_outs": "ndop_response",
 }
 #: internal values without a national code of their own, and the code written instead
 _DESTINATION_EXTRA = {"reablement": "19"}
 _SEX_EXTRA = {"U": "X"}
 
 
-def write_national(name: str, table: pa.Table, directory: Path) -> int:
-    """Write internal feed ``name`` as its national file in ``directory``; its row count."""
+def write_national(
+    name: str, table: pa.Table, directory: Path, tables: Mapping[str, pa.Table] | None = None
+) -> int:
+    """Write internal feed ``name`` as its national file in ``directory``; its row count.
+
+    ``tables``: the other internal tables (the opt-out check's request lists the residents).
+    """
+    if name == "opt_outs":
+        residents = (tables or {})["residents"].column("nhs_number").to_pylist()
+        return _ndop(table.column("nhs_number").to_pylist(), residents, directory)
     national = {
         "residents": _gp_registrations,
         "hospital_spells": _apc_episodes,
+        "ae_attendances": _ecds,
         "social_care_services": _cld,
         "population": _ons_population,
     }[name](table)
     _write_csv(national, directory / f"{NATIONAL_OF[name]}.csv")
     return national.num_rows
+
+
+def _ndop(opted_out: list[str], residents: list[str], directory: Path) -> int:
+    """Write the opt-out check's request (every resident) and response (those not opted out)."""
+    out = set(opted_out)
+    missing = out - set(residents)
+    assert not missing, "every opted-out person is a resident"
+    request = list(residents)
+    response = [n for n in residents if n not in out]
+    for stem, numbers in ((ndop.REQUEST, request), (ndop.RESPONSE, response)):
+        text = "".join(f"{n},\n" for n in numbers)
+        (directory / f"{stem}{ndop.SUFFIX}").write_text(text, encoding="ascii", newline="\n")
+    return len(out)
 
 
 def _write_csv(table: pa.Table, path: Path) -> None:
@@ -82,14 +121,43 @@ def _gp_registrations(t: pa.Table) -> pa.Table:
     return pa.table(out)
 
 
+#: internal service type -> (CLD Service Type, Service Component) that say it; the other
+#: services are written with an empty Service Type and the local field
+_CLD_OF_SERVICE = {
+    "reablement": ("Short Term Support: ST-Max", None),
+    "residential_care": ("Long Term Support: Residential Care", None),
+    "nursing_care": ("Long Term Support: Nursing Care", None),
+    "home_care": ("Long Term Support: Community", "Home support or domiciliary care"),
+    "direct_payment": ("Long Term Support: Community", "Direct payment"),
+    "equipment": ("Short Term Support: Ongoing Low Level", "Equipment"),
+}
+
+
 def _cld(t: pa.Table) -> pa.Table:
-    lts = {
-        "residential": "Long Term Support: Residential Care",
-        "nursing": "Long Term Support: Nursing Care",
-    }
-    assert set(lts.values()) <= {c.code for c in CLD_SERVICE_TYPE.codes}
+    kinds = {k: v[0] for k, v in _CLD_OF_SERVICE.items()}
+    components = {k: v[1] for k, v in _CLD_OF_SERVICE.items() if v[1]}
+    assert set(kinds.values()) <= {c.code for c in CLD_SERVICE_TYPE.codes}
+    assert set(components.values()) <= {c.code for c in CLD_SERVICE_COMPONENT.codes}
+    service = t.column("service_type")
+    said = pc.is_in(service, value_set=pa.array(list(_CLD_OF_SERVICE)))
     out = {cld.RENAMED.get(c, c): t.column(c) for c in t.column_names if c != "setting"}
-    out["service_type"] = _recode(t.column("setting"), lts)  # community: not long-term
+    # the local field only where the CLD does not say the service
+    out[cld.LOCAL_SERVICE] = pc.if_else(said, pa.scalar(None, pa.string()), service)
+    out["service_type"] = _recode(service, kinds)
+    out[cld.COMPONENT] = _recode(service, components)
+    return pa.table(out)
+
+
+def _ecds(t: pa.Table) -> pa.Table:
+    out = {}
+    for column in t.column_names:
+        field = ecds.FIELD_OF[column]
+        codes = ECDS_CODES.get(field)
+        out[field] = (
+            t.column(column)
+            if codes is None
+            else _recode(t.column(column), codes.internal_to_national())
+        )
     return pa.table(out)
 
 

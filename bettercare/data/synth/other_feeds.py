@@ -1,14 +1,14 @@
-"""Survey responses, opt-outs, mid-year population estimates and BCF scheme activity."""
+"""Survey responses, opt-outs, population estimates, scheme activity and A&E attendances."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 
-from bettercare.data.schema import AGE_BANDS
-from bettercare.data.synth.world import BAND_LOW, I18, World, age_at, day
+from bettercare.data.schema import AE_DEPARTMENT_TYPE, AE_DISPOSAL, AGE_BANDS
+from bettercare.data.synth.world import BAND_LOW, EPOCH, I18, World, age_at, day, ymd
 
 SURVEY_QUESTION = "support_to_manage_ltc"  # GPPS: enough support to manage your LTC(s)
 
@@ -94,3 +94,99 @@ def scheme_activity(
             out["month"].append(day(m))
             out["admissions_avoided"].append(int(c))
     return out
+
+
+# -- A&E attendances (ECDS) ------------------------------------------------------------------
+
+#: A&E attendances not ending in admission, per person-year, by age from this age on
+#: (illustrative: about 0.35 a year overall, higher for infants and the oldest)
+AE_RATE_BY_AGE = ((0, 0.55), (5, 0.3), (18, 0.3), (65, 0.4), (80, 0.75))
+AE_DEPARTMENT_SHARE = (0.6, 0.03, 0.35, 0.02)  # type 1-4 of the attendances not admitted
+#: disposal of an attendance not admitted, and the share of each
+AE_OTHER_DISPOSAL = ("ambulatory", "discharged", "transferred", "died")
+AE_OTHER_DISPOSAL_SHARE = (0.09, 0.869, 0.035, 0.006)
+AE_ADMITTED_VIA_ED = 0.75  # share of emergency admissions that arrive through A&E
+AE_NOT_RECORDED = 0.02  # share of attendances with no arrival mode / disposal / LSOA
+
+
+@dataclass
+class Attendances:
+    """A&E attendances: who, when, where, how they arrived and what happened."""
+
+    person: np.ndarray
+    arrival: np.ndarray  # date32 day
+    department: np.ndarray  # index into AE_DEPARTMENT_TYPE
+    ambulance: np.ndarray  # bool
+    disposal: np.ndarray  # index into AE_DISPOSAL
+    provider: np.ndarray  # index into area.provider_codes
+    age: np.ndarray  # whole years at arrival
+    no_mode: np.ndarray  # bool: arrival mode not recorded
+    no_disposal: np.ndarray  # bool: disposal not recorded
+    no_lsoa: np.ndarray  # bool: LSOA not recorded
+
+
+def generate_ae_attendances(
+    world: World,
+    admitted_person: np.ndarray,
+    admitted_day: np.ndarray,
+    admitted_provider: np.ndarray,
+    rng: np.random.Generator,
+) -> Attendances:
+    """A&E attendances in the span, sorted by arrival date and NHS number.
+
+    Two kinds: an attendance on the day of an emergency admission for
+    :data:`AE_ADMITTED_VIA_ED` of the emergency admissions given (type 1 department, same
+    provider, disposal ``admitted``), and attendances not admitted, Poisson in each
+    person's exposure window at :data:`AE_RATE_BY_AGE` times their frailty. Drawn from
+    ``rng`` alone, so a caller passing its own stream leaves every other feed unchanged.
+    """
+    n_prov = len(world.params.area.provider_codes)
+    via_ed = rng.random(len(admitted_person)) < AE_ADMITTED_VIA_ED
+    adm_person, adm_day = admitted_person[via_ed], admitted_day[via_ed]
+    adm_provider = admitted_provider[via_ed]
+    # attendances not admitted: rate by age at the start of the span
+    start_age = age_at(world.dob, EPOCH + timedelta(days=int(world.start)))
+    rate = np.zeros(world.n)
+    for low, r in AE_RATE_BY_AGE:
+        rate[start_age >= low] = r
+    entry, exit_ = world.entry, world.exit
+    years = np.clip(exit_ - entry, 0, None) / 365.25
+    counts = rng.poisson(rate * world.frailty * years)
+    person = np.repeat(np.arange(world.n), counts)
+    span = (exit_ - entry)[person]
+    other_day = entry[person] + (rng.random(len(person)) * span).astype(np.int64)
+    department = rng.choice(len(AE_DEPARTMENT_TYPE), size=len(person), p=AE_DEPARTMENT_SHARE)
+    pick = rng.choice(len(AE_OTHER_DISPOSAL), size=len(person), p=AE_OTHER_DISPOSAL_SHARE)
+    disposal = np.array([AE_DISPOSAL.index(d) for d in AE_OTHER_DISPOSAL])[pick]
+    provider = rng.integers(0, n_prov, size=len(person))
+    persons = np.concatenate([adm_person, person]).astype(np.int64)
+    arrival = np.concatenate([adm_day, other_day]).astype(np.int64)
+    dept = np.concatenate([np.zeros(len(adm_person), np.int64), department])
+    disp = np.concatenate([np.full(len(adm_person), AE_DISPOSAL.index("admitted")), disposal])
+    prov = np.concatenate([adm_provider, provider]).astype(np.int64)
+    age = _age_on(world.dob[persons], arrival)
+    p_amb = np.where(dept == 0, np.where(age >= 65, 0.45, 0.2), 0.02)
+    p_amb = np.where(disp == AE_DISPOSAL.index("admitted"), 0.55, p_amb)
+    ambulance = rng.random(len(persons)) < p_amb
+    missing = rng.random((3, len(persons))) < AE_NOT_RECORDED
+    key = np.lexsort((world.nhs_number[persons], arrival))
+    return Attendances(
+        person=persons[key],
+        arrival=arrival[key],
+        department=dept[key],
+        ambulance=ambulance[key],
+        disposal=disp[key],
+        provider=prov[key],
+        age=age[key],
+        no_mode=missing[0][key],
+        no_disposal=missing[1][key],
+        no_lsoa=missing[2][key],
+    )
+
+
+def _age_on(dob: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Whole years from each date of birth to each date (date32 day numbers)."""
+    by, bm, bd = ymd(dob)
+    wy, wm, wd = ymd(when)
+    before = (bm > wm) | ((bm == wm) & (bd > wd))
+    return wy - by - before.astype(np.int64)
