@@ -20,8 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bettercare.app.plans import validation_findings
-from bettercare.data.plan_files import parse_path
+from bettercare.data.plan_files import parse_path, validation_findings
 from bettercare.domain.findings import Finding
 from bettercare.domain.plan import (
     AreaOfSpend,
@@ -142,6 +141,32 @@ def _sign_off_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]
     ]
 
 
+def _budget_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]:
+    years = plan.financial_years
+    return [
+        *[FormField(f"minimum_pooled_budget.{fy}", f"Minimum pooled budget {fy} (£)", "money")
+          for fy in years],
+        *[FormField(f"agreed_pooled_budget.{fy}", f"Agreed pooled budget {fy} (£)", "money")
+          for fy in years],
+        *[FormField(f"protected_social_care.{fy}",
+                    f"Protection of adult social care {fy} (£)", "money") for fy in years],
+        *[FormField(f"nhs_minimum_social_care.{fy}",
+                    f"NHS minimum contribution to adult social care {fy} (£)", "money",
+                    hint="2023-25 frameworks on") for fy in years],
+    ]  # fmt: skip
+
+
+def _risk_share_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]:
+    return [
+        FormField("arrangement", "Arrangement", "textarea",
+                  hint="How partners share an overspend or a shortfall"),
+        *[FormField(f"shares.{p.id}", f"Share borne by {p.name} (%)", "number")
+          for p in plan.partners if p.signatory],
+        FormField("contingency_reserve", "Contingency reserve (£)", "money"),
+        FormField("note", "Note", "textarea"),
+    ]  # fmt: skip
+
+
 def _drop_blank_rows(item: dict[str, Any]) -> dict[str, Any]:
     """A metric's trajectory without the blank rows the form offers for new values."""
     item["planned"] = [
@@ -165,6 +190,8 @@ class Collection:
     fields: Callable[[Plan, dict[str, Any] | None], list[FormField]]
     label: Callable[[dict[str, Any]], str]
     tidy: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda item: item)
+    #: One object, not a list: ``attr`` names it ("" for fields of the plan itself)
+    single: bool = False
 
 
 COLLECTIONS: dict[str, Collection] = {
@@ -182,6 +209,11 @@ COLLECTIONS: dict[str, Collection] = {
                    _metric_fields, lambda i: str(i.get("metric", "")), _drop_blank_rows),
         Collection("sign_offs", "sign_offs", "sign-off", "Sign-offs", _sign_off_fields,
                    lambda i: str(i.get("body", ""))),
+        Collection("budget", "", "pooled budget", "Pooled budget", _budget_fields,
+                   lambda i: "pooled budget", single=True),
+        Collection("risk_share", "risk_share", "risk share and contingency",
+                   "Risk share and contingency", _risk_share_fields,
+                   lambda i: "risk share", single=True),
     )
 }  # fmt: skip
 
@@ -264,6 +296,26 @@ def _parsed(f: FormField, text: Any) -> Any:
     return value  # the model converts (and refuses) numbers, dates and codes
 
 
+def _root_keys(fields: list[FormField]) -> list[str]:
+    return list(dict.fromkeys(str(parse_path(f.name)[0]) for f in fields))
+
+
+def items_of(
+    data: dict[str, Any], coll: Collection, fields: list[FormField] | None = None
+) -> list[dict[str, Any]]:
+    """The items of ``coll`` in a dumped plan (a single object: a list of one).
+
+    For fields of the plan itself (``attr`` ""), the one item holds just the plan keys the
+    form edits, so the audit log shows those, not the whole plan.
+    """
+    if not coll.single:
+        items: list[dict[str, Any]] = data[coll.attr]
+        return items
+    if coll.attr:
+        return [dict(data.get(coll.attr) or {})]
+    return [{k: data.get(k) for k in _root_keys(fields or [])}]
+
+
 def apply_item(
     plan: Plan,
     coll: Collection,
@@ -273,23 +325,34 @@ def apply_item(
 ) -> tuple[Plan, int, dict[str, Any] | None, dict[str, Any]]:
     """The new plan with item ``index`` of ``coll`` replaced by the form's values.
 
-    ``index`` None appends a new item. Fields the form does not show are kept from the
-    stored item. Returns (plan, index, item before, item after); raises pydantic's
-    ``ValidationError`` when the new plan does not fit the model.
+    ``index`` None appends a new item (a single object is always item 0). Fields the form
+    does not show are kept from the stored item. Returns (plan, index, item before, item
+    after); raises pydantic's ``ValidationError`` when the new plan does not fit the model.
     """
     data = plan.model_dump(mode="python")
-    items: list[dict[str, Any]] = data[coll.attr]
+    items = items_of(data, coll, fields)
+    if coll.single:
+        index = 0
     before = copy.deepcopy(items[index]) if index is not None else None
     item = copy.deepcopy(before) if before is not None else {}
     for f in fields:
         _set_in(item, parse_path(f.name), _parsed(f, values.get(f.name)))
     item = coll.tidy(item)
-    if index is None:
+    if coll.single and coll.attr:
+        stated = any(v not in (None, {}, []) for v in item.values())
+        data[coll.attr] = item if stated else None
+    elif coll.single:
+        for key in _root_keys(fields):
+            if key in item:
+                data[key] = item[key]
+            else:
+                data.pop(key, None)
+    elif index is None:
         items.append(item)
-        index = len(items) - 1
     else:
         items[index] = item
-    return Plan.model_validate(data), index, before, item
+    position = len(items) - 1 if index is None else index
+    return Plan.model_validate(data), position, before, item
 
 
 def delete_item(plan: Plan, coll: Collection, index: int) -> tuple[Plan, dict[str, Any]]:
@@ -325,17 +388,23 @@ def field_for(path: str, coll: Collection, index: int, fields: list[FormField]) 
     """The form field a plan path names (``schemes[2].spend.2015/16`` -> ``spend.2015/16``).
 
     A path inside the item that is no field's (``schemes[2].sources``) goes to the first
-    field under it, else to the form as a whole; a path outside the item gives None.
+    field under it, else to the form as a whole (""); a path outside the item gives None.
+    For a form of the plan's own fields, only paths of those fields belong to it.
     """
-    prefix = f"{coll.attr}[{index}]"
-    if not (path == prefix or path.startswith((prefix + ".", prefix + "["))):
-        return None
-    rest = path[len(prefix) :].lstrip(".")
     names = [f.name for f in fields]
+    prefix = coll.attr if coll.single else f"{coll.attr}[{index}]"
+    if not prefix:
+        rest = path
+    elif path == prefix or path.startswith((prefix + ".", prefix + "[")):
+        rest = path[len(prefix) :].lstrip(".")
+    else:
+        return None
     if rest in names:
         return rest
     under = [n for n in names if n.startswith((rest + ".", rest + "["))] if rest else []
-    return under[0] if under else ""
+    if under:
+        return under[0]
+    return "" if prefix else None
 
 
 def notes_for(

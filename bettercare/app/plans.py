@@ -15,14 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bettercare.app.models import Hwb, PlanRecord, PlanTransition, utcnow
-from bettercare.data.plan_files import PlanLines, _validation_findings, load_plan
-from bettercare.domain.findings import Finding
+from bettercare.data.plan_files import load_plan
 from bettercare.domain.frameworks import framework_for_years
 from bettercare.domain.plan import Plan
 from bettercare.domain.workflow import Outcome, State
@@ -117,15 +115,6 @@ def export_yaml(plan: Plan) -> str:
     """The plan as a YAML plan file (validates with ``bettercare plan validate``)."""
     data = plan.model_dump(mode="python", exclude_none=True)
     return yaml.dump(data, Dumper=_PlanDumper, sort_keys=False, allow_unicode=True)
-
-
-def validation_findings(exc: ValidationError) -> list[Finding]:
-    """A plan model's validation errors as findings (rule, plan path, message), as a file's.
-
-    The same wording and rule names as ``bettercare plan validate`` (no file or line: the
-    input came from a form).
-    """
-    return [f.located(None, None) for f in _validation_findings(exc, Path(""), PlanLines(None))]
 
 
 def get_plan(db: Session, plan_id: str) -> PlanRecord | None:

@@ -382,6 +382,15 @@ def _validation_findings(exc: ValidationError, path: Path, lines: PlanLines) -> 
     return findings
 
 
+def validation_findings(exc: ValidationError) -> list[Finding]:
+    """A plan model's validation errors as findings (rule, plan path, message), no file.
+
+    The same rule names and wording as for a plan file, for input that came from
+    elsewhere (the web app's forms).
+    """
+    return [f.located(None, None) for f in _validation_findings(exc, Path(""), PlanLines(None))]
+
+
 def read_yaml(path: str | Path) -> Any:
     """Any YAML file (e.g. synth parameters) read under the plan file limits.
 

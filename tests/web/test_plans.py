@@ -102,6 +102,18 @@ def test_out_of_scope_refused_and_audited(app, client, login) -> None:
     assert _events(app, actor="analyst", outcome="denied")
 
 
+def test_edit_forms_by_role(app, client, login) -> None:
+    forms = [f"{PLAN}/{part}/0" for part in ("schemes", "funding", "risks", "conditions",
+                                             "metrics", "sign_offs")]  # fmt: skip
+    forms += [f"{PLAN}/schemes/new", f"{PLAN}/budget", f"{PLAN}/risk_share"]
+    for user, expected in (("coordinator", 403), ("assurer", 403), ("editor", 200),
+                           ("admin", 200)):  # fmt: skip
+        login(user)
+        assert [client.get(url).status_code for url in forms] == [expected] * len(forms), user
+    assert len(_events(app, actor="assurer", action="edit_plan", outcome="denied")) == len(forms)
+    assert client.get("/plans/leicester_city_2014/schemes/0").status_code == 200  # admin: any
+
+
 def test_anonymous_cannot_add_a_scheme_or_read_a_draft(app, client) -> None:
     r = client.post(f"{PLAN}/schemes", data={"reference": "X1", "name": "x"})
     assert not 200 <= r.status_code < 300
@@ -223,6 +235,15 @@ def test_invalid_input_is_shown_inline_and_nothing_is_saved(
     assert _events(app, action="edit_plan", outcome="invalid")
 
 
+def test_user_input_is_escaped_in_every_page(app, client, login) -> None:
+    login("editor")
+    data = _form(client.get(f"{PLAN}/schemes/0").text, "item-form")
+    data["name"] = '<script>alert("x")</script>'
+    assert client.post(f"{PLAN}/schemes/0", data=data).status_code == 200
+    for page in (client.get(PLAN).text, client.get(f"{PLAN}/schemes/0").text):
+        assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+
+
 def test_duplicate_reference_is_refused_with_the_models_message(app, client, login) -> None:
     login("editor")
     data = _form(client.get(f"{PLAN}/schemes/new").text, "item-form")
@@ -287,9 +308,11 @@ def test_edit_funding_condition_and_metric_trajectory(app, client, login) -> Non
 
 def test_unknown_part_and_index(app, client, login) -> None:
     login("editor")
-    assert client.get(f"{PLAN}/gardens/0").status_code == 422
+    assert client.get(f"{PLAN}/gardens/0").status_code == 404  # no such list: no route
+    assert client.get(f"{PLAN}/schemes/first").status_code == 422
     assert client.get(f"{PLAN}/schemes/999").status_code == 404
-    assert client.get("/plans/no-such-plan").status_code == 404
+    r = client.get("/plans/no-such-plan")
+    assert r.status_code == 404 and "Not found: no plan" in r.text
 
 
 # --- YAML ------------------------------------------------------------------------------
@@ -336,9 +359,10 @@ def test_import_a_new_plan_refuse_an_existing_one_and_bad_files(app, client, log
     r = _upload(client, "bad.yaml", bad.encode(), token)
     assert r.status_code == 422
     line = next(i for i, s in enumerate(bad.splitlines(), 1) if "population: lots" in s)
-    assert f"bad.yaml:{line}" in r.text and "hwb.population" in r.text
+    assert f"<code>bad.yaml:{line}</code>" in r.text and "hwb.population" in r.text
     r = _upload(client, "broken.yaml", b"plan_id: [unclosed\n", token)
-    assert r.status_code == 422 and "broken.yaml:" in r.text and "yaml-syntax" in r.text
+    assert r.status_code == 422 and "<code>broken.yaml:2</code>" in r.text
+    assert "yaml-syntax" in r.text and "bettercare-import" not in r.text
     with app.state.sessions() as db:
         assert db.get(PlanRecord, "rutland-bad") is None
     assert len(_events(app, action="import_plan", outcome="invalid")) == 2
@@ -373,3 +397,18 @@ def test_api_plans_plan_and_findings(app, client, login) -> None:
     assert client.get("/api/plans/bad%20id!").status_code == 422
     schema = client.get("/openapi.json").json()
     assert "/api/plans/{plan_id}/findings" in schema["paths"]
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_example_exports_to_the_same_plan_and_findings(example: Path, tmp_path) -> None:
+    from bettercare.app.plans import export_yaml
+    from bettercare.data.plan_files import load_plan
+
+    plan = load_plan(example)
+    out = tmp_path / example.name
+    out.write_text(export_yaml(plan), encoding="utf-8")
+    again, findings = validate_plan_file(out)
+    _, original = validate_plan_file(example)
+    assert again == plan
+    key = sorted((f.rule, f.severity, f.path, f.message) for f in findings)
+    assert key == sorted((f.rule, f.severity, f.path, f.message) for f in original)

@@ -226,3 +226,51 @@ def test_a_stale_workflow_step_is_refused(app, client, login, marlbury_editor) -
     )
     assert r.status_code == 409 and "changed since you opened" in r.text
     assert _state(app, "marlbury_2025")[0] == "draft"
+
+
+def _form_fields(html: str) -> dict[str, str]:
+    from .test_plans import _form
+
+    return _form(html, "item-form")
+
+
+def test_fixing_the_rule_errors_in_the_forms_unblocks_the_workflow(app, client, login) -> None:
+    """Rutland's five errors are fixed through the budget and risk forms; then it is agreed."""
+    login("editor")
+    plan_url = "/plans/rutland-2014"
+    data = _form_fields(client.get(f"{plan_url}/budget").text)
+    assert data["minimum_pooled_budget.2015/16"] == "2226000"  # the stored figures, prefilled
+    data.update({"agreed_pooled_budget.2014/15": "£1,000,000",
+                 "agreed_pooled_budget.2015/16": "2226000",
+                 "protected_social_care.2014/15": "0"})  # fmt: skip
+    r = client.post(f"{plan_url}/budget", data=data)
+    assert r.status_code == 200 and 'id="form-saved"' in r.text
+    for n in (1, 2):  # R2 and R3: score 3 for likelihood x impact 2
+        data = _form_fields(client.get(f"{plan_url}/risks/{n}").text)
+        data["score"] = "2"
+        assert client.post(f"{plan_url}/risks/{n}", data=data).status_code == 200
+    assert "Planning rules: 0 errors" in client.get(plan_url).text
+    assert _step(client, "rutland-2014", "agree").status_code == 303
+    assert _state(app, "rutland-2014")[0] == "agreed"
+    with app.state.sessions() as db:
+        plan = plan_of(db.get(PlanRecord, "rutland-2014"))
+        budget_event = db.scalars(
+            select(AuditEvent).where(AuditEvent.target == "plan:rutland-2014/budget")
+        ).one()
+    assert plan.agreed_pooled_budget["2014/15"] == 1_000_000
+    assert "schemes" not in budget_event.after  # the budget's fields, not the whole plan
+    assert '"agreed_pooled_budget"' in budget_event.after
+
+
+def test_risk_share_form_sets_and_clears_the_risk_share(app, client, login) -> None:
+    login("editor")
+    data = _form_fields(client.get("/plans/rutland-2014/risk_share").text)
+    assert data["shares.rutland_county_council"] == "50.0"
+    data.update({"contingency_reserve": "75000", "shares.rutland_county_council": "150"})
+    r = client.post("/plans/rutland-2014/risk_share", data=data)
+    assert r.status_code == 422 and 'id="f-shares-rutland-county-council-error"' in r.text
+    data["shares.rutland_county_council"] = "50"
+    assert client.post("/plans/rutland-2014/risk_share", data=data).status_code == 200
+    with app.state.sessions() as db:
+        plan = plan_of(db.get(PlanRecord, "rutland-2014"))
+    assert plan.risk_share is not None and plan.risk_share.contingency_reserve == 75000

@@ -32,7 +32,17 @@ from bettercare.app.security import (
 from bettercare.app.seed import create_user
 from bettercare.app.templating import render
 
-router = APIRouter()
+router = APIRouter(
+    responses={
+        303: {"description": "Done: see the page it leads to (or sign in first)"},
+        401: {"description": "Sign in first"},
+        403: {"description": "Not allowed for your role or HWB, or the form token is stale"},
+        400: {"description": "A malformed form"},
+        404: {"description": "No such plan, item or user"},
+        409: {"description": "Refused: stale version, wrong workflow state or rule errors"},
+        422: {"description": "Invalid input (nothing saved)"},
+    }
+)
 
 PAGE_SIZE = 50
 #: Rows in one CSV export (the log is append-only and can grow: export in filtered slices).
@@ -99,7 +109,8 @@ def user_errors(
     if hwb_code and db.get(Hwb, hwb_code) is None:
         errors["hwb_code"] = f"no Health and Wellbeing Board '{hwb_code}'"
     elif parsed not in EVERY_HWB and parsed is not Role.PUBLIC and not hwb_code:
-        errors["hwb_code"] = f"a {parsed.value.replace('_', ' ')} works within one HWB: choose it"
+        role_name = parsed.value.replace("_", " ")
+        errors["hwb_code"] = f"the {role_name} role works within one HWB: choose it"
     return errors
 
 

@@ -24,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, HTTPException, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -42,6 +42,7 @@ from bettercare.app.plan_forms import (
     delete_item,
     form_values,
     invalid_notes,
+    items_of,
     notes_for,
     read_form,
 )
@@ -79,7 +80,17 @@ from bettercare.domain.workflow import (
     take_step,
 )
 
-router = APIRouter()
+router = APIRouter(
+    responses={
+        303: {"description": "Done: see the page it leads to (or sign in first)"},
+        401: {"description": "Sign in first"},
+        403: {"description": "Not allowed for your role or HWB, or the form token is stale"},
+        400: {"description": "A malformed form or upload"},
+        404: {"description": "No such plan, item or user"},
+        409: {"description": "Refused: stale version, wrong workflow state or rule errors"},
+        422: {"description": "Invalid input (nothing saved)"},
+    }
+)
 
 
 def money(value: Decimal | None) -> str:
@@ -112,10 +123,12 @@ class Part(StrEnum):
     CONDITIONS = "conditions"
     METRICS = "metrics"
     SIGN_OFFS = "sign_offs"
+    BUDGET = "budget"  # the pooled budget (one form, not a list)
+    RISK_SHARE = "risk_share"  # risk share and contingency (one form)
 
 
 _ITEM_PATH = re.compile(r"^(schemes|funding|risks|national_conditions|metrics|sign_offs)\[(\d+)\]")
-_PART_OF_ATTR = {c.attr: c.key for c in COLLECTIONS.values()}
+_PART_OF_ATTR = {c.attr: c.key for c in COLLECTIONS.values() if not c.single}
 
 
 # --- scope -----------------------------------------------------------------------------
@@ -127,6 +140,12 @@ def load_record(db: Session, plan_id: str) -> PlanRecord:
     if record is None:
         raise HTTPException(status_code=404, detail=f"no plan '{plan_id}'")
     return record
+
+
+def not_found_page(request: Request, principal: Principal, exc: HTTPException) -> Response:
+    """A 404 as a page (the JSON API keeps FastAPI's JSON answer)."""
+    return render(request, "error.html.j2", principal, status_code=404, title="Not found",
+                  message=f"Not found: {exc.detail}.")  # fmt: skip
 
 
 def authorize_view(request: Request, principal: Principal, record: PlanRecord) -> None:
@@ -257,7 +276,9 @@ def _import(request: Request, principal: Principal, raw: bytes, name: str) -> Re
     with tempfile.TemporaryDirectory(prefix="bettercare-import-") as tmp:
         path = FilePath(tmp) / name
         path.write_bytes(raw)  # the reader enforces MAX_PLAN_BYTES on this copy
-        plan, findings = validate_plan_file(path)
+        plan, found = validate_plan_file(path)
+    # findings name the uploaded file, not the temporary copy
+    findings = [f.located(name, f.line) for f in found]
     with request.app.state.sessions() as db:
         if plan is None:
             audit.record(db, principal, str(Action.IMPORT_PLAN), f"file:{name}", audit.INVALID,
@@ -293,7 +314,10 @@ def overview(
 ) -> Response:
     """A plan at a glance: budget, schemes, conditions, risks, sign-offs, workflow, findings."""
     with request.app.state.sessions() as db:
-        record = load_record(db, plan_id)
+        try:
+            record = load_record(db, plan_id)
+        except HTTPException as exc:
+            return not_found_page(request, principal, exc)
         authorize_view(request, principal, record)
         ctx = _overview_context(db, principal, record, plan_of(record))
     return render(request, "plan.html.j2", principal, **ctx)
@@ -319,13 +343,14 @@ def export(
 
 
 @router.post("/plans/{plan_id}/publish", response_model=None)
-async def publish(
-    request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+def publish(
+    request: Request,
+    plan_id: PlanId,
+    published: Annotated[str, Form(max_length=5, description="1: publish, 0: withdraw")],
+    principal: Principal = Depends(current_principal),
 ) -> Response:
     """Publish the plan as a board paper (public) or withdraw it (``published=0``)."""
-    form = await request.form()
-    wanted = form.get("published") in ("1", "true", "on")
-    return await run_in_threadpool(_publish, request, principal, plan_id, wanted)
+    return _publish(request, principal, plan_id, published in ("1", "true", "on"))
 
 
 def _publish(request: Request, principal: Principal, plan_id: str, wanted: bool) -> Response:
@@ -349,24 +374,29 @@ def _version(form_value: Any) -> int | None:
 
 
 @router.post("/plans/{plan_id}/workflow", response_model=None)
-async def workflow(
-    request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+def workflow(
+    request: Request,
+    plan_id: PlanId,
+    step: Annotated[Step, Form(description="The step to take")],
+    version: Annotated[int, Form(ge=0, description="The plan version the page showed")],
+    outcome: Annotated[Outcome | None, Form(description="Assurance only")] = None,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = Depends(current_principal),
 ) -> Response:
-    """Take one workflow step (form: step, outcome for an assurance, note, version)."""
-    form = await request.form()
-    fields = {k: form.get(k) for k in ("step", "outcome", "note", "version")}
-    return await run_in_threadpool(_workflow, request, principal, plan_id, fields)
+    """Take one workflow step (an assurance needs its outcome)."""
+    return _workflow(request, principal, plan_id, step, outcome, note, version)
 
 
 def _workflow(
-    request: Request, principal: Principal, plan_id: str, form: dict[str, Any]
+    request: Request,
+    principal: Principal,
+    plan_id: str,
+    step: Step,
+    outcome: Outcome | None,
+    note_text: str,
+    version: int,
 ) -> Response:
-    try:
-        step = Step(str(form.get("step")))
-        outcome = Outcome(str(form["outcome"])) if form.get("outcome") else None
-    except ValueError:
-        raise HTTPException(status_code=422, detail="unknown step or outcome") from None
-    note = str(form.get("note") or "").strip()[:2000] or None
+    note = note_text.strip() or None
     transition = TRANSITIONS[step]
     with request.app.state.sessions() as db:
         record = load_record(db, plan_id)
@@ -385,7 +415,7 @@ def _workflow(
             ctx.update(message=message, blocking=blocking)
             return render(request, "plan.html.j2", principal, status_code=status, **ctx)
 
-        if _version(form.get("version")) != record.version:
+        if version != record.version:
             return refuse(409, audit.CONFLICT, "The plan changed since you opened this page "
                           f"(now version {record.version}, by {record.updated_by}): check it "
                           "and try again.", [])  # fmt: skip
@@ -418,8 +448,7 @@ def _workflow(
 
 
 def _items(plan: Plan, coll: Collection) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = plan.model_dump(mode="python")[coll.attr]
-    return items
+    return items_of(plan.model_dump(mode="python"), coll, coll.fields(plan, None))
 
 
 def _edit_page(
@@ -446,6 +475,8 @@ def _edit_page(
 
 
 def _edit_target(plan_id: str, coll: Collection, index: int | None) -> str:
+    if coll.single:
+        return f"plan:{plan_id}/{coll.attr or coll.key}"
     return f"plan:{plan_id}/{coll.attr}" + ("" if index is None else f"[{index}]")
 
 
@@ -473,52 +504,101 @@ def _open_form(
                       form_values(fields, item), notes=notes, saved=saved)  # fmt: skip
 
 
-@router.get("/plans/{plan_id}/{part}/new", response_class=HTMLResponse)
-def new_item(
-    request: Request, plan_id: PlanId, part: Part,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """The form for a new scheme, funding contribution, risk, condition, metric or sign-off."""
-    return _open_form(request, principal, plan_id, part, None)
+def _item_routes(part: Part) -> None:
+    """The form routes of one list, under its literal name (``/plans/{id}/schemes/...``).
+
+    Literal segments rather than a ``{part}`` parameter, so these routes never take a
+    path of another page under ``/plans/{id}/`` (such as the returns').
+    """
+    base = f"/plans/{{plan_id}}/{part.value}"
+    singular = COLLECTIONS[part.value].singular
+
+    def form_page(
+        request: Request, principal: Principal, plan_id: str, index: int | None, saved: bool
+    ) -> Response:
+        try:
+            return _open_form(request, principal, plan_id, part, index, saved)
+        except HTTPException as exc:
+            return not_found_page(request, principal, exc)
+
+    def new_item(
+        request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+    ) -> Response:
+        return form_page(request, principal, plan_id, None, False)
+
+    def edit_item(
+        request: Request, plan_id: PlanId, index: Index, saved: bool = False,
+        principal: Principal = Depends(current_principal),
+    ) -> Response:  # fmt: skip
+        return form_page(request, principal, plan_id, index, saved)
+
+    async def add_item(
+        request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+    ) -> Response:
+        form = dict(await request.form())
+        return await run_in_threadpool(_save, request, principal, plan_id, part, None, form)
+
+    async def save_item(
+        request: Request, plan_id: PlanId, index: Index,
+        principal: Principal = Depends(current_principal),
+    ) -> Response:  # fmt: skip
+        form = dict(await request.form())
+        return await run_in_threadpool(_save, request, principal, plan_id, part, index, form)
+
+    async def remove_item(
+        request: Request, plan_id: PlanId, index: Index,
+        principal: Principal = Depends(current_principal),
+    ) -> Response:  # fmt: skip
+        form = dict(await request.form())
+        return await run_in_threadpool(_save, request, principal, plan_id, part, index, form, True)
+
+    key = part.value
+    if COLLECTIONS[key].single:
+
+        def single_form(
+            request: Request, plan_id: PlanId, saved: bool = False,
+            principal: Principal = Depends(current_principal),
+        ) -> Response:  # fmt: skip
+            return form_page(request, principal, plan_id, 0, saved)
+
+        async def save_single(
+            request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
+        ) -> Response:
+            form = dict(await request.form())
+            return await run_in_threadpool(_save, request, principal, plan_id, part, 0, form)
+
+        router.add_api_route(base, single_form, methods=["GET"], name=f"edit_{key}",
+                             description=f"The {singular} form, with the rules' findings.",
+                             response_model=None, response_class=HTMLResponse)  # fmt: skip
+        router.add_api_route(base, save_single, methods=["POST"], name=f"save_{key}",
+                             description=f"Save the {singular} (the form carries the version).",
+                             response_model=None, response_class=Response)  # fmt: skip
+        return
+    routes: list[tuple[str, str, Any, str, str]] = [
+        ("GET", "/new", new_item, f"new_{key}", f"The form for a new {singular}."),
+        ("GET", "/{index}", edit_item, f"edit_{key}",
+         f"The edit form of one {singular}, with the planning rules' findings by its fields."),
+        ("POST", "", add_item, f"add_{key}",
+         f"Add a {singular} (form fields as the new form's; nothing saved if invalid)."),
+        ("POST", "/{index}", save_item, f"save_{key}",
+         f"Save an edited {singular} (the form carries the plan version)."),
+        ("POST", "/{index}/delete", remove_item, f"delete_{key}",
+         f"Delete a {singular} (the form carries the plan version)."),
+    ]  # fmt: skip
+    for method, tail, endpoint, name, doc in routes:
+        router.add_api_route(
+            base + tail,
+            endpoint,
+            methods=[method],
+            name=name,
+            description=doc,
+            response_model=None,
+            response_class=HTMLResponse if method == "GET" else Response,
+        )
 
 
-@router.get("/plans/{plan_id}/{part}/{index}", response_class=HTMLResponse)
-def edit_item(
-    request: Request, plan_id: PlanId, part: Part, index: Index, saved: bool = False,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """The edit form of one item, with the planning rules' findings next to its fields."""
-    return _open_form(request, principal, plan_id, part, index, saved)
-
-
-@router.post("/plans/{plan_id}/{part}", response_model=None)
-async def add_item(
-    request: Request, plan_id: PlanId, part: Part,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """Add an item (``POST /plans/{id}/schemes`` adds a scheme)."""
-    form = dict(await request.form())
-    return await run_in_threadpool(_save, request, principal, plan_id, part, None, form)
-
-
-@router.post("/plans/{plan_id}/{part}/{index}", response_model=None)
-async def save_item(
-    request: Request, plan_id: PlanId, part: Part, index: Index,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """Save an edited item."""
-    form = dict(await request.form())
-    return await run_in_threadpool(_save, request, principal, plan_id, part, index, form)
-
-
-@router.post("/plans/{plan_id}/{part}/{index}/delete", response_model=None)
-async def remove_item(
-    request: Request, plan_id: PlanId, part: Part, index: Index,
-    principal: Principal = Depends(current_principal),
-) -> Response:  # fmt: skip
-    """Delete an item (the form carries the plan version like any save)."""
-    form = dict(await request.form())
-    return await run_in_threadpool(_save, request, principal, plan_id, part, index, form, True)
+for _part in Part:
+    _item_routes(_part)
 
 
 def _save(
@@ -544,10 +624,11 @@ def _save(
         fields = coll.fields(plan, items[index] if index is not None else None)
         values = read_form(fields, form)
 
-        def refuse(status: int, outcome: str, message: str, notes: FieldNotes | None = None
-                   ) -> Response:  # fmt: skip
+        def refuse(status: int, outcome: str, message: str, notes: FieldNotes | None = None,
+                   why: list[Finding] | None = None) -> Response:  # fmt: skip
+            detail = "; ".join(str(f) for f in why) if why else message
             audit.record(db, principal, str(Action.EDIT_PLAN), target, outcome,
-                         after={"input": values}, detail=message[:2000], ip=ip,
+                         after={"input": values}, detail=detail[:2000], ip=ip,
                          hwb_code=record.hwb_code)  # fmt: skip
             db.commit()
             return _edit_page(request, principal, record, plan, coll, index, fields, values,
@@ -568,8 +649,13 @@ def _save(
                 new_plan, index, before, after = apply_item(plan, coll, index, values, fields)
         except ValidationError as exc:
             notes = invalid_notes(exc, coll, index if index is not None else len(items), fields)
-            message = "Not saved: " + "; ".join(str(f) for f in notes.all())
-            return refuse(422, audit.INVALID, message, notes)
+            shown = sum(len(v) for v in notes.by_field.values())
+            message = (
+                f"Not saved: {shown} value(s) are not valid, shown next to their fields below."
+                if shown
+                else "Not saved: the plan would not be valid."
+            )
+            return refuse(422, audit.INVALID, message, notes, notes.all())
         try:
             save_plan(db, record, new_plan, principal.username)
             audit.record(db, principal, str(Action.EDIT_PLAN),
@@ -583,7 +669,8 @@ def _save(
             return refuse(409, audit.CONFLICT, _conflict_message(fresh, sent))
     if delete:
         return RedirectResponse(f"/plans/{plan_id}#{coll.key}", status_code=303)
-    return RedirectResponse(f"/plans/{plan_id}/{coll.key}/{index}?saved=true", status_code=303)
+    page = f"/plans/{plan_id}/{coll.key}" + ("" if coll.single else f"/{index}")
+    return RedirectResponse(f"{page}?saved=true", status_code=303)
 
 
 def _conflict_message(record: PlanRecord, sent: int | None) -> str:
