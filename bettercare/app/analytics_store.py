@@ -26,6 +26,7 @@ edited plan or a replaced store is measured afresh, and page views never touch D
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,6 +52,7 @@ SYNTHETIC_SEED = 42
 CACHE_SIZE = 32
 READY_FILE = "ready.json"
 _MAKING = threading.Lock()
+log = logging.getLogger(__name__)
 #: Held while matplotlib draws: its style context (``rc_context``) is process-global, so
 #: two threads drawing at once could leave each other's settings behind.
 CHARTS_LOCK = threading.Lock()
@@ -132,21 +134,25 @@ class AnalyticsStores:
             return StoreStatus(StoreState.NONE, note)
         future = self._job(plan_id, version, plan, path)
         if not future.done():
-            return StoreStatus(
-                StoreState.PREPARING,
-                "Metrics are being prepared"
-                + (" (a synthetic store is being generated for the demo)" if self._demo else "")
-                + ". This page refreshes itself.",
-                synthetic=self._demo,
+            doing = (
+                "A small synthetic analytics store is being generated, ingested and measured "
+                "for the demo; this takes a minute or so."
+                if self._demo
+                else "The plan is being measured on the analytics store."
             )
-        return future.result()
+            return StoreStatus(
+                StoreState.PREPARING, f"{doing} This page refreshes itself.", synthetic=self._demo
+            )
+        return _outcome(future)
 
     def wait(self, plan_id: str, version: int, plan: Plan, timeout: float = 600) -> StoreStatus:
         """Block until the plan's metrics are ready or failed (for tests and the CLI)."""
         path, note = self._store_of(plan_id, plan)
         if path is None:
             return StoreStatus(StoreState.NONE, note)
-        return self._job(plan_id, version, plan, path).result(timeout)
+        future = self._job(plan_id, version, plan, path)
+        future.exception(timeout)  # waits; raises TimeoutError if it takes longer
+        return _outcome(future)
 
     def shutdown(self) -> None:
         """Stop taking jobs (a running one finishes)."""
@@ -229,6 +235,17 @@ class AnalyticsStores:
         run_synthetic(params, years, self.seed, work, grains=())
         marker.write_text(json.dumps(wanted), encoding="utf-8")
         return tuple(years)
+
+
+def _outcome(future: Future[StoreStatus]) -> StoreStatus:
+    """A finished job's status; an unexpected error is logged and shown as a failure."""
+    exc = future.exception()
+    if exc is None:
+        return future.result()
+    log.error("measuring a plan failed", exc_info=exc)
+    return StoreStatus(
+        StoreState.FAILED, f"an unexpected error ({type(exc).__name__}); see the server log"
+    )
 
 
 def stores_of(app: FastAPI) -> AnalyticsStores:

@@ -25,11 +25,9 @@ from bettercare.app.security import (
 from bettercare.app.settings import AppSettings, default_examples_dir
 from bettercare.app.templating import render
 
-# The monitoring pages come before the plan pages: the plan pages' generic
-# /plans/{plan_id}/{part}/{index} would otherwise take /plans/{id}/returns/... (and answer 422).
-ROUTERS = [home.router, auth.router]
-ROUTERS += [metrics.router, returns.router, reports.router]  # webdash: monitoring pages
-ROUTERS += [plans.router, admin.router, api.router]
+ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
+# webdash's monitoring pages go first: plans' /plans/{id}/{part}/{index} would catch them
+ROUTERS[:0] = [metrics.router, returns.router, reports.router]
 ROUTERS.append(fhir_router)
 
 

@@ -17,7 +17,6 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from bettercare.app.models import Hwb, PlanRecord, PlanTransition, utcnow
 from bettercare.data.plan_files import load_plan
@@ -122,6 +121,20 @@ def get_plan(db: Session, plan_id: str) -> PlanRecord | None:
     return db.get(PlanRecord, plan_id)
 
 
+def save_plan(db: Session, record: PlanRecord, plan: Plan, actor: str) -> None:
+    """Store a new version of ``record``'s plan (flushes: a concurrent save raises here).
+
+    SQLAlchemy's version counter makes the UPDATE conditional on the version read, so a
+    save racing another between read and write raises ``StaleDataError``.
+    """
+    record.body = body_of(plan)
+    record.title = plan_title(plan)
+    record.framework = framework_id(plan)
+    record.updated_at = utcnow()
+    record.updated_by = actor
+    db.flush()
+
+
 def record_transition(
     db: Session,
     record: PlanRecord,
@@ -173,48 +186,3 @@ def as_plain(value: Any) -> Any:
 def list_plans(db: Session) -> list[PlanRecord]:
     """Every plan, by HWB then id."""
     return list(db.scalars(select(PlanRecord).order_by(PlanRecord.hwb_code, PlanRecord.id)))
-
-
-class StalePlan(Exception):
-    """The plan changed since the caller read it (optimistic locking): nothing was saved."""
-
-    def __init__(self, plan_id: str, expected: int, current: int | None) -> None:
-        """``current`` is the stored version, None when not known (a concurrent update)."""
-        super().__init__(
-            f"plan {plan_id} was changed by someone else (version {current}, you had "
-            f"{expected}): reload it and make your change again"
-        )
-        self.plan_id = plan_id
-        self.expected = expected
-        self.current = current
-
-
-def save_plan(
-    db: Session,
-    record: PlanRecord,
-    plan: Plan,
-    actor: str,
-    expected_version: int | None = None,
-) -> PlanRecord:
-    """Store ``plan`` as the record's new version, if nobody saved it since ``expected_version``.
-
-    Raises :class:`StalePlan` when the record's version is not ``expected_version`` or a
-    concurrent save wins at the database (the version counter's ``WHERE version = ...``);
-    the caller rolls back. The caller writes the audit event in the same transaction.
-    Without ``expected_version`` only the database's check applies, and a concurrent save
-    raises SQLAlchemy's ``StaleDataError`` (flushed here).
-    """
-    if expected_version is not None and record.version != expected_version:
-        raise StalePlan(record.id, expected_version, record.version)
-    record.body = body_of(plan)
-    record.title = plan_title(plan)
-    record.framework = framework_id(plan)
-    record.updated_at = utcnow()
-    record.updated_by = actor
-    try:
-        db.flush()
-    except StaleDataError:
-        if expected_version is None:
-            raise
-        raise StalePlan(record.id, expected_version, None) from None
-    return record

@@ -14,28 +14,31 @@ figures only: no person-level row reaches this page.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from bettercare.analytics.scheme_impact import ALL_SCHEMES
 from bettercare.app.analytics_store import StoreState, stores_of
 from bettercare.app.pages.returns import load_record
 from bettercare.app.plans import plan_of
 from bettercare.app.security import Action, Principal, authorize, current_principal
 from bettercare.app.templating import render
-from bettercare.data.returns import STATUS_LABELS, return_label
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.money import format_gbp
 from bettercare.domain.p4p import P4PError, PerformanceSum, performance_sum
 from bettercare.domain.plan import Plan
-from bettercare.reporting import charts
-from bettercare.reporting.board_pack import LinkedData
-from bettercare.reporting.metrics_report import ASSURANCE_MEANING, VARIATION_MEANING, board_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bettercare.reporting.board_pack import LinkedData
+
+# pandas, matplotlib and the analytics engine are imported where used, not here: they
+# take seconds to load and the server must start fast (the metrics are built lazily).
 
 router = APIRouter()
 
@@ -88,6 +91,8 @@ class DashboardCharts:
 
 def _frame_for(linked: LinkedData, metric: str) -> tuple[str, pd.DataFrame]:
     """The finest grain at which the metric was measured, and its rows."""
+    import pandas as pd
+
     for grain in ("month", "year"):
         frame = linked.pva.get(grain)
         if frame is not None and not frame.empty and (frame.metric == metric).any():
@@ -96,7 +101,10 @@ def _frame_for(linked: LinkedData, metric: str) -> tuple[str, pd.DataFrame]:
 
 
 def _num(x: Any) -> float | None:
-    return None if x is None or (isinstance(x, float) and pd.isna(x)) else float(x)
+    if x is None:
+        return None
+    value = float(x)
+    return None if math.isnan(value) else value
 
 
 def plan_performance(plan: Plan) -> tuple[PerformanceSum | None, str | None]:
@@ -111,6 +119,8 @@ def plan_performance(plan: Plan) -> tuple[PerformanceSum | None, str | None]:
 
 def draw_charts(plan: Plan, linked: LinkedData) -> DashboardCharts:
     """Draw the dashboard's charts (called once, in the background, under CHARTS_LOCK)."""
+    from bettercare.reporting import charts
+
     out = []
     page = next(_chart_ids)
     for mp in plan.metrics:
@@ -167,6 +177,8 @@ def draw_charts(plan: Plan, linked: LinkedData) -> DashboardCharts:
 
 def scheme_rows(linked: LinkedData) -> list[Any]:
     """The latest row of each scheme, the all-schemes total last (as the board pack)."""
+    from bettercare.analytics.scheme_impact import ALL_SCHEMES
+
     if linked.schemes.empty:
         return []
     to_date = linked.schemes.groupby("scheme_reference").tail(1)
@@ -176,6 +188,8 @@ def scheme_rows(linked: LinkedData) -> list[Any]:
 
 def reported_returns(plan: Plan) -> list[dict[str, Any]]:
     """Each metric's status in the plan's own quarterly returns (latest quarter first)."""
+    from bettercare.data.returns import STATUS_LABELS, return_label
+
     out = []
     for r in sorted(plan.quarterly_reports, key=lambda r: (r.financial_year, r.quarter)):
         out.append(
@@ -200,14 +214,22 @@ def metrics_page(
     request: Request, plan_id: str, principal: Principal = Depends(current_principal)
 ) -> HTMLResponse:
     """The plan's metrics against plan (analysts, editors, coordinators of the HWB; assurers)."""
+    from bettercare.analytics.scheme_impact import ALL_SCHEMES
+    from bettercare.reporting.metrics_report import (
+        ASSURANCE_MEANING,
+        VARIATION_MEANING,
+        board_rows,
+    )
+
     record = load_record(request, plan_id)
     authorize(request, principal, Action.VIEW_METRICS, f"plan:{plan_id}:metrics", record.hwb_code)
     plan = plan_of(record)
-    status = stores_of(request.app).status(record.id, record.version, plan)
+    stores = stores_of(request.app)
+    status = stores.status(record.id, record.version, plan)
     linked = status.linked
     at_stake, p4p_note = plan_performance(plan)
     board = board_rows(plan, linked.pva) if linked is not None else []
-    store = request.app.state.settings.store
+    store = stores.store
     page = render(
         request,
         "metrics.html.j2",

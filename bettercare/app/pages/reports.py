@@ -1,4 +1,4 @@
-"""The Health and Wellbeing Board pack of a plan, from the app: HTML and PDF.
+"""Reports of a plan from the app: the board pack (HTML and PDF) and the impact model.
 
 The pack is :func:`bettercare.reporting.board_pack.build_board_pack`'s, as
 ``bettercare report`` writes it, measured on the plan's analytics store when its metrics
@@ -6,15 +6,24 @@ are ready (:mod:`bettercare.app.analytics_store`); a plan without a store gets t
 sections only. The public may read the pack of a published plan; everyone else as they
 may read the plan (their own HWB; assurers and admins every HWB). Packs are kept in
 memory per plan version and measured result, so repeated views cost nothing.
+
+The modelling page (issue 14) shows :func:`bettercare.analytics.modelling.run_impact`
+with :mod:`bettercare.reporting.modelling`'s charts, as ``bettercare model impact`` does:
+the probability of meeting the target, the distribution, the tornado chart and each
+partner's share of a shortfall, from the plan's stated ranges or fitted to the store.
 """
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 from collections import OrderedDict
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+import numpy as np
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bettercare.app.analytics_store import CHARTS_LOCK, StoreState, StoreStatus, stores_of
@@ -23,7 +32,11 @@ from bettercare.app.pages.returns import load_record
 from bettercare.app.plans import plan_of
 from bettercare.app.security import Action, Principal, allowed, authorize, current_principal
 from bettercare.app.templating import render
-from bettercare.reporting.board_pack import BoardPack, build_board_pack
+from bettercare.domain.money import format_gbp
+from bettercare.domain.plan import Plan
+
+if TYPE_CHECKING:
+    from bettercare.reporting.board_pack import BoardPack
 
 router = APIRouter()
 
@@ -49,6 +62,8 @@ def _remember(cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], va
 
 def board_pack(record: PlanRecord, status: StoreStatus) -> tuple[tuple[Any, ...], BoardPack]:
     """The plan's pack (measured when the metrics are ready), built once per version."""
+    from bettercare.reporting.board_pack import build_board_pack  # slow to import
+
     key = (record.id, record.version, str(status.state), id(status.linked))
     pack = _packs.get(key)
     if pack is None:
@@ -111,4 +126,131 @@ def board_pack_pdf(
         pdf,
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{record.id}-board-pack.pdf"'},
+    )
+
+
+# -- modelling (issue 14 item 3) ----------------------------------------------------------
+
+_models: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_SVG_OPEN = re.compile(r"<svg\b")
+_PROLOGUE = re.compile(r"\A(?:\s*<\?xml[^>]*\?>|\s*<!DOCTYPE[^>]*>|\s*<!--.*?-->)*\s*", re.S)
+
+
+def labelled_svg(svg: str, label: str, prefix: str) -> str:
+    """A chart's SVG ready to inline: no prologue, ``role="img"``, a label and a title."""
+    from bettercare.app.pages.metrics import scoped_svg
+
+    text = _PROLOGUE.sub("", svg, count=1)
+    safe = html.escape(label, quote=True)
+    text = _SVG_OPEN.sub(f'<svg role="img" aria-label="{safe}"', text, count=1)
+    text = re.sub(r"(<svg\b[^>]*>)", rf"\1<title>{safe}</title>", text, count=1)
+    return scoped_svg(text, prefix)
+
+
+def impact_model(record: PlanRecord, plan: Plan, fit_to: Path | None) -> dict[str, Any]:
+    """The scheme impact Monte Carlo of the plan, as ``bettercare model impact`` runs it.
+
+    Default parameters (10,000 draws, fixed seed: the same page every time); ``fit_to``
+    a store: each scheme fitted to its performance to date there (``--store``). Kept per
+    plan version. Raises ``ModellingInputError`` for a plan that cannot be modelled.
+    """
+    key = (record.id, record.version, str(fit_to))
+    found = _models.get(key)
+    if found is not None:
+        return found
+    from bettercare.analytics.modelling.impact import (
+        PERCENTILES,
+        ImpactParams,
+        modelled_year,
+        run_impact,
+    )
+    from bettercare.analytics.modelling.store_inputs import fitted_from_store
+    from bettercare.reporting.modelling import impact_charts, impact_context
+
+    params = ImpactParams()
+    notes: list[str] = []
+    fitted = None
+    if fit_to is not None:
+        fitted, notes = fitted_from_store(fit_to, plan, modelled_year(plan, params))
+    with CHARTS_LOCK:  # pyplot draws these: one drawing at a time
+        found = _models.get(key)
+        if found is not None:
+            return found
+        result = run_impact(plan, params, fitted)
+        svgs = impact_charts(result, fmt="svg")
+    result.notes[:0] = notes
+    p = result.probability_meeting_target
+    labels = {
+        "admissions_avoided": (
+            f"Distribution of admissions avoided in {result.financial_year} over "
+            f"{params.draws:,} draws: probability of meeting the target of "
+            f"{result.target:,} is {p:.0%}"
+        ),
+        "tornado": "Which schemes matter most: "
+        + "; ".join(
+            f"{b.reference} {b.low:.0%} at its P10 to {b.high:.0%} at its P90"
+            for b in result.tornado[:15]
+        ),
+        "partner_shortfall": "Shortfall each partner bears: "
+        + "; ".join(
+            f"{result.partner_names.get(pid, pid)} expected {format_gbp(round(float(d.mean())))}"
+            for pid, d in result.partner_shortfall.items()
+        ),
+    }
+    model = impact_context(result) | {
+        "charts": {
+            name: labelled_svg(str(svg), labels[name], f"m-{record.id}-{name}")
+            for name, svg in svgs.items()
+        },
+        "shortfall": [
+            {
+                "partner": result.partner_names.get(pid, pid),
+                "mean": format_gbp(round(float(d.mean()))),
+                "p90": format_gbp(round(float(np.percentile(d, 90)))),
+            }
+            for pid, d in result.partner_shortfall.items()
+        ],
+        "percentiles": PERCENTILES,
+    }
+    _remember(_models, key, model)
+    return model
+
+
+@router.get("/plans/{plan_id}/model", response_class=HTMLResponse)
+def model_page(
+    request: Request,
+    plan_id: str,
+    basis: Literal["plan", "observed"] = Query(
+        "plan", description="plan: the plan's stated ranges; observed: fitted to the store"
+    ),
+    principal: Principal = Depends(current_principal),
+) -> Response:
+    """Will the schemes deliver? Monte Carlo of admissions avoided, P4P and shortfall shares."""
+    from bettercare.analytics.modelling.errors import ModellingInputError
+
+    record = load_record(request, plan_id)
+    authorize(request, principal, Action.VIEW_METRICS, f"plan:{plan_id}:model", record.hwb_code)
+    plan = plan_of(record)
+    status = stores_of(request.app).status(record.id, record.version, plan)
+    store = Path(status.linked.store) if status.linked is not None else None
+    error = None
+    model = None
+    if basis == "observed" and store is None:
+        error = (
+            "No measured store for this plan yet (see the metrics page): modelled from the "
+            "plan's stated ranges."
+        )
+    try:
+        model = impact_model(record, plan, store if basis == "observed" else None)
+    except ModellingInputError as exc:
+        error = f"This plan cannot be modelled: {exc}"
+    return render(
+        request,
+        "reports_model.html.j2",
+        principal,
+        record=record,
+        model=model,
+        error=error,
+        basis=basis if store is not None else "plan",
+        can_fit=store is not None,
     )

@@ -26,10 +26,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm.exc import StaleDataError
 
 from bettercare.app import audit
 from bettercare.app.models import PlanRecord
-from bettercare.app.plans import StalePlan, plan_of, save_plan
+from bettercare.app.plans import plan_of, save_plan
 from bettercare.app.security import (
     Action,
     Principal,
@@ -40,19 +41,14 @@ from bettercare.app.security import (
     current_principal,
 )
 from bettercare.app.templating import render
-from bettercare.data.returns import (
-    MAX_RETURN_BYTES,
-    STATUS_LABELS,
-    ReturnError,
-    parse_quarter,
-    quarter_in_plan,
-    read_return,
-    return_label,
-)
 from bettercare.domain.money import format_gbp
 from bettercare.domain.plan import Plan, QuarterReport
 from bettercare.domain.text import printable
-from bettercare.reporting.returns import build_return, planned_to_date, write_return
+
+# The XLSX reader and writer (openpyxl) are imported where used: the server starts fast.
+#: A return is a few hundred cells (the reader's own limit, bettercare.data.returns).
+MAX_RETURN_BYTES = 5 * 1024 * 1024
+
 
 router = APIRouter()
 
@@ -71,10 +67,24 @@ def parse_quarter_slug(slug: str) -> tuple[str, int]:
 
     Raises :class:`~bettercare.data.returns.ReturnError` for anything else.
     """
+    from bettercare.data.returns import ReturnError, parse_quarter
+
     m = _URL_QUARTER.match(slug)
     if not m:
         raise ReturnError(f"'{printable(slug)}' is not a quarter: write it as 2025-26-Q2")
     return parse_quarter(f"{m[1]}/{m[2]} Q{m[3]}")
+
+
+class StalePlan(Exception):
+    """The plan changed since the return was compared with it: nothing was saved."""
+
+    def __init__(self, plan_id: str, expected: int, current: int | None) -> None:
+        """``current``: the stored version, None when a concurrent save won at the database."""
+        now = f"version {current}" if current is not None else "a newer version"
+        super().__init__(
+            f"plan {plan_id} was changed by someone else ({now}; the return was compared "
+            f"with version {expected})"
+        )
 
 
 def load_record(request: Request, plan_id: str) -> PlanRecord:
@@ -87,6 +97,8 @@ def load_record(request: Request, plan_id: str) -> PlanRecord:
 
 
 def _quarters(plan: Plan) -> list[dict[str, Any]]:
+    from bettercare.data.returns import return_label
+
     return [
         {
             "fy": fy,
@@ -111,6 +123,8 @@ def _page(
     recorded: str | None = None,
     check: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    from bettercare.data.returns import STATUS_LABELS
+
     return render(
         request,
         "returns.html.j2",
@@ -137,6 +151,8 @@ def returns_page(
     principal: Principal = Depends(current_principal),
 ) -> HTMLResponse:
     """The plan's quarters: download each return; upload one back (editors)."""
+    from bettercare.data.returns import ReturnError, return_label
+
     record = load_record(request, plan_id)
     authorize(request, principal, Action.VIEW_PLAN, f"plan:{plan_id}", record.hwb_code)
     shown = None
@@ -157,6 +173,9 @@ def download_return(
     principal: Principal = Depends(current_principal),
 ) -> Response:
     """The quarter's return as XLSX: as the plan records it, else blank to fill in."""
+    from bettercare.data.returns import ReturnError, quarter_in_plan
+    from bettercare.reporting.returns import write_return
+
     record = load_record(request, plan_id)
     authorize(request, principal, Action.VIEW_PLAN, f"plan:{plan_id}", record.hwb_code)
     plan = plan_of(record)
@@ -208,6 +227,9 @@ def signature(request: Request, report_json: str) -> str:
 
 def comparison(plan: Plan, report: QuarterReport) -> dict[str, Any]:
     """The uploaded return beside the plan: spend, metric statuses, conditions, verdict."""
+    from bettercare.data.returns import return_label
+    from bettercare.reporting.returns import build_return, planned_to_date
+
     fy, q = report.financial_year, report.quarter
     recorded = plan.quarter_report(fy, q)
     blank = build_return(plan, fy, q) if recorded is None else recorded
@@ -255,6 +277,8 @@ def upload_return(
     principal: Principal = Depends(current_principal),
 ) -> HTMLResponse:
     """Read an uploaded return and show it against the plan (nothing is saved)."""
+    from bettercare.data.returns import ReturnError, read_return
+
     record = load_record(request, plan_id)
     target = f"plan:{plan_id}"
     authorize(request, principal, Action.UPLOAD_RETURN, target, record.hwb_code)
@@ -336,6 +360,8 @@ def record_return(
     principal: Principal = Depends(current_principal),
 ) -> Response:
     """Record an uploaded return (as read and shown) as the plan's return for its quarter."""
+    from bettercare.data.returns import ReturnError, quarter_in_plan
+
     record = load_record(request, plan_id)
     target = f"plan:{plan_id}"
     authorize(request, principal, Action.UPLOAD_RETURN, target, record.hwb_code)
@@ -369,7 +395,12 @@ def record_return(
             plan = plan_of(fresh)
             quarter_in_plan(plan, new.financial_year, new.quarter)
             before = plan.quarter_report(new.financial_year, new.quarter)
-            save_plan(db, fresh, with_report(plan, new), principal.username, expected_version)
+            if fresh.version != expected_version:
+                raise StalePlan(plan_id, expected_version, fresh.version)
+            try:  # the version counter refuses a save racing another (webcore's save_plan)
+                save_plan(db, fresh, with_report(plan, new), principal.username)
+            except StaleDataError:
+                raise StalePlan(plan_id, expected_version, None) from None
             audit.record(
                 db,
                 principal,
