@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bettercare.analytics.risk.cohorts import suppress
 from bettercare.domain.care import CareTeam, JointCarePlan
 
 ALL = "all"  # the group of everyone at risk, and the "practice" of the all-practices rows
@@ -91,6 +92,14 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
+def last_months(last: dt.date, n: int) -> list[dt.date]:
+    """First days of the ``n`` months ending with ``last``'s month."""
+    if not 1 <= n <= MAX_MONTHS:
+        raise ValueError(f"between 1 and {MAX_MONTHS} months, not {n}")
+    year, month = divmod(last.year * 12 + last.month - 1 - (n - 1), 12)
+    return months_between(dt.date(year, month + 1, 1), last)
+
+
 def coverage(people: Iterable[PersonAtRisk], months: list[dt.date]) -> list[CoverageRow]:
     """Coverage by practice, month and group, plus the all-practices rows (practice ``all``).
 
@@ -118,3 +127,34 @@ def coverage(people: Iterable[PersonAtRisk], months: list[dt.date]) -> list[Cove
         return (practice != ALL, practice, month, group != ALL, group)
 
     return [CoverageRow(k[0], k[1], k[2], *counts[k]) for k in sorted(counts, key=order)]
+
+
+COUNTS = ("at_risk", "with_plan", "with_lead", "with_both")
+
+
+def published(row: CoverageRow, exact: bool = False) -> dict[str, int | float | None]:
+    """A row's counts and shares as published.
+
+    Unless ``exact``, counts follow the risk stratification's small-number rule
+    (:func:`bettercare.analytics.risk.cohorts.suppress`: 1-7 suppressed as ``None``, others
+    rounded to 5) and shares are computed from the rounded counts, so a share cannot give
+    a suppressed count away; a share is ``None`` when either count is suppressed or nobody
+    is at risk.
+    """
+    counts: dict[str, int | None] = {k: getattr(row, k) for k in COUNTS}
+    if not exact:
+        counts = {k: suppress(v) for k, v in counts.items() if v is not None}
+    at_risk = counts["at_risk"]
+
+    def share(key: str) -> float | None:
+        n = counts[key]
+        if not at_risk or n is None:
+            return None
+        return min(1.0, n / at_risk)
+
+    return {
+        **counts,
+        "plan_share": share("with_plan"),
+        "lead_share": share("with_lead"),
+        "both_share": share("with_both"),
+    }

@@ -14,7 +14,7 @@ from bettercare.app import audit, seed
 from bettercare.app.db import make_engine, migrate, session_factory
 from bettercare.app.fhir.errors import csrf_response, denied_response
 from bettercare.app.fhir.router import router as fhir_router
-from bettercare.app.pages import admin, api, auth, home, metrics, plans, reports, returns
+from bettercare.app.pages import admin, api, auth, care, home, metrics, plans, reports, returns
 from bettercare.app.security import (
     AccessDenied,
     CsrfFailed,
@@ -28,7 +28,7 @@ from bettercare.app.templating import render
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
 # webdash's monitoring pages go first: plans' /plans/{id}/{part}/{index} would catch them
 ROUTERS[:0] = [metrics.router, returns.router, reports.router]
-ROUTERS.append(fhir_router)
+ROUTERS += [fhir_router, care.router]  # issue 13: FHIR API, care coordination
 
 
 def _wants_html(request: Request) -> bool:

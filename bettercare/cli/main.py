@@ -32,6 +32,7 @@ COMMAND_MODULES: list[str] = [
     "model",
     "report",
     "risk",
+    "register",
 ]
 
 

@@ -75,7 +75,10 @@ class JointCarePlan:
             raise CareRecordError("review due", "the review is due before the plan starts")
         started = self.status in (CarePlanStatus.ACTIVE, CarePlanStatus.COMPLETED)
         if started and self.period_start is None:
-            raise CareRecordError("period.start", f"a {self.status} plan needs the date it started")
+            article = "an" if self.status is CarePlanStatus.ACTIVE else "a"
+            raise CareRecordError(
+                "period.start", f"{article} {self.status} plan needs the date it started"
+            )
         if self.status is CarePlanStatus.COMPLETED and self.period_end is None:
             raise CareRecordError("period.end", "a completed plan needs the date it ended")
 

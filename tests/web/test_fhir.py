@@ -306,6 +306,9 @@ def test_search_patients_in_own_hwb_only(app, client, register) -> None:
     assert [p["id"] for p in by_nhs] == [str(register["rutland"])]
     bare = entries(client.get(f"/fhir/Patient?identifier={RUTLAND_NHS}", headers=h))
     assert [p["id"] for p in bare] == [str(register["rutland"])]
+    spaced = f"{RUTLAND_NHS[:3]} {RUTLAND_NHS[3:6]} {RUTLAND_NHS[6:]}"
+    found = entries(client.get("/fhir/Patient", params={"identifier": spaced}, headers=h))
+    assert [p["id"] for p in found] == [str(register["rutland"])]
     other = entries(client.get(f"/fhir/Patient?identifier={LEICESTER_NHS}", headers=h))
     assert other == []  # another HWB's patient is not found
     by_gp = entries(client.get("/fhir/Patient?general-practitioner=Organization/C82002", headers=h))
@@ -313,8 +316,9 @@ def test_search_patients_in_own_hwb_only(app, client, register) -> None:
     org = entries(client.get("/fhir/Patient?organization=C82001", headers=h))
     assert [p["id"] for p in org] == [str(register["rutland"])]
     searches = audit_rows(app, "fhir.search")
-    assert len(searches) == 6 and {e.outcome for e in searches} == {"ok"}
-    assert RUTLAND_NHS not in " ".join(e.target for e in searches)  # masked in the log
+    assert len(searches) == 7 and {e.outcome for e in searches} == {"ok"}
+    logged = " ".join(e.target for e in searches)
+    assert RUTLAND_NHS not in logged and RUTLAND_NHS[3:6] not in logged  # masked in the log
     assert f"returned: Patient/{register['rutland']}" in searches[1].detail
 
 
@@ -343,6 +347,11 @@ def test_search_paging(client, register) -> None:
     nxt = next(link["url"] for link in r.json()["link"] if link["relation"] == "next")
     second = entries(client.get(nxt.replace("http://testserver", ""), headers=h))
     assert second[0]["id"] != entries(r)[0]["id"]
+    plans = client.get("/fhir/CarePlan?status=active,draft&_count=1", headers=h)
+    nxt = next(link["url"] for link in plans.json()["link"] if link["relation"] == "next")
+    assert "status=active%2Cdraft" in nxt  # the search's own parameters, URL-encoded
+    rest = client.get(nxt.replace("http://testserver", ""), headers=h)
+    assert rest.json()["total"] == 2 and len(entries(rest)) == 1
 
 
 SEARCH_ERRORS = [
@@ -403,6 +412,8 @@ def test_create_care_team_with_lead(app, client, register) -> None:
 BAD_PLANS = [
     # (body changes, status, issue code)
     ({"raw": b"{not json"}, 400, "structure"),
+    ({"raw": b"[" * 5000 + b"]" * 5000}, 400, "structure"),  # nested too deeply
+    ({"raw": b" " * 1_000_001}, 413, "too-long"),
     ({"resourceType": "Patient"}, 400, "invalid"),
     ({"status": 7}, 400, "structure"),  # fails fhir.resources validation
     ({"unknownElement": True}, 400, "structure"),

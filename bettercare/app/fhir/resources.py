@@ -241,6 +241,10 @@ def parse(body: bytes, kind: str) -> dict[str, Any]:
         raise FhirError(413, "too-long", f"the body is larger than {MAX_BODY} bytes")
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise FhirError(
+            400, "structure", "the body is nested too deeply to be a resource"
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise FhirError(400, "structure", f"the body is not JSON ({exc})") from None
     if not isinstance(data, dict):
@@ -264,7 +268,7 @@ def parse(body: bytes, kind: str) -> dict[str, Any]:
         raise FhirError(
             400, code, f"not a valid FHIR R4 {kind}: {diag}", expr, issues[1:]
         ) from None
-    except (ValueError, TypeError) as exc:  # fhir.resources raises these for some input
+    except (ValueError, TypeError, RecursionError) as exc:  # fhir.resources, for some input
         raise FhirError(400, "structure", f"not a valid FHIR R4 {kind}: {exc}") from None
     result: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
     return result
@@ -373,8 +377,8 @@ def team_from(data: dict[str, Any]) -> CareTeam:
                 where.replace("CareTeam.", "CareTeam "),
             )
         )
-    name = _text(data.get("name"), "CareTeam.name") or None
-    team: CareTeam = _domain(lambda: CareTeam(tuple(members), name), "CareTeam")
+    team_name = _text(data.get("name"), "CareTeam.name") or None
+    team: CareTeam = _domain(lambda: CareTeam(tuple(members), team_name), "CareTeam")
     return team
 
 

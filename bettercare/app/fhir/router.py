@@ -21,6 +21,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -36,6 +37,7 @@ from bettercare.app.fhir.errors import FHIR_JSON, FhirError, FhirResponse, error
 from bettercare.app.models import CarePatient, CarePlanRecord, CareRiskAssessment, CareTeamRecord
 from bettercare.app.security import Action, Principal, authorize, client_ip, current_principal
 from bettercare.data import nhs_numbers
+from bettercare.domain.care import CarePlanStatus
 
 router = APIRouter(prefix="/fhir", tags=["FHIR R4"])
 
@@ -64,7 +66,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (404, "Unknown resource"),
     )
 }
-WRITE_ERRORS = {
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     **{
         s: {"description": d, "content": _OUTCOME}
@@ -80,11 +82,70 @@ WRITE_ERRORS = {
 ERRORS[422] = {"description": "Invalid NHS number in a search", "content": _OUTCOME}
 
 
+_TEXT = {"type": "string"}
+_PERIOD = {"type": "object", "properties": {"start": _TEXT, "end": _TEXT}}
+_REFERENCE = {
+    "type": "object",
+    "properties": {
+        "reference": _TEXT,
+        "display": _TEXT,
+        "identifier": {"type": "object", "properties": {"system": _TEXT, "value": _TEXT}},
+    },
+}
+_CONCEPT = {
+    "type": "object",
+    "properties": {
+        "text": _TEXT,
+        "coding": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"system": _TEXT, "code": _TEXT, "display": _TEXT},
+            },
+        },
+    },
+}
+_PROPERTIES: dict[str, dict[str, Any]] = {
+    "CarePlan": {
+        "status": {"type": "string", "enum": ["draft", "active", "on-hold", "completed", "x"]},
+        "intent": {"type": "string", "enum": ["plan", "order"]},
+        "subject": _REFERENCE,
+        "period": _PERIOD,
+        "title": _TEXT,
+        "extension": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"url": _TEXT, "valueDate": _TEXT}},
+        },
+    },
+    "CareTeam": {
+        "subject": _REFERENCE,
+        "name": _TEXT,
+        "participant": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "role": {"type": "array", "items": _CONCEPT},
+                    "member": _REFERENCE,
+                    "onBehalfOf": _REFERENCE,
+                    "period": _PERIOD,
+                },
+            },
+        },
+    },
+}
+
+
 def _body_schema(kind: str) -> dict[str, Any]:
     schema = {
         "type": "object",
         "required": ["resourceType"],
-        "properties": {"resourceType": {"type": "string", "enum": [kind]}},
+        "properties": {
+            "resourceType": {"type": "string", "enum": [kind]},
+            "id": _TEXT,
+            "meta": {"type": "object", "properties": {"versionId": _TEXT}},
+            **_PROPERTIES[kind],
+        },
     }
     return {
         "requestBody": {
@@ -95,20 +156,36 @@ def _body_schema(kind: str) -> dict[str, Any]:
 
 
 async def raw_body(request: Request) -> bytes:
-    """The request body, refused unless it is (FHIR) JSON."""
+    """The request body, refused unless it is (FHIR) JSON of at most 1 MB.
+
+    The size is checked as the body streams in, so a huge upload is not held in memory.
+    """
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in (FHIR_JSON, "application/json"):
         raise FhirError(415, "not-supported", f"send {FHIR_JSON}, not '{ctype or 'nothing'}'")
-    return await request.body()
+    too_big = FhirError(413, "too-long", f"the body is larger than {resources.MAX_BODY} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > resources.MAX_BODY:
+        raise too_big
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > resources.MAX_BODY:
+            raise too_big
+    return bytes(body)
 
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/fhir"
 
 
+# ten digits, or 3-3-4 with a space (raw or URL-encoded) or dash between the groups
+_NHS_IN_TEXT = re.compile(r"[0-9]{3}(?:%20|\+|-| )?[0-9]{3}(?:%20|\+|-| )?[0-9]{4}")
+
+
 def _target(text: str) -> str:
-    """An audit target with NHS numbers masked."""
-    return re.sub(r"[0-9]{10}", lambda m: nhs_numbers.mask(m.group(0)), text)[:300]
+    """An audit target with anything shaped like an NHS number masked."""
+    return _NHS_IN_TEXT.sub(lambda m: nhs_numbers.mask(m.group(0)), text)[:300]
 
 
 def _guard(
@@ -290,7 +367,7 @@ def _search(request: Request, principal: Principal, kind: str) -> Response:
                 q = q.where(CarePatient.id == _reference_id(value, name))
             elif name == "status":
                 statuses = value.split(",")
-                known = [s.value for s in resources.CarePlanStatus]
+                known = [s.value for s in CarePlanStatus]
                 if any(s not in known for s in statuses):
                     raise FhirError(
                         400, "value", f"status must be among {', '.join(known)}", [name]
@@ -317,7 +394,7 @@ def _search(request: Request, principal: Principal, kind: str) -> Response:
         next_query = None
         if offset + count < total and count:
             rest = [(k, v) for k, v in params.items() if k != "_offset"]
-            next_query = "&".join(f"{k}={v}" for k, v in [*rest, ("_offset", str(offset + count))])
+            next_query = urlencode([*rest, ("_offset", str(offset + count))])
         return FhirResponse(
             resources.bundle(f"{_base(request)}/{kind}", query, entries, total, next_query)
         )
