@@ -6,6 +6,7 @@ login form; the main pages are saved as screenshots under test-artifacts/screens
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from playwright.sync_api import Page, expect
@@ -13,7 +14,14 @@ from sqlalchemy import select
 
 from bettercare.app.models import AuditEvent
 
-from .conftest import LEICESTER_PLAN, MARLBURY_PLAN, RUTLAND_PLAN, LiveServer, screenshot
+from .conftest import (
+    LEICESTER_PLAN,
+    MARLBURY_PLAN,
+    RUTLAND,
+    RUTLAND_PLAN,
+    LiveServer,
+    screenshot,
+)
 
 
 def _audit(live_server: LiveServer, **where: str) -> list[AuditEvent]:
@@ -55,7 +63,7 @@ def test_sign_out(page: Page, sign_in) -> None:
 def test_a_role_denied_gets_the_403_page_and_is_audited(
     page: Page, sign_in, live_server: LiveServer, needs_route
 ) -> None:
-    needs_route("/plans/{plan_id}/{part}/{index}")
+    needs_route("/plans/{plan_id}/schemes/{index}")
     needs_route("/admin/audit")
     sign_in("analyst")  # reads Rutland's plan, may not edit it
     response = page.goto(f"/plans/{RUTLAND_PLAN}/schemes/0")
@@ -70,7 +78,7 @@ def test_a_role_denied_gets_the_403_page_and_is_audited(
 
 
 def test_edit_a_scheme(page: Page, sign_in, live_server: LiveServer, needs_route) -> None:
-    needs_route("/plans/{plan_id}/{part}/{index}")
+    needs_route("/plans/{plan_id}/schemes/{index}")
     sign_in("editor")
     page.get_by_role("link", name="Rutland Health and Wellbeing Board BCF plan").click()
     expect(page.locator("#plan-state")).to_have_text(re.compile("draft", re.I))
@@ -94,7 +102,7 @@ def test_edit_a_scheme(page: Page, sign_in, live_server: LiveServer, needs_route
 def test_a_failing_validation_is_shown_next_to_the_field(
     page: Page, sign_in, live_server: LiveServer, needs_route
 ) -> None:
-    needs_route("/plans/{plan_id}/{part}/{index}")
+    needs_route("/plans/{plan_id}/schemes/{index}")
     sign_in("editor")
     page.goto(f"/plans/{RUTLAND_PLAN}/schemes/0")
     spend = page.locator("#f-spend-2014-15")
@@ -253,7 +261,7 @@ def test_admin_audit_log(page: Page, sign_in, needs_route) -> None:
 
 def test_user_input_is_shown_as_text_never_run(page: Page, sign_in, needs_route) -> None:
     """Pages escape what users type (Jinja autoescaping on every template): no XSS."""
-    needs_route("/plans/{plan_id}/{part}/{index}")
+    needs_route("/plans/{plan_id}/schemes/{index}")
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     attack = '"><img src=x onerror="alert(1)">'
@@ -272,3 +280,28 @@ def test_user_input_is_shown_as_text_never_run(page: Page, sign_in, needs_route)
     expect(page.get_by_label("Username")).to_have_value(attack)
     assert dialogs == []
     assert page.locator("img[src=x]").count() == 0
+
+
+def test_care_coordination_pages(page: Page, sign_in, live_server: LiveServer, needs_route) -> None:
+    """The care register (issue 13) in the same app: coordinators only, FHIR from the page."""
+    needs_route("/care")
+    from bettercare.app.care_register import demo_register
+
+    with live_server.app.state.sessions() as db:
+        demo_register(db, RUTLAND, 30, dt.date(2026, 11, 27), seed=1)
+        db.commit()
+    sign_in("analyst")  # aggregate figures only: the patient list is refused
+    assert page.goto("/care").status == 403
+    _sign_out(page)
+    sign_in("coordinator")
+    page.goto("/care")
+    rows = page.locator("#care-list tbody tr")
+    expect(rows.first).to_be_visible()
+    assert rows.count() == 30
+    screenshot(page, "care-register")
+    rows.first.get_by_role("link").click()
+    expect(page.locator("#care-plan-form")).to_be_visible()
+    page.locator("#review_due").fill("not a date")
+    page.locator("#care-plan-save").click()
+    expect(page.locator("#review_due-error")).to_be_visible()
+    screenshot(page, "care-patient-inline-error")
