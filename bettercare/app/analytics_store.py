@@ -25,6 +25,7 @@ edited plan or a replaced store is measured afresh, and page views never touch D
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
@@ -52,6 +53,7 @@ SYNTHETIC_SEED = 42
 CACHE_SIZE = 32
 READY_FILE = "ready.json"
 _MAKING = threading.Lock()
+_RUNS = itertools.count(1)
 log = logging.getLogger(__name__)
 #: Held while matplotlib draws: its style context (``rc_context``) is process-global, so
 #: two threads drawing at once could leave each other's settings behind.
@@ -79,6 +81,8 @@ class StoreStatus:
     synthetic: bool = False
     population: int | None = None
     years: tuple[str, ...] = ()
+    #: which measuring this is (unique in the process): caches of what is made from it key on it
+    run: int = 0
 
 
 def preset_for(plan: Plan) -> str | None:
@@ -125,6 +129,11 @@ class AnalyticsStores:
         self._lock = threading.Lock()
         self._jobs: OrderedDict[tuple[str, int, str, float], Future[StoreStatus]] = OrderedDict()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics")
+        self._memos: dict[str, OrderedDict[tuple[Any, ...], Any]] = {}
+
+    def memo(self, name: str) -> OrderedDict[tuple[Any, ...], Any]:
+        """This app's cache ``name`` of what pages make from its plans (board packs, models)."""
+        return self._memos.setdefault(name, OrderedDict())
 
     # -- what a page asks --------------------------------------------------------------
     def status(self, plan_id: str, version: int, plan: Plan) -> StoreStatus:
@@ -215,6 +224,7 @@ class AnalyticsStores:
             synthetic=self._demo,
             population=self.population if self._demo else None,
             years=years,
+            run=next(_RUNS),
         )
 
     def _ensure_synthetic(self, plan_id: str, plan: Plan) -> tuple[str, ...]:

@@ -26,9 +26,9 @@ from bettercare.app.settings import AppSettings, default_examples_dir
 from bettercare.app.templating import render
 
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
+ROUTERS += [fhir_router, care.router]  # issue 13: FHIR API, care coordination
 # webdash's monitoring pages go first: plans' /plans/{id}/{part}/{index} would catch them
 ROUTERS[:0] = [metrics.router, returns.router, reports.router]
-ROUTERS += [fhir_router, care.router]  # issue 13: FHIR API, care coordination
 
 
 def _wants_html(request: Request) -> bool:

@@ -29,6 +29,7 @@ from bettercare.domain.plan import (
     FundingSource,
     Plan,
 )
+from bettercare.domain.rules import required_conditions
 
 #: Blank rows offered for new planned values of a metric trajectory.
 NEW_ROWS = 2
@@ -109,7 +110,14 @@ def _risk_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]:
 
 def _condition_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]:
     return [
-        FormField("id", "Condition id", required=True),
+        FormField(
+            "id",
+            "Condition",
+            "select",
+            tuple(required_conditions(plan)),
+            required=True,
+            hint="The national conditions of the plan's framework",
+        ),
         FormField("status", "Status", "select", _values(ConditionStatus), required=True),
         FormField("evidence", "Narrative and evidence", "textarea"),
     ]

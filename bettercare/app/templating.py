@@ -5,16 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from bettercare.app.security import Principal, csrf_token
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-# Escape every template: Jinja's default escapes only names ending .html/.htm/.xml, and
-# ours end .j2 (without this, plan text and uploaded narratives would reach pages raw).
-TEMPLATES.env.autoescape = True
+# Autoescape every template: Starlette's default (``select_autoescape()``) escapes only
+# ``.html``/``.htm``/``.xml`` names, so ``*.html.j2`` would render user input raw (XSS).
+TEMPLATES = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True
+    )
+)
 
 
 def render(

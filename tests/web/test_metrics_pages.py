@@ -34,6 +34,8 @@ from bettercare.app.pages.metrics import number, scoped_svg
 from bettercare.app.plans import plan_of
 from bettercare.app.settings import AppSettings
 from bettercare.data.plan_files import load_plan
+from bettercare.domain.money import format_gbp
+from bettercare.domain.p4p import performance_sum
 
 from .conftest import EXAMPLES, RUTLAND
 
@@ -197,7 +199,14 @@ def test_dashboard_shows_the_analytics_figures(app, client, login, configured) -
 
     # schemes and payment for performance
     assert 'id="schemes-table"' in page and "All schemes" in page
-    assert 'id="p4p-figures"' in page and "At stake in" in page
+    p4p = page[page.index('id="p4p-figures"') :]
+    at_stake = performance_sum(plan)  # the domain's sum, outside the national scheme here
+    assert not at_stake.national_scheme
+    assert f"Value of the planned reduction in {at_stake.financial_year}</dt>" in p4p
+    assert f"<dd>{format_gbp(at_stake.performance_linked_sum)} " in p4p
+    earned = status.linked.p4p
+    assert earned is not None and earned.earned is None  # the plan states no baseline
+    assert "<dd>not measured</dd>" in p4p and earned.reason in p4p
 
 
 @pytest.mark.slow

@@ -412,3 +412,39 @@ def test_every_example_exports_to_the_same_plan_and_findings(example: Path, tmp_
     assert again == plan
     key = sorted((f.rule, f.severity, f.path, f.message) for f in findings)
     assert key == sorted((f.rule, f.severity, f.path, f.message) for f in original)
+
+
+def test_finding_paths_map_to_form_fields() -> None:
+    from bettercare.app.plan_forms import COLLECTIONS, field_for
+    from bettercare.data.plan_files import load_plan
+
+    plan = load_plan(EXAMPLES / "rutland_2014.yaml")
+    schemes, budget, share = (COLLECTIONS[k] for k in ("schemes", "budget", "risk_share"))
+    fields = schemes.fields(plan, None)
+    assert field_for("schemes[2].spend.2015/16", schemes, 2, fields) == "spend.2015/16"
+    assert field_for("schemes[2].sources", schemes, 2, fields) == ""  # the scheme as a whole
+    assert field_for("schemes[12].spend.2015/16", schemes, 2, fields) is None  # another one
+    assert field_for("schemes[2]", schemes, 2, fields) == ""
+    fields = budget.fields(plan, None)
+    assert field_for("agreed_pooled_budget.2014/15", budget, 0, fields) == (
+        "agreed_pooled_budget.2014/15"
+    )
+    assert field_for("agreed_pooled_budget", budget, 0, fields) == "agreed_pooled_budget.2014/15"
+    assert field_for("schemes[2].spend.2015/16", budget, 0, fields) is None
+    fields = share.fields(plan, None)
+    assert field_for("risk_share", share, 0, fields) == ""
+    assert field_for("risk_share.shares.elr_ccg", share, 0, fields) == "shares.elr_ccg"
+
+
+def test_findings_link_to_the_form_that_fixes_them() -> None:
+    from bettercare.app.pages.plans import finding_link
+    from bettercare.domain.findings import Finding
+
+    def link(path: str) -> str | None:
+        return finding_link("p", Finding("r", Severity.ERROR, path, "m"))
+
+    assert link("schemes[2].spend.2015/16") == "/plans/p/schemes/2"
+    assert link("national_conditions[1]") == "/plans/p/conditions/1"
+    assert link("agreed_pooled_budget.2014/15") == "/plans/p/budget"
+    assert link("risk_share") == "/plans/p/risk_share"
+    assert link("funding") is None

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from bettercare.app.analytics_store import AnalyticsStores, StoreState
 from bettercare.app.models import AuditEvent, PlanRecord
-from bettercare.app.pages import reports
 from bettercare.app.plans import plan_of
 
 from . import test_metrics_pages as metrics_tests
@@ -108,8 +107,10 @@ def test_measured_board_pack(app, client, login, configured) -> None:
     assert r.status_code == 200
     assert "7. Metrics: plan against actual" in r.text
     assert "Appendix B. Statistical process control charts" in r.text
-    key = (record.id, record.version, str(StoreState.READY), id(status.linked))
-    assert reports._packs[key].html == r.text  # built once, served from memory after
+    key = (record.id, record.version, str(StoreState.READY), status.run)
+    assert (
+        configured.memo("board_packs")[key].html == r.text
+    )  # built once, served from memory after
 
 
 def test_no_store_pack_for_a_plan_without_preset(app, client, login, tmp_path) -> None:

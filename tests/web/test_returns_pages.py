@@ -280,3 +280,17 @@ def test_record_needs_the_role(app, client, login) -> None:
     assert r.status_code == 403
     (event,) = _events(app, "upload_return", "denied")
     assert event.hwb_code == RUTLAND and event.actor == "editor_leicester"
+
+
+def test_a_zip_that_trips_the_xlsx_library_is_a_message_not_a_500(app, client, login) -> None:
+    """read_return lets an XML parse error through; the page still answers with a message."""
+    import zipfile
+
+    content = io.BytesIO()
+    with zipfile.ZipFile(content, "w") as z:
+        z.writestr("[Content_Types].xml", "<not xml")
+    login("admin")
+    r = _upload(client, MARLBURY_PLAN, content.getvalue(), name="odd.xlsx")
+    assert r.status_code == 422
+    assert "odd.xlsx: could not be read as a return" in r.text
+    assert len(_events(app, "upload_return", "invalid")) == 1

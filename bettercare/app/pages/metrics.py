@@ -82,11 +82,14 @@ class MetricCharts:
 
 @dataclass
 class DashboardCharts:
-    """Every chart of the dashboard, drawn once per measured plan version."""
+    """Every chart and table row of the dashboard, made once per measured plan version."""
 
     metrics: list[MetricCharts]
     schemes_svg: str | None
     p4p_svg: str | None
+    #: :func:`~bettercare.reporting.metrics_report.board_rows` (slow: pandas per metric)
+    board: list[dict[str, Any]] = field(default_factory=list)
+    schemes: list[Any] = field(default_factory=list)
 
 
 def _frame_for(linked: LinkedData, metric: str) -> tuple[str, pd.DataFrame]:
@@ -172,7 +175,9 @@ def draw_charts(plan: Plan, linked: LinkedData) -> DashboardCharts:
         if at_stake is not None
         else None
     )
-    return DashboardCharts(out, schemes, p4p)
+    from bettercare.reporting.metrics_report import board_rows
+
+    return DashboardCharts(out, schemes, p4p, board_rows(plan, linked.pva), scheme_rows(linked))
 
 
 def scheme_rows(linked: LinkedData) -> list[Any]:
@@ -215,11 +220,6 @@ def metrics_page(
 ) -> HTMLResponse:
     """The plan's metrics against plan (analysts, editors, coordinators of the HWB; assurers)."""
     from bettercare.analytics.scheme_impact import ALL_SCHEMES
-    from bettercare.reporting.metrics_report import (
-        ASSURANCE_MEANING,
-        VARIATION_MEANING,
-        board_rows,
-    )
 
     record = load_record(request, plan_id)
     authorize(request, principal, Action.VIEW_METRICS, f"plan:{plan_id}:metrics", record.hwb_code)
@@ -228,7 +228,7 @@ def metrics_page(
     status = stores.status(record.id, record.version, plan)
     linked = status.linked
     at_stake, p4p_note = plan_performance(plan)
-    board = board_rows(plan, linked.pva) if linked is not None else []
+    board = status.charts.board if status.charts is not None else []
     store = stores.store
     page = render(
         request,
@@ -245,14 +245,12 @@ def metrics_page(
             for k in ("GREEN", "AMBER", "RED")
         },
         charts=status.charts,
-        schemes=scheme_rows(linked) if linked is not None else [],
+        schemes=status.charts.schemes if status.charts is not None else [],
         at_stake=at_stake,
         p4p_note=p4p_note,
         p4p=linked.p4p if linked is not None else None,
         partner_names={p.id: p.name for p in plan.partners},
         reported=reported_returns(plan),
-        variation_meaning=VARIATION_MEANING,
-        assurance_meaning=ASSURANCE_MEANING,
         spc_signal=SPC_SIGNAL,
         gbp=format_gbp,
         num=number,

@@ -51,6 +51,7 @@ from bettercare.app.plans import (
     export_yaml,
     get_plan,
     history,
+    hwb_code,
     import_plan,
     plan_of,
     record_transition,
@@ -129,6 +130,14 @@ class Part(StrEnum):
 
 _ITEM_PATH = re.compile(r"^(schemes|funding|risks|national_conditions|metrics|sign_offs)\[(\d+)\]")
 _PART_OF_ATTR = {c.attr: c.key for c in COLLECTIONS.values() if not c.single}
+# plan keys edited by a form of their own (finding paths link to it)
+_SINGLE_FORMS = {
+    "minimum_pooled_budget": "budget",
+    "agreed_pooled_budget": "budget",
+    "protected_social_care": "budget",
+    "nhs_minimum_social_care": "budget",
+    "risk_share": "risk_share",
+}
 
 
 # --- scope -----------------------------------------------------------------------------
@@ -211,9 +220,10 @@ def heatmap(plan: Plan) -> dict[str, Any]:
 def finding_link(plan_id: str, finding: Finding) -> str | None:
     """The edit form a finding's path points into (``schemes[2]...`` -> scheme 2's form)."""
     match = _ITEM_PATH.match(finding.path)
-    if not match:
-        return None
-    return f"/plans/{plan_id}/{_PART_OF_ATTR[match.group(1)]}/{match.group(2)}"
+    if match:
+        return f"/plans/{plan_id}/{_PART_OF_ATTR[match.group(1)]}/{match.group(2)}"
+    single = _SINGLE_FORMS.get(re.split(r"[.\[]", finding.path, maxsplit=1)[0])
+    return f"/plans/{plan_id}/{single}" if single else None
 
 
 def _overview_context(
@@ -288,8 +298,6 @@ def _import(request: Request, principal: Principal, raw: bytes, name: str) -> Re
             return render(request, "plan_import.html.j2", principal, status_code=422,
                           findings=findings, message=f"{name} was not imported: "
                           "fix the problems below and upload it again.")  # fmt: skip
-        from bettercare.app.plans import hwb_code
-
         authorize(request, principal, Action.IMPORT_PLAN, f"plan:{plan.plan_id}", hwb_code(plan))
         if get_plan(db, plan.plan_id) is not None:
             audit.record(db, principal, str(Action.IMPORT_PLAN), f"plan:{plan.plan_id}",
@@ -420,7 +428,8 @@ def _workflow(
                           f"(now version {record.version}, by {record.updated_by}): check it "
                           "and try again.", [])  # fmt: skip
         try:
-            result = take_step(plan, State(record.state), step, outcome, dt.date.today())
+            today = dt.datetime.now(dt.UTC).date()
+            result = take_step(plan, State(record.state), step, outcome, today)
         except WorkflowError as exc:
             return refuse(409, audit.INVALID, f"Not possible: {exc}.", [])
         if not result.allowed:
@@ -428,14 +437,14 @@ def _workflow(
                           f"{len(result.errors)} planning rule error(s). Fix them in draft "
                           "first.", result.errors)  # fmt: skip
         before = {"state": record.state, "outcome": record.assurance_outcome}
-        if result.plan != plan:
-            save_plan(db, record, result.plan, principal.username)
-        record_transition(db, record, result.target, outcome, principal.username, note)
-        audit.record(db, principal, str(transition.action), target, before=before,
-                     after={"state": str(result.target), "outcome": outcome and str(outcome),
-                            "note": note},
-                     ip=client_ip(request), hwb_code=record.hwb_code)  # fmt: skip
         try:
+            if result.plan != plan:
+                save_plan(db, record, result.plan, principal.username)
+            record_transition(db, record, result.target, outcome, principal.username, note)
+            audit.record(db, principal, str(transition.action), target, before=before,
+                         after={"state": str(result.target),
+                                "outcome": outcome and str(outcome), "note": note},
+                         ip=client_ip(request), hwb_code=record.hwb_code)  # fmt: skip
             db.commit()
         except StaleDataError:
             db.rollback()

@@ -42,8 +42,6 @@ router = APIRouter()
 
 CACHE_SIZE = 8
 REFRESH_SECONDS = 5
-_packs: OrderedDict[tuple[Any, ...], BoardPack] = OrderedDict()
-_pdfs: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 _PDF_LOCK = threading.Lock()
 
 
@@ -60,18 +58,21 @@ def _remember(cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], va
         cache.popitem(last=False)
 
 
-def board_pack(record: PlanRecord, status: StoreStatus) -> tuple[tuple[Any, ...], BoardPack]:
+def board_pack(
+    request: Request, record: PlanRecord, status: StoreStatus
+) -> tuple[tuple[Any, ...], BoardPack]:
     """The plan's pack (measured when the metrics are ready), built once per version."""
+    packs: OrderedDict[tuple[Any, ...], BoardPack] = stores_of(request.app).memo("board_packs")
     from bettercare.reporting.board_pack import build_board_pack  # slow to import
 
-    key = (record.id, record.version, str(status.state), id(status.linked))
-    pack = _packs.get(key)
+    key = (record.id, record.version, str(status.state), status.run)
+    pack = packs.get(key)
     if pack is None:
         with CHARTS_LOCK:  # matplotlib's style context is global: one drawing at a time
-            pack = _packs.get(key)  # built by another request while this one waited
+            pack = packs.get(key)  # built by another request while this one waited
             if pack is None:
                 pack = build_board_pack(plan_of(record), linked=status.linked)
-                _remember(_packs, key, pack)
+                _remember(packs, key, pack)
     return key, pack
 
 
@@ -100,7 +101,7 @@ def board_pack_html(
     status = stores_of(request.app).status(record.id, record.version, plan_of(record))
     if status.state is StoreState.PREPARING:
         return _preparing(request, principal, record, status)
-    _, pack = board_pack(record, status)
+    _, pack = board_pack(request, record, status)
     return HTMLResponse(pack.html)
 
 
@@ -114,14 +115,15 @@ def board_pack_pdf(
     status = stores_of(request.app).status(record.id, record.version, plan_of(record))
     if status.state is StoreState.PREPARING:
         return _preparing(request, principal, record, status)
-    key, pack = board_pack(record, status)
-    pdf = _pdfs.get(key)
+    key, pack = board_pack(request, record, status)
+    pdfs: OrderedDict[tuple[Any, ...], bytes] = stores_of(request.app).memo("board_pack_pdfs")
+    pdf = pdfs.get(key)
     if pdf is None:
         with _PDF_LOCK:  # one PDF at a time: WeasyPrint is CPU-heavy
-            pdf = _pdfs.get(key)
+            pdf = pdfs.get(key)
             if pdf is None:
                 pdf = pack.pdf()
-                _remember(_pdfs, key, pdf)
+                _remember(pdfs, key, pdf)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -131,7 +133,6 @@ def board_pack_pdf(
 
 # -- modelling (issue 14 item 3) ----------------------------------------------------------
 
-_models: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _SVG_OPEN = re.compile(r"<svg\b")
 _PROLOGUE = re.compile(r"\A(?:\s*<\?xml[^>]*\?>|\s*<!DOCTYPE[^>]*>|\s*<!--.*?-->)*\s*", re.S)
 
@@ -147,15 +148,20 @@ def labelled_svg(svg: str, label: str, prefix: str) -> str:
     return scoped_svg(text, prefix)
 
 
-def impact_model(record: PlanRecord, plan: Plan, fit_to: Path | None) -> dict[str, Any]:
+def impact_model(
+    models: OrderedDict[tuple[Any, ...], dict[str, Any]],
+    record: PlanRecord,
+    plan: Plan,
+    fit_to: Path | None,
+) -> dict[str, Any]:
     """The scheme impact Monte Carlo of the plan, as ``bettercare model impact`` runs it.
 
     Default parameters (10,000 draws, fixed seed: the same page every time); ``fit_to``
-    a store: each scheme fitted to its performance to date there (``--store``). Kept per
-    plan version. Raises ``ModellingInputError`` for a plan that cannot be modelled.
+    a store: each scheme fitted to its performance to date there (``--store``). Kept in
+    ``models`` per plan version. Raises ``ModellingInputError`` for a plan that cannot be modelled.
     """
     key = (record.id, record.version, str(fit_to))
-    found = _models.get(key)
+    found = models.get(key)
     if found is not None:
         return found
     from bettercare.analytics.modelling.impact import (
@@ -173,7 +179,7 @@ def impact_model(record: PlanRecord, plan: Plan, fit_to: Path | None) -> dict[st
     if fit_to is not None:
         fitted, notes = fitted_from_store(fit_to, plan, modelled_year(plan, params))
     with CHARTS_LOCK:  # pyplot draws these: one drawing at a time
-        found = _models.get(key)
+        found = models.get(key)
         if found is not None:
             return found
         result = run_impact(plan, params, fitted)
@@ -212,7 +218,7 @@ def impact_model(record: PlanRecord, plan: Plan, fit_to: Path | None) -> dict[st
         ],
         "percentiles": PERCENTILES,
     }
-    _remember(_models, key, model)
+    _remember(models, key, model)
     return model
 
 
@@ -231,7 +237,8 @@ def model_page(
     record = load_record(request, plan_id)
     authorize(request, principal, Action.VIEW_METRICS, f"plan:{plan_id}:model", record.hwb_code)
     plan = plan_of(record)
-    status = stores_of(request.app).status(record.id, record.version, plan)
+    stores = stores_of(request.app)
+    status = stores.status(record.id, record.version, plan)
     store = Path(status.linked.store) if status.linked is not None else None
     error = None
     model = None
@@ -241,7 +248,8 @@ def model_page(
             "plan's stated ranges."
         )
     try:
-        model = impact_model(record, plan, store if basis == "observed" else None)
+        fit_to = store if basis == "observed" else None
+        model = impact_model(stores.memo("impact_models"), record, plan, fit_to)
     except ModellingInputError as exc:
         error = f"This plan cannot be modelled: {exc}"
     return render(

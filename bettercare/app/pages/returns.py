@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 import tempfile
 from pathlib import Path
@@ -51,6 +52,7 @@ MAX_RETURN_BYTES = 5 * 1024 * 1024
 
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _URL_QUARTER = re.compile(r"^(\d{4})-(\d{2})-Q([1-4])$")
@@ -219,6 +221,13 @@ def _copy_upload(upload: UploadFile, dest: Path) -> bool:
     return True
 
 
+def metric_name(metric: str) -> str:
+    """The catalogue's name of a metric (its id for one the catalogue lacks)."""
+    from bettercare.domain.metrics import CATALOGUE
+
+    return CATALOGUE[metric].name if metric in CATALOGUE else metric.replace("_", " ")
+
+
 def signature(request: Request, report_json: str) -> str:
     """HMAC of a return read by this server, keyed by the session's CSRF token."""
     key = csrf_token(request).encode()
@@ -264,6 +273,7 @@ def comparison(plan: Plan, report: QuarterReport) -> dict[str, Any]:
         "verdict": verdict,
         "spend": spend,
         "metrics": [(m, rec_metrics.get(m.metric)) for m in report.metrics],
+        "metric_names": {m.metric: metric_name(m.metric) for m in report.metrics},
         "conditions": [(c, rec_conditions.get(c.id)) for c in report.conditions],
         "expected_schemes": len(blank.actual_spend),
     }
@@ -301,10 +311,17 @@ def upload_return(
                 detail=message,
             )
             return _page(request, principal, record, plan, status_code=413, error=message)
+        problem: str | None = None
         try:
             report = read_return(path, plan)
         except ReturnError as exc:
-            message = str(exc).replace(printable(str(path)), name, 1)
+            problem = str(exc).replace(printable(str(path)), name, 1)
+        except Exception:  # an untrusted file may trip the XLSX library anywhere: no 500
+            log.warning("upload %s could not be read", name, exc_info=True)
+            problem = (
+                f"{name}: could not be read as a return (not a workbook written by bettercare)"
+            )
+        if problem is not None:
             audit.record_now(
                 sessions,
                 principal,
@@ -313,9 +330,9 @@ def upload_return(
                 audit.INVALID,
                 ip=ip,
                 hwb_code=record.hwb_code,
-                detail=message,
+                detail=problem,
             )
-            return _page(request, principal, record, plan, status_code=422, error=message)
+            return _page(request, principal, record, plan, status_code=422, error=problem)
     check = comparison(plan, report)
     report_json = report.model_dump_json(exclude_none=True)
     check |= {
