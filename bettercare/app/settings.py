@@ -31,7 +31,15 @@ class AppSettings(BaseModel):
     cookie_secure: bool = Field(
         False, description="Send the session cookie over HTTPS only (set behind TLS)"
     )
-    login_attempts: int = Field(5, ge=1, description="Failed logins allowed per window")
+    login_attempts: int = Field(
+        5, ge=1, description="Failed logins allowed per username per window"
+    )
+    login_attempts_per_ip: int = Field(
+        50,
+        ge=1,
+        description="Failed logins allowed per client address per window (higher: one "
+        "office or proxy address serves many people, and one guesser must not lock them out)",
+    )
     login_window_seconds: int = Field(900, ge=1, description="Rate-limit window for logins")
     session_max_age_seconds: int = Field(8 * 3600, ge=60)
 

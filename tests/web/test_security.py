@@ -69,6 +69,29 @@ def test_login_failure_is_audited_and_rate_limited(app, client) -> None:
     assert "rate limited" in outcomes
 
 
+def test_failures_for_one_user_do_not_lock_out_another(app, client, login) -> None:
+    for _ in range(app.state.settings.login_attempts):
+        token = csrf_of(client.get("/login").text)
+        client.post("/login", data={"username": "editor", "password": "wrong-password!",
+                                     "csrf_token": token})  # fmt: skip
+    login("analyst")  # same address, another user: still signs in
+
+
+def test_rate_limit_per_address(app, client) -> None:
+    limit = app.state.settings.login_attempts_per_ip
+    with app.state.sessions() as db:
+        from bettercare.app.models import LoginAttempt
+
+        db.add_all(
+            LoginAttempt(username=f"guess{i}", ip="testclient", success=False) for i in range(limit)
+        )
+        db.commit()
+    token = csrf_of(client.get("/login").text)
+    r = client.post("/login", data={"username": "analyst", "password": PASSWORD,
+                                     "csrf_token": token})  # fmt: skip
+    assert r.status_code == 429
+
+
 def test_form_post_without_csrf_token_is_refused(client, login) -> None:
     login("editor")
     r = client.post("/logout", data={})

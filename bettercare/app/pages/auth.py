@@ -41,16 +41,14 @@ def _rate_limited(request: Request, db: Session, username: str) -> bool:
     settings = request.app.state.settings
     since = datetime.now(UTC) - timedelta(seconds=settings.login_window_seconds)
     ip = client_ip(request) or "-"
-    failures = db.scalar(
+    failed = (
         select(func.count())
         .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.at >= since,
-            LoginAttempt.success.is_(False),
-            (LoginAttempt.username == username) | (LoginAttempt.ip == ip),
-        )
+        .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))
     )
-    return (failures or 0) >= settings.login_attempts
+    by_user = db.scalar(failed.where(LoginAttempt.username == username)) or 0
+    by_ip = db.scalar(failed.where(LoginAttempt.ip == ip)) or 0
+    return by_user >= settings.login_attempts or by_ip >= settings.login_attempts_per_ip
 
 
 def _attempt(request: Request, username: str, password: str) -> tuple[int, Principal | None]:
