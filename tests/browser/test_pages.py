@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
+from pathlib import Path
 
+import openpyxl
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from bettercare.app.models import AuditEvent
+from bettercare.app.models import AuditEvent, PlanRecord
+from bettercare.app.plans import plan_of
 
 from .conftest import (
     LEICESTER_PLAN,
@@ -212,22 +216,49 @@ def test_returns_download_and_upload_round_trip(
     expect(page.locator("#upload-verdict")).to_contain_text("matches the return recorded")
     expect(page.locator("#record-return")).to_have_count(0)
 
-    # A blank quarter's file is new to the plan: check it, then record it.
-    page.locator("#file").set_input_files(blank_file)
+    # A blank quarter, filled in as a partner would (Excel: here openpyxl), is new to the
+    # plan: check it, then record it; the plan then holds the figure.
+    filled = tmp_path / "filled.xlsx"
+    _fill_actual_spend(blank_file, filled, "8500000")
+    page.locator("#file").set_input_files(str(filled))
     page.locator("#upload-return").click()
     expect(page.locator("#upload-verdict")).to_contain_text("no return for this quarter yet")
+    expect(page.locator("#upload-check")).to_contain_text("£8,500,000")
     screenshot(page, "returns-upload-check")
     page.locator("#record-return").click()
     expect(page.locator("#recorded-notice")).to_be_visible()
     expect(rows.filter(has_text="Not yet")).to_have_count(not_yet - 1)
+    with live_server.app.state.sessions() as db:
+        plan = plan_of(db.get(PlanRecord, MARLBURY_PLAN))
+    spent = [r.actual_spend for r in plan.quarterly_reports if r.quarter == 3]
+    assert spent and Decimal("8500000") in spent[0].values()
 
-    # A file that is not a return is refused with a message, nothing saved.
-    bad = tmp_path / "not-a-return.xlsx"
-    bad.write_text("this is not a spreadsheet")
+    # A malformed return is refused with the sheet and the cell named, nothing saved.
+    bad = tmp_path / "bad-amount.xlsx"
+    _fill_actual_spend(blank_file, bad, "a lot")
     page.locator("#file").set_input_files(str(bad))
     page.locator("#upload-return").click()
+    error = page.locator("#file-error")
+    expect(error).to_contain_text("bad-amount.xlsx")
+    expect(error).to_contain_text("Income and Expenditure")
+    expect(error).to_contain_text("F2")
+    screenshot(page, "returns-upload-error")
+    # and a file that is not a spreadsheet at all
+    junk = tmp_path / "not-a-return.xlsx"
+    junk.write_text("this is not a spreadsheet")
+    page.locator("#file").set_input_files(str(junk))
+    page.locator("#upload-return").click()
     expect(page.locator("#file-error")).to_contain_text("not-a-return.xlsx")
-    assert _audit(live_server, action="upload_return", outcome="invalid")
+    assert len(_audit(live_server, action="upload_return", outcome="invalid")) == 2
+
+
+def _fill_actual_spend(source: str, target: Path, value: str) -> None:
+    """The first scheme's actual spend to date typed into a downloaded return."""
+    book = openpyxl.load_workbook(source)
+    sheet = book["Income and Expenditure"]
+    assert sheet["F1"].value == "Actual spend to date"
+    sheet["F2"] = float(value) if value.replace(".", "").isdigit() else value
+    book.save(target)
 
 
 def test_metrics_dashboard(page: Page, sign_in, needs_route) -> None:
