@@ -25,12 +25,15 @@ edited plan or a replaced store is measured afresh, and page views never touch D
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
+import queue
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -60,6 +63,51 @@ log = logging.getLogger(__name__)
 CHARTS_LOCK = threading.Lock()
 
 
+class Worker:
+    """One background thread running jobs in turn (a daemon: Ctrl+C never waits for it).
+
+    ``concurrent.futures.ThreadPoolExecutor`` joins its threads at exit, so stopping the
+    server would wait for a demo store being generated. A job cut short leaves no ready
+    marker, so the store is built again on the next start.
+    """
+
+    def __init__(self) -> None:
+        """No thread until the first job."""
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]]
+        self._jobs = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Queue ``fn(*args)``; its future holds the result or the exception."""
+        future: Future[Any] = Future()
+        self._jobs.put((future, fn, args))
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="analytics", daemon=True)
+                self._thread.start()
+        return future
+
+    def shutdown(self) -> None:
+        """Cancel every queued job."""
+        while True:
+            try:
+                future, _, _ = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            future.cancel()
+
+    def _run(self) -> None:
+        while True:
+            future, fn, args = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to whoever waits on the future
+                future.set_exception(exc)
+
+
 class StoreState(StrEnum):
     """Where a plan's metrics are."""
 
@@ -85,13 +133,17 @@ class StoreStatus:
     run: int = 0
 
 
-def preset_for(plan: Plan) -> str | None:
-    """The synthetic preset of the plan's HWB (matched on the ONS code), if there is one."""
+@functools.cache
+def _preset_codes() -> dict[str, str]:
+    """HWB code -> synthetic preset (validated once, not on every page view)."""
     from bettercare.data.synth.presets import PRESETS, preset
 
-    if not plan.hwb.ons_code:
-        return None
-    return next((p for p in PRESETS if preset(p).area.hwb_code == plan.hwb.ons_code), None)
+    return {preset(name).area.hwb_code: name for name in PRESETS}
+
+
+def preset_for(plan: Plan) -> str | None:
+    """The synthetic preset of the plan's HWB (matched on the ONS code), if there is one."""
+    return _preset_codes().get(plan.hwb.ons_code) if plan.hwb.ons_code else None
 
 
 def synthetic_years(plan: Plan) -> list[str]:
@@ -128,7 +180,7 @@ class AnalyticsStores:
         self.seed = seed
         self._lock = threading.Lock()
         self._jobs: OrderedDict[tuple[str, int, str, float], Future[StoreStatus]] = OrderedDict()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics")
+        self._pool = Worker()
         self._memos: dict[str, OrderedDict[tuple[Any, ...], Any]] = {}
 
     def memo(self, name: str) -> OrderedDict[tuple[Any, ...], Any]:
@@ -164,8 +216,8 @@ class AnalyticsStores:
         return _outcome(future)
 
     def shutdown(self) -> None:
-        """Stop taking jobs (a running one finishes)."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Cancel the queued jobs (a running one finishes)."""
+        self._pool.shutdown()
 
     # -- where the store is ------------------------------------------------------------
     @property
@@ -235,13 +287,16 @@ class AnalyticsStores:
         work = self.root / plan_id
         marker = work / READY_FILE
         years = synthetic_years(plan)
-        wanted = {"population": self.population, "seed": self.seed, "years": years}
-        if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
-            return tuple(years)
-        marker.unlink(missing_ok=True)
         name = preset_for(plan)
         assert name is not None  # _store_of only queues plans with a preset
         params = preset(name).with_population(self.population).with_plan_schemes(plan)
+        # the schemes' targets drive the synthetic scheme activity: edited targets, new data
+        targets = [s.model_dump(mode="json") for s in params.schemes]
+        wanted = {"population": self.population, "seed": self.seed, "years": years,
+                  "schemes": targets}  # fmt: skip
+        if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
+            return tuple(years)
+        marker.unlink(missing_ok=True)
         run_synthetic(params, years, self.seed, work, grains=())
         marker.write_text(json.dumps(wanted), encoding="utf-8")
         return tuple(years)

@@ -237,18 +237,56 @@ def test_plan_of_another_hwb_on_the_store(app, client, login, configured) -> Non
     assert 'id="metrics-failed"' in page and "plan is for HWB E06000016" in page
 
 
+def _finished_demo_store(synthetic_store: Path, root: Path) -> Path:
+    """A copy of the session's demo store and its ready marker, as a restart finds them."""
+    work = root / LEICESTERSHIRE_PLAN
+    shutil.copytree(synthetic_store.parent, work / "store")
+    shutil.copy(synthetic_store.parent.parent / READY_FILE, work / READY_FILE)
+    return work
+
+
+@pytest.mark.slow
+def test_edited_scheme_targets_make_a_new_demo_store(
+    app, synthetic_store, tmp_path, monkeypatch
+) -> None:
+    """The marker records the scheme targets the activity was generated for."""
+    from bettercare.analytics import pipeline
+
+    work = _finished_demo_store(synthetic_store, tmp_path / "analytics")
+    marker = json.loads((work / READY_FILE).read_text(encoding="utf-8"))
+    assert marker["schemes"]  # the targets the activity was generated for
+    record = _record(app, LEICESTERSHIRE_PLAN)
+    plan = plan_of(record)
+    scheme = next(s for s in plan.schemes if any(s.admissions_avoided.values()))
+    edited = plan.model_copy(
+        update={
+            "schemes": [
+                s.model_copy(update={"admissions_avoided": {"2016/17": 999}}) if s is scheme else s
+                for s in plan.schemes
+            ]
+        }
+    )
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("generation started")
+
+    monkeypatch.setattr(pipeline, "run_synthetic", refuse)
+    stores = AnalyticsStores(None, tmp_path / "analytics", population=POPULATION)
+    assert stores.wait(record.id, record.version, plan).state is StoreState.READY  # reused
+    status = stores.wait(record.id, record.version + 1, edited)
+    assert status.state is StoreState.FAILED and "generation started" in status.message
+    stores.shutdown()
+
+
 @pytest.mark.slow
 def test_demo_store_is_reused_after_a_restart(
     app, client, login, synthetic_store, tmp_path
 ) -> None:
     """A finished demo store (its ready marker) is measured again, not regenerated."""
-    root = tmp_path / "analytics"
-    work = root / LEICESTERSHIRE_PLAN
-    shutil.copytree(synthetic_store.parent, work / "store")
-    plan = plan_of(_record(app, LEICESTERSHIRE_PLAN))
-    wanted = {"population": POPULATION, "seed": 42, "years": synthetic_years(plan)}
-    (work / READY_FILE).write_text(json.dumps(wanted), encoding="utf-8")
-    app.state.analytics = stores = AnalyticsStores(None, root, population=POPULATION)
+    work = _finished_demo_store(synthetic_store, tmp_path / "analytics")
+    app.state.analytics = stores = AnalyticsStores(
+        None, tmp_path / "analytics", population=POPULATION
+    )
     status = _ready(app, stores, LEICESTERSHIRE_PLAN)
     assert status.state is StoreState.READY and status.synthetic
     assert not (work / "feeds").exists()  # nothing generated
@@ -264,3 +302,27 @@ def test_scoped_svg_prefixes_ids_and_references() -> None:
         '<svg><defs><clipPath id="c1-p1"/></defs><g clip-path="url(#c1-p1)">'
         '<use href="#c1-g2"/></g></svg>'
     )
+
+
+def test_worker_runs_jobs_in_turn_on_a_daemon_thread() -> None:
+    from bettercare.app.analytics_store import Worker
+
+    worker = Worker()
+    release = threading.Event()
+    busy = worker.submit(release.wait)
+    failing = worker.submit(lambda: 1 / 0)
+    assert worker._thread is not None and worker._thread.daemon  # stopping never waits
+    assert not failing.done()  # one job at a time
+    release.set()
+    assert busy.result(timeout=10) is True
+    with pytest.raises(ZeroDivisionError):
+        failing.result(timeout=10)  # the job's error reaches whoever waits
+
+    started, hold = threading.Event(), threading.Event()
+    blocking = worker.submit(lambda: started.set() or hold.wait())
+    queued = worker.submit(lambda: "never")
+    assert started.wait(10)
+    worker.shutdown()  # cancels what is queued, not what runs
+    hold.set()
+    assert blocking.result(timeout=10) is True
+    assert queued.cancelled()

@@ -193,3 +193,25 @@ def test_model_fitted_to_the_store(app, client, login, configured) -> None:
         )
     ]
     assert "observed" in effects
+
+
+def test_plan_navigation(app, client, login) -> None:
+    """Every page of a plan links its monitoring pages; the public's, the board pack only."""
+    _publish(app, MARLBURY_PLAN)
+    public = client.get(f"/plans/{MARLBURY_PLAN}").text
+    nav = public[
+        public.index('aria-label="This plan"') : public.index(
+            "</nav>", public.index('aria-label="This plan"')
+        )
+    ]
+    assert f'href="/plans/{MARLBURY_PLAN}/board-pack"' in nav and "/metrics" not in nav
+    login("admin")
+    page = client.get(f"/plans/{MARLBURY_PLAN}/returns").text
+    nav = page[
+        page.index('aria-label="This plan"') : page.index(
+            "</nav>", page.index('aria-label="This plan"')
+        )
+    ]
+    for path in ("metrics", "returns", "board-pack", "model"):
+        assert f'href="/plans/{MARLBURY_PLAN}/{path}"' in nav
+    assert f'href="/plans/{MARLBURY_PLAN}/returns" aria-current="page"' in nav
