@@ -29,10 +29,10 @@ COMMAND_MODULES: list[str] = [
     "metrics",
     "returns",
     "serve",
-    "model",
-    "report",
     "risk",
     "register",
+    "model",
+    "report",
 ]
 
 
