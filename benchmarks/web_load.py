@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -183,6 +184,8 @@ def main() -> None:
     ap.add_argument("--plan", default="rutland-2014", help="plan id (an example plan)")
     ap.add_argument("--warm-up", type=float, default=300,
                     help="seconds allowed for the dashboard's first measuring")  # fmt: skip
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the database, demo store and server log (else deleted)")  # fmt: skip
     args = ap.parse_args()
 
     pages = {
@@ -203,6 +206,10 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
     total = sum(len(v) for v in results.latencies.values())
     print(f"{args.users} users, {total} requests in {elapsed:.1f} s: "
