@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bettercare import __version__
 from bettercare.app import audit, seed
@@ -24,6 +25,71 @@ from bettercare.app.security import (
 )
 from bettercare.app.settings import AppSettings, default_examples_dir
 from bettercare.app.templating import render
+
+# No request body is larger than this (a returns workbook or plan file is far smaller);
+# refused before any of it is read or spooled to disk.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a declared body over the limit, and for a stream exceeding it.
+
+    Written here because Starlette has no body-size setting.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on unless its body is, or grows, over the limit."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(scope, receive, send)
+            return
+        seen = 0
+        exceeded = False
+
+        async def limited() -> Message:
+            nonlocal seen, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    exceeded = True
+                    raise BodyTooLarge()
+            return message
+
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            # Whatever the route made of the broken stream, the answer is 413.
+            nonlocal started
+            if exceeded:
+                if not started:
+                    started = True
+                    await _too_large(scope, receive, send)
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, guarded_send)
+        except BodyTooLarge:
+            if not started:
+                await _too_large(scope, receive, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    await JSONResponse({"detail": "request body too large"}, 413)(scope, receive, send)
+
+
+class BodyTooLarge(Exception):
+    """A streamed body went past :data:`MAX_BODY_BYTES`."""
+
 
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
 ROUTERS += [fhir_router, care.router]  # issue 13: FHIR API, care coordination
@@ -67,6 +133,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)

@@ -215,3 +215,23 @@ def test_plan_navigation(app, client, login) -> None:
     for path in ("metrics", "returns", "board-pack", "model"):
         assert f'href="/plans/{MARLBURY_PLAN}/{path}"' in nav
     assert f'href="/plans/{MARLBURY_PLAN}/returns" aria-current="page"' in nav
+
+
+@pytest.mark.slow
+def test_model_fit_on_an_unreadable_store_is_a_message(app, client, login, tmp_path) -> None:
+    """The store went bad after it was measured: the page says so and models from the plan."""
+    from types import SimpleNamespace
+
+    from bettercare.app.analytics_store import StoreStatus
+
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"not a DuckDB file")
+    stores = AnalyticsStores(broken, tmp_path / "unused")
+    linked = SimpleNamespace(store=str(broken))
+    stores.status = lambda *args: StoreStatus(StoreState.READY, linked=linked)  # type: ignore[method-assign,assignment]
+    app.state.analytics = stores
+    login("admin")
+    r = client.get(f"/plans/{LEICESTERSHIRE_PLAN}/model?basis=observed")
+    assert r.status_code == 200
+    assert "The store could not be read to fit the schemes" in r.text
+    assert 'id="model-probability"' in r.text  # from the plan's stated ranges

@@ -128,3 +128,27 @@ def test_audit_log_is_append_only(app) -> None:
             with pytest.raises(DBAPIError, match="append-only"):
                 con.execute(text(sql))
             con.rollback()
+
+
+def test_oversized_body_refused_before_reading(client) -> None:
+    from bettercare.app.main import MAX_BODY_BYTES
+
+    r = client.post(
+        "/auth/token",
+        content=b"x" * (MAX_BODY_BYTES + 1),
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 413
+
+
+def test_oversized_streamed_body_refused(client) -> None:
+    from bettercare.app.main import MAX_BODY_BYTES
+
+    chunk = b"x" * (1024 * 1024)
+
+    def body():
+        for _ in range(MAX_BODY_BYTES // len(chunk) + 2):
+            yield chunk
+
+    r = client.post("/auth/token", content=body(), headers={"content-type": "application/json"})
+    assert r.status_code == 413

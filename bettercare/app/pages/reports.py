@@ -232,6 +232,9 @@ def model_page(
     principal: Principal = Depends(current_principal),
 ) -> Response:
     """Will the schemes deliver? Monte Carlo of admissions avoided, P4P and shortfall shares."""
+    import duckdb
+
+    from bettercare.analytics.metrics import MetricDataError
     from bettercare.analytics.modelling.errors import ModellingInputError
 
     record = load_record(request, plan_id)
@@ -247,9 +250,15 @@ def model_page(
             "No measured store for this plan yet (see the metrics page): modelled from the "
             "plan's stated ranges."
         )
+    models = stores.memo("impact_models")
     try:
-        fit_to = store if basis == "observed" else None
-        model = impact_model(stores.memo("impact_models"), record, plan, fit_to)
+        try:
+            model = impact_model(models, record, plan, store if basis == "observed" else None)
+        except (MetricDataError, duckdb.Error) as exc:  # the store could not be read to fit
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            error = f"The store could not be read to fit the schemes ({first}): "
+            error += "modelled from the plan's stated ranges."
+            model = impact_model(models, record, plan, None)
     except ModellingInputError as exc:
         error = f"This plan cannot be modelled: {exc}"
     return render(
