@@ -17,8 +17,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from sqlalchemy import select
 
-from .conftest import PASSWORD
+from bettercare.app.audit import INVALID
+from bettercare.app.models import AuditEvent
+
+from .conftest import PASSWORD, csrf_of
 
 #: Examples per operation, generation mode and caller: the suite stays well under a minute.
 MAX_EXAMPLES = 6
@@ -119,3 +123,42 @@ def test_the_fuzzer_reports_server_errors() -> None:
         "GET /broken",
         "GET /crashing",
     ]
+
+
+# --- the 500s this fuzzing found, pinned as plain tests ---------------------------------
+
+
+def test_nul_in_refused_input_is_audited_not_a_500(app: FastAPI, client, login) -> None:
+    """PostgreSQL refuses NUL in text: the audit row of a refused username must not carry it."""
+    login("admin")
+    page = client.get("/admin").text
+    r = client.post(
+        "/admin/users",
+        data={"csrf_token": csrf_of(page), "username": "a\x00b", "password": "x", "role": "x"},
+    )
+    assert r.status_code in (400, 422)
+    with app.state.sessions() as db:
+        refused = db.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "create_user", AuditEvent.outcome == INVALID
+            )
+        ).all()
+    assert refused and "\x00" not in refused[-1].target
+
+
+def test_non_ascii_csrf_token_is_refused_not_a_500(client, login) -> None:
+    """hmac.compare_digest raises TypeError on non-ASCII str: the token is compared as bytes."""
+    login("editor")
+    client.get("/")  # the session gets its CSRF token
+    r = client.post("/logout", headers={"X-CSRF-Token": "é".encode("latin-1") * 10})
+    assert r.status_code == 403
+
+
+def test_user_ids_beyond_integer_are_not_a_500(client, login) -> None:
+    """An id past PostgreSQL's INTEGER range is refused before any query."""
+    login("admin")
+    page = client.get("/admin").text
+    r = client.post(
+        f"/admin/users/{2**31}/active", data={"csrf_token": csrf_of(page), "active": "0"}
+    )
+    assert r.status_code in (404, 422)
