@@ -162,3 +162,14 @@ def test_user_ids_beyond_integer_are_not_a_500(client, login) -> None:
         f"/admin/users/{2**31}/active", data={"csrf_token": csrf_of(page), "active": "0"}
     )
     assert r.status_code in (404, 422)
+
+
+def test_non_ascii_return_signature_is_refused_not_a_500(app: FastAPI, client) -> None:
+    """The returns page's signature is compared as bytes too (webdash's record form)."""
+    headers = _bearer(app, "admin")
+    r = client.post(
+        "/plans/marlbury_2025/returns/record",
+        data={"report": "{}", "signature": "é", "expected_version": "1"},
+        headers=headers,
+    )
+    assert r.status_code == 422
