@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint typecheck bench clean
+.PHONY: demo test test-fast test-web test-browser lint typecheck bench bench-web clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ test: lint typecheck
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not spark and not slow"
 
+# The web app alone: its tests on SQLite and PostgreSQL (a private server is started and
+# stopped by the tests), schemathesis, and the browser tests in headless Chromium.
+test-web: $(STAMP)
+	$(BIN)/pytest -q tests/web tests/browser
+
+# Browser tests only; screenshots of the main pages land in test-artifacts/screenshots/.
+test-browser: $(STAMP)
+	$(BIN)/pytest -q tests/browser
+
 lint: $(STAMP)
 	$(BIN)/ruff check bettercare tests benchmarks
 	$(BIN)/ruff format --check bettercare tests benchmarks
@@ -35,5 +44,9 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	for b in synth ingest linkage metrics calibration plan_validate minimisation; do $(BIN)/python benchmarks/$$b.py || exit 1; done
 
+# 50 signed-in users on the plan overview and metrics dashboard (bettercare serve, SQLite).
+bench-web: $(STAMP)
+	$(BIN)/python benchmarks/web_load.py
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -204,6 +204,11 @@ INTEGRATION_MODULES = frozenset(
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Markers of the web app's test infrastructure (tests/web, tests/browser)."""
+    config.addinivalue_line("markers", "browser: drives the real server in headless Chromium")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test of :data:`INTEGRATION_MODULES` ``slow``."""
     for item in items:

@@ -33,8 +33,17 @@ EXPORT_COLUMNS = (
 
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
-        return value
+        return _clean(value)
     return json.dumps(value, sort_keys=True, default=str)
+
+
+def _clean(value: str | None) -> str | None:
+    """The text as PostgreSQL can store it (no NUL characters).
+
+    Refused input may carry NULs: schemathesis found a NUL username made the audit write
+    of the refusal a 500 on PostgreSQL.
+    """
+    return value.replace("\x00", "\ufffd") if value else value
 
 
 def record(
@@ -56,11 +65,11 @@ def record(
         role=str(principal.role),
         hwb_code=hwb_code if hwb_code is not None else principal.hwb_code,
         action=action,
-        target=target,
+        target=_clean(target) or "",
         outcome=outcome,
         before=_text(before),
         after=_text(after),
-        detail=detail,
+        detail=_clean(detail),
         ip=ip,
     )
     db.add(event)

@@ -294,5 +294,9 @@ async def csrf_protect(request: Request) -> None:
     ):
         value = (await request.form()).get("csrf_token")
         sent = value if isinstance(value, str) else None
-    if not (isinstance(expected, str) and sent and hmac.compare_digest(expected, sent)):
+    if not (
+        isinstance(expected, str)
+        and sent
+        and hmac.compare_digest(expected.encode(), sent.encode())  # str: ASCII only
+    ):
         raise CsrfFailed()

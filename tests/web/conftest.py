@@ -1,39 +1,93 @@
 """Fixtures for the web app: a fresh app per test on a real database, users per role.
 
-``database_url`` is the one switch between engines: SQLite (a temp file) by default.
+``database_url`` is the one switch between engines and is parametrized, so every web test
+runs twice: on SQLite (a temp file) and on PostgreSQL (a fresh database per test on a
+private server started once per session, see :mod:`tests.web.pgserver`). Where PostgreSQL
+cannot be started the ``postgresql`` variants are skipped with the reason, except in CI
+(``CI=true``), where they fail: CI must test both engines.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from bettercare.app import security
 from bettercare.app.main import create_app
 from bettercare.app.security import Role
 from bettercare.app.seed import create_user
 from bettercare.app.settings import AppSettings
+
+from .pgserver import PostgresServer, PostgresUnavailable, find_bindir
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PASSWORD = "correct-horse-battery-staple"
 RUTLAND = "E06000017"  # the Rutland HWB's ONS code (examples/rutland_2014.yaml)
 LEICESTER = "E06000016"
 
+#: Real argon2id at the lowest cost: the server's own parameters (64 MiB, 3 passes) take
+#: ~0.5 s a hash on a busy CI core, and every test signs users in. Hashes carry their
+#: parameters, so verification stays the library's real code path.
+FAST_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+ENGINES = ("sqlite", "postgresql")
+
+
+def in_ci() -> bool:
+    """True on the CI machine (``CI=true``), where nothing may be skipped for lack of a tool."""
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL server for the session (stopped and deleted at the end)."""
+    bindir = find_bindir()
+    if bindir is None:
+        reason = "PostgreSQL is not installed (apt-get install postgresql; .ci/run does)"
+        if in_ci():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = PostgresServer(bindir)
+    try:
+        server.start()
+    except PostgresUnavailable as exc:
+        server.stop()
+        if in_ci():
+            pytest.fail(f"PostgreSQL did not start: {exc}")
+        pytest.skip(f"PostgreSQL did not start: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: SQLite in a temp file, or a new database on the test server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'app.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.create_database()
+    try:
+        yield server.url(name)
+    finally:
+        server.drop_database(name)
+
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """SQLite in a temp file (a PostgreSQL variant is added where the server is available)."""
-    return f"sqlite:///{tmp_path / 'app.db'}"
-
-
-@pytest.fixture
-def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
+def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FastAPI]:
     """A fresh app with the example plans loaded and one user per role."""
     monkeypatch.setenv("BETTERCARE_ADMIN_PASSWORD", PASSWORD)
+    monkeypatch.setattr(security, "_hasher", FAST_ARGON2)
     application = create_app(
         AppSettings(database_url=database_url, examples_dir=EXAMPLES, secret_key="t" * 48)
     )
@@ -44,7 +98,8 @@ def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> F
         create_user(db, "coordinator", PASSWORD, Role.CARE_COORDINATOR, RUTLAND)
         create_user(db, "assurer", PASSWORD, Role.ASSURER)
         db.commit()
-    return application
+    yield application
+    application.state.engine.dispose()  # before the database is dropped
 
 
 @pytest.fixture
