@@ -38,7 +38,9 @@ LEICESTER = "E06000016"
 FAST_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-ENGINES = ("sqlite", "postgresql")
+# The PostgreSQL variant is `slow` so `make test-fast` runs the web tests once (SQLite);
+# `make test` and CI run both.
+ENGINES = ("sqlite", pytest.param("postgresql", marks=pytest.mark.slow))
 
 
 def in_ci() -> bool:
