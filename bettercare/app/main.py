@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -114,6 +115,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     with sessions() as db:
         seed.load_examples(db, settings.examples_dir)
         generated = seed.ensure_admin(db)
+        demo_password = seed.ensure_demo(db, date.today()) if settings.demo else None
 
     app = FastAPI(
         title="bettercare",
@@ -125,6 +127,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.generated_admin_password = generated
+    app.state.generated_demo_password = demo_password
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret(),

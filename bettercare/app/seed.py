@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -71,3 +72,39 @@ def ensure_admin(db: Session) -> str | None:
     audit.record(db, SYSTEM, "create_user", "user:admin", after={"role": "admin"})
     db.commit()
     return None if env else password
+
+
+DEMO_PASSWORD_ENV = "BETTERCARE_DEMO_PASSWORD"
+DEMO_HWB = "E06000017"  # Rutland (examples/rutland_2014.yaml)
+DEMO_USERS: tuple[tuple[str, Role, str | None], ...] = (
+    ("editor", Role.PARTNER_EDITOR, DEMO_HWB),
+    ("analyst", Role.ANALYST, DEMO_HWB),
+    ("coordinator", Role.CARE_COORDINATOR, DEMO_HWB),
+    ("assurer", Role.ASSURER, None),
+)
+
+
+def ensure_demo(db: Session, today: date, people: int = 300) -> str | None:
+    """For ``serve --demo``: a user per role (Rutland) and a synthetic care register.
+
+    Idempotent: users that exist are left alone, and the register is filled only when
+    Rutland has nobody in it. Returns the demo users' password when it was generated
+    (``$BETTERCARE_DEMO_PASSWORD`` sets it instead). Synthetic people only (999-range
+    NHS numbers).
+    """
+    from bettercare.app.care_register import count_patients, demo_register
+
+    env = os.environ.get(DEMO_PASSWORD_ENV)
+    password = env or secrets.token_urlsafe(12)
+    made = False
+    for username, role, hwb in DEMO_USERS:
+        if db.scalar(select(func.count()).select_from(User).where(User.username == username)):
+            continue
+        create_user(db, username, password, role, hwb, organisation="demo")
+        audit.record(db, SYSTEM, "create_user", f"user:{username}", after={"role": str(role)})
+        made = True
+    if not count_patients(db, DEMO_HWB):
+        n = demo_register(db, DEMO_HWB, people, today, seed=0, key=None)
+        audit.record(db, SYSTEM, "register_demo", f"hwb:{DEMO_HWB}", after={"people": n})
+    db.commit()
+    return password if made and not env else None

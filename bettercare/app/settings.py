@@ -28,6 +28,9 @@ class AppSettings(BaseModel):
         None, description="Plan YAML files loaded on first start (default: the repo's examples/)"
     )
     store: Path | None = Field(None, description="Analytics store (DuckDB) for metrics pages")
+    demo: bool = Field(
+        False, description="Create a demo user per role (Rutland) and a synthetic care register"
+    )
     cookie_secure: bool = Field(
         False, description="Send the session cookie over HTTPS only (set behind TLS)"
     )

@@ -40,6 +40,12 @@ def serve(
     examples: Path | None = typer.Option(
         None, help="Folder of plan YAML files loaded on first start (default: examples/)."
     ),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="Also create a demo user per role for Rutland (editor, analyst, coordinator, "
+        "assurer) and a synthetic care register, to try every role.",
+    ),
     secure_cookies: bool = typer.Option(
         False, help="Send the session cookie over HTTPS only (behind a TLS proxy)."
     ),
@@ -58,7 +64,11 @@ def serve(
         err.print(f"[red]error:[/red] {escape(str(store))}: no such analytics store")
         raise typer.Exit(EXIT_INVALID)
     settings = AppSettings(
-        database_url=database, store=store, examples_dir=examples, cookie_secure=secure_cookies
+        database_url=database,
+        store=store,
+        examples_dir=examples,
+        cookie_secure=secure_cookies,
+        demo=demo,
     )
     try:
         app = create_app(settings)
@@ -74,6 +84,12 @@ def serve(
             "First start: user [bold]admin[/bold] created with password "
             f"[bold]{app.state.generated_admin_password}[/bold] (shown once; set "
             "$BETTERCARE_ADMIN_PASSWORD to choose it)."
+        )
+    if app.state.generated_demo_password:
+        out.print(
+            "Demo users editor, analyst, coordinator (Rutland) and assurer created with "
+            f"password [bold]{app.state.generated_demo_password}[/bold] (shown once; set "
+            "$BETTERCARE_DEMO_PASSWORD to choose it)."
         )
     out.print(f"bettercare web app on http://{host}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
