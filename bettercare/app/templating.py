@@ -28,10 +28,26 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """Render ``template`` with ``principal`` and the session's CSRF token."""
+    """Render ``template`` with ``principal``, the session's CSRF token and ``hwb_label``."""
     return TEMPLATES.TemplateResponse(
         request,
         template,
-        {"principal": principal, "csrf_token": csrf_token(request), **context},
+        {
+            "principal": principal,
+            "csrf_token": csrf_token(request),
+            "hwb_label": lambda code: hwb_label(request, code),
+            **context,
+        },
         status_code=status_code,
     )
+
+
+def hwb_label(request: Request, code: str | None) -> str:
+    """An HWB's name for people to read (its code when the board is unknown)."""
+    if not code:
+        return ""
+    from bettercare.app.models import Hwb
+
+    with request.app.state.sessions() as db:
+        row = db.get(Hwb, code)
+    return row.name if row is not None else code

@@ -40,6 +40,7 @@ def test_demo_users_and_register(tmp_path: Path, monkeypatch) -> None:
         page = client.get("/care")
         assert page.status_code == 200
         assert "/care/patients/" in page.text  # the synthetic people at risk
+        assert "People at risk in Rutland Health and Wellbeing Board" in page.text
     again = _app(tmp_path, monkeypatch)  # a restart adds nobody twice
     with again.state.sessions() as db:
         assert db.scalar(select(func.count()).select_from(User)) == 5  # admin + 4 demo users
