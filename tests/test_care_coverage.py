@@ -39,20 +39,35 @@ from bettercare.domain.care import (
 
 D = dt.date
 A = PersonAtRisk(
-    "P1", D(2026, 1, 15), "top 2%", ("cohort_60_plus",),
+    "P1",
+    D(2026, 1, 15),
+    "top 2%",
+    ("cohort_60_plus",),
     plans=(JointCarePlan(CarePlanStatus.ACTIVE, D(2026, 2, 10)),),
     teams=(CareTeam((CareTeamMember("Sam", "Matron", "CHS", lead=True, start=D(2026, 3, 1)),)),),
-)  # fmt: skip
+)
 B = PersonAtRisk(
-    "P1", D(2026, 2, 20), "top 5%",
+    "P1",
+    D(2026, 2, 20),
+    "top 5%",
     plans=(JointCarePlan(CarePlanStatus.DRAFT),),
-    teams=(CareTeam((CareTeamMember("Jo", "Social worker", "ASC", lead=True,
-                                    start=D(2026, 2, 1), end=D(2026, 2, 28)),)),),
-)  # fmt: skip
+    teams=(
+        CareTeam(
+            (
+                CareTeamMember(
+                    "Jo", "Social worker", "ASC", lead=True, start=D(2026, 2, 1), end=D(2026, 2, 28)
+                ),
+            )
+        ),
+    ),
+)
 C = PersonAtRisk(
-    "P2", D(2026, 1, 1), None, ("cohort_dementia",),
+    "P2",
+    D(2026, 1, 1),
+    None,
+    ("cohort_dementia",),
     plans=(JointCarePlan(CarePlanStatus.COMPLETED, D(2026, 1, 5), D(2026, 2, 15)),),
-)  # fmt: skip
+)
 MONTHS = months_between(D(2026, 1, 1), D(2026, 3, 1))
 
 
@@ -92,8 +107,11 @@ def test_shares_and_order() -> None:
 
 def test_months() -> None:
     assert months_between(D(2025, 11, 20), D(2026, 2, 3)) == [
-        D(2025, 11, 1), D(2025, 12, 1), D(2026, 1, 1), D(2026, 2, 1)
-    ]  # fmt: skip
+        D(2025, 11, 1),
+        D(2025, 12, 1),
+        D(2026, 1, 1),
+        D(2026, 2, 1),
+    ]
     assert month_end(D(2024, 2, 10)) == D(2024, 2, 29)
     assert last_months(D(2026, 11, 27), 12)[0] == D(2025, 12, 1)
     assert last_months(D(2026, 2, 1), 3) == [D(2025, 12, 1), D(2026, 1, 1), D(2026, 2, 1)]
@@ -107,14 +125,20 @@ def test_months() -> None:
         (lambda: JointCarePlan(CarePlanStatus.ACTIVE), "period.start"),
         (lambda: JointCarePlan(CarePlanStatus.COMPLETED, D(2026, 1, 1)), "period.end"),
         (lambda: JointCarePlan(CarePlanStatus.DRAFT, D(2026, 2, 1), D(2026, 1, 1)), "period.end"),
-        (lambda: JointCarePlan(CarePlanStatus.ACTIVE, D(2026, 2, 1), None, D(2026, 1, 1)),
-         "review due"),
+        (
+            lambda: JointCarePlan(CarePlanStatus.ACTIVE, D(2026, 2, 1), None, D(2026, 1, 1)),
+            "review due",
+        ),
         (lambda: CareTeamMember("Sam", "Matron", None, lead=True), "participant.onBehalfOf"),
         (lambda: CareTeamMember(" ", "Matron"), "participant.member"),
-        (lambda: CareTeam((CareTeamMember("A", "r", "o", lead=True),
-                           CareTeamMember("B", "r", "o", lead=True))), "participant"),
+        (
+            lambda: CareTeam(
+                (CareTeamMember("A", "r", "o", lead=True), CareTeamMember("B", "r", "o", lead=True))
+            ),
+            "participant",
+        ),
     ],
-)  # fmt: skip
+)
 def test_register_rules(build, field) -> None:
     with pytest.raises(CareRecordError) as info:
         build()

@@ -292,8 +292,12 @@ class AnalyticsStores:
         params = preset(name).with_population(self.population).with_plan_schemes(plan)
         # the schemes' targets drive the synthetic scheme activity: edited targets, new data
         targets = [s.model_dump(mode="json") for s in params.schemes]
-        wanted = {"population": self.population, "seed": self.seed, "years": years,
-                  "schemes": targets}  # fmt: skip
+        wanted = {
+            "population": self.population,
+            "seed": self.seed,
+            "years": years,
+            "schemes": targets,
+        }
         if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
             return tuple(years)
         marker.unlink(missing_ok=True)

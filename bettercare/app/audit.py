@@ -26,9 +26,19 @@ INVALID = "invalid"
 CONFLICT = "conflict"
 
 EXPORT_COLUMNS = (
-    "id", "at", "actor", "role", "hwb_code", "action", "target", "outcome", "before",
-    "after", "detail", "ip",
-)  # fmt: skip
+    "id",
+    "at",
+    "actor",
+    "role",
+    "hwb_code",
+    "action",
+    "target",
+    "outcome",
+    "before",
+    "after",
+    "detail",
+    "ip",
+)
 
 
 def _text(value: Any) -> str | None:
@@ -76,16 +86,28 @@ def record(
     return event
 
 
-def record_now(factory: sessionmaker[Session], principal: Principal, action: str, target: str,
-               outcome: str, **kwargs: Any) -> None:  # fmt: skip
+def record_now(
+    factory: sessionmaker[Session],
+    principal: Principal,
+    action: str,
+    target: str,
+    outcome: str,
+    **kwargs: Any,
+) -> None:
     """Write one event in a transaction of its own (refusals, failed logins)."""
     with factory() as db:
         record(db, principal, action, target, outcome, **kwargs)
         db.commit()
 
 
-def events(db: Session, *, limit: int = 200, offset: int = 0,
-           actor: str | None = None, outcome: str | None = None) -> list[AuditEvent]:  # fmt: skip
+def events(
+    db: Session,
+    *,
+    limit: int = 200,
+    offset: int = 0,
+    actor: str | None = None,
+    outcome: str | None = None,
+) -> list[AuditEvent]:
     """The newest events first, optionally for one actor or outcome."""
     q = select(AuditEvent).order_by(AuditEvent.id.desc())
     if actor:

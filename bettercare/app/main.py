@@ -146,10 +146,14 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         if _wants_html(request):
             if exc.status_code == 401:
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-            return render(request, "error.html.j2", exc.principal, status_code=403,
-                          title="Not allowed",
-                          message="Your role does not allow this. The attempt has been "
-                          "recorded.")  # fmt: skip
+            return render(
+                request,
+                "error.html.j2",
+                exc.principal,
+                status_code=403,
+                title="Not allowed",
+                message="Your role does not allow this. The attempt has been recorded.",
+            )
         if request.url.path.startswith("/fhir/"):
             return denied_response(exc.status_code)  # a FHIR OperationOutcome
         return JSONResponse({"detail": "not allowed"}, status_code=exc.status_code)
@@ -157,13 +161,25 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     @app.exception_handler(CsrfFailed)
     def _csrf(request: Request, exc: CsrfFailed) -> Response:
         principal = current_principal(request)
-        audit.record_now(sessions, principal, "csrf", request.url.path, audit.DENIED,
-                         ip=client_ip(request), detail=request.method)  # fmt: skip
+        audit.record_now(
+            sessions,
+            principal,
+            "csrf",
+            request.url.path,
+            audit.DENIED,
+            ip=client_ip(request),
+            detail=request.method,
+        )
         if _wants_html(request):
-            return render(request, "error.html.j2", principal, status_code=403,
-                          title="Form expired",
-                          message="The form's security token is missing or stale: reload "
-                          "the page and try again.")  # fmt: skip
+            return render(
+                request,
+                "error.html.j2",
+                principal,
+                status_code=403,
+                title="Form expired",
+                message="The form's security token is missing or stale: reload "
+                "the page and try again.",
+            )
         if request.url.path.startswith("/fhir/"):
             return csrf_response()
         return JSONResponse({"detail": "CSRF token missing or invalid"}, status_code=403)

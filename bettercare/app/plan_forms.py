@@ -152,27 +152,48 @@ def _sign_off_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]
 def _budget_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]:
     years = plan.financial_years
     return [
-        *[FormField(f"minimum_pooled_budget.{fy}", f"Minimum pooled budget {fy} (£)", "money")
-          for fy in years],
-        *[FormField(f"agreed_pooled_budget.{fy}", f"Agreed pooled budget {fy} (£)", "money")
-          for fy in years],
-        *[FormField(f"protected_social_care.{fy}",
-                    f"Protection of adult social care {fy} (£)", "money") for fy in years],
-        *[FormField(f"nhs_minimum_social_care.{fy}",
-                    f"NHS minimum contribution to adult social care {fy} (£)", "money",
-                    hint="2023-25 frameworks on") for fy in years],
-    ]  # fmt: skip
+        *[
+            FormField(f"minimum_pooled_budget.{fy}", f"Minimum pooled budget {fy} (£)", "money")
+            for fy in years
+        ],
+        *[
+            FormField(f"agreed_pooled_budget.{fy}", f"Agreed pooled budget {fy} (£)", "money")
+            for fy in years
+        ],
+        *[
+            FormField(
+                f"protected_social_care.{fy}", f"Protection of adult social care {fy} (£)", "money"
+            )
+            for fy in years
+        ],
+        *[
+            FormField(
+                f"nhs_minimum_social_care.{fy}",
+                f"NHS minimum contribution to adult social care {fy} (£)",
+                "money",
+                hint="2023-25 frameworks on",
+            )
+            for fy in years
+        ],
+    ]
 
 
 def _risk_share_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]:
     return [
-        FormField("arrangement", "Arrangement", "textarea",
-                  hint="How partners share an overspend or a shortfall"),
-        *[FormField(f"shares.{p.id}", f"Share borne by {p.name} (%)", "number")
-          for p in plan.partners if p.signatory],
+        FormField(
+            "arrangement",
+            "Arrangement",
+            "textarea",
+            hint="How partners share an overspend or a shortfall",
+        ),
+        *[
+            FormField(f"shares.{p.id}", f"Share borne by {p.name} (%)", "number")
+            for p in plan.partners
+            if p.signatory
+        ],
         FormField("contingency_reserve", "Contingency reserve (£)", "money"),
         FormField("note", "Note", "textarea"),
-    ]  # fmt: skip
+    ]
 
 
 def _drop_blank_rows(item: dict[str, Any]) -> dict[str, Any]:
@@ -205,25 +226,68 @@ class Collection:
 COLLECTIONS: dict[str, Collection] = {
     c.key: c
     for c in (
-        Collection("schemes", "schemes", "scheme", "Schemes", _scheme_fields,
-                   lambda i: f"{i.get('reference', '')} {i.get('name', '')}"),
-        Collection("funding", "funding", "funding contribution", "Funding", _funding_fields,
-                   lambda i: f"{i.get('source', '')} {i.get('financial_year', '')}"),
-        Collection("risks", "risks", "risk", "Risks", _risk_fields,
-                   lambda i: str(i.get("id", ""))),
-        Collection("conditions", "national_conditions", "national condition",
-                   "National conditions", _condition_fields, lambda i: str(i.get("id", ""))),
-        Collection("metrics", "metrics", "metric trajectory", "Metric trajectories",
-                   _metric_fields, lambda i: str(i.get("metric", "")), _drop_blank_rows),
-        Collection("sign_offs", "sign_offs", "sign-off", "Sign-offs", _sign_off_fields,
-                   lambda i: str(i.get("body", ""))),
-        Collection("budget", "", "pooled budget", "Pooled budget", _budget_fields,
-                   lambda i: "pooled budget", single=True),
-        Collection("risk_share", "risk_share", "risk share and contingency",
-                   "Risk share and contingency", _risk_share_fields,
-                   lambda i: "risk share", single=True),
+        Collection(
+            "schemes",
+            "schemes",
+            "scheme",
+            "Schemes",
+            _scheme_fields,
+            lambda i: f"{i.get('reference', '')} {i.get('name', '')}",
+        ),
+        Collection(
+            "funding",
+            "funding",
+            "funding contribution",
+            "Funding",
+            _funding_fields,
+            lambda i: f"{i.get('source', '')} {i.get('financial_year', '')}",
+        ),
+        Collection("risks", "risks", "risk", "Risks", _risk_fields, lambda i: str(i.get("id", ""))),
+        Collection(
+            "conditions",
+            "national_conditions",
+            "national condition",
+            "National conditions",
+            _condition_fields,
+            lambda i: str(i.get("id", "")),
+        ),
+        Collection(
+            "metrics",
+            "metrics",
+            "metric trajectory",
+            "Metric trajectories",
+            _metric_fields,
+            lambda i: str(i.get("metric", "")),
+            _drop_blank_rows,
+        ),
+        Collection(
+            "sign_offs",
+            "sign_offs",
+            "sign-off",
+            "Sign-offs",
+            _sign_off_fields,
+            lambda i: str(i.get("body", "")),
+        ),
+        Collection(
+            "budget",
+            "",
+            "pooled budget",
+            "Pooled budget",
+            _budget_fields,
+            lambda i: "pooled budget",
+            single=True,
+        ),
+        Collection(
+            "risk_share",
+            "risk_share",
+            "risk share and contingency",
+            "Risk share and contingency",
+            _risk_share_fields,
+            lambda i: "risk share",
+            single=True,
+        ),
     )
-}  # fmt: skip
+}
 
 
 def get_in(item: Any, path: tuple[str | int, ...]) -> Any:
@@ -416,9 +480,13 @@ def field_for(path: str, coll: Collection, index: int, fields: list[FormField]) 
 
 
 def notes_for(
-    findings: list[Finding], coll: Collection, index: int | None, fields: list[FormField],
-    *, item_only: bool = False,
-) -> FieldNotes:  # fmt: skip
+    findings: list[Finding],
+    coll: Collection,
+    index: int | None,
+    fields: list[FormField],
+    *,
+    item_only: bool = False,
+) -> FieldNotes:
     """Findings placed next to their fields; those about the whole plan go to ``general``.
 
     With ``item_only``, findings about other parts of the plan are left out (rule

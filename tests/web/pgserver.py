@@ -80,15 +80,37 @@ class PostgresServer:
                 shutil.chown(self.root, user=SERVICE_USER)
             except LookupError as exc:
                 raise PostgresUnavailable(f"no '{SERVICE_USER}' user to run PostgreSQL") from exc
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", SUPERUSER,
-                  "-E", "UTF8", "--no-sync", "--no-instructions")  # fmt: skip
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            SUPERUSER,
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
-                  "-o", options, "-w", "-t", "60", "start")  # fmt: skip
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         self._started = True
 
     def stop(self) -> None:

@@ -24,8 +24,13 @@ def test_anonymous_and_other_roles_are_refused(app, client, login) -> None:
     for path in ("/admin", "/admin/audit", "/admin/audit.csv", "/audit"):
         assert client.get(path).status_code == 403, path
     with app.state.sessions() as db:
-        denied = list(db.scalars(select(AuditEvent).where(
-            AuditEvent.actor == "editor", AuditEvent.outcome == "denied")))  # fmt: skip
+        denied = list(
+            db.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.actor == "editor", AuditEvent.outcome == "denied"
+                )
+            )
+        )
     assert {e.action for e in denied} == {"manage_users", "view_audit"}
 
 
@@ -37,14 +42,19 @@ def test_audit_shortcut_redirects_the_admin(client, login) -> None:
 
 def _create(client, **fields: str):
     token = csrf_of(client.get("/admin").text)
-    return client.post("/admin/users", data={"csrf_token": token, **fields},
-                       follow_redirects=False)  # fmt: skip
+    return client.post("/admin/users", data={"csrf_token": token, **fields}, follow_redirects=False)
 
 
 def test_admin_creates_a_user_who_can_sign_in(app, client, login) -> None:
     login("admin")
-    r = _create(client, username="newpartner", password=PASSWORD, role="partner_editor",
-                hwb_code=RUTLAND, organisation="Rutland County Council")  # fmt: skip
+    r = _create(
+        client,
+        username="newpartner",
+        password=PASSWORD,
+        role="partner_editor",
+        hwb_code=RUTLAND,
+        organisation="Rutland County Council",
+    )
     assert r.status_code == 303
     assert "User newpartner created" in client.get(r.headers["location"]).text
     with app.state.sessions() as db:
@@ -86,8 +96,9 @@ def test_deactivated_user_cannot_sign_in(app, client, login) -> None:
     assert r.status_code == 409  # not oneself
     client.post("/logout", data={"csrf_token": token})
     token = csrf_of(client.get("/login").text)
-    r = client.post("/login", data={"username": "analyst", "password": PASSWORD,
-                                     "csrf_token": token})  # fmt: skip
+    r = client.post(
+        "/login", data={"username": "analyst", "password": PASSWORD, "csrf_token": token}
+    )
     assert r.status_code == 401
 
 
@@ -123,8 +134,9 @@ def test_audit_csv_export_escapes_formulas(app, client, login) -> None:
     assert list(rows[0]) == list(audit.EXPORT_COLUMNS)
     probe = next(row for row in rows if row["action"] == "probe")
     assert probe["detail"] == '\'=HYPERLINK("http://evil.example")'
-    only = list(csv.DictReader(io.StringIO(
-        client.get("/admin/audit.csv", params={"action": "probe"}).text)))  # fmt: skip
+    only = list(
+        csv.DictReader(io.StringIO(client.get("/admin/audit.csv", params={"action": "probe"}).text))
+    )
     assert [row["action"] for row in only] == ["probe"]
     with app.state.sessions() as db:
         assert db.scalar(select(AuditEvent).where(AuditEvent.action == "export_audit"))

@@ -34,8 +34,11 @@ def test_demo_users_and_register(tmp_path: Path, monkeypatch) -> None:
     assert app.state.generated_demo_password is None  # chosen through the environment
     with TestClient(app) as client:
         token = csrf_of(client.get("/login").text)
-        r = client.post("/login", data={"username": "coordinator", "password": DEMO_PASSWORD,
-                                         "csrf_token": token}, follow_redirects=False)  # fmt: skip
+        r = client.post(
+            "/login",
+            data={"username": "coordinator", "password": DEMO_PASSWORD, "csrf_token": token},
+            follow_redirects=False,
+        )
         assert r.status_code == 303
         page = client.get("/care")
         assert page.status_code == 200

@@ -103,11 +103,12 @@ def test_out_of_scope_refused_and_audited(app, client, login) -> None:
 
 
 def test_edit_forms_by_role(app, client, login) -> None:
-    forms = [f"{PLAN}/{part}/0" for part in ("schemes", "funding", "risks", "conditions",
-                                             "metrics", "sign_offs")]  # fmt: skip
+    forms = [
+        f"{PLAN}/{part}/0"
+        for part in ("schemes", "funding", "risks", "conditions", "metrics", "sign_offs")
+    ]
     forms += [f"{PLAN}/schemes/new", f"{PLAN}/budget", f"{PLAN}/risk_share"]
-    for user, expected in (("coordinator", 403), ("assurer", 403), ("editor", 200),
-                           ("admin", 200)):  # fmt: skip
+    for user, expected in (("coordinator", 403), ("assurer", 403), ("editor", 200), ("admin", 200)):
         login(user)
         assert [client.get(url).status_code for url in forms] == [expected] * len(forms), user
     assert len(_events(app, actor="assurer", action="edit_plan", outcome="denied")) == len(forms)
@@ -118,8 +119,11 @@ def test_anonymous_cannot_add_a_scheme_or_read_a_draft(app, client) -> None:
     r = client.post(f"{PLAN}/schemes", data={"reference": "X1", "name": "x"})
     assert not 200 <= r.status_code < 300
     token = csrf_of(client.get("/login").text)  # even with a valid session token
-    r = client.post(f"{PLAN}/schemes", data={"reference": "X1", "name": "x", "csrf_token": token},
-                    follow_redirects=False)  # fmt: skip
+    r = client.post(
+        f"{PLAN}/schemes",
+        data={"reference": "X1", "name": "x", "csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code in (401, 303) and "X1" not in _record(app).body
     assert client.get(f"/api{PLAN}").status_code == 401
     assert client.get(PLAN, follow_redirects=False).status_code in (303, 401)
@@ -192,16 +196,24 @@ def test_add_a_scheme_then_delete_it(app, client, login) -> None:
     login("editor")
     n = len(plan_of(_record(app)).schemes)
     data = _form(client.get(f"{PLAN}/schemes/new").text, "item-form")
-    data.update({"reference": "NEW1", "name": "Falls response", "commissioner": "joint",
-                 "spend.2015/16": "50000", "admissions_avoided.2015/16": "12"})  # fmt: skip
+    data.update(
+        {
+            "reference": "NEW1",
+            "name": "Falls response",
+            "commissioner": "joint",
+            "spend.2015/16": "50000",
+            "admissions_avoided.2015/16": "12",
+        }
+    )
     r = client.post(f"{PLAN}/schemes", data=data, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].endswith(f"/schemes/{n}?saved=true")
     added = plan_of(_record(app)).schemes[n]
     assert (added.reference, added.admissions_avoided["2015/16"]) == ("NEW1", 12)
     assert _events(app, target=f"plan:rutland-2014/schemes[{n}]")[-1].before is None
     page = client.get(f"{PLAN}/schemes/{n}").text
-    r = client.post(f"{PLAN}/schemes/{n}/delete", data=_form(page, "delete-form"),
-                    follow_redirects=False)  # fmt: skip
+    r = client.post(
+        f"{PLAN}/schemes/{n}/delete", data=_form(page, "delete-form"), follow_redirects=False
+    )
     assert r.status_code == 303
     assert len(plan_of(_record(app)).schemes) == n
     assert _events(app, target=f"plan:rutland-2014/schemes[{n}]")[-1].after is None
@@ -225,8 +237,9 @@ def test_invalid_input_is_shown_inline_and_nothing_is_saved(
     r = client.post(f"{PLAN}/schemes/0", data=data)
     assert r.status_code == 422
     field_id = "f-" + re.sub(r"[^a-z0-9]+", "-", field).strip("-")
-    error = re.search(rf'<div class="field-error" id="{field_id}-error" role="alert">(.*?)</div>',
-                      r.text, re.S)  # fmt: skip
+    error = re.search(
+        rf'<div class="field-error" id="{field_id}-error" role="alert">(.*?)</div>', r.text, re.S
+    )
     assert error and f"[{rule}]" in error.group(1)
     assert f'aria-describedby="{field_id}-error"' in r.text
     assert "Renamed but invalid" in r.text  # the user's input is shown back
@@ -291,8 +304,14 @@ def test_edit_funding_condition_and_metric_trajectory(app, client, login) -> Non
     data.update({"status": "met", "evidence": "Protection agreed at the HWB."})
     assert client.post(f"{PLAN}/conditions/1", data=data).status_code == 200
     data = _form(client.get(f"{PLAN}/funding/new").text, "item-form")
-    data.update({"source": "additional_la", "financial_year": "2015/16", "amount": "25000",
-                 "contributor": "rutland_county_council"})  # fmt: skip
+    data.update(
+        {
+            "source": "additional_la",
+            "financial_year": "2015/16",
+            "amount": "25000",
+            "contributor": "rutland_county_council",
+        }
+    )
     assert client.post(f"{PLAN}/funding", data=data).status_code == 200
     page = client.get(f"{PLAN}/metrics/0").text
     data = _form(page, "item-form")
@@ -338,8 +357,12 @@ def test_yaml_export_validates_like_the_original(app, client, login, tmp_path: P
 
 
 def _upload(client, name: str, content: bytes, token: str):
-    return client.post("/plans/import", files={"file": (name, content, "application/yaml")},
-                       data={"csrf_token": token}, follow_redirects=False)  # fmt: skip
+    return client.post(
+        "/plans/import",
+        files={"file": (name, content, "application/yaml")},
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
 
 
 def test_import_a_new_plan_refuse_an_existing_one_and_bad_files(app, client, login) -> None:
@@ -348,8 +371,12 @@ def test_import_a_new_plan_refuse_an_existing_one_and_bad_files(app, client, log
     text = (EXAMPLES / "rutland_2014.yaml").read_text(encoding="utf-8")
     r = _upload(client, "rutland.yaml", text.encode(), token)
     assert r.status_code == 409 and "exists" in r.text
-    r = _upload(client, "copy.yaml", text.replace("plan_id: rutland-2014",
-                "plan_id: rutland-2014-v2").encode(), token)  # fmt: skip
+    r = _upload(
+        client,
+        "copy.yaml",
+        text.replace("plan_id: rutland-2014", "plan_id: rutland-2014-v2").encode(),
+        token,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith("/plans/rutland-2014-v2")
     copy = _record(app, "rutland-2014-v2")
     assert (copy.state, copy.hwb_code) == ("draft", RUTLAND)

@@ -55,16 +55,20 @@ def test_examples_loaded_and_front_page(client, login) -> None:
 def test_login_failure_is_audited_and_rate_limited(app, client) -> None:
     for _ in range(app.state.settings.login_attempts):
         token = csrf_of(client.get("/login").text)
-        r = client.post("/login", data={"username": "editor", "password": "wrong-password!",
-                                         "csrf_token": token})  # fmt: skip
+        r = client.post(
+            "/login",
+            data={"username": "editor", "password": "wrong-password!", "csrf_token": token},
+        )
         assert r.status_code == 401
     token = csrf_of(client.get("/login").text)
-    r = client.post("/login", data={"username": "editor", "password": PASSWORD,
-                                     "csrf_token": token})  # fmt: skip
+    r = client.post(
+        "/login", data={"username": "editor", "password": PASSWORD, "csrf_token": token}
+    )
     assert r.status_code == 429  # even the right password waits out the window
     with app.state.sessions() as db:
-        outcomes = [e.detail for e in db.scalars(select(AuditEvent).where(
-            AuditEvent.action == "login"))]  # fmt: skip
+        outcomes = [
+            e.detail for e in db.scalars(select(AuditEvent).where(AuditEvent.action == "login"))
+        ]
     assert outcomes.count("bad credentials") == app.state.settings.login_attempts
     assert "rate limited" in outcomes
 
@@ -72,8 +76,10 @@ def test_login_failure_is_audited_and_rate_limited(app, client) -> None:
 def test_failures_for_one_user_do_not_lock_out_another(app, client, login) -> None:
     for _ in range(app.state.settings.login_attempts):
         token = csrf_of(client.get("/login").text)
-        client.post("/login", data={"username": "editor", "password": "wrong-password!",
-                                     "csrf_token": token})  # fmt: skip
+        client.post(
+            "/login",
+            data={"username": "editor", "password": "wrong-password!", "csrf_token": token},
+        )
     login("analyst")  # same address, another user: still signs in
 
 
@@ -87,8 +93,9 @@ def test_rate_limit_per_address(app, client) -> None:
         )
         db.commit()
     token = csrf_of(client.get("/login").text)
-    r = client.post("/login", data={"username": "analyst", "password": PASSWORD,
-                                     "csrf_token": token})  # fmt: skip
+    r = client.post(
+        "/login", data={"username": "analyst", "password": PASSWORD, "csrf_token": token}
+    )
     assert r.status_code == 429
 
 
@@ -115,9 +122,16 @@ def test_bearer_token(client) -> None:
 
 def test_open_redirect_refused(client) -> None:
     token = csrf_of(client.get("/login").text)
-    r = client.post("/login", data={"username": "editor", "password": PASSWORD,
-                                     "csrf_token": token, "next": "https://evil.example/"},
-                    follow_redirects=False)  # fmt: skip
+    r = client.post(
+        "/login",
+        data={
+            "username": "editor",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "https://evil.example/",
+        },
+        follow_redirects=False,
+    )
     assert r.headers["location"] == "/"
 
 

@@ -135,8 +135,7 @@ def _step(client, plan_id: str, step: str, outcome: str | None = None, note: str
 def test_whole_workflow_with_the_right_roles(app, client, login, marlbury_editor) -> None:
     plan_id = "marlbury_2025"
     login(marlbury_editor)
-    for step, state in (("agree", "agreed"), ("approve", "hwb_approved"),
-                        ("submit", "submitted")):  # fmt: skip
+    for step, state in (("agree", "agreed"), ("approve", "hwb_approved"), ("submit", "submitted")):
         assert _step(client, plan_id, step, note=f"{step} at the board").status_code == 303
         assert _state(app, plan_id)[0] == state
     # the editor may not record NHS England's assurance (and is told so, and audited)
@@ -240,9 +239,13 @@ def test_fixing_the_rule_errors_in_the_forms_unblocks_the_workflow(app, client, 
     plan_url = "/plans/rutland-2014"
     data = _form_fields(client.get(f"{plan_url}/budget").text)
     assert data["minimum_pooled_budget.2015/16"] == "2226000"  # the stored figures, prefilled
-    data.update({"agreed_pooled_budget.2014/15": "£1,000,000",
-                 "agreed_pooled_budget.2015/16": "2226000",
-                 "protected_social_care.2014/15": "0"})  # fmt: skip
+    data.update(
+        {
+            "agreed_pooled_budget.2014/15": "£1,000,000",
+            "agreed_pooled_budget.2015/16": "2226000",
+            "protected_social_care.2014/15": "0",
+        }
+    )
     r = client.post(f"{plan_url}/budget", data=data)
     assert r.status_code == 200 and 'id="form-saved"' in r.text
     for n in (1, 2):  # R2 and R3: score 3 for likelihood x impact 2

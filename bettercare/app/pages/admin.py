@@ -68,10 +68,19 @@ def _users_page(
 ) -> Response:
     users = list(db.scalars(select(User).order_by(User.username)))
     hwbs = list(db.scalars(select(Hwb).order_by(Hwb.name)))
-    return render(request, "admin.html.j2", principal, status_code=status_code,
-                  users=users, hwbs=hwbs, roles=list(Role), errors=errors or {},
-                  values=values or {}, message=message,
-                  min_password=MIN_PASSWORD_LENGTH)  # fmt: skip
+    return render(
+        request,
+        "admin.html.j2",
+        principal,
+        status_code=status_code,
+        users=users,
+        hwbs=hwbs,
+        roles=list(Role),
+        errors=errors or {},
+        values=values or {},
+        message=message,
+        min_password=MIN_PASSWORD_LENGTH,
+    )
 
 
 @router.get("/admin", response_class=HTMLResponse)
@@ -132,19 +141,31 @@ def add_user(
     with request.app.state.sessions() as db:
         errors = user_errors(db, username, password, role, hwb)
         if errors:
-            audit.record(db, principal, "create_user", f"user:{username}", audit.INVALID,
-                         detail="; ".join(f"{k}: {v}" for k, v in errors.items()),
-                         ip=client_ip(request))  # fmt: skip
+            audit.record(
+                db,
+                principal,
+                "create_user",
+                f"user:{username}",
+                audit.INVALID,
+                detail="; ".join(f"{k}: {v}" for k, v in errors.items()),
+                ip=client_ip(request),
+            )
             db.commit()
-            return _users_page(request, principal, db, errors=errors, values=values,
-                               status_code=422)  # fmt: skip
+            return _users_page(
+                request, principal, db, errors=errors, values=values, status_code=422
+            )
         parsed = Role(role)
-        user = create_user(db, username, password, parsed, hwb or None,
-                           organisation.strip() or None)  # fmt: skip
-        audit.record(db, principal, "create_user", f"user:{username}",
-                     after={"role": user.role, "hwb_code": user.hwb_code,
-                            "organisation": user.organisation},
-                     ip=client_ip(request))  # fmt: skip
+        user = create_user(
+            db, username, password, parsed, hwb or None, organisation.strip() or None
+        )
+        audit.record(
+            db,
+            principal,
+            "create_user",
+            f"user:{username}",
+            after={"role": user.role, "hwb_code": user.hwb_code, "organisation": user.organisation},
+            ip=client_ip(request),
+        )
         db.commit()
     return RedirectResponse(f"/admin?created={username}", status_code=303)
 
@@ -165,17 +186,34 @@ def set_active(
         if user is None:
             raise HTTPException(status_code=404, detail="no such user")
         if user.id == principal.user_id and not wanted:
-            audit.record(db, principal, "deactivate_user", f"user:{user.username}",
-                         audit.INVALID, detail="an admin cannot deactivate themselves",
-                         ip=client_ip(request))  # fmt: skip
+            audit.record(
+                db,
+                principal,
+                "deactivate_user",
+                f"user:{user.username}",
+                audit.INVALID,
+                detail="an admin cannot deactivate themselves",
+                ip=client_ip(request),
+            )
             db.commit()
-            return _users_page(request, principal, db, status_code=409,
-                               message="You cannot deactivate your own account.")  # fmt: skip
+            return _users_page(
+                request,
+                principal,
+                db,
+                status_code=409,
+                message="You cannot deactivate your own account.",
+            )
         before = user.active
         user.active = wanted
-        audit.record(db, principal, "reactivate_user" if wanted else "deactivate_user",
-                     f"user:{user.username}", before={"active": before},
-                     after={"active": wanted}, ip=client_ip(request))  # fmt: skip
+        audit.record(
+            db,
+            principal,
+            "reactivate_user" if wanted else "deactivate_user",
+            f"user:{user.username}",
+            before={"active": before},
+            after={"active": wanted},
+            ip=client_ip(request),
+        )
         db.commit()
     return RedirectResponse("/admin", status_code=303)
 
@@ -223,9 +261,18 @@ def audit_log(
         actions = list(db.scalars(select(AuditEvent.action).distinct().order_by("action")))
     pages = max(1, -(-total // PAGE_SIZE))
     filters = {k: v for k, v in (("actor", actor), ("outcome", outcome), ("action", action)) if v}
-    return render(request, "admin_audit.html.j2", principal, rows=rows, total=total,
-                  page=page, pages=pages, filters=filters, outcomes=OUTCOMES,
-                  actions=actions)  # fmt: skip
+    return render(
+        request,
+        "admin_audit.html.j2",
+        principal,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        outcomes=OUTCOMES,
+        actions=actions,
+    )
 
 
 @router.get("/admin/audit.csv", response_class=Response)
@@ -241,9 +288,14 @@ def audit_csv(
     q = _filtered(actor, outcome, action).order_by(AuditEvent.id).limit(MAX_EXPORT_ROWS)
     with request.app.state.sessions() as db:
         text = audit.export_csv(db.scalars(q))
-        audit.record(db, principal, "export_audit", "audit",
-                     detail=f"actor={actor or ''} outcome={outcome or ''} action={action or ''}",
-                     ip=client_ip(request))  # fmt: skip
+        audit.record(
+            db,
+            principal,
+            "export_audit",
+            "audit",
+            detail=f"actor={actor or ''} outcome={outcome or ''} action={action or ''}",
+            ip=client_ip(request),
+        )
         db.commit()
     return Response(
         text,

@@ -56,15 +56,29 @@ def _attempt(request: Request, username: str, password: str) -> tuple[int, Princ
     ip = client_ip(request)
     with request.app.state.sessions() as db:
         if _rate_limited(request, db, username):
-            audit.record(db, ANONYMOUS, "login", f"user:{username}", audit.DENIED,
-                         ip=ip, detail="rate limited")  # fmt: skip
+            audit.record(
+                db,
+                ANONYMOUS,
+                "login",
+                f"user:{username}",
+                audit.DENIED,
+                ip=ip,
+                detail="rate limited",
+            )
             db.commit()
             return 429, None
         user = authenticate(db, username, password)
         db.add(LoginAttempt(username=username, ip=ip or "-", success=user is not None))
         if user is None:
-            audit.record(db, ANONYMOUS, "login", f"user:{username}", audit.DENIED,
-                         ip=ip, detail="bad credentials")  # fmt: skip
+            audit.record(
+                db,
+                ANONYMOUS,
+                "login",
+                f"user:{username}",
+                audit.DENIED,
+                ip=ip,
+                detail="bad credentials",
+            )
             db.commit()
             return 401, None
         principal = principal_of(user)
@@ -96,8 +110,15 @@ def login(
             if status == 429
             else "Sign-in failed: the username or password is wrong."
         )
-        return render(request, "login.html.j2", ANONYMOUS, status_code=status,
-                      next=_safe_next(next), error=error, username=username)  # fmt: skip
+        return render(
+            request,
+            "login.html.j2",
+            ANONYMOUS,
+            status_code=status,
+            next=_safe_next(next),
+            error=error,
+            username=username,
+        )
     request.session.clear()
     request.session["user_id"] = principal.user_id
     return RedirectResponse(_safe_next(next), status_code=303)
@@ -107,8 +128,14 @@ def login(
 def logout(request: Request, principal: Principal = Depends(current_principal)) -> Response:
     """Sign out (audit-logged)."""
     if not principal.anonymous:
-        audit.record_now(request.app.state.sessions, principal, "logout",
-                         f"user:{principal.username}", audit.OK, ip=client_ip(request))  # fmt: skip
+        audit.record_now(
+            request.app.state.sessions,
+            principal,
+            "logout",
+            f"user:{principal.username}",
+            audit.OK,
+            ip=client_ip(request),
+        )
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 

@@ -153,8 +153,14 @@ def load_record(db: Session, plan_id: str) -> PlanRecord:
 
 def not_found_page(request: Request, principal: Principal, exc: HTTPException) -> Response:
     """A 404 as a page (the JSON API keeps FastAPI's JSON answer)."""
-    return render(request, "error.html.j2", principal, status_code=404, title="Not found",
-                  message=f"Not found: {exc.detail}.")  # fmt: skip
+    return render(
+        request,
+        "error.html.j2",
+        principal,
+        status_code=404,
+        title="Not found",
+        message=f"Not found: {exc.detail}.",
+    )
 
 
 def authorize_view(request: Request, principal: Principal, record: PlanRecord) -> None:
@@ -291,27 +297,57 @@ def _import(request: Request, principal: Principal, raw: bytes, name: str) -> Re
     findings = [f.located(name, f.line) for f in found]
     with request.app.state.sessions() as db:
         if plan is None:
-            audit.record(db, principal, str(Action.IMPORT_PLAN), f"file:{name}", audit.INVALID,
-                         detail="; ".join(str(f) for f in findings)[:2000],
-                         ip=client_ip(request))  # fmt: skip
+            audit.record(
+                db,
+                principal,
+                str(Action.IMPORT_PLAN),
+                f"file:{name}",
+                audit.INVALID,
+                detail="; ".join(str(f) for f in findings)[:2000],
+                ip=client_ip(request),
+            )
             db.commit()
-            return render(request, "plan_import.html.j2", principal, status_code=422,
-                          findings=findings, message=f"{name} was not imported: "
-                          "fix the problems below and upload it again.")  # fmt: skip
+            return render(
+                request,
+                "plan_import.html.j2",
+                principal,
+                status_code=422,
+                findings=findings,
+                message=f"{name} was not imported: fix the problems below and upload it again.",
+            )
         authorize(request, principal, Action.IMPORT_PLAN, f"plan:{plan.plan_id}", hwb_code(plan))
         if get_plan(db, plan.plan_id) is not None:
-            audit.record(db, principal, str(Action.IMPORT_PLAN), f"plan:{plan.plan_id}",
-                         audit.CONFLICT, detail="plan_id exists", ip=client_ip(request),
-                         hwb_code=hwb_code(plan))  # fmt: skip
+            audit.record(
+                db,
+                principal,
+                str(Action.IMPORT_PLAN),
+                f"plan:{plan.plan_id}",
+                audit.CONFLICT,
+                detail="plan_id exists",
+                ip=client_ip(request),
+                hwb_code=hwb_code(plan),
+            )
             db.commit()
-            return render(request, "plan_import.html.j2", principal, status_code=409,
-                          findings=[], message=f"A plan with plan_id '{plan.plan_id}' exists "
-                          "already: nothing was imported. Edit that plan here, or give the "
-                          "file a new plan_id to import it as a new plan.")  # fmt: skip
+            return render(
+                request,
+                "plan_import.html.j2",
+                principal,
+                status_code=409,
+                findings=[],
+                message=f"A plan with plan_id '{plan.plan_id}' exists "
+                "already: nothing was imported. Edit that plan here, or give the "
+                "file a new plan_id to import it as a new plan.",
+            )
         record = import_plan(db, plan, principal.username)
-        audit.record(db, principal, str(Action.IMPORT_PLAN), f"plan:{record.id}",
-                     after={"file": name, "plan_id": record.id}, ip=client_ip(request),
-                     hwb_code=record.hwb_code)  # fmt: skip
+        audit.record(
+            db,
+            principal,
+            str(Action.IMPORT_PLAN),
+            f"plan:{record.id}",
+            after={"file": name, "plan_id": record.id},
+            ip=client_ip(request),
+            hwb_code=record.hwb_code,
+        )
         db.commit()
     return RedirectResponse(f"/plans/{plan.plan_id}?imported=1", status_code=303)
 
@@ -367,9 +403,16 @@ def _publish(request: Request, principal: Principal, plan_id: str, wanted: bool)
         authorize(request, principal, Action.PUBLISH_PLAN, f"plan:{plan_id}", record.hwb_code)
         before = record.published
         record.published = wanted
-        audit.record(db, principal, str(Action.PUBLISH_PLAN), f"plan:{plan_id}",
-                     before={"published": before}, after={"published": wanted},
-                     ip=client_ip(request), hwb_code=record.hwb_code)  # fmt: skip
+        audit.record(
+            db,
+            principal,
+            str(Action.PUBLISH_PLAN),
+            f"plan:{plan_id}",
+            before={"published": before},
+            after={"published": wanted},
+            ip=client_ip(request),
+            hwb_code=record.hwb_code,
+        )
         db.commit()
     return RedirectResponse(f"/plans/{plan_id}#publishing", status_code=303)
 
@@ -415,41 +458,72 @@ def _workflow(
         def refuse(
             status: int, outcome_code: str, message: str, blocking: list[Finding]
         ) -> Response:
-            audit.record(db, principal, str(transition.action), target, outcome_code,
-                         detail=message[:2000], ip=client_ip(request),
-                         hwb_code=record.hwb_code)  # fmt: skip
+            audit.record(
+                db,
+                principal,
+                str(transition.action),
+                target,
+                outcome_code,
+                detail=message[:2000],
+                ip=client_ip(request),
+                hwb_code=record.hwb_code,
+            )
             db.commit()
             ctx = _overview_context(db, principal, record, plan)
             ctx.update(message=message, blocking=blocking)
             return render(request, "plan.html.j2", principal, status_code=status, **ctx)
 
         if version != record.version:
-            return refuse(409, audit.CONFLICT, "The plan changed since you opened this page "
-                          f"(now version {record.version}, by {record.updated_by}): check it "
-                          "and try again.", [])  # fmt: skip
+            return refuse(
+                409,
+                audit.CONFLICT,
+                "The plan changed since you opened this page "
+                f"(now version {record.version}, by {record.updated_by}): check it "
+                "and try again.",
+                [],
+            )
         try:
             today = dt.datetime.now(dt.UTC).date()
             result = take_step(plan, State(record.state), step, outcome, today)
         except WorkflowError as exc:
             return refuse(409, audit.INVALID, f"Not possible: {exc}.", [])
         if not result.allowed:
-            return refuse(409, audit.INVALID, f"'{transition.label}' refused: the plan has "
-                          f"{len(result.errors)} planning rule error(s). Fix them in draft "
-                          "first.", result.errors)  # fmt: skip
+            return refuse(
+                409,
+                audit.INVALID,
+                f"'{transition.label}' refused: the plan has "
+                f"{len(result.errors)} planning rule error(s). Fix them in draft "
+                "first.",
+                result.errors,
+            )
         before = {"state": record.state, "outcome": record.assurance_outcome}
         try:
             if result.plan != plan:
                 save_plan(db, record, result.plan, principal.username)
             record_transition(db, record, result.target, outcome, principal.username, note)
-            audit.record(db, principal, str(transition.action), target, before=before,
-                         after={"state": str(result.target),
-                                "outcome": outcome and str(outcome), "note": note},
-                         ip=client_ip(request), hwb_code=record.hwb_code)  # fmt: skip
+            audit.record(
+                db,
+                principal,
+                str(transition.action),
+                target,
+                before=before,
+                after={
+                    "state": str(result.target),
+                    "outcome": outcome and str(outcome),
+                    "note": note,
+                },
+                ip=client_ip(request),
+                hwb_code=record.hwb_code,
+            )
             db.commit()
         except StaleDataError:
             db.rollback()
-            return refuse(409, audit.CONFLICT, "Someone else changed the plan at the same "
-                          "moment: check it and try again.", [])  # fmt: skip
+            return refuse(
+                409,
+                audit.CONFLICT,
+                "Someone else changed the plan at the same moment: check it and try again.",
+                [],
+            )
     return RedirectResponse(f"/plans/{plan_id}#workflow", status_code=303)
 
 
@@ -476,11 +550,23 @@ def _edit_page(
     saved: bool = False,
     status_code: int = 200,
 ) -> Response:
-    return render(request, "plan_item.html.j2", principal, status_code=status_code,
-                  record=record, plan=plan, coll=coll, index=index, fields=fields,
-                  values=values, notes=notes or FieldNotes(), message=message, saved=saved,
-                  version=record.version if version is None else version,
-                  editable=editable(State(record.state)))  # fmt: skip
+    return render(
+        request,
+        "plan_item.html.j2",
+        principal,
+        status_code=status_code,
+        record=record,
+        plan=plan,
+        coll=coll,
+        index=index,
+        fields=fields,
+        values=values,
+        notes=notes or FieldNotes(),
+        message=message,
+        saved=saved,
+        version=record.version if version is None else version,
+        editable=editable(State(record.state)),
+    )
 
 
 def _edit_target(plan_id: str, coll: Collection, index: int | None) -> str:
@@ -490,14 +576,23 @@ def _edit_target(plan_id: str, coll: Collection, index: int | None) -> str:
 
 
 def _open_form(
-    request: Request, principal: Principal, plan_id: str, part: Part, index: int | None,
+    request: Request,
+    principal: Principal,
+    plan_id: str,
+    part: Part,
+    index: int | None,
     saved: bool = False,
-) -> Response:  # fmt: skip
+) -> Response:
     coll = COLLECTIONS[part.value]
     with request.app.state.sessions() as db:
         record = load_record(db, plan_id)
-        authorize(request, principal, Action.EDIT_PLAN, _edit_target(plan_id, coll, index),
-                  record.hwb_code)  # fmt: skip
+        authorize(
+            request,
+            principal,
+            Action.EDIT_PLAN,
+            _edit_target(plan_id, coll, index),
+            record.hwb_code,
+        )
     plan = plan_of(record)
     items = _items(plan, coll)
     if index is not None and index >= len(items):
@@ -509,8 +604,18 @@ def _open_form(
         if index is not None
         else None
     )
-    return _edit_page(request, principal, record, plan, coll, index, fields,
-                      form_values(fields, item), notes=notes, saved=saved)  # fmt: skip
+    return _edit_page(
+        request,
+        principal,
+        record,
+        plan,
+        coll,
+        index,
+        fields,
+        form_values(fields, item),
+        notes=notes,
+        saved=saved,
+    )
 
 
 def _item_routes(part: Part) -> None:
@@ -536,9 +641,12 @@ def _item_routes(part: Part) -> None:
         return form_page(request, principal, plan_id, None, False)
 
     def edit_item(
-        request: Request, plan_id: PlanId, index: Index, saved: bool = False,
+        request: Request,
+        plan_id: PlanId,
+        index: Index,
+        saved: bool = False,
         principal: Principal = Depends(current_principal),
-    ) -> Response:  # fmt: skip
+    ) -> Response:
         return form_page(request, principal, plan_id, index, saved)
 
     async def add_item(
@@ -548,16 +656,20 @@ def _item_routes(part: Part) -> None:
         return await run_in_threadpool(_save, request, principal, plan_id, part, None, form)
 
     async def save_item(
-        request: Request, plan_id: PlanId, index: Index,
+        request: Request,
+        plan_id: PlanId,
+        index: Index,
         principal: Principal = Depends(current_principal),
-    ) -> Response:  # fmt: skip
+    ) -> Response:
         form = dict(await request.form())
         return await run_in_threadpool(_save, request, principal, plan_id, part, index, form)
 
     async def remove_item(
-        request: Request, plan_id: PlanId, index: Index,
+        request: Request,
+        plan_id: PlanId,
+        index: Index,
         principal: Principal = Depends(current_principal),
-    ) -> Response:  # fmt: skip
+    ) -> Response:
         form = dict(await request.form())
         return await run_in_threadpool(_save, request, principal, plan_id, part, index, form, True)
 
@@ -565,9 +677,11 @@ def _item_routes(part: Part) -> None:
     if COLLECTIONS[key].single:
 
         def single_form(
-            request: Request, plan_id: PlanId, saved: bool = False,
+            request: Request,
+            plan_id: PlanId,
+            saved: bool = False,
             principal: Principal = Depends(current_principal),
-        ) -> Response:  # fmt: skip
+        ) -> Response:
             return form_page(request, principal, plan_id, 0, saved)
 
         async def save_single(
@@ -576,24 +690,56 @@ def _item_routes(part: Part) -> None:
             form = dict(await request.form())
             return await run_in_threadpool(_save, request, principal, plan_id, part, 0, form)
 
-        router.add_api_route(base, single_form, methods=["GET"], name=f"edit_{key}",
-                             description=f"The {singular} form, with the rules' findings.",
-                             response_model=None, response_class=HTMLResponse)  # fmt: skip
-        router.add_api_route(base, save_single, methods=["POST"], name=f"save_{key}",
-                             description=f"Save the {singular} (the form carries the version).",
-                             response_model=None, response_class=Response)  # fmt: skip
+        router.add_api_route(
+            base,
+            single_form,
+            methods=["GET"],
+            name=f"edit_{key}",
+            description=f"The {singular} form, with the rules' findings.",
+            response_model=None,
+            response_class=HTMLResponse,
+        )
+        router.add_api_route(
+            base,
+            save_single,
+            methods=["POST"],
+            name=f"save_{key}",
+            description=f"Save the {singular} (the form carries the version).",
+            response_model=None,
+            response_class=Response,
+        )
         return
     routes: list[tuple[str, str, Any, str, str]] = [
         ("GET", "/new", new_item, f"new_{key}", f"The form for a new {singular}."),
-        ("GET", "/{index}", edit_item, f"edit_{key}",
-         f"The edit form of one {singular}, with the planning rules' findings by its fields."),
-        ("POST", "", add_item, f"add_{key}",
-         f"Add a {singular} (form fields as the new form's; nothing saved if invalid)."),
-        ("POST", "/{index}", save_item, f"save_{key}",
-         f"Save an edited {singular} (the form carries the plan version)."),
-        ("POST", "/{index}/delete", remove_item, f"delete_{key}",
-         f"Delete a {singular} (the form carries the plan version)."),
-    ]  # fmt: skip
+        (
+            "GET",
+            "/{index}",
+            edit_item,
+            f"edit_{key}",
+            f"The edit form of one {singular}, with the planning rules' findings by its fields.",
+        ),
+        (
+            "POST",
+            "",
+            add_item,
+            f"add_{key}",
+            f"Add a {singular} (form fields as the new form's; nothing saved if invalid).",
+        ),
+        (
+            "POST",
+            "/{index}",
+            save_item,
+            f"save_{key}",
+            f"Save an edited {singular} (the form carries the plan version).",
+        ),
+        (
+            "POST",
+            "/{index}/delete",
+            remove_item,
+            f"delete_{key}",
+            f"Delete a {singular} (the form carries the plan version).",
+        ),
+    ]
     for method, tail, endpoint, name, doc in routes:
         router.add_api_route(
             base + tail,
@@ -633,19 +779,46 @@ def _save(
         fields = coll.fields(plan, items[index] if index is not None else None)
         values = read_form(fields, form)
 
-        def refuse(status: int, outcome: str, message: str, notes: FieldNotes | None = None,
-                   why: list[Finding] | None = None) -> Response:  # fmt: skip
+        def refuse(
+            status: int,
+            outcome: str,
+            message: str,
+            notes: FieldNotes | None = None,
+            why: list[Finding] | None = None,
+        ) -> Response:
             detail = "; ".join(str(f) for f in why) if why else message
-            audit.record(db, principal, str(Action.EDIT_PLAN), target, outcome,
-                         after={"input": values}, detail=detail[:2000], ip=ip,
-                         hwb_code=record.hwb_code)  # fmt: skip
+            audit.record(
+                db,
+                principal,
+                str(Action.EDIT_PLAN),
+                target,
+                outcome,
+                after={"input": values},
+                detail=detail[:2000],
+                ip=ip,
+                hwb_code=record.hwb_code,
+            )
             db.commit()
-            return _edit_page(request, principal, record, plan, coll, index, fields, values,
-                              notes=notes, message=message, status_code=status)  # fmt: skip
+            return _edit_page(
+                request,
+                principal,
+                record,
+                plan,
+                coll,
+                index,
+                fields,
+                values,
+                notes=notes,
+                message=message,
+                status_code=status,
+            )
 
         if not editable(State(record.state)):
-            return refuse(409, audit.INVALID, f"Not saved: the plan is '{record.state}'. "
-                          "Editing is only allowed in draft.")  # fmt: skip
+            return refuse(
+                409,
+                audit.INVALID,
+                f"Not saved: the plan is '{record.state}'. Editing is only allowed in draft.",
+            )
         sent = _version(form.get("version"))
         if sent != record.version:
             return refuse(409, audit.CONFLICT, _conflict_message(record, sent))
@@ -667,9 +840,16 @@ def _save(
             return refuse(422, audit.INVALID, message, notes, notes.all())
         try:
             save_plan(db, record, new_plan, principal.username)
-            audit.record(db, principal, str(Action.EDIT_PLAN),
-                         _edit_target(plan_id, coll, index), before=as_plain(before),
-                         after=as_plain(after), ip=ip, hwb_code=record.hwb_code)  # fmt: skip
+            audit.record(
+                db,
+                principal,
+                str(Action.EDIT_PLAN),
+                _edit_target(plan_id, coll, index),
+                before=as_plain(before),
+                after=as_plain(after),
+                ip=ip,
+                hwb_code=record.hwb_code,
+            )
             db.commit()
         except StaleDataError:
             db.rollback()
