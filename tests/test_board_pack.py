@@ -430,3 +430,71 @@ def test_pack_says_why_a_plan_is_not_modelled() -> None:
     html = build_board_pack(load_plan(EXAMPLES / "leicester_city_2014.yaml")).html
     assert "Will the schemes deliver?" in html
     assert "Not modelled:" in html
+
+
+def test_pack_shows_care_coordination_coverage() -> None:
+    from bettercare.analytics.care_coverage import ALL, CoverageRow
+
+    rows = [
+        CoverageRow(
+            ALL, dt.date(2026, 9, 1), ALL, at_risk=200, with_plan=150, with_lead=100, with_both=90
+        ),
+        CoverageRow(
+            ALL, dt.date(2026, 10, 1), ALL, at_risk=5, with_plan=5, with_lead=5, with_both=5
+        ),
+        CoverageRow(
+            "A81001", dt.date(2026, 10, 1), ALL, at_risk=400, with_plan=0, with_lead=0, with_both=0
+        ),
+    ]
+    html = build_board_pack(load_plan(RUTLAND), care_coverage=rows).html
+    section = html[html.index('id="care-coordination"') :]
+    section = section[: section.index("</section>")]
+    # September: 200 at risk, 150/200 = 75% with a plan, 50% with a lead, 45% with both
+    assert 'Sep 2026</th><td class="num">200</td><td class="num">75%</td>' in section
+    assert '<td class="num">50%</td><td class="num">45%</td>' in section
+    assert 'Oct 2026</th><td class="num">suppressed</td>' in section  # 5 people: 1-7
+    assert "400" not in section  # one practice's row is not the all-practices figure
+
+
+def test_report_refuses_a_missing_register_database(tmp_path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--plan",
+            str(RUTLAND),
+            "--register-database",
+            f"sqlite:///{tmp_path / 'nope.db'}",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "no such database file" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_with_the_care_register(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    made = CliRunner().invoke(
+        app, ["register", "demo", "--hwb", "E06000017", "--n", "40", "--database", url]
+    )
+    assert made.exit_code == 0, made.output
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--plan",
+            str(RUTLAND),
+            "--register-database",
+            url,
+            "--out",
+            str(tmp_path / "out"),
+            "--format",
+            "html",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "board-pack.html").read_text()
+    assert "Care coordination: joint care plans and lead professionals" in html
+    assert "People at risk</th>" in html

@@ -17,9 +17,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bettercare.analytics.care_coverage import CoverageRow
 from bettercare.data.atomic import staged_entries
 from bettercare.data.plan_files import validate_plan_file
 from bettercare.domain.findings import Severity
+from bettercare.domain.plan import Plan
 from bettercare.reporting.board_pack import BoardPackError, build_board_pack
 
 EXIT_ERROR = 2
@@ -43,6 +45,28 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
+def _care_coverage(url: str, plan: Plan) -> list[CoverageRow]:
+    """Coverage of the plan's HWB from the app database's care coordination register."""
+    import datetime as dt
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bettercare.analytics.care_coverage import coverage, last_months
+    from bettercare.app.care_register import people_at_risk
+    from bettercare.app.db import make_engine, session_factory
+    from bettercare.app.plans import hwb_code
+
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        raise _fail(f"--register-database {url}: no such database file")
+    try:
+        engine = make_engine(url)
+        with session_factory(engine)() as db:
+            people = people_at_risk(db, hwb_code(plan))
+    except (SQLAlchemyError, ValueError) as exc:
+        raise _fail(f"--register-database {url}: {str(exc).splitlines()[0]}") from None
+    return coverage(people, last_months(dt.date.today(), 12))
+
+
 def report(
     plan: Path = typer.Option(..., "--plan", help="Plan file (YAML)"),
     store: Path | None = typer.Option(
@@ -52,6 +76,12 @@ def report(
     fmt: str = typer.Option("both", "--format", help="html | pdf | both"),
     hwb: str | None = typer.Option(
         None, "--hwb", help="HWB code to measure (default: the plan's; see `metrics --hwb`)"
+    ),
+    register_database: str | None = typer.Option(
+        None,
+        "--register-database",
+        help="The web app's database (SQLAlchemy URL): adds the care coordination "
+        "register's coverage for the plan's HWB over the last 12 months (aggregates only)",
     ),
 ) -> None:
     """Write the board pack of a plan: board-pack.html and board-pack.pdf."""
@@ -65,8 +95,11 @@ def report(
     the_plan, findings = validate_plan_file(plan)
     if the_plan is None:
         raise _fail("; ".join(str(f) for f in findings))
+    coverage = _care_coverage(register_database, the_plan) if register_database else None
     try:
-        pack = build_board_pack(the_plan, store=store, findings=findings, hwb_code=hwb)
+        pack = build_board_pack(
+            the_plan, store=store, findings=findings, hwb_code=hwb, care_coverage=coverage
+        )
         pdf = pack.pdf() if fmt in ("pdf", "both") else None
     except BoardPackError as exc:
         raise _fail(str(exc)) from None

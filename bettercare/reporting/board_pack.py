@@ -35,6 +35,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from bettercare.analytics.care_coverage import ALL as ALL_PRACTICES
+from bettercare.analytics.care_coverage import CoverageRow, published
 from bettercare.analytics.engine import (
     compute_metrics,
     open_store,
@@ -270,6 +272,29 @@ def recommendations(
     return out
 
 
+def _care_coverage(rows: Sequence[CoverageRow]) -> list[dict[str, Any]]:
+    """Coverage for all practices by month, as published (1-7 suppressed, others to 5)."""
+
+    def pct(x: float | int | None) -> str:
+        return "suppressed" if x is None else f"{100 * x:.0f}%"
+
+    out = []
+    for r in sorted(rows, key=lambda r: r.month):
+        if r.gp_practice != ALL_PRACTICES or r.group != ALL_PRACTICES:
+            continue
+        shown = published(r)
+        out.append(
+            {
+                "month": f"{r.month:%b %Y}",
+                "at_risk": "suppressed" if shown["at_risk"] is None else f"{shown['at_risk']:,}",
+                "plan": pct(shown["plan_share"]),
+                "lead": pct(shown["lead_share"]),
+                "both": pct(shown["both_share"]),
+            }
+        )
+    return out
+
+
 def _scheme_impact(plan: Plan) -> tuple[str | None, str | None]:
     """The Monte Carlo section (issue 14) as HTML, or why the plan cannot be modelled."""
     from bettercare.analytics.modelling import ImpactParams, ModellingInputError, run_impact
@@ -294,6 +319,7 @@ def build_board_pack(
     linked: LinkedData | None = None,
     generated_on: dt.date | None = None,
     board_recommendations: Sequence[str] | None = None,
+    care_coverage: Sequence[CoverageRow] | None = None,
 ) -> BoardPack:
     """The board pack of ``plan``, measured on ``store`` (or ``linked``) when given.
 
@@ -301,6 +327,9 @@ def build_board_pack(
     line); default :func:`~bettercare.domain.rules.check_plan`. ``hwb_code`` names the HWB
     to measure when the store's differs (as ``bettercare metrics --hwb``).
     ``board_recommendations`` replaces the recommendations worked out from the plan.
+    ``care_coverage``: the care coordination register's coverage
+    (:func:`bettercare.analytics.care_coverage.coverage`), shown for all practices with
+    small numbers suppressed.
     Raises :class:`BoardPackError` when the store cannot be measured.
     """
     found = list(check_plan(plan) if findings is None else findings)
@@ -384,6 +413,7 @@ def build_board_pack(
             charts.p4p_svg(p4p, linked.p4p if linked is not None else None)
         )
     ctx["impact_html"], ctx["impact_note"] = _scheme_impact(plan)
+    ctx["care_coverage"] = _care_coverage(care_coverage) if care_coverage is not None else None
     ctx["recommendations"] = (
         list(board_recommendations)
         if board_recommendations is not None
