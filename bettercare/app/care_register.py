@@ -655,7 +655,7 @@ def _demo_care(
     if plan is not None:
         db.add(write_plan(CarePlanRecord(), patient, plan, "demo"))
     if start <= today and rng.random() < 0.7:
-        org_social = f"{patient.hwb_code} adult social care"
+        org_social = "Council adult social care services"
         members = [
             CareTeamMember(
                 f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}",
