@@ -237,6 +237,25 @@ def hwb_patients(db: Session, hwb_code: str) -> list[CarePatient]:
     )
 
 
+def _hwb_register(
+    db: Session, hwb_code: str
+) -> tuple[
+    list[CarePatient],
+    dict[int, CareRiskAssessment],
+    dict[int, list[CarePlanRecord]],
+    dict[int, list[CareTeamRecord]],
+]:
+    """One HWB's patients with their latest assessment, plans and care teams (by patient id)."""
+    patients = hwb_patients(db, hwb_code)
+    ids = [p.id for p in patients]
+    return (
+        patients,
+        latest_assessments(db, ids),
+        _by_patient(db, CarePlanRecord, ids),
+        _by_patient(db, CareTeamRecord, ids),
+    )
+
+
 @dataclass(frozen=True)
 class CoordinatorRow:
     """One line of a care coordinator's list."""
@@ -259,11 +278,7 @@ def coordinator_list(db: Session, hwb_code: str, today: dt.date) -> list[Coordin
 
     Sorted by risk (highest probability first).
     """
-    patients = hwb_patients(db, hwb_code)
-    ids = [p.id for p in patients]
-    scores = latest_assessments(db, ids)
-    plans = _by_patient(db, CarePlanRecord, ids)
-    teams = _by_patient(db, CareTeamRecord, ids)
+    patients, scores, plans, teams = _hwb_register(db, hwb_code)
     rows = []
     for p in patients:
         plan = _main_plan(plans[p.id])
@@ -276,11 +291,7 @@ def coordinator_list(db: Session, hwb_code: str, today: dt.date) -> list[Coordin
 
 def people_at_risk(db: Session, hwb_code: str) -> list[PersonAtRisk]:
     """The register's people of one HWB as coverage rows (no identifiers)."""
-    patients = hwb_patients(db, hwb_code)
-    ids = [p.id for p in patients]
-    scores = latest_assessments(db, ids)
-    plans = _by_patient(db, CarePlanRecord, ids)
-    teams = _by_patient(db, CareTeamRecord, ids)
+    patients, scores, plans, teams = _hwb_register(db, hwb_code)
     out = []
     for p in patients:
         score = scores.get(p.id)

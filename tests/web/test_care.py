@@ -140,23 +140,25 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_import_reidentifies_tiered_scores_of_the_hwb(tmp_path: Path) -> None:
-    regs, scores = write_lists(tmp_path / "in")
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    code, output = run(
+def run_import(regs: Path, scores: Path, database: str, *args: str) -> tuple[int, str]:
+    """Run ``bettercare register import`` of ``scores`` and ``regs`` into ``database``."""
+    return run(
         "register",
         "import",
         "--scores",
         str(scores),
         "--registrations",
         str(regs),
-        "--hwb",
-        RUTLAND,
         "--database",
-        url,
-        "--assessed-on",
-        "2026-04-01",
+        database,
+        *args,
     )
+
+
+def test_import_reidentifies_tiered_scores_of_the_hwb(tmp_path: Path) -> None:
+    regs, scores = write_lists(tmp_path / "in")
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    code, output = run_import(regs, scores, url, "--hwb", RUTLAND, "--assessed-on", "2026-04-01")
     assert code == 0, output
     assert "Imported 1 of 2 people at risk" in output and "1 not on the registration" in output
     with session_factory(make_engine(url))() as db:
@@ -181,18 +183,7 @@ def test_import_refuses_an_invalid_nhs_number_with_a_located_error(tmp_path: Pat
     assert not nhs_numbers.is_valid(bad)
     regs, scores = write_lists(tmp_path / "in", bad_number=bad)
     db_file = tmp_path / "app.db"
-    code, output = run(
-        "register",
-        "import",
-        "--scores",
-        str(scores),
-        "--registrations",
-        str(regs),
-        "--hwb",
-        RUTLAND,
-        "--database",
-        f"sqlite:///{db_file}",
-    )
+    code, output = run_import(regs, scores, f"sqlite:///{db_file}", "--hwb", RUTLAND)
     assert code == 2
     assert output.startswith("error: gp_registrations.csv, row 4, nhs_number:"), output
     assert "modulus 11" in output and bad not in output  # masked
@@ -209,17 +200,7 @@ def test_import_refuses_an_invalid_nhs_number_with_a_located_error(tmp_path: Pat
 )
 def test_import_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
     regs, scores = write_lists(tmp_path / "in")
-    code, output = run(
-        "register",
-        "import",
-        "--scores",
-        str(scores),
-        "--registrations",
-        str(regs),
-        "--database",
-        f"sqlite:///{tmp_path / 'a.db'}",
-        *args,
-    )
+    code, output = run_import(regs, scores, f"sqlite:///{tmp_path / 'a.db'}", *args)
     assert code == 2 and message in output, output
 
 
@@ -227,18 +208,7 @@ def test_scores_file_errors_are_located(tmp_path: Path) -> None:
     regs, scores = write_lists(tmp_path / "in")
     text = scores.read_text().replace("0.61", "1.7")
     scores.write_text(text)
-    code, output = run(
-        "register",
-        "import",
-        "--scores",
-        str(scores),
-        "--registrations",
-        str(regs),
-        "--hwb",
-        RUTLAND,
-        "--database",
-        f"sqlite:///{tmp_path / 'a.db'}",
-    )
+    code, output = run_import(regs, scores, f"sqlite:///{tmp_path / 'a.db'}", "--hwb", RUTLAND)
     assert code == 2
     assert output.startswith("error: scores.csv, row 2, probability:"), output
 

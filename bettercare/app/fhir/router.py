@@ -255,36 +255,43 @@ def _read(request: Request, principal: Principal, kind: str, resource_id: str) -
     return _guard(request, principal, "fhir.read", target, run)
 
 
-@router.get("/Patient/{resource_id}", response_class=FhirResponse, responses=ERRORS)
-def read_patient(
-    request: Request, resource_id: str, principal: Principal = Depends(current_principal)
-) -> Response:
-    """Read a Patient (UK Core): NHS number, name, birth date, gender, GP practice."""
-    return _read(request, principal, "Patient", resource_id)
+#: Each readable resource: its route's name and what a read returns (the OpenAPI description).
+_READS = {
+    "Patient": (
+        "read_patient",
+        "Read a Patient (UK Core): NHS number, name, birth date, gender, GP practice.",
+    ),
+    "CarePlan": ("read_care_plan", "Read a CarePlan (the joint health and social care plan)."),
+    "CareTeam": (
+        "read_care_team",
+        "Read a CareTeam (members and the accountable lead professional).",
+    ),
+    "RiskAssessment": (
+        "read_risk_assessment",
+        "Read a RiskAssessment (probability of an emergency admission in 12 months).",
+    ),
+}
 
 
-@router.get("/CarePlan/{resource_id}", response_class=FhirResponse, responses=ERRORS)
-def read_care_plan(
-    request: Request, resource_id: str, principal: Principal = Depends(current_principal)
-) -> Response:
-    """Read a CarePlan (the joint health and social care plan)."""
-    return _read(request, principal, "CarePlan", resource_id)
+def _read_route(kind: str) -> Callable[..., Response]:
+    def read(
+        request: Request, resource_id: str, principal: Principal = Depends(current_principal)
+    ) -> Response:
+        return _read(request, principal, kind, resource_id)
+
+    read.__name__, read.__doc__ = _READS[kind]
+    return read
 
 
-@router.get("/CareTeam/{resource_id}", response_class=FhirResponse, responses=ERRORS)
-def read_care_team(
-    request: Request, resource_id: str, principal: Principal = Depends(current_principal)
-) -> Response:
-    """Read a CareTeam (members and the accountable lead professional)."""
-    return _read(request, principal, "CareTeam", resource_id)
-
-
-@router.get("/RiskAssessment/{resource_id}", response_class=FhirResponse, responses=ERRORS)
-def read_risk_assessment(
-    request: Request, resource_id: str, principal: Principal = Depends(current_principal)
-) -> Response:
-    """Read a RiskAssessment (probability of an emergency admission in 12 months)."""
-    return _read(request, principal, "RiskAssessment", resource_id)
+for _kind, (_name, _doc) in _READS.items():
+    router.add_api_route(
+        f"/{_kind}/{{resource_id}}",
+        _read_route(_kind),
+        methods=["GET"],
+        response_class=FhirResponse,
+        responses=ERRORS,
+        name=_name,
+    )
 
 
 # --- search -----------------------------------------------------------------------------

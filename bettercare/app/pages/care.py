@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -298,6 +299,53 @@ def _date_field(form: dict[str, str], name: str, errors: dict[str, str]) -> dt.d
         return None
 
 
+def _record_invalid(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    action: str,
+    target: str,
+    patient: CarePatient,
+    errors: dict[str, str],
+) -> None:
+    """Audit-log (and commit) a refused save whose form had ``errors``; nothing is saved."""
+    audit.record(
+        db,
+        principal,
+        action,
+        target,
+        audit.INVALID,
+        ip=client_ip(request),
+        hwb_code=patient.hwb_code,
+        detail="; ".join(f"{k}: {v}" for k, v in errors.items()),
+    )
+    db.commit()
+
+
+def _record_saved(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    action: str,
+    target: str,
+    patient: CarePatient,
+    before: dict[str, Any] | None,
+    after: JointCarePlan | CareTeam,
+) -> None:
+    """Audit-log a saved plan or care team (before and after) and commit both together."""
+    audit.record(
+        db,
+        principal,
+        action,
+        target,
+        before=before,
+        after=dataclasses.asdict(after),
+        ip=client_ip(request),
+        hwb_code=patient.hwb_code,
+    )
+    db.commit()
+
+
 async def _form(request: Request, fields: tuple[str, ...]) -> dict[str, str]:
     data = await request.form()
     return {f: str(data.get(f, ""))[:200] for f in (*fields, "version")}
@@ -349,17 +397,7 @@ async def save_care_plan(
             }
             return _patient_page(request, db, principal, patient, 409, None, None, errors)
         if errors or plan is None:
-            audit.record(
-                db,
-                principal,
-                "edit_care_plan",
-                target,
-                audit.INVALID,
-                ip=client_ip(request),
-                hwb_code=patient.hwb_code,
-                detail="; ".join(f"{k}: {v}" for k, v in errors.items()),
-            )
-            db.commit()
+            _record_invalid(request, db, principal, "edit_care_plan", target, patient, errors)
             return _patient_page(request, db, principal, patient, 422, form, None, errors)
         before = dataclasses.asdict(plan_of(record)) if record is not None else None
         record = write_plan(record or CarePlanRecord(), patient, plan, principal.username)
@@ -370,17 +408,9 @@ async def save_care_plan(
             db.rollback()
             errors["status"] = "Someone else saved this plan meanwhile: reload and try again."
             return _patient_page(request, db, principal, patient, 409, form, None, errors)
-        audit.record(
-            db,
-            principal,
-            "edit_care_plan",
-            f"CarePlan/{record.id}",
-            before=before,
-            after=dataclasses.asdict(plan),
-            ip=client_ip(request),
-            hwb_code=patient.hwb_code,
+        _record_saved(
+            request, db, principal, "edit_care_plan", f"CarePlan/{record.id}", patient, before, plan
         )
-        db.commit()
     return RedirectResponse(f"/care/patients/{patient.id}", status_code=303)
 
 
@@ -418,31 +448,13 @@ async def save_lead(
             except CareRecordError as exc:
                 errors[_FIELD_OF.get(exc.field, "name")] = _sentence(exc.message)
         if errors or team is None:
-            audit.record(
-                db,
-                principal,
-                "edit_care_team",
-                target,
-                audit.INVALID,
-                ip=client_ip(request),
-                hwb_code=patient.hwb_code,
-                detail="; ".join(f"{k}: {v}" for k, v in errors.items()),
-            )
-            db.commit()
+            _record_invalid(request, db, principal, "edit_care_team", target, patient, errors)
             return _patient_page(request, db, principal, patient, 422, None, form, errors)
         before = dataclasses.asdict(team_of(team_record)) if team_record is not None else None
         record = write_team(team_record or CareTeamRecord(), patient, team, principal.username)
         db.add(record)
         db.flush()
-        audit.record(
-            db,
-            principal,
-            "edit_care_team",
-            f"CareTeam/{record.id}",
-            before=before,
-            after=dataclasses.asdict(team),
-            ip=client_ip(request),
-            hwb_code=patient.hwb_code,
+        _record_saved(
+            request, db, principal, "edit_care_team", f"CareTeam/{record.id}", patient, before, team
         )
-        db.commit()
     return RedirectResponse(f"/care/patients/{patient.id}", status_code=303)
