@@ -91,16 +91,26 @@ def _preparing(
     return page
 
 
+def _pack_request(
+    request: Request, principal: Principal, plan_id: str
+) -> tuple[PlanRecord, StoreStatus, HTMLResponse | None]:
+    """The plan, if the caller may read its pack; its store; the page to show while preparing."""
+    record = load_record(request, plan_id)
+    may_read_pack(request, principal, record)
+    status = stores_of(request.app).status(record.id, record.version, plan_of(record))
+    if status.state is StoreState.PREPARING:
+        return record, status, _preparing(request, principal, record, status)
+    return record, status, None
+
+
 @router.get("/plans/{plan_id}/board-pack", response_class=HTMLResponse)
 def board_pack_html(
     request: Request, plan_id: str, principal: Principal = Depends(current_principal)
 ) -> Response:
     """The board pack as one self-contained HTML page (print it, or take the PDF)."""
-    record = load_record(request, plan_id)
-    may_read_pack(request, principal, record)
-    status = stores_of(request.app).status(record.id, record.version, plan_of(record))
-    if status.state is StoreState.PREPARING:
-        return _preparing(request, principal, record, status)
+    record, status, waiting = _pack_request(request, principal, plan_id)
+    if waiting is not None:
+        return waiting
     _, pack = board_pack(request, record, status)
     return HTMLResponse(pack.html)
 
@@ -110,11 +120,9 @@ def board_pack_pdf(
     request: Request, plan_id: str, principal: Principal = Depends(current_principal)
 ) -> Response:
     """The board pack as PDF (A4, WeasyPrint)."""
-    record = load_record(request, plan_id)
-    may_read_pack(request, principal, record)
-    status = stores_of(request.app).status(record.id, record.version, plan_of(record))
-    if status.state is StoreState.PREPARING:
-        return _preparing(request, principal, record, status)
+    record, status, waiting = _pack_request(request, principal, plan_id)
+    if waiting is not None:
+        return waiting
     key, pack = board_pack(request, record, status)
     pdfs: OrderedDict[tuple[Any, ...], bytes] = stores_of(request.app).memo("board_pack_pdfs")
     pdf = pdfs.get(key)

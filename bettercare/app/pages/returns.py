@@ -198,6 +198,27 @@ def download_return(
     )
 
 
+def _note(
+    request: Request,
+    principal: Principal,
+    action: str,
+    record: PlanRecord,
+    outcome: str,
+    detail: str,
+) -> None:
+    """Audit an upload or record attempt on ``record`` in a transaction of its own."""
+    audit.record_now(
+        request.app.state.sessions,
+        principal,
+        action,
+        f"plan:{record.id}",
+        outcome,
+        ip=client_ip(request),
+        hwb_code=record.hwb_code,
+        detail=detail,
+    )
+
+
 def _upload_name(upload: UploadFile) -> str:
     """The uploaded file's base name, printable, for messages (never used as a path)."""
     name = Path(upload.filename or "upload.xlsx").name
@@ -294,22 +315,11 @@ def upload_return(
     authorize(request, principal, Action.UPLOAD_RETURN, target, record.hwb_code)
     plan = plan_of(record)
     name = _upload_name(file)
-    sessions = request.app.state.sessions
-    ip = client_ip(request)
     with tempfile.TemporaryDirectory(prefix="bettercare-upload-") as tmp:
         path = Path(tmp) / "upload.xlsx"
         if not _copy_upload(file, path):
             message = f"{name}: larger than {MAX_RETURN_BYTES // 2**20} MB, the limit for a return"
-            audit.record_now(
-                sessions,
-                principal,
-                "upload_return",
-                target,
-                audit.INVALID,
-                ip=ip,
-                hwb_code=record.hwb_code,
-                detail=message,
-            )
+            _note(request, principal, "upload_return", record, audit.INVALID, message)
             return _page(request, principal, record, plan, status_code=413, error=message)
         problem: str | None = None
         try:
@@ -322,16 +332,7 @@ def upload_return(
                 f"{name}: could not be read as a return (not a workbook written by bettercare)"
             )
         if problem is not None:
-            audit.record_now(
-                sessions,
-                principal,
-                "upload_return",
-                target,
-                audit.INVALID,
-                ip=ip,
-                hwb_code=record.hwb_code,
-                detail=problem,
-            )
+            _note(request, principal, "upload_return", record, audit.INVALID, problem)
             return _page(request, principal, record, plan, status_code=422, error=problem)
     check = comparison(plan, report)
     report_json = report.model_dump_json(exclude_none=True)
@@ -341,15 +342,13 @@ def upload_return(
         "signature": signature(request, report_json),
         "version": record.version,
     }
-    audit.record_now(
-        sessions,
+    _note(
+        request,
         principal,
         "upload_return",
-        target,
+        record,
         audit.OK,
-        ip=ip,
-        hwb_code=record.hwb_code,
-        detail=f"{name}: {check['quarter']} read, {check['verdict']}; not recorded",
+        f"{name}: {check['quarter']} read, {check['verdict']}; not recorded",
     )
     return _page(request, principal, record, plan, check=check)
 
@@ -386,15 +385,13 @@ def record_return(
     ip = client_ip(request)
     # bytes: compare_digest refuses str with non-ASCII characters (a 500; found by schemathesis)
     if not hmac.compare_digest(signature(request, report).encode(), report_signature.encode()):
-        audit.record_now(
-            sessions,
+        _note(
+            request,
             principal,
             "record_return",
-            target,
+            record,
             audit.INVALID,
-            ip=ip,
-            hwb_code=record.hwb_code,
-            detail="return not as read by this server",
+            "return not as read by this server",
         )
         return _page(
             request,
@@ -431,16 +428,7 @@ def record_return(
             )
             db.commit()
     except StalePlan as exc:
-        audit.record_now(
-            sessions,
-            principal,
-            "record_return",
-            target,
-            audit.CONFLICT,
-            ip=ip,
-            hwb_code=record.hwb_code,
-            detail=str(exc),
-        )
+        _note(request, principal, "record_return", record, audit.CONFLICT, str(exc))
         current = load_record(request, plan_id)
         return _page(
             request,
@@ -453,16 +441,7 @@ def record_return(
         )
     except (ValidationError, ReturnError) as exc:
         first = str(exc).splitlines()[0]
-        audit.record_now(
-            sessions,
-            principal,
-            "record_return",
-            target,
-            audit.INVALID,
-            ip=ip,
-            hwb_code=record.hwb_code,
-            detail=first,
-        )
+        _note(request, principal, "record_return", record, audit.INVALID, first)
         return _page(
             request,
             principal,
