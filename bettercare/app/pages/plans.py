@@ -171,6 +171,14 @@ def authorize_view(request: Request, principal: Principal, record: PlanRecord) -
         authorize(request, principal, Action.VIEW_PLAN, f"plan:{record.id}", record.hwb_code)
 
 
+def viewable_record(request: Request, principal: Principal, plan_id: str) -> PlanRecord:
+    """The stored plan (or 404), once the caller is authorized to view it."""
+    with request.app.state.sessions() as db:
+        record = load_record(db, plan_id)
+    authorize_view(request, principal, record)
+    return record
+
+
 # --- overview --------------------------------------------------------------------------
 
 
@@ -372,10 +380,8 @@ def export(
     request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
 ) -> Response:
     """The current plan as a plan file (validates with ``bettercare plan validate``)."""
-    with request.app.state.sessions() as db:
-        record = load_record(db, plan_id)
-        authorize_view(request, principal, record)
-        text = export_yaml(plan_of(record))
+    record = viewable_record(request, principal, plan_id)
+    text = export_yaml(plan_of(record))
     return Response(
         text,
         media_type="application/yaml",
@@ -635,6 +641,19 @@ def _item_routes(part: Part) -> None:
         except HTTPException as exc:
             return not_found_page(request, principal, exc)
 
+    async def submit(
+        request: Request,
+        principal: Principal,
+        plan_id: str,
+        index: int | None,
+        remove: bool = False,
+    ) -> Response:
+        """Read the posted form, then save it off the event loop (the save is synchronous)."""
+        form = dict(await request.form())
+        return await run_in_threadpool(
+            _save, request, principal, plan_id, part, index, form, remove
+        )
+
     def new_item(
         request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
     ) -> Response:
@@ -652,8 +671,7 @@ def _item_routes(part: Part) -> None:
     async def add_item(
         request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
     ) -> Response:
-        form = dict(await request.form())
-        return await run_in_threadpool(_save, request, principal, plan_id, part, None, form)
+        return await submit(request, principal, plan_id, None)
 
     async def save_item(
         request: Request,
@@ -661,8 +679,7 @@ def _item_routes(part: Part) -> None:
         index: Index,
         principal: Principal = Depends(current_principal),
     ) -> Response:
-        form = dict(await request.form())
-        return await run_in_threadpool(_save, request, principal, plan_id, part, index, form)
+        return await submit(request, principal, plan_id, index)
 
     async def remove_item(
         request: Request,
@@ -670,8 +687,7 @@ def _item_routes(part: Part) -> None:
         index: Index,
         principal: Principal = Depends(current_principal),
     ) -> Response:
-        form = dict(await request.form())
-        return await run_in_threadpool(_save, request, principal, plan_id, part, index, form, True)
+        return await submit(request, principal, plan_id, index, remove=True)
 
     key = part.value
     if COLLECTIONS[key].single:
@@ -687,8 +703,7 @@ def _item_routes(part: Part) -> None:
         async def save_single(
             request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
         ) -> Response:
-            form = dict(await request.form())
-            return await run_in_threadpool(_save, request, principal, plan_id, part, 0, form)
+            return await submit(request, principal, plan_id, 0)
 
         router.add_api_route(
             base,
