@@ -98,6 +98,15 @@ def load_record(request: Request, plan_id: str) -> PlanRecord:
     return record
 
 
+def _authorized_record(
+    request: Request, principal: Principal, plan_id: str, action: Action
+) -> PlanRecord:
+    """The stored plan (or 404), once ``principal`` is authorized to ``action`` on it."""
+    record = load_record(request, plan_id)
+    authorize(request, principal, action, f"plan:{plan_id}", record.hwb_code)
+    return record
+
+
 def _quarters(plan: Plan) -> list[dict[str, Any]]:
     from bettercare.data.returns import return_label
 
@@ -155,8 +164,7 @@ def returns_page(
     """The plan's quarters: download each return; upload one back (editors)."""
     from bettercare.data.returns import ReturnError, return_label
 
-    record = load_record(request, plan_id)
-    authorize(request, principal, Action.VIEW_PLAN, f"plan:{plan_id}", record.hwb_code)
+    record = _authorized_record(request, principal, plan_id, Action.VIEW_PLAN)
     shown = None
     if recorded:
         try:
@@ -178,8 +186,7 @@ def download_return(
     from bettercare.data.returns import ReturnError, quarter_in_plan
     from bettercare.reporting.returns import write_return
 
-    record = load_record(request, plan_id)
-    authorize(request, principal, Action.VIEW_PLAN, f"plan:{plan_id}", record.hwb_code)
+    record = _authorized_record(request, principal, plan_id, Action.VIEW_PLAN)
     plan = plan_of(record)
     try:
         fy, q = parse_quarter_slug(quarter)
@@ -310,9 +317,7 @@ def upload_return(
     """Read an uploaded return and show it against the plan (nothing is saved)."""
     from bettercare.data.returns import ReturnError, read_return
 
-    record = load_record(request, plan_id)
-    target = f"plan:{plan_id}"
-    authorize(request, principal, Action.UPLOAD_RETURN, target, record.hwb_code)
+    record = _authorized_record(request, principal, plan_id, Action.UPLOAD_RETURN)
     plan = plan_of(record)
     name = _upload_name(file)
     with tempfile.TemporaryDirectory(prefix="bettercare-upload-") as tmp:
@@ -378,9 +383,8 @@ def record_return(
     """Record an uploaded return (as read and shown) as the plan's return for its quarter."""
     from bettercare.data.returns import ReturnError, quarter_in_plan
 
-    record = load_record(request, plan_id)
+    record = _authorized_record(request, principal, plan_id, Action.UPLOAD_RETURN)
     target = f"plan:{plan_id}"
-    authorize(request, principal, Action.UPLOAD_RETURN, target, record.hwb_code)
     sessions = request.app.state.sessions
     ip = client_ip(request)
     # bytes: compare_digest refuses str with non-ASCII characters (a 500; found by schemathesis)
