@@ -28,7 +28,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bettercare.app.analytics_store import CHARTS_LOCK, StoreState, StoreStatus, stores_of
 from bettercare.app.models import PlanRecord
-from bettercare.app.pages.returns import load_record
+from bettercare.app.pages.returns import authorized_record, load_record
 from bettercare.app.plans import plan_of
 from bettercare.app.security import Action, Principal, allowed, authorize, current_principal
 from bettercare.app.templating import render
@@ -245,8 +245,8 @@ def model_page(
     from bettercare.analytics.metrics import MetricDataError
     from bettercare.analytics.modelling.errors import ModellingInputError
 
-    record = load_record(request, plan_id)
-    authorize(request, principal, Action.VIEW_METRICS, f"plan:{plan_id}:model", record.hwb_code)
+    target = f"plan:{plan_id}:model"
+    record = authorized_record(request, principal, plan_id, Action.VIEW_METRICS, target)
     plan = plan_of(record)
     stores = stores_of(request.app)
     status = stores.status(record.id, record.version, plan)

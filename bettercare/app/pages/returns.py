@@ -98,12 +98,12 @@ def load_record(request: Request, plan_id: str) -> PlanRecord:
     return record
 
 
-def _authorized_record(
-    request: Request, principal: Principal, plan_id: str, action: Action
+def authorized_record(
+    request: Request, principal: Principal, plan_id: str, action: Action, target: str = ""
 ) -> PlanRecord:
-    """The stored plan (or 404), once ``principal`` is authorized to ``action`` on it."""
+    """The stored plan (or 404), once ``principal`` may ``action`` on ``target`` (the plan)."""
     record = load_record(request, plan_id)
-    authorize(request, principal, action, f"plan:{plan_id}", record.hwb_code)
+    authorize(request, principal, action, target or f"plan:{plan_id}", record.hwb_code)
     return record
 
 
@@ -164,7 +164,7 @@ def returns_page(
     """The plan's quarters: download each return; upload one back (editors)."""
     from bettercare.data.returns import ReturnError, return_label
 
-    record = _authorized_record(request, principal, plan_id, Action.VIEW_PLAN)
+    record = authorized_record(request, principal, plan_id, Action.VIEW_PLAN)
     shown = None
     if recorded:
         try:
@@ -186,7 +186,7 @@ def download_return(
     from bettercare.data.returns import ReturnError, quarter_in_plan
     from bettercare.reporting.returns import write_return
 
-    record = _authorized_record(request, principal, plan_id, Action.VIEW_PLAN)
+    record = authorized_record(request, principal, plan_id, Action.VIEW_PLAN)
     plan = plan_of(record)
     try:
         fy, q = parse_quarter_slug(quarter)
@@ -317,7 +317,7 @@ def upload_return(
     """Read an uploaded return and show it against the plan (nothing is saved)."""
     from bettercare.data.returns import ReturnError, read_return
 
-    record = _authorized_record(request, principal, plan_id, Action.UPLOAD_RETURN)
+    record = authorized_record(request, principal, plan_id, Action.UPLOAD_RETURN)
     plan = plan_of(record)
     name = _upload_name(file)
     with tempfile.TemporaryDirectory(prefix="bettercare-upload-") as tmp:
@@ -383,7 +383,7 @@ def record_return(
     """Record an uploaded return (as read and shown) as the plan's return for its quarter."""
     from bettercare.data.returns import ReturnError, quarter_in_plan
 
-    record = _authorized_record(request, principal, plan_id, Action.UPLOAD_RETURN)
+    record = authorized_record(request, principal, plan_id, Action.UPLOAD_RETURN)
     target = f"plan:{plan_id}"
     sessions = request.app.state.sessions
     ip = client_ip(request)
