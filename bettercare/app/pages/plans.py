@@ -33,6 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bettercare.app import audit
 from bettercare.app.models import PlanRecord
+from bettercare.app.pages.common import page_responses
 from bettercare.app.plan_forms import (
     COLLECTIONS,
     Collection,
@@ -81,17 +82,7 @@ from bettercare.domain.workflow import (
     take_step,
 )
 
-router = APIRouter(
-    responses={
-        303: {"description": "Done: see the page it leads to (or sign in first)"},
-        401: {"description": "Sign in first"},
-        403: {"description": "Not allowed for your role or HWB, or the form token is stale"},
-        400: {"description": "A malformed form or upload"},
-        404: {"description": "No such plan, item or user"},
-        409: {"description": "Refused: stale version, wrong workflow state or rule errors"},
-        422: {"description": "Invalid input (nothing saved)"},
-    }
-)
+router = APIRouter(responses=page_responses("A malformed form or upload"))
 
 
 def money(value: Decimal | None) -> str:
