@@ -456,19 +456,16 @@ def test_pack_shows_care_coordination_coverage() -> None:
     assert "400" not in section  # one practice's row is not the all-practices figure
 
 
-def test_report_refuses_a_missing_register_database(tmp_path) -> None:
-    result = CliRunner().invoke(
+def _report_with_register(url: str, out: Path, *options: str):
+    """``bettercare report`` of Rutland with the care register database ``url``."""
+    return CliRunner().invoke(
         app,
-        [
-            "report",
-            "--plan",
-            str(RUTLAND),
-            "--register-database",
-            f"sqlite:///{tmp_path / 'nope.db'}",
-            "--out",
-            str(tmp_path / "out"),
-        ],
+        ["report", "--plan", str(RUTLAND), "--register-database", url, "--out", str(out), *options],
     )
+
+
+def test_report_refuses_a_missing_register_database(tmp_path) -> None:
+    result = _report_with_register(f"sqlite:///{tmp_path / 'nope.db'}", tmp_path / "out")
     assert result.exit_code == 2
     assert "no such database file" in result.output
     assert not (tmp_path / "out").exists()
@@ -480,20 +477,7 @@ def test_report_with_the_care_register(tmp_path) -> None:
         app, ["register", "demo", "--hwb", "E06000017", "--n", "40", "--database", url]
     )
     assert made.exit_code == 0, made.output
-    result = CliRunner().invoke(
-        app,
-        [
-            "report",
-            "--plan",
-            str(RUTLAND),
-            "--register-database",
-            url,
-            "--out",
-            str(tmp_path / "out"),
-            "--format",
-            "html",
-        ],
-    )
+    result = _report_with_register(url, tmp_path / "out", "--format", "html")
     assert result.exit_code == 0, result.output
     html = (tmp_path / "out" / "board-pack.html").read_text()
     assert "Care coordination: joint care plans and lead professionals" in html

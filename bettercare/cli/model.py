@@ -48,6 +48,7 @@ from bettercare.analytics.modelling.store_inputs import (
     config_from_store,
     fitted_from_store,
 )
+from bettercare.cli.common import err, fail
 from bettercare.data import safe_csv
 from bettercare.data.atomic import staged_entries
 from bettercare.data.plan_files import PlanFileError, load_plan
@@ -61,9 +62,7 @@ from bettercare.reporting.modelling import (
     pathway_section_html,
 )
 
-EXIT_ERROR = 2
 out = Console(width=160)
-err = Console(stderr=True)
 
 app = typer.Typer(
     help="Models: scheme impact under uncertainty, discharge pathway simulation.",
@@ -76,18 +75,13 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="model")
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(EXIT_ERROR)
-
-
 def _note(message: str) -> None:
     err.print(f"[yellow]note:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def _check_out(out_dir: Path | None) -> None:
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        raise _fail(f"--out {out_dir} is a file, not a directory")
+        raise fail(f"--out {out_dir} is a file, not a directory")
 
 
 def _options(path: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +89,7 @@ def _options(path: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
     try:
         data = read_params_file(path) if path is not None else {}
     except ParamsError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     data.update({k: v for k, v in overrides.items() if v is not None})
     return data
 
@@ -103,8 +97,18 @@ def _options(path: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
 def _store_error(store: Path, exc: Exception) -> typer.Exit:
     if isinstance(exc, duckdb.Error):
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return _fail(f"store {store} could not be read: {first}")
-    return _fail(str(exc))
+        return fail(f"store {store} could not be read: {first}")
+    return fail(str(exc))
+
+
+def _write_charts(charts: dict[str, Any], staged: Path) -> dict[str, str]:
+    """Write each chart as ``<stem>.png`` into ``staged``; the file name by stem."""
+    names = {}
+    for stem, png in charts.items():
+        assert isinstance(png, bytes)
+        (staged / f"{stem}.png").write_bytes(png)
+        names[stem] = f"{stem}.png"
+    return names
 
 
 # -- impact --------------------------------------------------------------------------
@@ -162,11 +166,7 @@ def write_impact(result: ImpactResult, out_dir: Path) -> None:
     """``impact.html``, the PNG charts and ``impact_summary.csv``, all or nothing."""
     charts = impact_charts(result)
     with staged_entries(out_dir) as staged:
-        names = {}
-        for stem, png in charts.items():
-            assert isinstance(png, bytes)
-            (staged / f"{stem}.png").write_bytes(png)
-            names[stem] = f"{stem}.png"
+        names = _write_charts(charts, staged)
         section = impact_section_html(result, names)
         title = f"{result.hwb_name}: scheme impact under uncertainty"
         (staged / "impact.html").write_text(page_html(title, section), encoding="utf-8")
@@ -195,15 +195,15 @@ def impact(
     try:
         the_plan = load_plan(plan)
     except PlanFileError as exc:
-        raise _fail("; ".join(str(f) for f in exc.findings)) from None
+        raise fail("; ".join(str(f) for f in exc.findings)) from None
     data = _options(params, {"draws": draws, "seed": seed, "default_relative_sd": default_sd})
     try:
         the_params = ImpactParams.model_validate(data)
     except ValidationError as exc:
-        raise _fail(format_validation_error(exc, str(params or "options"))) from None
+        raise fail(format_validation_error(exc, str(params or "options"))) from None
     fitted = None
     if not the_plan.schemes:
-        raise _fail(f"{plan}: schemes: the plan has no schemes, so there is nothing to model")
+        raise fail(f"{plan}: schemes: the plan has no schemes, so there is nothing to model")
     if store is not None:
         try:
             fitted, notes = fitted_from_store(store, the_plan, modelled_year(the_plan, the_params))
@@ -214,7 +214,7 @@ def impact(
     try:
         result = run_impact(the_plan, the_params, fitted)
     except ModellingInputError as exc:
-        raise _fail(
+        raise fail(
             f"{params if str(exc).startswith('schemes.') and params else plan}: {exc}"
         ) from None
     print_impact(result)
@@ -358,13 +358,13 @@ def pathway(
     try:
         cfg = PathwayConfig.model_validate(data)
     except ValidationError as exc:
-        raise _fail(format_validation_error(exc, str(config))) from None
+        raise fail(format_validation_error(exc, str(config))) from None
     if sweep is not None:
         if sweep not in {p.id for p in cfg.pathways}:
             known = ", ".join(p.id for p in cfg.pathways)
-            raise _fail(f"--sweep {sweep}: no pathway with that id in {config} ({known})")
+            raise fail(f"--sweep {sweep}: no pathway with that id in {config} ({known})")
         if cfg.target_delay_days is None:
-            raise _fail("--sweep needs a target: --target-delay DAYS (or target_delay_days)")
+            raise fail("--sweep needs a target: --target-delay DAYS (or target_delay_days)")
     measured = None
     hwb = None
     if store is not None:
@@ -373,7 +373,7 @@ def pathway(
             cfg = config_from_store(cfg, found)
             measured = capacity_demand_from_store(store)
         except ModellingInputError as exc:
-            raise _fail(f"{config}: {exc}") from None
+            raise fail(f"{config}: {exc}") from None
         except (MetricDataError, ValueError, duckdb.Error) as exc:
             raise _store_error(store, exc) from None
         hwb = found.hwb_code
@@ -399,11 +399,7 @@ def pathway(
     if out_dir is not None:
         charts = pathway_charts(result, the_sweep)
         with staged_entries(out_dir) as staged:
-            names = {}
-            for stem, png in charts.items():
-                assert isinstance(png, bytes)
-                (staged / f"{stem}.png").write_bytes(png)
-                names[stem] = f"{stem}.png"
+            names = _write_charts(charts, staged)
             section = pathway_section_html(result, names, the_sweep)
             page = page_html(cfg.name or "Discharge pathway simulation", section)
             (staged / "pathway.html").write_text(page, encoding="utf-8")
@@ -421,5 +417,5 @@ def schema(
     """Print the JSON Schema of the impact parameters or the pathway configuration."""
     models: dict[str, Any] = {"impact": ImpactParams, "pathway": PathwayConfig}
     if kind not in models:
-        raise _fail(f"schema kind '{kind}' is not one of impact, pathway")
+        raise fail(f"schema kind '{kind}' is not one of impact, pathway")
     typer.echo(json.dumps(models[kind].model_json_schema(), indent=2))

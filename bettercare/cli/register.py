@@ -22,17 +22,15 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from bettercare.app.settings import DATABASE_ENV
+from bettercare.cli.common import fail, parse_date
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-EXIT_ERROR = 2
 HWB_CODE = re.compile(r"^E(06|07|08|09|10)[0-9]{6}$")
 out = Console()
-err = Console(stderr=True)
 
 register_app = typer.Typer(
     help="The care coordination register (patient-level: direct care only).",
@@ -45,14 +43,9 @@ def register(root: typer.Typer) -> None:
     root.add_typer(register_app, name="register")
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(EXIT_ERROR)
-
-
 def _check_hwb(hwb: str) -> None:
     if not HWB_CODE.fullmatch(hwb):
-        raise _fail(f"--hwb '{hwb}' is not an HWB's ONS code (E06/E07/E08/E09/E10 + 6 digits)")
+        raise fail(f"--hwb '{hwb}' is not an HWB's ONS code (E06/E07/E08/E09/E10 + 6 digits)")
 
 
 def _database(url: str) -> sessionmaker[Session]:
@@ -64,7 +57,7 @@ def _database(url: str) -> sessionmaker[Session]:
         engine = make_engine(url)
         migrate(engine)
     except SQLAlchemyError as exc:
-        raise _fail(f"database {url}: {str(exc).splitlines()[0]}") from None
+        raise fail(f"database {url}: {str(exc).splitlines()[0]}") from None
     return session_factory(engine)
 
 
@@ -111,16 +104,13 @@ def import_(
 
     _check_hwb(hwb)
     if (scores is None) == (store is None):
-        raise _fail("give exactly one of --scores FILE or --store STORE")
-    try:
-        when = dt.date.fromisoformat(assessed_on) if assessed_on else dt.date.today()
-    except ValueError:
-        raise _fail(f"--assessed-on '{assessed_on}' is not a date (YYYY-MM-DD)") from None
+        raise fail("give exactly one of --scores FILE or --store STORE")
+    when = parse_date(assessed_on, "--assessed-on") if assessed_on else dt.date.today()
     try:
         data_dirs = [p.parent for p in (scores, store, registrations) if p is not None]
         key = load_key(key_file, data_dirs)
     except PseudonymKeyError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     try:
         if scores is not None:
             if not scores.is_file():
@@ -135,19 +125,19 @@ def import_(
             try:
                 table = score_population(store, model=model)
             except RiskDataError as exc:
-                raise _fail(f"{store}: {exc}") from None
+                raise fail(f"{store}: {exc}") from None
             source = store.name
         tiered = scores_from(table, source, hwb, model)
         people = read_registrations(registrations, hwb)
     except RegisterError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     sessions = _database(database)
     with sessions() as db:
         try:
             result = import_scores(db, tiered, people, key, hwb, when)
         except RegisterError as exc:
             db.rollback()
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         audit.record(
             db,
             SYSTEM,
@@ -191,12 +181,12 @@ def demo(
         try:
             key = load_key()
         except PseudonymKeyError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     sessions = _database(database)
     with sessions() as db:
         existing = count_patients(db, hwb)
         if existing:
-            raise _fail(
+            raise fail(
                 f"the register already holds {existing:,} people of {hwb}: the demo "
                 "fills an empty HWB only"
             )
@@ -228,16 +218,13 @@ def coverage_(
     from bettercare.data.atomic import staged_file
 
     _check_hwb(hwb)
-    try:
-        last = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError:
-        raise _fail(f"--as-of '{as_of}' is not a date (YYYY-MM-DD)") from None
+    last = parse_date(as_of, "--as-of") if as_of else dt.date.today()
     span = last_months(last, months)
     sessions = _database(database)
     with sessions() as db:
         rows = coverage(people_at_risk(db, hwb), span)
     if not rows:
-        raise _fail(f"the register holds nobody at risk in {hwb}")
+        raise fail(f"the register holds nobody at risk in {hwb}")
     table = Table(
         title=f"Care coordination coverage, {hwb}, all practices (counts of 1-7 "
         "suppressed, others rounded to 5)"
@@ -288,5 +275,5 @@ def coverage_(
                         }
                     )
         except OSError as exc:
-            raise _fail(f"--out {out}: {exc.strerror or exc}") from None
+            raise fail(f"--out {out}: {exc.strerror or exc}") from None
         out_console.print(f"wrote {out} (aggregates; small counts suppressed)", highlight=False)

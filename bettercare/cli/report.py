@@ -18,19 +18,18 @@ from rich.console import Console
 from rich.markup import escape
 
 from bettercare.analytics.care_coverage import CoverageRow
+from bettercare.cli.common import err, fail
 from bettercare.data.atomic import staged_entries
 from bettercare.data.plan_files import validate_plan_file
 from bettercare.domain.findings import Severity
 from bettercare.domain.plan import Plan
 from bettercare.reporting.board_pack import BoardPackError, build_board_pack
 
-EXIT_ERROR = 2
 FORMATS = ("html", "pdf", "both")
 HTML_NAME = "board-pack.html"
 PDF_NAME = "board-pack.pdf"
 
 out = Console()
-err = Console(stderr=True)
 
 
 def register(root: typer.Typer) -> None:
@@ -38,11 +37,6 @@ def register(root: typer.Typer) -> None:
     root.command("report", help="The Health and Wellbeing Board pack of a plan (HTML, PDF).")(
         report
     )
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(EXIT_ERROR)
 
 
 def _care_coverage(url: str, plan: Plan) -> list[CoverageRow]:
@@ -57,13 +51,13 @@ def _care_coverage(url: str, plan: Plan) -> list[CoverageRow]:
     from bettercare.app.plans import hwb_code
 
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
-        raise _fail(f"--register-database {url}: no such database file")
+        raise fail(f"--register-database {url}: no such database file")
     try:
         engine = make_engine(url)
         with session_factory(engine)() as db:
             people = people_at_risk(db, hwb_code(plan))
     except (SQLAlchemyError, ValueError) as exc:
-        raise _fail(f"--register-database {url}: {str(exc).splitlines()[0]}") from None
+        raise fail(f"--register-database {url}: {str(exc).splitlines()[0]}") from None
     return coverage(people, last_months(dt.date.today(), 12))
 
 
@@ -86,15 +80,15 @@ def report(
 ) -> None:
     """Write the board pack of a plan: board-pack.html and board-pack.pdf."""
     if fmt not in FORMATS:
-        raise _fail(f"--format '{fmt}' is not one of {', '.join(FORMATS)}")
+        raise fail(f"--format '{fmt}' is not one of {', '.join(FORMATS)}")
     if out_dir.exists() and not out_dir.is_dir():
-        raise _fail(f"--out {out_dir} is a file, not a directory")
+        raise fail(f"--out {out_dir} is a file, not a directory")
     for what, path in (("plan file", plan), ("store file", store)):
         if path is not None and not path.is_file():
-            raise _fail(f"{what} {'is not a file' if path.exists() else 'not found'}: {path}")
+            raise fail(f"{what} {'is not a file' if path.exists() else 'not found'}: {path}")
     the_plan, findings = validate_plan_file(plan)
     if the_plan is None:
-        raise _fail("; ".join(str(f) for f in findings))
+        raise fail("; ".join(str(f) for f in findings))
     coverage = _care_coverage(register_database, the_plan) if register_database else None
     try:
         pack = build_board_pack(
@@ -102,7 +96,7 @@ def report(
         )
         pdf = pack.pdf() if fmt in ("pdf", "both") else None
     except BoardPackError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     for w in pack.warnings:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False, soft_wrap=True)
     errors = sum(f.severity == Severity.ERROR for f in findings)
@@ -123,5 +117,5 @@ def report(
                 (staged / PDF_NAME).write_bytes(pdf)
                 written.append(out_dir / PDF_NAME)
     except OSError as exc:
-        raise _fail(f"cannot write to --out {out_dir}: {exc.strerror or exc}") from None
+        raise fail(f"cannot write to --out {out_dir}: {exc.strerror or exc}") from None
     out.print(f"wrote {' and '.join(str(p) for p in written)}", highlight=False, soft_wrap=True)

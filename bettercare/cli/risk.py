@@ -11,34 +11,26 @@ people, an unknown model or an unwritable ``--out``.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from bettercare.analytics.risk.cohorts import counts_by, score
 from bettercare.analytics.risk.evaluate import Evaluation, evaluate_store
 from bettercare.analytics.risk.features import RiskDataError
 from bettercare.analytics.risk.model import MODELS
+from bettercare.cli.common import fail, parse_date
 from bettercare.reporting.risk import write_evaluation, write_stratification
 
-EXIT_ERROR = 2
 out = Console(width=140)
-err = Console(stderr=True)
 
 risk_app = typer.Typer(
     help="Emergency admission risk: evaluate the model, stratify the population.",
     no_args_is_help=True,
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(EXIT_ERROR)
 
 
 def _float(x: object) -> float | None:
@@ -61,7 +53,7 @@ def _num(x: object, digits: int = 3) -> str:
 
 def _check_model(model: str) -> None:
     if model not in MODELS:
-        raise _fail(f"unknown --model '{model}' (known: {', '.join(MODELS)})")
+        raise fail(f"unknown --model '{model}' (known: {', '.join(MODELS)})")
 
 
 def print_evaluation(e: Evaluation) -> None:
@@ -172,29 +164,33 @@ def print_evaluation(e: Evaluation) -> None:
         out.print(coef)
 
 
+MODEL = typer.Option("logistic", "--model", help=f"Model: {', '.join(MODELS)}")
+SEED = typer.Option(0, "--seed", min=0, help="Random seed of the calibration split")
+
+
 @risk_app.command("evaluate")
 def evaluate(
     store: Path = typer.Option(
         ..., "--store", help="Analytics store (DuckDB) with 3 financial years"
     ),
-    model: str = typer.Option("logistic", "--model", help=f"Model: {', '.join(MODELS)}"),
+    model: str = MODEL,
     out_dir: Path | None = typer.Option(
         None, "--out", help="Folder for evaluation.json, CSVs and calibration.png"
     ),
-    seed: int = typer.Option(0, "--seed", min=0, help="Random seed of the calibration split"),
+    seed: int = SEED,
 ) -> None:
     """Train on one year, test on the next: AUC, calibration, PPV/sensitivity, fairness."""
     _check_model(model)
     try:
         evaluation = evaluate_store(store, model, seed)
     except RiskDataError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     print_evaluation(evaluation)
     if out_dir is not None:
         try:
             paths = write_evaluation(evaluation, out_dir)
         except OSError as exc:
-            raise _fail(f"cannot write --out {out_dir}: {exc.strerror or exc}") from None
+            raise fail(f"cannot write --out {out_dir}: {exc.strerror or exc}") from None
         out.print(f"wrote {len(paths)} files to {out_dir}", highlight=False)
 
 
@@ -208,7 +204,7 @@ def stratify(
     store: Path = typer.Option(
         ..., "--store", help="Analytics store (DuckDB) with 2 financial years"
     ),
-    model: str = typer.Option("logistic", "--model", help=f"Model: {', '.join(MODELS)}"),
+    model: str = MODEL,
     out_dir: Path | None = typer.Option(
         None, "--out", help="Folder for by_practice.csv, by_hwb.csv and stratify.json"
     ),
@@ -224,22 +220,17 @@ def stratify(
         help="Score people alive on this date (YYYY-MM-DD; default: "
         "the day after the store's last full financial year)",
     ),
-    seed: int = typer.Option(0, "--seed", min=0, help="Random seed of the calibration split"),
+    seed: int = SEED,
 ) -> None:
     """Cohorts (60+, 18-59 with 3+ LTCs, dementia) and risk tiers by GP practice and HWB."""
     _check_model(model)
     if direct_care and out_dir is None:
-        raise _fail("--direct-care writes a patient-level file: give --out")
-    when = None
-    if index_date is not None:
-        try:
-            when = date.fromisoformat(index_date)
-        except ValueError:
-            raise _fail(f"--index-date '{index_date}' is not a date (YYYY-MM-DD)") from None
+        raise fail("--direct-care writes a patient-level file: give --out")
+    when = None if index_date is None else parse_date(index_date, "--index-date")
     try:
         scored = score(store, model, when, seed)
     except RiskDataError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     out.print(
         f"scored {scored.table.num_rows:,} adults alive on {scored.index_date} with "
         f"[bold]{model}[/bold] (trained on {scored.trained_on}); people who opted out are "
@@ -263,7 +254,7 @@ def stratify(
         try:
             paths = write_stratification(scored, out_dir, direct_care)
         except OSError as exc:
-            raise _fail(f"cannot write --out {out_dir}: {exc.strerror or exc}") from None
+            raise fail(f"cannot write --out {out_dir}: {exc.strerror or exc}") from None
         out.print(f"wrote {', '.join(p.name for p in paths)} to {out_dir}", highlight=False)
         if direct_care:
             out.print(

@@ -12,13 +12,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from bettercare.app.settings import DATABASE_ENV, AppSettings
+from bettercare.cli.common import fail
 
-EXIT_INVALID = 2
 out = Console()
-err = Console(stderr=True)
 
 
 def register(root: typer.Typer) -> None:
@@ -58,11 +56,9 @@ def serve(
     from bettercare.data.plan_files import PlanFileError
 
     if examples is not None and not examples.is_dir():
-        err.print(f"[red]error:[/red] {escape(str(examples))}: not a folder of plan files")
-        raise typer.Exit(EXIT_INVALID)
+        raise fail(f"{examples}: not a folder of plan files")
     if store is not None and not store.is_file():
-        err.print(f"[red]error:[/red] {escape(str(store))}: no such analytics store")
-        raise typer.Exit(EXIT_INVALID)
+        raise fail(f"{store}: no such analytics store")
     settings = AppSettings(
         database_url=database,
         store=store,
@@ -73,12 +69,9 @@ def serve(
     try:
         app = create_app(settings)
     except PlanFileError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc).splitlines()[0])}")
-        raise typer.Exit(EXIT_INVALID) from None
+        raise fail(str(exc).splitlines()[0]) from None
     except SQLAlchemyError as exc:
-        first = str(exc).splitlines()[0]
-        err.print(f"[red]error:[/red] database {escape(database)}: {escape(first)}")
-        raise typer.Exit(EXIT_INVALID) from None
+        raise fail(f"database {database}: {str(exc).splitlines()[0]}") from None
     if app.state.generated_admin_password:
         out.print(
             "First start: user [bold]admin[/bold] created with password "
