@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bettercare.app import audit
 from bettercare.app.models import AuditEvent, Hwb, User
+from bettercare.app.pages.common import page_responses
 from bettercare.app.security import (
     EVERY_HWB,
     MIN_PASSWORD_LENGTH,
@@ -32,17 +33,7 @@ from bettercare.app.security import (
 from bettercare.app.seed import create_user
 from bettercare.app.templating import render
 
-router = APIRouter(
-    responses={
-        303: {"description": "Done: see the page it leads to (or sign in first)"},
-        401: {"description": "Sign in first"},
-        403: {"description": "Not allowed for your role or HWB, or the form token is stale"},
-        400: {"description": "A malformed form"},
-        404: {"description": "No such plan, item or user"},
-        409: {"description": "Refused: stale version, wrong workflow state or rule errors"},
-        422: {"description": "Invalid input (nothing saved)"},
-    }
-)
+router = APIRouter(responses=page_responses())
 
 PAGE_SIZE = 50
 #: Rows in one CSV export (the log is append-only and can grow: export in filtered slices).

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from bettercare.app.pages.plans import PlanId, authorize_view, load_record
+from bettercare.app.pages.plans import PlanId, viewable_record
 from bettercare.app.plans import list_plans, plan_of
 from bettercare.app.security import Action, Principal, allowed, current_principal
 from bettercare.domain.plan import Plan
@@ -95,9 +95,7 @@ def api_plan(
     request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
 ) -> Plan:
     """The plan as JSON (the plan file's fields; its JSON Schema is the plan model's)."""
-    with request.app.state.sessions() as db:
-        record = load_record(db, plan_id)
-        authorize_view(request, principal, record)
+    record = viewable_record(request, principal, plan_id)
     return plan_of(record)
 
 
@@ -106,9 +104,7 @@ def api_findings(
     request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
 ) -> Findings:
     """The planning rules' findings on the current plan (the same rules as the CLI)."""
-    with request.app.state.sessions() as db:
-        record = load_record(db, plan_id)
-        authorize_view(request, principal, record)
+    record = viewable_record(request, principal, plan_id)
     found = check_plan(plan_of(record))
     return Findings(
         plan_id=record.id,

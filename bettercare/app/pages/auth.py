@@ -51,35 +51,23 @@ def _rate_limited(request: Request, db: Session, username: str) -> bool:
     return by_user >= settings.login_attempts or by_ip >= settings.login_attempts_per_ip
 
 
+def _refuse(db: Session, username: str, ip: str | None, detail: str) -> None:
+    """Audit and commit a refused login for ``username`` (``detail`` says why)."""
+    audit.record(db, ANONYMOUS, "login", f"user:{username}", audit.DENIED, ip=ip, detail=detail)
+    db.commit()
+
+
 def _attempt(request: Request, username: str, password: str) -> tuple[int, Principal | None]:
     """Check credentials: (HTTP status, principal). Every attempt is logged and audited."""
     ip = client_ip(request)
     with request.app.state.sessions() as db:
         if _rate_limited(request, db, username):
-            audit.record(
-                db,
-                ANONYMOUS,
-                "login",
-                f"user:{username}",
-                audit.DENIED,
-                ip=ip,
-                detail="rate limited",
-            )
-            db.commit()
+            _refuse(db, username, ip, "rate limited")
             return 429, None
         user = authenticate(db, username, password)
         db.add(LoginAttempt(username=username, ip=ip or "-", success=user is not None))
         if user is None:
-            audit.record(
-                db,
-                ANONYMOUS,
-                "login",
-                f"user:{username}",
-                audit.DENIED,
-                ip=ip,
-                detail="bad credentials",
-            )
-            db.commit()
+            _refuse(db, username, ip, "bad credentials")
             return 401, None
         principal = principal_of(user)
         audit.record(db, principal, "login", f"user:{username}", ip=ip)

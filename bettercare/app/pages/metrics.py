@@ -23,9 +23,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from bettercare.app.analytics_store import StoreState, stores_of
-from bettercare.app.pages.returns import load_record
+from bettercare.app.pages.returns import authorized_record
 from bettercare.app.plans import plan_of
-from bettercare.app.security import Action, Principal, authorize, current_principal
+from bettercare.app.security import Action, Principal, current_principal
 from bettercare.app.templating import render
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.money import format_gbp
@@ -221,8 +221,8 @@ def metrics_page(
     """The plan's metrics against plan (analysts, editors, coordinators of the HWB; assurers)."""
     from bettercare.analytics.scheme_impact import ALL_SCHEMES
 
-    record = load_record(request, plan_id)
-    authorize(request, principal, Action.VIEW_METRICS, f"plan:{plan_id}:metrics", record.hwb_code)
+    target = f"plan:{plan_id}:metrics"
+    record = authorized_record(request, principal, plan_id, Action.VIEW_METRICS, target)
     plan = plan_of(record)
     stores = stores_of(request.app)
     status = stores.status(record.id, record.version, plan)

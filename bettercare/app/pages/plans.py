@@ -33,6 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bettercare.app import audit
 from bettercare.app.models import PlanRecord
+from bettercare.app.pages.common import page_responses
 from bettercare.app.plan_forms import (
     COLLECTIONS,
     Collection,
@@ -81,17 +82,7 @@ from bettercare.domain.workflow import (
     take_step,
 )
 
-router = APIRouter(
-    responses={
-        303: {"description": "Done: see the page it leads to (or sign in first)"},
-        401: {"description": "Sign in first"},
-        403: {"description": "Not allowed for your role or HWB, or the form token is stale"},
-        400: {"description": "A malformed form or upload"},
-        404: {"description": "No such plan, item or user"},
-        409: {"description": "Refused: stale version, wrong workflow state or rule errors"},
-        422: {"description": "Invalid input (nothing saved)"},
-    }
-)
+router = APIRouter(responses=page_responses("A malformed form or upload"))
 
 
 def money(value: Decimal | None) -> str:
@@ -169,6 +160,14 @@ def authorize_view(request: Request, principal: Principal, record: PlanRecord) -
         authorize(request, principal, Action.VIEW_PUBLISHED, f"plan:{record.id}", record.hwb_code)
     else:
         authorize(request, principal, Action.VIEW_PLAN, f"plan:{record.id}", record.hwb_code)
+
+
+def viewable_record(request: Request, principal: Principal, plan_id: str) -> PlanRecord:
+    """The stored plan (or 404), once the caller is authorized to view it."""
+    with request.app.state.sessions() as db:
+        record = load_record(db, plan_id)
+    authorize_view(request, principal, record)
+    return record
 
 
 # --- overview --------------------------------------------------------------------------
@@ -372,10 +371,8 @@ def export(
     request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
 ) -> Response:
     """The current plan as a plan file (validates with ``bettercare plan validate``)."""
-    with request.app.state.sessions() as db:
-        record = load_record(db, plan_id)
-        authorize_view(request, principal, record)
-        text = export_yaml(plan_of(record))
+    record = viewable_record(request, principal, plan_id)
+    text = export_yaml(plan_of(record))
     return Response(
         text,
         media_type="application/yaml",
@@ -635,6 +632,19 @@ def _item_routes(part: Part) -> None:
         except HTTPException as exc:
             return not_found_page(request, principal, exc)
 
+    async def submit(
+        request: Request,
+        principal: Principal,
+        plan_id: str,
+        index: int | None,
+        remove: bool = False,
+    ) -> Response:
+        """Read the posted form, then save it off the event loop (the save is synchronous)."""
+        form = dict(await request.form())
+        return await run_in_threadpool(
+            _save, request, principal, plan_id, part, index, form, remove
+        )
+
     def new_item(
         request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
     ) -> Response:
@@ -652,8 +662,7 @@ def _item_routes(part: Part) -> None:
     async def add_item(
         request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
     ) -> Response:
-        form = dict(await request.form())
-        return await run_in_threadpool(_save, request, principal, plan_id, part, None, form)
+        return await submit(request, principal, plan_id, None)
 
     async def save_item(
         request: Request,
@@ -661,8 +670,7 @@ def _item_routes(part: Part) -> None:
         index: Index,
         principal: Principal = Depends(current_principal),
     ) -> Response:
-        form = dict(await request.form())
-        return await run_in_threadpool(_save, request, principal, plan_id, part, index, form)
+        return await submit(request, principal, plan_id, index)
 
     async def remove_item(
         request: Request,
@@ -670,8 +678,7 @@ def _item_routes(part: Part) -> None:
         index: Index,
         principal: Principal = Depends(current_principal),
     ) -> Response:
-        form = dict(await request.form())
-        return await run_in_threadpool(_save, request, principal, plan_id, part, index, form, True)
+        return await submit(request, principal, plan_id, index, remove=True)
 
     key = part.value
     if COLLECTIONS[key].single:
@@ -687,8 +694,7 @@ def _item_routes(part: Part) -> None:
         async def save_single(
             request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
         ) -> Response:
-            form = dict(await request.form())
-            return await run_in_threadpool(_save, request, principal, plan_id, part, 0, form)
+            return await submit(request, principal, plan_id, 0)
 
         router.add_api_route(
             base,

@@ -28,7 +28,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bettercare.app.analytics_store import CHARTS_LOCK, StoreState, StoreStatus, stores_of
 from bettercare.app.models import PlanRecord
-from bettercare.app.pages.returns import load_record
+from bettercare.app.pages.returns import authorized_record, load_record
 from bettercare.app.plans import plan_of
 from bettercare.app.security import Action, Principal, allowed, authorize, current_principal
 from bettercare.app.templating import render
@@ -91,16 +91,26 @@ def _preparing(
     return page
 
 
+def _pack_request(
+    request: Request, principal: Principal, plan_id: str
+) -> tuple[PlanRecord, StoreStatus, HTMLResponse | None]:
+    """The plan, if the caller may read its pack; its store; the page to show while preparing."""
+    record = load_record(request, plan_id)
+    may_read_pack(request, principal, record)
+    status = stores_of(request.app).status(record.id, record.version, plan_of(record))
+    if status.state is StoreState.PREPARING:
+        return record, status, _preparing(request, principal, record, status)
+    return record, status, None
+
+
 @router.get("/plans/{plan_id}/board-pack", response_class=HTMLResponse)
 def board_pack_html(
     request: Request, plan_id: str, principal: Principal = Depends(current_principal)
 ) -> Response:
     """The board pack as one self-contained HTML page (print it, or take the PDF)."""
-    record = load_record(request, plan_id)
-    may_read_pack(request, principal, record)
-    status = stores_of(request.app).status(record.id, record.version, plan_of(record))
-    if status.state is StoreState.PREPARING:
-        return _preparing(request, principal, record, status)
+    record, status, waiting = _pack_request(request, principal, plan_id)
+    if waiting is not None:
+        return waiting
     _, pack = board_pack(request, record, status)
     return HTMLResponse(pack.html)
 
@@ -110,11 +120,9 @@ def board_pack_pdf(
     request: Request, plan_id: str, principal: Principal = Depends(current_principal)
 ) -> Response:
     """The board pack as PDF (A4, WeasyPrint)."""
-    record = load_record(request, plan_id)
-    may_read_pack(request, principal, record)
-    status = stores_of(request.app).status(record.id, record.version, plan_of(record))
-    if status.state is StoreState.PREPARING:
-        return _preparing(request, principal, record, status)
+    record, status, waiting = _pack_request(request, principal, plan_id)
+    if waiting is not None:
+        return waiting
     key, pack = board_pack(request, record, status)
     pdfs: OrderedDict[tuple[Any, ...], bytes] = stores_of(request.app).memo("board_pack_pdfs")
     pdf = pdfs.get(key)
@@ -237,8 +245,8 @@ def model_page(
     from bettercare.analytics.metrics import MetricDataError
     from bettercare.analytics.modelling.errors import ModellingInputError
 
-    record = load_record(request, plan_id)
-    authorize(request, principal, Action.VIEW_METRICS, f"plan:{plan_id}:model", record.hwb_code)
+    target = f"plan:{plan_id}:model"
+    record = authorized_record(request, principal, plan_id, Action.VIEW_METRICS, target)
     plan = plan_of(record)
     stores = stores_of(request.app)
     status = stores.status(record.id, record.version, plan)

@@ -98,6 +98,15 @@ def load_record(request: Request, plan_id: str) -> PlanRecord:
     return record
 
 
+def authorized_record(
+    request: Request, principal: Principal, plan_id: str, action: Action, target: str = ""
+) -> PlanRecord:
+    """The stored plan (or 404), once ``principal`` may ``action`` on ``target`` (the plan)."""
+    record = load_record(request, plan_id)
+    authorize(request, principal, action, target or f"plan:{plan_id}", record.hwb_code)
+    return record
+
+
 def _quarters(plan: Plan) -> list[dict[str, Any]]:
     from bettercare.data.returns import return_label
 
@@ -155,8 +164,7 @@ def returns_page(
     """The plan's quarters: download each return; upload one back (editors)."""
     from bettercare.data.returns import ReturnError, return_label
 
-    record = load_record(request, plan_id)
-    authorize(request, principal, Action.VIEW_PLAN, f"plan:{plan_id}", record.hwb_code)
+    record = authorized_record(request, principal, plan_id, Action.VIEW_PLAN)
     shown = None
     if recorded:
         try:
@@ -178,8 +186,7 @@ def download_return(
     from bettercare.data.returns import ReturnError, quarter_in_plan
     from bettercare.reporting.returns import write_return
 
-    record = load_record(request, plan_id)
-    authorize(request, principal, Action.VIEW_PLAN, f"plan:{plan_id}", record.hwb_code)
+    record = authorized_record(request, principal, plan_id, Action.VIEW_PLAN)
     plan = plan_of(record)
     try:
         fy, q = parse_quarter_slug(quarter)
@@ -195,6 +202,27 @@ def download_return(
         content,
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _note(
+    request: Request,
+    principal: Principal,
+    action: str,
+    record: PlanRecord,
+    outcome: str,
+    detail: str,
+) -> None:
+    """Audit an upload or record attempt on ``record`` in a transaction of its own."""
+    audit.record_now(
+        request.app.state.sessions,
+        principal,
+        action,
+        f"plan:{record.id}",
+        outcome,
+        ip=client_ip(request),
+        hwb_code=record.hwb_code,
+        detail=detail,
     )
 
 
@@ -289,27 +317,14 @@ def upload_return(
     """Read an uploaded return and show it against the plan (nothing is saved)."""
     from bettercare.data.returns import ReturnError, read_return
 
-    record = load_record(request, plan_id)
-    target = f"plan:{plan_id}"
-    authorize(request, principal, Action.UPLOAD_RETURN, target, record.hwb_code)
+    record = authorized_record(request, principal, plan_id, Action.UPLOAD_RETURN)
     plan = plan_of(record)
     name = _upload_name(file)
-    sessions = request.app.state.sessions
-    ip = client_ip(request)
     with tempfile.TemporaryDirectory(prefix="bettercare-upload-") as tmp:
         path = Path(tmp) / "upload.xlsx"
         if not _copy_upload(file, path):
             message = f"{name}: larger than {MAX_RETURN_BYTES // 2**20} MB, the limit for a return"
-            audit.record_now(
-                sessions,
-                principal,
-                "upload_return",
-                target,
-                audit.INVALID,
-                ip=ip,
-                hwb_code=record.hwb_code,
-                detail=message,
-            )
+            _note(request, principal, "upload_return", record, audit.INVALID, message)
             return _page(request, principal, record, plan, status_code=413, error=message)
         problem: str | None = None
         try:
@@ -322,16 +337,7 @@ def upload_return(
                 f"{name}: could not be read as a return (not a workbook written by bettercare)"
             )
         if problem is not None:
-            audit.record_now(
-                sessions,
-                principal,
-                "upload_return",
-                target,
-                audit.INVALID,
-                ip=ip,
-                hwb_code=record.hwb_code,
-                detail=problem,
-            )
+            _note(request, principal, "upload_return", record, audit.INVALID, problem)
             return _page(request, principal, record, plan, status_code=422, error=problem)
     check = comparison(plan, report)
     report_json = report.model_dump_json(exclude_none=True)
@@ -341,15 +347,13 @@ def upload_return(
         "signature": signature(request, report_json),
         "version": record.version,
     }
-    audit.record_now(
-        sessions,
+    _note(
+        request,
         principal,
         "upload_return",
-        target,
+        record,
         audit.OK,
-        ip=ip,
-        hwb_code=record.hwb_code,
-        detail=f"{name}: {check['quarter']} read, {check['verdict']}; not recorded",
+        f"{name}: {check['quarter']} read, {check['verdict']}; not recorded",
     )
     return _page(request, principal, record, plan, check=check)
 
@@ -379,22 +383,19 @@ def record_return(
     """Record an uploaded return (as read and shown) as the plan's return for its quarter."""
     from bettercare.data.returns import ReturnError, quarter_in_plan
 
-    record = load_record(request, plan_id)
+    record = authorized_record(request, principal, plan_id, Action.UPLOAD_RETURN)
     target = f"plan:{plan_id}"
-    authorize(request, principal, Action.UPLOAD_RETURN, target, record.hwb_code)
     sessions = request.app.state.sessions
     ip = client_ip(request)
     # bytes: compare_digest refuses str with non-ASCII characters (a 500; found by schemathesis)
     if not hmac.compare_digest(signature(request, report).encode(), report_signature.encode()):
-        audit.record_now(
-            sessions,
+        _note(
+            request,
             principal,
             "record_return",
-            target,
+            record,
             audit.INVALID,
-            ip=ip,
-            hwb_code=record.hwb_code,
-            detail="return not as read by this server",
+            "return not as read by this server",
         )
         return _page(
             request,
@@ -431,16 +432,7 @@ def record_return(
             )
             db.commit()
     except StalePlan as exc:
-        audit.record_now(
-            sessions,
-            principal,
-            "record_return",
-            target,
-            audit.CONFLICT,
-            ip=ip,
-            hwb_code=record.hwb_code,
-            detail=str(exc),
-        )
+        _note(request, principal, "record_return", record, audit.CONFLICT, str(exc))
         current = load_record(request, plan_id)
         return _page(
             request,
@@ -453,16 +445,7 @@ def record_return(
         )
     except (ValidationError, ReturnError) as exc:
         first = str(exc).splitlines()[0]
-        audit.record_now(
-            sessions,
-            principal,
-            "record_return",
-            target,
-            audit.INVALID,
-            ip=ip,
-            hwb_code=record.hwb_code,
-            detail=first,
-        )
+        _note(request, principal, "record_return", record, audit.INVALID, first)
         return _page(
             request,
             principal,
