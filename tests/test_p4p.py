@@ -9,6 +9,7 @@ from bettercare.domain.p4p import (
     admissions_avoided,
     earned_to_date,
     performance_sum,
+    performance_sum_or_reason,
     planned_reduction,
     risk_exposure,
 )
@@ -180,3 +181,25 @@ def test_earned_is_capped_pro_rata(make_plan):
     assert (r.linked_to_date, r.earned, r.retained) == (Decimal("38367.50"), Decimal("38367.50"), 0)
     with pytest.raises(P4PError, match="1 to 12"):
         earned_to_date(_rutland_like(make_plan), 13, B, B)
+
+
+def test_sum_or_reason(make_plan):
+    plan = make_plan()
+    assert performance_sum_or_reason(plan) == (performance_sum(plan), None)
+
+    def no_section(d):
+        del d["performance"]
+
+    assert performance_sum_or_reason(make_plan(no_section)) == (
+        None,
+        "The plan has no payment-for-performance section.",
+    )
+
+    def no_reduction(d):
+        d["performance"].pop("baseline_admissions", None)
+        d["performance"].pop("planned_reduction", None)
+
+    value, reason = performance_sum_or_reason(make_plan(no_reduction))
+    assert value is None and reason
+    with pytest.raises(P4PError, match=reason.split(":")[-1].strip()[:20]):
+        performance_sum(make_plan(no_reduction))

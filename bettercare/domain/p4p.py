@@ -214,6 +214,16 @@ def performance_sum(plan: Plan) -> PerformanceSum:
     )
 
 
+def performance_sum_or_reason(plan: Plan) -> tuple[PerformanceSum | None, str | None]:
+    """:func:`performance_sum`, or None and why there is none (for pages that show either)."""
+    if plan.performance is None:
+        return None, "The plan has no payment-for-performance section."
+    try:
+        return performance_sum(plan), None
+    except P4PError as exc:
+        return None, str(exc)
+
+
 def baseline_to_date(perf: PerformanceFund, months_to_date: int) -> Decimal:
     """Baseline admissions pro rata: baseline / months in the baseline period x months elapsed.
 

@@ -56,7 +56,7 @@ from bettercare.analytics.scheme_impact import (
 )
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
-from bettercare.domain.p4p import P4PError, PerformanceSum, performance_sum
+from bettercare.domain.p4p import PerformanceSum, performance_sum_or_reason
 from bettercare.domain.plan import ConditionStatus, Plan
 from bettercare.domain.rules import check_plan, required_conditions
 from bettercare.reporting import charts
@@ -154,15 +154,6 @@ def html_to_pdf(html: str) -> bytes:
 
 
 # -- what the pages show -----------------------------------------------------------------------
-
-
-def _p4p(plan: Plan) -> tuple[PerformanceSum | None, str | None]:
-    if plan.performance is None:
-        return None, "The plan has no payment-for-performance section."
-    try:
-        return performance_sum(plan), None
-    except P4PError as exc:
-        return None, str(exc)
 
 
 def _schemes_to_date(schemes: pd.DataFrame) -> list[Any]:
@@ -335,7 +326,7 @@ def build_board_pack(
     found = list(check_plan(plan) if findings is None else findings)
     if linked is None and store is not None:
         linked = measure(plan, store, hwb_code=hwb_code)
-    p4p, p4p_note = _p4p(plan)
+    p4p, p4p_note = performance_sum_or_reason(plan)
     given = {c.id: c for c in plan.national_conditions}
     conditions = [(cid, given.get(cid)) for cid in required_conditions(plan)]
     conditions += [(c.id, c) for c in plan.national_conditions if c.id not in dict(conditions)]

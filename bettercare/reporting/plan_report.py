@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from bettercare.data.atomic import staged_directory
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
-from bettercare.domain.p4p import P4PError, PerformanceSum, performance_sum
+from bettercare.domain.p4p import performance_sum_or_reason
 from bettercare.domain.plan import Plan
 from bettercare.domain.rules import required_conditions
 from bettercare.reporting.rendering import data_uri, environment
@@ -97,21 +97,12 @@ def risk_heatmap(plan: Plan) -> list[list[dict[str, Any]]]:
     return grid
 
 
-def _p4p(plan: Plan) -> tuple[PerformanceSum | None, str | None]:
-    if plan.performance is None:
-        return None, "The plan has no payment-for-performance section."
-    try:
-        return performance_sum(plan), None
-    except P4PError as exc:
-        return None, str(exc)
-
-
 def render_plan(result: PlanResult) -> str:
     """The HTML page of one plan: budget, rules, P4P, risks and any extra sections."""
     plan = result.plan
     ctx: dict[str, Any] = {"r": result, "plan": plan, "Severity": Severity}
     if plan is not None:
-        p4p, p4p_note = _p4p(plan)
+        p4p, p4p_note = performance_sum_or_reason(plan)
         given = {c.id: c for c in plan.national_conditions}
         ctx |= {
             "budget_chart": budget_by_source_chart(plan),

@@ -29,7 +29,7 @@ from bettercare.app.security import Action, Principal, current_principal
 from bettercare.app.templating import render
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.money import format_gbp
-from bettercare.domain.p4p import P4PError, PerformanceSum, performance_sum
+from bettercare.domain.p4p import performance_sum_or_reason
 from bettercare.domain.plan import Plan
 
 if TYPE_CHECKING:
@@ -110,16 +110,6 @@ def _num(x: Any) -> float | None:
     return None if math.isnan(value) else value
 
 
-def plan_performance(plan: Plan) -> tuple[PerformanceSum | None, str | None]:
-    """The P4P sum at stake (the domain's calculation), or why there is none."""
-    if plan.performance is None:
-        return None, "The plan has no payment-for-performance section."
-    try:
-        return performance_sum(plan), None
-    except P4PError as exc:
-        return None, str(exc)
-
-
 def draw_charts(plan: Plan, linked: LinkedData) -> DashboardCharts:
     """Draw the dashboard's charts (called once, in the background, under CHARTS_LOCK)."""
     from bettercare.reporting import charts
@@ -169,7 +159,7 @@ def draw_charts(plan: Plan, linked: LinkedData) -> DashboardCharts:
         if not linked.schemes.empty
         else None
     )
-    at_stake, _ = plan_performance(plan)
+    at_stake, _ = performance_sum_or_reason(plan)
     p4p = (
         scoped_svg(charts.p4p_svg(at_stake, linked.p4p), f"c{page}-p4p")
         if at_stake is not None
@@ -227,7 +217,7 @@ def metrics_page(
     stores = stores_of(request.app)
     status = stores.status(record.id, record.version, plan)
     linked = status.linked
-    at_stake, p4p_note = plan_performance(plan)
+    at_stake, p4p_note = performance_sum_or_reason(plan)
     board = status.charts.board if status.charts is not None else []
     store = stores.store
     page = render(
