@@ -151,6 +151,18 @@ class Variation(StrEnum):
         return self in (Variation.NEUTRAL_HIGH, Variation.NEUTRAL_LOW)
 
 
+#: Each variation in a word or two, for table cells (the CLI and the web dashboard).
+VARIATION_SHORT_LABEL: dict[str, str] = {
+    Variation.COMMON_CAUSE: "common cause",
+    Variation.IMPROVEMENT_HIGH: "improvement (high)",
+    Variation.IMPROVEMENT_LOW: "improvement (low)",
+    Variation.CONCERN_HIGH: "concern (high)",
+    Variation.CONCERN_LOW: "concern (low)",
+    Variation.NEUTRAL_HIGH: "special cause (high)",
+    Variation.NEUTRAL_LOW: "special cause (low)",
+}
+
+
 class Assurance(StrEnum):
     """The assurance icon (reference: consistent_pass / inconsistent / consistent_fail)."""
 

@@ -40,6 +40,7 @@ from bettercare.analytics.scheme_impact import (
     p4p_earned,
     scheme_impact,
 )
+from bettercare.analytics.spc import VARIATION_SHORT_LABEL
 from bettercare.data import safe_csv
 from bettercare.data.atomic import staged_entries
 from bettercare.data.plan_files import PlanFileError, load_plan
@@ -52,15 +53,6 @@ out = Console(width=160)
 err = Console(stderr=True)
 
 RAG_STYLE = {"GREEN": "green", "AMBER": "yellow", "RED": "red"}
-SPC_ICON = {
-    "common_cause": "common cause",
-    "special_cause_improvement_high": "improvement (high)",
-    "special_cause_improvement_low": "improvement (low)",
-    "special_cause_concern_high": "concern (high)",
-    "special_cause_concern_low": "concern (low)",
-    "special_cause_neutral_high": "special cause (high)",
-    "special_cause_neutral_low": "special cause (low)",
-}
 
 
 def register(root: typer.Typer) -> None:
@@ -199,7 +191,7 @@ def metrics(
             _fmt(r.actual),
             _fmt(r.planned),
             f"[{RAG_STYLE.get(rag, 'white')}]{rag}[/]",
-            SPC_ICON.get(r.spc_signal, "—") if isinstance(r.spc_signal, str) else "—",
+            VARIATION_SHORT_LABEL.get(r.spc_signal, "—") if isinstance(r.spc_signal, str) else "—",
             (r.spc_assurance or "—").replace("_", " ") if isinstance(r.spc_assurance, str) else "—",
         )
     out.print(table)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from bettercare.analytics.spc import VARIATION_SHORT_LABEL
 from bettercare.app.analytics_store import StoreState, stores_of
 from bettercare.app.pages.returns import authorized_record
 from bettercare.app.plans import plan_of
@@ -44,15 +45,6 @@ router = APIRouter()
 
 #: Seconds between reloads while the metrics are being prepared.
 REFRESH_SECONDS = 5
-SPC_SIGNAL = {
-    "common_cause": "common cause",
-    "special_cause_improvement_high": "improvement (high)",
-    "special_cause_improvement_low": "improvement (low)",
-    "special_cause_concern_high": "concern (high)",
-    "special_cause_concern_low": "concern (low)",
-    "special_cause_neutral_high": "special cause (high)",
-    "special_cause_neutral_low": "special cause (low)",
-}
 _ID = re.compile(r'\bid="([^"]+)"')
 _REF = re.compile(r'(url\(#|href="#)([^)"]+)')
 _chart_ids = itertools.count(1)
@@ -146,7 +138,7 @@ def draw_charts(plan: Plan, linked: LinkedData) -> DashboardCharts:
                         "actual": _num(r.actual),
                         "planned": _num(r.planned),
                         "rag": r.rag if isinstance(r.rag, str) else None,
-                        "signal": SPC_SIGNAL.get(str(r.spc_signal), "")
+                        "signal": VARIATION_SHORT_LABEL.get(str(r.spc_signal), "")
                         if isinstance(r.spc_signal, str)
                         else "",
                     }
@@ -241,7 +233,7 @@ def metrics_page(
         p4p=linked.p4p if linked is not None else None,
         partner_names={p.id: p.name for p in plan.partners},
         reported=reported_returns(plan),
-        spc_signal=SPC_SIGNAL,
+        spc_signal=VARIATION_SHORT_LABEL,
         gbp=format_gbp,
         num=number,
         all_schemes=ALL_SCHEMES,
