@@ -12,13 +12,19 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bettercare.domain.text import printable
+
 EXIT_ERROR = 2
 err = Console(stderr=True)
 
 
 def fail(message: str) -> typer.Exit:
-    """Print ``error: <message>`` on stderr; return the exit (code 2) for the caller to raise."""
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    """Print ``error: <message>`` on stderr; return the exit (code 2) for the caller to raise.
+
+    Control characters (from file names or file content quoted in the message) are shown
+    as escapes, so a message cannot move the cursor or recolour the terminal.
+    """
+    err.print(f"[red]error:[/red] {escape(printable(message))}", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_ERROR)
 
 

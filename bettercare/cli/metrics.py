@@ -41,6 +41,7 @@ from bettercare.analytics.scheme_impact import (
     scheme_impact,
 )
 from bettercare.analytics.spc import VARIATION_SHORT_LABEL
+from bettercare.cli.common import fail
 from bettercare.data import safe_csv
 from bettercare.data.atomic import staged_entries
 from bettercare.data.plan_files import PlanFileError, load_plan
@@ -67,11 +68,6 @@ def write_charts(pva: pd.DataFrame, folder: Path) -> int:
     for metric, png in pngs:
         (folder / f"{metric}.png").write_bytes(png)
     return len(pngs)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(EXIT_ERROR)
 
 
 def scheme_reference_notes(activity: pd.DataFrame, plan: Plan) -> list[str]:
@@ -136,17 +132,17 @@ def metrics(
 ) -> None:
     """Compute the BCF metrics, compare with the plan and write metrics.parquet/csv."""
     if not math.isfinite(amber) or amber < 0:
-        raise _fail(f"--amber-tolerance must be a finite percentage >= 0, not {amber}")
+        raise fail(f"--amber-tolerance must be a finite percentage >= 0, not {amber}")
     if out_dir.exists() and not out_dir.is_dir():
-        raise _fail(f"--out {out_dir} is a file, not a directory")
+        raise fail(f"--out {out_dir} is a file, not a directory")
     if grain not in GRAINS:
-        raise _fail(f"grain '{grain}' is not one of {', '.join(GRAINS)}")
+        raise fail(f"grain '{grain}' is not one of {', '.join(GRAINS)}")
     if backend not in BACKENDS:
-        raise _fail(f"backend '{backend}' is not one of {', '.join(BACKENDS)}")
+        raise fail(f"backend '{backend}' is not one of {', '.join(BACKENDS)}")
     try:
         the_plan = load_plan(plan)
     except PlanFileError as exc:
-        raise _fail("; ".join(str(f) for f in exc.findings)) from None
+        raise fail("; ".join(str(f) for f in exc.findings)) from None
     notes: list[str] = []
     try:
         actuals = compute_metrics(store, grain, backend=backend, period=period)
@@ -171,10 +167,10 @@ def metrics(
         vs_plan = compare_with_plan(capacity, the_plan.capacity_demand, code)
         notes += scheme_reference_notes(activity, the_plan)
     except (MetricDataError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except duckdb.Error as exc:  # a damaged store: one line, not a traceback
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise _fail(f"store {store} could not be read: {first}") from None
+        raise fail(f"store {store} could not be read: {first}") from None
     for w in [*actuals.attrs.get("warnings", []), *notes]:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False, soft_wrap=True)
 
@@ -223,7 +219,7 @@ def metrics(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _fail(f"cannot create --out {out_dir}: {exc.strerror or exc}") from None
+        raise fail(f"cannot create --out {out_dir}: {exc.strerror or exc}") from None
     plan_cols = [c for c in pva.columns if c not in actuals.columns or c == "metric"]
     plan_cols = [c for c in plan_cols if c not in ("name",)]
     merged = actuals.merge(

@@ -20,10 +20,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bettercare.cli.plan import EXIT_INVALID, display_path, load_or_exit
+from bettercare.cli.common import fail
+from bettercare.cli.plan import display_path, load_or_exit
 from bettercare.data.returns import STATUS_LABELS, ReturnError, parse_quarter, read_return
 from bettercare.domain.money import format_gbp
-from bettercare.domain.text import printable
 from bettercare.reporting.returns import write_return
 
 app = typer.Typer(help="BCF quarterly and year-end returns (XLSX).", no_args_is_help=True)
@@ -34,11 +34,6 @@ err = Console(stderr=True)
 def register(root: typer.Typer) -> None:
     """Add ``bettercare return`` to the root command."""
     root.add_typer(app, name="return")
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(printable(message))}", soft_wrap=True)
-    return typer.Exit(EXIT_INVALID)
 
 
 @app.command("write")
@@ -53,7 +48,7 @@ def write(
         fy, q = parse_quarter(quarter)
         report = write_return(the_plan, fy, q, out_file)
     except (ReturnError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     blank = "" if the_plan.quarter_report(fy, q) else " (blank: the plan records no figures)"
     out.print(
         f"wrote {display_path(out_file)}: {fy} Q{q} return for {escape(the_plan.hwb.name)}, "
@@ -73,7 +68,7 @@ def read(
     try:
         report = read_return(file, the_plan)
     except ReturnError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_yaml:
         data = json.loads(report.model_dump_json(exclude_none=True))
         typer.echo(yaml.safe_dump([data], sort_keys=False, allow_unicode=True), nl=False)

@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bettercare.cli.common import fail
 from bettercare.data.plan_files import PlanFileError, load_plan
 from bettercare.data.synth import (
     PRESETS,
@@ -24,11 +24,6 @@ from bettercare.data.synth.generator import FORMATS, check_years
 from bettercare.data.synth.params import NOISE_LEVELS, format_validation_error
 
 _err = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def synth(
@@ -72,11 +67,11 @@ def synth(
         typer.echo(json.dumps(json_schema(), indent=2))
         return
     if fmt not in FORMATS:
-        raise _fail(f"unknown --format '{fmt}' (known: {', '.join(FORMATS)})")
+        raise fail(f"unknown --format '{fmt}' (known: {', '.join(FORMATS)})")
     if hwb.strip().lower() not in PRESETS:
-        raise _fail(f"unknown --hwb '{hwb}' (known: {', '.join(PRESETS)})")
+        raise fail(f"unknown --hwb '{hwb}' (known: {', '.join(PRESETS)})")
     if noise is not None and noise not in NOISE_LEVELS:
-        raise _fail(f"unknown --noise '{noise}' (known: {', '.join(NOISE_LEVELS)})")
+        raise fail(f"unknown --noise '{noise}' (known: {', '.join(NOISE_LEVELS)})")
     try:
         params = load_params(params_file, preset=hwb)
         if population is not None:
@@ -86,15 +81,15 @@ def synth(
         if noise is not None:
             params = params.model_copy(update={"noise": NOISE_LEVELS[noise]})
     except PlanFileError as exc:
-        raise _fail("; ".join(str(f) for f in exc.findings)) from None
+        raise fail("; ".join(str(f) for f in exc.findings)) from None
     except ParamsError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except ValidationError as exc:  # --population out of range
-        raise _fail(format_validation_error(exc, "--population")) from None
+        raise fail(format_validation_error(exc, "--population")) from None
     try:
         years = check_years(years)
     except ValueError as exc:
-        raise _fail(f"--years: {exc}") from None
+        raise fail(f"--years: {exc}") from None
     if print_params:
         typer.echo(params.model_dump_json(indent=2))
         return
@@ -119,7 +114,7 @@ def synth(
         try:
             result = generate(params, years, seed, out, progress=step, fmt=fmt)
         except ValueError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         bar.advance(task)
         bar.update(task, description="done")
 
