@@ -43,11 +43,23 @@ def render(
 
 
 def hwb_label(request: Request, code: str | None) -> str:
-    """An HWB's name for people to read (its code when the board is unknown)."""
+    """An HWB's name for people to read (its code when the board is unknown).
+
+    Names are never edited, so each is read from the database once per app (the header
+    of every page shows one).
+    """
     if not code:
         return ""
-    from bettercare.app.models import Hwb
+    state = request.app.state
+    names: dict[str, str] | None = getattr(state, "hwb_names", None)
+    if names is None:
+        names = state.hwb_names = {}
+    if code not in names:
+        from bettercare.app.models import Hwb
 
-    with request.app.state.sessions() as db:
-        row = db.get(Hwb, code)
-    return row.name if row is not None else code
+        with request.app.state.sessions() as db:
+            row = db.get(Hwb, code)
+        if row is None:
+            return code
+        names[code] = row.name
+    return names[code]
