@@ -32,6 +32,7 @@ from bettercare.analytics.metrics.base import (
     Context,
     MetricSpec,
     count_by_period,
+    emergency,
     in_window,
     rate_output,
     with_hwb,
@@ -73,7 +74,7 @@ def build(ctx: Context) -> ir.Table:
     """Emergency admissions for chronic ACSC per 100,000 (all ages), per HWB and period."""
     s = ctx.table("hospital_spells")
     s = s.filter(
-        s.admission_method == "non_elective",
+        emergency(s),
         is_chronic_acsc(s.primary_diagnosis),
         in_window(ctx, s.admission_date),
     )

@@ -150,6 +150,17 @@ def check_grain(grain: str) -> None:
         raise ValueError(f"grain '{grain}' is not one of {', '.join(GRAINS)}")
 
 
+#: ``hospital_spells.admission_method`` of a non-elective admission (every SUS+/HES
+#: admission method but elective 11-13, as mapped at ingest by
+#: bettercare/data/national/codes/admission_method.py).
+EMERGENCY = "non_elective"
+
+
+def emergency(spells: ir.Table) -> ir.BooleanValue:
+    """True for emergency (non-elective) admissions: the one definition the metrics share."""
+    return spells.admission_method == EMERGENCY
+
+
 def in_window(ctx: Context, d: ir.DateValue) -> ir.BooleanValue:
     """True where date ``d`` is present and inside the context's period window."""
     cond = d.notnull()

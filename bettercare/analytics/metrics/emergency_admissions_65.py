@@ -28,6 +28,7 @@ from bettercare.analytics.metrics.base import (
     MetricSpec,
     age_on,
     count_by_period,
+    emergency,
     in_window,
     rate_output,
     with_hwb,
@@ -39,7 +40,7 @@ ID = "emergency_admissions_65"
 def build(ctx: Context) -> ir.Table:
     """Emergency admissions of people 65+ per 100,000 aged 65+, per HWB and period."""
     s = ctx.table("hospital_spells")
-    s = s.filter(s.admission_method == "non_elective", in_window(ctx, s.admission_date))
+    s = s.filter(emergency(s), in_window(ctx, s.admission_date))
     s = with_hwb(ctx, s, "birth_month")
     s = s.filter(age_on(s.birth_month, s.admission_date) >= 65)
     counts = count_by_period(s, "admission_date", ctx.grain)

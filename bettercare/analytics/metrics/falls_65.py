@@ -31,6 +31,7 @@ from bettercare.analytics.metrics.base import (
     MetricSpec,
     age_on,
     count_by_period,
+    emergency,
     in_window,
     rate_output,
     with_hwb,
@@ -43,7 +44,7 @@ def build(ctx: Context) -> ir.Table:
     """Emergency admissions due to falls of people aged 65+, per 100,000 aged 65+."""
     s = ctx.table("hospital_spells")
     s = s.filter(
-        s.admission_method == "non_elective",
+        emergency(s),
         s.injury_due_to_fall,
         in_window(ctx, s.admission_date),
     )

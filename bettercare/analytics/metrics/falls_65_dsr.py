@@ -37,6 +37,7 @@ from bettercare.analytics.metrics.base import (
     MetricSpec,
     age_on,
     count_by_period,
+    emergency,
     in_window,
     population_denominator,
     with_hwb,
@@ -69,7 +70,7 @@ def build(ctx: Context) -> ir.Table:
     """Directly age-standardised falls admissions 65+ per 100,000, per HWB and period."""
     s = ctx.table("hospital_spells")
     s = s.filter(
-        s.admission_method == "non_elective",
+        emergency(s),
         s.injury_due_to_fall,
         in_window(ctx, s.admission_date),
     )

@@ -26,6 +26,7 @@ from bettercare.analytics.metrics.base import (
     Context,
     MetricSpec,
     count_by_period,
+    emergency,
     in_window,
     rate_output,
     with_hwb,
@@ -37,7 +38,7 @@ ID = "non_elective_admissions"
 def build(ctx: Context) -> ir.Table:
     """Non-elective admissions by admission date, as a count and per 100,000 residents."""
     s = ctx.table("hospital_spells")
-    s = s.filter(s.admission_method == "non_elective", in_window(ctx, s.admission_date))
+    s = s.filter(emergency(s), in_window(ctx, s.admission_date))
     counts = count_by_period(with_hwb(ctx, s), "admission_date", ctx.grain)
     return rate_output(ctx, ID, counts, "all ages", 100_000.0)
 

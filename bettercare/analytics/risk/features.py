@@ -28,9 +28,9 @@ Emergency admission: a hospital spell with ``admission_method = 'non_elective'``
 definition of the BCF non-elective admissions metric
 (:mod:`bettercare.analytics.metrics.non_elective_admissions`); a falls admission adds
 ``injury_due_to_fall`` as the falls metric does (:mod:`bettercare.analytics.metrics.falls_65`,
-here at any adult age). Those modules hold the definitions as Ibis filters over whole
-periods, not as a reusable predicate, so the two conditions are restated here, in
-:data:`EMERGENCY_SQL` and :data:`FALL_SQL`, and must change with them.
+here at any adult age). The features are one SQL query, so :data:`EMERGENCY_SQL` writes
+the metrics' shared definition (:data:`bettercare.analytics.metrics.base.EMERGENCY`) as
+SQL; :data:`FALL_SQL` must change with the falls metric.
 
 Outcome (with ``outcome=True``): ``admitted`` = at least one emergency admission in the 12
 months from ``d`` (``[d, d + 1 year)``). People who die before the outcome window ends
@@ -54,6 +54,7 @@ import pandas as pd
 
 from bettercare.analytics.engine import open_store, store_tables
 from bettercare.analytics.metrics import MetricDataError
+from bettercare.analytics.metrics.base import EMERGENCY
 
 #: Age bands of the risk model and its fairness tables (adults only).
 RISK_AGE_BANDS: tuple[str, ...] = (
@@ -75,7 +76,7 @@ _BAND_LOW = np.array([18, 30, 40, 50, 60, 65, 70, 75, 80, 85, 90])
 REQUIRED_TABLES: tuple[str, ...] = ("residents", "hospital_spells", "social_care_services")
 
 #: Emergency admission, as :mod:`bettercare.analytics.metrics.non_elective_admissions`.
-EMERGENCY_SQL = "admission_method = 'non_elective'"
+EMERGENCY_SQL = f"admission_method = '{EMERGENCY}'"
 #: Falls admission (given an emergency admission), as :mod:`~bettercare.analytics.metrics.falls_65`.
 FALL_SQL = "injury_due_to_fall"
 
