@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -27,7 +28,9 @@ from bettercare.analytics.peers import (
     AreaFigure,
     Benchmark,
     Funnel,
+    FunnelPoint,
     funnel,
+    measure_of,
     quartiles,
     rank_among,
     weighted_value,
@@ -301,3 +304,43 @@ def funnel_for(
     ]
     target, _ = england_value(figures, metric, period)
     return funnel(metric, period, units, target=target, exact=exact)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One metric of a board among its peers: the benchmark and the funnel it sits on."""
+
+    benchmark: Benchmark
+    funnel: Funnel | None
+    point: FunnelPoint | None
+    note: str = ""
+
+
+def compare_board(
+    figures: pd.DataFrame,
+    hwb_code: str,
+    peers: Sequence[str],
+    areas: Mapping[str, HwbArea],
+    metrics: Iterable[str] | None = None,
+    period: str | None = None,
+) -> list[Comparison]:
+    """Every metric (or ``metrics``) of ``hwb_code`` in its latest year (or ``period``)."""
+    held = sorted(set(figures[figures.area_type == "hwb"].metric) & set(CATALOGUE))
+    wanted = [m for m in (metrics if metrics is not None else held) if m in held]
+    out = []
+    for metric in wanted:
+        when = period or latest_period(figures, metric)
+        if when is None:
+            continue
+        bench = benchmark(figures, metric, when, hwb_code, peers, areas)
+        fun: Funnel | None = None
+        note = ""
+        if measure_of(metric) is not None:
+            try:
+                fun = funnel_for(figures, metric, when)
+            except ValueError as exc:
+                note = str(exc)
+        else:
+            note = "no funnel: the metric is neither a percentage nor a rate per 100,000"
+        out.append(Comparison(bench, fun, fun.point(hwb_code) if fun else None, note))
+    return out

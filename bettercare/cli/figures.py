@@ -52,3 +52,160 @@ def load(
     )
     for why, n in sorted(summary.skipped.items()):
         out.print(f"skipped {n} row(s): {escape(why)}", highlight=False)
+
+
+def _figures_frame(figures_db: Path):  # type: ignore[no-untyped-def]
+    from bettercare.data.figures import read_figures
+
+    try:
+        return read_figures(figures_db)
+    except BettercareError as exc:
+        raise fail(str(exc)) from None
+
+
+def _board(plan: Path | None, hwb: str | None) -> tuple[str, str]:
+    """(HWB code, name) from --hwb or the plan's ONS code."""
+    from bettercare.data.geography import hwb_by_code
+    from bettercare.data.plan_files import PlanFileError, load_plan
+
+    name = ""
+    if plan is not None:
+        try:
+            the_plan = load_plan(plan)
+        except PlanFileError as exc:
+            raise fail("; ".join(str(f) for f in exc.findings)) from None
+        hwb = hwb or the_plan.hwb.ons_code
+        name = the_plan.hwb.name
+        if hwb is None:
+            raise fail(f"plan {plan} states no hwb.ons_code: name the board with --hwb CODE")
+    if hwb is None:
+        raise fail("name the board with --hwb CODE or --plan FILE")
+    area = hwb_by_code().get(hwb)
+    if area is None:
+        raise fail(f"--hwb '{hwb}' is not an HWB of England (data/defaults/hwb_england.csv)")
+    return hwb, name or area.hwb_name
+
+
+def _peers_of(hwb: str, peers_file: Path | None) -> list[str]:
+    from bettercare.data.figures.peer_groups import read_peer_groups, region_peers
+    from bettercare.data.geography import hwb_by_code
+
+    if peers_file is None:
+        return region_peers(hwb_by_code())[hwb]
+    try:
+        peers = read_peer_groups(peers_file)
+    except BettercareError as exc:
+        raise fail(str(exc)) from None
+    if hwb not in peers:
+        raise fail(f"{peers_file} names no peers for {hwb}")
+    return peers[hwb]
+
+
+def _num(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None else f"{x:,.{digits}f}"
+
+
+@app.command("peers")
+def peers(
+    plan: Path | None = typer.Option(None, "--plan", help="Plan file: its HWB is the board"),
+    hwb: str | None = typer.Option(None, "--hwb", help="HWB ONS code (instead of --plan)"),
+    figures_db: Path = typer.Option(
+        Path("bettercare-figures.duckdb"), "--figures-db", "--figures", help=FIGURES_DB_HELP
+    ),
+    peers_file: Path | None = typer.Option(
+        None, "--peers", help="Peer file (group,hwb_code or hwb_code,peer_code); default: region"
+    ),
+    metric: list[str] | None = typer.Option(None, "--metric", help="Only this metric (repeat)"),
+    period: str | None = typer.Option(None, "--period", help="Period (default: latest year)"),
+    out_dir: Path | None = typer.Option(None, "--out", help="Write funnel PNGs and peers.csv"),
+) -> None:
+    """The board against England, its region and its peers, with funnel plots."""
+    import pandas as pd
+    from rich.table import Table
+
+    from bettercare.analytics.published import compare_board
+    from bettercare.data import safe_csv
+    from bettercare.data.atomic import staged_entries
+    from bettercare.data.geography import hwb_by_code
+    from bettercare.domain.metrics import CATALOGUE
+    from bettercare.reporting.funnel import funnel_png
+
+    code, name = _board(plan, hwb)
+    for m in metric or []:
+        if m not in CATALOGUE:
+            raise fail(f"--metric '{m}' is not a bettercare metric id")
+    frame = _figures_frame(figures_db)
+    peer_codes = _peers_of(code, peers_file)
+    areas = hwb_by_code()
+    rows = compare_board(frame, code, peer_codes, areas, metric or None, period)
+    if not rows:
+        raise fail(f"{figures_db} holds no HWB figures for the metric(s) asked")
+    table = Table(title=f"{name} ({code}) among {len(peer_codes)} peers")
+    for col in (
+        "metric",
+        "period",
+        "value",
+        "England",
+        "region",
+        "peer median",
+        "best quartile",
+        "rank",
+        "funnel",
+    ):
+        table.add_column(col, justify="left" if col in ("metric", "period", "funnel") else "right")
+    records = []
+    for c in rows:
+        b = c.benchmark
+        band = c.point.band.value if c.point else (c.note or "—")
+        table.add_row(
+            b.metric,
+            b.period,
+            _num(b.value),
+            _num(b.england),
+            _num(b.region),
+            _num(b.peer_median),
+            _num(b.peer_best_quartile),
+            f"{b.rank} of {b.of}" if b.rank else "—",
+            band,
+        )
+        records.append(
+            {
+                **b.__dict__,
+                "funnel_band": band,
+                "funnel_adjustment": c.funnel.adjustment.value if c.funnel else None,
+            }
+        )
+    out.print(table)
+    if out_dir is not None:
+        names = {k: a.hwb_name for k, a in areas.items()}
+        try:
+            with staged_entries(out_dir) as staged:
+                safe_csv.to_csv(pd.DataFrame(records), staged / "peers.csv")
+                for c in rows:
+                    if c.funnel is not None:
+                        png = funnel_png(c.funnel, code, peer_codes, names)
+                        (staged / f"funnel_{c.benchmark.metric}.png").write_bytes(png)
+        except OSError as exc:
+            raise fail(f"cannot write --out {out_dir}: {exc.strerror or exc}") from None
+        out.print(f"wrote {out_dir / 'peers.csv'} and the funnel plots", highlight=False)
+
+
+@app.command("synth")
+def synth(
+    out_file: Path = typer.Option(Path("synthetic-publication.csv"), "--out"),
+    years: list[str] = typer.Option(["2022/23", "2023/24", "2024/25"], "--year"),
+    monthly: list[str] = typer.Option([], "--monthly-year", help="Years also given by month"),
+    seed: int = typer.Option(42, "--seed"),
+) -> None:
+    """Write a synthetic national publication for every HWB of England (no real data)."""
+    from bettercare.data.synth.publication import synthetic_publication, write_publication
+    from bettercare.domain.periods import validate_financial_year
+
+    try:
+        for y in [*years, *monthly]:
+            validate_financial_year(y)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    frame = synthetic_publication(years, seed=seed, monthly_years=monthly)
+    write_publication(out_file, frame)
+    out.print(f"wrote {len(frame)} figure(s) for {frame.area_code.nunique()} areas to {out_file}")

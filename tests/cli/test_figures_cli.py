@@ -22,3 +22,33 @@ def test_load_then_refuse_a_malformed_file(tmp_path: Path):
     assert r.exit_code == 2
     assert "row 2, column numerator" in r.output and "Traceback" not in r.output
     assert db.read_bytes() == before
+
+
+def test_synth_load_and_peers(tmp_path: Path):
+    pub = tmp_path / "pub.csv"
+    db = tmp_path / "f.duckdb"
+    r = runner.invoke(app, ["figures", "synth", "--out", str(pub), "--year", "2023/24"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["figures", "load", str(pub), "--figures-db", str(db)])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "peers"
+    r = runner.invoke(
+        app,
+        [
+            "figures",
+            "peers",
+            "--hwb",
+            "E06000017",
+            "--figures-db",
+            str(db),
+            "--metric",
+            "reablement_91_days",
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "Rutland (E06000017)" in r.output
+    assert (out / "funnel_reablement_91_days.png").read_bytes()[:4] == b"\x89PNG"
+    r = runner.invoke(app, ["figures", "peers", "--hwb", "E07000001", "--figures-db", str(db)])
+    assert r.exit_code == 2 and "not an HWB of England" in r.output
