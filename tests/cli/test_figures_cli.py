@@ -52,3 +52,38 @@ def test_synth_load_and_peers(tmp_path: Path):
     assert (out / "funnel_reablement_91_days.png").read_bytes()[:4] == b"\x89PNG"
     r = runner.invoke(app, ["figures", "peers", "--hwb", "E07000001", "--figures-db", str(db)])
     assert r.exit_code == 2 and "not an HWB of England" in r.output
+
+
+def test_metrics_from_published_figures_alone(tmp_path: Path):
+    db = tmp_path / "f.duckdb"
+    pub = tmp_path / "pub.csv"
+    # Marlbury plans 23,100 per 100,000 (per year) for 2025/26; published: 2,350 of 10,000
+    # = 23,500, worse by 1.7% -> AMBER (tolerance 2.5%).
+    pub.write_text(
+        BC
+        + "emergency_admissions_65,E06000017,2024/25,2380,10000,\n"
+        + "emergency_admissions_65,E06000017,2025/26,2350,10000,\n"
+    )
+    assert runner.invoke(app, ["figures", "load", str(pub), "--figures-db", str(db)]).exit_code == 0
+    out = tmp_path / "out"
+    plan = str(Path(__file__).parents[2] / "examples" / "marlbury_2025.yaml")
+    r = runner.invoke(
+        app,
+        [
+            "metrics",
+            "--plan",
+            plan,
+            "--figures",
+            str(db),
+            "--grain",
+            "year",
+            "--hwb",
+            "E06000017",
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "AMBER" in r.output and "published" in r.output
+    r = runner.invoke(app, ["metrics", "--plan", plan, "--figures", str(db), "--out", str(out)])
+    assert r.exit_code == 2 and "--hwb" in r.output
