@@ -209,3 +209,54 @@ def synth(
     frame = synthetic_publication(years, seed=seed, monthly_years=monthly)
     write_publication(out_file, frame)
     out.print(f"wrote {len(frame)} figure(s) for {frame.area_code.nunique()} areas to {out_file}")
+
+
+@app.command("goals")
+def goals(
+    plan: Path | None = typer.Option(None, "--plan", help="Plan file: its HWB and metrics"),
+    hwb: str | None = typer.Option(None, "--hwb", help="HWB ONS code (instead of --plan)"),
+    figures_db: Path = typer.Option(
+        Path("bettercare-figures.duckdb"), "--figures-db", "--figures", help=FIGURES_DB_HELP
+    ),
+    peers_file: Path | None = typer.Option(
+        None, "--peers", help="Peer file (group,hwb_code or hwb_code,peer_code); default: region"
+    ),
+    metric: list[str] | None = typer.Option(None, "--metric", help="Only this metric (repeat)"),
+) -> None:
+    """Goal options per metric: trajectory (SPC), peer median and best quartile, in people."""
+    from rich.table import Table
+
+    from bettercare.analytics.goals import goal_advice
+    from bettercare.data.geography import hwb_by_code
+
+    code, name = _board(plan, hwb)
+    frame = _figures_frame(figures_db)
+    wanted = list(metric) if metric else None
+    if wanted is None and plan is not None:
+        from bettercare.data.plan_files import load_plan
+
+        wanted = [m.metric for m in load_plan(plan).metrics] or None
+    advice = goal_advice(frame, code, _peers_of(code, peers_file), hwb_by_code(), wanted)
+    if not advice:
+        raise fail(f"{figures_db} holds no yearly figures for {code} to set goals from")
+    table = Table(title=f"{name} ({code}): goal options (the board decides)")
+    for col in ("metric", "latest", "option", "goal", "change", "for the board"):
+        table.add_column(
+            col, justify="left" if col in ("metric", "option", "for the board") else "right"
+        )
+    for a in advice:
+        first = True
+        for o in a.options:
+            people = (
+                f"{o.change_count:+,.0f} {a.counted} a year" if o.change_count is not None else "—"
+            )
+            table.add_row(
+                a.metric if first else "",
+                f"{a.latest:,.1f} ({a.latest_period})" if first else "",
+                o.basis,
+                f"{o.value:,.1f}",
+                f"{o.change:+,.1f}",
+                people,
+            )
+            first = False
+    out.print(table)

@@ -87,3 +87,21 @@ def test_metrics_from_published_figures_alone(tmp_path: Path):
     assert "AMBER" in r.output and "published" in r.output
     r = runner.invoke(app, ["metrics", "--plan", plan, "--figures", str(db), "--out", str(out)])
     assert r.exit_code == 2 and "--hwb" in r.output
+
+
+def test_goals_cli(tmp_path: Path):
+    db = tmp_path / "f.duckdb"
+    pub = tmp_path / "pub.csv"
+    rows = "".join(
+        f"reablement_91_days,E06000017,{y},{n},1000,\n"
+        for y, n in (("2022/23", 100), ("2023/24", 120), ("2024/25", 110))
+    ) + "".join(
+        f"reablement_91_days,{c},2024/25,{n},1000,\n"
+        for c, n in (("E06000015", 200), ("E06000016", 140), ("E06000018", 160))
+    )
+    pub.write_text(BC + rows)
+    assert runner.invoke(app, ["figures", "load", str(pub), "--figures-db", str(db)]).exit_code == 0
+    r = runner.invoke(app, ["figures", "goals", "--hwb", "E06000017", "--figures", str(db)])
+    assert r.exit_code == 0, r.output
+    # Rutland's Midlands peers present: 20, 14, 16 % -> median 16 = +5 points of 1,000
+    assert "peer median" in r.output and "+50 people at home" in r.output
