@@ -35,6 +35,11 @@ def serve(
     store: Path | None = typer.Option(
         None, help="Analytics store (DuckDB) for the metrics dashboard."
     ),
+    figures: Path | None = typer.Option(
+        None,
+        help="Figures database of published figures (`bettercare figures load`) for the "
+        "peers, goals and boards-side-by-side pages.",
+    ),
     examples: Path | None = typer.Option(
         None, help="Folder of plan YAML files loaded on first start (default: examples/)."
     ),
@@ -59,9 +64,12 @@ def serve(
         raise fail(f"{examples}: not a folder of plan files")
     if store is not None and not store.is_file():
         raise fail(f"{store}: no such analytics store")
+    if figures is not None and not figures.is_file():
+        raise fail(f"{figures}: no such figures database")
     settings = AppSettings(
         database_url=database,
         store=store,
+        figures=figures,
         examples_dir=examples,
         cookie_secure=secure_cookies,
         demo=demo,
