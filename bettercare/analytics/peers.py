@@ -2,7 +2,7 @@
 
 Owns the statistics of comparing one board with others on a published or measured
 metric. It does not read files (peer lists: :mod:`bettercare.data.figures.peer_groups`;
-figures: :mod:`bettercare.data.figures`) nor draw (``reporting/funnel.py``).
+figures: :mod:`bettercare.data.figures`) nor draw (``reporting/charts.py``: ``funnel_svg``).
 
 **Funnel plots** (Spiegelhalter DJ, "Funnel plots for comparing institutional
 performance", *Statistics in Medicine* 2005;24:1185-1202): for a target ``theta0`` and a

@@ -128,7 +128,7 @@ def peers(
     from bettercare.data.atomic import staged_entries
     from bettercare.data.geography import hwb_by_code
     from bettercare.domain.metrics import CATALOGUE
-    from bettercare.reporting.funnel import funnel_png
+    from bettercare.reporting.charts import funnel_png
 
     code, name = _board(plan, hwb)
     for m in metric or []:

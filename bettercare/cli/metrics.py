@@ -183,6 +183,7 @@ def metrics(
     if store is None and figures is None:
         raise fail("give --store (linked data) and/or --figures (published figures)")
     notes: list[str] = []
+    code: str | None
     try:
         if store is not None:
             actuals = compute_metrics(store, grain, backend=backend, period=period)
@@ -200,6 +201,7 @@ def metrics(
                     "whose published figures to use with --hwb CODE"
                 )
             actuals = pd.DataFrame(columns=["metric", "hwb_code", "period", "breakdown"])
+        assert code is not None  # resolved from the store or --hwb / the plan above
         if figures is not None:
             actuals = _with_published(actuals, figures, code, grain, period, store is not None)
             notes += [w for w in actuals.attrs.get("warnings", []) if w not in notes]

@@ -352,7 +352,7 @@ def _care_coverage(rows: Sequence[CoverageRow]) -> list[dict[str, Any]]:
 
 def _funnel_charts(linked: LinkedData) -> list[tuple[str, str]]:
     """(metric name, funnel SVG data URI) for each compared metric with a funnel."""
-    from bettercare.reporting.funnel import funnel_svg
+    from bettercare.reporting.charts import funnel_svg
 
     areas = hwb_by_code()
     names = {c: a.hwb_name for c, a in areas.items()}

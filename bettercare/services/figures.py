@@ -92,7 +92,7 @@ def board_figures(
     from bettercare.analytics.goals import goal_advice
     from bettercare.analytics.published import compare_board
     from bettercare.data.figures.peer_groups import region_peers
-    from bettercare.reporting.funnel import funnel_svg
+    from bettercare.reporting.charts import funnel_svg
 
     try:
         frame = _read(figures)

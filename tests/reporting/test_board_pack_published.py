@@ -44,7 +44,7 @@ def test_a_figures_file_alone_drives_the_board_pack(figures_db):
 
 def test_a_plan_without_an_ons_code_needs_the_hwb(figures_db):
     plan = load_plan(EXAMPLES / "marlbury_2025.yaml")
-    with pytest.raises(BoardPackError, match="states no hwb.ons_code"):
+    with pytest.raises(BoardPackError, match=r"states no hwb\.ons_code"):
         measure(plan, figures=figures_db)
 
 

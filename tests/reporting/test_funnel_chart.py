@@ -1,5 +1,5 @@
 from bettercare.analytics.peers import AreaFigure, funnel
-from bettercare.reporting.funnel import funnel_svg
+from bettercare.reporting.charts import funnel_svg
 
 
 def test_funnel_svg_is_labelled_and_names_the_board():
