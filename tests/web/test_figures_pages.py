@@ -55,3 +55,23 @@ def test_icb_view_of_an_editor_is_their_board_only(with_figures, login):
 def test_anonymous_is_sent_to_sign_in(with_figures, client):
     r = client.get("/figures/icb", headers={"accept": "text/html"}, follow_redirects=False)
     assert r.status_code == 303
+
+
+def test_the_dashboard_runs_on_published_figures_alone(figures_db, tmp_path):
+    from bettercare.app.analytics_store import AnalyticsStores, StoreState
+    from bettercare.data.plan_files import load_plan
+
+    from .conftest import EXAMPLES
+
+    plan = load_plan(EXAMPLES / "leicestershire_2016.yaml")
+    # a board with no synthetic preset and no store: only the published figures
+    hwb = plan.hwb.model_copy(update={"ons_code": "E06000018"})
+    plan = plan.model_copy(update={"hwb": hwb})
+    stores = AnalyticsStores(None, tmp_path, figures=figures_db)
+    status = stores.wait("nottingham", 1, plan, timeout=120)
+    stores.shutdown()
+    assert status.state is StoreState.READY, status.message
+    assert status.linked.source == "published" and not status.synthetic
+    year = status.linked.pva["year"]
+    row = year[(year.metric == "reablement_91_days") & (year.period == "2016/17")].iloc[0]
+    assert row.source == "published" and row.rag in ("RED", "AMBER", "GREEN")
