@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -105,3 +106,25 @@ def test_goals_cli(tmp_path: Path):
     assert r.exit_code == 0, r.output
     # Rutland's Midlands peers present: 20, 14, 16 % -> median 16 = +5 points of 1,000
     assert "peer median" in r.output and "+50 people at home" in r.output
+
+
+def test_demo_shows_the_plan_among_its_peers(tmp_path: Path):
+    examples = Path(__file__).parents[2] / "examples"
+    r = runner.invoke(
+        app,
+        [
+            "demo",
+            "--plans-only",
+            "--figures",
+            "--examples",
+            str(examples),
+            "--out",
+            str(tmp_path / "out"),
+            "--work",
+            str(tmp_path / "work"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert re.search(r"among \d+ peers \(synthetic publication\)", r.output)
+    assert (tmp_path / "work" / "figures.duckdb").is_file()
+    assert list((tmp_path / "out" / "figures").glob("funnel_*.png"))
