@@ -260,3 +260,66 @@ def goals(
             )
             first = False
     out.print(table)
+
+
+@app.command("boards")
+def boards(
+    plan: list[Path] = typer.Option(..., "--plan", help="Plan file (repeat for each board)"),
+    figures_db: Path | None = typer.Option(
+        None, "--figures-db", "--figures", help="Figures database: metrics against plan"
+    ),
+    region: str | None = typer.Option(None, "--region", help="Only this NHS region"),
+    out_file: Path | None = typer.Option(None, "--out", help="Write the report as CSV"),
+) -> None:
+    """Several boards side by side (the ICB's or region's view) from their plan files."""
+    from rich.table import Table
+
+    from bettercare.data.atomic import staged_file
+    from bettercare.data.plan_files import PlanFileError, load_plan
+    from bettercare.reporting.boards import PlanEntry, boards_side_by_side, icb_csv
+
+    entries = []
+    for path in plan:
+        try:
+            p = load_plan(path)
+        except PlanFileError as exc:
+            raise fail("; ".join(str(f) for f in exc.findings)) from None
+        code = p.hwb.ons_code or p.hwb.name
+        title = f"{p.hwb.name} BCF plan {', '.join(p.financial_years)}"
+        entries.append(PlanEntry(p, p.plan_id, title, code, str(p.status)))
+    frame = _figures_frame(figures_db) if figures_db is not None else None
+    view = boards_side_by_side(entries, frame, region)
+    table = Table(title=f"Boards side by side{f': {region}' if region else ''}")
+    for col in (
+        "region",
+        "board",
+        "year",
+        "funding",
+        "pooled budget",
+        "metrics G/A/R",
+        "returns",
+        "status",
+    ):
+        table.add_column(col)
+    for name, rows in view.regions:
+        for r in rows:
+            table.add_row(
+                name,
+                f"{r.hwb_name} ({r.hwb_code})",
+                r.financial_year,
+                f"£{r.funding_total:,.0f}",
+                f"£{r.pooled_budget:,.0f}" if r.pooled_budget is not None else "—",
+                "/".join(str(r.rag.get(k, 0)) for k in ("GREEN", "AMBER", "RED"))
+                if r.rag
+                else (r.metrics_note or "—"),
+                ", ".join(r.returns) or "none",
+                r.state,
+            )
+    out.print(table)
+    if out_file is not None:
+        try:
+            with staged_file(out_file, ".csv") as staged:
+                staged.write_text(icb_csv(view), encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"cannot write --out {out_file}: {exc.strerror or exc}") from None
+        out.print(f"wrote {out_file}", highlight=False)

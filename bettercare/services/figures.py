@@ -9,7 +9,7 @@ return view models; the routes in ``app/pages/figures.py`` only parse and render
 * :func:`icb_view`: several boards side by side (plans, spend by funding stream,
   metrics against plan from published figures, returns submitted, assurance status),
   grouped by NHS region; assurers and admins see every board, others only their own;
-* :func:`icb_csv`: the same as a CSV report.
+* :func:`~bettercare.reporting.boards.icb_csv`: the same as a CSV report (re-exported).
 
 The figures themselves are the analytics layer's (:mod:`bettercare.analytics.published`,
 :mod:`bettercare.analytics.goals`); the charts reporting's.
@@ -17,12 +17,8 @@ The figures themselves are the analytics layer's (:mod:`bettercare.analytics.pub
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +27,7 @@ from bettercare.app.security import EVERY_HWB, Action, Principal, allowed
 from bettercare.data.geography import hwb_by_code
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.errors import BettercareError, NotPermitted
+from bettercare.reporting.boards import IcbView, PlanEntry, boards_side_by_side, icb_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -117,73 +114,16 @@ def board_figures(
     return view
 
 
-# -- the ICB's and the region's view ----------------------------------------------------------
-
-
-@dataclass
-class BoardRow:
-    """One plan in the view across boards."""
-
-    plan_id: str
-    title: str
-    hwb_code: str
-    hwb_name: str
-    nhs_region: str
-    state: str
-    assurance: str
-    financial_year: str
-    funding: dict[str, Decimal]  # funding stream -> amount, in financial_year
-    funding_total: Decimal
-    pooled_budget: Decimal | None  # agreed (else minimum) pooled budget in financial_year
-    scheme_total: Decimal
-    returns: list[str]  # quarters reported, e.g. "2025/26 Q1"
-    rag: dict[str, int]  # RAG -> metrics, latest judged period, from published figures
-    metrics_note: str = ""
-
-
-@dataclass
-class IcbView:
-    """Boards side by side, grouped by NHS region."""
-
-    regions: list[tuple[str, list[BoardRow]]]
-    streams: list[str]
-    message: str = ""
-    scope: str = ""
-
-
-def _rag_counts(
-    plan_rows: pd.DataFrame | None, plan: object, code: str
-) -> tuple[dict[str, int], str]:
-    from bettercare.analytics.performance import latest
-    from bettercare.analytics.published import plan_vs_published, published_actuals
-    from bettercare.domain.plan import Plan
-
-    assert isinstance(plan, Plan)
-    if plan_rows is None:
-        return {}, "no published figures"
-    try:
-        pva = plan_vs_published(published_actuals(plan_rows, [code]), plan, hwb_code=code)
-    except ValueError as exc:
-        return {}, str(exc)
-    counts: Counter[str] = Counter()
-    judged: set[str] = set()
-    for grain in ("month", "quarter", "year"):
-        frame = pva.get(grain)
-        if frame is None or frame.empty:
-            continue
-        rows = latest(frame[frame.rag.notna()])
-        for metric, rag in zip(rows.metric, rows.rag, strict=True):
-            if metric not in judged:
-                judged.add(metric)
-                counts[str(rag)] += 1
-    return dict(counts), "" if judged else "no plan metric judged on the published figures"
+# -- the ICB's and the region's view: reporting/boards.py, scoped here ---------------
 
 
 def icb_view(
     db: Session, principal: Principal, figures: Path | None, region: str | None = None
 ) -> IcbView:
-    """The plans the principal may see, side by side, by NHS region (``region`` only)."""
-    areas = hwb_by_code()
+    """The plans the principal may see, side by side, by NHS region (``region`` only).
+
+    Assurers and admins see every board; everyone else only their own HWB's plans.
+    """
     frame = None
     message = ""
     if figures is not None:
@@ -193,98 +133,13 @@ def icb_view(
             message = str(exc)
     else:
         message = NO_FIGURES
-    by_region: dict[str, list[BoardRow]] = defaultdict(list)
-    streams: set[str] = set()
-    for record in list_plans(db):
-        if not allowed(principal, Action.VIEW_PLAN, record.hwb_code):
-            continue
-        plan = plan_of(record)
-        area = areas.get(record.hwb_code)
-        nhs_region = area.nhs_region if area else "(not an HWB of England)"
-        if region is not None and nhs_region != region:
-            continue
-        funded = sorted({f.financial_year for f in plan.funding if f.amount is not None})
-        fy = funded[-1] if funded else sorted(plan.financial_years)[-1]
-        funding: dict[str, Decimal] = defaultdict(Decimal)
-        for f in plan.funding:
-            if f.financial_year == fy and f.amount is not None:
-                funding[str(f.source)] += f.amount
-        streams.update(funding)
-        hwb_rows = None
-        if frame is not None and area is not None:
-            hwb_rows = frame[frame.area_code == record.hwb_code]
-        rag, note = _rag_counts(hwb_rows, plan, record.hwb_code) if area else ({}, "")
-        by_region[nhs_region].append(
-            BoardRow(
-                plan_id=record.id,
-                title=record.title,
-                hwb_code=record.hwb_code,
-                hwb_name=area.hwb_name if area else plan.hwb.name,
-                nhs_region=nhs_region,
-                state=record.state,
-                assurance=record.assurance_outcome or "",
-                financial_year=fy,
-                funding=dict(funding),
-                funding_total=sum(funding.values(), Decimal(0)),
-                pooled_budget=plan.agreed_pooled_budget.get(fy)
-                or plan.minimum_pooled_budget.get(fy),
-                scheme_total=plan.scheme_total(fy),
-                returns=[f"{q.financial_year} Q{q.quarter}" for q in plan.quarterly_reports],
-                rag=rag,
-                metrics_note=note,
-            )
-        )
+    entries = [
+        PlanEntry(plan_of(r), r.id, r.title, r.hwb_code, r.state, r.assurance_outcome or "")
+        for r in list_plans(db)
+        if allowed(principal, Action.VIEW_PLAN, r.hwb_code)
+    ]
     scope = "every board" if principal.role in EVERY_HWB else "your board"
-    return IcbView(sorted(by_region.items()), sorted(streams), message, scope)
+    return boards_side_by_side(entries, frame, region, message, scope)
 
 
-def icb_csv(view: IcbView) -> str:
-    """The view across boards as a CSV report (one row per plan)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(
-        [
-            "nhs_region",
-            "hwb_code",
-            "hwb_name",
-            "plan_id",
-            "state",
-            "assurance",
-            "financial_year",
-            *[f"funding_{s}" for s in view.streams],
-            "funding_total",
-            "pooled_budget",
-            "scheme_total",
-            "returns_submitted",
-            "metrics_green",
-            "metrics_amber",
-            "metrics_red",
-        ]
-    )
-    for region, rows in view.regions:
-        for r in rows:
-            writer.writerow(
-                [
-                    region,
-                    r.hwb_code,
-                    _safe(r.hwb_name),
-                    r.plan_id,
-                    r.state,
-                    r.assurance,
-                    r.financial_year,
-                    *[r.funding.get(s, "") for s in view.streams],
-                    r.funding_total,
-                    r.pooled_budget if r.pooled_budget is not None else "",
-                    r.scheme_total,
-                    " ".join(r.returns),
-                    r.rag.get("GREEN", 0),
-                    r.rag.get("AMBER", 0),
-                    r.rag.get("RED", 0),
-                ]
-            )
-    return buf.getvalue()
-
-
-def _safe(text: str) -> str:
-    """Text a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+__all__ = ["BoardFigures", "IcbView", "board_figures", "icb_csv", "icb_view"]

@@ -128,3 +128,26 @@ def test_demo_shows_the_plan_among_its_peers(tmp_path: Path):
     assert re.search(r"among \d+ peers \(synthetic publication\)", r.output)
     assert (tmp_path / "work" / "figures.duckdb").is_file()
     assert list((tmp_path / "out" / "figures").glob("funnel_*.png"))
+
+
+def test_boards_cli_writes_the_report(tmp_path: Path):
+    examples = Path(__file__).parents[2] / "examples"
+    out = tmp_path / "boards.csv"
+    r = runner.invoke(
+        app,
+        [
+            "figures",
+            "boards",
+            "--plan",
+            str(examples / "rutland_2014.yaml"),
+            "--plan",
+            str(examples / "central_lancashire_2015.yaml"),
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    rows = out.read_text().splitlines()
+    assert [line.split(",")[0] for line in rows[1:]] == ["Midlands", "North West"]
+    r = runner.invoke(app, ["figures", "boards", "--plan", str(tmp_path / "none.yaml")])
+    assert r.exit_code == 2
