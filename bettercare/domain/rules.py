@@ -567,8 +567,16 @@ def sign_off_rules(plan: Plan) -> SignOffRules:
 
 
 def submitted(plan: Plan) -> bool:
-    """Whether the plan has been submitted (a date, or a status only a submission sets)."""
-    return plan.date_submitted is not None or plan.status is not PlanStatus.DRAFT
+    """Whether the plan stands submitted: not a draft, and a submission date or status.
+
+    A draft (one returned for resubmission, too) is not, whatever dates it carries.
+    """
+    if plan.status is PlanStatus.DRAFT:
+        return False
+    return plan.date_submitted is not None or plan.status in (
+        PlanStatus.SUBMITTED,
+        PlanStatus.APPROVED,
+    )
 
 
 def _is_hwb_sign_off(plan: Plan, so: SignOff) -> bool:
