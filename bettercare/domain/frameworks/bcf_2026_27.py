@@ -15,6 +15,10 @@ Sources:
   Integration) Directions, the ICB allocations of the minimum NHS contribution to the
   BCF for 2026 to 2027 and the final local government finance settlement, April 2026 to
   March 2029.
+- LexisNexis local government Q&A digest (2026): alongside the framework, MHCLG
+  published its consultation response on a new, more evidence-based method of
+  allocating the Disabled Facilities Grant to local authorities from 2026-27, with
+  transitional protections (no allocation figure is modelled here).
 - Brighton & Hove HWB, Better Care Fund report of 3 March 2026: the BCF brings together
   ring-fenced ICB allocations and funding paid to local government, including the DFG
   and the Local Authority Better Care Fund (formerly the improved BCF).
@@ -47,6 +51,7 @@ FRAMEWORK = Framework(
         "Better Care Fund framework 2026 to 2027 (gov.uk, 17 February 2026)",
         "ICB allocations of the minimum NHS contribution to BCF for 2026 to 2027",
         "Brighton & Hove HWB, Better Care Fund report, 3 March 2026",
+        "MHCLG consultation response on DFG allocations from 2026-27 (LexisNexis digest)",
     ),
     unconfirmed=(
         "national conditions, objectives and metrics carried from 2025-26",
