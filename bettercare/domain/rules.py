@@ -420,8 +420,16 @@ def years_and_dates(plan: Plan) -> list[Finding]:
                     )
                 )
 
-    for name in ("minimum_pooled_budget", "agreed_pooled_budget", "protected_social_care"):
+    for name in (
+        "minimum_pooled_budget",
+        "agreed_pooled_budget",
+        "protected_social_care",
+        "admissions_avoided_total",
+    ):
         check_keys(getattr(plan, name), name)
+    if plan.section_75:
+        check_keys(plan.section_75.pooled_amount, "section_75.pooled_amount")
+        check_keys(plan.section_75.aligned_amount, "section_75.aligned_amount")
     for i, s in enumerate(plan.schemes):
         check_keys(s.spend, f"schemes[{i}].spend")
         check_keys(s.admissions_avoided, f"schemes[{i}].admissions_avoided")
@@ -1170,18 +1178,27 @@ def commissioners(plan: Plan) -> list[Finding]:
                     "commissioned",
                 )
             )
-    if first > icb_start:
-        for i, partner in enumerate(plan.partners):
-            if partner.type is PartnerType.CCG:
-                out.append(
-                    _f(
-                        "commissioners",
-                        W,
-                        f"partners[{i}].type",
-                        f"{partner.name} is a CCG in a {plan.financial_years[0]} plan: CCGs "
-                        "were abolished on 1 July 2022 (type: icb)",
-                    )
+    for i, partner in enumerate(plan.partners):
+        if partner.type is PartnerType.ICB and first < icb_start:
+            out.append(
+                _f(
+                    "commissioners",
+                    W,
+                    f"partners[{i}].type",
+                    f"{partner.name} is an ICB in a {plan.financial_years[0]} plan: ICBs "
+                    "were established on 1 July 2022 (type: ccg)",
                 )
+            )
+        if first > icb_start and partner.type is PartnerType.CCG:
+            out.append(
+                _f(
+                    "commissioners",
+                    W,
+                    f"partners[{i}].type",
+                    f"{partner.name} is a CCG in a {plan.financial_years[0]} plan: CCGs "
+                    "were abolished on 1 July 2022 (type: icb)",
+                )
+            )
     return out
 
 

@@ -290,3 +290,16 @@ def test_early_submission_refused_without_the_chief_executives(make_2026):
     result = take_step(make_2026(unsigned), State.AGREED, Step.SUBMIT, None, DAY)
     assert not result.allowed
     assert any("ICB's chief executive" in f.message for f in result.errors)
+
+
+def test_icb_partner_before_july_2022_and_years_of_new_fields(base_2026):
+    d = moved(base_2026, "2021/22")
+    plan = Plan.model_validate(d)
+    assert any(
+        f.path == "partners[1].type" and "ICB" in f.message for f in found(plan, "commissioners")
+    )
+    d = copy.deepcopy(base_2026)
+    d["admissions_avoided_total"] = {"2025/26": 10}
+    d["section_75"]["pooled_amount"]["2027/28"] = 1
+    paths = {f.path for f in found(Plan.model_validate(d), "years-and-dates", Severity.ERROR)}
+    assert {"admissions_avoided_total.2025/26", "section_75.pooled_amount.2027/28"} <= paths
