@@ -16,6 +16,7 @@ named in ``attrs['warnings']``.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -343,4 +344,55 @@ def compare_board(
         else:
             note = "no funnel: the metric is neither a percentage nor a rate per 100,000"
         out.append(Comparison(bench, fun, fun.point(hwb_code) if fun else None, note))
+    return out
+
+
+@dataclass(frozen=True)
+class MeasuredStatus:
+    """A metric's latest judged period against plan (for a return's metric section)."""
+
+    metric: str
+    period: str
+    actual: float
+    planned: float
+    rag: str
+    source: str
+
+    @property
+    def narrative(self) -> str:
+        """One line a return can carry: what was measured, against what, from where."""
+        return (
+            f"{self.source} figures, {self.period}: {self.actual:,.1f} against "
+            f"{self.planned:,.1f} planned ({self.rag})"
+        )
+
+
+def measured_statuses(
+    pva: Mapping[str, pd.DataFrame], until: dt.date | None = None
+) -> dict[str, MeasuredStatus]:
+    """Per metric, the latest period judged against plan (ending by ``until``).
+
+    The finest grain judged wins (month, then quarter, then year), as on the board pack.
+    """
+    out: dict[str, MeasuredStatus] = {}
+    for grain in GRAINS:
+        frame = pva.get(grain)
+        if frame is None or frame.empty:
+            continue
+        judged = frame[frame.rag.notna()]
+        if until is not None:
+            judged = judged[[period_span(str(p)).end <= until for p in judged.period]]
+        for metric, rows in judged.groupby("metric", sort=True):
+            if str(metric) in out:
+                continue
+            rows = rows.assign(_end=[period_span(str(p)).end for p in rows.period])
+            last = rows.sort_values("_end").iloc[-1]
+            out[str(metric)] = MeasuredStatus(
+                str(metric),
+                str(last.period),
+                float(last.actual),
+                float(last.planned),
+                str(last.rag),
+                str(last.get(SOURCE, STORE)),
+            )
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 import yaml
@@ -24,6 +25,7 @@ from bettercare.cli.common import fail
 from bettercare.cli.plan import display_path, load_or_exit
 from bettercare.data.returns import STATUS_LABELS, ReturnError, parse_quarter, read_return
 from bettercare.domain.money import format_gbp
+from bettercare.domain.plan import Plan
 from bettercare.reporting.returns import write_return
 
 app = typer.Typer(help="BCF quarterly and year-end returns (XLSX).", no_args_is_help=True)
@@ -36,17 +38,48 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="return")
 
 
+def _measured(plan: Plan, figures: Path, hwb: str | None, fy: str, q: int) -> dict[str, Any]:
+    """The plan's metrics judged on the published figures, up to the end of the quarter."""
+    from bettercare.analytics.published import (
+        measured_statuses,
+        plan_vs_published,
+        published_actuals,
+    )
+    from bettercare.data.figures import read_figures
+    from bettercare.domain.periods import period_span
+    from bettercare.errors import BettercareError
+
+    code = hwb or plan.hwb.ons_code
+    if code is None:
+        raise fail(f"plan for {plan.hwb.name} states no hwb.ons_code: name it with --hwb CODE")
+    try:
+        pva = plan_vs_published(
+            published_actuals(read_figures(figures), [code]), plan, hwb_code=code
+        )
+    except (BettercareError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    return dict(measured_statuses(pva, period_span(f"{fy} Q{q}").end))
+
+
 @app.command("write")
 def write(
     plan: Path = typer.Option(..., "--plan", help="Plan file (YAML)"),
     quarter: str = typer.Option(..., "--quarter", help="Quarter, e.g. '2025/26 Q2' (Q4: year-end)"),
     out_file: Path = typer.Option(..., "--out", help="XLSX file to write"),
+    figures: Path | None = typer.Option(
+        None,
+        "--figures",
+        help="Figures database (`bettercare figures load`): a blank return's metric "
+        "statuses are suggested from the published figures up to the quarter's end",
+    ),
+    hwb: str | None = typer.Option(None, "--hwb", help="HWB code for --figures (default: plan's)"),
 ) -> None:
     """Write a quarter's return for a plan as XLSX."""
     the_plan = load_or_exit(plan)
     try:
         fy, q = parse_quarter(quarter)
-        report = write_return(the_plan, fy, q, out_file)
+        measured = _measured(the_plan, figures, hwb, fy, q) if figures is not None else None
+        report = write_return(the_plan, fy, q, out_file, measured)
     except (ReturnError, OSError) as exc:
         raise fail(str(exc)) from None
     blank = "" if the_plan.quarter_report(fy, q) else " (blank: the plan records no figures)"

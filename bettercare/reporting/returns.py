@@ -16,8 +16,10 @@ leaves half a return. The layout is modelled on the national template; see
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Font, PatternFill  # type: ignore[import-untyped]
@@ -50,27 +52,51 @@ from bettercare.domain.plan import (
     QuarterReport,
 )
 
+if TYPE_CHECKING:  # the analytics (pandas) are not loaded to write a return
+    from bettercare.analytics.published import MeasuredStatus
+
 _INPUT = PatternFill("solid", fgColor="FFF2CC")  # cells the HWB fills in (template colour key)
 _BOLD = Font(bold=True)
 
 
-def build_return(plan: Plan, fy: str, quarter: int) -> QuarterReport:
-    """The report for a quarter: as recorded in the plan, else a blank one to fill in."""
+def build_return(
+    plan: Plan,
+    fy: str,
+    quarter: int,
+    measured: Mapping[str, MeasuredStatus] | None = None,
+) -> QuarterReport:
+    """The report for a quarter: as recorded in the plan, else a blank one to fill in.
+
+    ``measured`` (:func:`bettercare.analytics.published.measured_statuses`, from the store
+    or published figures): a blank return's metric statuses are suggested from it, GREEN
+    as on track and AMBER or RED as not on track, with a one-line narrative saying the
+    figure, the plan value and the source; the HWB reviews them before submitting.
+    """
     quarter_in_plan(plan, fy, quarter)
     recorded = plan.quarter_report(fy, quarter)
     if recorded is not None:
         return recorded
     fw = framework_for_years(plan.financial_years)
     metric_ids = list(fw.national_metrics) if fw else [m.metric for m in plan.metrics]
+    measured = measured or {}
     condition_ids = list(fw.condition_ids()) if fw else [c.id for c in plan.national_conditions]
     return QuarterReport(
         financial_year=fy,
         quarter=quarter,
         actual_spend={s.reference: None for s in plan.schemes if fy in s.spend or s.sources},
-        metrics=[
-            MetricReturn(metric=m, status=MetricReturnStatus.DATA_NOT_AVAILABLE) for m in metric_ids
-        ],
+        metrics=[_suggested(m, measured.get(m)) for m in metric_ids],
         conditions=[ConditionReturn(id=c, confirmed=None) for c in condition_ids],
+    )
+
+
+def _suggested(metric: str, status: MeasuredStatus | None) -> MetricReturn:
+    if status is None:
+        return MetricReturn(metric=metric, status=MetricReturnStatus.DATA_NOT_AVAILABLE)
+    on_track = status.rag == "GREEN"
+    return MetricReturn(
+        metric=metric,
+        status=MetricReturnStatus.ON_TRACK if on_track else MetricReturnStatus.NOT_ON_TRACK,
+        narrative=status.narrative,
     )
 
 
@@ -79,9 +105,15 @@ def planned_to_date(annual: Decimal | None, quarter: int) -> Decimal | None:
     return None if annual is None else (annual * quarter / 4).quantize(Decimal("0.01"))
 
 
-def write_return(plan: Plan, fy: str, quarter: int, out: str | Path) -> QuarterReport:
+def write_return(
+    plan: Plan,
+    fy: str,
+    quarter: int,
+    out: str | Path,
+    measured: Mapping[str, MeasuredStatus] | None = None,
+) -> QuarterReport:
     """Write the quarter's return to ``out`` (XLSX); return what was written."""
-    report = build_return(plan, fy, quarter)  # refuses a quarter outside the plan first
+    report = build_return(plan, fy, quarter, measured)  # refuses a quarter outside the plan
     out = Path(out)
     book = Workbook()
     _cover(book.active, plan, report)
