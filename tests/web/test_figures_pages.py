@@ -75,3 +75,29 @@ def test_the_dashboard_runs_on_published_figures_alone(figures_db, tmp_path):
     year = status.linked.pva["year"]
     row = year[(year.metric == "reablement_91_days") & (year.period == "2016/17")].iloc[0]
     assert row.source == "published" and row.rag in ("RED", "AMBER", "GREEN")
+
+
+def test_dashboard_page_from_published_figures(with_figures, login):
+    from bettercare.app.analytics_store import StoreState, stores_of
+    from bettercare.app.plans import import_plan
+    from bettercare.data.plan_files import load_plan
+
+    from .conftest import EXAMPLES
+
+    plan = load_plan(EXAMPLES / "leicestershire_2016.yaml")
+    plan = plan.model_copy(
+        update={
+            "plan_id": "nottingham_2016",
+            "hwb": plan.hwb.model_copy(update={"ons_code": "E06000018", "name": "Nottingham"}),
+        }
+    )
+    with with_figures.state.sessions() as db:
+        record = import_plan(db, plan, "test")
+        version = record.version
+        db.commit()
+    status = stores_of(with_figures).wait("nottingham_2016", version, plan, timeout=120)
+    assert status.state is StoreState.READY, status.message
+    r = login("assurer").get("/plans/nottingham_2016/metrics")
+    assert r.status_code == 200
+    assert "Measured on published figures (source: published)" in r.text
+    assert "<td>published</td>" in r.text

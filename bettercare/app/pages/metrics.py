@@ -141,6 +141,7 @@ def draw_charts(plan: Plan, linked: LinkedData) -> DashboardCharts:
                         "signal": VARIATION_SHORT_LABEL.get(str(r.spc_signal), "")
                         if isinstance(r.spc_signal, str)
                         else "",
+                        "source": str(getattr(r, "source", "store")),
                     }
                     for r in rows.itertuples()
                 ],
