@@ -324,8 +324,14 @@ def compare_board(
     areas: Mapping[str, HwbArea],
     metrics: Iterable[str] | None = None,
     period: str | None = None,
+    *,
+    exact: bool = False,
 ) -> list[Comparison]:
-    """Every metric (or ``metrics``) of ``hwb_code`` in its latest year (or ``period``)."""
+    """Every metric (or ``metrics``) of ``hwb_code`` in its latest year (or ``period``).
+
+    ``exact``: interpolated exact binomial / Poisson funnel limits (no overdispersion
+    adjustment) instead of the normal approximation.
+    """
     held = sorted(set(figures[figures.area_type == "hwb"].metric) & set(CATALOGUE))
     wanted = [m for m in (metrics if metrics is not None else held) if m in held]
     out = []
@@ -338,7 +344,7 @@ def compare_board(
         note = ""
         if measure_of(metric) is not None:
             try:
-                fun = funnel_for(figures, metric, when)
+                fun = funnel_for(figures, metric, when, exact=exact)
             except ValueError as exc:
                 note = str(exc)
         else:

@@ -52,6 +52,20 @@ def load(
     )
     for why, n in sorted(summary.skipped.items()):
         out.print(f"skipped {n} row(s): {escape(why)}", highlight=False)
+    from bettercare.data.figures import AreaType
+    from bettercare.data.geography import hwb_by_code
+
+    current = hwb_by_code()
+    unknown = sorted(
+        {r.area_code for r in result.rows if r.area_type is AreaType.HWB} - set(current)
+    )
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        out.print(
+            f"note: {len(unknown)} HWB code(s) not among England's current 153 HWBs (former "
+            f"authorities, or typing errors?), loaded as given: {shown}",
+            highlight=False,
+        )
 
 
 def _figures_frame(figures_db: Path):  # type: ignore[no-untyped-def]
@@ -118,6 +132,9 @@ def peers(
     metric: list[str] | None = typer.Option(None, "--metric", help="Only this metric (repeat)"),
     period: str | None = typer.Option(None, "--period", help="Period (default: latest year)"),
     out_dir: Path | None = typer.Option(None, "--out", help="Write funnel PNGs and peers.csv"),
+    exact: bool = typer.Option(
+        False, "--exact", help="Exact binomial/Poisson funnel limits (no overdispersion adjustment)"
+    ),
 ) -> None:
     """The board against England, its region and its peers, with funnel plots."""
     import pandas as pd
@@ -137,7 +154,7 @@ def peers(
     frame = _figures_frame(figures_db)
     peer_codes = _peers_of(code, peers_file)
     areas = hwb_by_code()
-    rows = compare_board(frame, code, peer_codes, areas, metric or None, period)
+    rows = compare_board(frame, code, peer_codes, areas, metric or None, period, exact=exact)
     if not rows:
         raise fail(f"{figures_db} holds no HWB figures for the metric(s) asked")
     table = Table(title=f"{name} ({code}) among {len(peer_codes)} peers")

@@ -191,3 +191,13 @@ def test_year_end_return_suggests_metric_status_from_published_figures(tmp_path:
     assert any(
         "published figures, 2025/26: 23,500.0 against 23,100.0 planned (AMBER)" in c for c in row
     )
+
+
+def test_load_notes_hwb_codes_not_in_the_current_list(tmp_path: Path):
+    pub = tmp_path / "pub.csv"
+    # E10000023: North Yorkshire County Council, abolished in April 2023
+    pub.write_text(BC + "emergency_admissions_65,E10000023,2019/20,100,1000,\n")
+    r = runner.invoke(app, ["figures", "load", str(pub), "--figures-db", str(tmp_path / "f.db")])
+    assert r.exit_code == 0, r.output
+    assert "1 HWB code(s) not among England's current 153 HWBs" in r.output
+    assert "E10000023" in r.output
