@@ -27,7 +27,6 @@ from bettercare.app.security import EVERY_HWB, Action, Principal, allowed
 from bettercare.data.geography import hwb_by_code
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.errors import BettercareError, NotPermitted
-from bettercare.reporting.boards import IcbView, PlanEntry, boards_side_by_side, icb_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
 
     from bettercare.analytics.goals import GoalAdvice
     from bettercare.analytics.peers import Benchmark
+    from bettercare.reporting.boards import IcbView
 
 NO_FIGURES = (
     "No published figures are configured: start the server with --figures PATH (a figures "
@@ -124,6 +124,9 @@ def icb_view(
 
     Assurers and admins see every board; everyone else only their own HWB's plans.
     """
+    # pandas and the analytics load here, not at server start
+    from bettercare.reporting.boards import PlanEntry, boards_side_by_side
+
     frame = None
     message = ""
     if figures is not None:
@@ -142,4 +145,8 @@ def icb_view(
     return boards_side_by_side(entries, frame, region, message, scope)
 
 
-__all__ = ["BoardFigures", "IcbView", "board_figures", "icb_csv", "icb_view"]
+def icb_csv(view: IcbView) -> str:
+    """The view across boards as a CSV report (:func:`bettercare.reporting.boards.icb_csv`)."""
+    from bettercare.reporting.boards import icb_csv as to_csv
+
+    return to_csv(view)
