@@ -103,6 +103,8 @@ class LinkedData:
     source: str = "store"
     #: the board among its peers, per plan metric (published figures only)
     comparisons: tuple[Comparison, ...] = ()
+    #: the peers compared with (HWB codes)
+    peer_codes: tuple[str, ...] = ()
 
 
 def measure(
@@ -133,6 +135,7 @@ def measure(
     )
     notes: list[str] = []
     comparisons: tuple[Comparison, ...] = ()
+    peer_codes: list[str] = []
     try:
         store_actuals: dict[str, pd.DataFrame] | None = None
         code = hwb_code or plan.hwb.ons_code
@@ -185,7 +188,16 @@ def measure(
         if given
     )
     return LinkedData(
-        str(name), code, pva, schemes, earned, tuple(notes), tolerance, source, comparisons
+        str(name),
+        code,
+        pva,
+        schemes,
+        earned,
+        tuple(notes),
+        tolerance,
+        source,
+        comparisons,
+        tuple(peer_codes),
     )
 
 
@@ -356,7 +368,7 @@ def _funnel_charts(linked: LinkedData) -> list[tuple[str, str]]:
 
     areas = hwb_by_code()
     names = {c: a.hwb_name for c, a in areas.items()}
-    peers = set(region_peers(areas).get(linked.hwb_code, []))
+    peers = set(linked.peer_codes)
     return [
         (
             CATALOGUE[c.benchmark.metric].name,

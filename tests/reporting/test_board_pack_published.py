@@ -52,3 +52,10 @@ def test_a_missing_figures_database_is_one_line(tmp_path):
     plan = load_plan(EXAMPLES / "leicestershire_2016.yaml")
     with pytest.raises(BoardPackError, match="no figures database"):
         measure(plan, figures=tmp_path / "none.duckdb")
+
+
+def test_a_given_peer_list_is_used(figures_db):
+    plan = load_plan(EXAMPLES / "leicestershire_2016.yaml")
+    linked = measure(plan, figures=figures_db, peers=["E06000016", "E06000017", "E06000018"])
+    assert linked.peer_codes == ("E06000016", "E06000017", "E06000018")
+    assert all(c.benchmark.peers == 3 for c in linked.comparisons)
