@@ -26,6 +26,7 @@ from bettercare.app.security import (
 )
 from bettercare.app.settings import AppSettings, default_examples_dir
 from bettercare.app.templating import render
+from bettercare.errors import BadInput
 
 # No request body is larger than this (a returns workbook or plan file is far smaller);
 # refused before any of it is read or spooled to disk.
@@ -88,7 +89,7 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
     await JSONResponse({"detail": "request body too large"}, 413)(scope, receive, send)
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(BadInput):
     """A streamed body went past :data:`MAX_BODY_BYTES`."""
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bettercare.app.models import ApiToken, User
+from bettercare.errors import NotPermitted
 
 
 class Role(StrEnum):
@@ -115,7 +116,7 @@ def allowed(principal: Principal, action: Action, hwb_code: str | None = None) -
     return principal.hwb_code == hwb_code
 
 
-class AccessDenied(Exception):
+class AccessDenied(NotPermitted):
     """Raised by :func:`authorize`; the app turns it into 401/403 (already audit-logged)."""
 
     def __init__(self, principal: Principal, action: str, target: str) -> None:
@@ -268,7 +269,7 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-class CsrfFailed(Exception):
+class CsrfFailed(NotPermitted):
     """An unsafe request made with the session cookie lacked the session's CSRF token."""
 
 

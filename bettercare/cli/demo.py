@@ -28,15 +28,13 @@ from bettercare.analytics.engine import (
     resolve_hwb,
     store_hwb_codes,
 )
-from bettercare.analytics.metrics import MetricDataError
 from bettercare.analytics.performance import plan_vs_actual
 from bettercare.analytics.pipeline import STEPS, run_synthetic
 from bettercare.analytics.scheme_impact import load_scheme_activity, p4p_earned, scheme_impact
-from bettercare.data.ingest import UsageError
 from bettercare.data.plan_files import validate_plan_file
-from bettercare.data.pseudonymise import PseudonymKeyError
 from bettercare.data.synth.presets import preset
 from bettercare.domain.plan import Plan
+from bettercare.errors import BadInput
 from bettercare.reporting.metrics_report import LinkedDataSummary, metrics_sections
 from bettercare.reporting.plan_report import PlanResult, write_report
 from bettercare.reporting.returns import write_latest_return
@@ -204,7 +202,7 @@ def demo(
         else:
             try:
                 target.extra_sections = linked_data(target.plan, work, population, seed)
-            except (MetricDataError, UsageError, PseudonymKeyError, ValueError, OSError) as exc:
+            except (BadInput, ValueError, OSError) as exc:
                 out.print(f"[red]error:[/red] linked data: {escape(str(exc))}", soft_wrap=True)
                 raise typer.Exit(2) from None
     index = write_report(out_dir, results)

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from bettercare.data import duck, identities, link_review, pseudonymise
 from bettercare.data.ingest import IngestResult, Outcome, UsageError, ingest, latest_linkage_report
+from bettercare.errors import BadInput
 
 console = Console()
 err = Console(stderr=True)
@@ -291,7 +292,7 @@ def _decide(
         if not chosen:
             raise link_review.ReviewError("give PAIR_ID(s) or --decisions FILE")
         n = link_review.decide(store, key, chosen)
-    except (link_review.ReviewError, pseudonymise.PseudonymKeyError) as exc:
+    except BadInput as exc:  # ReviewError, PseudonymKeyError
         err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"recorded {n} decision(s); applied on the next load of social care")

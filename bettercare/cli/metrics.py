@@ -32,7 +32,7 @@ from bettercare.analytics.engine import (
     store_hwb_codes,
     store_tables,
 )
-from bettercare.analytics.metrics import GRAINS, MetricDataError
+from bettercare.analytics.metrics import GRAINS
 from bettercare.analytics.performance import RagThresholds, latest, plan_vs_actual
 from bettercare.analytics.scheme_impact import (
     ALL_SCHEMES,
@@ -47,6 +47,7 @@ from bettercare.data.atomic import staged_entries
 from bettercare.data.plan_files import PlanFileError, load_plan
 from bettercare.domain.money import format_gbp
 from bettercare.domain.plan import Plan
+from bettercare.errors import BadInput
 from bettercare.reporting.metrics_report import metric_chart_pngs
 
 EXIT_ERROR = 2
@@ -166,7 +167,7 @@ def metrics(
         notes += capacity.attrs["warnings"]
         vs_plan = compare_with_plan(capacity, the_plan.capacity_demand, code)
         notes += scheme_reference_notes(activity, the_plan)
-    except (MetricDataError, ValueError) as exc:
+    except (BadInput, ValueError) as exc:
         raise fail(str(exc)) from None
     except duckdb.Error as exc:  # a damaged store: one line, not a traceback
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

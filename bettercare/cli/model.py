@@ -24,7 +24,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from bettercare.analytics.capacity_demand import capacity_demand_from_store, compare_with_plan
-from bettercare.analytics.metrics import MetricDataError
 from bettercare.analytics.modelling.errors import ModellingInputError
 from bettercare.analytics.modelling.impact import (
     PERCENTILES,
@@ -54,6 +53,7 @@ from bettercare.data.atomic import staged_entries
 from bettercare.data.plan_files import PlanFileError, load_plan
 from bettercare.data.synth.params import ParamsError, format_validation_error, read_params_file
 from bettercare.domain.money import format_gbp
+from bettercare.errors import BadInput
 from bettercare.reporting.modelling import (
     impact_charts,
     impact_section_html,
@@ -207,7 +207,7 @@ def impact(
     if store is not None:
         try:
             fitted, notes = fitted_from_store(store, the_plan, modelled_year(the_plan, the_params))
-        except (MetricDataError, ValueError, duckdb.Error) as exc:
+        except (BadInput, ValueError, duckdb.Error) as exc:
             raise _store_error(store, exc) from None
         for n in notes:
             _note(n)
@@ -374,7 +374,7 @@ def pathway(
             measured = capacity_demand_from_store(store)
         except ModellingInputError as exc:
             raise fail(f"{config}: {exc}") from None
-        except (MetricDataError, ValueError, duckdb.Error) as exc:
+        except (BadInput, ValueError, duckdb.Error) as exc:
             raise _store_error(store, exc) from None
         hwb = found.hwb_code
         _note(

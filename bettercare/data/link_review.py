@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from bettercare.data import duck, pseudonymise
+from bettercare.errors import BadInput
 
 DECISIONS = ("accept", "reject")
 REVIEW_COLUMNS = (
@@ -49,7 +50,7 @@ REVIEW_DDL = (
 )
 
 
-class ReviewError(ValueError):
+class ReviewError(BadInput):
     """A review command that cannot be carried out (one line, for the CLI)."""
 
 

@@ -36,6 +36,7 @@ from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.plan import Plan
 from bettercare.domain.rules import check_plan
 from bettercare.domain.text import printable
+from bettercare.errors import BadInput
 
 #: Real plans are tens of kilobytes; a file above this is refused before it is parsed.
 MAX_PLAN_BYTES = 10 * 1024 * 1024
@@ -78,7 +79,7 @@ _RULES = {
 }
 
 
-class PlanFileError(Exception):
+class PlanFileError(BadInput):
     """A plan file that cannot be read; ``findings`` says where and why."""
 
     def __init__(self, path: Path, findings: list[Finding]):
@@ -87,7 +88,7 @@ class PlanFileError(Exception):
         super().__init__("\n".join(str(f) for f in findings))
 
 
-class _LimitError(yaml.MarkedYAMLError):
+class _LimitError(yaml.MarkedYAMLError, BadInput):
     """A plan file beyond one of the reading limits (or a number too long to read)."""
 
     def __init__(self, rule: str, problem: str, mark: Any, path: str = ""):

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bettercare.errors import BadInput
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -34,7 +36,7 @@ MAX_KEY_FILE_BYTES = 4096
 _CHECK_LABEL = b"bettercare key check v1"
 
 
-class PseudonymKeyError(ValueError):
+class PseudonymKeyError(BadInput):
     """The pseudonymisation key is missing, weak, or kept in the wrong place."""
 
 

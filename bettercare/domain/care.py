@@ -21,6 +21,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bettercare.errors import BadInput
+
 
 class CarePlanStatus(StrEnum):
     """Status of a joint care plan (a subset of FHIR R4 ``RequestStatus``)."""
@@ -31,7 +33,7 @@ class CarePlanStatus(StrEnum):
     COMPLETED = "completed"
 
 
-class CareRecordError(ValueError):
+class CareRecordError(BadInput):
     """A care record breaks a register rule; ``field`` names the offending element."""
 
     def __init__(self, field_name: str, message: str) -> None:

@@ -34,6 +34,7 @@ from enum import StrEnum
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.plan import Plan, PlanStatus
 from bettercare.domain.rules import check_plan
+from bettercare.errors import Conflict
 
 
 class State(StrEnum):
@@ -99,7 +100,7 @@ TRANSITIONS: dict[Step, Transition] = {
 }
 
 
-class WorkflowError(Exception):
+class WorkflowError(Conflict):
     """A step that cannot be taken from the plan's state (or without an outcome)."""
 
 

@@ -55,6 +55,7 @@ import pandas as pd
 from bettercare.analytics.engine import open_store, store_tables
 from bettercare.analytics.metrics import MetricDataError
 from bettercare.analytics.metrics.base import EMERGENCY
+from bettercare.errors import BadInput
 
 #: Age bands of the risk model and its fairness tables (adults only).
 RISK_AGE_BANDS: tuple[str, ...] = (
@@ -97,7 +98,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
 ID_COLUMNS: tuple[str, ...] = ("person_id", "gp_practice", "hwb_code")
 
 
-class RiskDataError(ValueError):
+class RiskDataError(BadInput):
     """The store cannot answer a risk question (missing, too short, too few people)."""
 
 

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from bettercare.data.ingest import identifiers
 from bettercare.data.national import COMPANIONS, NATIONAL_FILES, OTHER_SUFFIX
 from bettercare.data.schema import FEEDS, FeedSpec
+from bettercare.errors import BadInput
 
 ROW = "_row"  # spreadsheet row number column added to every staged file
 SUFFIXES = (".csv", ".parquet")
@@ -52,7 +53,7 @@ class Issue:
     severity: str = "error"  # error: row quarantined / file rejected; warning: row loads
 
 
-class FileRejected(Exception):
+class FileRejected(BadInput):
     """The whole file is rejected; nothing from it is loaded."""
 
     def __init__(self, issues: list[Issue]):

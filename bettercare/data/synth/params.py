@@ -30,6 +30,7 @@ from pydantic import (
 from bettercare.data.plan_files import MAX_PLAN_BYTES, PlanFileError, read_yaml
 from bettercare.data.schema import AGE_BANDS, DTOC_REASON, HWB_CODE
 from bettercare.domain.plan import Plan
+from bettercare.errors import BadInput
 
 Share = Annotated[float, Field(ge=0, le=1)]
 PositiveRate = Annotated[float, Field(gt=0)]
@@ -361,7 +362,7 @@ class SynthParams(_Model):
         return SynthParams.model_validate(data)
 
 
-class ParamsError(ValueError):
+class ParamsError(BadInput):
     """A parameters file could not be read or validated; ``str()`` is one line."""
 
 
