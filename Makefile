@@ -3,14 +3,29 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Every package pinned (==): installs are reproducible; `make lock` refreshes the file.
+LOCK   := requirements-dev.lock
 
-.PHONY: demo test test-fast test-web test-browser lint typecheck bench bench-web clean
+.PHONY: demo test test-fast test-web test-browser lint typecheck bench bench-web lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r $(LOCK)
+	$(BIN)/pip install --quiet -e . --no-deps
 	touch $(STAMP)
+
+# Re-resolve the lock after a change to pyproject.toml's dependencies; pins already in the
+# file are kept unless a requirement forces a change (`make lock UPGRADE=--upgrade` to move
+# everything to the newest allowed). Uses uv (from PyPI) in its own small venv.
+UV := .venv-uv/bin/uv
+$(UV):
+	$(PYTHON) -m venv .venv-uv
+	.venv-uv/bin/pip install --quiet uv
+
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 \
+		$(UPGRADE) -o $(LOCK)
 
 demo: $(STAMP)
 	$(BIN)/bettercare demo --out out
@@ -49,4 +64,4 @@ bench-web: $(STAMP)
 	$(BIN)/python benchmarks/web_load.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .venv-uv out .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -44,6 +44,7 @@ COMMAND_MODULES: list[str] = [
     "metrics",
     "returns",
     "serve",
+    "db",
     "risk",
     "register",
     "model",

@@ -42,6 +42,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 
+from bettercare.analytics.risk import MODELS
 from bettercare.analytics.risk.features import (
     RiskDataError,
     coverage,
@@ -49,7 +50,7 @@ from bettercare.analytics.risk.features import (
     risk_store,
     years_before,
 )
-from bettercare.analytics.risk.model import MODELS, RiskModel, describe, fit
+from bettercare.analytics.risk.model import RiskModel, describe, fit
 
 #: The top shares of the population the evaluation flags (0.5%, 1%, 2%, 5%).
 TOP_SHARES: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05)
