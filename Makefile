@@ -30,19 +30,23 @@ lock: $(UV)
 demo: $(STAMP)
 	$(BIN)/bettercare demo --out out
 
+# Tests run in parallel (pytest-xdist, one worker per core); a module's tests stay on one
+# worker (--dist loadfile), so a module's Spark session or server starts once.
+XDIST := -n auto --dist loadfile
+
 # The full gate CI runs: lint (ruff check + format), the type checker, then every test
 # including Spark.
 test: lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(XDIST)
 
 # Quick lane while developing: no Spark, no slow integration tests.
 test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "not spark and not slow"
+	$(BIN)/pytest -q $(XDIST) -m "not spark and not slow"
 
 # The web app alone: its tests on SQLite and PostgreSQL (a private server is started and
 # stopped by the tests), schemathesis, and the browser tests in headless Chromium.
 test-web: $(STAMP)
-	$(BIN)/pytest -q tests/web tests/browser
+	$(BIN)/pytest -q $(XDIST) tests/web tests/browser
 
 # Browser tests only; screenshots of the main pages land in test-artifacts/screenshots/.
 test-browser: $(STAMP)

@@ -22,6 +22,9 @@ from bettercare.data.synth.world import I65, build_world
 from bettercare.pipelines.calibration import calibration_table
 from bettercare.pipelines.synthetic import run_synthetic
 
+#: end to end (real ingests, DuckDB stores, Splink, synthetic populations): seconds each
+pytestmark = pytest.mark.slow
+
 POPULATION = 200_000  # ~9 s: generate, ingest and link, compute
 YEARS = ["2015/16", "2016/17"]
 

@@ -14,6 +14,9 @@ from typer.testing import CliRunner
 from bettercare.cli.main import app
 from bettercare.data.schema import FEEDS
 
+#: end to end (real ingests, DuckDB stores, Splink, synthetic populations): seconds each
+pytestmark = pytest.mark.slow
+
 SPELL_COLS = FEEDS["hospital_spells"].column_names
 
 

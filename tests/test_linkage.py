@@ -6,11 +6,15 @@ import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from conftest import KEY, NHS, table_rows
 
 from bettercare.data import pseudonymise
 from bettercare.data.ingest import ingest
 from bettercare.data.linkage import probabilistic_link
+
+#: end to end (real ingests, DuckDB stores, Splink, synthetic populations): seconds each
+pytestmark = pytest.mark.slow
 
 D = dt.date
 
