@@ -1,5 +1,5 @@
-"""Safe ingest (issue 9): identifiers checked by value, opt-outs first, a private temp
-directory, nothing lost, odd files rejected alone; plausible dates (issue 8).
+"""Safe ingest: identifiers checked by value, opt-outs first, a private temp
+directory, nothing lost, odd files rejected alone; plausible dates.
 
 Every bad-input case checks that the store is unchanged (row count and content hash of
 every table) and, where identifiers are involved, scans every file the run wrote (store,
@@ -188,7 +188,7 @@ def test_swapped_identifier_column_rejects_the_file(
 def test_swapped_columns_exit_2_via_cli(store_copy: Path, tmp_path: Path, key_env: bytes) -> None:
     cols = FEEDS["social_care_services"].column_names
     rows = social_care_rows()
-    for r in rows:  # the case of issue 9: service_id and nhs_number headers swapped
+    for r in rows:  # the reported case: service_id and nhs_number headers swapped
         r[0], r[1] = r[1], r[0]
     d = one_file(tmp_path, "social_care_services", cols, rows)
     out = CliRunner().invoke(app, ["ingest", str(d), "--store", str(store_copy)])
@@ -376,7 +376,7 @@ def test_files_the_ingest_creates_are_private(tmp_path: Path) -> None:
         "store": 0o700,
         "s.duckdb": 0o600,
         "ingest_report.csv": 0o600,
-        "s.duckdb.linkage": 0o700,  # Splink's linkage charts (issue 16)
+        "s.duckdb.linkage": 0o700,  # Splink's linkage charts
     }
 
 

@@ -117,7 +117,7 @@ def test_identity_file_links_a_later_social_care_extract(
     assert linked["C7"] == pseudonymise.pseudonym(KEY.encode(), NHS[4])
 
 
-# --- issue 16: robust model, clerical review ----------------------------------------
+# --- robust model, clerical review ----------------------------------------
 
 
 def _population(n: int, seed: int = 7) -> pa.Table:

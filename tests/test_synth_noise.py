@@ -1,4 +1,4 @@
-"""The generator's identifier error model (issue 16): each kind appears at its level."""
+"""The generator's identifier error model: each kind appears at its level."""
 
 from __future__ import annotations
 

@@ -94,7 +94,7 @@ class BodyTooLarge(BadInput):
 
 
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
-ROUTERS += [fhir_router, care.router]  # issue 13: FHIR API, care coordination
+ROUTERS += [fhir_router, care.router]  # FHIR API, care coordination
 # webdash's monitoring pages go first: plans' /plans/{id}/{part}/{index} would catch them
 ROUTERS[:0] = [metrics.router, returns.router, reports.router]
 

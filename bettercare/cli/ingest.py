@@ -1,7 +1,7 @@
 """The ingest, key and linkage commands of the command line.
 
 ``bettercare ingest DIR``, ``bettercare key new PATH``, ``bettercare link report``,
-``bettercare link review list|accept|reject`` (clerical review, issue 16).
+``bettercare link review list|accept|reject`` (clerical review).
 """
 
 from __future__ import annotations

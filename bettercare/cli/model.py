@@ -1,4 +1,4 @@
-"""``bettercare model impact`` and ``bettercare model pathway``: the models of issue 14.
+"""``bettercare model impact`` and ``bettercare model pathway``: the two models.
 
 Parse, call :mod:`bettercare.analytics.modelling`, print, write. ``impact``: the
 probability that a plan's schemes meet its target, P4P earned and each partner's share of

@@ -1,4 +1,4 @@
-"""Clerical review of uncertain links (issue 16): the store's review list and decisions.
+"""Clerical review of uncertain links: the store's review list and decisions.
 
 A social care record whose best candidate resident has a match probability between the
 lower and upper thresholds (:class:`bettercare.data.linkage.Thresholds`) is not linked;

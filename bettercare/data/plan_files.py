@@ -4,7 +4,7 @@ Every problem is reported as a :class:`~bettercare.domain.findings.Finding` that
 the file, the line, the path inside the plan (``schemes[2].spend.2015/16``) and the
 rule, so a commissioner can find and fix it in the file.
 
-A plan file is untrusted input, so reading one is bounded (issue 9, "bounded input"):
+A plan file is untrusted input, so reading one is bounded ("bounded input"):
 at most :data:`MAX_PLAN_BYTES`, nesting at most :data:`MAX_DEPTH` deep, at most
 :data:`MAX_NODES` values with every use of a YAML alias counted in full (so a
 "billion laughs" file is refused after a fixed amount of work, before it is expanded),

@@ -121,7 +121,7 @@ def bits_per_character(text: str) -> float:
 def check_strength(text: str, source: str = "the key") -> None:
     """Refuse a weak key.
 
-    The measurable rule (issue 9):
+    The measurable rule:
 
     * at least :data:`MIN_KEY_BYTES` (32) bytes, i.e. room for 256 bits;
     * at least :data:`MIN_BITS_PER_CHARACTER` (3.0) bits of Shannon entropy per character,

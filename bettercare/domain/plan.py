@@ -78,7 +78,7 @@ class _Model(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
-        """Text is shown on terminals and in reports: no escape codes (issue 9)."""
+        """Text is shown on terminals and in reports: no escape codes."""
         found = _controls_in(value)
         if found:
             raise PydanticCustomError(
@@ -211,7 +211,7 @@ class Commissioner(StrEnum):
 class EffectRange(_Model):
     """A stated range of a scheme's admissions avoided in one year: ``low`` to ``high``.
 
-    Optional (issue 14): where a plan states how uncertain a scheme's effect is, the
+    Optional: where a plan states how uncertain a scheme's effect is, the
     scheme impact model (:mod:`bettercare.analytics.modelling`) draws it from this range
     rather than from its default uncertainty. ``low == high`` states a certain effect.
     """

@@ -1,6 +1,6 @@
 """The sign-off workflow of a BCF plan: draft to assured to quarterly monitoring.
 
-Issue 12 (seeds 000-004): partners agree the draft, the Health and Wellbeing Board
+The seeds 000-004: partners agree the draft, the Health and Wellbeing Board
 approves it, it is submitted to NHS England, which assures it with one of four outcomes;
 an assured plan moves on to quarterly returns. "Not approved" returns the plan to draft
 for resubmission. Each step names the permission it needs (the value of the web app's

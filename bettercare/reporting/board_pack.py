@@ -287,7 +287,7 @@ def _care_coverage(rows: Sequence[CoverageRow]) -> list[dict[str, Any]]:
 
 
 def _scheme_impact(plan: Plan) -> tuple[str | None, str | None]:
-    """The Monte Carlo section (issue 14) as HTML, or why the plan cannot be modelled."""
+    """The Monte Carlo section as HTML, or why the plan cannot be modelled."""
     from bettercare.analytics.modelling import ImpactParams, ModellingInputError, run_impact
     from bettercare.reporting.modelling import impact_charts, impact_section_html
 

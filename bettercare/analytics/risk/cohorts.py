@@ -1,4 +1,4 @@
-"""Local cohorts and risk tiers of the scored population (issue 13, part 3).
+"""Local cohorts and risk tiers of the scored population.
 
 Owns who is in which cohort and tier, the population scoring the web app and the care
 coordination register call (:func:`score_population`), and the aggregate counts by GP

@@ -1,4 +1,4 @@
-"""Evaluation of the risk models: train on one year, test on the next (issue 13, part 2).
+"""Evaluation of the risk models: train on one year, test on the next.
 
 Owns the performance measures and the temporal split; it does not own the features, the
 models, or how results are printed or drawn (``cli/risk.py``, ``reporting/risk.py``).

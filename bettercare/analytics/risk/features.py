@@ -1,6 +1,6 @@
 """Risk model features and outcome, one row per adult at an index date, from the store.
 
-Owns what the risk model sees about a person (issue 13, part 1) and how the outcome is
+Owns what the risk model sees about a person and how the outcome is
 defined; it does not own the model (:mod:`.model`), the evaluation (:mod:`.evaluate`) or
 the cohorts (:mod:`.cohorts`).
 

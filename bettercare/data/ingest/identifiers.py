@@ -1,8 +1,8 @@
 """Identifiers by value: which columns of a feed file hold NHS numbers, names or postcodes.
 
 Column names can lie (swapped headers, a shifted export): the ingest decides what a column
-holds by its values too, before anything of the file is written, and fails closed
-(issue 9). :func:`scan` returns one finding per suspicious column:
+holds by its values too, before anything of the file is written, and fails closed.
+:func:`scan` returns one finding per suspicious column:
 
 * ``identifier_in_column``: a column that is not declared as an identifier of that kind
   (:attr:`bettercare.data.schema.FeedSpec.identifier_kinds`) holds NHS numbers (valid

@@ -209,7 +209,8 @@ class EventRates(_Model):
 class Noise(_Model):
     """Identifier quality of the council social care feed (shares of council clients).
 
-    The error model of issue 16; each share is drawn independently per client record.
+    The identifier error model (for robust linkage); each share is drawn independently
+    per client record.
     Anchors from published English linkage-quality studies, the rest assumed (marked):
 
     * NHS number missing 15%, mistyped 2%: assumed, in line with councils' reported NHS

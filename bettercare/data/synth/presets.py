@@ -205,7 +205,7 @@ def _leicestershire() -> dict[str, Any]:
         "area": {
             "name": "Leicestershire",
             "hwb_code": "E10000018",
-            # Not in seeds: ONS mid-2016 ~680,000 (issue 3: "Leicestershire ~650-680k").
+            # Not in seeds: ONS mid-2016 ~680,000 ("Leicestershire ~650-680k").
             "population": 675_000,
             "postcode_districts": [
                 "LE7",
