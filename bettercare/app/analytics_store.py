@@ -281,6 +281,7 @@ class AnalyticsStores:
 
     def _ensure_synthetic(self, plan_id: str, plan: Plan) -> tuple[str, ...]:
         """The plan's demo store: reused when a finished one exists, else generated."""
+        from bettercare.data.file_lock import exclusive
         from bettercare.data.synth.presets import preset
         from bettercare.pipelines.synthetic import run_synthetic
 
@@ -298,11 +299,13 @@ class AnalyticsStores:
             "years": years,
             "schemes": targets,
         }
-        if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
-            return tuple(years)
-        marker.unlink(missing_ok=True)
-        run_synthetic(params, years, self.seed, work, grains=())
-        marker.write_text(json.dumps(wanted), encoding="utf-8")
+        # server workers share the folder: one builds, the others wait and reuse it
+        with exclusive(self.root / f"{plan_id}.lock"):
+            if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
+                return tuple(years)
+            marker.unlink(missing_ok=True)
+            run_synthetic(params, years, self.seed, work, grains=())
+            marker.write_text(json.dumps(wanted), encoding="utf-8")
         return tuple(years)
 
 
