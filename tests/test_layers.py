@@ -458,6 +458,27 @@ def test_no_module_imports_a_private_name_of_another():
     assert bad == {}
 
 
+def print_calls(path: Path) -> list[str]:
+    """Calls of the builtin ``print`` in ``path`` (library code logs instead)."""
+    return [
+        ast.unparse(node)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "print"
+    ]
+
+
+def test_library_code_does_not_print():
+    """Only the command line prints; library code uses logging (configured once)."""
+    bad = {
+        str(p.relative_to(PACKAGE)): calls
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if p.relative_to(PACKAGE).parts[0] != "cli" and (calls := print_calls(p))
+    }
+    assert bad == {}
+
+
 def test_exit_codes_live_in_cli_only():
     bad = {
         str(p.relative_to(PACKAGE)): names
@@ -477,6 +498,7 @@ def test_exit_codes_live_in_cli_only():
         ("import sys\nsys.exit(1)\n", exit_code_mentions),
         ("raise SystemExit(2)\n", exit_code_mentions),
         ("def f(result):\n    return result.exit_code\n", exit_code_mentions),
+        ("def f(x):\n    print('loaded', x)\n", print_calls),
     ],
 )
 def test_the_room_checks_catch_what_they_forbid(tmp_path, source, caught):
@@ -492,6 +514,7 @@ def test_the_room_checks_pass_ordinary_code(tmp_path):
         "import sys\nprint(sys.argv)\n"
     )
     assert private_imports(path) == [] and exit_code_mentions(path) == []
+    assert print_calls(tmp_path / "ok.py") == ["print(sys.argv)"]  # found, as it should be
 
 
 def feed_name_branches(path: Path) -> list[str]:
