@@ -21,6 +21,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+# the sign-off capacities live with the frameworks that order them; re-exported here
+from bettercare.domain.frameworks.base import SignOffRole as SignOffRole
 from bettercare.domain.periods import FinancialYear, Period
 from bettercare.domain.text import control_characters
 
@@ -427,22 +429,6 @@ class RiskShare(_Model):
     )
     contingency_reserve: Money | None = None
     note: str | None = None
-
-
-class SignOffRole(StrEnum):
-    """The capacity in which someone signs a plan off.
-
-    Which are required, and in what order, is the framework's (``sign_off`` in
-    :mod:`bettercare.domain.frameworks`).
-    """
-
-    HWB_CHAIR = "hwb_chair"
-    COUNCIL_CHIEF_EXECUTIVE = "council_chief_executive"
-    ICB_CHIEF_EXECUTIVE = "icb_chief_executive"
-    CCG_ACCOUNTABLE_OFFICER = "ccg_accountable_officer"
-    S151_OFFICER = "s151_officer"
-    DIRECTOR_ADULT_SOCIAL_SERVICES = "director_adult_social_services"
-    OTHER = "other"
 
 
 class SignOff(_Model):
