@@ -189,3 +189,6 @@ def table_rows(store: Path, table: str) -> list[tuple]:
 # Tiers are markers (registered in pyproject.toml, --strict-markers): a module of end to
 # end tests says `pytestmark = pytest.mark.slow`, a Spark one `pytest.mark.spark`.
 # `make test` runs every tier; `make test-fast` runs -m "not spark and not slow".
+# Both run under pytest-xdist (`-n auto --dist loadfile`): each worker is its own process
+# with its own Spark session (local[1], random ports, no UI) and its own PostgreSQL server
+# (tests/web/pgserver.py: own directory, own port); a module's tests stay on one worker.
