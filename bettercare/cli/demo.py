@@ -14,8 +14,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -23,23 +23,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import bettercare
-from bettercare.analytics.engine import (
-    open_store,
-    resolve_hwb,
-    store_hwb_codes,
-)
-from bettercare.analytics.metrics import MetricDataError
-from bettercare.analytics.performance import plan_vs_actual
-from bettercare.analytics.pipeline import STEPS, run_synthetic
-from bettercare.analytics.scheme_impact import load_scheme_activity, p4p_earned, scheme_impact
-from bettercare.data.ingest import UsageError
-from bettercare.data.plan_files import validate_plan_file
-from bettercare.data.pseudonymise import PseudonymKeyError
-from bettercare.data.synth.presets import preset
-from bettercare.domain.plan import Plan
-from bettercare.reporting.metrics_report import LinkedDataSummary, metrics_sections
-from bettercare.reporting.plan_report import PlanResult, write_report
-from bettercare.reporting.returns import write_latest_return
+from bettercare.errors import BadInput
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bettercare.domain.plan import Plan
+    from bettercare.reporting.plan_report import PlanResult
 
 out = Console()
 
@@ -72,6 +62,9 @@ def default_examples() -> Path | None:
 
 def check_examples(examples: Path) -> list[PlanResult]:
     """Validate every plan file in ``examples`` against the models and the planning rules."""
+    from bettercare.data.plan_files import validate_plan_file
+    from bettercare.reporting.plan_report import PlanResult
+
     files = sorted(examples.glob("*.yaml"))
     if not files:
         out.print(f"[red]no plan files (*.yaml) in {examples}[/red]")
@@ -101,6 +94,13 @@ def print_summary(results: list[PlanResult]) -> None:
 
 def linked_data(plan: Plan, work: Path, population: int, seed: int) -> list[tuple[str, str]]:
     """Generate, ingest, measure (:func:`run_synthetic`): the report sections for ``plan``."""
+    from bettercare.analytics.engine import open_store, resolve_hwb, store_hwb_codes
+    from bettercare.analytics.performance import plan_vs_actual
+    from bettercare.analytics.scheme_impact import load_scheme_activity, p4p_earned, scheme_impact
+    from bettercare.data.synth.presets import preset
+    from bettercare.pipelines.synthetic import STEPS, run_synthetic
+    from bettercare.reporting.metrics_report import LinkedDataSummary, metrics_sections
+
     steps = [*STEPS, "plan vs actual"]
     with Progress(
         TextColumn("[bold]{task.description:<24}"),
@@ -166,11 +166,11 @@ def published_demo(plan: Plan, work: Path, out_dir: Path, seed: int) -> None:
     board against England, its region and its peers, and writes a funnel plot per metric.
     """
     from bettercare.analytics.published import compare_board
-    from bettercare.data.figures import load_figures, read_figures, read_figures_file
+    from bettercare.data.figures import read_figures
     from bettercare.data.figures.peer_groups import region_peers
     from bettercare.data.geography import hwb_by_code
-    from bettercare.data.synth.publication import BASE, synthetic_publication, write_publication
     from bettercare.domain.periods import fy_start_year
+    from bettercare.pipelines.publication import SYNTHETIC_METRICS, load_synthetic_publication
     from bettercare.reporting.charts import funnel_png
 
     code = plan.hwb.ons_code
@@ -180,13 +180,11 @@ def published_demo(plan: Plan, work: Path, out_dir: Path, seed: int) -> None:
     years = [
         f"{y}/{(y + 1) % 100:02d}" for y in range(first - 2, first + len(plan.financial_years))
     ]
-    wanted = {m.metric for m in plan.metrics} & {b.metric for b in BASE}
-    frame = synthetic_publication(years, seed=seed, metrics=sorted(wanted))
+    wanted = {m.metric for m in plan.metrics} & set(SYNTHETIC_METRICS)
     work.mkdir(parents=True, exist_ok=True)
-    csv = write_publication(work / "synthetic-publication.csv", frame)
+    csv = work / "synthetic-publication.csv"
     db = work / "figures.duckdb"
-    db.unlink(missing_ok=True)
-    load_figures(read_figures_file(csv), db, str(csv))
+    load_synthetic_publication(csv, db, years, seed=seed, metrics=sorted(wanted))
     areas = hwb_by_code()
     peers = region_peers(areas)[code]
     rows = compare_board(read_figures(db), code, peers, areas)
@@ -251,6 +249,9 @@ def demo(
     linked data; the HTML summary is out/index.html. ``--plans-only``: validate and
     report the example plans only (no synthetic data, ingest or metrics).
     """
+    from bettercare.reporting.plan_report import write_report
+    from bettercare.reporting.returns import write_latest_return
+
     if examples is None:
         examples = default_examples()
         if examples is None:
@@ -268,7 +269,7 @@ def demo(
         else:
             try:
                 target.extra_sections = linked_data(target.plan, work, population, seed)
-            except (MetricDataError, UsageError, PseudonymKeyError, ValueError, OSError) as exc:
+            except (BadInput, ValueError, OSError) as exc:
                 out.print(f"[red]error:[/red] linked data: {escape(str(exc))}", soft_wrap=True)
                 raise typer.Exit(2) from None
     index = write_report(out_dir, results)

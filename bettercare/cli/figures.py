@@ -215,17 +215,16 @@ def synth(
     seed: int = typer.Option(42, "--seed"),
 ) -> None:
     """Write a synthetic national publication for every HWB of England (no real data)."""
-    from bettercare.data.synth.publication import synthetic_publication, write_publication
     from bettercare.domain.periods import validate_financial_year
+    from bettercare.pipelines.publication import write_synthetic_publication
 
     try:
         for y in [*years, *monthly]:
             validate_financial_year(y)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    frame = synthetic_publication(years, seed=seed, monthly_years=monthly)
-    write_publication(out_file, frame)
-    out.print(f"wrote {len(frame)} figure(s) for {frame.area_code.nunique()} areas to {out_file}")
+    _, n, areas = write_synthetic_publication(out_file, years, seed=seed, monthly_years=monthly)
+    out.print(f"wrote {n} figure(s) for {areas} areas to {out_file}")
 
 
 @app.command("goals")

@@ -13,20 +13,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from bettercare.cli.common import fail
-from bettercare.cli.plan import display_path, load_or_exit
-from bettercare.data.returns import STATUS_LABELS, ReturnError, parse_quarter, read_return
-from bettercare.domain.money import format_gbp
-from bettercare.domain.plan import Plan
-from bettercare.reporting.returns import write_return
+
+if TYPE_CHECKING:
+    from bettercare.domain.plan import Plan
 
 app = typer.Typer(help="BCF quarterly and year-end returns (XLSX).", no_args_is_help=True)
 out = Console()
@@ -75,6 +72,10 @@ def write(
     hwb: str | None = typer.Option(None, "--hwb", help="HWB code for --figures (default: plan's)"),
 ) -> None:
     """Write a quarter's return for a plan as XLSX."""
+    from bettercare.cli.plan import display_path, load_or_exit
+    from bettercare.data.returns import ReturnError, parse_quarter
+    from bettercare.reporting.returns import write_return
+
     the_plan = load_or_exit(plan)
     try:
         fy, q = parse_quarter(quarter)
@@ -97,6 +98,12 @@ def read(
     as_yaml: bool = typer.Option(False, "--yaml", help="Print as a quarterly_reports entry"),
 ) -> None:
     """Read a return back into the plan's terms and compare it with the plan's record."""
+    import yaml
+
+    from bettercare.cli.plan import load_or_exit
+    from bettercare.data.returns import STATUS_LABELS, ReturnError, read_return
+    from bettercare.domain.money import format_gbp
+
     the_plan = load_or_exit(plan)
     try:
         report = read_return(file, the_plan)

@@ -1,14 +1,16 @@
 """Published figures in the web app: a board among its peers, and the ICB's/region's view.
 
-Use cases without HTTP (functions take a database session and the acting principal and
-return view models; the routes in ``app/pages/figures.py`` only parse and render):
+Use cases without HTTP, returning view models; the routes in ``app/pages/figures.py``
+authorise (``app.security``), gather the plans the user may see and render. The
+services take no session or principal here because they need neither: the figures are
+a file, and the layer rules keep services from importing the app (where the models and
+the principal live today).
 
 * :func:`board_figures`: one HWB's published figures against England, its NHS region
-  and its peers, funnel plots, and goal options (analysts, editors, coordinators of
-  that HWB; assurers and admins for any);
+  and its peers, funnel plots, and goal options;
 * :func:`icb_view`: several boards side by side (plans, spend by funding stream,
   metrics against plan from published figures, returns submitted, assurance status),
-  grouped by NHS region; assurers and admins see every board, others only their own;
+  grouped by NHS region;
 * :func:`~bettercare.reporting.boards.icb_csv`: the same as a CSV report (re-exported).
 
 The figures themselves are the analytics layer's (:mod:`bettercare.analytics.published`,
@@ -17,24 +19,21 @@ The figures themselves are the analytics layer's (:mod:`bettercare.analytics.pub
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bettercare.app.plans import list_plans, plan_of
-from bettercare.app.security import EVERY_HWB, Action, Principal, allowed
 from bettercare.data.geography import hwb_by_code
 from bettercare.domain.metrics import CATALOGUE
-from bettercare.errors import BettercareError, NotPermitted
+from bettercare.errors import BettercareError
 
 if TYPE_CHECKING:
     import pandas as pd
-    from sqlalchemy.orm import Session
 
     from bettercare.analytics.goals import GoalAdvice
     from bettercare.analytics.peers import Benchmark
-    from bettercare.reporting.boards import IcbView
+    from bettercare.reporting.boards import IcbView, PlanEntry
 
 NO_FIGURES = (
     "No published figures are configured: start the server with --figures PATH (a figures "
@@ -63,23 +62,15 @@ def _read(figures: Path) -> pd.DataFrame:
 
 
 def board_figures(
-    db: Session,
-    principal: Principal,
     figures: Path | None,
-    hwb_code: str | None = None,
+    hwb_code: str | None,
     peers: Sequence[str] | None = None,
 ) -> BoardFigures:
-    """The board ``hwb_code`` (default: the principal's) among its peers.
-
-    Raises :class:`NotPermitted` when the principal may not see that HWB's metrics.
-    """
-    del db  # published figures need no record of the app database
-    code = hwb_code or principal.hwb_code
+    """The board ``hwb_code`` among its peers (the caller has checked the user may see it)."""
+    code = hwb_code
     areas = hwb_by_code()
     if code is None:
         return BoardFigures("", "", "Choose a board: /figures?hwb=CODE")
-    if not allowed(principal, Action.VIEW_METRICS, code):
-        raise NotPermitted(f"{principal.username} may not see the metrics of {code}")
     area = areas.get(code)
     name = area.hwb_name if area else code
     if figures is None:
@@ -118,14 +109,14 @@ def board_figures(
 
 
 def icb_view(
-    db: Session, principal: Principal, figures: Path | None, region: str | None = None
+    entries: Iterable[PlanEntry],
+    figures: Path | None,
+    region: str | None = None,
+    scope: str = "",
 ) -> IcbView:
-    """The plans the principal may see, side by side, by NHS region (``region`` only).
-
-    Assurers and admins see every board; everyone else only their own HWB's plans.
-    """
+    """The plans given (those the user may see), side by side by NHS region."""
     # pandas and the analytics load here, not at server start
-    from bettercare.reporting.boards import PlanEntry, boards_side_by_side
+    from bettercare.reporting.boards import boards_side_by_side
 
     frame = None
     message = ""
@@ -136,12 +127,6 @@ def icb_view(
             message = str(exc)
     else:
         message = NO_FIGURES
-    entries = [
-        PlanEntry(plan_of(r), r.id, r.title, r.hwb_code, r.state, r.assurance_outcome or "")
-        for r in list_plans(db)
-        if allowed(principal, Action.VIEW_PLAN, r.hwb_code)
-    ]
-    scope = "every board" if principal.role in EVERY_HWB else "your board"
     return boards_side_by_side(entries, frame, region, message, scope)
 
 
