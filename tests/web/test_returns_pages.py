@@ -283,7 +283,7 @@ def test_record_needs_the_role(app, client, login) -> None:
 
 
 def test_a_zip_that_trips_the_xlsx_library_is_a_message_not_a_500(app, client, login) -> None:
-    """read_return lets an XML parse error through; the page still answers with a message."""
+    """A malformed XML part: the page answers with the reader's one line, as the CLI does."""
     import zipfile
 
     content = io.BytesIO()
@@ -292,5 +292,37 @@ def test_a_zip_that_trips_the_xlsx_library_is_a_message_not_a_500(app, client, l
     login("admin")
     r = _upload(client, MARLBURY_PLAN, content.getvalue(), name="odd.xlsx")
     assert r.status_code == 422
-    assert "odd.xlsx: could not be read as a return" in r.text
+    assert "odd.xlsx: part [Content_Types].xml is not well-formed XML" in r.text
     assert len(_events(app, "upload_return", "invalid")) == 1
+
+
+@pytest.mark.parametrize(
+    ("tamper", "says"),
+    [
+        ("formula", "sheet &#39;Income and Expenditure&#39; cell F3: holds a DDE formula"),
+        ("doctype", "part xl/workbook.xml holds a DOCTYPE or XML entities"),
+    ],
+)
+def test_upload_refuses_what_the_cli_refuses(app, client, login, tmp_path, tamper, says) -> None:
+    """The web upload reads with the CLI's reader: the same hostile cells, the same line."""
+    import zipfile
+
+    login("admin")
+    content = client.get(f"/plans/{MARLBURY_PLAN}/returns/2025-26-Q2.xlsx").content
+    path = tmp_path / "q2.xlsx"
+    path.write_bytes(content)
+    if tamper == "formula":
+        book = load_workbook(path)
+        book[data_returns.SPEND]["F3"] = "=cmd|' /C calc'!A0"
+        book.save(path)
+    else:
+        with zipfile.ZipFile(path) as src:
+            parts = [(i, src.read(i.filename)) for i in src.infolist()]
+        with zipfile.ZipFile(path, "w") as out:
+            for info, data in parts:
+                if info.filename == "xl/workbook.xml":
+                    data = b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + data
+                out.writestr(info, data)
+    r = _upload(client, MARLBURY_PLAN, path.read_bytes(), name="q2.xlsx")
+    assert r.status_code == 422
+    assert f"q2.xlsx: {says}" in r.text
