@@ -279,3 +279,26 @@ def test_demo_plans_only_writes_the_xlsx_return(tmp_path):
     result = CliRunner().invoke(app, ["demo", "--plans-only", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "returns" / "marlbury_2025_2025-26_Q2.xlsx").is_file()
+
+
+def test_cli_return_kind_year_end_and_old_quarter_form(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "ye.xlsx"
+    base = ["return", "write", "--plan", str(EXAMPLE), "--out", str(out)]
+    result = runner.invoke(app, [*base, "--year", "2025/26", "--kind", "year-end"])
+    assert result.exit_code == 0, result.output
+    assert "2025/26 year-end return" in result.output
+    assert load_workbook(out).sheetnames[-1] == YEAR_END
+    result = runner.invoke(app, ["return", "read", str(out), "--plan", str(EXAMPLE)])
+    assert result.exit_code == 0 and "Underspend carried forward" in result.output
+    # the old form still works: Q4 is the year-end return, Q2 a quarterly one
+    result = runner.invoke(app, [*base, "--quarter", "2025/26 Q2"])
+    assert result.exit_code == 0 and "quarter 2 return" in result.output
+    assert YEAR_END not in load_workbook(out).sheetnames
+    for bad, says in (
+        (["--year", "2025/26", "--kind", "q5"], "'q5' is not a kind of return"),
+        (["--year", "2025/26"], "say which return"),
+        (["--quarter", "2025/26 Q1", "--kind", "q1"], "not both"),
+    ):
+        result = runner.invoke(app, [*base, *bad])
+        assert result.exit_code == 2 and says in result.output, result.output

@@ -3,13 +3,15 @@
 A return reports, for one quarter of the plan, year to date: income received by funding
 stream; actual spend by scheme against the planned profile (the year's planned spend
 spread evenly over the quarters: the plan files hold no quarterly profile; income too,
-as the grants are paid in instalments); Disabled Facilities Grant delivery (spend,
-adaptations completed) and Additional Discharge Funding spend; each metric's actual
-against the plan's goal and its status in the return's own terms (on track / not on
-track / data not available, with the narrative); capacity and demand actuals for the
-quarter's months against the plan's; and the national conditions confirmed. Q4 is the
-year-end return: it adds the reconciliation of planned and actual spend by scheme, the
-year's income, spend and balance, and the underspend carried forward.
+as grants are paid in instalments: "The grant will be paid in monthly instalments",
+Improved Better Care Fund Grant Determination 2024-25, gov.uk); Disabled Facilities
+Grant delivery (spend, adaptations completed) and Additional Discharge Funding spend;
+each metric's actual against the plan's goal and its status in the return's own terms
+(on track / not on track / data not available, with the narrative); capacity and
+demand actuals for the quarter's months against the plan's; and the national
+conditions confirmed. Q4 is the year-end return: it adds the reconciliation of planned
+and actual spend by scheme, the year's income, spend and balance, and the underspend
+carried forward.
 
 The figures come from the plan's recorded ``quarterly_reports`` entry; without one, a
 blank return is written for the HWB to fill in. The workbook is for people: labels, not
