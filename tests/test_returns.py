@@ -302,3 +302,75 @@ def test_cli_return_kind_year_end_and_old_quarter_form(tmp_path):
     ):
         result = runner.invoke(app, [*base, *bad])
         assert result.exit_code == 2 and says in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    ("example", "fy"), [("marlbury_2025.yaml", "2025/26"), ("marlbury_2026.yaml", "2026/27")]
+)
+@pytest.mark.parametrize("quarter", [3, 4])
+def test_every_input_cell_filled_reads_back_as_typed(example, fy, quarter, tmp_path):
+    """Each yellow cell of a blank return gets a distinct value; the report read back holds
+    exactly those values (built here from what was typed, not from the reader)."""
+    the_plan = load_plan(EXAMPLE.with_name(example))
+    path = tmp_path / "r.xlsx"
+    blank = write_return(the_plan, fy, quarter, path)
+    book = load_workbook(path)
+    n = iter(range(1_000, 10_000_000, 1_013))  # distinct whole amounts and counts
+    income = {}
+    for r, src in enumerate(blank.income, start=2):
+        income[src] = Decimal(book[INCOME].cell(r, 4, next(n)).value)
+    spend = {}
+    for r, ref in enumerate(blank.actual_spend, start=2):
+        spend[ref] = Decimal(book[SPEND].cell(r, 6, next(n)).value)
+    metrics = []
+    statuses = ["On track", "Not on track", "Data not available"]
+    for r, m in enumerate(blank.metrics, start=2):
+        actual = book[METRICS].cell(r, 3, next(n) / 8).value  # eighths: exact in binary
+        status = book[METRICS].cell(r, 5, statuses[r % 3]).value
+        text = book[METRICS].cell(r, 6, f"metric note {r}").value
+        metrics.append({"metric": m.metric, "status": status, "actual": actual, "narrative": text})
+    capacity = []
+    for r, c in enumerate(blank.capacity_demand, start=2):
+        demand, cap = (
+            book[CAPACITY].cell(r, 4, next(n)).value,
+            book[CAPACITY].cell(r, 6, next(n)).value,
+        )
+        capacity.append({"service": c.service, "month": c.month, "demand": demand, "capacity": cap})
+    conditions = []
+    for r, c in enumerate(blank.conditions, start=2):
+        answer = book[CONDITIONS].cell(r, 2, "Yes" if r % 2 else "No").value
+        conditions.append({"id": c.id, "confirmed": answer == "Yes", "narrative": f"cond {r}"})
+        book[CONDITIONS].cell(r, 3, f"cond {r}")
+    dfg = book[DFG_ADF]
+    dfg_spend, adaptations, adf = (dfg.cell(row, 3, next(n)).value for row in (2, 3, 4))
+    book["Narrative"]["A2"] = "All sections filled in."
+    carry = None
+    if quarter == 4:
+        ye = book[YEAR_END]
+        row = next(
+            r
+            for r in range(2, 40)
+            if ye.cell(r, 1).value == "Underspend carried forward to next year"
+        )
+        carry = Decimal(ye.cell(row, 2, next(n)).value)
+    book.save(path)
+
+    labels = {
+        "On track": "on_track",
+        "Not on track": "not_on_track",
+        "Data not available": "data_not_available",
+    }
+    expected = QuarterReport(
+        financial_year=fy,
+        quarter=quarter,
+        income=income,
+        actual_spend=spend,
+        dfg={"spend": Decimal(dfg_spend), "adaptations": adaptations},
+        discharge_funding_spend=Decimal(adf),
+        carry_forward=carry,
+        metrics=[{**m, "status": labels[m["status"]]} for m in metrics],
+        capacity_demand=capacity,
+        conditions=conditions,
+        narrative="All sections filled in.",
+    )
+    assert read_return(path, the_plan) == expected
