@@ -374,3 +374,31 @@ def test_every_input_cell_filled_reads_back_as_typed(example, fy, quarter, tmp_p
         narrative="All sections filled in.",
     )
     assert read_return(path, the_plan) == expected
+
+
+def test_return_lines_name_every_section_in_words(plan):
+    from bettercare.reporting.returns import return_lines
+
+    report = QuarterReport(
+        financial_year="2025/26",
+        quarter=4,
+        income={FundingSource.ICB_MINIMUM: Decimal(40_000_000)},
+        actual_spend={"MB01": Decimal(11_800_000)},
+        dfg=DfgReturn(spend=Decimal(4_100_000), adaptations=1_612),
+        discharge_funding_spend=Decimal(5_200_000),
+        carry_forward=Decimal(350_000),
+        conditions=[{"id": "plans_jointly_agreed", "confirmed": False}],
+        capacity_demand=[{"service": "discharge_pathway_1", "month": "2026-01", "demand": 310}],
+    )
+    lines = dict(return_lines(plan, report))
+    assert lines["income: NHS minimum contribution (ICB)"] == "£40,000,000"
+    assert lines["spend MB01"] == "£11,800,000"
+    assert lines["Disabled Facilities Grant spend"] == "£4,100,000"
+    assert lines["Adaptations completed (DFG)"] == "1,612"
+    assert lines["Additional Discharge Funding spend"] == "£5,200,000"
+    assert lines["Underspend carried forward to next year"] == "£350,000"
+    assert lines["Discharge pathway 1 (home with support), 2026-01"] == (
+        "demand 310, capacity not stated"
+    )
+    jointly = "Plans to be jointly agreed by the ICB and local authority and signed off by the HWB"
+    assert lines[jointly] == "no"

@@ -26,18 +26,13 @@ from bettercare.cli.common import fail
 from bettercare.cli.plan import display_path, load_or_exit
 from bettercare.data.returns import (
     KINDS,
-    SERVICE_LABELS,
-    STATUS_LABELS,
     ReturnError,
-    funding_label,
-    metric_label,
     parse_kind,
     parse_quarter,
     read_return,
     return_label,
 )
-from bettercare.domain.money import format_gbp
-from bettercare.reporting.returns import write_return
+from bettercare.reporting.returns import return_lines, write_return
 
 app = typer.Typer(help="BCF quarterly and year-end returns (XLSX).", no_args_is_help=True)
 out = Console()
@@ -110,34 +105,8 @@ def read(
     table = Table(title=escape(title))
     table.add_column("Item")
     table.add_column("Value")
-    for src, amount in report.income.items():
-        table.add_row(escape(f"income: {funding_label(src)}"), format_gbp(amount))
-    for ref, amount in report.actual_spend.items():
-        table.add_row(escape(f"spend {ref}"), format_gbp(amount))
-    if report.dfg is not None:
-        table.add_row("DFG spend", format_gbp(report.dfg.spend))
-        adaptations = report.dfg.adaptations
-        table.add_row(
-            "DFG adaptations", "not stated" if adaptations is None else f"{adaptations:,}"
-        )
-    if report.discharge_funding_spend is not None:
-        table.add_row(
-            "Additional Discharge Funding spend", format_gbp(report.discharge_funding_spend)
-        )
-    for m in report.metrics:
-        actual = "" if m.actual is None else f" (actual {m.actual:g})"
-        table.add_row(escape(metric_label(the_plan, m.metric)), STATUS_LABELS[m.status] + actual)
-    for cd in report.capacity_demand:
-        shown = [
-            f"{what} {'not stated' if n is None else f'{n:,}'}"
-            for what, n in (("demand", cd.demand), ("capacity", cd.capacity))
-        ]
-        table.add_row(f"{SERVICE_LABELS[cd.service]}, {cd.month}", ", ".join(shown))
-    for c in report.conditions:
-        answer = "not answered" if c.confirmed is None else ("confirmed" if c.confirmed else "no")
-        table.add_row(escape(c.id), answer)
-    if report.quarter == 4:
-        table.add_row("Underspend carried forward", format_gbp(report.carry_forward))
+    for item, value in return_lines(the_plan, report):
+        table.add_row(escape(item), escape(value))
     out.print(table)
     recorded = the_plan.quarter_report(report.financial_year, report.quarter)
     if recorded is None:

@@ -76,6 +76,7 @@ from bettercare.data.returns import (
     return_label,
 )
 from bettercare.domain.frameworks import framework_for_years
+from bettercare.domain.money import format_gbp
 from bettercare.domain.plan import (
     MAX_COUNT,
     MAX_MONEY,
@@ -466,6 +467,37 @@ def _year_end(
     _put(ws, r + 3, 1, CARRY_FORWARD_ROW).font = _BOLD
     _input(ws, r + 3, 2, report.carry_forward, _GBP)
     _validate(ws, _money_rule(), f"B{r + 3}")
+
+
+def return_lines(plan: Plan, report: QuarterReport) -> list[tuple[str, str]]:
+    """Every section of a return as (item, value) lines for people, in the sheets' order.
+
+    What ``bettercare return read`` prints; a page showing an uploaded return can list
+    the same lines.
+    """
+    lines = [(f"income: {funding_label(s)}", format_gbp(a)) for s, a in report.income.items()]
+    lines += [(f"spend {ref}", format_gbp(a)) for ref, a in report.actual_spend.items()]
+    for m in report.metrics:
+        actual = "" if m.actual is None else f" (actual {m.actual:g})"
+        lines.append((metric_label(plan, m.metric), STATUS_LABELS[m.status] + actual))
+    for c in report.conditions:
+        answer = "not answered" if c.confirmed is None else ("confirmed" if c.confirmed else "no")
+        lines.append((condition_label(plan, c.id), answer))
+    if report.dfg is not None:
+        n = report.dfg.adaptations
+        lines.append((DFG_SPEND_ROW, format_gbp(report.dfg.spend)))
+        lines.append((DFG_ADAPTATIONS_ROW, "not stated" if n is None else f"{n:,}"))
+    if report.discharge_funding_spend is not None:
+        lines.append((ADF_SPEND_ROW, format_gbp(report.discharge_funding_spend)))
+    for cd in report.capacity_demand:
+        shown = [
+            f"{what} {'not stated' if n is None else f'{n:,}'}"
+            for what, n in (("demand", cd.demand), ("capacity", cd.capacity))
+        ]
+        lines.append((f"{SERVICE_LABELS[cd.service]}, {cd.month}", ", ".join(shown)))
+    if report.quarter == 4:
+        lines.append((CARRY_FORWARD_ROW, format_gbp(report.carry_forward)))
+    return lines
 
 
 def write_latest_return(plan: Plan, folder: str | Path) -> Path | None:
