@@ -179,3 +179,20 @@ def test_cli_read_exits_2_with_one_line(written, tamper, says):
     assert says in result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_zip_bomb_and_part_flood_are_refused(plan, written):
+    """A part that unzips past 50 MB, or hundreds of parts, is refused before parsing."""
+    with zipfile.ZipFile(written, "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/bomb.xml", b"<a>" + b" " * (51 * 2**20) + b"</a>")
+    assert written.stat().st_size < 1 * 2**20  # small on disk
+    with pytest.raises(ReturnError, match="more than 50 MB unzipped"):
+        read_return(written, plan)
+
+
+def test_hundreds_of_parts_are_refused(plan, written):
+    with zipfile.ZipFile(written, "a") as z:
+        for i in range(200):
+            z.writestr(f"xl/extra{i}.xml", "<a/>")
+    with pytest.raises(ReturnError, match="more than 200 parts"):
+        read_return(written, plan)
