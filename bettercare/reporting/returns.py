@@ -470,19 +470,28 @@ def _year_end(
 
 
 def return_lines(plan: Plan, report: QuarterReport) -> list[tuple[str, str]]:
-    """Every section of a return as (item, value) lines for people, in the sheets' order.
+    """Every section of a return as (item, value) lines for people.
 
-    What ``bettercare return read`` prints; a page showing an uploaded return can list
-    the same lines.
+    What ``bettercare return read`` prints: spend, metrics and conditions, then
+    :func:`further_lines`.
     """
-    lines = [(f"income: {funding_label(s)}", format_gbp(a)) for s, a in report.income.items()]
-    lines += [(f"spend {ref}", format_gbp(a)) for ref, a in report.actual_spend.items()]
+    lines = [(f"spend {ref}", format_gbp(a)) for ref, a in report.actual_spend.items()]
     for m in report.metrics:
         actual = "" if m.actual is None else f" (actual {m.actual:g})"
         lines.append((metric_label(plan, m.metric), STATUS_LABELS[m.status] + actual))
     for c in report.conditions:
         answer = "not answered" if c.confirmed is None else ("confirmed" if c.confirmed else "no")
         lines.append((condition_label(plan, c.id), answer))
+    return lines + further_lines(plan, report)
+
+
+def further_lines(plan: Plan, report: QuarterReport) -> list[tuple[str, str]]:
+    """Income, DFG, discharge funding, capacity and demand and carry-forward, in words.
+
+    The sections beyond spend, metrics and conditions (the web page lists these under
+    its tables of those three).
+    """
+    lines = [(f"income: {funding_label(s)}", format_gbp(a)) for s, a in report.income.items()]
     if report.dfg is not None:
         n = report.dfg.adaptations
         lines.append((DFG_SPEND_ROW, format_gbp(report.dfg.spend)))

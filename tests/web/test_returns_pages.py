@@ -193,6 +193,37 @@ def test_round_trip_blank_return_recorded_then_matches(app, client, login) -> No
     assert "it matches the return recorded in the plan" in _upload(client, RUTLAND_PLAN, again).text
 
 
+def test_year_end_return_with_every_section_recorded(app, client, login) -> None:
+    """Marlbury's blank year-end return: DFG, discharge funding and carry-forward shown
+    on the check page and recorded in the plan as typed."""
+    login("admin")
+    blank = client.get(f"/plans/{MARLBURY_PLAN}/returns/2025-26-Q4.xlsx").content
+    book = load_workbook(io.BytesIO(blank))
+    dfg = book[data_returns.DFG_ADF]
+    dfg["C2"], dfg["C3"], dfg["C4"] = 4_100_000, 612, 5_200_000
+    book[data_returns.INCOME]["D2"] = 40_000_000
+    ye = book[data_returns.YEAR_END]
+    row = next(r for r in range(2, 40) if ye.cell(r, 1).value == data_returns.CARRY_FORWARD_ROW)
+    ye.cell(row, 2).value = 350_000
+    filled = io.BytesIO()
+    book.save(filled)
+
+    page = _upload(client, MARLBURY_PLAN, filled.getvalue()).text
+    assert 'id="upload-further"' in page
+    for shown in ("Disabled Facilities Grant spend", "£4,100,000", "612", "£5,200,000"):
+        assert shown in page
+    assert "Underspend carried forward to next year" in page and "£350,000" in page
+    assert "income: NHS minimum contribution (ICB)" in page and "£40,000,000" in page
+    r = client.post(
+        f"/plans/{MARLBURY_PLAN}/returns/record", data=_record_form(page), follow_redirects=False
+    )
+    assert r.status_code == 303
+    report = plan_of(_record(app, MARLBURY_PLAN)).quarter_report("2025/26", 4)
+    assert report is not None and report.carry_forward == 350_000
+    assert report.dfg is not None and report.dfg.adaptations == 612
+    assert report.discharge_funding_spend == 5_200_000
+
+
 def _malformed(client) -> bytes:
     content = client.get(f"/plans/{MARLBURY_PLAN}/returns/2025-26-Q2.xlsx").content
     book = load_workbook(io.BytesIO(content))
