@@ -196,3 +196,12 @@ def test_hundreds_of_parts_are_refused(plan, written):
             z.writestr(f"xl/extra{i}.xml", "<a/>")
     with pytest.raises(ReturnError, match="more than 200 parts"):
         read_return(written, plan)
+
+
+def test_a_comment_drawing_that_is_not_well_formed_xml_is_not_refused(plan, written):
+    """Excel's legacy VML comment drawings are often not well-formed XML; openpyxl's
+    read-only mode never reads them, and neither does the package check."""
+    expected = read_return(written, plan)
+    with zipfile.ZipFile(written, "a") as z:
+        z.writestr("xl/drawings/vmlDrawing1.vml", "<xml><o:shapelayout><br></xml>")
+    assert read_return(written, plan) == expected
