@@ -152,6 +152,13 @@ def test_year_end_return_filled_in_by_a_lead_reads_back_equal(plan, tmp_path):
     assert got.metrics[0].actual == 1850.5 and got.metrics[0].status == "not_on_track"
     assert got.capacity_demand[0].demand == 310 and got.capacity_demand[0].capacity == 295
     assert got.conditions[0].confirmed is True
+    # the reconciliation in words: MB01 -£200,000; balance £45m income less £25.75m spend
+    from bettercare.reporting.returns import return_lines
+
+    lines = dict(return_lines(plan, got))
+    assert lines["outturn MB01 against plan"] == "£11,800,000 against £12,000,000: -£200,000"
+    assert lines["outturn MB03 against plan"].endswith(": —")  # not stated
+    assert lines["Balance: income less spend"] == "£19,250,000"
     # written back from the plan with this return recorded, it reads back equal
     data = plan.model_dump(mode="json")
     data["quarterly_reports"].append(json.loads(got.model_dump_json()))

@@ -505,8 +505,47 @@ def further_lines(plan: Plan, report: QuarterReport) -> list[tuple[str, str]]:
         ]
         lines.append((f"{SERVICE_LABELS[cd.service]}, {cd.month}", ", ".join(shown)))
     if report.quarter == 4:
+        for ref, planned, actual, variance in reconciliation(plan, report):
+            lines.append(
+                (
+                    f"outturn {ref} against plan",
+                    f"{format_gbp(actual)} against {format_gbp(planned)}: {_signed(variance)}",
+                )
+            )
+        lines.append((BALANCE_ROW, _signed(balance(report))))
         lines.append((CARRY_FORWARD_ROW, format_gbp(report.carry_forward)))
     return lines
+
+
+def reconciliation(
+    plan: Plan, report: QuarterReport
+) -> list[tuple[str, Decimal | None, Decimal | None, Decimal | None]]:
+    """Year end, by scheme: (reference, planned spend, actual spend, actual less planned).
+
+    The figures the Year-End Reconciliation sheet's formulas show; the variance is None
+    when either side is not stated.
+    """
+    by_ref = {s.reference: s for s in plan.schemes}
+    rows = []
+    for ref, actual in report.actual_spend.items():
+        planned = plan.scheme_spend(by_ref[ref], report.financial_year)
+        variance = actual - planned if actual is not None and planned is not None else None
+        rows.append((ref, planned, actual, variance))
+    return rows
+
+
+def balance(report: QuarterReport) -> Decimal:
+    """Income received less spend, year to date (amounts not stated count as nothing)."""
+    income = sum((a for a in report.income.values() if a is not None), Decimal(0))
+    spend = sum((a for a in report.actual_spend.values() if a is not None), Decimal(0))
+    return income - spend
+
+
+def _signed(amount: Decimal | None) -> str:
+    """``-£200,000`` / ``£1,000`` (not stated: the money module's blank)."""
+    if amount is None:
+        return format_gbp(None)
+    return ("-" if amount < 0 else "") + format_gbp(abs(amount))
 
 
 def write_latest_return(plan: Plan, folder: str | Path) -> Path | None:
