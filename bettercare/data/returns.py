@@ -398,22 +398,37 @@ def _sheet_parts(parts: dict[str, Any]) -> dict[str, Any]:
 
 
 def _finite_numbers(path: Path, sheet: str, root: Any) -> None:
-    """Every number cell of a worksheet holds a finite number."""
+    """Every number cell holds a finite number, every date cell a date, every boolean 0/1.
+
+    (openpyxl would stop with a traceback on the malformed ones, or read infinity.)
+    """
     for cell in root.iter(f"{_MAIN}c"):
-        if cell.get("t") not in (None, "n"):
-            continue
+        kind = cell.get("t")
         v = cell.find(f"{_MAIN}v")
-        if v is None or v.text is None:
+        if kind not in (None, "n", "d", "b") or v is None or v.text is None:
             continue
-        try:
-            ok = math.isfinite(float(v.text))
-        except ValueError:
-            ok = False
+        text = v.text.strip()
+        if kind == "d":
+            ok, want = _iso_date(text), "a date"
+        elif kind == "b":
+            ok, want = text in ("0", "1"), "TRUE or FALSE"
+        else:
+            try:
+                ok = math.isfinite(float(text))
+            except ValueError:
+                ok = False
+            want = "a finite number"
         if not ok:
-            shown = v.text[:20]
-            raise ReturnFileError(
-                path, sheet, cell.get("r"), f"holds {shown!r}, not a finite number"
-            )
+            raise ReturnFileError(path, sheet, cell.get("r"), f"holds {text[:20]!r}, not {want}")
+
+
+def _iso_date(text: str) -> bool:
+    """Whether ``text`` is an ISO 8601 date or date-time (a ``t="d"`` cell's value)."""
+    try:
+        dt.datetime.fromisoformat(text.removesuffix("Z"))
+    except ValueError:
+        return False
+    return True
 
 
 # -- cells --------------------------------------------------------------------------

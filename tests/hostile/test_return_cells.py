@@ -205,3 +205,16 @@ def test_a_comment_drawing_that_is_not_well_formed_xml_is_not_refused(plan, writ
     with zipfile.ZipFile(written, "a") as z:
         z.writestr("xl/drawings/vmlDrawing1.vml", "<xml><o:shapelayout><br></xml>")
     assert read_return(written, plan) == expected
+
+
+@pytest.mark.parametrize(
+    ("inner", "attrs", "says"),
+    [
+        ("<v>not-a-date</v>", ' t="d"', "holds 'not-a-date', not a date"),
+        ("<v>2</v>", ' t="b"', "holds '2', not TRUE or FALSE"),
+    ],
+)
+def test_malformed_typed_cells_are_named_by_cell(plan, written, inner, attrs, says):
+    rewrite(written, SPEND_PART, cell_xml("F3", inner, attrs))
+    with pytest.raises(ReturnFileError, match=f"sheet 'Income and Expenditure' cell F3: {says}"):
+        read_return(written, plan)
