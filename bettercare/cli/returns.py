@@ -17,22 +17,11 @@ import json
 from pathlib import Path
 
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from bettercare.cli.common import fail
-from bettercare.cli.plan import display_path, load_or_exit
-from bettercare.data.returns import (
-    KINDS,
-    ReturnError,
-    parse_kind,
-    parse_quarter,
-    read_return,
-    return_label,
-)
-from bettercare.reporting.returns import return_lines, write_return
 
 app = typer.Typer(help="BCF quarterly and year-end returns (XLSX).", no_args_is_help=True)
 out = Console()
@@ -46,6 +35,8 @@ def register(root: typer.Typer) -> None:
 
 def _which(quarter: str | None, year: str | None, kind: str | None) -> tuple[str, int]:
     """The return asked for: ``--quarter`` or ``--year`` with ``--kind`` (not both)."""
+    from bettercare.data.returns import ReturnError, parse_kind, parse_quarter
+
     if quarter is not None:
         if year is not None or kind is not None:
             raise ReturnError("give --quarter, or --year with --kind, not both")
@@ -63,13 +54,17 @@ def write(
     out_file: Path = typer.Option(..., "--out", help="XLSX file to write"),
     year: str | None = typer.Option(None, "--year", help="Financial year, e.g. 2025/26"),
     kind: str | None = typer.Option(
-        None, "--kind", help=f"Kind of return: {', '.join(KINDS)} (with --year)"
+        None, "--kind", help="Kind of return: q1, q2, q3, year-end (with --year)"
     ),
     quarter: str | None = typer.Option(
         None, "--quarter", help="Or the quarter, e.g. '2025/26 Q2' (Q4: year-end)"
     ),
 ) -> None:
     """Write a quarterly (Q1-Q3) or year-end return for a plan as XLSX."""
+    from bettercare.cli.plan import display_path, load_or_exit
+    from bettercare.data.returns import ReturnError, return_label
+    from bettercare.reporting.returns import write_return
+
     the_plan = load_or_exit(plan)
     try:
         fy, q = _which(quarter, year, kind)
@@ -92,6 +87,12 @@ def read(
     as_yaml: bool = typer.Option(False, "--yaml", help="Print as a quarterly_reports entry"),
 ) -> None:
     """Read a return back into the plan's terms and compare it with the plan's record."""
+    import yaml
+
+    from bettercare.cli.plan import load_or_exit
+    from bettercare.data.returns import ReturnError, read_return, return_label
+    from bettercare.reporting.returns import return_lines
+
     the_plan = load_or_exit(plan)
     try:
         report = read_return(file, the_plan)
