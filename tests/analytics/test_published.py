@@ -147,7 +147,8 @@ def test_plan_measured_on_published_figures_alone():
     assert row.actual == pytest.approx(23_500)
     assert row.rag == "AMBER"
     assert row.source == "published"
-    assert row.spc_mean == pytest.approx((24_000 + 23_800 + 23_500) / 3)
+    # three annual points: too few for SPC limits (12 needed), said rather than guessed
+    assert isinstance(row.spc_note, str) and "too few" in row.spc_note
 
 
 def test_benchmark_by_hand():

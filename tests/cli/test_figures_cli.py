@@ -153,46 +153,6 @@ def test_boards_cli_writes_the_report(tmp_path: Path):
     assert r.exit_code == 2
 
 
-def test_year_end_return_suggests_metric_status_from_published_figures(tmp_path: Path):
-    from openpyxl import load_workbook
-
-    db = tmp_path / "f.duckdb"
-    pub = tmp_path / "pub.csv"
-    # 2,350 of 10,000 = 23,500 per 100,000 against Marlbury's 23,100: AMBER -> not on track
-    pub.write_text(BC + "emergency_admissions_65,E06000017,2025/26,2350,10000,\n")
-    assert runner.invoke(app, ["figures", "load", str(pub), "--figures-db", str(db)]).exit_code == 0
-    plan = str(Path(__file__).parents[2] / "examples" / "marlbury_2025.yaml")
-    out = tmp_path / "q4.xlsx"
-    r = runner.invoke(
-        app,
-        [
-            "return",
-            "write",
-            "--plan",
-            plan,
-            "--quarter",
-            "2025/26 Q4",
-            "--out",
-            str(out),
-            "--figures",
-            str(db),
-            "--hwb",
-            "E06000017",
-        ],
-    )
-    assert r.exit_code == 0, r.output
-    cells = [
-        [str(c.value) for c in row]
-        for ws in load_workbook(out).worksheets
-        for row in ws.iter_rows()
-    ]
-    row = next(x for x in cells if x[0] == "emergency_admissions_65")
-    assert "Not on track" in row or "not on track" in " ".join(row).lower()
-    assert any(
-        "published figures, 2025/26: 23,500.0 against 23,100.0 planned (AMBER)" in c for c in row
-    )
-
-
 def test_load_notes_hwb_codes_not_in_the_current_list(tmp_path: Path):
     pub = tmp_path / "pub.csv"
     # E10000023: North Yorkshire County Council, abolished in April 2023
