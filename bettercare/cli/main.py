@@ -33,6 +33,7 @@ COMMAND_MODULES: list[str] = [
     "register",
     "model",
     "report",
+    "evaluate",
 ]
 
 
