@@ -22,11 +22,16 @@ spanning the day); in a care home (a permanent care home admission begun by then
 otherwise "at home (no other record)". Discharges less than 91 days before the store's
 last admission are "not yet known". Transitions between risk tiers are not here: the
 tiers are scored by :mod:`bettercare.analytics.risk`, not stored.
+
+Also one person's timeline (:func:`person_timeline`): patient-level, for direct care
+only, called by the web app's care pages after the care register has re-identified the
+person (:mod:`bettercare.services.journeys`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -281,3 +286,91 @@ PATHWAYS = {
     "readmission": readmission_pathway,
     "ae": ae_pathway,
 }
+
+
+# --- one person's journey (direct care only) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class JourneyEvent:
+    """One step of one person's path through hospital, A&E and social care.
+
+    ``kind``: hospital spell, A&E attendance, reablement, social care service, care home
+    placement or death. ``source_id`` is the record's key in its feed.
+    """
+
+    kind: str
+    start: date
+    end: date | None
+    detail: str
+    source_id: str
+
+
+#: Kinds of :class:`JourneyEvent`, in the order shown for events on the same day.
+EVENT_KINDS: tuple[str, ...] = (
+    "A&E attendance",
+    "hospital spell",
+    "reablement",
+    "social care service",
+    "care home placement",
+    "death",
+)
+
+
+def _words(value: object) -> str:
+    return "" if value is None else str(value).replace("_", " ")
+
+
+def person_timeline(con: duckdb.DuckDBPyConnection, person_id: str) -> list[JourneyEvent]:
+    """Every linked event of one pseudonymised person, in date order.
+
+    Patient-level: for direct care only, through the care register's re-identification
+    (the caller holds the person's pseudonym because the register linked it).
+    """
+    _need(con, "residents", "hospital_spells")
+    tables = store_tables(con)
+    events: list[JourneyEvent] = []
+    for sid, method, adm, dis, dest, diag in con.execute(
+        """SELECT spell_id, admission_method, admission_date, discharge_date,
+        discharge_destination, primary_diagnosis FROM hospital_spells WHERE person_id = $p""",
+        {"p": person_id},
+    ).fetchall():
+        detail = f"{_words(method)} admission, diagnosis {diag or 'not recorded'}"
+        if dis is not None:
+            detail += f"; discharged to {_words(dest) or 'not recorded'}"
+        events.append(JourneyEvent("hospital spell", adm, dis, detail, str(sid)))
+    if "ae_attendances" in tables:
+        for aid, arrived, mode, dtype, disposal in con.execute(
+            """SELECT attendance_id, arrival_date, arrival_mode, department_type, disposal
+            FROM ae_attendances WHERE person_id = $p""",
+            {"p": person_id},
+        ).fetchall():
+            detail = (
+                f"type {_words(dtype) or '?'} department, arrived by {_words(mode) or '?'}; "
+                f"{_words(disposal) or 'disposal not recorded'}"
+            )
+            events.append(JourneyEvent("A&E attendance", arrived, None, detail, str(aid)))
+    if "reablement_episodes" in tables:
+        for eid, start, outcome in con.execute(
+            """SELECT episode_id, start_date, outcome_91_days FROM reablement_episodes
+            WHERE person_id = $p""",
+            {"p": person_id},
+        ).fetchall():
+            detail = f"status 91 days after discharge: {_words(outcome) or 'not recorded'}"
+            events.append(JourneyEvent("reablement", start, None, detail, str(eid)))
+    if "social_care_services" in tables:
+        for svc, stype, setting, start, end, permanent in con.execute(
+            """SELECT service_id, service_type, setting, start_date, end_date,
+            permanent_admission FROM social_care_services WHERE person_id = $p""",
+            {"p": person_id},
+        ).fetchall():
+            kind = "care home placement" if permanent else "social care service"
+            detail = _words(stype) + (f" ({_words(setting)})" if setting else "")
+            events.append(JourneyEvent(kind, start, end, detail, str(svc)))
+    row = con.execute(
+        "SELECT date_of_death FROM residents WHERE person_id = $p", {"p": person_id}
+    ).fetchone()
+    if row is not None and row[0] is not None:
+        events.append(JourneyEvent("death", row[0], None, "date of death", "residents"))
+    events.sort(key=lambda e: (e.start, EVENT_KINDS.index(e.kind), e.source_id))
+    return events

@@ -16,7 +16,18 @@ from bettercare.app import audit, seed
 from bettercare.app.db import make_engine, migrate, session_factory
 from bettercare.app.fhir.errors import csrf_response, denied_response
 from bettercare.app.fhir.router import router as fhir_router
-from bettercare.app.pages import admin, api, auth, care, home, metrics, plans, reports, returns
+from bettercare.app.pages import (
+    admin,
+    api,
+    auth,
+    care,
+    home,
+    journeys,
+    metrics,
+    plans,
+    reports,
+    returns,
+)
 from bettercare.app.security import (
     AccessDenied,
     CsrfFailed,
@@ -94,6 +105,7 @@ class BodyTooLarge(Exception):
 
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
 ROUTERS += [fhir_router, care.router]  # issue 13: FHIR API, care coordination
+ROUTERS += [journeys.router]  # one person's journey (direct care)
 # webdash's monitoring pages go first: plans' /plans/{id}/{part}/{index} would catch them
 ROUTERS[:0] = [metrics.router, returns.router, reports.router]
 
