@@ -77,6 +77,12 @@ def report(
         help="The web app's database (SQLAlchemy URL): adds the care coordination "
         "register's coverage for the plan's HWB over the last 12 months (aggregates only)",
     ),
+    evaluation_spec: Path | None = typer.Option(
+        None,
+        "--evaluation",
+        help="Evaluation spec (JSON/YAML, see `bettercare evaluate`): shows the effect of a "
+        "scheme or change against a counterfactual (needs --store)",
+    ),
 ) -> None:
     """Write the board pack of a plan: board-pack.html and board-pack.pdf."""
     if fmt not in FORMATS:
@@ -90,9 +96,24 @@ def report(
     if the_plan is None:
         raise fail("; ".join(str(f) for f in findings))
     coverage = _care_coverage(register_database, the_plan) if register_database else None
+    evaluation = None
+    if evaluation_spec is not None:
+        if store is None:
+            raise fail("--evaluation needs --store (the evaluation reads the store)")
+        from bettercare.analytics.evaluation import EvaluationDataError, evaluate_store, load_spec
+
+        try:
+            evaluation = evaluate_store(store, load_spec(evaluation_spec))
+        except EvaluationDataError as exc:
+            raise fail(str(exc)) from None
     try:
         pack = build_board_pack(
-            the_plan, store=store, findings=findings, hwb_code=hwb, care_coverage=coverage
+            the_plan,
+            store=store,
+            findings=findings,
+            hwb_code=hwb,
+            care_coverage=coverage,
+            evaluation=evaluation,
         )
         pdf = pack.pdf() if fmt in ("pdf", "both") else None
     except BoardPackError as exc:

@@ -45,6 +45,7 @@ from bettercare.analytics.engine import (
     store_tables,
 )
 from bettercare.analytics.engine.backends import Store
+from bettercare.analytics.evaluation import Evaluation
 from bettercare.analytics.metrics import MetricDataError
 from bettercare.analytics.performance import RagThresholds, plan_vs_actual, spc_charts
 from bettercare.analytics.scheme_impact import (
@@ -311,6 +312,7 @@ def build_board_pack(
     generated_on: dt.date | None = None,
     board_recommendations: Sequence[str] | None = None,
     care_coverage: Sequence[CoverageRow] | None = None,
+    evaluation: Evaluation | None = None,
 ) -> BoardPack:
     """The board pack of ``plan``, measured on ``store`` (or ``linked``) when given.
 
@@ -320,7 +322,9 @@ def build_board_pack(
     ``board_recommendations`` replaces the recommendations worked out from the plan.
     ``care_coverage``: the care coordination register's coverage
     (:func:`bettercare.analytics.care_coverage.coverage`), shown for all practices with
-    small numbers suppressed.
+    small numbers suppressed. ``evaluation``: effects of a scheme or change against a
+    counterfactual (:func:`bettercare.analytics.evaluation.evaluate_store`), shown beside
+    "Will the schemes deliver?".
     Raises :class:`BoardPackError` when the store cannot be measured.
     """
     found = list(check_plan(plan) if findings is None else findings)
@@ -405,6 +409,7 @@ def build_board_pack(
         )
     ctx["impact_html"], ctx["impact_note"] = _scheme_impact(plan)
     ctx["care_coverage"] = _care_coverage(care_coverage) if care_coverage is not None else None
+    ctx["evaluation"] = evaluation
     ctx["recommendations"] = (
         list(board_recommendations)
         if board_recommendations is not None
