@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -45,7 +45,6 @@ from bettercare.analytics.engine import (
     store_tables,
 )
 from bettercare.analytics.engine.backends import Store
-from bettercare.analytics.evaluation import Evaluation
 from bettercare.analytics.metrics import MetricDataError
 from bettercare.analytics.performance import RagThresholds, plan_vs_actual, spc_charts
 from bettercare.analytics.scheme_impact import (
@@ -63,6 +62,9 @@ from bettercare.domain.rules import check_plan, required_conditions
 from bettercare.reporting import charts
 from bettercare.reporting.metrics_report import ASSURANCE_MEANING, VARIATION_MEANING, board_rows
 from bettercare.reporting.rendering import environment
+
+if TYPE_CHECKING:
+    from bettercare.analytics.evaluation import Evaluation
 
 #: The grains the store is measured at: monthly for charts, SPC and P4P; yearly for plans
 #: stated per year (the board table picks the finest grain a metric is judged at).
