@@ -20,8 +20,10 @@ Status at 91 days after discharge, first that applies: died (``residents``
 ``date_of_death``); the reablement episode's 91-day outcome; in hospital (a spell
 spanning the day); in a care home (a permanent care home admission begun by then);
 otherwise "at home (no other record)". Discharges less than 91 days before the store's
-last admission are "not yet known". Transitions between risk tiers are not here: the
-tiers are scored by :mod:`bettercare.analytics.risk`, not stored.
+last admission are "not yet known".
+
+Transitions between risk tiers (:func:`tier_pathway`, opt-in: it trains the risk model):
+tier a year before the store's end -> tier at its end.
 
 Also one person's timeline (:func:`person_timeline`): patient-level, for direct care
 only, called by the web app's care pages after the care register has re-identified the
@@ -374,3 +376,49 @@ def person_timeline(con: duckdb.DuckDBPyConnection, person_id: str) -> list[Jour
         events.append(JourneyEvent("death", row[0], None, "date of death", "residents"))
     events.sort(key=lambda e: (e.start, EVENT_KINDS.index(e.kind), e.source_id))
     return events
+
+
+# --- transitions between risk tiers -------------------------------------------------------
+
+NOT_TIERED = "not in a tier"
+GONE = "died or left"
+
+
+def tier_pathway(con: duckdb.DuckDBPyConnection, model: str = "logistic", seed: int = 0) -> Pathway:
+    """Risk tier a year before the store's end -> risk tier at its end.
+
+    Both index dates are scored with the risk model trained on the store's latest full
+    year (:func:`bettercare.analytics.risk.cohorts.score`; the earlier one is a look back
+    whose training outcomes overlap it). Adults scored at the earlier date and in a tier
+    at either date are counted; one not scored at the later date "died or left" (adults
+    scored only at the later date, newly 18 or moved in, are left out). Needs 2 financial
+    years of spells (the risk model's own need).
+    """
+    from bettercare.analytics.risk.cohorts import score
+    from bettercare.analytics.risk.features import RiskDataError, coverage, years_before
+
+    try:
+        end = coverage(con).end
+        after = score(con, model, end, seed).table.to_pandas()
+        before = score(con, model, years_before(end), seed).table.to_pandas()
+    except RiskDataError as exc:
+        raise JourneyDataError(f"risk tiers cannot be scored: {exc}") from None
+    merged = before.merge(after, on="person_id", how="outer", suffixes=("_before", "_after"))
+    merged["tier_before"] = merged["tier_before"].fillna(NOT_TIERED)
+    merged["tier_after"] = merged["tier_after"].where(merged["probability_after"].notna(), GONE)
+    merged["tier_after"] = merged["tier_after"].fillna(NOT_TIERED)
+    tiered_after = ~merged["tier_after"].isin([NOT_TIERED, GONE])
+    merged = merged[(merged["tier_before"] != NOT_TIERED) | tiered_after]
+    merged = merged[merged["probability_before"].notna()].copy()
+    merged["period"] = f"{years_before(end).isoformat()} to {end.isoformat()}"
+    merged["cohort"] = merged["age_band_before"].astype(str)
+    merged["practice"] = merged["gp_practice_before"].astype(str)
+    stages = ("tier_before", "tier_after")
+    return Pathway(
+        "tiers",
+        f"Risk tiers on {years_before(end).isoformat()} and {end.isoformat()}",
+        stages,
+        _flows(merged, stages),
+        _tables(merged, stages),
+        pd.DataFrame(columns=["what", "group", "people", "mean", "median", "p25", "p75"]),
+    )

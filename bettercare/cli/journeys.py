@@ -22,6 +22,7 @@ journeys_app = typer.Typer(
 )
 
 _PATHWAYS = ("discharge", "readmission", "ae")
+_OPT_IN = ("tiers",)  # trains the risk model: only when asked for
 
 
 @journeys_app.command("flows")
@@ -29,27 +30,34 @@ def flows(
     store: Path = typer.Option(..., "--store", help="Analytics store (DuckDB)"),
     out_dir: Path = typer.Option(..., "--out", help="Folder for the CSV and SVG files"),
     pathway: list[str] = typer.Option(
-        [], "--pathway", help="discharge, readmission, ae (repeatable; default: all)"
+        [],
+        "--pathway",
+        help="discharge, readmission, ae, tiers (repeatable; default: all but tiers, "
+        "which trains the risk model)",
     ),
 ) -> None:
     """Write each pathway's flows, tables, timings and Sankey diagram (suppressed counts)."""
     if not store.is_file():
         raise fail(f"store file not found: {store}")
-    unknown = [p for p in pathway if p not in _PATHWAYS]
+    unknown = [p for p in pathway if p not in (*_PATHWAYS, *_OPT_IN)]
     if unknown:
-        raise fail(f"unknown --pathway '{unknown[0]}' (known: {', '.join(_PATHWAYS)})")
+        known = ", ".join((*_PATHWAYS, *_OPT_IN))
+        raise fail(f"unknown --pathway '{unknown[0]}' (known: {known})")
     import pandas as pd
     from rich.console import Console
     from rich.table import Table
 
     from bettercare.analytics.engine import open_store
-    from bettercare.analytics.journeys import PATHWAYS, JourneyDataError
+    from bettercare.analytics.journeys import PATHWAYS, JourneyDataError, tier_pathway
     from bettercare.analytics.metrics import MetricDataError
     from bettercare.reporting.journeys import write_pathways
 
     try:
         with open_store(store) as con:
-            results = [PATHWAYS[name](con) for name in (pathway or _PATHWAYS)]
+            results = [
+                tier_pathway(con) if name == "tiers" else PATHWAYS[name](con)
+                for name in (pathway or _PATHWAYS)
+            ]
     except (JourneyDataError, MetricDataError) as exc:
         raise fail(str(exc)) from None
     console = Console(width=140)

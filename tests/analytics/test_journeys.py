@@ -179,3 +179,19 @@ def test_sankey_is_svg_and_files_are_written(hand_made, tmp_path):
         "discharge_sankey.svg",
     }
     assert all(x.is_file() for x in paths)
+
+
+def test_tier_transitions_on_a_generated_store():
+    from analytics.synthetic_store import tables, write_store
+    from bettercare.analytics.journeys import GONE, NOT_TIERED, tier_pathway
+
+    con = write_store(tables(population=4000))
+    p = tier_pathway(con)
+    assert p.stages == ("tier_before", "tier_after")
+    assert set(p.flows["source"]) <= {"top 0.5%", "top 2%", "top 5%", NOT_TIERED}
+    assert set(p.flows["target"]) <= {"top 0.5%", "top 2%", "top 5%", NOT_TIERED, GONE}
+    # nobody goes from no tier to no tier (or to leaving): only tiered people are counted
+    pairs = set(zip(p.flows["source"], p.flows["target"], strict=True))
+    assert (NOT_TIERED, NOT_TIERED) not in pairs and (NOT_TIERED, GONE) not in pairs
+    counts = p.flows["count"].dropna()
+    assert (counts % 5 == 0).all()
