@@ -91,7 +91,7 @@ def print_evaluation(evaluation: Evaluation) -> None:
 
 
 def evaluate(
-    store: Path = typer.Option(..., "--store", help="Analytics store (DuckDB)"),
+    store: Path | None = typer.Option(None, "--store", help="Analytics store (DuckDB)"),
     spec_file: Path | None = typer.Option(
         None, "--spec", help="Evaluation spec (JSON/YAML); the options below otherwise"
     ),
@@ -116,8 +116,18 @@ def evaluate(
     ),
     name: str = typer.Option("change", "--name", help="What changed (for the output)"),
     out_file: Path | None = typer.Option(None, "--out", help="Write the evaluation as JSON"),
+    print_schema: bool = typer.Option(
+        False, "--print-schema", help="Print the spec's JSON Schema and exit"
+    ),
 ) -> None:
     """Estimate the effect of a scheme or a dated change on a metric against a counterfactual."""
+    if print_schema:
+        from bettercare.analytics.evaluation.spec import EvaluationSpec as Spec
+
+        typer.echo(json.dumps(Spec.model_json_schema(), indent=2))
+        raise typer.Exit()
+    if store is None:
+        raise fail("give --store FILE (the analytics store)")
     if not store.is_file():
         raise fail(f"store file not found: {store}")
     from pydantic import ValidationError

@@ -93,3 +93,9 @@ def test_run_writes_json(store, tmp_path):
     methods = {e["method"]: e for e in data["effects"]}
     assert methods["matched control cohort"]["reason"] == "no enrolled people"
     assert methods["interrupted time series"]["estimable"] is True
+
+
+def test_print_schema_and_no_store():
+    res = runner.invoke(app, ["evaluate", "--print-schema"])
+    assert res.exit_code == 0 and json.loads(res.output)["required"] == ["change_date"]
+    _one_line_error(runner.invoke(app, ["evaluate"]), "--store")
