@@ -14,16 +14,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bettercare.analytics.engine import open_store
-from bettercare.analytics.journeys import JourneyDataError, JourneyEvent, person_timeline
-from bettercare.analytics.metrics import MetricDataError
 from bettercare.app import audit
 from bettercare.app.models import CarePatient
 from bettercare.app.security import AccessDenied, Action, Principal, allowed
 from bettercare.errors import NotFound
+
+if TYPE_CHECKING:
+    from bettercare.analytics.journeys import JourneyEvent
+
+# The analytics (DuckDB, pandas) are imported where used: the server must start fast.
 
 _ID = re.compile(r"[0-9]{1,18}")
 
@@ -85,6 +88,10 @@ def person_journey(
     via: str = "page",
 ) -> PersonJourney:
     """One register patient's timeline from the linked store, audit-logged as viewed."""
+    from bettercare.analytics.engine import open_store
+    from bettercare.analytics.journeys import JourneyDataError, person_timeline
+    from bettercare.analytics.metrics import MetricDataError
+
     patient = register_patient(db, principal, patient_id, ip=ip)
     events: list[JourneyEvent] = []
     message = ""

@@ -15,7 +15,7 @@ are supported yet.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -23,12 +23,14 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.episodeofcare import EpisodeOfCare
 
-from bettercare.analytics.journeys import JourneyEvent
 from bettercare.app.fhir import resources
 from bettercare.app.fhir.errors import FhirError, FhirResponse, error_response
 from bettercare.app.security import Principal, client_ip, current_principal
 from bettercare.errors import NotFound
 from bettercare.services.journeys import person_journey
+
+if TYPE_CHECKING:
+    from bettercare.analytics.journeys import JourneyEvent
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
