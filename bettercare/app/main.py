@@ -21,6 +21,7 @@ from bettercare.app.pages import (
     api,
     auth,
     care,
+    evaluation,
     home,
     journeys,
     metrics,
@@ -105,7 +106,7 @@ class BodyTooLarge(Exception):
 
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
 ROUTERS += [fhir_router, care.router]  # issue 13: FHIR API, care coordination
-ROUTERS += [journeys.router]  # one person's journey (direct care)
+ROUTERS += [journeys.router, evaluation.router]  # a person's journey; did a change work
 # webdash's monitoring pages go first: plans' /plans/{id}/{part}/{index} would catch them
 ROUTERS[:0] = [metrics.router, returns.router, reports.router]
 

@@ -166,3 +166,13 @@ def cohort(
     people["enrolled"] = people["person_id"].isin(enrolled)
     missing = len(enrolled) - int(people["enrolled"].sum())
     return people.drop(columns=["n"]), missing
+
+
+def practices_by_hwb(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each GP practice of the store's residents and its HWB (the most common one)."""
+    check_store(con, "emergency_admissions")
+    rows = con.execute(
+        """SELECT gp_practice, mode(hwb_code) FROM residents
+        WHERE gp_practice IS NOT NULL AND hwb_code IS NOT NULL GROUP BY gp_practice"""
+    ).fetchall()
+    return {str(p): str(h) for p, h in rows}
