@@ -85,3 +85,9 @@ def test_anonymous_and_unknown(client, login, patient_id):
     assert client.get("/care/patients/999999/journey").status_code == 404
     r = client.get("/fhir/Patient/999999/$everything")
     assert r.status_code == 404 and r.json()["resourceType"] == "OperationOutcome"
+
+
+def test_capability_statement_lists_everything(client):
+    caps = client.get("/fhir/metadata").json()
+    patient = next(r for r in caps["rest"][0]["resource"] if r["type"] == "Patient")
+    assert patient["operation"][0]["name"] == "everything"
