@@ -245,3 +245,19 @@ def test_store_evaluation_says_why_not(generated):
     late = EvaluationSpec(change_date=date(2025, 1, 1), enrolled=["x"], methods=["matched"])
     (e,) = evaluate_store(con, late).effects
     assert not e.estimable and "12 months of follow-up" in e.reason
+
+
+def test_store_matched_cohort_names_unknown_pseudonyms_and_shows_balance(generated):
+    con = write_store(generated)
+    ids = [
+        r[0]
+        for r in con.execute(
+            "SELECT person_id FROM residents WHERE ltc_count >= 2 ORDER BY person_id LIMIT 60"
+        ).fetchall()
+    ]
+    spec = EvaluationSpec(change_date=CHANGE, enrolled=[*ids, "not-a-person"], methods=["matched"])
+    (e,) = evaluate_store(con, spec).effects
+    assert e.estimable, e.reason
+    assert any("1 enrolled pseudonyms are not adults" in n for n in e.notes)
+    assert {b["covariate"] for b in e.details["balance"]} >= {"age", "prior_emergency_admissions"}
+    assert e.ci_low < e.effect < e.ci_high

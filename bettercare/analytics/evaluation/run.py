@@ -8,7 +8,7 @@ its reason instead of failing the whole evaluation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -115,16 +115,11 @@ def evaluate_con(con: duckdb.DuckDBPyConnection, spec: EvaluationSpec) -> Evalua
                     people, list(COHORT_COVARIATES), outcome="admissions_12m", units=COHORT_UNITS
                 )
                 if missing and effect.estimable:
-                    effect = Effect(
-                        **{
-                            **effect.__dict__,
-                            "notes": (
-                                *effect.notes,
-                                f"{missing} enrolled pseudonyms are not adults in the store "
-                                "on the change date",
-                            ),
-                        }
+                    note = (
+                        f"{missing} enrolled pseudonyms are not adults in the store on the "
+                        "change date"
                     )
+                    effect = replace(effect, notes=(*effect.notes, note))
                 effects.append(effect)
     return Evaluation(spec, effects)
 
