@@ -252,7 +252,9 @@ def test_store_matched_cohort_names_unknown_pseudonyms_and_shows_balance(generat
     ids = [
         r[0]
         for r in con.execute(
-            "SELECT person_id FROM residents WHERE ltc_count >= 2 ORDER BY person_id LIMIT 60"
+            "SELECT person_id FROM residents WHERE ltc_count >= 2 AND birth_month < '1980-01-01'"
+            " AND (date_of_death IS NULL OR date_of_death > '2024-04-01')"
+            " ORDER BY person_id LIMIT 60"
         ).fetchall()
     ]
     spec = EvaluationSpec(change_date=CHANGE, enrolled=[*ids, "not-a-person"], methods=["matched"])
