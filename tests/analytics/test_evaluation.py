@@ -263,3 +263,10 @@ def test_store_matched_cohort_names_unknown_pseudonyms_and_shows_balance(generat
     assert any("1 enrolled pseudonyms are not adults" in n for n in e.notes)
     assert {b["covariate"] for b in e.details["balance"]} >= {"age", "prior_emergency_admissions"}
     assert e.ci_low < e.effect < e.ci_high
+
+
+def test_synthetic_control_needs_placebos_that_vary():
+    # Flat donors fit each other exactly (pre-change RMSPE 0): no placebo draws.
+    donors = pd.DataFrame(np.ones((36, 12)), index=MONTHS)
+    e = synthetic_control(donors[0] * 2, donors.iloc[:, 1:], date(2023, 4, 1), units="x")
+    assert not e.estimable and "placebos" in e.reason

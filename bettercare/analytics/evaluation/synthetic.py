@@ -101,6 +101,12 @@ def synthetic_control(
         if r > 0:
             placebo.append(g / r * rmspe)
     draws = np.asarray(placebo)
+    if len(draws) < MIN_DONORS:
+        return not_estimable(
+            METHOD,
+            units,
+            f"only {len(draws)} comparison units can be fitted as placebos (need {MIN_DONORS})",
+        )
     alpha = 1 - CONFIDENCE
     lo = effect - float(np.quantile(draws, 1 - alpha / 2))
     hi = effect - float(np.quantile(draws, alpha / 2))
