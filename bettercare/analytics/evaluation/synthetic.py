@@ -8,11 +8,14 @@ outcomes as the only predictors the fit is this one constrained least squares, a
 maintained packages (pysyncon, scpi-pkg) would add a dependency and a nested
 predictor-weight optimisation that this use does not need.
 
-Interval: placebo-in-space. Each donor in turn is treated as if it were the treated
-unit (synthetic from the other donors); its mean post-change gap, divided by its
-pre-change RMSPE and multiplied by the treated unit's, is one draw of the estimate's
-error under no effect. The 95% interval is the estimate minus the 97.5th and 2.5th
-percentiles of those draws; the p-value the share of placebos at least as extreme.
+Interval: placebo-in-space (Abadie et al. 2010). Each donor in turn is treated as if it
+were the treated unit (synthetic from the other donors); its mean post-change gap is one
+draw of the estimate's error under no effect. The 95% interval is the estimate minus the
+97.5th and 2.5th percentiles of those draws; the p-value the share of placebos at least
+as extreme. When the treated unit is larger (less noisy) than the donors, as a group of
+practices against single practices, the interval is conservative. Scaling each draw by
+the ratio of pre-change fits (RMSPE) was tried and rejected: on the synthetic benchmark
+with no effect it claimed one in 10-20% of seeds (benchmarks/README.md).
 With fewer than :data:`MIN_DONORS` donors: "cannot be estimated".
 """
 
@@ -31,6 +34,8 @@ METHOD = "synthetic control"
 MIN_DONORS = 10
 #: Fewest pre-change months to fit the weights.
 MIN_PRE = 12
+#: Placebos whose pre-change RMSPE exceeds this multiple of the treated unit's are left out.
+POOR_FIT = 5.0
 
 
 def donor_weights(treated_pre: np.ndarray, donors_pre: np.ndarray) -> np.ndarray:
@@ -95,17 +100,23 @@ def synthetic_control(
         return not_estimable(METHOD, units, "no months after the change")
     effect, rmspe, w = _gap(y1, y0, pre)
     placebo = []
+    exact = rmspe <= 1e-6 * max(float(np.abs(y1).mean()), 1.0)  # a perfect fit: no cut-off
+    limit = float("inf") if exact else POOR_FIT * rmspe
     for k in range(j):
         others = np.delete(y0, k, axis=1)
         g, r, _ = _gap(y0[:, k], others, pre)
-        if r > 0:
-            placebo.append(g / r * rmspe)
+        # Abadie et al. (2010) leave out placebos fitted more than 5 times worse than the
+        # treated unit (their gaps say more about the fit than about an effect); a donor
+        # its peers fit exactly carries no information about noise.
+        if 0 < r <= limit:
+            placebo.append(g)
     draws = np.asarray(placebo)
     if len(draws) < MIN_DONORS:
         return not_estimable(
             METHOD,
             units,
-            f"only {len(draws)} comparison units can be fitted as placebos (need {MIN_DONORS})",
+            f"only {len(draws)} comparison units fit well enough to serve as placebos "
+            f"(need {MIN_DONORS})",
         )
     alpha = 1 - CONFIDENCE
     lo = effect - float(np.quantile(draws, 1 - alpha / 2))
