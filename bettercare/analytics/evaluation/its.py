@@ -12,7 +12,7 @@ standard error is Newey-West (HAC, statsmodels ``cov_type="HAC"`` with the small
 correction), or the ordinary least squares one where that is larger, and intervals use
 the t distribution. Newey-West alone is anti-conservative in series this short with
 this many terms (36 months, 15 terms): on the synthetic benchmark with no effect it
-claimed one in 15-17% of seeds, against 0-5% with the larger of the two
+claimed one in 17% of seeds, against 5% with the larger of the two
 (benchmarks/README.md). Month-of-year effects need two full
 years before the change; with fewer pre-change months they are left out (and a note says
 so). Fewer than :data:`MIN_PRE` months before the change, or fewer than :data:`MIN_POST`

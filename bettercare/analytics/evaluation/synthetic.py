@@ -15,7 +15,7 @@ draw of the estimate's error under no effect. The 95% interval is the estimate m
 as extreme. When the treated unit is larger (less noisy) than the donors, as a group of
 practices against single practices, the interval is conservative. Scaling each draw by
 the ratio of pre-change fits (RMSPE) was tried and rejected: on the synthetic benchmark
-with no effect it claimed one in 10-20% of seeds (benchmarks/README.md).
+with no effect it claimed one in 20% of seeds (benchmarks/README.md).
 With fewer than :data:`MIN_DONORS` donors: "cannot be estimated".
 """
 
