@@ -207,6 +207,7 @@ def test_pack_with_a_store_shows_metrics_against_plan(measured_plan):
     assert row is not None
     assert "<td>2016-05</td>" in row.group(0) and ">18<" in row.group(0)
     assert 'class="pill GREEN"' in row.group(0)
+    assert "2 points: too few for SPC limits and assurance" in row.group(0)
     assert "Appendix B. Statistical process control charts" in html
     assert 'alt="XmR chart of Delayed transfers of care' in html  # the plan's metric
     assert 'alt="XmR chart of Total non-elective' not in html  # measured, not in this plan
