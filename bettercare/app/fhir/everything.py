@@ -6,7 +6,7 @@ Patient, an Encounter per hospital spell (class ``IMP``) and A&E attendance (cla
 ``EMER``, v3 ActCode) and an EpisodeOfCare per reablement episode, social care service
 and care home placement; a death sets ``Patient.deceasedDateTime``. The use case (who may
 see it, re-identification through the care register, the audit record) is
-:func:`bettercare.services.journeys.person_journey`; this module only renders. Each
+:func:`bettercare.app.journeys.person_journey`; this module only renders. Each
 resource is validated with ``fhir.resources`` (R4B, R4-compatible). Never cached
 (``Cache-Control: no-store``). No operation parameters (``start``, ``end``, ``_since``)
 are supported yet.
@@ -25,9 +25,9 @@ from fhir.resources.R4B.episodeofcare import EpisodeOfCare
 
 from bettercare.app.fhir import resources
 from bettercare.app.fhir.errors import FhirError, FhirResponse, error_response
+from bettercare.app.journeys import person_journey
 from bettercare.app.security import Principal, client_ip, current_principal
 from bettercare.errors import NotFound
-from bettercare.services.journeys import person_journey
 
 if TYPE_CHECKING:
     from bettercare.analytics.journeys import JourneyEvent

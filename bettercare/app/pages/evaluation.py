@@ -1,6 +1,6 @@
 """``/evaluation``: did a change in some practices work? Effects against a counterfactual.
 
-Parses the form, calls :func:`bettercare.services.evaluation.evaluation_page` (aggregate
+Parses the form, calls :func:`bettercare.app.evaluation.evaluation_page` (aggregate
 figures only; who may see them is decided there) and renders.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from bettercare.app.evaluation import evaluation_page
 from bettercare.app.security import Principal, client_ip, current_principal
 from bettercare.app.templating import render
-from bettercare.services.evaluation import evaluation_page
 
 router = APIRouter()
 

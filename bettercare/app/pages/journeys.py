@@ -1,6 +1,6 @@
 """One person's journey page for direct care: ``/care/patients/<id>/journey``.
 
-Parses the request, calls :func:`bettercare.services.journeys.person_journey` (which
+Parses the request, calls :func:`bettercare.app.journeys.person_journey` (which
 checks the caller is a care coordinator of the person's HWB, re-identifies through the
 care register and audit-logs the view) and renders the timeline. Patient-level: the
 response is never cached (``Cache-Control: no-store``).
@@ -11,10 +11,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from bettercare.app.journeys import person_journey
 from bettercare.app.security import Principal, client_ip, current_principal
 from bettercare.app.templating import render
 from bettercare.errors import NotFound
-from bettercare.services.journeys import person_journey
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}

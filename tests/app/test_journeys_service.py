@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from bettercare.app import care_register
 from bettercare.app.db import make_engine, migrate, session_factory
+from bettercare.app.journeys import person_journey
 from bettercare.app.models import AuditEvent
 from bettercare.app.security import AccessDenied, Principal, Role
 from bettercare.errors import NotFound
-from bettercare.services.journeys import person_journey
 
 RUTLAND, LEICESTER = "E06000017", "E06000016"
 COORDINATOR = Principal("coord", Role.CARE_COORDINATOR, RUTLAND, user_id=1)

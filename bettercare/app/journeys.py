@@ -7,6 +7,11 @@ the care register: the register's patient record holds the pseudonym its import 
 (:func:`bettercare.app.care_register.import_scores`), and the store is read by that
 pseudonym (:func:`bettercare.analytics.journeys.person_timeline`). A register entry with
 no pseudonym, or no store, gives an empty timeline with the reason.
+
+A use case (session and principal in, view model out; no HTTP), kept in ``bettercare/app``
+for now: it needs the app's principal, audit log and register models, which the
+``services`` layer may not import (tests/test_layers.py). It moves to
+``bettercare/services`` with them.
 """
 
 from __future__ import annotations

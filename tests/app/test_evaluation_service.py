@@ -7,10 +7,10 @@ from analytics.synthetic_store import CHANGE, tables, write_store
 from sqlalchemy import select
 
 from bettercare.app.db import make_engine, migrate, session_factory
+from bettercare.app.evaluation import evaluation_page
 from bettercare.app.models import AuditEvent
 from bettercare.app.security import AccessDenied, Principal, Role
 from bettercare.data.synth.effects import InjectedEffect, inject
-from bettercare.services.evaluation import evaluation_page
 
 RUTLAND, LEICESTER = "E06000017", "E06000016"
 ANALYST = Principal("analyst", Role.ANALYST, RUTLAND, user_id=1)

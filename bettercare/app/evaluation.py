@@ -6,6 +6,11 @@ analytics store (:func:`bettercare.analytics.evaluation.evaluate_store`); the ma
 cohort, which needs enrolled people's pseudonyms, is for ``bettercare evaluate``. The
 exposed practices must be practices of the HWB; the comparison units are the store's
 other practices. A refusal is audit-logged.
+
+A use case (session and principal in, view model out; no HTTP), kept in ``bettercare/app``
+for now: it needs the app's principal, audit log and register models, which the
+``services`` layer may not import (tests/test_layers.py). It moves to
+``bettercare/services`` with them.
 """
 
 from __future__ import annotations
