@@ -3,7 +3,7 @@
 By default this reproduces NHSRplotthedots 0.2.2 (NHS-R Community, MIT licence,
 https://github.com/nhs-r-community/NHSRplotthedots), the R implementation of NHS England's
 "Making Data Count" (MDC) "plot the dots" method; the files named below are in its ``R/``
-folder and its own test cases are ported in ``tests/test_spc_reference.py``.
+folder and its own test cases are ported in ``tests/analytics/test_spc_reference.py``.
 
 * **Limits** (``ptd_spc_standard.R``), per segment: centre line = mean of the values;
   moving range MR_i = |x_i - x_{i-1}|; with ``screen_outliers`` (the default) the moving

@@ -37,7 +37,7 @@ from bettercare.reporting.board_pack import (
     recommendations,
 )
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 RUTLAND = EXAMPLES / "rutland_2014.yaml"
 SVG = "{http://www.w3.org/2000/svg}"
 runner = CliRunner()

@@ -30,7 +30,7 @@ from bettercare.data.returns import (
 from bettercare.domain.plan import DfgReturn, FundingSource, MetricReturnStatus, QuarterReport
 from bettercare.reporting.returns import build_return, planned_to_date, write_return
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "marlbury_2025.yaml"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "marlbury_2025.yaml"
 
 
 @pytest.fixture(scope="module")
