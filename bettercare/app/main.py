@@ -20,8 +20,10 @@ from bettercare.app.pages import (
     api,
     auth,
     care,
+    evaluation,
     figures,
     home,
+    journeys,
     metrics,
     plans,
     reports,
@@ -107,6 +109,7 @@ class BodyTooLarge(BadInput):
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
 ROUTERS += [fhir_router, care.router]  # FHIR API, care coordination
 ROUTERS += [figures.router]  # published figures: peers, goals, the ICB's view
+ROUTERS += [journeys.router, evaluation.router]  # a person's journey; did a change work
 # webdash's monitoring pages go first: plans' /plans/{id}/{part}/{index} would catch them
 ROUTERS[:0] = [metrics.router, returns.router, reports.router]
 

@@ -50,6 +50,8 @@ COMMAND_MODULES: list[str] = [
     "model",
     "report",
     "figures",
+    "evaluate",
+    "journeys",
 ]
 
 

@@ -86,6 +86,12 @@ def report(
         help="The web app's database (SQLAlchemy URL): adds the care coordination "
         "register's coverage for the plan's HWB over the last 12 months (aggregates only)",
     ),
+    evaluation_spec: Path | None = typer.Option(
+        None,
+        "--evaluation",
+        help="Evaluation spec (JSON/YAML, see `bettercare evaluate`): shows the effect of a "
+        "scheme or change against a counterfactual (needs --store)",
+    ),
 ) -> None:
     """Write the board pack of a plan: board-pack.html and board-pack.pdf."""
     from bettercare.data.atomic import staged_entries
@@ -121,6 +127,16 @@ def report(
             raise fail(str(exc)) from None
         if peers is None:
             raise fail(f"--peers {peers_file} names no peers for {code}")
+    evaluation = None
+    if evaluation_spec is not None:
+        if store is None:
+            raise fail("--evaluation needs --store (the evaluation reads the store)")
+        from bettercare.analytics.evaluation import EvaluationDataError, evaluate_store, load_spec
+
+        try:
+            evaluation = evaluate_store(store, load_spec(evaluation_spec))
+        except EvaluationDataError as exc:
+            raise fail(str(exc)) from None
     try:
         pack = build_board_pack(
             the_plan,
@@ -130,6 +146,7 @@ def report(
             care_coverage=coverage,
             figures=figures,
             peers=peers,
+            evaluation=evaluation,
         )
         pdf = pack.pdf() if fmt in ("pdf", "both") else None
     except BoardPackError as exc:

@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -72,6 +72,9 @@ from bettercare.errors import BadInput, BettercareError
 from bettercare.reporting import charts
 from bettercare.reporting.metrics_report import ASSURANCE_MEANING, VARIATION_MEANING, board_rows
 from bettercare.reporting.rendering import environment
+
+if TYPE_CHECKING:
+    from bettercare.analytics.evaluation import Evaluation
 
 #: The grains the store is measured at: monthly for charts, SPC and P4P; yearly for plans
 #: stated per year (the board table picks the finest grain a metric is judged at).
@@ -405,6 +408,7 @@ def build_board_pack(
     care_coverage: Sequence[CoverageRow] | None = None,
     figures: Path | None = None,
     peers: Sequence[str] | None = None,
+    evaluation: Evaluation | None = None,
 ) -> BoardPack:
     """The board pack of ``plan``, measured on ``store`` (or ``linked``) when given.
 
@@ -417,6 +421,9 @@ def build_board_pack(
     small numbers suppressed.
     ``figures``: a figures database of published figures, measured with (or instead of)
     the store, and the board compared with its ``peers`` (default: its NHS region).
+    ``evaluation``: effects of a scheme or change against a counterfactual
+    (:func:`bettercare.analytics.evaluation.evaluate_store`), shown beside "Will the
+    schemes deliver?".
     Raises :class:`BoardPackError` when the store or figures cannot be measured.
     """
     found = list(check_plan(plan) if findings is None else findings)
@@ -517,6 +524,7 @@ def build_board_pack(
         )
     ctx["impact_html"], ctx["impact_note"] = _scheme_impact(plan)
     ctx["care_coverage"] = _care_coverage(care_coverage) if care_coverage is not None else None
+    ctx["evaluation"] = evaluation
     ctx["recommendations"] = (
         list(board_recommendations)
         if board_recommendations is not None
