@@ -16,6 +16,7 @@ from bettercare.app import audit, seed
 from bettercare.app.db import make_engine, migrate, session_factory
 from bettercare.app.fhir.errors import csrf_response, denied_response
 from bettercare.app.fhir.router import router as fhir_router
+from bettercare.app.hardening import InputBounds, SecurityHeaders
 from bettercare.app.pages import admin, api, auth, care, home, metrics, plans, reports, returns
 from bettercare.app.security import (
     AccessDenied,
@@ -136,7 +137,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(InputBounds)  # fields and JSON values, inside the body limit
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)  # outermost
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)
