@@ -52,8 +52,13 @@ def serve(
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bettercare.app.db import shown_url, url_problem, without_password
     from bettercare.app.main import create_app
     from bettercare.data.plan_files import PlanFileError
+
+    problem = url_problem(database)
+    if problem:
+        raise fail(f"database {shown_url(database)}: {problem}")
 
     if examples is not None and not examples.is_dir():
         raise fail(f"{examples}: not a folder of plan files")
@@ -70,8 +75,9 @@ def serve(
         app = create_app(settings)
     except PlanFileError as exc:
         raise fail(str(exc).splitlines()[0]) from None
-    except SQLAlchemyError as exc:
-        raise fail(f"database {database}: {str(exc).splitlines()[0]}") from None
+    except (SQLAlchemyError, ImportError) as exc:
+        first = without_password(str(exc).splitlines()[0], database)
+        raise fail(f"database {shown_url(database)}: {first}") from None
     if app.state.generated_admin_password:
         out.print(
             "First start: user [bold]admin[/bold] created with password "
