@@ -63,6 +63,19 @@ def without_password(text: str, url: str) -> str:
     return text.replace(url, shown_url(url)).replace(str(password), "***") if password else text
 
 
+def database_ok(engine: Engine) -> bool:
+    """True when ``engine``'s database answers a trivial query now (the health check)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with engine.connect() as con:
+            con.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+
+
 class Base(DeclarativeBase):
     """Declarative base of every table of the app."""
 
