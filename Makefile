@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-web test-browser lint typecheck bench bench-web clean
+.PHONY: demo test test-fast test-web test-browser test-hostile lint typecheck bench bench-web clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test-fast: $(STAMP)
 # stopped by the tests), schemathesis, and the browser tests in headless Chromium.
 test-web: $(STAMP)
 	$(BIN)/pytest -q tests/web tests/browser
+
+# The standing hostile suite alone (tests/hostile, marker `hostile`; also part of `test`).
+test-hostile: $(STAMP)
+	$(BIN)/pytest -q tests/hostile
 
 # Browser tests only; screenshots of the main pages land in test-artifacts/screenshots/.
 test-browser: $(STAMP)

@@ -29,6 +29,7 @@ from bettercare.app.security import (
     authorize,
     client_ip,
     current_principal,
+    revoke_sessions,
 )
 from bettercare.app.seed import create_user
 from bettercare.app.templating import render
@@ -194,6 +195,8 @@ def set_active(
             )
         before = user.active
         user.active = wanted
+        if not wanted:
+            revoke_sessions(db, user.id)  # every session and token ends now
         audit.record(
             db,
             principal,

@@ -20,8 +20,10 @@ from bettercare.app.security import (
     authenticate,
     client_ip,
     current_principal,
+    end_session,
     issue_token,
     principal_of,
+    start_session,
 )
 from bettercare.app.templating import render
 
@@ -115,7 +117,12 @@ def login(
             username=username,
         )
     request.session.clear()
+    assert principal.user_id is not None
+    with request.app.state.sessions() as db:
+        sid = start_session(db, principal.user_id)
+        db.commit()
     request.session["user_id"] = principal.user_id
+    request.session["sid"] = sid
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -131,6 +138,9 @@ def logout(request: Request, principal: Principal = Depends(current_principal)) 
             audit.OK,
             ip=client_ip(request),
         )
+    with request.app.state.sessions() as db:
+        end_session(db, request.session.get("sid"))
+        db.commit()
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
