@@ -32,6 +32,7 @@ from bettercare.analytics.metrics import MetricDataError
 from bettercare.analytics.performance import plan_vs_actual
 from bettercare.analytics.pipeline import STEPS, run_synthetic
 from bettercare.analytics.scheme_impact import load_scheme_activity, p4p_earned, scheme_impact
+from bettercare.cli.common import shown
 from bettercare.data.ingest import UsageError
 from bettercare.data.plan_files import validate_plan_file
 from bettercare.data.pseudonymise import PseudonymKeyError
@@ -74,7 +75,7 @@ def check_examples(examples: Path) -> list[PlanResult]:
     """Validate every plan file in ``examples`` against the models and the planning rules."""
     files = sorted(examples.glob("*.yaml"))
     if not files:
-        out.print(f"[red]no plan files (*.yaml) in {examples}[/red]")
+        out.print(f"[red]no plan files (*.yaml) in {shown(examples)}[/red]")
         raise typer.Exit(2)
     results = []
     for path in files:
@@ -208,7 +209,7 @@ def demo(
                 out.print(f"[red]error:[/red] linked data: {escape(str(exc))}", soft_wrap=True)
                 raise typer.Exit(2) from None
     index = write_report(out_dir, results)
-    out.print(f"[green]report written:[/green] {index}")
+    out.print(f"[green]report written:[/green] {shown(index)}")
     for r in results:  # the latest quarterly return each plan records, as XLSX
         if r.plan and (xlsx := write_latest_return(r.plan, out_dir / "returns")):
-            out.print(f"[green]return written:[/green] {xlsx}")
+            out.print(f"[green]return written:[/green] {shown(xlsx)}")

@@ -46,7 +46,7 @@ def load_or_exit(path: Path) -> Plan:
         return load_plan(path)
     except PlanFileError as exc:
         print_findings(exc.findings)
-        err.print(f"[red]{display_path(path)}: not a valid plan file[/red]")
+        err.print(f"[red]{shown(display_path(path))}: not a valid plan file[/red]")
         raise typer.Exit(EXIT_INVALID) from None
 
 
@@ -100,7 +100,7 @@ def schema(
     text = plan_json_schema()
     if output:
         output.write_text(text + "\n", encoding="utf-8")
-        out.print(f"wrote {output}")
+        out.print(f"wrote {shown(output)}")
     else:
         typer.echo(text)
 

@@ -65,3 +65,13 @@ def test_an_unsupported_database_is_one_line_without_traceback(tmp_path: Path) -
     assert "Traceback" not in r.output and "pw@" not in r.output
     assert r.output.strip().count("\n") == 0
     assert "'mysql' databases are not supported" in r.output
+
+
+def test_ingest_prints_markup_in_a_file_name_as_text(tmp_path: Path, key_env: bytes) -> None:
+    from conftest import write_feeds
+
+    d = write_feeds(tmp_path / "in")
+    (d / "[link=https:evil.example]x[blink].csv").write_text("a,b\n1,2\n")  # no "/" in a name
+    store = tmp_path / "store" / "s.duckdb"
+    r = runner.invoke(app, ["ingest", str(d), "--store", str(store)], env={"COLUMNS": "300"})
+    assert "[link=https:evil.example]x[blink].csv" in r.output
