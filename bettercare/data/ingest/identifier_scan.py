@@ -18,9 +18,12 @@ never a value) and nothing of it is written, whatever the share. The store keeps
 or postcodes, so on a reload without ``--identities`` only NHS numbers are checked
 against the store.
 
-Cost: a few hash joins in DuckDB over the file's values; the pseudonym (an HMAC) is
-computed only for the distinct values of undeclared columns that are valid NHS numbers,
-and the store is consulted only when there are any.
+Cost: hash semi-joins in DuckDB over the file's values (no pattern is matched on every
+value); the pseudonym (an HMAC) is computed only for the distinct values of undeclared
+columns that are valid NHS numbers, and the store is consulted only when there are any;
+dates are parsed only on rows holding a known name. Measured on a shared 2-core machine
+(synthetic Leicestershire, 60,000 residents): about 0.5-1 s for 25,000 A&E rows and
+1-2 s for the residents file; 5-6 s of a 22-40 s ingest in all.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from __future__ import annotations
 import duckdb
 
 from bettercare.data import nhs_numbers
-from bettercare.data.ingest.identifiers import LOOSE_NAME_RE, POSTCODE_RE
 from bettercare.data.schema import FeedSpec
 
 _ROW = "_row"
@@ -108,14 +110,15 @@ def _nhs_hits(
         return []
     parts = []
     for c in undeclared:
-        d = nhs_numbers.sql_normalise(_v(c))
+        v = _v(c)  # only 10 to 12 characters can be an NHS number (spaces or dashes)
+        d = f"CASE WHEN length({v}) BETWEEN 10 AND 12 THEN {nhs_numbers.sql_normalise(v)} END"
         parts.append(f"SELECT {_q(c)} AS col, {d} AS d FROM {view}")
     cand = (
         f"SELECT col, d FROM ({_union(parts)}) WHERE d IS NOT NULL "
         f"AND {nhs_numbers.sql_is_valid_digits('d')}"
     )
-    rows = con.execute(f"SELECT col, d FROM ({cand})").fetchall()
-    if not rows:  # the common case: nothing to look up
+    if con.execute(f"SELECT 1 FROM ({cand}) LIMIT 1").fetchone() is None:
+        # the common case: no valid NHS number outside its column, nothing to look up
         return []
     known_raw = [
         f"SELECT {nhs_numbers.sql_normalise(_v(c))} AS d FROM {view}"
@@ -178,14 +181,12 @@ def _postcode_hits(
     undeclared = [c for c in cols if kinds.get(c) != "postcode"]
     if people is None or not undeclared:
         return []
-    parts = [
-        f"SELECT {_q(c)} AS col, {_pc(_v(c))} AS v FROM {view} "
-        f"WHERE regexp_full_match({_v(c)}, {_q(POSTCODE_RE)})"
-        for c in undeclared
+    parts = [  # a hash semi-join on every value: cheaper than a pattern on each
+        f"SELECT {_q(c)} AS col, {_pc(_v(c))} AS v FROM {view}" for c in undeclared
     ]
     sql = (
         f"WITH p AS ({people}), cand AS ({_union(parts)}) SELECT col, count(*) FROM cand "
-        "WHERE v IN (SELECT pc FROM p WHERE pc IS NOT NULL) GROUP BY col"
+        "WHERE v IN (SELECT pc FROM p WHERE pc IS NOT NULL AND length(pc) >= 5) GROUP BY col"
     )
     return [(c, int(n)) for c, n in con.execute(sql).fetchall()]
 
@@ -198,18 +199,21 @@ def _name_dob_hits(
     if people is None or not undeclared:
         return []
     names = _union(
+        [f"SELECT {_q(c)} AS col, {_ROW} AS r, lower({_v(c)}) AS v FROM {view}" for c in undeclared]
+    )
+    dates = _union(
         [
-            f"SELECT {_q(c)} AS col, {_ROW} AS r, lower({_v(c)}) AS v FROM {view} "
-            f"WHERE regexp_full_match({_v(c)}, {_q(LOOSE_NAME_RE)})"
-            for c in undeclared
+            f"SELECT {_ROW} AS r, {_date(_v(c))} AS dt FROM {view} "
+            f"WHERE {_ROW} IN (SELECT r FROM n)"
+            for c in cols
         ]
     )
-    dates = _union([f"SELECT {_ROW} AS r, {_date(_v(c))} AS dt FROM {view}" for c in cols])
     sql = (
         f"WITH p AS ({people}), k AS (SELECT pkey, given AS v, dob FROM p UNION ALL "
         "SELECT pkey, family, dob FROM p UNION ALL SELECT pkey, given || ' ' || family, dob "
-        "FROM p), kd AS (SELECT DISTINCT v, dob FROM k WHERE v IS NOT NULL AND dob IS NOT NULL), "
-        f"n AS ({names}), d AS (SELECT DISTINCT r, dt FROM ({dates}) WHERE dt IS NOT NULL) "
+        "FROM p), kd AS (SELECT DISTINCT v, dob FROM k WHERE length(v) >= 2 AND dob IS NOT NULL), "
+        f"n AS (SELECT * FROM ({names}) WHERE v IN (SELECT v FROM kd)), "
+        f"d AS (SELECT DISTINCT r, dt FROM ({dates}) WHERE dt IS NOT NULL) "
         "SELECT n.col, count(DISTINCT n.r) FROM n JOIN kd ON n.v = kd.v "
         "JOIN d ON d.r = n.r AND d.dt = kd.dob GROUP BY n.col"
     )
