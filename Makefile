@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Every package pinned (==): installs are reproducible; `make lock` refreshes the file.
 LOCK   := requirements-dev.lock
 
-.PHONY: demo test test-fast test-web test-browser lint typecheck bench bench-web lock clean
+.PHONY: demo test test-fast test-web test-browser test-hostile lint typecheck bench bench-web lock clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ test-fast: $(STAMP)
 # stopped by the tests), schemathesis, and the browser tests in headless Chromium.
 test-web: $(STAMP)
 	$(BIN)/pytest -q $(XDIST) tests/web tests/browser
+
+# The standing hostile suite alone (tests/hostile, marker `hostile`; also part of `test`).
+test-hostile: $(STAMP)
+	$(BIN)/pytest -q tests/hostile
 
 # Browser tests only; screenshots of the main pages land in test-artifacts/screenshots/.
 test-browser: $(STAMP)

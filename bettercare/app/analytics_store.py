@@ -90,6 +90,10 @@ class Worker:
                 self._thread.start()
         return future
 
+    def alive(self) -> bool:
+        """True when jobs can run: no thread yet (started on demand) or a live one."""
+        return self._thread is None or self._thread.is_alive()
+
     def shutdown(self) -> None:
         """Cancel every queued job."""
         while True:
@@ -190,6 +194,14 @@ class AnalyticsStores:
         self._jobs: OrderedDict[tuple[str, int, str, float], Future[StoreStatus]] = OrderedDict()
         self._pool = Worker()
         self._memos: dict[str, OrderedDict[tuple[Any, ...], Any]] = {}
+
+    def ready(self) -> str | None:
+        """None when the analytics worker can take jobs, else why not (the readiness probe)."""
+        if self.store is not None and not self.store.is_file():
+            return f"analytics store {self.store.name} is missing"
+        if not self._pool.alive():
+            return "analytics worker stopped"
+        return None
 
     def memo(self, name: str) -> OrderedDict[tuple[Any, ...], Any]:
         """This app's cache ``name`` of what pages make from its plans (board packs, models)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bettercare.app.hardening import excerpt
 from bettercare.app.models import AuditEvent
 from bettercare.data.safe_csv import escape_cell
 
@@ -26,6 +27,21 @@ OK = "ok"
 DENIED = "denied"
 INVALID = "invalid"
 CONFLICT = "conflict"
+
+#: The most of each text an entry keeps (characters): an entry is written forever, so
+#: what a caller sends is stored as a bounded excerpt (:func:`~.hardening.excerpt`).
+BOUNDS = {
+    "actor": 120,
+    "role": 40,
+    "hwb_code": 64,
+    "action": 80,
+    "target": 300,
+    "outcome": 20,
+    "detail": 2000,
+    "ip": 64,
+    "before": 512 * 1024,  # a plan's body (tens of kilobytes) before and after a change
+    "after": 512 * 1024,
+}
 
 EXPORT_COLUMNS = (
     "id",
@@ -43,19 +59,20 @@ EXPORT_COLUMNS = (
 )
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any, field: str) -> str | None:
     if value is None or isinstance(value, str):
-        return _clean(value)
-    return json.dumps(value, sort_keys=True, default=str)
+        return _clean(value, field)
+    return _clean(json.dumps(value, sort_keys=True, default=str), field)
 
 
-def _clean(value: str | None) -> str | None:
-    """The text as PostgreSQL can store it (no NUL characters).
+def _clean(value: str | None, field: str) -> str | None:
+    """The text as it is kept: a bounded excerpt, control characters (NUL too) escaped.
 
     Refused input may carry NULs: schemathesis found a NUL username made the audit write
-    of the refusal a 500 on PostgreSQL.
+    of the refusal a 500 on PostgreSQL; and an anonymous 9 MB username was once written
+    in full, forever.
     """
-    return value.replace("\x00", "\ufffd") if value else value
+    return excerpt(value, BOUNDS[field]) if value else value
 
 
 def record(
@@ -73,16 +90,16 @@ def record(
 ) -> AuditEvent:
     """Add one event to ``db``'s transaction (committed with the change it describes)."""
     event = AuditEvent(
-        actor=principal.username,
-        role=str(principal.role),
-        hwb_code=hwb_code if hwb_code is not None else principal.hwb_code,
-        action=action,
-        target=_clean(target) or "",
-        outcome=outcome,
-        before=_text(before),
-        after=_text(after),
-        detail=_clean(detail),
-        ip=ip,
+        actor=_clean(principal.username, "actor") or "",
+        role=_clean(str(principal.role), "role") or "",
+        hwb_code=_clean(hwb_code if hwb_code is not None else principal.hwb_code, "hwb_code"),
+        action=_clean(action, "action") or "",
+        target=_clean(target, "target") or "",
+        outcome=_clean(outcome, "outcome") or "",
+        before=_text(before, "before"),
+        after=_text(after, "after"),
+        detail=_clean(detail, "detail"),
+        ip=_clean(ip, "ip"),
     )
     db.add(event)
     return event

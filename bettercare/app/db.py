@@ -19,6 +19,63 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+#: The database drivers the app is tested on (SQLAlchemy URL schemes).
+SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
+def url_problem(url: str) -> str | None:
+    """One line saying why ``url`` cannot be the app's database, or None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        scheme = make_url(url).drivername
+    except ArgumentError:
+        return "not a database URL: use sqlite:///file.db or postgresql+psycopg://user@host/db"
+    if scheme not in SUPPORTED_SCHEMES:
+        return (
+            f"'{scheme}' databases are not supported: use sqlite:///file.db or "
+            "postgresql+psycopg://user@host/db"
+        )
+    return None
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed or logged: the password replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<the database URL>"
+
+
+def without_password(text: str, url: str) -> str:
+    """``text`` (an error message) with ``url``'s password, if any, replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return text.replace(url, "<the database URL>")
+    return text.replace(url, shown_url(url)).replace(str(password), "***") if password else text
+
+
+def database_ok(engine: Engine) -> bool:
+    """True when ``engine``'s database answers a trivial query now (the health check)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with engine.connect() as con:
+            con.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+
+
 class Base(DeclarativeBase):
     """Declarative base of every table of the app."""
 

@@ -15,6 +15,7 @@ from bettercare.app import audit
 from bettercare.app.db import make_engine, session_factory
 from bettercare.app.fhir.errors import csrf_response, denied_response
 from bettercare.app.fhir.router import router as fhir_router
+from bettercare.app.hardening import InputBounds, SecurityHeaders
 from bettercare.app.pages import (
     admin,
     api,
@@ -148,7 +149,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(InputBounds)  # fields and JSON values, inside the body limit
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)  # outermost
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)

@@ -52,6 +52,20 @@ class ApiToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class WebSession(Base):
+    """A signed-in browser session: the cookie names it, the server can end it.
+
+    Only the SHA-256 of the session id is kept. Logout deletes the row; a password change
+    or disabling the account deletes every row of the user (migration 0004).
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class LoginAttempt(Base):
     """Every login attempt, for rate limiting (kept in the database so it holds across workers)."""
 

@@ -25,10 +25,10 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bettercare.app.models import ApiToken, User
+from bettercare.app.models import ApiToken, User, WebSession
 from bettercare.errors import NotPermitted
 
 
@@ -245,6 +245,47 @@ def _user_for_token(db: Session, token: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+def start_session(db: Session, user_id: int) -> str:
+    """A new server-side session for the user: its id, for the signed cookie."""
+    sid = secrets.token_urlsafe(32)
+    db.add(WebSession(id=_token_hash(sid), user_id=user_id, created_at=datetime.now(UTC)))
+    return sid
+
+
+def end_session(db: Session, sid: object) -> None:
+    """End one session (logout): its cookie, even a saved copy, signs no one in again."""
+    if isinstance(sid, str):
+        db.execute(delete(WebSession).where(WebSession.id == _token_hash(sid)))
+
+
+def revoke_sessions(db: Session, user_id: int) -> None:
+    """End every session and API token of a user at once (password change, disabling)."""
+    db.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    db.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+
+
+def set_password(db: Session, user: User, password: str) -> None:
+    """Change ``user``'s password and end every session and token they hold."""
+    user.password_hash = hash_password(password)
+    revoke_sessions(db, user.id)
+
+
+def _session_user(db: Session, request: Request) -> User | None:
+    """The user of the cookie's session, if the server still holds that session."""
+    user_id, sid = request.session.get("user_id"), request.session.get("sid")
+    if not isinstance(user_id, int) or not isinstance(sid, str):
+        return None
+    row = db.get(WebSession, _token_hash(sid))
+    if row is None or row.user_id != user_id:
+        return None
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    max_age = getattr(request.app.state.settings, "session_max_age_seconds", 8 * 3600)
+    if created + timedelta(seconds=max_age) < datetime.now(UTC):
+        return None
+    user = db.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
 def current_principal(request: Request) -> Principal:
     """FastAPI dependency: the caller, from a bearer token or the session cookie."""
     factory: sessionmaker[Session] = request.app.state.sessions
@@ -253,11 +294,9 @@ def current_principal(request: Request) -> Principal:
         if auth.lower().startswith("bearer "):
             user = _user_for_token(db, auth[7:].strip())
             return principal_of(user, via_token=True) if user else ANONYMOUS
-        user_id = request.session.get("user_id")
-        if isinstance(user_id, int):
-            user = db.get(User, user_id)
-            if user is not None and user.active:
-                return principal_of(user)
+        user = _session_user(db, request)
+        if user is not None:
+            return principal_of(user)
     return ANONYMOUS
 
 

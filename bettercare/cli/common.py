@@ -28,6 +28,15 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
+def shown(value: object) -> str:
+    """User data as Rich may print it: markup and control characters escaped.
+
+    A plan's text (``[link=...]`` in a name) cannot make a live link, recolour or move
+    the cursor.
+    """
+    return escape(printable("" if value is None else str(value)))
+
+
 def parse_date(value: str, option: str) -> dt.date:
     """``value`` (YYYY-MM-DD) as a date, or fail naming ``option`` and the value."""
     try:

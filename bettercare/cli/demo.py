@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import bettercare
+from bettercare.cli.common import shown
 from bettercare.errors import BadInput
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def check_examples(examples: Path) -> list[PlanResult]:
 
     files = sorted(examples.glob("*.yaml"))
     if not files:
-        out.print(f"[red]no plan files (*.yaml) in {examples}[/red]")
+        out.print(f"[red]no plan files (*.yaml) in {shown(examples)}[/red]")
         raise typer.Exit(2)
     results = []
     for path in files:
@@ -273,11 +274,11 @@ def demo(
                 out.print(f"[red]error:[/red] linked data: {escape(str(exc))}", soft_wrap=True)
                 raise typer.Exit(2) from None
     index = write_report(out_dir, results)
-    out.print(f"[green]report written:[/green] {index}")
+    out.print(f"[green]report written:[/green] {shown(index)}")
     if linked if figures is None else figures:  # after the report: it replaces out/ whole
         target = next((r for r in results if r.source.name == DEMO_PLAN and r.plan), None)
         if target is not None and target.plan is not None:
             published_demo(target.plan, work, out_dir / "figures", seed)
     for r in results:  # the latest quarterly return each plan records, as XLSX
         if r.plan and (xlsx := write_latest_return(r.plan, out_dir / "returns")):
-            out.print(f"[green]return written:[/green] {xlsx}")
+            out.print(f"[green]return written:[/green] {shown(xlsx)}")

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bettercare.cli.common import shown
 from bettercare.errors import BadInput
 
 if TYPE_CHECKING:
@@ -138,10 +139,10 @@ def ingest_command(
                 memory_limit=memory_limit,
             )
     except UsageError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {shown(exc)}")
         raise typer.Exit(2) from None
     except Exception as exc:
-        err.print(f"[red]internal error, store left unchanged (rolled back):[/] {exc!r}")
+        err.print(f"[red]internal error, store left unchanged (rolled back):[/] {shown(repr(exc))}")
         if os.environ.get("BETTERCARE_DEBUG"):
             raise
         raise typer.Exit(3) from None
@@ -190,18 +191,20 @@ def _print_result(result: IngestResult) -> None:
         table.add_row(f.feed, *(f"{n:,}" for n in counts), months, style=style)
     console.print(table)
     for issue in result.file_issues:
-        console.print(f"[red]rejected[/] {issue.file}: {issue.rule}: {issue.message}")
+        console.print(
+            f"[red]rejected[/] {shown(issue.file)}: {shown(issue.rule)}: {shown(issue.message)}"
+        )
     if result.issue_counts:
         rules = Table(title="Findings by rule (rows)")
         for col in ("file", "rule", "severity", "rows"):
             rules.add_column(col)
         for (file, rule, sev), n in result.issue_counts.items():
-            rules.add_row(file, rule, sev, str(n))
+            rules.add_row(shown(file), shown(rule), shown(sev), str(n))
         console.print(rules)
     if result.linkage:
         _print_linkage(result.linkage)
     if result.report_path:
-        console.print(f"report: {result.report_path}")
+        console.print(f"report: {shown(result.report_path)}")
 
 
 def _print_linkage(stats: dict[str, float]) -> None:
@@ -228,7 +231,7 @@ def key_new(path: Path = typer.Argument(..., help="Where to write the new key fi
     except pseudonymise.PseudonymKeyError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
-    console.print(f"wrote {path} (mode 0600)")
+    console.print(f"wrote {shown(path)} (mode 0600)")
 
 
 @link_app.command("report")
@@ -242,7 +245,7 @@ def link_report(
     from bettercare.data.ingest import latest_linkage_report
 
     if not store.is_file():
-        err.print(f"[red]error:[/] {store} not found")
+        err.print(f"[red]error:[/] {shown(store)} not found")
         raise typer.Exit(2)
     try:
         duck.check_file(store)  # a SQLite or text file: one line, never an extension download

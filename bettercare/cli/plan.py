@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from bettercare.cli.common import shown
 from bettercare.domain.text import printable
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def load_or_exit(path: Path) -> Plan:
         return load_plan(path)
     except PlanFileError as exc:
         print_findings(exc.findings)
-        err.print(f"[red]{display_path(path)}: not a valid plan file[/red]")
+        err.print(f"[red]{shown(display_path(path))}: not a valid plan file[/red]")
         raise typer.Exit(EXIT_INVALID) from None
 
 
@@ -103,7 +104,7 @@ def schema(
     text = plan_json_schema()
     if output:
         output.write_text(text + "\n", encoding="utf-8")
-        out.print(f"wrote {output}")
+        out.print(f"wrote {shown(output)}")
     else:
         typer.echo(text)
 
@@ -115,7 +116,8 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
 
     plan = load_or_exit(file)
     out.print(
-        f"[bold]{plan.hwb.name}[/bold] — BCF plan {', '.join(plan.financial_years)} ({plan.status})"
+        f"[bold]{shown(plan.hwb.name)}[/bold] — BCF plan "
+        f"{shown(', '.join(plan.financial_years))} ({shown(plan.status)})"
     )
     budget = Table(title="Pooled budget")
     budget.add_column("Financial year")
@@ -123,7 +125,7 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
         budget.add_column(col, justify="right")
     for fy in plan.financial_years:
         budget.add_row(
-            fy,
+            shown(fy),
             format_gbp(plan.minimum_pooled_budget.get(fy)),
             format_gbp(plan.agreed_pooled_budget.get(fy)),
             format_gbp(plan.funding_total(fy)),
@@ -137,7 +139,9 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
         funding.add_column(col)
     funding.add_column("Amount", justify="right")
     for f in plan.funding:
-        funding.add_row(str(f.source), f.financial_year, f.contributor or "", format_gbp(f.amount))
+        funding.add_row(
+            shown(f.source), shown(f.financial_year), shown(f.contributor), format_gbp(f.amount)
+        )
     out.print(funding)
 
     schemes = Table(title="Schemes")
@@ -149,11 +153,11 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     for s in plan.schemes:
         avoided = ", ".join(f"{v}" for v in s.admissions_avoided.values() if v is not None)
         schemes.add_row(
-            s.reference,
-            s.name,
-            str(s.commissioner or ""),
-            s.provider or "",
-            s.source_label(),
+            shown(s.reference),
+            shown(s.name),
+            shown(s.commissioner),
+            shown(s.provider),
+            shown(s.source_label()),
             *[format_gbp(s.spend.get(fy)) for fy in plan.financial_years],
             avoided,
         )
@@ -169,7 +173,7 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
             else "—"
         )
         planned = "; ".join(f"{v.period}: {v.value:g}" for v in m.planned if v.value is not None)
-        metrics.add_row(m.name or m.metric, base, planned or "—")
+        metrics.add_row(shown(m.name or m.metric), shown(base), shown(planned or "—"))
     out.print(metrics)
 
     risks = Table(title="Risk register")
@@ -177,10 +181,10 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
         risks.add_column(col)
     for r in plan.risks:
         risks.add_row(
-            r.id,
-            r.description,
+            shown(r.id),
+            shown(r.description),
             *(str(v) if v is not None else "—" for v in (r.likelihood, r.impact, r.score)),
-            r.owner or "",
+            shown(r.owner),
         )
     out.print(risks)
 
@@ -189,9 +193,9 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
         signs.add_column(col)
     for sign in plan.sign_offs:
         signs.add_row(
-            plan.partner(sign.body).name,
-            sign.person or "—",
-            sign.role or "—",
+            shown(plan.partner(sign.body).name),
+            shown(sign.person or "—"),
+            shown(sign.role or "—"),
             str(sign.date) if sign.date else "—",
         )
     out.print(signs)

@@ -67,6 +67,7 @@ def serve(
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bettercare.app.db import shown_url, url_problem, without_password
     from bettercare.app.settings import SECRET_ENV, AppSettings, to_environment
     from bettercare.app.startup import prepare
     from bettercare.data.plan_files import PlanFileError
@@ -83,12 +84,16 @@ def serve(
     given |= {"cookie_secure": secure_cookies or None, "demo": demo or None}
     settings = AppSettings(**{k: v for k, v in given.items() if v is not None})
     database = settings.database_url
+    problem = url_problem(database)
+    if problem:
+        raise fail(f"database {shown_url(database)}: {problem}")
     try:
         first = prepare(settings)
     except PlanFileError as exc:
         raise fail(str(exc).splitlines()[0]) from None
-    except SQLAlchemyError as exc:
-        raise fail(f"database {database}: {str(exc).splitlines()[0]}") from None
+    except (SQLAlchemyError, ImportError) as exc:
+        line = without_password(str(exc).splitlines()[0], database)
+        raise fail(f"database {shown_url(database)}: {line}") from None
     if first.admin_password:
         out.print(
             "First start: user [bold]admin[/bold] created with password "

@@ -32,6 +32,8 @@ import pyarrow as pa
 KEY_ENV = "BETTERCARE_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 32
 MIN_BITS_PER_CHARACTER = 3.0
+MIN_DISTINCT_CHARACTERS = 12  # a random 32-hex key has ~15.4 of 16 on average
+MIN_PERIOD = 16  # a key that repeats a shorter block is that block: ``abcdefgh`` x 4
 MAX_KEY_FILE_BYTES = 4096
 _CHECK_LABEL = b"bettercare key check v1"
 
@@ -118,6 +120,24 @@ def bits_per_character(text: str) -> float:
     return sum(c / n * math.log2(n / c) for c in Counter(text).values()) if n else 0.0
 
 
+def repeating_period(text: str) -> int:
+    """The length of the shortest block whose repeats make up ``text``.
+
+    A trailing part of a block is allowed; ``len(text)`` for a text with no repetition.
+    Linear time (the prefix function of Knuth-Morris-Pratt).
+    """
+    n = len(text)
+    if n == 0:
+        return 0
+    pi = [0] * n
+    for i in range(1, n):
+        k = pi[i - 1]
+        while k and text[i] != text[k]:
+            k = pi[k - 1]
+        pi[i] = k + 1 if text[i] == text[k] else 0
+    return n - pi[-1]
+
+
 def check_strength(text: str, source: str = "the key") -> None:
     """Refuse a weak key.
 
@@ -128,6 +148,10 @@ def check_strength(text: str, source: str = "the key") -> None:
       measured on the key's own character frequencies. One repeated character (``k`` x 64)
       has 0 bits, ``abab...`` 1 bit, ``passwordpassword...`` 2.75; a random hex key from
       `bettercare key new` has about 3.8 and a random 32-hex-character key at least ~3.3.
+
+    * at least :data:`MIN_DISTINCT_CHARACTERS` (12) distinct characters, and no
+      repeating period shorter than :data:`MIN_PERIOD` (16): ``abcdefgh`` x 4 has 3 bits
+      per character but is an 8-character key repeated.
 
     This is a floor against obviously weak keys, not a proof of strength: the measure
     cannot see that a long English sentence is guessable. Use `bettercare key new`.
@@ -143,6 +167,20 @@ def check_strength(text: str, source: str = "the key") -> None:
         raise PseudonymKeyError(
             f"key from {source} is too predictable ({bits:.2f} bits of entropy per "
             f"character; at least {MIN_BITS_PER_CHARACTER}): create one with "
+            "`bettercare key new PATH`"
+        )
+    period = repeating_period(text)
+    if period < MIN_PERIOD:
+        raise PseudonymKeyError(
+            f"key from {source} is too predictable: it repeats a block of {period} "
+            f"characters (at least {MIN_PERIOD} without repeating): create one with "
+            "`bettercare key new PATH`"
+        )
+    distinct = len(set(text))
+    if distinct < MIN_DISTINCT_CHARACTERS:
+        raise PseudonymKeyError(
+            f"key from {source} is too predictable: it has only {distinct} distinct "
+            f"characters (at least {MIN_DISTINCT_CHARACTERS}): create one with "
             "`bettercare key new PATH`"
         )
 

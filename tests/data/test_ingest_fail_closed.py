@@ -213,17 +213,18 @@ def test_an_identifier_in_a_column_without_one_is_rejected(
 
 
 def test_identifier_like_values_are_masked_in_findings(store_copy: Path, tmp_path: Path) -> None:
-    """A stray identifier (too few to reject the file) is quarantined with its value
-    masked, in the report and in the store's quarantine table."""
+    """A stray identifier-like value (too few to reject the file, and no identifier of a
+    person of the load: those refuse the file, tests/hostile) is quarantined with its
+    value masked, in the report and in the store's quarantine table."""
     cols = FEEDS["residents"].column_names
     rows = residents_rows()
-    rows[1][cols.index("sex")] = "Smith"  # a name where a code belongs (1 of 6 rows)
-    rows[2][cols.index("hwb_code")] = "LS6 2QT"  # a postcode (1 of 6)
+    rows[1][cols.index("sex")] = "Jones"  # a name where a code belongs (1 of 6 rows)
+    rows[2][cols.index("hwb_code")] = "ZZ9 9ZZ"  # a postcode (1 of 6)
     result = ingest(one_file(tmp_path, "residents", cols, rows), store_copy, KEY_B)
     assert result.outcome == "quarantined"
     shown = {(r["column"], r["value"]) for r in report(store_copy)}
     assert ("sex", "<name?>") in shown and ("hwb_code", "<postcode?>") in shown
-    assert files_holding(store_copy.parent, ["Smith", "LS6 2QT"]) == {}
+    assert files_holding(store_copy.parent, ["Jones", "ZZ9 9ZZ"]) == {}
 
 
 def test_a_headerless_file_puts_no_data_into_the_report(store_copy: Path, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bettercare.app import audit
+from bettercare.app import audit, passwords
 from bettercare.app.models import AuditEvent, Hwb, User
 from bettercare.app.pages.common import page_responses
 from bettercare.app.security import (
@@ -29,6 +29,7 @@ from bettercare.app.security import (
     authorize,
     client_ip,
     current_principal,
+    revoke_sessions,
 )
 from bettercare.app.seed import create_user
 from bettercare.app.templating import render
@@ -97,10 +98,8 @@ def user_errors(
         )
     elif db.scalar(select(User).where(User.username == username)) is not None:
         errors["username"] = f"the username '{username}' is taken"
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
-    elif password.lower() == username.lower():
-        errors["password"] = "the password must not be the username"
+    if reason := passwords.problem(password, username):
+        errors["password"] = reason
     try:
         parsed = Role(role)
     except ValueError:
@@ -196,6 +195,8 @@ def set_active(
             )
         before = user.active
         user.active = wanted
+        if not wanted:
+            revoke_sessions(db, user.id)  # every session and token ends now
         audit.record(
             db,
             principal,

@@ -7,11 +7,12 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bettercare.app import audit
+from bettercare.app.hardening import excerpt
 from bettercare.app.models import LoginAttempt
 from bettercare.app.security import (
     ANONYMOUS,
@@ -19,8 +20,10 @@ from bettercare.app.security import (
     authenticate,
     client_ip,
     current_principal,
+    end_session,
     issue_token,
     principal_of,
+    start_session,
 )
 from bettercare.app.templating import render
 
@@ -46,7 +49,7 @@ def _rate_limited(request: Request, db: Session, username: str) -> bool:
         .select_from(LoginAttempt)
         .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))
     )
-    by_user = db.scalar(failed.where(LoginAttempt.username == username)) or 0
+    by_user = db.scalar(failed.where(LoginAttempt.username == excerpt(username, 120))) or 0
     by_ip = db.scalar(failed.where(LoginAttempt.ip == ip)) or 0
     return by_user >= settings.login_attempts or by_ip >= settings.login_attempts_per_ip
 
@@ -65,7 +68,13 @@ def _attempt(request: Request, username: str, password: str) -> tuple[int, Princ
             _refuse(db, username, ip, "rate limited")
             return 429, None
         user = authenticate(db, username, password)
-        db.add(LoginAttempt(username=username, ip=ip or "-", success=user is not None))
+        db.add(
+            LoginAttempt(
+                username=excerpt(username, 120) or "",
+                ip=excerpt(ip, 64) or "-",
+                success=user is not None,
+            )
+        )
         if user is None:
             _refuse(db, username, ip, "bad credentials")
             return 401, None
@@ -88,7 +97,7 @@ def login(
     request: Request,
     username: str = Form(..., max_length=120),
     password: str = Form(..., max_length=1024),
-    next: str | None = Form(None),
+    next: str | None = Form(None, max_length=2048),
 ) -> Response:
     """Sign in: a fresh session (no fixation) holding the user id and a new CSRF token."""
     status, principal = _attempt(request, username, password)
@@ -108,7 +117,12 @@ def login(
             username=username,
         )
     request.session.clear()
+    assert principal.user_id is not None
+    with request.app.state.sessions() as db:
+        sid = start_session(db, principal.user_id)
+        db.commit()
     request.session["user_id"] = principal.user_id
+    request.session["sid"] = sid
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -124,6 +138,9 @@ def logout(request: Request, principal: Principal = Depends(current_principal)) 
             audit.OK,
             ip=client_ip(request),
         )
+    with request.app.state.sessions() as db:
+        end_session(db, request.session.get("sid"))
+        db.commit()
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
@@ -131,8 +148,8 @@ def logout(request: Request, principal: Principal = Depends(current_principal)) 
 class TokenRequest(BaseModel):
     """Credentials exchanged for a bearer token."""
 
-    username: str
-    password: str
+    username: str = Field(max_length=120)
+    password: str = Field(max_length=1024)
 
 
 class TokenResponse(BaseModel):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
+from bettercare.app.analytics_store import stores_of
+from bettercare.app.db import database_ok
 from bettercare.app.plans import list_plans
 from bettercare.app.security import Action, Principal, allowed, current_principal
 from bettercare.app.templating import render
@@ -25,6 +27,19 @@ def index(request: Request, principal: Principal = Depends(current_principal)) -
 
 
 @router.get("/healthz", include_in_schema=False)
-def healthz() -> dict[str, str]:
-    """Liveness probe."""
-    return {"status": "ok"}
+def healthz(request: Request) -> JSONResponse:
+    """Health probe: 200 when the database answers, else 503 (pages would fail)."""
+    if not database_ok(request.app.state.engine):
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/readyz", include_in_schema=False)
+def readyz(request: Request) -> JSONResponse:
+    """Readiness probe: the database answers and the analytics worker can take jobs."""
+    if not database_ok(request.app.state.engine):
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
+    reason = stores_of(request.app).ready()
+    if reason:
+        return JSONResponse({"status": reason}, status_code=503)
+    return JSONResponse({"status": "ok"})

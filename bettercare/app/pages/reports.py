@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bettercare.app.analytics_store import CHARTS_LOCK, StoreState, StoreStatus, stores_of
+from bettercare.app.hardening import csp_for_document
 from bettercare.app.models import PlanRecord
 from bettercare.app.pages.returns import authorized_record, load_record
 from bettercare.app.plans import plan_of
@@ -112,7 +113,7 @@ def board_pack_html(
     if waiting is not None:
         return waiting
     _, pack = board_pack(request, record, status)
-    return HTMLResponse(pack.html)
+    return HTMLResponse(pack.html, headers={"Content-Security-Policy": csp_for_document(pack.html)})
 
 
 @router.get("/plans/{plan_id}/board-pack.pdf")

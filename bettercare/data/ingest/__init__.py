@@ -9,7 +9,9 @@ For each recognised feed file (``<feed>.csv`` / ``<feed>.parquet``, see
    ``replace``, too);
 2. [identifiers] check by value which columns hold NHS numbers, names or postcodes:
    identifiers where the feed declares none, or a declared identifier column holding
-   something else, reject the file (fail closed);
+   something else, reject the file (fail closed); [identifier_scan] so does one value,
+   at any share, that equals an NHS number, postcode or name with date of birth of a
+   person in the file, the run, the store or the identity file;
 3. [rules] stage it in a TEMP table (memory, or DuckDB's spill directory
    :func:`.store.temp_directory`, private and removed at start and end; never the store
    file), apply the row rules (including plausible dates); rows with an *error* are

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from bettercare.data.ingest import identifiers, link, load, opt_outs, plausibility
+from bettercare.data.ingest import identifier_scan, identifiers, link, load, opt_outs, plausibility
 from bettercare.data.ingest.read import ROW, TRUNCATED, FileRejected, Issue, read_feed, sha256
 from bettercare.data.ingest.results import FeedResult
 from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql
@@ -69,6 +69,10 @@ class Run:
             con.register("raw_feed", table)
             try:
                 found = identifiers.scan(con, "raw_feed", feed)
+                flagged = {c for c, _, _ in found}
+                found += [  # exact: a known person's identifier at any share
+                    f for f in identifier_scan.scan(con, "raw_feed", feed) if f[0] not in flagged
+                ]
                 if found and path.stem in NATIONAL_FILES and path.stem != feed.name:
                     from bettercare.data.national.convert import name_identifier_findings
 

@@ -35,6 +35,10 @@ LOOSE_NAME_RE = r"\pL[\pL'’ .-]*\pL"  # declared name columns: letters, at lea
 UNDECLARED_SHARE = {"nhs_number": 0.2, "postcode": 0.2, "name": 0.5}
 DECLARED_SHARE = 0.5
 
+#: Words that are values, not names, whatever their case: booleans and empty markers as
+#: pandas, Excel and databases write them (``True``, ``FALSE``, ``None``, ``NaN``).
+NOT_NAMES = ("true", "false", "yes", "no", "none", "null", "nan", "nat", "na", "n/a")
+
 _LABEL = {"nhs_number": "NHS numbers", "postcode": "postcodes", "name": "person names"}
 
 
@@ -46,10 +50,11 @@ def _trimmed(col: str) -> str:
     return f"nullif(trim(CAST(\"{col}\" AS VARCHAR)), '')"
 
 
-def _is(kind: str, v: str, digits: str, *, loose: bool = False) -> str:
+def _is(kind: str, v: str, digits: str, *, loose: bool = False, codes: tuple[str, ...] = ()) -> str:
     """SQL: TRUE when the text ``v`` looks like an identifier of ``kind``.
 
-    ``digits`` is its NHS-number normalisation.
+    ``digits`` is its NHS-number normalisation. A boolean word or one of the column's
+    own ``codes`` is never a name (any case).
     """
     if kind == "nhs_number":
         if loose:
@@ -59,7 +64,11 @@ def _is(kind: str, v: str, digits: str, *, loose: bool = False) -> str:
         )
     if kind == "postcode":
         return f"regexp_full_match({v}, {_q(POSTCODE_RE)})"
-    return f"regexp_full_match({v}, {_q(LOOSE_NAME_RE if loose else NAME_RE)})"
+    words = ", ".join(_q(w.lower()) for w in (*NOT_NAMES, *codes))
+    return (
+        f"(regexp_full_match({v}, {_q(LOOSE_NAME_RE if loose else NAME_RE)}) "
+        f"AND lower({v}) NOT IN ({words}))"
+    )
 
 
 def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tuple[str, str, str]]:
@@ -71,14 +80,16 @@ def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tupl
     declared = feed.identifier_kinds
     inner: list[str] = []
     parts: list[str] = []
-    for i, c in enumerate(feed.column_names):
+    for i, col in enumerate(feed.columns):
+        c = col.name
         v, digits = f"v{i}", f"d{i}"
         inner.append(f"{_trimmed(c)} AS {v}")
         inner.append(f"{nhs_numbers.sql_normalise(_trimmed(c))} AS {digits}")
         parts.append(f"count({v})")
         for kind in _LABEL:
             loose = declared.get(c) == kind
-            parts.append(f"count(*) FILTER (WHERE {_is(kind, v, digits, loose=loose)})")
+            test = _is(kind, v, digits, loose=loose, codes=col.allowed or ())
+            parts.append(f"count(*) FILTER (WHERE {test})")
     view = f"(SELECT {', '.join(inner)} FROM {view})"
     row = con.execute(f"SELECT {', '.join(parts)} FROM {view}").fetchone()
     assert row is not None

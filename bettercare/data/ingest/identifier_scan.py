@@ -1,0 +1,220 @@
+"""Identifiers of known people, found exactly: an identifier in the wrong place at any share.
+
+:mod:`.identifiers` judges columns by the *shape* of their values, and only from a share
+of a column up (random ids look like NHS numbers now and then). This step needs no share:
+a value in a column that is not declared to hold that kind of identifier is an
+identifier in the wrong place when it *equals* one of a person the ingest knows:
+
+* an NHS number (normalised, valid modulus 11) of a person in the same file (its
+  declared ``nhs_number`` column), in the store (any table with a ``person_id``: the
+  value's keyed pseudonym is looked up) or in the run's identities (the residents feed
+  of this run or the restricted identity file, ``--identities``);
+* a postcode (case and spaces ignored) of a person in the same file or those identities;
+* a name (given, family, or both) of such a person together with that person's date of
+  birth anywhere on the same row (``yyyy-mm-dd`` or ``dd/mm/yyyy``).
+
+Rule: the file is refused (finding ``identifier_in_column``, the column and a count,
+never a value) and nothing of it is written, whatever the share. The store keeps no names
+or postcodes, so on a reload without ``--identities`` only NHS numbers are checked
+against the store.
+
+Cost: hash semi-joins in DuckDB over the file's values (no pattern is matched on every
+value); the pseudonym (an HMAC) is computed only for the distinct values of undeclared
+columns that are valid NHS numbers, and the store is consulted only when there are any;
+dates are parsed only on rows holding a known name. Measured on a shared 2-core machine
+(synthetic Leicestershire, 60,000 residents): about 0.5-1 s for 25,000 A&E rows and
+1-2 s for the residents file; 5-6 s of a 22-40 s ingest in all.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from bettercare.data import nhs_numbers
+from bettercare.data.schema import FeedSpec
+
+_ROW = "_row"
+_DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}"
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _v(col: str) -> str:
+    return f"nullif(trim(CAST(\"{col}\" AS VARCHAR)), '')"
+
+
+def _pc(expr: str) -> str:
+    return f"upper(replace({expr}, ' ', ''))"
+
+
+def _date(expr: str) -> str:
+    """SQL: the date a text holds (ISO or dd/mm/yyyy), else NULL."""
+    return (
+        f"CASE WHEN regexp_full_match({expr}, {_q(_DATE_RE)}) THEN coalesce("
+        f"TRY_CAST({expr} AS DATE), CAST(try_strptime({expr}, '%d/%m/%Y') AS DATE)) END"
+    )
+
+
+def _tables_with(con: duckdb.DuckDBPyConnection, column: str, temp: bool) -> list[str]:
+    """Tables of the store (or the TEMP tables) that have ``column``."""
+    db = "temp" if temp else str(_one(con, "SELECT current_database()"))
+    rows = con.execute(
+        "SELECT DISTINCT table_name FROM duckdb_columns() WHERE column_name = ? "
+        "AND database_name = ? AND schema_name = 'main'",
+        [column, db],
+    ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+    row = con.execute(sql).fetchone()
+    return row[0] if row else None
+
+
+def _union(parts: list[str]) -> str:
+    return " UNION ALL ".join(parts)
+
+
+def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tuple[str, str, str]]:
+    """(column, rule, message) for each column of ``view`` holding a known person's identifier.
+
+    ``view`` is the feed file read as text with its row numbers (``_row``); the
+    ``bc_pseudonym`` function must be registered on ``con``.
+    """
+    kinds = feed.identifier_kinds
+    cols = feed.column_names
+    hits: dict[str, int] = {}
+    for col, n in _nhs_hits(con, view, cols, kinds) + _postcode_hits(con, view, cols, kinds):
+        hits[col] = hits.get(col, 0) + n
+    for col, n in _name_dob_hits(con, view, cols, kinds):
+        hits[col] = hits.get(col, 0) + n
+    return [
+        (
+            col,
+            "identifier_in_column",
+            f"column '{col}' holds {n:,} value(s) equal to an identifier (NHS number, "
+            "postcode, or name with date of birth) of a person in this load or the store: "
+            "an identifier in the wrong place, refused whatever the share",
+        )
+        for col, n in sorted(hits.items())
+    ]
+
+
+def _nhs_hits(
+    con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
+) -> list[tuple[str, int]]:
+    undeclared = [c for c in cols if kinds.get(c) != "nhs_number"]
+    if not undeclared:
+        return []
+    parts = []
+    for c in undeclared:
+        v = _v(c)  # only 10 to 12 characters can be an NHS number (spaces or dashes)
+        d = f"CASE WHEN length({v}) BETWEEN 10 AND 12 THEN {nhs_numbers.sql_normalise(v)} END"
+        parts.append(f"SELECT {_q(c)} AS col, {d} AS d FROM {view}")
+    cand = (
+        f"SELECT col, d FROM ({_union(parts)}) WHERE d IS NOT NULL "
+        f"AND {nhs_numbers.sql_is_valid_digits('d')}"
+    )
+    if con.execute(f"SELECT 1 FROM ({cand}) LIMIT 1").fetchone() is None:
+        # the common case: no valid NHS number outside its column, nothing to look up
+        return []
+    known_raw = [
+        f"SELECT {nhs_numbers.sql_normalise(_v(c))} AS d FROM {view}"
+        for c in cols
+        if kinds.get(c) == "nhs_number"
+    ]
+    pid_sources = [
+        f'SELECT person_id FROM temp.main."{t}"' for t in _tables_with(con, "person_id", True)
+    ] + [f'SELECT person_id FROM "{t}"' for t in _tables_with(con, "person_id", False)]
+    conds = []
+    if known_raw:
+        conds.append(f"d IN ({_union(known_raw)})")
+    if pid_sources:
+        conds.append(f"bc_pseudonym(d) IN ({_union(pid_sources)})")
+    if not conds:
+        return []
+    sql = (
+        f"WITH cand AS ({cand}), u AS (SELECT DISTINCT d FROM cand), "
+        f"known AS (SELECT d FROM u WHERE {' OR '.join(conds)}) "
+        "SELECT col, count(*) FROM cand WHERE d IN (SELECT d FROM known) GROUP BY col"
+    )
+    return [(c, int(n)) for c, n in con.execute(sql).fetchall()]
+
+
+def _people(
+    con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
+) -> str | None:
+    """SQL: (pkey, given, family, dob, pc) of the people known by name.
+
+    They are the run's identities and the file's own declared columns; None when there
+    are none.
+    """
+    parts = []
+    if "identities" in _tables_with(con, "person_id", True):
+        parts.append(
+            "SELECT person_id AS pkey, lower(given_name) AS given, lower(family_name) AS "
+            f"family, CAST(date_of_birth AS DATE) AS dob, {_pc('postcode')} AS pc "
+            "FROM temp.main.identities"
+        )
+    names = [c for c in cols if kinds.get(c) == "name"]
+    given = next((c for c in names if "given" in c), None)
+    family = next((c for c in names if "family" in c), None)
+    postcode = next((c for c in cols if kinds.get(c) == "postcode"), None)
+    if given or family or postcode:
+        g = f"lower({_v(given)})" if given else "NULL"
+        f = f"lower({_v(family)})" if family else "NULL"
+        dob = _date(_v("date_of_birth")) if "date_of_birth" in cols else "NULL"
+        pc = _pc(_v(postcode)) if postcode else "NULL"
+        parts.append(
+            f"SELECT 'row' || {_ROW} AS pkey, {g} AS given, {f} AS family, "
+            f"CAST({dob} AS DATE) AS dob, {pc} AS pc FROM {view}"
+        )
+    return _union(parts) if parts else None
+
+
+def _postcode_hits(
+    con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
+) -> list[tuple[str, int]]:
+    people = _people(con, view, cols, kinds)
+    undeclared = [c for c in cols if kinds.get(c) != "postcode"]
+    if people is None or not undeclared:
+        return []
+    parts = [  # a hash semi-join on every value: cheaper than a pattern on each
+        f"SELECT {_q(c)} AS col, {_pc(_v(c))} AS v FROM {view}" for c in undeclared
+    ]
+    sql = (
+        f"WITH p AS ({people}), cand AS ({_union(parts)}) SELECT col, count(*) FROM cand "
+        "WHERE v IN (SELECT pc FROM p WHERE pc IS NOT NULL AND length(pc) >= 5) GROUP BY col"
+    )
+    return [(c, int(n)) for c, n in con.execute(sql).fetchall()]
+
+
+def _name_dob_hits(
+    con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
+) -> list[tuple[str, int]]:
+    people = _people(con, view, cols, kinds)
+    undeclared = [c for c in cols if kinds.get(c) != "name"]
+    if people is None or not undeclared:
+        return []
+    names = _union(
+        [f"SELECT {_q(c)} AS col, {_ROW} AS r, lower({_v(c)}) AS v FROM {view}" for c in undeclared]
+    )
+    dates = _union(
+        [
+            f"SELECT {_ROW} AS r, {_date(_v(c))} AS dt FROM {view} "
+            f"WHERE {_ROW} IN (SELECT r FROM n)"
+            for c in cols
+        ]
+    )
+    sql = (
+        f"WITH p AS ({people}), k AS (SELECT pkey, given AS v, dob FROM p UNION ALL "
+        "SELECT pkey, family, dob FROM p UNION ALL SELECT pkey, given || ' ' || family, dob "
+        "FROM p), kd AS (SELECT DISTINCT v, dob FROM k WHERE length(v) >= 2 AND dob IS NOT NULL), "
+        f"n AS (SELECT * FROM ({names}) WHERE v IN (SELECT v FROM kd)), "
+        f"d AS (SELECT DISTINCT r, dt FROM ({dates}) WHERE dt IS NOT NULL) "
+        "SELECT n.col, count(DISTINCT n.r) FROM n JOIN kd ON n.v = kd.v "
+        "JOIN d ON d.r = n.r AND d.dt = kd.dob GROUP BY n.col"
+    )
+    return [(c, int(n)) for c, n in con.execute(sql).fetchall()]
