@@ -27,6 +27,11 @@ SKIP = re.compile(
 )
 #: Pages checked per role (the outside check crawls up to 40).
 MAX_PAGES = 25
+#: The outermost elements reaching past the right edge of the window (for the message).
+WIDE_ELEMENTS = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+    && e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
+  .slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className)"""
 ROLES = [None, "editor", "analyst", "coordinator", "assurer", "admin"]
 
 
@@ -138,10 +143,15 @@ def test_no_sideways_scroll_of_the_page(
         "/",
         f"/plans/{RUTLAND_PLAN}",
         f"/plans/{RUTLAND_PLAN}/schemes/0",
+        f"/plans/{RUTLAND_PLAN}/metrics",
+        f"/plans/{RUTLAND_PLAN}/returns",
+        f"/plans/{RUTLAND_PLAN}/model",
+        f"/plans/{RUTLAND_PLAN}/board-pack",
         "/care/coverage",
     ):
         page.goto(path)
         over = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         if width == 320:
             screenshot(page, f"phone-{path.strip('/').replace('/', '-') or 'home'}")
-        assert over <= 0, f"{path} at {width}px scrolls sideways by {over}px"
+        wide = page.evaluate(WIDE_ELEMENTS) if over > 0 else []
+        assert over <= 0, f"{path} at {width}px scrolls sideways by {over}px: {wide}"
