@@ -155,3 +155,18 @@ def test_no_sideways_scroll_of_the_page(
             screenshot(page, f"phone-{path.strip('/').replace('/', '-') or 'home'}")
         wide = page.evaluate(WIDE_ELEMENTS) if over > 0 else []
         assert over <= 0, f"{path} at {width}px scrolls sideways by {over}px: {wide}"
+
+
+def test_a_refused_new_user_moves_focus_to_the_error_summary(
+    page: Page, sign_in: Callable[..., Page], needs_route: Callable[[str], None]
+) -> None:
+    needs_route("/admin/users")
+    sign_in("admin")
+    page.goto("/admin")
+    page.locator("#username").fill("x")
+    with page.expect_navigation():
+        page.locator("#create-user").click()
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_be_focused()
+    summary.locator('a[href="#password"]').click()
+    expect(page.locator("#password")).to_be_focused()
