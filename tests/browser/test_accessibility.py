@@ -51,6 +51,9 @@ def test_axe_finds_no_serious_violation_on_any_page_a_role_reaches(
 ) -> None:
     if role is not None:
         sign_in(role)
+    # The modelling page runs its Monte Carlo in the request the first time: on a busy
+    # machine that can take longer than the fixture's 15 s.
+    page.set_default_navigation_timeout(120_000)
     base = live_server.url
     todo, seen, problems = [base + "/"], set(), []
     while todo and len(seen) < MAX_PAGES:
@@ -139,6 +142,7 @@ def test_no_sideways_scroll_of_the_page(
     """The page itself never scrolls sideways; wide tables scroll in their own container."""
     page.set_viewport_size({"width": width, "height": 800})
     sign_in("editor")
+    page.set_default_navigation_timeout(120_000)  # the modelling page's first run
     for path in (
         "/",
         f"/plans/{RUTLAND_PLAN}",
