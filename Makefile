@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Every package pinned (==): installs are reproducible; `make lock` refreshes the file.
 LOCK   := requirements-dev.lock
 
-.PHONY: demo test test-fast test-web test-browser test-hostile lint typecheck bench bench-web lock clean
+.PHONY: assets demo test test-fast test-web test-browser test-hostile lint typecheck bench bench-web lock clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,27 @@ bench: $(STAMP)
 # 50 signed-in users on the plan overview and metrics dashboard (bettercare serve, SQLite).
 bench-web: $(STAMP)
 	$(BIN)/python benchmarks/web_load.py
+
+# The NHS design system (nhsuk-frontend, MIT), vendored into bettercare/app/static/nhsuk/
+# and committed: its compiled CSS and JS and the icons the CSS refers to. No CDN: the
+# stylesheet's @font-face rules (Frutiger from assets.nhs.uk) are stripped, so text falls
+# back to the stack it already names ("Frutiger W01", Arial, sans-serif), and its
+# /assets/ URLs are pointed at /static/nhsuk/assets/. Needs npm; re-run to upgrade.
+NHSUK_FRONTEND_VERSION := 10.6.1
+NHSUK_BUILD  := build/assets
+NHSUK_DIST   := $(NHSUK_BUILD)/node_modules/nhsuk-frontend/dist/nhsuk
+NHSUK_STATIC := bettercare/app/static/nhsuk
+assets:
+	npm install --prefix $(NHSUK_BUILD) --no-audit --no-fund --no-save nhsuk-frontend@$(NHSUK_FRONTEND_VERSION)
+	rm -rf $(NHSUK_STATIC)/assets $(NHSUK_STATIC)/nhsuk-frontend.min.css $(NHSUK_STATIC)/nhsuk-frontend.min.js
+	mkdir -p $(NHSUK_STATIC)/assets/images
+	sed -e 's#@font-face{[^}]*}##g' -e 's#url(/assets/#url(/static/nhsuk/assets/#g' \
+	    -e 's#/\*\# sourceMappingURL=[^*]*\*/##' \
+	    $(NHSUK_DIST)/nhsuk-frontend.min.css > $(NHSUK_STATIC)/nhsuk-frontend.min.css
+	sed -e 's#//\# sourceMappingURL=.*##' $(NHSUK_DIST)/nhsuk-frontend.min.js > $(NHSUK_STATIC)/nhsuk-frontend.min.js
+	cp $(NHSUK_DIST)/assets/images/*.svg $(NHSUK_DIST)/assets/images/favicon.ico $(NHSUK_STATIC)/assets/images/
+	! grep -n 'https\?://' $(NHSUK_STATIC)/nhsuk-frontend.min.css
+	grep -q '"version": "$(NHSUK_FRONTEND_VERSION)"' $(NHSUK_DIST)/../../package.json
 
 clean:
 	rm -rf $(VENV) .venv-uv out .pytest_cache .mypy_cache .ruff_cache test-artifacts

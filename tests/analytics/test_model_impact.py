@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from bettercare.analytics.modelling import ImpactParams, ModellingInputError, run_impact
-from bettercare.analytics.modelling.distributions import Fixed, Normal, Triangular
+from bettercare.analytics.modelling.distributions import Fixed, Lognormal, Normal, Triangular
 from bettercare.analytics.modelling.impact import fit_to_observed, scheme_effects
 from bettercare.data.plan_files import load_plan
 from bettercare.domain.p4p import performance_sum
@@ -141,7 +141,8 @@ def test_default_uncertainty_is_a_named_parameter():
         load_plan(EXAMPLES / "leicestershire_2016.yaml"), admissions_avoided={"2016/17": 400}
     )
     (effect,), _ = scheme_effects(plan, ImpactParams(default_relative_sd=0.25))
-    assert effect.distribution == Normal(mean=400, sd=100)
+    # Lognormal with the stated mean and sd = 0.25 x 400: never negative.
+    assert effect.distribution == Lognormal(mean=400, sd=100)
     assert "assumption" in effect.source
     assert (
         "ASSUMPTION"

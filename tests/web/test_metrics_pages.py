@@ -187,7 +187,7 @@ def test_dashboard_shows_the_analytics_figures(app, client, login, configured) -
     assert judged
     for row in judged:
         assert f'<td>{row.period}</td><td class="num">{number(row.actual)}</td>' in table
-    rags = re.findall(r'class="state rag-(green|amber|red)"', table)
+    rags = re.findall(r'class="nhsuk-tag state rag-(green|amber|red)"', table)
     assert rags, "no RAG shown"
 
     # charts: inline SVG with a text alternative, a data table each, no repeated ids

@@ -9,11 +9,19 @@ year is a distribution (:class:`SchemeEffect`), taken, in this order of preceden
    high, peaking at the stated expected figure (else the middle); a zero-width range is a
    certain value;
 4. the plan's expected figure (``Scheme.admissions_avoided``) with the **default
-   uncertainty**: normal with standard deviation ``default_relative_sd`` x the figure.
+   uncertainty**: lognormal with that mean and a standard deviation of
+   ``default_relative_sd`` x the figure (never negative, and its mean is the stated figure).
    This is an *assumption*, a named parameter (default 0.5), not a fact about schemes;
-5. where no scheme states any figure for the year (Rutland 2014), the plan's planned
-   reduction shared equally between its schemes (an *assumption*, stated in the notes),
-   with the default uncertainty.
+5. a scheme stating no figure for the year takes an equal share of the plan's planned
+   reduction (planned reduction / number of schemes; an *assumption*, stated in the
+   notes) with the default uncertainty -- whether or not other schemes state theirs, so
+   one scheme stating its range changes that scheme only, not the others. Without a
+   planned reduction such a scheme counts as 0 (noted).
+
+No scheme avoids fewer than 0 admissions: the default uncertainty is non-negative by
+construction, and every other distribution's draws (parameters, fitted, a stated range
+with a negative low) are **truncated at 0** (a draw below 0 counts as 0; the share of
+draws truncated is noted). So the total and its histogram never go below 0.
 
 The draws are independent between schemes (an assumption: shared causes such as a hard
 winter would widen the total's spread). :func:`run_impact` adds them per draw (vectorised
@@ -41,6 +49,7 @@ from bettercare.analytics.modelling.distributions import (
     Distribution,
     Fixed,
     FloatArray,
+    Lognormal,
     Normal,
     Triangular,
 )
@@ -207,8 +216,15 @@ def _from_plan(scheme: Scheme, fy: str, rel_sd: float) -> tuple[Any, str] | None
 
 
 def _default(expected: float, rel_sd: float) -> Any:
-    sd = abs(expected) * rel_sd
-    return Fixed(value=expected) if sd == 0 else Normal(mean=expected, sd=sd)
+    """The default uncertainty around ``expected``: never below 0.
+
+    Lognormal with mean ``expected`` and sd ``rel_sd`` x ``expected``; a certain value
+    where there is no spread, and a certain 0 for an expected figure of 0 or below.
+    """
+    if expected <= 0:
+        return Fixed(value=0.0)
+    sd = expected * rel_sd
+    return Fixed(value=expected) if sd == 0 else Lognormal(mean=expected, sd=sd)
 
 
 def scheme_effects(
@@ -236,31 +252,41 @@ def scheme_effects(
             chosen[s.reference] = fitted[s.reference]
         elif (found := _from_plan(s, fy, params.default_relative_sd)) is not None:
             chosen[s.reference] = found
-    if not chosen:
+    idle = [s for s in plan.schemes if s.reference not in chosen]
+    if idle:
         share = _apportioned(plan)
-        if share is None:
+        if share is None and len(idle) == len(plan.schemes):
             raise ModellingInputError(
                 f"schemes: no scheme states admissions_avoided (or a range) for {fy}, and "
                 "the plan states no planned reduction (performance.planned_reduction) to "
                 "share between them"
             )
-        each = share / len(plan.schemes)
-        notes.append(
-            f"ASSUMPTION: no scheme states its admissions avoided for {fy}; the planned "
-            f"reduction of {share:,} is shared equally between the {len(plan.schemes)} "
-            f"schemes ({each:,.2f} each)"
-        )
-        for s in plan.schemes:
-            chosen[s.reference] = (
-                _default(each, params.default_relative_sd),
-                f"equal share of the planned reduction (assumption) with the default "
-                f"uncertainty (sd = {params.default_relative_sd:g} x expected)",
+        if share is None:
+            notes.append(
+                f"scheme(s) stating no admissions avoided for {fy}, counted as 0 (the plan "
+                f"states no planned reduction to share): {', '.join(s.reference for s in idle)}"
             )
-    idle = [s.reference for s in plan.schemes if s.reference not in chosen]
-    if idle:
-        notes.append(
-            f"scheme(s) stating no admissions avoided for {fy}, counted as 0: {', '.join(idle)}"
-        )
+        else:
+            each = share / len(plan.schemes)
+            if len(idle) == len(plan.schemes):
+                notes.append(
+                    f"ASSUMPTION: no scheme states its admissions avoided for {fy}; the "
+                    f"planned reduction of {share:,} is shared equally between the "
+                    f"{len(plan.schemes)} schemes ({each:,.2f} each)"
+                )
+            else:
+                notes.append(
+                    f"ASSUMPTION: {len(idle)} of {len(plan.schemes)} schemes state no "
+                    f"admissions avoided for {fy}; each of them takes an equal share of the "
+                    f"planned reduction of {share:,} ({each:,.2f} each) with the default "
+                    f"uncertainty: {', '.join(s.reference for s in idle)}"
+                )
+            for s in idle:
+                chosen[s.reference] = (
+                    _default(each, params.default_relative_sd),
+                    f"equal share of the planned reduction (assumption) with the default "
+                    f"uncertainty (sd = {params.default_relative_sd:g} x expected)",
+                )
     effects = [
         SchemeEffect(s.reference, s.name, *chosen[s.reference])
         for s in plan.schemes
@@ -307,7 +333,15 @@ def run_impact(
     fy = modelled_year(plan, params)
     effects, notes = scheme_effects(plan, params, fitted)
     rng = np.random.default_rng(params.seed)
-    draws = np.column_stack([e.distribution.sample(rng, params.draws) for e in effects])
+    raw = np.column_stack([e.distribution.sample(rng, params.draws) for e in effects])
+    below = (raw < 0).mean(axis=0)
+    for e, share in zip(effects, below, strict=True):
+        if share > 0:
+            notes.append(
+                f"{e.reference}: {share:.1%} of its draws were below 0 admissions avoided "
+                "and are counted as 0 (truncated at 0)"
+            )
+    draws = np.maximum(raw, 0.0)
     total = _whole(draws.sum(axis=1))
     target, basis = _target(plan, effects, fy)
     result = ImpactResult(

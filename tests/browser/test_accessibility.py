@@ -1,0 +1,176 @@
+"""Accessibility in headless Chromium: axe-core on every page each role reaches, the
+keyboard-only path through sign-in, and no sideways scrolling at phone width.
+
+axe-core runs through axe-playwright-python with the WCAG 2.0/2.1/2.2 A and AA rules
+(tags ``wcag2a``, ``wcag2aa``, ``wcag21aa``, ``wcag22aa``); a page passes with no
+``serious`` or ``critical`` violation. Screenshots of the first pages of each role land in
+``test-artifacts/screenshots/a11y-<role>-<page>.png``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import urljoin, urlparse
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, expect
+
+from .conftest import PASSWORD, RUTLAND_PLAN, LiveServer, screenshot
+
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]}}
+#: Links not followed: they change state, download files or leave the HTML pages.
+SKIP = re.compile(
+    r"(logout|sign-?out|\.pdf$|\.xlsx$|\.csv$|\.yaml$|/openapi|/docs|/fhir|/api/|download)", re.I
+)
+#: Pages checked per role (the outside check crawls up to 40).
+MAX_PAGES = 25
+#: The outermost elements reaching past the right edge of the window (for the message).
+WIDE_ELEMENTS = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+    && e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
+  .slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className)"""
+ROLES = [None, "editor", "analyst", "coordinator", "assurer", "admin"]
+
+
+def _serious(page: Page) -> list[str]:
+    result = Axe().run(page, options=AXE_OPTIONS)
+    return [
+        f"{v['id']} ({v['impact']}): "
+        + "; ".join(n.get("target", [""])[0] if n.get("target") else "" for n in v["nodes"][:3])
+        for v in result.response.get("violations", [])
+        if v.get("impact") in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "public")
+def test_axe_finds_no_serious_violation_on_any_page_a_role_reaches(
+    page: Page, sign_in: Callable[..., Page], live_server: LiveServer, role: str | None
+) -> None:
+    if role is not None:
+        sign_in(role)
+    # The modelling page runs its Monte Carlo in the request the first time: on a busy
+    # machine that can take longer than the fixture's 15 s.
+    page.set_default_navigation_timeout(120_000)
+    base = live_server.url
+    todo, seen, problems = [base + "/"], set(), []
+    while todo and len(seen) < MAX_PAGES:
+        url = todo.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        try:
+            response = page.goto(url)
+        except PlaywrightError:  # a "being prepared" page reloading itself interrupted us
+            response = page.goto(url)
+        status = response.status if response else 0
+        path = urlparse(url).path
+        if status >= 500 and not (status == 503 and "being prepared" in page.content()):
+            problems.append(f"{path}: HTTP {status}")
+        expect(page.locator(".nhsuk-header")).to_have_count(1)
+        problems += [f"{path}: {v}" for v in _serious(page)]
+        if len(seen) <= 6:
+            screenshot(page, f"a11y-{role or 'public'}-{path.strip('/') or 'home'}")
+        for href in page.locator("a[href]").evaluate_all("els => els.map(e => e.href)"):
+            u = urljoin(url, href).split("#")[0]
+            if u.startswith(base) and not SKIP.search(u) and u not in seen:
+                todo.append(u)
+    assert len(seen) >= (2 if role is None else 4), f"only {len(seen)} pages reached"
+    assert not problems, "\n".join(dict.fromkeys(problems))
+
+
+def test_sign_in_with_the_keyboard_only(page: Page) -> None:
+    """Tab from the top: the skip link first, then to the form; Enter submits."""
+    page.goto("/login")
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip to main content")
+    page.keyboard.press("Enter")
+    # The skip link moves focus to the main content; the next Tab reaches the form.
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "username":
+            break
+    expect(page.get_by_label("Username")).to_be_focused()
+    page.keyboard.type("editor")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("header .who")).to_contain_text("editor")
+
+
+def test_a_failed_sign_in_moves_focus_to_the_error_summary(page: Page) -> None:
+    page.goto("/login")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("not-the-password")
+    with page.expect_navigation():
+        page.get_by_label("Password").press("Enter")
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link").first.click()
+    expect(page.get_by_label("Username")).to_be_focused()
+
+
+def test_a_failed_save_moves_focus_to_the_error_summary_linked_to_the_field(
+    page: Page, sign_in: Callable[..., Page], needs_route: Callable[[str], None]
+) -> None:
+    needs_route("/plans/{plan_id}/schemes/{index}")
+    sign_in("editor")
+    page.goto(f"/plans/{RUTLAND_PLAN}/schemes/0")
+    field = page.locator("input.nhsuk-input").filter(has_not=page.locator("[type=hidden]"))
+    spend = page.locator("input[name^='spend']").first
+    target = spend if spend.count() else field.first
+    target.fill("a lot")
+    with page.expect_navigation():
+        page.locator("#save-item").click()
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_be_focused()
+    links = summary.locator("a")
+    if links.count():
+        links.first.click()
+        assert page.evaluate("document.activeElement.tagName") in ("INPUT", "SELECT", "TEXTAREA")
+    screenshot(page, "a11y-error-summary")
+
+
+@pytest.mark.parametrize("width", [320, 768, 1280])
+def test_no_sideways_scroll_of_the_page(
+    page: Page, sign_in: Callable[..., Page], width: int
+) -> None:
+    """The page itself never scrolls sideways; wide tables scroll in their own container."""
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in("editor")
+    page.set_default_navigation_timeout(120_000)  # the modelling page's first run
+    for path in (
+        "/",
+        f"/plans/{RUTLAND_PLAN}",
+        f"/plans/{RUTLAND_PLAN}/schemes/0",
+        f"/plans/{RUTLAND_PLAN}/metrics",
+        f"/plans/{RUTLAND_PLAN}/returns",
+        f"/plans/{RUTLAND_PLAN}/model",
+        f"/plans/{RUTLAND_PLAN}/board-pack",
+        "/care/coverage",
+    ):
+        page.goto(path)
+        over = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if width == 320:
+            screenshot(page, f"phone-{path.strip('/').replace('/', '-') or 'home'}")
+        wide = page.evaluate(WIDE_ELEMENTS) if over > 0 else []
+        assert over <= 0, f"{path} at {width}px scrolls sideways by {over}px: {wide}"
+
+
+def test_a_refused_new_user_moves_focus_to_the_error_summary(
+    page: Page, sign_in: Callable[..., Page], needs_route: Callable[[str], None]
+) -> None:
+    needs_route("/admin/users")
+    sign_in("admin")
+    page.goto("/admin")
+    page.locator("#username").fill("x")
+    with page.expect_navigation():
+        page.locator("#create-user").click()
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_be_focused()
+    summary.locator('a[href="#password"]').click()
+    expect(page.locator("#password")).to_be_focused()
