@@ -387,6 +387,7 @@ def _estimate_u(
         table,
         _settings(n_identities, used, link_type="dedupe_only", term_frequency=term_frequency),
         log_level=logging.ERROR,
+        validate_settings=False,  # ours; the prediction's linker validates them
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=max(pairs, 1), seed=seed)
     return _shrunk_to_priors(linker, "u", pairs, U_PSEUDO_PAIRS)
@@ -453,6 +454,7 @@ def _em_trainer(
         ],
         settings,
         log_level=logging.ERROR,
+        validate_settings=False,
     )
     blocked = blocker.inference.deterministic_link()
     con.execute(
@@ -467,6 +469,7 @@ def _em_trainer(
         ],
         _settings(n, used, u, term_frequency=term_frequency),
         log_level=logging.ERROR,
+        validate_settings=False,
     )
     if term_frequency:
         for col in ("given_name", "family_name"):
@@ -712,11 +715,7 @@ def probabilistic_link(
                     notes.append(f"u estimation skipped: {str(exc).splitlines()[0][:200]}")
             left = db_api.register("rec", dataset_display_name="records")
             right = db_api.register("ide", dataset_display_name="identities")
-            linker = Linker(
-                [left, right],
-                _settings(n, used, u, term_frequency=term_frequency),
-                log_level=logging.ERROR,
-            )
+            m: dict[str, list[float]] | None = None
             did_em = False
             stage("EM")
             if em_planned:
@@ -733,12 +732,12 @@ def probabilistic_link(
                 did_em = _em(trainer, used, notes)
                 if did_em:
                     m = _shrunk_m(trainer, n_em)
-                    linker = Linker(
-                        [left, right],
-                        _settings(n, used, u, m=m, term_frequency=term_frequency),
-                        log_level=logging.ERROR,
-                    )
             stage("score pairs")
+            linker = Linker(
+                [left, right],
+                _settings(n, used, u, m=m, term_frequency=term_frequency),
+                log_level=logging.ERROR,
+            )
             pred = linker.inference.predict(threshold_match_probability=0.01)
             chart_html = _charts(linker, pred, con, thresholds) if charts else {}
         stage("decide")
