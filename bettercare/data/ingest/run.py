@@ -76,8 +76,8 @@ def ingest(
     ``extract_period`` (first, last day): rows of a feed whose period date lies outside are
     quarantined. ``memory_limit``: DuckDB's (default :data:`DEFAULT_MEMORY_LIMIT`), for
     the store's connection and the linkage's each; beyond it DuckDB spills to the private
-    temp directory :func:`temp_directory` (``None``: DuckDB's own default, 80% of RAM). ``run_date`` (default today): no
-    event may be dated after it.
+    temp directory :func:`temp_directory` (``None``: DuckDB's own default, 80% of RAM).
+    ``run_date`` (default today): no event may be dated after it.
     """
     start = dt.datetime.now()
     directory, store = Path(directory), Path(store)
