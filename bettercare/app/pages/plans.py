@@ -239,7 +239,7 @@ def _overview_context(
     outcome = Outcome(record.assurance_outcome) if record.assurance_outcome else None
     steps = [
         t
-        for t in next_steps(state, outcome)
+        for t in next_steps(state, outcome, plan)
         if allowed(principal, Action(t.action), record.hwb_code)
     ]
     return {
