@@ -9,11 +9,19 @@
 
 The model (issue 16):
 
-* **Blocking** (:func:`_blocking_rules`): candidate pairs agree on the date of birth, or
-  the postcode, or family-name prefix + birth year, or family name + given initial, or
-  given name + postcode district, or given-name prefix + family-name prefix + postcode
-  district, or on the names swapped. A missing or mistyped date of birth therefore
-  still leaves the names and the postcode district to find the pair.
+* **Blocking** (:func:`_blocking_rules`): candidate pairs agree on the date of birth
+  with a given or family initial (or the initials swapped), or with the postcode
+  district; on the postcode with a given or family initial; on family-name prefix +
+  given initial + birth year; on family name + given initial + day and month of birth;
+  on given- and family-name prefixes + district + birth year; on the names swapped; or,
+  names alone, on family name + given initial where at most
+  :data:`NAME_KEY_MAX_RESIDENTS` residents share it. A missing or mistyped date of birth,
+  a move or a changed surname each still leaves a rule to find the pair, and no key has
+  more residents behind it as the population grows (a date of birth or a postcode is
+  always paired with a name initial; names alone are capped), so the candidate pairs
+  grow with the records to link, not with the residents x records. On the linkage
+  benchmark these rules keep 99.996% of true pairs at 300,000 residents, against 100%
+  for the earlier looser ones with 8x the pairs (``benchmarks/README.md``).
 * **Comparisons**: each name by Jaro-Winkler (exact, *swapped* — the record's given name
   is the resident's family name or the reverse —, >= 0.92, >= 0.88, >= 0.7); date of
   birth (exact, one edit or adjacent swap of the text, day/month swapped, within a month
@@ -27,9 +35,12 @@ The model (issue 16):
 * **Parameters**: documented priors (``_PRIORS``). u is re-estimated at any size by
   random sampling of resident pairs and shrunk towards the prior with
   :data:`U_PSEUDO_PAIRS` pseudo-pairs (a handful of residents moves u hardly at all; a
-  population of thousands sets it). m is re-estimated by expectation maximisation
-  (blocked on date of birth, on postcode, then on names) given
-  :data:`MIN_RECORDS_FOR_EM` records; a round that cannot run is skipped and noted.
+  population of thousands sets it); the sample is bounded (:data:`U_MAX_PAIRS`). m is
+  re-estimated by expectation maximisation (blocked on date of birth, on postcode, then
+  on names) given :data:`MIN_RECORDS_FOR_EM` records, on a seeded sample of at most
+  :data:`EM_MAX_RECORDS` records against their candidate residents (the residents the
+  blocking rules pair with them), with the whole population's name frequencies; so its
+  cost is bounded too. A round that cannot run is skipped and noted.
 * **Prior**: the probability that a record matches a given resident is
   ``1 / number of residents`` (each record belongs to one person at most), from the
   real population (no floor).
