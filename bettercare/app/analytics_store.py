@@ -11,7 +11,7 @@ Where the store comes from:
 * no store (the demo): a small synthetic store per plan, for plans whose HWB has a
   synthetic preset (:data:`bettercare.data.synth.presets.PRESETS`: Leicester,
   Leicestershire, Rutland, Lancashire). It is generated, ingested (NHS numbers validated
-  and pseudonymised) and measured by :func:`bettercare.analytics.pipeline.run_synthetic`
+  and pseudonymised) and measured by :func:`bettercare.pipelines.synthetic.run_synthetic`
   in ``<database>.analytics/<plan id>/`` beside the app's SQLite file (``./bettercare-
   app.analytics`` for PostgreSQL), built once and reused after a restart. A plan with no
   preset (e.g. the fictional Marlbury) is shown from its own quarterly returns only.
@@ -281,8 +281,9 @@ class AnalyticsStores:
 
     def _ensure_synthetic(self, plan_id: str, plan: Plan) -> tuple[str, ...]:
         """The plan's demo store: reused when a finished one exists, else generated."""
-        from bettercare.analytics.pipeline import run_synthetic
+        from bettercare.data.file_lock import exclusive
         from bettercare.data.synth.presets import preset
+        from bettercare.pipelines.synthetic import run_synthetic
 
         work = self.root / plan_id
         marker = work / READY_FILE
@@ -298,11 +299,13 @@ class AnalyticsStores:
             "years": years,
             "schemes": targets,
         }
-        if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
-            return tuple(years)
-        marker.unlink(missing_ok=True)
-        run_synthetic(params, years, self.seed, work, grains=())
-        marker.write_text(json.dumps(wanted), encoding="utf-8")
+        # server workers share the folder: one builds, the others wait and reuse it
+        with exclusive(self.root / f"{plan_id}.lock"):
+            if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
+                return tuple(years)
+            marker.unlink(missing_ok=True)
+            run_synthetic(params, years, self.seed, work, grains=())
+            marker.write_text(json.dumps(wanted), encoding="utf-8")
         return tuple(years)
 
 

@@ -11,14 +11,16 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bettercare.app.models import AuditEvent
-from bettercare.app.security import Principal
 from bettercare.data.safe_csv import escape_cell
+
+if TYPE_CHECKING:  # security records its refusals here: a type only, no import cycle
+    from bettercare.app.security import Principal
 
 OK = "ok"
 DENIED = "denied"

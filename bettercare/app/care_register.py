@@ -40,6 +40,7 @@ from bettercare.app.models import (
 from bettercare.data import nhs_numbers
 from bettercare.data.pseudonymise import pseudonym
 from bettercare.domain.care import CarePlanStatus, CareTeam, CareTeamMember, JointCarePlan
+from bettercare.errors import BadInput
 
 #: Columns a scores file must have (the output of ``score_population``) and may have.
 SCORE_REQUIRED = ("person_id", "probability")
@@ -47,7 +48,7 @@ SCORE_OPTIONAL = ("gp_practice", "hwb_code", "tier", "model")
 SEXES = frozenset({"M", "F", "U"})
 
 
-class RegisterError(ValueError):
+class RegisterError(BadInput):
     """Input the register refuses, located: file, row, field and the rule broken."""
 
     def __init__(

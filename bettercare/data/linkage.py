@@ -7,7 +7,7 @@
   Fellegi-Sunter model in Splink on an in-memory DuckDB connection (transient: nothing
   of it reaches the store).
 
-The model (issue 16):
+The model:
 
 * **Blocking** (:func:`_blocking_rules`): candidate pairs agree on the date of birth
   with a given or family initial (or the initials swapped), or with the postcode

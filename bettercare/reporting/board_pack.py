@@ -45,7 +45,6 @@ from bettercare.analytics.engine import (
     store_tables,
 )
 from bettercare.analytics.engine.backends import Store
-from bettercare.analytics.metrics import MetricDataError
 from bettercare.analytics.performance import RagThresholds, plan_vs_actual, spc_charts
 from bettercare.analytics.scheme_impact import (
     ALL_SCHEMES,
@@ -59,6 +58,7 @@ from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.p4p import PerformanceSum, performance_sum_or_reason
 from bettercare.domain.plan import ConditionStatus, Plan
 from bettercare.domain.rules import check_plan, required_conditions
+from bettercare.errors import BadInput
 from bettercare.reporting import charts
 from bettercare.reporting.metrics_report import ASSURANCE_MEANING, VARIATION_MEANING, board_rows
 from bettercare.reporting.rendering import environment
@@ -70,7 +70,7 @@ GRAINS = ("month", "year")
 HIGH_RISK = 15
 
 
-class BoardPackError(ValueError):
+class BoardPackError(BadInput):
     """The board pack cannot be made from this input (a store that cannot be measured)."""
 
 
@@ -122,7 +122,7 @@ def measure(
     except duckdb.Error as exc:  # a damaged store: one line, not a traceback
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise BoardPackError(f"store {name} could not be read: {first}") from None
-    except (MetricDataError, ValueError) as exc:
+    except ValueError as exc:  # BadInput (MetricDataError, P4PError, ...) and pandas' own
         raise BoardPackError(str(exc)) from None
     tolerance = (thresholds or RagThresholds()).amber_tolerance_pct
     return LinkedData(str(name), code, pva, schemes, earned, tuple(notes), tolerance)
@@ -287,7 +287,7 @@ def _care_coverage(rows: Sequence[CoverageRow]) -> list[dict[str, Any]]:
 
 
 def _scheme_impact(plan: Plan) -> tuple[str | None, str | None]:
-    """The Monte Carlo section (issue 14) as HTML, or why the plan cannot be modelled."""
+    """The Monte Carlo section as HTML, or why the plan cannot be modelled."""
     from bettercare.analytics.modelling import ImpactParams, ModellingInputError, run_impact
     from bettercare.reporting.modelling import impact_charts, impact_section_html
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from bettercare.errors import BettercareError
+
 FHIR_JSON = "application/fhir+json"
 
 
@@ -22,7 +24,7 @@ class FhirResponse(JSONResponse):
     media_type = FHIR_JSON
 
 
-class FhirError(Exception):
+class FhirError(BettercareError):
     """A request the API refuses: HTTP status, IssueType code, what is wrong and where."""
 
     def __init__(

@@ -7,7 +7,7 @@ sections only. The public may read the pack of a published plan; everyone else a
 may read the plan (their own HWB; assurers and admins every HWB). Packs are kept in
 memory per plan version and measured result, so repeated views cost nothing.
 
-The modelling page (issue 14) shows :func:`bettercare.analytics.modelling.run_impact`
+The modelling page shows :func:`bettercare.analytics.modelling.run_impact`
 with :mod:`bettercare.reporting.modelling`'s charts, as ``bettercare model impact`` does:
 the probability of meeting the target, the distribution, the tornado chart and each
 partner's share of a shortfall, from the plan's stated ranges or fitted to the store.
@@ -139,7 +139,7 @@ def board_pack_pdf(
     )
 
 
-# -- modelling (issue 14 item 3) ----------------------------------------------------------
+# -- modelling ----------------------------------------------------------
 
 _SVG_OPEN = re.compile(r"<svg\b")
 _PROLOGUE = re.compile(r"\A(?:\s*<\?xml[^>]*\?>|\s*<!DOCTYPE[^>]*>|\s*<!--.*?-->)*\s*", re.S)

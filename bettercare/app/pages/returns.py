@@ -45,6 +45,7 @@ from bettercare.app.templating import render
 from bettercare.domain.money import format_gbp
 from bettercare.domain.plan import Plan, QuarterReport
 from bettercare.domain.text import printable
+from bettercare.errors import Conflict
 
 # The XLSX reader and writer (openpyxl) are imported where used: the server starts fast.
 #: A return is a few hundred cells (the reader's own limit, bettercare.data.returns).
@@ -77,7 +78,7 @@ def parse_quarter_slug(slug: str) -> tuple[str, int]:
     return parse_quarter(f"{m[1]}/{m[2]} Q{m[3]}")
 
 
-class StalePlan(Exception):
+class StalePlan(Conflict):
     """The plan changed since the return was compared with it: nothing was saved."""
 
     def __init__(self, plan_id: str, expected: int, current: int | None) -> None:
