@@ -15,7 +15,20 @@ from bettercare.app import audit
 from bettercare.app.db import make_engine, session_factory
 from bettercare.app.fhir.errors import csrf_response, denied_response
 from bettercare.app.fhir.router import router as fhir_router
-from bettercare.app.pages import admin, api, auth, care, home, metrics, plans, reports, returns
+from bettercare.app.pages import (
+    admin,
+    api,
+    auth,
+    care,
+    evaluation,
+    figures,
+    home,
+    journeys,
+    metrics,
+    plans,
+    reports,
+    returns,
+)
 from bettercare.app.security import (
     AccessDenied,
     CsrfFailed,
@@ -95,6 +108,8 @@ class BodyTooLarge(BadInput):
 
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
 ROUTERS += [fhir_router, care.router]  # FHIR API, care coordination
+ROUTERS += [figures.router]  # published figures: peers, goals, the ICB's view
+ROUTERS += [journeys.router, evaluation.router]  # a person's journey; did a change work
 # webdash's monitoring pages go first: plans' /plans/{id}/{part}/{index} would catch them
 ROUTERS[:0] = [metrics.router, returns.router, reports.router]
 

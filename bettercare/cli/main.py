@@ -49,6 +49,9 @@ COMMAND_MODULES: list[str] = [
     "register",
     "model",
     "report",
+    "figures",
+    "evaluate",
+    "journeys",
 ]
 
 

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bettercare.cli.common import fail
-from bettercare.errors import BadInput
+from bettercare.errors import BadInput, BettercareError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,6 +78,36 @@ def scheme_reference_notes(activity: pd.DataFrame, plan: Plan) -> list[str]:
     return notes
 
 
+def _with_published(
+    actuals: pd.DataFrame,
+    figures: Path,
+    code: str,
+    grain: str,
+    period: str | None,
+    have_store: bool,
+) -> pd.DataFrame:
+    """The store's actuals with the HWB's published figures at ``grain`` (source column)."""
+    from bettercare.analytics.published import combine, published_actuals
+    from bettercare.data.figures import read_figures
+    from bettercare.domain.periods import period_span
+
+    published = published_actuals(read_figures(figures), [code])
+    if period is not None:
+        window = period_span(period)
+        published = {
+            g: f[[window.start <= period_span(p).start <= window.end for p in f.period]]
+            for g, f in published.items()
+        }
+    both = combine({grain: actuals} if have_store else None, {grain: published[grain]})
+    out = both.get(grain, published[grain])
+    if out.empty:
+        out.attrs["warnings"] = [
+            *out.attrs.get("warnings", []),
+            f"{figures} holds no published figures for {code} at {grain} grain",
+        ]
+    return out
+
+
 def _yes_no(x: object) -> str:
     """A true / false cell: ``yes``, ``no``, or ``—`` when unknown (None or NaN)."""
     import pandas as pd
@@ -97,7 +127,13 @@ def _fmt(x: object, digits: int = 2) -> str:
 
 def metrics(
     plan: Path = typer.Option(..., "--plan", help="Plan file (YAML)"),
-    store: Path = typer.Option(..., "--store", help="Analytics store (DuckDB file)"),
+    store: Path | None = typer.Option(None, "--store", help="Analytics store (DuckDB file)"),
+    figures: Path | None = typer.Option(
+        None,
+        "--figures",
+        help="Figures database of published figures (`bettercare figures load`): measured "
+        "with the store, or alone without one; each row says its source",
+    ),
     backend: str = typer.Option("duckdb", "--backend", help="duckdb | spark"),
     grain: str = typer.Option("month", "--grain", help="month | quarter | year"),
     period: str | None = typer.Option(None, "--period", help="Only this period, e.g. 2016/17"),
@@ -155,30 +191,62 @@ def metrics(
         the_plan = load_plan(plan)
     except PlanFileError as exc:
         raise fail("; ".join(str(f) for f in exc.findings)) from None
+    if store is None and figures is None:
+        raise fail("give --store (linked data) and/or --figures (published figures)")
     notes: list[str] = []
+    code: str | None
     try:
-        actuals = compute_metrics(store, grain, backend=backend, period=period)
-        code = resolve_hwb(the_plan, store_hwb_codes(store), hwb)
-        if hwb is None and the_plan.hwb.ons_code is None:
-            notes.append(
-                f"plan for {the_plan.hwb.name} states no hwb.ons_code: measuring the store's "
-                f"only HWB, {code} (name it with --hwb CODE to make this explicit)"
-            )
+        if store is not None:
+            actuals = compute_metrics(store, grain, backend=backend, period=period)
+            code = resolve_hwb(the_plan, store_hwb_codes(store), hwb)
+            if hwb is None and the_plan.hwb.ons_code is None:
+                notes.append(
+                    f"plan for {the_plan.hwb.name} states no hwb.ons_code: measuring the "
+                    f"store's only HWB, {code} (name it with --hwb CODE to make this explicit)"
+                )
+        else:
+            code = hwb or the_plan.hwb.ons_code
+            if code is None:
+                raise fail(
+                    f"plan for {the_plan.hwb.name} states no hwb.ons_code: name the board "
+                    "whose published figures to use with --hwb CODE"
+                )
+            actuals = pd.DataFrame(columns=["metric", "hwb_code", "period", "breakdown"])
+        assert code is not None  # resolved from the store or --hwb / the plan above
+        if figures is not None:
+            actuals = _with_published(actuals, figures, code, grain, period, store is not None)
+            notes += [w for w in actuals.attrs.get("warnings", []) if w not in notes]
         pva = plan_vs_actual(
             actuals, the_plan, RagThresholds(amber_tolerance_pct=amber), hwb_code=code
         )
-        with open_store(store) as con:
-            if "scheme_activity" in store_tables(con):
-                activity = load_scheme_activity(con)
-            else:
-                activity = pd.DataFrame(columns=["scheme_reference", "month", "admissions_avoided"])
-                notes.append("store has no scheme_activity table: scheme impact not measured")
-        schemes = scheme_impact(activity, the_plan, grain)
-        capacity = capacity_demand_from_store(store, period)  # measured side (2023-25)
-        notes += capacity.attrs["warnings"]
-        vs_plan = compare_with_plan(capacity, the_plan.capacity_demand, code)
-        notes += scheme_reference_notes(activity, the_plan)
-    except (BadInput, ValueError) as exc:
+        if "source" in actuals.columns:
+            src = actuals.drop_duplicates(["metric", "hwb_code", "period"]).set_index(
+                ["metric", "hwb_code", "period"]
+            )["source"]
+            pva = pva.assign(
+                source=[
+                    src.get(k, "store")
+                    for k in zip(pva.metric, pva.hwb_code, pva.period, strict=True)
+                ]
+            )
+        if store is not None:
+            with open_store(store) as con:
+                if "scheme_activity" in store_tables(con):
+                    activity = load_scheme_activity(con)
+                else:
+                    activity = pd.DataFrame(
+                        columns=["scheme_reference", "month", "admissions_avoided"]
+                    )
+                    notes.append("store has no scheme_activity table: scheme impact not measured")
+            schemes = scheme_impact(activity, the_plan, grain)
+            capacity = capacity_demand_from_store(store, period)  # measured side (2023-25)
+            notes += capacity.attrs["warnings"]
+            vs_plan = compare_with_plan(capacity, the_plan.capacity_demand, code)
+            notes += scheme_reference_notes(activity, the_plan)
+        else:
+            schemes = capacity = vs_plan = pd.DataFrame()
+            notes.append("published figures only: scheme impact and capacity need the store")
+    except (BettercareError, BadInput, ValueError) as exc:
         raise fail(str(exc)) from None
     except duckdb.Error as exc:  # a damaged store: one line, not a traceback
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -187,22 +255,41 @@ def metrics(
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False, soft_wrap=True)
 
     shown = pva if all_periods else latest(pva)
-    table = Table(title=f"{the_plan.hwb.name}: BCF metrics ({grain}, {backend})")
-    for col in ("metric", "period", "actual", "plan", "RAG", "SPC variation", "assurance"):
+    via = backend if store is not None else "published figures"
+    table = Table(title=f"{the_plan.hwb.name}: BCF metrics ({grain}, {via})")
+    cols = ["metric", "period", "actual", "plan", "RAG", "SPC variation", "assurance"]
+    if figures is not None:
+        cols.append("source")
+    for col in cols:
         table.add_column(col, justify="right" if col in ("actual", "plan") else "left")
     r: Any  # a row of a results frame (pandas types its fields as any scalar)
+    few: dict[str, str] = {}  # metric -> why it has no SPC limits (too few points)
     for r in shown.itertuples():
         rag = r.rag if isinstance(r.rag, str) else "—"
+        note = getattr(r, "spc_note", None)
+        if isinstance(note, str):
+            few[str(r.metric)] = note
         table.add_row(
             str(r.metric),
             str(r.period),
             _fmt(r.actual),
             _fmt(r.planned),
             f"[{RAG_STYLE.get(rag, 'white')}]{rag}[/]",
-            VARIATION_SHORT_LABEL.get(r.spc_signal, "—") if isinstance(r.spc_signal, str) else "—",
-            (r.spc_assurance or "—").replace("_", " ") if isinstance(r.spc_assurance, str) else "—",
+            "too few points"
+            if isinstance(note, str)
+            else VARIATION_SHORT_LABEL.get(r.spc_signal, "—")
+            if isinstance(r.spc_signal, str)
+            else "—",
+            "too few points"
+            if isinstance(note, str)
+            else (r.spc_assurance or "—").replace("_", " ")
+            if isinstance(r.spc_assurance, str)
+            else "—",
+            *([str(getattr(r, "source", "store"))] if figures is not None else []),
         )
     out.print(table)
+    for metric, note in few.items():
+        out.print(f"{escape(metric)}: {escape(note)}", highlight=False, soft_wrap=True)
 
     if not schemes.empty:
         to_date = schemes.groupby("scheme_reference").tail(1)

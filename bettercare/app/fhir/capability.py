@@ -73,6 +73,13 @@ def capability_statement(base: str) -> dict[str, Any]:
             entry["profile"] = PROFILES[kind]
         if kind in WRITABLE:
             entry["conditionalUpdate"] = False
+        if kind == "Patient":  # one person's journey: app/fhir/everything.py
+            entry["operation"] = [
+                {
+                    "name": "everything",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                }
+            ]
         resources.append(entry)
     data = {
         "resourceType": "CapabilityStatement",

@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bettercare.app import audit
 from bettercare.app.care_register import write_plan, write_team
-from bettercare.app.fhir import resources
+from bettercare.app.fhir import everything, resources
 from bettercare.app.fhir.capability import COMMON, SEARCH, WRITABLE, capability_statement
 from bettercare.app.fhir.errors import FHIR_JSON, FhirError, FhirResponse, error_response
 from bettercare.app.models import CarePatient, CarePlanRecord, CareRiskAssessment, CareTeamRecord
@@ -672,6 +672,10 @@ for _kind in sorted(WRITABLE):
 
 
 # --- anything else under /fhir ----------------------------------------------------------
+
+
+# Patient/<id>/$everything (one person's journey) before the catch-all below
+router.include_router(everything.router)
 
 
 @router.api_route(

@@ -1,0 +1,110 @@
+"""The evaluation page's use case: the effect of a dated change in some practices.
+
+Aggregate only (``VIEW_METRICS``, within the caller's HWB unless their role reads every
+HWB): interrupted time series, difference-in-differences and synthetic control on the
+analytics store (:func:`bettercare.analytics.evaluation.evaluate_store`); the matched
+cohort, which needs enrolled people's pseudonyms, is for ``bettercare evaluate``. The
+exposed practices must be practices of the HWB; the comparison units are the store's
+other practices. A refusal is audit-logged.
+
+A use case (session and principal in, view model out; no HTTP), kept in ``bettercare/app``
+for now: it needs the app's principal, audit log and register models, which the
+``services`` layer may not import (tests/test_layers.py). It moves to
+``bettercare/services`` with them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from bettercare.app import audit
+from bettercare.app.security import AccessDenied, Action, Principal, allowed
+
+if TYPE_CHECKING:
+    from bettercare.analytics.evaluation import Evaluation
+    from bettercare.analytics.evaluation.spec import Method
+
+#: The methods the page runs (aggregate only).
+PAGE_METHODS: tuple[Method, ...] = ("its", "did", "synthetic")
+
+
+@dataclass
+class EvaluationPage:
+    """What the page shows: the form, the HWB's practices and the evaluation or an error."""
+
+    hwb: str | None
+    practices: list[str] = field(default_factory=list)
+    name: str = ""
+    change_date: str = ""
+    treated: list[str] = field(default_factory=list)
+    evaluation: Evaluation | None = None
+    error: str = ""
+
+
+def evaluation_page(
+    db: Session,
+    principal: Principal,
+    store: Path | None,
+    *,
+    hwb: str | None,
+    name: str = "",
+    change_date: str = "",
+    treated: list[str] | None = None,
+    ip: str | None = None,
+) -> EvaluationPage:
+    """The form for ``hwb`` and, when a change date is given, the evaluation."""
+    code = hwb or principal.hwb_code
+    if not allowed(principal, Action.VIEW_METRICS, code):
+        audit.record(
+            db,
+            principal,
+            str(Action.VIEW_METRICS),
+            "evaluation",
+            audit.DENIED,
+            ip=ip,
+            hwb_code=code,
+        )
+        db.commit()
+        raise AccessDenied(principal, str(Action.VIEW_METRICS), "evaluation")
+    page = EvaluationPage(code, name=name, change_date=change_date, treated=list(treated or []))
+    if store is None:
+        page.error = "No analytics store is configured (bettercare serve --store FILE)."
+        return page
+    from bettercare.analytics.engine import open_store
+    from bettercare.analytics.evaluation import EvaluationDataError, EvaluationSpec, evaluate_store
+    from bettercare.analytics.evaluation.store import practices_by_hwb
+    from bettercare.analytics.metrics import MetricDataError
+
+    try:
+        with open_store(store) as con:
+            hwb_of = practices_by_hwb(con)
+            page.practices = sorted(p for p, h in hwb_of.items() if code is None or h == code)
+            if not change_date:
+                return page
+            try:
+                when = dt.date.fromisoformat(change_date)
+            except ValueError:
+                page.error = f"Change date '{change_date[:20]}' is not a date (YYYY-MM-DD)."
+                return page
+            outside = [p for p in page.treated if p not in page.practices]
+            if outside:
+                page.error = f"Practice {outside[0][:20]} is not a practice of this HWB."
+                return page
+            if not page.treated:
+                page.error = "Choose the practices the change applied to."
+                return page
+            spec = EvaluationSpec(
+                name=name or "change",
+                change_date=when,
+                treated=page.treated,
+                methods=list(PAGE_METHODS),
+            )
+            page.evaluation = evaluate_store(con, spec)
+    except (EvaluationDataError, MetricDataError) as exc:
+        page.error = f"The analytics store cannot answer: {exc}"
+    return page

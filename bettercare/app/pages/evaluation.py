@@ -1,0 +1,40 @@
+"""``/evaluation``: did a change in some practices work? Effects against a counterfactual.
+
+Parses the form, calls :func:`bettercare.app.evaluation.evaluation_page` (aggregate
+figures only; who may see them is decided there) and renders.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from bettercare.app.evaluation import evaluation_page
+from bettercare.app.security import Principal, client_ip, current_principal
+from bettercare.app.templating import render
+
+router = APIRouter()
+
+
+@router.get("/evaluation", response_class=HTMLResponse)
+def evaluation(
+    request: Request,
+    hwb: str | None = None,
+    name: str = "",
+    change_date: str = "",
+    treated: list[str] = Query(default=[]),
+    principal: Principal = Depends(current_principal),
+) -> HTMLResponse:
+    """The form and, once a change date and practices are given, the effects."""
+    with request.app.state.sessions() as db:
+        page = evaluation_page(
+            db,
+            principal,
+            request.app.state.settings.store,
+            hwb=hwb[:64] if hwb else None,
+            name=name[:200],
+            change_date=change_date[:20],
+            treated=[t[:20] for t in treated[:500]],
+            ip=client_ip(request),
+        )
+    return render(request, "evaluation.html.j2", principal, page=page)
