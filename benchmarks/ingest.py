@@ -15,6 +15,14 @@ read (for APC episodes: the spells they form) over the wall time of ``ingest()``
 Linkage figures are printed too; ``benchmarks/linkage.py`` prints them alone. For the
 national formats each reader is also timed alone (reading and converting its file into
 the internal layout, without the ingest's checks): rows/s per national file.
+
+**The floor**: in the same run, another fresh child process reads the same Parquet files,
+replaces each NHS number by its keyed pseudonym in DuckDB's Arrow UDF (the one the
+ingest uses, :func:`bettercare.data.pseudonymise.register_udf`), drops the other direct
+identifiers and writes each feed's table into a new DuckDB file: no checks, no opt-outs,
+no linkage, one transaction. Printed: bettercare's seconds against the floor's, with
+and without linkage, and both peak memories. Both get the same DuckDB ``--memory-limit``
+(default 1 GB) and spill directory. ``--no-floor`` leaves it out.
 """
 
 from __future__ import annotations
@@ -86,18 +94,61 @@ def time_readers(directory: Path) -> dict[str, list[float]]:
     return out
 
 
-def run_one(directory: Path) -> dict:
+def floor_one(directory: Path, memory_limit: str) -> dict:
+    """The floor: read, pseudonymise, write; no checks (run in a child process)."""
+    from bettercare.data import duck, pseudonymise
+    from bettercare.data.schema import FEEDS
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0, cpu = time.perf_counter(), time.process_time()
+        con = duck.connect(Path(tmp) / "floor.duckdb")
+        con.execute(f"SET temp_directory = '{tmp}/spill'")
+        con.execute("SET memory_limit = ?", [memory_limit])
+        pseudonymise.register_udf(con, KEY)
+        con.execute("BEGIN TRANSACTION")
+        rows = 0
+        for feed in FEEDS.values():
+            path = directory / f"{feed.name}.parquet"
+            if not path.exists():
+                continue
+            drop = [c.name for c in feed.columns if c.identifier]
+            exclude = f" EXCLUDE ({', '.join(drop)})" if drop else ""
+            pid = (
+                ", bc_pseudonym(CAST(nhs_number AS VARCHAR)) AS person_id"
+                if ("nhs_number" in feed.column_names)
+                else ""
+            )
+            table = feed.store_table or f"floor_{feed.name}"
+            con.execute(
+                f"CREATE TABLE {table} AS SELECT *{exclude}{pid} FROM read_parquet('{path}')"
+            )
+            rows += con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+        con.execute("COMMIT")
+        con.close()
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "rows": rows,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_one(directory: Path, memory_limit: str) -> dict:
     from bettercare.data.ingest import ingest
     from bettercare.data.synth.truth import store_linkage_quality
 
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        result = ingest(directory, Path(tmp) / "store" / "store.duckdb", KEY)
-        seconds = time.perf_counter() - t0
+        t0, cpu = time.perf_counter(), time.process_time()
+        result = ingest(
+            directory, Path(tmp) / "store" / "store.duckdb", KEY, memory_limit=memory_limit
+        )
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu
         store_mb = (Path(tmp) / "store" / "store.duckdb").stat().st_size / 1e6
         truth = store_linkage_quality(Path(tmp) / "store" / "store.duckdb", directory, KEY)
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "outcome": result.outcome,
         "feeds": {
             f.feed: [f.rows_read, f.rows_loaded, f.rows_quarantined, f.rows_opted_out]
@@ -110,11 +161,32 @@ def run_one(directory: Path) -> dict:
     }
 
 
+def report_floor(r: dict, floor: dict) -> None:
+    """bettercare against the floor: seconds (wall and CPU), ratios, peak memory."""
+    link_s = r["linkage"].get("linkage_seconds", 0.0)
+    link_cpu = r["linkage"].get("linkage_cpu_seconds", 0.0)
+    print(
+        f"floor (read, pseudonymise, write): {floor['rows']:,} rows in {floor['seconds']:.1f} s "
+        f"(CPU {floor['cpu']:.1f} s); peak RSS {floor['peak_rss_mb']:,.0f} MB"
+    )
+    for label, secs, base in (
+        ("wall", r["seconds"], floor["seconds"]),
+        ("CPU", r["cpu"], floor["cpu"]),
+    ):
+        less = link_s if label == "wall" else link_cpu
+        print(
+            f"bettercare / floor ({label}): with linkage {secs / base:.2f}x "
+            f"({secs:.1f} s / {base:.1f} s); without linkage {(secs - less) / base:.2f}x "
+            f"({secs - less:.1f} s)"
+        )
+
+
 def report(size: int, fmt: str, r: dict) -> None:
     rows = sum(v[0] for v in r["feeds"].values())
     print(
         f"\n== {size:,} residents ({fmt}): {rows:,} rows in {r['seconds']:.1f} s = "
-        f"{rows / r['seconds']:,.0f} rows/s; peak RSS {r['peak_rss_mb']:,.0f} MB; "
+        f"{rows / r['seconds']:,.0f} rows/s; CPU {r['cpu']:.1f} s; "
+        f"peak RSS {r['peak_rss_mb']:,.0f} MB; "
         f"store {r['store_mb']:,.1f} MB; outcome {r['outcome']}"
     )
     print(f"{'feed':<24}{'read':>10}{'loaded':>10}{'quarant.':>10}{'opted out':>10}")
@@ -147,21 +219,34 @@ def main() -> None:
     ap.add_argument("--years", nargs="+", default=["2016/17"])
     ap.add_argument("--format", choices=["parquet", "csv", "national"], default="parquet")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bettercare-bench")
+    ap.add_argument("--memory-limit", default="1GB", help="DuckDB's (spills beyond it)")
+    ap.add_argument("--no-floor", action="store_true", help="leave out the floor")
     ap.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one)))
+        print(json.dumps(run_one(args.one, args.memory_limit)))
         return
-    for size in args.sizes:
-        directory = feeds_dir(args.cache, size, args.hwb, args.years, args.format)
+    if args.floor:
+        print(json.dumps(floor_one(args.floor, args.memory_limit)))
+        return
+
+    def child(flag: str, directory: Path) -> dict:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(directory)],
+            [sys.executable, __file__, flag, str(directory), "--memory-limit", args.memory_limit],
             check=True,
             capture_output=True,
             text=True,
             env={**os.environ, "PYTHONWARNINGS": "ignore"},
         )
-        report(size, args.format, json.loads(out.stdout.strip().splitlines()[-1]))
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    for size in args.sizes:
+        directory = feeds_dir(args.cache, size, args.hwb, args.years, args.format)
+        r = child("--one", directory)
+        report(size, args.format, r)
+        if args.format == "parquet" and not args.no_floor:
+            report_floor(r, child("--floor", directory))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,14 @@
 
     python benchmarks/linkage.py                         # 20,000 residents, all levels
     python benchmarks/linkage.py --size 50000 --levels realistic
+    python benchmarks/linkage.py --scale 100000 300000 1000000   # cost as it grows
+
+``--scale``: for each population size, bettercare's model alone on every social care row
+(realistic noise; the records grow with the residents), each size in a fresh child
+process so its peak resident memory (``ru_maxrss``) is the linkage's own: records,
+residents, candidate pairs, seconds, peak memory, precision, recall and F1, and the
+seconds per 1,000 (records + residents), which stays about flat when the cost grows
+linearly in the inputs.
 
 For each named noise level of the generator (:data:`NOISE_LEVELS`: low, realistic,
 high) the synthetic feeds are generated once (cached). *Every* social care row is then
@@ -27,7 +35,12 @@ resident; F1 their harmonic mean.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -183,6 +196,68 @@ def measure(directory: Path, variants: bool = False) -> list[tuple[str, dict[str
     return out
 
 
+def scale_one(directory: Path, memory_limit: str | None) -> dict[str, Any]:
+    """bettercare's model alone on ``directory`` (run in a child process)."""
+    con = duckdb.connect()
+    records = con.sql(
+        "SELECT row_number() OVER () AS record_id, service_id, given_name, family_name, "
+        f"date_of_birth, postcode FROM '{directory}/social_care_services.parquet'"
+    ).to_arrow_table()
+    identities = con.sql(
+        "SELECT nhs_number AS person_id, given_name, family_name, date_of_birth, postcode "
+        f"FROM '{directory}/residents.parquet'"
+    ).to_arrow_table()
+    con.register("recs", records)
+    con.register("ids", identities)
+    con.execute(f"CREATE TABLE truth AS SELECT * FROM '{directory / TRUTH_FILE}'")
+    con.complete()
+    start, cpu = time.perf_counter(), time.process_time()
+    res = linkage.probabilistic_link(
+        records.drop(["service_id"]), identities, memory_limit=memory_limit
+    )
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    out: dict[str, Any] = score(con, res.links)
+    out.update(
+        records=records.num_rows,
+        residents=identities.num_rows,
+        pairs=res.candidate_pairs,
+        seconds=seconds,
+        cpu=cpu,
+        stages=res.stage_cpu_seconds,
+        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
+    return out
+
+
+def scale(sizes: list[int], cache: Path, hwb: str, memory_limit: str | None) -> None:
+    """Print the linkage's cost at each population size (one child process each)."""
+    print(
+        f"{'residents':>10}{'records':>9}{'pairs':>11}{'seconds':>9}{'CPU s':>8}{'s/1k in':>9}"
+        f"{'peak MB':>9}{'precision':>11}{'recall':>8}{'F1':>8}  CPU s by stage"
+    )
+    for size in sizes:
+        directory = feeds(cache, size, hwb, "realistic")
+        cmd = [sys.executable, __file__, "--scale-one", str(directory)]
+        if memory_limit:
+            cmd += ["--memory-limit", memory_limit]
+        child = subprocess.run(
+            cmd,
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        m = json.loads(child.stdout.strip().splitlines()[-1])
+        per_k = m["seconds"] / ((m["records"] + m["residents"]) / 1000)
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in m["stages"].items())
+        print(
+            f"{m['residents']:>10,}{m['records']:>9,}{m['pairs']:>11,}{m['seconds']:>9.1f}{m['cpu']:>8.1f}"
+            f"{per_k:>9.3f}{m['peak_mb']:>9,.0f}{m['precision']:>11.4f}{m['recall']:>8.4f}"
+            f"{m['f1']:>8.4f}  {stages}",
+            flush=True,
+        )
+
+
 def main() -> None:
     """Run the benchmark and print one table row per noise level and model."""
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -193,7 +268,16 @@ def main() -> None:
         "--variants", action="store_true", help="also bettercare without TF, without EM"
     )
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bettercare-bench")
+    ap.add_argument("--scale", type=int, nargs="+", metavar="RESIDENTS", help="cost at these sizes")
+    ap.add_argument("--memory-limit", default="1GB", help="DuckDB's, for --scale")
+    ap.add_argument("--scale-one", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.scale_one:
+        print(json.dumps(scale_one(args.scale_one, args.memory_limit)))
+        return
+    if args.scale:
+        scale(args.scale, args.cache, args.hwb, args.memory_limit)
+        return
     print(
         f"{'level':<10}{'model':<12}{'links':>7}{'precision':>11}{'recall':>8}{'F1':>8}"
         f"{'review':>8}{'est.prec':>10}{'est.rec':>9}{'seconds':>9}"

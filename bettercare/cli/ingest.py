@@ -90,8 +90,11 @@ def ingest_command(
         help="FIRST..LAST (YYYY-MM-DD): the period the extracts cover; rows dated outside "
         "are quarantined.",
     ),
-    memory_limit: str | None = typer.Option(
-        None, "--memory-limit", help="DuckDB memory limit, e.g. 2GB (spills beyond it)."
+    memory_limit: str = typer.Option(
+        "1GB",
+        "--memory-limit",
+        help="DuckDB memory limit for the store and for the linkage, e.g. 2GB (spills "
+        "beyond it to a private directory beside the store).",
     ),
 ) -> None:
     """Ingest the feed files in DIRECTORY into the store (see ``INGEST_HELP``)."""

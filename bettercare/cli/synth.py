@@ -44,6 +44,16 @@ def synth(
         "layouts: gp_registrations, apc_episodes, ecds, cld, ons_population and the "
         "national data opt-out check's ndop_request/ndop_response files; docs/datasets/)",
     ),
+    england: bool = typer.Option(
+        False,
+        "--england",
+        help="Every HWB area of England (data/defaults/hwb_england.csv) at --scale, into "
+        "one feed directory; each area is the --hwb preset with its own code, name and "
+        "population (docs/synthetic-england.md)",
+    ),
+    scale: float = typer.Option(
+        0.01, "--scale", help="With --england: share of each area's population (0 < scale <= 1)"
+    ),
     print_schema: bool = typer.Option(
         False, "--print-schema", help="Print the parameters' JSON Schema and exit"
     ),
@@ -96,6 +106,11 @@ def synth(
     if print_params:
         typer.echo(params.model_dump_json(indent=2))
         return
+    if england:
+        if fmt != "internal" or plan_file or params_file or population is not None:
+            raise fail("--england takes --hwb, --scale, --years, --seed and --out only")
+        _england(hwb.strip().lower(), scale, years, seed, out)
+        return
 
     with Progress(
         TextColumn("[bold]{task.description:<22}"),
@@ -125,6 +140,34 @@ def synth(
     typer.echo(
         f"wrote {len(result.row_counts)} feeds ({rows:,} rows) for {params.area.name} "
         f"({params.area.population:,} residents, {', '.join(years)}, seed {seed}) to {out}"
+    )
+
+
+def _england(base: str, scale: float, years: list[str], seed: int, out: Path) -> None:
+    """``synth --england``: every HWB area of England, with a bar by area."""
+    from bettercare.data.synth.england import generate_england
+
+    if not 0 < scale <= 1:
+        raise fail(f"--scale {scale}: expected a share of the population, 0 < scale <= 1")
+    with Progress(
+        TextColumn("[bold]{task.description:<36}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} areas"),
+        TimeElapsedColumn(),
+        console=_err,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def step(name: str, done: int, total: int) -> None:
+            bar.update(task, description=name, completed=done, total=total)
+
+        result = generate_england(scale, years, seed, out, base=base, progress=step)
+    rows = sum(result.row_counts.values())
+    typer.echo(
+        f"wrote {len(result.row_counts)} feeds ({rows:,} rows) for {result.areas} HWB areas "
+        f"of England ({result.residents:,} residents, scale {scale:g}, {', '.join(years)}, "
+        f"seed {seed}) to {out}"
     )
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -152,11 +153,8 @@ def _read_parquet(path: Path, feed: FeedSpec) -> pa.Table:
         col = table.column(name)
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
-        if pa.types.is_boolean(col.type):
-            col = pa.array(
-                ["true" if v else "false" if v is not None else None for v in col.to_pylist()],
-                pa.string(),
-            )
+        if pa.types.is_boolean(col.type):  # "true" / "false" / null, vectorised
+            col = pc.if_else(col, pa.scalar("true"), pa.scalar("false"))
         elif not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
             if not _plain(col.type):
                 raise _rejected(

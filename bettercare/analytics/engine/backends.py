@@ -10,6 +10,7 @@ definitions (:mod:`bettercare.analytics.metrics`), compiling them
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -42,12 +43,18 @@ def require_spark() -> None:
 
 @cache
 def spark_session() -> Any:
-    """One small local Spark session per process (1 core, no UI, 2 shuffle partitions)."""
+    """One Spark session per process: small and local unless told otherwise.
+
+    ``BETTERCARE_SPARK_MASTER`` (default ``local[1]``: 1 core, no UI, 2 shuffle
+    partitions) names the master, e.g. ``spark://host:7077`` or ``yarn``
+    (docs/spark.md); everything else is the same on a cluster.
+    """
     require_spark()
     from pyspark.sql import SparkSession
 
+    master = os.environ.get("BETTERCARE_SPARK_MASTER", "local[1]")
     return (
-        SparkSession.builder.master("local[1]")
+        SparkSession.builder.master(master)
         .appName("bettercare-metrics")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")

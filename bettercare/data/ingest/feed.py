@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,8 @@ class Run:
     extract_period: tuple[dt.date, dt.date] | None = None
     run_date: dt.date = field(default_factory=dt.date.today)
     temp_directory: Path = Path(".tmp")  # the run's private spill directory
+    memory_limit: str | None = None  # DuckDB's, for the store and the linkage
+    on_stage: Callable[[str], None] | None = None  # told each linkage stage as it starts
 
     def load_feed(
         self, con: duckdb.DuckDBPyConnection, feed: FeedSpec, path: Path
@@ -231,4 +234,6 @@ class Run:
             key=self.key,
             temp_directory=self.temp_directory,
             run_id=self.run_id,
+            memory_limit=self.memory_limit,
+            progress=self.on_stage,
         )

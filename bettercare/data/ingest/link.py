@@ -8,6 +8,7 @@ synthetic generator's truth is not the ingest's job: :mod:`bettercare.data.synth
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ def link_social_care(
     key: bytes,
     temp_directory: Path,
     run_id: str = "",
+    memory_limit: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, float]:
     """Link the social care rows of the TEMP table ``ok`` to people.
 
@@ -115,6 +118,8 @@ def link_social_care(
             temp_directory=temp_directory / "linkage",
             rejected=rejected,
             charts=True,
+            memory_limit=memory_limit,
+            progress=progress,
         )
         con.complete()
         con.register("prob_links", res.links)
@@ -130,6 +135,7 @@ def link_social_care(
         stats["linked_probabilistic"] = res.links.num_rows
         stats["candidate_pairs"] = res.candidate_pairs
         stats["linkage_seconds"] = res.seconds
+        stats["linkage_cpu_seconds"] = sum(res.stage_cpu_seconds.values())
         stats["model_trained"] = float(res.trained)
         stats["model_em"] = float(res.em)
         stats["comparisons_left_out"] = float(sum("left out" in note for note in res.notes))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,6 +25,10 @@ from bettercare.data.ingest.results import FeedResult, IngestResult, Progress, U
 from bettercare.data.ingest.store import AUX_DDL, arrow, check_key, connect, temp_directory
 from bettercare.data.schema import FEEDS, create_store_tables, feed_with
 
+#: DuckDB's memory limit for an ingest unless told otherwise (``--memory-limit``): a
+#: 1,000,000-resident load peaks at about 1.2 GB with it (benchmarks/README.md).
+DEFAULT_MEMORY_LIMIT = "1GB"
+
 FEED_ORDER = (
     "opt_outs",
     "residents",
@@ -38,6 +43,15 @@ FEED_ORDER = (
 )
 
 
+def _stage_reporter(progress: Progress, feed: str, done: int, total: int) -> Callable[[str], None]:
+    """Report a linkage stage of ``feed`` through the feed-level ``progress``."""
+
+    def report(stage: str) -> None:
+        progress(f"{feed} (linkage: {stage})", done, total)
+
+    return report
+
+
 def ingest(
     directory: Path,
     store: Path,
@@ -49,7 +63,7 @@ def ingest(
     replace: bool = False,
     no_opt_outs: bool = False,
     extract_period: tuple[dt.date, dt.date] | None = None,
-    memory_limit: str | None = None,
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
     run_date: dt.date | None = None,
 ) -> IngestResult:
     """Validate and load every feed file in ``directory`` into the store (one transaction).
@@ -60,9 +74,10 @@ def ingest(
     last row is cut short); without it such a file is rejected. ``no_opt_outs``: load
     person-level feeds into a store that has never had an opt-out list, without one.
     ``extract_period`` (first, last day): rows of a feed whose period date lies outside are
-    quarantined. ``memory_limit``: DuckDB's (e.g. ``"1GB"``); beyond it DuckDB spills to
-    the private temp directory :func:`temp_directory`. ``run_date`` (default today): no
-    event may be dated after it.
+    quarantined. ``memory_limit``: DuckDB's (default :data:`DEFAULT_MEMORY_LIMIT`), for
+    the store's connection and the linkage's each; beyond it DuckDB spills to the private
+    temp directory :func:`temp_directory` (``None``: DuckDB's own default, 80% of RAM).
+    ``run_date`` (default today): no event may be dated after it.
     """
     start = dt.datetime.now()
     directory, store = Path(directory), Path(store)
@@ -90,6 +105,7 @@ def ingest(
         extract_period=extract_period,
         run_date=run_date or dt.date.today(),
         temp_directory=temp_directory(store),
+        memory_limit=memory_limit,
     )
     con = connect(store, memory_limit=memory_limit)
     tmp = temp_directory(store)
@@ -120,6 +136,7 @@ def ingest(
             for i, name in enumerate(order):
                 if progress:
                     progress(name, i, len(order))
+                    run.on_stage = _stage_reporter(progress, name, i, len(order))
                 feed, path = FEEDS[name], files[name]
                 if feed.person_level and blocked is None:
                     blocked = opt_outs.missing_reason(

@@ -94,3 +94,14 @@ def mistype(rng: np.random.Generator, numbers: np.ndarray) -> np.ndarray:
     d2[rows[change], cpos[change]] = (d[rows[change], cpos[change]] + delta[change]) % 10
     powers = 10 ** np.arange(9, -1, -1, dtype=np.int64)
     return (d2 * powers).sum(axis=1)
+
+
+def pool(n: int) -> np.ndarray:
+    """The first ``n`` valid synthetic NHS numbers: 999..., then 998..., down to 990...
+
+    Distinct by construction: a synthetic England hands each area its own slice.
+    """
+    if n > MAX_NUMBERS:
+        raise ValueError(f"the synthetic NHS number range holds {MAX_NUMBERS:,}; asked for {n:,}")
+    blocks = [_block(999 - b) for b in range(-(-n // CAPACITY_999))]
+    return np.concatenate(blocks)[:n] if blocks else np.zeros(0, np.int64)
