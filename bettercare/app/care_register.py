@@ -28,7 +28,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bettercare.analytics.care_coverage import PersonAtRisk
-from bettercare.app.models import (
+from bettercare.data import nhs_numbers
+from bettercare.data.pseudonymise import pseudonym
+from bettercare.data.tables import (
     CarePatient,
     CarePlanRecord,
     CareRiskAssessment,
@@ -37,8 +39,6 @@ from bettercare.app.models import (
     Hwb,
     utcnow,
 )
-from bettercare.data import nhs_numbers
-from bettercare.data.pseudonymise import pseudonym
 from bettercare.domain.care import CarePlanStatus, CareTeam, CareTeamMember, JointCarePlan
 
 #: Columns a scores file must have (the output of ``score_population``) and may have.

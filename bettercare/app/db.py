@@ -13,14 +13,15 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from fastapi import Request
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+from bettercare.data.tables import Base
+
+__all__ = ["Base", "get_db", "make_engine", "migrate", "session_factory", "session_scope"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class Base(DeclarativeBase):
-    """Declarative base of every table of the app."""
 
 
 def make_engine(url: str) -> Engine:
@@ -67,3 +68,12 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield db
     finally:
         db.close()
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """FastAPI dependency: the request's one database session (closed after the answer).
+
+    FastAPI caches a dependency within a request, so the principal's lookup and the route
+    share this session.
+    """
+    yield from session_scope(request.app.state.sessions)

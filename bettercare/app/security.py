@@ -1,10 +1,10 @@
 """One security model for pages, the JSON API and the FHIR API: roles, scope, logins.
 
-Who may do what is decided here and nowhere else: :data:`PERMISSIONS` maps each action to
-the roles that may take it, and :func:`allowed` adds the scope rule (a user acts within
-their own Health and Wellbeing Board unless their role reads every HWB). Routes call
-:func:`authorize`, which records a refusal in the audit log before raising
-:class:`AccessDenied` (401 for an anonymous caller, 403 otherwise).
+Who may do what is decided in :mod:`bettercare.domain.access` (re-exported here): roles,
+actions and the scope rule. The services check it before each use case and record a
+refusal in the audit log (:func:`bettercare.services.access.permit`); :func:`authorize`
+does the same for the few checks made at the edge, raising :class:`AccessDenied` (401
+for an anonymous caller, 403 otherwise).
 
 Authentication: password login (argon2id hashes) into a signed session cookie, with a
 CSRF token for every unsafe request made with that cookie; API clients use a bearer
@@ -17,102 +17,37 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from bettercare.app.models import ApiToken, User
+from bettercare.app.db import get_db
+from bettercare.data.tables import ApiToken, User
+from bettercare.domain.access import (
+    ANONYMOUS,
+    EVERY_HWB,
+    PERMISSIONS,
+    Action,
+    Principal,
+    Role,
+    allowed,
+)
+from bettercare.services import audit
 
-
-class Role(StrEnum):
-    """The roles of issue 12; each user has one."""
-
-    PUBLIC = "public"  # published board papers only
-    PARTNER_EDITOR = "partner_editor"  # edits the plans of their own HWB
-    ANALYST = "analyst"  # aggregate metrics of their own HWB
-    CARE_COORDINATOR = "care_coordinator"  # patient-level data of their own HWB
-    ASSURER = "assurer"  # reads every HWB, records the assurance outcome
-    ADMIN = "admin"  # users, the audit log, everything
-
-
-class Action(StrEnum):
-    """Everything a route can ask permission for."""
-
-    VIEW_PUBLISHED = "view_published"
-    VIEW_PLAN = "view_plan"
-    EDIT_PLAN = "edit_plan"
-    AGREE_PLAN = "agree_plan"  # partners agree the draft
-    APPROVE_PLAN = "approve_plan"  # HWB approval recorded
-    SUBMIT_PLAN = "submit_plan"
-    ASSURE_PLAN = "assure_plan"
-    IMPORT_PLAN = "import_plan"
-    PUBLISH_PLAN = "publish_plan"  # make a plan public as a board paper, or withdraw it
-    VIEW_METRICS = "view_metrics"
-    UPLOAD_RETURN = "upload_return"
-    VIEW_PATIENTS = "view_patients"
-    EDIT_CARE_RECORDS = "edit_care_records"
-    VIEW_AUDIT = "view_audit"
-    MANAGE_USERS = "manage_users"
-
-
-_ALL = frozenset(Role)
-_SIGNED_IN = _ALL - {Role.PUBLIC}
-PERMISSIONS: dict[Action, frozenset[Role]] = {
-    Action.VIEW_PUBLISHED: _ALL,
-    Action.VIEW_PLAN: _SIGNED_IN,
-    Action.EDIT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    Action.AGREE_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    Action.APPROVE_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    Action.SUBMIT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    Action.ASSURE_PLAN: frozenset({Role.ASSURER, Role.ADMIN}),
-    Action.IMPORT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    Action.PUBLISH_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    Action.VIEW_METRICS: frozenset(
-        {Role.PARTNER_EDITOR, Role.ANALYST, Role.CARE_COORDINATOR, Role.ASSURER, Role.ADMIN}
-    ),
-    Action.UPLOAD_RETURN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    # Patient-level data is for direct care only: not even the admin reads it.
-    Action.VIEW_PATIENTS: frozenset({Role.CARE_COORDINATOR}),
-    Action.EDIT_CARE_RECORDS: frozenset({Role.CARE_COORDINATOR}),
-    Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
-    Action.MANAGE_USERS: frozenset({Role.ADMIN}),
-}
-# Roles whose scope is every HWB (all others act within their own).
-EVERY_HWB = frozenset({Role.ASSURER, Role.ADMIN})
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is asking: a user (role, HWB) or the anonymous public."""
-
-    username: str
-    role: Role
-    hwb_code: str | None = None
-    user_id: int | None = None
-    via_token: bool = False
-
-    @property
-    def anonymous(self) -> bool:
-        """True for a caller who has not signed in."""
-        return self.user_id is None
-
-
-ANONYMOUS = Principal(username="anonymous", role=Role.PUBLIC)
-
-
-def allowed(principal: Principal, action: Action, hwb_code: str | None = None) -> bool:
-    """May ``principal`` take ``action`` on something of ``hwb_code`` (None: not HWB-scoped)?"""
-    if principal.role not in PERMISSIONS[action]:
-        return False
-    if hwb_code is None or principal.role in EVERY_HWB or action is Action.VIEW_PUBLISHED:
-        return True
-    return principal.hwb_code == hwb_code
+__all__ = [
+    "ANONYMOUS",
+    "EVERY_HWB",
+    "PERMISSIONS",
+    "AccessDenied",
+    "Action",
+    "Principal",
+    "Role",
+    "allowed",
+]
 
 
 class AccessDenied(Exception):
@@ -145,8 +80,6 @@ def authorize(
     """Raise :class:`AccessDenied` (after logging the refusal) unless the action is allowed."""
     if allowed(principal, action, hwb_code):
         return
-    from bettercare.app import audit  # audit imports this module's Principal
-
     audit.record_now(
         request.app.state.sessions,
         principal,
@@ -238,20 +171,28 @@ def _user_for_token(db: Session, token: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-def current_principal(request: Request) -> Principal:
-    """FastAPI dependency: the caller, from a bearer token or the session cookie."""
-    factory: sessionmaker[Session] = request.app.state.sessions
+def principal_in(db: Session, request: Request) -> Principal:
+    """The caller, from a bearer token or the session cookie, looked up in ``db``."""
     auth = request.headers.get("authorization", "")
-    with factory() as db:
-        if auth.lower().startswith("bearer "):
-            user = _user_for_token(db, auth[7:].strip())
-            return principal_of(user, via_token=True) if user else ANONYMOUS
-        user_id = request.session.get("user_id")
-        if isinstance(user_id, int):
-            user = db.get(User, user_id)
-            if user is not None and user.active:
-                return principal_of(user)
+    if auth.lower().startswith("bearer "):
+        user = _user_for_token(db, auth[7:].strip())
+        return principal_of(user, via_token=True) if user else ANONYMOUS
+    user_id = request.session.get("user_id")
+    if isinstance(user_id, int):
+        found = db.get(User, user_id)
+        if found is not None and found.active:
+            return principal_of(found)
     return ANONYMOUS
+
+
+def current_principal(request: Request, db: Session = Depends(get_db)) -> Principal:
+    """FastAPI dependency: the caller, looked up in the request's one session.
+
+    Kept on ``request.state`` too, for the exception handlers of ``app/main.py``.
+    """
+    principal = principal_in(db, request)
+    request.state.principal = principal
+    return principal
 
 
 # --- CSRF ------------------------------------------------------------------------------

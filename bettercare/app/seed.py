@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bettercare.app import audit
-from bettercare.app.models import PlanRecord, User
-from bettercare.app.plans import import_plan_file
 from bettercare.app.security import Principal, Role, hash_password
+from bettercare.data.plan_store import import_plan_file
+from bettercare.data.tables import PlanRecord, User
+from bettercare.services import audit
 
 ADMIN_PASSWORD_ENV = "BETTERCARE_ADMIN_PASSWORD"
 SYSTEM = Principal(username="system", role=Role.ADMIN)

@@ -55,7 +55,7 @@ def hwb_label(request: Request, code: str | None) -> str:
     if names is None:
         names = state.hwb_names = {}
     if code not in names:
-        from bettercare.app.models import Hwb
+        from bettercare.data.tables import Hwb
 
         with request.app.state.sessions() as db:
             row = db.get(Hwb, code)

@@ -464,7 +464,7 @@ def test_finding_paths_map_to_form_fields() -> None:
 
 
 def test_findings_link_to_the_form_that_fixes_them() -> None:
-    from bettercare.app.pages.plans import finding_link
+    from bettercare.services.plans import finding_link
     from bettercare.domain.findings import Finding
 
     def link(path: str) -> str | None:
