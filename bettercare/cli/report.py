@@ -46,8 +46,8 @@ def _care_coverage(url: str, plan: Plan) -> list[CoverageRow]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bettercare.analytics.care_coverage import coverage, last_months
-    from bettercare.app.care_register import people_at_risk
     from bettercare.app.db import make_engine, session_factory
+    from bettercare.data.care_register import people_at_risk
     from bettercare.data.plan_store import hwb_code
 
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():

@@ -95,3 +95,7 @@ def allowed(principal: Principal, action: Action, hwb_code: str | None = None) -
     if hwb_code is None or principal.role in EVERY_HWB or action is Action.VIEW_PUBLISHED:
         return True
     return principal.hwb_code == hwb_code
+
+
+#: The principal of work the system does itself (first-run seeding, CLI imports).
+SYSTEM = Principal(username="system", role=Role.ADMIN)

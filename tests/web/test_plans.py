@@ -464,8 +464,8 @@ def test_finding_paths_map_to_form_fields() -> None:
 
 
 def test_findings_link_to_the_form_that_fixes_them() -> None:
-    from bettercare.services.plans import finding_link
     from bettercare.domain.findings import Finding
+    from bettercare.services.plans import finding_link
 
     def link(path: str) -> str | None:
         return finding_link("p", Finding("r", Severity.ERROR, path, "m"))

@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bettercare.app import audit
-from bettercare.app.care_register import write_plan, write_team
 from bettercare.app.fhir import resources
 from bettercare.app.fhir.capability import COMMON, SEARCH, WRITABLE, capability_statement
 from bettercare.app.fhir.errors import FHIR_JSON, FhirError, FhirResponse, error_response
 from bettercare.app.models import CarePatient, CarePlanRecord, CareRiskAssessment, CareTeamRecord
 from bettercare.app.security import Action, Principal, authorize, client_ip, current_principal
 from bettercare.data import nhs_numbers
+from bettercare.data.care_register import write_plan, write_team
 from bettercare.domain.care import CarePlanStatus
 
 router = APIRouter(prefix="/fhir", tags=["FHIR R4"])
@@ -496,7 +496,7 @@ def _subject_patient(db: Session, subject: dict[str, Any], kind: str) -> CarePat
 
 
 def _snapshot(record: Any, kind: str) -> dict[str, Any]:
-    from bettercare.app.care_register import plan_of, team_of
+    from bettercare.data.care_register import plan_of, team_of
 
     domain = plan_of(record) if kind == "CarePlan" else team_of(record)
     return {"patient": record.patient_id, **dataclasses.asdict(domain)}
