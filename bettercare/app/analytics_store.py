@@ -41,6 +41,10 @@ from typing import TYPE_CHECKING, Any
 
 from bettercare.domain.periods import fy_start_year
 from bettercare.domain.plan import Plan
+from bettercare.services.dashboard import (  # one drawing at a time (matplotlib is global)
+    CHARTS_LOCK,
+    draw_charts,
+)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -58,9 +62,6 @@ READY_FILE = "ready.json"
 _MAKING = threading.Lock()
 _RUNS = itertools.count(1)
 log = logging.getLogger(__name__)
-#: Held while matplotlib draws: its style context (``rc_context``) is process-global, so
-#: two threads drawing at once could leave each other's settings behind.
-CHARTS_LOCK = threading.Lock()
 
 
 class Worker:
@@ -124,7 +125,8 @@ class StoreStatus:
     state: StoreState
     message: str = ""
     linked: LinkedData | None = None
-    #: the dashboard's charts, drawn once with the measuring (:func:`pages.metrics.draw_charts`)
+    #: the dashboard's charts, drawn once with the measuring
+    #: (:func:`bettercare.services.dashboard.draw_charts`)
     charts: Any = None
     synthetic: bool = False
     population: int | None = None
@@ -253,7 +255,6 @@ class AnalyticsStores:
     # -- the background job ------------------------------------------------------------
     def _prepare(self, plan_id: str, plan: Plan, path: Path) -> StoreStatus:
         """Build the demo store if it is missing, then measure the plan on it."""
-        from bettercare.app.pages.metrics import draw_charts
         from bettercare.reporting.board_pack import BoardPackError, measure
 
         years: tuple[str, ...] = ()

@@ -30,7 +30,7 @@ from bettercare.app.analytics_store import (
     synthetic_years,
 )
 from bettercare.app.models import AuditEvent, PlanRecord
-from bettercare.app.pages.metrics import number, scoped_svg
+from bettercare.services.dashboard import number, scoped_svg
 from bettercare.app.plans import plan_of
 from bettercare.app.settings import AppSettings
 from bettercare.data.plan_files import load_plan
