@@ -14,11 +14,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bettercare import __version__
 from bettercare.app import seed
 from bettercare.app.db import make_engine, migrate, session_factory
-from bettercare.app.fhir.errors import FhirResponse, csrf_response, denied_response, outcome
+from bettercare.app.fhir.errors import (
+    FhirError,
+    FhirResponse,
+    csrf_response,
+    denied_response,
+    error_response,
+    outcome,
+)
 from bettercare.app.fhir.router import router as fhir_router
 from bettercare.app.pages import admin, api, auth, care, home, metrics, plans, reports, returns
 from bettercare.app.security import (
-    AccessDenied,
     CsrfFailed,
     client_ip,
     csrf_protect,
@@ -174,7 +180,6 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
 
-    @app.exception_handler(AccessDenied)
     @app.exception_handler(NotPermitted)
     def _denied(request: Request, exc: Exception) -> Response:
         principal = getattr(exc, "principal", None) or _principal(request)
@@ -193,6 +198,10 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         if request.url.path.startswith("/fhir/"):
             return denied_response(status)  # a FHIR OperationOutcome
         return JSONResponse({"detail": "not allowed"}, status_code=status)
+
+    @app.exception_handler(FhirError)
+    def _fhir(request: Request, exc: FhirError) -> Response:
+        return error_response(exc)  # an OperationOutcome, already audit-logged
 
     @app.exception_handler(NotFound)
     def _not_found(request: Request, exc: NotFound) -> Response:

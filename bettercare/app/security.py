@@ -2,9 +2,8 @@
 
 Who may do what is decided in :mod:`bettercare.domain.access` (re-exported here): roles,
 actions and the scope rule. The services check it before each use case and record a
-refusal in the audit log (:func:`bettercare.services.access.permit`); :func:`authorize`
-does the same for the few checks made at the edge, raising :class:`AccessDenied` (401
-for an anonymous caller, 403 otherwise).
+refusal in the audit log (:func:`bettercare.services.access.permit`), raising
+``NotPermitted``; ``app/main.py`` answers 401 for an anonymous caller, 403 otherwise.
 
 Authentication: password login (argon2id hashes) into a signed session cookie, with a
 CSRF token for every unsafe request made with that cookie; API clients use a bearer
@@ -36,13 +35,11 @@ from bettercare.domain.access import (
     Role,
     allowed,
 )
-from bettercare.services import audit
 
 __all__ = [
     "ANONYMOUS",
     "EVERY_HWB",
     "PERMISSIONS",
-    "AccessDenied",
     "Action",
     "Principal",
     "Role",
@@ -50,47 +47,9 @@ __all__ = [
 ]
 
 
-class AccessDenied(Exception):
-    """Raised by :func:`authorize`; the app turns it into 401/403 (already audit-logged)."""
-
-    def __init__(self, principal: Principal, action: str, target: str) -> None:
-        super().__init__(f"{principal.username} may not {action} {target}")
-        self.principal = principal
-        self.action = action
-        self.target = target
-
-    @property
-    def status_code(self) -> int:
-        """401 asks the caller to sign in; 403 refuses a signed-in caller."""
-        return 401 if self.principal.anonymous else 403
-
-
 def client_ip(request: Request) -> str | None:
     """The peer address (no proxy headers are trusted)."""
     return request.client.host if request.client else None
-
-
-def authorize(
-    request: Request,
-    principal: Principal,
-    action: Action,
-    target: str,
-    hwb_code: str | None = None,
-) -> None:
-    """Raise :class:`AccessDenied` (after logging the refusal) unless the action is allowed."""
-    if allowed(principal, action, hwb_code):
-        return
-    audit.record_now(
-        request.app.state.sessions,
-        principal,
-        str(action),
-        target,
-        audit.DENIED,
-        ip=client_ip(request),
-        hwb_code=hwb_code,
-        detail=f"{request.method} {request.url.path}",
-    )
-    raise AccessDenied(principal, str(action), target)
 
 
 # --- passwords -------------------------------------------------------------------------

@@ -30,12 +30,12 @@ from bettercare.app.analytics_store import (
     synthetic_years,
 )
 from bettercare.app.models import AuditEvent, PlanRecord
-from bettercare.services.dashboard import number, scoped_svg
 from bettercare.app.plans import plan_of
 from bettercare.app.settings import AppSettings
 from bettercare.data.plan_files import load_plan
 from bettercare.domain.money import format_gbp
 from bettercare.domain.p4p import performance_sum
+from bettercare.services.dashboard import number, scoped_svg
 
 from .conftest import EXAMPLES, RUTLAND
 

@@ -11,7 +11,7 @@ from typing import Any
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from bettercare import __version__
-from bettercare.app.fhir.resources import PROFILES
+from bettercare.services.fhir_resources import PROFILES
 
 FHIR_VERSION = "4.0.1"
 
