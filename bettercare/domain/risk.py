@@ -32,18 +32,6 @@ class RiskBand(StrEnum):
         """The band as people read it: ``High``."""
         return self.value.capitalize()
 
-    @property
-    def css(self) -> str:
-        """The CSS class the heatmaps colour the band with."""
-        return _CSS[self]
-
-
-_CSS = {
-    RiskBand.LOW: "low",
-    RiskBand.MODERATE: "medium",
-    RiskBand.HIGH: "high",
-    RiskBand.EXTREME: "very-high",
-}
 
 #: Lowest score of each band, highest band first.
 BAND_FLOORS: tuple[tuple[int, RiskBand], ...] = (
@@ -52,6 +40,11 @@ BAND_FLOORS: tuple[tuple[int, RiskBand], ...] = (
     (4, RiskBand.MODERATE),
     (1, RiskBand.LOW),
 )
+
+
+def floor(risk_band: RiskBand) -> int:
+    """The lowest score of a band."""
+    return next(f for f, b in BAND_FLOORS if b is risk_band)
 
 
 def score(likelihood: int, impact: int) -> int:
@@ -72,3 +65,10 @@ def band(risk_score: int) -> RiskBand:
 def band_of(likelihood: int, impact: int) -> RiskBand:
     """The band of likelihood x impact."""
     return band(score(likelihood, impact))
+
+
+def score_or_none(likelihood: int | None, impact: int | None) -> int | None:
+    """Likelihood x impact when both are given, else None (a stated score is never used)."""
+    if likelihood is None or impact is None:
+        return None
+    return score(likelihood, impact)

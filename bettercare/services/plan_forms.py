@@ -101,7 +101,6 @@ def _risk_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]:
         FormField("description", "Description", "textarea", required=True),
         FormField("likelihood", "Likelihood (1-5)", "select", _SCORES),
         FormField("impact", "Impact (1-5)", "select", _SCORES),
-        FormField("score", "Score", "int", hint="Likelihood x impact"),
         FormField("rating", "Rating", hint="As the plan words it, e.g. High"),
         FormField("owner", "Owner"),
         FormField("mitigation", "Mitigation", "textarea"),
@@ -196,6 +195,15 @@ def _risk_share_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormFiel
     ]
 
 
+def _computed_score(item: dict[str, Any]) -> dict[str, Any]:
+    """A risk saved from the form states no score: it is likelihood x impact, computed.
+
+    (:mod:`bettercare.domain.risk`.) A score stated in an imported plan file is dropped
+    the first time the risk is saved here, so it can never disagree with the form.
+    """
+    return {k: v for k, v in item.items() if k != "score"}
+
+
 def _drop_blank_rows(item: dict[str, Any]) -> dict[str, Any]:
     """A metric's trajectory without the blank rows the form offers for new values."""
     item["planned"] = [
@@ -242,7 +250,15 @@ COLLECTIONS: dict[str, Collection] = {
             _funding_fields,
             lambda i: f"{i.get('source', '')} {i.get('financial_year', '')}",
         ),
-        Collection("risks", "risks", "risk", "Risks", _risk_fields, lambda i: str(i.get("id", ""))),
+        Collection(
+            "risks",
+            "risks",
+            "risk",
+            "Risks",
+            _risk_fields,
+            lambda i: str(i.get("id", "")),
+            tidy=_computed_score,
+        ),
         Collection(
             "conditions",
             "national_conditions",

@@ -152,7 +152,8 @@ def budget(plan: Plan) -> dict[str, Any]:
 def heatmap(plan: Plan) -> dict[str, Any]:
     """Risks placed on a 5 x 5 likelihood x impact grid (rows: impact 5 down to 1).
 
-    Each cell carries its band's CSS name (:func:`bettercare.domain.risk.band_of`).
+    Each cell carries its band (:func:`bettercare.domain.risk.band_of`), the CSS class
+    that colours it.
     """
     cells: dict[tuple[int, int], list[str]] = defaultdict(list)
     unscored = []
@@ -167,7 +168,7 @@ def heatmap(plan: Plan) -> dict[str, Any]:
             [
                 (
                     likelihood,
-                    band_of(likelihood, impact).css,
+                    str(band_of(likelihood, impact)),
                     cells.get((impact, likelihood), []),
                 )
                 for likelihood in range(1, 6)
