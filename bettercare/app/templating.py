@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from bettercare.app.security import Principal, csrf_token
+from bettercare.domain.money import format_gbp
 
 # Autoescape every template: Starlette's default (``select_autoescape()``) escapes only
 # ``.html``/``.htm``/``.xml`` names, so ``*.html.j2`` would render user input raw (XSS).
@@ -19,6 +20,8 @@ TEMPLATES = Jinja2Templates(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True
     )
 )
+#: The one money filter (the reports' too): whole pounds, ``—`` for an amount not given.
+TEMPLATES.env.filters["money"] = format_gbp
 
 
 def render(

@@ -21,7 +21,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from bettercare.data.plan_files import parse_path, validation_findings
-from bettercare.domain.findings import Finding
+from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.money import MoneyFormatError, parse_gbp
 from bettercare.domain.plan import (
     AreaOfSpend,
     Commissioner,
@@ -380,8 +381,22 @@ def _parsed(f: FormField, text: Any) -> Any:
     if not value:
         return None
     if f.kind == "money":
-        value = value.replace("£", "").replace(",", "").strip()
+        return parse_gbp(value)  # strict en-GB (money_notes has told the user what is wrong)
     return value  # the model converts (and refuses) numbers, dates and codes
+
+
+def money_notes(fields: list[FormField], values: Mapping[str, Any]) -> FieldNotes:
+    """A note by each money field whose text is not en-GB money (:func:`parse_gbp`)."""
+    notes = FieldNotes()
+    for f in fields:
+        text = str(values.get(f.name) or "").strip()
+        if f.kind != "money" or not text:
+            continue
+        try:
+            parse_gbp(text)
+        except MoneyFormatError as exc:
+            notes.add(Finding("money-format", Severity.ERROR, f.name, str(exc)), f.name)
+    return notes
 
 
 def _root_keys(fields: list[FormField]) -> list[str]:

@@ -59,6 +59,7 @@ from bettercare.services.plan_forms import (
     form_values,
     invalid_notes,
     items_of,
+    money_notes,
     notes_for,
     read_form,
 )
@@ -526,6 +527,11 @@ def save_form(
     sent = _version(form.get("version"))
     if sent != record.version:
         return refuse(409, audit.CONFLICT, conflict_message(record, sent))
+    typed = money_notes(fields_, values)
+    if typed:
+        count = sum(len(v) for v in typed.by_field.values())
+        message = f"Not saved: {count} value(s) are not valid, shown next to their fields below."
+        return refuse(422, audit.INVALID, message, typed, typed.all())
     before: dict[str, Any] | None
     after: dict[str, Any] | None = None
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from bettercare.data.plan_store import get_plan, plan_of
@@ -81,3 +83,28 @@ def test_a_save_stores_the_item_and_moves_the_version_on(db, editor) -> None:
 def test_an_item_past_the_end_is_not_found(db, editor) -> None:
     with pytest.raises(NotFound, match="no scheme 999"):
         plans.open_form(db, editor, RUTLAND_PLAN, "schemes", 999)
+
+
+def test_typed_money_is_read_as_en_gb(db, editor) -> None:
+    version = get_plan(db, RUTLAND_PLAN).version
+    form = plans.open_form(db, editor, RUTLAND_PLAN, "schemes", 0)
+    refused = plans.save_form(
+        db,
+        editor,
+        RUTLAND_PLAN,
+        "schemes",
+        0,
+        {**form.values, "spend.2014/15": "12.345", "version": str(version)},
+    )
+    assert refused.status == 422 and refused.form is not None
+    assert "3 decimal places" in str(refused.form.notes.by_field["spend.2014/15"][0])
+    saved = plans.save_form(
+        db,
+        editor,
+        RUTLAND_PLAN,
+        "schemes",
+        0,
+        {**form.values, "spend.2014/15": "£1,234.50", "version": str(version)},
+    )
+    assert saved.redirect is not None
+    assert plan_of(get_plan(db, RUTLAND_PLAN)).schemes[0].spend["2014/15"] == Decimal("1234.50")

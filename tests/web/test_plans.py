@@ -236,8 +236,9 @@ def test_add_a_scheme_then_delete_it(app, client, login) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "rule"),
     [
-        ("spend.2014/15", "a lot", "number"),
-        ("spend.2014/15", "-5", "out-of-range"),
+        ("spend.2014/15", "a lot", "money-format"),  # read as en-GB money first
+        ("spend.2014/15", "-5", "money-format"),
+        ("spend.2014/15", "£100,000,000,000", "out-of-range"),  # the model's £100bn cap
         ("area_of_spend", "garden", "code-list"),
     ],
 )
@@ -489,3 +490,15 @@ def test_findings_link_to_the_form_that_fixes_them() -> None:
     assert link("agreed_pooled_budget.2014/15") == "/plans/p/budget"
     assert link("risk_share") == "/plans/p/risk_share"
     assert link("funding") is None
+
+
+def test_money_in_another_locale_is_refused_by_its_field(app, client, login) -> None:
+    login("editor")
+    version = _record(app).version
+    data = _form(client.get(f"{PLAN}/schemes/0").text, "item-form")
+    data["spend.2014/15"] = "1.234,56"
+    r = client.post(f"{PLAN}/schemes/0", data=data)
+    assert r.status_code == 422
+    assert "uses a comma as the decimal point" in r.text
+    assert re.search(r'id="f-spend-2014-15-error"', r.text)
+    assert _record(app).version == version  # nothing saved

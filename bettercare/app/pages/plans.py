@@ -7,7 +7,6 @@ the audit log are the services'.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -29,20 +28,11 @@ from bettercare.services.plans import EditForm, SaveResult
 router = APIRouter(responses=page_responses("A malformed form or upload"))
 
 
-def money(value: Decimal | None) -> str:
-    """Pounds for tables: £1,234,567 (pence shown only when there are any)."""
-    if value is None:
-        return "not stated"
-    text = f"{value:,.2f}"
-    return "£" + (text[:-3] if text.endswith(".00") else text)
-
-
 def label(value: Any) -> str:
     """A code as words: ``ccg_minimum`` -> ``ccg minimum``."""
     return str(getattr(value, "value", value)).replace("_", " ")
 
 
-TEMPLATES.env.filters["money"] = money
 TEMPLATES.env.filters["label"] = label
 
 PLAN_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,120}$"
