@@ -22,6 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from pydantic_core import PydanticCustomError
 
 from bettercare.domain.periods import FinancialYear, Period
+from bettercare.domain.rag import RagStatus
 from bettercare.domain.risk import RiskBand, score_or_none
 from bettercare.domain.risk import band as risk_band
 from bettercare.domain.text import control_characters
@@ -329,14 +330,6 @@ class TimeBasis(StrEnum):
     MONTH = "month"
     QUARTER = "quarter"
     YEAR = "year"
-
-
-class RagStatus(StrEnum):
-    """A red / amber / green rating as a board paper reports it."""
-
-    RED = "RED"
-    AMBER = "AMBER"
-    GREEN = "GREEN"
 
 
 class MetricValue(_Model):

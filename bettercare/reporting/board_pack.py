@@ -46,7 +46,7 @@ from bettercare.analytics.engine import (
 )
 from bettercare.analytics.engine.backends import Store
 from bettercare.analytics.metrics import MetricDataError
-from bettercare.analytics.performance import RagThresholds, plan_vs_actual, spc_charts
+from bettercare.analytics.performance import plan_vs_actual, spc_charts
 from bettercare.analytics.scheme_impact import (
     ALL_SCHEMES,
     P4PEarned,
@@ -58,6 +58,7 @@ from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.p4p import PerformanceSum, performance_sum_or_reason
 from bettercare.domain.plan import ConditionStatus, Plan
+from bettercare.domain.rag import RagThresholds
 from bettercare.domain.risk import RiskBand, floor
 from bettercare.domain.rules import check_plan, required_conditions
 from bettercare.reporting import charts
