@@ -26,19 +26,11 @@ from rich.table import Table
 from bettercare.analytics.capacity_demand import capacity_demand_from_store, compare_with_plan
 from bettercare.analytics.engine import (
     BACKENDS,
-    compute_metrics,
-    open_store,
-    resolve_hwb,
-    store_hwb_codes,
-    store_tables,
 )
 from bettercare.analytics.metrics import GRAINS, MetricDataError
-from bettercare.analytics.performance import RagThresholds, latest, plan_vs_actual
+from bettercare.analytics.performance import RagThresholds, latest
 from bettercare.analytics.scheme_impact import (
     ALL_SCHEMES,
-    load_scheme_activity,
-    p4p_earned,
-    scheme_impact,
 )
 from bettercare.analytics.spc import VARIATION_SHORT_LABEL
 from bettercare.cli.common import fail
@@ -143,25 +135,30 @@ def metrics(
         the_plan = load_plan(plan)
     except PlanFileError as exc:
         raise fail("; ".join(str(f) for f in exc.findings)) from None
-    notes: list[str] = []
+    from bettercare.analytics.measure import MeasureError, measure_plan
+
     try:
-        actuals = compute_metrics(store, grain, backend=backend, period=period)
-        code = resolve_hwb(the_plan, store_hwb_codes(store), hwb)
-        if hwb is None and the_plan.hwb.ons_code is None:
-            notes.append(
-                f"plan for {the_plan.hwb.name} states no hwb.ons_code: measuring the store's "
-                f"only HWB, {code} (name it with --hwb CODE to make this explicit)"
-            )
-        pva = plan_vs_actual(
-            actuals, the_plan, RagThresholds(amber_tolerance_pct=amber), hwb_code=code
+        found = measure_plan(
+            the_plan,
+            store,
+            (grain,),
+            hwb_code=hwb,
+            thresholds=RagThresholds(amber_tolerance_pct=amber),
+            backend=backend,
+            period=period,
         )
-        with open_store(store) as con:
-            if "scheme_activity" in store_tables(con):
-                activity = load_scheme_activity(con)
-            else:
-                activity = pd.DataFrame(columns=["scheme_reference", "month", "admissions_avoided"])
-                notes.append("store has no scheme_activity table: scheme impact not measured")
-        schemes = scheme_impact(activity, the_plan, grain)
+    except MeasureError as exc:
+        raise fail(str(exc)) from None
+    code, actuals, pva = found.hwb_code, found.actuals[grain], found.pva[grain]
+    schemes, activity = found.schemes[grain], found.activity
+    notes = list(found.warnings)
+    if hwb is None and the_plan.hwb.ons_code is None:
+        notes.insert(
+            len(actuals.attrs.get("warnings", [])),
+            f"plan for {the_plan.hwb.name} states no hwb.ons_code: measuring the store's "
+            f"only HWB, {code} (name it with --hwb CODE to make this explicit)",
+        )
+    try:
         capacity = capacity_demand_from_store(store, period)  # measured side (2023-25)
         notes += capacity.attrs["warnings"]
         vs_plan = compare_with_plan(capacity, the_plan.capacity_demand, code)
@@ -171,7 +168,7 @@ def metrics(
     except duckdb.Error as exc:  # a damaged store: one line, not a traceback
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise fail(f"store {store} could not be read: {first}") from None
-    for w in [*actuals.attrs.get("warnings", []), *notes]:
+    for w in notes:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False, soft_wrap=True)
 
     shown = pva if all_periods else latest(pva)
@@ -207,8 +204,8 @@ def metrics(
                 _yes_no(r.on_track),
             )
         out.print(st)
-    if grain == "month":
-        p4p = p4p_earned(the_plan, actuals, hwb_code=code)
+    if found.p4p is not None:  # measured at month grain
+        p4p = found.p4p
         earned = format_gbp(p4p.earned, pence=True) if p4p.earned is not None else "not computed"
         if p4p.retained is not None:
             earned += (

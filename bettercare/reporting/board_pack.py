@@ -29,30 +29,18 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from bettercare.analytics.care_coverage import ALL as ALL_PRACTICES
 from bettercare.analytics.care_coverage import CoverageRow, published
-from bettercare.analytics.engine import (
-    compute_metrics,
-    open_store,
-    resolve_hwb,
-    store_hwb_codes,
-    store_tables,
-)
 from bettercare.analytics.engine.backends import Store
-from bettercare.analytics.metrics import MetricDataError
-from bettercare.analytics.performance import plan_vs_actual, spc_charts
+from bettercare.analytics.measure import MeasureError, measure_plan
+from bettercare.analytics.performance import spc_charts
 from bettercare.analytics.scheme_impact import (
     ALL_SCHEMES,
     P4PEarned,
-    load_scheme_activity,
-    p4p_earned,
-    scheme_impact,
 )
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
@@ -102,33 +90,24 @@ def measure(
 ) -> LinkedData:
     """Measure ``plan`` on ``store``: metrics vs plan, scheme impact and P4P earned.
 
-    The same analytics as ``bettercare metrics``. Raises :class:`BoardPackError` (one
+    The same analytics as ``bettercare metrics``
+    (:func:`bettercare.analytics.measure.measure_plan`). Raises :class:`BoardPackError` (one
     line) for a missing, locked or damaged store, a store of another HWB or one with
     nothing to measure.
     """
-    name = store if isinstance(store, str | Path) else "(connection)"
-    notes: list[str] = []
     try:
-        code = resolve_hwb(plan, store_hwb_codes(store), hwb_code)
-        actuals = {g: compute_metrics(store, g) for g in GRAINS}
-        for frame in actuals.values():
-            notes += [w for w in frame.attrs.get("warnings", []) if w not in notes]
-        pva = {g: plan_vs_actual(a, plan, thresholds, hwb_code=code) for g, a in actuals.items()}
-        with open_store(store) as con:
-            if "scheme_activity" in store_tables(con):
-                activity = load_scheme_activity(con)
-            else:
-                activity = pd.DataFrame(columns=["scheme_reference", "month", "admissions_avoided"])
-                notes.append("store has no scheme_activity table: scheme impact not measured")
-        schemes = scheme_impact(activity, plan, "month")
-        earned = p4p_earned(plan, actuals["month"], hwb_code=code) if plan.performance else None
-    except duckdb.Error as exc:  # a damaged store: one line, not a traceback
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise BoardPackError(f"store {name} could not be read: {first}") from None
-    except (MetricDataError, ValueError) as exc:
+        found = measure_plan(plan, store, GRAINS, hwb_code=hwb_code, thresholds=thresholds)
+    except MeasureError as exc:
         raise BoardPackError(str(exc)) from None
-    tolerance = (thresholds or RagThresholds()).amber_tolerance_pct
-    return LinkedData(str(name), code, pva, schemes, earned, tuple(notes), tolerance)
+    return LinkedData(
+        found.store,
+        found.hwb_code,
+        found.pva,
+        found.schemes["month"],
+        found.p4p if plan.performance else None,
+        found.warnings,
+        found.amber_tolerance_pct,
+    )
 
 
 @dataclass(frozen=True)
