@@ -76,4 +76,6 @@ def get_db(request: Request) -> Iterator[Session]:
     FastAPI caches a dependency within a request, so the principal's lookup and the route
     share this session.
     """
-    yield from session_scope(request.app.state.sessions)
+    for db in session_scope(request.app.state.sessions):
+        request.state.db = db  # for the page header's HWB names (templating.hwb_label)
+        yield db

@@ -60,8 +60,12 @@ def hwb_label(request: Request, code: str | None) -> str:
     if code not in names:
         from bettercare.data.tables import Hwb
 
-        with request.app.state.sessions() as db:
+        db = getattr(request.state, "db", None)  # the request's session, when it has one
+        if db is not None:
             row = db.get(Hwb, code)
+        else:
+            with request.app.state.sessions() as own:
+                row = own.get(Hwb, code)
         if row is None:
             return code
         names[code] = row.name
