@@ -122,7 +122,7 @@ class PlanTransition(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-# --- the care coordination register (issue 13 part 4; migration 0003) -------------------
+# --- the care coordination register (migration 0003) ------------------------------------
 # Patient-level data for direct care only: read through the FHIR API and the care pages
 # by the care coordinators of the patient's HWB (security.Action.VIEW_PATIENTS).
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    """The roles of issue 12; each user has one."""
+    """The roles of the web app; each user has one."""
 
     PUBLIC = "public"  # published board papers only
     PARTNER_EDITOR = "partner_editor"  # edits the plans of their own HWB
