@@ -75,7 +75,17 @@ CATALOGUE: dict[str, MetricDefinition] = {
             ),
             denominator="Resident population, all ages (ONS mid-year estimate)",
             population_base="all ages",
-            specification="BCF 2014/15 planning template, NHS Outcomes Framework 2.3i + 2.3ii",
+            # The composite sums four NHS Outcomes Framework indicators, not two: 2.3i
+            # (chronic ACSC, all ages) and 3a (acute conditions that should not usually
+            # need admission) as tabulated in BMJ Qual Saf (qualitysafety.bmj.com, "NHS
+            # Outcomes Framework indicator ... 3a ... 2.3.i"), with 2.3ii (asthma,
+            # diabetes, epilepsy in under-19s) and 3.2 (lower respiratory tract infection
+            # in children): the last two are not confirmed from a source read here.
+            specification=(
+                "BCF 2014/15 planning template (before the July 2014 revision): composite "
+                "of NHS Outcomes Framework 2.3i, 2.3ii, 3a and 3.2 (2.3ii and 3.2 "
+                "unconfirmed here)"
+            ),
         ),
         MetricDefinition(
             id="delayed_transfers_of_care",
@@ -86,7 +96,17 @@ CATALOGUE: dict[str, MetricDefinition] = {
             numerator="Delayed days, patients 18+, all attributions (NHS, social care, both)",
             denominator="Resident population aged 18+ (ONS mid-year estimate)",
             population_base="18+",
-            specification="BCF Technical Guidance metric 4; ASCOF 2C(1) (Delayed Transfers SitRep)",
+            # Delayed *days*: the monthly DToC SitRep's total delayed days for all patients
+            # in the month (LG Inform metric 3632, "Delayed days during the month, all,
+            # per 100,000 population aged 18+"). ASCOF 2C(1) is not this metric: it is the
+            # average number of delayed transfers (patients) on a particular day (LG
+            # Inform metric 10764 for its part 2; NHS Digital ASCOF 2C indicator file).
+            specification=(
+                "BCF Technical Guidance metric 4: total delayed days in the month, all "
+                "patients 18+ (Monthly Delayed Transfers of Care SitRep, MSitDT), per "
+                "100,000 population 18+; not ASCOF 2C(1), which counts delayed patients "
+                "on a day. The SitRep ended in February 2020"
+            ),
         ),
         MetricDefinition(
             id="permanent_admissions_care_homes_65",

@@ -138,7 +138,7 @@ class HealthAndWellbeingBoard(_Model):
 
 
 class FundingSource(StrEnum):
-    """Where BCF money comes from (2014/15 to 2025/26; which apply is the framework's)."""
+    """Where BCF money comes from (2014/15 to 2026/27; which apply is the framework's)."""
 
     CCG_MINIMUM = "ccg_minimum"
     DISABLED_FACILITIES_GRANT = "disabled_facilities_grant"
@@ -150,6 +150,7 @@ class FundingSource(StrEnum):
     CARE_ACT = "care_act"
     SOCIAL_CARE_TRANSFER = "social_care_transfer"
     IMPROVED_BCF = "improved_bcf"
+    WINTER_PRESSURES_GRANT = "winter_pressures_grant"
     ICB_MINIMUM = "icb_minimum"
     LOCAL_AUTHORITY_BCF_GRANT = "local_authority_bcf_grant"
     ADDITIONAL_ICB = "additional_icb"
@@ -170,6 +171,13 @@ class FundingContribution(_Model):
     pass_through: dict[str, Money] = Field(
         default_factory=dict,
         description="DFG passed to housing authorities: partner id -> amount (two-tier areas)",
+    )
+    retained: Money | None = Field(
+        None, description="DFG kept by the county (e.g. for a joint adaptations service)"
+    )
+    retention_agreed_by: list[str] = Field(
+        default_factory=list,
+        description="Partner ids of the housing authorities that agreed to the DFG retained",
     )
     note: str | None = None
 
@@ -204,11 +212,35 @@ class AreaOfSpend(StrEnum):
 
 
 class Commissioner(StrEnum):
-    """Who commissions a scheme: the council, the CCG or both jointly."""
+    """Who commissions a scheme: the council, the NHS body or both jointly.
+
+    The NHS body is the CCG to June 2022 and the ICB from July 2022; which is valid in a
+    plan's years is a rule (``commissioners`` in :mod:`bettercare.domain.rules`).
+    """
 
     LOCAL_AUTHORITY = "local_authority"
     CCG = "ccg"
+    ICB = "icb"
     JOINT = "joint"
+
+
+class JointSplit(_Model):
+    """How a jointly commissioned scheme's spend divides between the NHS and the council.
+
+    Percentages of the scheme's spend; they add up to 100.
+    """
+
+    nhs: Percent
+    council: Percent
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> JointSplit:
+        """The NHS and council shares make the whole scheme."""
+        if abs(self.nhs + self.council - 100) > 1e-9:
+            raise ValueError(
+                f"nhs ({self.nhs:g}%) and council ({self.council:g}%) must add up to 100%"
+            )
+        return self
 
 
 class EffectRange(_Model):
@@ -238,6 +270,14 @@ class Scheme(_Model):
     scheme_type: str | None = None
     area_of_spend: AreaOfSpend | None = None
     commissioner: Commissioner | None = None
+    joint_split: JointSplit | None = Field(
+        None, description="NHS / council shares of a jointly commissioned scheme's spend"
+    )
+    neighbourhood_service: str | None = Field(
+        None,
+        description="The neighbourhood health service the scheme is aligned with "
+        "(2026-27), e.g. 'intermediate care'",
+    )
     provider: str | None = None
     funding_source: FundingSource | None = None
     sources: list[SchemeSource] = Field(
@@ -397,14 +437,85 @@ class RiskShare(_Model):
     note: str | None = None
 
 
+class SignOffRole(StrEnum):
+    """The capacity in which someone signs a plan off.
+
+    Which are required, and in what order, is the framework's (``sign_off`` in
+    :mod:`bettercare.domain.frameworks`).
+    """
+
+    HWB_CHAIR = "hwb_chair"
+    COUNCIL_CHIEF_EXECUTIVE = "council_chief_executive"
+    ICB_CHIEF_EXECUTIVE = "icb_chief_executive"
+    CCG_ACCOUNTABLE_OFFICER = "ccg_accountable_officer"
+    S151_OFFICER = "s151_officer"
+    DIRECTOR_ADULT_SOCIAL_SERVICES = "director_adult_social_services"
+    OTHER = "other"
+
+
 class SignOff(_Model):
     """A partner's sign-off of the plan: who signed, in what role and when."""
 
     body: str = Field(description="Partner id of the signing body")
     person: str | None = None
-    role: str | None = None
+    role: str | None = Field(None, description="The role as the plan words it")
+    capacity: SignOffRole | None = Field(
+        None, description="The sign-off role the framework asks for (e.g. s151_officer)"
+    )
+    delegated: bool = Field(False, description="Signed by a delegate on the role holder's behalf")
     date: PlanDate | None = None
     note: str | None = None
+
+
+class BudgetArrangement(StrEnum):
+    """How the BCF money is held under the Section 75 agreement."""
+
+    POOLED = "pooled"
+    ALIGNED = "aligned"
+    MIXED = "mixed"
+
+
+class Section75Agreement(_Model):
+    """The Section 75 (NHS Act 2006) partnership agreement that governs the pooled fund.
+
+    Hosting, pooled or aligned budgets and how over- and underspends are dealt with are
+    the agreement's, not the BCF template's (the risk share sits here from 2025-26).
+    """
+
+    host: str | None = Field(None, description="Partner id of the host partner")
+    arrangement: BudgetArrangement | None = None
+    pooled_amount: dict[FinancialYear, Money | None] = Field(default_factory=dict)
+    aligned_amount: dict[FinancialYear, Money | None] = Field(default_factory=dict)
+    overspend: str | None = Field(None, description="How an overspend is met, by whom")
+    underspend: str | None = Field(
+        None, description="What happens to an underspend (carried forward, returned, ...)"
+    )
+    date_signed: PlanDate | None = None
+    note: str | None = None
+
+
+class Narrative(_Model):
+    """The narrative plan's sections (each the plan's own words, or a summary of them)."""
+
+    integration_approach: str | None = None
+    housing: str | None = Field(None, description="Housing, the DFG and home adaptations")
+    carers: str | None = Field(None, description="Support for unpaid carers")
+    equality_duty: str | None = Field(
+        None, description="The public sector equality duty and health inequalities"
+    )
+    engagement: str | None = Field(None, description="Engagement with people and providers")
+    neighbourhood_health: str | None = Field(
+        None, description="Alignment with neighbourhood health services (2026-27)"
+    )
+
+
+class Milestone(_Model):
+    """A delivery milestone of the plan, with its owner and date."""
+
+    description: str
+    owner: str | None = None
+    due: PlanDate | None = None
+    done: bool | None = None
 
 
 class PerformanceFund(_Model):
@@ -535,6 +646,13 @@ class Plan(_Model):
     metrics: list[MetricPlan] = Field(default_factory=list)
     risks: list[Risk] = Field(default_factory=list)
     risk_share: RiskShare | None = None
+    section_75: Section75Agreement | None = None
+    narrative: Narrative | None = None
+    milestones: list[Milestone] = Field(default_factory=list)
+    admissions_avoided_total: dict[FinancialYear, Count | None] = Field(
+        default_factory=dict,
+        description="Non-elective admissions the plan as a whole sets out to avoid per year",
+    )
     performance: PerformanceFund | None = None
     sign_offs: list[SignOff] = Field(default_factory=list)
     capacity_demand: list[CapacityDemand] = Field(default_factory=list)
@@ -557,10 +675,17 @@ class Plan(_Model):
         ]
         if self.risk_share:
             refs += [(f"risk_share.shares.{k}", k) for k in self.risk_share.shares]
+        if self.section_75 and self.section_75.host:
+            refs += [("section_75.host", self.section_75.host)]
         refs += [
             (f"funding[{i}].pass_through.{k}", k)
             for i, f in enumerate(self.funding)
             for k in f.pass_through
+        ]
+        refs += [
+            (f"funding[{i}].retention_agreed_by[{j}]", k)
+            for i, f in enumerate(self.funding)
+            for j, k in enumerate(f.retention_agreed_by)
         ]
         bad = [f"{where} = '{ref}'" for where, ref in refs if ref not in known]
         if bad:

@@ -27,20 +27,25 @@ from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.frameworks import (
     FRAMEWORKS,
     Framework,
+    SignOffRules,
     framework_for_year,
     framework_for_years,
 )
+from bettercare.domain.frameworks.base import SIGN_OFF_BY_BODIES
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.money import format_gbp
 from bettercare.domain.p4p import MINIMUM_REDUCTION_PCT, P4PError, performance_sum
 from bettercare.domain.periods import fy_of, fy_span, fy_start_year, next_fy
 from bettercare.domain.plan import (
+    Commissioner,
     ConditionStatus,
     FundingSource,
     PartnerType,
     Plan,
     PlanStatus,
     Scheme,
+    SignOff,
+    SignOffRole,
 )
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -313,8 +318,12 @@ def protected_spend(scheme: Scheme, fy: str) -> Decimal:
 def protected_social_care(plan: Plan) -> list[Finding]:
     """The protection of adult social care is stated and the schemes fund it."""
     out = []
+    fw = plan_framework(plan)
+    asked = fw.social_care_protection_years if fw else ()
     for fy in plan.financial_years:
         amount = plan.protected_social_care.get(fy)
+        if asked and fy not in asked:
+            continue  # 2014/15: the fund was pooled from 2015/16, one total is asked
         if amount is None:
             out.append(
                 _f(
@@ -411,8 +420,16 @@ def years_and_dates(plan: Plan) -> list[Finding]:
                     )
                 )
 
-    for name in ("minimum_pooled_budget", "agreed_pooled_budget", "protected_social_care"):
+    for name in (
+        "minimum_pooled_budget",
+        "agreed_pooled_budget",
+        "protected_social_care",
+        "admissions_avoided_total",
+    ):
         check_keys(getattr(plan, name), name)
+    if plan.section_75:
+        check_keys(plan.section_75.pooled_amount, "section_75.pooled_amount")
+        check_keys(plan.section_75.aligned_amount, "section_75.aligned_amount")
     for i, s in enumerate(plan.schemes):
         check_keys(s.spend, f"schemes[{i}].spend")
         check_keys(s.admissions_avoided, f"schemes[{i}].admissions_avoided")
@@ -446,7 +463,13 @@ def years_and_dates(plan: Plan) -> list[Finding]:
             )
         )
     first_start = fy_start_year(years[0])
-    if plan.date_agreed and plan.date_submitted and plan.date_agreed > plan.date_submitted:
+    order = sign_off_rules(plan)
+    if (
+        plan.date_agreed
+        and plan.date_submitted
+        and plan.date_agreed > plan.date_submitted
+        and not order.submit_before_hwb
+    ):
         out.append(
             _f(
                 "years-and-dates",
@@ -476,6 +499,10 @@ def years_and_dates(plan: Plan) -> list[Finding]:
                 )
             )
     for i, so in enumerate(plan.sign_offs):
+        if order.submit_before_hwb and _is_hwb_sign_off(plan, so):
+            continue  # the framework lets the HWB approve after submission
+        if so.capacity in order.before_submission:
+            continue  # the sign-off rule reports it, as an error
         if so.date and plan.date_submitted and so.date > plan.date_submitted:
             out.append(
                 _f(
@@ -538,7 +565,122 @@ def sign_off(plan: Plan) -> list[Finding]:
                 f"a plan with status '{plan.status}' needs the date agreed at the HWB",
             )
         )
+    return out + _sign_off_roles(plan)
+
+
+def sign_off_rules(plan: Plan) -> SignOffRules:
+    """The sign-off roles and order of the plan's framework (the seed-era ones if none)."""
+    fw = plan_framework(plan)
+    return fw.sign_off if fw else SIGN_OFF_BY_BODIES
+
+
+def submitted(plan: Plan) -> bool:
+    """Whether the plan stands submitted: not a draft, and a submission date or status.
+
+    A draft (one returned for resubmission, too) is not, whatever dates it carries.
+    """
+    if plan.status is PlanStatus.DRAFT:
+        return False
+    return plan.date_submitted is not None or plan.status in (
+        PlanStatus.SUBMITTED,
+        PlanStatus.APPROVED,
+    )
+
+
+def _is_hwb_sign_off(plan: Plan, so: SignOff) -> bool:
+    """A sign-off by the HWB (its chair, or a partner of type HWB)."""
+    if so.capacity is SignOffRole.HWB_CHAIR:
+        return True
+    body = next((p for p in plan.partners if p.id == so.body), None)
+    return body is not None and body.type is PartnerType.HEALTH_AND_WELLBEING_BOARD
+
+
+def _role_holders(plan: Plan, role: SignOffRole) -> list[str]:
+    """The bodies that must each sign in ``role`` (the council, each signatory ICB)."""
+    if role is SignOffRole.ICB_CHIEF_EXECUTIVE:
+        return [p.id for p in plan.partners if p.signatory and p.type is PartnerType.ICB]
+    if role is SignOffRole.HWB_CHAIR:
+        return [""]  # the HWB: any body (boards are recorded as a partner or the council)
+    return [plan.hwb.local_authority]
+
+
+_ROLE_NAMES = {
+    SignOffRole.HWB_CHAIR: "the HWB chair",
+    SignOffRole.COUNCIL_CHIEF_EXECUTIVE: "the council's chief executive",
+    SignOffRole.ICB_CHIEF_EXECUTIVE: "the ICB's chief executive",
+    SignOffRole.CCG_ACCOUNTABLE_OFFICER: "the CCG's accountable officer",
+    SignOffRole.S151_OFFICER: "the council's S151 (chief finance) officer",
+    SignOffRole.DIRECTOR_ADULT_SOCIAL_SERVICES: "the director of adult social services",
+    SignOffRole.OTHER: "another signatory",
+}
+
+
+def _sign_off_roles(plan: Plan) -> list[Finding]:
+    """The framework's sign-off roles: present, not delegated, signed in order.
+
+    2025-26: the chief executives (not delegable) and the S151 officer sign before
+    submission; the HWB may approve after it.
+    """
+    order = sign_off_rules(plan)
+    out: list[Finding] = []
+    sent = submitted(plan)
+    for role in order.roles:
+        early = role in order.before_submission
+        severity = E if early and sent else W
+        when = "before submission" if early else "before the plan is agreed"
+        if (
+            role is SignOffRole.HWB_CHAIR
+            and order.submit_before_hwb
+            and plan.status not in (PlanStatus.AGREED, PlanStatus.APPROVED)
+        ):
+            severity, when = W, "once the HWB approves the plan (it may follow submission)"
+        for body in _role_holders(plan, role):
+            signs = [
+                (i, s)
+                for i, s in enumerate(plan.sign_offs)
+                if s.capacity is role and (not body or s.body == body)
+            ]
+            whose = f" for {plan.partner(body).name}" if body else ""
+            if not signs:
+                out.append(
+                    _f(
+                        "sign-off",
+                        severity,
+                        "sign_offs",
+                        f"no sign-off by {_ROLE_NAMES[role]}{whose}: the {plan_framework_id(plan)} "
+                        f"framework asks for it {when}",
+                    )
+                )
+                continue
+            for i, s in signs:
+                if s.delegated and role in order.not_delegable:
+                    out.append(
+                        _f(
+                            "sign-off",
+                            E,
+                            f"sign_offs[{i}].delegated",
+                            f"{_ROLE_NAMES[role]}{whose} may not delegate the sign-off "
+                            f"({plan_framework_id(plan)} framework)",
+                        )
+                    )
+                if early and s.date and plan.date_submitted and s.date > plan.date_submitted:
+                    out.append(
+                        _f(
+                            "sign-off",
+                            E,
+                            f"sign_offs[{i}].date",
+                            f"{_ROLE_NAMES[role]}{whose} signed {s.date}, after the plan "
+                            f"was submitted {plan.date_submitted}: the "
+                            f"{plan_framework_id(plan)} framework asks for it before submission",
+                        )
+                    )
     return out
+
+
+def plan_framework_id(plan: Plan) -> str:
+    """The id of the plan's framework, or 'modelled' when none covers it."""
+    fw = plan_framework(plan)
+    return fw.id if fw else "modelled"
 
 
 def plan_framework(plan: Plan) -> Framework | None:
@@ -893,9 +1035,20 @@ def discharge_funding(plan: Plan) -> list[Finding]:
     return out
 
 
-@rule("dfg-pass-through", "In two-tier areas the DFG is passed in full to the district councils")
+@rule(
+    "dfg-pass-through",
+    "In two-tier areas the DFG passes to the district councils, unless they agree otherwise",
+)
 def dfg_pass_through(plan: Plan) -> list[Finding]:
-    """Two-tier areas: each DFG line passed in full to partners that are housing authorities."""
+    """Two-tier areas: the DFG passes to the housing authorities (the districts).
+
+    The DFG grant conditions, as carried into BCF plans, pass the grant to the housing
+    authorities in two-tier areas; part may be kept by the county (e.g. for a joint
+    adaptations service) with the districts' agreement. So passing part is not refused:
+    DFG neither passed nor kept by agreement is a warning; more passed than the grant,
+    or DFG paid to a partner that is not a housing authority, is an error. (The grant
+    determination's wording was not read here: see the 2025-26 framework's unconfirmed.)
+    """
     out = []
     for i, f in enumerate(plan.funding):
         if f.source != FundingSource.DISABLED_FACILITIES_GRANT:
@@ -922,18 +1075,251 @@ def dfg_pass_through(plan: Plan) -> list[Finding]:
                 )
         if not plan.hwb.two_tier or f.amount is None:
             continue
-        passed = sum(f.pass_through.values(), Decimal(0))
-        if passed != f.amount:
+        out += _dfg_balance(plan, i)
+    return out
+
+
+def _dfg_balance(plan: Plan, i: int) -> list[Finding]:
+    """One DFG line of a two-tier area: passed plus kept by agreement is the grant."""
+    f = plan.funding[i]
+    amount = f.amount or Decimal(0)
+    passed = sum(f.pass_through.values(), Decimal(0))
+    kept = f.retained or Decimal(0)
+    fy = f.financial_year
+    if passed + kept > amount:
+        return [
+            _f(
+                "dfg-pass-through",
+                E,
+                f"funding[{i}].pass_through",
+                f"{_money(passed)} of DFG passed and {_money(kept)} kept in {fy}: more "
+                f"than the grant ({_money(amount)})",
+            )
+        ]
+    out = []
+    districts = [
+        p.id for p in plan.partners if p.housing_authority and p.id != plan.hwb.local_authority
+    ]
+    if kept:
+        missing = [d for d in districts if d not in f.retention_agreed_by]
+        if missing:
+            names = ", ".join(plan.partner(d).name for d in missing)
             out.append(
                 _f(
                     "dfg-pass-through",
+                    W,
+                    f"funding[{i}].retention_agreed_by",
+                    f"{_money(kept)} of DFG is kept in {fy} without a recorded agreement "
+                    f"of {names}",
+                )
+            )
+    if passed + kept < amount:
+        out.append(
+            _f(
+                "dfg-pass-through",
+                W,
+                f"funding[{i}].pass_through",
+                f"in a two-tier area the DFG for {fy} ({_money(amount)}) passes to the "
+                f"district councils unless they agree otherwise; {_money(passed)} is passed"
+                + (f" and {_money(kept)} kept by agreement" if kept else "")
+                + f", {_money(amount - passed - kept)} is neither",
+            )
+        )
+    return out
+
+
+#: CCGs were abolished and ICBs established on 1 July 2022 (Health and Care Act 2022);
+#: the 2021-22 BCF framework names CCGs, the 2022-23 framework ICBs.
+FIRST_ICB_YEAR = "2022/23"
+
+
+@rule("commissioners", "Schemes are commissioned by bodies of the plan's years (ICB from 2022)")
+def commissioners(plan: Plan) -> list[Finding]:
+    """CCGs until June 2022, ICBs from July 2022.
+
+    A CCG commissioning in a plan year after 2022/23 is an error (in 2022/23 a warning;
+    a CCG partner after 2022/23 a warning); an ICB before 2022/23 is an error. A joint
+    split on a scheme not jointly commissioned is a warning.
+    """
+    out = []
+    first = fy_start_year(plan.financial_years[0])
+    icb_start = fy_start_year(FIRST_ICB_YEAR)
+    for i, s in enumerate(plan.schemes):
+        p = f"schemes[{i}].commissioner"
+        if s.commissioner is Commissioner.CCG and first >= icb_start:
+            out.append(
+                _f(
+                    "commissioners",
+                    E if first > icb_start else W,
+                    p,
+                    f"scheme {s.reference} is commissioned by a CCG in "
+                    f"{plan.financial_years[0]}: CCGs were abolished on 1 July 2022 and "
+                    "their duties passed to ICBs (commissioner: icb)",
+                )
+            )
+        elif s.commissioner is Commissioner.ICB and first < icb_start:
+            out.append(
+                _f(
+                    "commissioners",
                     E,
-                    f"funding[{i}].pass_through",
-                    f"in a two-tier area the DFG for {f.financial_year} ({_money(f.amount)}) "
-                    f"passes to the district councils in full; {_money(passed)} is passed",
+                    p,
+                    f"scheme {s.reference} is commissioned by an ICB in "
+                    f"{plan.financial_years[0]}: ICBs were established on 1 July 2022 "
+                    "(commissioner: ccg)",
+                )
+            )
+        if s.joint_split is not None and s.commissioner is not Commissioner.JOINT:
+            out.append(
+                _f(
+                    "commissioners",
+                    W,
+                    f"schemes[{i}].joint_split",
+                    f"scheme {s.reference} gives an NHS/council split but is not jointly "
+                    "commissioned",
+                )
+            )
+    for i, partner in enumerate(plan.partners):
+        if partner.type is PartnerType.ICB and first < icb_start:
+            out.append(
+                _f(
+                    "commissioners",
+                    W,
+                    f"partners[{i}].type",
+                    f"{partner.name} is an ICB in a {plan.financial_years[0]} plan: ICBs "
+                    "were established on 1 July 2022 (type: ccg)",
+                )
+            )
+        if first > icb_start and partner.type is PartnerType.CCG:
+            out.append(
+                _f(
+                    "commissioners",
+                    W,
+                    f"partners[{i}].type",
+                    f"{partner.name} is a CCG in a {plan.financial_years[0]} plan: CCGs "
+                    "were abolished on 1 July 2022 (type: icb)",
                 )
             )
     return out
+
+
+@rule(
+    "scheme-admissions-total",
+    "Schemes' admissions avoided add up to the plan's own figure",
+)
+def scheme_admissions_total(plan: Plan) -> list[Finding]:
+    """The schemes' admissions-avoided targets of a year against the plan's figure.
+
+    The plan's figure is ``admissions_avoided_total`` for the year, else the planned
+    reduction of the payment-for-performance element (seed 002: five schemes "targeted
+    to avoid 1,517 emergency admissions in 2016/17" whose own targets sum to 4,080).
+    """
+    out = []
+    for fy in plan.financial_years:
+        stated = [
+            (s.reference, s.admissions_avoided[fy])
+            for s in plan.schemes
+            if s.admissions_avoided.get(fy) is not None
+        ]
+        total, path = plan.admissions_avoided_total.get(fy), f"admissions_avoided_total.{fy}"
+        perf = plan.performance
+        if total is None and perf is not None and perf.financial_year == fy:
+            total, path = perf.planned_reduction, "performance.planned_reduction"
+        if not stated or total is None:
+            continue
+        summed = sum(n for _, n in stated if n is not None)
+        if summed != total:
+            out.append(
+                _f(
+                    "scheme-admissions-total",
+                    W,
+                    path,
+                    f"the schemes' admissions avoided in {fy} sum to {summed:,} "
+                    f"({len(stated)} scheme(s)) against the plan's figure of {total:,} "
+                    f"(difference {summed - total:+,})",
+                )
+            )
+    return out
+
+
+@rule("section-75", "The Section 75 agreement: host, pooled or aligned, over- and underspends")
+def section_75(plan: Plan) -> list[Finding]:
+    """The Section 75 (NHS Act 2006) agreement governing the pooled fund is described.
+
+    Its host, pooled or aligned budgets and over- and underspend terms (warnings only;
+    the 2025-26 template asks no risk share: it belongs to the agreement).
+    """
+    s75 = plan.section_75
+    if s75 is None:
+        return [
+            _f(
+                "section-75",
+                W,
+                "section_75",
+                "no Section 75 agreement is described (host partner, pooled or aligned "
+                "budgets, overspend and underspend terms)",
+            )
+        ]
+    out = []
+    for name, what in (
+        ("host", "host partner"),
+        ("arrangement", "pooled or aligned budget arrangement"),
+        ("overspend", "overspend terms"),
+        ("underspend", "underspend terms"),
+    ):
+        if getattr(s75, name) is None:
+            out.append(
+                _f(
+                    "section-75",
+                    W,
+                    f"section_75.{name}",
+                    f"the Section 75 agreement's {what} is not stated",
+                )
+            )
+    for fy in plan.financial_years:
+        pooled, aligned = s75.pooled_amount.get(fy), s75.aligned_amount.get(fy)
+        agreed = plan.agreed_pooled_budget.get(fy)
+        if pooled is not None and agreed is not None:
+            held = pooled + (aligned or Decimal(0))
+            if held != agreed:
+                out.append(
+                    _f(
+                        "section-75",
+                        W,
+                        f"section_75.pooled_amount.{fy}",
+                        f"the Section 75 agreement holds {_money(held)} in {fy} against "
+                        f"the plan's pooled budget {_money(agreed)}",
+                    )
+                )
+    return out
+
+
+@rule("neighbourhood-health", "Plans aligned with neighbourhood health services (2026-27)")
+def neighbourhood_health(plan: Plan) -> list[Finding]:
+    """2026-27: the plan aligns with neighbourhood health services.
+
+    Such as intermediate care (Better Care Fund framework 2026 to 2027).
+    """
+    narrative = plan.narrative
+    if narrative is None or not narrative.neighbourhood_health:
+        return [
+            _f(
+                "neighbourhood-health",
+                W,
+                "narrative.neighbourhood_health",
+                "the plan does not say how it aligns with neighbourhood health services "
+                "(e.g. intermediate care), as the 2026-27 framework asks",
+            )
+        ]
+    if not any(s.neighbourhood_service for s in plan.schemes):
+        return [
+            _f(
+                "neighbourhood-health",
+                W,
+                "schemes",
+                "no scheme names the neighbourhood health service it is aligned with",
+            )
+        ]
+    return []
 
 
 @rule("objectives", "Every scheme serves an objective of the framework (2025-26)")

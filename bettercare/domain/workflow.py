@@ -20,9 +20,20 @@ assured (approved)  ``status: approved`` for any of the three "approved" outcome
 monitoring          unchanged
 ==================  ==========================================================
 
-``status: submitted`` of the plan model describes a plan submitted before its HWB had
-agreed it (the 2014 draft submissions); the workflow never sets it, because here a plan
-is submitted only after HWB approval.
+Where the plan's framework allows it (``sign_off.submit_before_hwb`` in
+:mod:`bettercare.domain.frameworks`: 2023-25, 2025-26 and 2026-27), a plan agreed by the
+partners may be submitted before the HWB approves it, the approval recorded after:
+
+==================  ==========================================================
+early submission    ``agreed`` -> ``submitted``; ``status: submitted``,
+                    ``date_submitted`` set if empty
+late HWB approval   ``submitted`` -> ``submitted``; ``status: agreed``,
+                    ``date_agreed`` set if empty (assurance follows as usual)
+==================  ==========================================================
+
+The ``sign-off`` rule reads the same framework data, so a step the workflow offers is
+one the rules accept: the chief executives and S151 officer (2025-26) must have signed
+before an early submission, and an assured plan needs its HWB approval recorded.
 """
 
 from __future__ import annotations
@@ -33,7 +44,7 @@ from enum import StrEnum
 
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.plan import Plan, PlanStatus
-from bettercare.domain.rules import check_plan
+from bettercare.domain.rules import check_plan, sign_off_rules
 
 
 class State(StrEnum):
@@ -99,6 +110,34 @@ TRANSITIONS: dict[Step, Transition] = {
 }
 
 
+#: Submission before HWB approval, where the plan's framework allows it.
+EARLY_SUBMIT = Transition(
+    Step.SUBMIT,
+    State.AGREED,
+    State.SUBMITTED,
+    "submit_plan",
+    "Submitted to NHSE (HWB approval to follow)",
+)
+#: The HWB's approval of a plan already submitted, recorded after submission.
+LATE_APPROVAL = Transition(
+    Step.APPROVE,
+    State.SUBMITTED,
+    State.SUBMITTED,
+    "approve_plan",
+    "Approved by the HWB (after submission)",
+)
+
+
+def _submits_early(plan: Plan | None) -> bool:
+    """Whether the plan's framework lets it be submitted before HWB approval."""
+    return plan is not None and sign_off_rules(plan).submit_before_hwb
+
+
+def _awaits_hwb(plan: Plan | None) -> bool:
+    """A submitted plan whose HWB approval is not yet recorded."""
+    return plan is not None and plan.date_agreed is None and _submits_early(plan)
+
+
 class WorkflowError(Exception):
     """A step that cannot be taken from the plan's state (or without an outcome)."""
 
@@ -108,16 +147,43 @@ def editable(state: State) -> bool:
     return state is State.DRAFT
 
 
-def next_steps(state: State, outcome: Outcome | None = None) -> list[Transition]:
-    """The steps open from ``state`` (an assured plan moves on only if it was approved)."""
+def next_steps(
+    state: State, outcome: Outcome | None = None, plan: Plan | None = None
+) -> list[Transition]:
+    """The steps open from ``state`` (an assured plan moves on only if it was approved).
+
+    Given the ``plan``, its framework's sign-off order adds submission before HWB
+    approval (from ``agreed``) and the HWB's approval after it (from ``submitted``).
+    """
     if state is State.ASSURED and outcome is Outcome.NOT_APPROVED:
         return []
-    return [t for t in TRANSITIONS.values() if t.source is state]
+    steps = [t for t in TRANSITIONS.values() if t.source is state]
+    if state is State.AGREED and _submits_early(plan):
+        steps.append(EARLY_SUBMIT)
+    if state is State.SUBMITTED and _awaits_hwb(plan):
+        steps.insert(0, LATE_APPROVAL)
+    return steps
 
 
-def target_state(step: Step, state: State, outcome: Outcome | None = None) -> State:
+def transition_for(step: Step, state: State, plan: Plan | None = None) -> Transition:
+    """The transition ``step`` takes from ``state`` (the framework's order, given a plan)."""
+    if step is Step.SUBMIT and state is State.AGREED and _submits_early(plan):
+        return EARLY_SUBMIT
+    if step is Step.APPROVE and state is State.SUBMITTED and _awaits_hwb(plan):
+        return LATE_APPROVAL
+    return TRANSITIONS[step]
+
+
+def target_state(
+    step: Step, state: State, outcome: Outcome | None = None, plan: Plan | None = None
+) -> State:
     """The state ``step`` leads to from ``state``; raise :class:`WorkflowError` if it can't."""
-    transition = TRANSITIONS[step]
+    transition = transition_for(step, state, plan)
+    if step is Step.ASSURE and state is State.SUBMITTED and _awaits_hwb(plan):
+        raise WorkflowError(
+            "the HWB's approval of this plan is not yet recorded: record it before the "
+            "assurance outcome"
+        )
     if transition.source is not state:
         raise WorkflowError(
             f"'{transition.label}' needs a plan in state '{transition.source}', "
@@ -133,14 +199,22 @@ def target_state(step: Step, state: State, outcome: Outcome | None = None) -> St
     return transition.target
 
 
-def apply_step(plan: Plan, step: Step, outcome: Outcome | None, on: dt.date) -> Plan:
-    """The plan document as it is after ``step`` (status and dates; see the module table)."""
+def apply_step(
+    plan: Plan, step: Step, outcome: Outcome | None, on: dt.date, state: State | None = None
+) -> Plan:
+    """The plan document as it is after ``step`` (status and dates; see the module tables).
+
+    ``state`` is the state the step is taken from; given ``agreed`` for a submission, the
+    plan is submitted before HWB approval (``status: submitted``).
+    """
     update: dict[str, object] = {}
     if step is Step.APPROVE:
         update["status"] = PlanStatus.AGREED
         if plan.date_agreed is None:
             update["date_agreed"] = on
     elif step is Step.SUBMIT:
+        if state is State.AGREED:
+            update["status"] = PlanStatus.SUBMITTED
         if plan.date_submitted is None:
             update["date_submitted"] = on
     elif step is Step.ASSURE:
@@ -173,11 +247,12 @@ def take_step(
     """Check a step: the state it leads to, the updated plan and any blocking rule errors.
 
     Every step forward needs a plan without rule errors, checked as the plan would be
-    after the step (an HWB-approved plan must have its sign-offs). Returning a plan to
+    after the step (an HWB-approved plan must have its sign-offs; a plan submitted before
+    HWB approval, the sign-offs its framework asks before submission). Returning a plan to
     draft ("not approved") is never blocked: that is how a plan with errors goes back.
     """
-    target = target_state(step, state, outcome)
-    after = apply_step(plan, step, outcome, on)
+    target = target_state(step, state, outcome, plan)
+    after = apply_step(plan, step, outcome, on, state)
     if target is State.DRAFT:
         return StepResult(target, after, [])
     errors = [f for f in check_plan(after) if f.severity is Severity.ERROR]

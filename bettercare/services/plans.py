@@ -218,7 +218,9 @@ def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> 
     state = State(record.state)
     outcome = Outcome(record.assurance_outcome) if record.assurance_outcome else None
     steps = [
-        t for t in next_steps(state, outcome) if may(caller, Action(t.action), record.hwb_code)
+        t
+        for t in next_steps(state, outcome, plan)
+        if may(caller, Action(t.action), record.hwb_code)
     ]
     return PlanOverview(
         record=record,

@@ -112,7 +112,7 @@ def test_audit_log_pages_and_filters(app, client, login) -> None:
     rows = page.split("<tbody>")[1].split("</tbody>")[0]
     assert rows.count("<tr") == 1 and "manage users" in rows
     page = client.get("/admin/audit", params={"action": "import_plan"}).text
-    assert "5 events matching the filter" in page  # the five example plans
+    assert "6 events matching the filter" in page  # the six example plans (with Marlbury 2026)
     assert client.get("/admin/audit", params={"page": 0}).status_code == 422
     with app.state.sessions() as db:
         for i in range(60):

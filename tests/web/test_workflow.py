@@ -277,3 +277,14 @@ def test_risk_share_form_sets_and_clears_the_risk_share(app, client, login) -> N
     with app.state.sessions() as db:
         plan = plan_of(db.get(PlanRecord, "rutland-2014"))
     assert plan.risk_share is not None and plan.risk_share.contingency_reserve == 75000
+
+
+def test_2026_plan_may_be_submitted_before_hwb_approval(app, client, login, marlbury_editor):
+    """2026-27 (sign-off order carried from 2025-26): submission may precede the HWB."""
+    plan_id = "marlbury_2026"
+    login(marlbury_editor)
+    assert _step(client, plan_id, "agree").status_code == 303
+    page = client.get(f"/plans/{plan_id}").text
+    assert "submitted to nhse (hwb approval to follow)" in page
+    assert _step(client, plan_id, "submit").status_code == 303
+    assert _state(app, plan_id)[0] == "submitted"

@@ -1,7 +1,8 @@
 """BCF policy frameworks as versioned data, and which one governs a plan's years.
 
 One module per framework (``bcf_2014_16``, ``bcf_2016_17``, ``bcf_2017_19``,
-``bcf_2023_25``, ``bcf_2025_26``), each citing its sources and saying what could not be
+``bcf_2019_20``, ``bcf_2020_21``, ``bcf_2021_22``, ``bcf_2022_23``, ``bcf_2023_25``,
+``bcf_2025_26``, ``bcf_2026_27``), each citing its sources and saying what could not be
 confirmed. This package owns the choice of framework by financial year; the planning
 rules that read a framework live in :mod:`bettercare.domain.rules`.
 """
@@ -12,18 +13,34 @@ from bettercare.domain.frameworks import (
     bcf_2014_16,
     bcf_2016_17,
     bcf_2017_19,
+    bcf_2019_20,
+    bcf_2020_21,
+    bcf_2021_22,
+    bcf_2022_23,
     bcf_2023_25,
     bcf_2025_26,
+    bcf_2026_27,
 )
-from bettercare.domain.frameworks.base import Condition, Framework, MetricRevision, Objective
+from bettercare.domain.frameworks.base import (
+    Condition,
+    Framework,
+    MetricRevision,
+    Objective,
+    SignOffRules,
+)
 
-#: Every modelled framework, oldest first. 2019/20-2022/23 are not modelled.
+#: Every modelled framework, oldest first: every financial year 2014/15 to 2026/27.
 FRAMEWORKS: tuple[Framework, ...] = (
     bcf_2014_16.FRAMEWORK,
     bcf_2016_17.FRAMEWORK,
     bcf_2017_19.FRAMEWORK,
+    bcf_2019_20.FRAMEWORK,
+    bcf_2020_21.FRAMEWORK,
+    bcf_2021_22.FRAMEWORK,
+    bcf_2022_23.FRAMEWORK,
     bcf_2023_25.FRAMEWORK,
     bcf_2025_26.FRAMEWORK,
+    bcf_2026_27.FRAMEWORK,
 )
 
 BY_ID: dict[str, Framework] = {f.id: f for f in FRAMEWORKS}
@@ -48,6 +65,7 @@ __all__ = [
     "Framework",
     "MetricRevision",
     "Objective",
+    "SignOffRules",
     "framework_for_year",
     "framework_for_years",
 ]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from bettercare.domain.plan import SignOffRole
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -41,6 +43,35 @@ class MetricRevision:
 
 
 @dataclass(frozen=True)
+class SignOffRules:
+    """Who must sign a plan off under a framework, and in what order.
+
+    Whether role holders may delegate, and whether the HWB's approval may follow the
+    national submission.
+
+    Read by the ``sign-off`` and ``years-and-dates`` rules and by the plan workflow
+    (:mod:`bettercare.domain.workflow`), so they can never disagree.
+    """
+
+    #: Roles whose sign-off the framework asks for, beyond the signing bodies themselves.
+    roles: tuple[SignOffRole, ...] = ()
+    #: Roles that may not be delegated (a delegate's signature does not count).
+    not_delegable: tuple[SignOffRole, ...] = ()
+    #: Roles that sign before the plan is submitted.
+    before_submission: tuple[SignOffRole, ...] = ()
+    #: The plan may be submitted before the HWB approves it, the approval recorded after.
+    submit_before_hwb: bool = False
+    #: Where the rules come from (a citation).
+    source: str = ""
+
+
+#: Sign-off as the seed-era templates ask: each body signs; HWB approval before submission.
+SIGN_OFF_BY_BODIES = SignOffRules(
+    source="BCF planning templates (2014-2019): the HWB, the council and each CCG sign off"
+)
+
+
+@dataclass(frozen=True)
 class Framework:
     """One BCF policy framework: conditions, metrics, funding, scheme types, rules, years."""
 
@@ -57,6 +88,12 @@ class Framework:
     metric_revision: MetricRevision | None = None
     scheme_types: tuple[str, ...] = ()
     objectives: tuple[Objective, ...] = ()
+    sign_off: SignOffRules = SIGN_OFF_BY_BODIES
+    #: Years whose protection of adult social care amount the template asks for (empty:
+    #: every plan year). 2014-16: 2015/16 only, the first pooled year.
+    social_care_protection_years: tuple[str, ...] = ()
+    #: Plans are submitted to NHS England for assurance (2020/21: none were).
+    plans_submitted: bool = True
     unconfirmed: tuple[str, ...] = field(default=())
 
     def condition_ids(self) -> tuple[str, ...]:

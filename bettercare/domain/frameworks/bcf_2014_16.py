@@ -9,6 +9,10 @@ Sources:
   performance at 3.5% and £1,490 per admission avoided).
 - The seed plans of this project (seeds 000, 003, 004) show the template in use.
 
+The pooled fund began in 2015/16: the 2014 template asks for one total for the
+protection of adult social care services, so 2014/15 has no protection amount of its own
+(``social_care_protection_years``).
+
 Could not be confirmed from the documents available here: the exact wording of each
 assurance question in the 2014 template (the statements below paraphrase the
 conditions); the full list of funding lines in Part 2 (the list follows the seeds).
@@ -34,6 +38,8 @@ SEED_ERA_RULES: tuple[str, ...] = (
     "metrics",
     "payment-for-performance",
     "risk-share",
+    "commissioners",
+    "scheme-admissions-total",
 )
 
 #: The six conditions of 2014/15-2015/16 (also the first six of 2016/17).
@@ -106,6 +112,9 @@ FRAMEWORK = Framework(
     ),
     allows_local_metrics=True,
     funding_sources=SEED_ERA_FUNDING,
+    # The fund was pooled from 2015/16 (2014/15 was a transfer year): the 2014 template
+    # asks for one amount for the protection of adult social care, not one per year.
+    social_care_protection_years=("2015/16",),
     rules=SEED_ERA_RULES,
     sources=(
         "BCF planning guidance and template Parts 1 and 2 (NHS England/LGA, Dec 2013, "

@@ -73,6 +73,8 @@ FRAMEWORK = Framework(
         "national-conditions",
         "metrics",
         "risk-share",
+        "commissioners",
+        "scheme-admissions-total",
     ),
     sources=(
         "2017-19 Integration and Better Care Fund Policy Framework (DH/DCLG, March 2017)",

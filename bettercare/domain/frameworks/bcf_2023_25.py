@@ -22,7 +22,7 @@ type findings are warnings only).
 
 from __future__ import annotations
 
-from bettercare.domain.frameworks.base import Condition, Framework
+from bettercare.domain.frameworks.base import Condition, Framework, SignOffRules
 
 #: Scheme types of the 2023-25 planning template (expenditure tab), as slugs.
 SCHEME_TYPES_2023: tuple[str, ...] = (
@@ -111,6 +111,14 @@ FRAMEWORK = Framework(
         "national-conditions",
         "metrics",
         "risk-share",
+        "commissioners",
+        "scheme-admissions-total",
+    ),
+    sign_off=SignOffRules(
+        submit_before_hwb=True,
+        source="North Tyneside Council cabinet minute (2024): 'The Better Care Fund policy "
+        "framework allowed for Health and Wellbeing Boards to formally approve the planning "
+        "submission after the national submission deadline' (2024/25 addendum)",
     ),
     sources=(
         "2023 to 2025 Better Care Fund policy framework (DHSC/DLUHC, April 2023)",
@@ -121,5 +129,6 @@ FRAMEWORK = Framework(
         "national conditions paraphrased; planning requirements text not read",
         "metric set as reported in 2023-25 returns, not checked against the requirements",
         "scheme type list from the planning template as remembered",
+        "HWB approval after submission confirmed for 2024/25 (addendum), assumed for 2023/24",
     ),
 )

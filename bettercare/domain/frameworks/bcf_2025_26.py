@@ -27,15 +27,45 @@ Could not be confirmed here (only summaries of the framework were available): th
 wording of the four conditions and their assurance statements (paraphrased); the 2025-26
 scheme type list (the 2023-25 list is used; findings are warnings); whether intermediate
 care capacity and demand plans are part of the 2025-26 template itself (they are checked
-when a plan gives them, as in 2023-25); the rule that the whole DFG is passed to district
-councils in two-tier areas is taken from the DFG grant conditions as carried into BCF
-plans, not from the 2025-26 text.
+when a plan gives them, as in 2023-25); the DFG pass-through rule (in full to the district
+councils in two-tier areas, unless a district agrees to part being kept) is taken from
+the DFG grant conditions as carried into BCF plans, not from the 2025-26 text.
+
+No risk share is asked by the 2025-26 template: how partners meet an overspend is the
+Section 75 agreement's (the ``section-75`` rule, not ``risk-share``, runs). Sign-off by
+the chief executives (not delegable) and the council's S151 officer before submission,
+HWB approval allowed after it: North Yorkshire Council HWB reports of 14 March and 16
+May 2025 (the requirement as councils read it; the template's wording was not read).
 """
 
 from __future__ import annotations
 
-from bettercare.domain.frameworks.base import Condition, Framework, Objective
+from bettercare.domain.frameworks.base import Condition, Framework, Objective, SignOffRules
 from bettercare.domain.frameworks.bcf_2023_25 import SCHEME_TYPES_2023
+from bettercare.domain.plan import SignOffRole
+
+#: Sign-off in 2025-26 (North Yorkshire Council HWB report, 14 March 2025, para 2.3b,
+#: edemocracy.northyorks.gov.uk): "The Chief Executive officers at all four organisations
+#: needs to sign off the 2025/26 BCF Plans before the final submission deadline of 31 March
+#: 2025, and this cannot be delegated. There is also an additional requirement that the
+#: BCF Plans are to be signed off by the Local Authorities S151 Officer before the
+#: submission deadline." The HWB approved after submission (its report of 16 May 2025).
+SIGN_OFF_2025 = SignOffRules(
+    roles=(
+        SignOffRole.COUNCIL_CHIEF_EXECUTIVE,
+        SignOffRole.ICB_CHIEF_EXECUTIVE,
+        SignOffRole.S151_OFFICER,
+        SignOffRole.HWB_CHAIR,
+    ),
+    not_delegable=(SignOffRole.COUNCIL_CHIEF_EXECUTIVE, SignOffRole.ICB_CHIEF_EXECUTIVE),
+    before_submission=(
+        SignOffRole.COUNCIL_CHIEF_EXECUTIVE,
+        SignOffRole.ICB_CHIEF_EXECUTIVE,
+        SignOffRole.S151_OFFICER,
+    ),
+    submit_before_hwb=True,
+    source="North Yorkshire Council HWB reports, 14 March and 16 May 2025 (2025/26 plan)",
+)
 
 #: The headline metric ids (catalogue entries in bettercare/domain/metrics.py).
 HEADLINE_METRICS: tuple[str, ...] = (
@@ -109,8 +139,11 @@ FRAMEWORK = Framework(
         "sign-off",
         "national-conditions",
         "metrics",
-        "risk-share",
+        "section-75",
+        "commissioners",
+        "scheme-admissions-total",
     ),
+    sign_off=SIGN_OFF_2025,
     sources=(
         "Better Care Fund policy framework 2025 to 2026 (DHSC/MHCLG, 30 January 2025)",
         "Better Care Fund planning requirements 2025 to 2026",
@@ -119,6 +152,7 @@ FRAMEWORK = Framework(
         "conditions and assurance statements paraphrased from summaries of the framework",
         "scheme type list of the 2025-26 template (the 2023-25 list is used)",
         "capacity and demand plans as part of the 2025-26 template",
-        "full DFG pass-through in two-tier areas taken from the DFG grant conditions",
+        "DFG pass-through in two-tier areas taken from the DFG grant conditions",
+        "sign-off roles and order as reported by a council, not read in the requirements",
     ),
 )
