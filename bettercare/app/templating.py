@@ -20,8 +20,16 @@ TEMPLATES = Jinja2Templates(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True
     )
 )
+
+
+def label(value: Any) -> str:
+    """A code as words: ``ccg_minimum`` -> ``ccg minimum``."""
+    return str(getattr(value, "value", value)).replace("_", " ")
+
+
 #: The one money filter (the reports' too): whole pounds, ``—`` for an amount not given.
 TEMPLATES.env.filters["money"] = format_gbp
+TEMPLATES.env.filters["label"] = label
 
 
 def render(

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bettercare.app.deps import Acting, Db
 from bettercare.app.pages.common import page_responses
-from bettercare.app.templating import TEMPLATES, render
+from bettercare.app.templating import render
 from bettercare.data.plan_files import MAX_PLAN_BYTES
 from bettercare.domain.workflow import Outcome, Step
 from bettercare.services import plans
@@ -27,13 +27,6 @@ from bettercare.services.plans import EditForm, SaveResult
 
 router = APIRouter(responses=page_responses("A malformed form or upload"))
 
-
-def label(value: Any) -> str:
-    """A code as words: ``ccg_minimum`` -> ``ccg minimum``."""
-    return str(getattr(value, "value", value)).replace("_", " ")
-
-
-TEMPLATES.env.filters["label"] = label
 
 PLAN_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,120}$"
 PlanId = Annotated[str, Path(pattern=PLAN_ID_PATTERN, description="The plan's plan_id")]
