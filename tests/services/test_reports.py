@@ -21,7 +21,7 @@ def test_the_dashboard_is_refused_to_the_public_even_when_published(db, editor, 
     plans.publish(db, editor, RUTLAND_PLAN, True)
     with pytest.raises(NotPermitted):
         dashboard.metrics_plan(db, public, RUTLAND_PLAN)
-    record, plan = dashboard.metrics_plan(db, editor, RUTLAND_PLAN)
+    _, plan = dashboard.metrics_plan(db, editor, RUTLAND_PLAN)
     assert record.id == plan.plan_id == RUTLAND_PLAN
 
 
@@ -34,3 +34,22 @@ def test_scoped_svg_prefixes_ids_and_their_references() -> None:
 
 def test_numbers_for_table_cells() -> None:
     assert [dashboard.number(x) for x in (1234.5, None, float("nan"))] == ["1,234.50", "—", "—"]
+
+
+def test_the_dashboard_counts_rows_by_rag(db, editor) -> None:
+    from types import SimpleNamespace
+
+    _, plan = dashboard.metrics_plan(db, editor, RUTLAND_PLAN)
+    rows = [SimpleNamespace(rag=r) for r in ("GREEN", "RED", "GREEN", None)]
+    charts = SimpleNamespace(board=[{"row": r} for r in rows] + [{"row": None}], schemes=[])
+    context = dashboard.dashboard_context(plan, SimpleNamespace(charts=charts, linked=None))
+    assert context["rag_counts"] == {"GREEN": 2, "AMBER": 0, "RED": 1}
+    assert context["p4p"] is None  # not measured yet
+
+
+def test_a_plan_not_yet_measured_shows_no_board(db, editor) -> None:
+    from types import SimpleNamespace
+
+    _, plan = dashboard.metrics_plan(db, editor, RUTLAND_PLAN)
+    context = dashboard.dashboard_context(plan, SimpleNamespace(charts=None, linked=None))
+    assert context["board"] == [] and context["schemes"] == []
