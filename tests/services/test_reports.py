@@ -21,7 +21,7 @@ def test_the_dashboard_is_refused_to_the_public_even_when_published(db, editor, 
     plans.publish(db, editor, RUTLAND_PLAN, True)
     with pytest.raises(NotPermitted):
         dashboard.metrics_plan(db, public, RUTLAND_PLAN)
-    _, plan = dashboard.metrics_plan(db, editor, RUTLAND_PLAN)
+    record, plan = dashboard.metrics_plan(db, editor, RUTLAND_PLAN)
     assert record.id == plan.plan_id == RUTLAND_PLAN
 
 
