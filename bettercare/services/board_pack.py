@@ -194,3 +194,38 @@ def impact_model(
     }
     _remember(models, key, model)
     return model
+
+
+def model_view(
+    models: OrderedDict[tuple[Any, ...], dict[str, Any]],
+    record: PlanRecord,
+    plan: Plan,
+    store: Path | None,
+    basis: str,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The model page's model and message: fitted to ``store`` when ``basis`` is observed.
+
+    Falls back to the plan's stated ranges, saying why, when there is no measured store
+    or it cannot be read; a plan that cannot be modelled gets only the message.
+    """
+    import duckdb
+
+    from bettercare.analytics.metrics import MetricDataError
+    from bettercare.analytics.modelling.errors import ModellingInputError
+
+    error = None
+    if basis == "observed" and store is None:
+        error = (
+            "No measured store for this plan yet (see the metrics page): modelled from the "
+            "plan's stated ranges."
+        )
+    try:
+        try:
+            return impact_model(models, record, plan, store if basis == "observed" else None), error
+        except (MetricDataError, duckdb.Error) as exc:  # the store could not be read to fit
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            error = f"The store could not be read to fit the schemes ({first}): "
+            error += "modelled from the plan's stated ranges."
+            return impact_model(models, record, plan, None), error
+    except ModellingInputError as exc:
+        return None, f"This plan cannot be modelled: {exc}"

@@ -104,33 +104,11 @@ def model_page(
     ),
 ) -> Response:
     """Will the schemes deliver? Monte Carlo of admissions avoided, P4P and shortfall shares."""
-    import duckdb
-
-    from bettercare.analytics.metrics import MetricDataError
-    from bettercare.analytics.modelling.errors import ModellingInputError
-
     record, plan = packs.model_plan(db, caller, plan_id)
     stores = stores_of(request.app)
     status = stores.status(record.id, record.version, plan)
     store = Path(status.linked.store) if status.linked is not None else None
-    error = None
-    model = None
-    if basis == "observed" and store is None:
-        error = (
-            "No measured store for this plan yet (see the metrics page): modelled from the "
-            "plan's stated ranges."
-        )
-    models = stores.memo("impact_models")
-    try:
-        try:
-            model = packs.impact_model(models, record, plan, store if basis == "observed" else None)
-        except (MetricDataError, duckdb.Error) as exc:  # the store could not be read to fit
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            error = f"The store could not be read to fit the schemes ({first}): "
-            error += "modelled from the plan's stated ranges."
-            model = packs.impact_model(models, record, plan, None)
-    except ModellingInputError as exc:
-        error = f"This plan cannot be modelled: {exc}"
+    model, error = packs.model_view(stores.memo("impact_models"), record, plan, store, basis)
     return render(
         request,
         "reports_model.html.j2",
