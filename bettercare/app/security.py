@@ -35,11 +35,14 @@ from bettercare.domain.access import (
     Role,
     allowed,
 )
+from bettercare.errors import NotPermitted
+from bettercare.services import audit
 
 __all__ = [
     "ANONYMOUS",
     "EVERY_HWB",
     "PERMISSIONS",
+    "AccessDenied",
     "Action",
     "Principal",
     "Role",
@@ -50,6 +53,48 @@ __all__ = [
 def client_ip(request: Request) -> str | None:
     """The peer address (no proxy headers are trusted)."""
     return request.client.host if request.client else None
+
+
+class AccessDenied(NotPermitted):
+    """Raised by :func:`authorize`; ``app/main.py`` answers 401/403 (already audit-logged)."""
+
+    def __init__(self, principal: Principal, action: str, target: str) -> None:
+        super().__init__(f"{principal.username} may not {action} {target}")
+        self.principal = principal
+        self.action = action
+        self.target = target
+
+    @property
+    def status_code(self) -> int:
+        """401 asks the caller to sign in; 403 refuses a signed-in caller."""
+        return 401 if self.principal.anonymous else 403
+
+
+def authorize(
+    request: Request,
+    principal: Principal,
+    action: Action,
+    target: str,
+    hwb_code: str | None = None,
+) -> None:
+    """A check at the edge, outside any service (the routes use the services' ``permit``).
+
+    Raises :class:`AccessDenied` after writing the refusal to the audit log in a
+    transaction of its own.
+    """
+    if allowed(principal, action, hwb_code):
+        return
+    audit.record_now(
+        request.app.state.sessions,
+        principal,
+        str(action),
+        target,
+        audit.DENIED,
+        ip=client_ip(request),
+        hwb_code=hwb_code,
+        detail=f"{request.method} {request.url.path}",
+    )
+    raise AccessDenied(principal, str(action), target)
 
 
 # --- passwords -------------------------------------------------------------------------
