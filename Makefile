@@ -3,31 +3,50 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Every package pinned (==): installs are reproducible; `make lock` refreshes the file.
+LOCK   := requirements-dev.lock
 
-.PHONY: demo test test-fast test-web test-browser lint typecheck bench bench-web clean
+.PHONY: demo test test-fast test-web test-browser lint typecheck bench bench-web lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r $(LOCK)
+	$(BIN)/pip install --quiet -e . --no-deps
 	touch $(STAMP)
+
+# Re-resolve the lock after a change to pyproject.toml's dependencies; pins already in the
+# file are kept unless a requirement forces a change (`make lock UPGRADE=--upgrade` to move
+# everything to the newest allowed). Uses uv (from PyPI) in its own small venv.
+UV := .venv-uv/bin/uv
+$(UV):
+	$(PYTHON) -m venv .venv-uv
+	.venv-uv/bin/pip install --quiet uv
+
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 \
+		$(UPGRADE) -o $(LOCK)
 
 demo: $(STAMP)
 	$(BIN)/bettercare demo --out out
 
+# Tests run in parallel (pytest-xdist, one worker per core); a module's tests stay on one
+# worker (--dist loadfile), so a module's Spark session or server starts once.
+XDIST := -n auto --dist loadfile
+
 # The full gate CI runs: lint (ruff check + format), the type checker, then every test
 # including Spark.
 test: lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(XDIST)
 
 # Quick lane while developing: no Spark, no slow integration tests.
 test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "not spark and not slow"
+	$(BIN)/pytest -q $(XDIST) -m "not spark and not slow"
 
 # The web app alone: its tests on SQLite and PostgreSQL (a private server is started and
 # stopped by the tests), schemathesis, and the browser tests in headless Chromium.
 test-web: $(STAMP)
-	$(BIN)/pytest -q tests/web tests/browser
+	$(BIN)/pytest -q $(XDIST) tests/web tests/browser
 
 # Browser tests only; screenshots of the main pages land in test-artifacts/screenshots/.
 test-browser: $(STAMP)
@@ -49,4 +68,4 @@ bench-web: $(STAMP)
 	$(BIN)/python benchmarks/web_load.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .venv-uv out .pytest_cache .mypy_cache .ruff_cache test-artifacts

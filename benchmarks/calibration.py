@@ -8,7 +8,7 @@ For each seed it generates the preset's population for 2015/16 and 2016/17, inge
 (NHS numbers validated and pseudonymised, opt-outs excluded, social care linked), computes
 every metric at the year grain and prints, per metric and year, the seed figure the
 generator was given, the measured rate, the difference and a z-score against sampling
-noise (:mod:`bettercare.analytics.calibration`). |z| <= 3 is sampling noise; a larger |z|
+noise (:mod:`bettercare.pipelines.calibration`). |z| <= 3 is sampling noise; a larger |z|
 is a calibration error worth fixing in the generator.
 """
 
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from bettercare.analytics.calibration import calibration_table
-from bettercare.analytics.pipeline import run_synthetic
 from bettercare.data.synth import preset
+from bettercare.pipelines.calibration import calibration_table
+from bettercare.pipelines.synthetic import run_synthetic
 
 YEARS = ["2015/16", "2016/17"]
 

@@ -1,4 +1,4 @@
-"""Benchmark the models of issue 14: simulation events per second, Monte Carlo draws per second.
+"""Benchmark the models: simulation events per second, Monte Carlo draws per second.
 
     python benchmarks/modelling.py
     python benchmarks/modelling.py --draws 200000 --replications 10

@@ -7,7 +7,7 @@ Builds a plan from ``examples/leicestershire_2016.yaml`` with thousands of extra
 funding lines and risks (each carrying a planning-rule finding, so locating findings is
 measured too), writes it as YAML and times what ``bettercare plan validate`` does: load
 (YAML, models), run the planning rules and attach file and line to every finding. Real
-plans are tens of kilobytes; this is the size issue 9 asked to validate "in seconds".
+plans are tens of kilobytes; this is the size to validate "in seconds".
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from bettercare.app.main import create_app
 from bettercare.app.models import PlanRecord, User
 from bettercare.app.security import Role
 from bettercare.app.settings import AppSettings
+from bettercare.app.startup import prepare
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password-0123456789"
@@ -56,8 +57,10 @@ def free_port() -> int:
 def prepare_database(db_url: str, plan_id: str, users: int) -> list[str]:
     """Migrate, load the examples and add ``users`` users of the plan's HWB."""
     os.environ["BETTERCARE_ADMIN_PASSWORD"] = PASSWORD
-    app = create_app(AppSettings(database_url=db_url, examples_dir=REPO / "examples",
-                                 secret_key="bench" * 10))  # fmt: skip
+    settings = AppSettings(database_url=db_url, examples_dir=REPO / "examples",
+                           secret_key="bench" * 10)  # fmt: skip
+    prepare(settings)
+    app = create_app(settings)
     # Cheapest argon2id: signing 50 users in is set-up, not what is measured (the server
     # verifies each hash with the parameters stored in it).
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -185,32 +185,10 @@ def table_rows(store: Path, table: str) -> list[tuple]:
         con.close()
 
 
-# -- the fast lane -----------------------------------------------------------------
-
-#: Modules of end-to-end tests (real ingests into DuckDB stores with Splink linkage,
-#: synthetic populations, the demo): each test takes seconds. `make test` runs them;
-#: `make test-fast` (-m "not spark and not slow") leaves them out.
-INTEGRATION_MODULES = frozenset(
-    {
-        "test_ingest",
-        "test_ingest_bad_input",
-        "test_ingest_fail_closed",
-        "test_ingest_synth",
-        "test_national_ingest",
-        "test_linkage",
-        "test_calibration",
-        "test_report",
-    }
-)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Markers of the web app's test infrastructure (tests/web, tests/browser)."""
-    config.addinivalue_line("markers", "browser: drives the real server in headless Chromium")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test of :data:`INTEGRATION_MODULES` ``slow``."""
-    for item in items:
-        if item.module is not None and item.module.__name__ in INTEGRATION_MODULES:
-            item.add_marker(pytest.mark.slow)
+# -- tiers --------------------------------------------------------------------------
+# Tiers are markers (registered in pyproject.toml, --strict-markers): a module of end to
+# end tests says `pytestmark = pytest.mark.slow`, a Spark one `pytest.mark.spark`.
+# `make test` runs every tier; `make test-fast` runs -m "not spark and not slow".
+# Both run under pytest-xdist (`-n auto --dist loadfile`): each worker is its own process
+# with its own Spark session (local[1], random ports, no UI) and its own PostgreSQL server
+# (tests/web/pgserver.py: own directory, own port); a module's tests stay on one worker.

@@ -3,7 +3,7 @@
 The generator is parameterised by seed 002's Leicestershire figures; after ingestion
 (opt-outs excluded, social care linked) the metrics engine must measure them back in
 *every* financial year, up to sampling noise. The z-scores come from
-:func:`bettercare.analytics.calibration.calibration_table` (Poisson counts, compound
+:func:`bettercare.pipelines.calibration.calibration_table` (Poisson counts, compound
 Poisson delayed days, binomial proportions); |z| <= 4 fails about once in 16,000
 metric-years by chance. Before per-year calibration the second year's permanent
 admissions 65+ came out ~26% low (z ~ -4.7 at this size) and non-elective admissions
@@ -17,10 +17,13 @@ from datetime import date
 import numpy as np
 import pytest
 
-from bettercare.analytics.calibration import calibration_table
-from bettercare.analytics.pipeline import run_synthetic
 from bettercare.data.synth import preset
 from bettercare.data.synth.world import I65, build_world
+from bettercare.pipelines.calibration import calibration_table
+from bettercare.pipelines.synthetic import run_synthetic
+
+#: end to end (real ingests, DuckDB stores, Splink, synthetic populations): seconds each
+pytestmark = pytest.mark.slow
 
 POPULATION = 200_000  # ~9 s: generate, ingest and link, compute
 YEARS = ["2015/16", "2016/17"]

@@ -1,5 +1,5 @@
 """The DuckDB connection helper (no extension autoload, one-line errors) and CSV-injection
-escaping (issue 9: "Smaller" list)."""
+escaping ("Smaller" list)."""
 
 from __future__ import annotations
 

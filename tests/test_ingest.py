@@ -18,6 +18,9 @@ from bettercare.data.ingest import ingest
 from bettercare.data.ingest.feed import Run
 from bettercare.data.schema import FEEDS, STORE_TABLES
 
+#: end to end (real ingests, DuckDB stores, Splink, synthetic populations): seconds each
+pytestmark = pytest.mark.slow
+
 KEY_B = KEY.encode()
 
 

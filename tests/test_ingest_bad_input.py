@@ -14,6 +14,9 @@ from typer.testing import CliRunner
 from bettercare.cli.main import app
 from bettercare.data.schema import FEEDS
 
+#: end to end (real ingests, DuckDB stores, Splink, synthetic populations): seconds each
+pytestmark = pytest.mark.slow
+
 SPELL_COLS = FEEDS["hospital_spells"].column_names
 
 
@@ -264,7 +267,7 @@ def test_event_after_date_of_death_is_quarantined(
     rows[0][died] = "2024-04-01"  # Margaret Thompson died before spell S1 (2024-04-03)
     write_csv(feed_dir / "residents.csv", FEEDS["residents"].column_names, rows)
     code, report, _ = run(feed_dir, store)
-    assert code == 1  # quarantined (issue 8: events outside a plausible window)
+    assert code == 1  # quarantined (events outside a plausible window)
     issues = find(report, "after_date_of_death")
     assert {(i["file"], i["row"], i["column"], i["severity"]) for i in issues} == {
         ("hospital_spells.csv", "2", "admission_date", "error"),

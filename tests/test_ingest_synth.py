@@ -13,6 +13,9 @@ from bettercare.data.schema import STORE_TABLES
 from bettercare.data.synth import generate, preset
 from bettercare.data.synth.truth import store_linkage_quality
 
+#: end to end (real ingests, DuckDB stores, Splink, synthetic populations): seconds each
+pytestmark = pytest.mark.slow
+
 KEY = b"s" * 64
 
 

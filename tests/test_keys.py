@@ -1,5 +1,5 @@
 """Pseudonymisation keys: known-answer pseudonym, key strength, key-file permissions and
-encoding, and the identity file tied to its key (issue 9, item 4)."""
+encoding, and the identity file tied to its key."""
 
 from __future__ import annotations
 

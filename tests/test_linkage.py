@@ -6,11 +6,15 @@ import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from conftest import KEY, NHS, table_rows
 
 from bettercare.data import pseudonymise
 from bettercare.data.ingest import ingest
 from bettercare.data.linkage import probabilistic_link
+
+#: end to end (real ingests, DuckDB stores, Splink, synthetic populations): seconds each
+pytestmark = pytest.mark.slow
 
 D = dt.date
 
@@ -113,7 +117,7 @@ def test_identity_file_links_a_later_social_care_extract(
     assert linked["C7"] == pseudonymise.pseudonym(KEY.encode(), NHS[4])
 
 
-# --- issue 16: robust model, clerical review ----------------------------------------
+# --- robust model, clerical review ----------------------------------------
 
 
 def _population(n: int, seed: int = 7) -> pa.Table:

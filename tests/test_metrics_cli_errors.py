@@ -1,4 +1,4 @@
-"""``bettercare metrics``: the crashes of issue 9 are one-line errors (exit 2), the wrong
+"""``bettercare metrics``: crashes once reported are one-line errors (exit 2), the wrong
 HWB is refused, a store without scheme activity is measured with a warning; ``bettercare
 demo --plans-only`` works from any directory."""
 

@@ -1,4 +1,4 @@
-"""Data minimisation (issue 9, item 7): the store keeps the month of birth, not the date;
+"""Data minimisation: the store keeps the month of birth, not the date;
 the full date of birth stays in the run's TEMP tables (linkage) and the identity file."""
 
 from __future__ import annotations

@@ -200,7 +200,7 @@ def test_sweep_of_unknown_pathway_or_without_target(tmp_path):
 
 def test_example_pathway_config_is_valid():
     from bettercare.analytics.modelling.pathway import PathwayConfig
-    from bettercare.data.synth.params import read_params_file
+    from bettercare.data.param_files import read_params_file
 
     cfg = PathwayConfig.model_validate(read_params_file(EXAMPLES / "modelling" / "pathway.yaml"))
     assert {p.service.value for p in cfg.pathways if p.service} == {

@@ -1,4 +1,4 @@
-"""Scheme impact Monte Carlo (issue 14): hand-worked and reference values."""
+"""Scheme impact Monte Carlo: hand-worked and reference values."""
 
 from __future__ import annotations
 

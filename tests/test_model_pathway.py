@@ -1,4 +1,4 @@
-"""Discharge pathway simulation (issue 14): validated against queueing theory and by hand."""
+"""Discharge pathway simulation: validated against queueing theory and by hand."""
 
 from __future__ import annotations
 

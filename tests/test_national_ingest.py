@@ -18,6 +18,9 @@ from bettercare.data.national import apc, cld, gp_registrations
 from bettercare.data.schema import FEEDS, STORE_TABLES
 from bettercare.data.synth import generate, preset
 
+#: end to end (real ingests, DuckDB stores, Splink, synthetic populations): seconds each
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).parent.parent
 GENDER = {"M": "1", "F": "2"}
 METHOD = {"elective": "11", "non_elective": "21"}

@@ -52,7 +52,7 @@ def test_rutland(make_plan):
 
 
 def test_issue_example_rounds_half_up_and_the_rule_agrees(make_plan):
-    """Issue 8: baseline 8,300 at 3.5% = 290.5 admissions. round() gave 290 (£432,100) in
+    """baseline 8,300 at 3.5% = 290.5 admissions. round() gave 290 (£432,100) in
     the rule and ROUND_HALF_UP 291 (£433,590) in the calculation; now both give 291."""
 
     def change(d):
@@ -167,7 +167,7 @@ def test_earned_no_change_or_worse(make_plan):
 
 
 def test_over_achievement_earns_only_the_linked_sum(make_plan):
-    """Issue 8: 400 avoided against 103 planned earns £153,470, not the £591,000 pot --
+    """400 avoided against 103 planned earns £153,470, not the £591,000 pot --
     the other £437,530 was released up front and must not be counted twice."""
     r = earned_to_date(_rutland_like(make_plan), 12, B, B - 400)
     assert r.value_of_reduction == Decimal("596000.00")  # 400 x £1,490

@@ -1,4 +1,4 @@
-"""Hostile or broken plan files are refused with one located finding (issue 9 item 6, 8 item 4).
+"""Hostile or broken plan files are refused with one located finding.
 
 Every case: a finding naming the file and line (and the path where there is one) and a
 rule, exit code 2 from every command that reads a plan, no traceback, nothing written.

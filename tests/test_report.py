@@ -9,6 +9,9 @@ from bettercare.cli.main import app
 from bettercare.reporting import plan_report
 from bettercare.reporting.plan_report import PlanResult, risk_heatmap, write_report
 
+#: end to end (real ingests, DuckDB stores, Splink, synthetic populations): seconds each
+pytestmark = pytest.mark.slow
+
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 

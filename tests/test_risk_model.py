@@ -14,13 +14,13 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from bettercare.analytics.pipeline import run_synthetic
 from bettercare.analytics.risk.cohorts import SCORED_COLUMNS, score, score_population
 from bettercare.analytics.risk.evaluate import evaluate_store, top_count
 from bettercare.analytics.risk.features import RiskDataError, build_features
 from bettercare.analytics.risk.model import fit
 from bettercare.cli.main import app
 from bettercare.data.synth import load_params
+from bettercare.pipelines.synthetic import run_synthetic
 from bettercare.reporting.risk import EVALUATION_FILES
 
 pytestmark = pytest.mark.slow

@@ -280,7 +280,7 @@ def test_p4p_stated_sum_must_match_within_rounding(make_plan):
 
 
 def test_p4p_rule_rounds_like_the_calculation(make_plan):
-    """Issue 8: 8,300 at 3.5% = 290.5 admissions -> 291 (half up) in the rule too, so the
+    """8,300 at 3.5% = 290.5 admissions -> 291 (half up) in the rule too, so the
     module's own £433,590 is accepted and the 290-admission £432,100 is not."""
 
     def stated(amount):

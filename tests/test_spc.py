@@ -1,6 +1,6 @@
 """XmR charts with the NHSRplotthedots rules on series worked by hand.
 
-Each rule where bettercare used to disagree with NHSRplotthedots (issue 8) has a test
+Each rule where bettercare used to disagree with NHSRplotthedots has a test
 here that the old behaviour fails; the reference's own cases are in
 ``tests/test_spc_reference.py``.
 """

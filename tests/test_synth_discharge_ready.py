@@ -1,4 +1,4 @@
-"""Synthetic Discharge Ready Dates and the 2024/25-2025/26 span (issue 11)."""
+"""Synthetic Discharge Ready Dates and the 2024/25-2025/26 span."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The generator's identifier error model (issue 16): each kind appears at its level."""
+"""The generator's identifier error model: each kind appears at its level."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from bettercare.data.synth import generate, preset
-from bettercare.data.synth.params import NOISE_LEVELS, Noise, ParamsError, load_params
+from bettercare.data.synth.params import NOISE_LEVELS, Noise, ParamsError
+from bettercare.data.synth.presets import load_params
 from bettercare.data.synth.social_care import _NOT_UK, _ocr
 
 

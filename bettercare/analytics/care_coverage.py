@@ -1,6 +1,6 @@
 """Care coordination coverage: the share of people at risk with a plan and a lead professional.
 
-Owns the coverage measure of issue 13 part 4 (seeds 000, 002-004: "the share of those
+Owns the care coordination coverage measure (seeds 000, 002-004: "the share of those
 [at high risk] with a joint care plan and an accountable lead professional"), by GP
 practice and month, from plain rows (:class:`PersonAtRisk`), so that the web app, the
 report and a test can all call it without a database. Rules of what counts as an active

@@ -11,7 +11,7 @@ Where the store comes from:
 * no store (the demo): a small synthetic store per plan, for plans whose HWB has a
   synthetic preset (:mod:`bettercare.pipelines.demo_store`: Leicester,
   Leicestershire, Rutland, Lancashire). It is generated, ingested (NHS numbers validated
-  and pseudonymised) and measured by :func:`bettercare.analytics.pipeline.run_synthetic`
+  and pseudonymised) and measured by :func:`bettercare.pipelines.synthetic.run_synthetic`
   in ``<database>.analytics/<plan id>/`` beside the app's SQLite file (``./bettercare-
   app.analytics`` for PostgreSQL), built once and reused after a restart. A plan with no
   preset (e.g. the fictional Marlbury) is shown from its own quarterly returns only.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -12,8 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bettercare import __version__
-from bettercare.app import seed
-from bettercare.app.db import make_engine, migrate, session_factory
+from bettercare.app.db import make_engine, session_factory
 from bettercare.app.fhir.errors import (
     FhirError,
     FhirResponse,
@@ -30,7 +28,8 @@ from bettercare.app.security import (
     csrf_protect,
     principal_in,
 )
-from bettercare.app.settings import AppSettings, default_examples_dir
+from bettercare.app.settings import AppSettings
+from bettercare.app.startup import with_defaults
 from bettercare.app.templating import render
 from bettercare.domain.access import ANONYMOUS, Principal
 from bettercare.errors import BadInput, Conflict, NotFound, NotPermitted
@@ -97,12 +96,12 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
     await JSONResponse({"detail": "request body too large"}, 413)(scope, receive, send)
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(BadInput):
     """A streamed body went past :data:`MAX_BODY_BYTES`."""
 
 
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
-ROUTERS += [fhir_router, care.router]  # issue 13: FHIR API, care coordination
+ROUTERS += [fhir_router, care.router]  # FHIR API, care coordination
 # webdash's monitoring pages go first: plans' /plans/{id}/{part}/{index} would catch them
 ROUTERS[:0] = [metrics.router, returns.router, reports.router]
 
@@ -144,17 +143,15 @@ def _problem(
 
 
 def create_app(settings: AppSettings | None = None) -> FastAPI:
-    """Build the app: migrate the database, load the examples on first start, mount routes."""
-    settings = settings or AppSettings()
-    if settings.examples_dir is None:
-        settings = settings.model_copy(update={"examples_dir": default_examples_dir()})
+    """Build the app and mount its routes; settings default to the environment's.
+
+    The database must already be upgraded and seeded (:func:`bettercare.app.startup.prepare`,
+    which ``bettercare serve`` runs once before its workers start). With no arguments this
+    is the factory each server worker calls.
+    """
+    settings = with_defaults(settings or AppSettings())
     engine = make_engine(settings.database_url)
-    migrate(engine)
     sessions = session_factory(engine)
-    with sessions() as db:
-        seed.load_examples(db, settings.examples_dir)
-        generated = seed.ensure_admin(db)
-        demo_password = seed.ensure_demo(db, date.today()) if settings.demo else None
 
     app = FastAPI(
         title="bettercare",
@@ -165,8 +162,6 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
-    app.state.generated_admin_password = generated
-    app.state.generated_demo_password = demo_password
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret(),

@@ -13,6 +13,7 @@ login can later replace passwords without touching any route.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -118,15 +119,20 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# A hash to verify against when the user does not exist, so timing does not reveal names.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist (timing reveals no names).
+
+    Made on first use: hashing is slow on purpose, so not at import.
+    """
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def authenticate(db: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, else None."""
     user = db.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return None
     return user if verify_password(user.password_hash, password) else None
 
@@ -213,7 +219,7 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-class CsrfFailed(Exception):
+class CsrfFailed(NotPermitted):
     """An unsafe request made with the session cookie lacked the session's CSRF token."""
 
 

@@ -1,4 +1,11 @@
-"""The server's settings: where its database is, the session secret, the analytics store."""
+"""The server's settings: where its database is, the session secret, the analytics store.
+
+Read from the environment (pydantic-settings): each field ``name`` from
+``$BETTERCARE_<NAME>``, e.g. ``BETTERCARE_DATABASE_URL``, ``BETTERCARE_SECRET_KEY``,
+``BETTERCARE_STORE``, ``BETTERCARE_EXAMPLES_DIR``, ``BETTERCARE_COOKIE_SECURE``. Values
+given to the constructor (the command line's options) win over the environment. See
+docs/operators.md.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,18 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SECRET_ENV = "BETTERCARE_SECRET_KEY"
-DATABASE_ENV = "BETTERCARE_DATABASE_URL"
+ENV_PREFIX = "BETTERCARE_"
+SECRET_ENV = f"{ENV_PREFIX}SECRET_KEY"
+DATABASE_ENV = f"{ENV_PREFIX}DATABASE_URL"
 
 
-class AppSettings(BaseModel):
+class AppSettings(BaseSettings):
     """Settings for one server; every field has an embedded default for the demo."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     database_url: str = Field(
         "sqlite:///bettercare-app.db",
@@ -77,3 +88,18 @@ def default_examples_dir() -> Path | None:
     """The repository's ``examples/`` folder when running from a checkout."""
     here = Path(__file__).resolve().parents[2] / "examples"
     return here if here.is_dir() else None
+
+
+def to_environment(settings: AppSettings) -> dict[str, str]:
+    """``settings`` as ``$BETTERCARE_*`` variables: what a server worker reads back.
+
+    Fields left unset (None) are omitted; the session key is not included (the caller
+    passes the resolved key on purpose).
+    """
+    env = {}
+    for name, value in settings.model_dump(exclude={"secret_key"}).items():
+        if value is None:
+            continue
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        env[f"{ENV_PREFIX}{name.upper()}"] = text
+    return env

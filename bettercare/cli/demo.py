@@ -14,8 +14,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -23,23 +23,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import bettercare
-from bettercare.analytics.engine import (
-    open_store,
-    resolve_hwb,
-    store_hwb_codes,
-)
-from bettercare.analytics.metrics import MetricDataError
-from bettercare.analytics.performance import plan_vs_actual
-from bettercare.analytics.pipeline import STEPS, run_synthetic
-from bettercare.analytics.scheme_impact import load_scheme_activity, p4p_earned, scheme_impact
-from bettercare.data.ingest import UsageError
-from bettercare.data.plan_files import validate_plan_file
-from bettercare.data.pseudonymise import PseudonymKeyError
-from bettercare.data.synth.presets import preset
-from bettercare.domain.plan import Plan
-from bettercare.reporting.metrics_report import LinkedDataSummary, metrics_sections
-from bettercare.reporting.plan_report import PlanResult, write_report
-from bettercare.reporting.returns import write_latest_return
+from bettercare.errors import BadInput
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bettercare.domain.plan import Plan
+    from bettercare.reporting.plan_report import PlanResult
 
 out = Console()
 
@@ -72,6 +62,9 @@ def default_examples() -> Path | None:
 
 def check_examples(examples: Path) -> list[PlanResult]:
     """Validate every plan file in ``examples`` against the models and the planning rules."""
+    from bettercare.data.plan_files import validate_plan_file
+    from bettercare.reporting.plan_report import PlanResult
+
     files = sorted(examples.glob("*.yaml"))
     if not files:
         out.print(f"[red]no plan files (*.yaml) in {examples}[/red]")
@@ -101,6 +94,13 @@ def print_summary(results: list[PlanResult]) -> None:
 
 def linked_data(plan: Plan, work: Path, population: int, seed: int) -> list[tuple[str, str]]:
     """Generate, ingest, measure (:func:`run_synthetic`): the report sections for ``plan``."""
+    from bettercare.analytics.engine import open_store, resolve_hwb, store_hwb_codes
+    from bettercare.analytics.performance import plan_vs_actual
+    from bettercare.analytics.scheme_impact import load_scheme_activity, p4p_earned, scheme_impact
+    from bettercare.data.synth.presets import preset
+    from bettercare.pipelines.synthetic import STEPS, run_synthetic
+    from bettercare.reporting.metrics_report import LinkedDataSummary, metrics_sections
+
     steps = [*STEPS, "plan vs actual"]
     with Progress(
         TextColumn("[bold]{task.description:<24}"),
@@ -187,6 +187,9 @@ def demo(
     linked data; the HTML summary is out/index.html. ``--plans-only``: validate and
     report the example plans only (no synthetic data, ingest or metrics).
     """
+    from bettercare.reporting.plan_report import write_report
+    from bettercare.reporting.returns import write_latest_return
+
     if examples is None:
         examples = default_examples()
         if examples is None:
@@ -204,7 +207,7 @@ def demo(
         else:
             try:
                 target.extra_sections = linked_data(target.plan, work, population, seed)
-            except (MetricDataError, UsageError, PseudonymKeyError, ValueError, OSError) as exc:
+            except (BadInput, ValueError, OSError) as exc:
                 out.print(f"[red]error:[/red] linked data: {escape(str(exc))}", soft_wrap=True)
                 raise typer.Exit(2) from None
     index = write_report(out_dir, results)

@@ -1,7 +1,7 @@
 """The ingest, key and linkage commands of the command line.
 
 ``bettercare ingest DIR``, ``bettercare key new PATH``, ``bettercare link report``,
-``bettercare link review list|accept|reject`` (clerical review, issue 16).
+``bettercare link review list|accept|reject`` (clerical review).
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import typer
 from rich import box
 from rich.console import Console
@@ -18,8 +18,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bettercare.data import duck, identities, link_review, pseudonymise
-from bettercare.data.ingest import IngestResult, Outcome, UsageError, ingest, latest_linkage_report
+from bettercare.errors import BadInput
+
+if TYPE_CHECKING:
+    from bettercare.data.ingest import IngestResult, Outcome
 
 console = Console()
 err = Console(stderr=True)
@@ -92,6 +94,9 @@ def ingest_command(
     ),
 ) -> None:
     """Ingest the feed files in DIRECTORY into the store (see ``INGEST_HELP``)."""
+    from bettercare.data import pseudonymise
+    from bettercare.data.ingest import UsageError, ingest
+
     try:
         key = pseudonymise.load_key(key_file, [directory, store.parent])
     except pseudonymise.PseudonymKeyError as exc:
@@ -149,6 +154,8 @@ def _bind_identity_file(path: Path, key: bytes, store: Path, directory: Path) ->
 
     A new one is created stamped with the key's check value.
     """
+    from bettercare.data import identities
+
     reason = identities.check_path(path, store, directory)
     if reason is None and not directory.is_dir():
         reason = f"{directory} is not a directory"
@@ -214,6 +221,8 @@ def _print_linkage(stats: dict[str, float]) -> None:
 @key_app.command("new")
 def key_new(path: Path = typer.Argument(..., help="Where to write the new key file.")) -> None:
     """Create a random key file (mode 0600). Keep it away from the data directories."""
+    from bettercare.data import pseudonymise
+
     try:
         pseudonymise.new_key_file(path)
     except pseudonymise.PseudonymKeyError as exc:
@@ -227,6 +236,11 @@ def link_report(
     store: Path = typer.Option(Path("data/store.duckdb"), "--store", help="DuckDB store file."),
 ) -> None:
     """Linkage quality of the most recent load of the social care feed."""
+    import duckdb
+
+    from bettercare.data import duck
+    from bettercare.data.ingest import latest_linkage_report
+
     if not store.is_file():
         err.print(f"[red]error:[/] {store} not found")
         raise typer.Exit(2)
@@ -254,6 +268,8 @@ def review_list(store: Path = STORE_OPTION) -> None:
     Each pair: pseudonymised resident, one service_id of the record, the match
     probability and the agreement of each comparison.
     """
+    from bettercare.data import link_review
+
     try:
         rows = link_review.review_list(store)
     except link_review.ReviewError as exc:
@@ -283,6 +299,8 @@ def _decide(
     store: Path,
     key_file: Path | None,
 ) -> None:
+    from bettercare.data import link_review, pseudonymise
+
     try:
         key = pseudonymise.load_key(key_file, [store.parent])
         chosen = [link_review.Decision(p, decision) for p in pair_ids]
@@ -291,7 +309,7 @@ def _decide(
         if not chosen:
             raise link_review.ReviewError("give PAIR_ID(s) or --decisions FILE")
         n = link_review.decide(store, key, chosen)
-    except (link_review.ReviewError, pseudonymise.PseudonymKeyError) as exc:
+    except BadInput as exc:  # ReviewError, PseudonymKeyError
         err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"recorded {n} decision(s); applied on the next load of social care")

@@ -14,32 +14,20 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bettercare.analytics.capacity_demand import capacity_demand_from_store, compare_with_plan
-from bettercare.analytics.engine import (
-    BACKENDS,
-)
-from bettercare.analytics.metrics import GRAINS, MetricDataError
-from bettercare.analytics.performance import RagThresholds, latest
-from bettercare.analytics.scheme_impact import (
-    ALL_SCHEMES,
-)
-from bettercare.analytics.spc import VARIATION_SHORT_LABEL
 from bettercare.cli.common import fail
-from bettercare.data import safe_csv
-from bettercare.data.atomic import staged_entries
-from bettercare.data.plan_files import PlanFileError, load_plan
-from bettercare.domain.money import format_gbp
-from bettercare.domain.plan import Plan
-from bettercare.reporting.metrics_report import metric_chart_pngs
+from bettercare.errors import BadInput
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bettercare.domain.plan import Plan
 
 EXIT_ERROR = 2
 out = Console(width=160)
@@ -55,6 +43,8 @@ def register(root: typer.Typer) -> None:
 
 def write_charts(pva: pd.DataFrame, folder: Path) -> int:
     """One XmR chart (PNG) per metric with at least two periods."""
+    from bettercare.reporting.metrics_report import metric_chart_pngs
+
     folder.mkdir(parents=True, exist_ok=True)
     pngs = metric_chart_pngs(pva)
     for metric, png in pngs:
@@ -90,12 +80,16 @@ def scheme_reference_notes(activity: pd.DataFrame, plan: Plan) -> list[str]:
 
 def _yes_no(x: object) -> str:
     """A true / false cell: ``yes``, ``no``, or ``—`` when unknown (None or NaN)."""
+    import pandas as pd
+
     if x is None or (isinstance(x, float) and pd.isna(x)):
         return "—"
     return "yes" if x else "no"
 
 
 def _fmt(x: object, digits: int = 2) -> str:
+    import pandas as pd
+
     if x is None or (isinstance(x, float) and pd.isna(x)):
         return "—"
     return f"{x:,.{digits}f}" if isinstance(x, int | float) else str(x)
@@ -123,6 +117,25 @@ def metrics(
     ),
 ) -> None:
     """Compute the BCF metrics, compare with the plan and write metrics.parquet/csv."""
+    import duckdb
+
+    from bettercare.analytics.capacity_demand import capacity_demand_from_store, compare_with_plan
+    from bettercare.analytics.engine import (
+        BACKENDS,
+    )
+    from bettercare.analytics.measure import MeasureError, measure_plan
+    from bettercare.analytics.metrics import GRAINS
+    from bettercare.analytics.performance import latest
+    from bettercare.analytics.scheme_impact import (
+        ALL_SCHEMES,
+    )
+    from bettercare.analytics.spc import VARIATION_SHORT_LABEL
+    from bettercare.data import safe_csv
+    from bettercare.data.atomic import staged_entries
+    from bettercare.data.plan_files import PlanFileError, load_plan
+    from bettercare.domain.money import format_gbp
+    from bettercare.domain.rag import RagThresholds
+
     if not math.isfinite(amber) or amber < 0:
         raise fail(f"--amber-tolerance must be a finite percentage >= 0, not {amber}")
     if out_dir.exists() and not out_dir.is_dir():
@@ -135,8 +148,6 @@ def metrics(
         the_plan = load_plan(plan)
     except PlanFileError as exc:
         raise fail("; ".join(str(f) for f in exc.findings)) from None
-    from bettercare.analytics.measure import MeasureError, measure_plan
-
     try:
         found = measure_plan(
             the_plan,
@@ -163,7 +174,7 @@ def metrics(
         notes += capacity.attrs["warnings"]
         vs_plan = compare_with_plan(capacity, the_plan.capacity_demand, code)
         notes += scheme_reference_notes(activity, the_plan)
-    except (MetricDataError, ValueError) as exc:
+    except (BadInput, ValueError) as exc:
         raise fail(str(exc)) from None
     except duckdb.Error as exc:  # a damaged store: one line, not a traceback
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

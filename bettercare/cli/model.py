@@ -1,4 +1,4 @@
-"""``bettercare model impact`` and ``bettercare model pathway``: the models of issue 14.
+"""``bettercare model impact`` and ``bettercare model pathway``: the two models.
 
 Parse, call :mod:`bettercare.analytics.modelling`, print, write. ``impact``: the
 probability that a plan's schemes meet its target, P4P earned and each partner's share of
@@ -13,54 +13,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-import pandas as pd
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bettercare.analytics.capacity_demand import capacity_demand_from_store, compare_with_plan
-from bettercare.analytics.metrics import MetricDataError
-from bettercare.analytics.modelling.errors import ModellingInputError
-from bettercare.analytics.modelling.impact import (
-    PERCENTILES,
-    ImpactParams,
-    ImpactResult,
-    modelled_year,
-    run_impact,
-)
-from bettercare.analytics.modelling.pathway import (
-    WAIT_PERCENTILES,
-    Estimate,
-    PathwayConfig,
-    PathwayResult,
-    SweepResult,
-    capacity_demand_entries,
-    run_pathway,
-    sweep_capacity,
-)
-from bettercare.analytics.modelling.store_inputs import (
-    arrivals_from_store,
-    config_from_store,
-    fitted_from_store,
-)
 from bettercare.cli.common import err, fail
-from bettercare.data import safe_csv
-from bettercare.data.atomic import staged_entries
-from bettercare.data.plan_files import PlanFileError, load_plan
-from bettercare.data.synth.params import ParamsError, format_validation_error, read_params_file
-from bettercare.domain.money import format_gbp
-from bettercare.reporting.modelling import (
-    impact_charts,
-    impact_section_html,
-    page_html,
-    pathway_charts,
-    pathway_section_html,
-)
+from bettercare.errors import BadInput
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bettercare.analytics.modelling.impact import ImpactResult
+    from bettercare.analytics.modelling.pathway import (
+        Estimate,
+        PathwayConfig,
+        PathwayResult,
+        SweepResult,
+    )
 
 out = Console(width=160)
 
@@ -86,6 +58,8 @@ def _check_out(out_dir: Path | None) -> None:
 
 def _options(path: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
     """A parameters file (JSON or YAML) with the command line's options on top."""
+    from bettercare.data.param_files import ParamsError, read_params_file
+
     try:
         data = read_params_file(path) if path is not None else {}
     except ParamsError as exc:
@@ -95,6 +69,8 @@ def _options(path: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def _store_error(store: Path, exc: Exception) -> typer.Exit:
+    import duckdb
+
     if isinstance(exc, duckdb.Error):
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return fail(f"store {store} could not be read: {first}")
@@ -115,11 +91,16 @@ def _write_charts(charts: dict[str, Any], staged: Path) -> dict[str, str]:
 
 
 def _gbp(x: float) -> str:
+    from bettercare.domain.money import format_gbp
+
     return format_gbp(round(x))
 
 
 def print_impact(result: ImpactResult) -> None:
     """The probability of meeting the target, percentiles, shortfall shares, tornado."""
+    from bettercare.analytics.modelling.impact import PERCENTILES
+    from bettercare.domain.money import format_gbp
+
     out.print(
         f"[bold]{escape(result.hwb_name)}[/bold] {result.financial_year}: target "
         f"{result.target:,} admissions avoided ({escape(result.target_basis)})",
@@ -164,6 +145,12 @@ def print_impact(result: ImpactResult) -> None:
 
 def write_impact(result: ImpactResult, out_dir: Path) -> None:
     """``impact.html``, the PNG charts and ``impact_summary.csv``, all or nothing."""
+    import pandas as pd
+
+    from bettercare.data import safe_csv
+    from bettercare.data.atomic import staged_entries
+    from bettercare.reporting.modelling import impact_charts, impact_section_html, page_html
+
     charts = impact_charts(result)
     with staged_entries(out_dir) as staged:
         names = _write_charts(charts, staged)
@@ -191,6 +178,15 @@ def impact(
     out_dir: Path | None = typer.Option(None, "--out", help="Write impact.html and charts here"),
 ) -> None:
     """Probability that the schemes meet the target; P4P earned; who bears a shortfall."""
+    import duckdb
+    from pydantic import ValidationError
+
+    from bettercare.analytics.modelling.errors import ModellingInputError
+    from bettercare.analytics.modelling.impact import ImpactParams, modelled_year, run_impact
+    from bettercare.analytics.modelling.store_inputs import fitted_from_store
+    from bettercare.data.param_files import format_validation_error
+    from bettercare.data.plan_files import PlanFileError, load_plan
+
     _check_out(out_dir)
     try:
         the_plan = load_plan(plan)
@@ -207,7 +203,7 @@ def impact(
     if store is not None:
         try:
             fitted, notes = fitted_from_store(store, the_plan, modelled_year(the_plan, the_params))
-        except (MetricDataError, ValueError, duckdb.Error) as exc:
+        except (BadInput, ValueError, duckdb.Error) as exc:
             raise _store_error(store, exc) from None
         for n in notes:
             _note(n)
@@ -231,6 +227,8 @@ def _ci(e: Estimate, fmt: str = "{:,.2f}") -> str:
 
 def print_pathway(result: PathwayResult, sweep: SweepResult | None) -> None:
     """Per pathway: delays, occupancy, waiting-time percentiles; the sweep; notes."""
+    from bettercare.analytics.modelling.pathway import WAIT_PERCENTILES
+
     c = result.config
     out.print(
         f"[bold]{escape(c.name or 'Discharge pathways')}[/bold]: {c.replications} replications "
@@ -299,6 +297,10 @@ def print_pathway(result: PathwayResult, sweep: SweepResult | None) -> None:
 def _capacity_frame(
     config: PathwayConfig, result: PathwayResult, sweep: SweepResult | None
 ) -> pd.DataFrame:
+    import pandas as pd
+
+    from bettercare.analytics.modelling.pathway import capacity_demand_entries
+
     rows = []
     for e in capacity_demand_entries(config, result, sweep):
         for month in sorted(e.demand):
@@ -318,6 +320,8 @@ def _capacity_frame(
 
 
 def _summary_frame(result: PathwayResult) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for p in result.pathways:
         row: dict[str, Any] = {"pathway": p.id, "name": p.name, "places": p.capacity}
@@ -350,6 +354,23 @@ def pathway(
     out_dir: Path | None = typer.Option(None, "--out", help="Write pathway.html, charts, CSVs"),
 ) -> None:
     """Simulate discharges waiting for pathway capacity; optionally sweep capacity."""
+    import duckdb
+    from pydantic import ValidationError
+
+    from bettercare.analytics.capacity_demand import capacity_demand_from_store, compare_with_plan
+    from bettercare.analytics.modelling.errors import ModellingInputError
+    from bettercare.analytics.modelling.pathway import (
+        PathwayConfig,
+        capacity_demand_entries,
+        run_pathway,
+        sweep_capacity,
+    )
+    from bettercare.analytics.modelling.store_inputs import arrivals_from_store, config_from_store
+    from bettercare.data import safe_csv
+    from bettercare.data.atomic import staged_entries
+    from bettercare.data.param_files import format_validation_error
+    from bettercare.reporting.modelling import page_html, pathway_charts, pathway_section_html
+
     _check_out(out_dir)
     data = _options(
         config,
@@ -374,7 +395,7 @@ def pathway(
             measured = capacity_demand_from_store(store)
         except ModellingInputError as exc:
             raise fail(f"{config}: {exc}") from None
-        except (MetricDataError, ValueError, duckdb.Error) as exc:
+        except (BadInput, ValueError, duckdb.Error) as exc:
             raise _store_error(store, exc) from None
         hwb = found.hwb_code
         _note(
@@ -415,6 +436,9 @@ def schema(
     kind: str = typer.Argument(..., help="impact | pathway"),
 ) -> None:
     """Print the JSON Schema of the impact parameters or the pathway configuration."""
+    from bettercare.analytics.modelling.impact import ImpactParams
+    from bettercare.analytics.modelling.pathway import PathwayConfig
+
     models: dict[str, Any] = {"impact": ImpactParams, "pathway": PathwayConfig}
     if kind not in models:
         raise fail(f"schema kind '{kind}' is not one of impact, pathway")

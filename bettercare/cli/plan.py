@@ -7,6 +7,7 @@ planning rule fails with an error. Errors name the file, line, path in the plan 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,17 +15,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from bettercare.data.plan_files import (
-    PlanFileError,
-    load_plan,
-    plan_json_schema,
-    validate_plan_file,
-)
-from bettercare.domain.findings import Finding, Severity
-from bettercare.domain.money import format_gbp
-from bettercare.domain.p4p import P4PError, performance_sum
-from bettercare.domain.plan import Plan
 from bettercare.domain.text import printable
+
+if TYPE_CHECKING:
+    from bettercare.domain.findings import Finding
+    from bettercare.domain.plan import Plan
 
 app = typer.Typer(help="BCF plan files: validate, show, schema.", no_args_is_help=True)
 out = Console()
@@ -41,6 +36,8 @@ def register(root: typer.Typer) -> None:
 
 def load_or_exit(path: Path) -> Plan:
     """The plan in ``path``; print its findings and exit 2 when it cannot be read."""
+    from bettercare.data.plan_files import PlanFileError, load_plan
+
     try:
         return load_plan(path)
     except PlanFileError as exc:
@@ -56,6 +53,8 @@ def display_path(path: Path) -> str:
 
 def print_findings(findings: list[Finding]) -> None:
     """One line per finding on stderr; built as one text (a big plan has thousands)."""
+    from bettercare.domain.findings import Severity
+
     lines = Text()
     for f in findings:
         lines.append(f"{f.severity.upper():7}", "red" if f.severity == Severity.ERROR else "yellow")
@@ -70,6 +69,9 @@ def validate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print errors only"),
 ) -> None:
     """Check plan files against the models and the BCF planning rules."""
+    from bettercare.data.plan_files import validate_plan_file
+    from bettercare.domain.findings import Severity
+
     worst = 0
     for path in files:
         plan, findings = validate_plan_file(path)
@@ -96,6 +98,8 @@ def schema(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file"),
 ) -> None:
     """Print (or write) the JSON Schema of plan files."""
+    from bettercare.data.plan_files import plan_json_schema
+
     text = plan_json_schema()
     if output:
         output.write_text(text + "\n", encoding="utf-8")
@@ -107,6 +111,8 @@ def schema(
 @app.command()
 def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     """Show a plan: budget, funding, schemes, metrics, risks and sign-offs."""
+    from bettercare.domain.money import format_gbp
+
     plan = load_or_exit(file)
     out.print(
         f"[bold]{plan.hwb.name}[/bold] — BCF plan {', '.join(plan.financial_years)} ({plan.status})"
@@ -194,6 +200,9 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
 
 def p4p(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     """Print the performance-linked sum, what is released up front and the risk exposure."""
+    from bettercare.domain.money import format_gbp
+    from bettercare.domain.p4p import P4PError, performance_sum
+
     plan = load_or_exit(file)
     try:
         r = performance_sum(plan)

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from bettercare.app.settings import DATABASE_ENV
 from bettercare.cli.common import fail, parse_date
 
 if TYPE_CHECKING:
@@ -48,10 +47,13 @@ def _check_hwb(hwb: str) -> None:
         raise fail(f"--hwb '{hwb}' is not an HWB's ONS code (E06/E07/E08/E09/E10 + 6 digits)")
 
 
-def _database(url: str) -> sessionmaker[Session]:
+def _database(url: str | None) -> sessionmaker[Session]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bettercare.app.db import make_engine, migrate, session_factory
+    from bettercare.app.settings import AppSettings
+
+    url = url or AppSettings().database_url  # $BETTERCARE_DATABASE_URL, else the default
 
     try:
         engine = make_engine(url)
@@ -62,10 +64,10 @@ def _database(url: str) -> sessionmaker[Session]:
 
 
 DATABASE = typer.Option(
-    "sqlite:///bettercare-app.db",
+    None,
     "--database",
-    envvar=DATABASE_ENV,
-    help="SQLAlchemy URL of the web app's database (as for `bettercare serve`).",
+    help="SQLAlchemy URL of the web app's database (as for `bettercare serve`; default: "
+    "$BETTERCARE_DATABASE_URL, else sqlite:///bettercare-app.db).",
 )
 
 
@@ -81,7 +83,7 @@ def import_(
     store: Path | None = typer.Option(
         None, help="Score the analytics store now (score_population) instead of --scores."
     ),
-    database: str = DATABASE,
+    database: str | None = DATABASE,
     key_file: Path | None = typer.Option(
         None, help="Pseudonymisation key file (default: $BETTERCARE_PSEUDONYM_KEY)."
     ),
@@ -94,10 +96,10 @@ def import_(
     from bettercare.data.care_register import (
         RegisterError,
         import_scores,
-        read_registrations,
         read_table,
         scores_from,
     )
+    from bettercare.data.ingest.registrations import read_registrations
     from bettercare.data.pseudonymise import PseudonymKeyError, load_key
     from bettercare.domain.access import SYSTEM
     from bettercare.services import audit
@@ -164,7 +166,7 @@ def import_(
 def demo(
     hwb: str = typer.Option(..., help="The HWB (ONS code), e.g. E06000017 (Rutland)."),
     n: int = typer.Option(300, "--n", min=1, max=20_000, help="People at risk to create."),
-    database: str = DATABASE,
+    database: str | None = DATABASE,
     seed: int = typer.Option(0, help="Random seed."),
 ) -> None:
     """Create synthetic people at risk (999-range NHS numbers), plans and care teams."""
@@ -204,7 +206,7 @@ def demo(
 @register_app.command("coverage")
 def coverage_(
     hwb: str = typer.Option(..., help="The HWB (ONS code)."),
-    database: str = DATABASE,
+    database: str | None = DATABASE,
     months: int = typer.Option(12, min=1, max=120, help="Months up to --as-of."),
     as_of: str | None = typer.Option(None, help="Last month, YYYY-MM-DD (default: today)."),
     out: Path | None = typer.Option(None, help="Also write every row as CSV to this file."),

@@ -12,18 +12,17 @@ that breaks planning rules still gets its pack: the board sees the findings.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bettercare.analytics.care_coverage import CoverageRow
 from bettercare.cli.common import err, fail
-from bettercare.data.atomic import staged_entries
-from bettercare.data.plan_files import validate_plan_file
-from bettercare.domain.findings import Severity
-from bettercare.domain.plan import Plan
-from bettercare.reporting.board_pack import BoardPackError, build_board_pack
+
+if TYPE_CHECKING:
+    from bettercare.analytics.care_coverage import CoverageRow
+    from bettercare.domain.plan import Plan
 
 FORMATS = ("html", "pdf", "both")
 HTML_NAME = "board-pack.html"
@@ -79,6 +78,11 @@ def report(
     ),
 ) -> None:
     """Write the board pack of a plan: board-pack.html and board-pack.pdf."""
+    from bettercare.data.atomic import staged_entries
+    from bettercare.data.plan_files import validate_plan_file
+    from bettercare.domain.findings import Severity
+    from bettercare.reporting.board_pack import BoardPackError, build_board_pack
+
     if fmt not in FORMATS:
         raise fail(f"--format '{fmt}' is not one of {', '.join(FORMATS)}")
     if out_dir.exists() and not out_dir.is_dir():

@@ -15,16 +15,11 @@ import json
 from pathlib import Path
 
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from bettercare.cli.common import fail
-from bettercare.cli.plan import display_path, load_or_exit
-from bettercare.data.returns import STATUS_LABELS, ReturnError, parse_quarter, read_return
-from bettercare.domain.money import format_gbp
-from bettercare.reporting.returns import write_return
 
 app = typer.Typer(help="BCF quarterly and year-end returns (XLSX).", no_args_is_help=True)
 out = Console()
@@ -43,6 +38,10 @@ def write(
     out_file: Path = typer.Option(..., "--out", help="XLSX file to write"),
 ) -> None:
     """Write a quarter's return for a plan as XLSX."""
+    from bettercare.cli.plan import display_path, load_or_exit
+    from bettercare.data.returns import ReturnError, parse_quarter
+    from bettercare.reporting.returns import write_return
+
     the_plan = load_or_exit(plan)
     try:
         fy, q = parse_quarter(quarter)
@@ -64,6 +63,12 @@ def read(
     as_yaml: bool = typer.Option(False, "--yaml", help="Print as a quarterly_reports entry"),
 ) -> None:
     """Read a return back into the plan's terms and compare it with the plan's record."""
+    import yaml
+
+    from bettercare.cli.plan import load_or_exit
+    from bettercare.data.returns import STATUS_LABELS, ReturnError, read_return
+    from bettercare.domain.money import format_gbp
+
     the_plan = load_or_exit(plan)
     try:
         report = read_return(file, the_plan)

@@ -12,18 +12,17 @@ people, an unknown model or an unwritable ``--out``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from bettercare.analytics.risk.cohorts import counts_by, score
-from bettercare.analytics.risk.evaluate import Evaluation, evaluate_store
-from bettercare.analytics.risk.features import RiskDataError
-from bettercare.analytics.risk.model import MODELS
+from bettercare.analytics.risk import MODELS
 from bettercare.cli.common import fail, parse_date
-from bettercare.reporting.risk import write_evaluation, write_stratification
+
+if TYPE_CHECKING:
+    from bettercare.analytics.risk.evaluate import Evaluation
 
 out = Console(width=140)
 
@@ -35,6 +34,8 @@ risk_app = typer.Typer(
 
 def _float(x: object) -> float | None:
     """``x`` as a float, or None when missing (None, NaN, pandas NA)."""
+    import pandas as pd
+
     if x is None or x is pd.NA:
         return None
     value = float(x)  # type: ignore[arg-type]
@@ -52,6 +53,7 @@ def _num(x: object, digits: int = 3) -> str:
 
 
 def _check_model(model: str) -> None:
+
     if model not in MODELS:
         raise fail(f"unknown --model '{model}' (known: {', '.join(MODELS)})")
 
@@ -180,6 +182,10 @@ def evaluate(
     seed: int = SEED,
 ) -> None:
     """Train on one year, test on the next: AUC, calibration, PPV/sensitivity, fairness."""
+    from bettercare.analytics.risk.evaluate import evaluate_store
+    from bettercare.analytics.risk.features import RiskDataError
+    from bettercare.reporting.risk import write_evaluation
+
     _check_model(model)
     try:
         evaluation = evaluate_store(store, model, seed)
@@ -223,6 +229,10 @@ def stratify(
     seed: int = SEED,
 ) -> None:
     """Cohorts (60+, 18-59 with 3+ LTCs, dementia) and risk tiers by GP practice and HWB."""
+    from bettercare.analytics.risk.cohorts import counts_by, score
+    from bettercare.analytics.risk.features import RiskDataError
+    from bettercare.reporting.risk import write_stratification
+
     _check_model(model)
     if direct_care and out_dir is None:
         raise fail("--direct-care writes a patient-level file: give --out")

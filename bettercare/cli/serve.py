@@ -4,16 +4,23 @@ The embedded default keeps everything in ``bettercare-app.db`` (SQLite) in the c
 directory; ``--database postgresql+psycopg://...`` uses PostgreSQL. The example plans
 are loaded on first start, and an ``admin`` user is created whose password is
 ``$BETTERCARE_ADMIN_PASSWORD`` or, if unset, printed once.
+
+Before the server starts, this process upgrades the database (as ``bettercare db
+upgrade``) and seeds a first run; then uvicorn starts ``--workers`` processes, each
+building the app from the environment (:func:`bettercare.app.main.create_app` as a
+factory). What the workers share lives in the database or in files; the caches that live
+in a worker's memory are listed in docs/operators.md.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
-from bettercare.app.settings import DATABASE_ENV, AppSettings
 from bettercare.cli.common import fail
 
 out = Console()
@@ -27,13 +34,13 @@ def register(root: typer.Typer) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on (localhost by default)."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
-    database: str = typer.Option(
-        "sqlite:///bettercare-app.db",
-        envvar=DATABASE_ENV,
-        help="SQLAlchemy URL of the app's database (SQLite file or postgresql+psycopg://).",
+    database: str | None = typer.Option(
+        None,
+        help="SQLAlchemy URL of the app's database (SQLite file or postgresql+psycopg://); "
+        "default: $BETTERCARE_DATABASE_URL, else sqlite:///bettercare-app.db.",
     ),
     store: Path | None = typer.Option(
-        None, help="Analytics store (DuckDB) for the metrics dashboard."
+        None, help="Analytics store (DuckDB) for the metrics dashboard ($BETTERCARE_STORE)."
     ),
     examples: Path | None = typer.Option(
         None, help="Folder of plan YAML files loaded on first start (default: examples/)."
@@ -47,42 +54,54 @@ def serve(
     secure_cookies: bool = typer.Option(
         False, help="Send the session cookie over HTTPS only (behind a TLS proxy)."
     ),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="Server processes (each with its own per-worker caches)."
+    ),
 ) -> None:
     """Run the web app: every partner plans, signs off and monitors the BCF in a browser."""
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bettercare.app.main import create_app
+    from bettercare.app.settings import SECRET_ENV, AppSettings, to_environment
+    from bettercare.app.startup import prepare
     from bettercare.data.plan_files import PlanFileError
 
     if examples is not None and not examples.is_dir():
         raise fail(f"{examples}: not a folder of plan files")
     if store is not None and not store.is_file():
         raise fail(f"{store}: no such analytics store")
-    settings = AppSettings(
-        database_url=database,
-        store=store,
-        examples_dir=examples,
-        cookie_secure=secure_cookies,
-        demo=demo,
-    )
+    # the options given win over the environment ($BETTERCARE_*), which wins over defaults
+    given: dict[str, Any] = {"database_url": database, "store": store, "examples_dir": examples}
+    given |= {"cookie_secure": secure_cookies or None, "demo": demo or None}
+    settings = AppSettings(**{k: v for k, v in given.items() if v is not None})
+    database = settings.database_url
     try:
-        app = create_app(settings)
+        first = prepare(settings)
     except PlanFileError as exc:
         raise fail(str(exc).splitlines()[0]) from None
     except SQLAlchemyError as exc:
         raise fail(f"database {database}: {str(exc).splitlines()[0]}") from None
-    if app.state.generated_admin_password:
+    if first.admin_password:
         out.print(
             "First start: user [bold]admin[/bold] created with password "
-            f"[bold]{app.state.generated_admin_password}[/bold] (shown once; set "
+            f"[bold]{first.admin_password}[/bold] (shown once; set "
             "$BETTERCARE_ADMIN_PASSWORD to choose it)."
         )
-    if app.state.generated_demo_password:
+    if first.demo_password:
         out.print(
             "Demo users editor, analyst, coordinator (Rutland) and assurer created with "
-            f"password [bold]{app.state.generated_demo_password}[/bold] (shown once; set "
+            f"password [bold]{first.demo_password}[/bold] (shown once; set "
             "$BETTERCARE_DEMO_PASSWORD to choose it)."
         )
+    # the workers build the app from the environment: the same settings, one session key
+    os.environ.update(to_environment(settings))
+    os.environ[SECRET_ENV] = settings.resolved_secret()
     out.print(f"bettercare web app on http://{host}:{port}/ (Ctrl+C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        "bettercare.app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )

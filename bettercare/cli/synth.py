@@ -6,22 +6,11 @@ import json
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bettercare.cli.common import fail
-from bettercare.data.plan_files import PlanFileError, load_plan
-from bettercare.data.synth import (
-    PRESETS,
-    STEPS,
-    ParamsError,
-    generate,
-    json_schema,
-    load_params,
-)
-from bettercare.data.synth.generator import FORMATS, check_years
-from bettercare.data.synth.params import NOISE_LEVELS, format_validation_error
+from bettercare.data.synth import NOISE_LEVEL_NAMES, PRESETS
 
 _err = Console(stderr=True)
 
@@ -46,7 +35,7 @@ def synth(
         None,
         "--noise",
         help="Identifier error level of the social care records: "
-        f"{', '.join(NOISE_LEVELS)} (replaces the parameters' noise section)",
+        f"{', '.join(NOISE_LEVEL_NAMES)} (replaces the parameters' noise section)",
     ),
     fmt: str = typer.Option(
         "internal",
@@ -63,6 +52,20 @@ def synth(
     ),
 ) -> None:
     """Generate a synthetic HWB population and all person-level feeds (Parquet)."""
+    from pydantic import ValidationError
+
+    from bettercare.data.param_files import format_validation_error
+    from bettercare.data.plan_files import PlanFileError, load_plan
+    from bettercare.data.synth import (
+        STEPS,
+        ParamsError,
+        generate,
+        json_schema,
+        load_params,
+    )
+    from bettercare.data.synth.generator import FORMATS, check_years
+    from bettercare.data.synth.params import NOISE_LEVELS
+
     if print_schema:
         typer.echo(json.dumps(json_schema(), indent=2))
         return

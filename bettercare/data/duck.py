@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from bettercare.errors import BadInput
+
 CONFIG: dict[str, str | bool] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
@@ -24,7 +26,7 @@ _MAGIC_OFFSET, _MAGIC = 8, b"DUCK"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-class DatabaseFileError(ValueError):
+class DatabaseFileError(BadInput):
     """The file is not a DuckDB database, or DuckDB cannot open it (locked, corrupt)."""
 
 

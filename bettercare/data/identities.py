@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 import pyarrow as pa
 
 from bettercare.data import duck, pseudonymise
+from bettercare.errors import BadInput
 
 COLUMNS = (
     "person_id VARCHAR PRIMARY KEY, given_name VARCHAR, family_name VARCHAR, "
@@ -36,7 +37,7 @@ COLUMNS = (
 _META_DDL = "CREATE TABLE IF NOT EXISTS identity_meta (name VARCHAR PRIMARY KEY, value VARCHAR)"
 
 
-class IdentityFileError(ValueError):
+class IdentityFileError(BadInput):
     """The identity file belongs to another key, is not an identity file, or cannot be opened."""
 
 

@@ -1,4 +1,4 @@
-"""Clerical review of uncertain links (issue 16): the store's review list and decisions.
+"""Clerical review of uncertain links: the store's review list and decisions.
 
 A social care record whose best candidate resident has a match probability between the
 lower and upper thresholds (:class:`bettercare.data.linkage.Thresholds`) is not linked;
@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from bettercare.data import duck, pseudonymise
+from bettercare.errors import BadInput
 
 DECISIONS = ("accept", "reject")
 REVIEW_COLUMNS = (
@@ -49,7 +50,7 @@ REVIEW_DDL = (
 )
 
 
-class ReviewError(ValueError):
+class ReviewError(BadInput):
     """A review command that cannot be carried out (one line, for the CLI)."""
 
 

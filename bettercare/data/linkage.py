@@ -7,7 +7,7 @@
   Fellegi-Sunter model in Splink on an in-memory DuckDB connection (transient: nothing
   of it reaches the store).
 
-The model (issue 16):
+The model:
 
 * **Blocking** (:func:`_blocking_rules`): candidate pairs agree on the date of birth, or
   the postcode, or family-name prefix + birth year, or family name + given initial, or

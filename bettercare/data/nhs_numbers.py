@@ -9,7 +9,7 @@ digits, which never appear in a real extract).
 On top of the package's rules, a number of one repeated digit (``0000000000``,
 ``1111111111``, ...) is invalid: nine of the ten pass modulus 11 and the package accepts
 them, but they are placeholders keyed when the real number is unknown, never issued to a
-person; accepting them would merge every such record into one "person" (issue 9).
+person; accepting them would merge every such record into one "person".
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Every problem is reported as a :class:`~bettercare.domain.findings.Finding` that
 the file, the line, the path inside the plan (``schemes[2].spend.2015/16``) and the
 rule, so a commissioner can find and fix it in the file.
 
-A plan file is untrusted input, so reading one is bounded (issue 9, "bounded input"):
+A plan file is untrusted input, so reading one is bounded ("bounded input"):
 at most :data:`MAX_PLAN_BYTES`, nesting at most :data:`MAX_DEPTH` deep, at most
 :data:`MAX_NODES` values with every use of a YAML alias counted in full (so a
 "billion laughs" file is refused after a fixed amount of work, before it is expanded),
@@ -36,6 +36,7 @@ from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.plan import Plan
 from bettercare.domain.rules import check_plan
 from bettercare.domain.text import printable
+from bettercare.errors import BadInput
 
 #: Real plans are tens of kilobytes; a file above this is refused before it is parsed.
 MAX_PLAN_BYTES = 10 * 1024 * 1024
@@ -78,7 +79,7 @@ _RULES = {
 }
 
 
-class PlanFileError(Exception):
+class PlanFileError(BadInput):
     """A plan file that cannot be read; ``findings`` says where and why."""
 
     def __init__(self, path: Path, findings: list[Finding]):
@@ -87,7 +88,7 @@ class PlanFileError(Exception):
         super().__init__("\n".join(str(f) for f in findings))
 
 
-class _LimitError(yaml.MarkedYAMLError):
+class _LimitError(yaml.MarkedYAMLError, BadInput):
     """A plan file beyond one of the reading limits (or a number too long to read)."""
 
     def __init__(self, rule: str, problem: str, mark: Any, path: str = ""):

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bettercare.errors import BadInput
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -34,7 +36,7 @@ MAX_KEY_FILE_BYTES = 4096
 _CHECK_LABEL = b"bettercare key check v1"
 
 
-class PseudonymKeyError(ValueError):
+class PseudonymKeyError(BadInput):
     """The pseudonymisation key is missing, weak, or kept in the wrong place."""
 
 
@@ -119,7 +121,7 @@ def bits_per_character(text: str) -> float:
 def check_strength(text: str, source: str = "the key") -> None:
     """Refuse a weak key.
 
-    The measurable rule (issue 9):
+    The measurable rule:
 
     * at least :data:`MIN_KEY_BYTES` (32) bytes, i.e. room for 256 bits;
     * at least :data:`MIN_BITS_PER_CHARACTER` (3.0) bits of Shannon entropy per character,

@@ -35,6 +35,7 @@ from bettercare.domain.plan import (
     QuarterReport,
 )
 from bettercare.domain.text import printable
+from bettercare.errors import BadInput
 
 #: A return is a few hundred cells; a larger file is refused before it is opened.
 MAX_RETURN_BYTES = 5 * 1024 * 1024
@@ -83,7 +84,7 @@ YES, NO = "Yes", "No"
 _QUARTER = re.compile(r"^\s*(\d{4}/\d{2})\s+Q([1-4])\s*$")
 
 
-class ReturnError(ValueError):
+class ReturnError(BadInput):
     """A return that cannot be made or read for this plan (one line, no traceback)."""
 
 

@@ -166,7 +166,7 @@ NHS_NUMBER = r"^\d{10}$"
 ICD10 = r"^[A-Z]\d{2}(\.?\d{1,2}|X)?$"
 HWB_CODE = r"^E\d{8}$"
 POSTCODE = r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"
-# UK-shaped in any case and spacing (social care; issue 16: not UK-shaped is a finding)
+# UK-shaped in any case and spacing (social care: not UK-shaped is a finding)
 POSTCODE_ANY_CASE = r"(?i)^\s*[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\s*$"
 
 
@@ -174,7 +174,7 @@ def _date_of_birth(required: bool = True) -> Column:
     """Date of birth: full in the feed (linkage compares it), month only in the store.
 
     Social care may lack it (a council record without one still links on names and
-    postcode: issue 16).
+    postcode, for robust linkage).
     """
     return Column(
         "date_of_birth",

@@ -1,8 +1,8 @@
 """The care coordination register: joint care plans, care teams, the lead professional.
 
 Owns the rules of the register that every edge (the FHIR API, the web pages, the import
-command) applies the same way. A BCF national condition (seeds 000, 002, 003, 004;
-issue 13): each person at high risk of a hospital admission gets a *joint health and
+command) applies the same way. A BCF national condition (seeds 000, 002, 003,
+004): each person at high risk of a hospital admission gets a *joint health and
 social care plan* and an *accountable lead professional*. Plans report the share of
 people at risk with both (coverage, :mod:`bettercare.analytics.care_coverage`).
 
@@ -21,6 +21,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bettercare.errors import BadInput
+
 
 class CarePlanStatus(StrEnum):
     """Status of a joint care plan (a subset of FHIR R4 ``RequestStatus``)."""
@@ -31,7 +33,7 @@ class CarePlanStatus(StrEnum):
     COMPLETED = "completed"
 
 
-class CareRecordError(ValueError):
+class CareRecordError(BadInput):
     """A care record breaks a register rule; ``field`` names the offending element."""
 
     def __init__(self, field_name: str, message: str) -> None:
@@ -50,7 +52,7 @@ def _covers(start: dt.date | None, end: dt.date | None, day: dt.date) -> bool:
 
 @dataclass(frozen=True)
 class JointCarePlan:
-    """A joint health and social care plan (issue 13 part 4).
+    """A joint health and social care plan.
 
     Counts as an active plan on a day (:meth:`active_on`) when its status is active or
     completed and its period covers the day: the register keeps the current status, not

@@ -63,6 +63,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from bettercare.domain.money import format_gbp
 from bettercare.domain.periods import period_span
 from bettercare.domain.plan import PerformanceFund, Plan, RiskShare
+from bettercare.errors import BadInput
 
 #: The 2015/16 minimum planned reduction in total non-elective admissions, percent.
 MINIMUM_REDUCTION_PCT = Decimal("3.5")
@@ -73,7 +74,7 @@ _PENNY = Decimal("0.01")
 _ZERO = Decimal(0)
 
 
-class P4PError(ValueError):
+class P4PError(BadInput):
     """The plan lacks what the P4P calculation needs."""
 
 

@@ -21,6 +21,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+# the sign-off capacities live with the frameworks that order them; re-exported here
+from bettercare.domain.frameworks.base import SignOffRole as SignOffRole
 from bettercare.domain.periods import FinancialYear, Period
 from bettercare.domain.rag import RagStatus
 from bettercare.domain.risk import RiskBand, score_or_none
@@ -81,7 +83,7 @@ class _Model(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
-        """Text is shown on terminals and in reports: no escape codes (issue 9)."""
+        """Text is shown on terminals and in reports: no escape codes."""
         found = _controls_in(value)
         if found:
             raise PydanticCustomError(
@@ -246,7 +248,7 @@ class JointSplit(_Model):
 class EffectRange(_Model):
     """A stated range of a scheme's admissions avoided in one year: ``low`` to ``high``.
 
-    Optional (issue 14): where a plan states how uncertain a scheme's effect is, the
+    Optional: where a plan states how uncertain a scheme's effect is, the
     scheme impact model (:mod:`bettercare.analytics.modelling`) draws it from this range
     rather than from its default uncertainty. ``low == high`` states a certain effect.
     """
@@ -435,22 +437,6 @@ class RiskShare(_Model):
     )
     contingency_reserve: Money | None = None
     note: str | None = None
-
-
-class SignOffRole(StrEnum):
-    """The capacity in which someone signs a plan off.
-
-    Which are required, and in what order, is the framework's (``sign_off`` in
-    :mod:`bettercare.domain.frameworks`).
-    """
-
-    HWB_CHAIR = "hwb_chair"
-    COUNCIL_CHIEF_EXECUTIVE = "council_chief_executive"
-    ICB_CHIEF_EXECUTIVE = "icb_chief_executive"
-    CCG_ACCOUNTABLE_OFFICER = "ccg_accountable_officer"
-    S151_OFFICER = "s151_officer"
-    DIRECTOR_ADULT_SOCIAL_SERVICES = "director_adult_social_services"
-    OTHER = "other"
 
 
 class SignOff(_Model):

@@ -1,6 +1,6 @@
 """The sign-off workflow of a BCF plan: draft to assured to quarterly monitoring.
 
-Issue 12 (seeds 000-004): partners agree the draft, the Health and Wellbeing Board
+The seeds 000-004: partners agree the draft, the Health and Wellbeing Board
 approves it, it is submitted to NHS England, which assures it with one of four outcomes;
 an assured plan moves on to quarterly returns. "Not approved" returns the plan to draft
 for resubmission. Each step names the permission it needs (the value of the web app's
@@ -45,6 +45,7 @@ from enum import StrEnum
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.plan import Plan, PlanStatus
 from bettercare.domain.rules import check_plan, sign_off_rules
+from bettercare.errors import Conflict
 
 
 class State(StrEnum):
@@ -138,7 +139,7 @@ def _awaits_hwb(plan: Plan | None) -> bool:
     return plan is not None and plan.date_agreed is None and _submits_early(plan)
 
 
-class WorkflowError(Exception):
+class WorkflowError(Conflict):
     """A step that cannot be taken from the plan's state (or without an outcome)."""
 
 

@@ -3,7 +3,7 @@
 For a plan whose HWB has a synthetic preset (:data:`bettercare.data.synth.presets.PRESETS`,
 matched on the ONS code), the preset's population is generated for the plan's years and
 the year before, with the plan's schemes driving the synthetic scheme activity, then
-ingested into a store (:func:`bettercare.analytics.pipeline.run_synthetic`). The app
+ingested into a store (:func:`bettercare.pipelines.synthetic.run_synthetic`). The app
 (:mod:`bettercare.app.analytics_store`) decides when; this module owns how, so the app
 imports no generator module.
 """
@@ -47,8 +47,9 @@ def ensure_demo_store(plan: Plan, work: Path, population: int, seed: int) -> tup
     Returns the financial years generated. The plan's HWB must have a preset
     (:func:`preset_for`).
     """
-    from bettercare.analytics.pipeline import run_synthetic
+    from bettercare.data.file_lock import exclusive
     from bettercare.data.synth.presets import preset
+    from bettercare.pipelines.synthetic import run_synthetic
 
     marker = work / READY_FILE
     years = synthetic_years(plan)
@@ -59,9 +60,11 @@ def ensure_demo_store(plan: Plan, work: Path, population: int, seed: int) -> tup
     # the schemes' targets drive the synthetic scheme activity: edited targets, new data
     targets = [s.model_dump(mode="json") for s in params.schemes]
     wanted = {"population": population, "seed": seed, "years": years, "schemes": targets}
-    if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
-        return tuple(years)
-    marker.unlink(missing_ok=True)
-    run_synthetic(params, years, seed, work, grains=())
-    marker.write_text(json.dumps(wanted), encoding="utf-8")
+    # server workers share the folder: one builds, the others wait and reuse it
+    with exclusive(work.parent / f"{work.name}.lock"):
+        if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
+            return tuple(years)
+        marker.unlink(missing_ok=True)
+        run_synthetic(params, years, seed, work, grains=())
+        marker.write_text(json.dumps(wanted), encoding="utf-8")
     return tuple(years)

@@ -49,6 +49,7 @@ from bettercare.domain.plan import ConditionStatus, Plan
 from bettercare.domain.rag import RagThresholds
 from bettercare.domain.risk import RiskBand, floor
 from bettercare.domain.rules import check_plan, required_conditions
+from bettercare.errors import BadInput
 from bettercare.reporting import charts
 from bettercare.reporting.metrics_report import ASSURANCE_MEANING, VARIATION_MEANING, board_rows
 from bettercare.reporting.rendering import environment
@@ -61,7 +62,7 @@ GRAINS = ("month", "year")
 HIGH_RISK = floor(RiskBand.EXTREME)
 
 
-class BoardPackError(ValueError):
+class BoardPackError(BadInput):
     """The board pack cannot be made from this input (a store that cannot be measured)."""
 
 
@@ -265,7 +266,7 @@ def _care_coverage(rows: Sequence[CoverageRow]) -> list[dict[str, Any]]:
 
 
 def _scheme_impact(plan: Plan) -> tuple[str | None, str | None]:
-    """The Monte Carlo section (issue 14) as HTML, or why the plan cannot be modelled."""
+    """The Monte Carlo section as HTML, or why the plan cannot be modelled."""
     from bettercare.analytics.modelling import ImpactParams, ModellingInputError, run_impact
     from bettercare.reporting.modelling import impact_charts, impact_section_html
 

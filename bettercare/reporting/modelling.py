@@ -1,4 +1,4 @@
-"""Charts and HTML for the models of issue 14: scheme impact and discharge pathways.
+"""Charts and HTML for the models: scheme impact and discharge pathways.
 
 Owns the pictures of :mod:`bettercare.analytics.modelling` results -- the distribution of
 admissions avoided against the target, the tornado chart of which schemes matter most,

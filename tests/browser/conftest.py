@@ -34,6 +34,7 @@ from bettercare.app.main import create_app
 from bettercare.app.security import Role
 from bettercare.app.seed import create_user
 from bettercare.app.settings import AppSettings
+from bettercare.app.startup import prepare
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -145,13 +146,13 @@ def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Liv
     """The real server on a free 127.0.0.1 port, fresh SQLite database, a user per role."""
     monkeypatch.setenv("BETTERCARE_ADMIN_PASSWORD", PASSWORD)
     monkeypatch.setattr(security, "_hasher", FAST_ARGON2)
-    app = create_app(
-        AppSettings(
-            database_url=f"sqlite:///{tmp_path / 'app.db'}",
-            examples_dir=EXAMPLES,
-            secret_key="b" * 48,
-        )
+    settings = AppSettings(
+        database_url=f"sqlite:///{tmp_path / 'app.db'}",
+        examples_dir=EXAMPLES,
+        secret_key="b" * 48,
     )
+    prepare(settings)  # what `bettercare serve` does before the server starts
+    app = create_app(settings)
     with app.state.sessions() as db:
         for username, (role, hwb) in USERS.items():
             create_user(db, username, PASSWORD, role, hwb)

@@ -314,7 +314,7 @@ def test_user_input_is_shown_as_text_never_run(page: Page, sign_in, needs_route)
 
 
 def test_care_coordination_pages(page: Page, sign_in, live_server: LiveServer, needs_route) -> None:
-    """The care register (issue 13) in the same app: coordinators only, FHIR from the page."""
+    """The care register in the same app: coordinators only, FHIR from the page."""
     needs_route("/care")
     from bettercare.pipelines.care_demo import demo_register
 

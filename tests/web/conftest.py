@@ -24,6 +24,7 @@ from bettercare.app.main import create_app
 from bettercare.app.security import Role
 from bettercare.app.seed import create_user
 from bettercare.app.settings import AppSettings
+from bettercare.app.startup import prepare
 
 from .pgserver import PostgresServer, PostgresUnavailable, find_bindir
 
@@ -90,9 +91,9 @@ def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     """A fresh app with the example plans loaded and one user per role."""
     monkeypatch.setenv("BETTERCARE_ADMIN_PASSWORD", PASSWORD)
     monkeypatch.setattr(security, "_hasher", FAST_ARGON2)
-    application = create_app(
-        AppSettings(database_url=database_url, examples_dir=EXAMPLES, secret_key="t" * 48)
-    )
+    settings = AppSettings(database_url=database_url, examples_dir=EXAMPLES, secret_key="t" * 48)
+    prepare(settings)  # what `bettercare serve` does before the server starts
+    application = create_app(settings)
     with application.state.sessions() as db:
         create_user(db, "editor", PASSWORD, Role.PARTNER_EDITOR, RUTLAND)
         create_user(db, "editor_leicester", PASSWORD, Role.PARTNER_EDITOR, LEICESTER)

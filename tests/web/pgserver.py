@@ -1,5 +1,8 @@
 """A throwaway PostgreSQL server for the tests: initdb in a temp dir, one port on 127.0.0.1.
 
+Safe under pytest-xdist: each worker process starts its own server (the fixture is
+per session, and each worker is a session) in its own temp directory, on its own port.
+
 The Debian ``postgresql`` package (``.ci/run`` installs it) provides the binaries in
 ``/usr/lib/postgresql/<version>/bin``; nothing of the system's own cluster is used or
 started. PostgreSQL refuses to run as root, so as root the server runs as the package's
@@ -93,24 +96,33 @@ class PostgresServer:
             "--no-sync",
             "--no-instructions",
         )
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=200"
-        )
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.root / "server.log"),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
+        for attempt in range(3):
+            options = (
+                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                "-c max_connections=200"
+            )
+            try:
+                self._run(
+                    "pg_ctl",
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.root / "server.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                )
+                break
+            except PostgresUnavailable:
+                # another test process (pytest-xdist worker) took the port between our
+                # look and the server's bind: try a new one
+                if attempt == 2:
+                    raise
+                self.port = free_port()
         self._started = True
 
     def stop(self) -> None:

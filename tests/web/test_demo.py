@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bettercare.app.main import create_app
 from bettercare.app.models import User
 from bettercare.app.settings import AppSettings
+from bettercare.app.startup import prepare
 
 from .conftest import EXAMPLES, csrf_of
 
@@ -19,19 +20,19 @@ DEMO_PASSWORD = "demo-password-for-tests"
 def _app(tmp_path: Path, monkeypatch, demo: bool = True):
     monkeypatch.setenv("BETTERCARE_DEMO_PASSWORD", DEMO_PASSWORD)
     monkeypatch.setenv("BETTERCARE_ADMIN_PASSWORD", "admin-password-for-tests")
-    return create_app(
-        AppSettings(
-            database_url=f"sqlite:///{tmp_path / 'app.db'}",
-            examples_dir=EXAMPLES,
-            secret_key="d" * 48,
-            demo=demo,
-        )
+    settings = AppSettings(
+        database_url=f"sqlite:///{tmp_path / 'app.db'}",
+        examples_dir=EXAMPLES,
+        secret_key="d" * 48,
+        demo=demo,
     )
+    first = prepare(settings)
+    assert first.demo_password is None  # chosen through the environment
+    return create_app(settings)
 
 
 def test_demo_users_and_register(tmp_path: Path, monkeypatch) -> None:
     app = _app(tmp_path, monkeypatch)
-    assert app.state.generated_demo_password is None  # chosen through the environment
     with TestClient(app) as client:
         token = csrf_of(client.get("/login").text)
         r = client.post(

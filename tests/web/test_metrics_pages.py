@@ -244,7 +244,7 @@ def test_edited_scheme_targets_make_a_new_demo_store(
     app, synthetic_store, tmp_path, monkeypatch
 ) -> None:
     """The marker records the scheme targets the activity was generated for."""
-    from bettercare.analytics import pipeline
+    from bettercare.pipelines import synthetic as pipeline
 
     work = _finished_demo_store(synthetic_store, tmp_path / "analytics")
     marker = json.loads((work / READY_FILE).read_text(encoding="utf-8"))

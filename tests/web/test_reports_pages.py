@@ -121,7 +121,7 @@ def test_no_store_pack_for_a_plan_without_preset(app, client, login, tmp_path) -
     assert "7. Metrics</h2>" in r.text  # plan and reported figures only
 
 
-# -- the modelling page (issue 14 item 3) ---------------------------------------------------
+# -- the modelling page ---------------------------------------------------
 
 
 @pytest.mark.slow

@@ -46,6 +46,7 @@ import ibis.expr.types as ir
 from bettercare.data.schema import AGE_BANDS
 from bettercare.domain.metrics import MetricDefinition, get_metric
 from bettercare.domain.periods import fy_of
+from bettercare.errors import BadInput
 
 GRAINS: tuple[str, ...] = ("month", "quarter", "year")
 OUTPUT_COLUMNS: tuple[str, ...] = (
@@ -67,7 +68,7 @@ POPULATION_BASES: dict[str, tuple[str, ...]] = {
 }
 
 
-class MetricDataError(ValueError):
+class MetricDataError(BadInput):
     """The store cannot answer a metric question (missing population, empty numerator, ...)."""
 
 

@@ -1,4 +1,4 @@
-"""Modelling: scheme impact under uncertainty and discharge pathway simulation (issue 14).
+"""Modelling: scheme impact under uncertainty and discharge pathway simulation.
 
 * :mod:`.impact` -- Monte Carlo of admissions avoided, P4P earned and each partner's
   share of a shortfall (:func:`run_impact`);

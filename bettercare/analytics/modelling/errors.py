@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bettercare.errors import BadInput
 
-class ModellingInputError(ValueError):
+
+class ModellingInputError(BadInput):
     """Input the models cannot run on; the message names the file (if any) and field."""

@@ -1,6 +1,6 @@
 """Scheme impact under uncertainty: Monte Carlo of admissions avoided and P4P earned.
 
-Owns the model of issue 14 part 1. Each scheme's non-elective admissions avoided in the
+Owns the scheme impact model. Each scheme's non-elective admissions avoided in the
 year is a distribution (:class:`SchemeEffect`), taken, in this order of precedence, from
 
 1. the parameters (``ImpactParams.schemes``, by scheme reference);

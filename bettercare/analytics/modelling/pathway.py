@@ -1,6 +1,6 @@
 """Discharge pathway simulation (SimPy): delays waiting for reablement, beds and care homes.
 
-Owns the model of issue 14 part 2. People medically ready to leave hospital who need
+Owns the discharge pathway model. People medically ready to leave hospital who need
 support ("discharges needing support") arrive as a Poisson process whose daily rate is
 ``per_day`` x a day-of-week weight x a month weight (each set of weights scaled to average
 1). Each person goes to one pathway (home with reablement, an intermediate care bed, a

@@ -1,4 +1,4 @@
-"""Local cohorts and risk tiers of the scored population (issue 13, part 3).
+"""Local cohorts and risk tiers of the scored population.
 
 Owns who is in which cohort and tier, the population scoring the web app and the care
 coordination register call (:func:`score_population`), and the aggregate counts by GP
@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from bettercare.analytics.risk import MODELS
 from bettercare.analytics.risk.evaluate import rank_order, top_count
 from bettercare.analytics.risk.features import (
     RiskDataError,
@@ -50,7 +51,7 @@ from bettercare.analytics.risk.features import (
     years_after,
     years_before,
 )
-from bettercare.analytics.risk.model import MODELS, fit
+from bettercare.analytics.risk.model import fit
 
 #: Tier shares, narrowest first, and their labels.
 TIER_SHARES: tuple[float, ...] = (0.005, 0.02, 0.05)

@@ -1,4 +1,4 @@
-"""Evaluation of the risk models: train on one year, test on the next (issue 13, part 2).
+"""Evaluation of the risk models: train on one year, test on the next.
 
 Owns the performance measures and the temporal split; it does not own the features, the
 models, or how results are printed or drawn (``cli/risk.py``, ``reporting/risk.py``).
@@ -42,6 +42,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 
+from bettercare.analytics.risk import MODELS
 from bettercare.analytics.risk.features import (
     RiskDataError,
     coverage,
@@ -49,7 +50,7 @@ from bettercare.analytics.risk.features import (
     risk_store,
     years_before,
 )
-from bettercare.analytics.risk.model import MODELS, RiskModel, describe, fit
+from bettercare.analytics.risk.model import RiskModel, describe, fit
 
 #: The top shares of the population the evaluation flags (0.5%, 1%, 2%, 5%).
 TOP_SHARES: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05)

@@ -1,6 +1,6 @@
 """Risk model features and outcome, one row per adult at an index date, from the store.
 
-Owns what the risk model sees about a person (issue 13, part 1) and how the outcome is
+Owns what the risk model sees about a person and how the outcome is
 defined; it does not own the model (:mod:`.model`), the evaluation (:mod:`.evaluate`) or
 the cohorts (:mod:`.cohorts`).
 
@@ -55,6 +55,7 @@ import pandas as pd
 from bettercare.analytics.engine import open_store, store_tables
 from bettercare.analytics.metrics import MetricDataError
 from bettercare.analytics.metrics.base import EMERGENCY
+from bettercare.errors import BadInput
 
 #: Age bands of the risk model and its fairness tables (adults only).
 RISK_AGE_BANDS: tuple[str, ...] = (
@@ -97,7 +98,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
 ID_COLUMNS: tuple[str, ...] = ("person_id", "gp_practice", "hwb_code")
 
 
-class RiskDataError(ValueError):
+class RiskDataError(BadInput):
     """The store cannot answer a risk question (missing, too short, too few people)."""
 
 

@@ -34,10 +34,9 @@ from sklearn.frozen import FrozenEstimator  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]
 
+from bettercare.analytics.risk import MODELS
 from bettercare.analytics.risk.features import RISK_AGE_BANDS, RiskDataError
 
-#: The models ``bettercare risk --model`` accepts.
-MODELS: tuple[str, ...] = ("logistic", "gbm")
 #: Inverse L2 penalty of the logistic model (scikit-learn's default).
 LOGISTIC_C = 1.0
 #: Share of the training year held back to calibrate on.

@@ -1,4 +1,4 @@
-"""The FHIR R4 API at ``/fhir``: Patient, CarePlan, CareTeam, RiskAssessment (issue 13 part 5).
+"""The FHIR R4 API at ``/fhir``: Patient, CarePlan, CareTeam, RiskAssessment.
 
 Owns the API's routes (:mod:`.router`), the mapping between the care coordination
 register and FHIR resources, validated with ``fhir.resources.R4B`` (:mod:`.resources`),

@@ -1,8 +1,8 @@
 """Identifiers by value: which columns of a feed file hold NHS numbers, names or postcodes.
 
 Column names can lie (swapped headers, a shifted export): the ingest decides what a column
-holds by its values too, before anything of the file is written, and fails closed
-(issue 9). :func:`scan` returns one finding per suspicious column:
+holds by its values too, before anything of the file is written, and fails closed.
+:func:`scan` returns one finding per suspicious column:
 
 * ``identifier_in_column``: a column that is not declared as an identifier of that kind
   (:attr:`bettercare.data.schema.FeedSpec.identifier_kinds`) holds NHS numbers (valid
@@ -19,26 +19,23 @@ shows a value or an error text (NHS numbers as ``999*****67``, the mask of
 
 from __future__ import annotations
 
-import re
-
 import duckdb
 
 from bettercare.data import nhs_numbers
+
+# redact is re-exported: the ingest masks error texts with it
+from bettercare.data.redaction import NHS_RUN_RE, POSTCODE_RE
 from bettercare.data.schema import FeedSpec
 
 # RE2 (DuckDB) and Python ``re`` share these.
-POSTCODE_RE = r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}"
 NAME_RE = r"\p{Lu}[\p{Ll}'’-]+([ -]\p{Lu}[\p{Ll}'’-]+){0,2}"  # Margaret, O'Neil, Ann-Marie
 LOOSE_NAME_RE = r"\pL[\pL'’ .-]*\pL"  # declared name columns: letters, at least two
-NHS_RUN_RE = r"[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}"
 
 # shares of a column's non-empty values
 UNDECLARED_SHARE = {"nhs_number": 0.2, "postcode": 0.2, "name": 0.5}
 DECLARED_SHARE = 0.5
 
 _LABEL = {"nhs_number": "NHS numbers", "postcode": "postcodes", "name": "person names"}
-_PY_NHS = re.compile(r"(?<![0-9])" + NHS_RUN_RE + r"(?![0-9])")
-_PY_POSTCODE = re.compile(r"\b" + POSTCODE_RE + r"\b")
 
 
 def _q(text: str) -> str:
@@ -134,9 +131,3 @@ def sql_display(expr: str, kind: str | None = None) -> str:
         f"WHEN regexp_full_match({v}, {_q(NAME_RE)}) THEN '<name?>' "
         f"ELSE left({v}, 60) END"
     )
-
-
-def redact(text: str) -> str:
-    """``text`` (an error message) with NHS-number-like runs masked and postcodes replaced."""
-    text = _PY_NHS.sub(lambda m: nhs_numbers.mask(m.group(0)), text)
-    return _PY_POSTCODE.sub("<postcode?>", text)

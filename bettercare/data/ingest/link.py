@@ -1,7 +1,7 @@
 """Social care linkage: on the pseudonym, else probabilistic, with clerical review.
 
 Deterministic on the pseudonym, else probabilistic (:mod:`bettercare.data.linkage`),
-with clerical review of the uncertain pairs (issue 16). Scoring links against the
+with clerical review of the uncertain pairs. Scoring links against the
 synthetic generator's truth is not the ingest's job: :mod:`bettercare.data.synth.truth`.
 """
 

@@ -1,7 +1,7 @@
 """Writing a file's accepted rows into its store table.
 
 The months or keys it replaces, keys already loaded for another month, and the
-nothing-lost check (issue 9).
+nothing-lost check.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The national data opt-out list, applied first (issue 9).
+"""The national data opt-out list, applied first.
 
 Person-level feeds load only once it is; an unreadable entry rejects the list; opted-out
 people are purged.

@@ -1,4 +1,4 @@
-"""Events outside a person's life (issue 8): before birth or after death.
+"""Events outside a person's life: before birth or after death.
 
 As the store's residents table records them. Row-level date bounds (before 1900, after
 the run date, outside the extract period) are rules of :mod:`.rules`.
@@ -19,7 +19,7 @@ def quarantine_outside_life(
     """Quarantine rows dated before the person's birth or after their death.
 
     The event date is the period column; birth and death as the store's residents table
-    records them (``before_birth``, ``after_date_of_death``; issue 8). Monthly census
+    records them (``before_birth``, ``after_date_of_death``). Monthly census
     rows count from the month of the date; the birth check works at the precision the
     residents table keeps (a full date, or the month / year of birth).
     """

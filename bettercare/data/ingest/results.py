@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from bettercare.data.ingest.read import Issue
+from bettercare.errors import BadInput
 
 Progress = Callable[[str, int, int], None]
 
@@ -20,7 +21,7 @@ Progress = Callable[[str, int, int], None]
 Outcome = Literal["loaded", "quarantined", "rejected"]
 
 
-class UsageError(Exception):
+class UsageError(BadInput):
     """A problem with the run's inputs (directory, key, store): nothing was loaded."""
 
 

@@ -10,7 +10,7 @@ Rule ids: ``required``, ``bad_date``, ``bad_integer``, ``bad_number``, ``bad_boo
 length of stay), ``ready_before_admission`` and ``discharge_before_ready``
 (``discharge_ready_date`` outside the stay), ``start_before_discharge``, ``end_before_start``,
 ``diagnosis_before_birth``, ``death_before_birth``, ``before_birth`` (social care start
-before the record's own date of birth), plausible dates (issue 8): ``implausible_date``
+before the record's own date of birth), plausible dates: ``implausible_date``
 (before 1900), ``future_date`` (after the run date; not for a column marked
 ``may_be_future``), ``outside_extract_period`` (when the run declares one),
 ``duplicate_key`` (within the file). An invalid NHS number in the social care feed, and
@@ -249,7 +249,7 @@ def row_issues_sql(
         days = f"date_diff('day', {t(ec)}, {t(lc)})"
         add(lc, rule, f"{t(lc)} < {t(ec)}", f"{_q(text)} || CAST({days} AS VARCHAR) || ' days)'")
 
-    # plausibility (issue 8): no event before 1900 or after the run date
+    # plausibility: no event before 1900 or after the run date
     today = run_date or dt.date.today()
     for c in feed.columns:
         if c.type != "DATE":

@@ -2,7 +2,7 @@
 
 Opening never downloads or loads a DuckDB extension (no network; a SQLite file is a
 one-line error) and spills only to a private temporary directory that the next run
-clears (issue 9: no identifiers at rest outside the store).
+clears (no identifiers at rest outside the store).
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ value, row rules, opt-outs, linkage, load). One module per dataset:
 
 Any of them but the opt-out check's ``.dat`` files may also be ``.parquet``. Code lists
 with citations: :mod:`.codes`. Pages per dataset: ``docs/datasets/``. This package
-imports nothing of the ingest at import time, so :mod:`bettercare.data.ingest.read` can
-consult :data:`NATIONAL_FILES`.
+imports nothing of the ingest (the shared reading primitives are
+:mod:`bettercare.data.feed_files`'s); the ingest consults :data:`NATIONAL_FILES`.
 """
 
 from __future__ import annotations

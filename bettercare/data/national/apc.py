@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bettercare.data.ingest.read import ROW, Issue
+from bettercare.data.feed_files import ROW, Issue
 from bettercare.data.national.codes.admission_method import ADMISSION_METHOD
 from bettercare.data.national.codes.discharge_destination import DISCHARGE_DESTINATION
 from bettercare.data.national.common import Layout, map_codes, read_layout, rejected, result, text

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bettercare.data.ingest.read import ROW, Issue
+from bettercare.data.feed_files import ROW, Issue
 from bettercare.data.national.codes.cld_service_type import (
     CLD_SERVICE_COMPONENT,
     CLD_SERVICE_TYPE,

@@ -1,13 +1,14 @@
 """What every national reader shares: its layout, reading it, mapping codes, the result.
 
-A reader reads its file with the ingest's own reader (:func:`bettercare.data.ingest.read.read_feed`,
-so encoding, delimiter, header and Parquet-type problems are the same located findings
+A reader reads its file with the shared reader
+(:func:`bettercare.data.feed_files.read_feed_file`, so encoding, delimiter, header and
+Parquet-type problems are the same located findings
 as for internal feeds) against a :class:`Layout`, maps national codes with
 :func:`map_codes` and returns the rows in the internal layout as text plus ``_row`` (the
 row of the national file the record came from) and its findings. A row with an unknown
 code is left out and reported as an error finding (quarantined); a retired code maps and
 is reported as a warning; a problem with the file as a whole raises
-:class:`~bettercare.data.ingest.read.FileRejected` (nothing of it is loaded).
+:class:`~bettercare.data.feed_files.FileRejected` (nothing of it is loaded).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from bettercare.data.ingest.read import ROW, FileRejected, Issue, read_feed
+from bettercare.data.feed_files import ROW, FileRejected, Issue, read_feed_file
 from bettercare.data.national.codes import CodeList
 from bettercare.data.schema import Column, FeedSpec
 
@@ -77,7 +78,7 @@ def read_layout(
         names += [by_lower[h] for h in lowered if pattern.fullmatch(h)]
     spec = FeedSpec(layout.name, layout.name, tuple(Column(n, "VARCHAR") for n in names))
     try:
-        table, issues = read_feed(path, spec)
+        table, issues = read_feed_file(path, spec)
         return table.rename_columns(
             [c if c == ROW else c.lower() for c in table.column_names]
         ), issues

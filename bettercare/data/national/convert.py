@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from bettercare.data.ingest.read import Issue
+from bettercare.data.feed_files import Issue
 from bettercare.data.national import apc, cld, ecds, gp_registrations, ndop, ons_population
 from bettercare.data.national.common import RETIRED_CODE, UNKNOWN_CODE, Layout
 
@@ -46,7 +46,7 @@ def read_national(path: Path) -> tuple[pa.Table, list[Issue]]:
     """Read a national file into its internal feed's layout (text plus ``_row``).
 
     Returns the rows and the findings; raises
-    :class:`~bettercare.data.ingest.read.FileRejected`.
+    :class:`~bettercare.data.feed_files.FileRejected`.
     """
     return READERS[path.stem](path, LAYOUTS)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from bettercare.data.ingest.read import ROW, Issue
+from bettercare.data.feed_files import ROW, Issue
 from bettercare.data.national.codes.ecds import ECDS_CODES
 from bettercare.data.national.common import Layout, map_codes, read_layout, result, text
 from bettercare.data.schema import FEEDS

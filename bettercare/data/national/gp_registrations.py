@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from bettercare.data.ingest.read import ROW, Issue
+from bettercare.data.feed_files import ROW, Issue
 from bettercare.data.national.codes.person_stated_gender import PERSON_STATED_GENDER
 from bettercare.data.national.common import Layout, map_codes, read_layout, result
 from bettercare.data.schema import FEEDS

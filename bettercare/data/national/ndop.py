@@ -34,7 +34,7 @@ import duckdb
 import pyarrow as pa
 
 from bettercare.data import nhs_numbers
-from bettercare.data.ingest.read import ROW, FileRejected, Issue
+from bettercare.data.feed_files import ROW, FileRejected, Issue
 from bettercare.data.national.common import Layout, rejected
 
 REQUEST = "ndop_request"

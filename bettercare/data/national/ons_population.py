@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from bettercare.data.ingest.read import ROW, Issue
+from bettercare.data.feed_files import ROW, Issue
 from bettercare.data.national.codes.person_stated_gender import ONS_SEX
 from bettercare.data.national.common import Layout, read_layout, rejected
 from bettercare.data.schema import AGE_BANDS, FEEDS

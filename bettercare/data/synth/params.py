@@ -14,20 +14,19 @@ the log-linear model described in :mod:`bettercare.data.synth.risk`.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from bettercare.data.plan_files import MAX_PLAN_BYTES, PlanFileError, read_yaml
+# re-exported: the generator's parameters are read by the shared parameter-file reader
+from bettercare.data.param_files import ParamsError as ParamsError
+from bettercare.data.param_files import format_validation_error as format_validation_error
 from bettercare.data.schema import AGE_BANDS, DTOC_REASON, HWB_CODE
 from bettercare.domain.plan import Plan
 
@@ -210,7 +209,8 @@ class EventRates(_Model):
 class Noise(_Model):
     """Identifier quality of the council social care feed (shares of council clients).
 
-    The error model of issue 16; each share is drawn independently per client record.
+    The identifier error model (for robust linkage); each share is drawn independently
+    per client record.
     Anchors from published English linkage-quality studies, the rest assumed (marked):
 
     * NHS number missing 15%, mistyped 2%: assumed, in line with councils' reported NHS
@@ -361,10 +361,6 @@ class SynthParams(_Model):
         return SynthParams.model_validate(data)
 
 
-class ParamsError(ValueError):
-    """A parameters file could not be read or validated; ``str()`` is one line."""
-
-
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """``base`` with ``override`` merged in, nested mappings merged key by key."""
     out = dict(base)
@@ -374,66 +370,6 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
         else:
             out[key] = value
     return out
-
-
-def format_validation_error(exc: ValidationError, source: str) -> str:
-    """One line: ``source: field.path: message (got value)`` for the first error(s)."""
-    parts = []
-    for err in exc.errors()[:3]:
-        loc = ".".join(str(p) for p in err["loc"]) or "(document)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        got = err.get("input")
-        got_s = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-        parts.append(f"{loc}: {msg}{got_s}")
-    more = len(exc.errors()) - 3
-    tail = f" (+{more} more)" if more > 0 else ""
-    return f"{source}: " + "; ".join(parts) + tail
-
-
-def read_params_file(path: Path) -> dict[str, Any]:
-    """Parse a JSON (``.json``) or YAML file into a mapping; :class:`ParamsError` if not.
-
-    YAML goes through the plan files' bounded reader (size, depth, aliases, huge integers).
-    """
-    if path.suffix.lower() != ".json":
-        try:
-            data = read_yaml(path)
-        except PlanFileError as exc:
-            raise ParamsError("; ".join(str(f) for f in exc.findings)) from None
-    else:
-        try:
-            raw = path.read_bytes()
-            if len(raw) > MAX_PLAN_BYTES:
-                raise ParamsError(f"{path}: larger than {MAX_PLAN_BYTES // 2**20} MB")
-            data = json.loads(raw.decode("utf-8"))
-        except OSError as exc:
-            raise ParamsError(f"{path}: cannot read ({exc.strerror})") from None
-        except json.JSONDecodeError as exc:
-            raise ParamsError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-            # ValueError: an integer beyond Python's digit limit; RecursionError: deep nesting
-            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-            raise ParamsError(f"{path}: invalid JSON: {reason}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ParamsError(f"{path}: expected a mapping of parameters, got {type(data).__name__}")
-    return data
-
-
-def load_params(path: Path | None = None, preset: str | None = "leicestershire") -> SynthParams:
-    """Preset (if any) deep-merged with the file (if any), validated."""
-    from bettercare.data.synth.presets import preset_dict
-
-    base = preset_dict(preset) if preset else {}
-    override = read_params_file(path) if path is not None else {}
-    source = str(path) if path is not None else f"preset {preset}"
-    try:
-        return SynthParams.model_validate(deep_merge(base, override))
-    except ValidationError as exc:
-        raise ParamsError(format_validation_error(exc, source)) from None
 
 
 def json_schema() -> dict[str, Any]:

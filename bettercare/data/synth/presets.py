@@ -10,14 +10,15 @@ definitions (per 100,000 of the ONS population base the metric uses).
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
+from pydantic import ValidationError
+
+from bettercare.data.param_files import ParamsError, format_validation_error, read_params_file
 from bettercare.data.schema import AGE_BANDS
-
-if TYPE_CHECKING:
-    from bettercare.data.synth.params import SynthParams
-
-PRESETS = ("leicester", "leicestershire", "rutland", "lancashire")
+from bettercare.data.synth import PRESETS as PRESETS  # the names, kept in the package
+from bettercare.data.synth.params import SynthParams, deep_merge
 
 
 def _age_sex(total_pct: list[float], male_pct: list[float] | None = None) -> dict[str, Any]:
@@ -204,7 +205,7 @@ def _leicestershire() -> dict[str, Any]:
         "area": {
             "name": "Leicestershire",
             "hwb_code": "E10000018",
-            # Not in seeds: ONS mid-2016 ~680,000 (issue 3: "Leicestershire ~650-680k").
+            # Not in seeds: ONS mid-2016 ~680,000 ("Leicestershire ~650-680k").
             "population": 675_000,
             "postcode_districts": [
                 "LE7",
@@ -474,6 +475,15 @@ def preset_dict(name: str) -> dict[str, Any]:
 
 def preset(name: str) -> SynthParams:
     """The validated parameters of a named HWB preset (:data:`PRESETS`)."""
-    from bettercare.data.synth.params import SynthParams
-
     return SynthParams.model_validate(preset_dict(name))
+
+
+def load_params(path: Path | None = None, preset: str | None = "leicestershire") -> SynthParams:
+    """Preset (if any) deep-merged with the file (if any), validated."""
+    base = preset_dict(preset) if preset else {}
+    override = read_params_file(path) if path is not None else {}
+    source = str(path) if path is not None else f"preset {preset}"
+    try:
+        return SynthParams.model_validate(deep_merge(base, override))
+    except ValidationError as exc:
+        raise ParamsError(format_validation_error(exc, source)) from None

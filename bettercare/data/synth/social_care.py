@@ -13,7 +13,7 @@ name, given and family names swapped, names in capitals, an error in the date of
 (day/month swapped, off by a day, year mis-keyed) or none recorded, a different (old or
 new) postcode, no postcode or one that is not UK-shaped; some people have a second
 (duplicate) client record with its own errors. Rates and sources:
-:class:`bettercare.data.synth.params.Noise` (issue 16).
+:class:`bettercare.data.synth.params.Noise`.
 """
 
 from __future__ import annotations

@@ -12,8 +12,25 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from bettercare.domain.plan import SignOffRole
+
+# Defined here, with the frameworks that order them, so the frameworks import nothing of
+# the plan model (which re-exports it); the docstring is the plan schema's description.
+class SignOffRole(StrEnum):
+    """The capacity in which someone signs a plan off.
+
+    Which are required, and in what order, is the framework's (``sign_off`` in
+    :mod:`bettercare.domain.frameworks`).
+    """
+
+    HWB_CHAIR = "hwb_chair"
+    COUNCIL_CHIEF_EXECUTIVE = "council_chief_executive"
+    ICB_CHIEF_EXECUTIVE = "icb_chief_executive"
+    CCG_ACCOUNTABLE_OFFICER = "ccg_accountable_officer"
+    S151_OFFICER = "s151_officer"
+    DIRECTOR_ADULT_SOCIAL_SERVICES = "director_adult_social_services"
+    OTHER = "other"
 
 
 @dataclass(frozen=True)

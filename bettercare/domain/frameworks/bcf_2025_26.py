@@ -40,9 +40,14 @@ May 2025 (the requirement as councils read it; the template's wording was not re
 
 from __future__ import annotations
 
-from bettercare.domain.frameworks.base import Condition, Framework, Objective, SignOffRules
+from bettercare.domain.frameworks.base import (
+    Condition,
+    Framework,
+    Objective,
+    SignOffRole,
+    SignOffRules,
+)
 from bettercare.domain.frameworks.bcf_2023_25 import SCHEME_TYPES_2023
-from bettercare.domain.plan import SignOffRole
 
 #: Sign-off in 2025-26 (North Yorkshire Council HWB report, 14 March 2025, para 2.3b,
 #: edemocracy.northyorks.gov.uk): "The Chief Executive officers at all four organisations

@@ -6,7 +6,7 @@ from the feeds and the store, as a key must be), and a fresh ``store/bettercare.
 each run. It does not own any step: the generator (:mod:`bettercare.data.synth`), the
 ingest (:mod:`bettercare.data.ingest`) and the metrics engine
 (:mod:`bettercare.analytics.engine`) do; nor what is made of the metrics (the demo's
-board pack, :mod:`bettercare.analytics.calibration`'s z-scores).
+board pack, :mod:`bettercare.pipelines.calibration`'s z-scores).
 """
 
 from __future__ import annotations

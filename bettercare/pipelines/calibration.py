@@ -7,7 +7,7 @@ excluded, social care linked) the metrics engine should measure those figures ba
 sampling noise. :func:`calibration_table` lines the annual metric rows up against the
 parameters and gives each a z-score, so a drift (e.g. a later year sinking below the rate)
 shows as |z| well above 3 rather than as a judgement call. The synthetic run itself is
-:func:`bettercare.analytics.pipeline.run_synthetic`'s; this module owns only the comparison.
+:func:`bettercare.pipelines.synthetic.run_synthetic`'s; this module owns only the comparison.
 
 Sampling noise (the ``se`` column):
 
