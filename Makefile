@@ -61,7 +61,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy bettercare
 
 bench: $(STAMP)
-	for b in synth ingest linkage metrics calibration plan_validate minimisation modelling risk; do $(BIN)/python benchmarks/$$b.py || exit 1; done
+	for b in synth ingest linkage metrics calibration plan_validate minimisation modelling risk returns_read; do $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 # 50 signed-in users on the plan overview and metrics dashboard (bettercare serve, SQLite).
 bench-web: $(STAMP)

@@ -27,6 +27,8 @@ and we report GREEN.
 chart (NHSRplotthedots rules, see that module); every row carries its point's signal and
 its segment's mean and limits, and the metric's variation icon (latest point) and
 assurance icon (against the latest plan value) so boards see variation, not only RAG.
+With fewer than :data:`~bettercare.analytics.spc.MIN_POINTS` values the SPC columns are
+empty and ``spc_note`` says why (e.g. "2 points: too few for SPC limits and assurance").
 The charts are computed once, here, and kept with the frame (:func:`spc_charts`): the
 chart images show the same charts the table's SPC columns come from.
 """
@@ -37,7 +39,7 @@ from typing import Any
 
 import pandas as pd
 
-from bettercare.analytics.spc import XmrChart, xmr
+from bettercare.analytics.spc import XmrChart, too_few_points, xmr
 from bettercare.domain.metrics import CATALOGUE, Unit
 from bettercare.domain.periods import period_span
 from bettercare.domain.plan import MetricPlan, MetricValue, Plan, TimeBasis
@@ -165,12 +167,19 @@ def plan_vs_actual(
             chart = charts[str(metric)] = xmr(
                 series, definition.direction, targets[-1] if targets else None
             )
+            note = chart.too_few_points
             for i, x in enumerate(recs):
+                x["spc_note"] = note
+                if note is not None:  # too few points: no limits, signals or assurance
+                    continue
                 seg, signal = chart.segment_of(i), chart.signal(i)
                 x["spc_signal"] = signal.value if signal else None
                 x["spc_mean"], x["spc_lcl"], x["spc_ucl"] = seg.mean, seg.lcl, seg.ucl
                 x["spc_variation"] = chart.variation.value if chart.variation else None
                 x["spc_assurance"] = chart.assurance.value if chart.assurance else None
+        else:
+            for x in recs:
+                x["spc_note"] = too_few_points(len(series))
         rows += recs
     cols = [
         "metric",
@@ -192,6 +201,7 @@ def plan_vs_actual(
         "spc_ucl",
         "spc_variation",
         "spc_assurance",
+        "spc_note",
     ]
     frame = pd.DataFrame(rows, columns=cols)
     frame.attrs[SPC_CHARTS] = charts

@@ -3,7 +3,7 @@
 By default this reproduces NHSRplotthedots 0.2.2 (NHS-R Community, MIT licence,
 https://github.com/nhs-r-community/NHSRplotthedots), the R implementation of NHS England's
 "Making Data Count" (MDC) "plot the dots" method; the files named below are in its ``R/``
-folder and its own test cases are ported in ``tests/test_spc_reference.py``.
+folder and its own test cases are ported in ``tests/analytics/test_spc_reference.py``.
 
 * **Limits** (``ptd_spc_standard.R``), per segment: centre line = mean of the values;
   moving range MR_i = |x_i - x_{i-1}|; with ``screen_outliers`` (the default) the moving
@@ -37,6 +37,16 @@ folder and its own test cases are ported in ``tests/test_spc_reference.py``.
   None without a target or a direction of good.
 * **Trial limits** (``ptd_add_short_group_warnings.R``): a segment of fewer than 13
   periods has trial limits (:attr:`Segment.trial_limits`).
+* **Too few points** (ours, a stated minimum): limits, signals and assurance are *shown*
+  only when the latest segment has at least :data:`MIN_POINTS` (12) values; with fewer,
+  every caller says so instead (:attr:`XmrChart.too_few_points`). The reference's
+  vignette "How many points are required for robust control limits?"
+  (nhs-r-community.github.io/NHSRplotthedots/articles/number-of-points-required.html)
+  calls limits from fewer than 12 points "trial" limits, useful rather than robust, and
+  locks them "once we have enough (i.e. >=12 data points)"; it cites the Health Care
+  Data Guide's 20 to 30 for an I chart and Wheeler's "as few as five or six values". A
+  board is never given "assurance" from two annual points. Making Data Count's own
+  suggested number (often quoted as 15 to 20) could not be confirmed here.
 
 Missing values (NaN or None; the reference needs a complete series) keep their position
 but are skipped: they are left out of the mean, no moving range spans them, no rule
@@ -67,6 +77,19 @@ SCREEN = 3.267  # D4 for ranges of two: moving ranges >= 3.267 x mean MR are scr
 RUN = 7  # points in a trend or a shift
 TRIAL_LIMITS_BELOW = 13  # reference: getOption("ptd_spc.warning_threshold", 13)
 MIN_FIX_POINTS = 12  # reference: fix_after_n_points must be >= 12
+#: Fewest values in the latest segment for limits, signals and assurance to be shown
+#: (NHSRplotthedots vignette "number of points required": >= 12 points; see above).
+MIN_POINTS = 12
+
+
+def too_few_points(points: int) -> str | None:
+    """What to say instead of limits and assurance for ``points`` values (None: enough)."""
+    if points >= MIN_POINTS:
+        return None
+    return (
+        f"{points} point{'s' if points != 1 else ''}: too few for SPC limits and assurance "
+        f"(at least {MIN_POINTS})"
+    )
 
 
 class SpecialCause(StrEnum):
@@ -267,6 +290,17 @@ class XmrChart:
     def few_points(self) -> bool:
         """Some segment has trial limits (the reference's short-group warning)."""
         return any(s.trial_limits for s in self.segments)
+
+    @property
+    def points(self) -> int:
+        """Values (not missing) in the latest segment: what its limits rest on."""
+        cur = self.current
+        return int(np.count_nonzero(~np.isnan(self.values[cur.start : cur.stop])))
+
+    @property
+    def too_few_points(self) -> str | None:
+        """Why limits, signals and assurance are not shown (None: enough points)."""
+        return too_few_points(self.points)
 
     @property
     def special(self) -> np.ndarray:

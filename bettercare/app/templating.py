@@ -32,6 +32,16 @@ TEMPLATES.env.filters["money"] = format_gbp
 TEMPLATES.env.filters["label"] = label
 
 
+def _further_return_lines(plan: Any, report: Any) -> list[tuple[str, str]]:
+    """A return's income, DFG, discharge funding, capacity and carry-forward, in words."""
+    from bettercare.reporting.returns import further_lines  # openpyxl: only when shown
+
+    return further_lines(plan, report)
+
+
+TEMPLATES.env.globals["further_return_lines"] = _further_return_lines
+
+
 def render(
     request: Request,
     template: str,

@@ -187,18 +187,32 @@ def metrics(
     for col in ("metric", "period", "actual", "plan", "RAG", "SPC variation", "assurance"):
         table.add_column(col, justify="right" if col in ("actual", "plan") else "left")
     r: Any  # a row of a results frame (pandas types its fields as any scalar)
+    few: dict[str, str] = {}  # metric -> why it has no SPC limits (too few points)
     for r in shown.itertuples():
         rag = r.rag if isinstance(r.rag, str) else "—"
+        note = getattr(r, "spc_note", None)
+        if isinstance(note, str):
+            few[str(r.metric)] = note
         table.add_row(
             str(r.metric),
             str(r.period),
             _fmt(r.actual),
             _fmt(r.planned),
             f"[{RAG_STYLE.get(rag, 'white')}]{rag}[/]",
-            VARIATION_SHORT_LABEL.get(r.spc_signal, "—") if isinstance(r.spc_signal, str) else "—",
-            (r.spc_assurance or "—").replace("_", " ") if isinstance(r.spc_assurance, str) else "—",
+            "too few points"
+            if isinstance(note, str)
+            else VARIATION_SHORT_LABEL.get(r.spc_signal, "—")
+            if isinstance(r.spc_signal, str)
+            else "—",
+            "too few points"
+            if isinstance(note, str)
+            else (r.spc_assurance or "—").replace("_", " ")
+            if isinstance(r.spc_assurance, str)
+            else "—",
         )
     out.print(table)
+    for metric, note in few.items():
+        out.print(f"{escape(metric)}: {escape(note)}", highlight=False, soft_wrap=True)
 
     if not schemes.empty:
         to_date = schemes.groupby("scheme_reference").tail(1)

@@ -1,7 +1,9 @@
 """``bettercare return write|read``: BCF quarterly and year-end returns as XLSX.
 
-``return write --plan P --quarter '2025/26 Q2' --out F.xlsx`` writes the quarter's
-return (:mod:`bettercare.reporting.returns`); ``return read F.xlsx --plan P`` reads one
+``return write --plan P --year 2025/26 --kind q2 --out F.xlsx`` writes a quarterly (q1,
+q2, q3) or the year-end (``--kind year-end``) return (:mod:`bettercare.reporting.returns`);
+``--quarter '2025/26 Q2'`` still works (Q4 is the year-end return). ``return read F.xlsx
+--plan P`` reads one
 back (:mod:`bettercare.data.returns`), prints it and says whether it matches the
 return the plan records for that quarter (``--yaml`` prints it as a
 ``quarterly_reports`` entry to paste into the plan file). Exit code 2 with one line
@@ -31,27 +33,49 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="return")
 
 
+def _which(quarter: str | None, year: str | None, kind: str | None) -> tuple[str, int]:
+    """The return asked for: ``--quarter`` or ``--year`` with ``--kind`` (not both)."""
+    from bettercare.data.returns import ReturnError, parse_kind, parse_quarter
+
+    if quarter is not None:
+        if year is not None or kind is not None:
+            raise ReturnError("give --quarter, or --year with --kind, not both")
+        return parse_quarter(quarter)
+    if year is None or kind is None:
+        raise ReturnError(
+            "say which return: --year 2025/26 --kind q1|q2|q3|year-end (or --quarter '2025/26 Q2')"
+        )
+    return parse_kind(year, kind)
+
+
 @app.command("write")
 def write(
     plan: Path = typer.Option(..., "--plan", help="Plan file (YAML)"),
-    quarter: str = typer.Option(..., "--quarter", help="Quarter, e.g. '2025/26 Q2' (Q4: year-end)"),
     out_file: Path = typer.Option(..., "--out", help="XLSX file to write"),
+    year: str | None = typer.Option(None, "--year", help="Financial year, e.g. 2025/26"),
+    kind: str | None = typer.Option(
+        None, "--kind", help="Kind of return: q1, q2, q3, year-end (with --year)"
+    ),
+    quarter: str | None = typer.Option(
+        None, "--quarter", help="Or the quarter, e.g. '2025/26 Q2' (Q4: year-end)"
+    ),
 ) -> None:
-    """Write a quarter's return for a plan as XLSX."""
+    """Write a quarterly (Q1-Q3) or year-end return for a plan as XLSX."""
     from bettercare.cli.plan import display_path, load_or_exit
-    from bettercare.data.returns import ReturnError, parse_quarter
+    from bettercare.data.returns import ReturnError, return_label
     from bettercare.reporting.returns import write_return
 
     the_plan = load_or_exit(plan)
     try:
-        fy, q = parse_quarter(quarter)
+        fy, q = _which(quarter, year, kind)
         report = write_return(the_plan, fy, q, out_file)
     except (ReturnError, OSError) as exc:
         raise fail(str(exc)) from None
     blank = "" if the_plan.quarter_report(fy, q) else " (blank: the plan records no figures)"
     out.print(
-        f"wrote {display_path(out_file)}: {fy} Q{q} return for {escape(the_plan.hwb.name)}, "
-        f"{len(report.actual_spend)} scheme(s), {len(report.metrics)} metric(s){blank}",
+        f"wrote {display_path(out_file)}: {fy} {return_label(q).lower()} return for "
+        f"{escape(the_plan.hwb.name)}, {len(report.actual_spend)} scheme(s), "
+        f"{len(report.metrics)} metric(s){blank}",
         soft_wrap=True,
     )
 
@@ -66,8 +90,8 @@ def read(
     import yaml
 
     from bettercare.cli.plan import load_or_exit
-    from bettercare.data.returns import STATUS_LABELS, ReturnError, read_return
-    from bettercare.domain.money import format_gbp
+    from bettercare.data.returns import ReturnError, read_return, return_label
+    from bettercare.reporting.returns import return_lines
 
     the_plan = load_or_exit(plan)
     try:
@@ -78,16 +102,12 @@ def read(
         data = json.loads(report.model_dump_json(exclude_none=True))
         typer.echo(yaml.safe_dump([data], sort_keys=False, allow_unicode=True), nl=False)
         return
-    table = Table(title=f"{the_plan.hwb.name}: {report.financial_year} Q{report.quarter} return")
+    title = f"{the_plan.hwb.name}: {report.financial_year} {return_label(report.quarter)} return"
+    table = Table(title=escape(title))
     table.add_column("Item")
     table.add_column("Value")
-    for ref, amount in report.actual_spend.items():
-        table.add_row(f"spend {ref}", format_gbp(amount))
-    for m in report.metrics:
-        table.add_row(m.metric, STATUS_LABELS[m.status])
-    for c in report.conditions:
-        answer = "not answered" if c.confirmed is None else ("confirmed" if c.confirmed else "no")
-        table.add_row(c.id, answer)
+    for item, value in return_lines(the_plan, report):
+        table.add_row(escape(item), escape(value))
     out.print(table)
     recorded = the_plan.quarter_report(report.financial_year, report.quarter)
     if recorded is None:

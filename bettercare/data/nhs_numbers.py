@@ -2,7 +2,7 @@
 
 The scalar functions wrap the ``nhs-number`` package. :func:`sql_normalise` and
 :func:`sql_is_valid` build the same checks as DuckDB SQL expressions for whole columns;
-``tests/test_nhs_numbers.py`` checks that both paths agree on many numbers. The SQL path
+``tests/data/test_nhs_numbers.py`` checks that both paths agree on many numbers. The SQL path
 only accepts ASCII digits and ASCII whitespace (the package also accepts other Unicode
 digits, which never appear in a real extract).
 

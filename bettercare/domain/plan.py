@@ -574,10 +574,13 @@ class MetricReturnStatus(StrEnum):
 
 
 class MetricReturn(_Model):
-    """One metric's status in a return, with the narrative the HWB gives."""
+    """One metric's status in a return, its actual to date and the HWB's narrative."""
 
     metric: str
     status: MetricReturnStatus
+    actual: float | None = Field(
+        None, ge=-MAX_COUNT, le=MAX_COUNT, description="Actual value to date, in the plan's unit"
+    )
     narrative: str | None = None
 
 
@@ -589,17 +592,55 @@ class ConditionReturn(_Model):
     narrative: str | None = None
 
 
+class DfgReturn(_Model):
+    """Disabled Facilities Grant delivery to date (spend and adaptations completed)."""
+
+    spend: Money | None = Field(None, description="DFG spent, year to date")
+    adaptations: Count | None = Field(None, description="Adaptations completed, year to date")
+
+
+class CapacityDemandActual(_Model):
+    """One month's actual demand and capacity for one intermediate-care service."""
+
+    service: CareService
+    month: Month
+    demand: Count | None = None
+    capacity: Count | None = None
+
+
 class QuarterReport(_Model):
-    """What the HWB reports for one quarter (Q4 is the year-end return)."""
+    """What the HWB reports for one quarter (Q4 is the year-end return).
+
+    Money is year to date. ``carry_forward`` (the underspend carried into the next year)
+    belongs to the year-end return only.
+    """
 
     financial_year: FinancialYear
     quarter: int = Field(ge=1, le=4)
+    income: dict[FundingSource, Money | None] = Field(
+        default_factory=dict, description="Funding stream -> actual income, year to date"
+    )
     actual_spend: dict[str, Money | None] = Field(
         default_factory=dict, description="Scheme reference -> actual spend, year to date"
     )
+    dfg: DfgReturn | None = None
+    discharge_funding_spend: Money | None = Field(
+        None, description="Additional Discharge Funding spent, year to date"
+    )
+    carry_forward: Money | None = Field(
+        None, description="Underspend carried forward to the next year (year-end return)"
+    )
     metrics: list[MetricReturn] = Field(default_factory=list)
+    capacity_demand: list[CapacityDemandActual] = Field(default_factory=list)
     conditions: list[ConditionReturn] = Field(default_factory=list)
     narrative: str | None = None
+
+    @model_validator(mode="after")
+    def _year_end_only(self) -> QuarterReport:
+        """A carry-forward is a year-end figure."""
+        if self.carry_forward is not None and self.quarter != 4:
+            raise ValueError("carry_forward is reported in the year-end return (Q4) only")
+        return self
 
 
 class Plan(_Model):

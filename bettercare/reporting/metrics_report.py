@@ -77,11 +77,19 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict[str, 
                 "basis": f"per {mp.time_basis}" if mp.time_basis else "",
                 "row": chosen,
                 "reported": reported,
-                "variation": VARIATION_MEANING.get(str(getattr(chosen, "spc_variation", "")), ""),
-                "assurance": ASSURANCE_MEANING.get(str(getattr(chosen, "spc_assurance", "")), ""),
+                "variation": _spc_note(chosen)
+                or VARIATION_MEANING.get(str(getattr(chosen, "spc_variation", "")), ""),
+                "assurance": _spc_note(chosen)
+                or ASSURANCE_MEANING.get(str(getattr(chosen, "spc_assurance", "")), ""),
             }
         )
     return rows
+
+
+def _spc_note(row: Any) -> str:
+    """Why a row has no SPC variation or assurance (too few points), else ''."""
+    note = getattr(row, "spc_note", None)
+    return note if isinstance(note, str) else ""
 
 
 def metric_chart_pngs(pva: pd.DataFrame) -> list[tuple[str, bytes]]:

@@ -5,7 +5,9 @@ special cause of improvement, orange special cause of concern, purple special ca
 the metric has no direction of good; solid black mean, dashed grey process limits, red
 dashed target. As in the reference's default (``break_lines = "both"``), a rebased chart
 draws each segment's mean and limits over that segment only and breaks the line of values
-between segments; a missing value leaves a gap.
+between segments; a missing value leaves a gap. A chart with too few points for limits
+(:data:`~bettercare.analytics.spc.MIN_POINTS`) draws its values grey, with no mean or
+limits, and says so on the chart.
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ NO_LEGEND = "_nolegend_"
 
 
 def point_colours(chart: XmrChart) -> list[str | None]:
-    """Each point's colour (None for a missing value, which is not drawn)."""
+    """Each point's colour (None for a missing value, which is not drawn).
+
+    With too few points every value is grey: no point is called a special cause.
+    """
+    if chart.too_few_points:
+        return [None if v != v else COMMON for v in chart.values]  # v != v: NaN
     out: list[str | None] = []
     for sig in chart.signals:
         if sig is None:
@@ -56,12 +63,15 @@ def xmr_figure(chart: XmrChart, labels: Sequence[str], title: str = "", ylabel: 
     colours = point_colours(chart)
     shown = [i for i in x if colours[i] is not None]
     fig, ax = plt.subplots(figsize=(8, 3.6), dpi=100)
+    few = chart.too_few_points
     for k, seg in enumerate(chart.segments):
         xs = x[seg.start : seg.stop]
         ax.plot(xs, chart.values[seg.start : seg.stop], color=COMMON, linewidth=1.2, zorder=1)
         # A one-period segment still gets a visible stub of its lines.
         lo, hi = (xs[0] - 0.4, xs[-1] + 0.4) if len(xs) == 1 else (xs[0], xs[-1])
         last = k == len(chart.segments) - 1
+        if few:  # no mean or limits from too few points
+            continue
         ax.hlines(
             seg.mean,
             lo,
@@ -82,11 +92,23 @@ def xmr_figure(chart: XmrChart, labels: Sequence[str], title: str = "", ylabel: 
             linewidth=1.2,
             label=f"target {chart.target:,.2f}",
         )
+    if few:
+        ax.text(
+            0.5,
+            0.95,
+            few,
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="#444444",
+        )
     step = max(1, len(x) // 12)
     ax.set_xticks(x[::step], [labels[i] for i in x[::step]], rotation=45, ha="right", fontsize=8)
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel, fontsize=9)
-    ax.legend(fontsize=7, loc="best")
+    if ax.get_legend_handles_labels()[0]:  # nothing labelled when there are too few points
+        ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
 

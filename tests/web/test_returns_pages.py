@@ -193,6 +193,37 @@ def test_round_trip_blank_return_recorded_then_matches(app, client, login) -> No
     assert "it matches the return recorded in the plan" in _upload(client, RUTLAND_PLAN, again).text
 
 
+def test_year_end_return_with_every_section_recorded(app, client, login) -> None:
+    """Marlbury's blank year-end return: DFG, discharge funding and carry-forward shown
+    on the check page and recorded in the plan as typed."""
+    login("admin")
+    blank = client.get(f"/plans/{MARLBURY_PLAN}/returns/2025-26-Q4.xlsx").content
+    book = load_workbook(io.BytesIO(blank))
+    dfg = book[data_returns.DFG_ADF]
+    dfg["C2"], dfg["C3"], dfg["C4"] = 4_100_000, 612, 5_200_000
+    book[data_returns.INCOME]["D2"] = 40_000_000
+    ye = book[data_returns.YEAR_END]
+    row = next(r for r in range(2, 40) if ye.cell(r, 1).value == data_returns.CARRY_FORWARD_ROW)
+    ye.cell(row, 2).value = 350_000
+    filled = io.BytesIO()
+    book.save(filled)
+
+    page = _upload(client, MARLBURY_PLAN, filled.getvalue()).text
+    assert 'id="upload-further"' in page
+    for shown in ("Disabled Facilities Grant spend", "£4,100,000", "612", "£5,200,000"):
+        assert shown in page
+    assert "Underspend carried forward to next year" in page and "£350,000" in page
+    assert "income: NHS minimum contribution (ICB)" in page and "£40,000,000" in page
+    r = client.post(
+        f"/plans/{MARLBURY_PLAN}/returns/record", data=_record_form(page), follow_redirects=False
+    )
+    assert r.status_code == 303
+    report = plan_of(_record(app, MARLBURY_PLAN)).quarter_report("2025/26", 4)
+    assert report is not None and report.carry_forward == 350_000
+    assert report.dfg is not None and report.dfg.adaptations == 612
+    assert report.discharge_funding_spend == 5_200_000
+
+
 def _malformed(client) -> bytes:
     content = client.get(f"/plans/{MARLBURY_PLAN}/returns/2025-26-Q2.xlsx").content
     book = load_workbook(io.BytesIO(content))
@@ -283,7 +314,7 @@ def test_record_needs_the_role(app, client, login) -> None:
 
 
 def test_a_zip_that_trips_the_xlsx_library_is_a_message_not_a_500(app, client, login) -> None:
-    """read_return lets an XML parse error through; the page still answers with a message."""
+    """A malformed XML part: the page answers with the reader's one line, as the CLI does."""
     import zipfile
 
     content = io.BytesIO()
@@ -292,5 +323,37 @@ def test_a_zip_that_trips_the_xlsx_library_is_a_message_not_a_500(app, client, l
     login("admin")
     r = _upload(client, MARLBURY_PLAN, content.getvalue(), name="odd.xlsx")
     assert r.status_code == 422
-    assert "odd.xlsx: could not be read as a return" in r.text
+    assert "odd.xlsx: part [Content_Types].xml is not well-formed XML" in r.text
     assert len(_events(app, "upload_return", "invalid")) == 1
+
+
+@pytest.mark.parametrize(
+    ("tamper", "says"),
+    [
+        ("formula", "sheet &#39;Income and Expenditure&#39; cell F3: holds a DDE formula"),
+        ("doctype", "part xl/workbook.xml holds a DOCTYPE or XML entities"),
+    ],
+)
+def test_upload_refuses_what_the_cli_refuses(app, client, login, tmp_path, tamper, says) -> None:
+    """The web upload reads with the CLI's reader: the same hostile cells, the same line."""
+    import zipfile
+
+    login("admin")
+    content = client.get(f"/plans/{MARLBURY_PLAN}/returns/2025-26-Q2.xlsx").content
+    path = tmp_path / "q2.xlsx"
+    path.write_bytes(content)
+    if tamper == "formula":
+        book = load_workbook(path)
+        book[data_returns.SPEND]["F3"] = "=cmd|' /C calc'!A0"
+        book.save(path)
+    else:
+        with zipfile.ZipFile(path) as src:
+            parts = [(i, src.read(i.filename)) for i in src.infolist()]
+        with zipfile.ZipFile(path, "w") as out:
+            for info, data in parts:
+                if info.filename == "xl/workbook.xml":
+                    data = b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + data
+                out.writestr(info, data)
+    r = _upload(client, MARLBURY_PLAN, path.read_bytes(), name="q2.xlsx")
+    assert r.status_code == 422
+    assert f"q2.xlsx: {says}" in r.text

@@ -31,6 +31,7 @@ from bettercare.analytics.engine.coverage import (
     activity_span,
     check_population,
     coverage,
+    uncollected,
     unmeasurable,
 )
 from bettercare.analytics.engine.frames import empty, normalise
@@ -188,8 +189,9 @@ def compute_metrics(
             if table not in covered:
                 covered[table] = coverage(con, present, table)
             df, notes = unmeasurable(df, mid, pop, covered[table])
-            unmeasured += notes
-            warnings += [n.message() for n in notes]
+            df, ended = uncollected(df, mid)
+            unmeasured += notes + ended
+            warnings += [n.message() for n in notes + ended]
             if not df.empty:
                 frames.append(df)
     if not frames and unmeasured:

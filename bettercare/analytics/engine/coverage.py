@@ -20,6 +20,7 @@ from bettercare.analytics.engine.frames import pop_year
 from bettercare.analytics.metrics import SPECS, MetricDataError
 from bettercare.analytics.metrics.base import POPULATION_BASES
 from bettercare.data.schema import FEEDS
+from bettercare.domain.metric_sources import not_collected
 from bettercare.domain.periods import period_span
 
 
@@ -209,6 +210,28 @@ def unmeasurable(
         gap = gaps.get((hwb, pop_year(period)))
         if gap is not None and (hwb, period) not in why:
             why[(hwb, period)] = gap
+    return _dropped(df, metric, why)
+
+
+def uncollected(df: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, list[Unmeasured]]:
+    """Drop the periods after the metric's national collection ended; say which.
+
+    A store may hold rows (or zero-filled periods) past the end of a collection, e.g.
+    delayed transfers after February 2020 (:mod:`bettercare.domain.metric_sources`):
+    those periods are reported as not collected, never computed.
+    """
+    why: dict[tuple[str, str], str] = {}
+    for hwb, period in set(zip(df.hwb_code, df.period, strict=True)):
+        span = period_span(period)
+        if (reason := not_collected(metric, span.start, span.end)) is not None:
+            why[(hwb, period)] = reason
+    return _dropped(df, metric, why)
+
+
+def _dropped(
+    df: pd.DataFrame, metric: str, why: dict[tuple[str, str], str]
+) -> tuple[pd.DataFrame, list[Unmeasured]]:
+    """``df`` without the (hwb, period) rows in ``why``; one note per HWB and reason."""
     if not why:
         return df, []
     drop = [(h, p) in why for h, p in zip(df.hwb_code, df.period, strict=True)]

@@ -250,6 +250,7 @@ def build_tables(
     )
 
     step("delayed_transfers")
+    delays = hospital.sitrep_rows(delays)  # no SitRep rows after February 2020
     n_delay = len(delays.spell)
     t["delayed_transfers"] = feed_table(
         "delayed_transfers",

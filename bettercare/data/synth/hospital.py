@@ -30,6 +30,7 @@ import numpy as np
 
 from bettercare.data.schema import DISCHARGE_DESTINATION, DTOC_REASON
 from bettercare.data.synth.world import I18, I65, NO_DEATH, World, day, ymd
+from bettercare.domain.metric_sources import COLLECTION_ENDS
 
 # Primary diagnoses (ICD-10) with relative weights (illustrative case mix, not in seeds).
 # fmt: off
@@ -374,6 +375,23 @@ def generate_delays(world: World, sp: Spells, rng: np.random.Generator) -> Delay
     month_end = _month_day(mi + 1)  # exclusive
     days = np.minimum(last[row_of] + 1, month_end) - np.maximum(first[row_of], month_start)
     return Delays(chosen[row_of], month_start, days, reason[row_of], attribution[row_of])
+
+
+def sitrep_rows(delays: Delays) -> Delays:
+    """The delays the DToC SitRep would have reported: census months to February 2020.
+
+    The collection was paused in March 2020 and not restarted
+    (:mod:`bettercare.domain.metric_sources`): delays still lengthen stays after then
+    (the Discharge Ready Date measures them), but no SitRep row exists for them.
+    """
+    keep = delays.month <= day(COLLECTION_ENDS["delayed_transfers_of_care"])
+    return Delays(
+        delays.spell[keep],
+        delays.month[keep],
+        delays.days[keep],
+        delays.reason[keep],
+        delays.attribution[keep],
+    )
 
 
 def _month_day(month_index: np.ndarray) -> np.ndarray:

@@ -272,7 +272,7 @@ def _leicestershire() -> dict[str, Any]:
         # The five admissions-avoidance schemes of seed 002 (002:377-411) under the
         # references of examples/leicestershire_2016.yaml, with their 2016/17 targets, so
         # `synth` without --plan writes activity the example plan's schemes can be
-        # tracked against (tests/test_readme_path.py checks the references match).
+        # tracked against (tests/cli/test_readme_path.py checks the references match).
         "schemes": [
             {"reference": "T3-CRISIS", "admissions_avoided_per_year": 396},  # 002:390
             {"reference": "T3-OPU", "admissions_avoided_per_year": 240},  # 002:396

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from bettercare.cli.main import app
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 RUTLAND = EXAMPLES / "rutland_2014.yaml"
 

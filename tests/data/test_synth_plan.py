@@ -7,7 +7,7 @@ from bettercare.cli.main import app
 from bettercare.data.plan_files import load_plan
 from bettercare.data.synth.presets import preset
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "leicestershire_2016.yaml"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "leicestershire_2016.yaml"
 
 
 def test_plan_schemes_replace_the_presets():

@@ -30,7 +30,7 @@ def test_every_rule_has_a_failing_case_below():
         "metrics",
         "payment-for-performance",
         "risk-share",
-        # framework rules: failing cases in tests/test_frameworks.py
+        # framework rules: failing cases in tests/domain/test_frameworks.py
         "framework",
         "nhs-minimum-social-care",
         "discharge-funding",

@@ -21,7 +21,7 @@ from bettercare.data.synth import generate, preset
 #: end to end (real ingests, DuckDB stores, Splink, synthetic populations): seconds each
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).parent.parent
+REPO = Path(__file__).parents[2]
 GENDER = {"M": "1", "F": "2"}
 METHOD = {"elective": "11", "non_elective": "21"}
 DEST = {"usual_residence": "19", "": ""}

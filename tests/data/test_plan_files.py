@@ -104,7 +104,7 @@ def test_committed_schema_is_current():
 
     from bettercare.data.plan_files import plan_json_schema
 
-    committed = Path(__file__).parent.parent / "schemas" / "plan.schema.json"
+    committed = Path(__file__).parents[2] / "schemas" / "plan.schema.json"
     assert committed.read_text().strip() == plan_json_schema().strip(), (
         "run: bettercare plan schema -o schemas/plan.schema.json"
     )

@@ -175,7 +175,7 @@ def test_the_check_and_an_internal_opt_out_list_are_both_refused(tmp_path: Path)
 
 
 def test_the_documented_sample_reads() -> None:
-    samples = Path(__file__).parent.parent / "docs" / "datasets" / "samples"
+    samples = Path(__file__).parents[2] / "docs" / "datasets" / "samples"
     table, issues = read_national(samples / "ndop_response.dat")
     assert issues == []
     assert table.column("nhs_number").to_pylist() == ["9990000050"]

@@ -20,7 +20,7 @@ import pytest
 
 from bettercare.data.plan_files import load_plan
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 
 

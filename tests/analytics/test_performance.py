@@ -88,10 +88,10 @@ def test_plan_vs_actual(make_plan):
     assert list(df.planned) == [280.0] * 3 and set(df.plan_period) == {"2015/16"}
     assert df.baseline.iloc[0] == 300.0
     assert df.variance_pct.iloc[2] == pytest.approx(20 / 280 * 100)
-    # SPC: mean 285, MR (15 + 15)/2 = 15 -> limits 285 +/- 39.9: common cause;
-    # the plan 280 lies inside the limits -> hit and miss.
-    assert set(df.spc_signal) == {"common_cause"}
-    assert df.spc_assurance.iloc[0] == "hit_and_miss"
+    # SPC: three months are too few for limits or assurance (at least 12): said, not shown
+    assert set(df.spc_note) == {"3 points: too few for SPC limits and assurance (at least 12)"}
+    assert df.spc_signal.isna().all() and df.spc_assurance.isna().all()
+    assert df.spc_ucl.isna().all()
     assert latest(df).period.tolist() == ["2015-06"]
     # Outside the plan's years: no plan value, no RAG.
     df2 = plan_vs_actual(
@@ -100,14 +100,38 @@ def test_plan_vs_actual(make_plan):
     assert df2.rag.isna().all() and df2.planned.isna().all()
 
 
+MONTHS_2015 = [f"2015-{m:02d}" for m in range(4, 13)] + ["2016-01", "2016-02", "2016-03"]
+
+
+def test_twelve_months_give_limits_signals_and_assurance(make_plan):
+    """Hand-worked: 270, 290 alternating for 12 months -> mean 280, every moving range 20,
+    limits 280 +/- 2.66 x 20 = 226.8 to 333.2, two-sigma lines 280 +/- 35.47; no point
+    outside them, no run of 7 on one side, no trend: common cause. The plan 280 lies
+    inside the limits -> hit and miss."""
+    plan = make_plan(lambda d: d["metrics"][1].update({"time_basis": "month"}))
+    values = [270.0, 290.0] * 6
+    df = plan_vs_actual(
+        _actuals("delayed_transfers_of_care", "E06000099", MONTHS_2015, values), plan
+    )
+    assert df.spc_note.isna().all()
+    assert set(df.spc_signal) == {"common_cause"}
+    assert df.spc_lcl.iloc[0] == pytest.approx(226.8) and df.spc_ucl.iloc[0] == pytest.approx(333.2)
+    assert set(df.spc_assurance) == {"hit_and_miss"}
+    # eleven months: one short of the minimum
+    short = plan_vs_actual(
+        _actuals("delayed_transfers_of_care", "E06000099", MONTHS_2015[:11], values[:11]), plan
+    )
+    assert set(short.spc_note) == {"11 points: too few for SPC limits and assurance (at least 12)"}
+
+
 def test_spc_is_computed_once_and_reused_by_the_charts(make_plan, monkeypatch):
     plan, act = _dtoc(make_plan)
     df = plan_vs_actual(act, plan)
     (chart,) = spc_charts(df).values()
     # the chart behind the SPC columns: values in period order, mean 285, target 280
     assert list(chart.values) == [270.0, 285.0, 300.0] and chart.target == 280.0
-    assert chart.segments[0].mean == pytest.approx(285.0) == df.spc_mean.iloc[0]
-    assert chart.segments[0].ucl == pytest.approx(df.spc_ucl.iloc[0])
+    assert chart.segments[0].mean == pytest.approx(285.0)
+    assert chart.too_few_points == df.spc_note.iloc[0]
     # the chart images draw those very charts (nothing recomputed)
     drawn = []
     monkeypatch.setattr(

@@ -433,7 +433,7 @@ def test_kill_9_under_memory_pressure_leaves_no_identifiers(tmp_path: Path) -> N
         "import sys; from pathlib import Path; from bettercare.data.ingest import ingest; "
         f"ingest(Path(sys.argv[1]), Path(sys.argv[2]), {KEY_B!r}, memory_limit='24MB')"
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     proc = subprocess.Popen([sys.executable, "-c", code, str(feeds), str(store)], env=env)
     held: dict = {}
     try:

@@ -17,7 +17,7 @@ from bettercare.data.plan_files import load_plan
 from bettercare.domain.p4p import performance_sum
 from bettercare.domain.plan import EffectRange, Plan, RiskShare, Scheme
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ from bettercare.domain.rules import check_plan
 from bettercare.domain.text import printable
 
 runner = CliRunner()
-FIXTURE = Path(__file__).parent / "fixtures" / "valid_plan.yaml"
-EXAMPLES = Path(__file__).parent.parent / "examples"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "valid_plan.yaml"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 # Nine levels of nine aliases each: 9**9 (387 million) strings once expanded.
 BILLION_LAUGHS = """\

@@ -12,7 +12,7 @@ from bettercare.reporting.plan_report import PlanResult, risk_heatmap, write_rep
 #: end to end (real ingests, DuckDB stores, Splink, synthetic populations): seconds each
 pytestmark = pytest.mark.slow
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 def test_heatmap_places_risk_by_likelihood_and_impact(make_plan):

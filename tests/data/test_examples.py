@@ -18,7 +18,7 @@ from bettercare.domain.findings import Severity
 from bettercare.domain.p4p import performance_sum
 from bettercare.domain.rules import check_plan
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 EXPECTED_ERRORS = {
     # 004 is Part 1 only: no protection amount; sign-offs blank but the plan is a draft.
@@ -54,11 +54,12 @@ EXPECTED_ERRORS = {
 #: Every finding of every example plan (errors and warnings, with file, line, plan path,
 #: rule and message): the reviewed record. A change to a rule, a message or an example
 #: shows here line by line. Review the diff before accepting it:
-#:     UPDATE_SNAPSHOTS=1 pytest tests/test_examples.py   # rewrite, then `git diff` it
-SNAPSHOT = Path(__file__).parent / "snapshots" / "example_findings.txt"
+#:     UPDATE_SNAPSHOTS=1 pytest tests/data/test_examples.py   # rewrite, then `git diff` it
+SNAPSHOT = Path(__file__).parents[1] / "snapshots" / "example_findings.txt"
 SNAPSHOT_HEADER = (
-    "# Findings of examples/*.yaml, reviewed by eye; compared exactly by tests/test_examples.py.\n"
-    "# Regenerate: UPDATE_SNAPSHOTS=1 pytest tests/test_examples.py, then review `git diff`.\n"
+    "# Findings of examples/*.yaml, reviewed by eye; compared exactly by "
+    "tests/data/test_examples.py.\n"
+    "# Regenerate: UPDATE_SNAPSHOTS=1 pytest tests/data/test_examples.py, then review `git diff`.\n"
     "# file:line<TAB>severity<TAB>rule<TAB>path<TAB>message\n"
 )
 

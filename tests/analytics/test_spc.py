@@ -2,7 +2,7 @@
 
 Each rule where bettercare used to disagree with NHSRplotthedots has a test
 here that the old behaviour fails; the reference's own cases are in
-``tests/test_spc_reference.py``.
+``tests/analytics/test_spc_reference.py``.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.plan import Plan
 from bettercare.domain.rules import RULES, check_plan, rules_for
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "marlbury_2025.yaml"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "marlbury_2025.yaml"
 
 
 @pytest.fixture(scope="module")

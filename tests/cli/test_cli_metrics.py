@@ -57,6 +57,9 @@ def test_metrics_command_prints_and_writes(app, files, tmp_path):
     # Delayed transfers, latest month May: 5.0 per 100,000 vs plan 18.0 -> GREEN.
     assert "delayed_transfers_of_care" in res.output and "GREEN" in res.output
     assert "Scheme impact" in res.output
+    # two months are too few for SPC limits: said in the table, never "assurance"
+    assert "too few points" in res.output and "hit and miss" not in res.output
+    assert "2 points: too few for SPC limits and assurance (at least 12)" in res.output
     assert (out_dir / "charts" / "non_elective_admissions.png").read_bytes()[:4] == b"\x89PNG"
     df = pd.read_parquet(out_dir / "metrics.parquet")
     assert (out_dir / "metrics.csv").is_file() and (out_dir / "scheme_impact.csv").is_file()

@@ -480,7 +480,7 @@ def test_every_layout_is_known_to_the_dispatcher() -> None:
     assert ons_population.band_of(0) == "0-4" and ons_population.band_of(90) == "90+"
 
 
-SAMPLES = Path(__file__).parent.parent / "docs" / "datasets" / "samples"
+SAMPLES = Path(__file__).parents[2] / "docs" / "datasets" / "samples"
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.csv")))

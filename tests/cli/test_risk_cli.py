@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_risk_features import RESIDENTS, SPELLS, make_store
+from analytics.test_risk_features import RESIDENTS, SPELLS, make_store
 from typer.testing import CliRunner
 
 from bettercare.cli.main import app

@@ -372,7 +372,7 @@ def test_same_seed_same_attendances() -> None:
 @pytest.mark.slow
 @pytest.mark.usefixtures("key_env")
 def test_the_documented_sample_ingests(tmp_path: Path) -> None:
-    sample = Path(__file__).parent.parent / "docs" / "datasets" / "samples" / "ecds.csv"
+    sample = Path(__file__).parents[2] / "docs" / "datasets" / "samples" / "ecds.csv"
     directory = write_feeds(tmp_path / "n")
     (directory / "ecds.csv").write_bytes(sample.read_bytes())
     result = ingest(directory, tmp_path / "s" / "s.duckdb", KEY.encode())

@@ -37,7 +37,7 @@ from bettercare.reporting.board_pack import (
     recommendations,
 )
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 RUTLAND = EXAMPLES / "rutland_2014.yaml"
 SVG = "{http://www.w3.org/2000/svg}"
 runner = CliRunner()
@@ -207,6 +207,7 @@ def test_pack_with_a_store_shows_metrics_against_plan(measured_plan):
     assert row is not None
     assert "<td>2016-05</td>" in row.group(0) and ">18<" in row.group(0)
     assert 'class="pill GREEN"' in row.group(0)
+    assert "2 points: too few for SPC limits and assurance" in row.group(0)
     assert "Appendix B. Statistical process control charts" in html
     assert 'alt="XmR chart of Delayed transfers of care' in html  # the plan's metric
     assert 'alt="XmR chart of Total non-elective' not in html  # measured, not in this plan

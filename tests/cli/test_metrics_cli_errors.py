@@ -20,7 +20,7 @@ from bettercare.cli.metrics import scheme_reference_notes
 from bettercare.data.plan_files import load_plan
 
 runner = CliRunner()
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _plan(tmp_path: Path, data: dict, code: str | None) -> Path:
