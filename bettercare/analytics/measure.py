@@ -1,14 +1,13 @@
-"""Measure a plan on an analytics store: the one function the CLI, board pack and app use.
+"""Measure a plan on an analytics store: metrics vs plan, scheme impact, P4P, by grain.
 
-``bettercare metrics``, the board pack (:func:`bettercare.reporting.board_pack.measure`)
-and the web app's dashboard (through the board pack's :class:`LinkedData`) all call
-:func:`measure_plan`, so they can never disagree: the metrics at each grain
-(:func:`~bettercare.analytics.engine.compute_metrics`), each compared with the plan
-(:func:`~bettercare.analytics.performance.plan_vs_actual`, RAG and SPC), the schemes'
-admissions avoided (:func:`~bettercare.analytics.scheme_impact.scheme_impact`) and the
-P4P earned to date at month grain (:func:`~bettercare.analytics.scheme_impact.p4p_earned`).
-It owns resolving which HWB of the store the plan is measured against and turning a
-missing, locked or damaged store into one line (:class:`MeasureError`).
+One composition of :func:`~bettercare.analytics.engine.compute_metrics`,
+:func:`~bettercare.analytics.performance.plan_vs_actual` (RAG and SPC),
+:func:`~bettercare.analytics.scheme_impact.scheme_impact` and
+:func:`~bettercare.analytics.scheme_impact.p4p_earned`, turning a missing, locked or
+damaged store into one line (:class:`MeasureError`). Not yet used by ``bettercare
+metrics`` and the board pack: they now also measure published figures
+(:mod:`bettercare.analytics.published`) and compose the steps themselves; moving them
+onto this function (with the figures) is open work.
 """
 
 from __future__ import annotations

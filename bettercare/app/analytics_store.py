@@ -15,6 +15,8 @@ Where the store comes from:
   in ``<database>.analytics/<plan id>/`` beside the app's SQLite file (``./bettercare-
   app.analytics`` for PostgreSQL), built once and reused after a restart. A plan with no
   preset (e.g. the fictional Marlbury) is shown from its own quarterly returns only.
+* ``bettercare serve --figures PATH`` (``settings.figures``): published figures, measured
+  with the store, or alone for a plan with no store (each figure says its source).
 
 When: never at server start (start stays fast). The first request for a plan's metrics
 queues a job on one background thread (one job at a time, so a 2-core machine keeps
@@ -154,9 +156,15 @@ class AnalyticsStores:
         root: Path,
         population: int = SYNTHETIC_POPULATION,
         seed: int = SYNTHETIC_SEED,
+        figures: Path | None = None,
     ) -> None:
-        """``store``: the configured store (None: demo stores under ``root``)."""
+        """``store``: the configured store (None: demo stores under ``root``).
+
+        ``figures``: a figures database of published figures, measured with the store,
+        or alone for a plan with no store (a board without person-level data).
+        """
         self.store = store
+        self.figures = figures
         self.root = root
         self.population = population
         self.seed = seed
@@ -173,7 +181,7 @@ class AnalyticsStores:
     def status(self, plan_id: str, version: int, plan: Plan) -> StoreStatus:
         """The plan's metrics now: ready, being prepared (a job is queued), failed or none."""
         path, note = self._store_of(plan_id, plan)
-        if path is None:
+        if path is None and not self._published_only(plan):
             return StoreStatus(StoreState.NONE, note)
         future = self._job(plan_id, version, plan, path)
         if not future.done():
@@ -191,7 +199,7 @@ class AnalyticsStores:
     def wait(self, plan_id: str, version: int, plan: Plan, timeout: float = 600) -> StoreStatus:
         """Block until the plan's metrics are ready or failed (for tests and the CLI)."""
         path, note = self._store_of(plan_id, plan)
-        if path is None:
+        if path is None and not self._published_only(plan):
             return StoreStatus(StoreState.NONE, note)
         future = self._job(plan_id, version, plan, path)
         future.exception(timeout)  # waits; raises TimeoutError if it takes longer
@@ -217,9 +225,17 @@ class AnalyticsStores:
             )
         return self.root / plan_id / "store" / "bettercare.duckdb", ""
 
-    def _job(self, plan_id: str, version: int, plan: Plan, path: Path) -> Future[StoreStatus]:
-        # A configured store replaced on disk is measured afresh; a demo store is ours.
-        mtime = path.stat().st_mtime if not self._demo and path.is_file() else 0.0
+    def _published_only(self, plan: Plan) -> bool:
+        """True when the plan has no store but published figures can measure it."""
+        return self.figures is not None and plan.hwb.ons_code is not None
+
+    def _job(
+        self, plan_id: str, version: int, plan: Plan, path: Path | None
+    ) -> Future[StoreStatus]:
+        # A configured store (or figures database) replaced on disk is measured afresh.
+        mtime = path.stat().st_mtime if path and not self._demo and path.is_file() else 0.0
+        if self.figures is not None and self.figures.is_file():
+            mtime += self.figures.stat().st_mtime
         key = (plan_id, version, str(path), mtime)
         with self._lock:
             future = self._jobs.get(key)
@@ -233,15 +249,18 @@ class AnalyticsStores:
             return future
 
     # -- the background job ------------------------------------------------------------
-    def _prepare(self, plan_id: str, plan: Plan, path: Path) -> StoreStatus:
-        """Build the demo store if it is missing, then measure the plan on it."""
+    def _prepare(self, plan_id: str, plan: Plan, path: Path | None) -> StoreStatus:
+        """Build the demo store if it is missing, then measure the plan on it.
+
+        ``path`` None: the plan is measured on the published figures alone.
+        """
         from bettercare.reporting.board_pack import BoardPackError, measure
 
         years: tuple[str, ...] = ()
         try:
-            if self._demo:
+            if self._demo and path is not None:
                 years = self._ensure_synthetic(plan_id, plan)
-            linked = measure(plan, path)
+            linked = measure(plan, path, figures=self.figures)
             with CHARTS_LOCK:
                 charts = draw_charts(plan, linked)
         except BoardPackError as exc:
@@ -250,12 +269,13 @@ class AnalyticsStores:
             return StoreStatus(
                 StoreState.FAILED, f"the demo store could not be built: {exc}", synthetic=True
             )
+        synthetic = self._demo and path is not None
         return StoreStatus(
             StoreState.READY,
             linked=linked,
             charts=charts,
-            synthetic=self._demo,
-            population=self.population if self._demo else None,
+            synthetic=synthetic,
+            population=self.population if synthetic else None,
             years=years,
             run=next(_RUNS),
         )
@@ -282,6 +302,8 @@ def stores_of(app: FastAPI) -> AnalyticsStores:
         stores: AnalyticsStores | None = getattr(app.state, "analytics", None)
         if stores is None:
             settings: AppSettings = app.state.settings
-            stores = AnalyticsStores(settings.store, analytics_dir(settings))
+            stores = AnalyticsStores(
+                settings.store, analytics_dir(settings), figures=settings.figures
+            )
             app.state.analytics = stores
         return stores

@@ -21,7 +21,18 @@ from bettercare.app.fhir.errors import (
     outcome,
 )
 from bettercare.app.fhir.router import router as fhir_router
-from bettercare.app.pages import admin, api, auth, care, home, metrics, plans, reports, returns
+from bettercare.app.pages import (
+    admin,
+    api,
+    auth,
+    care,
+    figures,
+    home,
+    metrics,
+    plans,
+    reports,
+    returns,
+)
 from bettercare.app.security import (
     CsrfFailed,
     client_ip,
@@ -102,6 +113,7 @@ class BodyTooLarge(BadInput):
 
 ROUTERS = [home.router, auth.router, plans.router, admin.router, api.router]
 ROUTERS += [fhir_router, care.router]  # FHIR API, care coordination
+ROUTERS += [figures.router]  # published figures: peers, goals, the ICB's view
 # webdash's monitoring pages go first: plans' /plans/{id}/{part}/{index} would catch them
 ROUTERS[:0] = [metrics.router, returns.router, reports.router]
 

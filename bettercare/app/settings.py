@@ -39,6 +39,11 @@ class AppSettings(BaseSettings):
         None, description="Plan YAML files loaded on first start (default: the repo's examples/)"
     )
     store: Path | None = Field(None, description="Analytics store (DuckDB) for metrics pages")
+    figures: Path | None = Field(
+        None,
+        description="Figures database of published figures (`bettercare figures load`): "
+        "peers, funnel plots, goals and the ICB view",
+    )
     demo: bool = Field(
         False, description="Create a demo user per role (Rutland) and a synthetic care register"
     )

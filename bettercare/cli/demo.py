@@ -158,6 +158,62 @@ def print_board(plan: Plan, pva: dict[str, pd.DataFrame]) -> None:
     out.print(t)
 
 
+def published_demo(plan: Plan, work: Path, out_dir: Path, seed: int) -> None:
+    """The plan among its peers on a synthetic national publication (every HWB of England).
+
+    Generates the publication (the plan's years and the two before, the plan's metrics),
+    loads it into ``work/figures.duckdb`` as ``bettercare figures load`` does, prints the
+    board against England, its region and its peers, and writes a funnel plot per metric.
+    """
+    from bettercare.analytics.published import compare_board
+    from bettercare.data.figures import read_figures
+    from bettercare.data.figures.peer_groups import region_peers
+    from bettercare.data.geography import hwb_by_code
+    from bettercare.domain.periods import fy_start_year
+    from bettercare.pipelines.publication import SYNTHETIC_METRICS, load_synthetic_publication
+    from bettercare.reporting.charts import funnel_png
+
+    code = plan.hwb.ons_code
+    if code is None:
+        return
+    first = fy_start_year(sorted(plan.financial_years)[0])
+    years = [
+        f"{y}/{(y + 1) % 100:02d}" for y in range(first - 2, first + len(plan.financial_years))
+    ]
+    wanted = {m.metric for m in plan.metrics} & set(SYNTHETIC_METRICS)
+    work.mkdir(parents=True, exist_ok=True)
+    csv = work / "synthetic-publication.csv"
+    db = work / "figures.duckdb"
+    load_synthetic_publication(csv, db, years, seed=seed, metrics=sorted(wanted))
+    areas = hwb_by_code()
+    peers = region_peers(areas)[code]
+    rows = compare_board(read_figures(db), code, peers, areas)
+    t = Table(title=f"{plan.hwb.name} among {len(peers)} peers (synthetic publication)")
+    for col in ("metric", "period", "board", "England", "region", "peer median", "rank", "funnel"):
+        t.add_column(col)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = {c: a.hwb_name for c, a in areas.items()}
+    for c in rows:
+        b = c.benchmark
+        t.add_row(
+            b.metric,
+            b.period,
+            *(f"{x:,.1f}" if x is not None else "—" for x in (b.value, b.england, b.region)),
+            f"{b.peer_median:,.1f}" if b.peer_median is not None else "—",
+            f"{b.rank} of {b.of}" if b.rank else "—",
+            c.point.band.value if c.point else "—",
+        )
+        if c.funnel is not None:
+            png = funnel_png(c.funnel, code, peers, names)
+            (out_dir / f"funnel_{b.metric}.png").write_bytes(png)
+    out.print(t)
+    out.print(
+        f"[green]published figures:[/green] {db} (from {csv}); funnel plots in {out_dir}; "
+        f"try `bettercare report --plan examples/{DEMO_PLAN} --figures {db}`",
+        soft_wrap=True,
+    )
+
+
 def demo(
     out_dir: Path = typer.Option(Path("out"), "--out", help="Where to write the report"),
     examples: Path | None = typer.Option(
@@ -179,6 +235,12 @@ def demo(
     seed: int = typer.Option(42, "--seed", min=0),
     linked: bool = typer.Option(
         True, "--linked-data/--plans-only", help="Also generate, ingest and measure linked data"
+    ),
+    figures: bool | None = typer.Option(
+        None,
+        "--figures/--no-figures",
+        help="Also measure the plan on a synthetic national publication: peers, funnel "
+        "plots (default: with --linked-data, not with --plans-only)",
     ),
 ) -> None:
     """Validate the example plans, measure one on synthetic linked data, write the HTML.
@@ -212,6 +274,10 @@ def demo(
                 raise typer.Exit(2) from None
     index = write_report(out_dir, results)
     out.print(f"[green]report written:[/green] {index}")
+    if linked if figures is None else figures:  # after the report: it replaces out/ whole
+        target = next((r for r in results if r.source.name == DEMO_PLAN and r.plan), None)
+        if target is not None and target.plan is not None:
+            published_demo(target.plan, work, out_dir / "figures", seed)
     for r in results:  # the latest quarterly return each plan records, as XLSX
         if r.plan and (xlsx := write_latest_return(r.plan, out_dir / "returns")):
             out.print(f"[green]return written:[/green] {xlsx}")

@@ -49,6 +49,7 @@ COMMAND_MODULES: list[str] = [
     "register",
     "model",
     "report",
+    "figures",
 ]
 
 

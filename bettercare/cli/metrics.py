@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bettercare.cli.common import fail
-from bettercare.errors import BadInput
+from bettercare.errors import BadInput, BettercareError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,6 +78,36 @@ def scheme_reference_notes(activity: pd.DataFrame, plan: Plan) -> list[str]:
     return notes
 
 
+def _with_published(
+    actuals: pd.DataFrame,
+    figures: Path,
+    code: str,
+    grain: str,
+    period: str | None,
+    have_store: bool,
+) -> pd.DataFrame:
+    """The store's actuals with the HWB's published figures at ``grain`` (source column)."""
+    from bettercare.analytics.published import combine, published_actuals
+    from bettercare.data.figures import read_figures
+    from bettercare.domain.periods import period_span
+
+    published = published_actuals(read_figures(figures), [code])
+    if period is not None:
+        window = period_span(period)
+        published = {
+            g: f[[window.start <= period_span(p).start <= window.end for p in f.period]]
+            for g, f in published.items()
+        }
+    both = combine({grain: actuals} if have_store else None, {grain: published[grain]})
+    out = both.get(grain, published[grain])
+    if out.empty:
+        out.attrs["warnings"] = [
+            *out.attrs.get("warnings", []),
+            f"{figures} holds no published figures for {code} at {grain} grain",
+        ]
+    return out
+
+
 def _yes_no(x: object) -> str:
     """A true / false cell: ``yes``, ``no``, or ``—`` when unknown (None or NaN)."""
     import pandas as pd
@@ -97,7 +127,13 @@ def _fmt(x: object, digits: int = 2) -> str:
 
 def metrics(
     plan: Path = typer.Option(..., "--plan", help="Plan file (YAML)"),
-    store: Path = typer.Option(..., "--store", help="Analytics store (DuckDB file)"),
+    store: Path | None = typer.Option(None, "--store", help="Analytics store (DuckDB file)"),
+    figures: Path | None = typer.Option(
+        None,
+        "--figures",
+        help="Figures database of published figures (`bettercare figures load`): measured "
+        "with the store, or alone without one; each row says its source",
+    ),
     backend: str = typer.Option("duckdb", "--backend", help="duckdb | spark"),
     grain: str = typer.Option("month", "--grain", help="month | quarter | year"),
     period: str | None = typer.Option(None, "--period", help="Only this period, e.g. 2016/17"),
@@ -118,23 +154,30 @@ def metrics(
 ) -> None:
     """Compute the BCF metrics, compare with the plan and write metrics.parquet/csv."""
     import duckdb
+    import pandas as pd
 
     from bettercare.analytics.capacity_demand import capacity_demand_from_store, compare_with_plan
     from bettercare.analytics.engine import (
         BACKENDS,
+        compute_metrics,
+        open_store,
+        resolve_hwb,
+        store_hwb_codes,
+        store_tables,
     )
-    from bettercare.analytics.measure import MeasureError, measure_plan
     from bettercare.analytics.metrics import GRAINS
-    from bettercare.analytics.performance import latest
+    from bettercare.analytics.performance import RagThresholds, latest, plan_vs_actual
     from bettercare.analytics.scheme_impact import (
         ALL_SCHEMES,
+        load_scheme_activity,
+        p4p_earned,
+        scheme_impact,
     )
     from bettercare.analytics.spc import VARIATION_SHORT_LABEL
     from bettercare.data import safe_csv
     from bettercare.data.atomic import staged_entries
     from bettercare.data.plan_files import PlanFileError, load_plan
     from bettercare.domain.money import format_gbp
-    from bettercare.domain.rag import RagThresholds
 
     if not math.isfinite(amber) or amber < 0:
         raise fail(f"--amber-tolerance must be a finite percentage >= 0, not {amber}")
@@ -148,43 +191,76 @@ def metrics(
         the_plan = load_plan(plan)
     except PlanFileError as exc:
         raise fail("; ".join(str(f) for f in exc.findings)) from None
+    if store is None and figures is None:
+        raise fail("give --store (linked data) and/or --figures (published figures)")
+    notes: list[str] = []
+    code: str | None
     try:
-        found = measure_plan(
-            the_plan,
-            store,
-            (grain,),
-            hwb_code=hwb,
-            thresholds=RagThresholds(amber_tolerance_pct=amber),
-            backend=backend,
-            period=period,
+        if store is not None:
+            actuals = compute_metrics(store, grain, backend=backend, period=period)
+            code = resolve_hwb(the_plan, store_hwb_codes(store), hwb)
+            if hwb is None and the_plan.hwb.ons_code is None:
+                notes.append(
+                    f"plan for {the_plan.hwb.name} states no hwb.ons_code: measuring the "
+                    f"store's only HWB, {code} (name it with --hwb CODE to make this explicit)"
+                )
+        else:
+            code = hwb or the_plan.hwb.ons_code
+            if code is None:
+                raise fail(
+                    f"plan for {the_plan.hwb.name} states no hwb.ons_code: name the board "
+                    "whose published figures to use with --hwb CODE"
+                )
+            actuals = pd.DataFrame(columns=["metric", "hwb_code", "period", "breakdown"])
+        assert code is not None  # resolved from the store or --hwb / the plan above
+        if figures is not None:
+            actuals = _with_published(actuals, figures, code, grain, period, store is not None)
+            notes += [w for w in actuals.attrs.get("warnings", []) if w not in notes]
+        pva = plan_vs_actual(
+            actuals, the_plan, RagThresholds(amber_tolerance_pct=amber), hwb_code=code
         )
-    except MeasureError as exc:
-        raise fail(str(exc)) from None
-    code, actuals, pva = found.hwb_code, found.actuals[grain], found.pva[grain]
-    schemes, activity = found.schemes[grain], found.activity
-    notes = list(found.warnings)
-    if hwb is None and the_plan.hwb.ons_code is None:
-        notes.insert(
-            len(actuals.attrs.get("warnings", [])),
-            f"plan for {the_plan.hwb.name} states no hwb.ons_code: measuring the store's "
-            f"only HWB, {code} (name it with --hwb CODE to make this explicit)",
-        )
-    try:
-        capacity = capacity_demand_from_store(store, period)  # measured side (2023-25)
-        notes += capacity.attrs["warnings"]
-        vs_plan = compare_with_plan(capacity, the_plan.capacity_demand, code)
-        notes += scheme_reference_notes(activity, the_plan)
-    except (BadInput, ValueError) as exc:
+        if "source" in actuals.columns:
+            src = actuals.drop_duplicates(["metric", "hwb_code", "period"]).set_index(
+                ["metric", "hwb_code", "period"]
+            )["source"]
+            pva = pva.assign(
+                source=[
+                    src.get(k, "store")
+                    for k in zip(pva.metric, pva.hwb_code, pva.period, strict=True)
+                ]
+            )
+        if store is not None:
+            with open_store(store) as con:
+                if "scheme_activity" in store_tables(con):
+                    activity = load_scheme_activity(con)
+                else:
+                    activity = pd.DataFrame(
+                        columns=["scheme_reference", "month", "admissions_avoided"]
+                    )
+                    notes.append("store has no scheme_activity table: scheme impact not measured")
+            schemes = scheme_impact(activity, the_plan, grain)
+            capacity = capacity_demand_from_store(store, period)  # measured side (2023-25)
+            notes += capacity.attrs["warnings"]
+            vs_plan = compare_with_plan(capacity, the_plan.capacity_demand, code)
+            notes += scheme_reference_notes(activity, the_plan)
+        else:
+            schemes = capacity = vs_plan = pd.DataFrame()
+            notes.append("published figures only: scheme impact and capacity need the store")
+    except (BettercareError, BadInput, ValueError) as exc:
         raise fail(str(exc)) from None
     except duckdb.Error as exc:  # a damaged store: one line, not a traceback
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise fail(f"store {store} could not be read: {first}") from None
-    for w in notes:
+    for w in [*actuals.attrs.get("warnings", []), *notes]:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False, soft_wrap=True)
 
     shown = pva if all_periods else latest(pva)
-    table = Table(title=f"{the_plan.hwb.name}: BCF metrics ({grain}, {backend})")
-    for col in ("metric", "period", "actual", "plan", "RAG", "SPC variation", "assurance"):
+    via = backend if store is not None else "published figures"
+    table = Table(title=f"{the_plan.hwb.name}: BCF metrics ({grain}, {via})")
+    cols = ["metric", "period", "actual", "plan", "RAG", "SPC variation", "assurance"]
+    if figures is not None:
+        cols.append("source")
+    for col in cols:
         table.add_column(col, justify="right" if col in ("actual", "plan") else "left")
     r: Any  # a row of a results frame (pandas types its fields as any scalar)
     few: dict[str, str] = {}  # metric -> why it has no SPC limits (too few points)
@@ -209,6 +285,7 @@ def metrics(
             else (r.spc_assurance or "—").replace("_", " ")
             if isinstance(r.spc_assurance, str)
             else "—",
+            *([str(getattr(r, "source", "store"))] if figures is not None else []),
         )
     out.print(table)
     for metric, note in few.items():
@@ -229,8 +306,8 @@ def metrics(
                 _yes_no(r.on_track),
             )
         out.print(st)
-    if found.p4p is not None:  # measured at month grain
-        p4p = found.p4p
+    if grain == "month":
+        p4p = p4p_earned(the_plan, actuals, hwb_code=code)
         earned = format_gbp(p4p.earned, pence=True) if p4p.earned is not None else "not computed"
         if p4p.retained is not None:
             earned += (

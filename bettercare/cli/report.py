@@ -1,7 +1,8 @@
 """``bettercare report``: the Health and Wellbeing Board pack of one plan, as HTML and PDF.
 
 Reads and checks the plan file, measures it on the analytics store when ``--store`` is
-given, and writes ``board-pack.html`` and/or ``board-pack.pdf`` into ``--out``
+given and/or on published figures when ``--figures`` is (each figure says its source),
+and writes ``board-pack.html`` and/or ``board-pack.pdf`` into ``--out``
 (:func:`bettercare.reporting.board_pack.build_board_pack`). Both files are rendered
 before either is moved into place, so a failure leaves what was there. Bad input (a
 plan file missing or not a valid plan, a store missing or unreadable, an unknown
@@ -70,6 +71,15 @@ def report(
     hwb: str | None = typer.Option(
         None, "--hwb", help="HWB code to measure (default: the plan's; see `metrics --hwb`)"
     ),
+    figures: Path | None = typer.Option(
+        None,
+        "--figures",
+        help="Figures database of published figures (`bettercare figures load`): measures "
+        "the plan on them (with or without --store) and compares the board with its peers",
+    ),
+    peers_file: Path | None = typer.Option(
+        None, "--peers", help="Peer file for --figures (default: the board's NHS region)"
+    ),
     register_database: str | None = typer.Option(
         None,
         "--register-database",
@@ -87,16 +97,39 @@ def report(
         raise fail(f"--format '{fmt}' is not one of {', '.join(FORMATS)}")
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(f"--out {out_dir} is a file, not a directory")
-    for what, path in (("plan file", plan), ("store file", store)):
+    for what, path in (
+        ("plan file", plan),
+        ("store file", store),
+        ("figures database", figures),
+        ("peer file", peers_file),
+    ):
         if path is not None and not path.is_file():
             raise fail(f"{what} {'is not a file' if path.exists() else 'not found'}: {path}")
     the_plan, findings = validate_plan_file(plan)
     if the_plan is None:
         raise fail("; ".join(str(f) for f in findings))
     coverage = _care_coverage(register_database, the_plan) if register_database else None
+    peers = None
+    if peers_file is not None:
+        from bettercare.data.figures.peer_groups import read_peer_groups
+        from bettercare.errors import BettercareError
+
+        code = hwb or the_plan.hwb.ons_code
+        try:
+            peers = read_peer_groups(peers_file).get(code or "")
+        except BettercareError as exc:
+            raise fail(str(exc)) from None
+        if peers is None:
+            raise fail(f"--peers {peers_file} names no peers for {code}")
     try:
         pack = build_board_pack(
-            the_plan, store=store, findings=findings, hwb_code=hwb, care_coverage=coverage
+            the_plan,
+            store=store,
+            findings=findings,
+            hwb_code=hwb,
+            care_coverage=coverage,
+            figures=figures,
+            peers=peers,
         )
         pdf = pack.pdf() if fmt in ("pdf", "both") else None
     except BoardPackError as exc:

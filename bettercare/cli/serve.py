@@ -42,6 +42,11 @@ def serve(
     store: Path | None = typer.Option(
         None, help="Analytics store (DuckDB) for the metrics dashboard ($BETTERCARE_STORE)."
     ),
+    figures: Path | None = typer.Option(
+        None,
+        help="Figures database of published figures (`bettercare figures load`) for the "
+        "peers, goals and boards-side-by-side pages.",
+    ),
     examples: Path | None = typer.Option(
         None, help="Folder of plan YAML files loaded on first start (default: examples/)."
     ),
@@ -70,8 +75,11 @@ def serve(
         raise fail(f"{examples}: not a folder of plan files")
     if store is not None and not store.is_file():
         raise fail(f"{store}: no such analytics store")
+    if figures is not None and not figures.is_file():
+        raise fail(f"{figures}: no such figures database")
     # the options given win over the environment ($BETTERCARE_*), which wins over defaults
     given: dict[str, Any] = {"database_url": database, "store": store, "examples_dir": examples}
+    given |= {"figures": figures}
     given |= {"cookie_secure": secure_cookies or None, "demo": demo or None}
     settings = AppSettings(**{k: v for k, v in given.items() if v is not None})
     database = settings.database_url

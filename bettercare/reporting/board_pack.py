@@ -29,27 +29,47 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from bettercare.analytics.care_coverage import ALL as ALL_PRACTICES
 from bettercare.analytics.care_coverage import CoverageRow, published
+from bettercare.analytics.engine import (
+    compute_metrics,
+    open_store,
+    resolve_hwb,
+    store_hwb_codes,
+    store_tables,
+)
 from bettercare.analytics.engine.backends import Store
-from bettercare.analytics.measure import MeasureError, measure_plan
-from bettercare.analytics.performance import spc_charts
+from bettercare.analytics.performance import RagThresholds, spc_charts
+from bettercare.analytics.published import (
+    Comparison,
+    combine,
+    compare_board,
+    plan_vs_published,
+    published_actuals,
+)
 from bettercare.analytics.scheme_impact import (
     ALL_SCHEMES,
     P4PEarned,
+    load_scheme_activity,
+    p4p_earned,
+    scheme_impact,
 )
+from bettercare.data.figures import read_figures
+from bettercare.data.figures.peer_groups import region_peers
+from bettercare.data.geography import hwb_by_code
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.p4p import PerformanceSum, performance_sum_or_reason
 from bettercare.domain.plan import ConditionStatus, Plan
-from bettercare.domain.rag import RagThresholds
 from bettercare.domain.risk import RiskBand, floor
 from bettercare.domain.rules import check_plan, required_conditions
-from bettercare.errors import BadInput
+from bettercare.errors import BadInput, BettercareError
 from bettercare.reporting import charts
 from bettercare.reporting.metrics_report import ASSURANCE_MEANING, VARIATION_MEANING, board_rows
 from bettercare.reporting.rendering import environment
@@ -80,35 +100,109 @@ class LinkedData:
     warnings: tuple[str, ...] = ()
     #: the RAG's amber tolerance (% of the plan value) the metrics were rated with
     amber_tolerance_pct: float = RagThresholds().amber_tolerance_pct
+    #: where the figures came from: "store", "published" or "store and published"
+    source: str = "store"
+    #: the board among its peers, per plan metric (published figures only)
+    comparisons: tuple[Comparison, ...] = ()
+    #: the peers compared with (HWB codes)
+    peer_codes: tuple[str, ...] = ()
 
 
 def measure(
     plan: Plan,
-    store: Store,
+    store: Store | None = None,
     *,
     hwb_code: str | None = None,
     thresholds: RagThresholds | None = None,
+    figures: Path | None = None,
+    peers: Sequence[str] | None = None,
 ) -> LinkedData:
-    """Measure ``plan`` on ``store``: metrics vs plan, scheme impact and P4P earned.
+    """Measure ``plan`` on ``store`` and/or published ``figures``: metrics vs plan, P4P.
 
-    The same analytics as ``bettercare metrics``
-    (:func:`bettercare.analytics.measure.measure_plan`). Raises :class:`BoardPackError` (one
-    line) for a missing, locked or damaged store, a store of another HWB or one with
-    nothing to measure.
+    The same analytics as ``bettercare metrics``. With ``figures`` (a figures database,
+    ``bettercare figures load``) the published figures of the plan's HWB are measured
+    too, or alone when there is no store; each row of the results says its ``source``
+    (``store`` or ``published``; the store's figure wins where both have one), and the
+    board is compared with England, its region and ``peers`` (default: its NHS region).
+    Raises :class:`BoardPackError` (one line) for a missing, locked or damaged store or
+    figures database, a store of another HWB or one with nothing to measure.
     """
-    try:
-        found = measure_plan(plan, store, GRAINS, hwb_code=hwb_code, thresholds=thresholds)
-    except MeasureError as exc:
-        raise BoardPackError(str(exc)) from None
-    return LinkedData(
-        found.store,
-        found.hwb_code,
-        found.pva,
-        found.schemes["month"],
-        found.p4p if plan.performance else None,
-        found.warnings,
-        found.amber_tolerance_pct,
+    if store is None and figures is None:
+        raise BoardPackError("nothing to measure the plan on: give a store or published figures")
+    name = (
+        (store if isinstance(store, str | Path) else "(connection)")
+        if store is not None
+        else f"published figures {figures}"
     )
+    notes: list[str] = []
+    comparisons: tuple[Comparison, ...] = ()
+    peer_codes: list[str] = []
+    try:
+        store_actuals: dict[str, pd.DataFrame] | None = None
+        code = hwb_code or plan.hwb.ons_code
+        if store is not None:
+            code = resolve_hwb(plan, store_hwb_codes(store), hwb_code)
+            store_actuals = {g: compute_metrics(store, g) for g in GRAINS}
+        published = None
+        if figures is not None:
+            if code is None:
+                raise BoardPackError(
+                    f"plan {plan.plan_id} states no hwb.ons_code: name the HWB whose "
+                    "published figures to use (hwb_code)"
+                )
+            frame = read_figures(figures)
+            published = published_actuals(frame, [code])
+            areas = hwb_by_code()
+            peer_codes = list(peers) if peers is not None else region_peers(areas).get(code, [])
+            comparisons = tuple(
+                compare_board(frame, code, peer_codes, areas, [m.metric for m in plan.metrics])
+            )
+            if not any(not a.empty for a in published.values()):
+                notes.append(f"{figures} holds no published figures for HWB {code}")
+        actuals = combine(store_actuals, published)
+        for frame_ in actuals.values():
+            notes += [w for w in frame_.attrs.get("warnings", []) if w not in notes]
+        assert code is not None  # resolved above or refused
+        pva = plan_vs_published(actuals, plan, thresholds, hwb_code=code)
+        schemes = scheme_impact(_EMPTY_ACTIVITY, plan, "month")
+        if store is not None:
+            with open_store(store) as con:
+                if "scheme_activity" in store_tables(con):
+                    schemes = scheme_impact(load_scheme_activity(con), plan, "month")
+                else:
+                    notes.append("store has no scheme_activity table: scheme impact not measured")
+        else:
+            notes.append("published figures only: scheme impact needs the store's scheme activity")
+        month = actuals.get("month", pd.DataFrame(columns=["metric", "hwb_code", "breakdown"]))
+        earned = p4p_earned(plan, month, hwb_code=code) if plan.performance else None
+    except duckdb.Error as exc:  # a damaged store: one line, not a traceback
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BoardPackError(f"store {name} could not be read: {first}") from None
+    except BettercareError as exc:  # NotFound (figures), BadInput (MetricDataError, ...)
+        raise BoardPackError(str(exc)) from None
+    except ValueError as exc:  # pandas' own
+        raise BoardPackError(str(exc)) from None
+    tolerance = (thresholds or RagThresholds()).amber_tolerance_pct
+    source = " and ".join(
+        s
+        for s, given in (("store", store is not None), ("published", figures is not None))
+        if given
+    )
+    return LinkedData(
+        str(name),
+        code,
+        pva,
+        schemes,
+        earned,
+        tuple(notes),
+        tolerance,
+        source,
+        comparisons,
+        tuple(peer_codes),
+    )
+
+
+_EMPTY_ACTIVITY = pd.DataFrame(columns=["scheme_reference", "month", "admissions_avoided"])
 
 
 @dataclass(frozen=True)
@@ -265,6 +359,23 @@ def _care_coverage(rows: Sequence[CoverageRow]) -> list[dict[str, Any]]:
     return out
 
 
+def _funnel_charts(linked: LinkedData) -> list[tuple[str, str]]:
+    """(metric name, funnel SVG data URI) for each compared metric with a funnel."""
+    from bettercare.reporting.charts import funnel_svg
+
+    areas = hwb_by_code()
+    names = {c: a.hwb_name for c, a in areas.items()}
+    peers = set(linked.peer_codes)
+    return [
+        (
+            CATALOGUE[c.benchmark.metric].name,
+            charts.svg_data_uri(funnel_svg(c.funnel, linked.hwb_code, peers, names)),
+        )
+        for c in linked.comparisons
+        if c.funnel is not None
+    ]
+
+
 def _scheme_impact(plan: Plan) -> tuple[str | None, str | None]:
     """The Monte Carlo section as HTML, or why the plan cannot be modelled."""
     from bettercare.analytics.modelling import ImpactParams, ModellingInputError, run_impact
@@ -290,6 +401,8 @@ def build_board_pack(
     generated_on: dt.date | None = None,
     board_recommendations: Sequence[str] | None = None,
     care_coverage: Sequence[CoverageRow] | None = None,
+    figures: Path | None = None,
+    peers: Sequence[str] | None = None,
 ) -> BoardPack:
     """The board pack of ``plan``, measured on ``store`` (or ``linked``) when given.
 
@@ -300,11 +413,13 @@ def build_board_pack(
     ``care_coverage``: the care coordination register's coverage
     (:func:`bettercare.analytics.care_coverage.coverage`), shown for all practices with
     small numbers suppressed.
-    Raises :class:`BoardPackError` when the store cannot be measured.
+    ``figures``: a figures database of published figures, measured with (or instead of)
+    the store, and the board compared with its ``peers`` (default: its NHS region).
+    Raises :class:`BoardPackError` when the store or figures cannot be measured.
     """
     found = list(check_plan(plan) if findings is None else findings)
-    if linked is None and store is not None:
-        linked = measure(plan, store, hwb_code=hwb_code)
+    if linked is None and (store is not None or figures is not None):
+        linked = measure(plan, store, hwb_code=hwb_code, figures=figures, peers=peers)
     p4p, p4p_note = performance_sum_or_reason(plan)
     given = {c.id: c for c in plan.national_conditions}
     conditions = [(cid, given.get(cid)) for cid in required_conditions(plan)]
@@ -339,9 +454,17 @@ def build_board_pack(
     if linked is not None:
         rows = board_rows(plan, linked.pva)
         red = [r["name"] for r in rows if r["row"] is not None and r["row"].rag == "RED"]
-        monthly = linked.pva.get("month", pd.DataFrame(columns=["metric"]))
-        shown = [m.metric for m in plan.metrics if m.metric in set(monthly.metric)]
-        spc = spc_charts(monthly)
+        # each metric charted at the finest grain it was measured at (published figures
+        # are often annual only)
+        chart_of: dict[str, pd.DataFrame] = {}
+        for grain in ("month", "quarter", "year"):
+            frame = linked.pva.get(grain)
+            if frame is None or frame.empty:
+                continue
+            for m in plan.metrics:
+                if m.metric not in chart_of and m.metric in set(frame.metric):
+                    chart_of[m.metric] = frame
+        shown = [m.metric for m in plan.metrics if m.metric in chart_of]
         ctx |= {
             "metric_rows": rows,
             "rag_counts": Counter(
@@ -350,7 +473,7 @@ def build_board_pack(
             "metric_charts": [
                 (
                     CATALOGUE[m].name,
-                    charts.svg_data_uri(charts.metric_plan_vs_actual_svg(monthly, m)),
+                    charts.svg_data_uri(charts.metric_plan_vs_actual_svg(chart_of[m], m)),
                 )
                 for m in shown
             ],
@@ -359,12 +482,14 @@ def build_board_pack(
                     CATALOGUE[m].name,
                     charts.svg_data_uri(
                         charts.xmr_chart_svg(
-                            spc[m], list(monthly.period[monthly.metric == m]), CATALOGUE[m].name
+                            spc_charts(chart_of[m])[m],
+                            list(chart_of[m].period[chart_of[m].metric == m]),
+                            CATALOGUE[m].name,
                         )
                     ),
                 )
                 for m in shown
-                if m in spc
+                if m in spc_charts(chart_of[m])
             ],
             "schemes_to_date": _schemes_to_date(linked.schemes),
             "scheme_chart": charts.svg_data_uri(charts.scheme_admissions_svg(linked.schemes))
@@ -373,6 +498,12 @@ def build_board_pack(
             "all_schemes": ALL_SCHEMES,
             "variation_meaning": VARIATION_MEANING,
             "assurance_meaning": ASSURANCE_MEANING,
+            "peer_rows": [c.benchmark for c in linked.comparisons],
+            "peer_bands": {
+                c.benchmark.metric: c.point.band.value if c.point else c.note
+                for c in linked.comparisons
+            },
+            "funnel_charts": _funnel_charts(linked),
         }
     if p4p is not None:
         ctx["p4p_chart"] = charts.svg_data_uri(

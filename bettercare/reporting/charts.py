@@ -2,8 +2,9 @@
 
 Owns the drawing of the plan and monitoring charts a board reads: the pooled budget by
 funding source and year, the risk heatmap (likelihood x impact), a metric's plan against
-its actuals, the Making Data Count XmR chart, schemes' admissions avoided and payment for
-performance earned against what is at stake. Each function takes domain or analytics
+its actuals, the Making Data Count XmR chart, schemes' admissions avoided, payment for
+performance earned against what is at stake, and a metric's funnel plot among every HWB
+(:func:`funnel_svg`, :func:`funnel_png`). Each function takes domain or analytics
 objects and returns one ``<svg>`` element as text, ready to be placed in a page (no XML
 declaration, ``role="img"``, an ``aria-label`` and a ``<title>``); :func:`svg_data_uri`
 turns one into an ``<img src>``. It does not own any figure shown: the plan, the
@@ -25,7 +26,7 @@ import io
 import re
 import textwrap
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from decimal import Decimal
 from typing import ParamSpec
 
@@ -37,6 +38,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from bettercare.analytics.peers import Funnel, Measure
 from bettercare.analytics.scheme_impact import ALL_SCHEMES, P4PEarned
 from bettercare.analytics.spc import XmrChart
 from bettercare.domain.metrics import CATALOGUE, Direction
@@ -481,3 +483,109 @@ def p4p_svg(planned: PerformanceSum, earned: P4PEarned | None = None) -> str:
     ax.set_title(f"{title}: {kind}", fontsize=9)
     parts = "; ".join(f"{n.replace(chr(10), ' ')} {format_gbp(v)}" for n, v, _ in bars[::-1])
     return _svg(fig, f"{title}: {parts}")
+
+
+# -- funnel plots (Spiegelhalter 2005; limits computed by analytics/peers.py) ----------
+
+_LIMIT_STYLE = {"95": ("#768692", "--"), "998": ("#425563", ":")}
+
+
+def _funnel_figure(
+    f: Funnel, hwb_code: str | None, peers: Collection[str], names: dict[str, str]
+) -> Figure:
+    fig = _figure(7.5, 4.2)
+    ax = fig.add_subplot(1, 1, 1)
+    n = list(f.curve_n)
+    for level, label in (("95", "95% limits"), ("998", "99.8% limits")):
+        colour, dash = _LIMIT_STYLE[level]
+        ax.plot(n, f.curve[f"upper{level}"], dash, color=colour, linewidth=1, label=label)
+        ax.plot(n, f.curve[f"lower{level}"], dash, color=colour, linewidth=1)
+    ax.axhline(f.target, color=TEXT, linewidth=1, label=f"England {f.target:,.1f}")
+    others = [p for p in f.points if p.code not in peers and p.code != hwb_code]
+    mine = [p for p in f.points if p.code in peers and p.code != hwb_code]
+    ax.scatter(
+        [p.denominator for p in others],
+        [p.value for p in others],
+        s=12,
+        color="#aeb7bd",
+        label="other areas",
+        zorder=2,
+    )
+    if mine:
+        ax.scatter(
+            [p.denominator for p in mine],
+            [p.value for p in mine],
+            s=18,
+            color=PALETTE[0],
+            label="peers",
+            zorder=3,
+        )
+    board = f.point(hwb_code) if hwb_code else None
+    if board is not None:
+        ax.scatter(
+            [board.denominator],
+            [board.value],
+            s=60,
+            color=PALETTE[4],
+            zorder=4,
+            label=names.get(board.code, board.code),
+            marker="D",
+        )
+        ax.annotate(
+            names.get(board.code, board.code),
+            (board.denominator, board.value),
+            xytext=(6, 6),
+            textcoords="offset points",
+            fontsize=8,
+        )
+    ax.set_xscale("log")
+    unit = "%" if f.measure == Measure.PROPORTION else "per 100,000"
+    ax.set_xlabel("Denominator (population or cohort), log scale")
+    ax.set_ylabel(unit)
+    adj = (
+        ""
+        if f.adjustment.value == "none"
+        else f"; limits widened for overdispersion ({f.adjustment.value})"
+    )
+    ax.set_title(f"{CATALOGUE[f.metric].name}, {f.period}{adj}", fontsize=9, loc="left")
+    ax.legend(fontsize=7, loc="best", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def _funnel_label(f: Funnel, hwb_code: str | None, names: dict[str, str]) -> str:
+    board = f.point(hwb_code) if hwb_code else None
+    where = (
+        f" {names.get(board.code, board.code)}: {board.value:,.1f}, {board.band.value}."
+        if board
+        else ""
+    )
+    return (
+        f"Funnel plot of {CATALOGUE[f.metric].name}, {f.period}: {len(f.points)} areas "
+        f"against England {f.target:,.1f} with 95% and 99.8% limits.{where}"
+    )
+
+
+@_styled
+def funnel_svg(
+    f: Funnel,
+    hwb_code: str | None = None,
+    peers: Collection[str] = (),
+    names: dict[str, str] | None = None,
+) -> str:
+    """The funnel as one accessible ``<svg>`` element."""
+    names = names or {}
+    return _svg(_funnel_figure(f, hwb_code, peers, names), _funnel_label(f, hwb_code, names))
+
+
+def funnel_png(
+    f: Funnel,
+    hwb_code: str | None = None,
+    peers: Collection[str] = (),
+    names: dict[str, str] | None = None,
+) -> bytes:
+    """The funnel as PNG bytes (for files the CLI writes)."""
+    names = names or {}
+    buf = io.BytesIO()
+    _funnel_figure(f, hwb_code, peers, names).savefig(buf, format="png", bbox_inches="tight")
+    return buf.getvalue()

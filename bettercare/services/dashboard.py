@@ -82,7 +82,7 @@ def _frame_for(linked: LinkedData, metric: str) -> tuple[str, pd.DataFrame]:
     """The finest grain at which the metric was measured, and its rows."""
     import pandas as pd
 
-    for grain in ("month", "year"):
+    for grain in ("month", "quarter", "year"):
         frame = linked.pva.get(grain)
         if frame is not None and not frame.empty and (frame.metric == metric).any():
             return grain, frame
@@ -135,6 +135,7 @@ def draw_charts(plan: Plan, linked: LinkedData) -> DashboardCharts:
                         "signal": VARIATION_SHORT_LABEL.get(str(r.spc_signal), "")
                         if isinstance(r.spc_signal, str)
                         else "",
+                        "source": str(getattr(r, "source", "store")),
                     }
                     for r in rows.itertuples()
                 ],

