@@ -19,30 +19,15 @@ import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bettercare.analytics.risk.cohorts import suppress
-from bettercare.domain.care import CareTeam, JointCarePlan
 
-ALL = "all"  # the group of everyone at risk, and the "practice" of the all-practices rows
+# the register's rows are defined in the domain, read here
+from bettercare.domain.care import ALL as ALL
+from bettercare.domain.care import PersonAtRisk as PersonAtRisk
+
 MAX_MONTHS = 120
-
-
-@dataclass(frozen=True)
-class PersonAtRisk:
-    """One person of the register with what coverage needs (no identifiers)."""
-
-    gp_practice: str
-    assessed_on: dt.date
-    tier: str | None = None
-    cohorts: tuple[str, ...] = ()
-    plans: tuple[JointCarePlan, ...] = field(default_factory=tuple)
-    teams: tuple[CareTeam, ...] = field(default_factory=tuple)
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        """``all``, the tier (if any) and each cohort."""
-        return (ALL, *((self.tier,) if self.tier else ()), *self.cohorts)
 
 
 @dataclass(frozen=True)

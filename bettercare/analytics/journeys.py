@@ -27,7 +27,7 @@ tier a year before the store's end -> tier at its end.
 
 Also one person's timeline (:func:`person_timeline`): patient-level, for direct care
 only, called by the web app's care pages after the care register has re-identified the
-person (:mod:`bettercare.app.journeys`).
+person (:mod:`bettercare.services.journeys`).
 """
 
 from __future__ import annotations

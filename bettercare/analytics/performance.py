@@ -9,7 +9,7 @@ other value only to its own period (an annual rate is never compared with a mont
 When a plan gives only a
 count (``numerator`` set, ``value`` empty) the actual count (numerator) is compared.
 
-**RAG status** (direction-aware, :class:`RagThresholds`):
+**RAG status** (direction-aware, :mod:`bettercare.domain.rag`'s one enum and rule):
 
 * GREEN -- on or better than plan;
 * AMBER -- worse than plan by no more than ``amber_tolerance_pct`` percent of the plan value
@@ -35,56 +35,26 @@ chart images show the same charts the table's SPC columns come from.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from bettercare.analytics.spc import XmrChart, too_few_points, xmr
-from bettercare.domain.metrics import CATALOGUE, Direction, Unit
+from bettercare.domain.metrics import CATALOGUE, Unit
 from bettercare.domain.periods import period_span
 from bettercare.domain.plan import MetricPlan, MetricValue, Plan, TimeBasis
+from bettercare.domain.rag import RagStatus
+
+# re-exported for callers of this module; defined once in the domain
+from bettercare.domain.rag import RagThresholds as RagThresholds
+from bettercare.domain.rag import rag_status as rag_status
 
 #: Where :func:`plan_vs_actual` keeps each metric's XmR chart (``DataFrame.attrs``).
 SPC_CHARTS = "spc_charts"
 
 
-class Rag(StrEnum):
-    """The RAG rating of an actual against its plan value."""
-
-    RED = "RED"
-    AMBER = "AMBER"
-    GREEN = "GREEN"
-
-
-class RagThresholds(BaseModel):
-    """How far worse than plan a metric may be before it turns AMBER, then RED."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    amber_tolerance_pct: float = Field(
-        2.5, ge=0, description="Worse than plan by at most this % of the plan value: AMBER"
-    )
-    per_metric: dict[str, float] = Field(
-        default_factory=dict, description="Metric id -> its own amber tolerance (%)"
-    )
-
-    def tolerance(self, metric: str) -> float:
-        """The amber tolerance (%) for ``metric``: its own, else the default."""
-        return self.per_metric.get(metric, self.amber_tolerance_pct)
-
-
-def rag_status(
-    actual: float, planned: float, direction: Direction, amber_tolerance_pct: float = 2.5
-) -> Rag:
-    """GREEN on or better than plan; AMBER worse by <= tolerance % of plan; else RED."""
-    worse_by = actual - planned if direction == Direction.LOWER_IS_BETTER else planned - actual
-    if worse_by <= 0:
-        return Rag.GREEN
-    if worse_by <= abs(planned) * amber_tolerance_pct / 100:
-        return Rag.AMBER
-    return Rag.RED
+#: The one RAG enum and rule live in the domain (:mod:`bettercare.domain.rag`).
+Rag = RagStatus
 
 
 _BASIS_MONTHS = {TimeBasis.MONTH: 1, TimeBasis.QUARTER: 3, TimeBasis.YEAR: 12}

@@ -9,7 +9,7 @@ Where the store comes from:
 * ``bettercare serve --store PATH`` (``settings.store``): every plan is measured on it.
   A plan of an HWB the store does not hold gets a clear message instead of metrics.
 * no store (the demo): a small synthetic store per plan, for plans whose HWB has a
-  synthetic preset (:data:`bettercare.data.synth.presets.PRESETS`: Leicester,
+  synthetic preset (:mod:`bettercare.pipelines.demo_store`: Leicester,
   Leicestershire, Rutland, Lancashire). It is generated, ingested (NHS numbers validated
   and pseudonymised) and measured by :func:`bettercare.pipelines.synthetic.run_synthetic`
   in ``<database>.analytics/<plan id>/`` beside the app's SQLite file (``./bettercare-
@@ -27,9 +27,7 @@ edited plan or a replaced store is measured afresh, and page views never touch D
 
 from __future__ import annotations
 
-import functools
 import itertools
-import json
 import logging
 import queue
 import threading
@@ -41,8 +39,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bettercare.domain.periods import fy_start_year
 from bettercare.domain.plan import Plan
+from bettercare.pipelines.demo_store import (  # the demo store's recipe (and re-exported)
+    ensure_demo_store,
+    preset_for,
+)
+from bettercare.services.dashboard import (  # one drawing at a time (matplotlib is global)
+    CHARTS_LOCK,
+    draw_charts,
+)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -56,13 +61,9 @@ SYNTHETIC_POPULATION = 20_000
 SYNTHETIC_SEED = 42
 #: Measured plans kept in memory (each holds a few small frames and charts).
 CACHE_SIZE = 32
-READY_FILE = "ready.json"
 _MAKING = threading.Lock()
 _RUNS = itertools.count(1)
 log = logging.getLogger(__name__)
-#: Held while matplotlib draws: its style context (``rc_context``) is process-global, so
-#: two threads drawing at once could leave each other's settings behind.
-CHARTS_LOCK = threading.Lock()
 
 
 class Worker:
@@ -130,33 +131,14 @@ class StoreStatus:
     state: StoreState
     message: str = ""
     linked: LinkedData | None = None
-    #: the dashboard's charts, drawn once with the measuring (:func:`pages.metrics.draw_charts`)
+    #: the dashboard's charts, drawn once with the measuring
+    #: (:func:`bettercare.services.dashboard.draw_charts`)
     charts: Any = None
     synthetic: bool = False
     population: int | None = None
     years: tuple[str, ...] = ()
     #: which measuring this is (unique in the process): caches of what is made from it key on it
     run: int = 0
-
-
-@functools.cache
-def _preset_codes() -> dict[str, str]:
-    """HWB code -> synthetic preset (validated once, not on every page view)."""
-    from bettercare.data.synth.presets import PRESETS, preset
-
-    return {preset(name).area.hwb_code: name for name in PRESETS}
-
-
-def preset_for(plan: Plan) -> str | None:
-    """The synthetic preset of the plan's HWB (matched on the ONS code), if there is one."""
-    return _preset_codes().get(plan.hwb.ons_code) if plan.hwb.ons_code else None
-
-
-def synthetic_years(plan: Plan) -> list[str]:
-    """The plan's financial years and the year before (the baseline, more SPC points)."""
-    first = fy_start_year(sorted(plan.financial_years)[0])
-    before = f"{first - 1}/{str(first)[2:]}"
-    return [before, *sorted(plan.financial_years)]
 
 
 def analytics_dir(settings: AppSettings) -> Path:
@@ -284,7 +266,6 @@ class AnalyticsStores:
 
         ``path`` None: the plan is measured on the published figures alone.
         """
-        from bettercare.app.pages.metrics import draw_charts
         from bettercare.reporting.board_pack import BoardPackError, measure
 
         years: tuple[str, ...] = ()
@@ -313,32 +294,7 @@ class AnalyticsStores:
 
     def _ensure_synthetic(self, plan_id: str, plan: Plan) -> tuple[str, ...]:
         """The plan's demo store: reused when a finished one exists, else generated."""
-        from bettercare.data.file_lock import exclusive
-        from bettercare.data.synth.presets import preset
-        from bettercare.pipelines.synthetic import run_synthetic
-
-        work = self.root / plan_id
-        marker = work / READY_FILE
-        years = synthetic_years(plan)
-        name = preset_for(plan)
-        assert name is not None  # _store_of only queues plans with a preset
-        params = preset(name).with_population(self.population).with_plan_schemes(plan)
-        # the schemes' targets drive the synthetic scheme activity: edited targets, new data
-        targets = [s.model_dump(mode="json") for s in params.schemes]
-        wanted = {
-            "population": self.population,
-            "seed": self.seed,
-            "years": years,
-            "schemes": targets,
-        }
-        # server workers share the folder: one builds, the others wait and reuse it
-        with exclusive(self.root / f"{plan_id}.lock"):
-            if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
-                return tuple(years)
-            marker.unlink(missing_ok=True)
-            run_synthetic(params, years, self.seed, work, grains=())
-            marker.write_text(json.dumps(wanted), encoding="utf-8")
-        return tuple(years)
+        return ensure_demo_store(plan, self.root / plan_id, self.population, self.seed)
 
 
 def _outcome(future: Future[StoreStatus]) -> StoreStatus:

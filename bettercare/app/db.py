@@ -13,8 +13,24 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from fastapi import Request
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+from bettercare.data.tables import Base
+
+__all__ = [
+    "Base",
+    "database_ok",
+    "get_db",
+    "make_engine",
+    "migrate",
+    "session_factory",
+    "session_scope",
+    "shown_url",
+    "url_problem",
+    "without_password",
+]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -76,10 +92,6 @@ def database_ok(engine: Engine) -> bool:
         return False
 
 
-class Base(DeclarativeBase):
-    """Declarative base of every table of the app."""
-
-
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on and one writer at a time."""
     if url.startswith("sqlite"):
@@ -124,3 +136,14 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield db
     finally:
         db.close()
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """FastAPI dependency: the request's one database session (closed after the answer).
+
+    FastAPI caches a dependency within a request, so the principal's lookup and the route
+    share this session.
+    """
+    for db in session_scope(request.app.state.sessions):
+        request.state.db = db  # for the page header's HWB names (templating.hwb_label)
+        yield db

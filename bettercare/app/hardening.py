@@ -25,6 +25,10 @@ from urllib.parse import parse_qsl
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bettercare.domain.text import excerpt
+
+__all__ = ["CSP", "InputBounds", "SecurityHeaders", "excerpt"]
+
 MAX_PATH_BYTES = 2048
 MAX_QUERY_BYTES = 8 * 1024
 MAX_HEADER_BYTES = 8 * 1024  # one header's name and value
@@ -45,24 +49,6 @@ CSP = (
 #: but a static file is sent with ``no-store``: a page of the app is never cached.
 PATIENT_LEVEL_PREFIXES = ("/care", "/fhir/Patient", "/fhir/Encounter", "/fhir/Observation")
 HSTS = "max-age=31536000; includeSubDomains"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def excerpt(value: str | None, limit: int) -> str | None:
-    """``value`` bounded for storage: control characters escaped, cut to ``limit`` chars.
-
-    A cut is marked with the length of the whole, so an excerpt never passes for the
-    whole. NUL (which PostgreSQL cannot store) is escaped like any control character.
-    """
-    if value is None:
-        return None
-    head = value[: limit * 2]  # escaping never looks further than this
-    if _CONTROL.search(head):
-        head = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", head)
-    if len(head) <= limit and len(value) <= limit * 2:
-        return head
-    marker = f"…[cut: {len(value):,} chars]"
-    return head[: max(0, limit - len(marker))] + marker
 
 
 class InputBounds:

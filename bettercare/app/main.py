@@ -11,9 +11,15 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bettercare import __version__
-from bettercare.app import audit
 from bettercare.app.db import make_engine, session_factory
-from bettercare.app.fhir.errors import csrf_response, denied_response
+from bettercare.app.fhir.errors import (
+    FhirError,
+    FhirResponse,
+    csrf_response,
+    denied_response,
+    error_response,
+    outcome,
+)
 from bettercare.app.fhir.router import router as fhir_router
 from bettercare.app.hardening import InputBounds, SecurityHeaders
 from bettercare.app.pages import (
@@ -31,16 +37,17 @@ from bettercare.app.pages import (
     returns,
 )
 from bettercare.app.security import (
-    AccessDenied,
     CsrfFailed,
     client_ip,
     csrf_protect,
-    current_principal,
+    principal_in,
 )
 from bettercare.app.settings import AppSettings
 from bettercare.app.startup import with_defaults
 from bettercare.app.templating import render
-from bettercare.errors import BadInput
+from bettercare.domain.access import ANONYMOUS, Principal
+from bettercare.errors import BadInput, Conflict, NotFound, NotPermitted
+from bettercare.services import audit
 
 # No request body is larger than this (a returns workbook or plan file is far smaller);
 # refused before any of it is read or spooled to disk.
@@ -121,6 +128,36 @@ def _wants_html(request: Request) -> bool:
     )
 
 
+def _principal(request: Request) -> Principal:
+    """The caller as the principal dependency found them (anonymous if it never ran)."""
+    found = getattr(request.state, "principal", None)
+    return found if isinstance(found, Principal) else ANONYMOUS
+
+
+def _problem(
+    request: Request, status: int, fhir_code: str, title: str, message: str, detail: str
+) -> Response:
+    """One error answer in the caller's language: a page, a FHIR OperationOutcome or JSON.
+
+    Pages answer with a page (as they always did) unless the client asks for JSON.
+    """
+    path = request.url.path
+    if not path.startswith(("/api/", "/fhir", "/auth/")) and "json" not in request.headers.get(
+        "accept", ""
+    ):
+        return render(
+            request,
+            "error.html.j2",
+            _principal(request),
+            status_code=status,
+            title=title,
+            message=message,
+        )
+    if path.startswith("/fhir/"):
+        return FhirResponse(outcome(fhir_code, detail), status_code=status)
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
 def create_app(settings: AppSettings | None = None) -> FastAPI:
     """Build the app and mount its routes; settings default to the environment's.
 
@@ -156,26 +193,46 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
 
-    @app.exception_handler(AccessDenied)
-    def _denied(request: Request, exc: AccessDenied) -> Response:
+    @app.exception_handler(NotPermitted)
+    def _denied(request: Request, exc: Exception) -> Response:
+        principal = getattr(exc, "principal", None) or _principal(request)
+        status = 401 if principal.anonymous else 403
         if _wants_html(request):
-            if exc.status_code == 401:
+            if status == 401:
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
             return render(
                 request,
                 "error.html.j2",
-                exc.principal,
+                principal,
                 status_code=403,
                 title="Not allowed",
                 message="Your role does not allow this. The attempt has been recorded.",
             )
         if request.url.path.startswith("/fhir/"):
-            return denied_response(exc.status_code)  # a FHIR OperationOutcome
-        return JSONResponse({"detail": "not allowed"}, status_code=exc.status_code)
+            return denied_response(status)  # a FHIR OperationOutcome
+        return JSONResponse({"detail": "not allowed"}, status_code=status)
+
+    @app.exception_handler(FhirError)
+    def _fhir(request: Request, exc: FhirError) -> Response:
+        return error_response(exc)  # an OperationOutcome, already audit-logged
+
+    @app.exception_handler(NotFound)
+    def _not_found(request: Request, exc: NotFound) -> Response:
+        return _problem(request, 404, "not-found", "Not found", f"Not found: {exc}.", str(exc))
+
+    @app.exception_handler(Conflict)
+    def _conflict(request: Request, exc: Conflict) -> Response:
+        return _problem(request, 409, "conflict", "Refused", str(exc), str(exc))
+
+    @app.exception_handler(BadInput)
+    def _bad_input(request: Request, exc: BadInput) -> Response:
+        first = str(exc).splitlines()[0] if str(exc) else "invalid input"
+        return _problem(request, 422, "invalid", "Invalid input", first, first)
 
     @app.exception_handler(CsrfFailed)
     def _csrf(request: Request, exc: CsrfFailed) -> Response:
-        principal = current_principal(request)
+        with sessions() as db:  # the request's own session was never opened
+            principal = principal_in(db, request)
         audit.record_now(
             sessions,
             principal,

@@ -1,10 +1,9 @@
 """One security model for pages, the JSON API and the FHIR API: roles, scope, logins.
 
-Who may do what is decided here and nowhere else: :data:`PERMISSIONS` maps each action to
-the roles that may take it, and :func:`allowed` adds the scope rule (a user acts within
-their own Health and Wellbeing Board unless their role reads every HWB). Routes call
-:func:`authorize`, which records a refusal in the audit log before raising
-:class:`AccessDenied` (401 for an anonymous caller, 403 otherwise).
+Who may do what is decided in :mod:`bettercare.domain.access` (re-exported here): roles,
+actions and the scope rule. The services check it before each use case and record a
+refusal in the audit log (:func:`bettercare.services.access.permit`), raising
+``NotPermitted``; ``app/main.py`` answers 401 for an anonymous caller, 403 otherwise.
 
 Authentication: password login (argon2id hashes) into a signed session cookie, with a
 CSRF token for every unsafe request made with that cookie; API clients use a bearer
@@ -18,107 +17,48 @@ import functools
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from bettercare.app.models import ApiToken, User, WebSession
+from bettercare.app.db import get_db
+from bettercare.data.tables import ApiToken, User, WebSession
+from bettercare.domain.access import (
+    ANONYMOUS,
+    EVERY_HWB,
+    PERMISSIONS,
+    Action,
+    Principal,
+    Role,
+    allowed,
+)
 from bettercare.errors import NotPermitted
+from bettercare.services import audit
+from bettercare.services.users import revoke_sessions
+
+__all__ = [
+    "ANONYMOUS",
+    "EVERY_HWB",
+    "PERMISSIONS",
+    "AccessDenied",
+    "Action",
+    "Principal",
+    "Role",
+    "allowed",
+]
 
 
-class Role(StrEnum):
-    """The roles of the web app; each user has one."""
-
-    PUBLIC = "public"  # published board papers only
-    PARTNER_EDITOR = "partner_editor"  # edits the plans of their own HWB
-    ANALYST = "analyst"  # aggregate metrics of their own HWB
-    CARE_COORDINATOR = "care_coordinator"  # patient-level data of their own HWB
-    ASSURER = "assurer"  # reads every HWB, records the assurance outcome
-    ADMIN = "admin"  # users, the audit log, everything
-
-
-class Action(StrEnum):
-    """Everything a route can ask permission for."""
-
-    VIEW_PUBLISHED = "view_published"
-    VIEW_PLAN = "view_plan"
-    EDIT_PLAN = "edit_plan"
-    AGREE_PLAN = "agree_plan"  # partners agree the draft
-    APPROVE_PLAN = "approve_plan"  # HWB approval recorded
-    SUBMIT_PLAN = "submit_plan"
-    ASSURE_PLAN = "assure_plan"
-    IMPORT_PLAN = "import_plan"
-    PUBLISH_PLAN = "publish_plan"  # make a plan public as a board paper, or withdraw it
-    VIEW_METRICS = "view_metrics"
-    UPLOAD_RETURN = "upload_return"
-    VIEW_PATIENTS = "view_patients"
-    EDIT_CARE_RECORDS = "edit_care_records"
-    VIEW_AUDIT = "view_audit"
-    MANAGE_USERS = "manage_users"
-
-
-_ALL = frozenset(Role)
-_SIGNED_IN = _ALL - {Role.PUBLIC}
-PERMISSIONS: dict[Action, frozenset[Role]] = {
-    Action.VIEW_PUBLISHED: _ALL,
-    Action.VIEW_PLAN: _SIGNED_IN,
-    Action.EDIT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    Action.AGREE_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    Action.APPROVE_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    Action.SUBMIT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    Action.ASSURE_PLAN: frozenset({Role.ASSURER, Role.ADMIN}),
-    Action.IMPORT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    Action.PUBLISH_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    Action.VIEW_METRICS: frozenset(
-        {Role.PARTNER_EDITOR, Role.ANALYST, Role.CARE_COORDINATOR, Role.ASSURER, Role.ADMIN}
-    ),
-    Action.UPLOAD_RETURN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
-    # Patient-level data is for direct care only: not even the admin reads it.
-    Action.VIEW_PATIENTS: frozenset({Role.CARE_COORDINATOR}),
-    Action.EDIT_CARE_RECORDS: frozenset({Role.CARE_COORDINATOR}),
-    Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
-    Action.MANAGE_USERS: frozenset({Role.ADMIN}),
-}
-# Roles whose scope is every HWB (all others act within their own).
-EVERY_HWB = frozenset({Role.ASSURER, Role.ADMIN})
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is asking: a user (role, HWB) or the anonymous public."""
-
-    username: str
-    role: Role
-    hwb_code: str | None = None
-    user_id: int | None = None
-    via_token: bool = False
-
-    @property
-    def anonymous(self) -> bool:
-        """True for a caller who has not signed in."""
-        return self.user_id is None
-
-
-ANONYMOUS = Principal(username="anonymous", role=Role.PUBLIC)
-
-
-def allowed(principal: Principal, action: Action, hwb_code: str | None = None) -> bool:
-    """May ``principal`` take ``action`` on something of ``hwb_code`` (None: not HWB-scoped)?"""
-    if principal.role not in PERMISSIONS[action]:
-        return False
-    if hwb_code is None or principal.role in EVERY_HWB or action is Action.VIEW_PUBLISHED:
-        return True
-    return principal.hwb_code == hwb_code
+def client_ip(request: Request) -> str | None:
+    """The peer address (no proxy headers are trusted)."""
+    return request.client.host if request.client else None
 
 
 class AccessDenied(NotPermitted):
-    """Raised by :func:`authorize`; the app turns it into 401/403 (already audit-logged)."""
+    """Raised by :func:`authorize`; ``app/main.py`` answers 401/403 (already audit-logged)."""
 
     def __init__(self, principal: Principal, action: str, target: str) -> None:
         super().__init__(f"{principal.username} may not {action} {target}")
@@ -132,11 +72,6 @@ class AccessDenied(NotPermitted):
         return 401 if self.principal.anonymous else 403
 
 
-def client_ip(request: Request) -> str | None:
-    """The peer address (no proxy headers are trusted)."""
-    return request.client.host if request.client else None
-
-
 def authorize(
     request: Request,
     principal: Principal,
@@ -144,11 +79,13 @@ def authorize(
     target: str,
     hwb_code: str | None = None,
 ) -> None:
-    """Raise :class:`AccessDenied` (after logging the refusal) unless the action is allowed."""
+    """A check at the edge, outside any service (the routes use the services' ``permit``).
+
+    Raises :class:`AccessDenied` after writing the refusal to the audit log in a
+    transaction of its own.
+    """
     if allowed(principal, action, hwb_code):
         return
-    from bettercare.app import audit  # audit imports this module's Principal
-
     audit.record_now(
         request.app.state.sessions,
         principal,
@@ -258,12 +195,6 @@ def end_session(db: Session, sid: object) -> None:
         db.execute(delete(WebSession).where(WebSession.id == _token_hash(sid)))
 
 
-def revoke_sessions(db: Session, user_id: int) -> None:
-    """End every session and API token of a user at once (password change, disabling)."""
-    db.execute(delete(WebSession).where(WebSession.user_id == user_id))
-    db.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
-
-
 def set_password(db: Session, user: User, password: str) -> None:
     """Change ``user``'s password and end every session and token they hold."""
     user.password_hash = hash_password(password)
@@ -286,18 +217,30 @@ def _session_user(db: Session, request: Request) -> User | None:
     return user if user is not None and user.active else None
 
 
-def current_principal(request: Request) -> Principal:
-    """FastAPI dependency: the caller, from a bearer token or the session cookie."""
-    factory: sessionmaker[Session] = request.app.state.sessions
+def principal_in(db: Session, request: Request) -> Principal:
+    """The caller, from a bearer token or the session cookie, looked up in ``db``.
+
+    A cookie signs its user in only while the server still holds its session
+    (:func:`start_session`): logout, a password change or disabling the account ends it.
+    """
     auth = request.headers.get("authorization", "")
-    with factory() as db:
-        if auth.lower().startswith("bearer "):
-            user = _user_for_token(db, auth[7:].strip())
-            return principal_of(user, via_token=True) if user else ANONYMOUS
-        user = _session_user(db, request)
-        if user is not None:
-            return principal_of(user)
+    if auth.lower().startswith("bearer "):
+        user = _user_for_token(db, auth[7:].strip())
+        return principal_of(user, via_token=True) if user else ANONYMOUS
+    user = _session_user(db, request)
+    if user is not None:
+        return principal_of(user)
     return ANONYMOUS
+
+
+def current_principal(request: Request, db: Session = Depends(get_db)) -> Principal:
+    """FastAPI dependency: the caller, looked up in the request's one session.
+
+    Kept on ``request.state`` too, for the exception handlers of ``app/main.py``.
+    """
+    principal = principal_in(db, request)
+    request.state.principal = principal
+    return principal
 
 
 # --- CSRF ------------------------------------------------------------------------------

@@ -10,13 +10,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bettercare.app import audit
-from bettercare.app.models import PlanRecord, User
-from bettercare.app.plans import import_plan_file
-from bettercare.app.security import Principal, Role, hash_password
+from bettercare.app.security import Role, hash_password
+from bettercare.data.plan_store import import_plan_file
+from bettercare.data.tables import PlanRecord, User
+from bettercare.domain.access import SYSTEM
+from bettercare.services import audit
 
 ADMIN_PASSWORD_ENV = "BETTERCARE_ADMIN_PASSWORD"
-SYSTEM = Principal(username="system", role=Role.ADMIN)
 
 
 def load_examples(db: Session, examples: Path | None) -> list[str]:
@@ -92,7 +92,8 @@ def ensure_demo(db: Session, today: date, people: int = 300) -> str | None:
     (``$BETTERCARE_DEMO_PASSWORD`` sets it instead). Synthetic people only (999-range
     NHS numbers).
     """
-    from bettercare.app.care_register import count_patients, demo_register
+    from bettercare.data.care_register import count_patients
+    from bettercare.pipelines.care_demo import demo_register
 
     env = os.environ.get(DEMO_PASSWORD_ENV)
     password = env or secrets.token_urlsafe(12)

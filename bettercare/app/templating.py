@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from bettercare.app.security import Principal, csrf_token
+from bettercare.domain.money import format_gbp
 
 # Autoescape every template: Starlette's default (``select_autoescape()``) escapes only
 # ``.html``/``.htm``/``.xml`` names, so ``*.html.j2`` would render user input raw (XSS).
@@ -19,6 +20,16 @@ TEMPLATES = Jinja2Templates(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True
     )
 )
+
+
+def label(value: Any) -> str:
+    """A code as words: ``ccg_minimum`` -> ``ccg minimum``."""
+    return str(getattr(value, "value", value)).replace("_", " ")
+
+
+#: The one money filter (the reports' too): whole pounds, ``—`` for an amount not given.
+TEMPLATES.env.filters["money"] = format_gbp
+TEMPLATES.env.filters["label"] = label
 
 
 def _further_return_lines(plan: Any, report: Any) -> list[tuple[str, str]]:
@@ -65,10 +76,14 @@ def hwb_label(request: Request, code: str | None) -> str:
     if names is None:
         names = state.hwb_names = {}
     if code not in names:
-        from bettercare.app.models import Hwb
+        from bettercare.data.tables import Hwb
 
-        with request.app.state.sessions() as db:
+        db = getattr(request.state, "db", None)  # the request's session, when it has one
+        if db is not None:
             row = db.get(Hwb, code)
+        else:
+            with request.app.state.sessions() as own:
+                row = own.get(Hwb, code)
         if row is None:
             return code
         names[code] = row.name

@@ -183,7 +183,8 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
         risks.add_row(
             shown(r.id),
             shown(r.description),
-            *(str(v) if v is not None else "—" for v in (r.likelihood, r.impact, r.score)),
+            *(str(v) if v is not None else "—" for v in (r.likelihood, r.impact)),
+            f"{r.risk_score} ({r.band.label})" if r.risk_score and r.band else "—",
             shown(r.owner),
         )
     out.print(risks)

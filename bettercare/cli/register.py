@@ -93,16 +93,16 @@ def import_(
     model: str = typer.Option("logistic", help="Model name recorded with each score."),
 ) -> None:
     """Re-identify the tiered people of one HWB for direct care (scores x GP list)."""
-    from bettercare.app import audit
-    from bettercare.app.care_register import (
+    from bettercare.data.care_register import (
         RegisterError,
         import_scores,
-        read_registrations,
         read_table,
         scores_from,
     )
-    from bettercare.app.seed import SYSTEM
+    from bettercare.data.ingest.registrations import read_registrations
     from bettercare.data.pseudonymise import PseudonymKeyError, load_key
+    from bettercare.domain.access import SYSTEM
+    from bettercare.services import audit
 
     _check_hwb(hwb)
     if (scores is None) == (store is None):
@@ -172,10 +172,11 @@ def demo(
     """Create synthetic people at risk (999-range NHS numbers), plans and care teams."""
     import os
 
-    from bettercare.app import audit
-    from bettercare.app.care_register import count_patients, demo_register
-    from bettercare.app.seed import SYSTEM
+    from bettercare.data.care_register import count_patients
     from bettercare.data.pseudonymise import KEY_ENV, PseudonymKeyError, load_key
+    from bettercare.domain.access import SYSTEM
+    from bettercare.pipelines.care_demo import demo_register
+    from bettercare.services import audit
 
     _check_hwb(hwb)
     key = None
@@ -216,8 +217,8 @@ def coverage_(
     from rich.table import Table
 
     from bettercare.analytics.care_coverage import ALL, coverage, last_months, published
-    from bettercare.app.care_register import people_at_risk
     from bettercare.data.atomic import staged_file
+    from bettercare.data.care_register import people_at_risk
 
     _check_hwb(hwb)
     last = parse_date(as_of, "--as-of") if as_of else dt.date.today()

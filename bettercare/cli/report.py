@@ -46,9 +46,9 @@ def _care_coverage(url: str, plan: Plan) -> list[CoverageRow]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bettercare.analytics.care_coverage import coverage, last_months
-    from bettercare.app.care_register import people_at_risk
     from bettercare.app.db import make_engine, session_factory
-    from bettercare.app.plans import hwb_code
+    from bettercare.data.care_register import people_at_risk
+    from bettercare.data.plan_store import hwb_code
 
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
         raise fail(f"--register-database {url}: no such database file")

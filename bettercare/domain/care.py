@@ -149,3 +149,23 @@ class CareTeam:
         """True when the lead professional serves on ``day``."""
         lead = self.lead
         return lead is not None and _covers(lead.start, lead.end, day)
+
+
+ALL = "all"  # the group of everyone at risk, and the "practice" of the all-practices rows
+
+
+@dataclass(frozen=True)
+class PersonAtRisk:
+    """One person of the register with what coverage needs (no identifiers)."""
+
+    gp_practice: str
+    assessed_on: dt.date
+    tier: str | None = None
+    cohorts: tuple[str, ...] = ()
+    plans: tuple[JointCarePlan, ...] = field(default_factory=tuple)
+    teams: tuple[CareTeam, ...] = field(default_factory=tuple)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """``all``, the tier (if any) and each cohort."""
+        return (ALL, *((self.tier,) if self.tier else ()), *self.cohorts)

@@ -24,6 +24,9 @@ from pydantic_core import PydanticCustomError
 # the sign-off capacities live with the frameworks that order them; re-exported here
 from bettercare.domain.frameworks.base import SignOffRole as SignOffRole
 from bettercare.domain.periods import FinancialYear, Period
+from bettercare.domain.rag import RagStatus
+from bettercare.domain.risk import RiskBand, score_or_none
+from bettercare.domain.risk import band as risk_band
 from bettercare.domain.text import control_characters
 
 #: Sane maxima, far above any real plan, so a mistyped or hostile figure is refused with a
@@ -371,14 +374,6 @@ class TimeBasis(StrEnum):
     YEAR = "year"
 
 
-class RagStatus(StrEnum):
-    """A red / amber / green rating as a board paper reports it."""
-
-    RED = "RED"
-    AMBER = "AMBER"
-    GREEN = "GREEN"
-
-
 class MetricValue(_Model):
     """A metric's value (or numerator and denominator) for one period."""
 
@@ -413,11 +408,24 @@ class Risk(_Model):
     description: str
     likelihood: Score1to5 | None = None
     impact: Score1to5 | None = None
+    # as the plan file states it, shown nowhere: the score is likelihood x impact
+    # (risk_score), and a stated score that disagrees is a finding (rule risk-score)
     score: int | None = Field(None, ge=1, le=25)
     rating: str | None = Field(None, description="Rating as the plan words it, e.g. 'High'")
     owner: str | None = None
     mitigation: str | None = None
     note: str | None = None
+
+    @property
+    def risk_score(self) -> int | None:
+        """Likelihood x impact (:mod:`bettercare.domain.risk`); never the stated ``score``."""
+        return score_or_none(self.likelihood, self.impact)
+
+    @property
+    def band(self) -> RiskBand | None:
+        """The band of :attr:`risk_score` (None when the risk is not scored)."""
+        found = self.risk_score
+        return None if found is None else risk_band(found)
 
 
 class RiskShare(_Model):

@@ -32,3 +32,23 @@ def printable(text: str) -> str:
 def _escape(char: str) -> str:
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+_EXCERPT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def excerpt(value: str | None, limit: int) -> str | None:
+    """``value`` bounded for storage: control characters escaped, cut to ``limit`` chars.
+
+    A cut is marked with the length of the whole, so an excerpt never passes for the
+    whole. NUL (which PostgreSQL cannot store) is escaped like any control character.
+    """
+    if value is None:
+        return None
+    head = value[: limit * 2]  # escaping never looks further than this
+    if _EXCERPT_CONTROL.search(head):
+        head = _EXCERPT_CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", head)
+    if len(head) <= limit and len(value) <= limit * 2:
+        return head
+    marker = f"…[cut: {len(value):,} chars]"
+    return head[: max(0, limit - len(marker))] + marker

@@ -67,6 +67,7 @@ from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.p4p import PerformanceSum, performance_sum_or_reason
 from bettercare.domain.plan import ConditionStatus, Plan
+from bettercare.domain.risk import RiskBand, floor
 from bettercare.domain.rules import check_plan, required_conditions
 from bettercare.errors import BadInput, BettercareError
 from bettercare.reporting import charts
@@ -79,8 +80,9 @@ if TYPE_CHECKING:
 #: The grains the store is measured at: monthly for charts, SPC and P4P; yearly for plans
 #: stated per year (the board table picks the finest grain a metric is judged at).
 GRAINS = ("month", "year")
-#: A risk scoring this (likelihood x impact) or more is high (as the heatmap bands it).
-HIGH_RISK = 15
+#: Risks scoring this (likelihood x impact) or more, the extreme band of
+#: :mod:`bettercare.domain.risk`, are named in the recommendations.
+HIGH_RISK = floor(RiskBand.EXTREME)
 
 
 class BoardPackError(BadInput):
@@ -312,15 +314,11 @@ def recommendations(
         out.append(
             f"Note the national condition(s) not yet shown as met: {_and(unmet)} (section 4)."
         )
-    high = [
-        r.id
-        for r in plan.risks
-        if r.likelihood and r.impact and r.likelihood * r.impact >= HIGH_RISK
-    ]
+    high = [r.id for r in plan.risks if r.band is RiskBand.EXTREME]
     if high:
         out.append(
-            f"Note the {len(high)} risk(s) scored {HIGH_RISK} or more ({_and(high)}) and "
-            "their mitigations (section 5)."
+            f"Note the {len(high)} risk(s) in the extreme band (scored {HIGH_RISK} or more: "
+            f"{_and(high)}) and their mitigations (section 5)."
         )
     if p4p is not None and p4p.national_scheme:
         earned = linked.p4p.earned if linked and linked.p4p else None
@@ -450,11 +448,7 @@ def build_board_pack(
         "conditions_met": sum(1 for _, c in conditions if c and c.status == ConditionStatus.MET),
         "risk_chart": charts.svg_data_uri(charts.risk_heatmap_svg(plan)) if plan.risks else None,
         "unscored": [r for r in plan.risks if r.likelihood is None or r.impact is None],
-        "high_risks": [
-            r
-            for r in plan.risks
-            if r.likelihood and r.impact and r.likelihood * r.impact >= HIGH_RISK
-        ],
+        "high_risks": [r for r in plan.risks if r.band is RiskBand.EXTREME],
         "high_risk": HIGH_RISK,
         "p4p": p4p,
         "p4p_note": p4p_note,

@@ -72,9 +72,9 @@ GRID = "#d8dde0"
 #: RAG colours (NHS red, warm yellow, green); the RAG is always written out too.
 RAG_COLOURS = {"RED": "#d5281b", "AMBER": "#ffb81c", "GREEN": "#007f3b"}
 NO_RAG = "#768692"
-#: Risk bands of :func:`bettercare.reporting.plan_report.risk_heatmap` (score >= 15 high,
-#: >= 8 medium), pale enough for dark text to keep a contrast above 7:1.
-BAND_COLOURS = {"low": "#c8e6c9", "medium": "#ffe0a3", "high": "#f4b4ae"}
+#: The risk bands of :mod:`bettercare.domain.risk` (NPSA 2008: 1-3 low, 4-6 moderate,
+#: 8-12 high, 15-25 extreme), pale enough for dark text to keep a contrast above 7:1.
+BAND_COLOURS = {"low": "#c8e6c9", "moderate": "#ffe0a3", "high": "#f4b4ae", "extreme": "#e8a0a8"}
 
 P = ParamSpec("P")
 _PROLOGUE = re.compile(r"\A(?:\s*<\?xml[^>]*\?>|\s*<!DOCTYPE[^>]*>|\s*<!--.*?-->)*\s*", re.S)
@@ -226,8 +226,8 @@ def risk_heatmap_svg(plan: Plan) -> str:
     """The risk register on a 5 x 5 likelihood x impact grid: each cell's count and refs.
 
     Scales as the NPSA 5 x 5 risk matrix words them (likelihood rare .. almost certain,
-    consequence negligible .. catastrophic); bands as
-    :func:`~bettercare.reporting.plan_report.risk_heatmap` (15+ high, 8-12 medium).
+    consequence negligible .. catastrophic); bands as :mod:`bettercare.domain.risk`'s
+    (15+ extreme, 8-12 high, 4-6 moderate, 1-3 low).
     """
     title = f"{plan.hwb.name}: risk heatmap"
     grid = risk_heatmap(plan)  # rows impact 5..1, columns likelihood 1..5

@@ -24,6 +24,7 @@ from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.p4p import performance_sum_or_reason
 from bettercare.domain.plan import Plan
+from bettercare.domain.risk import band_of, score
 from bettercare.domain.rules import required_conditions
 from bettercare.reporting.rendering import data_uri, environment
 
@@ -84,15 +85,22 @@ def budget_by_source_chart(plan: Plan) -> str | None:
 
 
 def risk_heatmap(plan: Plan) -> list[list[dict[str, Any]]]:
-    """5 x 5 grid (impact rows 5..1, likelihood columns 1..5) of scored risks."""
+    """5 x 5 grid (impact rows 5..1, likelihood columns 1..5) of scored risks.
+
+    Scores and bands are :mod:`bettercare.domain.risk`'s (NPSA 2008 bands).
+    """
     grid = []
     for impact in range(5, 0, -1):
         row = []
         for likelihood in range(1, 6):
             ids = [r.id for r in plan.risks if r.likelihood == likelihood and r.impact == impact]
-            score = likelihood * impact
-            band = "high" if score >= 15 else "medium" if score >= 8 else "low"
-            row.append({"score": score, "band": band, "ids": ids})
+            row.append(
+                {
+                    "score": score(likelihood, impact),
+                    "band": str(band_of(likelihood, impact)),
+                    "ids": ids,
+                }
+            )
         grid.append(row)
     return grid
 

@@ -24,7 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
+
 from bettercare.data.geography import hwb_by_code
+from bettercare.domain.access import Action, Principal, allowed
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.errors import BettercareError
 
@@ -135,3 +138,15 @@ def icb_csv(view: IcbView) -> str:
     from bettercare.reporting.boards import icb_csv as to_csv
 
     return to_csv(view)
+
+
+def visible_plans(db: Session, principal: Principal) -> list[PlanEntry]:
+    """The plans ``principal`` may see, as entries of the view across boards."""
+    from bettercare.data.plan_store import list_plans, plan_of
+    from bettercare.reporting.boards import PlanEntry
+
+    return [
+        PlanEntry(plan_of(r), r.id, r.title, r.hwb_code, r.state, r.assurance_outcome or "")
+        for r in list_plans(db)
+        if allowed(principal, Action.VIEW_PLAN, r.hwb_code)
+    ]

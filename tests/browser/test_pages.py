@@ -316,7 +316,7 @@ def test_user_input_is_shown_as_text_never_run(page: Page, sign_in, needs_route)
 def test_care_coordination_pages(page: Page, sign_in, live_server: LiveServer, needs_route) -> None:
     """The care register in the same app: coordinators only, FHIR from the page."""
     needs_route("/care")
-    from bettercare.app.care_register import demo_register
+    from bettercare.pipelines.care_demo import demo_register
 
     with live_server.app.state.sessions() as db:
         demo_register(db, RUTLAND, 30, dt.date(2026, 11, 27), seed=1)

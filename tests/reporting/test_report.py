@@ -18,7 +18,8 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 def test_heatmap_places_risk_by_likelihood_and_impact(make_plan):
     grid = risk_heatmap(make_plan())  # R1: likelihood 3, impact 4
     row = grid[5 - 4]  # rows run impact 5..1
-    assert row[3 - 1] == {"score": 12, "band": "medium", "ids": ["R1"]}
+    # 3 x 4 = 12: "high" in the NPSA matrix (8-12), as on the plan page
+    assert row[3 - 1] == {"score": 12, "band": "high", "ids": ["R1"]}
     assert sum(len(c["ids"]) for r in grid for c in r) == 1
 
 

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bettercare.app import care_register
 from bettercare.app.db import make_engine, migrate, session_factory
 from bettercare.app.models import AuditEvent, CarePatient, CareRiskAssessment
 from bettercare.cli.main import app as cli
-from bettercare.data import nhs_numbers
+from bettercare.data import care_register, nhs_numbers
 from bettercare.data.pseudonymise import KEY_ENV, pseudonym
+from bettercare.pipelines.care_demo import demo_register
 
 from .conftest import LEICESTER, RUTLAND
 
@@ -215,7 +215,7 @@ def test_scores_file_errors_are_located(tmp_path: Path) -> None:
 
 def test_demo_register_then_the_coordinator_page(app, client, login) -> None:
     with app.state.sessions() as db:
-        made = care_register.demo_register(db, RUTLAND, 40, dt.date(2026, 11, 27), seed=3)
+        made = demo_register(db, RUTLAND, 40, dt.date(2026, 11, 27), seed=3)
         db.commit()
         patients = care_register.hwb_patients(db, RUTLAND)
     assert made == 40 == len(patients)

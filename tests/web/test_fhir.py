@@ -15,13 +15,13 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.riskassessment import RiskAssessment
 from sqlalchemy import func, select
 
-from bettercare.app import care_register
-from bettercare.app.fhir.resources import LEAD_CODE, REVIEW_DUE_URL, ROLE_SYSTEM
 from bettercare.app.models import AuditEvent, CarePlanRecord, CareTeamRecord
 from bettercare.app.security import Role
 from bettercare.app.seed import create_user
+from bettercare.data import care_register
 from bettercare.domain.care import CarePlanStatus, CareTeamMember, JointCarePlan
 from bettercare.domain.care import CareTeam as DomainTeam
+from bettercare.services.fhir_resources import LEAD_CODE, REVIEW_DUE_URL, ROLE_SYSTEM
 
 from .conftest import LEICESTER, PASSWORD, RUTLAND
 

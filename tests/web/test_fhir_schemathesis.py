@@ -13,8 +13,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from bettercare.app import care_register
 from bettercare.app.models import CarePlanRecord
+from bettercare.data import care_register
 from bettercare.domain.care import CarePlanStatus, JointCarePlan
 
 from .conftest import PASSWORD, RUTLAND

@@ -21,21 +21,15 @@ from sqlalchemy import select
 
 from bettercare.analytics.engine import compute_metrics
 from bettercare.analytics.performance import latest, plan_vs_actual
-from bettercare.app.analytics_store import (
-    READY_FILE,
-    AnalyticsStores,
-    StoreState,
-    analytics_dir,
-    preset_for,
-    synthetic_years,
-)
+from bettercare.app.analytics_store import AnalyticsStores, StoreState, analytics_dir
 from bettercare.app.models import AuditEvent, PlanRecord
-from bettercare.app.pages.metrics import number, scoped_svg
 from bettercare.app.plans import plan_of
 from bettercare.app.settings import AppSettings
 from bettercare.data.plan_files import load_plan
 from bettercare.domain.money import format_gbp
 from bettercare.domain.p4p import performance_sum
+from bettercare.pipelines.demo_store import READY_FILE, preset_for, synthetic_years
+from bettercare.services.dashboard import number, scoped_svg
 
 from .conftest import EXAMPLES, RUTLAND
 

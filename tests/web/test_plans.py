@@ -181,15 +181,29 @@ def test_edit_a_scheme_saves_the_item_and_audits_before_and_after(app, client, l
 
 def test_rule_findings_are_shown_next_to_their_field_after_a_save(app, client, login) -> None:
     login("editor")
-    page = client.get(f"{PLAN}/risks/1").text  # R2: score 3 but likelihood 1 x impact 2
-    assert re.search(r'id="f-score-error"[^>]*>.*?risk-score', page, re.S)
-    assert 'aria-describedby="f-score-hint f-score-error"' in page
+    page = client.get(f"{PLAN}/risks/0").text  # R1: likelihood 3 x impact 4
+    assert 'name="likelihood"' in page and 'name="score"' not in page  # computed, not typed
     data = _form(page, "item-form")
-    data["score"] = "2"
-    r = client.post(f"{PLAN}/risks/1", data=data)
+    data["likelihood"] = "6"  # off the 1-5 scale
+    r = client.post(f"{PLAN}/risks/0", data=data)
+    assert r.status_code == 422 and 'id="f-likelihood-error"' in r.text
+    data["likelihood"] = "4"
+    r = client.post(f"{PLAN}/risks/0", data=data)
     assert r.status_code == 200 and 'id="form-saved"' in r.text
-    assert 'id="f-score-error"' not in r.text
-    assert plan_of(_record(app)).risks[1].score == 2
+    assert plan_of(_record(app)).risks[0].risk_score == 16  # 4 x 4, extreme
+
+
+def test_a_stated_score_that_disagrees_is_a_finding_until_the_risk_is_saved(
+    app, client, login
+) -> None:
+    login("editor")
+    page = client.get(f"{PLAN}/risks/1").text  # R2: states score 3 but likelihood 1 x impact 2
+    assert "risk-score" in page and "is not likelihood 1 x impact 2 = 2" in page
+    r = client.post(f"{PLAN}/risks/1", data=_form(page, "item-form"))
+    assert r.status_code == 200 and 'id="form-saved"' in r.text
+    assert "risk-score" not in r.text
+    saved = plan_of(_record(app)).risks[1]
+    assert saved.score is None and saved.risk_score == 2  # the stated score is dropped
 
 
 def test_add_a_scheme_then_delete_it(app, client, login) -> None:
@@ -222,8 +236,9 @@ def test_add_a_scheme_then_delete_it(app, client, login) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "rule"),
     [
-        ("spend.2014/15", "a lot", "number"),
-        ("spend.2014/15", "-5", "out-of-range"),
+        ("spend.2014/15", "a lot", "money-format"),  # read as en-GB money first
+        ("spend.2014/15", "-5", "money-format"),
+        ("spend.2014/15", "£100,000,000,000", "out-of-range"),  # the model's £100bn cap
         ("area_of_spend", "garden", "code-list"),
     ],
 )
@@ -466,8 +481,8 @@ def test_finding_paths_map_to_form_fields() -> None:
 
 
 def test_findings_link_to_the_form_that_fixes_them() -> None:
-    from bettercare.app.pages.plans import finding_link
     from bettercare.domain.findings import Finding
+    from bettercare.services.plans import finding_link
 
     def link(path: str) -> str | None:
         return finding_link("p", Finding("r", Severity.ERROR, path, "m"))
@@ -477,3 +492,15 @@ def test_findings_link_to_the_form_that_fixes_them() -> None:
     assert link("agreed_pooled_budget.2014/15") == "/plans/p/budget"
     assert link("risk_share") == "/plans/p/risk_share"
     assert link("funding") is None
+
+
+def test_money_in_another_locale_is_refused_by_its_field(app, client, login) -> None:
+    login("editor")
+    version = _record(app).version
+    data = _form(client.get(f"{PLAN}/schemes/0").text, "item-form")
+    data["spend.2014/15"] = "1.234,56"
+    r = client.post(f"{PLAN}/schemes/0", data=data)
+    assert r.status_code == 422
+    assert "uses a comma as the decimal point" in r.text
+    assert re.search(r'id="f-spend-2014-15-error"', r.text)
+    assert _record(app).version == version  # nothing saved

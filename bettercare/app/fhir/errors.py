@@ -13,7 +13,9 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from bettercare.errors import BettercareError
+from bettercare.services.fhir_resources import FhirError
+
+__all__ = ["FHIR_JSON", "FhirError", "FhirResponse", "csrf_response", "denied_response"]
 
 FHIR_JSON = "application/fhir+json"
 
@@ -22,26 +24,6 @@ class FhirResponse(JSONResponse):
     """JSON with the FHIR media type."""
 
     media_type = FHIR_JSON
-
-
-class FhirError(BettercareError):
-    """A request the API refuses: HTTP status, IssueType code, what is wrong and where."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        diagnostics: str,
-        expression: Sequence[str] = (),
-        issues: Sequence[tuple[str, str, Sequence[str]]] = (),
-    ) -> None:
-        super().__init__(diagnostics)
-        self.status = status
-        self.code = code
-        self.diagnostics = diagnostics
-        self.expression = tuple(expression)
-        # further issues (code, diagnostics, expression) after the first
-        self.issues = tuple(issues)
 
 
 def outcome(

@@ -6,7 +6,7 @@ Patient, an Encounter per hospital spell (class ``IMP``) and A&E attendance (cla
 ``EMER``, v3 ActCode) and an EpisodeOfCare per reablement episode, social care service
 and care home placement; a death sets ``Patient.deceasedDateTime``. The use case (who may
 see it, re-identification through the care register, the audit record) is
-:func:`bettercare.app.journeys.person_journey`; this module only renders. Each
+:func:`bettercare.services.journeys.person_journey`; this module only renders. Each
 resource is validated with ``fhir.resources`` (R4B, R4-compatible). Never cached
 (``Cache-Control: no-store``). No operation parameters (``start``, ``end``, ``_since``)
 are supported yet.
@@ -17,17 +17,17 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.episodeofcare import EpisodeOfCare
 
-from bettercare.app.fhir import resources
+from bettercare.app.deps import Acting, Db
 from bettercare.app.fhir.errors import FhirError, FhirResponse, error_response
-from bettercare.app.journeys import person_journey
-from bettercare.app.security import Principal, client_ip, current_principal
 from bettercare.errors import NotFound
+from bettercare.services import fhir_resources as resources
+from bettercare.services.journeys import person_journey
 
 if TYPE_CHECKING:
     from bettercare.analytics.journeys import JourneyEvent
@@ -90,23 +90,18 @@ def episode_of_care(event: JourneyEvent, patient_id: int) -> dict[str, Any]:
 
 
 @router.get("/Patient/{patient_id}/$everything", response_class=FhirResponse)
-def everything(
-    request: Request, patient_id: str, principal: Principal = Depends(current_principal)
-) -> Response:
+def everything(request: Request, patient_id: str, db: Db, caller: Acting) -> Response:
     """The Patient with their Encounters and EpisodesOfCare (direct care only)."""
     store = request.app.state.settings.store
-    with request.app.state.sessions() as db:
-        try:
-            journey = person_journey(
-                db, principal, patient_id, store, ip=client_ip(request), via="fhir"
-            )
-        except NotFound:
-            return error_response(
-                FhirError(404, "not-found", f"Patient/{patient_id[:40]} is not a known resource"),
-                headers=NO_STORE,
-            )
-        patient = resources.patient(journey.patient)
-        pid = journey.patient.id
+    try:
+        journey = person_journey(db, caller.principal, patient_id, store, ip=caller.ip, via="fhir")
+    except NotFound:
+        return error_response(
+            FhirError(404, "not-found", f"Patient/{patient_id[:40]} is not a known resource"),
+            headers=NO_STORE,
+        )
+    patient = resources.patient(journey.patient)
+    pid = journey.patient.id
     entries: list[dict[str, Any]] = [patient]
     for e in journey.events:
         if e.kind == "death":

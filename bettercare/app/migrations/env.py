@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from bettercare.app import models  # noqa: F401  (registers the tables)
-from bettercare.app.db import Base
+from bettercare.data import tables  # noqa: F401  (registers the tables)
+from bettercare.data.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

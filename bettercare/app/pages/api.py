@@ -1,6 +1,6 @@
 """A small read-only JSON API: the plans in scope, one plan, its planning-rule findings.
 
-Same scope and audit as the pages (:func:`bettercare.app.pages.plans.authorize_view`):
+Same scope and audit as the pages (:func:`bettercare.services.plans.authorize_view`):
 a bearer token or session sees its HWB's plans (assurer, admin: every HWB), anyone sees
 published plans. Path parameters are validated (422), an unknown plan is 404, a plan out
 of scope 401/403; response models make the OpenAPI schema describe every answer.
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from bettercare.app.pages.plans import PlanId, viewable_record
-from bettercare.app.plans import list_plans, plan_of
-from bettercare.app.security import Action, Principal, allowed, current_principal
+from bettercare.app.deps import Acting, Db
+from bettercare.app.pages.plans import PlanId
 from bettercare.domain.plan import Plan
 from bettercare.domain.rules import check_plan
+from bettercare.services import plans
 
 router = APIRouter(prefix="/api", tags=["plans"])
 
@@ -68,12 +68,8 @@ class Findings(BaseModel):
 
 
 @router.get("/plans", response_model=list[PlanSummary])
-def api_plans(
-    request: Request, principal: Principal = Depends(current_principal)
-) -> list[PlanSummary]:
+def api_plans(request: Request, db: Db, caller: Acting) -> list[PlanSummary]:
     """The plans the caller may read (the public: published ones)."""
-    with request.app.state.sessions() as db:
-        records = list_plans(db)
     return [
         PlanSummary(
             plan_id=r.id,
@@ -85,27 +81,21 @@ def api_plans(
             published=r.published,
             version=r.version,
         )
-        for r in records
-        if r.published or allowed(principal, Action.VIEW_PLAN, r.hwb_code)
+        for r in plans.visible_plans(db, caller)
     ]
 
 
 @router.get("/plans/{plan_id}", response_model=Plan, responses=_ERRORS)
-def api_plan(
-    request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
-) -> Plan:
+def api_plan(request: Request, plan_id: PlanId, db: Db, caller: Acting) -> Plan:
     """The plan as JSON (the plan file's fields; its JSON Schema is the plan model's)."""
-    record = viewable_record(request, principal, plan_id)
-    return plan_of(record)
+    return plans.viewable_plan(db, caller, plan_id)[1]
 
 
 @router.get("/plans/{plan_id}/findings", response_model=Findings, responses=_ERRORS)
-def api_findings(
-    request: Request, plan_id: PlanId, principal: Principal = Depends(current_principal)
-) -> Findings:
+def api_findings(request: Request, plan_id: PlanId, db: Db, caller: Acting) -> Findings:
     """The planning rules' findings on the current plan (the same rules as the CLI)."""
-    record = viewable_record(request, principal, plan_id)
-    found = check_plan(plan_of(record))
+    record, plan = plans.viewable_plan(db, caller, plan_id)
+    found = check_plan(plan)
     return Findings(
         plan_id=record.id,
         version=record.version,

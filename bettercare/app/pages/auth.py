@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from bettercare.app import audit
-from bettercare.app.hardening import excerpt
-from bettercare.app.models import LoginAttempt
+from bettercare.app.deps import Acting, Db
 from bettercare.app.security import (
     ANONYMOUS,
-    Principal,
     authenticate,
     client_ip,
-    current_principal,
     end_session,
     issue_token,
     principal_of,
     start_session,
 )
 from bettercare.app.templating import render
+from bettercare.services import users
 
 router = APIRouter()
 
@@ -40,107 +34,64 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _rate_limited(request: Request, db: Session, username: str) -> bool:
+def _attempt(request: Request, db: Db, username: str, password: str) -> users.SignIn:
+    """Check credentials (rate limited, logged and audited) through the users service."""
     settings = request.app.state.settings
-    since = datetime.now(UTC) - timedelta(seconds=settings.login_window_seconds)
-    ip = client_ip(request) or "-"
-    failed = (
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))
+    limits = users.LoginLimits(
+        settings.login_window_seconds, settings.login_attempts, settings.login_attempts_per_ip
     )
-    by_user = db.scalar(failed.where(LoginAttempt.username == excerpt(username, 120))) or 0
-    by_ip = db.scalar(failed.where(LoginAttempt.ip == ip)) or 0
-    return by_user >= settings.login_attempts or by_ip >= settings.login_attempts_per_ip
-
-
-def _refuse(db: Session, username: str, ip: str | None, detail: str) -> None:
-    """Audit and commit a refused login for ``username`` (``detail`` says why)."""
-    audit.record(db, ANONYMOUS, "login", f"user:{username}", audit.DENIED, ip=ip, detail=detail)
-    db.commit()
-
-
-def _attempt(request: Request, username: str, password: str) -> tuple[int, Principal | None]:
-    """Check credentials: (HTTP status, principal). Every attempt is logged and audited."""
-    ip = client_ip(request)
-    with request.app.state.sessions() as db:
-        if _rate_limited(request, db, username):
-            _refuse(db, username, ip, "rate limited")
-            return 429, None
-        user = authenticate(db, username, password)
-        db.add(
-            LoginAttempt(
-                username=excerpt(username, 120) or "",
-                ip=excerpt(ip, 64) or "-",
-                success=user is not None,
-            )
-        )
-        if user is None:
-            _refuse(db, username, ip, "bad credentials")
-            return 401, None
-        principal = principal_of(user)
-        audit.record(db, principal, "login", f"user:{username}", ip=ip)
-        db.commit()
-        return 200, principal
+    return users.sign_in(
+        db, username, password, client_ip(request), limits, authenticate, principal_of
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(
-    request: Request, next: str | None = None, principal: Principal = Depends(current_principal)
-) -> HTMLResponse:
+def login_form(request: Request, caller: Acting, next: str | None = None) -> HTMLResponse:
     """The sign-in form."""
-    return render(request, "login.html.j2", principal, next=_safe_next(next), error=None)
+    return render(request, "login.html.j2", caller.principal, next=_safe_next(next), error=None)
 
 
 @router.post("/login", response_model=None)
 def login(
     request: Request,
+    db: Db,
     username: str = Form(..., max_length=120),
     password: str = Form(..., max_length=1024),
     next: str | None = Form(None, max_length=2048),
 ) -> Response:
     """Sign in: a fresh session (no fixation) holding the user id and a new CSRF token."""
-    status, principal = _attempt(request, username, password)
+    result = _attempt(request, db, username, password)
+    principal = result.principal
     if principal is None:
         error = (
             "Too many failed attempts: wait a few minutes and try again."
-            if status == 429
+            if result.status == 429
             else "Sign-in failed: the username or password is wrong."
         )
         return render(
             request,
             "login.html.j2",
             ANONYMOUS,
-            status_code=status,
+            status_code=result.status,
             next=_safe_next(next),
             error=error,
             username=username,
         )
     request.session.clear()
     assert principal.user_id is not None
-    with request.app.state.sessions() as db:
-        sid = start_session(db, principal.user_id)
-        db.commit()
+    sid = start_session(db, principal.user_id)  # server-side: logout or revocation ends it
+    db.commit()
     request.session["user_id"] = principal.user_id
     request.session["sid"] = sid
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, principal: Principal = Depends(current_principal)) -> Response:
+def logout(request: Request, db: Db, caller: Acting) -> Response:
     """Sign out (audit-logged)."""
-    if not principal.anonymous:
-        audit.record_now(
-            request.app.state.sessions,
-            principal,
-            "logout",
-            f"user:{principal.username}",
-            audit.OK,
-            ip=client_ip(request),
-        )
-    with request.app.state.sessions() as db:
-        end_session(db, request.session.get("sid"))
-        db.commit()
+    users.sign_out(db, caller)
+    end_session(db, request.session.get("sid"))
+    db.commit()
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
@@ -160,16 +111,10 @@ class TokenResponse(BaseModel):
 
 
 @router.post("/auth/token", response_model=TokenResponse, responses={401: {}, 429: {}})
-def token(request: Request, body: TokenRequest) -> Response:
+def token(request: Request, body: TokenRequest, db: Db) -> Response:
     """Exchange a username and password for a bearer token (rate limited like the form)."""
-    status, principal = _attempt(request, body.username, body.password)
-    if principal is None or principal.user_id is None:
-        return JSONResponse({"detail": "sign-in failed"}, status_code=status)
-    with request.app.state.sessions() as db:
-        from bettercare.app.models import User
-
-        user = db.get(User, principal.user_id)
-        assert user is not None
-        value = issue_token(db, user)
-        db.commit()
+    result = _attempt(request, db, body.username, body.password)
+    if result.user is None:
+        return JSONResponse({"detail": "sign-in failed"}, status_code=result.status)
+    value = users.issue_token(db, result.user, issue_token)
     return JSONResponse(TokenResponse(access_token=value).model_dump())

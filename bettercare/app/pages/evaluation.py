@@ -6,12 +6,12 @@ figures only; who may see them is decided there) and renders.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from bettercare.app.evaluation import evaluation_page
-from bettercare.app.security import Principal, client_ip, current_principal
+from bettercare.app.deps import Acting, Db
 from bettercare.app.templating import render
+from bettercare.services.evaluation import evaluation_page
 
 router = APIRouter()
 
@@ -23,18 +23,19 @@ def evaluation(
     name: str = "",
     change_date: str = "",
     treated: list[str] = Query(default=[]),
-    principal: Principal = Depends(current_principal),
+    *,
+    db: Db,
+    caller: Acting,
 ) -> HTMLResponse:
     """The form and, once a change date and practices are given, the effects."""
-    with request.app.state.sessions() as db:
-        page = evaluation_page(
-            db,
-            principal,
-            request.app.state.settings.store,
-            hwb=hwb[:64] if hwb else None,
-            name=name[:200],
-            change_date=change_date[:20],
-            treated=[t[:20] for t in treated[:500]],
-            ip=client_ip(request),
-        )
-    return render(request, "evaluation.html.j2", principal, page=page)
+    page = evaluation_page(
+        db,
+        caller.principal,
+        request.app.state.settings.store,
+        hwb=hwb[:64] if hwb else None,
+        name=name[:200],
+        change_date=change_date[:20],
+        treated=[t[:20] for t in treated[:500]],
+        ip=caller.ip,
+    )
+    return render(request, "evaluation.html.j2", caller.principal, page=page)

@@ -11,12 +11,10 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bettercare.app.plans import list_plans, plan_of
 from bettercare.app.security import (
     EVERY_HWB,
     Action,
     Principal,
-    allowed,
     authorize,
     current_principal,
 )
@@ -42,14 +40,8 @@ def board(
 
 def _view(request: Request, principal: Principal, region: str | None) -> IcbView:
     """The plans the principal may see (assurers and admins: every board), side by side."""
-    from bettercare.reporting.boards import PlanEntry
-
     with request.app.state.sessions() as db:
-        entries = [
-            PlanEntry(plan_of(r), r.id, r.title, r.hwb_code, r.state, r.assurance_outcome or "")
-            for r in list_plans(db)
-            if allowed(principal, Action.VIEW_PLAN, r.hwb_code)
-        ]
+        entries = service.visible_plans(db, principal)
     scope = "every board" if principal.role in EVERY_HWB else "your board"
     return service.icb_view(entries, request.app.state.settings.figures, region, scope)
 

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from bettercare.app.analytics_store import stores_of
 from bettercare.app.db import database_ok
-from bettercare.app.plans import list_plans
-from bettercare.app.security import Action, Principal, allowed, current_principal
+from bettercare.app.deps import Acting, Db
 from bettercare.app.templating import render
+from bettercare.services import plans
 
 router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, principal: Principal = Depends(current_principal)) -> HTMLResponse:
+def index(request: Request, db: Db, caller: Acting) -> HTMLResponse:
     """HWBs and plans the caller may see (the public sees published board papers only)."""
-    with request.app.state.sessions() as db:
-        records = [
-            r
-            for r in list_plans(db)
-            if allowed(principal, Action.VIEW_PLAN, r.hwb_code) or r.published
-        ]
-    return render(request, "index.html.j2", principal, plans=records)
+    return render(request, "index.html.j2", caller.principal, plans=plans.visible_plans(db, caller))
 
 
 @router.get("/healthz", include_in_schema=False)

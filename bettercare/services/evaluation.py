@@ -7,10 +7,7 @@ cohort, which needs enrolled people's pseudonyms, is for ``bettercare evaluate``
 exposed practices must be practices of the HWB; the comparison units are the store's
 other practices. A refusal is audit-logged.
 
-A use case (session and principal in, view model out; no HTTP), kept in ``bettercare/app``
-for now: it needs the app's principal, audit log and register models, which the
-``services`` layer may not import (tests/test_layers.py). It moves to
-``bettercare/services`` with them.
+A use case: session and principal in, view model out; no HTTP.
 """
 
 from __future__ import annotations
@@ -22,8 +19,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bettercare.app import audit
-from bettercare.app.security import AccessDenied, Action, Principal, allowed
+from bettercare.domain.access import Action, Principal, allowed
+from bettercare.services import audit
+from bettercare.services.access import AccessRefused
 
 if TYPE_CHECKING:
     from bettercare.analytics.evaluation import Evaluation
@@ -70,7 +68,7 @@ def evaluation_page(
             hwb_code=code,
         )
         db.commit()
-        raise AccessDenied(principal, str(Action.VIEW_METRICS), "evaluation")
+        raise AccessRefused(principal, str(Action.VIEW_METRICS), "evaluation")
     page = EvaluationPage(code, name=name, change_date=change_date, treated=list(treated or []))
     if store is None:
         page.error = "No analytics store is configured (bettercare serve --store FILE)."

@@ -4,14 +4,11 @@ The use case behind ``/care/patients/<id>/journey`` and FHIR ``Patient/<id>/$eve
 the care coordinators of the person's HWB only (``VIEW_PATIENTS`` in the person's HWB);
 every view and every refusal is audit-logged. The person is re-identified only through
 the care register: the register's patient record holds the pseudonym its import linked
-(:func:`bettercare.app.care_register.import_scores`), and the store is read by that
+(:func:`bettercare.data.care_register.import_scores`), and the store is read by that
 pseudonym (:func:`bettercare.analytics.journeys.person_timeline`). A register entry with
 no pseudonym, or no store, gives an empty timeline with the reason.
 
-A use case (session and principal in, view model out; no HTTP), kept in ``bettercare/app``
-for now: it needs the app's principal, audit log and register models, which the
-``services`` layer may not import (tests/test_layers.py). It moves to
-``bettercare/services`` with them.
+A use case: session and principal in, view model out; no HTTP.
 """
 
 from __future__ import annotations
@@ -23,10 +20,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bettercare.app import audit
-from bettercare.app.models import CarePatient
-from bettercare.app.security import AccessDenied, Action, Principal, allowed
+from bettercare.data.tables import CarePatient
+from bettercare.domain.access import Action, Principal, allowed
 from bettercare.errors import NotFound
+from bettercare.services import audit
+from bettercare.services.access import AccessRefused
 
 if TYPE_CHECKING:
     from bettercare.analytics.journeys import JourneyEvent
@@ -52,14 +50,14 @@ def _permit(
     hwb_code: str | None,
     ip: str | None,
 ) -> None:
-    """Raise :class:`AccessDenied` after auditing the refusal, unless the caller may view."""
+    """Raise :class:`AccessRefused` after auditing the refusal, unless the caller may view."""
     if allowed(principal, Action.VIEW_PATIENTS, hwb_code):
         return
     audit.record(
         db, principal, str(Action.VIEW_PATIENTS), target, audit.DENIED, ip=ip, hwb_code=hwb_code
     )
     db.commit()
-    raise AccessDenied(principal, str(Action.VIEW_PATIENTS), target)
+    raise AccessRefused(principal, str(Action.VIEW_PATIENTS), target)
 
 
 def register_patient(
@@ -67,7 +65,7 @@ def register_patient(
 ) -> CarePatient:
     """The register's patient ``patient_id`` if the caller may view them.
 
-    :class:`AccessDenied` (audited) for another role or HWB; :class:`NotFound` for an
+    :class:`AccessRefused` (audited) for another role or HWB; :class:`NotFound` for an
     unknown id.
     """
     target = f"care:patient/{patient_id[:40]}/journey"

@@ -30,8 +30,7 @@ from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.careteam import CareTeam as FhirCareTeam
 from pydantic import ValidationError
 
-from bettercare.app.fhir.errors import FhirError
-from bettercare.app.models import (
+from bettercare.data.tables import (
     CarePatient,
     CarePlanRecord,
     CareRiskAssessment,
@@ -44,6 +43,7 @@ from bettercare.domain.care import (
     CareTeamMember,
     JointCarePlan,
 )
+from bettercare.errors import BettercareError
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
@@ -61,6 +61,26 @@ PLAN_CATEGORY = "Joint health and social care plan"
 RISK_OUTCOME = "Emergency admission to hospital within 12 months"
 MAX_BODY = 1_000_000  # bytes
 _GENDER = {"M": "male", "F": "female", "U": "unknown"}
+
+
+class FhirError(BettercareError):
+    """A request the API refuses: HTTP status, IssueType code, what is wrong and where."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        diagnostics: str,
+        expression: Sequence[str] = (),
+        issues: Sequence[tuple[str, str, Sequence[str]]] = (),
+    ) -> None:
+        super().__init__(diagnostics)
+        self.status = status
+        self.code = code
+        self.diagnostics = diagnostics
+        self.expression = tuple(expression)
+        # further issues (code, diagnostics, expression) after the first
+        self.issues = tuple(issues)
 
 
 def _meta(

@@ -1,8 +1,10 @@
 """The care coordination register in the app's database: patients, scores, plans, teams.
 
 Owns storing and reading the register (the rules are the domain's,
-:mod:`bettercare.domain.care`), the direct-care re-identification of risk scores
-(:func:`import_scores`) and the synthetic demo register (:func:`demo_register`).
+:mod:`bettercare.domain.care`) and the direct-care re-identification of risk scores
+(:func:`import_scores`). The synthetic demo register is
+:mod:`bettercare.pipelines.care_demo`; the web app only stores and shows the register
+(:mod:`bettercare.services.care`).
 
 Re-identification for direct care: the analytics store holds pseudonyms only. A care
 coordinator's list is made by pseudonymising the NHS numbers of a GP registration list
@@ -20,15 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bettercare.analytics.care_coverage import PersonAtRisk
-from bettercare.app.models import (
+from bettercare.data import nhs_numbers
+from bettercare.data.pseudonymise import pseudonym
+from bettercare.data.tables import (
     CarePatient,
     CarePlanRecord,
     CareRiskAssessment,
@@ -37,9 +39,13 @@ from bettercare.app.models import (
     Hwb,
     utcnow,
 )
-from bettercare.data import nhs_numbers
-from bettercare.data.pseudonymise import pseudonym
-from bettercare.domain.care import CarePlanStatus, CareTeam, CareTeamMember, JointCarePlan
+from bettercare.domain.care import (
+    CarePlanStatus,
+    CareTeam,
+    CareTeamMember,
+    JointCarePlan,
+    PersonAtRisk,
+)
 from bettercare.errors import BadInput
 
 #: Columns a scores file must have (the output of ``score_population``) and may have.
@@ -420,86 +426,6 @@ class Registration:
     gp_practice: str | None
 
 
-def read_registrations(path: Path, hwb_code: str) -> list[Registration]:
-    """The people of ``hwb_code`` on a GP registration list, every NHS number checked.
-
-    The list is the national layout (``gp_registrations.csv``, read by
-    :mod:`bettercare.data.national.gp_registrations`) or the internal ``residents``
-    layout. Any invalid NHS number, unknown code or bad date refuses the whole list with
-    a located error (nothing is imported).
-    """
-    from bettercare.data.ingest.read import FileRejected, read_feed
-    from bettercare.data.national import gp_registrations
-    from bettercare.data.national.common import header_of
-    from bettercare.data.schema import FEEDS
-
-    if not path.is_file():
-        raise RegisterError("not found", file=str(path), rule="missing_file")
-    try:
-        if "practice_code" in {h.lower() for h in header_of(path)}:
-            table, issues = gp_registrations.convert(path)
-        else:
-            table, issues = read_feed(path, FEEDS["residents"])
-    except FileRejected as exc:
-        first = exc.issues[0]
-        raise RegisterError(
-            first.message, file=path.name, row=first.row, field=first.column, rule=first.rule
-        ) from None
-    errors = [i for i in issues if i.severity == "error"]
-    if errors:
-        e = errors[0]
-        raise RegisterError(e.message, file=path.name, row=e.row, field=e.column, rule=e.rule)
-    rows = table.column("_row").to_pylist()
-    cols = {
-        c: table.column(c).to_pylist()
-        for c in (
-            "nhs_number",
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "sex",
-            "gp_practice",
-            "hwb_code",
-        )
-    }
-    out = []
-    for i, row in enumerate(rows):
-        number = cols["nhs_number"][i]
-        if not nhs_numbers.is_valid(number):
-            raise RegisterError(
-                f"NHS number '{nhs_numbers.mask(number)}' is not a valid NHS number "
-                "(modulus 11); nothing imported",
-                file=path.name,
-                row=row,
-                field="nhs_number",
-                rule="nhs_number",
-            )
-        if cols["hwb_code"][i] != hwb_code:
-            continue
-        dob = cols["date_of_birth"][i]
-        try:
-            birth = dt.date.fromisoformat(dob) if dob else None
-        except ValueError:
-            raise RegisterError(
-                f"date_of_birth '{dob}' is not a date (YYYY-MM-DD)",
-                file=path.name,
-                row=row,
-                field="date_of_birth",
-                rule="date",
-            ) from None
-        out.append(
-            Registration(
-                nhs_numbers.normalise(number) or "",
-                cols["given_name"][i],
-                cols["family_name"][i],
-                birth,
-                cols["sex"][i],
-                cols["gp_practice"][i],
-            )
-        )
-    return out
-
-
 @dataclass(frozen=True)
 class ImportResult:
     """What an import did."""
@@ -554,135 +480,3 @@ def import_scores(
 
 
 # --- the synthetic demo register ---------------------------------------------------------
-
-_ROLES = (
-    "Community matron",
-    "District nurse",
-    "Social worker",
-    "Care coordinator",
-    "Occupational therapist",
-    "GP",
-    "Community psychiatric nurse",
-)
-_LEAD_ROLES = ("Community matron", "Social worker", "Care coordinator", "District nurse")
-_FIRST_NAMES = ("Alex", "Sam", "Jo", "Chris", "Priya", "Nadia", "Tom", "Ruth", "Imran", "Kate")
-_LAST_NAMES = ("Shaw", "Patel", "Owen", "Reid", "Khan", "Lowe", "Hart", "Dunn", "Ali", "Cole")
-
-
-def demo_register(
-    db: Session,
-    hwb_code: str,
-    n: int,
-    today: dt.date,
-    seed: int = 0,
-    key: bytes | None = None,
-) -> int:
-    """Add ``n`` synthetic people at risk to ``hwb_code``'s register; return how many.
-
-    Risk comes from a synthetic population of ``20 n`` adults (probability rising with age
-    and long-term conditions), tiered with the risk model's own rule
-    (:func:`bettercare.analytics.risk.cohorts.assign_tiers`: top 0.5/2/5%), so the ``n``
-    kept are its top 5%. NHS numbers are valid numbers of the 999 test range (never
-    issued), names from the synthetic generator's lists. About 60% get an active joint
-    care plan (some with an overdue review), some a draft, on-hold or completed one, and
-    about 70% a care team with an accountable lead professional.
-    """
-    from bettercare.analytics.risk.cohorts import COHORTS, assign_tiers
-    from bettercare.data.synth import names, nhs
-
-    rng = np.random.default_rng(seed)
-    ensure_hwb(db, hwb_code)
-    population = 20 * n
-    age = rng.integers(18, 100, size=population)
-    ltc = rng.poisson(np.clip((age - 30) / 20, 0.2, None))
-    logit = -5.5 + 0.045 * (age - 18) + 0.35 * ltc + rng.normal(0, 0.6, population)
-    prob = 1 / (1 + np.exp(-logit))
-    tiers = assign_tiers(prob)
-    keep = np.flatnonzero(tiers != None)[:n]  # noqa: E711  (object array of labels)
-    taken = set(db.scalars(select(CarePatient.nhs_number)))
-    numbers = [str(x) for x in nhs.generate(rng, len(keep) + len(taken) + 10)]
-    numbers = [x for x in numbers if x not in taken][: len(keep)]
-    sexes = rng.choice(["F", "M"], size=len(keep))
-    given_f = names.draw(rng, names.FEMALE, len(keep))
-    given_m = names.draw(rng, names.MALE, len(keep))
-    family = names.draw(rng, names.FAMILY, len(keep))
-    n_practices = max(1, len(keep) // 60)
-    digits = "".join(ch for ch in hwb_code if ch.isdigit())[-2:].rjust(2, "0")
-    practices = [f"Y{digits}{i + 1:03d}" for i in range(n_practices)]
-    for j, i in enumerate(keep):
-        birth = today.replace(year=today.year - int(age[i]), day=1) - dt.timedelta(
-            days=int(rng.integers(0, 365))
-        )
-        given = names.FEMALE[given_f[j]] if sexes[j] == "F" else names.MALE[given_m[j]]
-        number = numbers[j]
-        patient = add_patient(
-            db,
-            nhs_number=number,
-            hwb_code=hwb_code,
-            person_id=pseudonym(key, number) if key else None,
-            given_name=given,
-            family_name=names.FAMILY[family[j]],
-            birth_date=birth,
-            sex=str(sexes[j]),
-            gp_practice=practices[int(rng.integers(0, n_practices))],
-        )
-        cohorts = [COHORTS[0]] if age[i] >= 60 else []
-        if 18 <= age[i] <= 59 and ltc[i] >= 3:
-            cohorts.append(COHORTS[1])
-        if age[i] >= 65 and rng.random() < 0.15:
-            cohorts.append(COHORTS[2])
-        assessed = today - dt.timedelta(days=int(rng.integers(30, 400)))
-        add_assessment(
-            db, patient, float(prob[i]), str(tiers[i]), cohorts, "synthetic-demo", assessed
-        )
-        _demo_care(db, rng, patient, assessed, today)
-    db.flush()
-    return len(keep)
-
-
-def _demo_care(
-    db: Session, rng: np.random.Generator, patient: CarePatient, assessed: dt.date, today: dt.date
-) -> None:
-    start = assessed + dt.timedelta(days=int(rng.integers(7, 120)))
-    u = rng.random()
-    if start <= today and u < 0.75:
-        status = (
-            CarePlanStatus.ACTIVE
-            if u < 0.6
-            else CarePlanStatus.ON_HOLD
-            if u < 0.65
-            else CarePlanStatus.COMPLETED
-        )
-        end = (
-            min(today, start + dt.timedelta(days=180))
-            if status is CarePlanStatus.COMPLETED
-            else None
-        )
-        review = start + dt.timedelta(days=int(rng.choice([90, 180, 365])))
-        plan = JointCarePlan(status, start, end, review, "Joint health and social care plan")
-    elif u < 0.85:
-        plan = JointCarePlan(CarePlanStatus.DRAFT, None, None, None, "Joint care plan (draft)")
-    else:
-        plan = None
-    if plan is not None:
-        db.add(write_plan(CarePlanRecord(), patient, plan, "demo"))
-    if start <= today and rng.random() < 0.7:
-        org_social = "Council adult social care services"
-        members = [
-            CareTeamMember(
-                f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}",
-                str(rng.choice(_LEAD_ROLES)),
-                org_social if rng.random() < 0.4 else "Community health services",
-                lead=True,
-                start=start,
-            )
-        ]
-        for _ in range(int(rng.integers(1, 4))):
-            role = str(rng.choice(_ROLES))
-            org = patient.gp_practice if role == "GP" else "Community health services"
-            members.append(
-                CareTeamMember(
-                    f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}", role, org, start=start
-                )
-            )
-        db.add(write_team(CareTeamRecord(), patient, CareTeam(tuple(members), "Care team"), "demo"))

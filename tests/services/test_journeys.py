@@ -8,12 +8,12 @@ import pytest
 from analytics.synthetic_store import tables, write_store
 from sqlalchemy import select
 
-from bettercare.app import care_register
 from bettercare.app.db import make_engine, migrate, session_factory
-from bettercare.app.journeys import person_journey
 from bettercare.app.models import AuditEvent
-from bettercare.app.security import AccessDenied, Principal, Role
-from bettercare.errors import NotFound
+from bettercare.app.security import Principal, Role
+from bettercare.data import care_register
+from bettercare.errors import NotFound, NotPermitted
+from bettercare.services.journeys import person_journey
 
 RUTLAND, LEICESTER = "E06000017", "E06000016"
 COORDINATOR = Principal("coord", Role.CARE_COORDINATOR, RUTLAND, user_id=1)
@@ -83,7 +83,7 @@ def test_no_pseudonym_or_no_store_says_why(db, store):
 def test_others_are_refused_and_the_refusal_is_audited(db, store, principal):
     path, person = store
     pid = _patient(db, person, person)
-    with pytest.raises(AccessDenied):
+    with pytest.raises(NotPermitted):
         person_journey(db, principal, str(pid), path)
     assert _audit(db)[-1] == (principal.username, "view_patients", "denied")
 

@@ -7,10 +7,11 @@ from analytics.synthetic_store import CHANGE, tables, write_store
 from sqlalchemy import select
 
 from bettercare.app.db import make_engine, migrate, session_factory
-from bettercare.app.evaluation import evaluation_page
 from bettercare.app.models import AuditEvent
-from bettercare.app.security import AccessDenied, Principal, Role
+from bettercare.app.security import Principal, Role
 from bettercare.data.synth.effects import InjectedEffect, inject
+from bettercare.errors import NotPermitted
+from bettercare.services.evaluation import evaluation_page
 
 RUTLAND, LEICESTER = "E06000017", "E06000016"
 ANALYST = Principal("analyst", Role.ANALYST, RUTLAND, user_id=1)
@@ -68,9 +69,9 @@ def test_no_store(db):
 
 
 def test_another_hwb_and_the_public_are_refused(db, store):
-    with pytest.raises(AccessDenied):
+    with pytest.raises(NotPermitted):
         evaluation_page(db, ANALYST, store, hwb=LEICESTER)
-    with pytest.raises(AccessDenied):
+    with pytest.raises(NotPermitted):
         evaluation_page(db, Principal("anonymous", Role.PUBLIC), store, hwb=RUTLAND)
     outcomes = [e.outcome for e in db.scalars(select(AuditEvent))]
     assert outcomes == ["denied", "denied"]

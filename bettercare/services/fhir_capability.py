@@ -11,7 +11,7 @@ from typing import Any
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from bettercare import __version__
-from bettercare.app.fhir.resources import PROFILES
+from bettercare.services.fhir_resources import PROFILES
 
 FHIR_VERSION = "4.0.1"
 
@@ -73,6 +73,13 @@ def capability_statement(base: str) -> dict[str, Any]:
             entry["profile"] = PROFILES[kind]
         if kind in WRITABLE:
             entry["conditionalUpdate"] = False
+        if kind == "Patient":  # one person's journey: app/fhir/everything.py
+            entry["operation"] = [
+                {
+                    "name": "everything",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                }
+            ]
         if kind == "Patient":  # one person's journey: app/fhir/everything.py
             entry["operation"] = [
                 {

@@ -1,0 +1,573 @@
+"""Plans in the web app: list, view, export, import, publish, and the edit forms' saves.
+
+Scope: a signed-in user sees the plans of their own HWB (assurer and admin: every HWB);
+the public sees a plan only once it is published as a board paper. Publishing is the
+HWB's decision (partner editors of the HWB, admin). Editing is allowed only while the
+plan is a draft; every save builds the whole new plan through the domain model and is
+refused, with the message by the field and nothing saved, if the model refuses it. Each
+form carries the plan's version: a save over someone else's newer save is refused (409)
+with the input shown back. The workflow steps are :mod:`bettercare.services.workflow`.
+
+Every function takes the request's session and the :class:`~bettercare.services.access.Caller`
+and returns a view model; refusals of scope raise ``NotPermitted`` (audit-logged), an
+unknown plan or item ``NotFound``.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from bettercare.data.plan_files import validate_plan_file
+from bettercare.data.plan_store import (
+    as_plain,
+    export_yaml,
+    get_plan,
+    history,
+    hwb_code,
+    import_plan,
+    list_plans,
+    plan_of,
+    save_plan,
+)
+from bettercare.data.tables import PlanRecord, PlanTransition
+from bettercare.domain.access import Action
+from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.plan import Plan
+from bettercare.domain.risk import band_of
+from bettercare.domain.rules import check_plan
+from bettercare.domain.workflow import Outcome, State, Transition, editable, next_steps
+from bettercare.errors import NotFound
+from bettercare.services import audit
+from bettercare.services.access import Caller, may, permit
+from bettercare.services.plan_forms import (
+    COLLECTIONS,
+    Collection,
+    FieldNotes,
+    FormField,
+    apply_item,
+    delete_item,
+    form_values,
+    invalid_notes,
+    items_of,
+    money_notes,
+    notes_for,
+    read_form,
+)
+
+_ITEM_PATH = re.compile(r"^(schemes|funding|risks|national_conditions|metrics|sign_offs)\[(\d+)\]")
+_PART_OF_ATTR = {c.attr: c.key for c in COLLECTIONS.values() if not c.single}
+# plan keys edited by a form of their own (finding paths link to it)
+_SINGLE_FORMS = {
+    "minimum_pooled_budget": "budget",
+    "agreed_pooled_budget": "budget",
+    "protected_social_care": "budget",
+    "nhs_minimum_social_care": "budget",
+    "risk_share": "risk_share",
+}
+
+
+class _View:
+    """A view model whose fields are a template's context."""
+
+    def context(self) -> dict[str, Any]:
+        """The fields by name (shallow: the template reads the objects themselves)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+
+# --- scope -----------------------------------------------------------------------------
+
+
+def load_record(db: Session, plan_id: str) -> PlanRecord:
+    """The stored plan, or ``NotFound``."""
+    record = get_plan(db, plan_id)
+    if record is None:
+        raise NotFound(f"no plan '{plan_id}'")
+    return record
+
+
+def authorize_view(db: Session, caller: Caller, record: PlanRecord) -> None:
+    """Signed-in users of the plan's HWB (assurer, admin: any); the public once published."""
+    target = f"plan:{record.id}"
+    if record.published and not may(caller, Action.VIEW_PLAN, record.hwb_code):
+        permit(db, caller, Action.VIEW_PUBLISHED, target, record.hwb_code)
+    else:
+        permit(db, caller, Action.VIEW_PLAN, target, record.hwb_code)
+
+
+def viewable_record(db: Session, caller: Caller, plan_id: str) -> PlanRecord:
+    """The stored plan (or ``NotFound``), once the caller may view it."""
+    record = load_record(db, plan_id)
+    authorize_view(db, caller, record)
+    return record
+
+
+def authorized_record(
+    db: Session, caller: Caller, plan_id: str, action: Action, target: str = ""
+) -> PlanRecord:
+    """The stored plan (or ``NotFound``), once the caller may ``action`` on ``target``."""
+    record = load_record(db, plan_id)
+    permit(db, caller, action, target or f"plan:{plan_id}", record.hwb_code)
+    return record
+
+
+def visible_plans(db: Session, caller: Caller) -> list[PlanRecord]:
+    """Every plan the caller may read (the public: published ones), by HWB then id."""
+    return [r for r in list_plans(db) if r.published or may(caller, Action.VIEW_PLAN, r.hwb_code)]
+
+
+def viewable_plan(db: Session, caller: Caller, plan_id: str) -> tuple[PlanRecord, Plan]:
+    """The stored plan and its model, once the caller may view it."""
+    record = viewable_record(db, caller, plan_id)
+    return record, plan_of(record)
+
+
+# --- overview --------------------------------------------------------------------------
+
+
+def budget(plan: Plan) -> dict[str, Any]:
+    """Funding by source (rows) and year (columns), with totals and the pooled budget."""
+    years = plan.financial_years
+    by_source: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for f in plan.funding:
+        by_source[str(f.source)][f.financial_year] += f.amount or Decimal(0)
+    return {
+        "years": years,
+        "rows": sorted(by_source.items()),
+        "totals": {fy: plan.funding_total(fy) for fy in years},
+        "minimum": plan.minimum_pooled_budget,
+        "agreed": plan.agreed_pooled_budget,
+        "scheme_totals": {fy: plan.scheme_total(fy) for fy in years},
+    }
+
+
+def heatmap(plan: Plan) -> dict[str, Any]:
+    """Risks placed on a 5 x 5 likelihood x impact grid (rows: impact 5 down to 1).
+
+    Each cell carries its band (:func:`bettercare.domain.risk.band_of`), the CSS class
+    that colours it.
+    """
+    cells: dict[tuple[int, int], list[str]] = defaultdict(list)
+    unscored = []
+    for r in plan.risks:
+        if r.likelihood is None or r.impact is None:
+            unscored.append(r.id)
+        else:
+            cells[(r.impact, r.likelihood)].append(r.id)
+    rows = [
+        (
+            impact,
+            [
+                (
+                    likelihood,
+                    str(band_of(likelihood, impact)),
+                    cells.get((impact, likelihood), []),
+                )
+                for likelihood in range(1, 6)
+            ],
+        )
+        for impact in range(5, 0, -1)
+    ]
+    return {"rows": rows, "unscored": unscored}
+
+
+def finding_link(plan_id: str, finding: Finding) -> str | None:
+    """The edit form a finding's path points into (``schemes[2]...`` -> scheme 2's form)."""
+    match = _ITEM_PATH.match(finding.path)
+    if match:
+        return f"/plans/{plan_id}/{_PART_OF_ATTR[match.group(1)]}/{match.group(2)}"
+    single = _SINGLE_FORMS.get(re.split(r"[.\[]", finding.path, maxsplit=1)[0])
+    return f"/plans/{plan_id}/{single}" if single else None
+
+
+@dataclass
+class PlanOverview(_View):
+    """A plan at a glance: budget, heatmap, findings, workflow steps the caller may take."""
+
+    record: PlanRecord
+    plan: Plan
+    budget: dict[str, Any]
+    heatmap: dict[str, Any]
+    findings: list[tuple[Finding, str | None]]
+    errors: int
+    warnings: int
+    state: State
+    editable: bool
+    can_edit: bool
+    can_publish: bool
+    steps: list[Transition]
+    outcomes: list[Outcome]
+    history: list[PlanTransition]
+    collections: dict[str, Collection]
+    blocking: list[Finding] = field(default_factory=list)
+    message: str | None = None
+
+
+def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> PlanOverview:
+    """The overview of a plan already authorized for the caller."""
+    findings = check_plan(plan)
+    state = State(record.state)
+    outcome = Outcome(record.assurance_outcome) if record.assurance_outcome else None
+    steps = [
+        t
+        for t in next_steps(state, outcome, plan)
+        if may(caller, Action(t.action), record.hwb_code)
+    ]
+    return PlanOverview(
+        record=record,
+        plan=plan,
+        budget=budget(plan),
+        heatmap=heatmap(plan),
+        findings=[(f, finding_link(record.id, f)) for f in findings],
+        errors=sum(f.severity is Severity.ERROR for f in findings),
+        warnings=sum(f.severity is Severity.WARNING for f in findings),
+        state=state,
+        editable=editable(state),
+        can_edit=may(caller, Action.EDIT_PLAN, record.hwb_code),
+        can_publish=may(caller, Action.PUBLISH_PLAN, record.hwb_code),
+        steps=steps,
+        outcomes=list(Outcome),
+        history=history(db, record.id),
+        collections=COLLECTIONS,
+    )
+
+
+def overview(db: Session, caller: Caller, plan_id: str) -> PlanOverview:
+    """The overview page's model of ``plan_id`` (NotFound, NotPermitted)."""
+    record, plan = viewable_plan(db, caller, plan_id)
+    return overview_of(db, caller, record, plan)
+
+
+@dataclass(frozen=True)
+class PlanFile:
+    """A plan as a file to download."""
+
+    filename: str
+    text: str
+
+
+def export(db: Session, caller: Caller, plan_id: str) -> PlanFile:
+    """The current plan as a plan file (validates with ``bettercare plan validate``)."""
+    record, plan = viewable_plan(db, caller, plan_id)
+    return PlanFile(f"{record.id}.yaml", export_yaml(plan))
+
+
+# --- import and publish ----------------------------------------------------------------
+
+
+def may_import(db: Session, caller: Caller) -> None:
+    """NotPermitted unless the caller's role imports plans."""
+    permit(db, caller, Action.IMPORT_PLAN, "plan:import")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: the plan id stored, or why nothing was (status, findings)."""
+
+    plan_id: str | None
+    status: int = 200
+    findings: list[Finding] = field(default_factory=list)
+    message: str | None = None
+
+
+def safe_file_name(name: str | None) -> str:
+    """An uploaded file's base name, reduced to safe characters (for messages and temp copies)."""
+    safe = re.sub(r"[^A-Za-z0-9_.\-]+", "_", Path(name or "plan.yaml").name)[:100]
+    return safe or "plan.yaml"
+
+
+def import_file(db: Session, caller: Caller, raw: bytes, name: str) -> ImportResult:
+    """Import a plan file: a new ``plan_id`` is stored as a draft; an existing one refused.
+
+    The file is read exactly as ``bettercare plan validate`` reads it (same size and
+    structure limits); any problem comes back as file:line findings and nothing is saved.
+    """
+    permit(db, caller, Action.IMPORT_PLAN, "plan:import")
+    with tempfile.TemporaryDirectory(prefix="bettercare-import-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(raw)  # the reader enforces MAX_PLAN_BYTES on this copy
+        plan, found = validate_plan_file(path)
+    # findings name the uploaded file, not the temporary copy
+    findings = [f.located(name, f.line) for f in found]
+    action = str(Action.IMPORT_PLAN)
+    if plan is None:
+        audit.record(
+            db,
+            caller.principal,
+            action,
+            f"file:{name}",
+            audit.INVALID,
+            detail="; ".join(str(f) for f in findings)[:2000],
+            ip=caller.ip,
+        )
+        db.commit()
+        return ImportResult(
+            None,
+            422,
+            findings,
+            f"{name} was not imported: fix the problems below and upload it again.",
+        )
+    permit(db, caller, Action.IMPORT_PLAN, f"plan:{plan.plan_id}", hwb_code(plan))
+    if get_plan(db, plan.plan_id) is not None:
+        audit.record(
+            db,
+            caller.principal,
+            action,
+            f"plan:{plan.plan_id}",
+            audit.CONFLICT,
+            detail="plan_id exists",
+            ip=caller.ip,
+            hwb_code=hwb_code(plan),
+        )
+        db.commit()
+        return ImportResult(
+            None,
+            409,
+            [],
+            f"A plan with plan_id '{plan.plan_id}' exists already: nothing was imported. "
+            "Edit that plan here, or give the file a new plan_id to import it as a new plan.",
+        )
+    record = import_plan(db, plan, caller.username)
+    audit.record(
+        db,
+        caller.principal,
+        action,
+        f"plan:{record.id}",
+        after={"file": name, "plan_id": record.id},
+        ip=caller.ip,
+        hwb_code=record.hwb_code,
+    )
+    db.commit()
+    return ImportResult(record.id)
+
+
+def publish(db: Session, caller: Caller, plan_id: str, wanted: bool) -> None:
+    """Publish the plan as a board paper (public) or withdraw it; audit-logged."""
+    record = load_record(db, plan_id)
+    permit(db, caller, Action.PUBLISH_PLAN, f"plan:{plan_id}", record.hwb_code)
+    before = record.published
+    record.published = wanted
+    audit.record(
+        db,
+        caller.principal,
+        str(Action.PUBLISH_PLAN),
+        f"plan:{plan_id}",
+        before={"published": before},
+        after={"published": wanted},
+        ip=caller.ip,
+        hwb_code=record.hwb_code,
+    )
+    db.commit()
+
+
+# --- edit forms ------------------------------------------------------------------------
+
+
+@dataclass
+class EditForm(_View):
+    """One edit form: the item's fields and values, with notes by field and a message."""
+
+    record: PlanRecord
+    plan: Plan
+    coll: Collection
+    index: int | None
+    fields: list[FormField]
+    values: dict[str, Any]
+    notes: FieldNotes
+    message: str | None
+    saved: bool
+    version: int
+    editable: bool
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """A save: ``form`` is None when it was saved (``redirect`` says where to go next)."""
+
+    redirect: str | None = None
+    form: EditForm | None = None
+    status: int = 200
+
+
+def edit_target(plan_id: str, coll: Collection, index: int | None) -> str:
+    """The audit target of an edit (``plan:X/schemes[2]``)."""
+    if coll.single:
+        return f"plan:{plan_id}/{coll.attr or coll.key}"
+    return f"plan:{plan_id}/{coll.attr}" + ("" if index is None else f"[{index}]")
+
+
+def _items(plan: Plan, coll: Collection) -> list[dict[str, Any]]:
+    return items_of(plan.model_dump(mode="python"), coll, coll.fields(plan, None))
+
+
+def _form(
+    record: PlanRecord,
+    plan: Plan,
+    coll: Collection,
+    index: int | None,
+    fields_: list[FormField],
+    values: dict[str, Any],
+    *,
+    notes: FieldNotes | None = None,
+    message: str | None = None,
+    saved: bool = False,
+) -> EditForm:
+    return EditForm(
+        record=record,
+        plan=plan,
+        coll=coll,
+        index=index,
+        fields=fields_,
+        values=values,
+        notes=notes or FieldNotes(),
+        message=message,
+        saved=saved,
+        version=record.version,
+        editable=editable(State(record.state)),
+    )
+
+
+def open_form(
+    db: Session, caller: Caller, plan_id: str, part: str, index: int | None, saved: bool = False
+) -> EditForm:
+    """The form of item ``index`` of list ``part`` (None: a new item), with rule findings."""
+    coll = COLLECTIONS[part]
+    record = load_record(db, plan_id)
+    permit(db, caller, Action.EDIT_PLAN, edit_target(plan_id, coll, index), record.hwb_code)
+    plan = plan_of(record)
+    items = _items(plan, coll)
+    if index is not None and index >= len(items):
+        raise NotFound(f"no {coll.singular} {index}")
+    item = items[index] if index is not None else None
+    fields_ = coll.fields(plan, item)
+    notes = (
+        notes_for(check_plan(plan), coll, index, fields_, item_only=True)
+        if index is not None
+        else None
+    )
+    return _form(
+        record, plan, coll, index, fields_, form_values(fields_, item), notes=notes, saved=saved
+    )
+
+
+def _version(form_value: Any) -> int | None:
+    try:
+        return int(str(form_value))
+    except ValueError:
+        return None
+
+
+def conflict_message(record: PlanRecord, sent: int | None) -> str:
+    """Why a save over a newer one was refused, and that the user's input is kept."""
+    when = record.updated_at.strftime("%d %b %Y %H:%M") if record.updated_at else "recently"
+    return (
+        f"Not saved: {record.updated_by or 'someone'} saved this plan at {when} UTC after you "
+        f"opened the form (your version {sent}, now {record.version}). Your input is shown "
+        "below and nothing is lost: check the plan, then save again to apply it."
+    )
+
+
+def save_form(
+    db: Session,
+    caller: Caller,
+    plan_id: str,
+    part: str,
+    index: int | None,
+    form: dict[str, Any],
+    delete: bool = False,
+) -> SaveResult:
+    """One save: scope, draft only, version check, model validation, audit; all or nothing."""
+    coll = COLLECTIONS[part]
+    target = edit_target(plan_id, coll, index)
+    record = load_record(db, plan_id)
+    permit(db, caller, Action.EDIT_PLAN, target, record.hwb_code)
+    plan = plan_of(record)
+    items = _items(plan, coll)
+    if index is not None and index >= len(items):
+        raise NotFound(f"no {coll.singular} {index}")
+    fields_ = coll.fields(plan, items[index] if index is not None else None)
+    values = read_form(fields_, form)
+
+    def refuse(
+        status: int,
+        outcome: str,
+        message: str,
+        notes: FieldNotes | None = None,
+        why: list[Finding] | None = None,
+    ) -> SaveResult:
+        detail = "; ".join(str(f) for f in why) if why else message
+        audit.record(
+            db,
+            caller.principal,
+            str(Action.EDIT_PLAN),
+            target,
+            outcome,
+            after={"input": values},
+            detail=detail[:2000],
+            ip=caller.ip,
+            hwb_code=record.hwb_code,
+        )
+        db.commit()
+        page = _form(record, plan, coll, index, fields_, values, notes=notes, message=message)
+        return SaveResult(form=page, status=status)
+
+    if not editable(State(record.state)):
+        return refuse(
+            409,
+            audit.INVALID,
+            f"Not saved: the plan is '{record.state}'. Editing is only allowed in draft.",
+        )
+    sent = _version(form.get("version"))
+    if sent != record.version:
+        return refuse(409, audit.CONFLICT, conflict_message(record, sent))
+    typed = money_notes(fields_, values)
+    if typed:
+        count = sum(len(v) for v in typed.by_field.values())
+        message = f"Not saved: {count} value(s) are not valid, shown next to their fields below."
+        return refuse(422, audit.INVALID, message, typed, typed.all())
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None = None
+    try:
+        if delete and index is not None:
+            new_plan, before = delete_item(plan, coll, index)
+        else:
+            new_plan, index, before, after = apply_item(plan, coll, index, values, fields_)
+    except ValidationError as exc:
+        notes = invalid_notes(exc, coll, index if index is not None else len(items), fields_)
+        shown = sum(len(v) for v in notes.by_field.values())
+        message = (
+            f"Not saved: {shown} value(s) are not valid, shown next to their fields below."
+            if shown
+            else "Not saved: the plan would not be valid."
+        )
+        return refuse(422, audit.INVALID, message, notes, notes.all())
+    try:
+        save_plan(db, record, new_plan, caller.username)
+        audit.record(
+            db,
+            caller.principal,
+            str(Action.EDIT_PLAN),
+            edit_target(plan_id, coll, index),
+            before=as_plain(before),
+            after=as_plain(after),
+            ip=caller.ip,
+            hwb_code=record.hwb_code,
+        )
+        db.commit()
+    except StaleDataError:
+        db.rollback()
+        record = load_record(db, plan_id)
+        return refuse(409, audit.CONFLICT, conflict_message(record, sent))
+    if delete:
+        return SaveResult(redirect=f"/plans/{plan_id}#{coll.key}")
+    page = f"/plans/{plan_id}/{coll.key}" + ("" if coll.single else f"/{index}")
+    return SaveResult(redirect=f"{page}?saved=true")
