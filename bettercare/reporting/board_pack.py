@@ -32,36 +32,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pandas as pd
 
 from bettercare.analytics.care_coverage import ALL as ALL_PRACTICES
 from bettercare.analytics.care_coverage import CoverageRow, published
-from bettercare.analytics.engine import (
-    compute_metrics,
-    open_store,
-    resolve_hwb,
-    store_hwb_codes,
-    store_tables,
-)
 from bettercare.analytics.engine.backends import Store
+from bettercare.analytics.measure import MeasureError, measure_plan
 from bettercare.analytics.performance import RagThresholds, spc_charts
 from bettercare.analytics.published import (
     Comparison,
-    combine,
-    compare_board,
-    plan_vs_published,
-    published_actuals,
 )
 from bettercare.analytics.scheme_impact import (
     ALL_SCHEMES,
     P4PEarned,
-    load_scheme_activity,
-    p4p_earned,
-    scheme_impact,
 )
-from bettercare.data.figures import read_figures
-from bettercare.data.figures.peer_groups import region_peers
 from bettercare.data.geography import hwb_by_code
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.metrics import CATALOGUE
@@ -69,7 +53,7 @@ from bettercare.domain.p4p import PerformanceSum, performance_sum_or_reason
 from bettercare.domain.plan import ConditionStatus, Plan
 from bettercare.domain.risk import RiskBand, floor
 from bettercare.domain.rules import check_plan, required_conditions
-from bettercare.errors import BadInput, BettercareError
+from bettercare.errors import BadInput
 from bettercare.reporting import charts
 from bettercare.reporting.metrics_report import ASSURANCE_MEANING, VARIATION_MEANING, board_rows
 from bettercare.reporting.rendering import environment
@@ -122,7 +106,8 @@ def measure(
 ) -> LinkedData:
     """Measure ``plan`` on ``store`` and/or published ``figures``: metrics vs plan, P4P.
 
-    The same analytics as ``bettercare metrics``. With ``figures`` (a figures database,
+    A thin adapter over :func:`bettercare.analytics.measure.measure_plan` (at
+    :data:`GRAINS`), the one measuring of a plan. With ``figures`` (a figures database,
     ``bettercare figures load``) the published figures of the plan's HWB are measured
     too, or alone when there is no store; each row of the results says its ``source``
     (``store`` or ``published``; the store's figure wins where both have one), and the
@@ -130,82 +115,31 @@ def measure(
     Raises :class:`BoardPackError` (one line) for a missing, locked or damaged store or
     figures database, a store of another HWB or one with nothing to measure.
     """
-    if store is None and figures is None:
-        raise BoardPackError("nothing to measure the plan on: give a store or published figures")
-    name = (
-        (store if isinstance(store, str | Path) else "(connection)")
-        if store is not None
-        else f"published figures {figures}"
-    )
-    notes: list[str] = []
-    comparisons: tuple[Comparison, ...] = ()
-    peer_codes: list[str] = []
     try:
-        store_actuals: dict[str, pd.DataFrame] | None = None
-        code = hwb_code or plan.hwb.ons_code
-        if store is not None:
-            code = resolve_hwb(plan, store_hwb_codes(store), hwb_code)
-            store_actuals = {g: compute_metrics(store, g) for g in GRAINS}
-        published = None
-        if figures is not None:
-            if code is None:
-                raise BoardPackError(
-                    f"plan {plan.plan_id} states no hwb.ons_code: name the HWB whose "
-                    "published figures to use (hwb_code)"
-                )
-            frame = read_figures(figures)
-            published = published_actuals(frame, [code])
-            areas = hwb_by_code()
-            peer_codes = list(peers) if peers is not None else region_peers(areas).get(code, [])
-            comparisons = tuple(
-                compare_board(frame, code, peer_codes, areas, [m.metric for m in plan.metrics])
-            )
-            if not any(not a.empty for a in published.values()):
-                notes.append(f"{figures} holds no published figures for HWB {code}")
-        actuals = combine(store_actuals, published)
-        for frame_ in actuals.values():
-            notes += [w for w in frame_.attrs.get("warnings", []) if w not in notes]
-        assert code is not None  # resolved above or refused
-        pva = plan_vs_published(actuals, plan, thresholds, hwb_code=code)
-        schemes = scheme_impact(_EMPTY_ACTIVITY, plan, "month")
-        if store is not None:
-            with open_store(store) as con:
-                if "scheme_activity" in store_tables(con):
-                    schemes = scheme_impact(load_scheme_activity(con), plan, "month")
-                else:
-                    notes.append("store has no scheme_activity table: scheme impact not measured")
-        else:
-            notes.append("published figures only: scheme impact needs the store's scheme activity")
-        month = actuals.get("month", pd.DataFrame(columns=["metric", "hwb_code", "breakdown"]))
-        earned = p4p_earned(plan, month, hwb_code=code) if plan.performance else None
-    except duckdb.Error as exc:  # a damaged store: one line, not a traceback
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise BoardPackError(f"store {name} could not be read: {first}") from None
-    except BettercareError as exc:  # NotFound (figures), BadInput (MetricDataError, ...)
+        m = measure_plan(
+            plan,
+            store,
+            GRAINS,
+            hwb_code=hwb_code,
+            thresholds=thresholds,
+            figures=figures,
+            peers=peers,
+            hwb_first=True,
+        )
+    except MeasureError as exc:
         raise BoardPackError(str(exc)) from None
-    except ValueError as exc:  # pandas' own
-        raise BoardPackError(str(exc)) from None
-    tolerance = (thresholds or RagThresholds()).amber_tolerance_pct
-    source = " and ".join(
-        s
-        for s, given in (("store", store is not None), ("published", figures is not None))
-        if given
-    )
     return LinkedData(
-        str(name),
-        code,
-        pva,
-        schemes,
-        earned,
-        tuple(notes),
-        tolerance,
-        source,
-        comparisons,
-        tuple(peer_codes),
+        m.store,
+        m.hwb_code,
+        m.pva,
+        m.schemes["month"],
+        m.p4p if plan.performance else None,
+        m.warnings,
+        m.amber_tolerance_pct,
+        m.source,
+        m.comparisons,
+        m.peer_codes,
     )
-
-
-_EMPTY_ACTIVITY = pd.DataFrame(columns=["scheme_reference", "month", "admissions_avoided"])
 
 
 @dataclass(frozen=True)
