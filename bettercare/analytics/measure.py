@@ -57,6 +57,8 @@ from bettercare.errors import BadInput, BettercareError
 _ACTIVITY = ["scheme_reference", "month", "admissions_avoided"]
 #: The note when only published figures are measured.
 PUBLISHED_ONLY = "published figures only: scheme impact needs the store's scheme activity"
+#: The note when the store has no scheme activity.
+NO_ACTIVITY = "store has no scheme_activity table: scheme impact not measured"
 
 
 class MeasureError(BadInput):
@@ -175,7 +177,7 @@ def measure_plan(
                 if "scheme_activity" in store_tables(con):
                     activity = load_scheme_activity(con)
                 else:
-                    notes.append("store has no scheme_activity table: scheme impact not measured")
+                    notes.append(NO_ACTIVITY)
         else:
             notes.append(PUBLISHED_ONLY)
         schemes = {g: scheme_impact(activity, plan, g) for g in grains}

@@ -78,36 +78,6 @@ def scheme_reference_notes(activity: pd.DataFrame, plan: Plan) -> list[str]:
     return notes
 
 
-def _with_published(
-    actuals: pd.DataFrame,
-    figures: Path,
-    code: str,
-    grain: str,
-    period: str | None,
-    have_store: bool,
-) -> pd.DataFrame:
-    """The store's actuals with the HWB's published figures at ``grain`` (source column)."""
-    from bettercare.analytics.published import combine, published_actuals
-    from bettercare.data.figures import read_figures
-    from bettercare.domain.periods import period_span
-
-    published = published_actuals(read_figures(figures), [code])
-    if period is not None:
-        window = period_span(period)
-        published = {
-            g: f[[window.start <= period_span(p).start <= window.end for p in f.period]]
-            for g, f in published.items()
-        }
-    both = combine({grain: actuals} if have_store else None, {grain: published[grain]})
-    out = both.get(grain, published[grain])
-    if out.empty:
-        out.attrs["warnings"] = [
-            *out.attrs.get("warnings", []),
-            f"{figures} holds no published figures for {code} at {grain} grain",
-        ]
-    return out
-
-
 def _yes_no(x: object) -> str:
     """A true / false cell: ``yes``, ``no``, or ``—`` when unknown (None or NaN)."""
     import pandas as pd
@@ -157,22 +127,11 @@ def metrics(
     import pandas as pd
 
     from bettercare.analytics.capacity_demand import capacity_demand_from_store, compare_with_plan
-    from bettercare.analytics.engine import (
-        BACKENDS,
-        compute_metrics,
-        open_store,
-        resolve_hwb,
-        store_hwb_codes,
-        store_tables,
-    )
+    from bettercare.analytics.engine import BACKENDS
+    from bettercare.analytics.measure import NO_ACTIVITY, MeasureError, measure_plan
     from bettercare.analytics.metrics import GRAINS
     from bettercare.analytics.performance import RagThresholds, latest, plan_vs_actual
-    from bettercare.analytics.scheme_impact import (
-        ALL_SCHEMES,
-        load_scheme_activity,
-        p4p_earned,
-        scheme_impact,
-    )
+    from bettercare.analytics.scheme_impact import ALL_SCHEMES
     from bettercare.analytics.spc import VARIATION_SHORT_LABEL
     from bettercare.data import safe_csv
     from bettercare.data.atomic import staged_entries
@@ -193,52 +152,55 @@ def metrics(
         raise fail("; ".join(str(f) for f in exc.findings)) from None
     if store is None and figures is None:
         raise fail("give --store (linked data) and/or --figures (published figures)")
+    if store is None and hwb is None and the_plan.hwb.ons_code is None:
+        raise fail(
+            f"plan for {the_plan.hwb.name} states no hwb.ons_code: name the board "
+            "whose published figures to use with --hwb CODE"
+        )
     notes: list[str] = []
-    code: str | None
+    thresholds = RagThresholds(amber_tolerance_pct=amber)
+    try:
+        measured = measure_plan(
+            the_plan,
+            store,
+            (grain,),
+            hwb_code=hwb,
+            thresholds=thresholds,
+            backend=backend,
+            period=period,
+            figures=figures,
+        )
+    except MeasureError as exc:
+        raise fail(str(exc)) from None
+    code = measured.hwb_code
+    if store is not None and hwb is None and the_plan.hwb.ons_code is None:
+        notes.append(
+            f"plan for {the_plan.hwb.name} states no hwb.ons_code: measuring the "
+            f"store's only HWB, {code} (name it with --hwb CODE to make this explicit)"
+        )
+    empty = pd.DataFrame(columns=["metric", "hwb_code", "period", "breakdown"])
+    actuals = measured.actuals.get(grain, empty)
+    pva = measured.pva.get(grain)
+    if pva is None:  # nothing measured at this grain: the empty comparison
+        pva = plan_vs_actual(actuals, the_plan, thresholds, hwb_code=code)
+    if figures is None:  # the store's figures only: no source column
+        kept_a, kept_p = dict(actuals.attrs), dict(pva.attrs)
+        actuals = actuals.drop(columns=["source"], errors="ignore")
+        pva = pva.drop(columns=["source"], errors="ignore")
+        actuals.attrs, pva.attrs = kept_a, kept_p
+    else:
+        warnings = list(actuals.attrs.get("warnings", []))
+        if actuals.empty:
+            warnings.append(f"{figures} holds no published figures for {code} at {grain} grain")
+        actuals = actuals.copy()
+        actuals.attrs["warnings"] = warnings
+        notes += [w for w in actuals.attrs.get("warnings", []) if w not in notes]
     try:
         if store is not None:
-            actuals = compute_metrics(store, grain, backend=backend, period=period)
-            code = resolve_hwb(the_plan, store_hwb_codes(store), hwb)
-            if hwb is None and the_plan.hwb.ons_code is None:
-                notes.append(
-                    f"plan for {the_plan.hwb.name} states no hwb.ons_code: measuring the "
-                    f"store's only HWB, {code} (name it with --hwb CODE to make this explicit)"
-                )
-        else:
-            code = hwb or the_plan.hwb.ons_code
-            if code is None:
-                raise fail(
-                    f"plan for {the_plan.hwb.name} states no hwb.ons_code: name the board "
-                    "whose published figures to use with --hwb CODE"
-                )
-            actuals = pd.DataFrame(columns=["metric", "hwb_code", "period", "breakdown"])
-        assert code is not None  # resolved from the store or --hwb / the plan above
-        if figures is not None:
-            actuals = _with_published(actuals, figures, code, grain, period, store is not None)
-            notes += [w for w in actuals.attrs.get("warnings", []) if w not in notes]
-        pva = plan_vs_actual(
-            actuals, the_plan, RagThresholds(amber_tolerance_pct=amber), hwb_code=code
-        )
-        if "source" in actuals.columns:
-            src = actuals.drop_duplicates(["metric", "hwb_code", "period"]).set_index(
-                ["metric", "hwb_code", "period"]
-            )["source"]
-            pva = pva.assign(
-                source=[
-                    src.get(k, "store")
-                    for k in zip(pva.metric, pva.hwb_code, pva.period, strict=True)
-                ]
-            )
-        if store is not None:
-            with open_store(store) as con:
-                if "scheme_activity" in store_tables(con):
-                    activity = load_scheme_activity(con)
-                else:
-                    activity = pd.DataFrame(
-                        columns=["scheme_reference", "month", "admissions_avoided"]
-                    )
-                    notes.append("store has no scheme_activity table: scheme impact not measured")
-            schemes = scheme_impact(activity, the_plan, grain)
+            activity = measured.activity
+            if NO_ACTIVITY in measured.warnings:
+                notes.append(NO_ACTIVITY)
+            schemes = measured.schemes[grain]
             capacity = capacity_demand_from_store(store, period)  # measured side (2023-25)
             notes += capacity.attrs["warnings"]
             vs_plan = compare_with_plan(capacity, the_plan.capacity_demand, code)
@@ -307,7 +269,8 @@ def metrics(
             )
         out.print(st)
     if grain == "month":
-        p4p = p4p_earned(the_plan, actuals, hwb_code=code)
+        p4p = measured.p4p
+        assert p4p is not None  # measured at month grain
         earned = format_gbp(p4p.earned, pence=True) if p4p.earned is not None else "not computed"
         if p4p.retained is not None:
             earned += (
