@@ -9,10 +9,11 @@ Metrics vs plan, scheme impact, P4P and peer comparisons, by grain. One composit
 :func:`~bettercare.analytics.published.compare_board` (England, region and peers, with
 :mod:`bettercare.analytics.peers`), :func:`~bettercare.analytics.scheme_impact.scheme_impact`
 and :func:`~bettercare.analytics.scheme_impact.p4p_earned`, turning a missing, locked or
-damaged store or figures database into one line (:class:`MeasureError`). The board pack
-(:func:`bettercare.reporting.board_pack.measure`, and through it the web app) measures
-with it; ``bettercare metrics`` composes the steps itself (with its own warnings wording
-and a single grain on DuckDB or Spark): moving it onto this function is open work.
+damaged store or figures database into one line (:class:`MeasureError`). Used by
+``bettercare metrics`` (one grain, DuckDB or Spark) and by the board pack
+(:func:`bettercare.reporting.board_pack.measure`, a thin adapter), and through the board
+pack by the web app's dashboard and metrics pages
+(:mod:`bettercare.app.analytics_store`): none of them composes the steps itself.
 """
 
 from __future__ import annotations

@@ -181,8 +181,11 @@ def metrics(
     empty = pd.DataFrame(columns=["metric", "hwb_code", "period", "breakdown"])
     actuals = measured.actuals.get(grain, empty)
     pva = measured.pva.get(grain)
-    if pva is None:  # nothing measured at this grain: the empty comparison
-        pva = plan_vs_actual(actuals, the_plan, thresholds, hwb_code=code)
+    if pva is None:  # nothing measured at this grain: plan_vs_actual says why, in one line
+        try:
+            pva = plan_vs_actual(actuals, the_plan, thresholds, hwb_code=code)
+        except (BettercareError, ValueError) as exc:
+            raise fail(str(exc)) from None
     if figures is None:  # the store's figures only: no source column
         kept_a, kept_p = dict(actuals.attrs), dict(pva.attrs)
         actuals = actuals.drop(columns=["source"], errors="ignore")
