@@ -2,9 +2,10 @@
 
 ``return write --plan P --year 2025/26 --kind q2 --out F.xlsx`` writes a quarterly (q1,
 q2, q3) or the year-end (``--kind year-end``) return (:mod:`bettercare.reporting.returns`);
-``--quarter '2025/26 Q2'`` still works (Q4 is the year-end return). ``return read F.xlsx
---plan P`` reads one
-back (:mod:`bettercare.data.returns`), prints it and says whether it matches the
+``--quarter '2025/26 Q2'`` still works (Q4 is the year-end return); ``--figures DB``
+pre-fills the metric actuals and statuses from published figures (``bettercare figures
+load``; ``--hwb CODE`` where the plan states no ONS code). ``return read F.xlsx --plan P``
+reads one back (:mod:`bettercare.data.returns`), prints it and says whether it matches the
 return the plan records for that quarter (``--yaml`` prints it as a
 ``quarterly_reports`` entry to paste into the plan file). Exit code 2 with one line
 naming the file, sheet and cell for a malformed spreadsheet, a quarter outside the
@@ -59,19 +60,53 @@ def write(
     quarter: str | None = typer.Option(
         None, "--quarter", help="Or the quarter, e.g. '2025/26 Q2' (Q4: year-end)"
     ),
+    figures_db: Path | None = typer.Option(
+        None,
+        "--figures",
+        "--figures-db",
+        help="Figures database (bettercare figures load): pre-fill the metric actuals",
+    ),
+    hwb: str | None = typer.Option(
+        None, "--hwb", help="HWB code of the figures (default: the plan's hwb.ons_code)"
+    ),
 ) -> None:
     """Write a quarterly (Q1-Q3) or year-end return for a plan as XLSX."""
     from bettercare.cli.plan import display_path, load_or_exit
     from bettercare.data.returns import ReturnError, return_label
-    from bettercare.reporting.returns import write_return
+    from bettercare.errors import BettercareError
+    from bettercare.reporting.returns import NO_FIGURE, write_return
 
     the_plan = load_or_exit(plan)
+    actuals = None
+    code = hwb or the_plan.hwb.ons_code
+    if figures_db is not None:
+        from bettercare.analytics.published import published_actuals
+        from bettercare.data.figures import read_figures
+
+        if code is None:
+            raise fail(f"plan {plan} states no hwb.ons_code: name the board with --hwb CODE")
+        try:
+            actuals = published_actuals(read_figures(figures_db), [code])
+        except BettercareError as exc:
+            raise fail(str(exc)) from None
     try:
         fy, q = _which(quarter, year, kind)
-        report = write_return(the_plan, fy, q, out_file)
+        report = write_return(the_plan, fy, q, out_file, actuals=actuals, hwb_code=code)
     except (ReturnError, OSError) as exc:
         raise fail(str(exc)) from None
-    blank = "" if the_plan.quarter_report(fy, q) else " (blank: the plan records no figures)"
+    if actuals is None:
+        blank = "" if the_plan.quarter_report(fy, q) else " (blank: the plan records no figures)"
+    else:
+        empty = [m.metric for m in report.metrics if m.actual is None]
+        filled = len(report.metrics) - len(empty)
+        blank = f" ({filled} metric actual(s) from published figures for {code})"
+        if empty:
+            out.print(
+                f"note: no published figure for {code} in {fy} to the end of Q{q} judged "
+                f"against the plan for {', '.join(empty)}: left empty (source '{NO_FIGURE}')",
+                highlight=False,
+                soft_wrap=True,
+            )
     out.print(
         f"wrote {display_path(out_file)}: {fy} {return_label(q).lower()} return for "
         f"{escape(the_plan.hwb.name)}, {len(report.actual_spend)} scheme(s), "

@@ -28,9 +28,10 @@ leaves half a return. The layout is modelled on the national template; see
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font, PatternFill, Protection  # type: ignore[import-untyped]
@@ -77,6 +78,7 @@ from bettercare.data.returns import (
 )
 from bettercare.domain.frameworks import framework_for_years
 from bettercare.domain.money import format_gbp
+from bettercare.domain.periods import period_span
 from bettercare.domain.plan import (
     MAX_COUNT,
     MAX_MONEY,
@@ -88,6 +90,9 @@ from bettercare.domain.plan import (
     Plan,
     QuarterReport,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _INPUT = PatternFill("solid", fgColor="FFF2CC")  # cells the HWB fills in (yellow)
 _FORMULA = PatternFill("solid", fgColor="E7E6E6")  # calculated cells (grey)
@@ -154,16 +159,109 @@ def planned_discharge_funding(plan: Plan, fy: str) -> Decimal | None:
     return sum(known, Decimal(0)) if known else None
 
 
-def write_return(plan: Plan, fy: str, quarter: int, out: str | Path) -> QuarterReport:
-    """Write the quarter's return to ``out`` (XLSX); return what was written."""
+#: A metric's source in a pre-filled return when no figure covers the return's period.
+NO_FIGURE = "none"
+
+
+def prefill_metrics(
+    plan: Plan,
+    report: QuarterReport,
+    actuals: Mapping[str, pd.DataFrame],
+    hwb_code: str,
+) -> tuple[QuarterReport, dict[str, str]]:
+    """``report`` with its metric section filled from measured actuals, and each one's source.
+
+    ``actuals`` is per grain, as :func:`bettercare.analytics.published.published_actuals`
+    gives (with a ``source`` column). Per metric, the latest period inside the return's
+    year that ends by the end of its quarter and is judged against the plan (finest grain
+    first, :func:`~bettercare.analytics.published.measured_statuses`) gives the actual and
+    the status: GREEN is on track, AMBER or RED not on track (the narrative names the RAG).
+    A metric with no such figure is left empty (not zero), "data not available", with a
+    narrative saying so; its source is :data:`NO_FIGURE`.
+    """
+    from bettercare.analytics.performance import plan_vs_actual
+    from bettercare.analytics.published import SOURCE, STORE, measured_statuses
+
+    fy, q = report.financial_year, report.quarter
+    start = period_span(fy).start
+    until = period_span(f"{fy} Q{q}").end
+    pva: dict[str, pd.DataFrame] = {}
+    for grain, frame in actuals.items():
+        mine = frame[frame.hwb_code == hwb_code]
+        mine = mine[[period_span(str(p)).start >= start for p in mine.period]]
+        if mine.empty:
+            continue
+        judged = plan_vs_actual(mine, plan, hwb_code=hwb_code)
+        if SOURCE in mine.columns:  # plan_vs_actual keeps no source: carry it over
+            where = mine.drop_duplicates(["metric", "period"]).set_index(["metric", "period"])
+            keys = zip(judged.metric, judged.period, strict=True)
+            judged = judged.assign(**{SOURCE: [where[SOURCE].get(k, STORE) for k in keys]})
+        pva[grain] = judged
+    measured = measured_statuses(pva, until=until)
+    metrics: list[MetricReturn] = []
+    sources: dict[str, str] = {}
+    for m in report.metrics:
+        got = measured.get(m.metric)
+        if got is None:
+            metrics.append(
+                MetricReturn(
+                    metric=m.metric,
+                    status=MetricReturnStatus.DATA_NOT_AVAILABLE,
+                    narrative=f"No figure for {hwb_code} in {fy} to the end of Q{q} "
+                    "judged against the plan: left empty.",
+                )
+            )
+            sources[m.metric] = NO_FIGURE
+            continue
+        on_track = got.rag == "GREEN"
+        metrics.append(
+            MetricReturn(
+                metric=m.metric,
+                status=MetricReturnStatus.ON_TRACK if on_track else MetricReturnStatus.NOT_ON_TRACK,
+                actual=got.actual,
+                narrative=f"{got.narrative[:1].upper()}{got.narrative[1:]}.",
+            )
+        )
+        sources[m.metric] = got.source
+    return report.model_copy(update={"metrics": metrics}), sources
+
+
+def write_return(
+    plan: Plan,
+    fy: str,
+    quarter: int,
+    out: str | Path,
+    actuals: Mapping[str, pd.DataFrame] | None = None,
+    hwb_code: str | None = None,
+) -> QuarterReport:
+    """Write the quarter's return to ``out`` (XLSX); return what was written.
+
+    With ``actuals`` (per grain, with a ``source`` column) and ``hwb_code``, the metric
+    section is pre-filled from them (:func:`prefill_metrics`): a Source column and a
+    Guidance line say where each figure came from.
+    """
     report = build_return(plan, fy, quarter)  # refuses a quarter outside the plan first
+    sources: dict[str, str] | None = None
+    if actuals is not None:
+        if hwb_code is None:
+            raise ValueError("pre-filling metrics needs the HWB's code")
+        report, sources = prefill_metrics(plan, report, actuals, hwb_code)
     out = Path(out)
     book = Workbook()
     _guidance(book.active, report)
+    if sources is not None:
+        book.active.append(
+            [
+                f"Metric actuals for {hwb_code} were pre-filled (see the Source column of "
+                f"{METRICS}): 'published' from published figures, 'store' from the "
+                f"person-level store, '{NO_FIGURE}' where no figure covers the period (left "
+                "empty). Check them before submitting."
+            ]
+        )
     _cover(book.create_sheet(COVER), plan, report)
     n_schemes = _spend(book.create_sheet(SPEND), plan, report)
     n_streams = _income(book.create_sheet(INCOME), plan, report)
-    _metrics(book.create_sheet(METRICS), plan, report)
+    _metrics(book.create_sheet(METRICS), plan, report, sources)
     _conditions(book.create_sheet(CONDITIONS), plan, report)
     _dfg(book.create_sheet(DFG_ADF), plan, report)
     _capacity(book.create_sheet(CAPACITY), plan, report)
@@ -365,8 +463,13 @@ def _income(ws: Worksheet, plan: Plan, report: QuarterReport) -> int:
     return r - 1
 
 
-def _metrics(ws: Worksheet, plan: Plan, report: QuarterReport) -> None:
+def _metrics(
+    ws: Worksheet, plan: Plan, report: QuarterReport, sources: dict[str, str] | None = None
+) -> None:
     _header(ws, METRICS_HEADER, (60, 18, 18, 14, 20, 80))
+    if sources is not None:  # after the read-back columns: the reader ignores it
+        _put(ws, 1, len(METRICS_HEADER) + 1, "Source").font = _BOLD
+        ws.column_dimensions["G"].width = 12
     fy = report.financial_year
     r = 1
     for r, m in enumerate(report.metrics, start=2):
@@ -378,6 +481,8 @@ def _metrics(ws: Worksheet, plan: Plan, report: QuarterReport) -> None:
         _formula(ws, r, 4, _variance(f"B{r}", f"C{r}"), "General")
         _input(ws, r, 5, STATUS_LABELS[m.status])
         _input(ws, r, 6, m.narrative)
+        if sources is not None:
+            _put(ws, r, len(METRICS_HEADER) + 1, sources.get(m.metric, NO_FIGURE))
     if r > 1:
         _validate(ws, _list_rule(list(STATUS_LABELS.values())), f"E2:E{r}")
         rule = DataValidation(
