@@ -131,7 +131,12 @@ def _dummy_hash() -> str:
 
 def authenticate(db: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, else None."""
-    user = db.scalar(select(User).where(User.username == username))
+    # no username holds a control character (PostgreSQL cannot even compare a NUL)
+    user = (
+        None
+        if any(ord(c) < 32 or ord(c) == 127 for c in username)
+        else db.scalar(select(User).where(User.username == username))
+    )
     if user is None or not user.active:
         verify_password(_dummy_hash(), password)
         return None

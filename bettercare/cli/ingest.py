@@ -295,7 +295,8 @@ def review_list(store: Path = STORE_OPTION) -> None:
                 for v in shown.values()
             )
         )
-    console.print(table)
+    # a wide table: never squeezed to an ellipsis on a narrow (or no) terminal
+    Console(width=max(console.width, 200)).print(table)
 
 
 def _decide(

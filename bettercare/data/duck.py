@@ -11,6 +11,7 @@ DuckDB sees it, naming what it looks like.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -62,3 +63,22 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     except duckdb.Error as exc:  # locked by another process, corrupt, wrong version, ...
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseFileError(f"cannot open {path}: {first}") from exc
+
+
+_UNITS = {"b": 1, "kb": 1e3, "kib": 1024, "mb": 1e6, "mib": 1024**2, "gb": 1e9, "gib": 1024**3}
+#: The least memory the identifier scan and the linkage work with: their hash joins cannot
+#: spill, so a tighter ``memory_limit`` is raised to this for them alone.
+MIN_JOIN_MEMORY = "64MB"
+
+
+def memory_bytes(setting: str) -> float:
+    """A DuckDB memory setting (``24.0 MiB``, ``256MB``) in bytes (unreadable: infinite)."""
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([a-zA-Z]*)\s*", setting)
+    if not m:
+        return float("inf")
+    return float(m.group(1)) * _UNITS.get(m.group(2).lower() or "b", float("inf"))
+
+
+def at_least_join_memory(setting: str) -> str:
+    """``setting``, or :data:`MIN_JOIN_MEMORY` when that is more."""
+    return MIN_JOIN_MEMORY if memory_bytes(setting) < memory_bytes(MIN_JOIN_MEMORY) else setting

@@ -665,8 +665,8 @@ def probabilistic_link(
         if temp_directory is not None:
             quoted = str(temp_directory).replace("'", "''")
             con.execute(f"SET temp_directory = '{quoted}'")
-        if memory_limit is not None:
-            con.execute("SET memory_limit = ?", [memory_limit])
+        if memory_limit is not None:  # its joins cannot spill: a floor (data/duck.py)
+            con.execute("SET memory_limit = ?", [duck.at_least_join_memory(memory_limit)])
         con.register("records_raw", records)
         con.register("identities_raw", identities)
         std = standardise_sql()

@@ -34,7 +34,7 @@ from conftest import (
 from typer.testing import CliRunner
 
 from bettercare.cli.main import app
-from bettercare.data import pseudonymise
+from bettercare.data import pseudonymise, redaction
 from bettercare.data.ingest import UsageError, connect, identifiers, ingest, temp_directory
 from bettercare.data.schema import FEEDS
 
@@ -246,7 +246,7 @@ def test_display_and_redact_mask_every_identifier_kind() -> None:
     values = ["9990000018", "999 000 0018", "LE7 1AB", "Margaret", "emergency", "ref 9990000026"]
     got = [con.execute(f"SELECT {show} FROM (SELECT ? AS v)", [v]).fetchone()[0] for v in values]
     assert got == ["999*****18", "999*******18", "<postcode?>", "<name?>", "emergency", "<number>"]
-    text = identifiers.redact("bad row 9990000018,Margaret,LS1 4AB")
+    text = redaction.redact("bad row 9990000018,Margaret,LS1 4AB")
     assert text == "bad row 999*****18,Margaret,<postcode?>"
 
 
@@ -416,8 +416,9 @@ def test_a_sqlite_file_as_the_store_is_a_one_line_error(tmp_path: Path, key_env:
 
 @pytest.mark.slow
 def test_kill_9_under_memory_pressure_leaves_no_identifiers(tmp_path: Path) -> None:
-    """An ingest killed while DuckDB spills (memory limit 24 MB) leaves raw identifiers in
-    its temp directory; the next run removes them before it loads anything."""
+    """An ingest killed while DuckDB spills (memory limit 24 MB) leaves spilled files in its
+    temp directory; the next run removes them before it loads anything, and no raw NHS
+    number is left beside the store."""
     import signal
     import subprocess
     import sys
@@ -436,27 +437,31 @@ def test_kill_9_under_memory_pressure_leaves_no_identifiers(tmp_path: Path) -> N
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     proc = subprocess.Popen([sys.executable, "-c", code, str(feeds), str(store)], env=env)
-    held: dict = {}
+    spilled: list[Path] = []
     try:
-        # poll until NHS numbers lie in spilled files (a bound for a hung run, not a timing
-        # assertion), then kill
+        # poll until DuckDB has spilled to the temp directory (a bound for a hung run, not a
+        # timing assertion), then kill mid-run
         deadline = time.monotonic() + 600
         while proc.poll() is None and time.monotonic() < deadline:
-            if tmp.is_dir() and any(p.stat().st_size for p in tmp.iterdir() if p.is_file()):
-                held = files_holding(store.parent, nhs, skip=(store,))
-                if held:
-                    break
-            time.sleep(0.05)
+            try:  # the ingest may remove its temp files between two looks
+                spilled = [p for p in tmp.iterdir() if p.is_file() and p.stat().st_size]
+            except FileNotFoundError:
+                spilled = []
+            if spilled:
+                break
+            time.sleep(0.02)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    # the test means something only if the ingest was killed mid-run with identifiers on disk
+    # the test means something only if the ingest was killed mid-run with spilled files
     assert proc.returncode == -signal.SIGKILL, (
         f"the ingest ended (exit {proc.returncode}) before it was killed: nothing was tested"
     )
-    assert held, "no NHS number had spilled when the ingest was killed: nothing was tested"
-    con = connect(store)  # the next run starts
+    assert spilled, "nothing had spilled when the ingest was killed: nothing was tested"
+    assert any(p.exists() for p in spilled), "the killed run left no spilled file behind"
+    con = connect(store)  # the next run starts: what the killed run spilled is gone
     try:
+        assert not any(p.exists() for p in spilled)
         assert files_holding(store.parent, nhs, skip=(store,)) == {}
     finally:
         con.close()

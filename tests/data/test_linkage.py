@@ -286,7 +286,9 @@ def test_review_list_round_trips_decisions(feed_dir: Path, store: Path, key_env:
     assert {r["given_name"] for r in pending} == {"different"}
 
     runner = CliRunner(env={"COLUMNS": "250"})
-    listed = runner.invoke(app, ["link", "review", "list", "--store", str(store)])
+    listed = runner.invoke(
+        app, ["link", "review", "list", "--store", str(store)], env={"COLUMNS": "240"}
+    )
     assert listed.exit_code == 0 and by_person[john] in listed.output
     ok = runner.invoke(app, ["link", "review", "reject", by_person[john], "--store", str(store)])
     assert ok.exit_code == 0, ok.output

@@ -182,7 +182,9 @@ def both_stores(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return build_both(tmp_path_factory.mktemp("national_equality"), ["2016/17"], 5000)
 
 
-def same_store(both: tuple[Path, Path]) -> None:
+def same_store(
+    both: tuple[Path, Path], may_be_empty: tuple[str, ...] = ("scheme_activity",)
+) -> None:
     """The two stores are equal, 'reablement' discharges read back as usual residence."""
     internal, national = (snapshot(s) for s in both)
     # 'reablement' has no national discharge destination: written as 19, read back as
@@ -195,7 +197,7 @@ def same_store(both: tuple[Path, Path]) -> None:
     )
     for table in STORE_TABLES:
         assert national[table] == internal[table], table
-        assert national[table] or table == "scheme_activity", table
+        assert national[table] or table in may_be_empty, table
     # the opt-out check's files give the internal opt-out list's register
     registers = [snapshot(s, ("opt_out_register",))["opt_out_register"] for s in both]
     assert registers[0] == registers[1] != []
@@ -233,7 +235,8 @@ def test_synthetic_data_gives_the_same_store_in_both_layouts(
 
 def test_discharge_ready_dates_go_through_the_national_layout(tmp_path: Path) -> None:
     both = build_both(tmp_path, ["2024/25"], 2000)
-    same_store(both)
+    # the delayed transfers SitRep ended in February 2020: no rows for 2024/25
+    same_store(both, may_be_empty=("scheme_activity", "delayed_transfers"))
     con = duckdb.connect(str(both[1]), read_only=True)
     try:
         (ready,) = con.execute(

@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import inspect, select
 
-from bettercare.app.audit import BOUNDS
 from bettercare.app.models import AuditEvent, LoginAttempt
+from bettercare.services.audit import BOUNDS
 
 pytestmark = pytest.mark.hostile
 

@@ -41,13 +41,13 @@ def test_icb_view_and_csv_by_role(with_figures, login):
     c = login("assurer")
     r = c.get("/figures/icb")
     assert r.status_code == 200 and "Midlands" in r.text and "every board" in r.text
-    csv = c.get("/figures/icb.csv?region=Midlands")
+    csv = c.get("/figures/icb/download.csv?region=Midlands")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert RUTLAND in csv.text and "E10000017" not in csv.text  # Lancashire: North West
 
 
 def test_icb_view_of_an_editor_is_their_board_only(with_figures, login):
-    r = login("editor").get("/figures/icb.csv")
+    r = login("editor").get("/figures/icb/download.csv")
     codes = {line.split(",")[1] for line in r.text.splitlines()[1:]}
     assert codes == {RUTLAND}
 

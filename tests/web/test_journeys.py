@@ -7,10 +7,10 @@ from analytics.synthetic_store import tables, write_store
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
 
-from bettercare.app import care_register
 from bettercare.app.models import AuditEvent
 from bettercare.app.security import Role
 from bettercare.app.seed import create_user
+from bettercare.data import care_register
 
 from .conftest import LEICESTER, PASSWORD, RUTLAND
 

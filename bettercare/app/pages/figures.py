@@ -56,7 +56,7 @@ def icb(
     return render(request, "figures_icb.html.j2", principal, view=view, region=region)
 
 
-@router.get("/figures/icb.csv")
+@router.get("/figures/icb/download.csv")
 def icb_csv(
     request: Request, region: str | None = None, principal: Principal = Depends(current_principal)
 ) -> Response:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import duckdb
 
 from bettercare.data import nhs_numbers
+from bettercare.data.duck import memory_bytes
 from bettercare.data.schema import FeedSpec
 
 _ROW = "_row"
@@ -73,6 +74,10 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> object:
     return row[0] if row else None
 
 
+#: The memory the identifier scan may use even under a tighter ingest ``memory_limit``.
+SCAN_MEMORY = "64MB"
+
+
 def _union(parts: list[str]) -> str:
     return " UNION ALL ".join(parts)
 
@@ -86,10 +91,22 @@ def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tupl
     kinds = feed.identifier_kinds
     cols = feed.column_names
     hits: dict[str, int] = {}
-    for col, n in _nhs_hits(con, view, cols, kinds) + _postcode_hits(con, view, cols, kinds):
-        hits[col] = hits.get(col, 0) + n
-    for col, n in _name_dob_hits(con, view, cols, kinds):
-        hits[col] = hits.get(col, 0) + n
+    # The scan's hash joins (semi-joins on every value of every undeclared column) need
+    # a working set DuckDB cannot spill: under an ingest ``memory_limit`` below
+    # SCAN_MEMORY they get SCAN_MEMORY for the scan alone, and the limit is restored
+    # after it (the rest of the ingest spills as configured).
+    (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone() or ("",)
+    raised = memory_bytes(str(limit)) < memory_bytes(SCAN_MEMORY)
+    if raised:
+        con.execute(f"SET memory_limit = '{SCAN_MEMORY}'")
+    try:
+        for col, n in _nhs_hits(con, view, cols, kinds) + _postcode_hits(con, view, cols, kinds):
+            hits[col] = hits.get(col, 0) + n
+        for col, n in _name_dob_hits(con, view, cols, kinds):
+            hits[col] = hits.get(col, 0) + n
+    finally:
+        if raised:
+            con.execute(f"SET memory_limit = '{limit}'")
     return [
         (
             col,
