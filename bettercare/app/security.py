@@ -38,6 +38,7 @@ from bettercare.domain.access import (
 )
 from bettercare.errors import NotPermitted
 from bettercare.services import audit
+from bettercare.services.access import AccessRefused
 from bettercare.services.users import revoke_sessions
 
 __all__ = [
@@ -57,19 +58,9 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-class AccessDenied(NotPermitted):
-    """Raised by :func:`authorize`; ``app/main.py`` answers 401/403 (already audit-logged)."""
-
-    def __init__(self, principal: Principal, action: str, target: str) -> None:
-        super().__init__(f"{principal.username} may not {action} {target}")
-        self.principal = principal
-        self.action = action
-        self.target = target
-
-    @property
-    def status_code(self) -> int:
-        """401 asks the caller to sign in; 403 refuses a signed-in caller."""
-        return 401 if self.principal.anonymous else 403
+#: Raised by :func:`authorize`: the services' refusal (one class, already audit-logged;
+#: ``app/main.py`` answers 401 to an anonymous caller, 403 otherwise).
+AccessDenied = AccessRefused
 
 
 def authorize(

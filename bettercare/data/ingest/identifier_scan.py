@@ -31,7 +31,7 @@ from __future__ import annotations
 import duckdb
 
 from bettercare.data import nhs_numbers
-from bettercare.data.duck import memory_bytes
+from bettercare.data.duck import at_least_join_memory
 from bettercare.data.schema import FeedSpec
 
 _ROW = "_row"
@@ -74,10 +74,6 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> object:
     return row[0] if row else None
 
 
-#: The memory the identifier scan may use even under a tighter ingest ``memory_limit``.
-SCAN_MEMORY = "64MB"
-
-
 def _union(parts: list[str]) -> str:
     return " UNION ALL ".join(parts)
 
@@ -91,14 +87,15 @@ def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tupl
     kinds = feed.identifier_kinds
     cols = feed.column_names
     hits: dict[str, int] = {}
-    # The scan's hash joins (semi-joins on every value of every undeclared column) need
-    # a working set DuckDB cannot spill: under an ingest ``memory_limit`` below
-    # SCAN_MEMORY they get SCAN_MEMORY for the scan alone, and the limit is restored
-    # after it (the rest of the ingest spills as configured).
+    # The scan's hash joins (semi-joins on every value of every undeclared column) cannot
+    # spill: under a tighter ingest ``memory_limit`` they get the floor of
+    # :func:`~bettercare.data.duck.at_least_join_memory` for the scan alone, and the limit
+    # is restored after it (the rest of the ingest spills as configured).
     (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone() or ("",)
-    raised = memory_bytes(str(limit)) < memory_bytes(SCAN_MEMORY)
+    wanted = at_least_join_memory(str(limit))
+    raised = wanted != str(limit)
     if raised:
-        con.execute(f"SET memory_limit = '{SCAN_MEMORY}'")
+        con.execute(f"SET memory_limit = '{wanted}'")
     try:
         for col, n in _nhs_hits(con, view, cols, kinds) + _postcode_hits(con, view, cols, kinds):
             hits[col] = hits.get(col, 0) + n
