@@ -96,11 +96,24 @@ def ingest_command(
         help="DuckDB memory limit for the store and for the linkage, e.g. 2GB (spills "
         "beyond it to a private directory beside the store).",
     ),
+    backend: str = typer.Option(
+        "duckdb",
+        "--backend",
+        help="duckdb (a DuckDB store file) or spark (a Parquet store directory, written by "
+        "Spark: local, or the cluster BETTERCARE_SPARK_MASTER names; docs/spark.md).",
+    ),
 ) -> None:
     """Ingest the feed files in DIRECTORY into the store (see ``INGEST_HELP``)."""
     from bettercare.data import pseudonymise
     from bettercare.data.ingest import UsageError, ingest
+    from bettercare.errors import BettercareError
 
+    if backend not in ("duckdb", "spark"):
+        err.print(f"[red]error:[/] --backend {shown(backend)}: expected duckdb or spark")
+        raise typer.Exit(2)
+    if backend == "spark" and identity_file is not None:
+        err.print("[red]error:[/] --identities is not supported with --backend spark")
+        raise typer.Exit(2)
     try:
         key = pseudonymise.load_key(key_file, [directory, store.parent])
     except pseudonymise.PseudonymKeyError as exc:
@@ -130,18 +143,32 @@ def ingest_command(
             def progress(feed: str, done: int, total: int) -> None:
                 bar.update(task, description=f"loading {feed}", completed=done, total=total)
 
-            result = ingest(
-                directory,
-                store,
-                key,
-                progress=progress,
-                identity_file=identity_file,
-                replace=replace,
-                no_opt_outs=no_opt_outs,
-                extract_period=period,
-                memory_limit=memory_limit,
-            )
-    except UsageError as exc:
+            if backend == "spark":
+                from bettercare.data.spark_ingest import ingest as ingest_on_spark
+                from bettercare.data.spark_ingest.session import require_spark
+
+                require_spark()
+                result = ingest_on_spark(
+                    str(directory),
+                    str(store),
+                    key,
+                    progress=progress,
+                    no_opt_outs=no_opt_outs,
+                    extract_period=period,
+                )
+            else:
+                result = ingest(
+                    directory,
+                    store,
+                    key,
+                    progress=progress,
+                    identity_file=identity_file,
+                    replace=replace,
+                    no_opt_outs=no_opt_outs,
+                    extract_period=period,
+                    memory_limit=memory_limit,
+                )
+    except (UsageError, BettercareError) as exc:
         err.print(f"[red]error:[/] {shown(exc)}")
         raise typer.Exit(2) from None
     except Exception as exc:

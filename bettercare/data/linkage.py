@@ -442,7 +442,7 @@ def _informative(
 
 def _em_trainer(
     db_api: Any,
-    con: duckdb.DuckDBPyConnection,
+    execute: Callable[[str], Any],
     n: int,
     used: tuple[str, ...],
     u: dict[str, list[float]] | None,
@@ -454,6 +454,7 @@ def _em_trainer(
     record (``ide_em``), so EM's blocked pairs are bounded by the sample, not by the
     population. Name frequencies are the whole population's (``rec`` and ``ide``, as
     the prediction sees them), registered as Splink's term-frequency lookups.
+    ``execute`` runs a DuckDB statement (on DuckDB itself, or transpiled for Spark).
     """
     from splink import Linker
 
@@ -468,7 +469,7 @@ def _em_trainer(
         validate_settings=False,
     )
     blocked = blocker.inference.deterministic_link()
-    con.execute(
+    execute(
         f"""CREATE TABLE ide_em AS SELECT * FROM ide WHERE unique_id IN (
               SELECT CASE WHEN source_dataset_l = 'records_em' THEN unique_id_r
                           ELSE unique_id_l END FROM {blocked.physical_name})"""
@@ -486,7 +487,7 @@ def _em_trainer(
         for col in ("given_name", "family_name"):
             if col not in used:
                 continue
-            con.execute(
+            execute(
                 f"""CREATE TABLE tf_em_{col} AS
                     SELECT {col}, count(*) / sum(count(*)) OVER () AS tf_{col}
                     FROM (SELECT {col} FROM rec UNION ALL SELECT {col} FROM ide)
@@ -604,6 +605,76 @@ def _gamma_labels(pred: str, used: tuple[str, ...]) -> str:
         )
         parts.append(f"CASE gamma_{col} {cases} ELSE 'null' END AS {col}")
     return ", ".join(parts)
+
+
+def scored_sql(pred: str, used: tuple[str, ...]) -> str:
+    """DuckDB SQL: the scored pairs of ``pred`` (Splink's predictions) ranked per record.
+
+    Over the table ``rejected_pairs`` (record_id, person_id): a rejected pair is never
+    scored. Columns: record_id, person_id, match_probability, match_weight, name_agrees,
+    the agreement label per comparison, rank and the runner-up's match weight.
+    """
+    name_cols = [c for c in ("given_name", "family_name") if c in used]
+    # "some name agrees at least loosely": Jaro-Winkler >= 0.7 or swapped (gamma >= 1)
+    name_ok = " OR ".join(f"gamma_{c} >= 1" for c in name_cols) or "TRUE"
+    return f"""
+        WITH p AS (
+          SELECT CAST(substr(CASE WHEN source_dataset_l = 'records' THEN unique_id_l
+                                  ELSE unique_id_r END, 2) AS BIGINT) AS record_id,
+                 CASE WHEN source_dataset_l = 'records' THEN unique_id_r
+                      ELSE unique_id_l END AS person_id,
+                 match_probability, match_weight, ({name_ok}) AS name_agrees,
+                 {_gamma_labels(pred, used)}
+          FROM {pred}
+        )
+        SELECT *, row_number() OVER (PARTITION BY record_id
+                                     ORDER BY match_probability DESC, person_id) AS rank,
+                  lead(match_weight) OVER (PARTITION BY record_id
+                                           ORDER BY match_probability DESC, person_id)
+                    AS runner_up_weight
+        FROM p ANTI JOIN rejected_pairs USING (record_id, person_id)
+        """
+
+
+def linked_sql(thresholds: Thresholds) -> str:
+    """DuckDB SQL over ``scored``: the links (record_id, person_id, match_probability).
+
+    Eligible: a record's best candidate, some name agreeing, a clear margin over the
+    runner-up; linked: all eligible at >= upper, then the next most probable down to
+    ``lower`` while the model's expected precision of the links (their mean match
+    probability) stays >= ``target_precision``.
+    """
+    upper, lower = thresholds.upper, thresholds.lower
+    return f"""
+        WITH eligible AS (
+          SELECT record_id, person_id, match_probability,
+                 avg(match_probability) OVER (
+                   ORDER BY match_probability DESC, record_id
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
+          FROM scored
+          WHERE rank = 1 AND match_probability >= {lower} AND name_agrees
+            AND (runner_up_weight IS NULL
+                 OR match_weight - runner_up_weight >= {thresholds.upper_weight})
+        )
+        SELECT record_id, person_id, match_probability FROM eligible
+        WHERE match_probability >= {upper}
+           OR running >= {thresholds.target_precision}"""
+
+
+def review_sql(thresholds: Thresholds) -> str:
+    """DuckDB SQL over ``scored`` and ``linked``: the pairs for clerical review."""
+    return f"""SELECT record_id, person_id, match_probability, match_weight,
+                   {", ".join(COMPARISONS)}
+            FROM scored
+            WHERE match_probability >= {thresholds.lower}
+              AND record_id NOT IN (SELECT record_id FROM linked)
+            ORDER BY record_id, match_probability DESC, person_id"""
+
+
+#: DuckDB SQL over ``scored`` and ``linked``: the model's estimated precision and recall.
+ESTIMATES_SQL = """SELECT (SELECT avg(match_probability) FROM linked),
+       (SELECT sum(match_probability) FROM linked)
+       / nullif((SELECT sum(match_probability) FROM scored WHERE rank = 1), 0)"""
 
 
 def probabilistic_link(
@@ -739,7 +810,7 @@ def probabilistic_link(
                     else ""
                 )
                 con.execute(f"CREATE TABLE rec_em AS SELECT * FROM rec {sample}")
-                trainer = _em_trainer(db_api, con, n, used, u, term_frequency)
+                trainer = _em_trainer(db_api, con.execute, n, used, u, term_frequency)
                 did_em = _em(trainer, used, notes)
                 if did_em:
                     m = _shrunk_m(trainer, n_em)
@@ -753,66 +824,11 @@ def probabilistic_link(
             chart_html = _charts(linker, pred, con, thresholds) if charts else {}
         stage("decide")
         (pairs,) = _one(con, f"SELECT count(*) FROM {pred.physical_name}")
-        name_cols = [c for c in ("given_name", "family_name") if c in used]
-        # "some name agrees at least loosely": Jaro-Winkler >= 0.7 or swapped (gamma >= 1)
-        name_ok = " OR ".join(f"gamma_{c} >= 1" for c in name_cols) or "TRUE"
-        con.execute(
-            f"""
-            CREATE TABLE scored AS
-            WITH p AS (
-              SELECT CAST(substr(CASE WHEN source_dataset_l = 'records' THEN unique_id_l
-                                      ELSE unique_id_r END, 2) AS BIGINT) AS record_id,
-                     CASE WHEN source_dataset_l = 'records' THEN unique_id_r
-                          ELSE unique_id_l END AS person_id,
-                     match_probability, match_weight, ({name_ok}) AS name_agrees,
-                     {_gamma_labels(pred.physical_name, used)}
-              FROM {pred.physical_name}
-            )
-            SELECT *, row_number() OVER (PARTITION BY record_id
-                                         ORDER BY match_probability DESC, person_id) AS rank,
-                      lead(match_weight) OVER (PARTITION BY record_id
-                                               ORDER BY match_probability DESC, person_id)
-                        AS runner_up_weight
-            FROM p ANTI JOIN rejected_pairs USING (record_id, person_id)
-            """
-        )
-        upper, lower = thresholds.upper, thresholds.lower
-        # eligible: a record's best candidate, some name agreeing, a clear margin over
-        # the runner-up; linked: all eligible at >= upper, then the next most probable
-        # down to `lower` while the model's expected precision of the links (their mean
-        # match probability) stays >= target_precision
-        con.execute(
-            f"""CREATE TABLE linked AS
-                WITH eligible AS (
-                  SELECT record_id, person_id, match_probability,
-                         avg(match_probability) OVER (
-                           ORDER BY match_probability DESC, record_id
-                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
-                  FROM scored
-                  WHERE rank = 1 AND match_probability >= {lower} AND name_agrees
-                    AND (runner_up_weight IS NULL
-                         OR match_weight - runner_up_weight >= {thresholds.upper_weight})
-                )
-                SELECT record_id, person_id, match_probability FROM eligible
-                WHERE match_probability >= {upper}
-                   OR running >= {thresholds.target_precision}"""
-        )
+        con.execute(f"CREATE TABLE scored AS {scored_sql(pred.physical_name, used)}")
+        con.execute(f"CREATE TABLE linked AS {linked_sql(thresholds)}")
         links = con.sql("SELECT * FROM linked ORDER BY record_id").to_arrow_table()
-        review = con.sql(
-            f"""SELECT record_id, person_id, match_probability, match_weight,
-                       {", ".join(COMPARISONS)}
-                FROM scored
-                WHERE match_probability >= {lower}
-                  AND record_id NOT IN (SELECT record_id FROM linked)
-                ORDER BY record_id, match_probability DESC, person_id"""
-        ).to_arrow_table()
-        est = _one(
-            con,
-            """SELECT (SELECT avg(match_probability) FROM linked),
-                       (SELECT sum(match_probability) FROM linked)
-                       / nullif((SELECT sum(match_probability) FROM scored
-                                 WHERE rank = 1), 0)""",
-        )
+        review = con.sql(review_sql(thresholds)).to_arrow_table()
+        est = _one(con, ESTIMATES_SQL)
     finally:
         con.close()
     stage("")

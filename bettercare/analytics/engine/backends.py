@@ -10,12 +10,10 @@ definitions (:mod:`bettercare.analytics.metrics`), compiling them
 
 from __future__ import annotations
 
-import os
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +28,7 @@ BACKENDS: tuple[str, ...] = ("duckdb", "spark")
 #: A store: its file, or an open DuckDB connection to it.
 Store = str | Path | duckdb.DuckDBPyConnection
 #: The one-line error when the Spark extra is not installed.
-SPARK_MISSING = "Spark backend needs `pip install bettercare[spark]`"
+SPARK_MISSING = "Spark backend needs `pip install bettercare[spark]`"  # (as the ingest's)
 
 
 def require_spark() -> None:
@@ -41,28 +39,44 @@ def require_spark() -> None:
         raise MetricDataError(SPARK_MISSING) from None
 
 
-@cache
 def spark_session() -> Any:
-    """One Spark session per process: small and local unless told otherwise.
+    """The process's one Spark session (:func:`bettercare.data.spark_ingest.session.spark_session`).
 
-    ``BETTERCARE_SPARK_MASTER`` (default ``local[1]``: 1 core, no UI, 2 shuffle
-    partitions) names the master, e.g. ``spark://host:7077`` or ``yarn``
-    (docs/spark.md); everything else is the same on a cluster.
+    ``BETTERCARE_SPARK_MASTER`` (default ``local[2]``) names the master, e.g.
+    ``spark://host:7077`` or ``yarn`` (docs/spark.md); everything else is the same on
+    a cluster. The ingest on Spark and the metrics share it.
     """
     require_spark()
-    from pyspark.sql import SparkSession
+    from bettercare.data.spark_ingest.session import spark_session as session
 
-    master = os.environ.get("BETTERCARE_SPARK_MASTER", "local[1]")
-    return (
-        SparkSession.builder.master(master)
-        .appName("bettercare-metrics")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.memory", "2g")
-        .getOrCreate()
-    )
+    return session()
+
+
+#: Parquet stores open now: the DuckDB connection's id -> the store's directory (Spark
+#: reads the tables from there, not through DuckDB).
+_PARQUET_DIRS: dict[int, Path] = {}
+
+
+def is_parquet_store(path: Path) -> bool:
+    """Whether ``path`` is a Parquet store (``bettercare ingest --backend spark``)."""
+    return path.is_dir() and (path / "store_meta").is_dir()
+
+
+@contextmanager
+def _open_parquet_store(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB connection with a view per table of the Parquet store."""
+    con = duck.connect(":memory:")
+    try:
+        for table in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            if not any(table.glob("*.parquet")):
+                continue
+            glob = str(table / "*.parquet").replace("'", "''")
+            con.execute(f"CREATE VIEW \"{table.name}\" AS SELECT * FROM read_parquet('{glob}')")
+        _PARQUET_DIRS[id(con)] = path
+        yield con
+    finally:
+        _PARQUET_DIRS.pop(id(con), None)
+        con.close()
 
 
 @contextmanager
@@ -72,6 +86,10 @@ def open_store(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
         yield store
         return
     path = Path(store)
+    if is_parquet_store(path):
+        with _open_parquet_store(path) as con:
+            yield con
+        return
     if not path.is_file():
         raise MetricDataError(f"store file not found: {path}")
     try:
@@ -129,6 +147,12 @@ def bind(
         yield {t: db.table(t) for t in tables}
         return
     session = spark_session()
+    parquet = _PARQUET_DIRS.get(id(con))
+    if parquet is not None:  # a Parquet store: Spark reads its tables where they are
+        sp = ibis.pyspark.connect(session)
+        tag = uuid.uuid4().hex[:8]
+        yield {t: sp.read_parquet(str(parquet / t), table_name=f"bc_{t}_{tag}") for t in tables}
+        return
     with tempfile.TemporaryDirectory(prefix="bettercare-spark-") as tmp:
         sp = ibis.pyspark.connect(session)
         tag = uuid.uuid4().hex[:8]

@@ -23,6 +23,25 @@ def quarantine_outside_life(
     rows count from the month of the date; the birth check works at the precision the
     residents table keeps (a full date, or the month / year of birth).
     """
+    birth = birth_condition(
+        con, f"o.{t(feed.column(feed.period_column or ''))}", feed.period_is_month
+    )
+    for select in outside_life_sql(feed, ok, name, birth):
+        con.execute(f"INSERT INTO {iss} {select}")
+    con.execute(
+        f'DELETE FROM {ok} WHERE {ROW} IN (SELECT "row" FROM {iss} WHERE rule IN '
+        "('after_date_of_death', 'before_birth'))"
+    )
+
+
+def outside_life_sql(feed: FeedSpec, ok: str, name: str, birth: str) -> list[str]:
+    """DuckDB SELECTs of the findings of rows of ``ok`` outside the person's life.
+
+    One per rule, each a finding row (file, row, column, rule, severity, message,
+    value), joined to the store's ``residents``; ``birth`` is :func:`birth_condition`'s
+    SQL ("" when the residents table keeps no birth date). The DuckDB and the Spark
+    ingest evaluate the same statements.
+    """
     period = feed.period_column
     assert period is not None
     col = t(feed.column(period))
@@ -37,24 +56,18 @@ def quarantine_outside_life(
             "is after the date of death in the residents feed",
         )
     )
-    birth = birth_condition(con, event, monthly)
     if birth:
         conditions.append(
             ("before_birth", birth, "is before the date of birth in the residents feed")
         )
-    for rule, where, text in conditions:
-        con.execute(
-            f"""INSERT INTO {iss}
-            SELECT '{name}', o.{ROW}, '{period}', '{rule}', 'error',
+    return [
+        f"""SELECT '{name}', o.{ROW}, '{period}', '{rule}', 'error',
                    '{period} ' || strftime({event}, '%Y-%m-%d') || ' {text}',
                    left(o.{period}, 60)
             FROM {ok} o JOIN residents r ON o.person_id = r.person_id
             WHERE {where}"""
-        )
-    con.execute(
-        f'DELETE FROM {ok} WHERE {ROW} IN (SELECT "row" FROM {iss} WHERE rule IN '
-        "('after_date_of_death', 'before_birth'))"
-    )
+        for rule, where, text in conditions
+    ]
 
 
 def birth_condition(con: duckdb.DuckDBPyConnection, event: str, monthly: bool) -> str:
@@ -63,6 +76,11 @@ def birth_condition(con: duckdb.DuckDBPyConnection, event: str, monthly: bool) -
     At the precision the residents table keeps; "" when it keeps no birth date.
     """
     cols = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE residents)").fetchall())
+    return birth_condition_of(cols, event, monthly)
+
+
+def birth_condition_of(cols: dict[str, str], event: str, monthly: bool) -> str:
+    """:func:`birth_condition` given the residents table's columns (name -> DuckDB type)."""
     if cols.get("date_of_birth") == "DATE":
         born = "date_trunc('month', r.date_of_birth)" if monthly else "r.date_of_birth"
         return f"{event} < {born}"
