@@ -245,7 +245,10 @@ def _name_comparison(col: str, other: str, term_frequency: bool = True) -> Any:
         comparison_levels=[
             cll.NullLevel(col),
             cll.ExactMatchLevel(col, term_frequency_adjustments=term_frequency),
-            cll.CustomLevel(f'"{col}_l" = "{other}_r"', f"{col} swapped with {other}"),
+            # written in DuckDB's SQL; Splink translates it for Spark
+            cll.CustomLevel(
+                f'"{col}_l" = "{other}_r"', f"{col} swapped with {other}", base_dialect_str="duckdb"
+            ),
             *[cll.JaroWinklerLevel(col, t) for t in (0.92, 0.88, 0.7)],
             cll.ElseLevel(),
         ],
@@ -274,7 +277,7 @@ def _dob_comparison() -> Any:
             cll.NullLevel("date_of_birth"),
             cll.ExactMatchLevel("date_of_birth"),
             cll.DamerauLevenshteinLevel("dob_text", 1),
-            cll.CustomLevel(swapped, "day and month swapped"),
+            cll.CustomLevel(swapped, "day and month swapped", base_dialect_str="duckdb"),
             *[
                 cll.AbsoluteDateDifferenceLevel(
                     "date_of_birth", input_is_string=False, threshold=n, metric=unit
@@ -324,7 +327,8 @@ def _blocking_rules(used: tuple[str, ...]) -> list[Any]:
             CustomRule(
                 'l."date_of_birth" = r."date_of_birth" AND '
                 '(substr(l."given_name", 1, 1) = substr(r."family_name", 1, 1) OR '
-                'substr(l."family_name", 1, 1) = substr(r."given_name", 1, 1))'
+                'substr(l."family_name", 1, 1) = substr(r."given_name", 1, 1))',
+                sql_dialect="duckdb",
             )
         )
     if dob and pc:
@@ -338,7 +342,10 @@ def _blocking_rules(used: tuple[str, ...]) -> list[Any]:
         rules.append(block_on("family_name", gi, "month(date_of_birth)", "day(date_of_birth)"))
     if given and family:
         rules.append(
-            CustomRule('l."given_name" = r."family_name" AND l."family_name" = r."given_name"')
+            CustomRule(
+                'l."given_name" = r."family_name" AND l."family_name" = r."given_name"',
+                sql_dialect="duckdb",
+            )
         )
         rules.append(block_on(NAME_KEY))
     if given and family and pc and dob:
