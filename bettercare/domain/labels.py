@@ -304,6 +304,15 @@ def format_metric(
     return f"{text} {shown_unit}" if unit and shown_unit else text
 
 
+def format_metric_value(v: object, metric: str, *, unit: bool = True) -> str:
+    """A plan's stated value (a ``MetricValue``): its value, else its count (numerator)."""
+    value = getattr(v, "value", None)
+    if value is not None:
+        return format_metric(value, metric, unit=unit)
+    numerator = getattr(v, "numerator", None)
+    return format_metric(numerator, metric, unit=unit, count=True)
+
+
 def unit_label(metric: str, time_basis: str | None = None, count: bool = False) -> str:
     """The unit of ``metric`` for a column heading or a caption, with the plan's time basis."""
     d = metric_display(metric)

@@ -114,6 +114,7 @@ def draw_charts(plan: Plan, linked: LinkedData) -> DashboardCharts:
                 frame.attrs["spc_charts"][mp.metric],
                 [str(p) for p in rows.period],
                 CATALOGUE[mp.metric].name,
+                metric=mp.metric,
             )
             if mp.metric in frame.attrs.get("spc_charts", {})
             else None

@@ -163,7 +163,7 @@ def test_recommendations_follow_the_state_of_the_plan(make_plan):
     clean = make_plan()
     asked = recommendations(clean, [], performance_sum(clean), None, [])
     assert asked[0] == (
-        "Approve the Better Care Fund plan for 2014/15 and 2015/16 for submission to NHS England."
+        "Approve the Better Care Fund plan for 2014-15 and 2015-16 for submission to NHS England."
     )
     assert any("£417,200" in r for r in asked)  # 280 x £1,490 linked to performance
     reds = recommendations(clean, [], None, None, ["Delayed transfers of care"])
@@ -290,8 +290,8 @@ def test_charts_are_labelled_svg_without_leaking_state(make_plan):
         assert root[0].tag == f"{SVG}title"
         assert not text.lstrip().startswith("<?xml")
     # what each says, from the plan (Rutland funding 2015/16: £104,000 + £81,000)
-    assert "2015/16 £185,000" in svg_root(svgs["budget"]).get("aria-label", "")
-    assert "2014/15 not stated" in svg_root(svgs["budget"]).get("aria-label", "")
+    assert "2015-16 £185,000" in svg_root(svgs["budget"]).get("aria-label", "")
+    assert "2014-15 not stated" in svg_root(svgs["budget"]).get("aria-label", "")
     heat = svg_root(svgs["heatmap"]).get("aria-label", "")
     assert "likelihood 2 impact 2: R8, R9" in heat and "likelihood 3 impact 4: R1" in heat
     assert "At stake (linked to performance) £153,470" in svg_root(svgs["p4p"]).get(
@@ -316,7 +316,11 @@ def test_metric_chart_shows_actual_against_plan():
     )
     text = charts.metric_plan_vs_actual_svg(pva, "delayed_transfers_of_care")
     label = svg_root(text).get("aria-label", "")
-    assert label.endswith("latest 2016-06: 5.00 against plan 18.00, GREEN")
+    # the BCF period notation, the metric's precision and its unit
+    assert label.endswith(
+        "latest June 2016: 5.0 per 100,000 population aged 18+ against plan 18.0 per "
+        "100,000 population aged 18+, GREEN"
+    )
     assert "lower is better" in label
     # points are coloured by RAG: one red, two green
     assert (
@@ -416,7 +420,7 @@ def test_p4p_outside_the_national_scheme_is_a_value_not_a_payment():
     html = build_board_pack(load_plan(EXAMPLES / "leicestershire_2016.yaml")).html
     # 2016/17: 1,517 admissions avoided x £1,490 = £2,260,330, a value and not a payment
     assert f"£{1517 * 1490:,}" == "£2,260,330"
-    assert "2016/17 is outside the national scheme (2015/16); 1,517 admissions avoided" in html
+    assert "2016-17 is outside the national scheme (2015-16); 1,517 admissions avoided" in html
     assert "linked to reducing" not in html  # no recommendation about money at stake
 
 
