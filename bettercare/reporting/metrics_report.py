@@ -19,8 +19,10 @@ from bettercare.domain.labels import (
     MISSING,
     SPC_ASSURANCE,
     SPC_VARIATION,
+    Kind,
     format_metric,
     format_period,
+    metric_display,
     metric_name,
     unit_label,
 )
@@ -67,12 +69,15 @@ def judged_cells(plan: Plan, row: Any) -> dict[str, str]:
     mp = plan.metric_plan(metric)
     count = is_count(mp, getattr(row, "plan_period", None))
     planned = getattr(row, "planned", None)
+    # a rate's unit is long: it goes with the metric's name (``unit``), not in each cell;
+    # a percentage, days and a count keep theirs ("62.2%", "3.0 days", "12 admissions")
+    short = metric_display(metric).kind is not Kind.RATE
     return {
         "metric": metric,
         "name": metric_name(metric, mp.name if mp else None),
         "period": format_period(row.period),
-        "actual": format_metric(row.actual, metric, count=count),
-        "planned": format_metric(planned, metric, count=count)
+        "actual": format_metric(row.actual, metric, count=count, unit=short or count),
+        "planned": format_metric(planned, metric, count=count, unit=short or count)
         if planned is not None and planned == planned
         else MISSING,
         "unit": unit_label(metric, str(mp.time_basis) if mp and mp.time_basis else None, count),
@@ -130,6 +135,10 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict[str, 
             }
         )
     return rows
+
+
+def _is_rate(metric: str) -> bool:
+    return metric_display(metric).kind is Kind.RATE
 
 
 def _spc_note(row: Any) -> str:
