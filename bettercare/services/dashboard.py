@@ -22,6 +22,7 @@ from bettercare.analytics.spc import VARIATION_SHORT_LABEL
 from bettercare.data.plan_store import plan_of
 from bettercare.data.tables import PlanRecord
 from bettercare.domain.access import Action
+from bettercare.domain.labels import format_period
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.p4p import performance_sum_or_reason
 from bettercare.domain.plan import Plan
@@ -177,7 +178,7 @@ def reported_returns(plan: Plan) -> list[dict[str, Any]]:
     for r in sorted(plan.quarterly_reports, key=lambda r: (r.financial_year, r.quarter)):
         out.append(
             {
-                "quarter": f"{r.financial_year} {return_label(r.quarter)}",
+                "quarter": f"{return_label(r.quarter)} {format_period(r.financial_year)}",
                 "metrics": [
                     {
                         "name": CATALOGUE[m.metric].name if m.metric in CATALOGUE else m.metric,
