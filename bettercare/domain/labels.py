@@ -655,6 +655,60 @@ def humanise(code: str) -> str:
     return " ".join([first[:1].upper() + first[1:], *words[1:]])
 
 
+_FY_IN_TEXT = re.compile(r"\b(\d{4})/(\d{2})( Q[1-4])?\b")
+_WORDY_CODES = sorted((c for c in _ANY if "_" in c), key=len, reverse=True)
+_CODE_IN_TEXT = re.compile(r"(?<![.\[])\b(" + "|".join(map(re.escape, _WORDY_CODES)) + r")\b")
+
+
+def in_words(text: object, partners: Mapping[str, str] | None = None) -> str:
+    """A message for people: known codes in it as words, financial years as BCF writes them.
+
+    For text made by the rules and services (e.g. "national condition
+    'impact_on_acute_sector' is in progress", "care_act contribution for 2015/16 has no
+    amount"): each snake_case code of the tables (and each partner id of ``partners``)
+    becomes its label, ``2015/16`` becomes ``2015-16`` and ``2015/16 Q3`` ``Q3 2015-16``.
+    Field paths (``funding[6].amount``) are left for the page to show as code.
+    """
+    if text is None:
+        return ""
+    out = _CODE_IN_TEXT.sub(lambda m: _ANY[m[1]], str(text))
+    if partners:
+        ids = sorted((i for i in partners if "_" in i), key=len, reverse=True)
+        if ids:
+            pattern = re.compile(r"(?<![.\[])\b(" + "|".join(map(re.escape, ids)) + r")\b")
+            out = pattern.sub(lambda m: partners[m[1]], out)
+    return _FY_IN_TEXT.sub(
+        lambda m: f"{m[3].strip()} {m[1]}-{m[2]}" if m[3] else f"{m[1]}-{m[2]}", out
+    )
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def path_in_words(path: object) -> str:
+    """A field path of a plan as words: ``funding[6].amount`` -> ``Funding 7, amount``.
+
+    ``agreed_pooled_budget.2016/17`` -> ``Agreed pooled budget, 2016-17``; list positions
+    count from 1; codes and years read as :func:`code_label` and :func:`format_period`.
+    """
+    if not path:
+        return ""
+    words: list[str] = []
+    for m in _PATH_PART.finditer(str(path)):
+        if m[2] is not None:
+            if words:
+                words[-1] += f" {int(m[2]) + 1}"
+            continue
+        part = m[1]
+        shown = format_period(part)
+        if shown == part:
+            shown = code_label(part)
+        if words and shown[1:2].islower():  # an acronym ("NHS ...") keeps its case
+            shown = shown[:1].lower() + shown[1:]
+        words.append(shown)
+    return ", ".join(words)
+
+
 def code_label(
     code: object, family: str | None = None, partners: Mapping[str, str] | None = None
 ) -> str:

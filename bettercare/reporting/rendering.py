@@ -22,6 +22,8 @@ from bettercare.domain.labels import (
     format_number,
     format_percent,
     format_period,
+    in_words,
+    path_in_words,
     unit_label,
 )
 from bettercare.domain.money import format_gbp
@@ -35,7 +37,8 @@ def _num(x: float | None) -> str:
 #: The domain's one formatter (:mod:`bettercare.domain.labels`) as filters, shared with
 #: the web app's templates (:mod:`bettercare.app.templating`): ``metric`` (a value with
 #: its unit), ``metric_value`` (a plan's stated value), ``count``, ``number``, ``pct``,
-#: ``period`` (``2016-17``, ``Q3 2016-17``, ``March 2017``), ``date_uk`` and ``code``.
+#: ``period`` (``2016-17``, ``Q3 2016-17``, ``March 2017``), ``date_uk``, ``code`` and
+#: ``words`` (a message with its codes in words), ``where`` (a field path in words).
 FILTERS = {
     "money": format_gbp,
     "metric": format_metric,
@@ -47,6 +50,8 @@ FILTERS = {
     "date_uk": format_date,
     "code": code_label,
     "unit": unit_label,
+    "words": in_words,
+    "where": path_in_words,
 }
 
 

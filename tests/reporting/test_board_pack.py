@@ -202,10 +202,13 @@ def test_pack_with_a_store_shows_metrics_against_plan(measured_plan):
     html = build_board_pack(plan, store=store).html
     assert "7. Metrics: plan against actual" in html
     assert f"HWB {A}" in html
-    # delayed transfers, latest month 2016-05: 5.0 per 100,000 against plan 18.0 -> GREEN
+    # delayed transfers, latest month May 2016: 5.0 per 100,000 against plan 18.0 -> GREEN,
+    # the unit beside the metric's name, the values at its precision (one decimal place)
     row = re.search(r"Delayed transfers of care.*?</tr>", html, re.S)
     assert row is not None
-    assert "<td>2016-05</td>" in row.group(0) and ">18<" in row.group(0)
+    assert "per 100,000 population aged 18+, per month" in row.group(0)
+    assert "<td>May 2016</td>" in row.group(0) and ">18.0<" in row.group(0)
+    assert ">5.0<" in row.group(0)
     assert 'class="pill GREEN"' in row.group(0)
     assert "2 points: too few for SPC limits and assurance" in row.group(0)
     assert "Appendix B. Statistical process control charts" in html
@@ -488,3 +491,31 @@ def test_report_with_the_care_register(tmp_path) -> None:
     html = (tmp_path / "out" / "board-pack.html").read_text()
     assert "Care coordination: joint care plans and lead professionals" in html
     assert "People at risk</th>" in html
+
+
+# -- numbers and codes as people read them -----------------------------------------------------
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_pack_shows_no_raw_codes(example) -> None:
+    """Funding sources, conditions, states, metrics and partners read as words, not codes."""
+    from shown_codes import raw_codes, visible_text
+
+    plan = load_plan(EXAMPLES / example)
+    text = visible_text(build_board_pack(plan).html)
+    partner_ids = {p.id for p in plan.partners if "_" in p.id}
+    assert raw_codes(text, partner_ids) == []
+    # one period notation: the plan's years as the BCF templates write them
+    assert all(f"{fy[:4]}-{fy[5:]}" in text for fy in plan.financial_years)
+
+
+def test_pack_shows_units_and_whole_counts() -> None:
+    from shown_codes import visible_text
+
+    text = visible_text(build_board_pack(load_plan(EXAMPLES / "leicestershire_2016.yaml")).html)
+    # the plan's trajectories say their unit (seed 002: rates per 100,000 per month/year)
+    assert "per 100,000 population aged 65+" in text
+    assert "per 100,000 population (all ages), per month" in text
+    assert "% of people 65+ discharged into reablement still at home 91 days later" in text
+    # counts are whole: 1,517 admissions avoided (the P4P figure), never "1,517.00"
+    assert "1,517 admissions" in text and "1,517.00" not in text
