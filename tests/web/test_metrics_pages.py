@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from shown_codes import raw_codes, visible_text
 from sqlalchemy import select
 
 from bettercare.analytics.engine import compute_metrics
@@ -26,7 +27,7 @@ from bettercare.app.models import AuditEvent, PlanRecord
 from bettercare.app.plans import plan_of
 from bettercare.app.settings import AppSettings
 from bettercare.data.plan_files import load_plan
-from bettercare.domain.labels import format_period
+from bettercare.domain.labels import format_period, in_words
 from bettercare.domain.money import format_gbp
 from bettercare.domain.p4p import performance_sum
 from bettercare.pipelines.demo_store import READY_FILE, preset_for, synthetic_years
@@ -159,6 +160,7 @@ def test_plan_without_store_shows_its_returns(client, login) -> None:
     assert row and "Not on track" in q1[: row.start()]
     assert r.text.index("Quarter 2 2025-26 return") < r.text.index("Quarter 1 2025-26 return")
     assert "The plan has no payment-for-performance section." in r.text
+    assert raw_codes(visible_text(r.text)) == []  # e.g. "not_on_track": "Not on track"
 
 
 # -- measured: the same figures as `bettercare metrics` -------------------------------------
@@ -187,6 +189,11 @@ def test_dashboard_shows_the_analytics_figures(app, client, login, configured) -
         assert format_period(row.period) == cells["period"] != row.period  # "May 2017"
     rags = re.findall(r'class="nhsuk-tag state rag-(green|amber|red)"', table)
     assert rags, "no RAG shown"
+    # every metric with its unit; no raw codes anywhere a reader looks
+    text = visible_text(page)
+    assert "per 100,000 population aged 65+" in visible_text(table)
+    shown = {c: text[max(0, text.find(c) - 80) : text.find(c) + 40] for c in raw_codes(text)}
+    assert shown == {}
 
     # charts: inline SVG with a text alternative, a data table each, no repeated ids
     svgs = re.findall(r'<svg role="img" aria-label="([^"]+)"', page)
@@ -204,7 +211,7 @@ def test_dashboard_shows_the_analytics_figures(app, client, login, configured) -
     assert f"<dd>{format_gbp(at_stake.performance_linked_sum)} " in p4p
     earned = status.linked.p4p
     assert earned is not None and earned.earned is None  # the plan states no baseline
-    assert "<dd>not measured</dd>" in p4p and earned.reason in p4p
+    assert "<dd>not measured</dd>" in p4p and in_words(earned.reason) in p4p
 
 
 @pytest.mark.slow

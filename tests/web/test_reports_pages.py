@@ -6,6 +6,7 @@ import re
 from collections import Counter
 
 import pytest
+from shown_codes import raw_codes, visible_text
 from sqlalchemy import select
 
 from bettercare.app.analytics_store import AnalyticsStores, StoreState
@@ -45,6 +46,10 @@ def test_board_pack_html(client, login) -> None:
     assert r.headers["content-type"] == "text/html; charset=utf-8"
     assert "Marlbury Health and Wellbeing Board" in r.text
     assert 'id="h-summary"' in r.text and 'id="h-metrics"' in r.text
+    # funding sources, conditions, partners and states as words; years as "2025-26"
+    text = visible_text(r.text)
+    assert raw_codes(text) == [] and "Spend 2025-26" in text  # (titles keep their own text)
+    assert "Local Authority Better Care Grant" in text
 
 
 @pytest.mark.slow
