@@ -85,9 +85,9 @@ def test_drawing_stays_within_the_measures_bounds():
         ys = [y for _, _, y in _hlines(fig)]
         assert max(ys) == 100.0 and min(ys) == pytest.approx(89.52)  # UCL drawn at 100%
         low, high = fig.axes[0].get_ylim()
-        assert 0 <= low and high <= 100
+        assert low >= 0 and high <= 100
         assert fig.axes[0].get_ylabel().startswith("% of people 65+")
-        assert [t.get_text() for t in fig.axes[0].get_xticklabels()][0] == "January 2016"
+        assert next(t.get_text() for t in fig.axes[0].get_xticklabels()) == "January 2016"
     finally:
         plt.close(fig)
     assert pct.segments[0].ucl == pytest.approx(105.48)  # the computed limit is unchanged
