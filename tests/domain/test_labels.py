@@ -139,3 +139,20 @@ def test_clamp_to_bounds() -> None:
     assert labels.clamp_to_bounds(-3.0, "delayed_transfers_of_care") == 0.0
     assert labels.clamp_to_bounds(104.0, "reablement_91_days") == 100.0
     assert labels.clamp_to_bounds(50.0, "reablement_91_days") == 50.0
+
+
+def test_messages_and_paths_in_words() -> None:
+    text = "national condition 'impact_on_acute_sector' is in progress; care_act for 2015/16"
+    assert labels.in_words(text) == (
+        "national condition 'Agreed impact on the acute sector' is in progress; "
+        "Care Act funding for 2015-16"
+    )
+    assert labels.in_words("2016/17 Q3 return") == "Q3 2016-17 return"
+    names = {"marlbury_icb": "NHS Marlbury ICB"}
+    assert labels.in_words("marlbury_icb bears 40%", names) == "NHS Marlbury ICB bears 40%"
+    # a field path is left to path_in_words, which reads it as words
+    assert labels.in_words("funding[2].care_act") == "funding[2].care_act"
+    assert labels.path_in_words("schemes[0].spend.2014/15") == "Schemes 1, spend, 2014-15"
+    assert labels.path_in_words("nhs_minimum_social_care.2023/24") == (
+        "NHS minimum social care, 2023-24"
+    )
