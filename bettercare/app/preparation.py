@@ -13,6 +13,9 @@ owns *when*, so that page views find the results made:
   for its new version;
 * when a configured store (``--store``) or figures database (``--figures``) is replaced on
   disk: the published plans are queued again (checked every :data:`WATCH_SECONDS`).
+
+``AppSettings.prepare_in_background`` off (the web tests' default) leaves only the
+preparing a page view asks for.
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ def _stamp(paths: tuple[Path | None, ...]) -> tuple[float, ...]:
 def _start_and_watch(app: FastAPI, stop: threading.Event) -> None:
     """Queue the plans, then re-queue them whenever the store or figures file is replaced."""
     settings: AppSettings = app.state.settings
+    if not settings.prepare_in_background:
+        return
     try:
         prepare_all(app)
         files = (settings.store, settings.figures)
@@ -122,7 +127,8 @@ class PrepareOnChange:
             await send(message)
 
         await self.app(scope, receive, seen)
-        if found is not None and 200 <= status < 400 and found.group(1) != "import":
+        wanted = scope["app"].state.settings.prepare_in_background
+        if wanted and found is not None and 200 <= status < 400 and found.group(1) != "import":
             app = scope["app"]
             threading.Thread(target=_queue_quietly, args=(app, found.group(1)), daemon=True).start()
 
