@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from sqlalchemy.orm import Session
 
-from bettercare.data.plan_store import plan_of
+from bettercare.data.plan_store import plan_for_reading, plan_of
 from bettercare.data.tables import PlanRecord
 from bettercare.domain.access import Action
 from bettercare.domain.money import format_gbp
@@ -68,7 +68,7 @@ def model_plan(db: Session, caller: Caller, plan_id: str) -> tuple[PlanRecord, P
     """The plan, if the caller may see its model (as its metrics)."""
     target = f"plan:{plan_id}:model"
     record = authorized_record(db, caller, plan_id, Action.VIEW_METRICS, target)
-    return record, plan_of(record)
+    return record, plan_for_reading(record)  # shared: read only
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from bettercare.app.analytics_store import StoreState, StoreStatus, stores_of
 from bettercare.app.deps import Acting, Db
 from bettercare.app.hardening import csp_for_document
 from bettercare.app.templating import render
-from bettercare.data.plan_store import plan_of
+from bettercare.data.plan_store import plan_for_reading
 from bettercare.data.tables import PlanRecord
 from bettercare.domain.access import Principal
 from bettercare.services import board_pack as packs
@@ -66,7 +66,7 @@ def _unavailable(request: Request, principal: Principal, record: PlanRecord) -> 
 def board_pack_html(request: Request, plan_id: str, db: Db, caller: Acting) -> Response:
     """The board pack in the NHS page template, with the PDF and the HTML file to download."""
     record = packs.pack_plan(db, caller, plan_id)
-    status = stores_of(request.app).prepared(record.id, record.version, plan_of(record))
+    status = stores_of(request.app).prepared(record.id, record.version, plan_for_reading(record))
     if status.state is StoreState.PREPARING:
         return preparing(request, caller.principal, record, status, "board pack")
     if status.pack is None:
@@ -80,7 +80,7 @@ def board_pack_html(request: Request, plan_id: str, db: Db, caller: Acting) -> R
 def board_pack_file(request: Request, plan_id: str, db: Db, caller: Acting) -> Response:
     """The board pack as one self-contained HTML file (as ``bettercare report`` writes it)."""
     record = packs.pack_plan(db, caller, plan_id)
-    status = stores_of(request.app).prepared(record.id, record.version, plan_of(record))
+    status = stores_of(request.app).prepared(record.id, record.version, plan_for_reading(record))
     if status.state is StoreState.PREPARING:
         return preparing(request, caller.principal, record, status, "board pack")
     if status.pack is None:
@@ -100,7 +100,7 @@ def board_pack_pdf(request: Request, plan_id: str, db: Db, caller: Acting) -> Re
     """The board pack as PDF (A4, WeasyPrint, made in the background on first request)."""
     record = packs.pack_plan(db, caller, plan_id)
     stores = stores_of(request.app)
-    status = stores.prepared(record.id, record.version, plan_of(record))
+    status = stores.prepared(record.id, record.version, plan_for_reading(record))
     if status.state is StoreState.PREPARING:
         return preparing(request, caller.principal, record, status, "board pack")
     if status.pack is None:
