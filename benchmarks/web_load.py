@@ -167,7 +167,10 @@ async def user_loop(base: str, username: str, pages: dict[str, str], results: Re
             name, path = order[i % len(order)]
             i += 1
             t0 = time.perf_counter()
-            r = await client.get(path)
+            try:
+                r = await client.get(path)
+            except httpx.RemoteProtocolError:  # a kept-alive connection the server closed
+                r = await client.get(path)  # while the others signed in: as a browser, again
             results.latencies[name].append(time.perf_counter() - t0)
             if r.status_code != 200 or PREPARING in r.text:
                 results.errors[name] += 1
