@@ -47,6 +47,11 @@ class AppSettings(BaseSettings):
     demo: bool = Field(
         False, description="Create a demo user per role (Rutland) and a synthetic care register"
     )
+    prepare_in_background: bool = Field(
+        True,
+        description="Prepare published plans' metrics, board packs and models in the "
+        "background after start-up and on changes (off: only when a page asks, e.g. tests)",
+    )
     cookie_secure: bool = Field(
         False, description="Send the session cookie over HTTPS only (set behind TLS)"
     )

@@ -36,6 +36,7 @@ from bettercare.data.plan_store import (
     hwb_code,
     import_plan,
     list_plans,
+    plan_for_reading,
     plan_of,
     save_plan,
 )
@@ -128,7 +129,7 @@ def visible_plans(db: Session, caller: Caller) -> list[PlanRecord]:
 def viewable_plan(db: Session, caller: Caller, plan_id: str) -> tuple[PlanRecord, Plan]:
     """The stored plan and its model, once the caller may view it."""
     record = viewable_record(db, caller, plan_id)
-    return record, plan_of(record)
+    return record, plan_for_reading(record)  # shared: read only
 
 
 # --- overview --------------------------------------------------------------------------
