@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from bettercare.app.security import Role
 from bettercare.app.seed import create_user
 from bettercare.data.plan_files import load_plan
 from bettercare.domain.plan import PlanStatus
+from bettercare.domain.rules import check_plan
 from bettercare.domain.workflow import (
     Outcome,
     State,
@@ -97,12 +99,16 @@ def test_rule_errors_block_a_step_but_not_a_return_to_draft() -> None:
     assert take_step(marlbury, State.DRAFT, Step.AGREE, None, DAY).allowed
 
 
-def test_hwb_approval_checks_the_plan_as_it_would_be() -> None:
-    """A draft may lack sign-offs (a warning); an HWB-approved plan may not (an error)."""
+def test_agreement_checks_what_hwb_approval_will_need() -> None:
+    """A draft may lack sign-offs (a warning), but the partners' agreement already asks
+    for them: the HWB approval that follows needs them and editing ends at agreement."""
     marlbury = load_plan(EXAMPLES / "marlbury_2025.yaml")
     draft = marlbury.model_copy(update={"status": PlanStatus.DRAFT, "sign_offs": []})
-    assert take_step(draft, State.DRAFT, Step.AGREE, None, DAY).allowed
-    result = take_step(draft, State.AGREED, Step.APPROVE, None, DAY)
+    assert not [f for f in check_plan(draft) if f.severity == "error"]  # a draft is fine
+    result = take_step(draft, State.DRAFT, Step.AGREE, None, None)
+    assert not result.allowed and {f.rule for f in result.errors} == {"sign-off"}
+    assert all("needed before" in f.message for f in result.errors)
+    result = take_step(draft, State.AGREED, Step.APPROVE, None, dt.date(2025, 3, 20))
     assert not result.allowed and {f.rule for f in result.errors} == {"sign-off"}
 
 
@@ -123,12 +129,25 @@ def _state(app, plan_id: str) -> tuple[str, str | None]:
         return r.state, r.assurance_outcome
 
 
-def _step(client, plan_id: str, step: str, outcome: str | None = None, note: str = ""):
+def _step(
+    client,
+    plan_id: str,
+    step: str,
+    outcome: str | None = None,
+    note: str = "",
+    date: str | None = None,
+):
+    """Post a step's form as the page shows it: its date field as filled, unless ``date``."""
     page = client.get(f"/plans/{plan_id}").text
     version = page.split('name="version" value="')[1].split('"')[0] if "version" in page else ""
     data = {"csrf_token": csrf_of(page), "step": step, "note": note, "version": version}
     if outcome:
         data["outcome"] = outcome
+    shown = re.search(rf'id="date-{step}" name="date" value="([^"]*)"', page)
+    if date is not None:
+        data["date"] = date
+    elif shown:
+        data["date"] = shown.group(1)
     return client.post(f"/plans/{plan_id}/workflow", data=data, follow_redirects=False)
 
 
@@ -253,6 +272,17 @@ def test_fixing_the_rule_errors_in_the_forms_unblocks_the_workflow(app, client, 
         data["score"] = "2"
         assert client.post(f"{plan_url}/risks/{n}", data=data).status_code == 200
     assert "Planning rules: 0 errors" in client.get(plan_url).text
+    # no errors in draft, but agreement also checks what the HWB's approval will need
+    r = _step(client, "rutland-2014", "agree")
+    assert r.status_code == 409 and "needed before &#39;Approved by the HWB&#39;" in r.text
+    for n, change in (
+        (0, {"date": "2014-09-05"}),  # the CCG's and the council's sign-off dates
+        (1, {"date": "2014-09-05"}),
+        (2, {"person": "R. Chair", "role": "HWB chair"}),  # its date: the approval's
+    ):
+        data = _form_fields(client.get(f"{plan_url}/sign_offs/{n}").text)
+        data.update(change)
+        assert client.post(f"{plan_url}/sign_offs/{n}", data=data).status_code == 200, n
     assert _step(client, "rutland-2014", "agree").status_code == 303
     assert _state(app, "rutland-2014")[0] == "agreed"
     with app.state.sessions() as db:
