@@ -531,7 +531,8 @@ def blockers(
 
     One list of checks per step, from the framework: the plan's rule errors as it would
     be after the step, then those any later step would meet (simulated with only the
-    inputs each step asks for), except on the fields those steps fill in themselves.
+    inputs each step asks for), except on the fields later steps fill in themselves (a
+    date another step records is checked when that step is taken).
     So a plan the partners agree can always be approved, submitted, assured and
     monitored by entering dates and an outcome; nothing is left that only draft could fix.
     A return to draft ("not approved", or the way back) is never blocked.
@@ -540,7 +541,12 @@ def blockers(
     after = apply_step(plan, step, outcome, on, state)
     if target is State.DRAFT:
         return StepResult(target, after, [])
-    errors = [f for f in check_plan(after) if f.severity is Severity.ERROR]
+    own = transition_for(step, state, plan).records
+    errors = [
+        f
+        for f in check_plan(after)
+        if f.severity is Severity.ERROR and (f.path not in STEP_FILLED or f.path == own)
+    ]
     seen = {_problem(f) for f in errors}
     for f, label in _later_errors(after, target, on):
         if _problem(f) not in seen:
