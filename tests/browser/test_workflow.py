@@ -2,7 +2,8 @@
 
 The partner editor agrees (keyboard only), records the HWB's approval and the submission
 with the dates the board and NHS England gave, returns the plan to draft with a reason
-(refused first without one), takes it forward again, the assurer records the outcome and
+(refused first without one; the reason typed keyboard only from the error summary),
+takes it forward again, the assurer records the outcome and
 the editor starts monitoring. No file is edited by hand; screenshots go to
 test-artifacts/screenshots/.
 """
@@ -19,6 +20,7 @@ from bettercare.app.models import AuditEvent, PlanRecord, PlanTransition
 from bettercare.app.plans import plan_of
 
 from .conftest import MARLBURY_PLAN, LiveServer, screenshot
+from .test_accessibility import _serious
 
 PLAN = f"/plans/{MARLBURY_PLAN}"
 
@@ -82,13 +84,21 @@ def test_a_plan_from_draft_to_monitoring_with_a_way_back(
     with page.expect_navigation():
         page.locator("#do-reopen").click()
     summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_be_focused()  # the focus goes to the problem
     expect(summary).to_contain_text("Give the reason for returning the plan to draft")
     expect(summary.get_by_role("link")).to_have_attribute("href", "#reason-reopen")
     expect(state).to_have_text(re.compile("submitted", re.I))
     screenshot(page, "workflow-way-back-needs-a-reason")
-    page.locator("#reason-reopen").fill("NHS England asked for the capacity and demand plan")
+    assert _serious(page) == []  # axe, WCAG 2.2 AA: the reason form and its error summary
+    # keyboard only again: the summary's link leads to the field, Tab to the button
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#reason-reopen")).to_be_focused()
+    page.keyboard.type("NHS England asked for the capacity and demand plan")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "do-reopen"
     with page.expect_navigation():
-        page.locator("#do-reopen").click()
+        page.keyboard.press("Enter")
     expect(state).to_have_text(re.compile("draft", re.I))
     expect(page.locator("#add-scheme")).to_be_visible()  # editable again
 
@@ -101,6 +111,7 @@ def test_a_plan_from_draft_to_monitoring_with_a_way_back(
     expect(error).to_contain_text("between 1 April 2024 and 31 March 2026")
     expect(page.locator("#date-submit")).to_have_value("31/03/2024")
     screenshot(page, "workflow-date-outside-the-plan-years")
+    assert _serious(page) == []  # the date field with its error
     _step(page, "submit", date="2025-03-31")
     expect(state).to_have_text(re.compile("submitted", re.I))
     _sign_out(page)
