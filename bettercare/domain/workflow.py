@@ -444,8 +444,23 @@ def date_field(plan: Plan, transition: Transition) -> DateField | None:
     )
     if transition.records == "date_submitted" and not _submits_early(plan) and plan.date_agreed:
         hint += f" Not before the HWB's approval ({format_uk_date(plan.date_agreed)})."
+    deadline = sign_off_rules(plan).submission_deadline
+    if transition.records == "date_submitted" and deadline is not None:
+        hint += f" The national deadline was {format_uk_date(deadline)}."
     value = current.strftime("%d/%m/%Y") if current else ""
     return DateField(transition.date_label, hint, value)
+
+
+def late_note(plan: Plan, transition: Transition, on: dt.date | None) -> str | None:
+    """A note for the history when a submission is dated after the framework's deadline.
+
+    Recorded, not refused: the date says what happened (the deadline is
+    ``sign_off.submission_deadline``, where a source gives it).
+    """
+    deadline = sign_off_rules(plan).submission_deadline
+    if transition.records != "date_submitted" or on is None or deadline is None or on <= deadline:
+        return None
+    return f"Submitted after the national deadline ({format_uk_date(deadline)})."
 
 
 # --- what each step checks -------------------------------------------------------------

@@ -30,6 +30,7 @@ from bettercare.domain.workflow import (
     WorkflowError,
     blockers,
     check_step_date,
+    late_note,
     may_reopen,
     reopen_roles_text,
     transition_for,
@@ -168,6 +169,9 @@ def take(
     if not result.allowed:
         message = blocked_message(transition, state, result.errors, caller.principal)
         return refuse(409, audit.INVALID, message, result.errors)
+    late = late_note(plan, transition, on)
+    if late:
+        note = f"{note} ({late})" if note else late
     before = {"state": record.state, "outcome": record.assurance_outcome}
     after: dict[str, str | None] = {
         "state": str(result.target),

@@ -162,3 +162,17 @@ def test_a_blocked_step_after_draft_never_says_fix_them_in_draft(db, admin) -> N
     assert result.status == 409 and result.refused is not None
     assert "Return the plan to draft" in (result.refused.message or "")
     assert "Fix them in draft first" not in (result.refused.message or "")
+
+
+def test_a_submission_after_the_national_deadline_is_recorded_as_late(db, marlbury_editor) -> None:
+    """2025-26: 'the final submission deadline of 31 March 2025' (North Yorkshire Council
+    HWB report, 14 March 2025, cited in the framework module). Late is recorded, not refused."""
+    _take(db, marlbury_editor, Step.AGREE)
+    page = workflow.overview_of(
+        db, marlbury_editor, get_plan(db, "marlbury_2025"), plan_of(get_plan(db, "marlbury_2025"))
+    )
+    assert "The national deadline was 31 March 2025" in page.step_dates["submit"].hint
+    assert _take(db, marlbury_editor, Step.SUBMIT, date="1 April 2025").refused is None
+    assert history(db, "marlbury_2025")[-1].note == (
+        "Submitted after the national deadline (31 March 2025)."
+    )
