@@ -53,6 +53,7 @@ from bettercare.domain.workflow import (
     date_field,
     editable,
     next_steps,
+    reopen_roles_text,
 )
 from bettercare.errors import NotFound
 from bettercare.services import audit
@@ -222,6 +223,8 @@ class PlanOverview(_View):
     step_errors: dict[str, str] = field(default_factory=dict)
     #: The date field of each step that records a date, by step.
     step_dates: dict[str, DateField] = field(default_factory=dict)
+    #: Who may return the plan to draft from its state, in words ('' for a draft).
+    reopen_by: str = ""
 
 
 def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> PlanOverview:
@@ -251,6 +254,7 @@ def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> 
         history=history(db, record.id),
         collections=COLLECTIONS,
         step_dates={t.step.value: f for t in steps if (f := date_field(plan, t)) is not None},
+        reopen_by="" if editable(state) else reopen_roles_text(state),
     )
 
 

@@ -68,7 +68,7 @@ def blocked_message(
     """
     head = f"'{transition.label}' refused: the plan has {len(errors)} planning rule error(s)."
     if state is State.DRAFT:
-        return f"{head} Fix them in the plan (each links to its form), then try again."
+        return f"{head} Fix them in the plan's forms (the findings link to them), then try again."
     own_date = [f for f in errors if f.path in STEP_FILLED]
     if own_date and len(own_date) == len(errors):
         return f"{head} Enter a different date and try again."
