@@ -73,8 +73,12 @@ def blocked_message(
     if own_date and len(own_date) == len(errors):
         return f"{head} Enter a different date and try again."
     if may_reopen(principal.role, state):
-        return f"{head} Return the plan to draft (with a reason, below) to fix them."
-    return f"{head} Only {reopen_roles_text(state)} can return it to draft to fix them."
+        way = "return the plan to draft (with a reason, below) to fix them"
+    else:
+        way = f"only {reopen_roles_text(state)} can return it to draft to fix them"
+    if transition.records:  # a signature dated after the date entered, for instance
+        return f"{head} Check the date you entered; otherwise {way}."
+    return f"{head} {way[0].upper()}{way[1:]}."
 
 
 def take(

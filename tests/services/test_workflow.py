@@ -160,7 +160,7 @@ def test_a_blocked_step_after_draft_never_says_fix_them_in_draft(db, admin) -> N
         db, admin, RUTLAND_PLAN, Step.APPROVE, None, "", record.version, TODAY, "17/09/2014"
     )
     assert result.status == 409 and result.refused is not None
-    assert "Return the plan to draft" in (result.refused.message or "")
+    assert "return the plan to draft (with a reason" in (result.refused.message or "")
     assert "Fix them in draft first" not in (result.refused.message or "")
 
 
@@ -176,3 +176,15 @@ def test_a_submission_after_the_national_deadline_is_recorded_as_late(db, marlbu
     assert history(db, "marlbury_2025")[-1].note == (
         "Submitted after the national deadline (31 March 2025)."
     )
+
+
+def test_a_blocked_step_names_who_may_return_the_plan_when_the_user_may_not(db, editor) -> None:
+    record = get_plan(db, RUTLAND_PLAN)
+    record.state = "assured"  # with rule errors, from before these checks
+    db.commit()
+    result = workflow.take(db, editor, RUTLAND_PLAN, Step.MONITOR, None, "", record.version, TODAY)
+    assert result.status == 409 and result.refused is not None
+    assert result.refused.message.endswith(  # type: ignore[union-attr]
+        "Only an assurer or an administrator can return it to draft to fix them."
+    )
+    assert not [t for t in result.refused.steps if t.step is Step.REOPEN]
