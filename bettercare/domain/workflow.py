@@ -137,7 +137,7 @@ TRANSITIONS: dict[Step, Transition] = {
             State.HWB_APPROVED,
             State.SUBMITTED,
             "submit_plan",
-            "Submitted to NHSE",
+            "Submitted to NHS England",
             "date_submitted",
         ),
         Transition(Step.ASSURE, State.SUBMITTED, State.ASSURED, "assure_plan", "Assurance outcome"),
@@ -158,7 +158,7 @@ EARLY_SUBMIT = Transition(
     State.AGREED,
     State.SUBMITTED,
     "submit_plan",
-    "Submitted to NHSE (HWB approval to follow)",
+    "Submitted to NHS England (HWB approval to follow)",
     "date_submitted",
 )
 #: The HWB's approval of a plan already submitted, recorded after submission.

@@ -69,6 +69,11 @@ def test_a_plan_from_draft_to_monitoring_with_a_way_back(
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(state).to_have_text(re.compile("agreed", re.I))
+    # 2025-26: the HWB's approval, or the submission first; each asks for its date
+    expect(page.locator("#date-approve")).to_have_value("20/03/2025")  # the plan's own
+    expect(page.locator("#date-submit-hint")).to_contain_text("national deadline")
+    page.locator("#workflow").scroll_into_view_if_needed()
+    screenshot(page, "workflow-agreed-next-steps")
 
     # the HWB's approval and the submission, on the dates they happened
     _step(page, "approve", date="20 March 2025", note="HWB meeting")

@@ -315,7 +315,7 @@ def test_2026_plan_may_be_submitted_before_hwb_approval(app, client, login, marl
     login(marlbury_editor)
     assert _step(client, plan_id, "agree").status_code == 303
     page = client.get(f"/plans/{plan_id}").text
-    assert "submitted to nhse (hwb approval to follow)" in page
+    assert "Record: Submitted to NHS England (HWB approval to follow)" in page
     assert _step(client, plan_id, "submit").status_code == 303
     assert _state(app, plan_id)[0] == "submitted"
 
