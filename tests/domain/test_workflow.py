@@ -280,3 +280,22 @@ def test_a_return_to_draft_clears_the_dates_and_is_never_blocked() -> None:
     assert (result.plan.date_agreed, result.plan.date_submitted) == (None, None)
     with pytest.raises(WorkflowError, match="already a draft"):
         reopen(State.DRAFT)
+
+
+@pytest.mark.parametrize("fid", sorted(BY_ID))
+def test_the_steps_offered_are_the_steps_accepted(fid: str) -> None:
+    """Per framework and state: every step offered is one target_state accepts, and every
+    step not offered is refused (no button that always fails, no hidden way round)."""
+    plan = Plan.model_validate(_moved(BY_ID[fid].financial_years[0]))
+    early = apply_step(plan, Step.SUBMIT, None, _entered(plan), State.AGREED)
+    for doc in (plan, early):
+        for state in State:
+            offered = {t.step for t in next_steps(state, None, doc, Role.ADMIN)}
+            for step in Step:
+                outcome = Outcome.APPROVED if step is Step.ASSURE else None
+                try:
+                    workflow.target_state(step, state, outcome, doc)
+                    accepted = True
+                except WorkflowError:
+                    accepted = False
+                assert accepted == (step in offered), (fid, state, step, offered)
