@@ -499,7 +499,7 @@ def years_and_dates(plan: Plan) -> list[Finding]:
                 )
             )
     for i, so in enumerate(plan.sign_offs):
-        if order.submit_before_hwb and _is_hwb_sign_off(plan, so):
+        if order.submit_before_hwb and is_hwb_sign_off(plan, so):
             continue  # the framework lets the HWB approve after submission
         if so.capacity in order.before_submission:
             continue  # the sign-off rule reports it, as an error
@@ -587,7 +587,7 @@ def submitted(plan: Plan) -> bool:
     )
 
 
-def _is_hwb_sign_off(plan: Plan, so: SignOff) -> bool:
+def is_hwb_sign_off(plan: Plan, so: SignOff) -> bool:
     """A sign-off by the HWB (its chair, or a partner of type HWB)."""
     if so.capacity is SignOffRole.HWB_CHAIR:
         return True

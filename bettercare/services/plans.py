@@ -46,7 +46,16 @@ from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.plan import Plan
 from bettercare.domain.risk import band_of
 from bettercare.domain.rules import check_plan
-from bettercare.domain.workflow import Outcome, State, Transition, editable, next_steps
+from bettercare.domain.workflow import (
+    DateField,
+    Outcome,
+    State,
+    Transition,
+    date_field,
+    editable,
+    next_steps,
+    reopen_roles_text,
+)
 from bettercare.errors import NotFound
 from bettercare.services import audit
 from bettercare.services.access import Caller, may, permit
@@ -211,6 +220,12 @@ class PlanOverview(_View):
     collections: dict[str, Collection]
     blocking: list[Finding] = field(default_factory=list)
     message: str | None = None
+    #: A workflow form's field errors by field id (the error summary links to them).
+    step_errors: dict[str, str] = field(default_factory=dict)
+    #: The date field of each step that records a date, by step.
+    step_dates: dict[str, DateField] = field(default_factory=dict)
+    #: Who may return the plan to draft from its state, in words ('' for a draft).
+    reopen_by: str = ""
 
 
 def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> PlanOverview:
@@ -220,7 +235,7 @@ def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> 
     outcome = Outcome(record.assurance_outcome) if record.assurance_outcome else None
     steps = [
         t
-        for t in next_steps(state, outcome, plan)
+        for t in next_steps(state, outcome, plan, caller.principal.role)
         if may(caller, Action(t.action), record.hwb_code)
     ]
     return PlanOverview(
@@ -239,6 +254,8 @@ def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> 
         outcomes=list(Outcome),
         history=history(db, record.id),
         collections=COLLECTIONS,
+        step_dates={t.step.value: f for t in steps if (f := date_field(plan, t)) is not None},
+        reopen_by="" if editable(state) else reopen_roles_text(state),
     )
 
 

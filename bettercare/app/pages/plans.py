@@ -132,10 +132,26 @@ def workflow(
     db: Db,
     caller: Acting,
     outcome: Annotated[Outcome | None, Form(description="Assurance only")] = None,
-    note: Annotated[str, Form(max_length=2000)] = "",
+    note: Annotated[
+        str, Form(max_length=2000, description="A note; the reason, for a return to draft")
+    ] = "",
+    date: Annotated[
+        str,
+        Form(
+            max_length=40,
+            description="The date the step records (HWB approval, submission): "
+            "12/03/2026, 12 March 2026 or 2026-03-12",
+        ),
+    ] = "",
 ) -> Response:
-    """Take one workflow step (an assurance needs its outcome)."""
-    result = workflow_service.take(db, caller, plan_id, step, outcome, note, version)
+    """Take one workflow step, or return the plan to draft (``step=reopen``).
+
+    An assurance needs its outcome, an HWB approval or a submission the date it
+    happened, a return to draft its reason (``note``).
+    """
+    result = workflow_service.take(
+        db, caller, plan_id, step, outcome, note, version, date_text=date
+    )
     if result.refused is not None:
         return _page(request, caller, result.refused, result.status)
     return RedirectResponse(f"/plans/{plan_id}#workflow", status_code=303)
