@@ -103,6 +103,47 @@ def test_dashboard_page_from_published_figures(with_figures, login):
     assert "<td>published</td>" in r.text
 
 
+def test_return_download_is_prefilled_from_published_figures(with_figures, figures_db, login):
+    from io import BytesIO
+
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    from bettercare.app.analytics_store import StoreState, stores_of
+    from bettercare.app.plans import import_plan
+    from bettercare.data.figures import read_figures
+    from bettercare.data.plan_files import load_plan
+    from bettercare.data.returns import METRICS
+    from bettercare.domain.metrics import CATALOGUE
+
+    from .conftest import EXAMPLES
+
+    plan = load_plan(EXAMPLES / "leicestershire_2016.yaml")
+    plan = plan.model_copy(
+        update={
+            "plan_id": "nottingham_2016",
+            "hwb": plan.hwb.model_copy(update={"ons_code": "E06000018", "name": "Nottingham"}),
+        }
+    )
+    with with_figures.state.sessions() as db:
+        version = import_plan(db, plan, "test").version
+        db.commit()
+    status = stores_of(with_figures).wait("nottingham_2016", version, plan, timeout=120)
+    assert status.state is StoreState.READY, status.message
+    r = login("assurer").get("/plans/nottingham_2016/returns/2016-17-Q4.xlsx")
+    assert r.status_code == 200
+    ws = load_workbook(BytesIO(r.content))[METRICS]
+    rows = {ws.cell(i, 1).value: i for i in range(2, ws.max_row + 1)}
+    row = rows[CATALOGUE["reablement_91_days"].name]
+    figures = read_figures(figures_db)
+    published = figures[
+        (figures.metric == "reablement_91_days")
+        & (figures.area_code == "E06000018")
+        & (figures.period == "2016/17")
+    ].iloc[0]
+    assert ws.cell(row, 3).value == pytest.approx(float(published.value))
+    assert ws.cell(row, 7).value == "published"
+
+
 # --- goal options in the plan form of a metric ------------------------------------------
 
 GOAL_METRIC = "permanent_admissions_care_homes_65"  # per 100,000, lower is better
