@@ -144,7 +144,7 @@ class GoalChoice:
     latest: float | None = None
     latest_period: str = ""
     unit: str = ""  # " per 100,000", "%" or ""
-    peers: int = 0
+    peers: str = ""  # who the peers are
     options: list[GoalOptionView] = field(default_factory=list)
 
 
@@ -201,7 +201,11 @@ def goal_options(
     a = advice[0]
     unit = _UNIT_WORDS.get(CATALOGUE[metric].unit.value, "")
     choice.latest, choice.latest_period, choice.unit = a.latest, a.latest_period, unit
-    choice.peers = len(peer_codes)
+    choice.peers = (
+        f"the other boards of the {areas[hwb_code].nhs_region} NHS region"
+        if peers is None
+        else f"{len(peer_codes)} boards given"
+    )
     for o in a.options:
         basis, label = _GOAL_LABELS[o.basis]
         if basis == "peer_best_quartile":

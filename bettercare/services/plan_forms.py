@@ -144,7 +144,7 @@ def _metric_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]:
 #: ``plan_goal_options.html.j2``, and filled on save by :mod:`bettercare.services.plan_goals`).
 GOAL_FIELDS = (
     FormField("goal.basis", "Set the goal from", "goal", _values(GoalBasis)),
-    FormField("goal.period", "Goal for the period", "goal", hint="A planned period, e.g. 2025-26"),
+    FormField("goal.period", "Goal for the period", "goal", hint="A planned period, e.g. 2025/26"),
     FormField("goal.value", "Goal value", "goal"),
     FormField("goal.figures_period", "Published figures of", "goal"),
     FormField("goal.note", "What the goal means", "goal"),

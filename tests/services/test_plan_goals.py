@@ -40,7 +40,7 @@ def figures_db(tmp_path_factory) -> Path:
 def test_goal_options_match_hand_worked_values(figures_db: Path) -> None:
     choice = goal_options(figures_db, RUTLAND, METRIC, peers=list(PEERS))
     assert not choice.message
-    assert (choice.latest, choice.latest_period, choice.peers) == (30, "2016/17", 4)
+    assert (choice.latest, choice.latest_period, choice.peers) == (30, "2016/17", "4 boards given")
     got = {o.basis: o for o in choice.options}
     assert list(got) == ["trajectory", "peer_median", "peer_best_quartile"]
     # Trajectory: no special cause in 50, 40, 30, so the process mean, 40; moving ranges
@@ -65,6 +65,7 @@ def test_default_peers_are_the_region(figures_db: Path) -> None:
     # Every board with figures is in the Midlands: the region's peers are the same four.
     choice = goal_options(figures_db, RUTLAND, METRIC)
     assert {o.basis: o.value for o in choice.options}["peer_median"] == 25.0
+    assert choice.peers == "the other boards of the Midlands NHS region"
 
 
 def test_no_figures_says_how_to_load_them(figures_db: Path) -> None:
