@@ -52,10 +52,27 @@ class BoardFigures:
     hwb_name: str
     message: str = ""
     peers: int = 0
+    peer_basis: str = ""  # who the peers are, in words
     benchmarks: list[Benchmark] = field(default_factory=list)
     bands: dict[str, str] = field(default_factory=dict)
     funnels: list[tuple[str, str]] = field(default_factory=list)  # (metric name, SVG)
     goals: list[GoalAdvice] = field(default_factory=list)
+
+
+def peers_from_file(peers: Path | None, hwb_code: str | None) -> list[str] | None:
+    """The board's peers from a peer file (``serve --peers``; None: its NHS region's).
+
+    A board the file names no peers for, or a file that cannot be read (it was checked
+    when the server started), also gives None: the region's boards are the peers.
+    """
+    if peers is None or hwb_code is None:
+        return None
+    from bettercare.data.figures.peer_groups import read_peer_groups
+
+    try:
+        return read_peer_groups(peers).get(hwb_code)
+    except BettercareError:
+        return None
 
 
 def _read(figures: Path) -> pd.DataFrame:
@@ -93,6 +110,11 @@ def board_figures(
     comparisons = compare_board(frame, code, peer_codes, areas)
     names = {c: a.hwb_name for c, a in areas.items()}
     view = BoardFigures(code, name, peers=len(peer_codes))
+    view.peer_basis = (
+        f"the other {len(peer_codes)} HWBs of the board's NHS region"
+        if peers is None
+        else f"the {len(peer_codes)} boards the peer file names (serve --peers)"
+    )
     view.benchmarks = [c.benchmark for c in comparisons]
     view.bands = {
         c.benchmark.metric: c.point.band.value if c.point else c.note for c in comparisons
@@ -204,7 +226,7 @@ def goal_options(
     choice.peers = (
         f"the other boards of the {areas[hwb_code].nhs_region} NHS region"
         if peers is None
-        else f"{len(peer_codes)} boards given"
+        else f"the {len(peer_codes)} boards of the peer file"
     )
     for o in a.options:
         basis, label = _GOAL_LABELS[o.basis]

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bettercare.domain.plan import GoalBasis, Plan
-from bettercare.services.figures import GoalChoice, goal_options
+from bettercare.services.figures import GoalChoice, goal_options, peers_from_file
 from bettercare.services.plan_forms import GOAL_FIELDS, FormField
 from bettercare.services.plans import EditForm
 
@@ -68,13 +68,17 @@ def default_period(plan: Plan, form: Mapping[str, Any]) -> str:
     return plan.financial_years[-1] if plan.financial_years else ""
 
 
-def goal_panel(figures: Path | None, form: EditForm) -> GoalPanel | None:
-    """The goal panel of ``form`` (None for every form but a metric trajectory's)."""
+def goal_panel(figures: Path | None, form: EditForm, peers: Path | None = None) -> GoalPanel | None:
+    """The goal panel of ``form`` (None for every form but a metric trajectory's).
+
+    ``peers``: a peer file (``serve --peers``; default: the board's NHS region).
+    """
     if form.coll.key != "metrics":
         return None
     metric = _text(form.values, "metric")
     if metric:
-        choice = goal_options(figures, form.plan.hwb.ons_code, metric)
+        code = form.plan.hwb.ons_code
+        choice = goal_options(figures, code, metric, peers_from_file(peers, code))
     else:
         choice = GoalChoice("", message="Save the metric id first: goal options are per metric.")
     basis = _text(form.values, "goal.basis")
@@ -95,7 +99,12 @@ def goal_panel(figures: Path | None, form: EditForm) -> GoalPanel | None:
     )
 
 
-def fill_goal(figures: Path | None, plan: Plan, form: Mapping[str, Any]) -> dict[str, Any]:
+def fill_goal(
+    figures: Path | None,
+    plan: Plan,
+    form: Mapping[str, Any],
+    peers: Path | None = None,
+) -> dict[str, Any]:
     """The posted metric form with the chosen goal's value filled in (see the module doc).
 
     No basis: no goal (the goal fields are blanked, and the form drops them). The user's
@@ -119,7 +128,8 @@ def fill_goal(figures: Path | None, plan: Plan, form: Mapping[str, Any]) -> dict
         out["goal.figures_period"] = ""
         out["goal.note"] = OWN_NOTE
         return out
-    choice = goal_options(figures, plan.hwb.ons_code, _text(out, "metric"))
+    code = plan.hwb.ons_code
+    choice = goal_options(figures, code, _text(out, "metric"), peers_from_file(peers, code))
     option = next((o for o in choice.options if o.basis == basis), None)
     if option is None:
         return out

@@ -40,7 +40,8 @@ def figures_db(tmp_path_factory) -> Path:
 def test_goal_options_match_hand_worked_values(figures_db: Path) -> None:
     choice = goal_options(figures_db, RUTLAND, METRIC, peers=list(PEERS))
     assert not choice.message
-    assert (choice.latest, choice.latest_period, choice.peers) == (30, "2016/17", "4 boards given")
+    assert (choice.latest, choice.latest_period) == (30, "2016/17")
+    assert choice.peers == "the 4 boards of the peer file"
     got = {o.basis: o for o in choice.options}
     assert list(got) == ["trajectory", "peer_median", "peer_best_quartile"]
     # Trajectory: no special cause in 50, 40, 30, so the process mean, 40; moving ranges
@@ -145,3 +146,21 @@ def test_without_figures_a_stated_goal_is_kept_as_posted() -> None:
     saved, _ = _save(fill_goal(None, plan, form))
     assert saved.goal is not None and saved.goal.basis is GoalBasis.PEER_MEDIAN
     assert (saved.goal.value, saved.goal.figures_period) == (45, "2013/14")
+
+
+def test_a_peer_file_names_the_peers(figures_db: Path, tmp_path: Path) -> None:
+    from bettercare.services.figures import peers_from_file
+
+    peers = tmp_path / "peers.csv"
+    peers.write_text(f"hwb_code,peer_code\n{RUTLAND},E06000016\n{RUTLAND},E06000018\n")
+    assert peers_from_file(peers, RUTLAND) == ["E06000016", "E06000018"]
+    assert peers_from_file(peers, "E06000016") is None  # not in the file: the region
+    assert peers_from_file(None, RUTLAND) is None
+    choice = goal_options(figures_db, RUTLAND, METRIC, peers_from_file(peers, RUTLAND))
+    got = {o.basis: o.value for o in choice.options}
+    # Two peers, 10 and 20: median 15; lower quartile at position 0.25: 10 + 0.25 x 10.
+    assert (got["peer_median"], got["peer_best_quartile"]) == (15.0, 12.5)
+    assert choice.peers == "the 2 boards of the peer file"
+    plan = load_plan(EXAMPLES / "rutland_2014.yaml")
+    form = _metric_form(**{"goal.basis": "peer_median", "goal.period": "2014/15"})
+    assert fill_goal(figures_db, plan, form, peers)["planned[0].value"] == "15.0"

@@ -219,3 +219,18 @@ def test_metric_form_without_figures_says_how_to_load_them(app, login):
     assert 'id="goal-message"' in page and "bettercare figures load" in page
     assert "serve --figures" in page and "My own value" in page
     assert "Reach the peer median" not in page
+
+
+def test_serve_peers_file_names_the_peers_of_the_goals(with_goal_figures, login, tmp_path):
+    peers = tmp_path / "peers.csv"
+    peers.write_text(f"hwb_code,peer_code\n{RUTLAND},E06000016\n{RUTLAND},E06000018\n")
+    settings = with_goal_figures.state.settings
+    with_goal_figures.state.settings = settings.model_copy(update={"peers": peers})
+    c = login("editor")
+    page = c.get(f"{METRIC_FORM}/{_metric_index(with_goal_figures)}").text
+    # peers 10 and 20: median 15, lower quartile 12.5
+    assert "the 2 boards of the peer file" in page
+    assert "Reach the peer median: <strong" in page and "15.0 per 100,000" in page
+    assert "12.5 per 100,000" in page
+    board = c.get("/figures").text
+    assert "peers: the 2 boards the peer file names" in board

@@ -149,7 +149,8 @@ def _edit_page(
     request: Request, caller: Caller, form: EditForm, status_code: int = 200
 ) -> Response:
     # a metric's form offers goal options from the published figures (serve --figures)
-    goal = plan_goals.goal_panel(request.app.state.settings.figures, form)
+    settings = request.app.state.settings
+    goal = plan_goals.goal_panel(settings.figures, form, settings.peers)
     return render(
         request,
         "plan_item.html.j2",
@@ -194,7 +195,8 @@ def _item_routes(part: Part) -> None:
         form = dict(await request.form())
         adjust = None
         if key == Part.METRICS.value:  # the chosen goal's value, from the published figures
-            adjust = partial(plan_goals.fill_goal, request.app.state.settings.figures)
+            settings = request.app.state.settings
+            adjust = partial(plan_goals.fill_goal, settings.figures, peers=settings.peers)
         result = await run_in_threadpool(
             plans.save_form, db, caller, plan_id, key, index, form, remove, adjust
         )
