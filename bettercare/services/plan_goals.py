@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bettercare.domain.plan import GoalBasis, Plan
+from bettercare.domain.metrics import CATALOGUE, Unit
+from bettercare.domain.plan import GoalBasis, Plan, TimeBasis
 from bettercare.services.figures import GoalChoice, goal_options, peers_from_file
 from bettercare.services.plan_forms import GOAL_FIELDS, FormField
 from bettercare.services.plans import EditForm
@@ -57,6 +58,26 @@ def _text(form: Mapping[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def per_period(plan: Plan, metric: str) -> str | None:
+    """Why yearly options do not fit ``metric`` as the plan states it (None: they do).
+
+    The options are yearly figures; a plan stating a rate or count per month or quarter
+    (``time_basis``) would need them divided, which the form does not guess.
+    """
+    stated = next((m for m in plan.metrics if m.metric == metric), None)
+    basis = stated.time_basis if stated is not None else None
+    definition = CATALOGUE.get(metric)
+    if basis in (None, TimeBasis.YEAR) or definition is None:
+        return None
+    if definition.unit not in (Unit.PER_100K, Unit.COUNT):
+        return None
+    return (
+        f"The plan states {metric} per {basis.value}, and the published figures the options "
+        "come from are per year: no options are offered here (see them a year at a time on "
+        "the figures page). Type your own value."
+    )
+
+
 def default_period(plan: Plan, form: Mapping[str, Any]) -> str:
     """The goal's period: as stated, else the last planned period, else the plan's last year."""
     stated = _text(form, "goal.period")
@@ -76,7 +97,10 @@ def goal_panel(figures: Path | None, form: EditForm, peers: Path | None = None) 
     if form.coll.key != "metrics":
         return None
     metric = _text(form.values, "metric")
-    if metric:
+    unfit = per_period(form.plan, metric) if metric else None
+    if unfit:
+        choice = GoalChoice(metric, message=unfit)
+    elif metric:
         code = form.plan.hwb.ons_code
         choice = goal_options(figures, code, metric, peers_from_file(peers, code))
     else:
@@ -128,8 +152,11 @@ def fill_goal(
         out["goal.figures_period"] = ""
         out["goal.note"] = OWN_NOTE
         return out
+    metric = _text(out, "metric")
+    if per_period(plan, metric):
+        return out  # no options offered: the goal is kept as posted
     code = plan.hwb.ons_code
-    choice = goal_options(figures, code, _text(out, "metric"), peers_from_file(peers, code))
+    choice = goal_options(figures, code, metric, peers_from_file(peers, code))
     option = next((o for o in choice.options if o.basis == basis), None)
     if option is None:
         return out

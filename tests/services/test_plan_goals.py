@@ -8,7 +8,7 @@ import pytest
 
 from bettercare.data.figures import load_figures, read_figures_file
 from bettercare.data.plan_files import load_plan
-from bettercare.domain.plan import GoalBasis
+from bettercare.domain.plan import GoalBasis, TimeBasis
 from bettercare.services.figures import goal_options
 from bettercare.services.plan_forms import COLLECTIONS, apply_item, read_form
 from bettercare.services.plan_goals import OWN_NOTE, fill_goal
@@ -164,3 +164,20 @@ def test_a_peer_file_names_the_peers(figures_db: Path, tmp_path: Path) -> None:
     plan = load_plan(EXAMPLES / "rutland_2014.yaml")
     form = _metric_form(**{"goal.basis": "peer_median", "goal.period": "2014/15"})
     assert fill_goal(figures_db, plan, form, peers)["planned[0].value"] == "15.0"
+
+
+def test_no_yearly_options_for_a_metric_planned_per_month(figures_db) -> None:
+    from bettercare.services.plan_goals import per_period
+
+    plan = load_plan(EXAMPLES / "rutland_2014.yaml")
+    metrics = [
+        m.model_copy(update={"time_basis": TimeBasis.MONTH}) if m.metric == METRIC else m
+        for m in plan.metrics
+    ]
+    monthly = plan.model_copy(update={"metrics": metrics})
+    assert per_period(plan, METRIC) is None
+    assert "per month" in (per_period(monthly, METRIC) or "")
+    form = _metric_form(**{"goal.basis": "peer_median", "goal.period": "2014/15"})
+    form["goal.value"] = "3"
+    filled = fill_goal(figures_db, monthly, form)
+    assert filled["planned[0].value"] == "45" and filled["goal.value"] == "3"  # untouched
