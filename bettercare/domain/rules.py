@@ -822,6 +822,21 @@ def metrics(plan: Plan) -> list[Finding]:
             out.append(_f("metrics", W, f"{p}.baseline", f"{m.metric} has no baseline value"))
         if not [v for v in m.planned if v.value is not None]:
             out.append(_f("metrics", W, f"{p}.planned", f"{m.metric} has no planned value"))
+        goal = m.goal
+        if goal is not None and goal.value is not None and goal.period is not None:
+            planned = {v.period: v.value for v in m.planned}
+            if planned.get(goal.period) != goal.value:
+                stated = planned.get(goal.period)
+                out.append(
+                    _f(
+                        "metrics",
+                        W,
+                        f"{p}.goal",
+                        f"{m.metric}: the goal chosen ({goal.basis.value.replace('_', ' ')}, "
+                        f"{goal.value:g}) is not the planned value for {goal.period} "
+                        f"({'none' if stated is None else f'{stated:g}'})",
+                    )
+                )
     return out
 
 

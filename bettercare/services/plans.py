@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
@@ -502,13 +503,20 @@ def save_form(
     index: int | None,
     form: dict[str, Any],
     delete: bool = False,
+    adjust: Callable[[Plan, dict[str, Any]], dict[str, Any]] | None = None,
 ) -> SaveResult:
-    """One save: scope, draft only, version check, model validation, audit; all or nothing."""
+    """One save: scope, draft only, version check, model validation, audit; all or nothing.
+
+    ``adjust``: fills in the posted form from the stored plan before it is read (a metric's
+    chosen goal, :func:`bettercare.services.plan_goals.fill_goal`).
+    """
     coll = COLLECTIONS[part]
     target = edit_target(plan_id, coll, index)
     record = load_record(db, plan_id)
     permit(db, caller, Action.EDIT_PLAN, target, record.hwb_code)
     plan = plan_of(record)
+    if adjust is not None and not delete:
+        form = adjust(plan, form)
     items = _items(plan, coll)
     if index is not None and index >= len(items):
         raise NotFound(f"no {coll.singular} {index}")

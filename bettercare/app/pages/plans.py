@@ -8,6 +8,7 @@ the audit log are the services'.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
@@ -19,7 +20,7 @@ from bettercare.app.pages.common import page_responses
 from bettercare.app.templating import render
 from bettercare.data.plan_files import MAX_PLAN_BYTES
 from bettercare.domain.workflow import Outcome, Step
-from bettercare.services import plans
+from bettercare.services import plan_goals, plans
 from bettercare.services import workflow as workflow_service
 from bettercare.services.access import Caller
 from bettercare.services.plan_forms import COLLECTIONS
@@ -163,8 +164,16 @@ def workflow(
 def _edit_page(
     request: Request, caller: Caller, form: EditForm, status_code: int = 200
 ) -> Response:
+    # a metric's form offers goal options from the published figures (serve --figures)
+    settings = request.app.state.settings
+    goal = plan_goals.goal_panel(settings.figures, form, settings.peers)
     return render(
-        request, "plan_item.html.j2", caller.principal, status_code=status_code, **form.context()
+        request,
+        "plan_item.html.j2",
+        caller.principal,
+        status_code=status_code,
+        goal=goal,
+        **form.context(),
     )
 
 
@@ -200,8 +209,12 @@ def _item_routes(part: Part) -> None:
     ) -> Response:
         """Read the posted form, then save it off the event loop (the save is synchronous)."""
         form = dict(await request.form())
+        adjust = None
+        if key == Part.METRICS.value:  # the chosen goal's value, from the published figures
+            settings = request.app.state.settings
+            adjust = partial(plan_goals.fill_goal, settings.figures, peers=settings.peers)
         result = await run_in_threadpool(
-            plans.save_form, db, caller, plan_id, key, index, form, remove
+            plans.save_form, db, caller, plan_id, key, index, form, remove, adjust
         )
         return _saved(request, caller, result)
 
