@@ -62,13 +62,18 @@ def _fmt(x: float | None, digits: int = 2) -> str:
 def print_evaluation(evaluation: Evaluation) -> None:
     """The evaluation as a table and its notes on stdout."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(width=150)
     spec = evaluation.spec
+    when = f"on {spec.change_date.isoformat()}"
+    if spec.starts or spec.enrolment_dates:
+        dates = {*spec.starts.values(), *spec.enrolment_dates.values(), spec.change_date}
+        when = f"rolled out from {min(dates).isoformat()} to {max(dates).isoformat()}"
     console.print(
-        f"[bold]{spec.name}[/bold]: effect on {spec.metric.replace('_', ' ')} of the change "
-        f"on {spec.change_date.isoformat()} (observed minus counterfactual, 95% intervals)",
+        f"[bold]{escape(spec.name)}[/bold]: effect on {spec.metric.replace('_', ' ')} of the "
+        f"change {when} (observed minus counterfactual, 95% intervals)",
         highlight=False,
     )
     table = Table()
