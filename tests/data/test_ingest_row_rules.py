@@ -1,4 +1,4 @@
-"""Row rules in one pass over the staging table: every failing rule of a row, found once.
+"""Row rules over the staging table: every failing rule of a row, found once.
 
 Hand-worked findings on a small reablement file: a row failing several rules gets one
 finding per rule; a repeated key is a finding on each of its rows (with the first row);

@@ -170,13 +170,12 @@ def row_issues_sql(
     today) bounds every date not marked ``may_be_future``; ``extract_period`` (first,
     last day) bounds the feed's period column.
 
-    One pass over ``stg``: every rule's condition is a column (``_f0``, ``_f1``, ...) of
-    one scan, which keeps only the rows failing some rule (with the duplicate-key counts,
-    a window over the same scan); each finding's message and value are then made from
-    those rows alone (one SELECT per rule over them, UNION ALL).
+    One SELECT per rule, UNION ALL: DuckDB answers most of them from the column's
+    statistics or a pushed-down filter (``x IS NULL`` on a column without NULLs reads
+    nothing). One pass computing every rule's condition as a column was measured 1.6-2.2x
+    slower (benchmarks/README.md).
     """
     f = _q(file)
-    conditions: list[str] = []
     selects: list[str] = []
 
     def add(
@@ -189,12 +188,10 @@ def row_issues_sql(
     ) -> None:
         cname = _q(col.name) if col else "NULL"
         val = value if value is not None else (_display(col) if col else "''")
-        flag = f"_f{len(conditions)}"
-        conditions.append(f"coalesce({where}, FALSE) AS {flag}")
         selects.append(
             f"SELECT {f} AS file, {ROW} AS row, {cname} AS column, {_q(rule)} AS rule, "
             f"{_q(severity)} AS severity, {message} AS message, "
-            f"coalesce({val}, '') AS value FROM _failing WHERE {flag}"
+            f"coalesce({val}, '') AS value FROM {stg} WHERE {where}"
         )
 
     for c in feed.columns:
@@ -286,37 +283,20 @@ def row_issues_sql(
             _q(f"{pc.name} is outside the declared extract period {first} to {last}"),
         )
 
-    windows = ""
     if feed.key:
         key_exprs = [NHS if k == "nhs_number" else k for k in feed.key]
         part = ", ".join(key_exprs)
         not_null = " AND ".join(f"{k} IS NOT NULL" for k in key_exprs)
         key_col = feed.column(feed.key[0])
-        # the rows sharing a complete key are exactly its partition's rows (a row with
-        # a NULL part never falls in a complete key's partition)
-        windows = (
-            f", CASE WHEN {not_null} THEN count(*) OVER (PARTITION BY {part}) END AS _n, "
-            f"CASE WHEN {not_null} THEN min({ROW}) OVER (PARTITION BY {part}) END AS _first"
+        dup = (
+            f"(SELECT *, count(*) OVER (PARTITION BY {part}) AS _n, "
+            f"min({ROW}) OVER (PARTITION BY {part}) AS _first FROM {stg} "
+            f"WHERE {not_null})"
         )
-        flag = f"_f{len(conditions)}"
-        conditions.append(f"coalesce(_n > 1, FALSE) AS {flag}")
         selects.append(
             f"SELECT {f}, {ROW}, {_q(key_col.name)}, 'duplicate_key', 'error', "
             f"{_q(', '.join(feed.key) + ' is repeated: ')} || CAST(_n AS VARCHAR) || "
             f"' rows share it (first on row ' || CAST(_first AS VARCHAR) || ')', "
-            f"coalesce({_display(key_col)}, '') FROM _failing WHERE {flag}"
+            f"coalesce({_display(key_col)}, '') FROM {dup} WHERE _n > 1"
         )
-    if not selects:
-        return (
-            f"SELECT {f} AS file, {ROW} AS row, CAST(NULL AS VARCHAR) AS column, '' AS rule, "
-            "'' AS severity, "
-            f"'' AS message, '' AS value FROM {stg} WHERE FALSE"
-        )
-    flags = [f"_f{i}" for i in range(len(conditions))]
-    # the window's counts are needed before the duplicate-key condition can be computed
-    scan = f"SELECT *{windows} FROM {stg}"
-    failing = (
-        f"SELECT * FROM (SELECT *, {', '.join(conditions)} FROM ({scan})) "
-        f"WHERE {' OR '.join(flags)}"
-    )
-    return f"WITH _failing AS MATERIALIZED ({failing})\n" + "\nUNION ALL\n".join(selects)
+    return "\nUNION ALL\n".join(selects)
