@@ -21,9 +21,11 @@ against the store.
 Cost: hash semi-joins in DuckDB over the file's values (no pattern is matched on every
 value); the pseudonym (an HMAC) is computed only for the distinct values of undeclared
 columns that are valid NHS numbers, and the store is consulted only when there are any;
-dates are parsed only on rows holding a known name. Measured on a shared 2-core machine
-(synthetic Leicestershire, 60,000 residents): about 0.5-1 s for 25,000 A&E rows and
-1-2 s for the residents file; 5-6 s of a 22-40 s ingest in all.
+dates are parsed only on rows holding a known name; the identities' postcodes and
+(name, date of birth) keys are built once per run (again only when the identities are
+replaced: :func:`forget_identities`), not once per file. Measured before that on a
+shared 2-core machine (synthetic Leicestershire, 60,000 residents): about 0.5-1 s for
+25,000 A&E rows and 1-2 s for the residents file; 5-6 s of a 22-40 s ingest in all.
 """
 
 from __future__ import annotations
