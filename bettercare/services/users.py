@@ -55,18 +55,49 @@ class SignIn:
     status: int
     principal: Principal | None = None
     user: User | None = None
+    #: When rate limited (429): the moment the next attempt will be allowed (UTC)
+    retry_at: datetime | None = None
 
 
-def _rate_limited(db: Session, username: str, ip: str, limits: LoginLimits) -> bool:
-    since = datetime.now(UTC) - timedelta(seconds=limits.window_seconds)
-    failed = (
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _retry_at(db: Session, username: str, ip: str, limits: LoginLimits) -> datetime | None:
+    """When a new attempt is allowed again (None: allowed now).
+
+    Failed attempts count within a sliding window: with ``n`` failures in the window and a
+    limit ``L``, attempts are allowed again once the oldest ``n - L + 1`` have left it, at
+    the ``(n - L + 1)``-th oldest failure plus the window. The same for the username and
+    for the address; the later of the two wins. An unknown username is limited exactly as
+    a known one, so the time tells nothing about which usernames exist.
+    """
+    window = timedelta(seconds=limits.window_seconds)
+    failed = select(LoginAttempt.at).where(
+        LoginAttempt.at >= datetime.now(UTC) - window, LoginAttempt.success.is_(False)
     )
-    by_user = db.scalar(failed.where(LoginAttempt.username == excerpt(username, 120))) or 0
-    by_ip = db.scalar(failed.where(LoginAttempt.ip == ip)) or 0
-    return by_user >= limits.per_user or by_ip >= limits.per_ip
+    times: list[datetime] = []
+    for where, limit in (
+        (LoginAttempt.username == excerpt(username, 120), limits.per_user),
+        (LoginAttempt.ip == ip, limits.per_ip),
+    ):
+        at = [_aware(a) for a in db.scalars(failed.where(where).order_by(LoginAttempt.at))]
+        if len(at) >= limit:
+            times.append(at[len(at) - limit] + window)
+    return max(times) if times else None
+
+
+def locked_message(retry_at: datetime | None) -> str:
+    """What a rate-limited user reads: when they can try again, and what else to do."""
+    if retry_at is None:
+        return "Too many failed sign-in attempts. Try again shortly."
+    minutes = max(1, -(-int((retry_at - datetime.now(UTC)).total_seconds()) // 60))
+    return (
+        "Too many failed sign-in attempts for this username or from this computer. "
+        f"You can try again after {retry_at:%H:%M} UTC on {retry_at.day} "
+        f"{retry_at:%B %Y} (in {minutes} minute{'s' if minutes != 1 else ''}). "
+        "If you cannot wait, ask an administrator to unlock your account."
+    )
 
 
 def _refuse(db: Session, username: str, ip: str | None, detail: str) -> None:
@@ -84,9 +115,10 @@ def sign_in(
     principal_of: Callable[[User], Principal],
 ) -> SignIn:
     """Check credentials: 429 when rate limited, 401 when wrong, else 200 and the principal."""
-    if _rate_limited(db, username, ip or "-", limits):
+    retry_at = _retry_at(db, username, ip or "-", limits)
+    if retry_at is not None:
         _refuse(db, username, ip, "rate limited")
-        return SignIn(429)
+        return SignIn(429, retry_at=retry_at)
     user = authenticate(db, username, password)
     db.add(  # bounded: an anonymous caller chooses what is written here, forever
         LoginAttempt(
