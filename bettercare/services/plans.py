@@ -193,6 +193,52 @@ def finding_link(plan_id: str, finding: Finding) -> str | None:
     return f"/plans/{plan_id}/{single}" if single else None
 
 
+#: The sections of a plan that findings are grouped under (path root -> title, anchor).
+SECTIONS: dict[str, tuple[str, str]] = {
+    "schemes": ("Schemes", "schemes"),
+    "funding": ("Funding", "budget"),
+    "minimum_pooled_budget": ("Pooled budget", "budget"),
+    "agreed_pooled_budget": ("Pooled budget", "budget"),
+    "protected_social_care": ("Pooled budget", "budget"),
+    "nhs_minimum_social_care": ("Pooled budget", "budget"),
+    "risk_share": ("Risk share and contingency", "risks"),
+    "risks": ("Risks", "risks"),
+    "national_conditions": ("National conditions", "conditions"),
+    "metrics": ("Metrics", "metrics"),
+    "sign_offs": ("Sign-offs", "sign_offs"),
+}
+_WHOLE_PLAN = ("The plan as a whole", "findings")
+
+
+@dataclass
+class FindingGroup:
+    """The findings of one section of a plan, counted, each with the form to fix it in."""
+
+    title: str
+    anchor: str
+    errors: int
+    warnings: int
+    items: list[tuple[Finding, str | None]]
+
+    @property
+    def slug(self) -> str:
+        """An HTML id for the group."""
+        return "findings-" + re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
+
+
+def finding_groups(plan_id: str, findings: list[Finding]) -> list[FindingGroup]:
+    """Findings grouped by the section of the plan they are about, most errors first."""
+    groups: dict[str, FindingGroup] = {}
+    for f in findings:
+        root = re.split(r"[.\[]", f.path, maxsplit=1)[0] if f.path else ""
+        title, anchor = SECTIONS.get(root, _WHOLE_PLAN)
+        group = groups.setdefault(title, FindingGroup(title, anchor, 0, 0, []))
+        group.errors += f.severity is Severity.ERROR
+        group.warnings += f.severity is Severity.WARNING
+        group.items.append((f, finding_link(plan_id, f)))
+    return sorted(groups.values(), key=lambda g: (-g.errors, -g.warnings, g.title))
+
+
 @dataclass
 class PlanOverview(_View):
     """A plan at a glance: budget, heatmap, findings, workflow steps the caller may take."""

@@ -63,7 +63,7 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def _retry_at(db: Session, username: str, ip: str, limits: LoginLimits) -> datetime | None:
+def _retry_at(db: Session, username: str, ip: str | None, limits: LoginLimits) -> datetime | None:
     """When a new attempt is allowed again (None: allowed now).
 
     Failed attempts count within a sliding window: with ``n`` failures in the window and a
@@ -77,10 +77,10 @@ def _retry_at(db: Session, username: str, ip: str, limits: LoginLimits) -> datet
         LoginAttempt.at >= datetime.now(UTC) - window, LoginAttempt.success.is_(False)
     )
     times: list[datetime] = []
-    for where, limit in (
-        (LoginAttempt.username == excerpt(username, 120), limits.per_user),
-        (LoginAttempt.ip == ip, limits.per_ip),
-    ):
+    checks = [(LoginAttempt.username == excerpt(username, 120), limits.per_user)]
+    if ip is not None:
+        checks.append((LoginAttempt.ip == ip, limits.per_ip))
+    for where, limit in checks:
         at = [_aware(a) for a in db.scalars(failed.where(where).order_by(LoginAttempt.at))]
         if len(at) >= limit:
             times.append(at[len(at) - limit] + window)
@@ -134,6 +134,38 @@ def sign_in(
     audit.record(db, principal, "login", f"user:{username}", ip=ip)
     db.commit()
     return SignIn(200, principal, user)
+
+
+def locked_usernames(db: Session, limits: LoginLimits) -> list[tuple[str, datetime]]:
+    """Usernames refused sign-in right now for failed attempts, with when that ends."""
+    since = datetime.now(UTC) - timedelta(seconds=limits.window_seconds)
+    q = (
+        select(LoginAttempt.username)
+        .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))
+        .group_by(LoginAttempt.username)
+        .having(func.count() >= limits.per_user)
+        .order_by(LoginAttempt.username)
+    )
+    out = []
+    for name in db.scalars(q):
+        at = _retry_at(db, name, None, limits)  # the username's own limit
+        if at is not None:
+            out.append((name, at))
+    return out
+
+
+def unlock(db: Session, caller: Caller, username: str) -> None:
+    """Lift a sign-in lockout: forget the username's failed attempts (admin; audited).
+
+    The attempts stay in the audit log, which is append-only.
+    """
+    permit(db, caller, Action.MANAGE_USERS, f"user:{username}")
+    name = excerpt(username, 120) or ""
+    db.execute(
+        delete(LoginAttempt).where(LoginAttempt.username == name, LoginAttempt.success.is_(False))
+    )
+    audit.record(db, caller.principal, "unlock_user", f"user:{name}", ip=caller.ip)
+    db.commit()
 
 
 def revoke_sessions(db: Session, user_id: int) -> None:
