@@ -85,6 +85,18 @@ def set_active(
 # --- audit log -------------------------------------------------------------------------
 
 
+@router.post("/admin/unlock", response_model=None)
+def unlock(
+    request: Request,
+    db: Db,
+    caller: Acting,
+    username: str = Form(..., max_length=120),
+) -> Response:
+    """Lift a user's sign-in lockout after failed attempts (audited)."""
+    users.unlock(db, caller, username)
+    return RedirectResponse("/?unlocked=1#tasks-locked", status_code=303)
+
+
 @router.get("/audit", include_in_schema=False)
 def audit_shortcut(request: Request, db: Db, caller: Acting) -> Response:
     """``/audit`` is the admin's audit log."""
