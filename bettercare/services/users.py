@@ -12,17 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bettercare.data import passwords
 from bettercare.data.tables import ApiToken, AuditEvent, Hwb, LoginAttempt, User, WebSession
 from bettercare.domain.access import ANONYMOUS, EVERY_HWB, Action, Principal, Role
+from bettercare.domain.dates import parse_uk_date
 from bettercare.domain.text import excerpt
-from bettercare.errors import NotFound
+from bettercare.errors import BadInput, NotFound
 from bettercare.services import audit
 from bettercare.services.access import Caller, permit
 
@@ -364,15 +365,55 @@ def set_active(db: Session, caller: Caller, user_id: int, wanted: bool) -> Users
 # --- audit log -------------------------------------------------------------------------
 
 
-def _filtered(actor: str | None, outcome: str | None, action: str | None) -> Select[Any]:
-    q = select(AuditEvent)
+def _filtered(
+    actor: str | None,
+    outcome: str | None,
+    action: str | None,
+    q: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Select[Any]:
+    stmt = select(AuditEvent)
     if actor:
-        q = q.where(AuditEvent.actor == actor)
+        stmt = stmt.where(AuditEvent.actor == actor)
     if outcome:
-        q = q.where(AuditEvent.outcome == outcome)
+        stmt = stmt.where(AuditEvent.outcome == outcome)
     if action:
-        q = q.where(AuditEvent.action == action)
-    return q
+        stmt = stmt.where(AuditEvent.action == action)
+    for word in (q or "").split():
+        like = f"%{word.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(AuditEvent.actor).like(like),
+                func.lower(AuditEvent.action).like(like),
+                func.lower(AuditEvent.target).like(like),
+            )
+        )
+    if since is not None:
+        stmt = stmt.where(AuditEvent.at >= datetime.combine(since, time.min, UTC))
+    if until is not None:
+        stmt = stmt.where(
+            AuditEvent.at < datetime.combine(until + timedelta(days=1), time.min, UTC)
+        )
+    return stmt
+
+
+def _date_filters(
+    since: str | None, until: str | None
+) -> tuple[date | None, date | None, dict[str, str]]:
+    """The date range of the log's filter, read as UK dates; errors by field."""
+    errors: dict[str, str] = {}
+    found: dict[str, date | None] = {"since": None, "until": None}
+    for name, label, text in (("since", "From", since), ("until", "To", until)):
+        if text and text.strip():
+            try:
+                found[name] = parse_uk_date(text)
+            except BadInput as exc:
+                errors[name] = f"{label}: {exc}"
+    start, end = found["since"], found["until"]
+    if start and end and end < start:
+        errors["until"] = "To: the end of the range is before its start"
+    return start, end, errors
 
 
 def may_read_audit(db: Session, caller: Caller) -> None:
@@ -391,6 +432,7 @@ class AuditPage:
     filters: dict[str, str]
     outcomes: tuple[str, ...]
     actions: list[str]
+    errors: dict[str, str] = field(default_factory=dict)
 
     def context(self) -> dict[str, Any]:
         """The template's context."""
@@ -404,16 +446,42 @@ def audit_page(
     actor: str | None = None,
     outcome: str | None = None,
     action: str | None = None,
+    q: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> AuditPage:
-    """The audit log, newest first, :data:`PAGE_SIZE` a page, filtered by actor, outcome, action."""
+    """The audit log, newest first, :data:`PAGE_SIZE` a page.
+
+    Filtered by actor, outcome and action, searched for words in the actor, action or
+    target (``q``), within a date range (``since``, ``until``: UK dates, inclusive). A
+    date that cannot be read is reported by its field and that bound is not applied.
+    """
     may_read_audit(db, caller)
-    q = _filtered(actor, outcome, action)
-    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    start, end, errors = _date_filters(since, until)
+    stmt = _filtered(
+        actor,
+        outcome,
+        action,
+        q,
+        None if "since" in errors else start,
+        None if "until" in errors else end,
+    )
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = list(
-        db.scalars(q.order_by(AuditEvent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+        db.scalars(
+            stmt.order_by(AuditEvent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        )
     )
     actions = list(db.scalars(select(AuditEvent.action).distinct().order_by("action")))
-    filters = {k: v for k, v in (("actor", actor), ("outcome", outcome), ("action", action)) if v}
+    named = (
+        ("actor", actor),
+        ("outcome", outcome),
+        ("action", action),
+        ("q", q),
+        ("since", since),
+        ("until", until),
+    )
+    filters = {k: v.strip() for k, v in named if v and v.strip()}
     return AuditPage(
         rows=rows,
         total=total,
@@ -422,6 +490,7 @@ def audit_page(
         filters=filters,
         outcomes=OUTCOMES,
         actions=actions,
+        errors=errors,
     )
 
 
@@ -431,17 +500,29 @@ def audit_csv(
     actor: str | None = None,
     outcome: str | None = None,
     action: str | None = None,
+    q: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> str:
-    """The (filtered) log as CSV, oldest first, at most :data:`MAX_EXPORT_ROWS`; audited."""
+    """The (filtered) log as CSV, oldest first, at most :data:`MAX_EXPORT_ROWS`; audited.
+
+    A date of the range that cannot be read is refused (``BadInput``), not ignored.
+    """
     may_read_audit(db, caller)
-    q = _filtered(actor, outcome, action).order_by(AuditEvent.id).limit(MAX_EXPORT_ROWS)
-    text = audit.export_csv(db.scalars(q))
+    start, end, errors = _date_filters(since, until)
+    if errors:
+        raise BadInput(next(iter(errors.values())))
+    stmt = _filtered(actor, outcome, action, q, start, end)
+    text = audit.export_csv(db.scalars(stmt.order_by(AuditEvent.id).limit(MAX_EXPORT_ROWS)))
     audit.record(
         db,
         caller.principal,
         "export_audit",
         "audit",
-        detail=f"actor={actor or ''} outcome={outcome or ''} action={action or ''}",
+        detail=(
+            f"actor={actor or ''} outcome={outcome or ''} action={action or ''} "
+            f"q={q or ''} since={since or ''} until={until or ''}"
+        ),
         ip=caller.ip,
     )
     db.commit()

@@ -34,15 +34,10 @@ def test_the_editor_sees_what_blocks_the_next_step(db, editor) -> None:
     assert record is not None
     errors = [f for f in check_plan(plan_of(record)) if f.severity is Severity.ERROR]
     assert task.name == record.title
-    if errors:  # a draft is agreed only without rule errors: each is a thing to fix
-        assert task.status == home.TO_FIX
-        assert task.hint == (
-            f"{len(errors)} thing{'s' if len(errors) != 1 else ''} to fix before: "
-            "Agreed by partners"
-        )
-        assert sum(int(text.split(": ")[1].split()[0]) for text, _ in task.details) == len(errors)
-    else:
-        assert task.status == home.READY
+    assert errors  # the example draft has rule errors: each is a thing to fix
+    assert task.status == home.TO_FIX
+    assert task.hint == f"{len(errors)} things to fix before: Agreed by partners"
+    assert sum(int(text.split(": ")[1].split()[0]) for text, _ in task.details) == len(errors)
 
 
 def test_a_submitted_plan_waits_for_the_assurer_with_no_invented_deadline(db, editor) -> None:

@@ -113,9 +113,12 @@ def audit_log(
     actor: Filter = None,
     outcome: Filter = None,
     action: Filter = None,
+    q: Filter = None,
+    since: Filter = None,
+    until: Filter = None,
 ) -> Response:
-    """The audit log, newest first, 50 a page, filtered by actor, outcome and action."""
-    found = users.audit_page(db, caller, page, actor, outcome, action)
+    """The audit log, newest first, 50 a page: filters, search and a date range."""
+    found = users.audit_page(db, caller, page, actor, outcome, action, q, since, until)
     return render(request, "admin_audit.html.j2", caller.principal, **found.context())
 
 
@@ -127,9 +130,12 @@ def audit_csv(
     actor: Filter = None,
     outcome: Filter = None,
     action: Filter = None,
+    q: Filter = None,
+    since: Filter = None,
+    until: Filter = None,
 ) -> Response:
     """The (filtered) audit log as CSV, cells that a spreadsheet would run escaped."""
-    text = users.audit_csv(db, caller, actor, outcome, action)
+    text = users.audit_csv(db, caller, actor, outcome, action, q, since, until)
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
