@@ -260,6 +260,12 @@ class PlanOverview(_View):
     collections: dict[str, Collection]
     blocking: list[Finding] = field(default_factory=list)
     message: str | None = None
+    #: The findings grouped by section (computed from ``findings`` when not given)
+    groups: list[FindingGroup] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.groups:
+            self.groups = finding_groups(self.record.id, [f for f, _ in self.findings])
 
 
 def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> PlanOverview:

@@ -118,3 +118,35 @@ def test_the_audit_log_is_searched_and_limited_to_dates(app, client, login) -> N
     r = client.get("/admin/audit", params={"since": "31/02/2026"})
     assert "There is a problem" in r.text and "February 2026 has 28 days" in r.text
     assert 'href="#since"' in r.text
+
+
+def test_the_overview_groups_findings_with_counts_and_says_what_to_do_next(
+    app, client, login
+) -> None:
+    from bettercare.app.models import PlanRecord
+    from bettercare.app.plans import plan_of
+    from bettercare.domain.findings import Severity
+    from bettercare.domain.rules import check_plan
+
+    with app.state.sessions() as db:
+        record = db.get(PlanRecord, "rutland-2014")
+        assert record is not None
+        findings = check_plan(plan_of(record))
+    errors = sum(f.severity is Severity.ERROR for f in findings)
+    warnings = sum(f.severity is Severity.WARNING for f in findings)
+    login("editor")
+    page = client.get("/plans/rutland-2014").text
+    panel = re.search(
+        r'<div class="nhsuk-card nhsuk-card--feature" id="next-panel">(.*?)</ul>', page, re.S
+    )
+    assert panel and f"Fix {errors} planning rule errors before the next step" in panel.group(1)
+    summary = re.search(
+        r'<dl class="nhsuk-summary-list" id="findings-summary">(.*?)</dl>', page, re.S
+    )
+    assert summary
+    counted_e = sum(int(n) for n in re.findall(r"(\d+) errors?</strong>", summary.group(1)))
+    counted_w = sum(int(n) for n in re.findall(r"(\d+) warnings?</strong>", summary.group(1)))
+    assert (counted_e, counted_w) == (errors, warnings)
+    for slug in re.findall(r'<a href="#(findings-[a-z-]+)">Show', summary.group(1)):
+        assert f'<details class="nhsuk-details findings-group" id="{slug}"' in page
+    assert page.count('<tr class="finding-') == len(findings)
