@@ -45,7 +45,8 @@ from bettercare.domain.care import (
     CareTeamMember,
     JointCarePlan,
 )
-from bettercare.errors import NotFound
+from bettercare.domain.dates import parse_uk_date
+from bettercare.errors import BadInput, NotFound
 from bettercare.services import audit
 from bettercare.services.access import Caller, permit
 
@@ -418,14 +419,24 @@ def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
+#: The care forms' date fields, as their labels name them (messages name the field).
+DATE_LABELS = {
+    "period_start": "Started",
+    "period_end": "Ended",
+    "review_due": "Review due",
+    "start": "Lead since",
+}
+
+
 def _date_field(form: dict[str, str], name: str, errors: dict[str, str]) -> dt.date | None:
+    """A UK date (``12/03/2026``, ``12 March 2026`` or ISO); a message by the field if not."""
     value = form.get(name, "").strip()
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        errors[name] = "Enter a date as YYYY-MM-DD."
+        return parse_uk_date(value)
+    except BadInput as exc:
+        errors[name] = f"{DATE_LABELS.get(name, name)}: {exc}."
         return None
 
 

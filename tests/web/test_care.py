@@ -436,7 +436,7 @@ def test_coordinator_records_a_plan_and_a_lead(app, client, login) -> None:
     r = client.post(f"{url}/plan", data={**plan, "period_start": ""})
     assert r.status_code == 422 and 'id="period_start-error"' in r.text
     assert 'aria-describedby="period_start-error"' in r.text
-    r = client.post(f"{url}/plan", data={**plan, "review_due": "01/01/2027"})
+    r = client.post(f"{url}/plan", data={**plan, "review_due": "31/02/2027"})
     assert r.status_code == 422 and 'id="review_due-error"' in r.text
     with app.state.sessions() as db:
         assert db.scalar(select(CarePlanRecord)) is None  # nothing stored
