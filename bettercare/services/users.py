@@ -380,7 +380,8 @@ def _filtered(
         stmt = stmt.where(AuditEvent.outcome == outcome)
     if action:
         stmt = stmt.where(AuditEvent.action == action)
-    for word in (q or "").split():
+    # control characters dropped: PostgreSQL cannot compare a NUL
+    for word in "".join(c for c in q or "" if ord(c) >= 32 and ord(c) != 127).split():
         like = f"%{word.lower()}%"
         stmt = stmt.where(
             or_(

@@ -224,7 +224,9 @@ def _item_routes(part: Part) -> None:
         plan_id: PlanId,
         db: Db,
         caller: Acting,
-        event: Annotated[int, Query(ge=1, description="The audit event of the delete")],
+        event: Annotated[
+            int, Query(ge=1, le=2**31 - 1, description="The audit event of the delete")
+        ],
     ) -> Response:
         view = plans.deleted(db, caller, plan_id, key, event)
         return render(request, "plan_delete.html.j2", caller.principal, **view.context())
@@ -234,7 +236,9 @@ def _item_routes(part: Part) -> None:
         plan_id: PlanId,
         db: Db,
         caller: Acting,
-        event: Annotated[int, Form(ge=1, description="The audit event of the delete")],
+        event: Annotated[
+            int, Form(ge=1, le=2**31 - 1, description="The audit event of the delete")
+        ],
     ) -> Response:
         result = plans.undo_delete(db, caller, plan_id, key, event)
         if result.redirect is not None:
