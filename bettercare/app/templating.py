@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from bettercare.app.security import Principal, csrf_token
+from bettercare.domain.dates import format_uk_date
 from bettercare.domain.money import format_gbp
 
 # Autoescape every template: Starlette's default (``select_autoescape()``) escapes only
@@ -30,6 +31,7 @@ def label(value: Any) -> str:
 #: The one money filter (the reports' too): whole pounds, ``—`` for an amount not given.
 TEMPLATES.env.filters["money"] = format_gbp
 TEMPLATES.env.filters["label"] = label
+TEMPLATES.env.filters["uk_date"] = format_uk_date  # 12 March 2026
 
 
 def _further_return_lines(plan: Any, report: Any) -> list[tuple[str, str]]:

@@ -7,11 +7,12 @@ the audit log are the services'.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -195,9 +196,18 @@ def _item_routes(part: Part) -> None:
     key = part.value
 
     def form_page(
-        request: Request, db: Any, caller: Caller, plan_id: str, index: int | None, saved: bool
+        request: Request,
+        db: Any,
+        caller: Caller,
+        plan_id: str,
+        index: int | None,
+        saved: bool,
+        restored: bool = False,
     ) -> Response:
-        return _edit_page(request, caller, plans.open_form(db, caller, plan_id, key, index, saved))
+        form = plans.open_form(db, caller, plan_id, key, index, saved)
+        if restored:
+            form.notice = f"Restored: the deleted {singular} is back (version {form.version})."
+        return _edit_page(request, caller, form)
 
     async def submit(
         request: Request,
@@ -228,8 +238,47 @@ def _item_routes(part: Part) -> None:
         db: Db,
         caller: Acting,
         saved: bool = False,
+        restored: bool = False,
     ) -> Response:
-        return form_page(request, db, caller, plan_id, index, saved)
+        return form_page(request, db, caller, plan_id, index, saved, restored)
+
+    def confirm_remove(
+        request: Request, plan_id: PlanId, index: Index, db: Db, caller: Acting
+    ) -> Response:
+        view = plans.confirm_delete(db, caller, plan_id, key, index)
+        return render(request, "plan_delete.html.j2", caller.principal, **view.context())
+
+    def removed(
+        request: Request,
+        plan_id: PlanId,
+        db: Db,
+        caller: Acting,
+        event: Annotated[
+            int, Query(ge=1, le=2**31 - 1, description="The audit event of the delete")
+        ],
+    ) -> Response:
+        view = plans.deleted(db, caller, plan_id, key, event)
+        return render(request, "plan_delete.html.j2", caller.principal, **view.context())
+
+    def undo(
+        request: Request,
+        plan_id: PlanId,
+        db: Db,
+        caller: Acting,
+        event: Annotated[
+            int, Form(ge=1, le=2**31 - 1, description="The audit event of the delete")
+        ],
+    ) -> Response:
+        result = plans.undo_delete(db, caller, plan_id, key, event)
+        if result.redirect is not None:
+            return RedirectResponse(result.redirect, status_code=303)
+        return render(
+            request,
+            "plan_delete.html.j2",
+            caller.principal,
+            status_code=result.status,
+            **result.view.context(),
+        )
 
     async def add_item(request: Request, plan_id: PlanId, db: Db, caller: Acting) -> Response:
         return await submit(request, db, caller, plan_id, None)
@@ -279,6 +328,27 @@ def _item_routes(part: Part) -> None:
         ("GET", "/new", new_item, f"new_{key}", f"The form for a new {singular}."),
         (
             "GET",
+            "/deleted",
+            removed,
+            f"deleted_{key}",
+            f"The message after a {singular} was deleted, with its undo.",
+        ),
+        (
+            "POST",
+            "/undo",
+            undo,
+            f"undo_delete_{key}",
+            f"Undo a delete of a {singular} (puts it back; audited).",
+        ),
+        (
+            "GET",
+            "/{index}/delete",
+            confirm_remove,
+            f"confirm_delete_{key}",
+            f"Are you sure? The confirmation before deleting a {singular}.",
+        ),
+        (
+            "GET",
             "/{index}",
             edit_item,
             f"edit_{key}",
@@ -320,3 +390,39 @@ def _item_routes(part: Part) -> None:
 
 for _part in Part:
     _item_routes(_part)
+
+
+# --- input kept across an expired session -----------------------------------------------
+
+#: The plan forms whose input is kept when the session has expired (saves, not deletes).
+#: Plan forms only: nothing patient-level is ever carried through the sign-in page.
+KEPT_FORM = re.compile(
+    r"^/plans/(?P<plan>[A-Za-z0-9_\-]{1,120})/(?P<part>"
+    + "|".join(p.value for p in Part)
+    + r")(?:/(?P<index>[0-9]{1,6}))?$"
+)
+
+
+def kept_fields(path: str, form: Any) -> dict[str, str] | None:
+    """The typed fields of a plan form posted to ``path`` (None: not a plan form save)."""
+    if not KEPT_FORM.fullmatch(path):
+        return None
+    return {
+        str(k): v
+        for k, v in form.items()
+        if isinstance(v, str) and k != "csrf_token" and len(v) <= 20_000
+    }
+
+
+def kept_page(
+    request: Request, db: Any, caller: Caller, path: str, kept: dict[str, str]
+) -> Response:
+    """The plan form at ``path`` showing what the user typed before signing in again."""
+    match = KEPT_FORM.fullmatch(path)
+    if match is None:
+        return RedirectResponse("/", status_code=303)
+    part = match["part"]
+    single = COLLECTIONS[part].single
+    index = 0 if single else (int(match["index"]) if match["index"] else None)
+    form = plans.kept_form(db, caller, match["plan"], part, index, kept)
+    return _edit_page(request, caller, form)
