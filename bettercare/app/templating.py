@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from bettercare.app.security import Principal, csrf_token
+from bettercare.domain.dates import format_uk_date
 from bettercare.domain.labels import code_label
 from bettercare.domain.money import format_gbp
 from bettercare.reporting.rendering import FILTERS
@@ -48,6 +49,7 @@ TEMPLATES.env.filters.update(FILTERS)
 TEMPLATES.env.filters["money"] = format_gbp
 TEMPLATES.env.filters["label"] = label
 TEMPLATES.env.filters["partner"] = partner
+TEMPLATES.env.filters["uk_date"] = format_uk_date  # 12 March 2026
 
 
 def _further_return_lines(plan: Any, report: Any) -> list[tuple[str, str]]:

@@ -225,6 +225,12 @@ def published_demo(plan: Plan, work: Path, out_dir: Path, seed: int) -> None:
         f"try `bettercare report --plan examples/{DEMO_PLAN} --figures {db}`",
         soft_wrap=True,
     )
+    out.print(
+        f"goal options: `bettercare figures goals --plan examples/{DEMO_PLAN} --figures {db}`, "
+        f"or in a metric's plan form after `bettercare serve --demo --figures {db}`",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 def demo(

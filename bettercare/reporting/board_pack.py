@@ -15,7 +15,8 @@ summary, the recommendations the board is asked to agree, the plan, then appendi
 * appendices: every planning-rule finding, the XmR charts, the basis of the figures.
 
 :func:`build_board_pack` gives a :class:`BoardPack`: ``.html`` is one self-contained file
-(charts are SVG data URIs, styles inline, print CSS for A4 with page numbers) and
+(charts are SVG data URIs, styles inline, print CSS for A4 with page numbers),
+``.body`` the same content as a fragment for the web app's page template, and
 ``.pdf()`` renders it with WeasyPrint, fetching nothing but those data URIs. Both the CLI
 (``bettercare report``) and the web app serve it. It computes no figure itself: the plan
 models, :mod:`bettercare.domain.rules`, :mod:`bettercare.domain.p4p` and the analytics
@@ -152,6 +153,9 @@ class BoardPack:
     html: str
     #: What the reader should know about the input (e.g. periods the store cannot measure)
     warnings: tuple[str, ...] = field(default=())
+    #: The same content as a fragment for a page template (the web app's NHS page): no
+    #: document, styles, header or main of its own; the app's static board-pack.css styles it
+    body: str = ""
 
     def pdf(self) -> bytes:
         """The pack as PDF (A4, WeasyPrint); only the page's own data URIs are fetched."""
@@ -462,5 +466,7 @@ def build_board_pack(
         if board_recommendations is not None
         else recommendations(plan, found, p4p, linked, red)
     )
-    html = environment().get_template("board_pack.html.j2").render(**ctx)
-    return BoardPack(plan, html, linked.warnings if linked else ())
+    template = environment().get_template("board_pack.html.j2")
+    html = template.render(**ctx, embedded=False)
+    body = template.render(**ctx, embedded=True)
+    return BoardPack(plan, html, linked.warnings if linked else (), body)

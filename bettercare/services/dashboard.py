@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.orm import Session
 
 from bettercare.analytics.spc import VARIATION_SHORT_LABEL
-from bettercare.data.plan_store import plan_of
+from bettercare.data.plan_store import plan_for_reading
 from bettercare.data.tables import PlanRecord
 from bettercare.domain.access import Action
 from bettercare.domain.labels import format_period
@@ -203,7 +203,7 @@ def metrics_plan(db: Session, caller: Caller, plan_id: str) -> tuple[PlanRecord,
     """The plan whose metrics the caller may see (analysts, editors, coordinators; assurers)."""
     target = f"plan:{plan_id}:metrics"
     record = authorized_record(db, caller, plan_id, Action.VIEW_METRICS, target)
-    return record, plan_of(record)
+    return record, plan_for_reading(record)  # shared: read only
 
 
 class MeasuredStatus(Protocol):
