@@ -89,8 +89,8 @@ def probabilistic_link(
     if n_records == 0 or n == 0:
         return SparkLinkResult(empty, empty)
     stage("prepare")
-    records.createOrReplaceTempView("records_raw")
-    identities.createOrReplaceTempView("identities_raw")
+    records.localCheckpoint().createOrReplaceTempView("records_raw")
+    identities.localCheckpoint().createOrReplaceTempView("identities_raw")
     std = lk.standardise_sql()
     cols = ", ".join(f"{to_spark(expr)} AS {name}" for name, expr in std.items())
     key = "family_name || ' ' || substr(given_name, 1, 1)"

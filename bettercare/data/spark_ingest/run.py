@@ -124,7 +124,7 @@ class _Run:
                 "severity",
                 spark_expr("CASE WHEN rule = 'duplicate_key' THEN 'warning' ELSE severity END"),
             )
-        iss = iss.cache()
+        iss = iss.localCheckpoint()
         iss.createOrReplaceTempView(f"iss_{f}")
         if feed.opt_out_list:
             bad = spark.sql(
@@ -160,11 +160,11 @@ class _Run:
             loaded = ok.count()
         else:
             if feed.links_probabilistically:
-                ok = self._link(ok)
+                ok = self._link(ok.localCheckpoint())
             if has_nhs:
-                ok = ok.cache()
+                ok = ok.localCheckpoint()
                 before = ok.count()
-                ok = ok.join(self.opt_outs, "person_id", "left_anti").cache()
+                ok = ok.join(self.opt_outs, "person_id", "left_anti").localCheckpoint()
                 opted_out = before - ok.count()
             ok.createOrReplaceTempView(f"ok_{f}")
             if has_nhs and feed.period_column and "residents" in self.tables:
@@ -179,9 +179,11 @@ class _Run:
                 outside = life[0]
                 for more in life[1:]:
                     outside = outside.unionByName(more)
-                outside = outside.cache()
+                outside = outside.localCheckpoint()
                 iss = iss.unionByName(outside)
-                ok = ok.join(outside.select(outside.row.alias(ROW)).distinct(), ROW, "left_anti")
+                ok = ok.join(
+                    outside.select(outside.row.alias(ROW)).distinct(), ROW, "left_anti"
+                ).localCheckpoint()
                 ok.createOrReplaceTempView(f"ok_{f}")
             if feed.period_column:
                 col = t(feed.column(feed.period_column))
@@ -198,12 +200,12 @@ class _Run:
                 self.identities = spark.sql(
                     f"SELECT person_id, given_name, family_name, date_of_birth__t AS "
                     f"date_of_birth, postcode FROM ok_{f} WHERE person_id IS NOT NULL"
-                ).cache()
+                ).localCheckpoint()
             assert feed.store_table is not None
-            table = self._store_rows(feed, f"ok_{f}").cache()
+            table = self._store_rows(feed, f"ok_{f}").localCheckpoint()
             self.tables[feed.store_table] = table
             loaded = table.count()
-        iss = iss.cache()
+        iss = iss.localCheckpoint()
         iss.createOrReplaceTempView(f"iss_{f}")
         quarantined, warnings = spark.sql(
             f"SELECT count(DISTINCT CASE WHEN severity = 'error' THEN row END), "

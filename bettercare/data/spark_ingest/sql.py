@@ -56,14 +56,17 @@ def to_spark(sql: str) -> str:
 def run(spark: Any, sql: str) -> Any:
     """Run the DuckDB statement ``sql`` on Spark; a DataFrame.
 
-    ``CREATE [OR REPLACE] [TEMP] TABLE name AS SELECT ...`` becomes a cached temporary
-    view of that name (nothing is written to a warehouse); anything else is a query.
+    ``CREATE [OR REPLACE] [TEMP] TABLE name AS SELECT ...`` becomes a materialised
+    (``localCheckpoint``) temporary view of that name (nothing is written to a
+    warehouse); anything else is a query.
     """
     tree = sqlglot.parse_one(sql, read="duckdb")
     if isinstance(tree, exp.Create) and isinstance(tree.expression, exp.Query):
         name = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.this.name
         select = tree.expression.transform(_rewrite).sql(dialect="spark")
-        frame = spark.sql(select).cache()
+        # materialised with its lineage cut: later plans stay small (a view of a view
+        # of the rules' union would grow every plan Splink builds on it)
+        frame = spark.sql(select).localCheckpoint()
         frame.createOrReplaceTempView(name)
         return frame
     return spark.sql(tree.transform(_rewrite).sql(dialect="spark"))
