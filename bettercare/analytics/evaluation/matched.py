@@ -22,7 +22,7 @@ they are not. The effect on the enrolled (ATT) is the mean corrected difference,
 paired t interval (Austin, Stat Med 2011: matched samples are not independent samples);
 the uncorrected mean difference is reported beside it. The estimate is about the
 enrolled people who found a match (``sample``); how many did not is noted. On the
-benchmark the interval covered the truth in 87% of 30 seeds: it seems to understate the
+benchmark the interval covered the truth in 87% of 55 seeds: it seems to understate the
 spread somewhat (benchmarks/README.md).
 
 Balance is shown as standardised mean differences (SMD) of each covariate before and
