@@ -57,6 +57,7 @@ from bettercare.services.dashboard import (  # one drawing at a time (matplotlib
     CHARTS_LOCK,
     draw_charts,
 )
+from bettercare.services.figures import peers_from_file
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -227,14 +228,17 @@ class AnalyticsStores:
         population: int = SYNTHETIC_POPULATION,
         seed: int = SYNTHETIC_SEED,
         figures: Path | None = None,
+        peers: Path | None = None,
     ) -> None:
         """``store``: the configured store (None: demo stores under ``root``).
 
         ``figures``: a figures database of published figures, measured with the store,
         or alone for a plan with no store (a board without person-level data).
+        ``peers``: a peer file naming each board's peers (default: its NHS region).
         """
         self.store = store
         self.figures = figures
+        self.peers = peers
         self.root = root
         self.population = population
         self.seed = seed
@@ -430,7 +434,8 @@ class AnalyticsStores:
         try:
             if self._demo and path is not None:
                 years = self._ensure_synthetic(plan_id, plan)
-            linked = measure(plan, path, figures=self.figures)
+            peers = peers_from_file(self.peers, plan.hwb.ons_code)
+            linked = measure(plan, path, figures=self.figures, peers=peers)
             with CHARTS_LOCK:
                 charts = draw_charts(plan, linked)
         except BoardPackError as exc:
@@ -475,7 +480,10 @@ def stores_of(app: FastAPI) -> AnalyticsStores:
         if stores is None:
             settings: AppSettings = app.state.settings
             stores = AnalyticsStores(
-                settings.store, analytics_dir(settings), figures=settings.figures
+                settings.store,
+                analytics_dir(settings),
+                figures=settings.figures,
+                peers=settings.peers,
             )
             app.state.analytics = stores
         return stores

@@ -225,10 +225,14 @@ def test_add_a_scheme_then_delete_it(app, client, login) -> None:
     assert (added.reference, added.admissions_avoided["2015/16"]) == ("NEW1", 12)
     assert _events(app, target=f"plan:rutland-2014/schemes[{n}]")[-1].before is None
     page = client.get(f"{PLAN}/schemes/{n}").text
+    assert f'href="{PLAN}/schemes/{n}/delete"' in page  # a link to the confirmation
+    page = client.get(f"{PLAN}/schemes/{n}/delete").text
+    assert "Are you sure you want to delete scheme NEW1 Falls response?" in page
+    assert len(plan_of(_record(app)).schemes) == n + 1  # asking deletes nothing
     r = client.post(
         f"{PLAN}/schemes/{n}/delete", data=_form(page, "delete-form"), follow_redirects=False
     )
-    assert r.status_code == 303
+    assert r.status_code == 303 and "/schemes/deleted?event=" in r.headers["location"]
     assert len(plan_of(_record(app)).schemes) == n
     assert _events(app, target=f"plan:rutland-2014/schemes[{n}]")[-1].after is None
 
@@ -274,12 +278,15 @@ def test_user_input_is_escaped_in_every_page(app, client, login) -> None:
         assert "<script>alert" not in page and "&lt;script&gt;alert" in page
 
 
-def test_duplicate_reference_is_refused_with_the_models_message(app, client, login) -> None:
+def test_duplicate_reference_is_refused_by_its_field(app, client, login) -> None:
     login("editor")
     data = _form(client.get(f"{PLAN}/schemes/new").text, "item-form")
     data.update({"reference": "UP1", "name": "Second UP1"})
     r = client.post(f"{PLAN}/schemes", data=data)
-    assert r.status_code == 422 and "scheme references must be unique" in r.text
+    assert r.status_code == 422
+    error = re.search(r'id="f-reference-error" role="alert">(.*?)</div>', r.text, re.S)
+    assert error and "Reference: UP1 is already used by another scheme" in error.group(1)
+    assert 'href="#f-reference"' in r.text  # the error summary links to the field
     assert "Second UP1" not in _record(app).body
 
 

@@ -7,6 +7,7 @@ import time
 from collections import Counter
 
 import pytest
+from shown_codes import raw_codes, visible_text
 from sqlalchemy import select
 
 from bettercare.app.analytics_store import AnalyticsStores, StoreState, stores_of
@@ -68,6 +69,11 @@ def test_board_pack_html(app, client, login) -> None:
     assert download.status_code == 200 and download.text == status.pack.html
     assert "attachment" in download.headers["content-disposition"]
     assert "sha256-" in download.headers["content-security-policy"]  # its own <style> only
+
+    # funding sources, conditions, partners and states as words; years as "2025-26"
+    text = visible_text(r.text)
+    assert raw_codes(text) == [] and "Spend 2025-26" in text  # (titles keep their own text)
+    assert "Local Authority Better Care Grant" in text
 
 
 def test_the_pack_content_is_the_stand_alone_pack() -> None:
