@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -36,6 +37,7 @@ from bettercare.app.pages import (
     reports,
     returns,
 )
+from bettercare.app.preparation import PrepareOnChange, lifespan
 from bettercare.app.security import (
     CsrfFailed,
     client_ip,
@@ -158,6 +160,37 @@ def _problem(
     return JSONResponse({"detail": detail}, status_code=status)
 
 
+async def _kept_sign_in(request: Request, principal: Principal) -> Response | None:
+    """The sign-in page carrying a plan form's typed input, when its session has expired.
+
+    A save posted without a live session (the cookie gone, so the CSRF token too, or the
+    server's session ended) would lose what was typed: the sign-in page keeps it in hidden
+    fields (never logged, never stored) and, once signed in, the form comes back with it
+    (:func:`bettercare.app.pages.auth.login`). Plan forms only: no patient-level data.
+    """
+    if request.method != "POST" or not principal.anonymous or not _wants_html(request):
+        return None
+    path = request.url.path
+    if not plans.KEPT_FORM.fullmatch(path):
+        return None
+    try:
+        kept = plans.kept_fields(path, await request.form())
+    except Exception:
+        return None
+    if not kept:
+        return None
+    return render(
+        request,
+        "login.html.j2",
+        ANONYMOUS,
+        status_code=401,
+        next=path,
+        error=None,
+        kept=kept,
+        expired=True,
+    )
+
+
 def create_app(settings: AppSettings | None = None) -> FastAPI:
     """Build the app and mount its routes; settings default to the environment's.
 
@@ -174,10 +207,27 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         version=__version__,
         description="Plan, sign off and monitor a Better Care Fund; FHIR R4 at /fhir.",
         dependencies=[Depends(csrf_protect)],
+        lifespan=lifespan,  # plans' reports prepared in the background after start-up
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+
+    def _csrf_refusal(request: Request) -> Principal:
+        """Audit a CSRF refusal (path and method only: never the form's content)."""
+        with sessions() as db:  # the request's own session was never opened
+            principal = principal_in(db, request)
+        audit.record_now(
+            sessions,
+            principal,
+            "csrf",
+            request.url.path,
+            audit.DENIED,
+            ip=client_ip(request),
+            detail=request.method,
+        )
+        return principal
+
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret(),
@@ -186,6 +236,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(PrepareOnChange)  # a changed plan is prepared again
     app.add_middleware(InputBounds)  # fields and JSON values, inside the body limit
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)  # outermost
@@ -194,9 +245,12 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         app.include_router(router)
 
     @app.exception_handler(NotPermitted)
-    def _denied(request: Request, exc: Exception) -> Response:
+    async def _denied(request: Request, exc: Exception) -> Response:
         principal = getattr(exc, "principal", None) or _principal(request)
         status = 401 if principal.anonymous else 403
+        kept = await _kept_sign_in(request, principal)
+        if kept is not None:
+            return kept
         if _wants_html(request):
             if status == 401:
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -230,18 +284,11 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         return _problem(request, 422, "invalid", "Invalid input", first, first)
 
     @app.exception_handler(CsrfFailed)
-    def _csrf(request: Request, exc: CsrfFailed) -> Response:
-        with sessions() as db:  # the request's own session was never opened
-            principal = principal_in(db, request)
-        audit.record_now(
-            sessions,
-            principal,
-            "csrf",
-            request.url.path,
-            audit.DENIED,
-            ip=client_ip(request),
-            detail=request.method,
-        )
+    async def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        principal = await run_in_threadpool(_csrf_refusal, request)
+        kept = await _kept_sign_in(request, principal)
+        if kept is not None:
+            return kept
         if _wants_html(request):
             return render(
                 request,

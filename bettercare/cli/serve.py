@@ -47,6 +47,11 @@ def serve(
         help="Figures database of published figures (`bettercare figures load`) for the "
         "peers, goals and boards-side-by-side pages.",
     ),
+    peers: Path | None = typer.Option(
+        None,
+        help="Peer file (group,hwb_code or hwb_code,peer_code) for benchmarks and goals "
+        "(default: each board's NHS region).",
+    ),
     examples: Path | None = typer.Option(
         None, help="Folder of plan YAML files loaded on first start (default: examples/)."
     ),
@@ -69,7 +74,7 @@ def serve(
 
     from bettercare.app.db import shown_url, url_problem, without_password
     from bettercare.app.settings import SECRET_ENV, AppSettings, to_environment
-    from bettercare.app.startup import prepare
+    from bettercare.app.startup import prepare, with_defaults
     from bettercare.data.plan_files import PlanFileError
 
     if examples is not None and not examples.is_dir():
@@ -78,15 +83,27 @@ def serve(
         raise fail(f"{store}: no such analytics store")
     if figures is not None and not figures.is_file():
         raise fail(f"{figures}: no such figures database")
+    if peers is not None:
+        from bettercare.data.figures.peer_groups import read_peer_groups
+        from bettercare.errors import BettercareError
+
+        try:
+            read_peer_groups(peers)  # a bad file is one line now, not a broken page later
+        except BettercareError as exc:
+            raise fail(str(exc)) from None
     # the options given win over the environment ($BETTERCARE_*), which wins over defaults
     given: dict[str, Any] = {"database_url": database, "store": store, "examples_dir": examples}
-    given |= {"figures": figures}
+    given |= {"figures": figures, "peers": peers}
     given |= {"cookie_secure": secure_cookies or None, "demo": demo or None}
     settings = AppSettings(**{k: v for k, v in given.items() if v is not None})
     database = settings.database_url
     problem = url_problem(database)
     if problem:
         raise fail(f"database {shown_url(database)}: {problem}")
+    from bettercare.app.preparation import start_demo_stores
+
+    # the demo's synthetic stores are built alongside the seeding (a process of their own)
+    start_demo_stores(with_defaults(settings))
     try:
         first = prepare(settings)
     except PlanFileError as exc:

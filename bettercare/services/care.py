@@ -45,7 +45,8 @@ from bettercare.domain.care import (
     CareTeamMember,
     JointCarePlan,
 )
-from bettercare.errors import NotFound
+from bettercare.domain.dates import parse_uk_date
+from bettercare.errors import BadInput, NotFound
 from bettercare.services import audit
 from bettercare.services.access import Caller, permit
 
@@ -74,9 +75,51 @@ _FIELD_OF = {
 # --- the coordinator's list and coverage --------------------------------------------------
 
 
+#: People shown on one page of the coordinator's list.
+CARE_PAGE_SIZE = 25
+#: Review-due filters of the coordinator's list (value -> label).
+REVIEW_FILTERS = {
+    "overdue": "Review overdue",
+    "due30": "Review due in the next 30 days",
+    "noplan": "No joint care plan",
+    "nolead": "No lead professional",
+}
+#: Days ahead that count as "due soon" (the ``due30`` filter and the home page).
+DUE_SOON_DAYS = 30
+
+
+def _review_due(row: CoordinatorRow) -> dt.date | None:
+    due = row.plan.review_due if row.plan is not None else None
+    return due if isinstance(due, dt.date) else None
+
+
+def _matches_review(row: CoordinatorRow, review: str, today: dt.date) -> bool:
+    if review == "overdue":
+        return row.review_overdue
+    if review == "due30":
+        due = _review_due(row)
+        return (
+            not row.review_overdue
+            and due is not None
+            and today <= due <= today + dt.timedelta(days=DUE_SOON_DAYS)
+        )
+    if review == "noplan":
+        return row.plan is None
+    if review == "nolead":
+        return row.lead is None
+    return True
+
+
+def _matches_search(row: CoordinatorRow, words: list[str]) -> bool:
+    """Every word in the name, the NHS number (spaces ignored) or the register's pseudonym."""
+    p = row.patient
+    hay = " ".join(x.lower() for x in (p.given_name, p.family_name, p.nhs_number, p.person_id) if x)
+    return all(w in hay for w in words)
+
+
 @dataclass
 class CareList:
-    """The coordinator's people at risk, filtered by practice and tier."""
+    """The coordinator's people at risk: searched, filtered and one page of them."""
 
     rows: list[CoordinatorRow]
     total: int
@@ -85,34 +128,136 @@ class CareList:
     practice: str
     tier: str
     today: dt.date
+    q: str = ""
+    lead: str = ""
+    review: str = ""
+    leads: list[str] = field(default_factory=list)
+    reviews: dict[str, str] = field(default_factory=lambda: dict(REVIEW_FILTERS))
+    matched: int = 0
+    page: int = 1
+    pages: int = 1
+    page_size: int = CARE_PAGE_SIZE
+
+    @property
+    def filters(self) -> dict[str, str]:
+        """The filters in force, as query parameters (for the pagination links)."""
+        named = {
+            "q": self.q,
+            "practice": self.practice,
+            "tier": self.tier,
+            "lead": self.lead,
+            "review": self.review,
+        }
+        return {k: v for k, v in named.items() if v}
+
+
+def _lead_name(row: CoordinatorRow) -> str:
+    return row.lead.name if row.lead is not None and row.lead.name else ""
 
 
 def care_list(
-    db: Session, caller: Caller, practice: str | None, tier: str | None, today: dt.date
+    db: Session,
+    caller: Caller,
+    practice: str | None,
+    tier: str | None,
+    today: dt.date,
+    *,
+    q: str | None = None,
+    lead: str | None = None,
+    review: str | None = None,
+    page: int = 1,
 ) -> CareList:
-    """The caller's HWB's people at risk (care coordinators only; direct care), audited."""
+    """The caller's HWB's people at risk (care coordinators only; direct care), audited.
+
+    Searched by name, NHS number or pseudonym (``q``, every word must match), filtered by
+    practice, risk tier, lead professional and review due (:data:`REVIEW_FILTERS`), then
+    :data:`CARE_PAGE_SIZE` to a page (a page past the last shows the last).
+    """
     hwb = caller.principal.hwb_code
     permit(db, caller, Action.VIEW_PATIENTS, "care:list", hwb)
     assert hwb is not None  # a care coordinator always has an HWB
     rows = coordinator_list(db, hwb, today)
     practices = sorted({r.patient.gp_practice for r in rows if r.patient.gp_practice})
     tiers = sorted({r.assessment.tier for r in rows if r.assessment and r.assessment.tier})
+    leads = sorted({_lead_name(r) for r in rows} - {""})
+    review = review if review in REVIEW_FILTERS else ""
+    words = [w for w in re.split(r"\s+", (q or "").strip().lower()) if w]
+    digits = "".join(words) if all(w.isdigit() for w in words) else None
     shown = [
         r
         for r in rows
         if (not practice or r.patient.gp_practice == practice)
         and (not tier or (r.assessment is not None and r.assessment.tier == tier))
+        and (not lead or _lead_name(r) == lead)
+        and _matches_review(r, review, today)
+        and (
+            not words
+            or _matches_search(r, words)
+            or (digits is not None and digits in r.patient.nhs_number)
+        )
     ]
+    pages = max(1, -(-len(shown) // CARE_PAGE_SIZE))
+    page = min(max(1, page), pages)
+    start = (page - 1) * CARE_PAGE_SIZE
     audit.record(
         db,
         caller.principal,
         "view_care_list",
         f"hwb:{hwb}",
         ip=caller.ip,
-        detail=f"{len(shown)} people; practice={practice or 'all'} tier={tier or 'all'}",
+        detail=(
+            f"{len(shown)} people; practice={practice or 'all'} tier={tier or 'all'} "
+            f"lead={'chosen' if lead else 'all'} review={review or 'all'} "
+            f"search={'yes' if words else 'no'} page={page}"
+        ),
     )
     db.commit()
-    return CareList(shown, len(rows), practices, tiers, practice or "", tier or "", today)
+    return CareList(
+        rows=shown[start : start + CARE_PAGE_SIZE],
+        total=len(rows),
+        practices=practices,
+        tiers=tiers,
+        practice=practice or "",
+        tier=tier or "",
+        today=today,
+        q=(q or "").strip(),
+        lead=lead or "",
+        review=review,
+        leads=leads,
+        matched=len(shown),
+        page=page,
+        pages=pages,
+    )
+
+
+@dataclass(frozen=True)
+class ReviewCounts:
+    """The coordinator's work at a glance: counts only (the list holds the people)."""
+
+    overdue: int
+    due_soon: int
+    no_plan: int
+    no_lead: int
+    total: int
+
+
+def review_counts(db: Session, caller: Caller, today: dt.date) -> ReviewCounts:
+    """How many care-plan reviews are overdue or due soon, and who lacks a plan or lead.
+
+    Care coordinators of the HWB only (``VIEW_PATIENTS``); counts, not people, so not
+    a view of anyone's record.
+    """
+    hwb = caller.principal.hwb_code
+    permit(db, caller, Action.VIEW_PATIENTS, "care:counts", hwb)
+    assert hwb is not None
+    rows = coordinator_list(db, hwb, today)
+    return ReviewCounts(
+        overdue=sum(_matches_review(r, "overdue", today) for r in rows),
+        due_soon=sum(_matches_review(r, "due30", today) for r in rows),
+        no_plan=sum(_matches_review(r, "noplan", today) for r in rows),
+        no_lead=sum(_matches_review(r, "nolead", today) for r in rows),
+        total=len(rows),
+    )
 
 
 @dataclass
@@ -274,14 +419,24 @@ def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
+#: The care forms' date fields, as their labels name them (messages name the field).
+DATE_LABELS = {
+    "period_start": "Started",
+    "period_end": "Ended",
+    "review_due": "Review due",
+    "start": "Lead since",
+}
+
+
 def _date_field(form: dict[str, str], name: str, errors: dict[str, str]) -> dt.date | None:
+    """A UK date (``12/03/2026``, ``12 March 2026`` or ISO); a message by the field if not."""
     value = form.get(name, "").strip()
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        errors[name] = "Enter a date as YYYY-MM-DD."
+        return parse_uk_date(value)
+    except BadInput as exc:
+        errors[name] = f"{DATE_LABELS.get(name, name)}: {exc}."
         return None
 
 

@@ -10,6 +10,7 @@ rule finding at ``schemes[2].spend.2015/16`` lands next to the field named
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import itertools
 import re
 from collections.abc import Callable, Mapping
@@ -21,19 +22,24 @@ from typing import Any
 from pydantic import ValidationError
 
 from bettercare.data.plan_files import parse_path, validation_findings
+from bettercare.domain.dates import format_uk_date, parse_uk_date
 from bettercare.domain.findings import Finding, Severity
-from bettercare.domain.money import MoneyFormatError, parse_gbp
+from bettercare.domain.money import parse_gbp
 from bettercare.domain.plan import (
     AreaOfSpend,
     Commissioner,
     ConditionStatus,
     FundingSource,
+    GoalBasis,
     Plan,
 )
 from bettercare.domain.rules import required_conditions
+from bettercare.errors import BadInput
 
 #: Blank rows offered for new planned values of a metric trajectory.
 NEW_ROWS = 2
+#: The hint under every date field (:func:`bettercare.domain.dates.parse_uk_date`).
+DATE_HINT = "For example, 12/03/2026 or 12 March 2026"
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,18 @@ def _metric_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]:
             FormField(f"planned[{j}].period", f"Planned period {j + 1}"),
             FormField(f"planned[{j}].value", f"Planned value {j + 1}", "number"),
         ]
-    return [*out, FormField("note", "Note", "textarea")]
+    return [*out, *GOAL_FIELDS, FormField("note", "Note", "textarea")]
+
+
+#: The goal and its basis (kind "goal": drawn by the goal options panel,
+#: ``plan_goal_options.html.j2``, and filled on save by :mod:`bettercare.services.plan_goals`).
+GOAL_FIELDS = (
+    FormField("goal.basis", "Set the goal from", "goal", _values(GoalBasis)),
+    FormField("goal.period", "Goal for the period", "goal", hint="A planned period, e.g. 2025/26"),
+    FormField("goal.value", "Goal value", "goal"),
+    FormField("goal.figures_period", "Published figures of", "goal"),
+    FormField("goal.note", "What the goal means", "goal"),
+)
 
 
 def _sign_off_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]:
@@ -144,7 +161,7 @@ def _sign_off_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]
         FormField("body", "Signing body (partner)", "select", _partner_ids(plan), required=True),
         FormField("person", "Person"),
         FormField("role", "Role"),
-        FormField("date", "Date", "date", hint="YYYY-MM-DD"),
+        FormField("date", "Date", "date", hint=DATE_HINT),
         FormField("note", "Note", "textarea"),
     ]
 
@@ -214,6 +231,8 @@ def _drop_blank_rows(item: dict[str, Any]) -> dict[str, Any]:
         item.pop("planned")
     if "baseline" in item and not any(v is not None for v in item["baseline"].values()):
         item.pop("baseline")
+    if "goal" in item and not (item["goal"] or {}).get("basis"):
+        item.pop("goal")  # no basis chosen: no goal stated
     return item
 
 
@@ -230,6 +249,8 @@ class Collection:
     tidy: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda item: item)
     #: One object, not a list: ``attr`` names it ("" for fields of the plan itself)
     single: bool = False
+    #: The field whose value no two items of the list may share ("" for none)
+    unique: str = ""
 
 
 COLLECTIONS: dict[str, Collection] = {
@@ -242,6 +263,7 @@ COLLECTIONS: dict[str, Collection] = {
             "Schemes",
             _scheme_fields,
             lambda i: f"{i.get('reference', '')} {i.get('name', '')}",
+            unique="reference",
         ),
         Collection(
             "funding",
@@ -259,6 +281,7 @@ COLLECTIONS: dict[str, Collection] = {
             _risk_fields,
             lambda i: str(i.get("id", "")),
             tidy=_computed_score,
+            unique="id",
         ),
         Collection(
             "conditions",
@@ -348,6 +371,8 @@ def display(value: Any) -> str:
         return str(value.value)
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return format_uk_date(value)
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return str(value)
@@ -381,21 +406,59 @@ def _parsed(f: FormField, text: Any) -> Any:
     if not value:
         return None
     if f.kind == "money":
-        return parse_gbp(value)  # strict en-GB (money_notes has told the user what is wrong)
+        return parse_gbp(value)  # strict en-GB (typed_notes has told the user what is wrong)
+    if f.kind == "date":
+        return parse_uk_date(value).isoformat()  # day first (typed_notes, as for money)
     return value  # the model converts (and refuses) numbers, dates and codes
 
 
-def money_notes(fields: list[FormField], values: Mapping[str, Any]) -> FieldNotes:
-    """A note by each money field whose text is not en-GB money (:func:`parse_gbp`)."""
+def typed_notes(fields: list[FormField], values: Mapping[str, Any]) -> FieldNotes:
+    """A note by each money or date field whose text cannot be read.
+
+    Money is strict en-GB (:func:`~bettercare.domain.money.parse_gbp`), dates are UK
+    dates (:func:`~bettercare.domain.dates.parse_uk_date`); each message names the field.
+    """
     notes = FieldNotes()
     for f in fields:
         text = str(values.get(f.name) or "").strip()
-        if f.kind != "money" or not text:
+        if f.kind not in ("money", "date") or not text:
             continue
         try:
-            parse_gbp(text)
-        except MoneyFormatError as exc:
-            notes.add(Finding("money-format", Severity.ERROR, f.name, str(exc)), f.name)
+            parse_gbp(text) if f.kind == "money" else parse_uk_date(text)
+        except BadInput as exc:
+            rule = "money-format" if f.kind == "money" else "date-format"
+            notes.add(Finding(rule, Severity.ERROR, f.name, f"{f.label}: {exc}"), f.name)
+    return notes
+
+
+def unique_notes(
+    coll: Collection,
+    fields: list[FormField],
+    values: Mapping[str, Any],
+    items: list[dict[str, Any]],
+    index: int | None,
+) -> FieldNotes:
+    """A note by the list's unique field when another item already holds the typed value.
+
+    The unique field is a risk's id, a scheme's reference (compared without case or
+    outer spaces); the message names the field.
+    """
+    notes = FieldNotes()
+    if not coll.unique or coll.single:
+        return notes
+    wanted = str(values.get(coll.unique) or "").strip()
+    taken = {
+        str(item.get(coll.unique) or "").strip().casefold()
+        for i, item in enumerate(items)
+        if i != index
+    }
+    if wanted and wanted.casefold() in taken:
+        label = next((f.label for f in fields if f.name == coll.unique), coll.unique)
+        message = (
+            f"{label}: {wanted} is already used by another {coll.singular} in this plan; "
+            f"each {coll.singular} needs its own {label.lower()}"
+        )
+        notes.add(Finding("unique-id", Severity.ERROR, coll.unique, message), coll.unique)
     return notes
 
 
@@ -463,6 +526,20 @@ def delete_item(plan: Plan, coll: Collection, index: int) -> tuple[Plan, dict[st
     data = plan.model_dump(mode="python")
     removed: dict[str, Any] = data[coll.attr].pop(index)
     return Plan.model_validate(data), removed
+
+
+def restore_item(
+    plan: Plan, coll: Collection, index: int, item: dict[str, Any]
+) -> tuple[Plan, int]:
+    """The plan with a deleted ``item`` put back at ``index`` (last, if the list is shorter).
+
+    Raises pydantic's ``ValidationError`` if it no longer fits the model.
+    """
+    data = plan.model_dump(mode="python")
+    items: list[dict[str, Any]] = data[coll.attr]
+    position = min(index, len(items))
+    items.insert(position, item)
+    return Plan.model_validate(data), position
 
 
 @dataclass

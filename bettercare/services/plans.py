@@ -15,15 +15,18 @@ unknown plan or item ``NotFound``.
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -36,16 +39,26 @@ from bettercare.data.plan_store import (
     hwb_code,
     import_plan,
     list_plans,
+    plan_for_reading,
     plan_of,
     save_plan,
 )
-from bettercare.data.tables import PlanRecord, PlanTransition
+from bettercare.data.tables import AuditEvent, PlanRecord, PlanTransition
 from bettercare.domain.access import Action
 from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.plan import Plan
 from bettercare.domain.risk import band_of
 from bettercare.domain.rules import check_plan
-from bettercare.domain.workflow import Outcome, State, Transition, editable, next_steps
+from bettercare.domain.workflow import (
+    DateField,
+    Outcome,
+    State,
+    Transition,
+    date_field,
+    editable,
+    next_steps,
+    reopen_roles_text,
+)
 from bettercare.errors import NotFound
 from bettercare.services import audit
 from bettercare.services.access import Caller, may, permit
@@ -59,9 +72,11 @@ from bettercare.services.plan_forms import (
     form_values,
     invalid_notes,
     items_of,
-    money_notes,
     notes_for,
     read_form,
+    restore_item,
+    typed_notes,
+    unique_notes,
 )
 
 _ITEM_PATH = re.compile(r"^(schemes|funding|risks|national_conditions|metrics|sign_offs)\[(\d+)\]")
@@ -128,7 +143,7 @@ def visible_plans(db: Session, caller: Caller) -> list[PlanRecord]:
 def viewable_plan(db: Session, caller: Caller, plan_id: str) -> tuple[PlanRecord, Plan]:
     """The stored plan and its model, once the caller may view it."""
     record = viewable_record(db, caller, plan_id)
-    return record, plan_of(record)
+    return record, plan_for_reading(record)  # shared: read only
 
 
 # --- overview --------------------------------------------------------------------------
@@ -189,6 +204,52 @@ def finding_link(plan_id: str, finding: Finding) -> str | None:
     return f"/plans/{plan_id}/{single}" if single else None
 
 
+#: The sections of a plan that findings are grouped under (path root -> title, anchor).
+SECTIONS: dict[str, tuple[str, str]] = {
+    "schemes": ("Schemes", "schemes"),
+    "funding": ("Funding", "budget"),
+    "minimum_pooled_budget": ("Pooled budget", "budget"),
+    "agreed_pooled_budget": ("Pooled budget", "budget"),
+    "protected_social_care": ("Pooled budget", "budget"),
+    "nhs_minimum_social_care": ("Pooled budget", "budget"),
+    "risk_share": ("Risk share and contingency", "risks"),
+    "risks": ("Risks", "risks"),
+    "national_conditions": ("National conditions", "conditions"),
+    "metrics": ("Metrics", "metrics"),
+    "sign_offs": ("Sign-offs", "sign_offs"),
+}
+_WHOLE_PLAN = ("The plan as a whole", "findings")
+
+
+@dataclass
+class FindingGroup:
+    """The findings of one section of a plan, counted, each with the form to fix it in."""
+
+    title: str
+    anchor: str
+    errors: int
+    warnings: int
+    items: list[tuple[Finding, str | None]]
+
+    @property
+    def slug(self) -> str:
+        """An HTML id for the group."""
+        return "findings-" + re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
+
+
+def finding_groups(plan_id: str, findings: list[Finding]) -> list[FindingGroup]:
+    """Findings grouped by the section of the plan they are about, most errors first."""
+    groups: dict[str, FindingGroup] = {}
+    for f in findings:
+        root = re.split(r"[.\[]", f.path, maxsplit=1)[0] if f.path else ""
+        title, anchor = SECTIONS.get(root, _WHOLE_PLAN)
+        group = groups.setdefault(title, FindingGroup(title, anchor, 0, 0, []))
+        group.errors += f.severity is Severity.ERROR
+        group.warnings += f.severity is Severity.WARNING
+        group.items.append((f, finding_link(plan_id, f)))
+    return sorted(groups.values(), key=lambda g: (-g.errors, -g.warnings, g.title))
+
+
 @dataclass
 class PlanOverview(_View):
     """A plan at a glance: budget, heatmap, findings, workflow steps the caller may take."""
@@ -210,6 +271,18 @@ class PlanOverview(_View):
     collections: dict[str, Collection]
     blocking: list[Finding] = field(default_factory=list)
     message: str | None = None
+    #: A workflow form's field errors by field id (the error summary links to them).
+    step_errors: dict[str, str] = field(default_factory=dict)
+    #: The date field of each step that records a date, by step.
+    step_dates: dict[str, DateField] = field(default_factory=dict)
+    #: Who may return the plan to draft from its state, in words ('' for a draft).
+    reopen_by: str = ""
+    #: The findings grouped by section (computed from ``findings`` when not given)
+    groups: list[FindingGroup] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.groups:
+            self.groups = finding_groups(self.record.id, [f for f, _ in self.findings])
 
 
 def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> PlanOverview:
@@ -219,7 +292,7 @@ def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> 
     outcome = Outcome(record.assurance_outcome) if record.assurance_outcome else None
     steps = [
         t
-        for t in next_steps(state, outcome, plan)
+        for t in next_steps(state, outcome, plan, caller.principal.role)
         if may(caller, Action(t.action), record.hwb_code)
     ]
     return PlanOverview(
@@ -238,6 +311,8 @@ def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> 
         outcomes=list(Outcome),
         history=history(db, record.id),
         collections=COLLECTIONS,
+        step_dates={t.step.value: f for t in steps if (f := date_field(plan, t)) is not None},
+        reopen_by="" if editable(state) else reopen_roles_text(state),
     )
 
 
@@ -387,6 +462,8 @@ class EditForm(_View):
     saved: bool
     version: int
     editable: bool
+    #: A status line above the form (restored after a delete, input kept after sign-in)
+    notice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -459,6 +536,35 @@ def open_form(
     )
 
 
+#: Shown above a form brought back after the session expired, with what was typed.
+KEPT_NOTICE = (
+    "Your session ended before this was saved, so nothing was saved. What you typed is "
+    "shown below: check it, then save."
+)
+
+
+def kept_form(
+    db: Session,
+    caller: Caller,
+    plan_id: str,
+    part: str,
+    index: int | None,
+    form: dict[str, Any],
+) -> EditForm:
+    """The form as the user typed it before their session expired (nothing saved).
+
+    The version is the one they opened the form at, so a save over someone else's newer
+    save is still refused as a conflict with the input kept.
+    """
+    page = open_form(db, caller, plan_id, part, index)
+    page.values = read_form(page.fields, form)
+    page.notice = KEPT_NOTICE
+    sent = _version(form.get("version"))
+    if sent is not None:
+        page.version = sent
+    return page
+
+
 def _version(form_value: Any) -> int | None:
     try:
         return int(str(form_value))
@@ -484,13 +590,20 @@ def save_form(
     index: int | None,
     form: dict[str, Any],
     delete: bool = False,
+    adjust: Callable[[Plan, dict[str, Any]], dict[str, Any]] | None = None,
 ) -> SaveResult:
-    """One save: scope, draft only, version check, model validation, audit; all or nothing."""
+    """One save: scope, draft only, version check, model validation, audit; all or nothing.
+
+    ``adjust``: fills in the posted form from the stored plan before it is read (a metric's
+    chosen goal, :func:`bettercare.services.plan_goals.fill_goal`).
+    """
     coll = COLLECTIONS[part]
     target = edit_target(plan_id, coll, index)
     record = load_record(db, plan_id)
     permit(db, caller, Action.EDIT_PLAN, target, record.hwb_code)
     plan = plan_of(record)
+    if adjust is not None and not delete:
+        form = adjust(plan, form)
     items = _items(plan, coll)
     if index is not None and index >= len(items):
         raise NotFound(f"no {coll.singular} {index}")
@@ -529,8 +642,12 @@ def save_form(
     sent = _version(form.get("version"))
     if sent != record.version:
         return refuse(409, audit.CONFLICT, conflict_message(record, sent))
-    typed = money_notes(fields_, values)
-    if typed:
+    typed = typed_notes(fields_, values)
+    if not delete:
+        for name, found in unique_notes(coll, fields_, values, items, index).by_field.items():
+            for f in found:
+                typed.add(f, name)
+    if typed and not delete:
         count = sum(len(v) for v in typed.by_field.values())
         message = f"Not saved: {count} value(s) are not valid, shown next to their fields below."
         return refuse(422, audit.INVALID, message, typed, typed.all())
@@ -552,7 +669,7 @@ def save_form(
         return refuse(422, audit.INVALID, message, notes, notes.all())
     try:
         save_plan(db, record, new_plan, caller.username)
-        audit.record(
+        event = audit.record(
             db,
             caller.principal,
             str(Action.EDIT_PLAN),
@@ -561,6 +678,7 @@ def save_form(
             after=as_plain(after),
             ip=caller.ip,
             hwb_code=record.hwb_code,
+            detail=DELETED if delete else None,
         )
         db.commit()
     except StaleDataError:
@@ -568,6 +686,280 @@ def save_form(
         record = load_record(db, plan_id)
         return refuse(409, audit.CONFLICT, conflict_message(record, sent))
     if delete:
-        return SaveResult(redirect=f"/plans/{plan_id}#{coll.key}")
+        return SaveResult(redirect=f"/plans/{plan_id}/{coll.key}/deleted?event={event.id}")
     page = f"/plans/{plan_id}/{coll.key}" + ("" if coll.single else f"/{index}")
     return SaveResult(redirect=f"{page}?saved=true")
+
+
+# --- delete: confirm, then undo ----------------------------------------------------------
+
+#: The audit detail of a delete from a form (an undo names the event it reverses).
+DELETED = "deleted"
+_UNDO = "undo of audit event {}"
+
+
+@dataclass
+class DeleteView(_View):
+    """The confirmation before a delete, or the message after it with its undo."""
+
+    record: PlanRecord
+    coll: Collection
+    index: int | None
+    label: str
+    summary: list[tuple[str, str]]
+    version: int
+    editable: bool
+    event_id: int | None = None
+    undone: bool = False
+    message: str | None = None
+
+
+def _summary(plan: Plan, coll: Collection, item: dict[str, Any]) -> list[tuple[str, str]]:
+    fields_ = coll.fields(plan, item)
+    values = form_values(fields_, item)
+    return [(f.label, str(values[f.name])) for f in fields_ if values[f.name] not in ("", False)]
+
+
+def confirm_delete(db: Session, caller: Caller, plan_id: str, part: str, index: int) -> DeleteView:
+    """The "are you sure" page of a delete (NotFound for an item not there)."""
+    coll = COLLECTIONS[part]
+    record = load_record(db, plan_id)
+    permit(db, caller, Action.EDIT_PLAN, edit_target(plan_id, coll, index), record.hwb_code)
+    plan = plan_of(record)
+    items = _items(plan, coll)
+    if coll.single or index >= len(items):
+        raise NotFound(f"no {coll.singular} {index}")
+    item = items[index]
+    return DeleteView(
+        record=record,
+        coll=coll,
+        index=index,
+        label=coll.label(item).strip() or f"{index + 1}",
+        summary=_summary(plan, coll, item),
+        version=record.version,
+        editable=editable(State(record.state)),
+    )
+
+
+def _delete_event(
+    db: Session, plan_id: str, coll: Collection, event_id: int
+) -> tuple[AuditEvent, int, dict[str, Any]]:
+    """A delete of this list's item, from the audit log: (event, index, item removed)."""
+    event = db.get(AuditEvent, event_id)
+    prefix = f"plan:{plan_id}/{coll.attr}["
+    if (
+        event is None
+        or coll.single
+        or event.detail != DELETED
+        or event.outcome != audit.OK
+        or not event.target.startswith(prefix)
+        or not event.before
+    ):
+        raise NotFound(f"no deleted {coll.singular} (audit event {event_id})")
+    try:
+        index = int(event.target[len(prefix) :].rstrip("]"))
+        item = json.loads(event.before)
+    except ValueError:
+        raise NotFound(f"no deleted {coll.singular} (audit event {event_id})") from None
+    return event, index, item
+
+
+def _undone(db: Session, event_id: int) -> bool:
+    q = select(AuditEvent.id).where(
+        AuditEvent.detail == _UNDO.format(event_id), AuditEvent.outcome == audit.OK
+    )
+    return db.scalar(q.limit(1)) is not None
+
+
+def deleted(db: Session, caller: Caller, plan_id: str, part: str, event_id: int) -> DeleteView:
+    """The message after a delete, with an undo while it has not been undone."""
+    coll = COLLECTIONS[part]
+    record = load_record(db, plan_id)
+    permit(db, caller, Action.EDIT_PLAN, f"plan:{plan_id}/{coll.attr}", record.hwb_code)
+    _, index, item = _delete_event(db, plan_id, coll, event_id)
+    return DeleteView(
+        record=record,
+        coll=coll,
+        index=index,
+        label=coll.label(item).strip() or f"{index + 1}",
+        summary=_summary(plan_of(record), coll, item),
+        version=record.version,
+        editable=editable(State(record.state)),
+        event_id=event_id,
+        undone=_undone(db, event_id),
+    )
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """An undo: ``redirect`` to the restored item, or the page again with its message."""
+
+    view: DeleteView
+    redirect: str | None = None
+    status: int = 200
+
+
+def undo_delete(db: Session, caller: Caller, plan_id: str, part: str, event_id: int) -> UndoResult:
+    """Put a deleted item back where it was (audited, naming the delete it reverses).
+
+    Refused with a message, nothing saved, when the plan is no longer a draft, the delete
+    was already undone, or the item no longer fits (its id has been taken since).
+    """
+    coll = COLLECTIONS[part]
+    record = load_record(db, plan_id)
+    permit(db, caller, Action.EDIT_PLAN, f"plan:{plan_id}/{coll.attr}", record.hwb_code)
+    event, index, item = _delete_event(db, plan_id, coll, event_id)
+    plan = plan_of(record)
+    view = DeleteView(
+        record=record,
+        coll=coll,
+        index=index,
+        label=coll.label(item).strip() or f"{index + 1}",
+        summary=_summary(plan, coll, item),
+        version=record.version,
+        editable=editable(State(record.state)),
+        event_id=event_id,
+    )
+    problem = None
+    if _undone(db, event_id):
+        problem = "This delete has already been undone."
+        view.undone = True
+    elif not view.editable:
+        problem = f"Not restored: the plan is '{record.state}'. Editing is only allowed in draft."
+    elif coll.unique and any(
+        str(i.get(coll.unique) or "").strip().casefold()
+        == str(item.get(coll.unique) or "").strip().casefold()
+        for i in _items(plan, coll)
+    ):
+        problem = (
+            f"Not restored: another {coll.singular} now has "
+            f"{coll.unique} {item.get(coll.unique)}; change that one first."
+        )
+    new_plan: Plan | None = None
+    if problem is None:
+        try:
+            new_plan, index = restore_item(plan, coll, index, item)
+        except ValidationError as exc:
+            problem = f"Not restored: the plan would not be valid ({exc.error_count()} problem(s))."
+    if problem is not None or new_plan is None:
+        view.message = problem
+        return UndoResult(view, status=409)
+    try:
+        save_plan(db, record, new_plan, caller.username)
+        audit.record(
+            db,
+            caller.principal,
+            str(Action.EDIT_PLAN),
+            edit_target(plan_id, coll, index),
+            before=None,
+            after=item,
+            ip=caller.ip,
+            hwb_code=record.hwb_code,
+            detail=_UNDO.format(event.id),
+        )
+        db.commit()
+    except StaleDataError:
+        db.rollback()
+        view.message = "Not restored: someone saved the plan at the same moment; try again."
+        return UndoResult(view, status=409)
+    return UndoResult(view, redirect=f"/plans/{plan_id}/{coll.key}/{index}?restored=true")
+
+
+# --- replace a draft from a file -----------------------------------------------------------
+
+
+def may_replace(db: Session, caller: Caller, plan_id: str) -> PlanRecord:
+    """The plan, if the caller may edit it (NotPermitted otherwise)."""
+    record = load_record(db, plan_id)
+    permit(db, caller, Action.EDIT_PLAN, f"plan:{plan_id}:replace", record.hwb_code)
+    return record
+
+
+def replace_from_file(
+    db: Session, caller: Caller, plan_id: str, raw: bytes, name: str, version: int | None
+) -> ImportResult:
+    """Replace a draft plan with a corrected plan file (same ``plan_id`` and HWB).
+
+    The way to fix what the forms do not reach (Section 75, narratives, milestones): export
+    ``plan.yaml``, correct it, upload it here. Read exactly as an import (same limits, the
+    same file:line findings); refused, with nothing saved, unless the plan is in draft, the
+    page's version is still current, and the file is the same plan of the same HWB. The
+    replacement is a new version of the plan, audited with the version it replaced.
+    """
+    record = may_replace(db, caller, plan_id)
+    target = f"plan:{plan_id}"
+    action = str(Action.EDIT_PLAN)
+
+    def refuse(status: int, outcome: str, message: str, found: list[Finding]) -> ImportResult:
+        audit.record(
+            db,
+            caller.principal,
+            action,
+            target,
+            outcome,
+            detail=(message + " " + "; ".join(str(f) for f in found))[:2000],
+            ip=caller.ip,
+            hwb_code=record.hwb_code,
+        )
+        db.commit()
+        return ImportResult(None, status, found, message)
+
+    if not editable(State(record.state)):
+        return refuse(
+            409,
+            audit.INVALID,
+            f"Not replaced: the plan is {record.state.replace('_', ' ')}. A plan can be "
+            "replaced from a file only in draft: return it to draft first.",
+            [],
+        )
+    if version != record.version:
+        return refuse(409, audit.CONFLICT, conflict_message(record, version), [])
+    with tempfile.TemporaryDirectory(prefix="bettercare-replace-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(raw)  # the reader enforces MAX_PLAN_BYTES on this copy
+        plan, found = validate_plan_file(path)
+    findings = [f.located(name, f.line) for f in found]
+    if plan is None:
+        return refuse(
+            422,
+            audit.INVALID,
+            f"{name} was not read: fix the problems below and upload it again. "
+            "The plan is unchanged.",
+            findings,
+        )
+    if plan.plan_id != plan_id:
+        return refuse(
+            422,
+            audit.INVALID,
+            f"{name} is the plan '{plan.plan_id}', not '{plan_id}': the plan is unchanged. "
+            "Upload this plan's own file (its plan_id must stay the same).",
+            [],
+        )
+    if hwb_code(plan) != record.hwb_code:
+        return refuse(
+            422,
+            audit.INVALID,
+            f"{name} is a plan of HWB {hwb_code(plan)}, not {record.hwb_code}: "
+            "the plan is unchanged.",
+            [],
+        )
+    before = record.version
+    try:
+        save_plan(db, record, plan, caller.username)
+        audit.record(
+            db,
+            caller.principal,
+            action,
+            target,
+            before={"version": before},
+            after={"file": name, "version": record.version},
+            detail="replaced from a plan file",
+            ip=caller.ip,
+            hwb_code=record.hwb_code,
+        )
+        db.commit()
+    except StaleDataError:
+        db.rollback()
+        record = load_record(db, plan_id)
+        return refuse(409, audit.CONFLICT, conflict_message(record, version), [])
+    return ImportResult(plan_id)

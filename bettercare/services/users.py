@@ -12,17 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bettercare.data import passwords
 from bettercare.data.tables import ApiToken, AuditEvent, Hwb, LoginAttempt, User, WebSession
 from bettercare.domain.access import ANONYMOUS, EVERY_HWB, Action, Principal, Role
+from bettercare.domain.dates import parse_uk_date
 from bettercare.domain.text import excerpt
-from bettercare.errors import NotFound
+from bettercare.errors import BadInput, NotFound
 from bettercare.services import audit
 from bettercare.services.access import Caller, permit
 
@@ -55,18 +56,49 @@ class SignIn:
     status: int
     principal: Principal | None = None
     user: User | None = None
+    #: When rate limited (429): the moment the next attempt will be allowed (UTC)
+    retry_at: datetime | None = None
 
 
-def _rate_limited(db: Session, username: str, ip: str, limits: LoginLimits) -> bool:
-    since = datetime.now(UTC) - timedelta(seconds=limits.window_seconds)
-    failed = (
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _retry_at(db: Session, username: str, ip: str | None, limits: LoginLimits) -> datetime | None:
+    """When a new attempt is allowed again (None: allowed now).
+
+    Failed attempts count within a sliding window: with ``n`` failures in the window and a
+    limit ``L``, attempts are allowed again once the oldest ``n - L + 1`` have left it, at
+    the ``(n - L + 1)``-th oldest failure plus the window. The same for the username and
+    for the address; the later of the two wins. An unknown username is limited exactly as
+    a known one, so the time tells nothing about which usernames exist.
+    """
+    window = timedelta(seconds=limits.window_seconds)
+    failed = select(LoginAttempt.at).where(
+        LoginAttempt.at >= datetime.now(UTC) - window, LoginAttempt.success.is_(False)
     )
-    by_user = db.scalar(failed.where(LoginAttempt.username == excerpt(username, 120))) or 0
-    by_ip = db.scalar(failed.where(LoginAttempt.ip == ip)) or 0
-    return by_user >= limits.per_user or by_ip >= limits.per_ip
+    times: list[datetime] = []
+    checks = [(LoginAttempt.username == excerpt(username, 120), limits.per_user)]
+    if ip is not None:
+        checks.append((LoginAttempt.ip == ip, limits.per_ip))
+    for where, limit in checks:
+        at = [_aware(a) for a in db.scalars(failed.where(where).order_by(LoginAttempt.at))]
+        if len(at) >= limit:
+            times.append(at[len(at) - limit] + window)
+    return max(times) if times else None
+
+
+def locked_message(retry_at: datetime | None) -> str:
+    """What a rate-limited user reads: when they can try again, and what else to do."""
+    if retry_at is None:
+        return "Too many failed sign-in attempts. Try again shortly."
+    minutes = max(1, -(-int((retry_at - datetime.now(UTC)).total_seconds()) // 60))
+    return (
+        "Too many failed sign-in attempts for this username or from this computer. "
+        f"You can try again after {retry_at:%H:%M} UTC on {retry_at.day} "
+        f"{retry_at:%B %Y} (in {minutes} minute{'s' if minutes != 1 else ''}). "
+        "If you cannot wait, ask an administrator to unlock your account."
+    )
 
 
 def _refuse(db: Session, username: str, ip: str | None, detail: str) -> None:
@@ -84,9 +116,10 @@ def sign_in(
     principal_of: Callable[[User], Principal],
 ) -> SignIn:
     """Check credentials: 429 when rate limited, 401 when wrong, else 200 and the principal."""
-    if _rate_limited(db, username, ip or "-", limits):
+    retry_at = _retry_at(db, username, ip or "-", limits)
+    if retry_at is not None:
         _refuse(db, username, ip, "rate limited")
-        return SignIn(429)
+        return SignIn(429, retry_at=retry_at)
     user = authenticate(db, username, password)
     db.add(  # bounded: an anonymous caller chooses what is written here, forever
         LoginAttempt(
@@ -102,6 +135,38 @@ def sign_in(
     audit.record(db, principal, "login", f"user:{username}", ip=ip)
     db.commit()
     return SignIn(200, principal, user)
+
+
+def locked_usernames(db: Session, limits: LoginLimits) -> list[tuple[str, datetime]]:
+    """Usernames refused sign-in right now for failed attempts, with when that ends."""
+    since = datetime.now(UTC) - timedelta(seconds=limits.window_seconds)
+    q = (
+        select(LoginAttempt.username)
+        .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))
+        .group_by(LoginAttempt.username)
+        .having(func.count() >= limits.per_user)
+        .order_by(LoginAttempt.username)
+    )
+    out = []
+    for name in db.scalars(q):
+        at = _retry_at(db, name, None, limits)  # the username's own limit
+        if at is not None:
+            out.append((name, at))
+    return out
+
+
+def unlock(db: Session, caller: Caller, username: str) -> None:
+    """Lift a sign-in lockout: forget the username's failed attempts (admin; audited).
+
+    The attempts stay in the audit log, which is append-only.
+    """
+    permit(db, caller, Action.MANAGE_USERS, f"user:{username}")
+    name = excerpt(username, 120) or ""
+    db.execute(
+        delete(LoginAttempt).where(LoginAttempt.username == name, LoginAttempt.success.is_(False))
+    )
+    audit.record(db, caller.principal, "unlock_user", f"user:{name}", ip=caller.ip)
+    db.commit()
 
 
 def revoke_sessions(db: Session, user_id: int) -> None:
@@ -300,15 +365,56 @@ def set_active(db: Session, caller: Caller, user_id: int, wanted: bool) -> Users
 # --- audit log -------------------------------------------------------------------------
 
 
-def _filtered(actor: str | None, outcome: str | None, action: str | None) -> Select[Any]:
-    q = select(AuditEvent)
+def _filtered(
+    actor: str | None,
+    outcome: str | None,
+    action: str | None,
+    q: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Select[Any]:
+    stmt = select(AuditEvent)
     if actor:
-        q = q.where(AuditEvent.actor == actor)
+        stmt = stmt.where(AuditEvent.actor == actor)
     if outcome:
-        q = q.where(AuditEvent.outcome == outcome)
+        stmt = stmt.where(AuditEvent.outcome == outcome)
     if action:
-        q = q.where(AuditEvent.action == action)
-    return q
+        stmt = stmt.where(AuditEvent.action == action)
+    # control characters dropped: PostgreSQL cannot compare a NUL
+    for word in "".join(c for c in q or "" if ord(c) >= 32 and ord(c) != 127).split():
+        like = f"%{word.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(AuditEvent.actor).like(like),
+                func.lower(AuditEvent.action).like(like),
+                func.lower(AuditEvent.target).like(like),
+            )
+        )
+    if since is not None:
+        stmt = stmt.where(AuditEvent.at >= datetime.combine(since, time.min, UTC))
+    if until is not None:
+        stmt = stmt.where(
+            AuditEvent.at < datetime.combine(until + timedelta(days=1), time.min, UTC)
+        )
+    return stmt
+
+
+def _date_filters(
+    since: str | None, until: str | None
+) -> tuple[date | None, date | None, dict[str, str]]:
+    """The date range of the log's filter, read as UK dates; errors by field."""
+    errors: dict[str, str] = {}
+    found: dict[str, date | None] = {"since": None, "until": None}
+    for name, label, text in (("since", "From", since), ("until", "To", until)):
+        if text and text.strip():
+            try:
+                found[name] = parse_uk_date(text)
+            except BadInput as exc:
+                errors[name] = f"{label}: {exc}"
+    start, end = found["since"], found["until"]
+    if start and end and end < start:
+        errors["until"] = "To: the end of the range is before its start"
+    return start, end, errors
 
 
 def may_read_audit(db: Session, caller: Caller) -> None:
@@ -327,6 +433,7 @@ class AuditPage:
     filters: dict[str, str]
     outcomes: tuple[str, ...]
     actions: list[str]
+    errors: dict[str, str] = field(default_factory=dict)
 
     def context(self) -> dict[str, Any]:
         """The template's context."""
@@ -340,16 +447,42 @@ def audit_page(
     actor: str | None = None,
     outcome: str | None = None,
     action: str | None = None,
+    q: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> AuditPage:
-    """The audit log, newest first, :data:`PAGE_SIZE` a page, filtered by actor, outcome, action."""
+    """The audit log, newest first, :data:`PAGE_SIZE` a page.
+
+    Filtered by actor, outcome and action, searched for words in the actor, action or
+    target (``q``), within a date range (``since``, ``until``: UK dates, inclusive). A
+    date that cannot be read is reported by its field and that bound is not applied.
+    """
     may_read_audit(db, caller)
-    q = _filtered(actor, outcome, action)
-    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    start, end, errors = _date_filters(since, until)
+    stmt = _filtered(
+        actor,
+        outcome,
+        action,
+        q,
+        None if "since" in errors else start,
+        None if "until" in errors else end,
+    )
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = list(
-        db.scalars(q.order_by(AuditEvent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+        db.scalars(
+            stmt.order_by(AuditEvent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        )
     )
     actions = list(db.scalars(select(AuditEvent.action).distinct().order_by("action")))
-    filters = {k: v for k, v in (("actor", actor), ("outcome", outcome), ("action", action)) if v}
+    named = (
+        ("actor", actor),
+        ("outcome", outcome),
+        ("action", action),
+        ("q", q),
+        ("since", since),
+        ("until", until),
+    )
+    filters = {k: v.strip() for k, v in named if v and v.strip()}
     return AuditPage(
         rows=rows,
         total=total,
@@ -358,6 +491,7 @@ def audit_page(
         filters=filters,
         outcomes=OUTCOMES,
         actions=actions,
+        errors=errors,
     )
 
 
@@ -367,17 +501,29 @@ def audit_csv(
     actor: str | None = None,
     outcome: str | None = None,
     action: str | None = None,
+    q: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> str:
-    """The (filtered) log as CSV, oldest first, at most :data:`MAX_EXPORT_ROWS`; audited."""
+    """The (filtered) log as CSV, oldest first, at most :data:`MAX_EXPORT_ROWS`; audited.
+
+    A date of the range that cannot be read is refused (``BadInput``), not ignored.
+    """
     may_read_audit(db, caller)
-    q = _filtered(actor, outcome, action).order_by(AuditEvent.id).limit(MAX_EXPORT_ROWS)
-    text = audit.export_csv(db.scalars(q))
+    start, end, errors = _date_filters(since, until)
+    if errors:
+        raise BadInput(next(iter(errors.values())))
+    stmt = _filtered(actor, outcome, action, q, start, end)
+    text = audit.export_csv(db.scalars(stmt.order_by(AuditEvent.id).limit(MAX_EXPORT_ROWS)))
     audit.record(
         db,
         caller.principal,
         "export_audit",
         "audit",
-        detail=f"actor={actor or ''} outcome={outcome or ''} action={action or ''}",
+        detail=(
+            f"actor={actor or ''} outcome={outcome or ''} action={action or ''} "
+            f"q={q or ''} since={since or ''} until={until or ''}"
+        ),
         ip=caller.ip,
     )
     db.commit()

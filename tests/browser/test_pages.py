@@ -21,6 +21,7 @@ from bettercare.app.plans import plan_of
 from .conftest import (
     LEICESTER_PLAN,
     MARLBURY_PLAN,
+    PASSWORD,
     RUTLAND,
     RUTLAND_PLAN,
     LiveServer,
@@ -84,7 +85,9 @@ def test_a_role_denied_gets_the_403_page_and_is_audited(
 def test_edit_a_scheme(page: Page, sign_in, live_server: LiveServer, needs_route) -> None:
     needs_route("/plans/{plan_id}/schemes/{index}")
     sign_in("editor")
-    page.get_by_role("link", name="Rutland Health and Wellbeing Board BCF plan").click()
+    page.get_by_role(
+        "link", name="Rutland Health and Wellbeing Board BCF plan"
+    ).first.click()  # task list, then the table
     expect(page.locator("#plan-state")).to_have_text(re.compile("draft", re.I))
     screenshot(page, "plan-overview")
     version = int(page.locator("#plan-version").inner_text())
@@ -328,11 +331,48 @@ def test_care_coordination_pages(page: Page, sign_in, live_server: LiveServer, n
     page.goto("/care")
     rows = page.locator("#care-list tbody tr")
     expect(rows.first).to_be_visible()
-    assert rows.count() == 30
+    assert rows.count() == 25  # 25 a page: the other 5 on page 2
     screenshot(page, "care-register")
+    page.locator("#care-pages-next").click()
+    expect(page.locator("#care-list tbody tr")).to_have_count(5)
+    page.goto("/care")
     rows.first.get_by_role("link").click()
     expect(page.locator("#care-plan-form")).to_be_visible()
     page.locator("#review_due").fill("not a date")
     page.locator("#care-plan-save").click()
     expect(page.locator("#review_due-error")).to_be_visible()
     screenshot(page, "care-patient-inline-error")
+
+
+def test_home_tasks_delete_with_undo_and_input_kept_after_expiry(
+    page: Page, sign_in, live_server: LiveServer, needs_route
+) -> None:
+    """The editor's task list; a risk deleted after "are you sure" and put back by undo; a
+    save after the session ended keeps what was typed through signing in again."""
+    needs_route("/plans/{plan_id}/risks/{index}/delete")
+    sign_in("editor")
+    expect(page.locator("#tasks-plans-list")).to_contain_text("to fix before")
+    screenshot(page, "home-editor-tasks")
+    page.goto(f"/plans/{RUTLAND_PLAN}/risks/2")
+    page.locator("#delete-item").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Are you sure")
+    screenshot(page, "delete-confirmation")
+    page.locator("#confirm-delete").click()
+    expect(page.locator("#deleted-notice")).to_contain_text("deleted")
+    page.locator("#undo-delete").click()
+    expect(page.locator("#form-notice")).to_contain_text("Restored")
+    page.locator("#f-owner").fill("Typed before the session ended")
+    with live_server.app.state.sessions() as db:
+        from bettercare.data.tables import WebSession
+
+        db.query(WebSession).delete()
+        db.commit()
+    page.locator("#save-item").click()
+    expect(page.locator("#kept-notice")).to_be_visible()
+    page.locator("#username").fill("editor")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    expect(page.locator("#form-notice")).to_contain_text("Your session ended")
+    expect(page.locator("#f-owner")).to_have_value("Typed before the session ended")
+    page.locator("#save-item").click()
+    expect(page.locator("#form-saved")).to_be_visible()

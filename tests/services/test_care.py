@@ -49,7 +49,9 @@ def test_a_plan_with_a_bad_date_is_refused_by_field(db, coordinator, person) -> 
     }
     saved = care.save_care_plan(db, coordinator, str(person), form)
     assert saved.page is not None and saved.page.status == 422
-    assert saved.page.errors == {"period_start": "Enter a date as YYYY-MM-DD."}
+    assert saved.page.errors == {
+        "period_start": "Started: '1 May' is not a date: write it as 12/03/2026 or 12 March 2026."
+    }
     assert events(db, action="edit_care_plan", outcome="invalid")
 
 

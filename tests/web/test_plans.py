@@ -225,10 +225,14 @@ def test_add_a_scheme_then_delete_it(app, client, login) -> None:
     assert (added.reference, added.admissions_avoided["2015/16"]) == ("NEW1", 12)
     assert _events(app, target=f"plan:rutland-2014/schemes[{n}]")[-1].before is None
     page = client.get(f"{PLAN}/schemes/{n}").text
+    assert f'href="{PLAN}/schemes/{n}/delete"' in page  # a link to the confirmation
+    page = client.get(f"{PLAN}/schemes/{n}/delete").text
+    assert "Are you sure you want to delete scheme NEW1 Falls response?" in page
+    assert len(plan_of(_record(app)).schemes) == n + 1  # asking deletes nothing
     r = client.post(
         f"{PLAN}/schemes/{n}/delete", data=_form(page, "delete-form"), follow_redirects=False
     )
-    assert r.status_code == 303
+    assert r.status_code == 303 and "/schemes/deleted?event=" in r.headers["location"]
     assert len(plan_of(_record(app)).schemes) == n
     assert _events(app, target=f"plan:rutland-2014/schemes[{n}]")[-1].after is None
 
@@ -274,12 +278,15 @@ def test_user_input_is_escaped_in_every_page(app, client, login) -> None:
         assert "<script>alert" not in page and "&lt;script&gt;alert" in page
 
 
-def test_duplicate_reference_is_refused_with_the_models_message(app, client, login) -> None:
+def test_duplicate_reference_is_refused_by_its_field(app, client, login) -> None:
     login("editor")
     data = _form(client.get(f"{PLAN}/schemes/new").text, "item-form")
     data.update({"reference": "UP1", "name": "Second UP1"})
     r = client.post(f"{PLAN}/schemes", data=data)
-    assert r.status_code == 422 and "scheme references must be unique" in r.text
+    assert r.status_code == 422
+    error = re.search(r'id="f-reference-error" role="alert">(.*?)</div>', r.text, re.S)
+    assert error and "Reference: UP1 is already used by another scheme" in error.group(1)
+    assert 'href="#f-reference"' in r.text  # the error summary links to the field
     assert "Second UP1" not in _record(app).body
 
 
@@ -504,3 +511,65 @@ def test_money_in_another_locale_is_refused_by_its_field(app, client, login) -> 
     assert "uses a comma as the decimal point" in r.text
     assert re.search(r'id="f-spend-2014-15-error"', r.text)
     assert _record(app).version == version  # nothing saved
+
+
+# --- replace a draft from its corrected file -------------------------------------------
+
+
+def _replace(client, name: str, content: bytes, token: str, version: int):
+    return client.post(
+        f"{PLAN}/replace",
+        files={"file": (name, content, "application/yaml")},
+        data={"csrf_token": token, "version": str(version)},
+        follow_redirects=False,
+    )
+
+
+def test_a_draft_is_replaced_from_its_corrected_file_and_only_so(app, client, login) -> None:
+    """What the forms do not reach is fixed by export, edit, upload: all or nothing."""
+    login("editor")
+    page = client.get(f"{PLAN}/replace")
+    assert page.status_code == 200 and 'id="replace-file"' in page.text
+    assert f'href="{PLAN}/replace"' in client.get(PLAN).text  # offered on the overview
+    token = csrf_of(page.text)
+    text = client.get(f"{PLAN}/plan.yaml").text
+    version = _record(app).version
+    fixed = text.replace("date_agreed: '2014-09-17'", "date_agreed: '2014-09-16'")
+    assert fixed != text
+
+    # another plan's file, another HWB's, a broken file, a stale page: nothing changes
+    other = text.replace("plan_id: rutland-2014", "plan_id: rutland-other")
+    r = _replace(client, "other.yaml", other.encode(), token, version)
+    assert r.status_code == 422 and "rutland-other" in r.text and "unchanged" in r.text
+    r = _replace(client, "broken.yaml", b"plan_id: [unclosed\n", token, version)
+    assert r.status_code == 422 and "<code>broken.yaml:2</code>" in r.text
+    r = _replace(client, "fixed.yaml", fixed.encode(), token, version - 1)
+    assert r.status_code == 409 and "Not saved" in r.text
+    assert _record(app).version == version and _record(app).state == "draft"
+    assert len(_events(app, action="edit_plan", outcome="invalid")) == 2
+    assert len(_events(app, action="edit_plan", outcome="conflict")) == 1
+
+    r = _replace(client, "fixed.yaml", fixed.encode(), token, version)
+    assert r.status_code == 303 and r.headers["location"] == f"{PLAN}?replaced=1"
+    record = _record(app)
+    assert record.version == version + 1 and record.updated_by == "editor"
+    assert str(plan_of(record).date_agreed) == "2014-09-16"
+    [event] = _events(app, action="edit_plan", detail="replaced from a plan file")
+    assert json.loads(event.before or "{}") == {"version": version}
+
+
+def test_only_an_editor_of_the_hwb_replaces_and_only_in_draft(app, client, login) -> None:
+    login("analyst")
+    assert client.get(f"{PLAN}/replace").status_code == 403
+    login("editor")
+    token = csrf_of(client.get(f"{PLAN}/replace").text)
+    text = client.get(f"{PLAN}/plan.yaml").text
+    with app.state.sessions() as db:
+        record = db.get(PlanRecord, "rutland-2014")
+        assert record is not None
+        record.state = "submitted"
+        db.commit()
+        version = record.version
+    r = _replace(client, "r.yaml", text.encode(), token, version)
+    assert r.status_code == 409 and "only in draft" in r.text
+    assert f'href="{PLAN}/replace"' not in client.get(PLAN).text

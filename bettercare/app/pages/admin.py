@@ -85,6 +85,18 @@ def set_active(
 # --- audit log -------------------------------------------------------------------------
 
 
+@router.post("/admin/unlock", response_model=None)
+def unlock(
+    request: Request,
+    db: Db,
+    caller: Acting,
+    username: str = Form(..., max_length=120),
+) -> Response:
+    """Lift a user's sign-in lockout after failed attempts (audited)."""
+    users.unlock(db, caller, username)
+    return RedirectResponse("/?unlocked=1#tasks-locked", status_code=303)
+
+
 @router.get("/audit", include_in_schema=False)
 def audit_shortcut(request: Request, db: Db, caller: Acting) -> Response:
     """``/audit`` is the admin's audit log."""
@@ -101,9 +113,12 @@ def audit_log(
     actor: Filter = None,
     outcome: Filter = None,
     action: Filter = None,
+    q: Filter = None,
+    since: Filter = None,
+    until: Filter = None,
 ) -> Response:
-    """The audit log, newest first, 50 a page, filtered by actor, outcome and action."""
-    found = users.audit_page(db, caller, page, actor, outcome, action)
+    """The audit log, newest first, 50 a page: filters, search and a date range."""
+    found = users.audit_page(db, caller, page, actor, outcome, action, q, since, until)
     return render(request, "admin_audit.html.j2", caller.principal, **found.context())
 
 
@@ -115,9 +130,12 @@ def audit_csv(
     actor: Filter = None,
     outcome: Filter = None,
     action: Filter = None,
+    q: Filter = None,
+    since: Filter = None,
+    until: Filter = None,
 ) -> Response:
     """The (filtered) audit log as CSV, cells that a spreadsheet would run escaped."""
-    text = users.audit_csv(db, caller, actor, outcome, action)
+    text = users.audit_csv(db, caller, actor, outcome, action, q, since, until)
     return Response(
         text,
         media_type="text/csv; charset=utf-8",

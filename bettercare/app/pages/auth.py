@@ -5,10 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from bettercare.app.deps import Acting, Db
+from bettercare.app.pages import plans as plan_pages
 from bettercare.app.security import (
     ANONYMOUS,
     authenticate,
@@ -20,6 +22,10 @@ from bettercare.app.security import (
 )
 from bettercare.app.templating import render
 from bettercare.services import users
+from bettercare.services.access import Caller
+
+#: The prefix of the sign-in form's hidden fields that carry a plan form's typed input.
+KEPT = "kept:"
 
 router = APIRouter()
 
@@ -52,38 +58,55 @@ def login_form(request: Request, caller: Acting, next: str | None = None) -> HTM
 
 
 @router.post("/login", response_model=None)
-def login(
+async def login(
     request: Request,
     db: Db,
     username: str = Form(..., max_length=120),
     password: str = Form(..., max_length=1024),
     next: str | None = Form(None, max_length=2048),
 ) -> Response:
-    """Sign in: a fresh session (no fixation) holding the user id and a new CSRF token."""
-    result = _attempt(request, db, username, password)
+    """Sign in: a fresh session (no fixation) holding the user id and a new CSRF token.
+
+    When the page carried a plan form's input (kept after the session expired), the form
+    is shown again with it, nothing saved.
+    """
+    form = await request.form()
+    kept = {k[len(KEPT) :]: v for k, v in form.items() if k.startswith(KEPT) and isinstance(v, str)}
+    result = await run_in_threadpool(_attempt, request, db, username, password)
     principal = result.principal
     if principal is None:
-        error = (
-            "Too many failed attempts: wait a few minutes and try again."
-            if result.status == 429
-            else "Sign-in failed: the username or password is wrong."
-        )
+        locked = result.status == 429
         return render(
             request,
             "login.html.j2",
             ANONYMOUS,
             status_code=result.status,
             next=_safe_next(next),
-            error=error,
+            error=users.locked_message(result.retry_at)
+            if locked
+            else "Sign-in failed: the username or password is wrong.",
+            locked=locked,
             username=username,
+            kept=kept,
+            expired=bool(kept),
         )
     request.session.clear()
     assert principal.user_id is not None
-    sid = start_session(db, principal.user_id)  # server-side: logout or revocation ends it
-    db.commit()
+    user_id = principal.user_id
+
+    def _start() -> str:
+        sid = start_session(db, user_id)  # server-side: logout or revocation ends it
+        db.commit()
+        return sid
+
+    sid = await run_in_threadpool(_start)
     request.session["user_id"] = principal.user_id
     request.session["sid"] = sid
-    return RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    if kept and plan_pages.KEPT_FORM.fullmatch(target):
+        caller = Caller(principal, client_ip(request), f"GET {target}")
+        return await run_in_threadpool(plan_pages.kept_page, request, db, caller, target, kept)
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout")

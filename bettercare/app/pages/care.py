@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -44,12 +44,23 @@ def care_list(
     request: Request,
     db: Db,
     caller: Acting,
-    practice: str | None = None,
-    tier: str | None = None,
+    practice: Annotated[str | None, Query(max_length=20)] = None,
+    tier: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str | None, Query(max_length=120, description="Name, NHS number")] = None,
+    lead: Annotated[str | None, Query(max_length=200)] = None,
+    review: Annotated[str | None, Query(max_length=20)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    """The care coordinator's people at risk (their own HWB; direct care only)."""
-    found = care.care_list(db, caller, practice, tier, dt.date.today())
-    return render(request, "care.html.j2", caller.principal, **_fields(found))
+    """The care coordinator's people at risk (their own HWB; direct care only).
+
+    Searched, filtered by practice, tier, lead professional and review due, 25 a page.
+    """
+    found = care.care_list(
+        db, caller, practice, tier, dt.date.today(), q=q, lead=lead, review=review, page=page
+    )
+    return render(
+        request, "care.html.j2", caller.principal, filters=found.filters, **_fields(found)
+    )
 
 
 @router.get("/care/coverage", response_class=HTMLResponse)

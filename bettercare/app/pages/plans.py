@@ -7,10 +7,12 @@ the audit log are the services'.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -19,7 +21,7 @@ from bettercare.app.pages.common import page_responses
 from bettercare.app.templating import render
 from bettercare.data.plan_files import MAX_PLAN_BYTES
 from bettercare.domain.workflow import Outcome, Step
-from bettercare.services import plans
+from bettercare.services import plan_goals, plans
 from bettercare.services import workflow as workflow_service
 from bettercare.services.access import Caller
 from bettercare.services.plan_forms import COLLECTIONS
@@ -96,6 +98,44 @@ def overview(request: Request, plan_id: PlanId, db: Db, caller: Acting) -> Respo
     return _page(request, caller, plans.overview(db, caller, plan_id))
 
 
+@router.get("/plans/{plan_id}/replace", response_class=HTMLResponse)
+def replace_form(request: Request, plan_id: PlanId, db: Db, caller: Acting) -> Response:
+    """Replace a draft plan with its corrected plan file (what the forms do not reach)."""
+    record = plans.may_replace(db, caller, plan_id)
+    return render(
+        request, "plan_replace.html.j2", caller.principal, record=record, findings=[], message=None
+    )
+
+
+@router.post("/plans/{plan_id}/replace", response_model=None)
+async def replace_upload(
+    request: Request,
+    plan_id: PlanId,
+    db: Db,
+    caller: Acting,
+    file: UploadFile = File(..., description="The plan's corrected YAML file"),
+    version: int | None = Form(None, description="The plan version the page showed"),
+) -> Response:
+    """Replace the draft with the uploaded file: same plan_id and HWB, all or nothing."""
+    record = await run_in_threadpool(plans.may_replace, db, caller, plan_id)
+    raw = await file.read(MAX_PLAN_BYTES + 1)
+    name = plans.safe_file_name(file.filename)
+    result = await run_in_threadpool(
+        plans.replace_from_file, db, caller, plan_id, raw, name, version
+    )
+    if result.plan_id is None:
+        return render(
+            request,
+            "plan_replace.html.j2",
+            caller.principal,
+            status_code=result.status,
+            record=record,
+            findings=result.findings,
+            message=result.message,
+        )
+    return RedirectResponse(f"/plans/{plan_id}?replaced=1", status_code=303)
+
+
 @router.get("/plans/{plan_id}/plan.yaml", response_class=Response)
 def export(request: Request, plan_id: PlanId, db: Db, caller: Acting) -> Response:
     """The current plan as a plan file (validates with ``bettercare plan validate``)."""
@@ -132,10 +172,26 @@ def workflow(
     db: Db,
     caller: Acting,
     outcome: Annotated[Outcome | None, Form(description="Assurance only")] = None,
-    note: Annotated[str, Form(max_length=2000)] = "",
+    note: Annotated[
+        str, Form(max_length=2000, description="A note; the reason, for a return to draft")
+    ] = "",
+    date: Annotated[
+        str,
+        Form(
+            max_length=40,
+            description="The date the step records (HWB approval, submission): "
+            "12/03/2026, 12 March 2026 or 2026-03-12",
+        ),
+    ] = "",
 ) -> Response:
-    """Take one workflow step (an assurance needs its outcome)."""
-    result = workflow_service.take(db, caller, plan_id, step, outcome, note, version)
+    """Take one workflow step, or return the plan to draft (``step=reopen``).
+
+    An assurance needs its outcome, an HWB approval or a submission the date it
+    happened, a return to draft its reason (``note``).
+    """
+    result = workflow_service.take(
+        db, caller, plan_id, step, outcome, note, version, date_text=date
+    )
     if result.refused is not None:
         return _page(request, caller, result.refused, result.status)
     return RedirectResponse(f"/plans/{plan_id}#workflow", status_code=303)
@@ -147,8 +203,16 @@ def workflow(
 def _edit_page(
     request: Request, caller: Caller, form: EditForm, status_code: int = 200
 ) -> Response:
+    # a metric's form offers goal options from the published figures (serve --figures)
+    settings = request.app.state.settings
+    goal = plan_goals.goal_panel(settings.figures, form, settings.peers)
     return render(
-        request, "plan_item.html.j2", caller.principal, status_code=status_code, **form.context()
+        request,
+        "plan_item.html.j2",
+        caller.principal,
+        status_code=status_code,
+        goal=goal,
+        **form.context(),
     )
 
 
@@ -170,9 +234,18 @@ def _item_routes(part: Part) -> None:
     key = part.value
 
     def form_page(
-        request: Request, db: Any, caller: Caller, plan_id: str, index: int | None, saved: bool
+        request: Request,
+        db: Any,
+        caller: Caller,
+        plan_id: str,
+        index: int | None,
+        saved: bool,
+        restored: bool = False,
     ) -> Response:
-        return _edit_page(request, caller, plans.open_form(db, caller, plan_id, key, index, saved))
+        form = plans.open_form(db, caller, plan_id, key, index, saved)
+        if restored:
+            form.notice = f"Restored: the deleted {singular} is back (version {form.version})."
+        return _edit_page(request, caller, form)
 
     async def submit(
         request: Request,
@@ -184,8 +257,12 @@ def _item_routes(part: Part) -> None:
     ) -> Response:
         """Read the posted form, then save it off the event loop (the save is synchronous)."""
         form = dict(await request.form())
+        adjust = None
+        if key == Part.METRICS.value:  # the chosen goal's value, from the published figures
+            settings = request.app.state.settings
+            adjust = partial(plan_goals.fill_goal, settings.figures, peers=settings.peers)
         result = await run_in_threadpool(
-            plans.save_form, db, caller, plan_id, key, index, form, remove
+            plans.save_form, db, caller, plan_id, key, index, form, remove, adjust
         )
         return _saved(request, caller, result)
 
@@ -199,8 +276,47 @@ def _item_routes(part: Part) -> None:
         db: Db,
         caller: Acting,
         saved: bool = False,
+        restored: bool = False,
     ) -> Response:
-        return form_page(request, db, caller, plan_id, index, saved)
+        return form_page(request, db, caller, plan_id, index, saved, restored)
+
+    def confirm_remove(
+        request: Request, plan_id: PlanId, index: Index, db: Db, caller: Acting
+    ) -> Response:
+        view = plans.confirm_delete(db, caller, plan_id, key, index)
+        return render(request, "plan_delete.html.j2", caller.principal, **view.context())
+
+    def removed(
+        request: Request,
+        plan_id: PlanId,
+        db: Db,
+        caller: Acting,
+        event: Annotated[
+            int, Query(ge=1, le=2**31 - 1, description="The audit event of the delete")
+        ],
+    ) -> Response:
+        view = plans.deleted(db, caller, plan_id, key, event)
+        return render(request, "plan_delete.html.j2", caller.principal, **view.context())
+
+    def undo(
+        request: Request,
+        plan_id: PlanId,
+        db: Db,
+        caller: Acting,
+        event: Annotated[
+            int, Form(ge=1, le=2**31 - 1, description="The audit event of the delete")
+        ],
+    ) -> Response:
+        result = plans.undo_delete(db, caller, plan_id, key, event)
+        if result.redirect is not None:
+            return RedirectResponse(result.redirect, status_code=303)
+        return render(
+            request,
+            "plan_delete.html.j2",
+            caller.principal,
+            status_code=result.status,
+            **result.view.context(),
+        )
 
     async def add_item(request: Request, plan_id: PlanId, db: Db, caller: Acting) -> Response:
         return await submit(request, db, caller, plan_id, None)
@@ -250,6 +366,27 @@ def _item_routes(part: Part) -> None:
         ("GET", "/new", new_item, f"new_{key}", f"The form for a new {singular}."),
         (
             "GET",
+            "/deleted",
+            removed,
+            f"deleted_{key}",
+            f"The message after a {singular} was deleted, with its undo.",
+        ),
+        (
+            "POST",
+            "/undo",
+            undo,
+            f"undo_delete_{key}",
+            f"Undo a delete of a {singular} (puts it back; audited).",
+        ),
+        (
+            "GET",
+            "/{index}/delete",
+            confirm_remove,
+            f"confirm_delete_{key}",
+            f"Are you sure? The confirmation before deleting a {singular}.",
+        ),
+        (
+            "GET",
             "/{index}",
             edit_item,
             f"edit_{key}",
@@ -291,3 +428,39 @@ def _item_routes(part: Part) -> None:
 
 for _part in Part:
     _item_routes(_part)
+
+
+# --- input kept across an expired session -----------------------------------------------
+
+#: The plan forms whose input is kept when the session has expired (saves, not deletes).
+#: Plan forms only: nothing patient-level is ever carried through the sign-in page.
+KEPT_FORM = re.compile(
+    r"^/plans/(?P<plan>[A-Za-z0-9_\-]{1,120})/(?P<part>"
+    + "|".join(p.value for p in Part)
+    + r")(?:/(?P<index>[0-9]{1,6}))?$"
+)
+
+
+def kept_fields(path: str, form: Any) -> dict[str, str] | None:
+    """The typed fields of a plan form posted to ``path`` (None: not a plan form save)."""
+    if not KEPT_FORM.fullmatch(path):
+        return None
+    return {
+        str(k): v
+        for k, v in form.items()
+        if isinstance(v, str) and k != "csrf_token" and len(v) <= 20_000
+    }
+
+
+def kept_page(
+    request: Request, db: Any, caller: Caller, path: str, kept: dict[str, str]
+) -> Response:
+    """The plan form at ``path`` showing what the user typed before signing in again."""
+    match = KEPT_FORM.fullmatch(path)
+    if match is None:
+        return RedirectResponse("/", status_code=303)
+    part = match["part"]
+    single = COLLECTIONS[part].single
+    index = 0 if single else (int(match["index"]) if match["index"] else None)
+    form = plans.kept_form(db, caller, match["plan"], part, index, kept)
+    return _edit_page(request, caller, form)
