@@ -3,6 +3,7 @@
     python benchmarks/ingest.py                       # 100,000 and 1,000,000 residents
     python benchmarks/ingest.py --sizes 20000 --hwb rutland --format csv
     python benchmarks/ingest.py --sizes 20000 --format national
+    python benchmarks/ingest.py --sizes 20000 100000 --format parquet national  # side by side
 
 For each size the synthetic generator writes the feeds (Parquet, CSV with ``--format
 csv``, or the national datasets' layouts with ``--format national``: GP registrations,
@@ -181,6 +182,25 @@ def report_floor(r: dict, floor: dict) -> None:
         )
 
 
+def report_rates(rates: list[tuple[int, str, dict]]) -> None:
+    """The formats side by side: rows per second of wall and of CPU, with and without linkage.
+
+    Rows are the internal rows each ingest read (for APC episodes: the spells they form),
+    so the layouts are compared on the same records.
+    """
+    print(
+        f"\n{'residents':>10} {'format':<9}{'rows':>10}{'wall s':>8}{'CPU s':>8}{'rows/s':>9}"
+        f"{'rows/CPU-s':>11}{'  without linkage: rows/CPU-s':>30}"
+    )
+    for size, fmt, r in rates:
+        rows = sum(v[0] for v in r["feeds"].values())
+        rest = r["cpu"] - r["linkage"].get("linkage_cpu_seconds", 0.0)
+        print(
+            f"{size:>10,} {fmt:<9}{rows:>10,}{r['seconds']:>8.1f}{r['cpu']:>8.1f}"
+            f"{rows / r['seconds']:>9,.0f}{rows / r['cpu']:>11,.0f}{rows / rest:>30,.0f}"
+        )
+
+
 def report(size: int, fmt: str, r: dict) -> None:
     rows = sum(v[0] for v in r["feeds"].values())
     print(
@@ -217,7 +237,13 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--hwb", default="leicestershire")
     ap.add_argument("--years", nargs="+", default=["2016/17"])
-    ap.add_argument("--format", choices=["parquet", "csv", "national"], default="parquet")
+    ap.add_argument(
+        "--format",
+        choices=["parquet", "csv", "national"],
+        nargs="+",
+        default=["parquet"],
+        help="one or more: with several, a table compares their rates at each size",
+    )
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bettercare-bench")
     ap.add_argument("--memory-limit", default="1GB", help="DuckDB's (spills beyond it)")
     ap.add_argument("--no-floor", action="store_true", help="leave out the floor")
@@ -241,12 +267,17 @@ def main() -> None:
         )
         return json.loads(out.stdout.strip().splitlines()[-1])
 
+    rates: list[tuple[int, str, dict]] = []
     for size in args.sizes:
-        directory = feeds_dir(args.cache, size, args.hwb, args.years, args.format)
-        r = child("--one", directory)
-        report(size, args.format, r)
-        if args.format == "parquet" and not args.no_floor:
-            report_floor(r, child("--floor", directory))
+        for fmt in args.format:
+            directory = feeds_dir(args.cache, size, args.hwb, args.years, fmt)
+            r = child("--one", directory)
+            report(size, fmt, r)
+            rates.append((size, fmt, r))
+            if fmt == "parquet" and not args.no_floor:
+                report_floor(r, child("--floor", directory))
+    if len(args.format) > 1:
+        report_rates(rates)
 
 
 if __name__ == "__main__":

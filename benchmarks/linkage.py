@@ -9,7 +9,8 @@
 process so its peak resident memory (``ru_maxrss``) is the linkage's own: records,
 residents, candidate pairs, seconds, peak memory, precision, recall and F1, and the
 seconds per 1,000 (records + residents), which stays about flat when the cost grows
-linearly in the inputs.
+linearly in the inputs. ``--blocking`` adds the candidate pairs each blocking rule
+makes, per record and per resident, at each size.
 
 For each named noise level of the generator (:data:`NOISE_LEVELS`: low, realistic,
 high) the synthetic feeds are generated once (cached). *Every* social care row is then
@@ -196,8 +197,12 @@ def measure(directory: Path, variants: bool = False) -> list[tuple[str, dict[str
     return out
 
 
-def scale_one(directory: Path, memory_limit: str | None) -> dict[str, Any]:
-    """bettercare's model alone on ``directory`` (run in a child process)."""
+def scale_one(directory: Path, memory_limit: str | None, blocking: bool = False) -> dict[str, Any]:
+    """bettercare's model alone on ``directory`` (run in a child process).
+
+    ``blocking``: also count the candidate pairs each blocking rule adds (exact, after
+    the linkage; its seconds are not the linkage's).
+    """
     con = duckdb.connect()
     records = con.sql(
         "SELECT row_number() OVER () AS record_id, service_id, given_name, family_name, "
@@ -226,20 +231,31 @@ def scale_one(directory: Path, memory_limit: str | None) -> dict[str, Any]:
         stages=res.stage_cpu_seconds,
         peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
+    if blocking:
+        out["blocking"] = linkage.blocking_pairs(records.drop(["service_id"]), identities)
     return out
 
 
-def scale(sizes: list[int], cache: Path, hwb: str, memory_limit: str | None) -> None:
-    """Print the linkage's cost at each population size (one child process each)."""
+def scale(
+    sizes: list[int], cache: Path, hwb: str, memory_limit: str | None, blocking: bool = False
+) -> None:
+    """Print the linkage's cost at each population size (one child process each).
+
+    ``blocking``: then the candidate pairs per record and per resident, by blocking rule,
+    at each size (they stay about flat per record when the blocking grows linearly).
+    """
     print(
         f"{'residents':>10}{'records':>9}{'pairs':>11}{'seconds':>9}{'CPU s':>8}{'s/1k in':>9}"
         f"{'peak MB':>9}{'precision':>11}{'recall':>8}{'F1':>8}  CPU s by stage"
     )
+    found: list[dict[str, Any]] = []
     for size in sizes:
         directory = feeds(cache, size, hwb, "realistic")
         cmd = [sys.executable, __file__, "--scale-one", str(directory)]
         if memory_limit:
             cmd += ["--memory-limit", memory_limit]
+        if blocking:
+            cmd += ["--blocking"]
         child = subprocess.run(
             cmd,
             check=True,
@@ -256,6 +272,21 @@ def scale(sizes: list[int], cache: Path, hwb: str, memory_limit: str | None) -> 
             f"{m['f1']:>8.4f}  {stages}",
             flush=True,
         )
+        found.append(m)
+    if blocking:
+        print("\ncandidate pairs by blocking rule (pairs not already blocked by an earlier rule)")
+        print(
+            f"{'residents':>10}{'records':>9}{'pairs':>11}{'per record':>11}"
+            f"{'per resident':>13}  rule"
+        )
+        for m in found:
+            per_rule = [("all rules", "", sum(n for _, _, n in m["blocking"])), *m["blocking"]]
+            for rule, joined_on, n in per_rule:
+                print(
+                    f"{m['residents']:>10,}{m['records']:>9,}{n:>11,}{n / m['records']:>11.2f}"
+                    f"{n / m['residents']:>13.4f}  {rule}"
+                    + (f"  [hash join on: {joined_on}]" if joined_on else "")
+                )
 
 
 def main() -> None:
@@ -270,13 +301,16 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bettercare-bench")
     ap.add_argument("--scale", type=int, nargs="+", metavar="RESIDENTS", help="cost at these sizes")
     ap.add_argument("--memory-limit", default="1GB", help="DuckDB's, for --scale")
+    ap.add_argument(
+        "--blocking", action="store_true", help="with --scale: candidate pairs by blocking rule"
+    )
     ap.add_argument("--scale-one", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.scale_one:
-        print(json.dumps(scale_one(args.scale_one, args.memory_limit)))
+        print(json.dumps(scale_one(args.scale_one, args.memory_limit, args.blocking)))
         return
     if args.scale:
-        scale(args.scale, args.cache, args.hwb, args.memory_limit)
+        scale(args.scale, args.cache, args.hwb, args.memory_limit, args.blocking)
         return
     print(
         f"{'level':<10}{'model':<12}{'links':>7}{'precision':>11}{'recall':>8}{'F1':>8}"

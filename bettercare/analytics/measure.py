@@ -97,7 +97,13 @@ def _in_period(published: dict[str, pd.DataFrame], period: str) -> dict[str, pd.
     """The published actuals whose periods start within ``period``."""
     window = period_span(period)
     return {
-        g: f[[window.start <= period_span(p).start <= window.end for p in f.period]]
+        g: f[
+            pd.Series(  # a Series, not a list: an empty list would select no columns
+                [window.start <= period_span(p).start <= window.end for p in f.period],
+                index=f.index,
+                dtype=bool,
+            )
+        ]
         for g, f in published.items()
     }
 

@@ -14,7 +14,10 @@ count (``numerator`` set, ``value`` empty) the actual count (numerator) is compa
 * GREEN -- on or better than plan;
 * AMBER -- worse than plan by no more than ``amber_tolerance_pct`` percent of the plan value
   (default 2.5%);
-* RED   -- worse than plan by more than that.
+* RED   -- worse than plan by more than that;
+
+judged on the values rounded as they are shown (one decimal place for rates and
+percentages, whole numbers for counts: :mod:`bettercare.domain.labels`).
 
 With the default, the Leicestershire 2016/17 board table (seed 002) is reproduced for five
 of its six rows (permanent admissions 630.2 vs 606.4 is 3.9% worse: RED; reablement,
@@ -40,6 +43,7 @@ from typing import Any
 import pandas as pd
 
 from bettercare.analytics.spc import XmrChart, too_few_points, xmr
+from bettercare.domain.labels import metric_decimals
 from bettercare.domain.metrics import CATALOGUE, Unit
 from bettercare.domain.periods import period_span
 from bettercare.domain.plan import MetricPlan, MetricValue, Plan, TimeBasis
@@ -139,7 +143,11 @@ def plan_vs_actual(
             rag = variance = variance_pct = None
             if target is not None:
                 rag = rag_status(
-                    actual, target, definition.direction, thresholds.tolerance(metric)
+                    actual,
+                    target,
+                    definition.direction,
+                    thresholds.tolerance(metric),
+                    decimals=metric_decimals(metric, count=counts),
                 ).value
                 variance = actual - target
                 variance_pct = variance / target * 100 if target else None

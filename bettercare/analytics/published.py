@@ -387,7 +387,8 @@ def measured_statuses(
             continue
         judged = frame[frame.rag.notna()]
         if until is not None:
-            judged = judged[[period_span(str(p)).end <= until for p in judged.period]]
+            ended = [period_span(str(p)).end <= until for p in judged.period]
+            judged = judged[pd.Series(ended, index=judged.index, dtype=bool)]  # [] keeps rows
         for metric, rows in judged.groupby("metric", sort=True):
             if str(metric) in out:
                 continue

@@ -18,23 +18,32 @@ Where the store comes from:
 * ``bettercare serve --figures PATH`` (``settings.figures``): published figures, measured
   with the store, or alone for a plan with no store (each figure says its source).
 
-When: never at server start (start stays fast). The first request for a plan's metrics
-queues a job on one background thread (one job at a time, so a 2-core machine keeps
-serving pages); the page shows "metrics are being prepared" and refreshes itself until
-the result is ready. Results are kept in memory per plan *version* and store file, so an
-edited plan or a replaced store is measured afresh, and page views never touch DuckDB.
+When: in the background, never in a request. One job per plan *version* (and store
+file) on one background thread (one job at a time, so a 2-core machine keeps serving
+pages) measures the plan, draws the dashboard's charts and makes its board pack and
+models; pages only read what it made. Jobs are queued when a plan is published or
+reaches a published state, when a configured store is replaced, and after the server
+starts (published plans; with ``--demo``, every plan):
+:mod:`bettercare.app.preparation` queues them at :data:`BACKGROUND` priority, after the
+server already answers. A page asking for a plan not yet prepared queues (or promotes)
+its job at :data:`URGENT` priority and shows "being prepared" (HTTP 200), refreshing
+itself until the result is ready. An edited plan or a replaced store is prepared afresh,
+and page views never touch DuckDB. With ``serve --workers N`` each worker process
+prepares for itself; a demo store is built by one of them under a file lock
+(:func:`bettercare.data.file_lock.exclusive`) and reused by the others.
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import logging
-import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +57,7 @@ from bettercare.services.dashboard import (  # one drawing at a time (matplotlib
     CHARTS_LOCK,
     draw_charts,
 )
+from bettercare.services.figures import peers_from_file
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -59,6 +69,8 @@ if TYPE_CHECKING:
 #: well under a minute on a laptop (rates per 100,000 do not depend on it).
 SYNTHETIC_POPULATION = 20_000
 SYNTHETIC_SEED = 42
+#: The modelling page's bases: the plan's stated ranges, and fitted to the store.
+BASES = ("plan", "observed")
 #: Measured plans kept in memory (each holds a few small frames and charts).
 CACHE_SIZE = 32
 _MAKING = threading.Lock()
@@ -66,30 +78,48 @@ _RUNS = itertools.count(1)
 log = logging.getLogger(__name__)
 
 
+#: Job priorities: a page someone is waiting for goes before background preparation.
+URGENT, BACKGROUND = 0, 1
+
+
 class Worker:
     """One background thread running jobs in turn (a daemon: Ctrl+C never waits for it).
 
-    ``concurrent.futures.ThreadPoolExecutor`` joins its threads at exit, so stopping the
-    server would wait for a demo store being generated. A job cut short leaves no ready
-    marker, so the store is built again on the next start.
+    Jobs run by priority, then in the order queued: a job a page view waits for
+    (:data:`URGENT`) overtakes the preparation queued at start-up or on publishing
+    (:data:`BACKGROUND`), and :meth:`promote` moves a queued job to the front when someone
+    asks for it. ``concurrent.futures.ThreadPoolExecutor`` has no priorities and joins its
+    threads at exit (stopping the server would wait for a demo store being generated),
+    hence this class. A job cut short leaves no ready marker, so the store is built again
+    on the next start.
     """
 
     def __init__(self) -> None:
         """No thread until the first job."""
-        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]]
-        self._jobs = queue.SimpleQueue()
+        self._pending: list[list[Any]] = []  # [priority, order, future, fn, args]
+        self._order = itertools.count()
+        self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(self, fn: Callable[..., Any], *args: Any, priority: int = URGENT) -> Future[Any]:
         """Queue ``fn(*args)``; its future holds the result or the exception."""
         future: Future[Any] = Future()
-        self._jobs.put((future, fn, args))
-        with self._lock:
+        with self._ready:
+            heapq.heappush(self._pending, [priority, next(self._order), future, fn, args])
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="analytics", daemon=True)
                 self._thread.start()
+            self._ready.notify()
         return future
+
+    def promote(self, future: Future[Any]) -> None:
+        """Run ``future``'s job next if it is still queued (someone is waiting for it)."""
+        with self._ready:
+            for entry in self._pending:
+                if entry[2] is future and entry[0] > URGENT:
+                    entry[0] = URGENT
+                    heapq.heapify(self._pending)
+                    return
 
     def alive(self) -> bool:
         """True when jobs can run: no thread yet (started on demand) or a live one."""
@@ -97,16 +127,17 @@ class Worker:
 
     def shutdown(self) -> None:
         """Cancel every queued job."""
-        while True:
-            try:
-                future, _, _ = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            future.cancel()
+        with self._ready:
+            pending, self._pending = self._pending, []
+        for entry in pending:
+            entry[2].cancel()
 
     def _run(self) -> None:
         while True:
-            future, fn, args = self._jobs.get()
+            with self._ready:
+                while not self._pending:
+                    self._ready.wait()
+                _, _, future, fn, args = heapq.heappop(self._pending)
             if not future.set_running_or_notify_cancel():
                 continue
             try:
@@ -139,6 +170,42 @@ class StoreStatus:
     years: tuple[str, ...] = ()
     #: which measuring this is (unique in the process): caches of what is made from it key on it
     run: int = 0
+    #: the board pack (:class:`~bettercare.reporting.board_pack.BoardPack`), built with the
+    #: measuring so a page view never builds it (None: it could not be made, see the log)
+    pack: Any = None
+    #: the modelling page's (model, message) per basis ("plan", "observed"), likewise
+    models: dict[str, tuple[Any, str | None]] = field(default_factory=dict)
+
+
+#: What is prepared for a plan version, in the order its jobs run.
+PARTS = ("metrics", "pack", "models")
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """A plan version's jobs: the measuring, the board pack and the models (futures)."""
+
+    futures: dict[str, Future[Any]]
+
+    def status(self, part: str) -> StoreStatus:
+        """The measuring's status with ``part`` (done) added: "pack", "models" or "all"."""
+        status = _outcome(self.futures["metrics"])
+        if part in ("pack", "all"):
+            status = replace(status, pack=_result(self.futures["pack"]))
+        if part in ("models", "all"):
+            status = replace(status, models=_result(self.futures["models"]) or {})
+        return status
+
+
+def _result(future: Future[Any]) -> Any:
+    """A finished job's result; None (logged) when it failed or was cancelled."""
+    if future.cancelled():
+        return None
+    exc = future.exception()
+    if exc is not None:
+        log.error("preparing a plan's report failed", exc_info=exc)
+        return None
+    return future.result()
 
 
 def analytics_dir(settings: AppSettings) -> Path:
@@ -161,19 +228,22 @@ class AnalyticsStores:
         population: int = SYNTHETIC_POPULATION,
         seed: int = SYNTHETIC_SEED,
         figures: Path | None = None,
+        peers: Path | None = None,
     ) -> None:
         """``store``: the configured store (None: demo stores under ``root``).
 
         ``figures``: a figures database of published figures, measured with the store,
         or alone for a plan with no store (a board without person-level data).
+        ``peers``: a peer file naming each board's peers (default: its NHS region).
         """
         self.store = store
         self.figures = figures
+        self.peers = peers
         self.root = root
         self.population = population
         self.seed = seed
         self._lock = threading.Lock()
-        self._jobs: OrderedDict[tuple[str, int, str, float], Future[StoreStatus]] = OrderedDict()
+        self._jobs: OrderedDict[tuple[str, int, str, float], Preparation] = OrderedDict()
         self._pool = Worker()
         self._memos: dict[str, OrderedDict[tuple[Any, ...], Any]] = {}
 
@@ -191,31 +261,74 @@ class AnalyticsStores:
 
     # -- what a page asks --------------------------------------------------------------
     def status(self, plan_id: str, version: int, plan: Plan) -> StoreStatus:
-        """The plan's metrics now: ready, being prepared (a job is queued), failed or none."""
+        """The plan's metrics now: ready, being prepared (a job is queued), failed or none.
+
+        For the metrics page: a plan with no store is shown from its returns at once.
+        """
         path, note = self._store_of(plan_id, plan)
         if path is None and not self._published_only(plan):
             return StoreStatus(StoreState.NONE, note)
-        future = self._job(plan_id, version, plan, path)
+        return self._now(self._job(plan_id, version, plan, path), path, "metrics")
+
+    def prepared(self, plan_id: str, version: int, plan: Plan, part: str = "pack") -> StoreStatus:
+        """The plan with its board pack (``part`` "pack") or models ("models") made.
+
+        PREPARING until the part is made (its job is queued, or run next). For the board
+        pack and modelling pages, which only read what the jobs made; a plan with no store
+        gets jobs too (its pack and model are made in the background).
+        """
+        path, _ = self._store_of(plan_id, plan)
+        return self._now(self._job(plan_id, version, plan, path), path, part)
+
+    def prepare(self, plan_id: str, version: int, plan: Plan) -> None:
+        """Queue the plan's preparation behind any page someone waits for (publish, start)."""
+        path, _ = self._store_of(plan_id, plan)
+        self._job(plan_id, version, plan, path, BACKGROUND)
+
+    def wait(self, plan_id: str, version: int, plan: Plan, timeout: float = 600) -> StoreStatus:
+        """Block until the plan is prepared (ready, failed or none; for tests and the CLI)."""
+        path, _ = self._store_of(plan_id, plan)
+        job = self._job(plan_id, version, plan, path)
+        for part in PARTS:
+            self._pool.promote(job.futures[part])
+        for part in PARTS:
+            job.futures[part].exception(timeout)  # waits; TimeoutError if it takes longer
+        return job.status("all")
+
+    def pdf(self, key: tuple[Any, ...], pack: Any) -> bytes | None:
+        """The pack's PDF if made, else None and the PDF queued (WeasyPrint, in the background)."""
+        from bettercare.services.board_pack import pack_pdf
+
+        with self._lock:
+            pdfs: OrderedDict[tuple[Any, ...], Future[bytes]] = self.memo("pdf_jobs")
+            future = pdfs.get(key)
+            if future is None:
+                future = self._pool.submit(pack_pdf, self.memo("board_pack_pdfs"), key, pack)
+                pdfs[key] = future
+                while len(pdfs) > CACHE_SIZE:
+                    pdfs.popitem(last=False)
         if not future.done():
+            self._pool.promote(future)
+            return None
+        return future.result()
+
+    def _now(self, job: Preparation, path: Path | None, part: str) -> StoreStatus:
+        """What the page shows of ``part``: made, or PREPARING (its jobs then run next)."""
+        needed = PARTS[: PARTS.index(part) + 1] if part == "pack" else ("metrics", part)
+        waiting = [job.futures[p] for p in dict.fromkeys(needed) if not job.futures[p].done()]
+        if waiting:
+            for future in waiting:  # in the order queued: the measuring runs first
+                self._pool.promote(future)
             doing = (
                 "A small synthetic analytics store is being generated, ingested and measured "
                 "for the demo; this takes a minute or so."
-                if self._demo
-                else "The plan is being measured on the analytics store."
+                if self._demo and path is not None and not job.futures["metrics"].done()
+                else "The plan is being measured and its reports drawn."
             )
             return StoreStatus(
                 StoreState.PREPARING, f"{doing} This page refreshes itself.", synthetic=self._demo
             )
-        return _outcome(future)
-
-    def wait(self, plan_id: str, version: int, plan: Plan, timeout: float = 600) -> StoreStatus:
-        """Block until the plan's metrics are ready or failed (for tests and the CLI)."""
-        path, note = self._store_of(plan_id, plan)
-        if path is None and not self._published_only(plan):
-            return StoreStatus(StoreState.NONE, note)
-        future = self._job(plan_id, version, plan, path)
-        future.exception(timeout)  # waits; raises TimeoutError if it takes longer
-        return _outcome(future)
+        return job.status(part)
 
     def shutdown(self) -> None:
         """Cancel the queued jobs (a running one finishes)."""
@@ -242,26 +355,75 @@ class AnalyticsStores:
         return self.figures is not None and plan.hwb.ons_code is not None
 
     def _job(
-        self, plan_id: str, version: int, plan: Plan, path: Path | None
-    ) -> Future[StoreStatus]:
+        self, plan_id: str, version: int, plan: Plan, path: Path | None, priority: int = URGENT
+    ) -> Preparation:
+        """The plan version's jobs: measure, then pack, then models (queued if new)."""
         # A configured store (or figures database) replaced on disk is measured afresh.
         mtime = path.stat().st_mtime if path and not self._demo and path.is_file() else 0.0
         if self.figures is not None and self.figures.is_file():
             mtime += self.figures.stat().st_mtime
         key = (plan_id, version, str(path), mtime)
         with self._lock:
-            future = self._jobs.get(key)
-            if future is None:
-                future = self._pool.submit(self._prepare, plan_id, plan, path)
-                self._jobs[key] = future
+            job = self._jobs.get(key)
+            if job is None:
+                measured = self._pool.submit(self._prepare, plan_id, plan, path, priority=priority)
+                pack = self._pool.submit(self._pack, plan_id, plan, measured, priority=priority)
+                models = self._pool.submit(
+                    self._models, plan_id, version, plan, measured, priority=priority
+                )
+                job = Preparation({"metrics": measured, "pack": pack, "models": models})
+                self._jobs[key] = job
                 while len(self._jobs) > CACHE_SIZE:
                     self._jobs.popitem(last=False)
             else:
                 self._jobs.move_to_end(key)
-            return future
+        return job
 
-    # -- the background job ------------------------------------------------------------
+    # -- the background jobs -----------------------------------------------------------
     def _prepare(self, plan_id: str, plan: Plan, path: Path | None) -> StoreStatus:
+        """Measure the plan (building the demo store if missing) and draw its dashboard.
+
+        ``path`` None: the plan is measured on the published figures alone, or (with none)
+        not at all (its board pack and model are made all the same).
+        """
+        started = time.perf_counter()
+        if path is None and not self._published_only(plan):
+            status = StoreStatus(StoreState.NONE, self._store_of(plan_id, plan)[1])
+        else:
+            status = self._measure(plan_id, plan, path)
+        log.info("plan %s measured in %.1f s", plan_id, time.perf_counter() - started)
+        return status
+
+    def _pack(self, plan_id: str, plan: Plan, measured: Future[StoreStatus]) -> Any:
+        """The board pack, made from the measuring (run before it on this thread)."""
+        from bettercare.services import board_pack as packs
+
+        started = time.perf_counter()
+        linked = _outcome(measured).linked if measured.done() else None
+        try:
+            pack = packs.build_pack(plan, linked)
+        except Exception:  # shown as "could not be made" on the page, with the log
+            log.exception("making the board pack of %s failed", plan_id)
+            return None
+        log.info("board pack of %s made in %.1f s", plan_id, time.perf_counter() - started)
+        return pack
+
+    def _models(
+        self, plan_id: str, version: int, plan: Plan, measured: Future[StoreStatus]
+    ) -> dict[str, tuple[Any, str | None]]:
+        """The modelling page's (model, message) per basis, fitted to the measured store."""
+        from bettercare.services import board_pack as packs
+
+        started = time.perf_counter()
+        linked = _outcome(measured).linked if measured.done() else None
+        store = Path(linked.store) if linked is not None else None
+        ref = packs.PlanVersion(plan_id, version)
+        memo = self.memo("impact_models")
+        models = {basis: packs.model_view(memo, ref, plan, store, basis) for basis in BASES}
+        log.info("models of %s made in %.1f s", plan_id, time.perf_counter() - started)
+        return models
+
+    def _measure(self, plan_id: str, plan: Plan, path: Path | None) -> StoreStatus:
         """Build the demo store if it is missing, then measure the plan on it.
 
         ``path`` None: the plan is measured on the published figures alone.
@@ -272,7 +434,8 @@ class AnalyticsStores:
         try:
             if self._demo and path is not None:
                 years = self._ensure_synthetic(plan_id, plan)
-            linked = measure(plan, path, figures=self.figures)
+            peers = peers_from_file(self.peers, plan.hwb.ons_code)
+            linked = measure(plan, path, figures=self.figures, peers=peers)
             with CHARTS_LOCK:
                 charts = draw_charts(plan, linked)
         except BoardPackError as exc:
@@ -299,6 +462,8 @@ class AnalyticsStores:
 
 def _outcome(future: Future[StoreStatus]) -> StoreStatus:
     """A finished job's status; an unexpected error is logged and shown as a failure."""
+    if future.cancelled():  # the server is stopping
+        return StoreStatus(StoreState.FAILED, "the preparation was cancelled")
     exc = future.exception()
     if exc is None:
         return future.result()
@@ -315,7 +480,10 @@ def stores_of(app: FastAPI) -> AnalyticsStores:
         if stores is None:
             settings: AppSettings = app.state.settings
             stores = AnalyticsStores(
-                settings.store, analytics_dir(settings), figures=settings.figures
+                settings.store,
+                analytics_dir(settings),
+                figures=settings.figures,
+                peers=settings.peers,
             )
             app.state.analytics = stores
         return stores

@@ -37,6 +37,7 @@ from bettercare.app.pages import (
     reports,
     returns,
 )
+from bettercare.app.preparation import PrepareOnChange, lifespan
 from bettercare.app.security import (
     CsrfFailed,
     client_ip,
@@ -206,6 +207,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         version=__version__,
         description="Plan, sign off and monitor a Better Care Fund; FHIR R4 at /fhir.",
         dependencies=[Depends(csrf_protect)],
+        lifespan=lifespan,  # plans' reports prepared in the background after start-up
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -234,6 +236,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(PrepareOnChange)  # a changed plan is prepared again
     app.add_middleware(InputBounds)  # fields and JSON values, inside the body limit
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)  # outermost

@@ -44,8 +44,18 @@ class AppSettings(BaseSettings):
         description="Figures database of published figures (`bettercare figures load`): "
         "peers, funnel plots, goals and the ICB view",
     )
+    peers: Path | None = Field(
+        None,
+        description="Peer file (`group,hwb_code` or `hwb_code,peer_code`): each board's peers "
+        "for benchmarks, funnel plots and goals (default: the other boards of its NHS region)",
+    )
     demo: bool = Field(
         False, description="Create a demo user per role (Rutland) and a synthetic care register"
+    )
+    prepare_in_background: bool = Field(
+        True,
+        description="Prepare published plans' metrics, board packs and models in the "
+        "background after start-up and on changes (off: only when a page asks, e.g. tests)",
     )
     cookie_secure: bool = Field(
         False, description="Send the session cookie over HTTPS only (set behind TLS)"

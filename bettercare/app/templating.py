@@ -12,7 +12,9 @@ from fastapi.templating import Jinja2Templates
 
 from bettercare.app.security import Principal, csrf_token
 from bettercare.domain.dates import format_uk_date
+from bettercare.domain.labels import code_label
 from bettercare.domain.money import format_gbp
+from bettercare.reporting.rendering import FILTERS
 
 # Autoescape every template: Starlette's default (``select_autoescape()``) escapes only
 # ``.html``/``.htm``/``.xml`` names, so ``*.html.j2`` would render user input raw (XSS).
@@ -23,11 +25,19 @@ TEMPLATES = Jinja2Templates(
 )
 
 
-def label(value: Any) -> str:
-    """A code as words: ``ccg_minimum`` -> ``ccg minimum``."""
-    return str(getattr(value, "value", value)).replace("_", " ")
+def label(value: Any, family: str | None = None, partners: dict[str, str] | None = None) -> str:
+    """A code as words, from the domain's one table: ``hwb_approved`` -> "Approved by the HWB".
+
+    ``family`` names the code list where a code means different things in two
+    (``agreed``: a workflow state or the plan's own status); ``partners`` maps a plan's
+    partner ids to their names.
+    """
+    return code_label(value, family, partners)
 
 
+#: The reports' filters (:data:`bettercare.reporting.rendering.FILTERS`): one formatter
+#: for money, metric values with units, counts, percentages, periods and codes.
+TEMPLATES.env.filters.update(FILTERS)
 #: The one money filter (the reports' too): whole pounds, ``—`` for an amount not given.
 TEMPLATES.env.filters["money"] = format_gbp
 TEMPLATES.env.filters["label"] = label

@@ -24,7 +24,12 @@ def fail(message: str) -> typer.Exit:
     Control characters (from file names or file content quoted in the message) are shown
     as escapes, so a message cannot move the cursor or recolour the terminal.
     """
-    err.print(f"[red]error:[/red] {escape(printable(message))}", highlight=False, soft_wrap=True)
+    err.print(
+        f"[red]error:[/red] {escape(printable(message))}",
+        highlight=False,
+        soft_wrap=True,
+        emoji=False,  # ":x:" in a quoted value stays as typed
+    )
     return typer.Exit(EXIT_ERROR)
 
 

@@ -79,6 +79,8 @@ def check_examples(examples: Path) -> list[PlanResult]:
 
 def print_summary(results: list[PlanResult]) -> None:
     """Print one line per example plan: HWB, years, errors and warnings."""
+    from bettercare.domain.labels import format_period
+
     t = Table(title="Example plans")
     for col in ("Plan", "HWB", "Years", "Errors", "Warnings"):
         t.add_column(col)
@@ -86,7 +88,7 @@ def print_summary(results: list[PlanResult]) -> None:
         t.add_row(
             r.source.name,
             r.plan.hwb.name if r.plan else "(unreadable)",
-            ", ".join(r.plan.financial_years) if r.plan else "",
+            ", ".join(format_period(fy) for fy in r.plan.financial_years) if r.plan else "",
             str(r.errors),
             str(r.warnings),
         )
@@ -141,20 +143,28 @@ def linked_data(plan: Plan, work: Path, population: int, seed: int) -> list[tupl
 
 
 def print_board(plan: Plan, pva: dict[str, pd.DataFrame]) -> None:
-    """Print the latest judged value of each metric against the plan, with its RAG."""
+    """Print the latest judged value of each metric against the plan, with its RAG.
+
+    Values at the metric's precision with its unit (the precision its RAG is judged at),
+    periods in the BCF notation (:func:`~bettercare.reporting.metrics_report.judged_cells`).
+    """
+    from bettercare.domain.labels import GRAINS
+    from bettercare.reporting.metrics_report import judged_cells
+
     t = Table(title=f"{plan.hwb.name}: latest metrics against plan")
-    for col in ("Metric", "Period", "Actual", "Plan", "RAG"):
+    for col in ("Metric", "Unit", "Period", "Actual", "Plan", "RAG"):
         t.add_column(col)
     for grain, frame in pva.items():
         judged = frame[frame.rag.notna()]
-        for metric, grp in judged.groupby("metric"):
-            r = grp.iloc[-1]
+        for _, grp in judged.groupby("metric"):
+            cells = judged_cells(plan, grp.iloc[-1])
             t.add_row(
-                str(metric),
-                f"{r.period} ({grain})",
-                f"{r.actual:,.2f}",
-                f"{r.planned:,.2f}",
-                str(r.rag),
+                escape(cells["name"]),
+                escape(cells["unit"]),
+                f"{cells['period']} ({GRAINS.get(grain, grain)})",
+                cells["actual"],
+                cells["planned"],
+                cells["rag"],
             )
     out.print(t)
 
@@ -170,6 +180,7 @@ def published_demo(plan: Plan, work: Path, out_dir: Path, seed: int) -> None:
     from bettercare.data.figures import read_figures
     from bettercare.data.figures.peer_groups import region_peers
     from bettercare.data.geography import hwb_by_code
+    from bettercare.domain.labels import format_metric, format_period, metric_name
     from bettercare.domain.periods import fy_start_year
     from bettercare.pipelines.publication import SYNTHETIC_METRICS, load_synthetic_publication
     from bettercare.reporting.charts import funnel_png
@@ -190,17 +201,18 @@ def published_demo(plan: Plan, work: Path, out_dir: Path, seed: int) -> None:
     peers = region_peers(areas)[code]
     rows = compare_board(read_figures(db), code, peers, areas)
     t = Table(title=f"{plan.hwb.name} among {len(peers)} peers (synthetic publication)")
-    for col in ("metric", "period", "board", "England", "region", "peer median", "rank", "funnel"):
+    for col in ("Metric", "Period", "Board", "England", "Region", "Peer median", "Rank", "Funnel"):
         t.add_column(col)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = {c: a.hwb_name for c, a in areas.items()}
     for c in rows:
         b = c.benchmark
         t.add_row(
-            b.metric,
-            b.period,
-            *(f"{x:,.1f}" if x is not None else "—" for x in (b.value, b.england, b.region)),
-            f"{b.peer_median:,.1f}" if b.peer_median is not None else "—",
+            escape(metric_name(b.metric)),
+            format_period(b.period),
+            format_metric(b.value, b.metric),
+            *(format_metric(x, b.metric, unit=False) for x in (b.england, b.region)),
+            format_metric(b.peer_median, b.metric, unit=False),
             f"{b.rank} of {b.of}" if b.rank else "—",
             c.point.band.value if c.point else "—",
         )
@@ -212,6 +224,12 @@ def published_demo(plan: Plan, work: Path, out_dir: Path, seed: int) -> None:
         f"[green]published figures:[/green] {db} (from {csv}); funnel plots in {out_dir}; "
         f"try `bettercare report --plan examples/{DEMO_PLAN} --figures {db}`",
         soft_wrap=True,
+    )
+    out.print(
+        f"goal options: `bettercare figures goals --plan examples/{DEMO_PLAN} --figures {db}`, "
+        f"or in a metric's plan form after `bettercare serve --demo --figures {db}`",
+        soft_wrap=True,
+        highlight=False,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,20 +25,30 @@ if TYPE_CHECKING:
     from bettercare.analytics.evaluation import Evaluation, EvaluationSpec
 
 
-def _read_enrolled(path: Path) -> list[str]:
-    """Pseudonyms from the ``person_id`` column of a CSV file (one per row)."""
+def _read_enrolled(path: Path) -> tuple[list[str], dict[str, date]]:
+    """Pseudonyms from the ``person_id`` column of a CSV file (one per row).
+
+    An optional ``enrolment_date`` column (YYYY-MM-DD; blank: the change date) gives each
+    person their own enrolment date, their index date in the matched cohort.
+    """
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
             if reader.fieldnames is None or "person_id" not in reader.fieldnames:
                 raise fail(f"--enrolled {path}: no 'person_id' column in the header")
             ids = []
+            dates: dict[str, date] = {}
             for row_no, row in enumerate(reader, start=2):
                 value = (row.get("person_id") or "").strip()
                 if not value:
                     raise fail(f"--enrolled {path}: row {row_no}: 'person_id' is empty")
                 ids.append(value)
-            return ids
+                when = (row.get("enrolment_date") or "").strip()
+                if when:
+                    dates[value] = parse_date(
+                        when, f"--enrolled {path}: row {row_no}: 'enrolment_date'"
+                    )
+            return ids, dates
     except OSError as exc:
         raise fail(f"cannot read --enrolled {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -51,13 +62,18 @@ def _fmt(x: float | None, digits: int = 2) -> str:
 def print_evaluation(evaluation: Evaluation) -> None:
     """The evaluation as a table and its notes on stdout."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(width=150)
     spec = evaluation.spec
+    when = f"on {spec.change_date.isoformat()}"
+    if spec.starts or spec.enrolment_dates:
+        dates = {*spec.starts.values(), *spec.enrolment_dates.values(), spec.change_date}
+        when = f"rolled out from {min(dates).isoformat()} to {max(dates).isoformat()}"
     console.print(
-        f"[bold]{spec.name}[/bold]: effect on {spec.metric.replace('_', ' ')} of the change "
-        f"on {spec.change_date.isoformat()} (observed minus counterfactual, 95% intervals)",
+        f"[bold]{escape(spec.name)}[/bold]: effect on {spec.metric.replace('_', ' ')} of the "
+        f"change {when} (observed minus counterfactual, 95% intervals)",
         highlight=False,
     )
     table = Table()
@@ -99,7 +115,10 @@ def evaluate(
         None, "--change-date", help="First day of the change (YYYY-MM-DD)"
     ),
     treated: list[str] = typer.Option(
-        [], "--treated", help="Code of an exposed practice or HWB (repeatable)"
+        [],
+        "--treated",
+        help="Code of an exposed practice or HWB (repeatable); CODE=YYYY-MM-DD gives it its "
+        "own start date (a staggered roll-out)",
     ),
     comparison: list[str] = typer.Option(
         [], "--comparison", help="Code of a comparison unit (repeatable; default: all others)"
@@ -109,7 +128,10 @@ def evaluate(
         "emergency_admissions", "--metric", help="emergency_admissions or ae_attendances"
     ),
     enrolled: Path | None = typer.Option(
-        None, "--enrolled", help="CSV with a person_id column: people enrolled on the date"
+        None,
+        "--enrolled",
+        help="CSV with a person_id column: people enrolled on the change date, or on their "
+        "own date in an optional enrolment_date column",
     ),
     method: list[str] = typer.Option(
         [], "--method", help="its, did, matched, synthetic (repeatable; default: all)"
@@ -145,14 +167,23 @@ def evaluate(
         else:
             if change_date is None:
                 raise fail("give --change-date (or --spec FILE)")
+            codes, starts = [], {}
+            for item in treated:
+                code, _, when = item.partition("=")
+                codes.append(code.strip())
+                if when:
+                    starts[code.strip()] = parse_date(when.strip(), f"--treated {item}")
+            people, enrolment_dates = _read_enrolled(enrolled) if enrolled else ([], {})
             fields: dict[str, object] = {
                 "name": name,
                 "change_date": parse_date(change_date, "--change-date"),
                 "metric": metric,
                 "level": level,
-                "treated": treated,
+                "treated": codes,
+                "starts": starts,
                 "comparison": comparison or None,
-                "enrolled": _read_enrolled(enrolled) if enrolled else [],
+                "enrolled": people,
+                "enrolment_dates": enrolment_dates,
             }
             if method:
                 fields["methods"] = method

@@ -14,6 +14,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from bettercare.cli.common import fail
+from bettercare.domain.labels import (
+    format_metric,
+    format_period,
+    metric_name,
+    unit_label,
+)
 from bettercare.errors import BettercareError
 
 app = typer.Typer(
@@ -115,10 +121,6 @@ def _peers_of(hwb: str, peers_file: Path | None) -> list[str]:
     return peers[hwb]
 
 
-def _num(x: float | None, digits: int = 1) -> str:
-    return "—" if x is None else f"{x:,.{digits}f}"
-
-
 @app.command("peers")
 def peers(
     plan: Path | None = typer.Option(None, "--plan", help="Plan file: its HWB is the board"),
@@ -175,13 +177,12 @@ def peers(
         b = c.benchmark
         band = c.point.band.value if c.point else (c.note or "—")
         table.add_row(
-            b.metric,
-            b.period,
-            _num(b.value),
-            _num(b.england),
-            _num(b.region),
-            _num(b.peer_median),
-            _num(b.peer_best_quartile),
+            escape(f"{metric_name(b.metric)} ({unit_label(b.metric)})"),
+            format_period(b.period),
+            *(
+                format_metric(x, b.metric, unit=False)
+                for x in (b.value, b.england, b.region, b.peer_median, b.peer_best_quartile)
+            ),
             f"{b.rank} of {b.of}" if b.rank else "—",
             band,
         )
@@ -267,10 +268,13 @@ def goals(
                 f"{o.change_count:+,.0f} {a.counted} a year" if o.change_count is not None else "—"
             )
             table.add_row(
-                a.metric if first else "",
-                f"{a.latest:,.1f} ({a.latest_period})" if first else "",
+                escape(f"{metric_name(a.metric)} ({unit_label(a.metric)})") if first else "",
+                f"{format_metric(a.latest, a.metric, unit=False)} "
+                f"({format_period(a.latest_period)})"
+                if first
+                else "",
                 o.basis,
-                f"{o.value:,.1f}",
+                format_metric(o.value, a.metric, unit=False),
                 f"{o.change:+,.1f}",
                 people,
             )
@@ -322,7 +326,7 @@ def boards(
             table.add_row(
                 name,
                 f"{r.hwb_name} ({r.hwb_code})",
-                r.financial_year,
+                format_period(r.financial_year),
                 f"£{r.funding_total:,.0f}",
                 f"£{r.pooled_budget:,.0f}" if r.pooled_budget is not None else "—",
                 "/".join(str(r.rag.get(k, 0)) for k in ("GREEN", "AMBER", "RED"))

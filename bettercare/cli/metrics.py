@@ -87,14 +87,6 @@ def _yes_no(x: object) -> str:
     return "yes" if x else "no"
 
 
-def _fmt(x: object, digits: int = 2) -> str:
-    import pandas as pd
-
-    if x is None or (isinstance(x, float) and pd.isna(x)):
-        return "—"
-    return f"{x:,.{digits}f}" if isinstance(x, int | float) else str(x)
-
-
 def metrics(
     plan: Path = typer.Option(..., "--plan", help="Plan file (YAML)"),
     store: Path | None = typer.Option(None, "--store", help="Analytics store (DuckDB file)"),
@@ -136,7 +128,9 @@ def metrics(
     from bettercare.data import safe_csv
     from bettercare.data.atomic import staged_entries
     from bettercare.data.plan_files import PlanFileError, load_plan
+    from bettercare.domain.labels import format_count, format_period, humanise, metric_name
     from bettercare.domain.money import format_gbp
+    from bettercare.reporting.metrics_report import judged_cells
 
     if not math.isfinite(amber) or amber < 0:
         raise fail(f"--amber-tolerance must be a finite percentage >= 0, not {amber}")
@@ -222,7 +216,7 @@ def metrics(
     shown = pva if all_periods else latest(pva)
     via = backend if store is not None else "published figures"
     table = Table(title=f"{the_plan.hwb.name}: BCF metrics ({grain}, {via})")
-    cols = ["metric", "period", "actual", "plan", "RAG", "SPC variation", "assurance"]
+    cols = ["metric", "unit", "period", "actual", "plan", "RAG", "SPC variation", "assurance"]
     if figures is not None:
         cols.append("source")
     for col in cols:
@@ -234,11 +228,13 @@ def metrics(
         note = getattr(r, "spc_note", None)
         if isinstance(note, str):
             few[str(r.metric)] = note
+        cells = judged_cells(the_plan, r)  # the metric's unit, precision and period notation
         table.add_row(
-            str(r.metric),
-            str(r.period),
-            _fmt(r.actual),
-            _fmt(r.planned),
+            escape(cells["name"]),
+            escape(cells["unit"]),
+            cells["period"],
+            cells["actual"],
+            cells["planned"],
             f"[{RAG_STYLE.get(rag, 'white')}]{rag}[/]",
             "too few points"
             if isinstance(note, str)
@@ -247,14 +243,14 @@ def metrics(
             else "—",
             "too few points"
             if isinstance(note, str)
-            else (r.spc_assurance or "—").replace("_", " ")
+            else humanise(r.spc_assurance or "—")
             if isinstance(r.spc_assurance, str)
             else "—",
             *([str(getattr(r, "source", "store"))] if figures is not None else []),
         )
     out.print(table)
     for metric, note in few.items():
-        out.print(f"{escape(metric)}: {escape(note)}", highlight=False, soft_wrap=True)
+        out.print(f"{escape(metric_name(metric))}: {escape(note)}", highlight=False, soft_wrap=True)
 
     if not schemes.empty:
         to_date = schemes.groupby("scheme_reference").tail(1)
@@ -265,9 +261,9 @@ def metrics(
             name = r.scheme_name if isinstance(r.scheme_name, str) else r.scheme_reference
             st.add_row(
                 str(name) if r.scheme_reference != ALL_SCHEMES else "All schemes",
-                str(r.period),
-                _fmt(r.avoided_to_date, 0),
-                _fmt(r.target_to_date, 0),
+                format_period(r.period),
+                format_count(r.avoided_to_date),
+                format_count(r.target_to_date),
                 _yes_no(r.on_track),
             )
         out.print(st)

@@ -204,6 +204,7 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
 
 def p4p(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     """Print the performance-linked sum, what is released up front and the risk exposure."""
+    from bettercare.domain.labels import format_period
     from bettercare.domain.money import format_gbp
     from bettercare.domain.p4p import P4PError, performance_sum
 
@@ -213,7 +214,7 @@ def p4p(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     except P4PError as exc:
         err.print(f"[red]{file}: {escape(str(exc))}[/red]")
         raise typer.Exit(EXIT_INVALID) from None
-    t = Table(title=f"{plan.hwb.name}: payment for performance {r.financial_year}")
+    t = Table(title=f"{plan.hwb.name}: payment for performance {format_period(r.financial_year)}")
     t.add_column("Item")
     t.add_column("Value", justify="right")
     t.add_row(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -23,6 +24,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from bettercare.cli.common import fail
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bettercare.domain.plan import Plan
 
 app = typer.Typer(help="BCF quarterly and year-end returns (XLSX).", no_args_is_help=True)
 out = Console()
@@ -66,43 +72,52 @@ def write(
         "--figures-db",
         help="Figures database (bettercare figures load): pre-fill the metric actuals",
     ),
+    store: Path | None = typer.Option(
+        None,
+        "--store",
+        help="Analytics store (DuckDB file, bettercare ingest): pre-fill the metric actuals "
+        "from the linked data (with --figures too: the store's figure wins where both have one)",
+    ),
     hwb: str | None = typer.Option(
-        None, "--hwb", help="HWB code of the figures (default: the plan's hwb.ons_code)"
+        None, "--hwb", help="HWB code to measure (default: the plan's hwb.ons_code)"
     ),
 ) -> None:
     """Write a quarterly (Q1-Q3) or year-end return for a plan as XLSX."""
     from bettercare.cli.plan import display_path, load_or_exit
     from bettercare.data.returns import ReturnError, return_label
-    from bettercare.errors import BettercareError
     from bettercare.reporting.returns import NO_FIGURE, write_return
 
     the_plan = load_or_exit(plan)
     actuals = None
     code = hwb or the_plan.hwb.ons_code
-    if figures_db is not None:
-        from bettercare.analytics.published import published_actuals
-        from bettercare.data.figures import read_figures
-
-        if code is None:
-            raise fail(f"plan {plan} states no hwb.ons_code: name the board with --hwb CODE")
-        try:
-            actuals = published_actuals(read_figures(figures_db), [code])
-        except BettercareError as exc:
-            raise fail(str(exc)) from None
     try:
-        fy, q = _which(quarter, year, kind)
+        fy, q = _which(quarter, year, kind)  # a wrong quarter before any measuring
+    except ReturnError as exc:
+        raise fail(str(exc)) from None
+    if store is not None or figures_db is not None:
+        actuals, code = _measured(the_plan, plan, store, figures_db, hwb)
+    try:
         report = write_return(the_plan, fy, q, out_file, actuals=actuals, hwb_code=code)
     except (ReturnError, OSError) as exc:
         raise fail(str(exc)) from None
     if actuals is None:
         blank = "" if the_plan.quarter_report(fy, q) else " (blank: the plan records no figures)"
     else:
+        where = " and ".join(
+            w
+            for w, given in (
+                (f"the store {display_path(store)}" if store else "", store is not None),
+                ("published figures", figures_db is not None),
+            )
+            if given
+        )
         empty = [m.metric for m in report.metrics if m.actual is None]
         filled = len(report.metrics) - len(empty)
-        blank = f" ({filled} metric actual(s) from published figures for {code})"
+        blank = f" ({filled} metric actual(s) from {where} for {code})"
         if empty:
+            what = "figure" if store else "published figure"
             out.print(
-                f"note: no published figure for {code} in {fy} to the end of Q{q} judged "
+                f"note: no {what} for {code} in {fy} to the end of Q{q} judged "
                 f"against the plan for {', '.join(empty)}: left empty (source '{NO_FIGURE}')",
                 highlight=False,
                 soft_wrap=True,
@@ -113,6 +128,29 @@ def write(
         f"{len(report.metrics)} metric(s){blank}",
         soft_wrap=True,
     )
+
+
+def _measured(
+    the_plan: Plan, plan: Path, store: Path | None, figures_db: Path | None, hwb: str | None
+) -> tuple[dict[str, pd.DataFrame], str]:
+    """The plan's metric actuals per grain, and the HWB measured: one ``error:`` line if not.
+
+    Through :func:`bettercare.analytics.measure.measure_plan`, the one composition
+    (``bettercare metrics`` and the board pack measure the same way), at every grain:
+    the return takes, per metric, the finest grain's latest period judged against the plan.
+    """
+    from bettercare.analytics.measure import MeasureError, measure_plan
+    from bettercare.analytics.metrics import GRAINS
+
+    if store is None and hwb is None and the_plan.hwb.ons_code is None:
+        raise fail(f"plan {plan} states no hwb.ons_code: name the board with --hwb CODE")
+    if store is not None and not store.is_file():
+        raise fail(f"--store {store}: no such analytics store (build one with bettercare ingest)")
+    try:
+        measured = measure_plan(the_plan, store, GRAINS, hwb_code=hwb, figures=figures_db)
+    except MeasureError as exc:
+        raise fail(str(exc)) from None
+    return dict(measured.actuals), measured.hwb_code
 
 
 @app.command("read")

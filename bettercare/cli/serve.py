@@ -47,6 +47,11 @@ def serve(
         help="Figures database of published figures (`bettercare figures load`) for the "
         "peers, goals and boards-side-by-side pages.",
     ),
+    peers: Path | None = typer.Option(
+        None,
+        help="Peer file (group,hwb_code or hwb_code,peer_code) for benchmarks and goals "
+        "(default: each board's NHS region).",
+    ),
     examples: Path | None = typer.Option(
         None, help="Folder of plan YAML files loaded on first start (default: examples/)."
     ),
@@ -78,9 +83,17 @@ def serve(
         raise fail(f"{store}: no such analytics store")
     if figures is not None and not figures.is_file():
         raise fail(f"{figures}: no such figures database")
+    if peers is not None:
+        from bettercare.data.figures.peer_groups import read_peer_groups
+        from bettercare.errors import BettercareError
+
+        try:
+            read_peer_groups(peers)  # a bad file is one line now, not a broken page later
+        except BettercareError as exc:
+            raise fail(str(exc)) from None
     # the options given win over the environment ($BETTERCARE_*), which wins over defaults
     given: dict[str, Any] = {"database_url": database, "store": store, "examples_dir": examples}
-    given |= {"figures": figures}
+    given |= {"figures": figures, "peers": peers}
     given |= {"cookie_secure": secure_cookies or None, "demo": demo or None}
     settings = AppSettings(**{k: v for k, v in given.items() if v is not None})
     database = settings.database_url

@@ -54,6 +54,14 @@ def synth(
     scale: float = typer.Option(
         0.01, "--scale", help="With --england: share of each area's population (0 < scale <= 1)"
     ),
+    effect: list[str] = typer.Option(
+        [],
+        "--effect",
+        help="Inject a known scheme effect into the emergency admissions, repeatable: "
+        "START:CHANGE:practices=CODE[,CODE...] or START:CHANGE:people=FILE.csv (an nhs_number "
+        "column), e.g. 2024-04-01:-15%:practices=C82001,C82004; the truth goes to "
+        "_truth/injected_effects.parquet (docs/evaluation.md)",
+    ),
     print_schema: bool = typer.Option(
         False, "--print-schema", help="Print the parameters' JSON Schema and exit"
     ),
@@ -73,6 +81,7 @@ def synth(
         json_schema,
         load_params,
     )
+    from bettercare.data.synth.effects import EffectSyntaxError, parse_effect
     from bettercare.data.synth.generator import FORMATS, check_years
     from bettercare.data.synth.params import NOISE_LEVELS
 
@@ -103,11 +112,15 @@ def synth(
         years = check_years(years)
     except ValueError as exc:
         raise fail(f"--years: {exc}") from None
+    try:
+        effects = [parse_effect(text) for text in effect]
+    except EffectSyntaxError as exc:
+        raise fail(f"--effect {exc}") from None
     if print_params:
         typer.echo(params.model_dump_json(indent=2))
         return
     if england:
-        if fmt != "internal" or plan_file or params_file or population is not None:
+        if fmt != "internal" or plan_file or params_file or population is not None or effect:
             raise fail("--england takes --hwb, --scale, --years, --seed and --out only")
         _england(hwb.strip().lower(), scale, years, seed, out)
         return
@@ -130,7 +143,9 @@ def synth(
             bar.update(task, description=name)
 
         try:
-            result = generate(params, years, seed, out, progress=step, fmt=fmt)
+            result = generate(params, years, seed, out, progress=step, fmt=fmt, effects=effects)
+        except EffectSyntaxError as exc:
+            raise fail(f"--effect {exc}") from None
         except ValueError as exc:
             raise fail(str(exc)) from None
         bar.advance(task)

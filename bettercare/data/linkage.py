@@ -319,14 +319,18 @@ def _blocking_rules(used: tuple[str, ...]) -> list[Any]:
         rules.append(block_on("date_of_birth", gi))
     if dob and family:
         rules.append(block_on("date_of_birth", fi))
-    if dob and given and family:  # names swapped (or both wrong but their initials)
-        rules.append(
-            CustomRule(
-                'l."date_of_birth" = r."date_of_birth" AND '
-                '(substr(l."given_name", 1, 1) = substr(r."family_name", 1, 1) OR '
-                'substr(l."family_name", 1, 1) = substr(r."given_name", 1, 1))'
+    if dob and given and family:
+        # names swapped (or both wrong but their initials): two rules of two equalities
+        # each, not one with an OR, so that DuckDB hash-joins on the date of birth *and*
+        # the initial (an OR leaves it the date of birth alone as its join key: every
+        # resident born that day, then a filter; quadratic in the residents)
+        for a, b in (("given_name", "family_name"), ("family_name", "given_name")):
+            rules.append(
+                CustomRule(
+                    'l."date_of_birth" = r."date_of_birth" AND '
+                    f'substr(l."{a}", 1, 1) = substr(r."{b}", 1, 1)'
+                )
             )
-        )
     if dob and pc:
         rules.append(block_on("date_of_birth", "postcode_district"))
     if pc and given:
@@ -592,6 +596,65 @@ def _charts(
     return out
 
 
+def _prepare(con: duckdb.DuckDBPyConnection, records: pa.Table, identities: pa.Table) -> None:
+    """Tables ``rec`` and ``ide`` on ``con``: standardised identities and :data:`NAME_KEY`.
+
+    Also registers ``records_raw`` and ``identities_raw``.
+    """
+    con.register("records_raw", records)
+    con.register("identities_raw", identities)
+    std = standardise_sql()
+    cols = ", ".join(f"{expr} AS {name}" for name, expr in std.items())
+    con.execute(
+        f"CREATE TABLE rec AS SELECT 'r' || CAST(record_id AS VARCHAR) AS unique_id, "
+        f"{cols} FROM records_raw"
+    )
+    con.execute(f"CREATE TABLE ide AS SELECT person_id AS unique_id, {cols} FROM identities_raw")
+    # the capped names-only key: family name + given initial where at most
+    # NAME_KEY_MAX_RESIDENTS residents hold it (NULL, so never a candidate, otherwise)
+    key = "family_name || ' ' || substr(given_name, 1, 1)"
+    con.execute(f"ALTER TABLE rec ADD COLUMN {NAME_KEY} VARCHAR")
+    con.execute(f"UPDATE rec SET {NAME_KEY} = {key}")
+    con.execute(
+        f"""CREATE OR REPLACE TABLE ide AS
+            SELECT *, CASE WHEN count(*) OVER (PARTITION BY {key})
+                                <= {NAME_KEY_MAX_RESIDENTS} THEN {key} END AS {NAME_KEY}
+            FROM ide"""
+    )
+
+
+def blocking_pairs(records: pa.Table, identities: pa.Table) -> list[tuple[str, str, int]]:
+    """The candidate pairs each prediction blocking rule adds, for a benchmark.
+
+    One (rule, the equalities DuckDB joins on, pairs not already blocked by an earlier
+    rule) per rule, counted exactly by Splink's blocking analysis on the standardised
+    tables the linkage uses (every comparison in use).
+    """
+    from splink import DuckDBAPI
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    con = duck.connect(":memory:")
+    try:
+        _prepare(con, records, identities)
+        db_api = DuckDBAPI(con)
+        with _quiet_splink():
+            counts = count_comparisons_from_blocking_rules(
+                [
+                    db_api.register("rec", dataset_display_name="records"),
+                    db_api.register("ide", dataset_display_name="identities"),
+                ],
+                blocking_rules=_blocking_rules(COMPARISONS),
+                link_type="link_only",
+                record_sample_proportion=1.0,
+            )
+        return [
+            (c["blocking_rule"], c["equi_join_conditions"], int(c["marginal_comparison_count"]))
+            for c in counts
+        ]
+    finally:
+        con.close()
+
+
 def _gamma_labels(pred: str, used: tuple[str, ...]) -> str:
     parts = []
     for col in COMPARISONS:
@@ -667,28 +730,7 @@ def probabilistic_link(
             con.execute(f"SET temp_directory = '{quoted}'")
         if memory_limit is not None:  # its joins cannot spill: a floor (data/duck.py)
             con.execute("SET memory_limit = ?", [duck.at_least_join_memory(memory_limit)])
-        con.register("records_raw", records)
-        con.register("identities_raw", identities)
-        std = standardise_sql()
-        cols = ", ".join(f"{expr} AS {name}" for name, expr in std.items())
-        con.execute(
-            f"CREATE TABLE rec AS SELECT 'r' || CAST(record_id AS VARCHAR) AS unique_id, "
-            f"{cols} FROM records_raw"
-        )
-        con.execute(
-            f"CREATE TABLE ide AS SELECT person_id AS unique_id, {cols} FROM identities_raw"
-        )
-        # the capped names-only key: family name + given initial where at most
-        # NAME_KEY_MAX_RESIDENTS residents hold it (NULL, so never a candidate, otherwise)
-        key = "family_name || ' ' || substr(given_name, 1, 1)"
-        con.execute(f"ALTER TABLE rec ADD COLUMN {NAME_KEY} VARCHAR")
-        con.execute(f"UPDATE rec SET {NAME_KEY} = {key}")
-        con.execute(
-            f"""CREATE OR REPLACE TABLE ide AS
-                SELECT *, CASE WHEN count(*) OVER (PARTITION BY {key})
-                                    <= {NAME_KEY_MAX_RESIDENTS} THEN {key} END AS {NAME_KEY}
-                FROM ide"""
-        )
+        _prepare(con, records, identities)
         (not_uk,) = _one(
             con, f"SELECT count(*) FILTER (WHERE {not_uk_shaped_sql()}) FROM records_raw"
         )

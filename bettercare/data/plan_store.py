@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from collections import OrderedDict
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -46,6 +48,33 @@ def framework_id(plan: Plan) -> str:
 def plan_of(record: PlanRecord) -> Plan:
     """The domain model of a stored plan."""
     return Plan.model_validate_json(record.body)
+
+
+#: Plans parsed for reading, per stored body (a page view parses none it has seen).
+_READ_CACHE: OrderedDict[tuple[str, str], Plan] = OrderedDict()
+_READ_CACHE_SIZE = 64
+_READ_LOCK = threading.Lock()
+
+
+def plan_for_reading(record: PlanRecord) -> Plan:
+    """:func:`plan_of`, shared by every reader of the same stored plan: never mutate it.
+
+    Parsing and validating a plan costs a few milliseconds a page view; the pages that only
+    read a plan (overview, metrics, board pack, model) take it from here. Keyed by the
+    stored JSON itself, so an edit (a new body) is parsed afresh.
+    """
+    key = (record.id, record.body)
+    with _READ_LOCK:
+        found = _READ_CACHE.get(key)
+        if found is not None:
+            _READ_CACHE.move_to_end(key)
+            return found
+    plan = plan_of(record)
+    with _READ_LOCK:
+        _READ_CACHE[key] = plan
+        while len(_READ_CACHE) > _READ_CACHE_SIZE:
+            _READ_CACHE.popitem(last=False)
+    return plan
 
 
 def body_of(plan: Plan) -> str:

@@ -33,6 +33,7 @@ class Action(StrEnum):
     APPROVE_PLAN = "approve_plan"  # HWB approval recorded
     SUBMIT_PLAN = "submit_plan"
     ASSURE_PLAN = "assure_plan"
+    REOPEN_PLAN = "reopen_plan"  # back to draft, with a reason (who, by state: domain.workflow)
     IMPORT_PLAN = "import_plan"
     PUBLISH_PLAN = "publish_plan"  # make a plan public as a board paper, or withdraw it
     VIEW_METRICS = "view_metrics"
@@ -53,6 +54,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.APPROVE_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
     Action.SUBMIT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
     Action.ASSURE_PLAN: frozenset({Role.ASSURER, Role.ADMIN}),
+    # Which of these may, from which state: bettercare.domain.workflow.REOPEN_ROLES.
+    Action.REOPEN_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ASSURER, Role.ADMIN}),
     Action.IMPORT_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
     Action.PUBLISH_PLAN: frozenset({Role.PARTNER_EDITOR, Role.ADMIN}),
     Action.VIEW_METRICS: frozenset(

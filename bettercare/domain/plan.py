@@ -384,6 +384,32 @@ class MetricValue(_Model):
     status: RagStatus | None = Field(None, description="RAG status as reported (reported values)")
 
 
+class GoalBasis(StrEnum):
+    """Where a metric's goal came from: an option the plan form offered, or the board's own.
+
+    The options are computed from published figures (:mod:`bettercare.analytics.goals`):
+    continue the board's own trajectory (SPC), reach its peers' median, or reach their
+    best quartile (the upper quartile where higher is better, the lower otherwise).
+    """
+
+    TRAJECTORY = "trajectory"
+    PEER_MEDIAN = "peer_median"
+    PEER_BEST_QUARTILE = "peer_best_quartile"
+    OWN = "own"
+
+
+class MetricGoal(_Model):
+    """The goal the board chose for a metric, and the basis it chose it on."""
+
+    basis: GoalBasis
+    period: Period | None = Field(None, description="The planned period the goal is for")
+    value: float | None = Field(None, description="The goal, in the metric's unit")
+    figures_period: Period | None = Field(
+        None, description="Latest published period the option was computed from"
+    )
+    note: str | None = Field(None, description="What the option meant when it was chosen")
+
+
 class MetricPlan(_Model):
     """A metric's baseline, planned values and reported actuals in the plan."""
 
@@ -397,6 +423,9 @@ class MetricPlan(_Model):
     reported: list[MetricValue] = Field(
         default_factory=list,
         description="Actuals as a board paper reported them (computed actuals come from data)",
+    )
+    goal: MetricGoal | None = Field(
+        None, description="The goal chosen in the plan form and its basis (None: not stated)"
     )
     note: str | None = None
 

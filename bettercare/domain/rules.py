@@ -499,7 +499,7 @@ def years_and_dates(plan: Plan) -> list[Finding]:
                 )
             )
     for i, so in enumerate(plan.sign_offs):
-        if order.submit_before_hwb and _is_hwb_sign_off(plan, so):
+        if order.submit_before_hwb and is_hwb_sign_off(plan, so):
             continue  # the framework lets the HWB approve after submission
         if so.capacity in order.before_submission:
             continue  # the sign-off rule reports it, as an error
@@ -587,7 +587,7 @@ def submitted(plan: Plan) -> bool:
     )
 
 
-def _is_hwb_sign_off(plan: Plan, so: SignOff) -> bool:
+def is_hwb_sign_off(plan: Plan, so: SignOff) -> bool:
     """A sign-off by the HWB (its chair, or a partner of type HWB)."""
     if so.capacity is SignOffRole.HWB_CHAIR:
         return True
@@ -822,6 +822,21 @@ def metrics(plan: Plan) -> list[Finding]:
             out.append(_f("metrics", W, f"{p}.baseline", f"{m.metric} has no baseline value"))
         if not [v for v in m.planned if v.value is not None]:
             out.append(_f("metrics", W, f"{p}.planned", f"{m.metric} has no planned value"))
+        goal = m.goal
+        if goal is not None and goal.value is not None and goal.period is not None:
+            planned = {v.period: v.value for v in m.planned}
+            if planned.get(goal.period) != goal.value:
+                stated = planned.get(goal.period)
+                out.append(
+                    _f(
+                        "metrics",
+                        W,
+                        f"{p}.goal",
+                        f"{m.metric}: the goal chosen ({goal.basis.value.replace('_', ' ')}, "
+                        f"{goal.value:g}) is not the planned value for {goal.period} "
+                        f"({'none' if stated is None else f'{stated:g}'})",
+                    )
+                )
     return out
 
 

@@ -15,7 +15,8 @@ summary, the recommendations the board is asked to agree, the plan, then appendi
 * appendices: every planning-rule finding, the XmR charts, the basis of the figures.
 
 :func:`build_board_pack` gives a :class:`BoardPack`: ``.html`` is one self-contained file
-(charts are SVG data URIs, styles inline, print CSS for A4 with page numbers) and
+(charts are SVG data URIs, styles inline, print CSS for A4 with page numbers),
+``.body`` the same content as a fragment for the web app's page template, and
 ``.pdf()`` renders it with WeasyPrint, fetching nothing but those data URIs. Both the CLI
 (``bettercare report``) and the web app serve it. It computes no figure itself: the plan
 models, :mod:`bettercare.domain.rules`, :mod:`bettercare.domain.p4p` and the analytics
@@ -48,7 +49,9 @@ from bettercare.analytics.scheme_impact import (
 )
 from bettercare.data.geography import hwb_by_code
 from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.labels import code_label, format_period
 from bettercare.domain.metrics import CATALOGUE
+from bettercare.domain.money import format_gbp
 from bettercare.domain.p4p import PerformanceSum, performance_sum_or_reason
 from bettercare.domain.plan import ConditionStatus, Plan
 from bettercare.domain.risk import RiskBand, floor
@@ -150,6 +153,9 @@ class BoardPack:
     html: str
     #: What the reader should know about the input (e.g. periods the store cannot measure)
     warnings: tuple[str, ...] = field(default=())
+    #: The same content as a fragment for a page template (the web app's NHS page): no
+    #: document, styles, header or main of its own; the app's static board-pack.css styles it
+    body: str = ""
 
     def pdf(self) -> bytes:
         """The pack as PDF (A4, WeasyPrint); only the page's own data URIs are fetched."""
@@ -221,7 +227,7 @@ def recommendations(
     red_metrics: Sequence[str],
 ) -> list[str]:
     """What the board is asked to do, from the state of the plan and its monitoring."""
-    years = " and ".join(plan.financial_years)
+    years = " and ".join(format_period(fy) for fy in plan.financial_years)
     errors = sum(f.severity == Severity.ERROR for f in findings)
     out = []
     if errors:
@@ -233,7 +239,8 @@ def recommendations(
         out.append(f"Approve the Better Care Fund plan for {years} for submission to NHS England.")
     else:
         when = f" on {plan.date_agreed:%d %B %Y}" if plan.date_agreed else ""
-        out.append(f"Note the Better Care Fund plan for {years}, {plan.status}{when}.")
+        status = code_label(plan.status, "plan_status").lower()
+        out.append(f"Note the Better Care Fund plan for {years}, {status}{when}.")
     unmet = [
         charts.code_label(c.id, capitalise=False)
         for c in plan.national_conditions
@@ -257,11 +264,11 @@ def recommendations(
     if p4p is not None and p4p.national_scheme:
         earned = linked.p4p.earned if linked and linked.p4p else None
         text = (
-            f"Note the £{p4p.performance_linked_sum:,.0f} of the fund linked to reducing "
-            f"non-elective admissions in {p4p.financial_year}"
+            f"Note the {format_gbp(p4p.performance_linked_sum)} of the fund linked to reducing "
+            f"non-elective admissions in {format_period(p4p.financial_year)}"
         )
         if earned is not None:
-            text += f", of which £{earned:,.0f} is earned to date"
+            text += f", of which {format_gbp(earned)} is earned to date"
         out.append(text + " (section 6).")
     if red_metrics:
         out.append(
@@ -426,6 +433,7 @@ def build_board_pack(
                             spc_charts(chart_of[m])[m],
                             list(chart_of[m].period[chart_of[m].metric == m]),
                             CATALOGUE[m].name,
+                            metric=m,
                         )
                     ),
                 )
@@ -458,5 +466,7 @@ def build_board_pack(
         if board_recommendations is not None
         else recommendations(plan, found, p4p, linked, red)
     )
-    html = environment().get_template("board_pack.html.j2").render(**ctx)
-    return BoardPack(plan, html, linked.warnings if linked else ())
+    template = environment().get_template("board_pack.html.j2")
+    html = template.render(**ctx, embedded=False)
+    body = template.render(**ctx, embedded=True)
+    return BoardPack(plan, html, linked.warnings if linked else (), body)

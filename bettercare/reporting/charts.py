@@ -41,13 +41,20 @@ from matplotlib.patches import Rectangle
 from bettercare.analytics.peers import Funnel, Measure
 from bettercare.analytics.scheme_impact import ALL_SCHEMES, P4PEarned
 from bettercare.analytics.spc import XmrChart
+from bettercare.domain.labels import code_label as label_of
+from bettercare.domain.labels import (
+    format_count,
+    format_metric,
+    format_period,
+    unit_label,
+)
 from bettercare.domain.metrics import CATALOGUE, Direction
 from bettercare.domain.money import format_gbp
 from bettercare.domain.p4p import PerformanceSum
 from bettercare.domain.periods import period_span
 from bettercare.domain.plan import Plan
 from bettercare.reporting.plan_report import risk_heatmap
-from bettercare.reporting.spc_charts import xmr_figure
+from bettercare.reporting.spc_charts import bound_axis, xmr_figure
 
 #: NHS identity colours, in an order where neighbours differ in lightness (stacked bars).
 PALETTE = (
@@ -130,14 +137,15 @@ def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-#: Abbreviations that code lists write in lower case.
-_ACRONYMS = {"bcf": "BCF", "ccg": "CCG", "icb": "ICB", "la": "LA", "nhs": "NHS", "dfg": "DFG"}
+def code_label(code: str, capitalise: bool = True, family: str | None = None) -> str:
+    """A code as a reader sees it: :func:`bettercare.domain.labels.code_label`.
 
-
-def code_label(code: str, capitalise: bool = True) -> str:
-    """A code-list value as a reader sees it: ``additional_la`` -> ``Additional LA``."""
-    text = " ".join(_ACRONYMS.get(w, w) for w in code.split("_"))
-    return text[:1].upper() + text[1:] if capitalise else text
+    ``capitalise=False`` for use mid-sentence (an acronym such as "NHS" keeps its case).
+    """
+    text = label_of(code, family)
+    if capitalise or not text[1:2].islower():
+        return text
+    return text[:1].lower() + text[1:]
 
 
 # -- the pooled budget -------------------------------------------------------------------------
@@ -168,11 +176,11 @@ def budget_by_source_svg(plan: Plan) -> str:
     for i, (source, amounts) in enumerate(by.items()):
         values = [float(amounts.get(fy, 0)) / scale for fy in years]
         ax.bar(
-            years,
+            [format_period(fy) for fy in years],
             values,
             0.55,
             bottom=bottom,
-            label=code_label(source),
+            label=code_label(source, family="funding_source"),
             color=PALETTE[i % len(PALETTE)],
             edgecolor="white",
             linewidth=0.6,
@@ -196,7 +204,7 @@ def budget_by_source_svg(plan: Plan) -> str:
     ax.grid(axis="y", color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
     parts = "; ".join(
-        f"{fy} {format_gbp(t) if fy in stated else 'not stated'}"
+        f"{format_period(fy)} {format_gbp(t) if fy in stated else 'not stated'}"
         for fy, t in zip(years, totals, strict=True)
     )
     return _svg(fig, f"{title} (funding stated: {parts})")
@@ -333,7 +341,7 @@ def metric_plan_vs_actual_svg(pva: pd.DataFrame, metric: str) -> str:
     if rows.empty:
         return _message(f"No actuals for {name}.", title)
     rows = _ordered(rows)
-    labels = [str(p) for p in rows.period]
+    labels = [format_period(p) for p in rows.period]
     x = list(range(len(labels)))
     actual = [float(v) for v in rows.actual]
     planned = [float(v) if pd.notna(v) else float("nan") for v in rows.planned]
@@ -368,7 +376,7 @@ def metric_plan_vs_actual_svg(pva: pd.DataFrame, metric: str) -> str:
             color="#768692",
             linestyle=":",
             linewidth=1,
-            label=f"baseline {float(baseline.iloc[0]):,.2f}",
+            label=f"baseline {format_metric(float(baseline.iloc[0]), metric, unit=False)}",
         )
     step = max(1, len(x) // 12)
     ax.set_xticks(
@@ -379,24 +387,35 @@ def metric_plan_vs_actual_svg(pva: pd.DataFrame, metric: str) -> str:
         fontsize=7.5,
     )
     ax.set_title(textwrap.fill(f"{name}{_direction_note(metric)}", 80), fontsize=9)
+    ax.set_ylabel(textwrap.fill(unit_label(metric), 30), fontsize=7.5)
+    bound_axis(ax, metric)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
     ax.legend(fontsize=7, loc="best", frameon=False)
     last = rows.iloc[-1]
     judged = f", {last.rag}" if isinstance(last.rag, str) else ""
-    plan_text = f" against plan {float(last.planned):,.2f}" if pd.notna(last.planned) else ""
-    summary = f"latest {last.period}: {float(last.actual):,.2f}{plan_text}{judged}"
+    plan_text = (
+        f" against plan {format_metric(float(last.planned), metric)}"
+        if pd.notna(last.planned)
+        else ""
+    )
+    summary = (
+        f"latest {format_period(last.period)}: {format_metric(float(last.actual), metric)}"
+        f"{plan_text}{judged}"
+    )
     return _svg(fig, f"{title}; {summary}")
 
 
 @_styled
-def xmr_chart_svg(chart: XmrChart, labels: Sequence[str], title: str = "") -> str:
+def xmr_chart_svg(
+    chart: XmrChart, labels: Sequence[str], title: str = "", metric: str | None = None
+) -> str:
     """The Making Data Count XmR chart of :mod:`bettercare.reporting.spc_charts` as SVG."""
-    fig = xmr_figure(chart, labels, textwrap.fill(title, 90))
+    fig = xmr_figure(chart, labels, textwrap.fill(title, 90), metric=metric)
     try:
         fig.set_size_inches(6.4, 2.9)
-        variation = chart.variation.value.replace("_", " ") if chart.variation else "none"
+        variation = code_label(chart.variation.value).lower() if chart.variation else "none"
         return _svg(fig, f"XmR chart: {title} (variation: {variation})")
     finally:
         plt.close(fig)
@@ -430,14 +449,14 @@ def scheme_admissions_svg(schemes: pd.DataFrame) -> str:
     ax.barh([v - 0.2 for v in y], target, 0.38, color="#aeb7bd", label="target to date")
     ax.set_yticks(y, names, fontsize=7.5)
     ax.set_xlabel("admissions avoided")
-    period = str(to_date.period.iloc[0])
+    period = format_period(to_date.period.iloc[0])
     ax.set_title(f"Admissions avoided to {period} against target", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
     ax.legend(fontsize=7, loc="lower right", frameon=False)
     parts = "; ".join(
-        f"{n} {a:,.0f} of {t:,.0f}"
+        f"{n} {format_count(a)} of {format_count(t)}"
         for n, a, t in zip(reversed(names), reversed(avoided), reversed(target), strict=True)
     )
     return _svg(fig, f"{title} to {period}: {parts}")
@@ -500,7 +519,9 @@ def _funnel_figure(
         colour, dash = _LIMIT_STYLE[level]
         ax.plot(n, f.curve[f"upper{level}"], dash, color=colour, linewidth=1, label=label)
         ax.plot(n, f.curve[f"lower{level}"], dash, color=colour, linewidth=1)
-    ax.axhline(f.target, color=TEXT, linewidth=1, label=f"England {f.target:,.1f}")
+    ax.axhline(
+        f.target, color=TEXT, linewidth=1, label=f"England {format_metric(f.target, f.metric)}"
+    )
     others = [p for p in f.points if p.code not in peers and p.code != hwb_code]
     mine = [p for p in f.points if p.code in peers and p.code != hwb_code]
     ax.scatter(
@@ -541,13 +562,16 @@ def _funnel_figure(
     ax.set_xscale("log")
     unit = "%" if f.measure == Measure.PROPORTION else "per 100,000"
     ax.set_xlabel("Denominator (population or cohort), log scale")
-    ax.set_ylabel(unit)
+    ax.set_ylabel(unit_label(f.metric) if f.metric in CATALOGUE else unit)
+    bound_axis(ax, f.metric)  # limits drawn within 0-100% / >= 0; computed limits unchanged
     adj = (
         ""
         if f.adjustment.value == "none"
         else f"; limits widened for overdispersion ({f.adjustment.value})"
     )
-    ax.set_title(f"{CATALOGUE[f.metric].name}, {f.period}{adj}", fontsize=9, loc="left")
+    ax.set_title(
+        f"{CATALOGUE[f.metric].name}, {format_period(f.period)}{adj}", fontsize=9, loc="left"
+    )
     ax.legend(fontsize=7, loc="best", frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -556,13 +580,15 @@ def _funnel_figure(
 def _funnel_label(f: Funnel, hwb_code: str | None, names: dict[str, str]) -> str:
     board = f.point(hwb_code) if hwb_code else None
     where = (
-        f" {names.get(board.code, board.code)}: {board.value:,.1f}, {board.band.value}."
+        f" {names.get(board.code, board.code)}: {format_metric(board.value, f.metric)}, "
+        f"{label_of(board.band.value)}."
         if board
         else ""
     )
     return (
-        f"Funnel plot of {CATALOGUE[f.metric].name}, {f.period}: {len(f.points)} areas "
-        f"against England {f.target:,.1f} with 95% and 99.8% limits.{where}"
+        f"Funnel plot of {CATALOGUE[f.metric].name}, {format_period(f.period)}: "
+        f"{len(f.points)} areas against England {format_metric(f.target, f.metric)} with 95% "
+        f"and 99.8% limits.{where}"
     )
 
 

@@ -15,26 +15,26 @@ import pandas as pd
 
 from bettercare.analytics.performance import latest, spc_charts
 from bettercare.analytics.scheme_impact import ALL_SCHEMES, P4PEarned
+from bettercare.domain.labels import (
+    MISSING,
+    SPC_ASSURANCE,
+    SPC_VARIATION,
+    Kind,
+    format_metric,
+    format_period,
+    metric_display,
+    metric_name,
+    unit_label,
+)
 from bettercare.domain.metrics import CATALOGUE
-from bettercare.domain.plan import Plan
+from bettercare.domain.plan import MetricPlan, Plan
 from bettercare.reporting.rendering import data_uri, environment
 from bettercare.reporting.spc_charts import xmr_chart_png
 
-#: What each Making Data Count icon tells a board (NHS England, "Making Data Count").
-VARIATION_MEANING = {
-    "common_cause": "Common cause: no significant change",
-    "special_cause_improvement_high": "Special cause: improvement (higher)",
-    "special_cause_improvement_low": "Special cause: improvement (lower)",
-    "special_cause_concern_high": "Special cause: concern (higher)",
-    "special_cause_concern_low": "Special cause: concern (lower)",
-    "special_cause_neutral_high": "Special cause: higher (neither better nor worse)",
-    "special_cause_neutral_low": "Special cause: lower (neither better nor worse)",
-}
-ASSURANCE_MEANING = {
-    "consistently_pass": "Will consistently hit the target",
-    "hit_and_miss": "Hit and miss: the target lies inside the process limits",
-    "consistently_fail": "Will consistently fail the target unless the process changes",
-}
+#: What each Making Data Count icon tells a board (NHS England, "Making Data Count"):
+#: the words are the domain's one table (:mod:`bettercare.domain.labels`).
+VARIATION_MEANING = SPC_VARIATION
+ASSURANCE_MEANING = SPC_ASSURANCE
 
 
 @dataclass
@@ -49,8 +49,48 @@ class LinkedDataSummary:
     linkage: dict[str, float]
 
 
+def is_count(mp: MetricPlan | None, plan_period: object) -> bool:
+    """Whether the plan states the value judged in ``plan_period`` as a count (numerator)."""
+    if mp is None or not isinstance(plan_period, str):
+        return False
+    return any(
+        v.period == plan_period and v.value is None and v.numerator is not None for v in mp.planned
+    )
+
+
+def judged_cells(plan: Plan, row: Any) -> dict[str, str]:
+    """A plan-vs-actual row as people read it: period, actual, plan and the unit.
+
+    The one place a row's figures become text, for the board pack, the web dashboard,
+    the demo report and the CLI: the metric's precision (:mod:`bettercare.domain.labels`,
+    the precision its RAG is judged at), a count shown whole, the BCF period notation.
+    """
+    metric = str(row.metric)
+    mp = plan.metric_plan(metric)
+    count = is_count(mp, getattr(row, "plan_period", None))
+    planned = getattr(row, "planned", None)
+    # a rate's unit is long: it goes with the metric's name (``unit``), not in each cell;
+    # a percentage, days and a count keep theirs ("62.2%", "3.0 days", "12 admissions")
+    short = metric_display(metric).kind is not Kind.RATE
+    return {
+        "metric": metric,
+        "name": metric_name(metric, mp.name if mp else None),
+        "period": format_period(row.period),
+        "actual": format_metric(row.actual, metric, count=count, unit=short or count),
+        "planned": format_metric(planned, metric, count=count, unit=short or count)
+        if planned is not None and planned == planned
+        else MISSING,
+        "unit": unit_label(metric, str(mp.time_basis) if mp and mp.time_basis else None, count),
+        "rag": row.rag if isinstance(row.rag, str) else MISSING,
+    }
+
+
 def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
-    """One row per plan metric: the latest judged period at the finest grain judged."""
+    """One row per plan metric: the latest judged period at the finest grain judged.
+
+    Each row carries its figures as text (``cells``: :func:`judged_cells`), its unit and
+    the board paper's reported value as text, so every page shows them alike.
+    """
     rows = []
     for mp in plan.metrics:
         if mp.metric not in CATALOGUE:
@@ -71,12 +111,23 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict[str, 
                     chosen = latest(frame[frame.metric == mp.metric]).iloc[0]
                     break
         reported = mp.reported[-1] if mp.reported else None
+        cells = judged_cells(plan, chosen) if chosen is not None else None
+        count = cells is not None and is_count(mp, getattr(chosen, "plan_period", None))
         rows.append(
             {
+                "metric": mp.metric,
                 "name": CATALOGUE[mp.metric].name,
-                "basis": f"per {mp.time_basis}" if mp.time_basis else "",
+                "basis": unit_label(
+                    mp.metric, str(mp.time_basis) if mp.time_basis else None, count
+                ),
                 "row": chosen,
+                "cells": cells,
                 "reported": reported,
+                "reported_text": (
+                    f"{format_metric(reported.value, mp.metric)} ({format_period(reported.period)})"
+                    if reported is not None and reported.value is not None
+                    else MISSING
+                ),
                 "variation": _spc_note(chosen)
                 or VARIATION_MEANING.get(str(getattr(chosen, "spc_variation", "")), ""),
                 "assurance": _spc_note(chosen)
@@ -84,6 +135,10 @@ def board_rows(plan: Plan, by_grain: dict[str, pd.DataFrame]) -> list[dict[str, 
             }
         )
     return rows
+
+
+def _is_rate(metric: str) -> bool:
+    return metric_display(metric).kind is Kind.RATE
 
 
 def _spc_note(row: Any) -> str:
@@ -104,7 +159,10 @@ def metric_chart_pngs(pva: pd.DataFrame) -> list[tuple[str, bytes]]:
         (
             metric,
             xmr_chart_png(
-                charts[metric], list(pva.period[pva.metric == metric]), CATALOGUE[metric].name
+                charts[metric],
+                list(pva.period[pva.metric == metric]),
+                CATALOGUE[metric].name,
+                metric=metric,
             ),
         )
         for metric in sorted(charts)

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from bettercare.data.atomic import staged_directory
 from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.labels import code_label, format_period
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.p4p import performance_sum_or_reason
 from bettercare.domain.plan import Plan
@@ -71,11 +72,12 @@ def budget_by_source_chart(plan: Plan) -> str | None:
     if not by:
         return None
     years = plan.financial_years
+    shown_years = [format_period(fy) for fy in years]
     fig, ax = plt.subplots(figsize=(6.5, 3.2))
     bottom = [0.0] * len(years)
     for source, amounts in sorted(by.items()):
         values = [amounts.get(fy, 0) / 1e6 for fy in years]
-        ax.bar(years, values, bottom=bottom, label=source.replace("_", " "))
+        ax.bar(shown_years, values, bottom=bottom, label=code_label(source, "funding_source"))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("£ million")
     ax.set_title("Pooled budget by funding source")

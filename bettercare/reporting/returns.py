@@ -180,15 +180,11 @@ def prefill_metrics(
     narrative saying so; its source is :data:`NO_FIGURE`.
     """
     from bettercare.analytics.performance import plan_vs_actual
-    from bettercare.analytics.published import SOURCE, STORE, measured_statuses
+    from bettercare.analytics.published import SOURCE, STORE
 
-    fy, q = report.financial_year, report.quarter
-    start = period_span(fy).start
-    until = period_span(f"{fy} Q{q}").end
     pva: dict[str, pd.DataFrame] = {}
     for grain, frame in actuals.items():
-        mine = frame[frame.hwb_code == hwb_code]
-        mine = mine[[period_span(str(p)).start >= start for p in mine.period]]
+        mine = _in_year(frame[frame.hwb_code == hwb_code], report.financial_year)
         if mine.empty:
             continue
         judged = plan_vs_actual(mine, plan, hwb_code=hwb_code)
@@ -197,7 +193,34 @@ def prefill_metrics(
             keys = zip(judged.metric, judged.period, strict=True)
             judged = judged.assign(**{SOURCE: [where[SOURCE].get(k, STORE) for k in keys]})
         pva[grain] = judged
-    measured = measured_statuses(pva, until=until)
+    return prefill_judged(report, pva, hwb_code)
+
+
+def _in_year(frame: pd.DataFrame, fy: str) -> pd.DataFrame:
+    """The rows of ``frame`` whose periods start in or after the financial year ``fy``."""
+    start = period_span(fy).start
+    keep = [period_span(str(p)).start >= start for p in frame.period]
+    return frame.loc[keep]  # .loc: an empty list keeps the columns
+
+
+def prefill_judged(
+    report: QuarterReport, pva: Mapping[str, pd.DataFrame], hwb_code: str
+) -> tuple[QuarterReport, dict[str, str]]:
+    """:func:`prefill_metrics` from metrics already judged against the plan, per grain.
+
+    ``pva`` as :func:`bettercare.analytics.measure.measure_plan` gives it (``Measured.pva``,
+    the board pack's ``LinkedData.pva``: the web app's measuring of a plan), with a
+    ``source`` column; only the board ``hwb_code``'s rows in the return's year count.
+    """
+    from bettercare.analytics.published import measured_statuses
+
+    fy, q = report.financial_year, report.quarter
+    until = period_span(f"{fy} Q{q}").end
+    mine = {
+        g: _in_year(f[f.hwb_code == hwb_code] if "hwb_code" in f.columns else f, fy)
+        for g, f in pva.items()
+    }
+    measured = measured_statuses(mine, until=until)
     metrics: list[MetricReturn] = []
     sources: dict[str, str] = {}
     for m in report.metrics:
@@ -233,19 +256,25 @@ def write_return(
     out: str | Path,
     actuals: Mapping[str, pd.DataFrame] | None = None,
     hwb_code: str | None = None,
+    judged: Mapping[str, pd.DataFrame] | None = None,
 ) -> QuarterReport:
     """Write the quarter's return to ``out`` (XLSX); return what was written.
 
     With ``actuals`` (per grain, with a ``source`` column) and ``hwb_code``, the metric
-    section is pre-filled from them (:func:`prefill_metrics`): a Source column and a
-    Guidance line say where each figure came from.
+    section is pre-filled from them (:func:`prefill_metrics`), or with ``judged`` from
+    metrics already judged against the plan (:func:`prefill_judged`): a Source column and
+    a Guidance line say where each figure came from.
     """
     report = build_return(plan, fy, quarter)  # refuses a quarter outside the plan first
     sources: dict[str, str] | None = None
-    if actuals is not None:
+    if actuals is not None or judged is not None:
         if hwb_code is None:
             raise ValueError("pre-filling metrics needs the HWB's code")
-        report, sources = prefill_metrics(plan, report, actuals, hwb_code)
+        if actuals is not None:
+            report, sources = prefill_metrics(plan, report, actuals, hwb_code)
+        else:
+            assert judged is not None
+            report, sources = prefill_judged(report, judged, hwb_code)
     out = Path(out)
     book = Workbook()
     _guidance(book.active, report)

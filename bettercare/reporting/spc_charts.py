@@ -8,6 +8,12 @@ draws each segment's mean and limits over that segment only and breaks the line 
 between segments; a missing value leaves a gap. A chart with too few points for limits
 (:data:`~bettercare.analytics.spc.MIN_POINTS`) draws its values grey, with no mean or
 limits, and says so on the chart.
+
+Given the metric, the chart is drawn within the measure's natural bounds
+(:mod:`bettercare.domain.labels`: a rate or count is never below 0, a percentage never
+above 100): process limits beyond a bound are drawn at the bound and the axis stays
+inside it. Only the drawing is clamped; the computed limits (NHSRplotthedots-exact) stay
+as they are in the data and CSV outputs.
 """
 
 from __future__ import annotations
@@ -19,9 +25,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from bettercare.analytics.spc import XmrChart
+from bettercare.domain.labels import (
+    clamp_to_bounds,
+    format_metric,
+    format_period,
+    metric_display,
+    unit_label,
+)
 
 COMMON = "#a6a6a6"
 IMPROVEMENT = "#00b0f0"
@@ -55,10 +69,44 @@ def point_colours(chart: XmrChart) -> list[str | None]:
     return out
 
 
-def xmr_figure(chart: XmrChart, labels: Sequence[str], title: str = "", ylabel: str = "") -> Figure:
-    """Draw the chart (points, per-segment mean and limits, target); the caller closes it."""
+def bound_axis(ax: Axes, metric: str | None) -> None:
+    """Keep the y axis within the metric's natural bounds (no axis below 0 or above 100%)."""
+    if metric is None:
+        return
+    d = metric_display(metric)
+    low, high = ax.get_ylim()
+    if d.lower is not None and low < d.lower:
+        low = d.lower
+    if d.upper is not None and high > d.upper:
+        high = d.upper
+    if high > low:
+        ax.set_ylim(low, high)
+
+
+def xmr_figure(
+    chart: XmrChart,
+    labels: Sequence[str],
+    title: str = "",
+    ylabel: str = "",
+    metric: str | None = None,
+) -> Figure:
+    """Draw the chart (points, per-segment mean and limits, target); the caller closes it.
+
+    With ``metric``: the y axis says its unit, values read at its precision, periods in
+    the BCF notation, and limits and axis stay within its natural bounds (drawing only).
+    """
     if len(labels) != len(chart.values):
         raise ValueError("one label per point is needed")
+    labels = [format_period(p) for p in labels]
+    if metric is not None and not ylabel:
+        ylabel = unit_label(metric)
+
+    def value(v: float) -> str:
+        return format_metric(v, metric, unit=False) if metric is not None else f"{v:,.2f}"
+
+    def drawn(v: float) -> float:
+        return clamp_to_bounds(v, metric) if metric is not None else v
+
     x = list(range(len(labels)))
     colours = point_colours(chart)
     shown = [i for i in x if colours[i] is not None]
@@ -78,10 +126,10 @@ def xmr_figure(chart: XmrChart, labels: Sequence[str], title: str = "", ylabel: 
             hi,
             color=MEAN,
             linewidth=1,
-            label=f"mean {seg.mean:,.2f}" if last else NO_LEGEND,
+            label=f"mean {value(seg.mean)}" if last else NO_LEGEND,
         )
         for v, lab in ((seg.ucl, "process limits" if last else NO_LEGEND), (seg.lcl, NO_LEGEND)):
-            ax.hlines(v, lo, hi, color=COMMON, linestyle="--", linewidth=1, label=lab)
+            ax.hlines(drawn(v), lo, hi, color=COMMON, linestyle="--", linewidth=1, label=lab)
     shown_colours = [c for c in colours if c is not None]  # the colours of ``shown``
     ax.scatter(shown, chart.values[shown], c=shown_colours, s=36, zorder=2)
     if chart.target is not None:
@@ -90,7 +138,7 @@ def xmr_figure(chart: XmrChart, labels: Sequence[str], title: str = "", ylabel: 
             color=TARGET,
             linestyle="--",
             linewidth=1.2,
-            label=f"target {chart.target:,.2f}",
+            label=f"target {value(chart.target)}",
         )
     if few:
         ax.text(
@@ -107,6 +155,7 @@ def xmr_figure(chart: XmrChart, labels: Sequence[str], title: str = "", ylabel: 
     ax.set_xticks(x[::step], [labels[i] for i in x[::step]], rotation=45, ha="right", fontsize=8)
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel, fontsize=9)
+    bound_axis(ax, metric)
     if ax.get_legend_handles_labels()[0]:  # nothing labelled when there are too few points
         ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
@@ -114,10 +163,14 @@ def xmr_figure(chart: XmrChart, labels: Sequence[str], title: str = "", ylabel: 
 
 
 def xmr_chart_png(
-    chart: XmrChart, labels: Sequence[str], title: str = "", ylabel: str = ""
+    chart: XmrChart,
+    labels: Sequence[str],
+    title: str = "",
+    ylabel: str = "",
+    metric: str | None = None,
 ) -> bytes:
     """The chart of :func:`xmr_figure` as PNG bytes."""
-    fig = xmr_figure(chart, labels, title, ylabel)
+    fig = xmr_figure(chart, labels, title, ylabel, metric)
     try:
         buf = io.BytesIO()
         fig.savefig(buf, format="png")

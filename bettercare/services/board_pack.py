@@ -6,7 +6,8 @@ plan without a store gets the plan sections only. The public may read the pack o
 published plan; everyone else as they may read the plan (their own HWB; assurers and
 admins every HWB). The model is :func:`bettercare.analytics.modelling.impact.run_impact`
 with :mod:`bettercare.reporting.modelling`'s charts, as ``bettercare model impact`` runs
-it. Built packs, PDFs and models are kept in caches the app hands in (per plan version).
+it. The app makes packs and models in the background (:mod:`bettercare.app.analytics_store`)
+and keeps them, and the PDFs, per plan version.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import html
 import re
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from sqlalchemy.orm import Session
 
-from bettercare.data.plan_store import plan_of
+from bettercare.data.plan_store import plan_for_reading, plan_of
 from bettercare.data.tables import PlanRecord
 from bettercare.domain.access import Action
 from bettercare.domain.money import format_gbp
@@ -66,33 +68,72 @@ def model_plan(db: Session, caller: Caller, plan_id: str) -> tuple[PlanRecord, P
     """The plan, if the caller may see its model (as its metrics)."""
     target = f"plan:{plan_id}:model"
     record = authorized_record(db, caller, plan_id, Action.VIEW_METRICS, target)
-    return record, plan_of(record)
+    return record, plan_for_reading(record)  # shared: read only
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """Which plan and version a model is of (what caches key on), without its database row."""
+
+    id: str
+    version: int
+
+
+def build_pack(plan: Plan, linked: Any) -> BoardPack:
+    """The plan's board pack, measured (``linked``) or not; one drawing at a time.
+
+    Called by the app's background preparation, never in a request.
+    """
+    from bettercare.reporting.board_pack import build_board_pack  # slow to import
+
+    with CHARTS_LOCK:  # matplotlib's style context is global: one drawing at a time
+        return build_board_pack(plan, linked=linked)
+
+
+def pack_key(record: PlanRecord, status: MeasuredStore) -> tuple[Any, ...]:
+    """What the pack (and its PDF) of this plan version and measuring is cached under."""
+    return (record.id, record.version, str(status.state), status.run)
+
+
+#: Workflow states of a plan that has been through assurance: treated as published.
+PUBLISHED_STATES = frozenset({"assured", "monitoring"})
+
+
+def is_published(record: PlanRecord) -> bool:
+    """True for a plan published as a board paper or in a published (assured) state."""
+    return bool(record.published) or record.state in PUBLISHED_STATES
+
+
+def plans_to_prepare(
+    db: Session, every_plan: bool = False, first_hwb: str | None = None
+) -> list[tuple[PlanVersion, Plan]]:
+    """The plans whose reports the app prepares in the background, in the order to do them.
+
+    Published plans (:func:`is_published`) first; with ``every_plan`` (the demo) the others
+    after them, the plans of ``first_hwb`` (the demo users' board) first among each group.
+    A system task: no caller (nothing is shown to anyone).
+    """
+    from bettercare.data.plan_store import list_plans
+
+    chosen = [r for r in list_plans(db) if every_plan or is_published(r)]
+    chosen.sort(key=lambda r: (not is_published(r), r.hwb_code != first_hwb, r.id))
+    return [(PlanVersion(r.id, r.version), plan_of(r)) for r in chosen]
+
+
+def plan_to_prepare(
+    db: Session, plan_id: str, every_plan: bool = False
+) -> tuple[PlanVersion, Plan] | None:
+    """The plan if its reports are prepared in the background (published, or ``every_plan``)."""
+    record = db.get(PlanRecord, plan_id)
+    if record is None or not (every_plan or is_published(record)):
+        return None
+    return PlanVersion(record.id, record.version), plan_of(record)
 
 
 def _remember(cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
     cache[key] = value
     while len(cache) > CACHE_SIZE:
         cache.popitem(last=False)
-
-
-def board_pack(
-    packs: OrderedDict[tuple[Any, ...], BoardPack], record: PlanRecord, status: MeasuredStore
-) -> tuple[tuple[Any, ...], BoardPack]:
-    """The plan's pack (measured when the metrics are ready), built once per version.
-
-    ``packs`` keeps the packs built (per plan version and measured run).
-    """
-    from bettercare.reporting.board_pack import build_board_pack  # slow to import
-
-    key = (record.id, record.version, str(status.state), status.run)
-    pack = packs.get(key)
-    if pack is None:
-        with CHARTS_LOCK:  # matplotlib's style context is global: one drawing at a time
-            pack = packs.get(key)  # built by another request while this one waited
-            if pack is None:
-                pack = build_board_pack(plan_of(record), linked=status.linked)
-                _remember(packs, key, pack)
-    return key, pack
 
 
 def pack_pdf(
@@ -124,7 +165,7 @@ def labelled_svg(svg: str, label: str, prefix: str) -> str:
 
 def impact_model(
     models: OrderedDict[tuple[Any, ...], dict[str, Any]],
-    record: PlanRecord,
+    record: PlanRecord | PlanVersion,
     plan: Plan,
     fit_to: Path | None,
 ) -> dict[str, Any]:
@@ -198,7 +239,7 @@ def impact_model(
 
 def model_view(
     models: OrderedDict[tuple[Any, ...], dict[str, Any]],
-    record: PlanRecord,
+    record: PlanRecord | PlanVersion,
     plan: Plan,
     store: Path | None,
     basis: str,

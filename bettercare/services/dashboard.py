@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.orm import Session
 
 from bettercare.analytics.spc import VARIATION_SHORT_LABEL
-from bettercare.data.plan_store import plan_of
+from bettercare.data.plan_store import plan_for_reading
 from bettercare.data.tables import PlanRecord
 from bettercare.domain.access import Action
+from bettercare.domain.labels import format_period
 from bettercare.domain.metrics import CATALOGUE
 from bettercare.domain.p4p import performance_sum_or_reason
 from bettercare.domain.plan import Plan
@@ -114,6 +115,7 @@ def draw_charts(plan: Plan, linked: LinkedData) -> DashboardCharts:
                 frame.attrs["spc_charts"][mp.metric],
                 [str(p) for p in rows.period],
                 CATALOGUE[mp.metric].name,
+                metric=mp.metric,
             )
             if mp.metric in frame.attrs.get("spc_charts", {})
             else None
@@ -176,7 +178,7 @@ def reported_returns(plan: Plan) -> list[dict[str, Any]]:
     for r in sorted(plan.quarterly_reports, key=lambda r: (r.financial_year, r.quarter)):
         out.append(
             {
-                "quarter": f"{r.financial_year} {return_label(r.quarter)}",
+                "quarter": f"{return_label(r.quarter)} {format_period(r.financial_year)}",
                 "metrics": [
                     {
                         "name": CATALOGUE[m.metric].name if m.metric in CATALOGUE else m.metric,
@@ -201,7 +203,7 @@ def metrics_plan(db: Session, caller: Caller, plan_id: str) -> tuple[PlanRecord,
     """The plan whose metrics the caller may see (analysts, editors, coordinators; assurers)."""
     target = f"plan:{plan_id}:metrics"
     record = authorized_record(db, caller, plan_id, Action.VIEW_METRICS, target)
-    return record, plan_of(record)
+    return record, plan_for_reading(record)  # shared: read only
 
 
 class MeasuredStatus(Protocol):

@@ -12,6 +12,7 @@ then for the patient's HWB. Every access is audit-logged: ``fhir.read``, ``fhir.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -411,3 +412,71 @@ def write(
         return Found(RENDER[kind](record, patient), record.version, record.id)
 
     return _guard(db, caller, action, target, run)
+
+
+# --- Patient/$everything: the care-date range ---------------------------------------------
+
+#: A FHIR ``date`` (http://hl7.org/fhir/R4/datatypes.html#date): YYYY, YYYY-MM or YYYY-MM-DD.
+_FHIR_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+#: The parameters of Patient/$everything this server supports.
+EVERYTHING_PARAMETERS = ("start", "end")
+
+
+def _care_date(value: str, name: str) -> dt.date:
+    """The first (``start``) or last (``end``) day a FHIR date covers; 400 otherwise."""
+    m = _FHIR_DATE.fullmatch(value.strip())
+    bad = FhirError(
+        400,
+        "invalid",
+        f"{name} '{value[:40]}' is not a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)",
+        [name],
+    )
+    if m is None:
+        raise bad
+    year = int(m[1])
+    month = int(m[2]) if m[2] else (1 if name == "start" else 12)
+    try:
+        if m[3]:
+            return dt.date(year, month, int(m[3]))
+        if name == "start":
+            return dt.date(year, month, 1)
+        following = dt.date(year + (month == 12), month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+    except ValueError:
+        raise bad from None
+
+
+def everything_period(params: Sequence[tuple[str, str]]) -> tuple[dt.date | None, dt.date | None]:
+    """The care-date range of a Patient/$everything request: (start, end), each optional.
+
+    FHIR R4 Patient/$everything
+    (https://hl7.org/fhir/R4/patient-operation-everything.html): ``start`` and ``end``
+    (0..1, ``date``) bound the care dates of the records returned, not when they were
+    recorded; without ``start`` everything up to ``end`` is in scope, without ``end``
+    everything from ``start``. A partial date covers its whole month or year. Raises a
+    400 :class:`FhirError` for an unsupported or repeated parameter, a value that is not
+    a FHIR date, or ``start`` after ``end``.
+    """
+    seen: dict[str, str] = {}
+    for name, value in params:
+        if name not in EVERYTHING_PARAMETERS:
+            raise FhirError(
+                400,
+                "not-supported",
+                f"parameter '{name[:40]}' is not supported by Patient/$everything "
+                f"(supported: {', '.join(EVERYTHING_PARAMETERS)})",
+                [name[:40]],
+            )
+        if name in seen:
+            raise FhirError(400, "invalid", f"parameter '{name}' given more than once", [name])
+        seen[name] = value
+    start = _care_date(seen["start"], "start") if "start" in seen else None
+    end = _care_date(seen["end"], "end") if "end" in seen else None
+    if start is not None and end is not None and start > end:
+        raise FhirError(
+            400,
+            "invalid",
+            f"start ({seen['start']}) is after end ({seen['end']})",
+            ["start", "end"],
+        )
+    return start, end

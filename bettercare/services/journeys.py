@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,20 @@ def _permit(
     raise AccessRefused(principal, str(Action.VIEW_PATIENTS), target)
 
 
+def in_period(event: JourneyEvent, start: date | None, end: date | None) -> bool:
+    """True when ``event``'s care dates overlap ``[start, end]`` (either end open)."""
+    if end is not None and event.start > end:
+        return False
+    last = event.end if event.end is not None else (event.start if event.kind == "death" else None)
+    return start is None or last is None or last >= start
+
+
+def _range_text(start: date | None, end: date | None) -> str:
+    if start is None and end is None:
+        return ""
+    return f" ({start.isoformat() if start else '...'} to {end.isoformat() if end else '...'})"
+
+
 def register_patient(
     db: Session, principal: Principal, patient_id: str, *, ip: str | None = None
 ) -> CarePatient:
@@ -89,8 +104,15 @@ def person_journey(
     *,
     ip: str | None = None,
     via: str = "page",
+    start: date | None = None,
+    end: date | None = None,
 ) -> PersonJourney:
-    """One register patient's timeline from the linked store, audit-logged as viewed."""
+    """One register patient's timeline from the linked store, audit-logged as viewed.
+
+    ``start``/``end`` (inclusive, each optional): only events whose care dates overlap
+    the range (an event still open has no end; a death is a single day), as FHIR
+    Patient/$everything's ``start`` and ``end`` ask.
+    """
     from bettercare.analytics.engine import open_store
     from bettercare.analytics.journeys import JourneyDataError, person_timeline
     from bettercare.analytics.metrics import MetricDataError
@@ -108,8 +130,11 @@ def person_journey(
                 events = person_timeline(con, patient.person_id)
         except (JourneyDataError, MetricDataError) as exc:
             message = f"The analytics store cannot be read: {exc}"
+        events = [e for e in events if in_period(e, start, end)]
         if not events and not message:
             message = "No linked hospital, A&E or social care records in the store."
+            if start or end:
+                message = "No linked records with care dates in the range asked for."
     audit.record(
         db,
         principal,
@@ -117,7 +142,7 @@ def person_journey(
         f"care:patient/{patient.id}/journey",
         ip=ip,
         hwb_code=patient.hwb_code,
-        detail=f"{len(events)} events",
+        detail=f"{len(events)} events" + _range_text(start, end),
     )
     db.commit()
     return PersonJourney(patient, events, message)

@@ -30,6 +30,7 @@ from bettercare.domain.plan import (
     Commissioner,
     ConditionStatus,
     FundingSource,
+    GoalBasis,
     Plan,
 )
 from bettercare.domain.rules import required_conditions
@@ -141,7 +142,18 @@ def _metric_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]:
             FormField(f"planned[{j}].period", f"Planned period {j + 1}"),
             FormField(f"planned[{j}].value", f"Planned value {j + 1}", "number"),
         ]
-    return [*out, FormField("note", "Note", "textarea")]
+    return [*out, *GOAL_FIELDS, FormField("note", "Note", "textarea")]
+
+
+#: The goal and its basis (kind "goal": drawn by the goal options panel,
+#: ``plan_goal_options.html.j2``, and filled on save by :mod:`bettercare.services.plan_goals`).
+GOAL_FIELDS = (
+    FormField("goal.basis", "Set the goal from", "goal", _values(GoalBasis)),
+    FormField("goal.period", "Goal for the period", "goal", hint="A planned period, e.g. 2025/26"),
+    FormField("goal.value", "Goal value", "goal"),
+    FormField("goal.figures_period", "Published figures of", "goal"),
+    FormField("goal.note", "What the goal means", "goal"),
+)
 
 
 def _sign_off_fields(plan: Plan, item: dict[str, Any] | None) -> list[FormField]:
@@ -219,6 +231,8 @@ def _drop_blank_rows(item: dict[str, Any]) -> dict[str, Any]:
         item.pop("planned")
     if "baseline" in item and not any(v is not None for v in item["baseline"].values()):
         item.pop("baseline")
+    if "goal" in item and not (item["goal"] or {}).get("basis"):
+        item.pop("goal")  # no basis chosen: no goal stated
     return item
 
 

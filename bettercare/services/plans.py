@@ -19,6 +19,7 @@ import json
 import re
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +39,7 @@ from bettercare.data.plan_store import (
     hwb_code,
     import_plan,
     list_plans,
+    plan_for_reading,
     plan_of,
     save_plan,
 )
@@ -47,7 +49,16 @@ from bettercare.domain.findings import Finding, Severity
 from bettercare.domain.plan import Plan
 from bettercare.domain.risk import band_of
 from bettercare.domain.rules import check_plan
-from bettercare.domain.workflow import Outcome, State, Transition, editable, next_steps
+from bettercare.domain.workflow import (
+    DateField,
+    Outcome,
+    State,
+    Transition,
+    date_field,
+    editable,
+    next_steps,
+    reopen_roles_text,
+)
 from bettercare.errors import NotFound
 from bettercare.services import audit
 from bettercare.services.access import Caller, may, permit
@@ -132,7 +143,7 @@ def visible_plans(db: Session, caller: Caller) -> list[PlanRecord]:
 def viewable_plan(db: Session, caller: Caller, plan_id: str) -> tuple[PlanRecord, Plan]:
     """The stored plan and its model, once the caller may view it."""
     record = viewable_record(db, caller, plan_id)
-    return record, plan_of(record)
+    return record, plan_for_reading(record)  # shared: read only
 
 
 # --- overview --------------------------------------------------------------------------
@@ -260,6 +271,12 @@ class PlanOverview(_View):
     collections: dict[str, Collection]
     blocking: list[Finding] = field(default_factory=list)
     message: str | None = None
+    #: A workflow form's field errors by field id (the error summary links to them).
+    step_errors: dict[str, str] = field(default_factory=dict)
+    #: The date field of each step that records a date, by step.
+    step_dates: dict[str, DateField] = field(default_factory=dict)
+    #: Who may return the plan to draft from its state, in words ('' for a draft).
+    reopen_by: str = ""
     #: The findings grouped by section (computed from ``findings`` when not given)
     groups: list[FindingGroup] = field(default_factory=list)
 
@@ -275,7 +292,7 @@ def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> 
     outcome = Outcome(record.assurance_outcome) if record.assurance_outcome else None
     steps = [
         t
-        for t in next_steps(state, outcome, plan)
+        for t in next_steps(state, outcome, plan, caller.principal.role)
         if may(caller, Action(t.action), record.hwb_code)
     ]
     return PlanOverview(
@@ -294,6 +311,8 @@ def overview_of(db: Session, caller: Caller, record: PlanRecord, plan: Plan) -> 
         outcomes=list(Outcome),
         history=history(db, record.id),
         collections=COLLECTIONS,
+        step_dates={t.step.value: f for t in steps if (f := date_field(plan, t)) is not None},
+        reopen_by="" if editable(state) else reopen_roles_text(state),
     )
 
 
@@ -571,13 +590,20 @@ def save_form(
     index: int | None,
     form: dict[str, Any],
     delete: bool = False,
+    adjust: Callable[[Plan, dict[str, Any]], dict[str, Any]] | None = None,
 ) -> SaveResult:
-    """One save: scope, draft only, version check, model validation, audit; all or nothing."""
+    """One save: scope, draft only, version check, model validation, audit; all or nothing.
+
+    ``adjust``: fills in the posted form from the stored plan before it is read (a metric's
+    chosen goal, :func:`bettercare.services.plan_goals.fill_goal`).
+    """
     coll = COLLECTIONS[part]
     target = edit_target(plan_id, coll, index)
     record = load_record(db, plan_id)
     permit(db, caller, Action.EDIT_PLAN, target, record.hwb_code)
     plan = plan_of(record)
+    if adjust is not None and not delete:
+        form = adjust(plan, form)
     items = _items(plan, coll)
     if index is not None and index >= len(items):
         raise NotFound(f"no {coll.singular} {index}")

@@ -13,9 +13,10 @@ import json
 import logging
 import re
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -30,6 +31,9 @@ from bettercare.errors import Conflict, NotFound
 from bettercare.services import audit
 from bettercare.services.access import Caller, may
 from bettercare.services.plans import authorized_record, load_record
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 _URL_QUARTER = re.compile(r"^(\d{4})-(\d{2})-Q([1-4])$")
@@ -144,8 +148,21 @@ class Workbook:
     content: bytes
 
 
-def workbook(db: Session, caller: Caller, plan_id: str, quarter: str) -> Workbook:
-    """The quarter's return as XLSX: as the plan records it, else blank to fill in."""
+#: The plan measured, as a return takes it: metrics judged against the plan per grain
+#: (with their ``source``), and the HWB measured; None while it is not measured.
+Measured = Callable[[str, int, Plan], "tuple[Mapping[str, pd.DataFrame], str] | None"]
+
+
+def workbook(
+    db: Session, caller: Caller, plan_id: str, quarter: str, measured: Measured | None = None
+) -> Workbook:
+    """The quarter's return as XLSX: as the plan records it, else blank to fill in.
+
+    A return the plan does not record yet has its metric section pre-filled from the
+    plan's metrics as the app measured them (``measured``: the store and/or published
+    figures, each with its source, :func:`bettercare.reporting.returns.prefill_judged`),
+    once they are measured.
+    """
     from bettercare.data.returns import ReturnError, quarter_in_plan
     from bettercare.reporting.returns import write_return
 
@@ -156,9 +173,15 @@ def workbook(db: Session, caller: Caller, plan_id: str, quarter: str) -> Workboo
         quarter_in_plan(plan, fy, q)
     except ReturnError as exc:
         raise NotFound(str(exc)) from None
+    judged = None
+    if measured is not None and plan.quarter_report(fy, q) is None:
+        judged = measured(record.id, record.version, plan)
     with tempfile.TemporaryDirectory(prefix="bettercare-return-") as tmp:
         path = Path(tmp) / "return.xlsx"
-        write_return(plan, fy, q, path)
+        if judged is None:
+            write_return(plan, fy, q, path)
+        else:
+            write_return(plan, fy, q, path, judged=judged[0], hwb_code=judged[1])
         content = path.read_bytes()
     return Workbook(f"{plan.plan_id}_{quarter_slug(fy, q)}.xlsx", content)
 

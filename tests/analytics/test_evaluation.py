@@ -273,3 +273,178 @@ def test_synthetic_control_needs_placebos_that_vary():
     donors = pd.DataFrame(np.ones((36, 12)), index=MONTHS)
     e = synthetic_control(donors[0] * 2, donors.iloc[:, 1:], date(2023, 4, 1), units="x")
     assert not e.estimable and "placebos" in e.reason
+
+
+# --- small-sample cluster-robust intervals and staggered roll-outs ---------------------
+
+
+def test_did_interval_allows_each_group_its_own_variance():
+    # Changes: treated -3, -5 (mean -4, s^2 = 2); comparison +1, +3, +8 (mean 4, s^2 = 13).
+    # Effect -8. CR2 (HC2 with one row per unit) in a two-group design is the Welch
+    # variance: SE^2 = 2/2 + 13/3. Bell-McCaffrey df under equal variances:
+    # (1/2 + 1/3)^2 / (1/(2^2 * 1) + 1/(3^2 * 2)) = (25/36) / (11/36) = 25/11.
+    p = _panel(
+        {
+            "T1": ([10], [7]),
+            "T2": ([10], [5]),
+            "C1": ([8], [9]),
+            "C2": ([8], [11]),
+            "C3": ([8], [16]),
+        },
+        {"T1", "T2"},
+    )
+    e = difference_in_differences(p, date(2024, 1, 1), units="x")
+    assert e.effect == pytest.approx(-8)
+    assert e.details["degrees_of_freedom"] == pytest.approx(25 / 11)
+    half = stats.t.ppf(0.975, 25 / 11) * math.sqrt(1 + 13 / 3)
+    assert e.ci_low == pytest.approx(-8 - half) and e.ci_high == pytest.approx(-8 + half)
+
+
+def test_did_one_treated_unit_borrows_the_comparison_spread():
+    # Treated change -4; comparisons +1, +2, +3 (mean 2): effect -6. The treated unit's
+    # own variance cannot be estimated: WLS with s^2 = (1 + 0 + 1) / (4 - 2) = 1,
+    # SE = sqrt(1 * (1 + 1/3)), t with 2 df, and a note saying so.
+    p = _panel({"T": ([10], [6]), "C1": ([8], [9]), "C2": ([8], [10]), "C3": ([8], [11])}, {"T"})
+    e = difference_in_differences(p, date(2024, 1, 1), units="x")
+    half = stats.t.ppf(0.975, 2) * math.sqrt(4 / 3)
+    assert e.effect == pytest.approx(-6)
+    assert e.ci_low == pytest.approx(-6 - half) and e.ci_high == pytest.approx(-6 + half)
+    assert any("single treated or comparison unit" in n for n in e.notes)
+
+
+def _staggered_panel() -> pd.DataFrame:
+    """Months Oct 2023 - Jun 2024. Comparisons flat at 8. Units starting in January fall
+    by 4 and 6, units starting in March by 2 and 4."""
+    months = pd.date_range("2023-10-01", "2024-06-01", freq="MS")
+    drops = {"A1": ("2024-01-01", 4), "A2": ("2024-01-01", 6)}
+    drops |= {"B1": ("2024-03-01", 2), "B2": ("2024-03-01", 4)}
+    rows = []
+    for m in months:
+        for c in ("C1", "C2", "C3"):
+            rows.append((c, m, 8.0, False, pd.NaT))
+        for u, (start, drop) in drops.items():
+            rows.append((u, m, 10.0 - drop * (m >= pd.Timestamp(start)), True, start))
+    return pd.DataFrame(rows, columns=["unit", "month", "value", "treated", "start"])
+
+
+def test_staggered_did_by_hand():
+    # Stack January: A1, A2 change -4, -6 against flat comparisons: -5, over 2 units x 6
+    # post months = 12 unit-months. Stack March: -2, -4 -> -3, over 2 x 4 = 8. Overall
+    # (12 x -5 + 8 x -3) / 20 = -4.2. Had A1, A2 (already treated) served as comparisons
+    # for March, their own fall would have biased that stack.
+    e = difference_in_differences(_staggered_panel(), date(2024, 1, 1), units="x")
+    assert e.effect == pytest.approx(-4.2)
+    cohorts = {c["start"]: c for c in e.details["cohorts"]}
+    assert cohorts["2024-01-01"]["effect"] == pytest.approx(-5)
+    assert cohorts["2024-03-01"]["effect"] == pytest.approx(-3)
+    assert cohorts["2024-03-01"]["months_before"] == 5
+    assert e.details["staggered"].startswith("stacked")
+    assert e.ci_low < -4.2 < e.ci_high
+
+
+def test_staggered_did_admissions_sum_the_cohorts():
+    # scale 2 per row: January 12 unit-months x 2 x 5 avoided + March 8 x 2 x 3 = 168
+    p = _staggered_panel()
+    p["scale"] = 2.0
+    e = difference_in_differences(p, date(2024, 1, 1), units="x", scale="scale")
+    assert e.admissions_avoided == pytest.approx(168)
+
+
+def test_spec_starts_must_name_treated_units():
+    with pytest.raises(ValueError, match="not in treated"):
+        EvaluationSpec(change_date=CHANGE, treated=["A"], starts={"B": CHANGE})
+    spec = EvaluationSpec(change_date=CHANGE, treated=["A", "B"], starts={"B": date(2024, 6, 1)})
+    assert spec.staggered and spec.unit_start("A") == CHANGE
+
+
+def test_store_staggered_rollout(generated):
+    early, late = ["C82001"], ["C82004"]
+    cut = generated
+    for k, (start, group) in enumerate(((date(2023, 10, 1), early), (CHANGE, late))):
+        cut, _ = inject(
+            cut, InjectedEffect(start=start, relative_change=-0.5, practices=group), 3, k
+        )
+    spec = EvaluationSpec(
+        change_date=CHANGE,
+        treated=early + late,
+        starts={"C82001": date(2023, 10, 1)},
+        methods=["its", "did", "synthetic"],
+    )
+    by = {e.method: e for e in evaluate_store(write_store(cut), spec).effects}
+    assert "staggered" in by["interrupted time series"].reason
+    assert "staggered" in by["synthetic control"].reason
+    did = by["difference-in-differences"]
+    assert did.estimable and did.effect < 0
+    assert [c["start"] for c in did.details["cohorts"]] == ["2023-10-01", "2024-04-01"]
+
+
+# --- matched cohort: index dates, bias correction, risk score ----------------------------
+
+
+def test_matched_cohort_matches_within_each_index_date():
+    # Two index dates whose outcomes differ by 100 for everyone; enrolment lowers the
+    # outcome by exactly 2. Matching across dates would mix the levels.
+    rng = np.random.default_rng(2)
+    frames = []
+    for level, when in ((0.0, "2024-01-01"), (100.0, "2024-02-01")):
+        n = 1500
+        x = rng.normal(0, 1, n)
+        enrolled = rng.random(n) < 1 / (1 + np.exp(-(x - 3 + (level > 0) * 1.0)))
+        y = level + 3 * x - 2 * enrolled + rng.normal(0, 0.3, n)
+        frames.append(pd.DataFrame({"x": x, "enrolled": enrolled, "y": y, "d": when}))
+    people = pd.concat(frames, ignore_index=True)
+    e = matched_cohort(people, ["x"], outcome="y", units="x", strata="d")
+    assert e.ci_low < -2 < e.ci_high and abs(e.effect + 2) < 0.2
+
+
+def test_bias_correction_removes_what_matching_leaves_by_hand():
+    # y = 2 x exactly for controls; enrolled y = 2 x - 1. Every enrolled person's
+    # nearest control sits 0.1 lower in x: raw pair differences 2 (0.1) - 1 = -0.8.
+    # The outcome model fitted on the controls is y = 2 x, so each pair is corrected by
+    # 2 (0.1) = 0.2 and the effect is exactly -1.
+    xt = np.arange(10, dtype=float)
+    xc = np.concatenate([xt - 0.1, xt + 50])  # far-away controls for the fit only
+    x = np.concatenate([xt, xc])
+    enrolled = np.r_[np.ones(10, bool), np.zeros(20, bool)]
+    y = 2 * x - enrolled
+    people = pd.DataFrame({"x": x, "enrolled": enrolled, "y": y})
+    e = matched_cohort(people, ["x"], outcome="y", units="x")
+    assert e.details["matched_pairs"] == 10
+    assert e.details["unadjusted_effect"] == pytest.approx(-0.8)
+    assert e.effect == pytest.approx(-1)
+
+
+def _adults(con, n: int) -> list[str]:
+    rows = con.execute(
+        "SELECT person_id FROM residents WHERE ltc_count >= 2 AND birth_month < '1980-01-01'"
+        " AND date_of_death IS NULL ORDER BY person_id LIMIT $n",
+        {"n": n},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_store_matched_cohort_uses_the_risk_score(generated):
+    # spells from April 2022: the risk model trains on 2023/24 (features from 2022/23)
+    con = write_store(generated)
+    spec = EvaluationSpec(change_date=CHANGE, enrolled=_adults(con, 60), methods=["matched"])
+    (e,) = evaluate_store(con, spec).effects
+    assert e.estimable, e.reason
+    assert "risk_score" in {b["covariate"] for b in e.details["balance"]}
+    assert not any("no risk score" in n for n in e.notes)
+
+
+def test_store_matched_cohort_uses_each_persons_own_date(generated):
+    con = write_store(generated)
+    ids = _adults(con, 80)
+    dates = {p: date(2024, 2, 1) for p in ids[:40]}
+    spec = EvaluationSpec(
+        change_date=CHANGE, enrolled=ids, enrolment_dates=dates, methods=["matched"]
+    )
+    (e,) = evaluate_store(con, spec).effects
+    assert e.estimable, e.reason
+    assert e.details["enrolled"] == 80 and set(e.sample) <= set(ids)
+    # February 2024 has no two years of spells before it for the risk model: said so
+    assert any("no risk score" in n for n in e.notes)
+    early = spec.model_copy(update={"enrolment_dates": {ids[0]: date(2023, 1, 1)}})
+    (e2,) = evaluate_store(con, early).effects
+    assert not e2.estimable and "no full year of prior use before 2023-01-01" in e2.reason

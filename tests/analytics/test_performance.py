@@ -135,7 +135,9 @@ def test_spc_is_computed_once_and_reused_by_the_charts(make_plan, monkeypatch):
     # the chart images draw those very charts (nothing recomputed)
     drawn = []
     monkeypatch.setattr(
-        metrics_report, "xmr_chart_png", lambda c, labels, title: drawn.append((c, labels)) or b""
+        metrics_report,
+        "xmr_chart_png",
+        lambda c, labels, title, **kw: drawn.append((c, labels)) or b"",
     )
     metrics_report.metric_chart_pngs(df)
     assert len(drawn) == 1 and drawn[0][0] is chart

@@ -174,3 +174,39 @@ def test_a_refused_new_user_moves_focus_to_the_error_summary(
     expect(summary).to_be_focused()
     summary.locator('a[href="#password"]').click()
     expect(page.locator("#password")).to_be_focused()
+
+
+def test_the_goal_options_of_a_metric_form_are_accessible_and_saved(
+    page: Page, sign_in: Callable[..., Page], live_server: LiveServer, tmp_path
+) -> None:
+    from bettercare.data.figures import load_figures, read_figures_file
+    from bettercare.data.plan_files import load_plan
+
+    from .conftest import EXAMPLES
+
+    metric = "permanent_admissions_care_homes_65"
+    csv = tmp_path / "goals.csv"
+    csv.write_text(  # Rutland 30 per 100,000 in 2016/17; peers 10, 20, 30, 40: median 25
+        "metric,area_code,period,numerator,denominator,value\n"
+        f"{metric},E06000017,2015/16,,,40\n{metric},E06000017,2016/17,,,30\n"
+        + "".join(
+            f"{metric},{code},2016/17,,,{v}\n"
+            for code, v in (("E06000016", 10), ("E06000018", 20), ("E10000018", 30))
+        )
+        + f"{metric},E06000015,2016/17,,,40\n"
+    )
+    load_figures(read_figures_file(csv), tmp_path / "g.duckdb", str(csv))
+    app = live_server.app
+    app.state.settings = app.state.settings.model_copy(update={"figures": tmp_path / "g.duckdb"})
+    index = [m.metric for m in load_plan(EXAMPLES / "rutland_2014.yaml").metrics].index(metric)
+    sign_in("editor")
+    page.goto(f"/plans/{RUTLAND_PLAN}/metrics/{index}")
+    expect(page.locator("#goal-options")).to_be_visible()
+    assert not _serious(page)
+    page.get_by_label("Reach the peer median").check()
+    page.locator("#f-goal-period").fill("2015/16")
+    with page.expect_navigation():
+        page.locator("#save-item").click()
+    expect(page.locator("#form-saved")).to_be_visible()
+    expect(page.get_by_label("Reach the peer median")).to_be_checked()
+    screenshot(page, "a11y-goal-options")

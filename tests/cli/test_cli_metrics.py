@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 import typer
@@ -10,6 +12,7 @@ from metrics_fixtures import A, store_file
 from typer.testing import CliRunner
 
 from bettercare.cli import metrics as metrics_cli
+from bettercare.domain.metrics import CATALOGUE
 
 runner = CliRunner()
 
@@ -47,19 +50,36 @@ def files(tmp_path, valid_plan_data):
     return plan, store_file(tmp_path / "store.duckdb")
 
 
-def test_metrics_command_prints_and_writes(app, files, tmp_path):
+def _tables(output: str) -> str:
+    """The printed tables (and notes), without the file paths and warnings around them."""
+    return "\n".join(
+        line for line in output.splitlines() if not line.startswith(("wrote", "warning"))
+    )
+
+
+def test_metrics_command_prints_and_writes(app, files, tmp_path, monkeypatch):
+    from rich.console import Console
+
+    monkeypatch.setattr(metrics_cli, "out", Console(width=400))  # one line per table row
     plan, store = files
     out_dir = tmp_path / "out"
     res = runner.invoke(
         app, ["metrics", "--plan", str(plan), "--store", store, "--out", str(out_dir), "--charts"]
     )
     assert res.exit_code == 0, res.output
-    # Delayed transfers, latest month May: 5.0 per 100,000 vs plan 18.0 -> GREEN.
-    assert "delayed_transfers_of_care" in res.output and "GREEN" in res.output
+    # Delayed transfers, latest month May: 5.0 per 100,000 vs plan 18.0 -> GREEN; the table
+    # names the metric and its unit, the month in words, the values at one decimal place
+    text = " ".join(res.output.split())  # Rich wraps long cells
+    assert "Delayed transfers of care" in text and "GREEN" in text
+    assert "per 100,000 population" in text and "aged 18+, per month" in text
+    assert "May 2016" in text and "2016-05" not in text
+    assert "5.0" in text and "18.0" in text and "5.00" not in text
+    assert "delayed_transfers_of_care" not in res.output  # no raw metric codes
+    assert not re.search(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", _tables(res.output))
     assert "Scheme impact" in res.output
     # two months are too few for SPC limits: said in the table, never "assurance"
     assert "too few points" in res.output and "hit and miss" not in res.output
-    assert "2 points: too few for SPC limits and assurance (at least 12)" in res.output
+    assert "2 points: too few for SPC limits and assurance (at least 12)" in text
     assert (out_dir / "charts" / "non_elective_admissions.png").read_bytes()[:4] == b"\x89PNG"
     df = pd.read_parquet(out_dir / "metrics.parquet")
     assert (out_dir / "metrics.csv").is_file() and (out_dir / "scheme_impact.csv").is_file()
@@ -75,7 +95,7 @@ def test_metrics_command_prints_and_writes(app, files, tmp_path):
         "discharge_delay_days",
         "long_term_admissions_care_homes_65",
     ):
-        assert metric in res.output and metric in set(df.metric)
+        assert CATALOGUE[metric].name.split(" (")[0][:30] in text and metric in set(df.metric)
     capacity = pd.read_csv(out_dir / "capacity_demand.csv")
     april = capacity[(capacity.hwb_code == A) & (capacity.month == "2016-04")]
     assert april.set_index("service").loc["discharge_pathway_0", "measured"] == 3

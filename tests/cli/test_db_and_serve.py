@@ -62,3 +62,21 @@ def test_a_worker_reads_back_the_settings_it_was_given(monkeypatch, tmp_path):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert AppSettings() == given
+
+
+def test_serve_refuses_a_bad_peer_file_in_one_line(tmp_path):
+    bad = tmp_path / "peers.csv"
+    bad.write_text("area,neighbour\nE06000017,E06000016\n")
+    args = ["serve", "--database", f"sqlite:///{tmp_path / 'a.db'}", "--peers", str(bad)]
+    done = runner.invoke(app, args)
+    assert done.exit_code == 2, done.output
+    lines = [ln for ln in done.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "hwb_code,peer_code" in lines[0]
+    assert not (tmp_path / "a.db").exists()  # refused before the database is touched
+
+
+def test_a_worker_reads_back_the_peer_file(monkeypatch, tmp_path):
+    given = AppSettings(database_url="sqlite:///w.db", peers=tmp_path / "peers.csv")
+    for name, value in to_environment(given).items():
+        monkeypatch.setenv(name, value)
+    assert AppSettings().peers == tmp_path / "peers.csv"

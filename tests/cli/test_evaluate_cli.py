@@ -99,3 +99,33 @@ def test_print_schema_and_no_store():
     res = runner.invoke(app, ["evaluate", "--print-schema"])
     assert res.exit_code == 0 and json.loads(res.output)["required"] == ["change_date"]
     _one_line_error(runner.invoke(app, ["evaluate"]), "--store")
+
+
+def test_staggered_starts_and_enrolment_dates_from_the_command_line(store, tmp_path):
+    f = tmp_path / "enrolled.csv"
+    f.write_text("person_id,enrolment_date\nx1,2024-02-01\nx2,\n")
+    out = tmp_path / "evaluation.json"
+    res = runner.invoke(
+        app,
+        [
+            "evaluate", "--store", str(store), "--change-date", "2024-04-01",
+            "--treated", "C82001=2023-10-01", "--treated", "C82004",
+            "--enrolled", str(f), "--method", "did", "--method", "its", "--out", str(out),
+        ],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    spec = json.loads(out.read_text())["spec"]
+    assert spec["starts"] == {"C82001": "2023-10-01"} and spec["treated"] == ["C82001", "C82004"]
+    assert spec["enrolment_dates"] == {"x1": "2024-02-01"}
+    effects = {e["method"]: e for e in json.loads(out.read_text())["effects"]}
+    assert len(effects["difference-in-differences"]["details"]["cohorts"]) == 2
+    assert "staggered" in effects["interrupted time series"]["reason"]
+
+
+def test_bad_start_date_and_enrolment_date(store, tmp_path):
+    base = ["evaluate", "--store", str(store), "--change-date", "2024-04-01"]
+    res = runner.invoke(app, [*base, "--treated", "C82001=2023-02-30"])
+    _one_line_error(res, "--treated C82001=2023-02-30")
+    f = tmp_path / "enrolled.csv"
+    f.write_text("person_id,enrolment_date\nx1,01/02/2024\n")
+    _one_line_error(runner.invoke(app, [*base, "--enrolled", str(f)]), "row 2", "enrolment_date")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from bettercare.cli.main import app
@@ -112,3 +114,58 @@ def test_noise_level_replaces_the_noise_section():
     bad = runner.invoke(app, ["synth", "--noise", "extreme"])
     assert bad.exit_code == 2
     assert "unknown --noise 'extreme' (known: low, realistic, high)" in " ".join(bad.output.split())
+
+
+# --- --effect: a known scheme effect in the generated admissions -------------------------
+
+_BASE = ["synth", "--hwb", "rutland", "--population", "1500", "--years", "2023/24"]
+_BASE += ["--years", "2024/25", "--seed", "4"]
+
+
+def _emergency(out, practice):
+    spells = pq.read_table(out / "hospital_spells.parquet").to_pandas()
+    res = pq.read_table(out / "residents.parquet").to_pandas()
+    people = set(res.loc[res["gp_practice"] == practice, "nhs_number"])
+    mine = spells[
+        spells["nhs_number"].isin(people) & (spells["admission_method"] == "non_elective")
+    ]
+    return mine, spells
+
+
+def test_effect_is_injected_and_its_truth_written(tmp_path):
+    plain, cut = tmp_path / "plain", tmp_path / "cut"
+    assert runner.invoke(app, [*_BASE, "--out", str(plain)]).exit_code == 0
+    res = runner.invoke(
+        app, [*_BASE, "--out", str(cut), "--effect", "2024-04-01:-100%:practices=C82001"]
+    )
+    assert res.exit_code == 0, res.output
+    before, all_before = _emergency(plain, "C82001")
+    after, all_after = _emergency(cut, "C82001")
+    late = before["admission_date"] >= date(2024, 4, 1)
+    # a full cut leaves exactly the practice's emergency spells admitted before the start
+    assert len(after) == int((~late).sum()) and int(late.sum()) > 0
+    truth = pq.read_table(cut / "_truth" / "injected_effects.parquet").to_pandas()
+    assert truth["changed_spells"].sum() == -int(late.sum())
+    assert len(all_after) - len(all_before) == truth["changed_spells"].sum()
+    manifest = json.loads((cut / "manifest.json").read_text())
+    assert manifest["injected_effects"][0]["practices"] == ["C82001"]
+    assert manifest["injected_effects"][0]["relative_change"] == -1.0
+
+
+@pytest.mark.parametrize(
+    ("effect", "part"),
+    [
+        ("2024-04-01:-15", "expected START:CHANGE"),
+        ("2024-04-01:-150%:practices=C82001", "between -100% and +100%"),
+        ("2026-04-01:-15%:practices=C82001", "outside the generated years"),
+        ("2024-04-01:-15%:practices=NOPE1", "not in the generated population: NOPE1"),
+        ("2024-04-01:-15%:people=missing.csv", "cannot read missing.csv"),
+    ],
+)
+def test_bad_effect_is_one_line_and_writes_nothing(tmp_path, effect, part):
+    out = tmp_path / "out"
+    res = runner.invoke(app, [*_BASE, "--out", str(out), "--effect", effect])
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and "--effect" in lines[0] and part in lines[0], res.output
+    assert "Traceback" not in res.output and not out.exists()

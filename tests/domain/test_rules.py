@@ -212,6 +212,22 @@ def test_unknown_local_metric_needs_a_name(make_plan):
     assert f.path == "metrics[5].metric"
 
 
+def test_a_goal_that_is_not_the_planned_value_is_a_warning(make_plan):
+    # metrics[1]: delayed transfers, planned 280.0 for 2015/16 in the valid fixture
+    def goal(value: float, period: str = "2015/16"):
+        def change(d):
+            d["metrics"][1]["goal"] = {"basis": "peer_median", "period": period, "value": value}
+
+        return make_plan(change)
+
+    assert findings(goal(280.0), "metrics") == []
+    (f,) = findings(goal(250.0), "metrics")
+    assert f.path == "metrics[1].goal" and f.severity is Severity.WARNING
+    assert "peer median, 250" in f.message and "for 2015/16 (280)" in f.message
+    (f,) = findings(goal(250.0, "2014/15"), "metrics")
+    assert "for 2014/15 (none)" in f.message
+
+
 # -- payment for performance ---------------------------------------------------------
 def test_p4p_below_minimum_reduction(make_plan):
     plan = make_plan(

@@ -163,7 +163,7 @@ def test_recommendations_follow_the_state_of_the_plan(make_plan):
     clean = make_plan()
     asked = recommendations(clean, [], performance_sum(clean), None, [])
     assert asked[0] == (
-        "Approve the Better Care Fund plan for 2014/15 and 2015/16 for submission to NHS England."
+        "Approve the Better Care Fund plan for 2014-15 and 2015-16 for submission to NHS England."
     )
     assert any("£417,200" in r for r in asked)  # 280 x £1,490 linked to performance
     reds = recommendations(clean, [], None, None, ["Delayed transfers of care"])
@@ -202,10 +202,13 @@ def test_pack_with_a_store_shows_metrics_against_plan(measured_plan):
     html = build_board_pack(plan, store=store).html
     assert "7. Metrics: plan against actual" in html
     assert f"HWB {A}" in html
-    # delayed transfers, latest month 2016-05: 5.0 per 100,000 against plan 18.0 -> GREEN
+    # delayed transfers, latest month May 2016: 5.0 per 100,000 against plan 18.0 -> GREEN,
+    # the unit beside the metric's name, the values at its precision (one decimal place)
     row = re.search(r"Delayed transfers of care.*?</tr>", html, re.S)
     assert row is not None
-    assert "<td>2016-05</td>" in row.group(0) and ">18<" in row.group(0)
+    assert "per 100,000 population aged 18+, per month" in row.group(0)
+    assert "<td>May 2016</td>" in row.group(0) and ">18.0<" in row.group(0)
+    assert ">5.0<" in row.group(0)
     assert 'class="pill GREEN"' in row.group(0)
     assert "2 points: too few for SPC limits and assurance" in row.group(0)
     assert "Appendix B. Statistical process control charts" in html
@@ -290,8 +293,8 @@ def test_charts_are_labelled_svg_without_leaking_state(make_plan):
         assert root[0].tag == f"{SVG}title"
         assert not text.lstrip().startswith("<?xml")
     # what each says, from the plan (Rutland funding 2015/16: £104,000 + £81,000)
-    assert "2015/16 £185,000" in svg_root(svgs["budget"]).get("aria-label", "")
-    assert "2014/15 not stated" in svg_root(svgs["budget"]).get("aria-label", "")
+    assert "2015-16 £185,000" in svg_root(svgs["budget"]).get("aria-label", "")
+    assert "2014-15 not stated" in svg_root(svgs["budget"]).get("aria-label", "")
     heat = svg_root(svgs["heatmap"]).get("aria-label", "")
     assert "likelihood 2 impact 2: R8, R9" in heat and "likelihood 3 impact 4: R1" in heat
     assert "At stake (linked to performance) £153,470" in svg_root(svgs["p4p"]).get(
@@ -316,7 +319,11 @@ def test_metric_chart_shows_actual_against_plan():
     )
     text = charts.metric_plan_vs_actual_svg(pva, "delayed_transfers_of_care")
     label = svg_root(text).get("aria-label", "")
-    assert label.endswith("latest 2016-06: 5.00 against plan 18.00, GREEN")
+    # the BCF period notation, the metric's precision and its unit
+    assert label.endswith(
+        "latest June 2016: 5.0 per 100,000 population aged 18+ against plan 18.0 per "
+        "100,000 population aged 18+, GREEN"
+    )
     assert "lower is better" in label
     # points are coloured by RAG: one red, two green
     assert (
@@ -416,7 +423,7 @@ def test_p4p_outside_the_national_scheme_is_a_value_not_a_payment():
     html = build_board_pack(load_plan(EXAMPLES / "leicestershire_2016.yaml")).html
     # 2016/17: 1,517 admissions avoided x £1,490 = £2,260,330, a value and not a payment
     assert f"£{1517 * 1490:,}" == "£2,260,330"
-    assert "2016/17 is outside the national scheme (2015/16); 1,517 admissions avoided" in html
+    assert "2016-17 is outside the national scheme (2015-16); 1,517 admissions avoided" in html
     assert "linked to reducing" not in html  # no recommendation about money at stake
 
 
@@ -484,3 +491,31 @@ def test_report_with_the_care_register(tmp_path) -> None:
     html = (tmp_path / "out" / "board-pack.html").read_text()
     assert "Care coordination: joint care plans and lead professionals" in html
     assert "People at risk</th>" in html
+
+
+# -- numbers and codes as people read them -----------------------------------------------------
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_pack_shows_no_raw_codes(example) -> None:
+    """Funding sources, conditions, states, metrics and partners read as words, not codes."""
+    from shown_codes import raw_codes, visible_text
+
+    plan = load_plan(EXAMPLES / example)
+    text = visible_text(build_board_pack(plan).html)
+    partner_ids = {p.id for p in plan.partners if "_" in p.id}
+    assert raw_codes(text, partner_ids) == []
+    # one period notation: the plan's years as the BCF templates write them
+    assert all(f"{fy[:4]}-{fy[5:]}" in text for fy in plan.financial_years)
+
+
+def test_pack_shows_units_and_whole_counts() -> None:
+    from shown_codes import visible_text
+
+    text = visible_text(build_board_pack(load_plan(EXAMPLES / "leicestershire_2016.yaml")).html)
+    # the plan's trajectories say their unit (seed 002: rates per 100,000 per month/year)
+    assert "per 100,000 population aged 65+" in text
+    assert "per 100,000 population (all ages), per month" in text
+    assert "% of people 65+ discharged into reablement still at home 91 days later" in text
+    # counts are whole: 1,517 admissions avoided (the P4P figure), never "1,517.00"
+    assert "1,517 admissions" in text and "1,517.00" not in text

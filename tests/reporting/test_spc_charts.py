@@ -72,3 +72,31 @@ def test_missing_value_is_not_drawn():
     finally:
         plt.close(fig)
     assert xmr_chart_png(chart, LABELS[:12]).startswith(b"\x89PNG")
+
+
+def test_drawing_stays_within_the_measures_bounds():
+    """A percentage near 100 and a small rate near 0: limits drawn at the bounds only."""
+    # 96, 99 alternating: mean 97.5, mean moving range 3, limits 97.5 +- 7.98 -> 89.52-105.48
+    pct = xmr([96.0, 99.0] * 6, Direction.HIGHER_IS_BETTER)
+    seg = pct.segments[0]
+    assert seg.ucl == pytest.approx(105.48) and seg.lcl == pytest.approx(89.52)
+    fig = xmr_figure(pct, LABELS[:12], metric="reablement_91_days")
+    try:
+        ys = [y for _, _, y in _hlines(fig)]
+        assert max(ys) == 100.0 and min(ys) == pytest.approx(89.52)  # UCL drawn at 100%
+        low, high = fig.axes[0].get_ylim()
+        assert low >= 0 and high <= 100
+        assert fig.axes[0].get_ylabel().startswith("% of people 65+")
+        assert next(t.get_text() for t in fig.axes[0].get_xticklabels()) == "January 2016"
+    finally:
+        plt.close(fig)
+    assert pct.segments[0].ucl == pytest.approx(105.48)  # the computed limit is unchanged
+    # 1, 4 alternating: mean 2.5, limits 2.5 +- 7.98 -> LCL -5.48 drawn at 0
+    rate = xmr([1.0, 4.0] * 6, Direction.LOWER_IS_BETTER)
+    fig = xmr_figure(rate, LABELS[:12], metric="delayed_transfers_of_care")
+    try:
+        assert min(y for _, _, y in _hlines(fig)) == 0.0
+        assert fig.axes[0].get_ylim()[0] >= 0
+    finally:
+        plt.close(fig)
+    assert rate.segments[0].lcl == pytest.approx(-5.48)

@@ -55,3 +55,40 @@ def test_an_unknown_resource_is_404(db, coordinator) -> None:
     with pytest.raises(FhirError) as caught:
         fhir.read(db, coordinator, "CarePlan", "424242")
     assert caught.value.status == 404
+
+
+# --- Patient/$everything start and end ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ([], (None, None)),
+        ([("start", "2024-02-10")], (dt.date(2024, 2, 10), None)),
+        ([("end", "2024")], (None, dt.date(2024, 12, 31))),
+        # a month covers its whole month: February 2024 has 29 days
+        ([("start", "2024-02"), ("end", "2024-02")], (dt.date(2024, 2, 1), dt.date(2024, 2, 29))),
+        ([("start", "2023"), ("end", "2023-12")], (dt.date(2023, 1, 1), dt.date(2023, 12, 31))),
+    ],
+)
+def test_everything_period_reads_fhir_dates(params, expected) -> None:
+    assert fhir.everything_period(params) == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "where", "code"),
+    [
+        ([("start", "2024-13-01")], ["start"], "invalid"),
+        ([("end", "2023-02-29")], ["end"], "invalid"),  # not a leap year
+        ([("start", "01/02/2024")], ["start"], "invalid"),
+        ([("start", "2024-02-01T10:00:00Z")], ["start"], "invalid"),  # dateTime, not date
+        ([("start", "2024-05-01"), ("end", "2024-04-30")], ["start", "end"], "invalid"),
+        ([("start", "2024"), ("start", "2025")], ["start"], "invalid"),
+        ([("_since", "2024-01-01")], ["_since"], "not-supported"),
+    ],
+)
+def test_everything_period_refuses_bad_parameters(params, where, code) -> None:
+    with pytest.raises(FhirError) as caught:
+        fhir.everything_period(params)
+    assert caught.value.status == 400
+    assert caught.value.code == code and list(caught.value.expression) == where

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 from analytics.synthetic_store import tables, write_store
 from sqlalchemy import select
 
+from bettercare.analytics.journeys import JourneyEvent
 from bettercare.app.db import make_engine, migrate, session_factory
 from bettercare.app.models import AuditEvent
 from bettercare.app.security import Principal, Role
 from bettercare.data import care_register
 from bettercare.errors import NotFound, NotPermitted
+from bettercare.services import journeys
 from bettercare.services.journeys import person_journey
 
 RUTLAND, LEICESTER = "E06000017", "E06000016"
@@ -93,3 +96,36 @@ def test_unknown_patient(db, store):
         person_journey(db, COORDINATOR, "424242", store[0])
     with pytest.raises(NotFound):
         person_journey(db, COORDINATOR, "not-a-number", store[0])
+
+
+# --- the care-date range of Patient/$everything -----------------------------------------
+
+
+def _event(kind: str, start: date, end: date | None) -> JourneyEvent:
+    return JourneyEvent(kind, start, end, "", "x")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "inside"),
+    [
+        # a spell 10-20 March 2024 overlaps any range touching those days
+        (date(2024, 3, 20), None, True),
+        (date(2024, 3, 21), None, False),
+        (None, date(2024, 3, 10), True),
+        (None, date(2024, 3, 9), False),
+        (date(2024, 3, 12), date(2024, 3, 13), True),  # inside the stay
+        (date(2024, 1, 1), date(2024, 2, 1), False),
+    ],
+)
+def test_in_period_is_overlap_of_care_dates(start, end, inside) -> None:
+    spell = _event("hospital spell", date(2024, 3, 10), date(2024, 3, 20))
+    assert journeys.in_period(spell, start, end) is inside
+
+
+def test_in_period_open_events_and_deaths() -> None:
+    still_in = _event("hospital spell", date(2024, 3, 10), None)  # not yet discharged
+    assert journeys.in_period(still_in, date(2030, 1, 1), None)
+    assert not journeys.in_period(still_in, None, date(2024, 3, 9))
+    death = _event("death", date(2024, 3, 10), None)  # a single day
+    assert not journeys.in_period(death, date(2024, 3, 11), None)
+    assert journeys.in_period(death, date(2024, 3, 10), date(2024, 3, 10))

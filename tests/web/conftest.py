@@ -92,6 +92,8 @@ def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     monkeypatch.setenv("BETTERCARE_ADMIN_PASSWORD", PASSWORD)
     monkeypatch.setattr(security, "_hasher", FAST_ARGON2)
     settings = AppSettings(database_url=database_url, examples_dir=EXAMPLES, secret_key="t" * 48)
+    # no demo store built behind a test's back (tests of it turn it on)
+    settings = settings.model_copy(update={"prepare_in_background": False})
     prepare(settings)  # what `bettercare serve` does before the server starts
     application = create_app(settings)
     with application.state.sessions() as db:

@@ -25,6 +25,7 @@ def _app(tmp_path: Path, monkeypatch, demo: bool = True):
         examples_dir=EXAMPLES,
         secret_key="d" * 48,
         demo=demo,
+        prepare_in_background=False,  # no demo store built behind the test's back
     )
     first = prepare(settings)
     assert first.demo_password is None  # chosen through the environment

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from analytics.synthetic_store import tables, write_store
 from fhir.resources.R4B.bundle import Bundle
@@ -91,3 +93,48 @@ def test_capability_statement_lists_everything(client):
     caps = client.get("/fhir/metadata").json()
     patient = next(r for r in caps["rest"][0]["resource"] if r["type"] == "Patient")
     assert patient["operation"][0]["name"] == "everything"
+
+
+def _care_dates(resource: dict) -> tuple[str, str]:
+    period = resource["period"]
+    return period["start"], period.get("end", "")  # "": still open
+
+
+def test_everything_start_and_end_keep_care_in_the_range(app, client, login, patient_id):
+    login("coordinator")
+    whole = client.get(f"/fhir/Patient/{patient_id}/$everything").json()
+    dated = sorted(_care_dates(e["resource"]) for e in whole["entry"][1:])
+    assert len(dated) >= 2
+    # a range from the day after the first record's care ends (or starts, if open)
+    first_end = dated[0][1] or dated[0][0]
+    start = date.fromisoformat(first_end) + timedelta(days=1)
+    r = client.get(f"/fhir/Patient/{patient_id}/$everything", params={"start": start.isoformat()})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    Bundle.model_validate(body)
+    assert body["entry"][0]["resource"]["resourceType"] == "Patient"
+    kept = [_care_dates(e["resource"]) for e in body["entry"][1:]]
+    expected = [d for d in dated if not d[1] or date.fromisoformat(d[1]) >= start]
+    assert sorted(kept) == expected and len(kept) < len(dated)
+    assert body["link"][0]["url"].endswith(f"$everything?start={start.isoformat()}")
+    with app.state.sessions() as db:
+        last = db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert last.action == "fhir.everything" and f"({start.isoformat()} to ...)" in last.detail
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start=2024-02-30",
+        "end=yesterday",
+        "start=2025&end=2024",
+        "start=2024&start=2025",
+        "_since=2024",
+    ],
+)
+def test_everything_bad_parameters_are_400_outcomes(client, login, patient_id, query):
+    login("coordinator")
+    r = client.get(f"/fhir/Patient/{patient_id}/$everything?{query}")
+    assert r.status_code == 400
+    assert r.json()["resourceType"] == "OperationOutcome"
+    assert r.headers["cache-control"] == "no-store"

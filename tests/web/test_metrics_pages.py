@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from shown_codes import raw_codes, visible_text
 from sqlalchemy import select
 
 from bettercare.analytics.engine import compute_metrics
@@ -26,10 +27,12 @@ from bettercare.app.models import AuditEvent, PlanRecord
 from bettercare.app.plans import plan_of
 from bettercare.app.settings import AppSettings
 from bettercare.data.plan_files import load_plan
+from bettercare.domain.labels import format_period, in_words
 from bettercare.domain.money import format_gbp
 from bettercare.domain.p4p import performance_sum
 from bettercare.pipelines.demo_store import READY_FILE, preset_for, synthetic_years
-from bettercare.services.dashboard import number, scoped_svg
+from bettercare.reporting.metrics_report import judged_cells
+from bettercare.services.dashboard import scoped_svg
 
 from .conftest import EXAMPLES, RUTLAND
 
@@ -152,11 +155,12 @@ def test_plan_without_store_shows_its_returns(client, login) -> None:
     assert "refresh" not in r.headers
     assert 'id="metrics-none"' in r.text and "no synthetic data for Marlbury" in r.text
     # the 2025/26 Q1 return (examples/marlbury_2025.yaml): discharge delays not on track
-    q1 = r.text[r.text.index("2025/26 Quarter 1 return") :]
+    q1 = r.text[r.text.index("Quarter 1 2025-26 return") :]
     row = re.search(r"Pathway 1 delays while reablement recruits", q1)
     assert row and "Not on track" in q1[: row.start()]
-    assert r.text.index("2025/26 Quarter 2 return") < r.text.index("2025/26 Quarter 1 return")
+    assert r.text.index("Quarter 2 2025-26 return") < r.text.index("Quarter 1 2025-26 return")
     assert "The plan has no payment-for-performance section." in r.text
+    assert raw_codes(visible_text(r.text)) == []  # e.g. "not_on_track": "Not on track"
 
 
 # -- measured: the same figures as `bettercare metrics` -------------------------------------
@@ -179,10 +183,17 @@ def test_dashboard_shows_the_analytics_figures(app, client, login, configured) -
     ]
     judged = [r for r in latest(monthly).itertuples() if isinstance(r.rag, str)]
     assert judged
-    for row in judged:
-        assert f'<td>{row.period}</td><td class="num">{number(row.actual)}</td>' in table
+    for row in judged:  # the figures `bettercare metrics` prints, formatted as it does
+        cells = judged_cells(plan, row)
+        assert f'<td>{cells["period"]}</td><td class="num">{cells["actual"]}</td>' in table
+        assert format_period(row.period) == cells["period"] != row.period  # "May 2017"
     rags = re.findall(r'class="nhsuk-tag state rag-(green|amber|red)"', table)
     assert rags, "no RAG shown"
+    # every metric with its unit; no raw codes anywhere a reader looks
+    text = visible_text(page)
+    assert "per 100,000 population aged 65+" in visible_text(table)
+    shown = {c: text[max(0, text.find(c) - 80) : text.find(c) + 40] for c in raw_codes(text)}
+    assert shown == {}
 
     # charts: inline SVG with a text alternative, a data table each, no repeated ids
     svgs = re.findall(r'<svg role="img" aria-label="([^"]+)"', page)
@@ -196,11 +207,11 @@ def test_dashboard_shows_the_analytics_figures(app, client, login, configured) -
     p4p = page[page.index('id="p4p-figures"') :]
     at_stake = performance_sum(plan)  # the domain's sum, outside the national scheme here
     assert not at_stake.national_scheme
-    assert f"Value of the planned reduction in {at_stake.financial_year}</dt>" in p4p
+    assert f"Value of the planned reduction in {format_period(at_stake.financial_year)}</dt>" in p4p
     assert f"<dd>{format_gbp(at_stake.performance_linked_sum)} " in p4p
     earned = status.linked.p4p
     assert earned is not None and earned.earned is None  # the plan states no baseline
-    assert "<dd>not measured</dd>" in p4p and earned.reason in p4p
+    assert "<dd>not measured</dd>" in p4p and in_words(earned.reason) in p4p
 
 
 @pytest.mark.slow
@@ -286,7 +297,7 @@ def test_demo_store_is_reused_after_a_restart(
     assert not (work / "feeds").exists()  # nothing generated
     login("admin")
     page = client.get(f"/plans/{LEICESTERSHIRE_PLAN}/metrics").text
-    assert "synthetic demo store: 3,000 residents, 2015/16, 2016/17" in page
+    assert "synthetic demo store: 3,000 residents, 2015-16, 2016-17" in page
     stores.shutdown()
 
 

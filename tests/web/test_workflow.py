@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from bettercare.app.security import Role
 from bettercare.app.seed import create_user
 from bettercare.data.plan_files import load_plan
 from bettercare.domain.plan import PlanStatus
+from bettercare.domain.rules import check_plan
 from bettercare.domain.workflow import (
     Outcome,
     State,
@@ -97,12 +99,16 @@ def test_rule_errors_block_a_step_but_not_a_return_to_draft() -> None:
     assert take_step(marlbury, State.DRAFT, Step.AGREE, None, DAY).allowed
 
 
-def test_hwb_approval_checks_the_plan_as_it_would_be() -> None:
-    """A draft may lack sign-offs (a warning); an HWB-approved plan may not (an error)."""
+def test_agreement_checks_what_hwb_approval_will_need() -> None:
+    """A draft may lack sign-offs (a warning), but the partners' agreement already asks
+    for them: the HWB approval that follows needs them and editing ends at agreement."""
     marlbury = load_plan(EXAMPLES / "marlbury_2025.yaml")
     draft = marlbury.model_copy(update={"status": PlanStatus.DRAFT, "sign_offs": []})
-    assert take_step(draft, State.DRAFT, Step.AGREE, None, DAY).allowed
-    result = take_step(draft, State.AGREED, Step.APPROVE, None, DAY)
+    assert not [f for f in check_plan(draft) if f.severity == "error"]  # a draft is fine
+    result = take_step(draft, State.DRAFT, Step.AGREE, None, None)
+    assert not result.allowed and {f.rule for f in result.errors} == {"sign-off"}
+    assert all("needed before" in f.message for f in result.errors)
+    result = take_step(draft, State.AGREED, Step.APPROVE, None, dt.date(2025, 3, 20))
     assert not result.allowed and {f.rule for f in result.errors} == {"sign-off"}
 
 
@@ -123,12 +129,25 @@ def _state(app, plan_id: str) -> tuple[str, str | None]:
         return r.state, r.assurance_outcome
 
 
-def _step(client, plan_id: str, step: str, outcome: str | None = None, note: str = ""):
+def _step(
+    client,
+    plan_id: str,
+    step: str,
+    outcome: str | None = None,
+    note: str = "",
+    date: str | None = None,
+):
+    """Post a step's form as the page shows it: its date field as filled, unless ``date``."""
     page = client.get(f"/plans/{plan_id}").text
     version = page.split('name="version" value="')[1].split('"')[0] if "version" in page else ""
     data = {"csrf_token": csrf_of(page), "step": step, "note": note, "version": version}
     if outcome:
         data["outcome"] = outcome
+    shown = re.search(rf'id="date-{step}" name="date" value="([^"]*)"', page)
+    if date is not None:
+        data["date"] = date
+    elif shown:
+        data["date"] = shown.group(1)
     return client.post(f"/plans/{plan_id}/workflow", data=data, follow_redirects=False)
 
 
@@ -253,6 +272,17 @@ def test_fixing_the_rule_errors_in_the_forms_unblocks_the_workflow(app, client, 
         data["score"] = "2"
         assert client.post(f"{plan_url}/risks/{n}", data=data).status_code == 200
     assert "Planning rules: 0 errors" in client.get(plan_url).text
+    # no errors in draft, but agreement also checks what the HWB's approval will need
+    r = _step(client, "rutland-2014", "agree")
+    assert r.status_code == 409 and "needed before &#39;Approved by the HWB&#39;" in r.text
+    for n, change in (
+        (0, {"date": "2014-09-05"}),  # the CCG's and the council's sign-off dates
+        (1, {"date": "2014-09-05"}),
+        (2, {"person": "R. Chair", "role": "HWB chair"}),  # its date: the approval's
+    ):
+        data = _form_fields(client.get(f"{plan_url}/sign_offs/{n}").text)
+        data.update(change)
+        assert client.post(f"{plan_url}/sign_offs/{n}", data=data).status_code == 200, n
     assert _step(client, "rutland-2014", "agree").status_code == 303
     assert _state(app, "rutland-2014")[0] == "agreed"
     with app.state.sessions() as db:
@@ -285,6 +315,131 @@ def test_2026_plan_may_be_submitted_before_hwb_approval(app, client, login, marl
     login(marlbury_editor)
     assert _step(client, plan_id, "agree").status_code == 303
     page = client.get(f"/plans/{plan_id}").text
-    assert "submitted to nhse (hwb approval to follow)" in page
+    assert "Record: Submitted to NHS England (HWB approval to follow)" in page
     assert _step(client, plan_id, "submit").status_code == 303
     assert _state(app, plan_id)[0] == "submitted"
+
+
+# --- the confused user's cases ---------------------------------------------------------
+
+
+def _clear_dates(app, plan_id: str) -> None:
+    """The plan as a lead would have it: no approval or submission date recorded yet."""
+    from bettercare.data.plan_store import save_plan
+
+    with app.state.sessions() as db:
+        record = db.get(PlanRecord, plan_id)
+        plan = plan_of(record).model_copy(update={"date_agreed": None, "date_submitted": None})
+        save_plan(db, record, plan, "system")
+        db.commit()
+
+
+def test_agreed_then_approved_needs_nothing_new(app, client, login, marlbury_editor) -> None:
+    """Agreement checked all the HWB approval needs: the approval asks only its date."""
+    _clear_dates(app, "marlbury_2025")
+    login(marlbury_editor)
+    assert _step(client, "marlbury_2025", "agree").status_code == 303
+    page = client.get("/plans/marlbury_2025").text
+    assert 'id="date-approve" name="date" value=""' in page  # not today's date
+    assert "Between 1 April 2024 and 31 March 2026" in page
+    r = _step(client, "marlbury_2025", "approve", date="20 March 2025")
+    assert r.status_code == 303
+    assert _state(app, "marlbury_2025")[0] == "hwb_approved"
+
+
+def test_a_plan_stuck_at_hwb_approved_is_submitted_with_the_date_entered(
+    app, client, login, marlbury_editor
+) -> None:
+    """The issue: the submission date was filled with today's date and refused as
+    outside the plan's years. Now the form asks; an empty date is a clear message."""
+    _clear_dates(app, "marlbury_2025")
+    with app.state.sessions() as db:
+        db.get(PlanRecord, "marlbury_2025").state = "hwb_approved"
+        db.commit()
+    login(marlbury_editor)
+    r = _step(client, "marlbury_2025", "submit", date="")
+    assert r.status_code == 422
+    assert "Enter the date the plan was submitted to NHS England" in r.text
+    assert 'href="#date-submit"' in r.text  # the error summary links to the field
+    r = _step(client, "marlbury_2025", "submit", date="31/03/2025")
+    assert r.status_code == 303
+    assert _state(app, "marlbury_2025")[0] == "submitted"
+    with app.state.sessions() as db:
+        assert plan_of(db.get(PlanRecord, "marlbury_2025")).date_submitted == dt.date(2025, 3, 31)
+
+
+def test_a_date_outside_the_plan_years_gets_a_clear_message(
+    app, client, login, marlbury_editor
+) -> None:
+    login(marlbury_editor)
+    assert _step(client, "marlbury_2025", "agree").status_code == 303
+    r = _step(client, "marlbury_2025", "approve", date="12/03/2024")
+    assert r.status_code == 422
+    assert "must be between 1 April 2024 and 31 March 2026 (the plan is for 2025/26)" in r.text
+    assert 'id="date-approve-error"' in r.text and 'value="12/03/2024"' in r.text
+    assert _state(app, "marlbury_2025")[0] == "agreed"
+    with app.state.sessions() as db:
+        refused = db.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "approve_plan", AuditEvent.outcome == "invalid"
+            )
+        ).one()
+    assert "31 March 2026" in (refused.detail or "")
+
+
+def test_back_to_draft_needs_a_reason(app, client, login, marlbury_editor) -> None:
+    login(marlbury_editor)
+    assert _step(client, "marlbury_2025", "agree").status_code == 303
+    page = client.get("/plans/marlbury_2025").text
+    assert 'id="do-reopen"' in page and 'href="#step-reopen"' in page
+    r = _step(client, "marlbury_2025", "reopen", note="  ")
+    assert r.status_code == 422 and 'href="#reason-reopen"' in r.text
+    assert _state(app, "marlbury_2025")[0] == "agreed"
+    r = _step(client, "marlbury_2025", "reopen", note="HWB asked for a carers scheme")
+    assert r.status_code == 303
+    assert _state(app, "marlbury_2025")[0] == "draft"
+    page = client.get("/plans/marlbury_2025").text
+    assert "HWB asked for a carers scheme" in page  # in the history table
+    assert 'id="add-scheme"' in page  # editable again
+    assert _step(client, "marlbury_2025", "agree").status_code == 303  # and forward again
+
+
+def test_a_wrong_role_may_not_return_a_plan_to_draft(app, client, login, marlbury_editor) -> None:
+    with app.state.sessions() as db:
+        db.get(PlanRecord, "marlbury_2025").state = "monitoring"
+        db.commit()
+    login(marlbury_editor)
+    page = client.get("/plans/marlbury_2025").text
+    assert 'id="do-reopen"' not in page
+    assert "Only an administrator can return it to draft" in page
+    r = client.post(
+        "/plans/marlbury_2025/workflow",
+        data={"csrf_token": csrf_of(page), "step": "reopen", "note": "undo", "version": "1"},
+    )
+    assert r.status_code == 403
+    login("analyst")  # no way back at all, on Rutland's agreed plan
+    with app.state.sessions() as db:
+        db.get(PlanRecord, "rutland-2014").state = "agreed"
+        db.commit()
+    page = client.get("/plans/rutland-2014").text
+    r = client.post(
+        "/plans/rutland-2014/workflow",
+        data={"csrf_token": csrf_of(page), "step": "reopen", "note": "x", "version": "1"},
+    )
+    assert r.status_code == 403
+    assert _state(app, "marlbury_2025")[0] == "monitoring"
+    with app.state.sessions() as db:
+        denied = list(
+            db.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.action == "reopen_plan", AuditEvent.outcome == "denied"
+                )
+            )
+        )
+    assert [(e.actor, e.target) for e in denied] == [
+        (marlbury_editor, "plan:marlbury_2025"),
+        ("analyst", "plan:rutland-2014"),
+    ]
+    login("admin")
+    assert _step(client, "marlbury_2025", "reopen", note="reissued").status_code == 303
+    assert _state(app, "marlbury_2025") == ("draft", None)

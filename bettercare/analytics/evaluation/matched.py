@@ -1,14 +1,25 @@
 """Matched control cohort for person-level schemes: enrolled people against similar people.
 
 The Improvement Analytics Unit's approach (Health Foundation / NHS England; Lloyd et al.,
-BMJ Open 2021) in its simplest form: a propensity score (logistic regression of
-enrolment on the covariates, scikit-learn) and, for each enrolled person in turn, the
-nearest not-enrolled person on the logit of the score (scikit-learn ``NearestNeighbors``)
-within a caliper of 0.2 standard deviations of the logit (Austin, Pharm Stat 2011),
-without replacement. Enrolled people with no control within the caliper are left out
-and counted. The effect on the enrolled (ATT) is the mean of the matched pairs'
-outcome differences, with a paired t interval (Austin, Stat Med 2011: matched samples
-are not independent samples).
+BMJ Open 2021): a propensity score (logistic regression of enrolment on the covariates,
+the risk model's score among them, scikit-learn) and, for each enrolled person in turn,
+the nearest not-enrolled person on the logit of the score (scikit-learn
+``NearestNeighbors``) within a caliper of 0.2 standard deviations of the logit (Austin,
+Pharm Stat 2011), without replacement. With per-person enrolment dates each person's
+enrolment date is their index date: covariates and follow-up are measured from it, and
+each enrolled person is matched exactly on it to people never enrolled, measured at the
+same date (risk-set matching: Li, Propert & Rosenbaum, JASA 2001). Enrolled people with
+no control within the caliper are left out and counted.
+
+Bias correction (Abadie & Imbens, JBES 2011; Rubin, Biometrics 1973): enrolled people
+are the extreme tail of the score, where controls are sparse, so the nearest control is
+systematically a little less ill; on the synthetic benchmark that left a quarter of the
+effect unrecovered. Each pair's outcome difference is corrected by the difference in
+the outcome predicted for the two people by a linear regression (statsmodels OLS) of the
+outcome on the covariates, fitted on the controls (counts of prior use as x and
+log(1 + x)). The effect on the enrolled (ATT) is the mean corrected difference, with a
+paired t interval (Austin, Stat Med 2011: matched samples are not independent samples);
+the uncorrected mean difference is reported beside it.
 
 Balance is shown as standardised mean differences (SMD) of each covariate before and
 after matching, both over the pre-matching pooled standard deviation; |SMD| above 0.1
@@ -17,14 +28,17 @@ is the usual sign of imbalance.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 from scipy import stats  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.neighbors import NearestNeighbors  # type: ignore[import-untyped]
 from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
+from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from bettercare.analytics.evaluation.results import CONFIDENCE, Effect, not_estimable
 
@@ -74,6 +88,29 @@ def greedy_match(logit_t: np.ndarray, logit_c: np.ndarray, caliper: float) -> li
     return pairs
 
 
+def outcome_predictions(
+    x: np.ndarray, y: np.ndarray, controls: np.ndarray, log_columns: list[int]
+) -> np.ndarray | None:
+    """Predicted outcome of every row from a linear regression fitted on the ``controls``.
+
+    Abadie & Imbens (2011) regress the outcome on the covariates among the controls;
+    ``log_columns`` (counts of prior use) enter as both x and log(1 + x), so the
+    prediction can bend where counts are high. None when the fit fails.
+    """
+    z = np.asarray(x, dtype=float)
+    extra = [np.log1p(np.maximum(z[:, k], 0)) for k in log_columns]
+    z = np.column_stack([z, *extra]) if extra else z
+    keep = np.flatnonzero(z[controls].std(axis=0) > 0)  # constant columns carry nothing
+    design = sm.add_constant(z[:, keep], has_constant="add")
+    try:
+        with warnings.catch_warnings():  # collinear columns: pinv's fit predicts the same
+            warnings.simplefilter("ignore", SingularMatrixWarning)
+            fit = sm.OLS(y[controls], design[controls]).fit()
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    return np.asarray(fit.predict(design), dtype=float)
+
+
 def matched_cohort(
     people: pd.DataFrame,
     covariates: list[str],
@@ -81,11 +118,16 @@ def matched_cohort(
     outcome: str,
     units: str,
     seed: int = 0,
+    strata: str | None = None,
+    log_covariates: tuple[str, ...] = (),
+    bias_correction: bool = True,
 ) -> Effect:
     """ATT of enrolment on ``outcome`` (a count per person, e.g. admissions in 12 months).
 
-    ``people``: one row per person with a boolean ``enrolled``, the numeric
-    ``covariates`` and ``outcome``.
+    ``people``: one row per person (and index date) with a boolean ``enrolled``, the
+    numeric ``covariates`` and ``outcome``. ``strata``: a column matched on exactly (the
+    index date). ``log_covariates``: covariates entered as log(1 + x) in the
+    bias-correcting outcome model.
     """
     enrolled = people["enrolled"].astype(bool).to_numpy()
     n_t, n_c = int(enrolled.sum()), int((~enrolled).sum())
@@ -102,18 +144,36 @@ def matched_cohort(
     ps = np.clip(model.predict_proba(xs)[:, 1], 1e-9, 1 - 1e-9)
     logit = np.log(ps / (1 - ps))
     caliper = CALIPER_SD * float(np.std(logit, ddof=1))
-    t_idx, c_idx = np.flatnonzero(enrolled), np.flatnonzero(~enrolled)
-    pairs = greedy_match(logit[t_idx], logit[c_idx], caliper)
-    if len(pairs) < MIN_PAIRS:
+    layer = people[strata].to_numpy() if strata else np.zeros(len(people))
+    mt_list: list[int] = []
+    mc_list: list[int] = []
+    for value in pd.unique(layer):
+        in_layer = layer == value
+        t_idx = np.flatnonzero(enrolled & in_layer)
+        c_idx = np.flatnonzero(~enrolled & in_layer)
+        if len(t_idx) == 0 or len(c_idx) == 0:
+            continue
+        for a, b in greedy_match(logit[t_idx], logit[c_idx], caliper):
+            mt_list.append(int(t_idx[a]))
+            mc_list.append(int(c_idx[b]))
+    if len(mt_list) < MIN_PAIRS:
         return not_estimable(
             METHOD,
             units,
-            f"only {len(pairs)} enrolled people have a similar person not enrolled "
+            f"only {len(mt_list)} enrolled people have a similar person not enrolled "
             f"(need {MIN_PAIRS})",
         )
-    mt = t_idx[[a for a, _ in pairs]]
-    mc = c_idx[[b for _, b in pairs]]
-    diff = y[mt] - y[mc]
+    mt, mc = np.asarray(mt_list), np.asarray(mc_list)
+    raw = y[mt] - y[mc]
+    diff = raw
+    notes = []
+    if bias_correction:
+        logs = [covariates.index(c) for c in log_covariates if c in covariates]
+        mu = outcome_predictions(x, y, np.flatnonzero(~enrolled), logs)
+        if mu is None:
+            notes.append("no bias correction: the outcome model could not be fitted")
+        else:
+            diff = raw - (mu[mt] - mu[mc])
     n = len(diff)
     att = float(diff.mean())
     se = float(diff.std(ddof=1) / np.sqrt(n))
@@ -122,18 +182,31 @@ def matched_cohort(
     p_value = float(2 * stats.t.sf(abs(att / se), n - 1)) if se > 0 else 0.0
     balance: list[dict[str, Any]] = []
     flagged = []
+    t_all, c_all = np.flatnonzero(enrolled), np.flatnonzero(~enrolled)
     for k, name in enumerate(covariates):
-        sd = pooled_sd(x[t_idx, k], x[c_idx, k])
-        before = smd(x[t_idx, k], x[c_idx, k], sd)
+        sd = pooled_sd(x[t_all, k], x[c_all, k])
+        before = smd(x[t_all, k], x[c_all, k], sd)
         after = smd(x[mt, k], x[mc, k], sd)
         balance.append({"covariate": name, "smd_before": before, "smd_after": after})
         if abs(after) > SMD_FLAG:
             flagged.append(name)
-    notes = []
     if n < n_t:
         notes.append(f"{n_t - n} of {n_t} enrolled people had no match within the caliper")
     if flagged:
         notes.append(f"imbalanced after matching (|SMD| > {SMD_FLAG}): {', '.join(flagged)}")
+    if strata:
+        ids = people["person_id"].to_numpy()[mc] if "person_id" in people.columns else mc
+        reused = n - len(set(ids.tolist()))
+        if reused:
+            notes.append(
+                f"{reused} controls serve at two or more enrolment dates (the paired "
+                "interval treats the pairs as independent)"
+            )
+    matched_ids = (
+        tuple(str(v) for v in people["person_id"].to_numpy()[mt])
+        if "person_id" in people.columns
+        else ()
+    )
     return Effect(
         method=METHOD,
         units=units,
@@ -151,6 +224,9 @@ def matched_cohort(
             "matched_pairs": n,
             "controls_available": n_c,
             "caliper_logit": caliper,
+            "unadjusted_effect": float(raw.mean()),
+            "bias_corrected": diff is not raw,
             "balance": balance,
         },
+        sample=matched_ids,
     )

@@ -44,6 +44,9 @@ class Effect:
     avoided_ci_high: float | None = None
     notes: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    #: The enrolled pseudonyms the estimate is over (the matched cohort's matched people),
+    #: for validation against a known truth; never in :meth:`as_dict` or any output.
+    sample: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def has_interval(self) -> bool:

@@ -21,6 +21,8 @@ from bettercare.analytics.evaluation.results import Effect, EvaluationDataError,
 from bettercare.analytics.evaluation.spec import EvaluationSpec
 from bettercare.analytics.evaluation.store import (
     COHORT_COVARIATES,
+    COUNT_COVARIATES,
+    RISK_SCORE,
     cohort,
     monthly_panel,
     units_of,
@@ -73,12 +75,19 @@ def evaluate_con(con: duckdb.DuckDBPyConnection, spec: EvaluationSpec) -> Evalua
         tp = _aggregate(panel[panel["unit"].isin(treated)])
         scale = tp["residents"] / 1000
         cp = panel[panel["unit"].isin(comparison)]
+        # one change date for the single-series methods: the treated units' common start
+        change = spec.unit_start(spec.treated[0]) if spec.treated else spec.change_date
+        staggered = (
+            "a staggered roll-out (units starting in different months) has no single "
+            "change date: see difference-in-differences"
+        )
         for m in area:
-            if m == "its":
+            if m in ("its", "synthetic") and spec.staggered:
+                method = its.METHOD if m == "its" else synthetic.METHOD
+                effects.append(not_estimable(method, units, staggered))
+            elif m == "its":
                 effects.append(
-                    its.interrupted_time_series(
-                        tp["value"], spec.change_date, units=units, scale=scale
-                    )
+                    its.interrupted_time_series(tp["value"], change, units=units, scale=scale)
                 )
             elif m == "did":
                 if not spec.treated:
@@ -86,6 +95,10 @@ def evaluate_con(con: duckdb.DuckDBPyConnection, spec: EvaluationSpec) -> Evalua
                     continue
                 sub = panel[panel["unit"].isin(treated | comparison)].copy()
                 sub["treated"] = sub["unit"].isin(treated)
+                sub["start"] = [
+                    pd.Timestamp(spec.unit_start(u)) if t else pd.NaT
+                    for u, t in zip(sub["unit"], sub["treated"], strict=True)
+                ]
                 sub["scale"] = sub["residents"] / 1000
                 effects.append(
                     did.difference_in_differences(
@@ -99,29 +112,44 @@ def evaluate_con(con: duckdb.DuckDBPyConnection, spec: EvaluationSpec) -> Evalua
                 donors = cp.pivot(index="month", columns="unit", values="value")
                 effects.append(
                     synthetic.synthetic_control(
-                        tp["value"], donors, spec.change_date, units=units, scale=scale
+                        tp["value"], donors, change, units=units, scale=scale
                     )
                 )
     if "matched" in spec.methods:
-        if not spec.enrolled:
-            effects.append(not_estimable(matched.METHOD, COHORT_UNITS, "no enrolled people"))
-        else:
-            try:
-                people, missing = cohort(con, set(spec.enrolled), spec.change_date)
-            except EvaluationDataError as exc:
-                effects.append(not_estimable(matched.METHOD, COHORT_UNITS, str(exc)))
-            else:
-                effect = matched.matched_cohort(
-                    people, list(COHORT_COVARIATES), outcome="admissions_12m", units=COHORT_UNITS
-                )
-                if missing and effect.estimable:
-                    note = (
-                        f"{missing} enrolled pseudonyms are not adults in the store on the "
-                        "change date"
-                    )
-                    effect = replace(effect, notes=(*effect.notes, note))
-                effects.append(effect)
+        effects.append(_matched(con, spec))
     return Evaluation(spec, effects)
+
+
+def _matched(con: duckdb.DuckDBPyConnection, spec: EvaluationSpec) -> Effect:
+    """The matched control cohort of ``spec``'s enrolled people (each at their own date)."""
+    if not spec.enrolled:
+        return not_estimable(matched.METHOD, COHORT_UNITS, "no enrolled people")
+    try:
+        found = cohort(con, {p: spec.enrolled_on(p) for p in spec.enrolled})
+    except EvaluationDataError as exc:
+        return not_estimable(matched.METHOD, COHORT_UNITS, str(exc))
+    covariates = list(COHORT_COVARIATES)
+    if RISK_SCORE in found.people.columns:
+        covariates.append(RISK_SCORE)
+    effect = matched.matched_cohort(
+        found.people,
+        covariates,
+        outcome="admissions_12m",
+        units=COHORT_UNITS,
+        strata="index_date",
+        log_covariates=COUNT_COVARIATES,
+    )
+    extra = []
+    if found.risk_note:
+        extra.append(found.risk_note)
+    if found.missing:
+        extra.append(
+            f"{found.missing} enrolled pseudonyms are not adults in the store on their "
+            "enrolment date"
+        )
+    if extra and effect.estimable:
+        effect = replace(effect, notes=(*effect.notes, *extra))
+    return effect
 
 
 def evaluate_store(

@@ -2,7 +2,9 @@
 
 A spec names the change (a scheme or any dated change), the metric, who was exposed
 (GP practices or HWBs, and/or enrolled people by pseudonym) and, optionally, the
-comparison units. It is read from JSON or YAML by :func:`load_spec`.
+comparison units. A staggered roll-out gives exposed units (``starts``) or enrolled
+people (``enrolment_dates``) their own start dates. It is read from JSON or YAML by
+:func:`load_spec`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bettercare.analytics.evaluation.results import EvaluationDataError
 
@@ -27,7 +29,10 @@ class EvaluationSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field("change", description="What changed, e.g. the scheme's name")
-    change_date: date = Field(description="First day the change applied (its month is post)")
+    change_date: date = Field(
+        description="First day the change applied (its month is post); with a staggered "
+        "roll-out, the start of exposed units and enrolled people without their own date"
+    )
     metric: Literal["emergency_admissions", "ae_attendances"] = "emergency_admissions"
     level: Literal["practice", "hwb"] = Field(
         "practice", description="Units that were or were not exposed: GP practices or HWBs"
@@ -43,7 +48,40 @@ class EvaluationSpec(BaseModel):
         default_factory=list,
         description="Pseudonyms (person_id) of people enrolled on the change date",
     )
+    starts: dict[str, date] = Field(
+        default_factory=dict,
+        description="Staggered roll-out: exposed units' own start dates (code: date); "
+        "each code must also be in treated",
+    )
+    enrolment_dates: dict[str, date] = Field(
+        default_factory=dict,
+        description="Enrolled people's own enrolment dates (pseudonym: date), each their "
+        "index date in the matched cohort; each pseudonym must also be in enrolled",
+    )
     methods: list[Method] = Field(default_factory=lambda: list(ALL_METHODS))
+
+    @model_validator(mode="after")
+    def _dated_ones_are_named(self) -> EvaluationSpec:
+        stray = sorted(set(self.starts) - set(self.treated))
+        if stray:
+            raise ValueError(f"starts names unit(s) not in treated: {', '.join(stray[:5])}")
+        if set(self.enrolment_dates) - set(self.enrolled):
+            raise ValueError("enrolment_dates names people not in enrolled")
+        return self
+
+    def unit_start(self, code: str) -> date:
+        """When exposed unit ``code`` started (its own date, else ``change_date``)."""
+        return self.starts.get(code, self.change_date)
+
+    def enrolled_on(self, person_id: str) -> date:
+        """When ``person_id`` was enrolled (their own date, else ``change_date``)."""
+        return self.enrolment_dates.get(person_id, self.change_date)
+
+    @property
+    def staggered(self) -> bool:
+        """True when exposed units start in more than one month."""
+        months = {(d.year, d.month) for d in (self.unit_start(c) for c in self.treated)}
+        return len(months) > 1
 
 
 def load_spec(path: Path) -> EvaluationSpec:

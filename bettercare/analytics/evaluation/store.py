@@ -3,7 +3,9 @@
 Owns the SQL that turns the store's person-level tables into (a) one row per unit
 (GP practice or HWB) and calendar month: events and residents, and (b) one row per adult
 at an enrolment date: the risk model's features (:mod:`bettercare.analytics.risk.features`,
-the one definition of prior use) and the emergency admissions in the 12 months after.
+the one definition of prior use), the risk model's score
+(:mod:`bettercare.analytics.risk.model`) and the emergency admissions in the 12 months
+after.
 
 Metrics (per 1,000 residents per month): :data:`METRICS`. Residents in a month: people
 in ``residents`` born before the month and alive on its first day. Months: the whole
@@ -17,16 +19,20 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from bettercare.analytics.engine import store_tables
 from bettercare.analytics.evaluation.results import EvaluationDataError
 from bettercare.analytics.risk.features import (
     EMERGENCY_SQL,
+    RiskDataError,
     coverage,
     features_from,
     years_after,
+    years_before,
 )
+from bettercare.analytics.risk.model import fit
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,12 @@ COHORT_COVARIATES: tuple[str, ...] = (
     "prior_bed_days",
     "prior_falls_admissions",
     "social_care",
+)
+#: Counts of prior use entered as log(1 + x) in the matched cohort's outcome model.
+COUNT_COVARIATES: tuple[str, ...] = (
+    "prior_emergency_admissions",
+    "prior_bed_days",
+    "prior_falls_admissions",
 )
 
 
@@ -124,48 +136,113 @@ def monthly_panel(con: duckdb.DuckDBPyConnection, metric: str, level: str) -> pd
     return frame
 
 
-def cohort(
-    con: duckdb.DuckDBPyConnection, enrolled: set[str], enrolment: date
-) -> tuple[pd.DataFrame, int]:
-    """Adults alive on ``enrolment`` with features, ``enrolled`` and ``admissions_12m``.
+#: Name of the risk score covariate: the log odds of the risk model's probability.
+RISK_SCORE = "risk_score"
 
-    Returns the table and the number of ``enrolled`` pseudonyms not found among them.
-    Raises :class:`EvaluationDataError` when the store does not cover the 12 months
-    after ``enrolment`` or the year before it.
+
+@dataclass(frozen=True)
+class Cohort:
+    """The matched cohort's people and what could not be used.
+
+    ``people``: one row per adult and index date (``index_date``): the features,
+    ``enrolled``, ``admissions_12m`` and, when the store allows, :data:`RISK_SCORE`.
+    ``missing``: enrolled pseudonyms not among the adults alive on their date.
+    ``risk_note``: why there is no risk score ("" when there is one).
+    """
+
+    people: pd.DataFrame
+    missing: int
+    risk_note: str = ""
+
+
+def _risk_scores(
+    con: duckdb.DuckDBPyConnection, first: date, cov_start: date, frames: list[pd.DataFrame]
+) -> str:
+    """Add :data:`RISK_SCORE` to each frame in place; "" or why it cannot be.
+
+    The risk model (:mod:`bettercare.analytics.risk.model`, the transparent logistic
+    model) is trained on the year before the first index date (outcome in
+    ``[first - 1 year, first)``, features from the year before that), so the score uses no
+    information from after any enrolment.
+    """
+    trained_on = years_before(first)
+    if years_before(trained_on) < cov_start:
+        return (
+            f"no risk score: the store's spells start {cov_start.isoformat()}, and the risk "
+            f"model needs two years before {first.isoformat()} (a year of history and a "
+            "training year)"
+        )
+    train = features_from(con, trained_on, outcome=True)
+    try:
+        model = fit(train, "logistic", seed=0)
+    except RiskDataError as exc:
+        return f"no risk score: {exc}"
+    for frame in frames:
+        prob = np.clip(model.predict(frame), 1e-6, 1 - 1e-6)
+        frame[RISK_SCORE] = np.log(prob / (1 - prob))
+    return ""
+
+
+def cohort(
+    con: duckdb.DuckDBPyConnection, enrolled: dict[str, date], *, risk_score: bool = True
+) -> Cohort:
+    """Adults at each enrolled person's index date, with features and 12-month outcome.
+
+    ``enrolled``: pseudonym -> enrolment date (the index date). For each distinct date
+    the table holds the people enrolled on it and every adult alive on it who is never
+    enrolled (the candidate controls), with the risk model's features at that date and
+    their emergency admissions in the 12 months from it. Raises
+    :class:`EvaluationDataError` when the store does not cover the 12 months after the
+    last date or the year before the first.
     """
     check_store(con, "emergency_admissions")
     if "social_care_services" not in store_tables(con):
         raise EvaluationDataError("store has no table social_care_services")
+    if not enrolled:
+        raise EvaluationDataError("no enrolled people")
     try:
         cov = coverage(con)
     except ValueError as exc:
         raise EvaluationDataError(str(exc)) from None
-    end = years_after(enrolment)
-    if end > cov.end:
+    dates = sorted(set(enrolled.values()))
+    if years_after(dates[-1]) > cov.end:
         raise EvaluationDataError(
             f"the store's spells end {cov.end.isoformat()}: 12 months of follow-up after "
-            f"{enrolment.isoformat()} are not complete"
+            f"{dates[-1].isoformat()} are not complete"
         )
-    if enrolment < years_after(cov.start):
+    if dates[0] < years_after(cov.start):
         raise EvaluationDataError(
             f"the store's spells start {cov.start.isoformat()}: no full year of prior use "
-            f"before {enrolment.isoformat()}"
+            f"before {dates[0].isoformat()}"
         )
-    people = features_from(con, enrolment, outcome=False)
-    after = con.execute(
-        f"""SELECT person_id, count(*) AS n FROM hospital_spells
-        WHERE {EMERGENCY_SQL} AND admission_date >= $d AND admission_date < $e
-        GROUP BY person_id""",
-        {"d": enrolment, "e": end},
-    ).fetchdf()
-    people = people.merge(after, on="person_id", how="left")
-    people["admissions_12m"] = people["n"].fillna(0).astype(float)
-    people["female"] = (people["sex"] == "F").astype(float)
+    by_date: dict[date, set[str]] = {}
+    for person, when in enrolled.items():
+        by_date.setdefault(when, set()).add(person)
+    frames = []
+    found = 0
+    for when in dates:
+        people = features_from(con, when, outcome=False)
+        ever = people["person_id"].isin(enrolled)
+        now = people["person_id"].isin(by_date[when])
+        people = people[now | ~ever].reset_index(drop=True)
+        after = con.execute(
+            f"""SELECT person_id, count(*) AS n FROM hospital_spells
+            WHERE {EMERGENCY_SQL} AND admission_date >= $d AND admission_date < $e
+            GROUP BY person_id""",
+            {"d": when, "e": years_after(when)},
+        ).fetchdf()
+        people = people.merge(after, on="person_id", how="left")
+        people["admissions_12m"] = people["n"].fillna(0).astype(float)
+        people["enrolled"] = people["person_id"].isin(by_date[when])
+        people["index_date"] = pd.Timestamp(when)
+        found += int(people["enrolled"].sum())
+        frames.append(people.drop(columns=["n"]))
+    note = _risk_scores(con, dates[0], cov.start, frames) if risk_score else "no risk score"
+    table = pd.concat(frames, ignore_index=True)
+    table["female"] = (table["sex"] == "F").astype(float)
     for col in ("dementia", "social_care"):
-        people[col] = people[col].astype(float)
-    people["enrolled"] = people["person_id"].isin(enrolled)
-    missing = len(enrolled) - int(people["enrolled"].sum())
-    return people.drop(columns=["n"]), missing
+        table[col] = table[col].astype(float)
+    return Cohort(table, len(enrolled) - found, note)
 
 
 def practices_by_hwb(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -8,16 +8,19 @@ and care home placement; a death sets ``Patient.deceasedDateTime``. The use case
 see it, re-identification through the care register, the audit record) is
 :func:`bettercare.services.journeys.person_journey`; this module only renders. Each
 resource is validated with ``fhir.resources`` (R4B, R4-compatible). Never cached
-(``Cache-Control: no-store``). No operation parameters (``start``, ``end``, ``_since``)
-are supported yet.
+(``Cache-Control: no-store``). The operation's ``start`` and ``end`` parameters (care
+dates, :func:`bettercare.services.fhir.everything_period`) limit the records to those
+whose care overlaps the range; a bad date, ``start`` after ``end`` or any other
+parameter is a 400 OperationOutcome.
 """
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.encounter import Encounter
@@ -27,6 +30,7 @@ from bettercare.app.deps import Acting, Db
 from bettercare.app.fhir.errors import FhirError, FhirResponse, error_response
 from bettercare.errors import NotFound
 from bettercare.services import fhir_resources as resources
+from bettercare.services.fhir import everything_period
 from bettercare.services.journeys import person_journey
 
 if TYPE_CHECKING:
@@ -90,11 +94,29 @@ def episode_of_care(event: JourneyEvent, patient_id: int) -> dict[str, Any]:
 
 
 @router.get("/Patient/{patient_id}/$everything", response_class=FhirResponse)
-def everything(request: Request, patient_id: str, db: Db, caller: Acting) -> Response:
-    """The Patient with their Encounters and EpisodesOfCare (direct care only)."""
+def everything(
+    request: Request,
+    patient_id: str,
+    db: Db,
+    caller: Acting,
+    start: str | None = Query(None, description="Care date start: YYYY, YYYY-MM or YYYY-MM-DD"),
+    end: str | None = Query(None, description="Care date end: YYYY, YYYY-MM or YYYY-MM-DD"),
+) -> Response:
+    """The Patient with their Encounters and EpisodesOfCare (direct care only).
+
+    ``start``/``end`` are read again from the raw query (with any repeats or other
+    parameters) by :func:`everything_period`; they are declared for the OpenAPI document.
+    """
+    del start, end
     store = request.app.state.settings.store
     try:
-        journey = person_journey(db, caller.principal, patient_id, store, ip=caller.ip, via="fhir")
+        first, last = everything_period(list(request.query_params.multi_items()))
+    except FhirError as exc:
+        return error_response(exc, headers=NO_STORE)
+    try:
+        journey = person_journey(
+            db, caller.principal, patient_id, store, ip=caller.ip, via="fhir", start=first, end=last
+        )
     except NotFound:
         return error_response(
             FhirError(404, "not-found", f"Patient/{patient_id[:40]} is not a known resource"),
@@ -111,6 +133,9 @@ def everything(request: Request, patient_id: str, db: Db, caller: Acting) -> Res
         else:
             entries.append(episode_of_care(e, pid))
     base = str(request.base_url).rstrip("/") + f"/fhir/Patient/{pid}/$everything"
-    body = resources.bundle(base, "", entries, len(entries))
+    query = urlencode(
+        [(k, v.isoformat()) for k, v in (("start", first), ("end", last)) if v is not None]
+    )
+    body = resources.bundle(base, query, entries, len(entries))
     Bundle.model_validate(body)
     return FhirResponse(body, headers=NO_STORE)

@@ -35,7 +35,9 @@ def board(
     """One board's published figures against England, its region and its peers."""
     code = hwb or principal.hwb_code
     authorize(request, principal, Action.VIEW_METRICS, f"figures {code or ''}", code)
-    view = service.board_figures(request.app.state.settings.figures, code)
+    settings = request.app.state.settings
+    peers = service.peers_from_file(settings.peers, code)  # serve --peers, else the region
+    view = service.board_figures(settings.figures, code, peers)
     return render(request, "figures.html.j2", principal, view=view)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
@@ -20,7 +21,7 @@ from bettercare.app.pages.common import page_responses
 from bettercare.app.templating import render
 from bettercare.data.plan_files import MAX_PLAN_BYTES
 from bettercare.domain.workflow import Outcome, Step
-from bettercare.services import plans
+from bettercare.services import plan_goals, plans
 from bettercare.services import workflow as workflow_service
 from bettercare.services.access import Caller
 from bettercare.services.plan_forms import COLLECTIONS
@@ -133,10 +134,26 @@ def workflow(
     db: Db,
     caller: Acting,
     outcome: Annotated[Outcome | None, Form(description="Assurance only")] = None,
-    note: Annotated[str, Form(max_length=2000)] = "",
+    note: Annotated[
+        str, Form(max_length=2000, description="A note; the reason, for a return to draft")
+    ] = "",
+    date: Annotated[
+        str,
+        Form(
+            max_length=40,
+            description="The date the step records (HWB approval, submission): "
+            "12/03/2026, 12 March 2026 or 2026-03-12",
+        ),
+    ] = "",
 ) -> Response:
-    """Take one workflow step (an assurance needs its outcome)."""
-    result = workflow_service.take(db, caller, plan_id, step, outcome, note, version)
+    """Take one workflow step, or return the plan to draft (``step=reopen``).
+
+    An assurance needs its outcome, an HWB approval or a submission the date it
+    happened, a return to draft its reason (``note``).
+    """
+    result = workflow_service.take(
+        db, caller, plan_id, step, outcome, note, version, date_text=date
+    )
     if result.refused is not None:
         return _page(request, caller, result.refused, result.status)
     return RedirectResponse(f"/plans/{plan_id}#workflow", status_code=303)
@@ -148,8 +165,16 @@ def workflow(
 def _edit_page(
     request: Request, caller: Caller, form: EditForm, status_code: int = 200
 ) -> Response:
+    # a metric's form offers goal options from the published figures (serve --figures)
+    settings = request.app.state.settings
+    goal = plan_goals.goal_panel(settings.figures, form, settings.peers)
     return render(
-        request, "plan_item.html.j2", caller.principal, status_code=status_code, **form.context()
+        request,
+        "plan_item.html.j2",
+        caller.principal,
+        status_code=status_code,
+        goal=goal,
+        **form.context(),
     )
 
 
@@ -194,8 +219,12 @@ def _item_routes(part: Part) -> None:
     ) -> Response:
         """Read the posted form, then save it off the event loop (the save is synchronous)."""
         form = dict(await request.form())
+        adjust = None
+        if key == Part.METRICS.value:  # the chosen goal's value, from the published figures
+            settings = request.app.state.settings
+            adjust = partial(plan_goals.fill_goal, settings.figures, peers=settings.peers)
         result = await run_in_threadpool(
-            plans.save_form, db, caller, plan_id, key, index, form, remove
+            plans.save_form, db, caller, plan_id, key, index, form, remove, adjust
         )
         return _saved(request, caller, result)
 

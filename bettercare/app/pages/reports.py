@@ -2,10 +2,13 @@
 
 The pack is :func:`bettercare.reporting.board_pack.build_board_pack`'s, as
 ``bettercare report`` writes it, measured on the plan's analytics store when its metrics
-are ready (:mod:`bettercare.app.analytics_store`); a plan without a store gets the plan
-sections only. The public may read the pack of a published plan; everyone else as they
-may read the plan (their own HWB; assurers and admins every HWB). Packs are kept in
-memory per plan version and measured result, so repeated views cost nothing.
+are ready; a plan without a store gets the plan sections only. The page shows its content
+inside the app's NHS page template (``BoardPack.body``, styled by static/board-pack.css);
+the self-contained file and the PDF are downloads. Packs and models are made in the
+background (:mod:`bettercare.app.analytics_store`), never in a request: until they are,
+the page says so (HTTP 200) and refreshes itself. The public may read the pack of a
+published plan; everyone else as they may read the plan (their own HWB; assurers and
+admins every HWB).
 
 The routes parse, call :mod:`bettercare.services.board_pack` and render. The modelling
 page shows :func:`bettercare.analytics.modelling.run_impact`
@@ -16,9 +19,7 @@ partner's share of a shortfall, from the plan's stated ranges or fitted to the s
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -27,66 +28,86 @@ from bettercare.app.analytics_store import StoreState, StoreStatus, stores_of
 from bettercare.app.deps import Acting, Db
 from bettercare.app.hardening import csp_for_document
 from bettercare.app.templating import render
+from bettercare.data.plan_store import plan_for_reading
 from bettercare.data.tables import PlanRecord
 from bettercare.domain.access import Principal
 from bettercare.services import board_pack as packs
-from bettercare.services.access import Caller
-
-if TYPE_CHECKING:
-    from bettercare.reporting.board_pack import BoardPack
 
 router = APIRouter()
 
+#: Seconds between reloads while a plan's reports are being prepared.
 REFRESH_SECONDS = 5
 
 
-def _preparing(
-    request: Request, principal: Principal, record: PlanRecord, status: StoreStatus
+def preparing(
+    request: Request, principal: Principal, record: PlanRecord, status: StoreStatus, what: str
 ) -> HTMLResponse:
+    """The "being prepared" page (HTTP 200: nothing is wrong), reloading itself."""
     page = render(
-        request,
-        "reports_preparing.html.j2",
-        principal,
-        record=record,
-        status=status,
-        status_code=503,
+        request, "reports_preparing.html.j2", principal, record=record, status=status, what=what
     )
-    page.headers["Refresh"] = page.headers["Retry-After"] = str(REFRESH_SECONDS)
+    page.headers["Refresh"] = str(REFRESH_SECONDS)
     return page
 
 
-def _pack(
-    request: Request, db: Any, caller: Caller, plan_id: str
-) -> tuple[PlanRecord, tuple[Any, ...], BoardPack | None, HTMLResponse | None]:
-    """The plan, if the caller may read its pack, and the pack (or the page while preparing)."""
-    from bettercare.data.plan_store import plan_of
-
-    record = packs.pack_plan(db, caller, plan_id)
-    stores = stores_of(request.app)
-    status = stores.status(record.id, record.version, plan_of(record))
-    if status.state is StoreState.PREPARING:
-        return record, (), None, _preparing(request, caller.principal, record, status)
-    built: OrderedDict[tuple[Any, ...], BoardPack] = stores.memo("board_packs")
-    key, pack = packs.board_pack(built, record, status)
-    return record, key, pack, None
+def _unavailable(request: Request, principal: Principal, record: PlanRecord) -> HTMLResponse:
+    return render(
+        request,
+        "error.html.j2",
+        principal,
+        status_code=500,
+        record=record,
+        title="Board pack not available",
+        message="The board pack of this plan could not be made; the server log says why.",
+    )
 
 
 @router.get("/plans/{plan_id}/board-pack", response_class=HTMLResponse)
 def board_pack_html(request: Request, plan_id: str, db: Db, caller: Acting) -> Response:
-    """The board pack as one self-contained HTML page (print it, or take the PDF)."""
-    _, _, pack, waiting = _pack(request, db, caller, plan_id)
-    if waiting is not None or pack is None:
-        return waiting or Response(status_code=503)
-    return HTMLResponse(pack.html, headers={"Content-Security-Policy": csp_for_document(pack.html)})
+    """The board pack in the NHS page template, with the PDF and the HTML file to download."""
+    record = packs.pack_plan(db, caller, plan_id)
+    status = stores_of(request.app).prepared(record.id, record.version, plan_for_reading(record))
+    if status.state is StoreState.PREPARING:
+        return preparing(request, caller.principal, record, status, "board pack")
+    if status.pack is None:
+        return _unavailable(request, caller.principal, record)
+    return render(
+        request, "reports_board_pack.html.j2", caller.principal, record=record, pack=status.pack
+    )
+
+
+@router.get("/plans/{plan_id}/board-pack/download", response_class=HTMLResponse)
+def board_pack_file(request: Request, plan_id: str, db: Db, caller: Acting) -> Response:
+    """The board pack as one self-contained HTML file (as ``bettercare report`` writes it)."""
+    record = packs.pack_plan(db, caller, plan_id)
+    status = stores_of(request.app).prepared(record.id, record.version, plan_for_reading(record))
+    if status.state is StoreState.PREPARING:
+        return preparing(request, caller.principal, record, status, "board pack")
+    if status.pack is None:
+        return _unavailable(request, caller.principal, record)
+    html = status.pack.html
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": csp_for_document(html),
+            "Content-Disposition": f'attachment; filename="{record.id}-board-pack.html"',
+        },
+    )
 
 
 @router.get("/plans/{plan_id}/board-pack.pdf")
 def board_pack_pdf(request: Request, plan_id: str, db: Db, caller: Acting) -> Response:
-    """The board pack as PDF (A4, WeasyPrint)."""
-    record, key, pack, waiting = _pack(request, db, caller, plan_id)
-    if waiting is not None or pack is None:
-        return waiting or Response(status_code=503)
-    pdf = packs.pack_pdf(stores_of(request.app).memo("board_pack_pdfs"), key, pack)
+    """The board pack as PDF (A4, WeasyPrint, made in the background on first request)."""
+    record = packs.pack_plan(db, caller, plan_id)
+    stores = stores_of(request.app)
+    status = stores.prepared(record.id, record.version, plan_for_reading(record))
+    if status.state is StoreState.PREPARING:
+        return preparing(request, caller.principal, record, status, "board pack")
+    if status.pack is None:
+        return _unavailable(request, caller.principal, record)
+    pdf = stores.pdf(packs.pack_key(record, status), status.pack)
+    if pdf is None:
+        return preparing(request, caller.principal, record, status, "PDF of the board pack")
     return Response(
         pdf,
         media_type="application/pdf",
@@ -106,10 +127,13 @@ def model_page(
 ) -> Response:
     """Will the schemes deliver? Monte Carlo of admissions avoided, P4P and shortfall shares."""
     record, plan = packs.model_plan(db, caller, plan_id)
-    stores = stores_of(request.app)
-    status = stores.status(record.id, record.version, plan)
-    store = Path(status.linked.store) if status.linked is not None else None
-    model, error = packs.model_view(stores.memo("impact_models"), record, plan, store, basis)
+    status = stores_of(request.app).prepared(record.id, record.version, plan, "models")
+    if status.state is StoreState.PREPARING:
+        return preparing(request, caller.principal, record, status, "modelling results")
+    can_fit = status.linked is not None
+    model, error = status.models.get(basis if can_fit else "plan", (None, None))
+    if basis == "observed" and not can_fit:
+        model, error = status.models.get("observed", (model, error))
     return render(
         request,
         "reports_model.html.j2",
@@ -117,6 +141,6 @@ def model_page(
         record=record,
         model=model,
         error=error,
-        basis=basis if store is not None else "plan",
-        can_fit=store is not None,
+        basis=basis if can_fit else "plan",
+        can_fit=can_fit,
     )

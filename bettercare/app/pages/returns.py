@@ -19,14 +19,17 @@ import hashlib
 import hmac
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bettercare.app.analytics_store import StoreState, stores_of
 from bettercare.app.deps import Acting, Db
 from bettercare.app.security import csrf_token
 from bettercare.app.templating import render
 from bettercare.domain.money import format_gbp
+from bettercare.domain.plan import Plan
 from bettercare.domain.text import printable
 from bettercare.services import returns
 from bettercare.services.access import Caller
@@ -86,13 +89,36 @@ def download_return(
     db: Db,
     caller: Acting,
 ) -> Response:
-    """The quarter's return as XLSX: as the plan records it, else blank to fill in."""
-    book = returns.workbook(db, caller, plan_id, quarter)
+    """The quarter's return as XLSX: as the plan records it, else blank to fill in.
+
+    With a store or published figures configured (``serve --store``, ``--figures``), a
+    return not yet recorded has its metrics pre-filled once the plan is measured.
+    """
+    book = returns.workbook(db, caller, plan_id, quarter, _measured(request))
     return Response(
         book.content,
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{book.filename}"'},
     )
+
+
+def _measured(request: Request) -> returns.Measured | None:
+    """The plan as the app measured it (the metrics pages' measuring), once it is ready.
+
+    None in the demo without published figures: its stores are synthetic. Asking queues
+    the measuring as the metrics page does; until it is ready the return is left blank.
+    """
+    stores = stores_of(request.app)
+    if stores.store is None and stores.figures is None:
+        return None
+
+    def judged(plan_id: str, version: int, plan: Plan) -> Any:
+        status = stores.status(plan_id, version, plan)
+        if status.state is StoreState.READY and status.linked is not None:
+            return status.linked.pva, status.linked.hwb_code
+        return None
+
+    return judged
 
 
 def _upload_name(upload: UploadFile) -> str:

@@ -182,6 +182,7 @@ class Run:
                     "family_name, date_of_birth__t AS date_of_birth, postcode "
                     f"FROM {ok} WHERE person_id IS NOT NULL"
                 )
+                identifier_scan.forget_identities(con)
                 self.has_identities = True
             loaded = load.replace_rows(con, feed, ok, months)
             for metric, value in link_stats.items():

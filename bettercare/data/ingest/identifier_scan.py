@@ -21,9 +21,11 @@ against the store.
 Cost: hash semi-joins in DuckDB over the file's values (no pattern is matched on every
 value); the pseudonym (an HMAC) is computed only for the distinct values of undeclared
 columns that are valid NHS numbers, and the store is consulted only when there are any;
-dates are parsed only on rows holding a known name. Measured on a shared 2-core machine
-(synthetic Leicestershire, 60,000 residents): about 0.5-1 s for 25,000 A&E rows and
-1-2 s for the residents file; 5-6 s of a 22-40 s ingest in all.
+dates are parsed only on rows holding a known name; the identities' postcodes and
+(name, date of birth) keys are built once per run (again only when the identities are
+replaced: :func:`forget_identities`), not once per file. Measured before that on a
+shared 2-core machine (synthetic Leicestershire, 60,000 residents): about 0.5-1 s for
+25,000 A&E rows and 1-2 s for the residents file; 5-6 s of a 22-40 s ingest in all.
 """
 
 from __future__ import annotations
@@ -157,50 +159,86 @@ def _nhs_hits(
     return [(c, int(n)) for c, n in con.execute(sql).fetchall()]
 
 
-def _people(
-    con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
-) -> str | None:
-    """SQL: (pkey, given, family, dob, pc) of the people known by name.
+#: The identities' postcodes and (name, date of birth) keys, built once per identities
+#: table (TEMP; dropped by :func:`forget_identities` whenever it is replaced).
+_KNOWN_POSTCODES = "_scan_known_postcodes"
+_KNOWN_NAMES = "_scan_known_names"
 
-    They are the run's identities and the file's own declared columns; None when there
-    are none.
-    """
-    parts = []
-    if "identities" in _tables_with(con, "person_id", True):
-        parts.append(
-            "SELECT person_id AS pkey, lower(given_name) AS given, lower(family_name) AS "
-            f"family, CAST(date_of_birth AS DATE) AS dob, {_pc('postcode')} AS pc "
-            "FROM temp.main.identities"
+
+def forget_identities(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the keys built from the TEMP ``identities`` (call after replacing it)."""
+    for table in (_KNOWN_POSTCODES, _KNOWN_NAMES):
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+
+
+def _known_identities(con: duckdb.DuckDBPyConnection) -> bool:
+    """Build the identities' keys if not built yet; False when there are no identities."""
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'temp' "
+        "AND table_name IN ('identities', ?, ?)",
+        [_KNOWN_POSTCODES, _KNOWN_NAMES],
+    ).fetchall()
+    have = {r[0] for r in rows}
+    if "identities" not in have:
+        return False
+    people = (
+        "SELECT lower(given_name) AS given, lower(family_name) AS family, "
+        f"CAST(date_of_birth AS DATE) AS dob, {_pc('postcode')} AS pc FROM temp.main.identities"
+    )
+    if _KNOWN_POSTCODES not in have:
+        con.execute(
+            f"CREATE TEMP TABLE {_KNOWN_POSTCODES} AS SELECT DISTINCT pc FROM ({people}) "
+            "WHERE pc IS NOT NULL AND length(pc) >= 5"
         )
+    if _KNOWN_NAMES not in have:
+        con.execute(f"CREATE TEMP TABLE {_KNOWN_NAMES} AS {_name_keys(people)}")
+    return True
+
+
+def _name_keys(people: str) -> str:
+    """SQL: the distinct (name, date of birth) keys of ``people`` (given, family, dob)."""
+    return (
+        f"WITH p AS ({people}), k AS (SELECT given AS v, dob FROM p UNION ALL "
+        "SELECT family, dob FROM p UNION ALL SELECT given || ' ' || family, dob FROM p) "
+        "SELECT DISTINCT v, dob FROM k WHERE length(v) >= 2 AND dob IS NOT NULL"
+    )
+
+
+def _file_people(view: str, cols: list[str], kinds: dict[str, str]) -> str | None:
+    """SQL: (given, family, dob, pc) of the people of the file's own declared columns.
+
+    None when it declares no name or postcode.
+    """
     names = [c for c in cols if kinds.get(c) == "name"]
     given = next((c for c in names if "given" in c), None)
     family = next((c for c in names if "family" in c), None)
     postcode = next((c for c in cols if kinds.get(c) == "postcode"), None)
-    if given or family or postcode:
-        g = f"lower({_v(given)})" if given else "NULL"
-        f = f"lower({_v(family)})" if family else "NULL"
-        dob = _date(_v("date_of_birth")) if "date_of_birth" in cols else "NULL"
-        pc = _pc(_v(postcode)) if postcode else "NULL"
-        parts.append(
-            f"SELECT 'row' || {_ROW} AS pkey, {g} AS given, {f} AS family, "
-            f"CAST({dob} AS DATE) AS dob, {pc} AS pc FROM {view}"
-        )
-    return _union(parts) if parts else None
+    if not (given or family or postcode):
+        return None
+    g = f"lower({_v(given)})" if given else "NULL"
+    f = f"lower({_v(family)})" if family else "NULL"
+    dob = _date(_v("date_of_birth")) if "date_of_birth" in cols else "NULL"
+    pc = _pc(_v(postcode)) if postcode else "NULL"
+    return f"SELECT {g} AS given, {f} AS family, CAST({dob} AS DATE) AS dob, {pc} AS pc FROM {view}"
 
 
 def _postcode_hits(
     con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
 ) -> list[tuple[str, int]]:
-    people = _people(con, view, cols, kinds)
+    known = _known_identities(con)
+    own = _file_people(view, cols, kinds)
     undeclared = [c for c in cols if kinds.get(c) != "postcode"]
-    if people is None or not undeclared:
+    if (not known and own is None) or not undeclared:
         return []
+    sources = [f"SELECT pc FROM temp.main.{_KNOWN_POSTCODES}"] if known else []
+    if own is not None:
+        sources.append(f"SELECT pc FROM ({own}) WHERE pc IS NOT NULL AND length(pc) >= 5")
     parts = [  # a hash semi-join on every value: cheaper than a pattern on each
         f"SELECT {_q(c)} AS col, {_pc(_v(c))} AS v FROM {view}" for c in undeclared
     ]
     sql = (
-        f"WITH p AS ({people}), cand AS ({_union(parts)}) SELECT col, count(*) FROM cand "
-        "WHERE v IN (SELECT pc FROM p WHERE pc IS NOT NULL AND length(pc) >= 5) GROUP BY col"
+        f"WITH cand AS ({_union(parts)}) SELECT col, count(*) FROM cand "
+        f"WHERE v IN ({_union(sources)}) GROUP BY col"
     )
     return [(c, int(n)) for c, n in con.execute(sql).fetchall()]
 
@@ -208,10 +246,14 @@ def _postcode_hits(
 def _name_dob_hits(
     con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
 ) -> list[tuple[str, int]]:
-    people = _people(con, view, cols, kinds)
+    known = _known_identities(con)
+    own = _file_people(view, cols, kinds)
     undeclared = [c for c in cols if kinds.get(c) != "name"]
-    if people is None or not undeclared:
+    if (not known and own is None) or not undeclared:
         return []
+    sources = [f"SELECT v, dob FROM temp.main.{_KNOWN_NAMES}"] if known else []
+    if own is not None:
+        sources.append(f"SELECT * FROM ({_name_keys(own)})")
     names = _union(
         [f"SELECT {_q(c)} AS col, {_ROW} AS r, lower({_v(c)}) AS v FROM {view}" for c in undeclared]
     )
@@ -222,10 +264,9 @@ def _name_dob_hits(
             for c in cols
         ]
     )
+    kd = sources[0] if len(sources) == 1 else f"SELECT DISTINCT v, dob FROM ({_union(sources)})"
     sql = (
-        f"WITH p AS ({people}), k AS (SELECT pkey, given AS v, dob FROM p UNION ALL "
-        "SELECT pkey, family, dob FROM p UNION ALL SELECT pkey, given || ' ' || family, dob "
-        "FROM p), kd AS (SELECT DISTINCT v, dob FROM k WHERE length(v) >= 2 AND dob IS NOT NULL), "
+        f"WITH kd AS ({kd}), "
         f"n AS (SELECT * FROM ({names}) WHERE v IN (SELECT v FROM kd)), "
         f"d AS (SELECT DISTINCT r, dt FROM ({dates}) WHERE dt IS NOT NULL) "
         "SELECT n.col, count(DISTINCT n.r) FROM n JOIN kd ON n.v = kd.v "

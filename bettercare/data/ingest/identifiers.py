@@ -59,8 +59,10 @@ def _is(kind: str, v: str, digits: str, *, loose: bool = False, codes: tuple[str
     if kind == "nhs_number":
         if loose:
             return f"({digits} IS NOT NULL)"
+        # CASE, not AND: the check digit is computed only where there are ten digits
         return (
-            f"coalesce({digits} IS NOT NULL AND {nhs_numbers.sql_is_valid_digits(digits)}, FALSE)"
+            f"CASE WHEN {digits} IS NOT NULL THEN "
+            f"coalesce({nhs_numbers.sql_is_valid_digits(digits)}, FALSE) ELSE FALSE END"
         )
     if kind == "postcode":
         return f"regexp_full_match({v}, {_q(POSTCODE_RE)})"
@@ -78,21 +80,28 @@ def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tupl
     never quoted.
     """
     declared = feed.identifier_kinds
-    inner: list[str] = []
+    # Each column's distinct values are tested once, weighted by how often they occur: a
+    # code, a date or a name repeats, and the tests (patterns, the check digit) cost far
+    # more than counting. Only ten characters or more can be an NHS number.
     parts: list[str] = []
+    digits = f"CASE WHEN length(v) >= 10 THEN {nhs_numbers.sql_normalise('v')} END"
     for i, col in enumerate(feed.columns):
         c = col.name
-        v, digits = f"v{i}", f"d{i}"
-        inner.append(f"{_trimmed(c)} AS {v}")
-        inner.append(f"{nhs_numbers.sql_normalise(_trimmed(c))} AS {digits}")
-        parts.append(f"count({v})")
+        counts = ["sum(n)"]
         for kind in _LABEL:
             loose = declared.get(c) == kind
-            test = _is(kind, v, digits, loose=loose, codes=col.allowed or ())
-            parts.append(f"count(*) FILTER (WHERE {test})")
-    view = f"(SELECT {', '.join(inner)} FROM {view})"
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {view}").fetchone()
-    assert row is not None
+            test = _is(kind, "v", "d", loose=loose, codes=col.allowed or ())
+            counts.append(f"coalesce(sum(n) FILTER (WHERE {test}), 0)")
+        parts.append(
+            f"SELECT {i} AS i, {', '.join(counts)} FROM (SELECT v, {digits} AS d, n FROM "
+            f"(SELECT v, count(*) AS n FROM (SELECT {_trimmed(c)} AS v FROM {view}) "
+            "WHERE v IS NOT NULL GROUP BY v))"
+        )
+    found_rows = {
+        r[0]: r[1:] for r in con.execute(" UNION ALL ".join(parts)).fetchall() if r[1] is not None
+    }
+    none = (0,) * (1 + len(_LABEL))  # a column with no values at all
+    row = [int(x) for i in range(len(feed.columns)) for x in found_rows.get(i, none)]
     found: list[tuple[str, str, str]] = []
     width = 1 + len(_LABEL)
     for i, c in enumerate(feed.column_names):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from bettercare.data import identities, linkage, pseudonymise
-from bettercare.data.ingest import opt_outs
+from bettercare.data.ingest import identifier_scan, opt_outs
 from bettercare.data.ingest.feed import Run
 from bettercare.data.ingest.read import Issue, discover
 from bettercare.data.ingest.report import (
@@ -130,6 +130,7 @@ def ingest(
                     )
                     con.complete()
                     con.unregister("held_identities")
+                    identifier_scan.forget_identities(con)
                     run.has_identities = True
             order = [f for f in FEED_ORDER if f in files]
             blocked: str | None = None

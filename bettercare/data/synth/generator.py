@@ -5,6 +5,7 @@ Output layout (a contract; keep it)::
     OUT_DIR/<feed>.parquet                      one per feed, exact schema.py columns/types
     OUT_DIR/_truth/social_care_person.parquet   service_id, nhs_number (the true person)
     OUT_DIR/_truth/residents_risk.parquet       nhs_number, annual_non_elective_rate, ...
+    OUT_DIR/_truth/injected_effects.parquet     with --effect: spells changed by effect, month
     OUT_DIR/manifest.json                       params, seed, years, row counts, version
 
 Every event date falls inside the financial years, except ``hospital_spells`` admitted
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -41,6 +42,7 @@ from bettercare.data.schema import (
     FEEDS,
 )
 from bettercare.data.synth import hospital, names, national, other_feeds, social_care
+from bettercare.data.synth.effects import InjectedEffect, apply_effects, check_targets
 from bettercare.data.synth.params import SynthParams
 from bettercare.data.synth.world import NO_DEATH, World, build_world
 from bettercare.domain.periods import fy_span, fy_start_year, validate_financial_year
@@ -141,11 +143,16 @@ def generate(
     out_dir: Path,
     progress: Progress | None = None,
     fmt: str = "internal",
+    effects: Sequence[InjectedEffect] = (),
 ) -> Result:
     """Generate all feeds for ``years`` into ``out_dir`` (replaced atomically).
 
     ``fmt``: ``"internal"`` (every feed as ``<feed>.parquet``) or ``"national"`` (the feeds
     that have a national dataset in its layout, :mod:`bettercare.data.synth.national`).
+    ``effects``: known effects injected into the emergency admissions
+    (:mod:`bettercare.data.synth.effects`), their truth in
+    ``_truth/injected_effects.parquet``; :class:`~.effects.EffectSyntaxError` (nothing
+    written) when one starts outside the years or names practices or people not generated.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
@@ -153,6 +160,12 @@ def generate(
     step = progress or (lambda _name: None)
     out_dir = Path(out_dir)
     tables = build_tables(params, years, seed, step)
+    if effects:
+        first, last = fy_span(years[0]).start, fy_span(years[-1]).end
+        for effect in effects:
+            check_targets(tables, effect, first, last)
+        tables, truth = apply_effects(tables, list(effects), seed)
+        tables["_truth/injected_effects"] = truth
     step("write")
     tmp = staging_directory(out_dir)
     try:
@@ -176,6 +189,15 @@ def generate(
             "row_counts": counts,
             "truth_files": sorted(n + ".parquet" for n in tables if n.startswith("_truth/")),
             "params": params.model_dump(mode="json"),
+            "injected_effects": [
+                {
+                    "start": e.start.isoformat(),
+                    "relative_change": e.relative_change,
+                    "practices": e.practices,
+                    "people": len(e.nhs_numbers),
+                }
+                for e in effects
+            ],
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
         swap_into_place(tmp, out_dir)

@@ -78,6 +78,9 @@ class SignOffRules:
     before_submission: tuple[SignOffRole, ...] = ()
     #: The plan may be submitted before the HWB approves it, the approval recorded after.
     submit_before_hwb: bool = False
+    #: The national deadline for submitting plans, where a cited source gives it (a later
+    #: submission is recorded as late, not refused: boards did submit late).
+    submission_deadline: dt.date | None = None
     #: Where the rules come from (a citation).
     source: str = ""
 

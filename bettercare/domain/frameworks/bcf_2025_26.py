@@ -40,6 +40,8 @@ May 2025 (the requirement as councils read it; the template's wording was not re
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bettercare.domain.frameworks.base import (
     Condition,
     Framework,
@@ -69,6 +71,7 @@ SIGN_OFF_2025 = SignOffRules(
         SignOffRole.S151_OFFICER,
     ),
     submit_before_hwb=True,
+    submission_deadline=dt.date(2025, 3, 31),  # "the final submission deadline of 31 March 2025"
     source="North Yorkshire Council HWB reports, 14 March and 16 May 2025 (2025/26 plan)",
 )
 

@@ -33,6 +33,8 @@ uplift) of 2026-27 is modelled.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bettercare.domain.frameworks import bcf_2025_26
 from bettercare.domain.frameworks.base import Framework
 
@@ -46,7 +48,8 @@ FRAMEWORK = Framework(
     funding_sources=bcf_2025_26.FRAMEWORK.funding_sources,
     scheme_types=bcf_2025_26.FRAMEWORK.scheme_types,
     rules=(*bcf_2025_26.FRAMEWORK.rules, "neighbourhood-health"),
-    sign_off=bcf_2025_26.SIGN_OFF_2025,
+    # the 2026-27 submission deadline is not confirmed here: none is checked
+    sign_off=replace(bcf_2025_26.SIGN_OFF_2025, submission_deadline=None),
     sources=(
         "Better Care Fund framework 2026 to 2027 (gov.uk, 17 February 2026)",
         "ICB allocations of the minimum NHS contribution to BCF for 2026 to 2027",
@@ -56,6 +59,7 @@ FRAMEWORK = Framework(
     unconfirmed=(
         "national conditions, objectives and metrics carried from 2025-26",
         "sign-off roles and order carried from 2025-26",
+        "the national deadline for submitting 2026-27 plans (not modelled)",
         "Additional Discharge Funding still identified inside the pool",
         "scheme type list (the 2023-25 list is used)",
     ),
