@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from bettercare.domain.dates import format_uk_date
 from bettercare.domain.metrics import CATALOGUE, Unit
 
 #: What a value not given is shown as (the same dash as money's).
@@ -379,8 +380,11 @@ def format_period(text: object) -> str:
 
 
 def format_date(day: date | None) -> str:
-    """A date as people in the UK read it: ``12 March 2026``."""
-    return MISSING if day is None else f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    """A date as people in the UK read it: ``12 March 2026``.
+
+    The one formatter is :func:`bettercare.domain.dates.format_uk_date`.
+    """
+    return format_uk_date(day, MISSING)
 
 
 # --- codes ----------------------------------------------------------------------------
