@@ -380,10 +380,7 @@ def format_period(text: object) -> str:
 
 
 def format_date(day: date | None) -> str:
-    """A date as people in the UK read it: ``12 March 2026``.
-
-    The one formatter is :func:`bettercare.domain.dates.format_uk_date`.
-    """
+    """A date as people in the UK read it: ``12 March 2026`` (:mod:`bettercare.domain.dates`)."""
     return format_uk_date(day, MISSING)
 
 

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from bettercare.data.plan_store import get_plan, plan_of
 from bettercare.data.tables import LoginAttempt
 from bettercare.domain.access import Role
+from bettercare.domain.findings import Severity
+from bettercare.domain.rules import check_plan
 from bettercare.domain.workflow import State, Step, blockers
 from bettercare.pipelines.care_demo import demo_register
 from bettercare.services import care, home, users
@@ -31,7 +33,12 @@ def test_the_editor_sees_what_blocks_the_next_step(db, editor) -> None:
     [task] = group.tasks
     record = get_plan(db, RUTLAND_PLAN)
     assert record is not None
+    # what the workflow checks before agreeing: the rules now and those later steps need
+    # (no date: the user enters each step's date when taking it)
     errors = blockers(plan_of(record), State.DRAFT, Step.AGREE, None, None).errors
+    assert len(errors) > len(
+        [f for f in check_plan(plan_of(record)) if f.severity is Severity.ERROR]
+    )  # (the later steps' needs are counted too)
     assert task.name == record.title
     assert errors  # the example draft has rule errors: each is a thing to fix
     assert task.status == home.TO_FIX
