@@ -35,12 +35,20 @@ def label(value: Any, family: str | None = None, partners: dict[str, str] | None
     return code_label(value, family, partners)
 
 
+def partner(code: Any, plan: Any) -> str:
+    """A partner id as the plan's partner name (other text as words, see :func:`label`)."""
+    if not code:
+        return ""
+    return code_label(code, partners={p.id: p.name for p in getattr(plan, "partners", [])})
+
+
 #: The reports' filters (:data:`bettercare.reporting.rendering.FILTERS`): one formatter
 #: for money, metric values with units, counts, percentages, periods and codes.
 TEMPLATES.env.filters.update(FILTERS)
 #: The one money filter (the reports' too): whole pounds, ``—`` for an amount not given.
 TEMPLATES.env.filters["money"] = format_gbp
 TEMPLATES.env.filters["label"] = label
+TEMPLATES.env.filters["partner"] = partner
 TEMPLATES.env.filters["uk_date"] = format_uk_date  # 12 March 2026
 
 

@@ -127,14 +127,16 @@ def print_impact(result: ImpactResult) -> None:
     if result.shortfall is not None and float(result.shortfall.max()) > 0:
         p_short = float((result.shortfall > 0).mean())
         out.print(f"Probability of a shortfall: {p_short:.0%}", highlight=False)
+    from bettercare.domain.labels import format_number
+
     tornado = Table(title="Which schemes matter most (probability of meeting the target)")
     for col in ("scheme", "P10 admissions", "P90 admissions", "at P10", "at P90"):
         tornado.add_column(col, justify="left" if col == "scheme" else "right")
     for b in result.tornado[:10]:
         tornado.add_row(
             escape(f"{b.reference} {b.name}"),
-            f"{b.p10_admissions:,.1f}",
-            f"{b.p90_admissions:,.1f}",
+            format_number(b.p10_admissions),  # admissions: whole numbers
+            format_number(b.p90_admissions),
             f"{b.low:.0%}",
             f"{b.high:.0%}",
         )

@@ -111,13 +111,27 @@ def schema(
 
 @app.command()
 def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
-    """Show a plan: budget, funding, schemes, metrics, risks and sign-offs."""
+    """Show a plan: budget, funding, schemes, metrics, risks and sign-offs.
+
+    Codes in words, partner ids as the partners' names, years as ``2016-17`` and metric
+    values at their precision with their unit (:mod:`bettercare.domain.labels`).
+    """
+    from bettercare.domain.labels import (
+        code_label,
+        format_count,
+        format_metric_value,
+        format_period,
+        metric_name,
+        unit_label,
+    )
     from bettercare.domain.money import format_gbp
 
     plan = load_or_exit(file)
+    names = {p.id: p.name for p in plan.partners}
+    years = ", ".join(format_period(fy) for fy in plan.financial_years)
     out.print(
         f"[bold]{shown(plan.hwb.name)}[/bold] — BCF plan "
-        f"{shown(', '.join(plan.financial_years))} ({shown(plan.status)})"
+        f"{shown(years)} ({shown(code_label(plan.status, 'plan_status'))})"
     )
     budget = Table(title="Pooled budget")
     budget.add_column("Financial year")
@@ -125,7 +139,7 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
         budget.add_column(col, justify="right")
     for fy in plan.financial_years:
         budget.add_row(
-            shown(fy),
+            shown(format_period(fy)),
             format_gbp(plan.minimum_pooled_budget.get(fy)),
             format_gbp(plan.agreed_pooled_budget.get(fy)),
             format_gbp(plan.funding_total(fy)),
@@ -140,7 +154,10 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     funding.add_column("Amount", justify="right")
     for f in plan.funding:
         funding.add_row(
-            shown(f.source), shown(f.financial_year), shown(f.contributor), format_gbp(f.amount)
+            shown(code_label(f.source, "funding_source")),
+            shown(format_period(f.financial_year)),
+            shown(code_label(f.contributor, partners=names)),
+            format_gbp(f.amount),
         )
     out.print(funding)
 
@@ -148,32 +165,43 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     for col in ("Ref", "Scheme", "Commissioner", "Provider", "Source"):
         schemes.add_column(col)
     for fy in plan.financial_years:
-        schemes.add_column(fy, justify="right")
-    schemes.add_column("NEL avoided", justify="right")
+        schemes.add_column(format_period(fy), justify="right")
+    schemes.add_column("Admissions avoided", justify="right")
     for s in plan.schemes:
-        avoided = ", ".join(f"{v}" for v in s.admissions_avoided.values() if v is not None)
+        avoided = ", ".join(format_count(v) for v in s.admissions_avoided.values() if v is not None)
+        sources = s.source_label().split(", ") if s.source_label() else []
         schemes.add_row(
             shown(s.reference),
             shown(s.name),
-            shown(s.commissioner),
-            shown(s.provider),
-            shown(s.source_label()),
+            shown(code_label(s.commissioner, "commissioner")),
+            shown(code_label(s.provider, partners=names)),
+            shown(", ".join(code_label(x, "funding_source") for x in sources)),
             *[format_gbp(s.spend.get(fy)) for fy in plan.financial_years],
             avoided,
         )
     out.print(schemes)
 
     metrics = Table(title="Metrics")
-    for col in ("Metric", "Baseline", "Planned"):
+    for col in ("Metric", "Unit", "Baseline", "Planned"):
         metrics.add_column(col)
     for m in plan.metrics:
         base = (
-            f"{m.baseline.value:g} ({m.baseline.period})"
+            f"{format_metric_value(m.baseline, m.metric, unit=False)} "
+            f"({format_period(m.baseline.period)})"
             if m.baseline and m.baseline.value is not None
             else "—"
         )
-        planned = "; ".join(f"{v.period}: {v.value:g}" for v in m.planned if v.value is not None)
-        metrics.add_row(shown(m.name or m.metric), shown(base), shown(planned or "—"))
+        planned = "; ".join(
+            f"{format_period(v.period)}: {format_metric_value(v, m.metric, unit=False)}"
+            for v in m.planned
+            if v.value is not None or v.numerator is not None
+        )
+        metrics.add_row(
+            shown(metric_name(m.metric, m.name)),
+            shown(unit_label(m.metric, str(m.time_basis) if m.time_basis else None)),
+            shown(base),
+            shown(planned or "—"),
+        )
     out.print(metrics)
 
     risks = Table(title="Risk register")
@@ -185,7 +213,7 @@ def show(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
             shown(r.description),
             *(str(v) if v is not None else "—" for v in (r.likelihood, r.impact)),
             f"{r.risk_score} ({r.band.label})" if r.risk_score and r.band else "—",
-            shown(r.owner),
+            shown(code_label(r.owner, partners=names)),
         )
     out.print(risks)
 

@@ -380,7 +380,11 @@ def format_period(text: object) -> str:
 
 
 def format_date(day: date | None) -> str:
-    """A date as people in the UK read it: ``12 March 2026`` (:mod:`bettercare.domain.dates`)."""
+    """A date as people in the UK read it: ``12 March 2026`` (``—`` when not given).
+
+    The one date format is :func:`bettercare.domain.dates.format_uk_date`; this is it with
+    the tables' dash for a missing date.
+    """
     return format_uk_date(day, MISSING)
 
 

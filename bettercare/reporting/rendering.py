@@ -37,7 +37,7 @@ def _num(x: float | None) -> str:
 #: The domain's one formatter (:mod:`bettercare.domain.labels`) as filters, shared with
 #: the web app's templates (:mod:`bettercare.app.templating`): ``metric`` (a value with
 #: its unit), ``metric_value`` (a plan's stated value), ``count``, ``number``, ``pct``,
-#: ``period`` (``2016-17``, ``Q3 2016-17``, ``March 2017``), ``date_uk``, ``code`` and
+#: ``period`` (``2016-17``, ``Q3 2016-17``, ``March 2017``), ``uk_date``, ``code`` and
 #: ``words`` (a message with its codes in words), ``where`` (a field path in words).
 FILTERS = {
     "money": format_gbp,
@@ -47,7 +47,7 @@ FILTERS = {
     "number": format_number,
     "pct": format_percent,
     "period": format_period,
-    "date_uk": format_date,
+    "uk_date": format_date,
     "code": code_label,
     "unit": unit_label,
     "words": in_words,

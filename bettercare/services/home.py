@@ -1,7 +1,7 @@
 """The home page: a task list for the signed-in user's role.
 
 - partner editor: for each plan of their HWB, the next workflow step and what blocks it
-  (the workflow's own checks, :func:`bettercare.domain.workflow.blockers`, grouped by the
+  (the workflow's own checks, :func:`bettercare.domain.workflow.take_step`, grouped by the
   section of the plan to fix);
 - assurer: plans awaiting assurance, with the deadline where the framework records one
   (none does yet: "no deadline recorded", never a guessed date);
@@ -26,7 +26,7 @@ from bettercare.data.tables import PlanRecord
 from bettercare.domain.access import Action, Role
 from bettercare.domain.dates import format_uk_date
 from bettercare.domain.plan import Plan
-from bettercare.domain.workflow import Outcome, State, WorkflowError, blockers, next_steps
+from bettercare.domain.workflow import Outcome, State, WorkflowError, next_steps, take_step
 from bettercare.services import care, users
 from bettercare.services.access import Caller, may
 from bettercare.services.plans import finding_groups, visible_plans
@@ -96,8 +96,8 @@ def _editor_task(caller: Caller, record: PlanRecord, plan: Plan) -> Task:
         return Task(record.title, href, WAITING, waiting, "cannot-start-yet")
     step = steps[0]
     try:
-        # no date: the user enters the step's date when taking it (checked then)
-        errors = blockers(plan, state, step.step, None, None).errors
+        # no date yet: the user enters it when taking the step (never today's by default)
+        errors = take_step(plan, state, step.step, None, None).errors
     except WorkflowError as exc:
         return Task(record.title, href, WAITING, str(exc), "cannot-start-yet")
     if not errors:

@@ -78,3 +78,22 @@ def test_print_board_explains_its_numbers(monkeypatch) -> None:
     reablement = next(line for line in text.splitlines() if "still at home 91 days" in line)
     assert "62.2%" in reablement and "2016-17 (annual)" in reablement
     assert not re.search(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", text)  # no raw codes
+
+
+def test_plan_show_reads_as_words() -> None:
+    """``bettercare plan show``: funding, commissioners, partners and years as people say them."""
+    from pathlib import Path
+
+    from shown_codes import raw_codes
+    from typer.testing import CliRunner
+
+    from bettercare.cli.main import app
+
+    examples = Path(__file__).parents[2] / "examples"
+    r = CliRunner().invoke(
+        app, ["plan", "show", str(examples / "marlbury_2025.yaml")], env={"COLUMNS": "300"}
+    )
+    assert r.exit_code == 0, r.output
+    assert raw_codes(r.output, {"marlbury_icb", "marlbury_county_council"}) == []
+    assert "Local Authority Better Care Grant" in r.output and "2025-26" in r.output
+    assert "per 100,000 population aged 65+" in r.output

@@ -81,6 +81,14 @@ def test_demo_with_linked_data(tmp_path):
     assert "Metrics from linked data" in page
     assert page.count("monthly XmR chart") >= 5
     assert "Integrated Crisis Response" in page  # scheme impact from the plan's schemes
+    # numbers that explain themselves: names and units, no raw codes, the BCF notation
+    from shown_codes import raw_codes, visible_text
+
+    text = visible_text(page)
+    assert raw_codes(text) == [] and "per 100,000 population aged 18+" in text
+    # the board the demo prints names its metrics (the narrow terminal wraps the names;
+    # tests/cli/test_demo_output.py checks its units and precision)
+    assert "delayed_transfers_of_care" not in result.output and "Delayed" in result.output
     # privacy: the key is kept apart from the feeds and the store
     assert (work / "keys" / "pseudonym.key").exists()
     assert not list((work / "store").glob("*.key"))
