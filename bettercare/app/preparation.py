@@ -7,7 +7,9 @@ owns *when*, so that page views find the results made:
 * after the server starts (:func:`lifespan`): every published plan (published as a board
   paper, or assured or in monitoring), and with ``--demo`` every plan, the demo users'
   board first. The server answers at once: the plans are listed and queued on a thread
-  of their own, and the preparing runs after, behind any page a user waits for;
+  of their own, and the preparing runs after, behind any page a user waits for. With
+  ``--demo`` the demo stores start being built even earlier, in a process of their own
+  while the database is seeded (:func:`start_demo_stores`);
 * after a change (:class:`PrepareOnChange`): a plan a successful POST changed (published,
   a workflow step, an edit) that is published (or, in the demo, any plan) is queued again
   for its new version;
@@ -21,6 +23,8 @@ preparing a page view asks for.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import multiprocessing.process
 import re
 import threading
 from collections.abc import AsyncIterator
@@ -67,6 +71,48 @@ def prepare_one(app: FastAPI, plan_id: str) -> bool:
     ref, plan = found
     stores_of(app).prepare(ref.id, ref.version, plan)
     return True
+
+
+def build_demo_stores(root: Path, examples: Path, first_hwb: str = DEMO_HWB) -> None:
+    """Build the example plans' demo stores under ``root``, the demo users' board first.
+
+    Run by ``bettercare serve --demo`` in a process of its own (:func:`start_demo_stores`)
+    while the database is seeded and the server starts, so the stores are (nearly) made
+    when the server's background thread comes to measure them: each store is built under
+    its file lock, so the server waits for one being built, then reuses it.
+    """
+    from bettercare.app.analytics_store import SYNTHETIC_POPULATION, SYNTHETIC_SEED
+    from bettercare.data.plan_files import load_plan
+    from bettercare.pipelines.demo_store import ensure_demo_store, preset_for
+
+    plans = [load_plan(path) for path in sorted(examples.glob("*.yaml"))]
+    plans.sort(key=lambda p: (p.hwb.ons_code != first_hwb, p.plan_id))
+    for plan in plans:
+        if preset_for(plan) is not None:
+            ensure_demo_store(plan, root / plan.plan_id, SYNTHETIC_POPULATION, SYNTHETIC_SEED)
+
+
+def start_demo_stores(settings: AppSettings) -> multiprocessing.process.BaseProcess | None:
+    """Start :func:`build_demo_stores` in a daemon process (None: not the demo, or no store)."""
+    from bettercare.app.analytics_store import analytics_dir
+
+    if not settings.demo or settings.store is not None or settings.examples_dir is None:
+        return None
+    process = multiprocessing.get_context("spawn").Process(
+        target=_build_quietly,
+        args=(analytics_dir(settings), settings.examples_dir),
+        name="demo-stores",
+        daemon=True,
+    )
+    process.start()
+    return process
+
+
+def _build_quietly(root: Path, examples: Path) -> None:
+    try:
+        build_demo_stores(root, examples)
+    except Exception:  # the server's own jobs build what is missing, and say why
+        log.exception("building the demo stores ahead of the server failed")
 
 
 def _stamp(paths: tuple[Path | None, ...]) -> tuple[float, ...]:

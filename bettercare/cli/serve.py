@@ -74,7 +74,7 @@ def serve(
 
     from bettercare.app.db import shown_url, url_problem, without_password
     from bettercare.app.settings import SECRET_ENV, AppSettings, to_environment
-    from bettercare.app.startup import prepare
+    from bettercare.app.startup import prepare, with_defaults
     from bettercare.data.plan_files import PlanFileError
 
     if examples is not None and not examples.is_dir():
@@ -100,6 +100,10 @@ def serve(
     problem = url_problem(database)
     if problem:
         raise fail(f"database {shown_url(database)}: {problem}")
+    from bettercare.app.preparation import start_demo_stores
+
+    # the demo's synthetic stores are built alongside the seeding (a process of their own)
+    start_demo_stores(with_defaults(settings))
     try:
         first = prepare(settings)
     except PlanFileError as exc:

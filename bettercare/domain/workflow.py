@@ -556,7 +556,9 @@ def blockers(
     after = apply_step(plan, step, outcome, on, state)
     if target is State.DRAFT:
         return StepResult(target, after, [])
-    own = transition_for(step, state, plan).records
+    # the step's own date, once entered, is checked with the rest; not yet entered (None:
+    # a preview of what blocks the step), it is left out like the later steps' dates
+    own = transition_for(step, state, plan).records if on is not None else None
     errors = [
         f
         for f in check_plan(after)

@@ -45,7 +45,7 @@ from bettercare.domain.care import (
     CareTeamMember,
     JointCarePlan,
 )
-from bettercare.domain.dates import parse_uk_date
+from bettercare.domain.dates import format_uk_date, parse_uk_date
 from bettercare.errors import BadInput, NotFound
 from bettercare.services import audit
 from bettercare.services.access import Caller, permit
@@ -374,17 +374,14 @@ def _page(
     plan = _main_plan(db, patient)
     lead = next((m for t in teams for m in t.members if m.lead), None)
     if plan_form is None:
-        plan_form = {
-            f: "" if plan is None or getattr(plan, f) is None else str(getattr(plan, f))
-            for f in PLAN_FIELDS
-        }
+        plan_form = {f: _shown(None if plan is None else getattr(plan, f)) for f in PLAN_FIELDS}
         plan_form["version"] = str(plan.version) if plan else ""
     if lead_form is None:
         lead_form = {
             "name": lead.name if lead else "",
             "role": lead.role if lead else "",
             "organisation": (lead.organisation or "") if lead else "",
-            "start": str(lead.start_date or "") if lead else "",
+            "start": _shown(lead.start_date) if lead else "",
         }
     return PatientPage(
         patient=patient,
@@ -417,6 +414,15 @@ def patient_page(db: Session, caller: Caller, patient_id: str) -> PatientPage:
 def _sentence(message: str) -> str:
     """A rule's message as a sentence for the page."""
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def _shown(value: object) -> str:
+    """A stored value as a form shows it (a date as "12 March 2026", read back the same)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return format_uk_date(value)
+    return str(value)
 
 
 #: The care forms' date fields, as their labels name them (messages name the field).

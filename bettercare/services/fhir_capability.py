@@ -78,13 +78,9 @@ def capability_statement(base: str) -> dict[str, Any]:
                 {
                     "name": "everything",
                     "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-                }
-            ]
-        if kind == "Patient":  # one person's journey: app/fhir/everything.py
-            entry["operation"] = [
-                {
-                    "name": "everything",
-                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                    "documentation": "The person's journey across services. Parameters "
+                    "start and end (YYYY, YYYY-MM or YYYY-MM-DD) keep the records whose care "
+                    "overlaps the range; any other parameter is refused (400).",
                 }
             ]
         resources.append(entry)

@@ -79,7 +79,7 @@ def _outcome(record: PlanRecord) -> Outcome | None:
     return Outcome(record.assurance_outcome) if record.assurance_outcome else None
 
 
-def _editor_task(caller: Caller, record: PlanRecord, plan: Plan, today: dt.date) -> Task:
+def _editor_task(caller: Caller, record: PlanRecord, plan: Plan) -> Task:
     """What the plan needs before its next workflow step (as the workflow checks it)."""
     state = State(record.state)
     href = f"/plans/{record.id}"
@@ -96,7 +96,8 @@ def _editor_task(caller: Caller, record: PlanRecord, plan: Plan, today: dt.date)
         return Task(record.title, href, WAITING, waiting, "cannot-start-yet")
     step = steps[0]
     try:
-        errors = take_step(plan, state, step.step, None, today).errors
+        # no date yet: the user enters it when taking the step (never today's by default)
+        errors = take_step(plan, state, step.step, None, None).errors
     except WorkflowError as exc:
         return Task(record.title, href, WAITING, str(exc), "cannot-start-yet")
     if not errors:
@@ -168,7 +169,7 @@ def home(
     loaded = [(r, plan_of(r)) for r in records]
     if role in (Role.PARTNER_EDITOR, Role.ADMIN):
         tasks = [
-            _editor_task(caller, r, p, today)
+            _editor_task(caller, r, p)
             for r, p in loaded
             if may(caller, Action.EDIT_PLAN, r.hwb_code)
             and (role is Role.PARTNER_EDITOR or State(r.state) is not State.MONITORING)

@@ -863,3 +863,103 @@ def undo_delete(db: Session, caller: Caller, plan_id: str, part: str, event_id: 
         view.message = "Not restored: someone saved the plan at the same moment; try again."
         return UndoResult(view, status=409)
     return UndoResult(view, redirect=f"/plans/{plan_id}/{coll.key}/{index}?restored=true")
+
+
+# --- replace a draft from a file -----------------------------------------------------------
+
+
+def may_replace(db: Session, caller: Caller, plan_id: str) -> PlanRecord:
+    """The plan, if the caller may edit it (NotPermitted otherwise)."""
+    record = load_record(db, plan_id)
+    permit(db, caller, Action.EDIT_PLAN, f"plan:{plan_id}:replace", record.hwb_code)
+    return record
+
+
+def replace_from_file(
+    db: Session, caller: Caller, plan_id: str, raw: bytes, name: str, version: int | None
+) -> ImportResult:
+    """Replace a draft plan with a corrected plan file (same ``plan_id`` and HWB).
+
+    The way to fix what the forms do not reach (Section 75, narratives, milestones): export
+    ``plan.yaml``, correct it, upload it here. Read exactly as an import (same limits, the
+    same file:line findings); refused, with nothing saved, unless the plan is in draft, the
+    page's version is still current, and the file is the same plan of the same HWB. The
+    replacement is a new version of the plan, audited with the version it replaced.
+    """
+    record = may_replace(db, caller, plan_id)
+    target = f"plan:{plan_id}"
+    action = str(Action.EDIT_PLAN)
+
+    def refuse(status: int, outcome: str, message: str, found: list[Finding]) -> ImportResult:
+        audit.record(
+            db,
+            caller.principal,
+            action,
+            target,
+            outcome,
+            detail=(message + " " + "; ".join(str(f) for f in found))[:2000],
+            ip=caller.ip,
+            hwb_code=record.hwb_code,
+        )
+        db.commit()
+        return ImportResult(None, status, found, message)
+
+    if not editable(State(record.state)):
+        return refuse(
+            409,
+            audit.INVALID,
+            f"Not replaced: the plan is {record.state.replace('_', ' ')}. A plan can be "
+            "replaced from a file only in draft: return it to draft first.",
+            [],
+        )
+    if version != record.version:
+        return refuse(409, audit.CONFLICT, conflict_message(record, version), [])
+    with tempfile.TemporaryDirectory(prefix="bettercare-replace-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(raw)  # the reader enforces MAX_PLAN_BYTES on this copy
+        plan, found = validate_plan_file(path)
+    findings = [f.located(name, f.line) for f in found]
+    if plan is None:
+        return refuse(
+            422,
+            audit.INVALID,
+            f"{name} was not read: fix the problems below and upload it again. "
+            "The plan is unchanged.",
+            findings,
+        )
+    if plan.plan_id != plan_id:
+        return refuse(
+            422,
+            audit.INVALID,
+            f"{name} is the plan '{plan.plan_id}', not '{plan_id}': the plan is unchanged. "
+            "Upload this plan's own file (its plan_id must stay the same).",
+            [],
+        )
+    if hwb_code(plan) != record.hwb_code:
+        return refuse(
+            422,
+            audit.INVALID,
+            f"{name} is a plan of HWB {hwb_code(plan)}, not {record.hwb_code}: "
+            "the plan is unchanged.",
+            [],
+        )
+    before = record.version
+    try:
+        save_plan(db, record, plan, caller.username)
+        audit.record(
+            db,
+            caller.principal,
+            action,
+            target,
+            before={"version": before},
+            after={"file": name, "version": record.version},
+            detail="replaced from a plan file",
+            ip=caller.ip,
+            hwb_code=record.hwb_code,
+        )
+        db.commit()
+    except StaleDataError:
+        db.rollback()
+        record = load_record(db, plan_id)
+        return refuse(409, audit.CONFLICT, conflict_message(record, version), [])
+    return ImportResult(plan_id)

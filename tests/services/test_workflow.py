@@ -188,3 +188,25 @@ def test_a_blocked_step_names_who_may_return_the_plan_when_the_user_may_not(db, 
         "Only an assurer or an administrator can return it to draft to fix them."
     )
     assert not [t for t in result.refused.steps if t.step is Step.REOPEN]
+
+
+def test_the_home_page_preview_asks_no_date_before_the_user_enters_it(db, marlbury_editor) -> None:
+    """The editor's home lists what blocks the next step; a plan agreed with no approval
+    date yet is ready for the HWB's approval (the date is asked on the step's form), not
+    blocked by a date the preview made up (it used to pass today's)."""
+    from bettercare.data.plan_store import save_plan
+    from bettercare.services import home
+
+    record = get_plan(db, "marlbury_2025")
+    plan = plan_of(record).model_copy(update={"date_agreed": None, "date_submitted": None})
+    save_plan(db, record, plan, "system")
+    record.state = "agreed"
+    db.commit()
+    [task] = [
+        t
+        for g in home.home(db, marlbury_editor, TODAY).groups
+        for t in g.tasks
+        if t.href and "marlbury_2025" in t.href
+    ]
+    assert task.status == home.READY, task.hint
+    assert task.hint == "Nothing blocks the next step: Approved by the HWB"

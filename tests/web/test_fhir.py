@@ -176,6 +176,8 @@ def test_metadata_is_a_public_capability_statement(client) -> None:
     }
     assert {i.code for i in kinds["RiskAssessment"].interaction} == {"read", "search-type"}
     assert kinds["Patient"].profile == "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"
+    [everything] = kinds["Patient"].operation  # listed once, with its start/end parameters
+    assert everything.name == "everything" and "start and end" in (everything.documentation or "")
 
 
 def test_anonymous_is_401_and_logged(app, client, register) -> None:

@@ -119,7 +119,7 @@ def test_in_scope_sees_metrics_being_prepared(client, login, held, user: str) ->
     assert r.status_code == 200
     assert 'id="metrics-preparing"' in r.text and 'role="status"' in r.text
     assert "Metrics are being prepared" in r.text
-    assert r.headers["refresh"] == "5"
+    assert r.headers["refresh"] == "30"
 
 
 def test_out_of_scope_is_refused_and_audited(app, client, login, held) -> None:

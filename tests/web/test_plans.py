@@ -511,3 +511,65 @@ def test_money_in_another_locale_is_refused_by_its_field(app, client, login) -> 
     assert "uses a comma as the decimal point" in r.text
     assert re.search(r'id="f-spend-2014-15-error"', r.text)
     assert _record(app).version == version  # nothing saved
+
+
+# --- replace a draft from its corrected file -------------------------------------------
+
+
+def _replace(client, name: str, content: bytes, token: str, version: int):
+    return client.post(
+        f"{PLAN}/replace",
+        files={"file": (name, content, "application/yaml")},
+        data={"csrf_token": token, "version": str(version)},
+        follow_redirects=False,
+    )
+
+
+def test_a_draft_is_replaced_from_its_corrected_file_and_only_so(app, client, login) -> None:
+    """What the forms do not reach is fixed by export, edit, upload: all or nothing."""
+    login("editor")
+    page = client.get(f"{PLAN}/replace")
+    assert page.status_code == 200 and 'id="replace-file"' in page.text
+    assert f'href="{PLAN}/replace"' in client.get(PLAN).text  # offered on the overview
+    token = csrf_of(page.text)
+    text = client.get(f"{PLAN}/plan.yaml").text
+    version = _record(app).version
+    fixed = text.replace("date_agreed: '2014-09-17'", "date_agreed: '2014-09-16'")
+    assert fixed != text
+
+    # another plan's file, another HWB's, a broken file, a stale page: nothing changes
+    other = text.replace("plan_id: rutland-2014", "plan_id: rutland-other")
+    r = _replace(client, "other.yaml", other.encode(), token, version)
+    assert r.status_code == 422 and "rutland-other" in r.text and "unchanged" in r.text
+    r = _replace(client, "broken.yaml", b"plan_id: [unclosed\n", token, version)
+    assert r.status_code == 422 and "<code>broken.yaml:2</code>" in r.text
+    r = _replace(client, "fixed.yaml", fixed.encode(), token, version - 1)
+    assert r.status_code == 409 and "Not saved" in r.text
+    assert _record(app).version == version and _record(app).state == "draft"
+    assert len(_events(app, action="edit_plan", outcome="invalid")) == 2
+    assert len(_events(app, action="edit_plan", outcome="conflict")) == 1
+
+    r = _replace(client, "fixed.yaml", fixed.encode(), token, version)
+    assert r.status_code == 303 and r.headers["location"] == f"{PLAN}?replaced=1"
+    record = _record(app)
+    assert record.version == version + 1 and record.updated_by == "editor"
+    assert str(plan_of(record).date_agreed) == "2014-09-16"
+    [event] = _events(app, action="edit_plan", detail="replaced from a plan file")
+    assert json.loads(event.before or "{}") == {"version": version}
+
+
+def test_only_an_editor_of_the_hwb_replaces_and_only_in_draft(app, client, login) -> None:
+    login("analyst")
+    assert client.get(f"{PLAN}/replace").status_code == 403
+    login("editor")
+    token = csrf_of(client.get(f"{PLAN}/replace").text)
+    text = client.get(f"{PLAN}/plan.yaml").text
+    with app.state.sessions() as db:
+        record = db.get(PlanRecord, "rutland-2014")
+        assert record is not None
+        record.state = "submitted"
+        db.commit()
+        version = record.version
+    r = _replace(client, "r.yaml", text.encode(), token, version)
+    assert r.status_code == 409 and "only in draft" in r.text
+    assert f'href="{PLAN}/replace"' not in client.get(PLAN).text

@@ -103,7 +103,7 @@ def test_a_page_view_reads_only_what_was_prepared(app, busy, client, login) -> N
     prepare_all(app)
     r = client.get(f"/plans/{MARLBURY_PLAN}/board-pack")
     assert r.status_code == 200 and "being prepared" in r.text
-    assert r.headers["refresh"] == "5"
+    assert r.headers["refresh"] == "30"
     job = next(iter(busy._jobs.values()))
     pending = {id(entry[2]): entry[0] for entry in busy._pool._pending}
     assert pending[id(job.futures["metrics"])] == URGENT  # run next: someone is waiting

@@ -148,7 +148,7 @@ def test_pack_waits_for_the_metrics(client, login, held, user: str) -> None:
     for path in ("board-pack", "board-pack.pdf", "board-pack/download", "model"):
         r = client.get(f"/plans/{RUTLAND_PLAN}/{path}")
         assert r.status_code == 200, path
-        assert r.headers["refresh"] == "5"
+        assert r.headers["refresh"] == "30"
         assert 'id="board-pack-preparing"' in r.text and 'role="status"' in r.text
         assert "being prepared" in r.text and 'class="nhsuk-header' in r.text
     assert "The modelling results are being prepared" in r.text

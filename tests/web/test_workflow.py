@@ -443,3 +443,21 @@ def test_a_wrong_role_may_not_return_a_plan_to_draft(app, client, login, marlbur
     login("admin")
     assert _step(client, "marlbury_2025", "reopen", note="reissued").status_code == 303
     assert _state(app, "marlbury_2025") == ("draft", None)
+
+
+def test_the_page_never_says_fix_in_draft_without_the_way_back(app, client, login) -> None:
+    """Rutland (rule errors) stuck past draft: the page offers the way back to those who
+    may take it and names who may to the others."""
+    with app.state.sessions() as db:
+        db.get(PlanRecord, "rutland-2014").state = "agreed"
+        db.commit()
+    login("editor")
+    page = client.get("/plans/rutland-2014").text
+    assert 'href="#step-reopen">return it to draft</a> with a reason to fix them' in page
+    assert "fixed in draft" not in page
+    with app.state.sessions() as db:
+        db.get(PlanRecord, "rutland-2014").state = "assured"
+        db.commit()
+    page = client.get("/plans/rutland-2014").text
+    assert 'id="do-reopen"' not in page
+    assert "only an assurer or an administrator can return it to draft to fix them" in page

@@ -21,7 +21,9 @@ from bettercare.services import dashboard
 router = APIRouter()
 
 #: Seconds between reloads while the metrics are being prepared.
-REFRESH_SECONDS = 5
+#: Long enough that a reload never cuts short a click the reader (or a crawler checking
+#: the pages) makes meanwhile; the page has a "Reload now" link.
+REFRESH_SECONDS = 30
 
 
 @router.get("/plans/{plan_id}/metrics", response_class=HTMLResponse)

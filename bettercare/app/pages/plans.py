@@ -98,6 +98,44 @@ def overview(request: Request, plan_id: PlanId, db: Db, caller: Acting) -> Respo
     return _page(request, caller, plans.overview(db, caller, plan_id))
 
 
+@router.get("/plans/{plan_id}/replace", response_class=HTMLResponse)
+def replace_form(request: Request, plan_id: PlanId, db: Db, caller: Acting) -> Response:
+    """Replace a draft plan with its corrected plan file (what the forms do not reach)."""
+    record = plans.may_replace(db, caller, plan_id)
+    return render(
+        request, "plan_replace.html.j2", caller.principal, record=record, findings=[], message=None
+    )
+
+
+@router.post("/plans/{plan_id}/replace", response_model=None)
+async def replace_upload(
+    request: Request,
+    plan_id: PlanId,
+    db: Db,
+    caller: Acting,
+    file: UploadFile = File(..., description="The plan's corrected YAML file"),
+    version: int | None = Form(None, description="The plan version the page showed"),
+) -> Response:
+    """Replace the draft with the uploaded file: same plan_id and HWB, all or nothing."""
+    record = await run_in_threadpool(plans.may_replace, db, caller, plan_id)
+    raw = await file.read(MAX_PLAN_BYTES + 1)
+    name = plans.safe_file_name(file.filename)
+    result = await run_in_threadpool(
+        plans.replace_from_file, db, caller, plan_id, raw, name, version
+    )
+    if result.plan_id is None:
+        return render(
+            request,
+            "plan_replace.html.j2",
+            caller.principal,
+            status_code=result.status,
+            record=record,
+            findings=result.findings,
+            message=result.message,
+        )
+    return RedirectResponse(f"/plans/{plan_id}?replaced=1", status_code=303)
+
+
 @router.get("/plans/{plan_id}/plan.yaml", response_class=Response)
 def export(request: Request, plan_id: PlanId, db: Db, caller: Acting) -> Response:
     """The current plan as a plan file (validates with ``bettercare plan validate``)."""

@@ -36,7 +36,9 @@ from bettercare.services import board_pack as packs
 router = APIRouter()
 
 #: Seconds between reloads while a plan's reports are being prepared.
-REFRESH_SECONDS = 5
+#: Long enough that a reload never cuts short a click the reader (or a crawler checking
+#: the pages) makes meanwhile; the page has a "Reload now" link.
+REFRESH_SECONDS = 30
 
 
 def preparing(
