@@ -80,9 +80,15 @@ def test_print_board_explains_its_numbers(monkeypatch) -> None:
     assert not re.search(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", text)  # no raw codes
 
 
-def test_plan_show_reads_as_words() -> None:
+def test_plan_show_reads_as_words(monkeypatch) -> None:
     """``bettercare plan show``: funding, commissioners, partners and years as people say them."""
     from pathlib import Path
+
+    from bettercare.cli import plan as plan_cli
+
+    # the console is made at import (maybe by an earlier test, 80 columns): wide, so no
+    # label is wrapped inside its cell
+    monkeypatch.setattr(plan_cli.out, "width", 300)
 
     from shown_codes import raw_codes
     from typer.testing import CliRunner
