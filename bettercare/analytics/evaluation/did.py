@@ -48,7 +48,7 @@ import statsmodels.api as sm
 from scipy import stats  # type: ignore[import-untyped]
 
 from bettercare.analytics.evaluation.inference import cr2_contrast
-from bettercare.analytics.evaluation.results import CONFIDENCE, Effect, not_estimable
+from bettercare.analytics.evaluation.results import CONFIDENCE, Effect, estimated, not_estimable
 
 METHOD = "difference-in-differences"
 #: Fewest pre-change months for the parallel-trends check (the estimate needs one).
@@ -220,18 +220,14 @@ def difference_in_differences(
             avoided = (a_eff, a_eff - q * se_av, a_eff + q * se_av)
         else:
             avoided = (a_eff, None, None)
-    return Effect(
-        method=METHOD,
-        units=units,
-        estimable=True,
-        effect=effect,
-        ci_low=lo,
-        ci_high=hi,
-        p_value=p_value,
-        admissions_avoided=avoided[0],
-        avoided_ci_low=avoided[1],
-        avoided_ci_high=avoided[2],
-        notes=tuple(notes),
+    return estimated(
+        METHOD,
+        units,
+        effect,
+        (lo, hi),
+        p_value,
+        avoided,
+        notes=notes,
         details=details,
     )
 

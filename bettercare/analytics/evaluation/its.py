@@ -29,7 +29,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats  # type: ignore[import-untyped]
 
-from bettercare.analytics.evaluation.results import CONFIDENCE, Effect, not_estimable
+from bettercare.analytics.evaluation.results import CONFIDENCE, Effect, estimated, not_estimable
 
 METHOD = "interrupted time series"
 #: Fewest months before the change for a trend to be estimated at all.
@@ -132,18 +132,14 @@ def interrupted_time_series(
         a_eff, a_se = estimate(contrast(float(w.sum()), float((w * post_k).sum())))
         avoided = (-a_eff, -(a_eff + q * a_se), -(a_eff - q * a_se))
     params = dict(zip(names, (float(v) for v in fit.params), strict=True))
-    return Effect(
-        method=METHOD,
-        units=units,
-        estimable=True,
-        effect=effect,
-        ci_low=lo,
-        ci_high=hi,
-        p_value=p_value,
-        admissions_avoided=avoided[0],
-        avoided_ci_low=avoided[1],
-        avoided_ci_high=avoided[2],
-        notes=tuple(notes),
+    return estimated(
+        METHOD,
+        units,
+        effect,
+        (lo, hi),
+        p_value,
+        avoided,
+        notes=notes,
         details={
             "months_before": n_pre,
             "months_after": n_post,

@@ -44,7 +44,7 @@ from sklearn.neighbors import NearestNeighbors  # type: ignore[import-untyped]
 from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
-from bettercare.analytics.evaluation.results import CONFIDENCE, Effect, not_estimable
+from bettercare.analytics.evaluation.results import CONFIDENCE, Effect, estimated, not_estimable
 
 METHOD = "matched control cohort"
 #: Caliper, in standard deviations of the logit of the propensity score.
@@ -211,18 +211,14 @@ def matched_cohort(
         if "person_id" in people.columns
         else ()
     )
-    return Effect(
-        method=METHOD,
-        units=units,
-        estimable=True,
-        effect=att,
-        ci_low=lo,
-        ci_high=hi,
-        p_value=p_value,
-        admissions_avoided=-att * n,
-        avoided_ci_low=-hi * n,
-        avoided_ci_high=-lo * n,
-        notes=tuple(notes),
+    return estimated(
+        METHOD,
+        units,
+        att,
+        (lo, hi),
+        p_value,
+        (-att * n, -hi * n, -lo * n),
+        notes=notes,
         details={
             "enrolled": n_t,
             "matched_pairs": n,

@@ -82,6 +82,39 @@ class Effect:
         }
 
 
+#: Admissions avoided over the post-change period and its interval (None where unknown).
+Avoided = tuple[float | None, float | None, float | None]
+
+
+def estimated(
+    method: str,
+    units: str,
+    effect: float,
+    interval: tuple[float | None, float | None],
+    p_value: float | None,
+    avoided: Avoided = (None, None, None),
+    notes: tuple[str, ...] | list[str] = (),
+    details: dict[str, Any] | None = None,
+    sample: tuple[str, ...] = (),
+) -> Effect:
+    """An estimable :class:`Effect`: the estimate, its interval and admissions avoided."""
+    return Effect(
+        method=method,
+        units=units,
+        estimable=True,
+        effect=effect,
+        ci_low=interval[0],
+        ci_high=interval[1],
+        p_value=p_value,
+        admissions_avoided=avoided[0],
+        avoided_ci_low=avoided[1],
+        avoided_ci_high=avoided[2],
+        notes=tuple(notes),
+        details=details or {},
+        sample=sample,
+    )
+
+
 def not_estimable(method: str, units: str, reason: str) -> Effect:
     """An :class:`Effect` saying the data do not allow an estimate, and why."""
     return Effect(method=method, units=units, estimable=False, reason=reason)

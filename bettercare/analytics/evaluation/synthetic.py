@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize  # type: ignore[import-untyped]
 
-from bettercare.analytics.evaluation.results import CONFIDENCE, Effect, not_estimable
+from bettercare.analytics.evaluation.results import CONFIDENCE, Effect, estimated, not_estimable
 
 METHOD = "synthetic control"
 #: Fewest comparison units (donors): fewer give too few placebos for a 95% interval.
@@ -127,17 +127,13 @@ def synthetic_control(
         total = float(scale.reindex(idx).to_numpy(dtype=float)[~pre].sum())
         avoided = (-effect * total, -hi * total, -lo * total)
     weights = {str(c): float(v) for c, v in zip(donors.columns, w, strict=True) if v > 1e-3}
-    return Effect(
-        method=METHOD,
-        units=units,
-        estimable=True,
-        effect=effect,
-        ci_low=lo,
-        ci_high=hi,
-        p_value=p_value,
-        admissions_avoided=avoided[0],
-        avoided_ci_low=avoided[1],
-        avoided_ci_high=avoided[2],
+    return estimated(
+        METHOD,
+        units,
+        effect,
+        (lo, hi),
+        p_value,
+        avoided,
         details={
             "donors": j,
             "pre_rmspe": rmspe,
