@@ -19,7 +19,7 @@ partner's share of a shortfall, from the plan's stated ranges or fitted to the s
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -32,6 +32,9 @@ from bettercare.data.plan_store import plan_for_reading
 from bettercare.data.tables import PlanRecord
 from bettercare.domain.access import Principal
 from bettercare.services import board_pack as packs
+
+if TYPE_CHECKING:
+    from bettercare.reporting.board_pack import BoardPack
 
 router = APIRouter()
 
@@ -64,30 +67,40 @@ def _unavailable(request: Request, principal: Principal, record: PlanRecord) -> 
     )
 
 
-@router.get("/plans/{plan_id}/board-pack", response_class=HTMLResponse)
-def board_pack_html(request: Request, plan_id: str, db: Db, caller: Acting) -> Response:
-    """The board pack in the NHS page template, with the PDF and the HTML file to download."""
+def _pack(
+    request: Request, db: Db, caller: Acting, plan_id: str
+) -> tuple[PlanRecord, StoreStatus, BoardPack] | Response:
+    """The plan (if the caller may read its pack), its prepared status and its pack.
+
+    Or, instead, the page to show while the pack is being prepared or if it could not be made.
+    """
     record = packs.pack_plan(db, caller, plan_id)
     status = stores_of(request.app).prepared(record.id, record.version, plan_for_reading(record))
     if status.state is StoreState.PREPARING:
         return preparing(request, caller.principal, record, status, "board pack")
     if status.pack is None:
         return _unavailable(request, caller.principal, record)
-    return render(
-        request, "reports_board_pack.html.j2", caller.principal, record=record, pack=status.pack
-    )
+    return record, status, status.pack
+
+
+@router.get("/plans/{plan_id}/board-pack", response_class=HTMLResponse)
+def board_pack_html(request: Request, plan_id: str, db: Db, caller: Acting) -> Response:
+    """The board pack in the NHS page template, with the PDF and the HTML file to download."""
+    found = _pack(request, db, caller, plan_id)
+    if isinstance(found, Response):
+        return found
+    record, _, pack = found
+    return render(request, "reports_board_pack.html.j2", caller.principal, record=record, pack=pack)
 
 
 @router.get("/plans/{plan_id}/board-pack/download", response_class=HTMLResponse)
 def board_pack_file(request: Request, plan_id: str, db: Db, caller: Acting) -> Response:
     """The board pack as one self-contained HTML file (as ``bettercare report`` writes it)."""
-    record = packs.pack_plan(db, caller, plan_id)
-    status = stores_of(request.app).prepared(record.id, record.version, plan_for_reading(record))
-    if status.state is StoreState.PREPARING:
-        return preparing(request, caller.principal, record, status, "board pack")
-    if status.pack is None:
-        return _unavailable(request, caller.principal, record)
-    html = status.pack.html
+    found = _pack(request, db, caller, plan_id)
+    if isinstance(found, Response):
+        return found
+    record, _, pack = found
+    html = pack.html
     return HTMLResponse(
         html,
         headers={
@@ -100,14 +113,11 @@ def board_pack_file(request: Request, plan_id: str, db: Db, caller: Acting) -> R
 @router.get("/plans/{plan_id}/board-pack.pdf")
 def board_pack_pdf(request: Request, plan_id: str, db: Db, caller: Acting) -> Response:
     """The board pack as PDF (A4, WeasyPrint, made in the background on first request)."""
-    record = packs.pack_plan(db, caller, plan_id)
-    stores = stores_of(request.app)
-    status = stores.prepared(record.id, record.version, plan_for_reading(record))
-    if status.state is StoreState.PREPARING:
-        return preparing(request, caller.principal, record, status, "board pack")
-    if status.pack is None:
-        return _unavailable(request, caller.principal, record)
-    pdf = stores.pdf(packs.pack_key(record, status), status.pack)
+    found = _pack(request, db, caller, plan_id)
+    if isinstance(found, Response):
+        return found
+    record, status, pack = found
+    pdf = stores_of(request.app).pdf(packs.pack_key(record, status), pack)
     if pdf is None:
         return preparing(request, caller.principal, record, status, "PDF of the board pack")
     return Response(
