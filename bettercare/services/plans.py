@@ -360,6 +360,19 @@ def safe_file_name(name: str | None) -> str:
     return safe or "plan.yaml"
 
 
+def read_upload(raw: bytes, name: str) -> tuple[Plan | None, list[Finding]]:
+    """An uploaded plan file read as ``bettercare plan validate`` reads a file.
+
+    Same size and structure limits; the findings name the uploaded file, not the
+    temporary copy the reader is given.
+    """
+    with tempfile.TemporaryDirectory(prefix="bettercare-import-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(raw)  # the reader enforces MAX_PLAN_BYTES on this copy
+        plan, found = validate_plan_file(path)
+    return plan, [f.located(name, f.line) for f in found]
+
+
 def import_file(db: Session, caller: Caller, raw: bytes, name: str) -> ImportResult:
     """Import a plan file: a new ``plan_id`` is stored as a draft; an existing one refused.
 
@@ -367,12 +380,7 @@ def import_file(db: Session, caller: Caller, raw: bytes, name: str) -> ImportRes
     structure limits); any problem comes back as file:line findings and nothing is saved.
     """
     permit(db, caller, Action.IMPORT_PLAN, "plan:import")
-    with tempfile.TemporaryDirectory(prefix="bettercare-import-") as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(raw)  # the reader enforces MAX_PLAN_BYTES on this copy
-        plan, found = validate_plan_file(path)
-    # findings name the uploaded file, not the temporary copy
-    findings = [f.located(name, f.line) for f in found]
+    plan, findings = read_upload(raw, name)
     action = str(Action.IMPORT_PLAN)
     if plan is None:
         audit.record(
@@ -914,11 +922,7 @@ def replace_from_file(
         )
     if version != record.version:
         return refuse(409, audit.CONFLICT, conflict_message(record, version), [])
-    with tempfile.TemporaryDirectory(prefix="bettercare-replace-") as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(raw)  # the reader enforces MAX_PLAN_BYTES on this copy
-        plan, found = validate_plan_file(path)
-    findings = [f.located(name, f.line) for f in found]
+    plan, findings = read_upload(raw, name)
     if plan is None:
         return refuse(
             422,
