@@ -728,6 +728,27 @@ def _summary(plan: Plan, coll: Collection, item: dict[str, Any]) -> list[tuple[s
     return [(f.label, str(values[f.name])) for f in fields_ if values[f.name] not in ("", False)]
 
 
+def _delete_view(
+    record: PlanRecord,
+    plan: Plan,
+    coll: Collection,
+    index: int,
+    item: dict[str, Any],
+    event_id: int | None = None,
+) -> DeleteView:
+    """The delete page of ``item`` (the confirmation, or with ``event_id`` the message after)."""
+    return DeleteView(
+        record=record,
+        coll=coll,
+        index=index,
+        label=coll.label(item).strip() or f"{index + 1}",
+        summary=_summary(plan, coll, item),
+        version=record.version,
+        editable=editable(State(record.state)),
+        event_id=event_id,
+    )
+
+
 def confirm_delete(db: Session, caller: Caller, plan_id: str, part: str, index: int) -> DeleteView:
     """The "are you sure" page of a delete (NotFound for an item not there)."""
     coll = COLLECTIONS[part]
@@ -737,16 +758,7 @@ def confirm_delete(db: Session, caller: Caller, plan_id: str, part: str, index: 
     items = _items(plan, coll)
     if coll.single or index >= len(items):
         raise NotFound(f"no {coll.singular} {index}")
-    item = items[index]
-    return DeleteView(
-        record=record,
-        coll=coll,
-        index=index,
-        label=coll.label(item).strip() or f"{index + 1}",
-        summary=_summary(plan, coll, item),
-        version=record.version,
-        editable=editable(State(record.state)),
-    )
+    return _delete_view(record, plan, coll, index, items[index])
 
 
 def _delete_event(
@@ -785,17 +797,9 @@ def deleted(db: Session, caller: Caller, plan_id: str, part: str, event_id: int)
     record = load_record(db, plan_id)
     permit(db, caller, Action.EDIT_PLAN, f"plan:{plan_id}/{coll.attr}", record.hwb_code)
     _, index, item = _delete_event(db, plan_id, coll, event_id)
-    return DeleteView(
-        record=record,
-        coll=coll,
-        index=index,
-        label=coll.label(item).strip() or f"{index + 1}",
-        summary=_summary(plan_of(record), coll, item),
-        version=record.version,
-        editable=editable(State(record.state)),
-        event_id=event_id,
-        undone=_undone(db, event_id),
-    )
+    view = _delete_view(record, plan_of(record), coll, index, item, event_id)
+    view.undone = _undone(db, event_id)
+    return view
 
 
 @dataclass(frozen=True)
@@ -818,16 +822,7 @@ def undo_delete(db: Session, caller: Caller, plan_id: str, part: str, event_id: 
     permit(db, caller, Action.EDIT_PLAN, f"plan:{plan_id}/{coll.attr}", record.hwb_code)
     event, index, item = _delete_event(db, plan_id, coll, event_id)
     plan = plan_of(record)
-    view = DeleteView(
-        record=record,
-        coll=coll,
-        index=index,
-        label=coll.label(item).strip() or f"{index + 1}",
-        summary=_summary(plan, coll, item),
-        version=record.version,
-        editable=editable(State(record.state)),
-        event_id=event_id,
-    )
+    view = _delete_view(record, plan, coll, index, item, event_id)
     problem = None
     if _undone(db, event_id):
         problem = "This delete has already been undone."
