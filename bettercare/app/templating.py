@@ -11,9 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from bettercare.app.security import Principal, csrf_token
-from bettercare.domain.dates import format_uk_date
 from bettercare.domain.labels import code_label
-from bettercare.domain.money import format_gbp
 from bettercare.reporting.rendering import FILTERS
 
 # Autoescape every template: Starlette's default (``select_autoescape()``) escapes only
@@ -25,31 +23,19 @@ TEMPLATES = Jinja2Templates(
 )
 
 
-def label(value: Any, family: str | None = None, partners: dict[str, str] | None = None) -> str:
-    """A code as words, from the domain's one table: ``hwb_approved`` -> "Approved by the HWB".
-
-    ``family`` names the code list where a code means different things in two
-    (``agreed``: a workflow state or the plan's own status); ``partners`` maps a plan's
-    partner ids to their names.
-    """
-    return code_label(value, family, partners)
-
-
 def partner(code: Any, plan: Any) -> str:
-    """A partner id as the plan's partner name (other text as words, see :func:`label`)."""
+    """A partner id as the plan's partner name (other text as words, as ``label``)."""
     if not code:
         return ""
     return code_label(code, partners={p.id: p.name for p in getattr(plan, "partners", [])})
 
 
 #: The reports' filters (:data:`bettercare.reporting.rendering.FILTERS`): one formatter
-#: for money, metric values with units, counts, percentages, periods and codes.
+#: for money, metric values with units, counts, percentages, periods, dates and codes;
+#: ``label`` is the reports' ``code`` (a code as words, from the domain's one table).
 TEMPLATES.env.filters.update(FILTERS)
-#: The one money filter (the reports' too): whole pounds, ``—`` for an amount not given.
-TEMPLATES.env.filters["money"] = format_gbp
-TEMPLATES.env.filters["label"] = label
+TEMPLATES.env.filters["label"] = code_label
 TEMPLATES.env.filters["partner"] = partner
-TEMPLATES.env.filters["uk_date"] = format_uk_date  # 12 March 2026
 
 
 def _further_return_lines(plan: Any, report: Any) -> list[tuple[str, str]]:

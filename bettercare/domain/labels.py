@@ -25,10 +25,8 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 
-from bettercare.domain.dates import format_uk_date
 from bettercare.domain.metrics import CATALOGUE, Unit
 
 #: What a value not given is shown as (the same dash as money's).
@@ -377,15 +375,6 @@ def format_period(text: object) -> str:
     if m := _RANGE.match(s):
         return f"{format_period(m[1])} to {format_period(m[2])}"
     return s
-
-
-def format_date(day: date | None) -> str:
-    """A date as people in the UK read it: ``12 March 2026`` (``—`` when not given).
-
-    The one date format is :func:`bettercare.domain.dates.format_uk_date`; this is it with
-    the tables' dash for a missing date.
-    """
-    return format_uk_date(day, MISSING)
 
 
 # --- codes ----------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bettercare.domain.dates import format_uk_date
 from bettercare.domain.labels import (
     code_label,
     format_count,
-    format_date,
     format_metric,
     format_metric_value,
     format_number,
@@ -47,7 +47,7 @@ FILTERS = {
     "number": format_number,
     "pct": format_percent,
     "period": format_period,
-    "uk_date": format_date,
+    "uk_date": format_uk_date,
     "code": code_label,
     "unit": unit_label,
     "words": in_words,
