@@ -448,3 +448,107 @@ def test_store_matched_cohort_uses_each_persons_own_date(generated):
     early = spec.model_copy(update={"enrolment_dates": {ids[0]: date(2023, 1, 1)}})
     (e2,) = evaluate_store(con, early).effects
     assert not e2.estimable and "no full year of prior use before 2023-01-01" in e2.reason
+
+
+# --- matched cohort: the interval about the sample effect ---------------------------------
+
+
+def _clusters(treated_y: float) -> pd.DataFrame:
+    """10 enrolled people at x = 0, 10, ..., 90, each with 4 controls just above.
+
+    Cluster k's controls sit 0.001-0.004 above it with outcomes 1 + a, 1 - a, 1 - a,
+    1 + a (a = k + 1), and 4 far controls at x = 200-203 (outcomes 2, 0, 0, 2) steer the
+    propensity score. The controls' outcomes have mean 1 and no covariance with x, so the
+    outcome model fitted on them predicts exactly 1 and each control's residual is ±a.
+    """
+    x, y, enrolled = [], [], []
+    pattern = np.array([1.0, -1.0, -1.0, 1.0])
+    for k in range(10):
+        x.append(10.0 * k)
+        y.append(treated_y)
+        enrolled.append(True)
+        x.extend(10.0 * k + np.array([0.001, 0.002, 0.003, 0.004]))
+        y.extend(1 + (k + 1) * pattern)
+        enrolled.extend([False] * 4)
+    x.extend([200.0, 201, 202, 203])
+    y.extend(1 + pattern)
+    enrolled.extend([False] * 4)
+    return pd.DataFrame({"x": x, "y": y, "enrolled": enrolled})
+
+
+def test_matched_cohort_standard_error_by_hand():
+    # Each enrolled person is matched to the control 0.001 above (residual +a). Their own
+    # residual without the scheme is unseen: their control's squared residual, a^2,
+    # stands in for it. Per pair a^2 + a^2; over the 10 pairs
+    # se = sqrt(2 * (1 + 4 + ... + 100)) / 10 = sqrt(770) / 10.
+    e = matched_cohort(_clusters(0.5), ["x"], outcome="y", units="x")
+    assert e.details["matched_pairs"] == 10
+    assert e.effect == pytest.approx(-6)  # 0.5 - mean(1 + a), a = 1..10; no correction (mu = 1)
+    se = math.sqrt(770) / 10
+    assert e.details["standard_error"] == pytest.approx(se)
+    q = stats.t.ppf(0.975, 9)
+    assert (e.ci_low, e.ci_high) == pytest.approx((-6 - q * se, -6 + q * se))
+    # the paired t error of the same pairs is reported beside it
+    diffs = 0.5 - (1 + np.arange(1, 11))
+    assert e.details["standard_error_paired"] == pytest.approx(
+        np.std(diffs, ddof=1) / math.sqrt(10)
+    )
+
+
+def test_matched_cohort_interval_does_not_narrow_when_the_enrolled_outcomes_do():
+    # The interval is about the admissions the matched enrolled people avoided, whose
+    # error depends on their outcomes *without* the scheme, not on the ones observed:
+    # the same width whatever the enrolled people's own outcomes.
+    a = matched_cohort(_clusters(0.5), ["x"], outcome="y", units="x")
+    b = matched_cohort(_clusters(7.0), ["x"], outcome="y", units="x")
+    assert b.effect == pytest.approx(a.effect + 6.5)
+    assert b.ci_high - b.ci_low == pytest.approx(a.ci_high - a.ci_low)
+
+
+def _thinned_cohort(rng: np.random.Generator, n: int = 3000, cut: float = 0.6):
+    """People with Poisson-gamma counts, enrolment rising with prior use, and a cut that
+    removes each enrolled person's admission with probability ``cut`` (as the benchmark's
+    injection does); returns (people, outcome without, outcome with the scheme)."""
+    age = rng.normal(0, 1, n)
+    frailty = rng.gamma(1.0, 1.0, n)
+    prior = rng.poisson(frailty * np.exp(0.3 * age))
+    p = 1 / (1 + np.exp(-(-4 + 0.8 * np.minimum(prior, 5) + 0.5 * age)))
+    enrolled = rng.random(n) < p
+    y0 = rng.poisson(frailty * np.exp(0.3 * age))
+    y1 = rng.binomial(y0, 1 - cut)
+    people = pd.DataFrame(
+        {
+            "person_id": [str(i) for i in range(n)],
+            "age": age,
+            "prior": prior.astype(float),
+            "enrolled": enrolled,
+            "y": np.where(enrolled, y1, y0).astype(float),
+        }
+    )
+    return people, y0, y1
+
+
+@pytest.mark.slow
+def test_matched_cohort_interval_covers_the_sample_effect_of_a_relative_cut():
+    # A 60% cut of overdispersed counts shrinks the enrolled people's spread, so the
+    # paired t error (which sees only their outcomes with the scheme) is too small for
+    # the effect they had; the interval's error should match the estimates' spread.
+    rng = np.random.default_rng(7)
+    covers, paired, errors, ses = [], [], [], []
+    for _ in range(200):
+        people, y0, y1 = _thinned_cohort(rng)
+        e = matched_cohort(
+            people, ["age", "prior"], outcome="y", units="x", log_covariates=("prior",)
+        )
+        idx = np.array([int(i) for i in e.sample])
+        truth = float(np.mean(y1[idx] - y0[idx]))
+        q = stats.t.ppf(0.975, len(idx) - 1)
+        covers.append(e.covers(truth))
+        paired.append(abs(e.effect - truth) <= q * e.details["standard_error_paired"])
+        errors.append(e.effect - truth)
+        ses.append(e.details["standard_error"])
+    spread = float(np.std(errors, ddof=1))
+    # 200 runs: a true 95% reads 95% ± 1.5%; the spread's ratio is known to about ± 5%
+    assert 0.91 <= np.mean(covers) <= 0.99
+    assert 0.9 <= np.mean(ses) / spread <= 1.1
+    assert np.mean(paired) < np.mean(covers)
