@@ -5,7 +5,10 @@ HWB): interrupted time series, difference-in-differences and synthetic control o
 analytics store (:func:`bettercare.analytics.evaluation.evaluate_store`); the matched
 cohort, which needs enrolled people's pseudonyms, is for ``bettercare evaluate``. The
 exposed practices must be practices of the HWB; the comparison units are the store's
-other practices. A refusal is audit-logged.
+other practices. A staggered roll-out gives some exposed practices their own start date
+(``starts``, as ``bettercare evaluate --treated CODE=YYYY-MM-DD``): then only
+difference-in-differences has an estimate and the other methods say why not. A refusal
+is audit-logged.
 
 A use case: session and principal in, view model out; no HTTP.
 """
@@ -40,6 +43,8 @@ class EvaluationPage:
     name: str = ""
     change_date: str = ""
     treated: list[str] = field(default_factory=list)
+    #: Exposed practices' own start dates as typed (blank = the change date).
+    starts: dict[str, str] = field(default_factory=dict)
     evaluation: Evaluation | None = None
     error: str = ""
 
@@ -53,9 +58,14 @@ def evaluation_page(
     name: str = "",
     change_date: str = "",
     treated: list[str] | None = None,
+    starts: dict[str, str] | None = None,
     ip: str | None = None,
 ) -> EvaluationPage:
-    """The form for ``hwb`` and, when a change date is given, the evaluation."""
+    """The form for ``hwb`` and, when a change date is given, the evaluation.
+
+    ``starts``: practice code -> its own start date (YYYY-MM-DD) for a staggered
+    roll-out; blank dates are dropped.
+    """
     code = hwb or principal.hwb_code
     if not allowed(principal, Action.VIEW_METRICS, code):
         audit.record(
@@ -69,7 +79,10 @@ def evaluation_page(
         )
         db.commit()
         raise AccessRefused(principal, str(Action.VIEW_METRICS), "evaluation")
-    page = EvaluationPage(code, name=name, change_date=change_date, treated=list(treated or []))
+    typed = {c: d.strip() for c, d in (starts or {}).items() if d.strip()}
+    page = EvaluationPage(
+        code, name=name, change_date=change_date, treated=list(treated or []), starts=typed
+    )
     if store is None:
         page.error = "No analytics store is configured (bettercare serve --store FILE)."
         return page
@@ -96,10 +109,27 @@ def evaluation_page(
             if not page.treated:
                 page.error = "Choose the practices the change applied to."
                 return page
+            own: dict[str, dt.date] = {}
+            for practice, text in page.starts.items():
+                if practice not in page.treated:
+                    page.error = (
+                        f"Practice {practice[:20]} has a start date but is not ticked as "
+                        "a practice the change applied to."
+                    )
+                    return page
+                try:
+                    own[practice] = dt.date.fromisoformat(text)
+                except ValueError:
+                    page.error = (
+                        f"Start date '{text[:20]}' of practice {practice[:20]} is not a "
+                        "date (YYYY-MM-DD)."
+                    )
+                    return page
             spec = EvaluationSpec(
                 name=name or "change",
                 change_date=when,
                 treated=page.treated,
+                starts=own,
                 methods=list(PAGE_METHODS),
             )
             page.evaluation = evaluate_store(con, spec)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from analytics.synthetic_store import CHANGE, tables, write_store
 from sqlalchemy import select
@@ -78,3 +80,44 @@ def test_another_hwb_and_the_public_are_refused(db, store):
     # an assurer reads every HWB
     page = evaluation_page(db, Principal("a", Role.ASSURER, None, user_id=2), store, hwb=RUTLAND)
     assert page.practices
+
+
+def test_a_staggered_rollout_gives_practices_their_own_start(db, store):
+    # C82001 is cut from the change date; C82004 is said to start six months earlier
+    page = evaluation_page(
+        db,
+        ANALYST,
+        store,
+        hwb=None,
+        change_date=CHANGE.isoformat(),
+        treated=["C82001", "C82004"],
+        starts={"C82004": "2023-10-01", "C82001": " "},
+    )
+    assert page.error == "" and page.starts == {"C82004": "2023-10-01"}
+    assert page.evaluation.spec.starts == {"C82004": date(2023, 10, 1)}
+    by = {e.method: e for e in page.evaluation.effects}
+    assert "staggered" in by["interrupted time series"].reason
+    assert "staggered" in by["synthetic control"].reason
+    did = by["difference-in-differences"]
+    assert did.estimable
+    assert [c["start"] for c in did.details["cohorts"]] == ["2023-10-01", "2024-04-01"]
+
+
+@pytest.mark.parametrize(
+    ("starts", "message"),
+    [
+        ({"C82004": "2023-10-01"}, "Practice C82004 has a start date but is not ticked"),
+        ({"C82001": "1/10/2023"}, "Start date '1/10/2023' of practice C82001 is not a date"),
+    ],
+)
+def test_staggered_start_errors(db, store, starts, message):
+    page = evaluation_page(
+        db,
+        ANALYST,
+        store,
+        hwb=None,
+        change_date=CHANGE.isoformat(),
+        treated=["C82001"],
+        starts=starts,
+    )
+    assert message in page.error and page.evaluation is None
