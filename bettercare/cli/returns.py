@@ -87,7 +87,7 @@ def write(
     """Write a quarterly (Q1-Q3) or year-end return for a plan as XLSX."""
     from bettercare.cli.plan import display_path, load_or_exit
     from bettercare.data.returns import ReturnError, return_label
-    from bettercare.domain.labels import format_period
+    from bettercare.domain.labels import format_period, metric_name
     from bettercare.reporting.returns import NO_FIGURE, write_return
 
     the_plan = load_or_exit(plan)
@@ -119,9 +119,13 @@ def write(
         blank = f" ({filled} metric actual(s) from {where} for {code})"
         if empty:
             what = "figure" if store else "published figure"
+            # the metrics by name (the one table of labels); a name may hold a comma
+            names = "; ".join(
+                metric_name(m, mp.name if (mp := the_plan.metric_plan(m)) else None) for m in empty
+            )
             out.print(
                 f"note: no {what} for {code} in {format_period(fy)} to the end of Q{q} judged "
-                f"against the plan for {', '.join(empty)}: left empty (source '{NO_FIGURE}')",
+                f"against the plan, left empty (source '{NO_FIGURE}'): {escape(names)}",
                 highlight=False,
                 soft_wrap=True,
             )
