@@ -62,7 +62,9 @@ def ensure_demo_store(plan: Plan, work: Path, population: int, seed: int) -> tup
     targets = [s.model_dump(mode="json") for s in params.schemes]
     # a store written under an older store contract (e.g. scheme activity before it
     # carried its HWB) is built afresh, not reused
-    layout = {f.store_table: [c.name for c in store_columns(f)] for f in FEEDS.values()}
+    layout = {
+        f.store_table: [c.name for c in store_columns(f)] for f in FEEDS.values() if f.store_table
+    }
     wanted = {
         "population": population,
         "seed": seed,
