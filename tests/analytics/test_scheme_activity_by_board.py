@@ -120,6 +120,8 @@ def test_a_store_from_before_the_hwb_code_is_refused_naming_the_table(store, pla
         assert part in message, message
     with duckdb.connect(store, read_only=True) as con, pytest.raises(StoreOutdated):
         load_scheme_activity(con, A)
+    with pytest.raises(StoreOutdated, match="store table scheme_activity has no hwb_code"):
+        fitted_from_store(store, plan_for(A), "2016/17")
 
 
 def test_an_empty_table_from_before_is_created_afresh(store) -> None:
