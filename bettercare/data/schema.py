@@ -556,7 +556,7 @@ def outdated_message(table: str, missing: list[str], rows: int) -> str:
     cols = ", ".join(missing)
     return (
         f"store table {table} has no {cols} column ({rows:,} rows loaded before the "
-        f"{feed.name} feed carried it), so its rows cannot be told apart by {cols}; "
+        f"{feed.name} feed carried it), so no row says its {cols}; "
         f"re-ingest the {feed.name} feed with its {cols} column: `bettercare ingest DIR "
         f"--store STORE --replace` replaces the old rows (or ingest into a new store)"
     )
