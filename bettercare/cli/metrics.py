@@ -55,9 +55,9 @@ def write_charts(pva: pd.DataFrame, folder: Path) -> int:
 def scheme_reference_notes(activity: pd.DataFrame, plan: Plan) -> list[str]:
     """Warnings when the store's scheme activity and the plan's schemes do not match.
 
-    Scheme impact joins ``scheme_activity.scheme_reference`` to the plan's scheme
-    references; activity under a reference the plan lacks has no target, and a planned
-    target without activity counts zero avoided.
+    Scheme impact joins the plan's board's ``scheme_activity.scheme_reference`` to the
+    plan's scheme references; activity under a reference the plan lacks has no target,
+    and a planned target without activity counts zero avoided.
     """
     if activity.empty:
         return []
