@@ -123,11 +123,13 @@ def main() -> None:
                     "--memory-limit",
                     args.memory_limit,
                 ],
-                check=True,
                 capture_output=True,
                 text=True,
                 env={**os.environ, "PYTHONWARNINGS": "ignore"},
             )
+            if out.returncode != 0:  # the step's own last lines say why
+                tail = "\n".join((out.stderr or out.stdout).strip().splitlines()[-5:])
+                sys.exit(f"error: step {step} failed (exit {out.returncode}):\n{tail}")
             m = json.loads(out.stdout.strip().splitlines()[-1])
             notes = {k: v for k, v in m.items() if k not in ("seconds", "cpu", "rows", "peak_mb")}
             print(

@@ -273,11 +273,14 @@ EXPERIENCE = [
 ]
 
 SCHEME_ACTIVITY = [
-    ("ICRS", date(2016, 4, 1), 30),
-    ("ICRS", date(2016, 5, 1), 40),
-    ("ICRS", date(2016, 6, 1), 50),
-    ("OPU", date(2016, 4, 1), 10),
-    ("OPU", date(2016, 6, 1), 5),
+    (A, "ICRS", date(2016, 4, 1), 30),
+    (A, "ICRS", date(2016, 5, 1), 40),
+    (A, "ICRS", date(2016, 6, 1), 50),
+    (A, "OPU", date(2016, 4, 1), 10),
+    (A, "OPU", date(2016, 6, 1), 5),
+    # board B has a scheme of the same reference: never counted in A's plan
+    (B, "ICRS", date(2016, 4, 1), 7000),
+    (B, "OPU", date(2016, 5, 1), 900),
 ]
 
 
@@ -294,7 +297,7 @@ COLUMNS = {
     "social_care_services": "service_id, person_id, birth_month, service_type, setting, "
     "start_date, end_date, permanent_admission, link_method, match_probability",
     "experience_responses": "response_id, person_id, survey, response_date, question, positive",
-    "scheme_activity": "scheme_reference, month, admissions_avoided",
+    "scheme_activity": "hwb_code, scheme_reference, month, admissions_avoided",
     "population": "hwb_code, year, sex, age_band, population",
 }
 

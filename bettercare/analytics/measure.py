@@ -182,7 +182,7 @@ def measure_plan(
         if store is not None:
             with open_store(store) as con:
                 if "scheme_activity" in store_tables(con):
-                    activity = load_scheme_activity(con)
+                    activity = load_scheme_activity(con, code)
                 else:
                     notes.append(NO_ACTIVITY)
         else:

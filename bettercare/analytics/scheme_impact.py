@@ -3,7 +3,8 @@
 Non-elective admissions avoided by each BCF scheme against its target, and the payment
 for performance *earned to date* from the actual reduction.
 
-Admissions avoided (``scheme_activity`` feed, one row per scheme per month):
+Admissions avoided (``scheme_activity`` feed, one row per board, scheme and month; a
+plan sees only its own board's rows, matched on its scheme references):
 
 * target per month = the scheme's ``admissions_avoided[financial year] / 12`` (pro rata;
   a quarter is 3 months' worth, a year 12);
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from bettercare.analytics.metrics.base import label_for
+from bettercare.data.schema import require_current
 from bettercare.domain.p4p import (
     EarnedToDate,
     P4PError,
@@ -124,10 +126,21 @@ def scheme_impact(activity: pd.DataFrame, plan: Plan, grain: str = "month") -> p
     return out[cols].reset_index(drop=True)
 
 
-def load_scheme_activity(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The ``scheme_activity`` feed from the store: admissions avoided per scheme and month."""
-    sql = "SELECT scheme_reference, month, admissions_avoided FROM scheme_activity"
-    frame: pd.DataFrame = con.execute(sql).df()
+def load_scheme_activity(con: duckdb.DuckDBPyConnection, hwb_code: str) -> pd.DataFrame:
+    """One board's ``scheme_activity`` from the store: admissions avoided per scheme and month.
+
+    Only HWB ``hwb_code``'s rows: a store may hold several boards, and scheme references
+    are each plan's own (two boards may both have a scheme ``S1``). A store whose table
+    predates the ``hwb_code`` column raises
+    :class:`~bettercare.data.schema.StoreOutdated` (its rows cannot be told apart by
+    board; the message says how to re-ingest).
+    """
+    require_current(con, "scheme_activity")
+    sql = (
+        "SELECT scheme_reference, month, admissions_avoided FROM scheme_activity "
+        "WHERE hwb_code = ? ORDER BY scheme_reference, month"
+    )
+    frame: pd.DataFrame = con.execute(sql, [hwb_code]).df()
     return frame
 
 

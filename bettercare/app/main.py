@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -253,7 +254,10 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             return kept
         if _wants_html(request):
             if status == 401:
-                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+                here = request.url.path  # and a page's query (a register's search, page)
+                if request.method == "GET" and request.url.query:
+                    here += "?" + request.url.query
+                return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
             return render(
                 request,
                 "error.html.j2",

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bettercare.app.analytics_store import stores_of
+from bettercare.app.analytics_store import freeze_long_lived, stores_of
 from bettercare.app.seed import DEMO_HWB
 from bettercare.services import board_pack as packs
 
@@ -144,6 +144,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     thread = threading.Thread(
         target=_start_and_watch, args=(app, stop), name="prepare-plans", daemon=True
     )
+    if app.state.settings.prepare_in_background:  # a server (the web tests' apps: not)
+        freeze_long_lived()  # the app and its libraries, imported: out of full collections
+        stores_of(app).freeze_when_idle()  # and what each run of preparing made
     thread.start()  # the server answers while the plans are listed and queued
     try:
         yield

@@ -125,7 +125,7 @@ def linked_data(plan: Plan, work: Path, population: int, seed: int) -> list[tupl
         code = resolve_hwb(plan, store_hwb_codes(run.store))
         pva = {g: plan_vs_actual(a, plan, hwb_code=code) for g, a in by_grain.items()}
         with open_store(run.store) as con:
-            schemes = scheme_impact(load_scheme_activity(con), plan, "month")
+            schemes = scheme_impact(load_scheme_activity(con, code), plan, "month")
         earned = p4p_earned(plan, by_grain["month"], hwb_code=code)
         bar.update(task, completed=len(steps), description="done")
 

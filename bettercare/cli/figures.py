@@ -132,7 +132,9 @@ def peers(
         None, "--peers", help="Peer file (group,hwb_code or hwb_code,peer_code); default: region"
     ),
     metric: list[str] | None = typer.Option(None, "--metric", help="Only this metric (repeat)"),
-    period: str | None = typer.Option(None, "--period", help="Period (default: latest year)"),
+    period: str | None = typer.Option(
+        None, "--period", help="Period, e.g. 2023-24 or Q2 2024-25 (default: latest year)"
+    ),
     out_dir: Path | None = typer.Option(None, "--out", help="Write funnel PNGs and peers.csv"),
     exact: bool = typer.Option(
         False, "--exact", help="Exact binomial/Poisson funnel limits (no overdispersion adjustment)"
@@ -147,12 +149,18 @@ def peers(
     from bettercare.data.atomic import staged_entries
     from bettercare.data.geography import hwb_by_code
     from bettercare.domain.metrics import CATALOGUE
+    from bettercare.domain.periods import parse_period
     from bettercare.reporting.charts import funnel_png
 
     code, name = _board(plan, hwb)
     for m in metric or []:
         if m not in CATALOGUE:
             raise fail(f"--metric '{m}' is not a bettercare metric id")
+    if period is not None:  # 2023-24 as the pages write it, or 2023/24
+        try:
+            period = parse_period(period)
+        except ValueError as exc:
+            raise fail(f"--period: {exc}") from None
     frame = _figures_frame(figures_db)
     peer_codes = _peers_of(code, peers_file)
     areas = hwb_by_code()
@@ -211,17 +219,21 @@ def peers(
 @app.command("synth")
 def synth(
     out_file: Path = typer.Option(Path("synthetic-publication.csv"), "--out"),
-    years: list[str] = typer.Option(["2022/23", "2023/24", "2024/25"], "--year"),
-    monthly: list[str] = typer.Option([], "--monthly-year", help="Years also given by month"),
+    years: list[str] = typer.Option(
+        ["2022/23", "2023/24", "2024/25"], "--year", help="Financial year, e.g. 2022-23 (repeat)"
+    ),
+    monthly: list[str] = typer.Option(
+        [], "--monthly-year", help="Years also given by month, e.g. 2024-25"
+    ),
     seed: int = typer.Option(42, "--seed"),
 ) -> None:
     """Write a synthetic national publication for every HWB of England (no real data)."""
-    from bettercare.domain.periods import validate_financial_year
+    from bettercare.domain.periods import parse_financial_year
     from bettercare.pipelines.publication import write_synthetic_publication
 
-    try:
-        for y in [*years, *monthly]:
-            validate_financial_year(y)
+    try:  # 2022-23 as the pages write it, or 2022/23
+        years = [parse_financial_year(y) for y in years]
+        monthly = [parse_financial_year(y) for y in monthly]
     except ValueError as exc:
         raise fail(str(exc)) from None
     _, n, areas = write_synthetic_publication(out_file, years, seed=seed, monthly_years=monthly)

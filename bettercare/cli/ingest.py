@@ -75,8 +75,9 @@ def ingest_command(
     replace: bool = typer.Option(
         False,
         "--replace",
-        help="Accept files that leave fewer rows for a month than are loaded, or whose last "
-        "row is cut short (otherwise such a file is rejected).",
+        help="Accept files that leave fewer rows for a month than are loaded, whose last "
+        "row is cut short, or whose store table predates a required column (its old rows "
+        "are replaced); otherwise such a file is rejected.",
     ),
     no_opt_outs: bool = typer.Option(
         False,

@@ -55,9 +55,9 @@ def write_charts(pva: pd.DataFrame, folder: Path) -> int:
 def scheme_reference_notes(activity: pd.DataFrame, plan: Plan) -> list[str]:
     """Warnings when the store's scheme activity and the plan's schemes do not match.
 
-    Scheme impact joins ``scheme_activity.scheme_reference`` to the plan's scheme
-    references; activity under a reference the plan lacks has no target, and a planned
-    target without activity counts zero avoided.
+    Scheme impact joins the plan's board's ``scheme_activity.scheme_reference`` to the
+    plan's scheme references; activity under a reference the plan lacks has no target,
+    and a planned target without activity counts zero avoided.
     """
     if activity.empty:
         return []
@@ -98,7 +98,9 @@ def metrics(
     ),
     backend: str = typer.Option("duckdb", "--backend", help="duckdb | spark"),
     grain: str = typer.Option("month", "--grain", help="month | quarter | year"),
-    period: str | None = typer.Option(None, "--period", help="Only this period, e.g. 2016/17"),
+    period: str | None = typer.Option(
+        None, "--period", help="Only this period, e.g. 2016-17, Q3 2016-17 or 2017-03"
+    ),
     out_dir: Path = typer.Option(Path("out"), "--out", help="Directory for Parquet/CSV"),
     amber: float = typer.Option(
         2.5, "--amber-tolerance", help="% worse than plan still AMBER (beyond: RED)"
@@ -130,6 +132,7 @@ def metrics(
     from bettercare.data.plan_files import PlanFileError, load_plan
     from bettercare.domain.labels import format_count, format_period, humanise, metric_name
     from bettercare.domain.money import format_gbp
+    from bettercare.domain.periods import parse_period
     from bettercare.reporting.metrics_report import judged_cells
 
     if not math.isfinite(amber) or amber < 0:
@@ -140,6 +143,11 @@ def metrics(
         raise fail(f"grain '{grain}' is not one of {', '.join(GRAINS)}")
     if backend not in BACKENDS:
         raise fail(f"backend '{backend}' is not one of {', '.join(BACKENDS)}")
+    if period is not None:  # 2016-17 as the pages write it, or 2016/17
+        try:
+            period = parse_period(period)
+        except ValueError as exc:
+            raise fail(f"--period: {exc}") from None
     try:
         the_plan = load_plan(plan)
     except PlanFileError as exc:

@@ -1,8 +1,8 @@
 """``bettercare return write|read``: BCF quarterly and year-end returns as XLSX.
 
-``return write --plan P --year 2025/26 --kind q2 --out F.xlsx`` writes a quarterly (q1,
+``return write --plan P --year 2025-26 --kind q2 --out F.xlsx`` writes a quarterly (q1,
 q2, q3) or the year-end (``--kind year-end``) return (:mod:`bettercare.reporting.returns`);
-``--quarter '2025/26 Q2'`` still works (Q4 is the year-end return); ``--figures DB``
+``--quarter '2025-26 Q2'`` still works (Q4 is the year-end return); ``--figures DB``
 pre-fills the metric actuals and statuses from published figures (``bettercare figures
 load``; ``--hwb CODE`` where the plan states no ONS code). ``return read F.xlsx --plan P``
 reads one back (:mod:`bettercare.data.returns`), prints it and says whether it matches the
@@ -50,7 +50,7 @@ def _which(quarter: str | None, year: str | None, kind: str | None) -> tuple[str
         return parse_quarter(quarter)
     if year is None or kind is None:
         raise ReturnError(
-            "say which return: --year 2025/26 --kind q1|q2|q3|year-end (or --quarter '2025/26 Q2')"
+            "say which return: --year 2025-26 --kind q1|q2|q3|year-end (or --quarter '2025-26 Q2')"
         )
     return parse_kind(year, kind)
 
@@ -59,12 +59,14 @@ def _which(quarter: str | None, year: str | None, kind: str | None) -> tuple[str
 def write(
     plan: Path = typer.Option(..., "--plan", help="Plan file (YAML)"),
     out_file: Path = typer.Option(..., "--out", help="XLSX file to write"),
-    year: str | None = typer.Option(None, "--year", help="Financial year, e.g. 2025/26"),
+    year: str | None = typer.Option(
+        None, "--year", help="Financial year, e.g. 2025-26 (or 2025/26)"
+    ),
     kind: str | None = typer.Option(
         None, "--kind", help="Kind of return: q1, q2, q3, year-end (with --year)"
     ),
     quarter: str | None = typer.Option(
-        None, "--quarter", help="Or the quarter, e.g. '2025/26 Q2' (Q4: year-end)"
+        None, "--quarter", help="Or the quarter, e.g. '2025-26 Q2' (Q4: year-end)"
     ),
     figures_db: Path | None = typer.Option(
         None,
@@ -85,6 +87,7 @@ def write(
     """Write a quarterly (Q1-Q3) or year-end return for a plan as XLSX."""
     from bettercare.cli.plan import display_path, load_or_exit
     from bettercare.data.returns import ReturnError, return_label
+    from bettercare.domain.labels import format_period, metric_name
     from bettercare.reporting.returns import NO_FIGURE, write_return
 
     the_plan = load_or_exit(plan)
@@ -116,14 +119,18 @@ def write(
         blank = f" ({filled} metric actual(s) from {where} for {code})"
         if empty:
             what = "figure" if store else "published figure"
+            # the metrics by name (the one table of labels); a name may hold a comma
+            names = "; ".join(
+                metric_name(m, mp.name if (mp := the_plan.metric_plan(m)) else None) for m in empty
+            )
             out.print(
-                f"note: no {what} for {code} in {fy} to the end of Q{q} judged "
-                f"against the plan for {', '.join(empty)}: left empty (source '{NO_FIGURE}')",
+                f"note: no {what} for {code} in {format_period(fy)} to the end of Q{q} judged "
+                f"against the plan, left empty (source '{NO_FIGURE}'): {escape(names)}",
                 highlight=False,
                 soft_wrap=True,
             )
     out.print(
-        f"wrote {display_path(out_file)}: {fy} {return_label(q).lower()} return for "
+        f"wrote {display_path(out_file)}: {format_period(fy)} {return_label(q).lower()} return for "
         f"{escape(the_plan.hwb.name)}, {len(report.actual_spend)} scheme(s), "
         f"{len(report.metrics)} metric(s){blank}",
         soft_wrap=True,
@@ -164,6 +171,7 @@ def read(
 
     from bettercare.cli.plan import load_or_exit
     from bettercare.data.returns import ReturnError, read_return, return_label
+    from bettercare.domain.labels import format_period
     from bettercare.reporting.returns import return_lines
 
     the_plan = load_or_exit(plan)
@@ -175,7 +183,8 @@ def read(
         data = json.loads(report.model_dump_json(exclude_none=True))
         typer.echo(yaml.safe_dump([data], sort_keys=False, allow_unicode=True), nl=False)
         return
-    title = f"{the_plan.hwb.name}: {report.financial_year} {return_label(report.quarter)} return"
+    fy = format_period(report.financial_year)
+    title = f"{the_plan.hwb.name}: {fy} {return_label(report.quarter)} return"
     table = Table(title=escape(title))
     table.add_column("Item")
     table.add_column("Value")

@@ -21,7 +21,7 @@ def synth(
         None, "--population", "-n", help="Residents at the first 1 April (default: preset's)"
     ),
     years: list[str] = typer.Option(
-        ["2016/17"], "--years", "-y", help="Financial year(s), repeatable: --years 2015/16"
+        ["2016/17"], "--years", "-y", help="Financial year(s), repeatable: --years 2015-16"
     ),
     seed: int = typer.Option(42, "--seed", min=0, help="Random seed (same seed => same files)"),
     out: Path = typer.Option(Path("data/synth"), "--out", "-o", help="Output directory"),

@@ -72,8 +72,9 @@ def load_key(key_file: Path | None = None, data_dirs: Iterable[Path] = ()) -> by
             d = Path(directory).resolve()
             if resolved.is_relative_to(d):
                 raise PseudonymKeyError(
-                    f"key file {key_file} lies inside {directory}: keep the key away from "
-                    "the data (e.g. in a separate, access-controlled directory)"
+                    f"key file {key_file} lies inside {directory}, a folder holding the data "
+                    "(the store's or the input's): keep the key outside it (e.g. in a "
+                    "separate, access-controlled directory)"
                 )
         text = _read_key_file(key_file)
         source = str(key_file)

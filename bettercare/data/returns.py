@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 import zipfile
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
@@ -44,6 +43,7 @@ from pydantic import ValidationError
 
 from bettercare.domain.frameworks import framework_for_years
 from bettercare.domain.metrics import CATALOGUE
+from bettercare.domain.periods import parse_financial_year, parse_fy_quarter
 from bettercare.domain.plan import (
     MAX_COUNT,
     MAX_MONEY,
@@ -186,8 +186,6 @@ SERVICE_LABELS: dict[CareService, str] = {
     CareService.COMMUNITY_REFERRALS: "Community referrals (step-up)",
 }
 
-_QUARTER = re.compile(r"^\s*(\d{4}/\d{2})\s+Q([1-4])\s*$")
-
 
 def funding_label(source: FundingSource | str) -> str:
     """A funding stream's label (the code itself for one with no label)."""
@@ -227,11 +225,14 @@ class ReturnFileError(ReturnError):
 
 
 def parse_quarter(text: str) -> tuple[str, int]:
-    """``'2025/26 Q2'`` -> ``('2025/26', 2)``; Q4 is the year-end return."""
-    m = _QUARTER.match(text)
-    if not m:
-        raise ReturnError(f"'{printable(text)}' is not a quarter: write it as '2025/26 Q2'")
-    return m[1], int(m[2])
+    """``'2025-26 Q2'`` or ``'2025/26 Q2'`` -> ``('2025/26', 2)``; Q4 is the year-end return.
+
+    Both notations of the year (:func:`bettercare.domain.periods.parse_fy_quarter`).
+    """
+    try:
+        return parse_fy_quarter(text)
+    except ValueError as exc:
+        raise ReturnError(printable(str(exc))) from None
 
 
 #: Return kinds as the CLI names them: three quarterly returns and the year-end return.
@@ -243,7 +244,11 @@ def parse_kind(year: str, kind: str) -> tuple[str, int]:
     q = KINDS.get(kind.strip().lower())
     if q is None:
         raise ReturnError(f"'{printable(kind)}' is not a kind of return: use {', '.join(KINDS)}")
-    return parse_quarter(f"{year.strip()} Q{q}")
+    try:
+        fy = parse_financial_year(year)
+    except ValueError as exc:
+        raise ReturnError(printable(str(exc))) from None
+    return fy, q
 
 
 def quarter_in_plan(plan: Plan, fy: str, quarter: int) -> None:

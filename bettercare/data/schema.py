@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bettercare.errors import BadInput
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -429,11 +431,19 @@ FEEDS: dict[str, FeedSpec] = {
         FeedSpec(
             name="scheme_activity",
             description="BCF scheme activity: non-elective admissions avoided per month",
-            key=("scheme_reference", "month"),
+            # a scheme reference is the plan's own (BCF plans are per HWB): two boards may
+            # both have a scheme "S1", so a scheme is known by its board and reference
+            key=("hwb_code", "scheme_reference", "month"),
             period_column="month",
             period_is_month=True,
             store_table="scheme_activity",
             columns=(
+                Column(
+                    "hwb_code",
+                    "VARCHAR",
+                    pattern=HWB_CODE,
+                    description="ONS code of the HWB whose plan the scheme belongs to",
+                ),
                 Column("scheme_reference", "VARCHAR"),
                 Column("month", "DATE", description="First day of the month"),
                 Column("admissions_avoided", "INTEGER", minimum=0),
@@ -517,6 +527,61 @@ def create_store_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(store_ddl(table))
         _minimise_existing(con, table)
         _add_optional_columns(con, table)
+        _recreate_if_empty_and_outdated(con, table)
+
+
+class StoreOutdated(BadInput):
+    """A store table was written before a required column joined the contract.
+
+    Its rows lack a value nothing else in the store supplies (for example which HWB a
+    ``scheme_activity`` row belongs to), so they cannot be read as the contract says.
+    """
+
+
+def outdated_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Required columns of store table ``table`` that the store's copy of it lacks.
+
+    Empty when the table is current (or absent: a missing table is the caller's case).
+    """
+    existing = _existing_columns(con, table)
+    if not existing:
+        return []
+    feed = next(f for f in FEEDS.values() if f.store_table == table)
+    return [c.name for c in store_columns(feed) if c.required and c.name not in existing]
+
+
+def outdated_message(table: str, missing: list[str], rows: int) -> str:
+    """One line: the table, the columns it lacks and how to re-ingest (see StoreOutdated)."""
+    feed = next(f for f in FEEDS.values() if f.store_table == table)
+    cols = ", ".join(missing)
+    return (
+        f"store table {table} has no {cols} column ({rows:,} rows loaded before the "
+        f"{feed.name} feed carried it), so no row says its {cols}; "
+        f"re-ingest the {feed.name} feed with its {cols} column: `bettercare ingest DIR "
+        f"--store STORE --replace` replaces the old rows (or ingest into a new store)"
+    )
+
+
+def require_current(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Raise :class:`StoreOutdated` when ``table`` lacks a required column (see above)."""
+    missing = outdated_columns(con, table)
+    if missing:
+        fetched = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        raise StoreOutdated(outdated_message(table, missing, int(fetched[0]) if fetched else 0))
+
+
+def _recreate_if_empty_and_outdated(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """An empty table lacking a required column is created afresh (nothing is lost).
+
+    A table with rows is left as it is: the ingest refuses to add to it unless told to
+    replace its rows (``--replace``), and readers refuse it (:func:`require_current`).
+    """
+    if not outdated_columns(con, table):
+        return
+    fetched = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    if fetched and fetched[0] == 0:
+        con.execute(f"DROP TABLE {table}")
+        con.execute(store_ddl(table))
 
 
 def _existing_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:

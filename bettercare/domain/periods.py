@@ -57,6 +57,75 @@ def validate_financial_year(text: str) -> str:
 
 FinancialYear = Annotated[str, AfterValidator(validate_financial_year)]
 
+#: A financial year as people type it: ``2025/26`` (files) or ``2025-26`` (the pages and
+#: the BCF templates), an en dash too; spaces around the parts are forgiven.
+_FY_TYPED = re.compile(r"^\s*(\d{4})\s*[/\-\u2013]\s*(\d{2})\s*$")
+#: A quarter as people type it: ``2025-26 Q2``, ``2025/26 Q2`` or ``Q2 2025-26``.
+_FYQ_TYPED = re.compile(
+    r"^\s*(?:(?P<fy>\d{4}\s*[/\-\u2013]\s*\d{2})\s+[Qq](?P<q>[1-4])"
+    r"|[Qq](?P<q2>[1-4])\s+(?P<fy2>\d{4}\s*[/\-\u2013]\s*\d{2}))\s*$"
+)
+
+
+def parse_financial_year(text: str) -> str:
+    """A financial year typed by a person, in its stored form: ``2025-26`` -> ``2025/26``.
+
+    Accepts the pages' notation (``2025-26``, :func:`bettercare.domain.labels.format_period`)
+    and the files' (``2025/26``); ``ValueError`` says how to write it.
+    """
+    m = _FY_TYPED.match(text)
+    if not m:
+        raise ValueError(
+            f"'{text.strip()}' is not a financial year: write it as 2025-26 (or 2025/26)"
+        )
+    start, end2 = int(m[1]), int(m[2])
+    if (start + 1) % 100 != end2:
+        raise ValueError(
+            f"'{text.strip()}' is not a financial year: its years must follow each other, "
+            f"e.g. {start}-{(start + 1) % 100:02d}"
+        )
+    return f"{start}/{end2:02d}"
+
+
+def parse_fy_quarter(text: str) -> tuple[str, int]:
+    """A quarter typed by a person, as (financial year, quarter).
+
+    ``'2025-26 Q2'``, ``'Q2 2025-26'`` or ``'2025/26 Q2'`` -> ``('2025/26', 2)``;
+    ``ValueError`` says how to write it.
+    """
+    m = _FYQ_TYPED.match(text)
+    if not m:
+        raise ValueError(
+            f"'{text.strip()}' is not a quarter: write it as 2025-26 Q2 (or 2025/26 Q2)"
+        )
+    return parse_financial_year(m["fy"] or m["fy2"]), int(m["q"] or m["q2"])
+
+
+def parse_period(text: str) -> str:
+    """A period typed by a person, in its stored form (:func:`period_span`'s grammar).
+
+    A financial year or quarter in the pages' notation (``2016-17``, ``Q3 2016-17``) is
+    turned into ``2016/17``, ``2016/17 Q3``. ``YYYY-MM`` stays a month whenever MM is
+    01-12 (``2011-12`` is December 2011), so only a year pair that cannot be a month is
+    read as a financial year. ``ValueError`` names the grammar.
+    """
+    t = text.strip()
+    if _FYQ_TYPED.match(t):
+        fy, q = parse_fy_quarter(t)
+        return f"{fy} Q{q}"
+    m = _FY_TYPED.match(t)
+    if m and not (_MONTH.match(t) and 1 <= int(m[2]) <= 12):
+        return parse_financial_year(t)
+    try:
+        return validate_period(t)
+    except ValueError as exc:
+        if not str(exc).startswith(f"'{t}' is not a period"):
+            raise  # a month 13, a range backwards: the grammar's own words
+        raise ValueError(
+            f"'{t}' is not a period: use a financial year 2015-16, a quarter Q1 2015-16, "
+            "a month 2015-04, a calendar year 2013 or a month range 2013-04..2014-03"
+        ) from None
+
 
 @dataclass(frozen=True, order=True)
 class PeriodSpan:

@@ -48,6 +48,7 @@ def ensure_demo_store(plan: Plan, work: Path, population: int, seed: int) -> tup
     (:func:`preset_for`).
     """
     from bettercare.data.file_lock import exclusive
+    from bettercare.data.schema import FEEDS, store_columns
     from bettercare.data.synth.presets import preset
     from bettercare.pipelines.synthetic import run_synthetic
 
@@ -59,7 +60,18 @@ def ensure_demo_store(plan: Plan, work: Path, population: int, seed: int) -> tup
     params = preset(name).with_population(population).with_plan_schemes(plan)
     # the schemes' targets drive the synthetic scheme activity: edited targets, new data
     targets = [s.model_dump(mode="json") for s in params.schemes]
-    wanted = {"population": population, "seed": seed, "years": years, "schemes": targets}
+    # a store written under an older store contract (e.g. scheme activity before it
+    # carried its HWB) is built afresh, not reused
+    layout = {
+        f.store_table: [c.name for c in store_columns(f)] for f in FEEDS.values() if f.store_table
+    }
+    wanted = {
+        "population": population,
+        "seed": seed,
+        "years": years,
+        "schemes": targets,
+        "store_columns": layout,
+    }
     # server workers share the folder: one builds, the others wait and reuse it
     with exclusive(work.parent / f"{work.name}.lock"):
         if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:

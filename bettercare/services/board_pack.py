@@ -253,6 +253,7 @@ def model_view(
 
     from bettercare.analytics.metrics import MetricDataError
     from bettercare.analytics.modelling.errors import ModellingInputError
+    from bettercare.data.schema import StoreOutdated
 
     error = None
     if basis == "observed" and store is None:
@@ -263,7 +264,8 @@ def model_view(
     try:
         try:
             return impact_model(models, record, plan, store if basis == "observed" else None), error
-        except (MetricDataError, duckdb.Error) as exc:  # the store could not be read to fit
+        # the store could not be read to fit (or predates a column the fit needs)
+        except (MetricDataError, StoreOutdated, duckdb.Error) as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             error = f"The store could not be read to fit the schemes ({first}): "
             error += "modelled from the plan's stated ranges."

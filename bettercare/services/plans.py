@@ -46,6 +46,7 @@ from bettercare.data.plan_store import (
 from bettercare.data.tables import AuditEvent, PlanRecord, PlanTransition
 from bettercare.domain.access import Action
 from bettercare.domain.findings import Finding, Severity
+from bettercare.domain.labels import code_label
 from bettercare.domain.plan import Plan
 from bettercare.domain.risk import band_of
 from bettercare.domain.rules import check_plan
@@ -645,7 +646,8 @@ def save_form(
         return refuse(
             409,
             audit.INVALID,
-            f"Not saved: the plan is '{record.state}'. Editing is only allowed in draft.",
+            f"Not saved: the plan is '{code_label(record.state)}'. "
+            "Editing is only allowed in draft.",
         )
     sent = _version(form.get("version"))
     if sent != record.version:
@@ -723,9 +725,21 @@ class DeleteView(_View):
 
 
 def _summary(plan: Plan, coll: Collection, item: dict[str, Any]) -> list[tuple[str, str]]:
+    """The item's filled-in fields as people read them (a code or partner id in words)."""
     fields_ = coll.fields(plan, item)
     values = form_values(fields_, item)
-    return [(f.label, str(values[f.name])) for f in fields_ if values[f.name] not in ("", False)]
+    partners = {p.id: p.name for p in plan.partners}
+
+    def shown(f: FormField, value: Any) -> str:
+        if f.kind == "checkbox":
+            return "Yes"
+        if f.kind == "select":
+            return code_label(value, partners=partners)
+        return partners.get(str(value), str(value))  # an owner is often a partner id
+
+    return [
+        (f.label, shown(f, values[f.name])) for f in fields_ if values[f.name] not in ("", False)
+    ]
 
 
 def _delete_view(
@@ -828,7 +842,10 @@ def undo_delete(db: Session, caller: Caller, plan_id: str, part: str, event_id: 
         problem = "This delete has already been undone."
         view.undone = True
     elif not view.editable:
-        problem = f"Not restored: the plan is '{record.state}'. Editing is only allowed in draft."
+        problem = (
+            f"Not restored: the plan is '{code_label(record.state)}'. "
+            "Editing is only allowed in draft."
+        )
     elif coll.unique and any(
         str(i.get(coll.unique) or "").strip().casefold()
         == str(item.get(coll.unique) or "").strip().casefold()

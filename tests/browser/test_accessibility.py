@@ -33,6 +33,7 @@ WIDE_ELEMENTS = """() => [...document.querySelectorAll('body *')]
     && e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
   .slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className)"""
 ROLES = [None, "editor", "analyst", "coordinator", "assurer", "admin"]
+DELETE_CONFIRMATION = f"/plans/{RUTLAND_PLAN}/risks/0/delete"
 
 
 def _serious(page: Page) -> list[str]:
@@ -55,7 +56,9 @@ def test_axe_finds_no_serious_violation_on_any_page_a_role_reaches(
     # machine that can take longer than the fixture's 15 s.
     page.set_default_navigation_timeout(120_000)
     base = live_server.url
-    todo, seen, problems = [base + "/"], set(), []
+    # and a delete confirmation (a GET: nothing is deleted), which only the edit forms
+    # link to, deep in the crawl: the page itself for editors, a refusal for the others
+    todo, seen, problems = [base + "/", base + DELETE_CONFIRMATION], set(), []
     while todo and len(seen) < MAX_PAGES:
         url = todo.pop(0)
         if url in seen:
@@ -210,3 +213,82 @@ def test_the_goal_options_of_a_metric_form_are_accessible_and_saved(
     expect(page.locator("#form-saved")).to_be_visible()
     expect(page.get_by_label("Reach the peer median")).to_be_checked()
     screenshot(page, "a11y-goal-options")
+
+
+#: The lists of a plan whose items have a delete confirmation page.
+DELETABLE = ("schemes", "funding", "risks", "conditions", "metrics", "sign_offs")
+
+
+def test_axe_finds_no_serious_violation_on_the_delete_and_undo_pages(
+    page: Page,
+    context,
+    sign_in: Callable[..., Page],
+    needs_route: Callable[[str], None],
+    tmp_path,
+) -> None:
+    """The delete pages the crawl never reaches (they follow a POST): the confirmation of
+    each list (a GET, nothing deleted), the confirmation on a plan past draft, and on a
+    throwaway plan the message after a delete, the restored form after an undo, the
+    message once undone and the refused second undo (its error summary)."""
+    from .conftest import EXAMPLES, MARLBURY_PLAN
+
+    needs_route("/plans/{plan_id}/risks/{index}/delete")
+    needs_route("/plans/{plan_id}/risks/deleted")
+    problems: list[str] = []
+
+    def check(label: str) -> None:
+        expect(page.locator(".nhsuk-header")).to_have_count(1)
+        problems.extend(f"{label}: {v}" for v in _serious(page))
+
+    sign_in("editor_marlbury")  # Marlbury's plan agreed: deleting is refused there
+    page.goto(f"/plans/{MARLBURY_PLAN}")
+    with page.expect_navigation():
+        page.locator("#do-agree").click()
+    expect(page.locator("#plan-state")).to_contain_text("Agreed")
+    page.goto(f"/plans/{MARLBURY_PLAN}/risks/0/delete")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Are you sure")
+    expect(page.locator("main")).to_contain_text("this plan is Agreed by partners")
+    check("confirmation, plan past draft")
+    page.context.clear_cookies()
+
+    sign_in("editor")
+    for part in DELETABLE:  # the shared Rutland plan: only the confirmation (a GET) is opened
+        response = page.goto(f"/plans/{RUTLAND_PLAN}/{part}/0/delete")
+        assert response is not None and response.status == 200, part
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Are you sure")
+        check(f"confirmation of {part}")
+
+    # A throwaway plan (Rutland's file under another id), imported through the import page
+    throwaway = tmp_path / "throwaway.yaml"
+    text = (EXAMPLES / "rutland_2014.yaml").read_text(encoding="utf-8")
+    throwaway.write_text(
+        text.replace("plan_id: rutland-2014", "plan_id: throwaway-2014"), encoding="utf-8"
+    )
+    page.goto("/plans/import")
+    page.locator("#import-file").set_input_files(str(throwaway))
+    with page.expect_navigation():
+        page.locator("#import-submit").click()
+    assert "/plans/throwaway-2014" in page.url
+    page.goto("/plans/throwaway-2014/risks/0/delete")
+    with page.expect_navigation():
+        page.locator("#confirm-delete").click()
+    expect(page.locator("#deleted-notice")).to_contain_text("deleted")
+    check("deleted, with its undo")
+    deleted_url = page.url
+    second = context.new_page()  # the same page in a second tab: its undo comes too late
+    second.goto(deleted_url)
+    with page.expect_navigation():
+        page.locator("#undo-delete").click()
+    expect(page.locator("#form-notice")).to_contain_text("Restored")
+    check("restored form after the undo")
+    page.goto(deleted_url)
+    expect(page.locator("#deleted-notice")).to_contain_text("undone")
+    check("deleted page once undone")
+    with second.expect_navigation():
+        second.locator("#undo-delete").click()
+    expect(second.locator("#delete-message")).to_contain_text("already been undone")
+    page.close()
+    page = second
+    check("second undo refused")
+    screenshot(page, "a11y-undo-refused")
+    assert not problems, "\n".join(dict.fromkeys(problems))

@@ -372,6 +372,8 @@ def test_home_tasks_delete_with_undo_and_input_kept_after_expiry(
     page.locator("#username").fill("editor")
     page.locator("#password").fill(PASSWORD)
     page.locator("#password").press("Enter")
+    # back at the form's own address (not /login), the typed input restored there
+    expect(page).to_have_url(f"{live_server.url}/plans/{RUTLAND_PLAN}/risks/2")
     expect(page.locator("#form-notice")).to_contain_text("Your session ended")
     expect(page.locator("#f-owner")).to_have_value("Typed before the session ended")
     page.locator("#save-item").click()

@@ -107,7 +107,7 @@ def test_metrics_command_prints_and_writes(app, files, tmp_path, monkeypatch):
     [
         (["--grain", "week"], "grain 'week' is not one of month"),
         (["--backend", "oracle"], "backend 'oracle' is not one of duckdb"),
-        (["--period", "2016/18"], "bad period"),
+        (["--period", "2016/18"], "--period: '2016/18' is not a financial year"),
         (["--store", "missing.duckdb"], "store file not found"),
     ],
 )

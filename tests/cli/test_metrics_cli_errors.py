@@ -130,6 +130,20 @@ def test_store_without_scheme_activity_is_measured_with_a_warning(tmp_path, stor
     assert pd.read_csv(out / "scheme_impact.csv").empty  # the header only
 
 
+def test_store_whose_scheme_activity_predates_hwb_code_is_one_line(
+    tmp_path, store, valid_plan_data
+):
+    con = duckdb.connect(store)
+    con.execute("ALTER TABLE scheme_activity DROP COLUMN hwb_code")  # as stores were before
+    con.close()
+    out = tmp_path / "out"
+    res = _metrics(
+        "--plan", str(_plan(tmp_path, valid_plan_data, A)), "--store", store, "--out", str(out)
+    )
+    _one_line_error(res, "store table scheme_activity has no hwb_code column", "--replace")
+    assert not (out / "metrics.csv").exists()  # never half a result
+
+
 def test_store_that_is_not_duckdb(tmp_path, valid_plan_data):
     junk = tmp_path / "junk.duckdb"
     junk.write_text("not a database\n")

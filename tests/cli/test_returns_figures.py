@@ -43,7 +43,9 @@ def _write(tmp_path: Path, db: Path, kind: str = "year-end", *extra: str):
 def test_year_end_return_prefilled_from_published_figures(tmp_path: Path):
     out, r = _write(tmp_path, _db(tmp_path, FIGURES), "year-end", "--hwb", HWB)
     assert r.exit_code == 0, r.output
-    assert "long_term_admissions_care_homes_65: left empty" in r.output
+    said = " ".join(r.output.split())  # the metric by its name, not its code
+    assert "left empty (source 'none'): Long-term admissions to residential and nursing" in said
+    assert "long_term_admissions_care_homes_65" not in said
     report = read_return(out, load_plan(PLAN))
     got = {m.metric: m for m in report.metrics}
     assert got["emergency_admissions_65"].actual == 22000
@@ -80,6 +82,12 @@ def test_no_rows_for_the_board_gives_empty_cells_and_a_note(tmp_path: Path):
     out, r = _write(tmp_path, db, "year-end", "--hwb", HWB)
     assert r.exit_code == 0, r.output
     assert "note: no published figure" in r.output
+    # the metrics by their names, not their codes (a name with a comma: "; " between)
+    said = " ".join(r.output.split())
+    assert "Emergency admissions to hospital for people aged 65+; " in said
+    assert "Long-term admissions to residential and nursing care homes, people aged 65+" in said
+    assert not any(code in said for code in ("emergency_admissions_65", "discharge_delay_days"))
+    assert "long_term_admissions_care_homes_65" not in said
     report = read_return(out, load_plan(PLAN))
     assert [m.actual for m in report.metrics] == [None, None, None]
     assert {m.status for m in report.metrics} == {MetricReturnStatus.DATA_NOT_AVAILABLE}

@@ -202,3 +202,16 @@ def test_identity_file_that_is_not_duckdb_exits_2(
     assert "not a DuckDB database" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not store.exists()
+
+
+def test_the_evaluation_guide_layout_keeps_the_key_outside_the_data(tmp_path: Path) -> None:
+    """docs/evaluation.md, run from a checkout that sits in a temporary folder: the store in
+    ``data/eval`` and the key in ``keys/`` are apart; a store written straight into the
+    temporary folder makes all of it the data's folder, the checkout's ``keys/`` too."""
+    checkout = tmp_path / "bettercare"
+    key = pseudonymise.new_key_file(checkout / "keys" / "bettercare.key")
+    feeds, store = checkout / "data" / "eval" / "synth", checkout / "data" / "eval" / "s.duckdb"
+    assert pseudonymise.load_key(key, [feeds, store.parent])  # the guide's layout
+    loose_store = tmp_path / "store.duckdb"  # --store /tmp/store.duckdb
+    with pytest.raises(pseudonymise.PseudonymKeyError, match="a folder holding the data"):
+        pseudonymise.load_key(key, [tmp_path / "synth", loose_store.parent])

@@ -66,3 +66,15 @@ def test_no_nhs_number_or_record_id_is_shared_between_areas(england: Path) -> No
 def test_scale_out_of_range_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="scale"):
         generate_england(0, ["2016/17"], 1, tmp_path / "x")
+
+
+def test_scheme_activity_is_per_area_under_the_plans_references(england: Path) -> None:
+    # every area is the Leicestershire preset's: its five schemes, under their own
+    # references (not prefixed), told apart by the area's hwb_code
+    rows = duckdb.sql(
+        f"""SELECT hwb_code, list(DISTINCT scheme_reference ORDER BY scheme_reference),
+                   count(*), count(DISTINCT (scheme_reference, month))
+            FROM '{england}/scheme_activity.parquet' GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    refs = ["T3-7DAY", "T3-CDU", "T3-CRISIS", "T3-LUCC", "T3-OPU"]
+    assert rows == [(code, refs, 5 * 12, 5 * 12) for code in sorted(CODES)]

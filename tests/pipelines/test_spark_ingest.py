@@ -21,7 +21,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from bettercare.analytics.engine import compute_metrics
+from bettercare.analytics.engine import compute_metrics, open_store
+from bettercare.analytics.scheme_impact import load_scheme_activity
 from bettercare.data.geography import hwb_by_code
 from bettercare.data.ingest import ingest
 from bettercare.data.schema import STORE_TABLES
@@ -124,6 +125,25 @@ def test_ingest_log_counts_equal(stores: tuple[Path, Path]) -> None:
     cols = "feed, file, sha256, periods, rows_read, rows_loaded, rows_quarantined, rows_opted_out"
     a, b = _frames(stores, f"SELECT {cols} FROM ingest_log", "ingest_log")
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
+def test_scheme_activity_is_per_board_on_both(stores: tuple[Path, Path]) -> None:
+    # every area is the base preset's: both boards have the same five scheme references
+    sql = (
+        "SELECT hwb_code, scheme_reference, sum(admissions_avoided) AS n FROM scheme_activity "
+        "GROUP BY 1, 2"
+    )
+    a, b = _frames(stores, sql, "scheme_activity")
+    assert set(a.hwb_code) == set(CODES)
+    assert a.groupby("hwb_code").scheme_reference.nunique().to_dict() == dict.fromkeys(CODES, 5)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    # and a board's reader sees the same rows on either store
+    read = []
+    for store in stores:
+        with open_store(store) as con:
+            read.append(load_scheme_activity(con, CODES[0]))
+    assert len(read[0]) == 5 * 12
+    pd.testing.assert_frame_equal(read[0], read[1], check_dtype=False)
 
 
 def test_metrics_on_spark_equal_duckdb(stores: tuple[Path, Path]) -> None:

@@ -294,7 +294,7 @@ def test_cli_return_kind_year_end_and_old_quarter_form(tmp_path):
     base = ["return", "write", "--plan", str(EXAMPLE), "--out", str(out)]
     result = runner.invoke(app, [*base, "--year", "2025/26", "--kind", "year-end"])
     assert result.exit_code == 0, result.output
-    assert "2025/26 year-end return" in result.output
+    assert "2025-26 year-end return" in result.output  # the pages' notation
     assert load_workbook(out).sheetnames[-1] == YEAR_END
     result = runner.invoke(app, ["return", "read", str(out), "--plan", str(EXAMPLE)])
     assert result.exit_code == 0 and "Underspend carried forward" in result.output

@@ -164,3 +164,16 @@ def test_the_lockout_names_the_time_the_user_can_try_again(db) -> None:
     message = users.locked_message(result.retry_at)
     assert f"after {result.retry_at:%H:%M} UTC" in message and "(in 5 minutes)" in message
     assert "ask an administrator to unlock" in message
+
+
+def test_the_delete_confirmation_names_partners_and_codes_in_words(db, admin) -> None:
+    """Marlbury's risk R1 is owned by ``marlbury_county_council`` (examples file): the
+    page asking before the delete shows the partner's name, as the plan states it."""
+    ask = plans.confirm_delete(db, admin, "marlbury_2025", "risks", 0)
+    assert ask.label == "R1"
+    assert ("Owner", "Marlbury County Council") in ask.summary
+    assert ("Likelihood (1-5)", "4") in ask.summary
+    funding = plans.confirm_delete(db, admin, "marlbury_2025", "funding", 0)
+    shown = dict(funding.summary)
+    assert shown["Contributor (partner)"] == "NHS Marlbury Integrated Care Board"
+    assert "_" not in shown["Funding source"]  # icb_minimum in words

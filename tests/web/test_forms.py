@@ -67,6 +67,9 @@ def _expired_save(app, client, login, expire) -> None:
     }
     form |= {"username": "editor", "password": PASSWORD}
     r = client.post("/login", data=form)
+    # a 303 back to the form the user was on (its address, not /login), the input there
+    assert [h.status_code for h in r.history] == [303]
+    assert r.url.path == f"{PLAN}/schemes/0"
     assert r.status_code == 200 and "Your session ended before this was saved" in r.text
     assert "Typed at length before lunch</textarea>" in r.text
     r = client.post(f"{PLAN}/schemes/0", data=_form(r.text, "item-form"))  # now it saves
@@ -102,3 +105,42 @@ def test_the_lockout_message_states_when_to_try_again(app, client) -> None:
         r"You can try again after \d\d:\d\d UTC on \d+ \w+ \d{4} \(in \d+ minutes?\)", r.text
     )
     assert "ask an administrator to unlock your account" in r.text
+
+
+def test_a_new_items_kept_input_comes_back_on_its_new_form(app, client, login) -> None:
+    """A new risk is posted to the list (``/risks``); signing in again leads to ``/risks/new``."""
+    login("editor")
+    data = _form(client.get(f"{PLAN}/risks/new").text, "item-form")
+    data |= {"id": "R77", "description": "Typed before the session ended"}
+    client.cookies.clear()
+    r = client.post(f"{PLAN}/risks", data=data, headers={"accept": "text/html"})
+    assert r.status_code == 401 and 'id="kept-notice"' in r.text
+    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text))
+    r = client.post(
+        "/login", data=form | {"username": "editor", "password": PASSWORD}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"{PLAN}/risks/new"
+    page = client.get(r.headers["location"])
+    assert 'id="f-id" name="id" value="R77"' in page.text
+    assert "Typed before the session ended</textarea>" in page.text
+    again = client.get(f"{PLAN}/risks/new")  # once: a second visit is the empty form
+    assert "Typed before the session ended" not in again.text
+    assert all(r.id != "R77" for r in _plan(app).risks)  # nothing saved
+
+
+def test_kept_input_too_long_for_a_cookie_is_shown_by_the_sign_in_itself(
+    app, client, login
+) -> None:
+    """Input a cookie cannot carry (over 4 KB even compressed) is not lost: the answer to
+    the sign-in is the form with it, as before (the address stays /login)."""
+    import secrets
+
+    login("editor")
+    data = _form(client.get(f"{PLAN}/schemes/0").text, "item-form")
+    data["description"] = secrets.token_hex(4000)  # random: does not compress
+    client.cookies.clear()
+    r = client.post(f"{PLAN}/schemes/0", data=data, headers={"accept": "text/html"})
+    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', r.text))
+    r = client.post("/login", data=form | {"username": "editor", "password": PASSWORD})
+    assert r.status_code == 200 and not r.history and r.url.path == "/login"
+    assert f"{data['description']}</textarea>" in r.text

@@ -120,19 +120,44 @@ def test_bearer_token(client) -> None:
     assert bad.status_code == 401
 
 
-def test_open_redirect_refused(client) -> None:
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/plans",
+        "/\\evil.example/",  # Chromium reads /\ as //
+        "/\t/evil.example/",  # a tab is dropped from a URL: //evil.example
+        "javascript:alert(1)",
+        "plans/rutland-2014",
+    ],
+)
+def test_open_redirect_refused(client, target: str) -> None:
     token = csrf_of(client.get("/login").text)
     r = client.post(
         "/login",
+        data={"username": "editor", "password": PASSWORD, "csrf_token": token, "next": target},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_sign_in_returns_to_the_page_asked_for(client) -> None:
+    """A page that needs signing in sends to /login?next=..., and after it back there."""
+    r = client.get("/care?page=2", headers={"accept": "text/html"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/care%3Fpage%3D2"
+    page = client.get(r.headers["location"]).text
+    assert 'name="next" value="/care?page=2"' in page
+    r = client.post(
+        "/login",
         data={
-            "username": "editor",
+            "username": "coordinator",
             "password": PASSWORD,
-            "csrf_token": token,
-            "next": "https://evil.example/",
+            "csrf_token": csrf_of(page),
+            "next": "/care?page=2",
         },
         follow_redirects=False,
     )
-    assert r.headers["location"] == "/"
+    assert r.status_code == 303 and r.headers["location"] == "/care?page=2"
 
 
 def test_audit_log_is_append_only(app) -> None:

@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from bettercare.analytics.capacity_demand import capacity_demand_from_store
-from bettercare.analytics.engine import Store, open_store, store_hwb_codes, store_tables
+from bettercare.analytics.engine import (
+    Store,
+    open_store,
+    resolve_hwb,
+    store_hwb_codes,
+    store_tables,
+)
 from bettercare.analytics.modelling.errors import ModellingInputError
 from bettercare.analytics.modelling.impact import fit_to_observed
 from bettercare.analytics.modelling.pathway import MONTHS, WEEKDAYS, ArrivalPattern, PathwayConfig
@@ -160,13 +166,19 @@ def config_from_store(config: PathwayConfig, found: StoreArrivals) -> PathwayCon
 
 
 def fitted_from_store(
-    store: Store, plan: Plan, financial_year: str
+    store: Store, plan: Plan, financial_year: str, hwb_code: str | None = None
 ) -> tuple[dict[str, tuple[object, str]], list[str]]:
-    """Scheme effects fitted to the store's ``scheme_activity`` for the year (see impact)."""
+    """Scheme effects fitted to the store's ``scheme_activity`` for the year (see impact).
+
+    Only the plan's board's activity (``hwb_code``, else the plan's HWB as
+    :func:`~bettercare.analytics.engine.resolve_hwb` finds it in the store).
+    """
     with open_store(store) as con:
         if "scheme_activity" not in store_tables(con):
             return {}, ["store has no scheme_activity table: the plan's distributions are used"]
-        activity = load_scheme_activity(con)
+    code = resolve_hwb(plan, store_hwb_codes(store), hwb_code)
+    with open_store(store) as con:
+        activity = load_scheme_activity(con, code)
     frame: pd.DataFrame = scheme_impact(activity, plan, "month")
     if frame.empty or financial_year not in set(frame.financial_year):
         return {}, [

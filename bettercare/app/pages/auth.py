@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
@@ -30,12 +31,28 @@ KEPT = "kept:"
 router = APIRouter()
 
 
+#: Characters a browser drops from or reads as a slash in a URL (``/\\evil.example`` and
+#: ``/<tab>/evil.example`` are ``//evil.example`` to Chromium): never in a target.
+_UNSAFE_IN_NEXT = re.compile(r"[\\\x00-\x20\x7f]")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after login (no open redirect)."""
+    """Only same-site paths are followed after login (no open redirect).
+
+    A target must be a path on this site (``/plans/x``, with its query if any): anything
+    with a scheme or host, starting ``//``, or holding a backslash, space or control
+    character goes to ``/`` instead.
+    """
     if not target:
         return "/"
     parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+    if (
+        parsed.scheme
+        or parsed.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or _UNSAFE_IN_NEXT.search(target)
+    ):
         return "/"
     return target
 
@@ -67,8 +84,9 @@ async def login(
 ) -> Response:
     """Sign in: a fresh session (no fixation) holding the user id and a new CSRF token.
 
-    When the page carried a plan form's input (kept after the session expired), the form
-    is shown again with it, nothing saved.
+    Then a 303 to ``next`` (a same-site path only). When the page carried a plan form's
+    input (kept after the session expired), that form's page shows it again, nothing
+    saved; input too long to carry in the session cookie is shown by this response.
     """
     form = await request.form()
     kept = {k[len(KEPT) :]: v for k, v in form.items() if k.startswith(KEPT) and isinstance(v, str)}
@@ -104,6 +122,11 @@ async def login(
     request.session["sid"] = sid
     target = _safe_next(next)
     if kept and plan_pages.KEPT_FORM.fullmatch(target):
+        # back to the form the user was on (its address in the browser), the input with it
+        address = plan_pages.keep_for_redirect(request.session, target, kept)
+        if address is not None:
+            return RedirectResponse(address, status_code=303)
+        # too long for the session cookie: the form is shown here, nothing lost
         caller = Caller(principal, client_ip(request), f"GET {target}")
         return await run_in_threadpool(plan_pages.kept_page, request, db, caller, target, kept)
     return RedirectResponse(target, status_code=303)

@@ -7,7 +7,12 @@ the audit log are the services'.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
+import zlib
+from collections.abc import MutableMapping
 from enum import StrEnum
 from functools import partial
 from typing import Annotated, Any
@@ -242,6 +247,11 @@ def _item_routes(part: Part) -> None:
         saved: bool,
         restored: bool = False,
     ) -> Response:
+        kept = take_kept(request.session, request.url.path)
+        if kept is not None:  # signed in again after the session expired: the typed input
+            return _edit_page(
+                request, caller, plans.kept_form(db, caller, plan_id, key, index, kept)
+            )
         form = plans.open_form(db, caller, plan_id, key, index, saved)
         if restored:
             form.notice = f"Restored: the deleted {singular} is back (version {form.version})."
@@ -450,6 +460,58 @@ def kept_fields(path: str, form: Any) -> dict[str, str] | None:
         for k, v in form.items()
         if isinstance(v, str) and k != "csrf_token" and len(v) <= 20_000
     }
+
+
+#: The session key carrying kept input from the sign-in to the form it belongs to.
+KEPT_SESSION = "kept_form"
+#: At most this many characters of kept input (compressed, base64) ride in the session
+#: cookie: a browser drops a cookie over 4 KB, which would sign the user out again.
+KEPT_COOKIE_CHARS = 2400
+
+
+def form_address(path: str) -> str:
+    """The form page (GET) of a plan form save posted to ``path``.
+
+    A new item is posted to its list (``/plans/x/risks``), whose form is ``.../new``;
+    an item or a one-form part is posted to its own form's address.
+    """
+    match = KEPT_FORM.fullmatch(path)
+    if match is None or match["index"] or COLLECTIONS[match["part"]].single:
+        return path
+    return f"{path}/new"
+
+
+def keep_for_redirect(
+    session: MutableMapping[str, Any], path: str, kept: dict[str, str]
+) -> str | None:
+    """Put the input kept for the save posted to ``path`` in the (signed) session.
+
+    :func:`take_kept` on the form page takes it out. Returns that page's address, or None
+    when the input is too long for a cookie (then the sign-in answers with the form).
+    """
+    if not KEPT_FORM.fullmatch(path):
+        return None
+    packed = base64.b64encode(zlib.compress(json.dumps(kept).encode("utf-8"))).decode("ascii")
+    if len(packed) > KEPT_COOKIE_CHARS:
+        return None
+    address = form_address(path)
+    session[KEPT_SESSION] = {"path": address, "fields": packed}
+    return address
+
+
+def take_kept(session: MutableMapping[str, Any], path: str) -> dict[str, str] | None:
+    """The kept input for the form page at ``path``, once (it leaves the session)."""
+    held = session.get(KEPT_SESSION)
+    if not isinstance(held, dict) or held.get("path") != path:
+        return None
+    del session[KEPT_SESSION]
+    try:
+        fields = json.loads(zlib.decompress(base64.b64decode(str(held.get("fields")))))
+    except (binascii.Error, zlib.error, ValueError):
+        return None
+    if not isinstance(fields, dict):
+        return None
+    return {str(k): v for k, v in fields.items() if isinstance(v, str)}
 
 
 def kept_page(

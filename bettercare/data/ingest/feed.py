@@ -109,6 +109,7 @@ class Run:
     ) -> tuple[FeedResult, list[Issue]]:
         name = path.name
         stg, iss, ok = f"stg_{feed.name}", f"iss_{feed.name}", f"ok_{feed.name}"
+        load.check_store_current(con, feed, name, self.replace)
         rules = row_issues_sql(
             feed, stg, name, run_date=self.run_date, extract_period=self.extract_period
         )

@@ -1,7 +1,7 @@
 """Writing a file's accepted rows into its store table.
 
-The months or keys it replaces, keys already loaded for another month, and the
-nothing-lost check.
+The months or keys it replaces, keys already loaded for another month, the
+nothing-lost check, and a store table older than its feed's contract.
 """
 
 from __future__ import annotations
@@ -11,7 +11,58 @@ import duckdb
 from bettercare.data.ingest.read import ROW, FileRejected, Issue
 from bettercare.data.ingest.rules import display, t
 from bettercare.data.ingest.store import count
-from bettercare.data.schema import FeedSpec, store_columns, store_value_sql
+from bettercare.data.schema import (
+    FeedSpec,
+    outdated_columns,
+    outdated_message,
+    store_columns,
+    store_ddl,
+    store_value_sql,
+)
+
+
+def check_store_current(
+    con: duckdb.DuckDBPyConnection, feed: FeedSpec, name: str, replace: bool
+) -> None:
+    """A store table lacking a required column of its feed: replace it or reject the file.
+
+    Its rows were loaded before the column joined the contract (an empty one was created
+    afresh by :func:`~bettercare.data.schema.create_store_tables`); the new rows cannot
+    be added beside them. With ``replace`` the old rows are dropped (inside the run's
+    transaction: a failed run keeps them) and the file's rows take their place; without
+    it the file is rejected, naming the table and the way to replace them.
+    """
+    table = feed.store_table
+    if table is None:
+        return
+    missing = outdated_columns(con, table)
+    if not missing:
+        return
+    rows = count(con, f"SELECT count(*) FROM {table}")
+    if replace:
+        con.execute(f"DROP TABLE {table}")
+        con.execute(store_ddl(table))
+        return
+    raise FileRejected(
+        [
+            Issue(
+                name,
+                None,
+                missing[0],
+                "store_table_outdated",
+                f"{name}: {outdated_message(table, missing, rows)}; nothing of it loaded",
+            )
+        ]
+    )
+
+
+def board_scoped(feed: FeedSpec) -> bool:
+    """A file of this feed replaces its months only for the HWBs it holds.
+
+    So for a feed keyed by HWB with a period (``scheme_activity``): one board's file
+    never deletes another board's rows for the same month.
+    """
+    return bool(feed.period_column) and "hwb_code" in feed.key
 
 
 def months(con: duckdb.DuckDBPyConnection, feed: FeedSpec, stg: str) -> list[str]:
@@ -58,18 +109,23 @@ def check_nothing_lost(
         return
     col = t(feed.column(feed.period_column))
     marks = ", ".join("?" for _ in months)
+    # per board for a board-scoped feed (its file replaces only its boards' months)
+    board, typed = ("hwb_code", "hwb_code") if board_scoped(feed) else ("''", "''")
     rows = con.execute(
         f"""WITH before AS (
-              SELECT strftime({feed.period_column}, '%Y-%m') AS m, count(*) AS n
-              FROM {feed.store_table} GROUP BY 1),
-            now AS (SELECT strftime({col}, '%Y-%m') AS m, count(*) AS n FROM {ok}
-              WHERE {col} IS NOT NULL GROUP BY 1)
-            SELECT before.m, before.n, now.n FROM before JOIN now USING (m)
+              SELECT {board} AS b, strftime({feed.period_column}, '%Y-%m') AS m,
+                count(*) AS n
+              FROM {feed.store_table} GROUP BY 1, 2),
+            now AS (SELECT {typed} AS b, strftime({col}, '%Y-%m') AS m, count(*) AS n
+              FROM {ok} WHERE {col} IS NOT NULL GROUP BY 1, 2)
+            SELECT before.b || ' ' || before.m, before.n, now.n
+            FROM before JOIN now USING (b, m)
             WHERE before.m IN ({marks}) AND now.n < before.n ORDER BY 1""",
         months,
     ).fetchall()
     if not rows:
         return
+    rows = [(m.strip(), before, now) for m, before, now in rows]
     iss = f"iss_{feed.name}"
     con.execute(f"INSERT INTO run_issues SELECT * FROM {iss}")
     raise FileRejected(
@@ -94,7 +150,14 @@ def replace_rows(con: duckdb.DuckDBPyConnection, feed: FeedSpec, ok: str, months
     table = feed.store_table
     assert table is not None
     if feed.period_column:
-        if months:
+        if months and board_scoped(feed):
+            col = t(feed.column(feed.period_column))
+            con.execute(
+                f"DELETE FROM {table} WHERE (hwb_code, strftime({feed.period_column}, "
+                f"'%Y-%m')) IN (SELECT DISTINCT (hwb_code, strftime({col}, '%Y-%m')) "
+                f"FROM {ok} WHERE {col} IS NOT NULL)"
+            )
+        elif months:
             marks = ", ".join("?" for _ in months)
             con.execute(
                 f"DELETE FROM {table} WHERE strftime({feed.period_column}, '%Y-%m') IN ({marks})",

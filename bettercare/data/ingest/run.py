@@ -71,7 +71,8 @@ def ingest(
     ``identity_file``: the restricted identity file (:mod:`bettercare.data.identities`)
     used to link social care when the residents feed is not part of this run.
     ``replace``: accept a file that has fewer rows for a month than are loaded (or whose
-    last row is cut short); without it such a file is rejected. ``no_opt_outs``: load
+    last row is cut short, or whose store table predates a required column: its old rows
+    are replaced); without it such a file is rejected. ``no_opt_outs``: load
     person-level feeds into a store that has never had an opt-out list, without one.
     ``extract_period`` (first, last day): rows of a feed whose period date lies outside are
     quarantined. ``memory_limit``: DuckDB's (default :data:`DEFAULT_MEMORY_LIMIT`), for

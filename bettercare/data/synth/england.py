@@ -15,7 +15,9 @@ area at a time. So that areas never share a person or a key:
 * every NHS number of an area (its residents' and the true people of its social care
   rows) is replaced by one of a pool of distinct valid numbers in the synthetic range
   (:func:`.nhs.pool`); a mistyped number (invalid by construction) is left as it is;
-* record ids (``spell_id``, ``service_id``, ...) are prefixed with the area's code;
+* record ids (``spell_id``, ``service_id``, ...) are prefixed with the area's code (a
+  scheme keeps its plan's reference: ``scheme_activity`` rows carry their ``hwb_code``,
+  and each board's plan matches its schemes within its board);
 * postcodes use synthetic districts of their own (first letters Q, V or X, which no UK
   postcode area uses), LSOAs consecutive ``E01`` numbers and GP practices their own
   prefix.
@@ -51,7 +53,6 @@ ID_COLUMNS = (
     "delay_id",
     "response_id",
     "episode_id",
-    "scheme_reference",
 )
 MIN_POPULATION = 100  # the generator's smallest area (params.Area.population)
 DISTRICTS_PER_AREA = 5

@@ -45,7 +45,7 @@ from bettercare.data.synth import hospital, names, national, other_feeds, social
 from bettercare.data.synth.effects import InjectedEffect, apply_effects, check_targets
 from bettercare.data.synth.params import SynthParams
 from bettercare.data.synth.world import NO_DEATH, World, build_world
-from bettercare.domain.periods import fy_span, fy_start_year, validate_financial_year
+from bettercare.domain.periods import fy_span, fy_start_year, parse_financial_year
 
 GENERATOR_VERSION = "2"
 FORMATS = ("internal", "national")  # file layouts ``generate`` writes
@@ -82,10 +82,13 @@ class Result:
 
 
 def check_years(years: list[str]) -> list[str]:
-    """Financial years, sorted, consecutive; ``ValueError`` otherwise."""
+    """Financial years (``2016-17`` or ``2016/17``), as ``2016/17``, sorted, consecutive.
+
+    ``ValueError`` otherwise.
+    """
     if not years:
-        raise ValueError("give at least one financial year, e.g. --years 2016/17")
-    ys = sorted({validate_financial_year(y) for y in years})
+        raise ValueError("give at least one financial year, e.g. --years 2016-17")
+    ys = sorted({parse_financial_year(y) for y in years})
     starts = [fy_start_year(y) for y in ys]
     if starts != list(range(starts[0], starts[0] + len(starts))):
         raise ValueError(f"financial years must be consecutive, got {', '.join(ys)}")

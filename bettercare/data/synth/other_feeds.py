@@ -85,11 +85,17 @@ def population_estimates(world: World, mid_years: list[int]) -> dict[str, list[o
 def scheme_activity(
     world: World, month_starts: list[date], rng: np.random.Generator
 ) -> dict[str, list[object]]:
-    """Monthly admissions avoided per scheme: Poisson around target / 12."""
-    out: dict[str, list[object]] = {"scheme_reference": [], "month": [], "admissions_avoided": []}
+    """Monthly admissions avoided per scheme of the area's board: Poisson around target / 12."""
+    out: dict[str, list[object]] = {
+        "hwb_code": [],
+        "scheme_reference": [],
+        "month": [],
+        "admissions_avoided": [],
+    }
     for scheme in world.params.schemes:
         counts = rng.poisson(scheme.admissions_avoided_per_year / 12, size=len(month_starts))
         for m, c in zip(month_starts, counts, strict=True):
+            out["hwb_code"].append(world.params.area.hwb_code)
             out["scheme_reference"].append(scheme.reference)
             out["month"].append(day(m))
             out["admissions_avoided"].append(int(c))
