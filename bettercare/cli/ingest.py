@@ -173,6 +173,14 @@ def ingest_command(
         err.print(f"[red]error:[/] {shown(exc)}")
         raise typer.Exit(2) from None
     except Exception as exc:
+        if type(exc).__name__ == "OutOfMemoryException":  # duckdb's; not imported at start
+            limit = memory_limit or "DuckDB's default (80% of RAM)"
+            err.print(
+                f"[red]error:[/] out of memory within the memory limit ({limit}); the store "
+                "is left unchanged (rolled back). Raise --memory-limit (e.g. 4GB) or ingest "
+                f"fewer rows at a time. DuckDB said: {shown(str(exc).splitlines()[0])}"
+            )
+            raise typer.Exit(3) from None
         err.print(f"[red]internal error, store left unchanged (rolled back):[/] {shown(repr(exc))}")
         if os.environ.get("BETTERCARE_DEBUG"):
             raise
