@@ -14,6 +14,7 @@ from bettercare.analytics.evaluation import EvaluationSpec, evaluate_store
 from bettercare.analytics.evaluation.did import difference_in_differences
 from bettercare.analytics.evaluation.its import interrupted_time_series, newey_west_lags
 from bettercare.analytics.evaluation.matched import matched_cohort, smd
+from bettercare.analytics.evaluation.store import cohort
 from bettercare.analytics.evaluation.synthetic import donor_weights, synthetic_control
 from bettercare.data.synth.effects import InjectedEffect, inject
 
@@ -448,6 +449,21 @@ def test_store_matched_cohort_uses_each_persons_own_date(generated):
     early = spec.model_copy(update={"enrolment_dates": {ids[0]: date(2023, 1, 1)}})
     (e2,) = evaluate_store(con, early).effects
     assert not e2.estimable and "no full year of prior use before 2023-01-01" in e2.reason
+
+
+def test_store_cohort_takes_the_not_yet_enrolled_as_controls(generated):
+    # Risk-set matching: at February's date the person enrolled in April is a candidate
+    # control (not yet enrolled); at April's date the person enrolled in February is not.
+    con = write_store(generated)
+    feb, apr = date(2024, 2, 1), CHANGE
+    early, late, never = _adults(con, 3)
+    found = cohort(con, {early: feb, late: apr}, risk_score=False)
+    rows = found.people.set_index(["index_date", "person_id"])["enrolled"]
+    at_feb, at_apr = rows.loc[pd.Timestamp(feb)], rows.loc[pd.Timestamp(apr)]
+    assert at_feb[early] and not at_feb[late] and not at_feb[never]
+    assert at_apr[late] and not at_apr[never]
+    assert early not in at_apr.index
+    assert found.missing == 0
 
 
 # --- matched cohort: the interval about the sample effect ---------------------------------

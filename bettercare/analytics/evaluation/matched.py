@@ -7,8 +7,10 @@ the nearest not-enrolled person on the logit of the score (scikit-learn
 ``NearestNeighbors``) within a caliper of 0.2 standard deviations of the logit (Austin,
 Pharm Stat 2011), without replacement. With per-person enrolment dates each person's
 enrolment date is their index date: covariates and follow-up are measured from it, and
-each enrolled person is matched exactly on it to people never enrolled, measured at the
-same date (risk-set matching: Li, Propert & Rosenbaum, JASA 2001). Enrolled people with
+each enrolled person is matched exactly on it to people not yet enrolled on it (never
+enrolled, or enrolled later), measured at the same date (risk-set matching: Li, Propert
+& Rosenbaum, JASA 2001; the candidates are chosen by
+:func:`~bettercare.analytics.evaluation.store.cohort`). Enrolled people with
 no control within the caliper are left out and counted.
 
 Bias correction (Abadie & Imbens, JBES 2011; Rubin, Biometrics 1973): enrolled people

@@ -189,9 +189,21 @@ def cohort(
     """Adults at each enrolled person's index date, with features and 12-month outcome.
 
     ``enrolled``: pseudonym -> enrolment date (the index date). For each distinct date
-    the table holds the people enrolled on it and every adult alive on it who is never
-    enrolled (the candidate controls), with the risk model's features at that date and
-    their emergency admissions in the 12 months from it. Raises
+    the table holds the people enrolled on it and every adult alive on it who is not yet
+    enrolled (the candidate controls: never enrolled, or enrolled at a later date), with
+    the risk model's features at that date and their emergency admissions in the 12
+    months from it.
+
+    Taking the not-yet-enrolled as controls is risk-set matching (Li, Propert & Rosenbaum,
+    "Balanced risk set matching", JASA 96(455), 2001): a person enrolled later was, at the
+    earlier date, a person like the others not enrolled then. Leaving them out would
+    select controls on the future: the later batches are chosen for their recent
+    admissions, i.e. admissions in the earlier dates' follow-up, so the control pool would
+    lose exactly the people about to be admitted and the estimate would lean towards no
+    effect. The price: a later-enrolled control's 12 months are not censored at their own
+    enrolment, so any effect of enrolment after it is counted in their outcome; the
+    estimate is then of enrolling now against not now (perhaps later), and with an effect
+    it leans slightly towards none (measured in benchmarks/README.md). Raises
     :class:`EvaluationDataError` when the store does not cover the 12 months after the
     last date or the year before the first.
     """
@@ -222,9 +234,8 @@ def cohort(
     found = 0
     for when in dates:
         people = features_from(con, when, outcome=False)
-        ever = people["person_id"].isin(enrolled)
-        now = people["person_id"].isin(by_date[when])
-        people = people[now | ~ever].reset_index(drop=True)
+        before = {p for p, d in enrolled.items() if d < when}  # out of the risk set
+        people = people[~people["person_id"].isin(before)].reset_index(drop=True)
         after = con.execute(
             f"""SELECT person_id, count(*) AS n FROM hospital_spells
             WHERE {EMERGENCY_SQL} AND admission_date >= $d AND admission_date < $e
