@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from bettercare.domain.access import Action, Principal, allowed
+from bettercare.domain.dates import parse_uk_date
+from bettercare.errors import BadInput
 from bettercare.services import audit
 from bettercare.services.access import AccessRefused
 
@@ -97,10 +99,10 @@ def evaluation_page(
             page.practices = sorted(p for p, h in hwb_of.items() if code is None or h == code)
             if not change_date:
                 return page
-            try:
-                when = dt.date.fromisoformat(change_date)
-            except ValueError:
-                page.error = f"Change date '{change_date[:20]}' is not a date (YYYY-MM-DD)."
+            try:  # as every form takes a date: 1/4/2024, 1 April 2024 or 2024-04-01
+                when = parse_uk_date(change_date)
+            except BadInput as exc:
+                page.error = f"Change date: {exc}."
                 return page
             outside = [p for p in page.treated if p not in page.practices]
             if outside:
@@ -118,12 +120,9 @@ def evaluation_page(
                     )
                     return page
                 try:
-                    own[practice] = dt.date.fromisoformat(text)
-                except ValueError:
-                    page.error = (
-                        f"Start date '{text[:20]}' of practice {practice[:20]} is not a "
-                        "date (YYYY-MM-DD)."
-                    )
+                    own[practice] = parse_uk_date(text)
+                except BadInput as exc:
+                    page.error = f"Start date of practice {practice[:20]}: {exc}."
                     return page
             spec = EvaluationSpec(
                 name=name or "change",

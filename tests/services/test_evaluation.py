@@ -56,7 +56,8 @@ def test_a_cut_in_one_practice_is_found(db, store):
 @pytest.mark.parametrize(
     ("date", "treated", "message"),
     [
-        ("2024-13-01", ["C82001"], "is not a date"),
+        ("2024-13-01", ["C82001"], "Change date: '2024-13-01' has no month 13"),
+        ("31/02/2024", ["C82001"], "Change date: "),
         ("2024-04-01", ["Z99999"], "not a practice of this HWB"),
         ("2024-04-01", [], "Choose the practices"),
     ],
@@ -107,7 +108,7 @@ def test_a_staggered_rollout_gives_practices_their_own_start(db, store):
     ("starts", "message"),
     [
         ({"C82004": "2023-10-01"}, "Practice C82004 has a start date but is not ticked"),
-        ({"C82001": "1/10/2023"}, "Start date '1/10/2023' of practice C82001 is not a date"),
+        ({"C82001": "1/13/2023"}, "Start date of practice C82001: '1/13/2023' has no month 13"),
     ],
 )
 def test_staggered_start_errors(db, store, starts, message):
@@ -121,3 +122,19 @@ def test_staggered_start_errors(db, store, starts, message):
         starts=starts,
     )
     assert message in page.error and page.evaluation is None
+
+
+def test_dates_are_taken_as_every_form_takes_them(db, store):
+    typed = f"{CHANGE.day} {CHANGE.strftime('%B')} {CHANGE.year}"  # e.g. 1 April 2024
+    page = evaluation_page(
+        db,
+        ANALYST,
+        store,
+        hwb=None,
+        change_date=typed,
+        treated=["C82001", "C82004"],
+        starts={"C82004": "1/10/2023"},
+    )
+    assert page.error == ""
+    assert page.evaluation.spec.change_date == CHANGE
+    assert page.evaluation.spec.starts == {"C82004": date(2023, 10, 1)}

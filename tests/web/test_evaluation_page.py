@@ -62,4 +62,4 @@ def test_analyst_runs_a_staggered_rollout(app, client, login, store):
             "start_date": ["2023-13-01"],
         },
     )
-    assert "is not a date" in r.text and 'id="evaluation"' not in r.text
+    assert "has no month 13" in r.text and 'id="evaluation"' not in r.text
