@@ -173,7 +173,9 @@ def ingest_command(
         err.print(f"[red]error:[/] {shown(exc)}")
         raise typer.Exit(2) from None
     except Exception as exc:
-        if type(exc).__name__ == "OutOfMemoryException":  # duckdb's; not imported at start
+        import duckdb  # loaded by the ingest by now; not at the CLI's start
+
+        if isinstance(exc, duckdb.OutOfMemoryException):
             limit = memory_limit or "DuckDB's default (80% of RAM)"
             err.print(
                 f"[red]error:[/] out of memory within the memory limit ({limit}); the store "

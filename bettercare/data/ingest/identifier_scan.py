@@ -163,11 +163,12 @@ def _nhs_hits(
 #: table (TEMP; dropped by :func:`forget_identities` whenever it is replaced).
 _KNOWN_POSTCODES = "_scan_known_postcodes"
 _KNOWN_NAMES = "_scan_known_names"
+_KNOWN_NAME_VALUES = "_scan_known_name_values"  # the names alone (each feed's first filter)
 
 
 def forget_identities(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the keys built from the TEMP ``identities`` (call after replacing it)."""
-    for table in (_KNOWN_POSTCODES, _KNOWN_NAMES):
+    for table in (_KNOWN_POSTCODES, _KNOWN_NAMES, _KNOWN_NAME_VALUES):
         con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
 
 
@@ -175,8 +176,8 @@ def _known_identities(con: duckdb.DuckDBPyConnection) -> bool:
     """Build the identities' keys if not built yet; False when there are no identities."""
     rows = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = 'temp' "
-        "AND table_name IN ('identities', ?, ?)",
-        [_KNOWN_POSTCODES, _KNOWN_NAMES],
+        "AND table_name IN ('identities', ?, ?, ?)",
+        [_KNOWN_POSTCODES, _KNOWN_NAMES, _KNOWN_NAME_VALUES],
     ).fetchall()
     have = {r[0] for r in rows}
     if "identities" not in have:
@@ -192,6 +193,10 @@ def _known_identities(con: duckdb.DuckDBPyConnection) -> bool:
         )
     if _KNOWN_NAMES not in have:
         con.execute(f"CREATE TEMP TABLE {_KNOWN_NAMES} AS {_name_keys(people)}")
+    if _KNOWN_NAME_VALUES not in have:
+        con.execute(
+            f"CREATE TEMP TABLE {_KNOWN_NAME_VALUES} AS SELECT DISTINCT v FROM {_KNOWN_NAMES}"
+        )
     return True
 
 
@@ -260,9 +265,16 @@ def _name_dob_hits(
     # names, then dated by a second UNION) the planner built a hash table of every known
     # name per column, 14 at once for the residents file: out of memory at DuckDB's 1 GB
     # with 5.7M residents even when no value was a name. Usually empty: nothing to date.
-    known_values, hits = "_scan_name_values", "_scan_name_hits"
+    # The identities' names alone are made once per run; a file with people of its own
+    # (the residents) adds its names in a table for this file.
+    hits = "_scan_name_hits"
+    known_values = _KNOWN_NAME_VALUES if own is None else "_scan_name_values"
+    made = [hits] if own is None else [hits, known_values]
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {known_values} AS SELECT DISTINCT v FROM ({kd})")
+        if own is not None:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {known_values} AS SELECT DISTINCT v FROM ({kd})"
+            )
         for i, c in enumerate(undeclared):
             found = (
                 f"SELECT {_q(c)} AS col, {_ROW} AS r, v FROM (SELECT {_ROW}, "
@@ -291,5 +303,5 @@ def _name_dob_hits(
         )
         return [(c, int(n)) for c, n in con.execute(sql).fetchall()]
     finally:
-        for table in (hits, known_values):
+        for table in made:
             con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
