@@ -2,7 +2,9 @@
 
 Local and small unless told otherwise: ``BETTERCARE_SPARK_MASTER`` (default
 ``local[2]``) names the master (``spark://host:7077``, ``yarn``, ``local[*]``), and
-``BETTERCARE_SPARK_SHUFFLE_PARTITIONS`` (default 4) the shuffle partitions. Splink's
+``BETTERCARE_SPARK_SHUFFLE_PARTITIONS`` (default 4) the shuffle partitions and
+``BETTERCARE_SPARK_DRIVER_MEMORY`` (default ``2g``) the driver's heap (in local mode the
+driver is the executor too, so this is all the memory Spark has). Splink's
 similarity functions (Jaro-Winkler, Damerau-Levenshtein) are Scala UDFs in a jar shipped
 with Splink; it is added to ``spark.jars`` here (on Databricks, Splink registers it
 itself). Time zone UTC, so dates never shift. When a session already exists (a
@@ -55,6 +57,7 @@ def spark_session() -> Any:
         return active
     master = os.environ.get("BETTERCARE_SPARK_MASTER", "local[2]")
     partitions = os.environ.get("BETTERCARE_SPARK_SHUFFLE_PARTITIONS", "4")
+    driver_memory = os.environ.get("BETTERCARE_SPARK_DRIVER_MEMORY", "2g")
     builder = (
         SparkSession.builder.master(master)
         .appName("bettercare")
@@ -62,7 +65,7 @@ def spark_session() -> Any:
         .config("spark.sql.shuffle.partitions", partitions)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.memory", "2g")
+        .config("spark.driver.memory", driver_memory)
     )
     jar = splink_jar()
     if jar:
