@@ -71,22 +71,13 @@ class Run:
             con.complete()
             con.register("raw_feed", table)
             try:
-                found = identifiers.scan(con, "raw_feed", feed)
-                flagged = {c for c, _, _ in found}
-                found += [  # exact: a known person's identifier at any share
-                    f for f in identifier_scan.scan(con, "raw_feed", feed) if f[0] not in flagged
-                ]
-                if found and path.stem in NATIONAL_FILES and path.stem != feed.name:
-                    from bettercare.data.national.convert import name_identifier_findings
-
-                    found = name_identifier_findings(path.stem, found)
-                if found:
-                    raise FileRejected(
-                        [
-                            Issue(name, None, col, rule, f"{name}: {text}; nothing of it loaded")
-                            for col, rule, text in found
-                        ]
-                    )
+                identifier_scan.refuse(
+                    name,
+                    path.stem,
+                    feed,
+                    identifiers.scan(con, "raw_feed", feed),
+                    lambda: identifier_scan.scan(con, "raw_feed", feed),
+                )
                 con.execute(
                     f"CREATE OR REPLACE TEMP TABLE {stg} AS {staging_sql(feed, 'raw_feed')}"
                 )

@@ -39,6 +39,7 @@ from bettercare.data.schema import FEEDS, FeedSpec, store_columns, store_value_s
 from bettercare.data.spark_ingest import files
 from bettercare.data.spark_ingest.linkage import probabilistic_link
 from bettercare.data.spark_ingest.pseudonym import pseudonym_sql
+from bettercare.data.spark_ingest.scan import SparkScan, refuse_identifiers
 from bettercare.data.spark_ingest.session import spark_session
 from bettercare.data.spark_ingest.sql import run, to_spark
 
@@ -93,6 +94,7 @@ class _Run:
         self.opt_outs: Any = spark.createDataFrame([], "person_id STRING")
         self.identities: Any = None
         self.on_stage: Any = None
+        self.scan = SparkScan(spark, key)  # the identifier scans' working tables
 
     def pid(self, expr: str) -> str:
         return pseudonym_sql(self.key, expr)
@@ -102,6 +104,13 @@ class _Run:
         name = files.basename(path)
         try:
             raw, parse_issues = files.read_feed(self.spark, path, feed)
+            raw = raw.localCheckpoint()  # read once: the scans and the staging read it
+            people = [t for t in self.tables.values() if "person_id" in t.columns]
+            people.append(self.opt_outs)
+            if self.identities is not None:
+                people.append(self.identities)
+            self.scan.set_people(people)
+            refuse_identifiers(self.scan, raw, name, name.rsplit(".", 1)[0], feed)
             return self._load(feed, path, name, raw, parse_issues), []
         except FileRejected as exc:
             return FeedResult(feed.name, name, "rejected"), exc.issues
@@ -201,6 +210,7 @@ class _Run:
                     f"SELECT person_id, given_name, family_name, date_of_birth__t AS "
                     f"date_of_birth, postcode FROM ok_{f} WHERE person_id IS NOT NULL"
                 ).localCheckpoint()
+                self.scan.set_identities(self.identities)
             assert feed.store_table is not None
             table = self._store_rows(feed, f"ok_{f}").localCheckpoint()
             self.tables[feed.store_table] = table
@@ -385,25 +395,30 @@ def ingest(
         )
     run_id = uuid.uuid4().hex[:12]
     r = _Run(spark, key, run_id, run_date or dt.date.today(), extract_period, link_threshold)
-    order = [name for name in FEED_ORDER if name in found]
-    blocked: str | None = None
-    for i, name in enumerate(order):
+    try:
+        order = [name for name in FEED_ORDER if name in found]
+        blocked: str | None = None
+        for i, name in enumerate(order):
+            if progress:
+                progress(name, i, len(order))
+                r.on_stage = _stage_reporter(progress, name, i, len(order))
+            feed, path = FEEDS[name], found[name]
+            if feed.person_level and blocked is None:
+                blocked = _missing_opt_outs(r.results, found, file_issues, no_opt_outs)
+            if feed.person_level and blocked:
+                result = FeedResult(name, files.basename(path), "rejected")
+                rejected = [
+                    Issue(files.basename(path), None, None, "opt_outs_unavailable", blocked)
+                ]
+            else:
+                result, rejected = r.load(feed, path)
+            r.results.append(result)
+            file_issues += rejected
         if progress:
-            progress(name, i, len(order))
-            r.on_stage = _stage_reporter(progress, name, i, len(order))
-        feed, path = FEEDS[name], found[name]
-        if feed.person_level and blocked is None:
-            blocked = _missing_opt_outs(r.results, found, file_issues, no_opt_outs)
-        if feed.person_level and blocked:
-            result = FeedResult(name, files.basename(path), "rejected")
-            rejected = [Issue(files.basename(path), None, None, "opt_outs_unavailable", blocked)]
-        else:
-            result, rejected = r.load(feed, path)
-        r.results.append(result)
-        file_issues += rejected
-    if progress:
-        progress("writing the store", len(order), len(order))
-    _write_store(spark, store, r, check)
+            progress("writing the store", len(order), len(order))
+        _write_store(spark, store, r, check)
+    finally:
+        r.scan.close()
     if progress:
         progress("done", len(order), len(order))
     counts: dict[tuple[str, str, str], int] = {}
