@@ -36,7 +36,9 @@ def _links(store: Path, spark: bool) -> list[tuple[str, str | None, str | None]]
     sql = "SELECT service_id, person_id, link_method FROM social_care_services ORDER BY 1"
     if spark:
         return duckdb.sql(
-            sql.replace("social_care_services", f"read_parquet('{store}/social_care_services/*')")
+            sql.replace(
+                "social_care_services", f"read_parquet('{store}/social_care_services/*.parquet')"
+            )
         ).fetchall()
     con = duckdb.connect(str(store), read_only=True)
     try:
