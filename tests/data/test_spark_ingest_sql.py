@@ -58,3 +58,15 @@ def test_the_duckdb_pseudonym_function_becomes_hmac_in_spark_sql() -> None:
     assert sqlglot.parse_one(sql, read="spark") == sqlglot.parse_one(expected, read="spark")
     with pytest.raises(ValueError, match="needs the pseudonymisation key"):
         to_spark("SELECT bc_pseudonym(d) FROM u")
+
+
+def test_national_files_are_converted_only_from_paths_the_driver_reads() -> None:
+    from bettercare.data.spark_ingest.files import local_path
+
+    assert local_path("/data/feeds/ecds.csv") == "/data/feeds/ecds.csv"
+    assert local_path("file:///data/feeds/ecds.csv") == "/data/feeds/ecds.csv"
+    assert local_path("file:/data/feeds/ecds.csv") == "/data/feeds/ecds.csv"
+    assert local_path("/dbfs/mnt/bcf/ecds.csv") == "/dbfs/mnt/bcf/ecds.csv"  # a mount
+    assert local_path("hdfs:///bcf/feeds/ecds.csv") is None
+    assert local_path("s3a://bucket/feeds/ecds.csv") is None
+    assert local_path("dbfs:/mnt/bcf/ecds.csv") is None
