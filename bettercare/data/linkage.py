@@ -81,6 +81,11 @@ U_MAX_PAIRS = 1.2e6  # resident pairs sampled to estimate u (a fixed bound at an
 EM_MAX_RECORDS = 2_000  # records (a seeded sample) EM trains on: its cost is bounded
 NAME_KEY_MAX_RESIDENTS = 50  # names alone block only where this few residents share them
 NAME_KEY = "name_key"  # family name + given initial where rare enough (see _blocking_rules)
+#: family-name prefix + given initial + birth year (or, where too common, + birth month)
+#: block only where at most this many residents share the key: chosen on the linkage
+#: benchmark (benchmarks/README.md, "the family-name/birth-year key capped")
+NAME_YEAR_KEY_MAX_RESIDENTS = 20
+NAME_YEAR_KEY = "name_year_key"  # see capped_keys_sql
 #: The stages of a probabilistic linkage, in order (progress and timing).
 LINK_STAGES = ("prepare", "estimate u", "EM", "score pairs", "decide")
 IDENTITY_COLUMNS = ("given_name", "family_name", "date_of_birth", "postcode")
@@ -342,7 +347,7 @@ def _blocking_rules(used: tuple[str, ...]) -> list[Any]:
     if pc and family:
         rules.append(block_on("postcode", fi))
     if dob and given and family:
-        rules.append(block_on("substr(family_name, 1, 3)", gi, "year(date_of_birth)"))
+        rules.append(block_on(NAME_YEAR_KEY))
         rules.append(block_on("family_name", gi, "month(date_of_birth)", "day(date_of_birth)"))
     if given and family:
         rules.append(
@@ -604,31 +609,68 @@ def _charts(
     return out
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, records: pa.Table, identities: pa.Table) -> None:
-    """Tables ``rec`` and ``ide`` on ``con``: standardised identities and :data:`NAME_KEY`.
+def capped_keys_sql(records: str, identities: str) -> tuple[str, str]:
+    """SELECTs adding the capped blocking keys to ``records`` and ``identities``.
 
-    Also registers ``records_raw`` and ``identities_raw``.
+    The two tables hold the standardised identity columns (:func:`standardise_sql`); the
+    SELECTs return them with :data:`NAME_KEY` and :data:`NAME_YEAR_KEY` added. A capped
+    key is set on a resident only where few residents share it (NULL otherwise, so never
+    a candidate): the residents behind a key, and so a record's candidate pairs from it,
+    stay bounded however many residents there are.
+
+    * :data:`NAME_KEY`: family name + given initial, where at most
+      :data:`NAME_KEY_MAX_RESIDENTS` residents hold it.
+    * :data:`NAME_YEAR_KEY`: the first three letters of the family name + given initial +
+      birth year, where at most :data:`NAME_YEAR_KEY_MAX_RESIDENTS` residents hold it;
+      where more do, the same + birth month, where at most that many hold it. A record
+      takes the form its residents' group takes (the year form unless the residents
+      behind it are too many).
+
+    DuckDB SQL, run as it is by the DuckDB linkage and transpiled for Spark's.
+    """
+    name = "family_name || ' ' || substr(given_name, 1, 1)"
+    year = (
+        "substr(family_name, 1, 3) || ' ' || substr(given_name, 1, 1) || ' ' || "
+        "CAST(year(date_of_birth) AS VARCHAR)"
+    )
+    month = f"{year} || '-' || CAST(month(date_of_birth) AS VARCHAR)"
+    cap = NAME_YEAR_KEY_MAX_RESIDENTS
+    rec = f"""SELECT r.*, {name} AS {NAME_KEY},
+                     CASE WHEN y.residents > {cap} THEN {month} ELSE {year} END
+                         AS {NAME_YEAR_KEY}
+              FROM {records} r
+              LEFT JOIN (SELECT {year} AS year_key, count(*) AS residents FROM {identities}
+                         GROUP BY year_key) y ON y.year_key = {year}"""
+    ide = f"""SELECT *,
+                     CASE WHEN count(*) OVER (PARTITION BY {name}) <= {NAME_KEY_MAX_RESIDENTS}
+                          THEN {name} END AS {NAME_KEY},
+                     CASE WHEN count(*) OVER (PARTITION BY {year}) <= {cap} THEN {year}
+                          WHEN count(*) OVER (PARTITION BY {month}) <= {cap} THEN {month}
+                     END AS {NAME_YEAR_KEY}
+              FROM {identities}"""
+    return rec, ide
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, records: pa.Table, identities: pa.Table) -> None:
+    """Tables ``rec`` and ``ide`` on ``con``: standardised identities and capped keys.
+
+    The capped keys are :data:`NAME_KEY` and :data:`NAME_YEAR_KEY`
+    (:func:`capped_keys_sql`). Also registers ``records_raw`` and ``identities_raw``.
     """
     con.register("records_raw", records)
     con.register("identities_raw", identities)
     std = standardise_sql()
     cols = ", ".join(f"{expr} AS {name}" for name, expr in std.items())
     con.execute(
-        f"CREATE TABLE rec AS SELECT 'r' || CAST(record_id AS VARCHAR) AS unique_id, "
+        f"CREATE TABLE rec0 AS SELECT 'r' || CAST(record_id AS VARCHAR) AS unique_id, "
         f"{cols} FROM records_raw"
     )
-    con.execute(f"CREATE TABLE ide AS SELECT person_id AS unique_id, {cols} FROM identities_raw")
-    # the capped names-only key: family name + given initial where at most
-    # NAME_KEY_MAX_RESIDENTS residents hold it (NULL, so never a candidate, otherwise)
-    key = "family_name || ' ' || substr(given_name, 1, 1)"
-    con.execute(f"ALTER TABLE rec ADD COLUMN {NAME_KEY} VARCHAR")
-    con.execute(f"UPDATE rec SET {NAME_KEY} = {key}")
-    con.execute(
-        f"""CREATE OR REPLACE TABLE ide AS
-            SELECT *, CASE WHEN count(*) OVER (PARTITION BY {key})
-                                <= {NAME_KEY_MAX_RESIDENTS} THEN {key} END AS {NAME_KEY}
-            FROM ide"""
-    )
+    con.execute(f"CREATE TABLE ide0 AS SELECT person_id AS unique_id, {cols} FROM identities_raw")
+    rec, ide = capped_keys_sql("rec0", "ide0")
+    con.execute(f"CREATE TABLE rec AS {rec}")
+    con.execute(f"CREATE TABLE ide AS {ide}")
+    con.execute("DROP TABLE rec0")
+    con.execute("DROP TABLE ide0")
 
 
 def blocking_pairs(records: pa.Table, identities: pa.Table) -> list[tuple[str, str, int]]:
