@@ -612,8 +612,9 @@ def _charts(
 def capped_keys_sql(records: str, identities: str) -> tuple[str, str]:
     """SELECTs adding the capped blocking keys to ``records`` and ``identities``.
 
-    The two tables hold the standardised identity columns (:func:`standardise_sql`); the
-    SELECTs return them with :data:`NAME_KEY` and :data:`NAME_YEAR_KEY` added. A capped
+    The two tables hold ``unique_id`` and the standardised identity columns
+    (:func:`standardise_sql`); the SELECTs return them with :data:`NAME_KEY` and
+    :data:`NAME_YEAR_KEY` added. A capped
     key is set on a resident only where few residents share it (NULL otherwise, so never
     a candidate): the residents behind a key, and so a record's candidate pairs from it,
     stay bounded however many residents there are.
@@ -641,13 +642,22 @@ def capped_keys_sql(records: str, identities: str) -> tuple[str, str]:
               FROM {records} r
               LEFT JOIN (SELECT {year} AS year_key, count(*) AS residents FROM {identities}
                          GROUP BY year_key) y ON y.year_key = {year}"""
-    ide = f"""SELECT *,
-                     CASE WHEN count(*) OVER (PARTITION BY {name}) <= {NAME_KEY_MAX_RESIDENTS}
-                          THEN {name} END AS {NAME_KEY},
-                     CASE WHEN count(*) OVER (PARTITION BY {year}) <= {cap} THEN {year}
-                          WHEN count(*) OVER (PARTITION BY {month}) <= {cap} THEN {month}
-                     END AS {NAME_YEAR_KEY}
-              FROM {identities}"""
+    # counts by GROUP BY joined back, not three windows: a third of the CPU at 1M residents
+    columns = ", ".join(f"k.{c}" for c in ("unique_id", *standardise_sql()))
+    ide = f"""WITH k AS (SELECT *, {name} AS name_k, {year} AS year_k, {month} AS month_k
+                         FROM {identities})
+              SELECT {columns},
+                     CASE WHEN n.residents <= {NAME_KEY_MAX_RESIDENTS} THEN k.name_k END
+                         AS {NAME_KEY},
+                     CASE WHEN y.residents <= {cap} THEN k.year_k
+                          WHEN m.residents <= {cap} THEN k.month_k END AS {NAME_YEAR_KEY}
+              FROM k
+              LEFT JOIN (SELECT name_k, count(*) AS residents FROM k GROUP BY name_k) n
+                  ON n.name_k = k.name_k
+              LEFT JOIN (SELECT year_k, count(*) AS residents FROM k GROUP BY year_k) y
+                  ON y.year_k = k.year_k
+              LEFT JOIN (SELECT month_k, count(*) AS residents FROM k GROUP BY month_k) m
+                  ON m.month_k = k.month_k"""
     return rec, ide
 
 
