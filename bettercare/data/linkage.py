@@ -11,17 +11,24 @@ The model:
 
 * **Blocking** (:func:`_blocking_rules`): candidate pairs agree on the date of birth
   with a given or family initial (or the initials swapped), or with the postcode
-  district; on the postcode with a given or family initial; on family-name prefix +
-  given initial + birth year; on family name + given initial + day and month of birth;
-  on given- and family-name prefixes + district + birth year; on the names swapped; or,
-  names alone, on family name + given initial where at most
-  :data:`NAME_KEY_MAX_RESIDENTS` residents share it. A missing or mistyped date of birth,
-  a move or a changed surname each still leaves a rule to find the pair, and no key has
-  more residents behind it as the population grows (a date of birth or a postcode is
-  always paired with a name initial; names alone are capped), so the candidate pairs
-  grow with the records to link, not with the residents x records. On the linkage
-  benchmark these rules keep 99.996% of true pairs at 300,000 residents, against 100%
-  for the earlier looser ones with 8x the pairs (``benchmarks/README.md``).
+  district; on the postcode with a given or family initial; on family name + given
+  initial + day and month of birth; on given- and family-name prefixes + district +
+  birth year; on the names swapped; and on two capped keys (:func:`capped_keys_sql`),
+  set on a resident only where few residents share them: family-name prefix (three
+  letters) + given initial + birth year where at most
+  :data:`NAME_YEAR_KEY_MAX_RESIDENTS` residents share it, else the same + birth month
+  where at most that many do (:data:`NAME_YEAR_KEY`); and, names alone, family name +
+  given initial where at most :data:`NAME_KEY_MAX_RESIDENTS` residents share it
+  (:data:`NAME_KEY`). A missing or mistyped date of birth, a move or a changed surname
+  each still leaves a rule to find the pair. The capped keys' candidates per record are
+  bounded by their caps however many residents there are; the other keys without a
+  postcode (a date of birth with an initial, the names with the day and month of
+  birth, the swapped names) still grow with the residents of one area, more slowly
+  (per record, 100,000 -> 1,000,000 residents: 1.1 -> 2.8 for date of birth + given
+  initial, 1.4 -> 5.9 for family name + initial + day and month; the uncapped
+  family-name/birth-year key grew 2.9 -> 19.7, capped 2.7 -> 5.7). On the linkage
+  benchmark the capped key keeps every true pair the uncapped one kept at 100,000 and
+  300,000 residents, and all but one of 37,300 at 1,000,000 (``benchmarks/README.md``).
 * **Comparisons**: each name by Jaro-Winkler (exact, *swapped* — the record's given name
   is the resident's family name or the reverse —, >= 0.92, >= 0.88, >= 0.7); date of
   birth (exact, one edit or adjacent swap of the text, day/month swapped, within a month
@@ -309,12 +316,14 @@ def _comparison(name: str, term_frequency: bool = True) -> Any:
 def _blocking_rules(used: tuple[str, ...]) -> list[Any]:
     """Candidate-pair rules on the comparisons in use (each survives the loss of others).
 
-    Every key is tight enough that the residents behind it do not grow with the
-    population: a date of birth or a postcode always with a name initial (or the postcode
-    district), names with (part of) the date of birth, and names alone only through the
-    capped key :data:`NAME_KEY` (a family name and given initial held by at most
-    :data:`NAME_KEY_MAX_RESIDENTS` residents). The candidate pairs therefore grow with the
-    records to link, not with the residents behind each key.
+    A date of birth or a postcode always comes with a name initial (or the postcode
+    district), names with (part of) the date of birth; the two keys most shared as the
+    population grows are capped (:func:`capped_keys_sql`): family-name prefix + given
+    initial + birth year (:data:`NAME_YEAR_KEY`) and names alone (:data:`NAME_KEY`),
+    each set only where few residents share it, so their candidates per record are
+    bounded. The other keys without a postcode still have more residents behind them
+    as the population of one area grows, though far fewer per key (the module
+    docstring gives the figures).
     """
     from splink import block_on
     from splink.blocking_rule_library import CustomRule
@@ -713,6 +722,39 @@ def blocking_pairs(records: pa.Table, identities: pa.Table) -> list[tuple[str, s
             (c["blocking_rule"], c["equi_join_conditions"], int(c["marginal_comparison_count"]))
             for c in counts
         ]
+    finally:
+        con.close()
+
+
+def candidate_pairs(records: pa.Table, identities: pa.Table) -> pa.Table:
+    """Every (record_id, person_id) pair the prediction's blocking rules make.
+
+    For a benchmark: which true pairs the blocking keeps (every comparison in use).
+    """
+    from splink import DuckDBAPI, Linker
+
+    con = duck.connect(":memory:")
+    try:
+        _prepare(con, records, identities)
+        db_api = DuckDBAPI(con)
+        with _quiet_splink():
+            blocker = Linker(
+                [
+                    db_api.register("rec", dataset_display_name="records"),
+                    db_api.register("ide", dataset_display_name="identities"),
+                ],
+                _settings(identities.num_rows, COMPARISONS),
+                log_level=logging.ERROR,
+            )
+            blocked = blocker.inference.deterministic_link()
+        return con.sql(
+            f"""SELECT DISTINCT
+                   CAST(substr(CASE WHEN source_dataset_l = 'records' THEN unique_id_l
+                                    ELSE unique_id_r END, 2) AS BIGINT) AS record_id,
+                   CASE WHEN source_dataset_l = 'records' THEN unique_id_r
+                        ELSE unique_id_l END AS person_id
+                FROM {blocked.physical_name}"""
+        ).to_arrow_table()
     finally:
         con.close()
 
