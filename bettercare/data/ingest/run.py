@@ -149,6 +149,9 @@ def ingest(
                     rejected = [Issue(path.name, None, None, "opt_outs_unavailable", blocked)]
                 else:
                     result, rejected = run.load_feed(con, feed, path)
+                    # the file's text copy is gone: hand its memory back to the system
+                    # (Arrow's allocator keeps freed memory for reuse otherwise)
+                    pa.default_memory_pool().release_unused()
                 run.results.append(result)
                 for issue in rejected:
                     insert_issue(con, issue)
