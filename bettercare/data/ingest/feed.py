@@ -38,7 +38,7 @@ class Run:
     extract_period: tuple[dt.date, dt.date] | None = None
     run_date: dt.date = field(default_factory=dt.date.today)
     temp_directory: Path = Path(".tmp")  # the run's private spill directory
-    memory_limit: str | None = None  # DuckDB's, for the store and the linkage
+    memory_limit: str | None = None  # DuckDB's, shared by the store and the linkage
     on_stage: Callable[[str], None] | None = None  # told each linkage stage as it starts
 
     def load_feed(
