@@ -80,14 +80,27 @@ def _union(parts: list[str]) -> str:
     return " UNION ALL ".join(parts)
 
 
-def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tuple[str, str, str]]:
+def scan(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    feed: FeedSpec,
+    nhs_shaped: set[str] | None = None,
+    values: str | None = None,
+) -> list[tuple[str, str, str]]:
     """(column, rule, message) for each column of ``view`` holding a known person's identifier.
 
     ``view`` is the feed file read as text with its row numbers (``_row``); the
-    ``bc_pseudonym`` function must be registered on ``con``.
+    ``bc_pseudonym`` function must be registered on ``con``. ``nhs_shaped``: the columns
+    holding at least one value shaped like a valid NHS number (the shape check's counts,
+    :func:`bettercare.data.ingest.identifiers.scan`, whose test admits every value this
+    one looks up); only they are looked up as NHS numbers. None: every column.
+    ``values``: a table of each column's distinct values and their counts
+    (:func:`bettercare.data.ingest.identifiers.column_values_sql` over ``view``): the
+    postcodes and names are then looked up once per distinct value, not per row.
     """
     kinds = feed.identifier_kinds
     cols = feed.column_names
+    nhs_cols = cols if nhs_shaped is None else [c for c in cols if c in nhs_shaped]
     hits: dict[str, int] = {}
     # The scan's hash joins (semi-joins on every value of every undeclared column) cannot
     # spill: under a tighter ingest ``memory_limit`` they get the floor of
@@ -99,9 +112,10 @@ def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tupl
     if raised:
         con.execute(f"SET memory_limit = '{wanted}'")
     try:
-        for col, n in _nhs_hits(con, view, cols, kinds) + _postcode_hits(con, view, cols, kinds):
+        nhs = _nhs_hits(con, view, cols, kinds, nhs_cols)
+        for col, n in nhs + _postcode_hits(con, view, cols, kinds, values):
             hits[col] = hits.get(col, 0) + n
-        for col, n in _name_dob_hits(con, view, cols, kinds):
+        for col, n in _name_dob_hits(con, view, cols, kinds, values):
             hits[col] = hits.get(col, 0) + n
     finally:
         if raised:
@@ -119,9 +133,13 @@ def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tupl
 
 
 def _nhs_hits(
-    con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    cols: list[str],
+    kinds: dict[str, str],
+    candidates: list[str],
 ) -> list[tuple[str, int]]:
-    undeclared = [c for c in cols if kinds.get(c) != "nhs_number"]
+    undeclared = [c for c in candidates if kinds.get(c) != "nhs_number"]
     if not undeclared:
         return []
     parts = []
@@ -228,7 +246,11 @@ def _file_people(view: str, cols: list[str], kinds: dict[str, str]) -> str | Non
 
 
 def _postcode_hits(
-    con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    cols: list[str],
+    kinds: dict[str, str],
+    values: str | None = None,
 ) -> list[tuple[str, int]]:
     known = _known_identities(con)
     own = _file_people(view, cols, kinds)
@@ -238,6 +260,12 @@ def _postcode_hits(
     sources = [f"SELECT pc FROM temp.main.{_KNOWN_POSTCODES}"] if known else []
     if own is not None:
         sources.append(f"SELECT pc FROM ({own}) WHERE pc IS NOT NULL AND length(pc) >= 5")
+    if values:  # each distinct value once, its rows counted
+        sql = (
+            f"SELECT col, sum(n) FROM {values} WHERE col IN ({', '.join(map(_q, undeclared))}) "
+            f"AND {_pc('v')} IN ({_union(sources)}) GROUP BY col"
+        )
+        return [(c, int(n)) for c, n in con.execute(sql).fetchall()]
     parts = [  # a hash semi-join on every value: cheaper than a pattern on each
         f"SELECT {_q(c)} AS col, {_pc(_v(c))} AS v FROM {view}" for c in undeclared
     ]
@@ -249,7 +277,11 @@ def _postcode_hits(
 
 
 def _name_dob_hits(
-    con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    cols: list[str],
+    kinds: dict[str, str],
+    values: str | None = None,
 ) -> list[tuple[str, int]]:
     known = _known_identities(con)
     own = _file_people(view, cols, kinds)
@@ -275,6 +307,15 @@ def _name_dob_hits(
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {known_values} AS SELECT DISTINCT v FROM ({kd})"
             )
+        if values:  # only the columns where some distinct value is a known name
+            named = con.execute(
+                f"SELECT DISTINCT col FROM {values} WHERE col IN "
+                f"({', '.join(map(_q, undeclared))}) "
+                f"AND lower(v) IN (SELECT v FROM temp.main.{known_values})"
+            ).fetchall()
+            undeclared = [c for c in undeclared if (c,) in named]
+            if not undeclared:
+                return []
         for i, c in enumerate(undeclared):
             found = (
                 f"SELECT {_q(c)} AS col, {_ROW} AS r, v FROM (SELECT {_ROW}, "
