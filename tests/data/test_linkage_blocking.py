@@ -16,6 +16,7 @@ from bettercare.data.linkage import (
     _blocking_rules,
     _prepare,
     blocking_pairs,
+    candidate_pairs,
     capped_keys_sql,
     probabilistic_link,
     standardise_sql,
@@ -194,6 +195,9 @@ def test_record_found_only_by_the_year_key_is_a_candidate_and_links() -> None:
     residents = pa.Table.from_pylist([MARGARET, *_others(60)])
     found = [(rule, n) for rule, _, n in blocking_pairs(ONLY_BY_YEAR_KEY, residents) if n]
     assert found == [(f'l."{NAME_YEAR_KEY}" = r."{NAME_YEAR_KEY}"', 1)]
+    assert candidate_pairs(ONLY_BY_YEAR_KEY, residents).to_pylist() == [
+        {"record_id": 1, "person_id": "p1"}
+    ]
     links = probabilistic_link(ONLY_BY_YEAR_KEY, residents).links.to_pylist()
     assert [(r["record_id"], r["person_id"]) for r in links] == [(1, "p1")]
 
