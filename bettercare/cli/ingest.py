@@ -94,8 +94,8 @@ def ingest_command(
     memory_limit: str = typer.Option(
         "1GB",
         "--memory-limit",
-        help="DuckDB memory limit for the store and for the linkage, e.g. 2GB (spills "
-        "beyond it to a private directory beside the store).",
+        help="DuckDB memory limit of the ingest, shared by the store and the linkage, e.g. "
+        "2GB (spills beyond it to a private directory beside the store).",
     ),
     backend: str = typer.Option(
         "duckdb",

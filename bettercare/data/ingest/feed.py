@@ -38,7 +38,7 @@ class Run:
     extract_period: tuple[dt.date, dt.date] | None = None
     run_date: dt.date = field(default_factory=dt.date.today)
     temp_directory: Path = Path(".tmp")  # the run's private spill directory
-    memory_limit: str | None = None  # DuckDB's, for the store and the linkage
+    memory_limit: str | None = None  # DuckDB's, shared by the store and the linkage
     on_stage: Callable[[str], None] | None = None  # told each linkage stage as it starts
 
     def load_feed(
@@ -51,6 +51,7 @@ class Run:
         """
         name = path.name
         stg, iss, ok = f"stg_{feed.name}", f"iss_{feed.name}", f"ok_{feed.name}"
+        vals = f"vals_{feed.name}"
         try:
             table, parse_issues = read_feed(path, feed)
             truncated = [i for i in parse_issues if i.rule == TRUNCATED]
@@ -71,12 +72,20 @@ class Run:
             con.complete()
             con.register("raw_feed", table)
             try:
-                identifier_scan.refuse(
+                # each column's distinct values, made once for both identifier checks
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {vals} AS "
+                    f"{identifiers.column_values_sql('raw_feed', feed.column_names)}"
+                )
+                shapes: dict[str, dict[str, int]] = {}
+                found = identifiers.scan(con, "raw_feed", feed, shapes, vals)
+                nhs_shaped = {c for c, n in shapes.items() if n["nhs_number"]}
+                identifier_scan.refuse(  # exact: a known person's identifier at any share
                     name,
                     path.stem,
                     feed,
-                    identifiers.scan(con, "raw_feed", feed),
-                    lambda: identifier_scan.scan(con, "raw_feed", feed),
+                    found,
+                    lambda: identifier_scan.scan(con, "raw_feed", feed, nhs_shaped, vals),
                 )
                 con.execute(
                     f"CREATE OR REPLACE TEMP TABLE {stg} AS {staging_sql(feed, 'raw_feed')}"
@@ -85,13 +94,14 @@ class Run:
                 with contextlib.suppress(duckdb.Error):  # keep the first error, if any
                     con.complete()
                     con.unregister("raw_feed")
+                    con.execute(f"DROP TABLE IF EXISTS {vals}")
             del table
             outcome = self._load_staged(con, feed, path, parse_issues)
         except FileRejected as exc:
             outcome = FeedResult(feed.name, name, "rejected"), exc.issues
             if feed.links_probabilistically:
                 self.linkage = {}  # nothing of the file was linked into the store
-        for tbl in (stg, iss, ok):  # (an exception aborts the transaction: no drop needed)
+        for tbl in (vals, stg, iss, ok):  # (an exception aborts the transaction: no drop needed)
             con.execute(f"DROP TABLE IF EXISTS {tbl}")
         return outcome
 

@@ -158,11 +158,23 @@ def _union(parts: list[str]) -> str:
     return " UNION ALL ".join(parts)
 
 
-def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tuple[str, str, str]]:
+def scan(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    feed: FeedSpec,
+    nhs_shaped: set[str] | None = None,
+    values: str | None = None,
+) -> list[tuple[str, str, str]]:
     """(column, rule, message) for each column of ``view`` holding a known person's identifier.
 
     ``view`` is the feed file read as text with its row numbers (``_row``); the
-    ``bc_pseudonym`` function must be registered on ``con``.
+    ``bc_pseudonym`` function must be registered on ``con``. ``nhs_shaped``: the columns
+    holding at least one value shaped like a valid NHS number (the shape check's counts,
+    :func:`bettercare.data.ingest.identifiers.scan`, whose test admits every value this
+    one looks up); only they are looked up as NHS numbers. None: every column.
+    ``values``: a table of each column's distinct values and their counts
+    (:func:`bettercare.data.ingest.identifiers.column_values_sql` over ``view``): the
+    postcodes and names are then looked up once per distinct value, not per row.
     """
     # The scan's hash joins (semi-joins on every value of every undeclared column) cannot
     # spill: under a tighter ingest ``memory_limit`` they get the floor of
@@ -174,7 +186,7 @@ def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tupl
     if raised:
         con.execute(f"SET memory_limit = '{wanted}'")
     try:
-        return scan_on(_DuckEngine(con), view, feed)
+        return scan_on(_DuckEngine(con), view, feed, nhs_shaped, values)
     finally:
         if raised:
             con.execute(f"SET memory_limit = '{limit}'")
@@ -209,14 +221,22 @@ def refuse(
         )
 
 
-def scan_on(engine: ScanEngine, view: str, feed: FeedSpec) -> list[tuple[str, str, str]]:
+def scan_on(
+    engine: ScanEngine,
+    view: str,
+    feed: FeedSpec,
+    nhs_shaped: set[str] | None = None,
+    values: str | None = None,
+) -> list[tuple[str, str, str]]:
     """:func:`scan` on any :class:`ScanEngine` (the same SQL, the same findings)."""
     kinds = feed.identifier_kinds
     cols = feed.column_names
+    nhs_cols = cols if nhs_shaped is None else [c for c in cols if c in nhs_shaped]
     hits: dict[str, int] = {}
-    for col, n in _nhs_hits(engine, view, cols, kinds) + _postcode_hits(engine, view, cols, kinds):
+    nhs = _nhs_hits(engine, view, cols, kinds, nhs_cols)
+    for col, n in nhs + _postcode_hits(engine, view, cols, kinds, values):
         hits[col] = hits.get(col, 0) + n
-    for col, n in _name_dob_hits(engine, view, cols, kinds):
+    for col, n in _name_dob_hits(engine, view, cols, kinds, values):
         hits[col] = hits.get(col, 0) + n
     return [
         (
@@ -231,9 +251,13 @@ def scan_on(engine: ScanEngine, view: str, feed: FeedSpec) -> list[tuple[str, st
 
 
 def _nhs_hits(
-    engine: ScanEngine, view: str, cols: list[str], kinds: dict[str, str]
+    engine: ScanEngine,
+    view: str,
+    cols: list[str],
+    kinds: dict[str, str],
+    candidates: list[str],
 ) -> list[tuple[str, int]]:
-    undeclared = [c for c in cols if kinds.get(c) != "nhs_number"]
+    undeclared = [c for c in candidates if kinds.get(c) != "nhs_number"]
     if not undeclared:
         return []
     parts = []
@@ -332,7 +356,11 @@ def _file_people(view: str, cols: list[str], kinds: dict[str, str]) -> str | Non
 
 
 def _postcode_hits(
-    engine: ScanEngine, view: str, cols: list[str], kinds: dict[str, str]
+    engine: ScanEngine,
+    view: str,
+    cols: list[str],
+    kinds: dict[str, str],
+    values: str | None = None,
 ) -> list[tuple[str, int]]:
     known = _known_identities(engine)
     own = _file_people(view, cols, kinds)
@@ -342,6 +370,12 @@ def _postcode_hits(
     sources = [f"SELECT pc FROM {engine.ref(_KNOWN_POSTCODES)}"] if known else []
     if own is not None:
         sources.append(f"SELECT pc FROM ({own}) WHERE pc IS NOT NULL AND length(pc) >= 5")
+    if values:  # each distinct value once, its rows counted
+        sql = (
+            f"SELECT col, sum(n) FROM {values} WHERE col IN ({', '.join(map(_q, undeclared))}) "
+            f"AND {_pc('v')} IN ({_union(sources)}) GROUP BY col"
+        )
+        return [(c, int(n)) for c, n in engine.rows(sql)]
     parts = [  # a hash semi-join on every value: cheaper than a pattern on each
         f"SELECT {_q(c)} AS col, {_pc(_v(c))} AS v FROM {view}" for c in undeclared
     ]
@@ -353,7 +387,11 @@ def _postcode_hits(
 
 
 def _name_dob_hits(
-    engine: ScanEngine, view: str, cols: list[str], kinds: dict[str, str]
+    engine: ScanEngine,
+    view: str,
+    cols: list[str],
+    kinds: dict[str, str],
+    values: str | None = None,
 ) -> list[tuple[str, int]]:
     known = _known_identities(engine)
     own = _file_people(view, cols, kinds)
@@ -377,6 +415,15 @@ def _name_dob_hits(
     try:
         if own is not None:
             engine.make(known_values, f"SELECT DISTINCT v FROM ({kd})")
+        if values:  # only the columns where some distinct value is a known name
+            named = engine.rows(
+                f"SELECT DISTINCT col FROM {values} WHERE col IN "
+                f"({', '.join(map(_q, undeclared))}) "
+                f"AND lower(v) IN (SELECT v FROM {engine.ref(known_values)})"
+            )
+            undeclared = [c for c in undeclared if (c,) in named]
+            if not undeclared:
+                return []
         for i, c in enumerate(undeclared):
             found = (
                 f"SELECT {_q(c)} AS col, {_ROW} AS r, v FROM (SELECT {_ROW}, "
