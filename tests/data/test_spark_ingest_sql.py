@@ -6,6 +6,7 @@ import hashlib
 import hmac
 
 import pytest
+import sqlglot
 
 from bettercare.data import pseudonymise
 from bettercare.data.spark_ingest.pseudonym import _padded, pseudonym_sql
@@ -48,3 +49,12 @@ def test_pseudonym_in_spark_sql_equals_the_duckdb_stores() -> None:
     frame = spark.createDataFrame([(n,) for n in numbers], "nhs STRING")
     got = [r[0] for r in frame.selectExpr(pseudonym_sql(key, "nhs")).collect()]
     assert got == [pseudonymise.pseudonym(key, n) if n else None for n in numbers]
+
+
+def test_the_duckdb_pseudonym_function_becomes_hmac_in_spark_sql() -> None:
+    key = b"spark-pseudonym-test-key-0123456789abcdefghij"
+    sql = to_spark("SELECT bc_pseudonym(d) FROM u", key)
+    expected = f"SELECT {pseudonym_sql(key, 'd')} FROM u"
+    assert sqlglot.parse_one(sql, read="spark") == sqlglot.parse_one(expected, read="spark")
+    with pytest.raises(ValueError, match="needs the pseudonymisation key"):
+        to_spark("SELECT bc_pseudonym(d) FROM u")

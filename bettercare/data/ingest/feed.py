@@ -78,25 +78,15 @@ class Run:
                     f"{identifiers.column_values_sql('raw_feed', feed.column_names)}"
                 )
                 shapes: dict[str, dict[str, int]] = {}
-                found = identifiers.scan(con, "raw_feed", feed, shapes, vals)
-                flagged = {c for c, _, _ in found}
+                by_shape = identifiers.scan(con, "raw_feed", feed, shapes, vals)
                 nhs_shaped = {c for c, n in shapes.items() if n["nhs_number"]}
-                found += [  # exact: a known person's identifier at any share
-                    f
-                    for f in identifier_scan.scan(con, "raw_feed", feed, nhs_shaped, vals)
-                    if f[0] not in flagged
-                ]
-                if found and path.stem in NATIONAL_FILES and path.stem != feed.name:
-                    from bettercare.data.national.convert import name_identifier_findings
-
-                    found = name_identifier_findings(path.stem, found)
-                if found:
-                    raise FileRejected(
-                        [
-                            Issue(name, None, col, rule, f"{name}: {text}; nothing of it loaded")
-                            for col, rule, text in found
-                        ]
-                    )
+                identifier_scan.refuse(  # and exact: a known person's identifier, any share
+                    name,
+                    path.stem,
+                    feed,
+                    by_shape,
+                    lambda: identifier_scan.scan(con, "raw_feed", feed, nhs_shaped, vals),
+                )
                 con.execute(
                     f"CREATE OR REPLACE TEMP TABLE {stg} AS {staging_sql(feed, 'raw_feed')}"
                 )

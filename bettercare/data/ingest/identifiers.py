@@ -19,6 +19,8 @@ shows a value or an error text (NHS numbers as ``999*****67``, the mask of
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from bettercare.data import nhs_numbers
@@ -103,6 +105,16 @@ def scan(
     (:mod:`.identifier_scan`) may leave it out. ``values``: a table of
     :func:`column_values_sql` over ``view``, if made already.
     """
+    return judge(con.execute(counts_sql(view, feed, values)).fetchall(), feed, shapes)
+
+
+def counts_sql(view: str, feed: FeedSpec, values: str | None = None) -> str:
+    """DuckDB SQL: per column of ``view``, its values and how many look like each kind.
+
+    One row per column with values: (column index, values, NHS numbers, postcodes,
+    names); :func:`judge` turns the rows into findings. The Spark ingest runs the same
+    query transpiled. ``values``: a table of :func:`column_values_sql` over ``view``.
+    """
     declared = feed.identifier_kinds
     # Each column's distinct values are tested once, weighted by how often they occur: a
     # code, a date or a name repeats, and the tests (patterns, the check digit) cost far
@@ -126,9 +138,20 @@ def scan(
             f"SELECT {i} AS i, {', '.join(counts)} FROM (SELECT v, {digits} AS d, n FROM "
             f"{distinct})"
         )
-    found_rows = {
-        r[0]: r[1:] for r in con.execute(" UNION ALL ".join(parts)).fetchall() if r[1] is not None
-    }
+    return " UNION ALL ".join(parts)
+
+
+def judge(
+    rows: list[tuple[Any, ...]],
+    feed: FeedSpec,
+    shapes: dict[str, dict[str, int]] | None = None,
+) -> list[tuple[str, str, str]]:
+    """The findings (column, rule, message) from the rows of :func:`counts_sql`.
+
+    ``shapes``, when given, receives each column's counts by kind (see :func:`scan`).
+    """
+    declared = feed.identifier_kinds
+    found_rows = {r[0]: r[1:] for r in rows if r[1] is not None}
     none = (0,) * (1 + len(_LABEL))  # a column with no values at all
     row = [int(x) for i in range(len(feed.columns)) for x in found_rows.get(i, none)]
     found: list[tuple[str, str, str]] = []
