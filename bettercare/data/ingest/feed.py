@@ -78,13 +78,13 @@ class Run:
                     f"{identifiers.column_values_sql('raw_feed', feed.column_names)}"
                 )
                 shapes: dict[str, dict[str, int]] = {}
-                found = identifiers.scan(con, "raw_feed", feed, shapes, vals)
+                by_shape = identifiers.scan(con, "raw_feed", feed, shapes, vals)
                 nhs_shaped = {c for c, n in shapes.items() if n["nhs_number"]}
-                identifier_scan.refuse(  # exact: a known person's identifier at any share
+                identifier_scan.refuse(  # and exact: a known person's identifier, any share
                     name,
                     path.stem,
                     feed,
-                    found,
+                    by_shape,
                     lambda: identifier_scan.scan(con, "raw_feed", feed, nhs_shaped, vals),
                 )
                 con.execute(

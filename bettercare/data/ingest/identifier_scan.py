@@ -228,7 +228,11 @@ def scan_on(
     nhs_shaped: set[str] | None = None,
     values: str | None = None,
 ) -> list[tuple[str, str, str]]:
-    """:func:`scan` on any :class:`ScanEngine` (the same SQL, the same findings)."""
+    """:func:`scan` on any :class:`ScanEngine` (the same SQL, the same findings).
+
+    ``nhs_shaped`` and ``values`` as for :func:`scan` (``values`` a working table of the
+    engine's).
+    """
     kinds = feed.identifier_kinds
     cols = feed.column_names
     nhs_cols = cols if nhs_shaped is None else [c for c in cols if c in nhs_shaped]
@@ -372,7 +376,8 @@ def _postcode_hits(
         sources.append(f"SELECT pc FROM ({own}) WHERE pc IS NOT NULL AND length(pc) >= 5")
     if values:  # each distinct value once, its rows counted
         sql = (
-            f"SELECT col, sum(n) FROM {values} WHERE col IN ({', '.join(map(_q, undeclared))}) "
+            f"SELECT col, sum(n) FROM {engine.ref(values)} "
+            f"WHERE col IN ({', '.join(map(_q, undeclared))}) "
             f"AND {_pc('v')} IN ({_union(sources)}) GROUP BY col"
         )
         return [(c, int(n)) for c, n in engine.rows(sql)]
@@ -417,7 +422,7 @@ def _name_dob_hits(
             engine.make(known_values, f"SELECT DISTINCT v FROM ({kd})")
         if values:  # only the columns where some distinct value is a known name
             named = engine.rows(
-                f"SELECT DISTINCT col FROM {values} WHERE col IN "
+                f"SELECT DISTINCT col FROM {engine.ref(values)} WHERE col IN "
                 f"({', '.join(map(_q, undeclared))}) "
                 f"AND lower(v) IN (SELECT v FROM {engine.ref(known_values)})"
             )

@@ -112,8 +112,8 @@ def counts_sql(view: str, feed: FeedSpec, values: str | None = None) -> str:
     """DuckDB SQL: per column of ``view``, its values and how many look like each kind.
 
     One row per column with values: (column index, values, NHS numbers, postcodes,
-    names); :func:`judge` turns the rows into findings. ``values``: as :func:`scan`'s.
-    The Spark ingest runs the same query transpiled.
+    names); :func:`judge` turns the rows into findings. The Spark ingest runs the same
+    query transpiled. ``values``: a table of :func:`column_values_sql` over ``view``.
     """
     declared = feed.identifier_kinds
     # Each column's distinct values are tested once, weighted by how often they occur: a
@@ -148,7 +148,7 @@ def judge(
 ) -> list[tuple[str, str, str]]:
     """The findings (column, rule, message) from the rows of :func:`counts_sql`.
 
-    ``shapes``: as :func:`scan`'s.
+    ``shapes``, when given, receives each column's counts by kind (see :func:`scan`).
     """
     declared = feed.identifier_kinds
     found_rows = {r[0]: r[1:] for r in rows if r[1] is not None}

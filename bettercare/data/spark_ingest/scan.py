@@ -103,9 +103,8 @@ def refuse_identifiers(engine: SparkScan, raw: Any, name: str, stem: str, feed: 
     try:
         # each column's distinct values, made once for both scans (as the DuckDB ingest)
         engine.make("values", identifiers.column_values_sql(view, feed.column_names))
-        values = engine.ref("values")
         shapes: dict[str, dict[str, int]] = {}
-        rows = engine.rows(identifiers.counts_sql(view, feed, values))
+        rows = engine.rows(identifiers.counts_sql(view, feed, engine.ref("values")))
         by_shape = identifiers.judge(rows, feed, shapes)
         nhs_shaped = {c for c, n in shapes.items() if n["nhs_number"]}
         identifier_scan.refuse(
@@ -113,7 +112,7 @@ def refuse_identifiers(engine: SparkScan, raw: Any, name: str, stem: str, feed: 
             stem,
             feed,
             by_shape,
-            lambda: identifier_scan.scan_on(engine, view, feed, nhs_shaped, values),
+            lambda: identifier_scan.scan_on(engine, view, feed, nhs_shaped, "values"),
         )
     finally:
         engine.drop("values")
