@@ -14,8 +14,9 @@ from pathlib import Path
 
 import duckdb
 
+from bettercare.data.feed_files import refuse_truncated
 from bettercare.data.ingest import identifier_scan, identifiers, link, load, opt_outs, plausibility
-from bettercare.data.ingest.read import ROW, TRUNCATED, FileRejected, Issue, read_feed, sha256
+from bettercare.data.ingest.read import ROW, FileRejected, Issue, read_feed, sha256
 from bettercare.data.ingest.results import FeedResult
 from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql
 from bettercare.data.ingest.store import count
@@ -54,21 +55,8 @@ class Run:
         vals = f"vals_{feed.name}"
         try:
             table, parse_issues = read_feed(path, feed)
-            truncated = [i for i in parse_issues if i.rule == TRUNCATED]
-            if truncated and not self.replace:
-                raise FileRejected(
-                    [
-                        Issue(
-                            name,
-                            truncated[0].row,
-                            None,
-                            TRUNCATED,
-                            f"{name}: the last row (row {truncated[0].row}) is cut short: the "
-                            "file looks truncated; nothing of it loaded (--replace to load "
-                            "the rest anyway)",
-                        )
-                    ]
-                )
+            if not self.replace:
+                refuse_truncated(name, parse_issues, " (--replace to load the rest anyway)")
             con.complete()
             con.register("raw_feed", table)
             try:

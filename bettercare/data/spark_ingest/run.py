@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bettercare.data import identities, linkage, pseudonymise
-from bettercare.data.feed_files import ROW, TRUNCATED, FileRejected, Issue
+from bettercare.data.feed_files import ROW, FileRejected, Issue, refuse_truncated
 from bettercare.data.ingest.plausibility import birth_condition_of, outside_life_sql
 from bettercare.data.ingest.results import FeedResult, IngestResult, Progress, UsageError
 from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql, t
@@ -115,20 +115,8 @@ class _Run:
         name = files.basename(path)
         try:
             raw, parse_issues = files.read_feed(self.spark, path, feed)
-            truncated = [i for i in parse_issues if i.rule == TRUNCATED]
-            if truncated:  # (a Spark run loads whole extracts: there is no --replace)
-                raise FileRejected(
-                    [
-                        Issue(
-                            name,
-                            truncated[0].row,
-                            None,
-                            TRUNCATED,
-                            f"{name}: the last row (row {truncated[0].row}) is cut short: "
-                            "the file looks truncated; nothing of it loaded",
-                        )
-                    ]
-                )
+            # (a Spark run loads whole extracts: there is no --replace)
+            refuse_truncated(name, parse_issues)
             raw = raw.localCheckpoint()  # read once: the scans and the staging read it
             people = [t for t in self.tables.values() if "person_id" in t.columns]
             people.append(self.opt_outs)
