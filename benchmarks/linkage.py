@@ -10,7 +10,8 @@ process so its peak resident memory (``ru_maxrss``) is the linkage's own: record
 residents, candidate pairs, seconds, peak memory, precision, recall and F1, and the
 seconds per 1,000 (records + residents), which stays about flat when the cost grows
 linearly in the inputs. ``--blocking`` adds the candidate pairs each blocking rule
-makes, per record and per resident, at each size.
+makes, per record and per resident, at each size, and how many true pairs (a record
+and its own resident) the rules keep as candidates.
 
 For each named noise level of the generator (:data:`NOISE_LEVELS`: low, realistic,
 high) the synthetic feeds are generated once (cached). *Every* social care row is then
@@ -232,7 +233,16 @@ def scale_one(directory: Path, memory_limit: str | None, blocking: bool = False)
         peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
     if blocking:
-        out["blocking"] = linkage.blocking_pairs(records.drop(["service_id"]), identities)
+        rows = records.drop(["service_id"])
+        out["blocking"] = linkage.blocking_pairs(rows, identities)
+        con.register("candidates", linkage.candidate_pairs(rows, identities))
+        out["true_pairs"], out["true_kept"] = con.execute(
+            """SELECT count(*), count(c.person_id)
+               FROM recs r JOIN truth t USING (service_id)
+               LEFT JOIN candidates c ON c.record_id = r.record_id AND c.person_id = t.nhs_number
+               WHERE t.nhs_number IN (SELECT person_id FROM ids)"""
+        ).fetchone()  # type: ignore[misc]
+        con.complete()
     return out
 
 
@@ -280,6 +290,10 @@ def scale(
             f"{'per resident':>13}  rule"
         )
         for m in found:
+            print(
+                f"{m['residents']:>10,}{m['records']:>9,}  true pairs (record, its resident) "
+                f"kept as candidates: {m['true_kept']:,} of {m['true_pairs']:,}"
+            )
             per_rule = [("all rules", "", sum(n for _, _, n in m["blocking"])), *m["blocking"]]
             for rule, joined_on, n in per_rule:
                 print(

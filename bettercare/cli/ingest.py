@@ -94,8 +94,8 @@ def ingest_command(
     memory_limit: str = typer.Option(
         "1GB",
         "--memory-limit",
-        help="DuckDB memory limit for the store and for the linkage, e.g. 2GB (spills "
-        "beyond it to a private directory beside the store).",
+        help="DuckDB memory limit of the ingest, shared by the store and the linkage, e.g. "
+        "2GB (spills beyond it to a private directory beside the store).",
     ),
     backend: str = typer.Option(
         "duckdb",
@@ -112,9 +112,6 @@ def ingest_command(
     if backend not in ("duckdb", "spark"):
         err.print(f"[red]error:[/] --backend {shown(backend)}: expected duckdb or spark")
         raise typer.Exit(2)
-    if backend == "spark" and identity_file is not None:
-        err.print("[red]error:[/] --identities is not supported with --backend spark")
-        raise typer.Exit(2)
     try:
         key = pseudonymise.load_key(key_file, [directory, store.parent])
     except pseudonymise.PseudonymKeyError as exc:
@@ -129,7 +126,7 @@ def ingest_command(
             raise typer.Exit(2) from None
         period = (first, last)
     if identity_file is not None:
-        _bind_identity_file(identity_file, key, store, directory)
+        _bind_identity_file(identity_file, key, store, directory, local=backend == "duckdb")
     try:
         with Progress(
             TextColumn("{task.description}"),
@@ -156,6 +153,7 @@ def ingest_command(
                     progress=progress,
                     no_opt_outs=no_opt_outs,
                     extract_period=period,
+                    identity_file=None if identity_file is None else str(identity_file),
                 )
             else:
                 result = ingest(
@@ -191,15 +189,18 @@ def ingest_command(
     raise typer.Exit(EXIT_CODES[result.outcome])
 
 
-def _bind_identity_file(path: Path, key: bytes, store: Path, directory: Path) -> None:
+def _bind_identity_file(
+    path: Path, key: bytes, store: Path, directory: Path, *, local: bool = True
+) -> None:
     """Refuse an identity file made with another key before anything is written (exit 2).
 
-    A new one is created stamped with the key's check value.
+    A new one is created stamped with the key's check value. ``local``: the feed
+    directory is on this machine (not so on Spark: it may be on HDFS or S3).
     """
     from bettercare.data import identities
 
     reason = identities.check_path(path, store, directory)
-    if reason is None and not directory.is_dir():
+    if reason is None and local and not directory.is_dir():
         reason = f"{directory} is not a directory"
     try:
         if reason is None:

@@ -253,3 +253,26 @@ def _read_csv(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
         ]
     table = table.select(feed.column_names).append_column(ROW, pa.array(rows[:n]))
     return table, bad
+
+
+def refuse_truncated(name: str, parse_issues: list[Issue], hint: str = "") -> None:
+    """Raise :class:`FileRejected` when parsing found the file's last row cut short.
+
+    ``hint``: how to load the rest anyway, if the engine offers a way (DuckDB's
+    ``--replace``); both ingests refuse a truncated file through this function.
+    """
+    truncated = [i for i in parse_issues if i.rule == TRUNCATED]
+    if truncated:
+        row = truncated[0].row
+        raise FileRejected(
+            [
+                Issue(
+                    name,
+                    row,
+                    None,
+                    TRUNCATED,
+                    f"{name}: the last row (row {row}) is cut short: the file looks "
+                    f"truncated; nothing of it loaded{hint}",
+                )
+            ]
+        )

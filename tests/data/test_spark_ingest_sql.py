@@ -6,6 +6,7 @@ import hashlib
 import hmac
 
 import pytest
+import sqlglot
 
 from bettercare.data import pseudonymise
 from bettercare.data.spark_ingest.pseudonym import _padded, pseudonym_sql
@@ -48,3 +49,24 @@ def test_pseudonym_in_spark_sql_equals_the_duckdb_stores() -> None:
     frame = spark.createDataFrame([(n,) for n in numbers], "nhs STRING")
     got = [r[0] for r in frame.selectExpr(pseudonym_sql(key, "nhs")).collect()]
     assert got == [pseudonymise.pseudonym(key, n) if n else None for n in numbers]
+
+
+def test_the_duckdb_pseudonym_function_becomes_hmac_in_spark_sql() -> None:
+    key = b"spark-pseudonym-test-key-0123456789abcdefghij"
+    sql = to_spark("SELECT bc_pseudonym(d) FROM u", key)
+    expected = f"SELECT {pseudonym_sql(key, 'd')} FROM u"
+    assert sqlglot.parse_one(sql, read="spark") == sqlglot.parse_one(expected, read="spark")
+    with pytest.raises(ValueError, match="needs the pseudonymisation key"):
+        to_spark("SELECT bc_pseudonym(d) FROM u")
+
+
+def test_national_files_are_converted_only_from_paths_the_driver_reads() -> None:
+    from bettercare.data.spark_ingest.files import local_path
+
+    assert local_path("/data/feeds/ecds.csv") == "/data/feeds/ecds.csv"
+    assert local_path("file:///data/feeds/ecds.csv") == "/data/feeds/ecds.csv"
+    assert local_path("file:/data/feeds/ecds.csv") == "/data/feeds/ecds.csv"
+    assert local_path("/dbfs/mnt/bcf/ecds.csv") == "/dbfs/mnt/bcf/ecds.csv"  # a mount
+    assert local_path("hdfs:///bcf/feeds/ecds.csv") is None
+    assert local_path("s3a://bucket/feeds/ecds.csv") is None
+    assert local_path("dbfs:/mnt/bcf/ecds.csv") is None

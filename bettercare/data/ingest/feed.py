@@ -14,8 +14,9 @@ from pathlib import Path
 
 import duckdb
 
+from bettercare.data.feed_files import refuse_truncated
 from bettercare.data.ingest import identifier_scan, identifiers, link, load, opt_outs, plausibility
-from bettercare.data.ingest.read import ROW, TRUNCATED, FileRejected, Issue, read_feed, sha256
+from bettercare.data.ingest.read import ROW, FileRejected, Issue, read_feed, sha256
 from bettercare.data.ingest.results import FeedResult
 from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql
 from bettercare.data.ingest.store import count
@@ -38,7 +39,7 @@ class Run:
     extract_period: tuple[dt.date, dt.date] | None = None
     run_date: dt.date = field(default_factory=dt.date.today)
     temp_directory: Path = Path(".tmp")  # the run's private spill directory
-    memory_limit: str | None = None  # DuckDB's, for the store and the linkage
+    memory_limit: str | None = None  # DuckDB's, shared by the store and the linkage
     on_stage: Callable[[str], None] | None = None  # told each linkage stage as it starts
 
     def load_feed(
@@ -51,42 +52,29 @@ class Run:
         """
         name = path.name
         stg, iss, ok = f"stg_{feed.name}", f"iss_{feed.name}", f"ok_{feed.name}"
+        vals = f"vals_{feed.name}"
         try:
             table, parse_issues = read_feed(path, feed)
-            truncated = [i for i in parse_issues if i.rule == TRUNCATED]
-            if truncated and not self.replace:
-                raise FileRejected(
-                    [
-                        Issue(
-                            name,
-                            truncated[0].row,
-                            None,
-                            TRUNCATED,
-                            f"{name}: the last row (row {truncated[0].row}) is cut short: the "
-                            "file looks truncated; nothing of it loaded (--replace to load "
-                            "the rest anyway)",
-                        )
-                    ]
-                )
+            if not self.replace:
+                refuse_truncated(name, parse_issues, " (--replace to load the rest anyway)")
             con.complete()
             con.register("raw_feed", table)
             try:
-                found = identifiers.scan(con, "raw_feed", feed)
-                flagged = {c for c, _, _ in found}
-                found += [  # exact: a known person's identifier at any share
-                    f for f in identifier_scan.scan(con, "raw_feed", feed) if f[0] not in flagged
-                ]
-                if found and path.stem in NATIONAL_FILES and path.stem != feed.name:
-                    from bettercare.data.national.convert import name_identifier_findings
-
-                    found = name_identifier_findings(path.stem, found)
-                if found:
-                    raise FileRejected(
-                        [
-                            Issue(name, None, col, rule, f"{name}: {text}; nothing of it loaded")
-                            for col, rule, text in found
-                        ]
-                    )
+                # each column's distinct values, made once for both identifier checks
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {vals} AS "
+                    f"{identifiers.column_values_sql('raw_feed', feed.column_names)}"
+                )
+                shapes: dict[str, dict[str, int]] = {}
+                by_shape = identifiers.scan(con, "raw_feed", feed, shapes, vals)
+                nhs_shaped = {c for c, n in shapes.items() if n["nhs_number"]}
+                identifier_scan.refuse(  # and exact: a known person's identifier, any share
+                    name,
+                    path.stem,
+                    feed,
+                    by_shape,
+                    lambda: identifier_scan.scan(con, "raw_feed", feed, nhs_shaped, vals),
+                )
                 con.execute(
                     f"CREATE OR REPLACE TEMP TABLE {stg} AS {staging_sql(feed, 'raw_feed')}"
                 )
@@ -94,13 +82,14 @@ class Run:
                 with contextlib.suppress(duckdb.Error):  # keep the first error, if any
                     con.complete()
                     con.unregister("raw_feed")
+                    con.execute(f"DROP TABLE IF EXISTS {vals}")
             del table
             outcome = self._load_staged(con, feed, path, parse_issues)
         except FileRejected as exc:
             outcome = FeedResult(feed.name, name, "rejected"), exc.issues
             if feed.links_probabilistically:
                 self.linkage = {}  # nothing of the file was linked into the store
-        for tbl in (stg, iss, ok):  # (an exception aborts the transaction: no drop needed)
+        for tbl in (vals, stg, iss, ok):  # (an exception aborts the transaction: no drop needed)
             con.execute(f"DROP TABLE IF EXISTS {tbl}")
         return outcome
 

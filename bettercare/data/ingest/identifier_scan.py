@@ -30,10 +30,15 @@ shared 2-core machine (synthetic Leicestershire, 60,000 residents): about 0.5-1 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Protocol
+
 import duckdb
 
 from bettercare.data import nhs_numbers
 from bettercare.data.duck import at_least_join_memory
+from bettercare.data.feed_files import FileRejected, Issue
+from bettercare.data.national import NATIONAL_FILES
 from bettercare.data.schema import FeedSpec
 
 _ROW = "_row"
@@ -60,6 +65,79 @@ def _date(expr: str) -> str:
     )
 
 
+class ScanEngine(Protocol):
+    """Where the scan's DuckDB SQL runs: DuckDB here, Spark in :mod:`bettercare.data.spark_ingest`.
+
+    The scan's rules are written once, as DuckDB SQL; an engine runs it (transpiled
+    where it is not DuckDB) and holds the scan's working tables.
+    """
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Every row of the DuckDB query ``sql``."""
+        ...
+
+    def make(self, name: str, sql: str) -> None:
+        """Create (or replace) the working table ``name`` from the query ``sql``."""
+        ...
+
+    def append(self, name: str, sql: str) -> None:
+        """Add the rows of ``sql`` to the working table ``name``."""
+        ...
+
+    def drop(self, name: str) -> None:
+        """Drop the working table ``name`` if it exists."""
+        ...
+
+    def has(self, name: str) -> bool:
+        """Whether the working table (or the run's ``identities``) ``name`` exists."""
+        ...
+
+    def ref(self, name: str) -> str:
+        """How SQL names the working table ``name``."""
+        ...
+
+    def person_id_sources(self) -> list[str]:
+        """Queries of the ``person_id`` of every table of the store and the run so far."""
+        ...
+
+
+class _DuckEngine:
+    """The scan on the ingest's DuckDB connection (TEMP tables, ``bc_pseudonym``)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql).fetchall()
+
+    def make(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def append(self, name: str, sql: str) -> None:
+        self.con.execute(f"INSERT INTO temp.main.{name} {sql}")
+
+    def drop(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+
+    def has(self, name: str) -> bool:
+        return bool(
+            self.con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp' "
+                "AND table_name = ?",
+                [name],
+            ).fetchall()[0][0]
+        )
+
+    def ref(self, name: str) -> str:
+        return f"temp.main.{name}"
+
+    def person_id_sources(self) -> list[str]:
+        con = self.con
+        return [
+            f'SELECT person_id FROM temp.main."{t}"' for t in _tables_with(con, "person_id", True)
+        ] + [f'SELECT person_id FROM "{t}"' for t in _tables_with(con, "person_id", False)]
+
+
 def _tables_with(con: duckdb.DuckDBPyConnection, column: str, temp: bool) -> list[str]:
     """Tables of the store (or the TEMP tables) that have ``column``."""
     db = "temp" if temp else str(_one(con, "SELECT current_database()"))
@@ -80,15 +158,24 @@ def _union(parts: list[str]) -> str:
     return " UNION ALL ".join(parts)
 
 
-def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tuple[str, str, str]]:
+def scan(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    feed: FeedSpec,
+    nhs_shaped: set[str] | None = None,
+    values: str | None = None,
+) -> list[tuple[str, str, str]]:
     """(column, rule, message) for each column of ``view`` holding a known person's identifier.
 
     ``view`` is the feed file read as text with its row numbers (``_row``); the
-    ``bc_pseudonym`` function must be registered on ``con``.
+    ``bc_pseudonym`` function must be registered on ``con``. ``nhs_shaped``: the columns
+    holding at least one value shaped like a valid NHS number (the shape check's counts,
+    :func:`bettercare.data.ingest.identifiers.scan`, whose test admits every value this
+    one looks up); only they are looked up as NHS numbers. None: every column.
+    ``values``: a table of each column's distinct values and their counts
+    (:func:`bettercare.data.ingest.identifiers.column_values_sql` over ``view``): the
+    postcodes and names are then looked up once per distinct value, not per row.
     """
-    kinds = feed.identifier_kinds
-    cols = feed.column_names
-    hits: dict[str, int] = {}
     # The scan's hash joins (semi-joins on every value of every undeclared column) cannot
     # spill: under a tighter ingest ``memory_limit`` they get the floor of
     # :func:`~bettercare.data.duck.at_least_join_memory` for the scan alone, and the limit
@@ -99,13 +186,62 @@ def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tupl
     if raised:
         con.execute(f"SET memory_limit = '{wanted}'")
     try:
-        for col, n in _nhs_hits(con, view, cols, kinds) + _postcode_hits(con, view, cols, kinds):
-            hits[col] = hits.get(col, 0) + n
-        for col, n in _name_dob_hits(con, view, cols, kinds):
-            hits[col] = hits.get(col, 0) + n
+        return scan_on(_DuckEngine(con), view, feed, nhs_shaped, values)
     finally:
         if raised:
             con.execute(f"SET memory_limit = '{limit}'")
+
+
+def refuse(
+    name: str,
+    stem: str,
+    feed: FeedSpec,
+    by_shape: list[tuple[str, str, str]],
+    exact: Callable[[], list[tuple[str, str, str]]],
+) -> None:
+    """Raise :class:`FileRejected` when the file ``name`` holds identifiers in the wrong place.
+
+    ``by_shape``: :func:`bettercare.data.ingest.identifiers.scan`'s findings; ``exact``
+    computes this module's (a column already flagged by shape is not repeated). ``stem``:
+    the file's name without suffix (a national file's findings name its own fields).
+    Both engines' ingests refuse a file through this one function.
+    """
+    flagged = {c for c, _, _ in by_shape}
+    found = by_shape + [f for f in exact() if f[0] not in flagged]
+    if found and stem in NATIONAL_FILES and stem != feed.name:
+        from bettercare.data.national.convert import name_identifier_findings
+
+        found = name_identifier_findings(stem, found)
+    if found:
+        raise FileRejected(
+            [
+                Issue(name, None, col, rule, f"{name}: {text}; nothing of it loaded")
+                for col, rule, text in found
+            ]
+        )
+
+
+def scan_on(
+    engine: ScanEngine,
+    view: str,
+    feed: FeedSpec,
+    nhs_shaped: set[str] | None = None,
+    values: str | None = None,
+) -> list[tuple[str, str, str]]:
+    """:func:`scan` on any :class:`ScanEngine` (the same SQL, the same findings).
+
+    ``nhs_shaped`` and ``values`` as for :func:`scan` (``values`` a working table of the
+    engine's).
+    """
+    kinds = feed.identifier_kinds
+    cols = feed.column_names
+    nhs_cols = cols if nhs_shaped is None else [c for c in cols if c in nhs_shaped]
+    hits: dict[str, int] = {}
+    nhs = _nhs_hits(engine, view, cols, kinds, nhs_cols)
+    for col, n in nhs + _postcode_hits(engine, view, cols, kinds, values):
+        hits[col] = hits.get(col, 0) + n
+    for col, n in _name_dob_hits(engine, view, cols, kinds, values):
+        hits[col] = hits.get(col, 0) + n
     return [
         (
             col,
@@ -119,9 +255,13 @@ def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tupl
 
 
 def _nhs_hits(
-    con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
+    engine: ScanEngine,
+    view: str,
+    cols: list[str],
+    kinds: dict[str, str],
+    candidates: list[str],
 ) -> list[tuple[str, int]]:
-    undeclared = [c for c in cols if kinds.get(c) != "nhs_number"]
+    undeclared = [c for c in candidates if kinds.get(c) != "nhs_number"]
     if not undeclared:
         return []
     parts = []
@@ -133,7 +273,7 @@ def _nhs_hits(
         f"SELECT col, d FROM ({_union(parts)}) WHERE d IS NOT NULL "
         f"AND {nhs_numbers.sql_is_valid_digits('d')}"
     )
-    if con.execute(f"SELECT 1 FROM ({cand}) LIMIT 1").fetchone() is None:
+    if not engine.rows(f"SELECT 1 FROM ({cand}) LIMIT 1"):
         # the common case: no valid NHS number outside its column, nothing to look up
         return []
     known_raw = [
@@ -141,9 +281,7 @@ def _nhs_hits(
         for c in cols
         if kinds.get(c) == "nhs_number"
     ]
-    pid_sources = [
-        f'SELECT person_id FROM temp.main."{t}"' for t in _tables_with(con, "person_id", True)
-    ] + [f'SELECT person_id FROM "{t}"' for t in _tables_with(con, "person_id", False)]
+    pid_sources = engine.person_id_sources()
     conds = []
     if known_raw:
         conds.append(f"d IN ({_union(known_raw)})")
@@ -156,7 +294,7 @@ def _nhs_hits(
         f"known AS (SELECT d FROM u WHERE {' OR '.join(conds)}) "
         "SELECT col, count(*) FROM cand WHERE d IN (SELECT d FROM known) GROUP BY col"
     )
-    return [(c, int(n)) for c, n in con.execute(sql).fetchall()]
+    return [(c, int(n)) for c, n in engine.rows(sql)]
 
 
 #: The identities' postcodes and (name, date of birth) keys, built once per identities
@@ -166,37 +304,31 @@ _KNOWN_NAMES = "_scan_known_names"
 _KNOWN_NAME_VALUES = "_scan_known_name_values"  # the names alone (each feed's first filter)
 
 
-def forget_identities(con: duckdb.DuckDBPyConnection) -> None:
+def forget_identities(con: duckdb.DuckDBPyConnection | ScanEngine) -> None:
     """Drop the keys built from the TEMP ``identities`` (call after replacing it)."""
+    engine = _DuckEngine(con) if isinstance(con, duckdb.DuckDBPyConnection) else con
     for table in (_KNOWN_POSTCODES, _KNOWN_NAMES, _KNOWN_NAME_VALUES):
-        con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+        engine.drop(table)
 
 
-def _known_identities(con: duckdb.DuckDBPyConnection) -> bool:
+def _known_identities(engine: ScanEngine) -> bool:
     """Build the identities' keys if not built yet; False when there are no identities."""
-    rows = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'temp' "
-        "AND table_name IN ('identities', ?, ?, ?)",
-        [_KNOWN_POSTCODES, _KNOWN_NAMES, _KNOWN_NAME_VALUES],
-    ).fetchall()
-    have = {r[0] for r in rows}
-    if "identities" not in have:
+    if not engine.has("identities"):
         return False
     people = (
         "SELECT lower(given_name) AS given, lower(family_name) AS family, "
-        f"CAST(date_of_birth AS DATE) AS dob, {_pc('postcode')} AS pc FROM temp.main.identities"
+        f"CAST(date_of_birth AS DATE) AS dob, {_pc('postcode')} AS pc "
+        f"FROM {engine.ref('identities')}"
     )
-    if _KNOWN_POSTCODES not in have:
-        con.execute(
-            f"CREATE TEMP TABLE {_KNOWN_POSTCODES} AS SELECT DISTINCT pc FROM ({people}) "
-            "WHERE pc IS NOT NULL AND length(pc) >= 5"
+    if not engine.has(_KNOWN_POSTCODES):
+        engine.make(
+            _KNOWN_POSTCODES,
+            f"SELECT DISTINCT pc FROM ({people}) WHERE pc IS NOT NULL AND length(pc) >= 5",
         )
-    if _KNOWN_NAMES not in have:
-        con.execute(f"CREATE TEMP TABLE {_KNOWN_NAMES} AS {_name_keys(people)}")
-    if _KNOWN_NAME_VALUES not in have:
-        con.execute(
-            f"CREATE TEMP TABLE {_KNOWN_NAME_VALUES} AS SELECT DISTINCT v FROM {_KNOWN_NAMES}"
-        )
+    if not engine.has(_KNOWN_NAMES):
+        engine.make(_KNOWN_NAMES, _name_keys(people))
+    if not engine.has(_KNOWN_NAME_VALUES):
+        engine.make(_KNOWN_NAME_VALUES, f"SELECT DISTINCT v FROM {engine.ref(_KNOWN_NAMES)}")
     return True
 
 
@@ -228,16 +360,27 @@ def _file_people(view: str, cols: list[str], kinds: dict[str, str]) -> str | Non
 
 
 def _postcode_hits(
-    con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
+    engine: ScanEngine,
+    view: str,
+    cols: list[str],
+    kinds: dict[str, str],
+    values: str | None = None,
 ) -> list[tuple[str, int]]:
-    known = _known_identities(con)
+    known = _known_identities(engine)
     own = _file_people(view, cols, kinds)
     undeclared = [c for c in cols if kinds.get(c) != "postcode"]
     if (not known and own is None) or not undeclared:
         return []
-    sources = [f"SELECT pc FROM temp.main.{_KNOWN_POSTCODES}"] if known else []
+    sources = [f"SELECT pc FROM {engine.ref(_KNOWN_POSTCODES)}"] if known else []
     if own is not None:
         sources.append(f"SELECT pc FROM ({own}) WHERE pc IS NOT NULL AND length(pc) >= 5")
+    if values:  # each distinct value once, its rows counted
+        sql = (
+            f"SELECT col, sum(n) FROM {engine.ref(values)} "
+            f"WHERE col IN ({', '.join(map(_q, undeclared))}) "
+            f"AND {_pc('v')} IN ({_union(sources)}) GROUP BY col"
+        )
+        return [(c, int(n)) for c, n in engine.rows(sql)]
     parts = [  # a hash semi-join on every value: cheaper than a pattern on each
         f"SELECT {_q(c)} AS col, {_pc(_v(c))} AS v FROM {view}" for c in undeclared
     ]
@@ -245,18 +388,22 @@ def _postcode_hits(
         f"WITH cand AS ({_union(parts)}) SELECT col, count(*) FROM cand "
         f"WHERE v IN ({_union(sources)}) GROUP BY col"
     )
-    return [(c, int(n)) for c, n in con.execute(sql).fetchall()]
+    return [(c, int(n)) for c, n in engine.rows(sql)]
 
 
 def _name_dob_hits(
-    con: duckdb.DuckDBPyConnection, view: str, cols: list[str], kinds: dict[str, str]
+    engine: ScanEngine,
+    view: str,
+    cols: list[str],
+    kinds: dict[str, str],
+    values: str | None = None,
 ) -> list[tuple[str, int]]:
-    known = _known_identities(con)
+    known = _known_identities(engine)
     own = _file_people(view, cols, kinds)
     undeclared = [c for c in cols if kinds.get(c) != "name"]
     if (not known and own is None) or not undeclared:
         return []
-    sources = [f"SELECT v, dob FROM temp.main.{_KNOWN_NAMES}"] if known else []
+    sources = [f"SELECT v, dob FROM {engine.ref(_KNOWN_NAMES)}"] if known else []
     if own is not None:
         sources.append(f"SELECT * FROM ({_name_keys(own)})")
     kd = sources[0] if len(sources) == 1 else f"SELECT DISTINCT v, dob FROM ({_union(sources)})"
@@ -272,36 +419,42 @@ def _name_dob_hits(
     made = [hits] if own is None else [hits, known_values]
     try:
         if own is not None:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {known_values} AS SELECT DISTINCT v FROM ({kd})"
+            engine.make(known_values, f"SELECT DISTINCT v FROM ({kd})")
+        if values:  # only the columns where some distinct value is a known name
+            named = engine.rows(
+                f"SELECT DISTINCT col FROM {engine.ref(values)} WHERE col IN "
+                f"({', '.join(map(_q, undeclared))}) "
+                f"AND lower(v) IN (SELECT v FROM {engine.ref(known_values)})"
             )
+            undeclared = [c for c in undeclared if (c,) in named]
+            if not undeclared:
+                return []
         for i, c in enumerate(undeclared):
             found = (
                 f"SELECT {_q(c)} AS col, {_ROW} AS r, v FROM (SELECT {_ROW}, "
                 f"lower({_v(c)}) AS v FROM {view}) "
-                f"WHERE v IN (SELECT v FROM temp.main.{known_values})"
+                f"WHERE v IN (SELECT v FROM {engine.ref(known_values)})"
             )
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {hits} AS {found}"
-                if i == 0
-                else f"INSERT INTO temp.main.{hits} {found}"
-            )
-        if not con.execute(f"SELECT count(*) FROM temp.main.{hits}").fetchall()[0][0]:
+            if i == 0:
+                engine.make(hits, found)
+            else:
+                engine.append(hits, found)
+        if not engine.rows(f"SELECT count(*) FROM {engine.ref(hits)}")[0][0]:
             return []
         dates = _union(
             [
                 f"SELECT {_ROW} AS r, {_date(_v(c))} AS dt FROM {view} "
-                f"WHERE {_ROW} IN (SELECT r FROM temp.main.{hits})"
+                f"WHERE {_ROW} IN (SELECT r FROM {engine.ref(hits)})"
                 for c in cols
             ]
         )
         sql = (
-            f"WITH kd AS ({kd}), n AS (SELECT * FROM temp.main.{hits}), "
+            f"WITH kd AS ({kd}), n AS (SELECT * FROM {engine.ref(hits)}), "
             f"d AS (SELECT DISTINCT r, dt FROM ({dates}) WHERE dt IS NOT NULL) "
             "SELECT n.col, count(DISTINCT n.r) FROM n JOIN kd ON n.v = kd.v "
             "JOIN d ON d.r = n.r AND d.dt = kd.dob GROUP BY n.col"
         )
-        return [(c, int(n)) for c, n in con.execute(sql).fetchall()]
+        return [(c, int(n)) for c, n in engine.rows(sql)]
     finally:
         for table in made:
-            con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+            engine.drop(table)

@@ -19,6 +19,8 @@ shows a value or an error text (NHS numbers as ``999*****67``, the mask of
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from bettercare.data import nhs_numbers
@@ -73,11 +75,45 @@ def _is(kind: str, v: str, digits: str, *, loose: bool = False, codes: tuple[str
     )
 
 
-def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tuple[str, str, str]]:
+def column_values_sql(view: str, columns: list[str]) -> str:
+    """SQL: each column's distinct non-empty values (trimmed text) and how often each occurs.
+
+    Rows (``col``, ``v``, ``n``). Both identifier checks work on these (:func:`scan`
+    and :mod:`.identifier_scan`): a code, a date or a name repeats, and testing each
+    value once costs far less than testing every row.
+    """
+    parts = [f"SELECT {_q(c)} AS col, {_trimmed(c)} AS v FROM {view}" for c in columns]
+    return (
+        f"SELECT col, v, count(*) AS n FROM ({' UNION ALL '.join(parts)}) "
+        "WHERE v IS NOT NULL GROUP BY col, v"
+    )
+
+
+def scan(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    feed: FeedSpec,
+    shapes: dict[str, dict[str, int]] | None = None,
+    values: str | None = None,
+) -> list[tuple[str, str, str]]:
     """Columns of ``view`` whose values contradict the feed's declared identifier columns.
 
     One (column, rule, message) each; ``view`` is a feed file read as text. Values are
-    never quoted.
+    never quoted. ``shapes``, when given, receives each column's count of values shaped
+    like each kind (``{column: {"nhs_number": n, ...}}``): a column with no value shaped
+    like a valid NHS number cannot hold a known person's one, so the exact check
+    (:mod:`.identifier_scan`) may leave it out. ``values``: a table of
+    :func:`column_values_sql` over ``view``, if made already.
+    """
+    return judge(con.execute(counts_sql(view, feed, values)).fetchall(), feed, shapes)
+
+
+def counts_sql(view: str, feed: FeedSpec, values: str | None = None) -> str:
+    """DuckDB SQL: per column of ``view``, its values and how many look like each kind.
+
+    One row per column with values: (column index, values, NHS numbers, postcodes,
+    names); :func:`judge` turns the rows into findings. The Spark ingest runs the same
+    query transpiled. ``values``: a table of :func:`column_values_sql` over ``view``.
     """
     declared = feed.identifier_kinds
     # Each column's distinct values are tested once, weighted by how often they occur: a
@@ -92,20 +128,38 @@ def scan(con: duckdb.DuckDBPyConnection, view: str, feed: FeedSpec) -> list[tupl
             loose = declared.get(c) == kind
             test = _is(kind, "v", "d", loose=loose, codes=col.allowed or ())
             counts.append(f"coalesce(sum(n) FILTER (WHERE {test}), 0)")
+        distinct = (
+            f"(SELECT v, n FROM {values} WHERE col = {_q(c)})"
+            if values
+            else f"(SELECT v, count(*) AS n FROM (SELECT {_trimmed(c)} AS v FROM {view}) "
+            "WHERE v IS NOT NULL GROUP BY v)"
+        )
         parts.append(
             f"SELECT {i} AS i, {', '.join(counts)} FROM (SELECT v, {digits} AS d, n FROM "
-            f"(SELECT v, count(*) AS n FROM (SELECT {_trimmed(c)} AS v FROM {view}) "
-            "WHERE v IS NOT NULL GROUP BY v))"
+            f"{distinct})"
         )
-    found_rows = {
-        r[0]: r[1:] for r in con.execute(" UNION ALL ".join(parts)).fetchall() if r[1] is not None
-    }
+    return " UNION ALL ".join(parts)
+
+
+def judge(
+    rows: list[tuple[Any, ...]],
+    feed: FeedSpec,
+    shapes: dict[str, dict[str, int]] | None = None,
+) -> list[tuple[str, str, str]]:
+    """The findings (column, rule, message) from the rows of :func:`counts_sql`.
+
+    ``shapes``, when given, receives each column's counts by kind (see :func:`scan`).
+    """
+    declared = feed.identifier_kinds
+    found_rows = {r[0]: r[1:] for r in rows if r[1] is not None}
     none = (0,) * (1 + len(_LABEL))  # a column with no values at all
     row = [int(x) for i in range(len(feed.columns)) for x in found_rows.get(i, none)]
     found: list[tuple[str, str, str]] = []
     width = 1 + len(_LABEL)
     for i, c in enumerate(feed.column_names):
         n, *hits = row[i * width : (i + 1) * width]
+        if shapes is not None:
+            shapes[c] = dict(zip(_LABEL, hits, strict=True))
         if not n:
             continue
         for kind, hit in zip(_LABEL, hits, strict=True):

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from bettercare.data import link_review, linkage
 from bettercare.data.ingest.read import ROW
-from bettercare.data.ingest.store import arrow
+from bettercare.data.ingest.store import arrow, lend_memory
 
 
 def _row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
@@ -111,16 +111,18 @@ def link_social_care(
             con, "SELECT record_id, person_id FROM link_decided WHERE decision = 'reject'"
         )
         thresholds = linkage.Thresholds(min(linkage.DEFAULT_THRESHOLDS.lower, threshold), threshold)
-        res = linkage.probabilistic_link(
-            records,
-            people,
-            thresholds,
-            temp_directory=temp_directory / "linkage",
-            rejected=rejected,
-            charts=True,
-            memory_limit=memory_limit,
-            progress=progress,
-        )
+        with lend_memory(con, memory_limit) as linkage_memory:
+            res = linkage.probabilistic_link(
+                records,
+                people,
+                thresholds,
+                temp_directory=temp_directory / "linkage",
+                rejected=rejected,
+                charts=True,
+                memory_limit=linkage_memory,
+                progress=progress,
+            )
+            del people, records
         con.complete()
         con.register("prob_links", res.links)
         con.execute(

@@ -58,58 +58,77 @@ def discover(directory: Path) -> tuple[dict[str, Path], list[Issue]]:
     reader. Unusable: an unknown feed name, two files for one feed, a companion without
     its main file.
     """
-    found: dict[str, list[Path]] = {}
+    directory = Path(directory)
+    names = [p.name for p in directory.iterdir() if p.is_file()]
+    found, issues = classify(names)
+    return {feed: directory / name for feed, name in found.items()}, issues
+
+
+def classify(names: list[str]) -> tuple[dict[str, str], list[Issue]]:
+    """Which of the file ``names`` of a feed directory feed which feed (as :func:`discover`).
+
+    Names only: the Spark ingest classifies the names it lists through Spark's file
+    system with this same function.
+    """
+    present = set(names)
+    found: dict[str, list[str]] = {}
     issues: list[Issue] = []
-    for path in sorted(p for p in Path(directory).iterdir() if p.is_file()):
-        suffix = path.suffix.lower()
-        if path.name.startswith((".", "_")):
+    for name in sorted(names):
+        stem, suffix = _split(name)
+        if name.startswith((".", "_")):
             continue
-        if suffix not in (*SUFFIXES, ".tsv") and OTHER_SUFFIX.get(path.stem) != suffix:
+        if suffix not in (*SUFFIXES, ".tsv") and OTHER_SUFFIX.get(stem) != suffix:
             continue
-        if path.stem in COMPANIONS:  # read by its main file's reader
-            main = path.with_name(COMPANIONS[path.stem] + suffix)
-            if not main.is_file():
+        if stem in COMPANIONS:  # read by its main file's reader
+            main = COMPANIONS[stem] + suffix
+            if main not in present:
                 issues.append(
                     Issue(
-                        path.name,
+                        name,
                         None,
                         None,
                         "missing_companion",
-                        f"{path.name}: read together with {main.name}, which is missing; add it",
+                        f"{name}: read together with {main}, which is missing; add it",
                     )
                 )
             continue
-        feed_name = NATIONAL_FILES.get(path.stem, path.stem)
-        if feed_name not in FEEDS or path.suffix.lower() == ".tsv":
+        feed_name = NATIONAL_FILES.get(stem, stem)
+        if feed_name not in FEEDS or suffix == ".tsv":
             issues.append(
                 Issue(
-                    path.name,
+                    name,
                     None,
                     None,
                     "unknown_feed",
-                    f"{path.name}: not a known feed file; expected one of {_known_files()} "
+                    f"{name}: not a known feed file; expected one of {_known_files()} "
                     "(or .parquet)",
                 )
             )
             continue
-        found.setdefault(feed_name, []).append(path)
-    files: dict[str, Path] = {}
-    for feed, paths in found.items():
-        if len(paths) > 1:
-            names = " and ".join(p.name for p in paths)
+        found.setdefault(feed_name, []).append(name)
+    files: dict[str, str] = {}
+    for feed, feed_names in found.items():
+        if len(feed_names) > 1:
+            both = " and ".join(feed_names)
             issues += [
                 Issue(
-                    p.name,
+                    n,
                     None,
                     None,
                     "duplicate_feed_file",
-                    f"{names}: two files for feed '{feed}'; keep one",
+                    f"{both}: two files for feed '{feed}'; keep one",
                 )
-                for p in paths
+                for n in feed_names
             ]
         else:
-            files[feed] = paths[0]
+            files[feed] = feed_names[0]
     return files, issues
+
+
+def _split(name: str) -> tuple[str, str]:
+    """(stem, lower-case suffix) of a file name, as ``Path.stem`` and ``Path.suffix``."""
+    path = Path(name)
+    return path.stem, path.suffix.lower()
 
 
 def _known_files() -> str:

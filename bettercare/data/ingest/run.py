@@ -25,8 +25,10 @@ from bettercare.data.ingest.results import FeedResult, IngestResult, Progress, U
 from bettercare.data.ingest.store import AUX_DDL, arrow, check_key, connect, temp_directory
 from bettercare.data.schema import FEEDS, create_store_tables, feed_with
 
-#: DuckDB's memory limit for an ingest unless told otherwise (``--memory-limit``): a
-#: 1,000,000-resident load peaks at about 1.2 GB with it (benchmarks/README.md).
+#: DuckDB's memory limit for an ingest unless told otherwise (``--memory-limit``), shared
+#: by the store's connection and the linkage's (:func:`~.store.lend_memory`): a
+#: 1,000,000-resident load peaks at about 1.7 GB of process memory with it
+#: (benchmarks/README.md).
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 FEED_ORDER = (
@@ -75,8 +77,9 @@ def ingest(
     are replaced); without it such a file is rejected. ``no_opt_outs``: load
     person-level feeds into a store that has never had an opt-out list, without one.
     ``extract_period`` (first, last day): rows of a feed whose period date lies outside are
-    quarantined. ``memory_limit``: DuckDB's (default :data:`DEFAULT_MEMORY_LIMIT`), for
-    the store's connection and the linkage's each; beyond it DuckDB spills to the private
+    quarantined. ``memory_limit``: DuckDB's (default :data:`DEFAULT_MEMORY_LIMIT`), shared
+    by the store's connection and, while it runs, the linkage's
+    (:func:`~bettercare.data.ingest.store.lend_memory`); beyond it DuckDB spills to the private
     temp directory :func:`temp_directory` (``None``: DuckDB's own default, 80% of RAM).
     ``run_date`` (default today): no event may be dated after it.
     """
@@ -149,6 +152,9 @@ def ingest(
                     rejected = [Issue(path.name, None, None, "opt_outs_unavailable", blocked)]
                 else:
                     result, rejected = run.load_feed(con, feed, path)
+                    # the file's text copy is gone: hand its memory back to the system
+                    # (Arrow's allocator keeps freed memory for reuse otherwise)
+                    pa.default_memory_pool().release_unused()
                 run.results.append(result)
                 for issue in rejected:
                     insert_issue(con, issue)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -75,6 +77,36 @@ def connect(store: Path, *, memory_limit: str | None = None) -> duckdb.DuckDBPyC
         shutil.rmtree(temp_directory(store), ignore_errors=True)
         raise
     return con
+
+
+#: The share of the ingest's memory limit that the store's connection keeps while the
+#: linkage runs on its own connection (which gets the rest).
+STORE_SHARE_DURING_LINKAGE = 0.25
+
+
+@contextmanager
+def lend_memory(con: duckdb.DuckDBPyConnection, memory_limit: str | None) -> Iterator[str | None]:
+    """Lend most of the ingest's DuckDB memory to the linkage while it runs: its limit.
+
+    The linkage has a DuckDB connection of its own (nothing of it reaches the store); with
+    the whole limit each, the two would take up to twice the limit. Meanwhile the store's
+    connection keeps :data:`STORE_SHARE_DURING_LINKAGE` of it (DuckDB writes what no
+    longer fits, the run's TEMP tables, to the private spill directory) and the linkage
+    gets the rest, each at least :data:`~bettercare.data.duck.MIN_JOIN_MEMORY`; the
+    store's limit is restored after. ``None`` (DuckDB's default limit): nothing is lent.
+    """
+    if not memory_limit:
+        yield None
+        return
+    total = duck.memory_bytes(memory_limit)
+    least = duck.memory_bytes(duck.MIN_JOIN_MEMORY)
+    keep = max(total * STORE_SHARE_DURING_LINKAGE, least)
+    lent = max(total - keep, least)
+    con.execute(f"SET memory_limit = '{keep / 1e6:.0f}MB'")
+    try:
+        yield f"{lent / 1e6:.0f}MB"
+    finally:
+        con.execute("SET memory_limit = ?", [memory_limit])
 
 
 def check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:

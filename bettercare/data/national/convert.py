@@ -58,15 +58,28 @@ def name_national_fields(con: duckdb.DuckDBPyConnection, issues_table: str, stem
     the field of the file the user has (``admission_date`` -> ``admidate``). The readers'
     own findings already name national fields and are left alone.
     """
+    column = national_column_sql(stem)
+    if column is not None:
+        con.execute(f'UPDATE {issues_table} SET "column" = {column}')
+
+
+def national_column_sql(stem: str) -> str | None:
+    """SQL (DuckDB and Spark alike): a finding's ``column`` named as the national file's field.
+
+    None when the file's fields are the internal columns' names. The readers' own
+    findings (unknown or retired codes) already name national fields and keep them.
+    """
     pairs = FIELD_OF[stem]
     if not pairs:
-        return
-    cases = " ".join("WHEN ? THEN ?" for _ in pairs)
-    params: list[str] = [v for pair in pairs.items() for v in pair]
-    con.execute(
-        f'UPDATE {issues_table} SET "column" = CASE "column" {cases} ELSE "column" END '
-        "WHERE rule NOT IN (?, ?)",
-        [*params, UNKNOWN_CODE, RETIRED_CODE],
+        return None
+
+    def q(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    cases = " ".join(f"WHEN {q(a)} THEN {q(b)}" for a, b in pairs.items())
+    return (
+        f'CASE WHEN rule IN ({q(UNKNOWN_CODE)}, {q(RETIRED_CODE)}) THEN "column" '
+        f'ELSE CASE "column" {cases} ELSE "column" END END'
     )
 
 

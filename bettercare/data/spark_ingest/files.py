@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from typing import Any
 
-from bettercare.data.feed_files import ROW, SUFFIXES, FileRejected, Issue, check_header
-from bettercare.data.schema import FEEDS, FeedSpec
+from bettercare.data.feed_files import ROW, FileRejected, Issue, check_header
+from bettercare.data.ingest.read import classify
+from bettercare.data.national import NATIONAL_FILES
+from bettercare.data.schema import FeedSpec
 
 _COMPLEX = ("array", "struct", "map", "binary")
 
@@ -58,49 +61,65 @@ def replace(spark: Any, new: str, store: str) -> None:
 
 
 def discover(spark: Any, directory: str) -> tuple[dict[str, str], list[Issue]]:
-    """Feed files (``<feed>.csv`` / ``<feed>.parquet``) in ``directory``, and unusable ones.
+    """Feed files in ``directory`` and unusable ones, as the DuckDB ingest finds them.
 
-    As :func:`bettercare.data.ingest.read.discover` for the internal layout: an unknown
-    feed name, or two files for one feed, is an issue.
+    The names are listed through Spark's file system and classified by
+    :func:`bettercare.data.ingest.read.classify`: internal feed files
+    (``<feed>.csv`` / ``.parquet``) and national dataset files
+    (:data:`bettercare.data.national.NATIONAL_FILES`); an unknown feed name, two files
+    for one feed, or a companion without its main file is an issue.
     """
     fs, jpath = _fs(spark, directory)
-    found: dict[str, list[str]] = {}
-    issues: list[Issue] = []
-    names = sorted(str(s.getPath().getName()) for s in fs.listStatus(jpath) if s.isFile())
-    for name in names:
-        stem, dot, suffix = name.rpartition(".")
-        if name.startswith((".", "_")) or f"{dot}{suffix}".lower() not in SUFFIXES:
-            continue
-        if stem not in FEEDS:
-            issues.append(
+    names = [str(s.getPath().getName()) for s in fs.listStatus(jpath) if s.isFile()]
+    found, issues = classify(names)
+    return {feed: f"{directory}/{name}" for feed, name in found.items()}, issues
+
+
+def local_path(path: str) -> str | None:
+    """The local file system path of ``path`` (None: it is on HDFS, S3, DBFS...)."""
+    if path.startswith("file://"):
+        return path[len("file://") :]
+    if path.startswith("file:"):
+        return path[len("file:") :]
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", path)
+    return None if scheme and len(scheme.group(1)) > 1 else path  # C:\ is a drive
+
+
+def read_national_file(spark: Any, path: str, feed: FeedSpec) -> tuple[Any, list[Issue]]:
+    """A national dataset's file converted on the driver into ``feed``'s layout.
+
+    The national readers (:func:`bettercare.data.national.convert.read_national`) are
+    Python over Arrow: they run on the Spark driver, so the file must be where the driver
+    reads it (a local path or a mount such as ``/dbfs/...``); the converted rows (text
+    columns plus ``_row``) are then handed to Spark. Raises :class:`FileRejected` with
+    the DuckDB ingest's findings, or ``national_file_not_local`` for a path the driver
+    cannot open.
+    """
+    from pathlib import Path
+
+    from bettercare.data.national.convert import read_national
+
+    name = basename(path)
+    local = local_path(path)
+    if local is None:
+        raise FileRejected(
+            [
                 Issue(
                     name,
                     None,
                     None,
-                    "unknown_feed",
-                    f"{name}: not a known feed file; expected one of "
-                    f"{', '.join(f + '.csv' for f in FEEDS)} (or .parquet)",
+                    "national_file_not_local",
+                    f"{name}: a national dataset's file is converted on the Spark driver, "
+                    "which reads local paths only (a mount such as /dbfs/... is local); put "
+                    "it there, or supply the feed in the internal layout (docs/spark.md)",
                 )
-            )
-            continue
-        found.setdefault(stem, []).append(f"{directory}/{name}")
-    files: dict[str, str] = {}
-    for feed, paths in found.items():
-        if len(paths) > 1:
-            both = " and ".join(basename(p) for p in paths)
-            issues += [
-                Issue(
-                    basename(p),
-                    None,
-                    None,
-                    "duplicate_feed_file",
-                    f"{both}: two files for feed '{feed}'; keep one",
-                )
-                for p in paths
             ]
-        else:
-            files[feed] = paths[0]
-    return files, issues
+        )
+    table, issues = read_national(Path(local))
+    table = table.select([*feed.column_names, ROW])
+    schema = ", ".join(f"`{c}` STRING" for c in feed.column_names) + f", {ROW} BIGINT"
+    # through pandas: Arrow carries it to the JVM in batches (spark.sql.execution.arrow)
+    return spark.createDataFrame(table.to_pandas(), schema), issues
 
 
 def _numbered(spark: Any, frame: Any) -> Any:
@@ -130,6 +149,8 @@ def read_feed(spark: Any, path: str, feed: FeedSpec) -> tuple[Any, list[Issue]]:
     the DuckDB ingest's rule ids and messages.
     """
     name = basename(path)
+    if name.rsplit(".", 1)[0] in NATIONAL_FILES and name.rsplit(".", 1)[0] != feed.name:
+        return read_national_file(spark, path, feed)
     if path.lower().endswith(".parquet"):
         try:
             frame = spark.read.parquet(path)

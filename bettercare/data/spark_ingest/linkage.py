@@ -2,12 +2,13 @@
 
 The same model as :func:`bettercare.data.linkage.probabilistic_link`, from the same
 definitions: the standardisation (``standardise_sql``, transpiled), the capped
-names-only key, the comparisons, priors, blocking rules and settings (``_settings``),
-u from random resident pairs shrunk to the priors (``_estimate_u``), EM on the records'
-candidate residents (``_em_trainer``, ``_em``, ``_shrunk_m``), and the decisions
-(``scored_sql``, ``linked_sql``, ``review_sql``, ``ESTIMATES_SQL``). Only the engine
-differs: Splink generates Spark SQL, and Jaro-Winkler and Damerau-Levenshtein are
-Splink's Scala functions (its jar, :mod:`.session`).
+blocking keys (``capped_keys_sql``, transpiled), the comparisons, priors, blocking rules
+and settings (``_settings``), u from random resident pairs shrunk to the priors
+(``_estimate_u``), EM on the records' candidate residents (``_em_trainer``, ``_em``,
+``_shrunk_m``), and the decisions (``scored_sql``, ``linked_sql``, ``review_sql``,
+``ESTIMATES_SQL``). Only the engine differs: Splink generates Spark SQL, and
+Jaro-Winkler and Damerau-Levenshtein are Splink's Scala functions (its jar,
+:mod:`.session`).
 
 Where the two may differ: EM's record sample above ``EM_MAX_RECORDS`` records (Spark's
 ``sample`` is not DuckDB's reservoir sample) and u's pair sample above ``U_MAX_PAIRS``
@@ -93,21 +94,15 @@ def probabilistic_link(
     identities.localCheckpoint().createOrReplaceTempView("identities_raw")
     std = lk.standardise_sql()
     cols = ", ".join(f"{to_spark(expr)} AS {name}" for name, expr in std.items())
-    key = "family_name || ' ' || substr(given_name, 1, 1)"
     run(
         spark,
         f"CREATE TABLE rec0 AS SELECT 'r' || CAST(record_id AS VARCHAR) AS unique_id, {cols} "
         "FROM records_raw",
     )
-    run(spark, f"CREATE TABLE rec AS SELECT *, {key} AS {lk.NAME_KEY} FROM rec0")
     run(spark, f"CREATE TABLE ide0 AS SELECT person_id AS unique_id, {cols} FROM identities_raw")
-    run(
-        spark,
-        f"""CREATE TABLE ide AS
-            SELECT *, CASE WHEN count(*) OVER (PARTITION BY {key})
-                                <= {lk.NAME_KEY_MAX_RESIDENTS} THEN {key} END AS {lk.NAME_KEY}
-            FROM ide0""",
-    )
+    rec, ide = lk.capped_keys_sql("rec0", "ide0")
+    run(spark, f"CREATE TABLE rec AS {rec}")
+    run(spark, f"CREATE TABLE ide AS {ide}")
     not_uk = run(spark, f"SELECT count(*) FROM records_raw WHERE {lk.not_uk_shaped_sql()}").first()[
         0
     ]

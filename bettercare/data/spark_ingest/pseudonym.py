@@ -9,19 +9,13 @@ Python on the executors and the key only inside the query plan (never in the dat
 
 from __future__ import annotations
 
-import hashlib
-
-_BLOCK = 64  # SHA-256's block size in bytes (RFC 2104: B)
+from bettercare.data.pseudonymise import padded_keys
 
 
 def _padded(key: bytes) -> tuple[str, str]:
     """The key XORed with ipad and opad, as hex (RFC 2104 section 2)."""
-    if len(key) > _BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(_BLOCK, b"\x00")
-    inner = bytes(b ^ 0x36 for b in key).hex()
-    outer = bytes(b ^ 0x5C for b in key).hex()
-    return inner, outer
+    inner, outer = padded_keys(key)
+    return inner.hex(), outer.hex()
 
 
 def pseudonym_sql(key: bytes, expr: str) -> str:

@@ -2,13 +2,17 @@
 
 The same steps as the DuckDB ingest (:mod:`bettercare.data.ingest`) from the same
 definitions, evaluated by Spark: the feed files are read by Spark (CSV or Parquet, any
-path Spark's file system reaches: local, HDFS, S3, DBFS), the header checked by
-:func:`~bettercare.data.feed_files.check_header`, the staging casts and row rules are
-:mod:`bettercare.data.ingest.rules`' SQL transpiled (:mod:`.sql`), the pseudonym is
+path Spark's file system reaches: local, HDFS, S3, DBFS), or, for a national dataset's
+layout (:mod:`bettercare.data.national`), converted on the driver by the DuckDB ingest's
+readers (:func:`.files.read_national_file`); the header checked by
+:func:`~bettercare.data.feed_files.check_header`; identifiers by value refused by the
+DuckDB ingest's two scans run on Spark (:mod:`.scan`); the staging casts and row rules
+are :mod:`bettercare.data.ingest.rules`' SQL transpiled (:mod:`.sql`), the pseudonym is
 HMAC-SHA256 in Spark SQL (:mod:`.pseudonym`, equal to the DuckDB store's), opted-out
 people are removed, social care is linked on the pseudonym and else by Splink's
-SparkAPI with the DuckDB linkage's model (:mod:`.linkage`), events outside a person's
-life are quarantined (:func:`bettercare.data.ingest.plausibility.outside_life_sql`).
+SparkAPI with the DuckDB linkage's model (:mod:`.linkage`) against this run's residents
+or the restricted identity file's people, and events outside a person's life are
+quarantined (:func:`bettercare.data.ingest.plausibility.outside_life_sql`).
 
 The store is a directory of Parquet tables (``<store>/<table>/``, an open table format
 any engine reads): the feeds' store tables plus ``quarantine``, ``ingest_log``,
@@ -18,27 +22,32 @@ every feed is done: a failed run leaves the previous store as it was.
 
 Differences from the DuckDB ingest, by design: each run writes the whole store afresh
 (a national extract is loaded whole; the months-replacing, nothing-lost and
-key-in-store checks of an incremental load do not apply), and the identifier scan by
-value, the national dataset layouts, clerical review decisions and the restricted
-identity file are the DuckDB ingest's only.
+key-in-store checks of an incremental load do not apply, nor ``--replace``), so the
+identifier scan knows this run's people and the identity file's, not an earlier
+store's; national files and the identity file must be local to the driver; clerical
+review decisions are the DuckDB ingest's only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
-from bettercare.data import linkage, pseudonymise
-from bettercare.data.feed_files import ROW, FileRejected, Issue
+from bettercare.data import identities, linkage, pseudonymise
+from bettercare.data.feed_files import ROW, FileRejected, Issue, refuse_truncated
 from bettercare.data.ingest.plausibility import birth_condition_of, outside_life_sql
 from bettercare.data.ingest.results import FeedResult, IngestResult, Progress, UsageError
 from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql, t
 from bettercare.data.ingest.run import FEED_ORDER
-from bettercare.data.schema import FEEDS, FeedSpec, store_columns, store_value_sql
+from bettercare.data.national import NATIONAL_FILES
+from bettercare.data.national.convert import national_column_sql
+from bettercare.data.schema import FEEDS, FeedSpec, feed_with, store_columns, store_value_sql
 from bettercare.data.spark_ingest import files
 from bettercare.data.spark_ingest.linkage import probabilistic_link
 from bettercare.data.spark_ingest.pseudonym import pseudonym_sql
+from bettercare.data.spark_ingest.scan import SparkScan, refuse_identifiers
 from bettercare.data.spark_ingest.session import spark_session
 from bettercare.data.spark_ingest.sql import run, to_spark
 
@@ -53,6 +62,9 @@ _SPARK_TYPE = {
 ISSUE_SCHEMA = (
     "file STRING, row BIGINT, column STRING, rule STRING, severity STRING, message STRING, "
     "value STRING"
+)
+IDENTITY_SCHEMA = (
+    "person_id STRING, given_name STRING, family_name STRING, date_of_birth DATE, postcode STRING"
 )
 AUX_SCHEMAS = {
     "ingest_log": "run_id STRING, feed STRING, file STRING, sha256 STRING, periods STRING, "
@@ -93,6 +105,7 @@ class _Run:
         self.opt_outs: Any = spark.createDataFrame([], "person_id STRING")
         self.identities: Any = None
         self.on_stage: Any = None
+        self.scan = SparkScan(spark, key)  # the identifier scans' working tables
 
     def pid(self, expr: str) -> str:
         return pseudonym_sql(self.key, expr)
@@ -102,6 +115,15 @@ class _Run:
         name = files.basename(path)
         try:
             raw, parse_issues = files.read_feed(self.spark, path, feed)
+            # (a Spark run loads whole extracts: there is no --replace)
+            refuse_truncated(name, parse_issues)
+            raw = raw.localCheckpoint()  # read once: the scans and the staging read it
+            people = [t for t in self.tables.values() if "person_id" in t.columns]
+            people.append(self.opt_outs)
+            if self.identities is not None:
+                people.append(self.identities)
+            self.scan.set_people(people)
+            refuse_identifiers(self.scan, raw, name, name.rsplit(".", 1)[0], feed)
             return self._load(feed, path, name, raw, parse_issues), []
         except FileRejected as exc:
             return FeedResult(feed.name, name, "rejected"), exc.issues
@@ -201,10 +223,15 @@ class _Run:
                     f"SELECT person_id, given_name, family_name, date_of_birth__t AS "
                     f"date_of_birth, postcode FROM ok_{f} WHERE person_id IS NOT NULL"
                 ).localCheckpoint()
+                self.scan.set_identities(self.identities)
             assert feed.store_table is not None
             table = self._store_rows(feed, f"ok_{f}").localCheckpoint()
             self.tables[feed.store_table] = table
             loaded = table.count()
+        stem = name.rsplit(".", 1)[0]
+        column = national_column_sql(stem) if stem in NATIONAL_FILES and stem != f else None
+        if column is not None:  # findings name the national file's own fields
+            iss = iss.withColumn("column", spark_expr(to_spark(column)))
         iss = iss.localCheckpoint()
         iss.createOrReplaceTempView(f"iss_{f}")
         quarantined, warnings = spark.sql(
@@ -359,12 +386,17 @@ def ingest(
     no_opt_outs: bool = False,
     extract_period: tuple[dt.date, dt.date] | None = None,
     run_date: dt.date | None = None,
+    identity_file: str | None = None,
     spark: Any = None,
 ) -> IngestResult:
     """Validate and load every feed file in ``directory`` into the Parquet store ``store``.
 
     Paths are anything Spark's file system reads (``/data/x``, ``hdfs://``, ``s3a://``,
     ``dbfs:/``). ``spark``: the session to use (default: :func:`.session.spark_session`).
+    ``identity_file``: the restricted identity file (:mod:`bettercare.data.identities`,
+    a DuckDB file the driver reads and writes: a local path), as the DuckDB ingest's: its
+    people link social care when the residents feed is not part of this run, and a
+    residents feed loaded in this run replaces theirs in it once the store is written.
     The result is the DuckDB ingest's :class:`IngestResult` (``report_path`` is None:
     the findings are the store's ``quarantine`` table).
     """
@@ -383,27 +415,54 @@ def ingest(
             f"store {store} was written with a different pseudonymisation key; refusing "
             "to mix pseudonyms (use the store's key, or a new store)"
         )
+    if identity_file is not None:
+        reason = identities.check_path(Path(identity_file), Path(store), Path(directory))
+        if reason:
+            raise UsageError(reason)
+        try:
+            identities.check_key(Path(identity_file), key)  # another key's file: unread
+        except identities.IdentityFileError as exc:
+            raise UsageError(str(exc)) from None
     run_id = uuid.uuid4().hex[:12]
     r = _Run(spark, key, run_id, run_date or dt.date.today(), extract_period, link_threshold)
-    order = [name for name in FEED_ORDER if name in found]
-    blocked: str | None = None
-    for i, name in enumerate(order):
+    if identity_file is not None and feed_with("identity_source").name not in found:
+        held = identities.read(Path(identity_file), key)
+        if held is not None:
+            r.identities = spark.createDataFrame(
+                held.select(
+                    ["person_id", "given_name", "family_name", "date_of_birth", "postcode"]
+                ).to_pandas(),
+                IDENTITY_SCHEMA,
+            ).localCheckpoint()
+            r.scan.set_identities(r.identities)
+    try:
+        order = [name for name in FEED_ORDER if name in found]
+        blocked: str | None = None
+        for i, name in enumerate(order):
+            if progress:
+                progress(name, i, len(order))
+                r.on_stage = _stage_reporter(progress, name, i, len(order))
+            feed, path = FEEDS[name], found[name]
+            if feed.person_level and blocked is None:
+                blocked = _missing_opt_outs(r.results, found, file_issues, no_opt_outs)
+            if feed.person_level and blocked:
+                result = FeedResult(name, files.basename(path), "rejected")
+                rejected = [
+                    Issue(files.basename(path), None, None, "opt_outs_unavailable", blocked)
+                ]
+            else:
+                result, rejected = r.load(feed, path)
+            r.results.append(result)
+            file_issues += rejected
         if progress:
-            progress(name, i, len(order))
-            r.on_stage = _stage_reporter(progress, name, i, len(order))
-        feed, path = FEEDS[name], found[name]
-        if feed.person_level and blocked is None:
-            blocked = _missing_opt_outs(r.results, found, file_issues, no_opt_outs)
-        if feed.person_level and blocked:
-            result = FeedResult(name, files.basename(path), "rejected")
-            rejected = [Issue(files.basename(path), None, None, "opt_outs_unavailable", blocked)]
-        else:
-            result, rejected = r.load(feed, path)
-        r.results.append(result)
-        file_issues += rejected
-    if progress:
-        progress("writing the store", len(order), len(order))
-    _write_store(spark, store, r, check)
+            progress("writing the store", len(order), len(order))
+        _write_store(spark, store, r, check)
+        if identity_file is not None and any(
+            FEEDS[x.feed].identity_source and x.status == "loaded" for x in r.results
+        ):  # after the store is in place, as the DuckDB ingest writes it after its commit
+            identities.write(Path(identity_file), r.identities.toArrow(), key)
+    finally:
+        r.scan.close()
     if progress:
         progress("done", len(order), len(order))
     counts: dict[tuple[str, str, str], int] = {}

@@ -8,7 +8,9 @@ SQL with SQLGlot and rewrites the few DuckDB functions SQLGlot passes through un
 * ``regexp_full_match(x, p)``: ``x RLIKE '^(?:p)$'`` (a whole-string match; DuckDB's
   RE2 and Java's regex agree on the patterns the rules use: classes, ``\p{Lu}``,
   ``(?i)``, counted repeats);
-* ``try_strptime(x, '%d/%m/%Y')``: ``to_date(try_to_timestamp(x, 'd/M/yyyy'))``.
+* ``try_strptime(x, '%d/%m/%Y')``: ``to_date(try_to_timestamp(x, 'd/M/yyyy'))``;
+* ``bc_pseudonym(x)`` (the DuckDB ingest's keyed pseudonym function), when a key is
+  given: HMAC-SHA256 in Spark SQL (:func:`.pseudonym.pseudonym_sql`).
 
 Nothing here reads data; it only rewrites text. ``tests/data/test_spark_ingest.py``
 checks the rules' findings are equal on both engines.
@@ -21,6 +23,8 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from bettercare.data.spark_ingest.pseudonym import pseudonym_sql
+
 #: strptime directives (DuckDB) -> Java DateTimeFormatter letters (Spark), lenient on
 #: one-digit day and month as ``%d`` / ``%m`` are.
 _STRPTIME = {"%d": "d", "%m": "M", "%Y": "yyyy", "%H": "H", "%M": "m", "%S": "s"}
@@ -32,7 +36,7 @@ def _java_format(fmt: str) -> str:
     return fmt
 
 
-def _rewrite(node: exp.Expression) -> exp.Expression:
+def _rewrite(node: exp.Expression, key: bytes | None = None) -> exp.Expression:
     if isinstance(node, exp.RegexpFullMatch):
         pattern = node.expression
         if not isinstance(pattern, exp.Literal):  # only literal patterns are written
@@ -44,13 +48,23 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         java = exp.Literal.string(_java_format(fmt.name))
         parsed = exp.Anonymous(this="try_to_timestamp", expressions=[value, java])
         return exp.Anonymous(this="to_date", expressions=[parsed])
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "bc_pseudonym":
+        if key is None:
+            raise ValueError("bc_pseudonym needs the pseudonymisation key")
+        (value,) = node.expressions
+        hmac = sqlglot.parse_one(pseudonym_sql(key, value.sql(dialect="spark")), read="spark")
+        assert isinstance(hmac, exp.Expression)
+        return hmac
     return node
 
 
-def to_spark(sql: str) -> str:
-    """The DuckDB statement or expression ``sql`` as Spark SQL."""
+def to_spark(sql: str, key: bytes | None = None) -> str:
+    """The DuckDB statement or expression ``sql`` as Spark SQL.
+
+    ``key``: the pseudonymisation key, when ``sql`` calls ``bc_pseudonym``.
+    """
     tree = sqlglot.parse_one(sql, read="duckdb")
-    return tree.transform(_rewrite).sql(dialect="spark")
+    return tree.transform(lambda node: _rewrite(node, key)).sql(dialect="spark")
 
 
 def run(spark: Any, sql: str) -> Any:
