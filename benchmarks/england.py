@@ -121,9 +121,14 @@ def _descendants(root: int) -> list[int]:
 
 
 class Tree:
-    """The CPU and memory of every process below this one (the JVM and its workers)."""
+    """The CPU and memory of every process below this one (the JVM and its workers).
+
+    Only processes started after the tree: one already running (a test runner's Spark
+    session, say) is not the step's.
+    """
 
     def __init__(self, every: float = 0.2) -> None:
+        self._before = set(_descendants(os.getpid()))
         self.cpu: dict[int, float] = {}  # pid -> own CPU s at its last sampling
         self.reaped: dict[int, float] = {}  # pid -> its waited-for children's CPU s
         self.hwm_kb: dict[int, int] = {}  # pid -> VmHWM
@@ -137,6 +142,8 @@ class Tree:
         me = os.getpid()
         total = _status_kb(me, "VmRSS")
         for pid in _descendants(me):
+            if pid in self._before:
+                continue
             st = _stat(pid)
             if st is None:
                 continue

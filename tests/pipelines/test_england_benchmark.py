@@ -60,8 +60,24 @@ def test_the_cpu_of_a_child_process_is_counted(bench: ModuleType) -> None:
     child.wait()
     figures = tree.finish()
     assert figures["child_cpu"] >= 0.5
-    assert figures["jvm_cpu"] == 0.0  # no process named java
+    assert figures["jvm_cpu"] == 0.0  # no process named java started since
     assert figures["processes"] >= 1
+
+
+def test_a_process_running_before_the_tree_is_not_counted(bench: ModuleType) -> None:
+    """A child already spinning when the tree starts (a Spark session's JVM) is not the step's."""
+    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.8: pass\n"
+    child = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        time.sleep(0.3)
+        tree = bench.Tree(every=0.05)
+        time.sleep(0.2)
+        tree.sample()
+    finally:
+        child.wait()
+    figures = tree.finish()
+    assert figures["child_cpu"] == 0.0
+    assert figures["processes"] == 0
 
 
 def test_own_cpu_read_from_proc_matches_process_time(bench: ModuleType) -> None:
