@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from bettercare.data.feed_files import refuse_truncated
-from bettercare.data.ingest import identifier_scan, identifiers, link, load, opt_outs, plausibility
+from bettercare.data.ingest import identifier_scan, link, load, opt_outs, plausibility
 from bettercare.data.ingest.read import ROW, FileRejected, Issue, read_feed, sha256
 from bettercare.data.ingest.results import FeedResult
 from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql
@@ -52,7 +52,6 @@ class Run:
         """
         name = path.name
         stg, iss, ok = f"stg_{feed.name}", f"iss_{feed.name}", f"ok_{feed.name}"
-        vals = f"vals_{feed.name}"
         try:
             table, parse_issues = read_feed(path, feed)
             if not self.replace:
@@ -60,21 +59,7 @@ class Run:
             con.complete()
             con.register("raw_feed", table)
             try:
-                # each column's distinct values, made once for both identifier checks
-                con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {vals} AS "
-                    f"{identifiers.column_values_sql('raw_feed', feed.column_names)}"
-                )
-                shapes: dict[str, dict[str, int]] = {}
-                by_shape = identifiers.scan(con, "raw_feed", feed, shapes, vals)
-                nhs_shaped = {c for c, n in shapes.items() if n["nhs_number"]}
-                identifier_scan.refuse(  # and exact: a known person's identifier, any share
-                    name,
-                    path.stem,
-                    feed,
-                    by_shape,
-                    lambda: identifier_scan.scan(con, "raw_feed", feed, nhs_shaped, vals),
-                )
+                identifier_scan.refuse_duckdb_file(con, "raw_feed", name, path.stem, feed)
                 con.execute(
                     f"CREATE OR REPLACE TEMP TABLE {stg} AS {staging_sql(feed, 'raw_feed')}"
                 )
@@ -82,14 +67,13 @@ class Run:
                 with contextlib.suppress(duckdb.Error):  # keep the first error, if any
                     con.complete()
                     con.unregister("raw_feed")
-                    con.execute(f"DROP TABLE IF EXISTS {vals}")
             del table
             outcome = self._load_staged(con, feed, path, parse_issues)
         except FileRejected as exc:
             outcome = FeedResult(feed.name, name, "rejected"), exc.issues
             if feed.links_probabilistically:
                 self.linkage = {}  # nothing of the file was linked into the store
-        for tbl in (vals, stg, iss, ok):  # (an exception aborts the transaction: no drop needed)
+        for tbl in (stg, iss, ok):  # (an exception aborts the transaction: no drop needed)
             con.execute(f"DROP TABLE IF EXISTS {tbl}")
         return outcome
 

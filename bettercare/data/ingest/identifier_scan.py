@@ -30,6 +30,7 @@ shared 2-core machine (synthetic Leicestershire, 60,000 residents): about 0.5-1 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -38,6 +39,7 @@ import duckdb
 from bettercare.data import nhs_numbers
 from bettercare.data.duck import at_least_join_memory
 from bettercare.data.feed_files import FileRejected, Issue
+from bettercare.data.ingest import identifiers
 from bettercare.data.national import NATIONAL_FILES
 from bettercare.data.schema import FeedSpec
 
@@ -158,24 +160,25 @@ def _union(parts: list[str]) -> str:
     return " UNION ALL ".join(parts)
 
 
-def scan(
-    con: duckdb.DuckDBPyConnection,
+def refuse_duckdb_file(
+    con: duckdb.DuckDBPyConnection, view: str, name: str, stem: str, feed: FeedSpec
+) -> None:
+    """:func:`refuse_file` on the ingest's DuckDB connection (``bc_pseudonym`` registered).
+
+    ``view`` is the feed file read as text with its row numbers (``_row``).
+    """
+    refuse_file(_DuckEngine(con), view, name, stem, feed, exact=_scan_in_join_memory)
+
+
+def _scan_in_join_memory(
+    engine: _DuckEngine,
     view: str,
     feed: FeedSpec,
-    nhs_shaped: set[str] | None = None,
-    values: str | None = None,
+    nhs_shaped: set[str] | None,
+    values: str | None,
 ) -> list[tuple[str, str, str]]:
-    """(column, rule, message) for each column of ``view`` holding a known person's identifier.
-
-    ``view`` is the feed file read as text with its row numbers (``_row``); the
-    ``bc_pseudonym`` function must be registered on ``con``. ``nhs_shaped``: the columns
-    holding at least one value shaped like a valid NHS number (the shape check's counts,
-    :func:`bettercare.data.ingest.identifiers.scan`, whose test admits every value this
-    one looks up); only they are looked up as NHS numbers. None: every column.
-    ``values``: a table of each column's distinct values and their counts
-    (:func:`bettercare.data.ingest.identifiers.column_values_sql` over ``view``): the
-    postcodes and names are then looked up once per distinct value, not per row.
-    """
+    """:func:`scan_on` on DuckDB, with at least the memory its hash joins need."""
+    con = engine.con
     # The scan's hash joins (semi-joins on every value of every undeclared column) cannot
     # spill: under a tighter ingest ``memory_limit`` they get the floor of
     # :func:`~bettercare.data.duck.at_least_join_memory` for the scan alone, and the limit
@@ -186,10 +189,47 @@ def scan(
     if raised:
         con.execute(f"SET memory_limit = '{wanted}'")
     try:
-        return scan_on(_DuckEngine(con), view, feed, nhs_shaped, values)
+        return scan_on(engine, view, feed, nhs_shaped, values)
     finally:
         if raised:
             con.execute(f"SET memory_limit = '{limit}'")
+
+
+#: The working table of a file's columns' distinct values, made once for both scans.
+_VALUES = "_scan_values"
+
+
+def refuse_file(
+    engine: ScanEngine,
+    view: str,
+    name: str,
+    stem: str,
+    feed: FeedSpec,
+    exact: Callable[..., list[tuple[str, str, str]]] | None = None,
+) -> None:
+    """Refuse the file ``name`` (:class:`FileRejected`) if it holds identifiers in the wrong place.
+
+    Both checks, on either engine: identifiers by shape
+    (:func:`bettercare.data.ingest.identifiers.counts_sql`, judged by
+    :func:`~bettercare.data.ingest.identifiers.judge`), then known people's identifiers at
+    any share (``exact``, default :func:`scan_on`), both on each column's distinct values
+    (:func:`~bettercare.data.ingest.identifiers.column_values_sql`), made once. A column
+    with no value shaped like a valid NHS number cannot hold a known person's one, so the
+    exact NHS-number lookup leaves it out. ``stem``: the file's name without suffix.
+    """
+    engine.make(_VALUES, identifiers.column_values_sql(view, feed.column_names))
+    try:
+        shapes: dict[str, dict[str, int]] = {}
+        rows = engine.rows(identifiers.counts_sql(view, feed, engine.ref(_VALUES)))
+        by_shape = identifiers.judge(rows, feed, shapes)
+        nhs_shaped = {c for c, n in shapes.items() if n["nhs_number"]}
+        run_exact = exact or scan_on
+        refuse(
+            name, stem, feed, by_shape, lambda: run_exact(engine, view, feed, nhs_shaped, _VALUES)
+        )
+    finally:
+        with contextlib.suppress(Exception):  # keep the first error, if any
+            engine.drop(_VALUES)
 
 
 def refuse(
@@ -201,7 +241,7 @@ def refuse(
 ) -> None:
     """Raise :class:`FileRejected` when the file ``name`` holds identifiers in the wrong place.
 
-    ``by_shape``: :func:`bettercare.data.ingest.identifiers.scan`'s findings; ``exact``
+    ``by_shape``: :func:`bettercare.data.ingest.identifiers.judge`'s findings; ``exact``
     computes this module's (a column already flagged by shape is not repeated). ``stem``:
     the file's name without suffix (a national file's findings name its own fields).
     Both engines' ingests refuse a file through this one function.
@@ -228,10 +268,15 @@ def scan_on(
     nhs_shaped: set[str] | None = None,
     values: str | None = None,
 ) -> list[tuple[str, str, str]]:
-    """:func:`scan` on any :class:`ScanEngine` (the same SQL, the same findings).
+    """(column, rule, message) for each column of ``view`` holding a known person's identifier.
 
-    ``nhs_shaped`` and ``values`` as for :func:`scan` (``values`` a working table of the
-    engine's).
+    On any :class:`ScanEngine` (the same SQL, the same findings). ``nhs_shaped``: the
+    columns holding at least one value shaped like a valid NHS number (the shape check's
+    counts, whose test admits every value this one looks up); only they are looked up as
+    NHS numbers (None: every column). ``values``: the engine's working table of each
+    column's distinct values and their counts
+    (:func:`bettercare.data.ingest.identifiers.column_values_sql` over ``view``): the
+    postcodes and names are then looked up once per distinct value, not per row.
     """
     kinds = feed.identifier_kinds
     cols = feed.column_names

@@ -2,7 +2,7 @@
 
 Column names can lie (swapped headers, a shifted export): the ingest decides what a column
 holds by its values too, before anything of the file is written, and fails closed.
-:func:`scan` returns one finding per suspicious column:
+:func:`counts_sql` and :func:`judge` give one finding per suspicious column:
 
 * ``identifier_in_column``: a column that is not declared as an identifier of that kind
   (:attr:`bettercare.data.schema.FeedSpec.identifier_kinds`) holds NHS numbers (valid
@@ -20,8 +20,6 @@ shows a value or an error text (NHS numbers as ``999*****67``, the mask of
 from __future__ import annotations
 
 from typing import Any
-
-import duckdb
 
 from bettercare.data import nhs_numbers
 
@@ -78,7 +76,7 @@ def _is(kind: str, v: str, digits: str, *, loose: bool = False, codes: tuple[str
 def column_values_sql(view: str, columns: list[str]) -> str:
     """SQL: each column's distinct non-empty values (trimmed text) and how often each occurs.
 
-    Rows (``col``, ``v``, ``n``). Both identifier checks work on these (:func:`scan`
+    Rows (``col``, ``v``, ``n``). Both identifier checks work on these (:func:`counts_sql`
     and :mod:`.identifier_scan`): a code, a date or a name repeats, and testing each
     value once costs far less than testing every row.
     """
@@ -89,31 +87,14 @@ def column_values_sql(view: str, columns: list[str]) -> str:
     )
 
 
-def scan(
-    con: duckdb.DuckDBPyConnection,
-    view: str,
-    feed: FeedSpec,
-    shapes: dict[str, dict[str, int]] | None = None,
-    values: str | None = None,
-) -> list[tuple[str, str, str]]:
-    """Columns of ``view`` whose values contradict the feed's declared identifier columns.
-
-    One (column, rule, message) each; ``view`` is a feed file read as text. Values are
-    never quoted. ``shapes``, when given, receives each column's count of values shaped
-    like each kind (``{column: {"nhs_number": n, ...}}``): a column with no value shaped
-    like a valid NHS number cannot hold a known person's one, so the exact check
-    (:mod:`.identifier_scan`) may leave it out. ``values``: a table of
-    :func:`column_values_sql` over ``view``, if made already.
-    """
-    return judge(con.execute(counts_sql(view, feed, values)).fetchall(), feed, shapes)
-
-
 def counts_sql(view: str, feed: FeedSpec, values: str | None = None) -> str:
     """DuckDB SQL: per column of ``view``, its values and how many look like each kind.
 
     One row per column with values: (column index, values, NHS numbers, postcodes,
-    names); :func:`judge` turns the rows into findings. The Spark ingest runs the same
-    query transpiled. ``values``: a table of :func:`column_values_sql` over ``view``.
+    names); :func:`judge` turns the rows into findings (run by
+    :func:`bettercare.data.ingest.identifier_scan.refuse_file` on either engine).
+    ``values``: a table of :func:`column_values_sql` over ``view``, else each column's
+    values are counted here.
     """
     declared = feed.identifier_kinds
     # Each column's distinct values are tested once, weighted by how often they occur: a
@@ -148,7 +129,8 @@ def judge(
 ) -> list[tuple[str, str, str]]:
     """The findings (column, rule, message) from the rows of :func:`counts_sql`.
 
-    ``shapes``, when given, receives each column's counts by kind (see :func:`scan`).
+    ``shapes``, when given, receives each column's count of values shaped like each kind
+    (``{column: {"nhs_number": n, ...}}``).
     """
     declared = feed.identifier_kinds
     found_rows = {r[0]: r[1:] for r in rows if r[1] is not None}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bettercare.data.ingest import identifier_scan, identifiers
+from bettercare.data.ingest import identifier_scan
 from bettercare.data.schema import FeedSpec
 from bettercare.data.spark_ingest.sql import to_spark
 
@@ -101,19 +101,6 @@ def refuse_identifiers(engine: SparkScan, raw: Any, name: str, stem: str, feed: 
     view = engine.ref("raw_feed")
     raw.createOrReplaceTempView(view)
     try:
-        # each column's distinct values, made once for both scans (as the DuckDB ingest)
-        engine.make("values", identifiers.column_values_sql(view, feed.column_names))
-        shapes: dict[str, dict[str, int]] = {}
-        rows = engine.rows(identifiers.counts_sql(view, feed, engine.ref("values")))
-        by_shape = identifiers.judge(rows, feed, shapes)
-        nhs_shaped = {c for c, n in shapes.items() if n["nhs_number"]}
-        identifier_scan.refuse(
-            name,
-            stem,
-            feed,
-            by_shape,
-            lambda: identifier_scan.scan_on(engine, view, feed, nhs_shaped, "values"),
-        )
+        identifier_scan.refuse_file(engine, view, name, stem, feed)
     finally:
-        engine.drop("values")
         engine.spark.catalog.dropTempView(view)
