@@ -426,7 +426,14 @@ def _estimate_u(
         log_level=logging.ERROR,
         validate_settings=False,  # ours; the prediction's linker validates them
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=max(pairs, 1), seed=seed)
+    # The sample is bounded (U_MAX_PAIRS), so it is counted in one pass. Splink's default
+    # counts it in 10 chunks (after a 1% probe) and stops once every level has 100
+    # non-matching pairs; the rare agreement levels (the same date of birth, the same full
+    # name) do not reach 100 in 1.2M random pairs, so the chunks added a query each (a job
+    # each on Spark) for the same counts.
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=max(pairs, 1), seed=seed, min_count_per_level=None, num_chunks=1
+    )
     return _shrunk_to_priors(linker, "u", pairs, U_PSEUDO_PAIRS)
 
 
