@@ -171,11 +171,7 @@ def refuse_duckdb_file(
 
 
 def _scan_in_join_memory(
-    engine: _DuckEngine,
-    view: str,
-    feed: FeedSpec,
-    nhs_shaped: set[str] | None,
-    values: str | None,
+    engine: _DuckEngine, view: str, feed: FeedSpec, nhs_shaped: set[str], values: str
 ) -> list[tuple[str, str, str]]:
     """:func:`scan_on` on DuckDB, with at least the memory its hash joins need."""
     con = engine.con
@@ -215,43 +211,26 @@ def refuse_file(
     any share (``exact``, default :func:`scan_on`), both on each column's distinct values
     (:func:`~bettercare.data.ingest.identifiers.column_values_sql`), made once. A column
     with no value shaped like a valid NHS number cannot hold a known person's one, so the
-    exact NHS-number lookup leaves it out. ``stem``: the file's name without suffix.
+    exact NHS-number lookup leaves it out. ``stem``: the file's name without suffix (a
+    national file's findings name its own fields). Both engines' ingests refuse a file
+    through this one function.
     """
     engine.make(_VALUES, identifiers.column_values_sql(view, feed.column_names))
     try:
         shapes: dict[str, dict[str, int]] = {}
-        rows = engine.rows(identifiers.counts_sql(view, feed, engine.ref(_VALUES)))
-        by_shape = identifiers.judge(rows, feed, shapes)
+        rows = engine.rows(identifiers.counts_sql(feed, engine.ref(_VALUES)))
+        found = identifiers.judge(rows, feed, shapes)
         nhs_shaped = {c for c, n in shapes.items() if n["nhs_number"]}
-        run_exact = exact or scan_on
-        refuse(
-            name, stem, feed, by_shape, lambda: run_exact(engine, view, feed, nhs_shaped, _VALUES)
-        )
+        flagged = {c for c, _, _ in found}  # a column flagged by shape is not repeated
+        exact_found = (exact or scan_on)(engine, view, feed, nhs_shaped, _VALUES)
+        found += [f for f in exact_found if f[0] not in flagged]
     finally:
         with contextlib.suppress(Exception):  # keep the first error, if any
             engine.drop(_VALUES)
-
-
-def refuse(
-    name: str,
-    stem: str,
-    feed: FeedSpec,
-    by_shape: list[tuple[str, str, str]],
-    exact: Callable[[], list[tuple[str, str, str]]],
-) -> None:
-    """Raise :class:`FileRejected` when the file ``name`` holds identifiers in the wrong place.
-
-    ``by_shape``: :func:`bettercare.data.ingest.identifiers.judge`'s findings; ``exact``
-    computes this module's (a column already flagged by shape is not repeated). ``stem``:
-    the file's name without suffix (a national file's findings name its own fields).
-    Both engines' ingests refuse a file through this one function.
-    """
-    flagged = {c for c, _, _ in by_shape}
-    found = by_shape + [f for f in exact() if f[0] not in flagged]
     if found and stem in NATIONAL_FILES and stem != feed.name:
         from bettercare.data.national.convert import name_identifier_findings
 
-        found = name_identifier_findings(stem, found)
+        found = name_identifier_findings(stem, found)  # the national file's own fields
     if found:
         raise FileRejected(
             [
@@ -262,25 +241,21 @@ def refuse(
 
 
 def scan_on(
-    engine: ScanEngine,
-    view: str,
-    feed: FeedSpec,
-    nhs_shaped: set[str] | None = None,
-    values: str | None = None,
+    engine: ScanEngine, view: str, feed: FeedSpec, nhs_shaped: set[str], values: str
 ) -> list[tuple[str, str, str]]:
     """(column, rule, message) for each column of ``view`` holding a known person's identifier.
 
     On any :class:`ScanEngine` (the same SQL, the same findings). ``nhs_shaped``: the
     columns holding at least one value shaped like a valid NHS number (the shape check's
     counts, whose test admits every value this one looks up); only they are looked up as
-    NHS numbers (None: every column). ``values``: the engine's working table of each
+    NHS numbers. ``values``: the engine's working table of each
     column's distinct values and their counts
     (:func:`bettercare.data.ingest.identifiers.column_values_sql` over ``view``): the
     postcodes and names are then looked up once per distinct value, not per row.
     """
     kinds = feed.identifier_kinds
     cols = feed.column_names
-    nhs_cols = cols if nhs_shaped is None else [c for c in cols if c in nhs_shaped]
+    nhs_cols = [c for c in cols if c in nhs_shaped]
     hits: dict[str, int] = {}
     nhs = _nhs_hits(engine, view, cols, kinds, nhs_cols)
     for col, n in nhs + _postcode_hits(engine, view, cols, kinds, values):
@@ -405,12 +380,9 @@ def _file_people(view: str, cols: list[str], kinds: dict[str, str]) -> str | Non
 
 
 def _postcode_hits(
-    engine: ScanEngine,
-    view: str,
-    cols: list[str],
-    kinds: dict[str, str],
-    values: str | None = None,
+    engine: ScanEngine, view: str, cols: list[str], kinds: dict[str, str], values: str
 ) -> list[tuple[str, int]]:
+    """(column, rows) holding a known person's postcode: each distinct value looked up once."""
     known = _known_identities(engine)
     own = _file_people(view, cols, kinds)
     undeclared = [c for c in cols if kinds.get(c) != "postcode"]
@@ -419,19 +391,10 @@ def _postcode_hits(
     sources = [f"SELECT pc FROM {engine.ref(_KNOWN_POSTCODES)}"] if known else []
     if own is not None:
         sources.append(f"SELECT pc FROM ({own}) WHERE pc IS NOT NULL AND length(pc) >= 5")
-    if values:  # each distinct value once, its rows counted
-        sql = (
-            f"SELECT col, sum(n) FROM {engine.ref(values)} "
-            f"WHERE col IN ({', '.join(map(_q, undeclared))}) "
-            f"AND {_pc('v')} IN ({_union(sources)}) GROUP BY col"
-        )
-        return [(c, int(n)) for c, n in engine.rows(sql)]
-    parts = [  # a hash semi-join on every value: cheaper than a pattern on each
-        f"SELECT {_q(c)} AS col, {_pc(_v(c))} AS v FROM {view}" for c in undeclared
-    ]
-    sql = (
-        f"WITH cand AS ({_union(parts)}) SELECT col, count(*) FROM cand "
-        f"WHERE v IN ({_union(sources)}) GROUP BY col"
+    sql = (  # a hash semi-join on the distinct values, their rows counted
+        f"SELECT col, sum(n) FROM {engine.ref(values)} "
+        f"WHERE col IN ({', '.join(map(_q, undeclared))}) "
+        f"AND {_pc('v')} IN ({_union(sources)}) GROUP BY col"
     )
     return [(c, int(n)) for c, n in engine.rows(sql)]
 
@@ -441,7 +404,7 @@ def _name_dob_hits(
     view: str,
     cols: list[str],
     kinds: dict[str, str],
-    values: str | None = None,
+    values: str,
 ) -> list[tuple[str, int]]:
     known = _known_identities(engine)
     own = _file_people(view, cols, kinds)
@@ -465,15 +428,14 @@ def _name_dob_hits(
     try:
         if own is not None:
             engine.make(known_values, f"SELECT DISTINCT v FROM ({kd})")
-        if values:  # only the columns where some distinct value is a known name
-            named = engine.rows(
-                f"SELECT DISTINCT col FROM {engine.ref(values)} WHERE col IN "
-                f"({', '.join(map(_q, undeclared))}) "
-                f"AND lower(v) IN (SELECT v FROM {engine.ref(known_values)})"
-            )
-            undeclared = [c for c in undeclared if (c,) in named]
-            if not undeclared:
-                return []
+        named = engine.rows(  # only the columns where some distinct value is a known name
+            f"SELECT DISTINCT col FROM {engine.ref(values)} WHERE col IN "
+            f"({', '.join(map(_q, undeclared))}) "
+            f"AND lower(v) IN (SELECT v FROM {engine.ref(known_values)})"
+        )
+        undeclared = [c for c in undeclared if (c,) in named]
+        if not undeclared:
+            return []
         for i, c in enumerate(undeclared):
             found = (
                 f"SELECT {_q(c)} AS col, {_ROW} AS r, v FROM (SELECT {_ROW}, "

@@ -87,14 +87,13 @@ def column_values_sql(view: str, columns: list[str]) -> str:
     )
 
 
-def counts_sql(view: str, feed: FeedSpec, values: str | None = None) -> str:
-    """DuckDB SQL: per column of ``view``, its values and how many look like each kind.
+def counts_sql(feed: FeedSpec, values: str) -> str:
+    """DuckDB SQL: per column of a feed file, its values and how many look like each kind.
 
     One row per column with values: (column index, values, NHS numbers, postcodes,
     names); :func:`judge` turns the rows into findings (run by
     :func:`bettercare.data.ingest.identifier_scan.refuse_file` on either engine).
-    ``values``: a table of :func:`column_values_sql` over ``view``, else each column's
-    values are counted here.
+    ``values``: the file's table of :func:`column_values_sql`.
     """
     declared = feed.identifier_kinds
     # Each column's distinct values are tested once, weighted by how often they occur: a
@@ -109,15 +108,9 @@ def counts_sql(view: str, feed: FeedSpec, values: str | None = None) -> str:
             loose = declared.get(c) == kind
             test = _is(kind, "v", "d", loose=loose, codes=col.allowed or ())
             counts.append(f"coalesce(sum(n) FILTER (WHERE {test}), 0)")
-        distinct = (
-            f"(SELECT v, n FROM {values} WHERE col = {_q(c)})"
-            if values
-            else f"(SELECT v, count(*) AS n FROM (SELECT {_trimmed(c)} AS v FROM {view}) "
-            "WHERE v IS NOT NULL GROUP BY v)"
-        )
         parts.append(
             f"SELECT {i} AS i, {', '.join(counts)} FROM (SELECT v, {digits} AS d, n FROM "
-            f"{distinct})"
+            f"{values} WHERE col = {_q(c)})"
         )
     return " UNION ALL ".join(parts)
 

@@ -7,7 +7,7 @@ postcode, or name beside their date of birth, at any share). :class:`SparkScan` 
 :class:`~bettercare.data.ingest.identifier_scan.ScanEngine` that runs that SQL on Spark
 (transpiled by :func:`.sql.to_spark`, ``bc_pseudonym`` as HMAC-SHA256 in Spark SQL) and
 holds its working tables as materialised temporary views. A file with an identifier in
-the wrong place is refused by :func:`~bettercare.data.ingest.identifier_scan.refuse`,
+the wrong place is refused by :func:`~bettercare.data.ingest.identifier_scan.refuse_file`,
 with the DuckDB ingest's findings, before anything of it is staged.
 
 Known people: the NHS numbers of the file's own declared column and, through their
