@@ -20,7 +20,7 @@ from bettercare.data.ingest.read import ROW, FileRejected, Issue, read_feed, sha
 from bettercare.data.ingest.results import FeedResult
 from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql
 from bettercare.data.ingest.store import count
-from bettercare.data.national import NATIONAL_FILES
+from bettercare.data.national import national_stem
 from bettercare.data.schema import FeedSpec
 
 
@@ -59,7 +59,7 @@ class Run:
             con.complete()
             con.register("raw_feed", table)
             try:
-                identifier_scan.refuse_duckdb_file(con, "raw_feed", name, path.stem, feed)
+                identifier_scan.refuse_duckdb_file(con, "raw_feed", name, feed)
                 con.execute(
                     f"CREATE OR REPLACE TEMP TABLE {stg} AS {staging_sql(feed, 'raw_feed')}"
                 )
@@ -169,10 +169,11 @@ class Run:
         )
 
         warnings = count(con, f"SELECT count(*) FROM {iss} WHERE severity = 'warning'")
-        if path.stem in NATIONAL_FILES and path.stem != feed.name:
+        stem = national_stem(name, feed.name)
+        if stem:
             from bettercare.data.national.convert import name_national_fields
 
-            name_national_fields(con, iss, path.stem)  # findings name the file's own fields
+            name_national_fields(con, iss, stem)  # findings name the file's own fields
         digest = sha256(path)
         # re-loading the same file replaces its findings; other files' findings stay
         con.execute("DELETE FROM quarantine WHERE feed = ? AND sha256 = ?", [feed.name, digest])

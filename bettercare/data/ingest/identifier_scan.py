@@ -40,7 +40,7 @@ from bettercare.data import nhs_numbers
 from bettercare.data.duck import at_least_join_memory
 from bettercare.data.feed_files import FileRejected, Issue
 from bettercare.data.ingest import identifiers
-from bettercare.data.national import NATIONAL_FILES
+from bettercare.data.national import national_stem
 from bettercare.data.schema import FeedSpec
 
 _ROW = "_row"
@@ -161,13 +161,13 @@ def _union(parts: list[str]) -> str:
 
 
 def refuse_duckdb_file(
-    con: duckdb.DuckDBPyConnection, view: str, name: str, stem: str, feed: FeedSpec
+    con: duckdb.DuckDBPyConnection, view: str, name: str, feed: FeedSpec
 ) -> None:
     """:func:`refuse_file` on the ingest's DuckDB connection (``bc_pseudonym`` registered).
 
     ``view`` is the feed file read as text with its row numbers (``_row``).
     """
-    refuse_file(_DuckEngine(con), view, name, stem, feed, exact=_scan_in_join_memory)
+    refuse_file(_DuckEngine(con), view, name, feed, exact=_scan_in_join_memory)
 
 
 def _scan_in_join_memory(
@@ -199,7 +199,6 @@ def refuse_file(
     engine: ScanEngine,
     view: str,
     name: str,
-    stem: str,
     feed: FeedSpec,
     exact: Callable[..., list[tuple[str, str, str]]] | None = None,
 ) -> None:
@@ -211,9 +210,8 @@ def refuse_file(
     any share (``exact``, default :func:`scan_on`), both on each column's distinct values
     (:func:`~bettercare.data.ingest.identifiers.column_values_sql`), made once. A column
     with no value shaped like a valid NHS number cannot hold a known person's one, so the
-    exact NHS-number lookup leaves it out. ``stem``: the file's name without suffix (a
-    national file's findings name its own fields). Both engines' ingests refuse a file
-    through this one function.
+    exact NHS-number lookup leaves it out. A national file's findings name its own
+    fields. Both engines' ingests refuse a file through this one function.
     """
     engine.make(_VALUES, identifiers.column_values_sql(view, feed.column_names))
     try:
@@ -227,10 +225,11 @@ def refuse_file(
     finally:
         with contextlib.suppress(Exception):  # keep the first error, if any
             engine.drop(_VALUES)
-    if found and stem in NATIONAL_FILES and stem != feed.name:
+    stem = national_stem(name, feed.name)
+    if found and stem:
         from bettercare.data.national.convert import name_identifier_findings
 
-        found = name_identifier_findings(stem, found)  # the national file's own fields
+        found = name_identifier_findings(stem, found)
     if found:
         raise FileRejected(
             [

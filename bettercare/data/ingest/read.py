@@ -32,7 +32,7 @@ from bettercare.data.feed_files import (
     read_feed_file,
     sha256,
 )
-from bettercare.data.national import COMPANIONS, NATIONAL_FILES, OTHER_SUFFIX
+from bettercare.data.national import COMPANIONS, NATIONAL_FILES, OTHER_SUFFIX, national_stem
 from bettercare.data.national.convert import read_national
 from bettercare.data.schema import FEEDS, FeedSpec
 
@@ -144,6 +144,6 @@ def read_feed(path: Path, feed: FeedSpec) -> tuple[pa.Table, list[Issue]]:
     A national dataset's file (its stem in ``NATIONAL_FILES``) is read in its own layout
     and converted into ``feed``'s (:mod:`bettercare.data.national`).
     """
-    if path.stem in NATIONAL_FILES and path.stem != feed.name:
+    if national_stem(path.name, feed.name):
         return read_national(path)
     return read_feed_file(path, feed)

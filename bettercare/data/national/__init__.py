@@ -24,6 +24,8 @@ imports nothing of the ingest (the shared reading primitives are
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 #: national file stem -> internal feed it is converted into
 NATIONAL_FILES: dict[str, str] = {
     "gp_registrations": "residents",
@@ -38,6 +40,16 @@ NATIONAL_FILES: dict[str, str] = {
 OTHER_SUFFIX: dict[str, str] = {"ndop_response": ".dat", "ndop_request": ".dat"}
 #: files read by another national file's reader: stem -> the stem of that file
 COMPANIONS: dict[str, str] = {"ndop_request": "ndop_response"}
+
+
+def national_stem(file_name: str, feed_name: str) -> str | None:
+    """The national file a file named ``file_name`` is, when it is read into ``feed_name``.
+
+    None for a feed's own file (the internal layout). The ingests read such a file with
+    its national reader and name their findings by its own fields.
+    """
+    stem = PurePath(file_name).stem
+    return stem if stem in NATIONAL_FILES and stem != feed_name else None
 
 
 def feed_of_file(stem: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from bettercare.data.feed_files import ROW, FileRejected, Issue, check_header
 from bettercare.data.ingest.read import classify
-from bettercare.data.national import NATIONAL_FILES
+from bettercare.data.national import national_stem
 from bettercare.data.schema import FeedSpec
 
 _COMPLEX = ("array", "struct", "map", "binary")
@@ -149,7 +149,7 @@ def read_feed(spark: Any, path: str, feed: FeedSpec) -> tuple[Any, list[Issue]]:
     the DuckDB ingest's rule ids and messages.
     """
     name = basename(path)
-    if name.rsplit(".", 1)[0] in NATIONAL_FILES and name.rsplit(".", 1)[0] != feed.name:
+    if national_stem(name, feed.name):
         return read_national_file(spark, path, feed)
     if path.lower().endswith(".parquet"):
         try:

@@ -41,7 +41,7 @@ from bettercare.data.ingest.plausibility import birth_condition_of, outside_life
 from bettercare.data.ingest.results import FeedResult, IngestResult, Progress, UsageError
 from bettercare.data.ingest.rules import NHS, NHS_OK, row_issues_sql, staging_sql, t
 from bettercare.data.ingest.run import FEED_ORDER
-from bettercare.data.national import NATIONAL_FILES
+from bettercare.data.national import national_stem
 from bettercare.data.national.convert import national_column_sql
 from bettercare.data.schema import FEEDS, FeedSpec, feed_with, store_columns, store_value_sql
 from bettercare.data.spark_ingest import files
@@ -123,7 +123,7 @@ class _Run:
             if self.identities is not None:
                 people.append(self.identities)
             self.scan.set_people(people)
-            refuse_identifiers(self.scan, raw, name, name.rsplit(".", 1)[0], feed)
+            refuse_identifiers(self.scan, raw, name, feed)
             return self._load(feed, path, name, raw, parse_issues), []
         except FileRejected as exc:
             return FeedResult(feed.name, name, "rejected"), exc.issues
@@ -228,8 +228,8 @@ class _Run:
             table = self._store_rows(feed, f"ok_{f}").localCheckpoint()
             self.tables[feed.store_table] = table
             loaded = table.count()
-        stem = name.rsplit(".", 1)[0]
-        column = national_column_sql(stem) if stem in NATIONAL_FILES and stem != f else None
+        stem = national_stem(name, f)
+        column = national_column_sql(stem) if stem else None
         if column is not None:  # findings name the national file's own fields
             iss = iss.withColumn("column", spark_expr(to_spark(column)))
         iss = iss.localCheckpoint()

@@ -93,7 +93,7 @@ class SparkScan:
             self.drop(name)
 
 
-def refuse_identifiers(engine: SparkScan, raw: Any, name: str, stem: str, feed: FeedSpec) -> None:
+def refuse_identifiers(engine: SparkScan, raw: Any, name: str, feed: FeedSpec) -> None:
     """Raise ``FileRejected`` when the file's rows ``raw`` hold identifiers in the wrong place.
 
     ``raw``: the file read as text columns plus ``_row`` (:func:`.files.read_feed`).
@@ -101,6 +101,6 @@ def refuse_identifiers(engine: SparkScan, raw: Any, name: str, stem: str, feed: 
     view = engine.ref("raw_feed")
     raw.createOrReplaceTempView(view)
     try:
-        identifier_scan.refuse_file(engine, view, name, stem, feed)
+        identifier_scan.refuse_file(engine, view, name, feed)
     finally:
         engine.spark.catalog.dropTempView(view)
