@@ -702,6 +702,30 @@ def _prepare(con: duckdb.DuckDBPyConnection, records: pa.Table, identities: pa.T
     con.execute("DROP TABLE ide0")
 
 
+@contextmanager
+def _blocking_inputs(records: pa.Table, identities: pa.Table) -> Iterator[tuple[Any, list[Any]]]:
+    """(connection, [records, identities] as Splink tables), prepared as the linkage's.
+
+    For the benchmarks' looks at the blocking; Splink is quiet meanwhile.
+    """
+    from splink import DuckDBAPI
+
+    con = duck.connect(":memory:")
+    try:
+        _prepare(con, records, identities)
+        db_api = DuckDBAPI(con)
+        with _quiet_splink():
+            yield (
+                con,
+                [
+                    db_api.register("rec", dataset_display_name="records"),
+                    db_api.register("ide", dataset_display_name="identities"),
+                ],
+            )
+    finally:
+        con.close()
+
+
 def blocking_pairs(records: pa.Table, identities: pa.Table) -> list[tuple[str, str, int]]:
     """The candidate pairs each prediction blocking rule adds, for a benchmark.
 
@@ -709,29 +733,19 @@ def blocking_pairs(records: pa.Table, identities: pa.Table) -> list[tuple[str, s
     rule) per rule, counted exactly by Splink's blocking analysis on the standardised
     tables the linkage uses (every comparison in use).
     """
-    from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
-    con = duck.connect(":memory:")
-    try:
-        _prepare(con, records, identities)
-        db_api = DuckDBAPI(con)
-        with _quiet_splink():
-            counts = count_comparisons_from_blocking_rules(
-                [
-                    db_api.register("rec", dataset_display_name="records"),
-                    db_api.register("ide", dataset_display_name="identities"),
-                ],
-                blocking_rules=_blocking_rules(COMPARISONS),
-                link_type="link_only",
-                record_sample_proportion=1.0,
-            )
-        return [
-            (c["blocking_rule"], c["equi_join_conditions"], int(c["marginal_comparison_count"]))
-            for c in counts
-        ]
-    finally:
-        con.close()
+    with _blocking_inputs(records, identities) as (_, tables):
+        counts = count_comparisons_from_blocking_rules(
+            tables,
+            blocking_rules=_blocking_rules(COMPARISONS),
+            link_type="link_only",
+            record_sample_proportion=1.0,
+        )
+    return [
+        (c["blocking_rule"], c["equi_join_conditions"], int(c["marginal_comparison_count"]))
+        for c in counts
+    ]
 
 
 def candidate_pairs(records: pa.Table, identities: pa.Table) -> pa.Table:
@@ -739,22 +753,13 @@ def candidate_pairs(records: pa.Table, identities: pa.Table) -> pa.Table:
 
     For a benchmark: which true pairs the blocking keeps (every comparison in use).
     """
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
-    con = duck.connect(":memory:")
-    try:
-        _prepare(con, records, identities)
-        db_api = DuckDBAPI(con)
-        with _quiet_splink():
-            blocker = Linker(
-                [
-                    db_api.register("rec", dataset_display_name="records"),
-                    db_api.register("ide", dataset_display_name="identities"),
-                ],
-                _settings(identities.num_rows, COMPARISONS),
-                log_level=logging.ERROR,
-            )
-            blocked = blocker.inference.deterministic_link()
+    with _blocking_inputs(records, identities) as (con, tables):
+        linker = Linker(
+            tables, _settings(identities.num_rows, COMPARISONS), log_level=logging.ERROR
+        )
+        blocked = linker.inference.deterministic_link()
         return con.sql(
             f"""SELECT DISTINCT
                    CAST(substr(CASE WHEN source_dataset_l = 'records' THEN unique_id_l
@@ -763,8 +768,6 @@ def candidate_pairs(records: pa.Table, identities: pa.Table) -> pa.Table:
                         ELSE unique_id_l END AS person_id
                 FROM {blocked.physical_name}"""
         ).to_arrow_table()
-    finally:
-        con.close()
 
 
 def _gamma_labels(pred: str, used: tuple[str, ...]) -> str:
